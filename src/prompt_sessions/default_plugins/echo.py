@@ -1,0 +1,60 @@
+"""The offline ``echo`` responder: deterministic, streamed in chunks, with usage.
+
+Options (``[responders.echo]`` in config.toml): ``chunk_delay_ms`` (default 20), ``fail_times``
+(fail the first N replies, then succeed) and ``fail_always``; demos and tests use them to slow it
+down or make it fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..errors import ResponderError
+from ..hookspecs import hookimpl
+from ..models import Usage
+from ..responders import ReplyEnd, ReplyRequest
+
+WORDS_PER_CHUNK = 3
+
+
+def echo_text(user_text: str, po_name: str) -> str:
+    said = user_text.strip() or "(nothing)"
+    return f"You said: {said}"
+
+
+def chunks(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
+    parts = text.split(" ")
+    return [" ".join(parts[i : i + words]) + (" " if i + words < len(parts) else "") for i in range(0, len(parts), words)]
+
+
+class EchoResponder:
+    name = "echo"
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        options = options or {}
+        self.chunk_delay = float(options.get("chunk_delay_ms", 20)) / 1000
+        self.fail_times = int(options.get("fail_times", 0))
+        self.fail_always = bool(options.get("fail_always", False))
+        self.transient = bool(options.get("transient", True))
+        self.calls = 0
+
+    async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd]:
+        self.calls += 1
+        if self.fail_always or self.calls <= self.fail_times:
+            raise ResponderError(f"echo failed on purpose (call {self.calls})", transient=self.transient)
+        last = request.last_user_message
+        text = echo_text(last.content if last else "", request.po.name)
+        import asyncio  # imported here so loading built-ins stays cheap for `list`
+
+        for piece in chunks(text):
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+            yield piece
+        usage = Usage(input_tokens=len((last.content if last else "").split()), output_tokens=len(text.split()))
+        yield ReplyEnd(model="echo", usage=usage)
+
+
+@hookimpl
+def register_responders(register):  # type: ignore[no-untyped-def]
+    register("echo", EchoResponder)

@@ -1,0 +1,48 @@
+"""The built-in ``json`` importer: our own session files and exports, one or many per file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from ..errors import ImportFormatError
+from ..hookspecs import hookimpl
+from ..models import Session, validation_message
+
+
+class JsonImporter:
+    name = "json"
+
+    def sniff(self, data: bytes, filename: str | None) -> bool:
+        head = data[:4096].lstrip()
+        return head.startswith((b"{", b"[")) and b'"history"' in data[:1_000_000]
+
+    def load(self, data: bytes, filename: str | None) -> Iterable[Session]:
+        try:
+            doc = msgspec.json.decode(data)
+        except msgspec.DecodeError as exc:
+            raise ImportFormatError(f"not valid JSON: {exc}") from exc
+        if isinstance(doc, dict) and isinstance(doc.get("sessions"), list):
+            items = doc["sessions"]
+        elif isinstance(doc, list):
+            items = doc
+        else:
+            items = [doc]
+        if not items:
+            raise ImportFormatError("the file holds no sessions")
+        sessions = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ImportFormatError(f"item {i} is not a session object")
+            try:
+                sessions.append(msgspec.convert(item, Session))
+            except msgspec.ValidationError as exc:
+                where = f"session {i}: " if len(items) > 1 else ""
+                raise ImportFormatError(where + validation_message(exc)) from exc
+        return sessions
+
+
+@hookimpl
+def register_importers(register):  # type: ignore[no-untyped-def]
+    register(JsonImporter())

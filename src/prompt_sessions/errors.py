@@ -1,0 +1,123 @@
+"""One family of errors. Each carries a message a user can act on; the CLI prints it as one line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class PromptSessionsError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    title = "Error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SessionNotFound(PromptSessionsError):
+    title = "Session not found"
+
+    def __init__(self, ref: str, po_name: str | None = None) -> None:
+        where = f" for PO '{po_name}'" if po_name else ""
+        super().__init__(f"no session matches '{_shorten(ref)}'{where}")
+        self.ref = ref
+        self.po_name = po_name
+
+
+class AmbiguousSession(PromptSessionsError):
+    title = "Ambiguous session"
+
+    def __init__(self, ref: str, candidates: Iterable[tuple[str, str]]) -> None:
+        self.ref = ref
+        self.candidates = list(candidates)
+        listed = ", ".join(f"{name!r} ({sid[:8]})" for sid, name in self.candidates[:10])
+        more = f" and {len(self.candidates) - 10} more" if len(self.candidates) > 10 else ""
+        super().__init__(f"'{_shorten(ref)}' matches several sessions: {listed}{more}")
+
+
+class InvalidName(PromptSessionsError):
+    title = "Invalid name"
+
+
+class InvalidSessionId(PromptSessionsError):
+    title = "Invalid session id"
+
+    def __init__(self, value: object) -> None:
+        super().__init__(f"not a valid session id: {_shorten(repr(value))}")
+        self.value = value
+
+
+class UnknownFormat(PromptSessionsError):
+    title = "Unknown format"
+
+    def __init__(self, name: str, known: Iterable[str], kind: str = "format") -> None:
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(
+            f"unknown {kind} '{_shorten(name)}'; known: {', '.join(self.known) or '(none)'}"
+        )
+
+
+class ImportFormatError(PromptSessionsError):
+    title = "Cannot import"
+
+
+class StorageError(PromptSessionsError):
+    title = "Storage error"
+
+
+class CorruptSession(StorageError):
+    """A session file that cannot be read. It is reported and kept, never deleted."""
+
+    title = "Damaged session"
+
+    def __init__(self, session_id: str, reason: str) -> None:
+        super().__init__(f"session {session_id} is damaged: {reason}")
+        self.session_id = session_id
+        self.reason = reason
+
+
+class LockTimeout(StorageError):
+    title = "Store busy"
+
+    def __init__(self, lock_path: str, timeout: float, holder: str | None = None) -> None:
+        by = f" (held by {holder})" if holder else ""
+        super().__init__(
+            f"could not lock {lock_path} within {timeout:g} s{by}; another process is writing"
+        )
+        self.lock_path = lock_path
+        self.timeout = timeout
+        self.holder = holder
+
+
+class ReadOnlyStore(StorageError):
+    title = "Read-only store"
+
+
+class PluginError(PromptSessionsError):
+    title = "Plugin error"
+
+
+class ResponderError(PromptSessionsError):
+    """A responder failed. ``transient`` errors may be retried."""
+
+    title = "Responder failed"
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class UsageError(PromptSessionsError):
+    """Bad arguments to a command (slash or CLI)."""
+
+    title = "Usage"
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    text = text.replace("\n", "\\n").replace("\x00", "\\0")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

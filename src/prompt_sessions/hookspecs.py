@@ -1,0 +1,145 @@
+"""Every hook a plugin can implement. Plugins mark implementations with ``@hookimpl``.
+
+Contribution hooks take a ``register`` callback: the core validates each contribution, rejects
+duplicate names and remembers which plugin gave it. Hooks only ever grow new parameters; an
+implementation may accept any subset of a hook's parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from .manager import SessionManager
+    from .models import Message, Session
+
+PROJECT = "prompt_sessions"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ---------------------------------------------------------------- contributions
+
+
+@hookspec
+def register_storage_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Add storage backends.
+
+    :param register: call ``register(name, factory)``; ``factory(root: Path, config: dict)``
+        returns an object implementing ``prompt_sessions.storage.base.StorageBackend`` for the
+        environment folder ``root``; ``config`` is the ``[storage]`` table of ``config.toml``.
+    """
+
+
+@hookspec
+def register_exporters(register: Callable[[Any], None]) -> None:
+    """Add export formats.
+
+    :param register: call ``register(exporter)`` with an object that has ``name`` (the format
+        name users type), ``extension`` (without a dot), ``media_type`` and
+        ``export(session: Session) -> str | bytes``.
+    """
+
+
+@hookspec
+def register_importers(register: Callable[[Any], None]) -> None:
+    """Add import formats.
+
+    :param register: call ``register(importer)`` with an object that has ``name``,
+        ``sniff(data: bytes, filename: str | None) -> bool`` and
+        ``load(data: bytes, filename: str | None) -> Iterable[Session]`` (one file may hold many
+        conversations). ``load`` raises ``ImportFormatError`` for input it cannot read.
+    """
+
+
+@hookspec
+def register_responders(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Add responders: what makes a PO answer.
+
+    :param register: call ``register(name, factory)``; ``factory(options: dict)`` returns a
+        ``prompt_sessions.responders.Responder`` (``options`` is ``[responders.<name>]`` from
+        ``config.toml`` merged with the PO's front matter options).
+    """
+
+
+@hookspec
+def register_frontends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Add user interfaces.
+
+    :param register: call ``register(name, run)``; ``run(context: AppContext) -> None`` runs the
+        UI until the user quits. The ``tui`` frontend is the default.
+    """
+
+
+@hookspec
+def register_commands(register: Callable[[Any], None]) -> None:
+    """Add slash commands, available in every frontend.
+
+    :param register: call ``register(command)`` with a ``prompt_sessions.commands.SlashCommand``
+        (``name``, ``aliases``, ``help``, ``usage`` and ``run(ctx, args) -> str | None``).
+    """
+
+
+@hookspec
+def register_cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``prompt-sessions`` command line.
+
+    :param cli: the root click group; call ``cli.add_command(...)`` or use ``@cli.command()``.
+    """
+
+
+# ---------------------------------------------------------------- events (after the fact)
+
+
+@hookspec
+def session_created(session: Session, manager: SessionManager) -> None:
+    """A session was created (new, duplicated, forked or imported).
+
+    :param session: the new session as written.
+    :param manager: the manager that wrote it.
+    """
+
+
+@hookspec
+def session_renamed(session: Session, old_name: str, manager: SessionManager) -> None:
+    """A session got a new name.
+
+    :param session: the session after the rename.
+    :param old_name: its previous name.
+    :param manager: the manager that wrote it.
+    """
+
+
+@hookspec
+def session_deleted(session_id: str, po_name: str, manager: SessionManager) -> None:
+    """A session was deleted.
+
+    :param session_id: the id it had.
+    :param po_name: the PO it belonged to.
+    :param manager: the manager that deleted it.
+    """
+
+
+@hookspec
+def message_appended(session_id: str, message: Message, manager: SessionManager) -> None:
+    """A message was durably appended.
+
+    :param session_id: the session it went to.
+    :param message: the message as stored.
+    :param manager: the manager that wrote it.
+    """
+
+
+@hookspec
+def session_switched(po_name: str, session_id: str, manager: SessionManager) -> None:
+    """A PO's current session changed.
+
+    :param po_name: the PO.
+    :param session_id: its new current session.
+    :param manager: the manager that recorded it.
+    """

@@ -1,0 +1,35 @@
+"""Guards applied to untrusted input before it is parsed."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ImportFormatError
+
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+MAX_NESTING = 64
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def check_size(data: bytes, limit: int = MAX_IMPORT_BYTES) -> None:
+    if len(data) > limit:
+        raise ImportFormatError(
+            f"input is {len(data):,} bytes; the limit is {limit:,} bytes"
+        )
+
+
+def check_nesting(data: bytes, limit: int = MAX_NESTING) -> None:
+    """Refuse JSON nested deeper than ``limit`` without parsing it (strings are skipped)."""
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    if brackets.count(b"[") + brackets.count(b"{") <= limit:
+        return
+    depth = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                raise ImportFormatError(f"input is nested deeper than {limit} levels")
+        else:
+            depth -= 1

@@ -1,0 +1,172 @@
+"""Session, Message and SessionSummary: the shapes of DESIGN section 3, as msgspec Structs.
+
+Decoding from disk or an import validates strictly (types, roles, timestamps, names); building
+objects in code does not, so the manager validates what callers hand it before it is written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from .errors import InvalidName
+from .timeutil import TIMESTAMP_PATTERN, now_iso
+
+FORMAT_VERSION = 1
+NAME_MAX = 80
+DEFAULT_SESSION_NAME = "New Session"
+
+Timestamp = Annotated[str, msgspec.Meta(pattern=TIMESTAMP_PATTERN)]
+SessionId = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+# 1 to 80 characters, no control characters, not blank.
+Name = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"),
+]
+PoName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
+Role = Literal["user", "assistant", "system", "tool"]
+ThreadType = Literal["root", "fork", "delegation", "continuation"]
+
+
+class Usage(msgspec.Struct, omit_defaults=True, kw_only=True):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class Message(msgspec.Struct, omit_defaults=True, kw_only=True):
+    role: Role
+    content: str
+    created_at: Timestamp = msgspec.field(default_factory=now_iso)
+    from_po: str | None = None
+    tool_calls: list[Any] | None = None
+    tool_results: list[Any] | None = None
+    usage: Usage | None = None
+    model: str | None = None
+    latency_ms: float | None = None
+    source: str | None = None
+    incomplete: bool | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class Session(msgspec.Struct, omit_defaults=True, kw_only=True):
+    id: SessionId
+    name: Name
+    po_name: PoName
+    created_at: Timestamp
+    updated_at: Timestamp
+    format_version: int = FORMAT_VERSION
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    history: list[Message] = msgspec.field(default_factory=list)
+    source: str | None = None
+    thread_type: ThreadType | None = None
+    parent_id: SessionId | None = None
+    parent_message_index: int | None = None
+    archived: bool = False
+    pinned: bool = False
+    tags: list[str] | None = None
+
+    @property
+    def message_count(self) -> int:
+        return len(self.history)
+
+    def summary(self) -> SessionSummary:
+        return summarize(self)
+
+
+class SessionSummary(msgspec.Struct, omit_defaults=True, kw_only=True):
+    id: str
+    name: str
+    po_name: str
+    message_count: int
+    created_at: str
+    updated_at: str
+    preview: str = ""
+    source: str | None = None
+    thread_type: str | None = None
+    parent_id: str | None = None
+    archived: bool = False
+    pinned: bool = False
+    tags: list[str] | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+PREVIEW_CHARS = 80
+_WS = re.compile(r"\s+")
+
+
+def make_preview(content: str) -> str:
+    """The last words of a message, on one line."""
+    tail = content[-(PREVIEW_CHARS * 4) :]
+    flat = _WS.sub(" ", tail).strip()
+    if len(flat) <= PREVIEW_CHARS:
+        return flat
+    return "…" + flat[-(PREVIEW_CHARS - 1) :].lstrip()
+
+
+def summarize(session: Session) -> SessionSummary:
+    history = session.history
+    input_tokens = output_tokens = 0
+    for m in history:
+        if m.usage is not None:
+            input_tokens += m.usage.input_tokens
+            output_tokens += m.usage.output_tokens
+    return SessionSummary(
+        id=session.id,
+        name=session.name,
+        po_name=session.po_name,
+        message_count=len(history),
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+        preview=make_preview(history[-1].content) if history else "",
+        source=session.source,
+        thread_type=session.thread_type,
+        parent_id=session.parent_id,
+        archived=session.archived,
+        pinned=session.pinned,
+        tags=session.tags,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
+
+
+def clean_name(name: object, field: str = "name") -> str:
+    """Validate a user-given name: 1 to 80 characters after trimming, no control characters."""
+    if not isinstance(name, str):
+        raise InvalidName(f"{field} must be text, not {type(name).__name__}")
+    trimmed = name.strip()
+    if not trimmed:
+        raise InvalidName(f"{field} must not be empty")
+    if len(trimmed) > NAME_MAX:
+        raise InvalidName(f"{field} is {len(trimmed)} characters; the limit is {NAME_MAX}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in trimmed):
+        raise InvalidName(f"{field} must not contain control characters")
+    return trimmed
+
+
+def clean_po_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidName("PO name must not be empty")
+    trimmed = name.strip()
+    if len(trimmed) > 200 or any(ord(c) < 32 or ord(c) == 127 or c in "/\\" for c in trimmed):
+        raise InvalidName(f"invalid PO name {trimmed[:40]!r}: no slashes or control characters")
+    return trimmed
+
+
+def validation_message(exc: msgspec.ValidationError | msgspec.DecodeError) -> str:
+    """msgspec's message with its regexes replaced by words a person can act on."""
+    text = str(exc)
+    if "matching regex" in text:
+        field = text.rsplit("- at ", 1)[-1] if "- at " in text else "a field"
+        if TIMESTAMP_PATTERN in text:
+            return f"{field} is not an ISO-8601 UTC timestamp ending in Z"
+        if "\\S" in text:
+            return f"{field} must be 1 to {NAME_MAX} characters without control characters"
+        if "[0-9a-f]{8}" in text:
+            return f"{field} is not a lowercase UUID"
+        return f"{field} has a value of the wrong form"
+    return text

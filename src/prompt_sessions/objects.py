@@ -1,0 +1,100 @@
+"""Prompt objects: ``objects/<po>.md`` files with YAML front matter and a Markdown system prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import PromptSessionsError
+
+MAX_PO_FILE = 1_000_000
+
+
+class PromptObjectError(PromptSessionsError):
+    title = "Bad prompt object"
+
+
+@dataclass
+class PromptObject:
+    """One PO. A bare PO (no file) has no system prompt and uses the default responder."""
+
+    name: str
+    description: str = ""
+    capabilities: list[str] = field(default_factory=list)
+    responder: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    system_prompt: str = ""
+    path: Path | None = None
+
+    @property
+    def bare(self) -> bool:
+        return self.path is None
+
+
+def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None) -> PromptObject:
+    front: dict[str, Any] = {}
+    body = text
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end < 0:
+            raise PromptObjectError(f"{path or fallback_name}: front matter is not closed with ---")
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(text[3:end])
+        except yaml.YAMLError as exc:
+            raise PromptObjectError(f"{path or fallback_name}: invalid YAML front matter: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise PromptObjectError(f"{path or fallback_name}: front matter must be a mapping")
+        front = loaded or {}
+        body = text[end + 4 :].lstrip("\n")
+    name = front.get("name", fallback_name)
+    if not isinstance(name, str) or not name.strip():
+        raise PromptObjectError(f"{path or fallback_name}: 'name' must be text")
+    caps = front.get("capabilities") or []
+    if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+        raise PromptObjectError(f"{path or fallback_name}: 'capabilities' must be a list of names")
+    responder = front.get("responder")
+    if responder is not None and not isinstance(responder, str):
+        raise PromptObjectError(f"{path or fallback_name}: 'responder' must be a name")
+    known = {"name", "description", "capabilities", "responder"}
+    options = {k: v for k, v in front.items() if k not in known}
+    return PromptObject(
+        name=name.strip(),
+        description=str(front.get("description") or ""),
+        capabilities=list(caps),
+        responder=responder,
+        options=options,
+        system_prompt=body,
+        path=path,
+    )
+
+
+def load_prompt_objects(root: Path, warn: Any = None) -> dict[str, PromptObject]:
+    """Every readable PO of the environment, by name. Bad files are reported, not fatal."""
+    folder = root / "objects"
+    found: dict[str, PromptObject] = {}
+    try:
+        paths = sorted(folder.glob("*.md"))
+    except OSError:
+        return found
+    for path in paths:
+        try:
+            if path.is_symlink() or path.stat().st_size > MAX_PO_FILE:
+                raise PromptObjectError(f"{path}: refused (symbolic link or larger than 1 MB)")
+            po = parse_prompt_object(path.read_text(encoding="utf-8"), path.stem, path)
+        except (OSError, UnicodeDecodeError) as exc:
+            if warn:
+                warn(f"cannot read {path}: {exc}")
+            continue
+        except PromptObjectError as exc:
+            if warn:
+                warn(str(exc))
+            continue
+        found[po.name] = po
+    return found
+
+
+def bare(name: str) -> PromptObject:
+    return PromptObject(name=name)

@@ -1,0 +1,285 @@
+"""The plugin host: a small typed wrapper around pluggy's PluginManager.
+
+Built-ins are registered exactly like third-party plugins. External plugins (entry points in the
+``prompt_sessions`` group) load lazily, the first time something needs more than the built-ins,
+so a ``list`` does not pay for scanning installed packages. A plugin that fails to load or to
+register is reported by name and left out; it never takes the app down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError, UnknownFormat
+
+ENTRY_POINT_GROUP = hookspecs.PROJECT
+DEFAULT_PLUGINS = (
+    "prompt_sessions.default_plugins.json_storage",
+    "prompt_sessions.default_plugins.exporters",
+    "prompt_sessions.default_plugins.importers",
+    "prompt_sessions.default_plugins.echo",
+)
+
+_REQUIRED = {
+    "exporter": ("name", "extension", "media_type", "export"),
+    "importer": ("name", "sniff", "load"),
+    "command": ("name", "run"),
+}
+
+
+@dataclass
+class Contribution:
+    """One thing a plugin registered, and which plugin it came from."""
+
+    name: str
+    value: Any
+    plugin: str
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str | None
+    hooks: list[str]
+    builtin: bool
+    package: str | None = None
+
+
+@dataclass
+class Failure:
+    plugin: str
+    error: str
+
+
+def _env_list(name: str) -> list[str] | None:
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+class PluginHost:
+    """Owns the PluginManager. Build one with :meth:`create`; tests pass plugins directly."""
+
+    def __init__(self, pm: pluggy.PluginManager, *, entry_points: bool = True, warn: Callable[[str], None] | None = None) -> None:
+        self.pm = pm
+        self._want_entry_points = entry_points
+        self._externals_loaded = not entry_points
+        self._builtin_names: set[str] = set()
+        self._dists: dict[str, tuple[str, str]] = {}
+        self.failures: list[Failure] = []
+        self._warn = warn or (lambda text: print(f"Warning: {text}", file=sys.stderr))
+        self._cache: dict[tuple[str, bool], dict[str, Contribution]] = {}
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        builtins: bool = True,
+        entry_points: bool = True,
+        plugins: Iterable[object] = (),
+        warn: Callable[[str], None] | None = None,
+    ) -> PluginHost:
+        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        host = cls(pm, entry_points=entry_points, warn=warn)
+        disabled = set(_env_list("PROMPT_SESSIONS_DISABLE_PLUGINS") or [])
+        if builtins:
+            for module_name in DEFAULT_PLUGINS:
+                short = module_name.rsplit(".", 1)[-1]
+                if short in disabled or module_name in disabled:
+                    continue
+                host._register(importlib.import_module(module_name), module_name, builtin=True)
+        for plugin in plugins:
+            host._register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
+        if os.environ.get("PROMPT_SESSIONS_TRACE_PLUGINS") == "1":
+            pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[plugins] {text}"))
+            pm.enable_tracing()
+        return host
+
+    # ------------------------------------------------------------------ loading
+
+    def _register(self, plugin: object, name: str, *, builtin: bool = False) -> bool:
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # a broken plugin is reported, not fatal
+            self._fail(name, f"{type(exc).__name__}: {exc}")
+            return False
+        unknown = [
+            impl.function.__name__
+            for caller in self.pm.get_hookcallers(plugin) or []
+            for impl in caller.get_hookimpls()
+            if caller.spec is None and impl.plugin is plugin
+        ]
+        if unknown:
+            self.pm.unregister(plugin)
+            self._fail(name, f"implements unknown hooks: {', '.join(sorted(set(unknown)))}")
+            return False
+        if builtin:
+            self._builtin_names.add(name)
+        self._cache.clear()
+        return True
+
+    def _fail(self, plugin: str, error: str) -> None:
+        self.failures.append(Failure(plugin, error))
+        self._warn(f"plugin '{plugin}' was not loaded: {error}")
+
+    def load_external(self) -> None:
+        """Load entry-point plugins once, honouring the allow, block and trace variables."""
+        if self._externals_loaded:
+            return
+        self._externals_loaded = True
+        from importlib.metadata import entry_points
+
+        allowed = _env_list("PROMPT_SESSIONS_PLUGINS")
+        disabled = set(_env_list("PROMPT_SESSIONS_DISABLE_PLUGINS") or [])
+        seen: set[str] = set()
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in seen or ep.name in disabled:
+                continue
+            if allowed is not None and ep.name not in allowed:
+                continue
+            seen.add(ep.name)
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                self._fail(ep.name, f"{type(exc).__name__}: {exc}")
+                continue
+            if self._register(plugin, ep.name) and ep.dist is not None:
+                self._dists[ep.name] = (ep.dist.name, ep.dist.version)
+        if allowed:
+            for name in allowed:
+                if name not in seen:
+                    self._fail(name, "no installed plugin has that name (PROMPT_SESSIONS_PLUGINS)")
+
+    # ------------------------------------------------------------------ contributions
+
+    def _collect(self, hook: str, kind: str, *, external: bool = True, keyed: bool = False) -> dict[str, Contribution]:
+        if external:
+            self.load_external()
+        cache_key = (hook, external)
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        found: dict[str, Contribution] = {}
+        caller = getattr(self.pm.hook, hook)
+        for impl in caller.get_hookimpls():  # registration order: built-ins first win ties
+            plugin_name = self.pm.get_name(impl.plugin) or "?"
+
+            def register(*args: Any, _plugin: str = plugin_name) -> None:
+                if keyed:
+                    if len(args) != 2:
+                        raise PluginError(f"{hook}: register(name, factory) takes two arguments")
+                    name, value = args
+                else:
+                    if len(args) != 1:
+                        raise PluginError(f"{hook}: register(obj) takes one argument")
+                    value = args[0]
+                    missing = [a for a in _REQUIRED.get(kind, ()) if not hasattr(value, a)]
+                    if missing:
+                        raise PluginError(f"{kind} from {_plugin} lacks {', '.join(missing)}")
+                    name = value.name
+                if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+                    raise PluginError(f"{kind} from {_plugin} has an invalid name {name!r}")
+                if name in found:
+                    self._warn(
+                        f"{kind} '{name}' from plugin '{_plugin}' ignored: "
+                        f"'{found[name].plugin}' already provides it"
+                    )
+                    return
+                found[name] = Contribution(name, value, _plugin)
+
+            kwargs = {"register": register} if "register" in impl.argnames else {}
+            try:
+                impl.function(**kwargs)
+            except Exception as exc:
+                self._fail(plugin_name, f"{hook} raised {type(exc).__name__}: {exc}")
+        self._cache[cache_key] = found
+        return found
+
+    def storage_backends(self) -> dict[str, Contribution]:
+        return self._collect("register_storage_backends", "storage backend", keyed=True)
+
+    def storage_factory(self, name: str) -> Callable[..., Any]:
+        """Built-ins answer without loading external plugins; others load them first."""
+        builtin = self._collect("register_storage_backends", "storage backend", external=False, keyed=True)
+        if name in builtin:
+            return builtin[name].value
+        backends = self.storage_backends()
+        if name not in backends:
+            raise UnknownFormat(name, backends, kind="storage backend")
+        return backends[name].value
+
+    def exporters(self) -> dict[str, Contribution]:
+        return self._collect("register_exporters", "exporter")
+
+    def importers(self) -> dict[str, Contribution]:
+        return self._collect("register_importers", "importer")
+
+    def responders(self) -> dict[str, Contribution]:
+        return self._collect("register_responders", "responder", keyed=True)
+
+    def frontends(self) -> dict[str, Contribution]:
+        return self._collect("register_frontends", "frontend", keyed=True)
+
+    def commands(self) -> dict[str, Contribution]:
+        return self._collect("register_commands", "command")
+
+    def exporter(self, name: str) -> Any:
+        found = self.exporters()
+        if name not in found:
+            raise UnknownFormat(name, found, kind="export format")
+        return found[name].value
+
+    def responder_factory(self, name: str) -> Callable[..., Any]:
+        found = self.responders()
+        if name not in found:
+            raise UnknownFormat(name, found, kind="responder")
+        return found[name].value
+
+    def add_cli_commands(self, cli: Any) -> None:
+        self.load_external()
+        for impl in self.pm.hook.register_cli_commands.get_hookimpls():
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                self._fail(self.pm.get_name(impl.plugin) or "?", f"register_cli_commands raised {exc}")
+
+    # ------------------------------------------------------------------ events
+
+    def notify(self, event: str, **kwargs: Any) -> None:
+        """Call an event hook on every plugin; one plugin's failure does not stop the others."""
+        self.load_external()
+        for impl in getattr(self.pm.hook, event).get_hookimpls():
+            args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+            try:
+                impl.function(**args)
+            except Exception as exc:
+                self._warn(f"plugin '{self.pm.get_name(impl.plugin)}' failed in {event}: {exc}")
+
+    # ------------------------------------------------------------------ introspection
+
+    def plugins(self, include_builtins: bool = False) -> list[PluginInfo]:
+        self.load_external()
+        infos = []
+        for name, plugin in self.pm.list_name_plugin():
+            builtin = name in self._builtin_names
+            if builtin and not include_builtins:
+                continue
+            hooks = sorted(
+                {impl.function.__name__ for caller in self.pm.get_hookcallers(plugin) or [] for impl in caller.get_hookimpls() if impl.plugin is plugin}
+            )
+            package, version = self._dists.get(name, (None, None))
+            if builtin:
+                from . import __version__
+
+                package, version = "prompt-sessions", __version__
+            infos.append(PluginInfo(name=name, version=version, hooks=hooks, builtin=builtin, package=package))
+        return sorted(infos, key=lambda i: (not i.builtin, i.name))

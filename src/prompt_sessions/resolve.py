@@ -1,0 +1,39 @@
+"""Turning what a user typed (a name, an id, an id prefix) into one session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .errors import AmbiguousSession, SessionNotFound
+from .models import SessionSummary
+
+MIN_ID_PREFIX = 4
+_HEX = set("0123456789abcdef-")
+
+
+def resolve_ref(ref: str, sessions: Sequence[SessionSummary], po_name: str | None = None) -> SessionSummary:
+    """Exact name, then unique id prefix, then unique name prefix (case-insensitive)."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise SessionNotFound(str(ref), po_name)
+    text = ref.strip()
+    exact = [s for s in sessions if s.name == text]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise AmbiguousSession(text, [(s.id, s.name) for s in exact])
+    lowered = text.lower()
+    if len(lowered) >= MIN_ID_PREFIX and set(lowered) <= _HEX:
+        by_id = [s for s in sessions if s.id.startswith(lowered)]
+        if len(by_id) == 1:
+            return by_id[0]
+        if len(by_id) > 1:
+            raise AmbiguousSession(text, [(s.id, s.name) for s in by_id])
+    folded = [s for s in sessions if s.name.lower() == lowered]
+    if len(folded) == 1:
+        return folded[0]
+    prefixed = folded or [s for s in sessions if s.name.lower().startswith(lowered)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if len(prefixed) > 1:
+        raise AmbiguousSession(text, [(s.id, s.name) for s in prefixed])
+    raise SessionNotFound(text, po_name)

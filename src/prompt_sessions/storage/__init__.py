@@ -1,0 +1,1 @@
+"""Storage backends. The JSON backend is the default; others arrive through plugins."""

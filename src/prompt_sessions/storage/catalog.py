@@ -1,0 +1,199 @@
+"""The catalog: ``index.json`` plus, while a process writes, an ``index.journal`` of changes.
+
+``index.json`` is a cache of the session files. Rewriting it for every append would cost
+O(sessions), so writers add one line per change to ``index.journal`` (O_APPEND, under the store
+lock) and fold the journal into ``index.json`` when they close, go idle or the journal grows.
+Every journal line carries the full new state of an entry, so replaying one twice is harmless and
+a torn last line (a crash) is simply skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from ..models import FORMAT_VERSION, SessionSummary
+from . import files
+
+FileStamp = tuple[int, int]  # (size, mtime_ns) of a session file when its entry was made
+
+
+class Damaged(msgspec.Struct, omit_defaults=True):
+    error: str
+    stamp: FileStamp | None = None
+
+
+class CatalogFile(msgspec.Struct, omit_defaults=True, kw_only=True):
+    format_version: int = FORMAT_VERSION
+    sessions: list[SessionSummary] = msgspec.field(default_factory=list)
+    current: dict[str, str] = msgspec.field(default_factory=dict)
+    files: dict[str, FileStamp] = msgspec.field(default_factory=dict)
+    damaged: dict[str, Damaged] = msgspec.field(default_factory=dict)
+
+
+class Put(msgspec.Struct, tag="put", tag_field="op"):
+    s: SessionSummary
+    f: FileStamp | None = None
+
+
+class Drop(msgspec.Struct, tag="del", tag_field="op"):
+    id: str
+
+
+class Current(msgspec.Struct, tag="cur", tag_field="op"):
+    po: str
+    id: str | None
+
+
+class Bad(msgspec.Struct, tag="bad", tag_field="op"):
+    id: str
+    error: str
+    f: FileStamp | None = None
+
+
+Change = Put | Drop | Current | Bad
+
+_catalog_decoder = msgspec.json.Decoder(CatalogFile)
+_change_decoder = msgspec.json.Decoder(Change)
+_encoder = msgspec.json.Encoder()
+
+
+class CatalogUnreadable(Exception):
+    pass
+
+
+class View:
+    """An in-memory catalog, kept in step with the files on disk incrementally."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, SessionSummary] = {}
+        self.stamps: dict[str, FileStamp] = {}
+        self.current: dict[str, str] = {}
+        self.damaged: dict[str, Damaged] = {}
+        self.version = FORMAT_VERSION
+        self.index_key: tuple[int, int, int] | None = None
+        self.journal_ino: int | None = None
+        self.journal_offset = 0
+        self.journal_lines = 0
+        self.loaded = False
+
+    def apply(self, change: Change) -> None:
+        if isinstance(change, Put):
+            sid = change.s.id
+            self.sessions[sid] = change.s
+            self.damaged.pop(sid, None)
+            if change.f is not None:
+                self.stamps[sid] = change.f
+            else:
+                self.stamps.pop(sid, None)
+        elif isinstance(change, Drop):
+            self.sessions.pop(change.id, None)
+            self.stamps.pop(change.id, None)
+            self.damaged.pop(change.id, None)
+            for po, sid in list(self.current.items()):
+                if sid == change.id:
+                    del self.current[po]
+        elif isinstance(change, Current):
+            if change.id is None:
+                self.current.pop(change.po, None)
+            else:
+                self.current[change.po] = change.id
+        elif isinstance(change, Bad):
+            self.sessions.pop(change.id, None)
+            self.damaged[change.id] = Damaged(error=change.error, stamp=change.f)
+            if change.f is not None:
+                self.stamps[change.id] = change.f
+
+    def to_file(self) -> CatalogFile:
+        ordered = sorted(self.sessions.values(), key=lambda s: s.updated_at, reverse=True)
+        return CatalogFile(
+            format_version=FORMAT_VERSION,
+            sessions=ordered,
+            current=dict(self.current),
+            files={sid: self.stamps[sid] for sid in self.sessions if sid in self.stamps},
+            damaged=dict(self.damaged),
+        )
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def refresh(view: View, index_path: Path, journal_path: Path) -> None:
+    """Bring ``view`` up to date with index.json and the journal, reading only what changed.
+
+    Raises CatalogUnreadable when index.json exists but cannot be decoded (the caller rebuilds).
+    """
+    for _ in range(5):
+        key = _stat_key(index_path)
+        if key != view.index_key or not view.loaded:
+            _load_index(view, index_path, key)
+        _read_journal(view, journal_path)
+        # A fold between reading the index and the journal would hide changes: check and retry.
+        if _stat_key(index_path) == view.index_key:
+            return
+
+
+def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) -> None:
+    fresh = View()
+    if key is not None:
+        try:
+            data = files.read_bytes(index_path)
+            catalog = _catalog_decoder.decode(data)
+        except FileNotFoundError:
+            key = None
+        except (msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
+            raise CatalogUnreadable(str(exc)) from exc
+        else:
+            fresh.version = catalog.format_version
+            fresh.sessions = {s.id: s for s in catalog.sessions}
+            fresh.stamps = dict(catalog.files)
+            fresh.current = dict(catalog.current)
+            fresh.damaged = dict(catalog.damaged)
+    view.__dict__.update(fresh.__dict__)
+    view.index_key = key
+    view.loaded = True
+
+
+def _read_journal(view: View, journal_path: Path) -> None:
+    try:
+        fd = os.open(journal_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        view.journal_ino = None
+        view.journal_offset = 0
+        view.journal_lines = 0
+        return
+    try:
+        st = os.fstat(fd)
+        if st.st_ino != view.journal_ino or st.st_size < view.journal_offset:
+            view.journal_ino = st.st_ino
+            view.journal_offset = 0
+            view.journal_lines = 0
+        if st.st_size == view.journal_offset:
+            return
+        data = os.pread(fd, st.st_size - view.journal_offset, view.journal_offset)
+    finally:
+        os.close(fd)
+    end = data.rfind(b"\n") + 1  # a line without its newline is still being written or torn
+    for line in data[:end].splitlines():
+        try:
+            view.apply(_change_decoder.decode(line))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        view.journal_lines += 1
+    view.journal_offset += end
+
+
+def encode_change(change: Change) -> bytes:
+    return _encoder.encode(change) + b"\n"
+
+
+def encode_catalog(view: View) -> bytes:
+    return _encoder.encode(view.to_file()) + b"\n"

@@ -1,0 +1,123 @@
+"""Durable, private file operations: atomic replace, fsync of folders, no symlinks followed.
+
+Every write goes to a temp file in the same folder, is fsynced, renamed over the target and the
+folder is fsynced, so a crash leaves either the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from pathlib import Path
+
+from ..errors import ReadOnlyStore, StorageError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+TEMP_SUFFIX = ".tmp"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def describe(exc: OSError, action: str, path: Path | str) -> StorageError:
+    """Turn an OSError into a one-line error of our family."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ELOOP:
+        reason = "it is a symbolic link, which is refused"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ReadOnlyStore(f"cannot {action} {path}: {reason}")
+    return StorageError(f"cannot {action} {path}: {reason}")
+
+
+def ensure_dir(path: Path) -> None:
+    """Create a private folder (and its parents) if missing."""
+    if path.is_dir():
+        return
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(path, DIR_MODE)
+    except OSError as exc:
+        raise describe(exc, "create folder", path) from exc
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | _CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_all(fd: int, data: bytes, offset: int | None = None) -> None:
+    view = memoryview(data)
+    pos = 0
+    while pos < len(view):
+        if offset is None:
+            n = os.write(fd, view[pos:])
+        else:
+            n = os.pwrite(fd, view[pos:], offset + pos)
+        if n <= 0:
+            raise OSError(errno.EIO, "short write")
+        pos += n
+
+
+def temp_path_for(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` durably. On failure the old file is untouched."""
+    tmp = temp_path_for(target)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)
+    except OSError as exc:
+        raise describe(exc, "write", target) from exc
+    try:
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError as exc:
+        _discard(tmp)
+        raise describe(exc, "write", target) from exc
+    except BaseException:
+        _discard(tmp)
+        raise
+    try:
+        fsync_dir(target.parent)
+    except OSError as exc:
+        raise describe(exc, "sync folder", target.parent) from exc
+
+
+def _discard(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file without following a symlink. FileNotFoundError passes through."""
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(size, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def open_rw(path: Path) -> int:
+    return os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+
+
+def open_append(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)

@@ -1,0 +1,156 @@
+"""The on-disk shape of one session file, laid out so appends touch only the tail.
+
+A file we write looks like::
+
+    {"format_version":1,"id":...,"metadata":{},"history":[
+    {message 1},
+    {message 2}
+    ],"updated_at":"2025-01-03T14:30:00.000Z"}
+
+Each message sits on its own line (JSON strings never hold a raw newline), and ``updated_at`` is
+the last key, so appending is one positioned write over the tail: ``,\\n{message}\\n],"updated_at":...``.
+Readers never depend on key order; a file in any other valid layout is rewritten into this one on
+its first append.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from ..errors import CorruptSession
+from ..models import FORMAT_VERSION, Message, Session, validation_message
+
+_encoder = msgspec.json.Encoder()
+_session_decoder = msgspec.json.Decoder(Session)
+_message_decoder = msgspec.json.Decoder(Message)
+_raw_decoder = msgspec.json.Decoder()
+
+TAIL_PREFIX = b'\n],"updated_at":"'
+TAIL_SUFFIX = b'"}\n'
+TAIL_PROBE = 96
+_TAIL_RE = re.compile(rb'(\[|\})\n\],"updated_at":"([0-9TZ:.\-]{20,30})"\}\n\Z')
+_HISTORY_OPEN = b'"history":['
+
+
+def encode_message(message: Message) -> bytes:
+    return _encoder.encode(message)
+
+
+def head_fields(session: Session) -> dict[str, Any]:
+    head: dict[str, Any] = {
+        "format_version": session.format_version,
+        "id": session.id,
+        "name": session.name,
+        "po_name": session.po_name,
+        "created_at": session.created_at,
+        "metadata": session.metadata,
+    }
+    for key in ("source", "thread_type", "parent_id", "parent_message_index", "tags"):
+        value = getattr(session, key)
+        if value is not None:
+            head[key] = value
+    if session.archived:
+        head["archived"] = True
+    if session.pinned:
+        head["pinned"] = True
+    return head
+
+
+def tail(updated_at: str) -> bytes:
+    return TAIL_PREFIX + updated_at.encode() + TAIL_SUFFIX
+
+
+def encode_session(session: Session) -> bytes:
+    parts = [_encoder.encode(head_fields(session))[:-1], b",", _HISTORY_OPEN]
+    for i, message in enumerate(session.history):
+        parts.append(b"\n" if i == 0 else b",\n")
+        parts.append(_encoder.encode(message))
+    parts.append(tail(session.updated_at))
+    return b"".join(parts)
+
+
+def append_bytes(message: Message, *, first: bool, updated_at: str) -> bytes:
+    return (b"\n" if first else b",\n") + _encoder.encode(message) + tail(updated_at)
+
+
+class Tail(msgspec.Struct):
+    length: int
+    empty: bool
+
+
+def find_tail(end: bytes) -> Tail | None:
+    """Recognise our tail in the last bytes of a file; None if the layout is not ours."""
+    m = _TAIL_RE.search(end)
+    if m is None:
+        return None
+    return Tail(length=len(end) - m.start(1) - 1, empty=m.group(1) == b"[")
+
+
+def decode_session(data: bytes, session_id: str) -> Session:
+    """Strictly decode a session file; any problem is a CorruptSession naming what is wrong."""
+    if not data:
+        raise CorruptSession(session_id, "the file is empty")
+    try:
+        session = _session_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        version = _peek_version(data)
+        if version is not None and version > FORMAT_VERSION:
+            raise CorruptSession(
+                session_id, f"format_version {version} is newer than this program understands"
+            ) from exc
+        raise CorruptSession(session_id, validation_message(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise CorruptSession(session_id, f"not valid JSON ({exc})") from exc
+    if session.id != session_id:
+        raise CorruptSession(session_id, f"the file says its id is {session.id}")
+    return session
+
+
+def _peek_version(data: bytes) -> int | None:
+    try:
+        doc = _raw_decoder.decode(data)
+    except msgspec.DecodeError:
+        return None
+    version = doc.get("format_version") if isinstance(doc, dict) else None
+    return version if isinstance(version, int) else None
+
+
+def decode_message(data: bytes) -> Message:
+    return _message_decoder.decode(data)
+
+
+def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
+    """Recover a file whose last write was cut short (power loss): keep every whole message.
+
+    Returns None when the damage is anywhere but the tail of a file in our layout.
+    """
+    first_nl = data.find(b"\n")
+    if first_nl < 0 or not data[:first_nl].endswith(_HISTORY_OPEN):
+        return None
+    head = data[:first_nl]
+    lines = data[first_nl + 1 :].split(b"\n")
+    kept: list[bytes] = []
+    for line in lines:
+        body = line[:-1] if line.endswith(b",") else line
+        try:
+            decode_message(body)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            break
+        kept.append(body)
+    try:
+        shell = _raw_decoder.decode(head + b"]}")
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(shell, dict):
+        return None
+    updated = shell.get("created_at", "")
+    if kept:
+        updated = decode_message(kept[-1]).created_at
+    rebuilt = head + (b"\n" + b",\n".join(kept) if kept else b"") + tail(str(updated))
+    try:
+        return decode_session(rebuilt, session_id)
+    except CorruptSession:
+        return None

@@ -1,0 +1,27 @@
+"""Timestamps: ISO-8601 UTC with a trailing Z, millisecond precision when we write them."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+TIMESTAMP_PATTERN = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$"
+)
+
+_last_ms = 0
+
+
+def now_iso() -> str:
+    """The current time; strictly increasing within a process so ordering by time is stable."""
+    global _last_ms
+    ms = time.time_ns() // 1_000_000
+    if ms <= _last_ms:
+        ms = _last_ms + 1
+    _last_ms = ms
+    secs, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
