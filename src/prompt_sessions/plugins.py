@@ -26,6 +26,8 @@ DEFAULT_PLUGINS = (
     "prompt_sessions.default_plugins.exporters",
     "prompt_sessions.default_plugins.importers",
     "prompt_sessions.default_plugins.echo",
+    "prompt_sessions.default_plugins.slash_commands",
+    "prompt_sessions.default_plugins.tui",
 )
 
 _REQUIRED = {
@@ -97,7 +99,7 @@ class PluginHost:
                 short = module_name.rsplit(".", 1)[-1]
                 if short in disabled or module_name in disabled:
                     continue
-                host._register(importlib.import_module(module_name), module_name, builtin=True)
+                host._register(importlib.import_module(module_name), short, builtin=True)
         for plugin in plugins:
             host._register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
         if os.environ.get("PROMPT_SESSIONS_TRACE_PLUGINS") == "1":

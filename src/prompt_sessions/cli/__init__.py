@@ -1,0 +1,115 @@
+"""The ``prompt-sessions`` command line.
+
+Commands load lazily (``list`` must not pay for what ``send`` or the TUI import), and plugin
+commands are added only when a name is not a built-in one.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import PromptSessionsError
+from .state import CliState
+
+BUILTIN_COMMANDS = {
+    "new": "sessions:new",
+    "list": "sessions:list_",
+    "show": "sessions:show",
+    "rename": "sessions:rename",
+    "delete": "sessions:delete",
+    "duplicate": "sessions:duplicate",
+    "fork": "sessions:fork",
+    "archive": "sessions:archive",
+    "export": "transfer:export",
+    "import": "transfer:import_",
+    "search": "talk:search",
+    "send": "talk:send",
+    "formats": "admin:formats",
+    "plugins": "admin:plugins",
+    "doctor": "admin:doctor",
+    "config": "admin:config",
+}
+
+
+class LazyGroup(click.Group):
+    """Built-in commands import on use; plugin commands load only for names we do not know."""
+
+    _plugins_added = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands(ctx)
+        return sorted(set(BUILTIN_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = BUILTIN_COMMANDS.get(name)
+        if target is not None:
+            module_name, attr = target.split(":")
+            from importlib import import_module
+
+            return getattr(import_module(f"{__name__}.{module_name}"), attr)
+        if name not in self.commands:
+            self._add_plugin_commands(ctx)
+        return self.commands.get(name)
+
+    def _add_plugin_commands(self, ctx: click.Context) -> None:
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        state = ctx.find_object(CliState)
+        if state is not None:
+            try:
+                state.host.add_cli_commands(self)
+            except PromptSessionsError as exc:
+                click.echo(f"Warning: {exc}", err=True)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Environment folder (default: nearest .prompt_objects/).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="prompt-sessions")
+@click.pass_context
+def cli(ctx: click.Context, directory: str | None, debug: bool) -> None:
+    """Named, persistent conversation sessions for Prompt Objects.
+
+    With no command, opens the TUI on the environment folder.
+    """
+    state = CliState(directory=directory, debug=debug)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+    if ctx.invoked_subcommand is None:
+        from .frontend import run_frontend
+
+        run_frontend(state)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="prompt-sessions", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PromptSessionsError as exc:
+        if debug:
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: still one line unless asked for the traceback
+        if debug:
+            raise
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,106 @@
+"""formats, plugins, doctor, config."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .output import print_json
+from .state import CliState
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@click.command()
+@pass_state
+def formats(state: CliState) -> None:
+    """List export and import formats from every plugin."""
+    host = state.host
+    click.echo("Export formats:")
+    for name, c in sorted(host.exporters().items()):
+        click.echo(f"  {name:12} .{c.value.extension:6} {c.value.media_type:24} ({c.plugin})")
+    click.echo("Import formats:")
+    for name, c in sorted(host.importers().items()):
+        click.echo(f"  {name:12} ({c.plugin})")
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def plugins(state: CliState, show_all: bool, as_json: bool) -> None:
+    """List installed plugins: name, version and hooks."""
+    host = state.host
+    infos = host.plugins(include_builtins=show_all)
+    if as_json:
+        print_json(
+            [
+                {"name": i.name, "version": i.version, "package": i.package, "hooks": i.hooks, "builtin": i.builtin}
+                for i in infos
+            ]
+        )
+    elif not infos:
+        click.echo("No external plugins installed." + ("" if show_all else " (--all shows the built-ins)"))
+    else:
+        for i in infos:
+            version = f" {i.version}" if i.version else ""
+            click.echo(f"{i.name}{version}{' (built-in)' if i.builtin else ''}")
+            click.echo(f"  hooks: {', '.join(i.hooks) or '-'}")
+    for failure in host.failures:
+        click.echo(f"Broken plugin {failure.plugin}: {failure.error}", err=True)
+
+
+@click.command()
+@click.option("--repair", is_flag=True, help="Move damaged session files aside into sessions/damaged/.")
+@pass_state
+def doctor(state: CliState, repair: bool) -> None:
+    """Check every session file and rebuild the catalog. Exit 1 if damage was found."""
+    mgr = state.manager
+    if sys.stderr.isatty():
+        click.echo("Checking sessions…", err=True)
+    report = mgr.check(repair=repair)
+    click.echo(f"{report.sessions} sessions readable in {mgr.root}")
+    for sid, reason in sorted(report.damaged.items()):
+        click.echo(f"DAMAGED {sid}: {reason}")
+    for line in report.fixed:
+        click.echo(f"fixed: {line}")
+    for path in report.moved:
+        click.echo(f"moved aside: {path}")
+    if report.damaged and not repair:
+        click.echo("Run `prompt-sessions doctor --repair` to move damaged files aside.")
+    if report.damaged and not report.moved:
+        sys.exit(1)
+
+
+@click.group()
+def config() -> None:
+    """Read or change config.toml (dotted keys, e.g. storage.backend)."""
+
+
+@config.command("get")
+@click.argument("key")
+@pass_state
+def config_get(state: CliState, key: str) -> None:
+    """Print a value."""
+    from ..config import get_value, load_config
+    from ..envdir import find_env_dir
+
+    value = get_value(load_config(find_env_dir(state.directory)), key)
+    if isinstance(value, dict):
+        print_json(value)
+    else:
+        click.echo(value if isinstance(value, str) else print_json(value) or "", nl=isinstance(value, str))
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+@pass_state
+def config_set(state: CliState, key: str, value: str) -> None:
+    """Set a value (read as TOML: numbers, true/false, quoted text; otherwise text)."""
+    from ..config import parse_value, set_value
+    from ..envdir import find_env_dir
+
+    set_value(find_env_dir(state.directory), key, parse_value(value))
+    click.echo(f"{key} = {value}")

@@ -1,0 +1,62 @@
+"""Printing: JSON for scripts, compact tables for people, warnings on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import click
+import msgspec
+
+from ..models import SessionSummary
+
+
+def print_json(value: Any) -> None:
+    data = msgspec.json.encode(value)
+    out = sys.stdout.buffer
+    out.write(data)
+    out.write(b"\n")
+    out.flush()
+
+
+def summary_json(summary: SessionSummary) -> dict[str, Any]:
+    return msgspec.to_builtins(summary)
+
+
+def when(iso: str) -> str:
+    """A timestamp as local 'YYYY-MM-DD HH:MM'."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = None) -> None:
+    rows = list(summaries)
+    if not rows:
+        click.echo("No sessions.")
+        return
+    current = current or set()
+    name_width = min(40, max(4, *(len(s.name) for s in rows)))
+    po_width = min(20, max(2, *(len(s.po_name) for s in rows)))
+    click.echo(f"  {'ID':8}  {'NAME':{name_width}}  {'PO':{po_width}}  {'MSGS':>4}  UPDATED")
+    for s in rows:
+        mark = "*" if s.id in current else " "
+        name = s.name if len(s.name) <= name_width else s.name[: name_width - 1] + "…"
+        flags = " (archived)" if s.archived else ""
+        click.echo(
+            f"{mark} {s.id[:8]}  {name:{name_width}}  {s.po_name[:po_width]:{po_width}}  "
+            f"{s.message_count:>4}  {when(s.updated_at)}{flags}"
+        )
+
+
+def warn(text: str) -> None:
+    click.echo(f"Warning: {text}", err=True)
+
+
+def warn_problems(problems: dict[str, str]) -> None:
+    for sid, reason in sorted(problems.items()):
+        warn(f"skipped damaged session {sid}: {reason} (see `prompt-sessions doctor`)")

@@ -1,0 +1,145 @@
+"""Session commands: new, list, show, rename, delete, duplicate, fork, archive."""
+
+from __future__ import annotations
+
+import click
+import msgspec
+
+from ..models import Session
+from .output import print_json, print_table, summary_json, warn_problems, when
+from .state import CliState
+
+pass_state = click.make_pass_decorator(CliState)
+po_option = click.option("--po", help="Only look among this PO's sessions.")
+
+
+@click.command()
+@click.argument("po")
+@click.option("--name", help='Session name (default "New Session").')
+@click.option("--json", "as_json", is_flag=True, help="Print the new session's summary as JSON.")
+@pass_state
+def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
+    """Create a session for PO and make it the PO's current one."""
+    mgr = state.manager
+    session = mgr.create(po, name, source="cli")
+    mgr.switch(session.po_name, session.id)
+    if as_json:
+        print_json(summary_json(session.summary()))
+    else:
+        click.echo(f"Created {session.name!r} ({session.id}) for {session.po_name}")
+
+
+@click.command("list")
+@po_option
+@click.option("--all", "show_all", is_flag=True, help="Include archived sessions.")
+@click.option("--json", "as_json", is_flag=True, help="Print an array of summaries.")
+@pass_state
+def list_(state: CliState, po: str | None, show_all: bool, as_json: bool) -> None:
+    """List sessions, most recently updated first."""
+    mgr = state.manager
+    found = mgr.list(po, include_archived=show_all)
+    warn_problems(mgr.problems())
+    if as_json:
+        print_json(found)
+        return
+    current = set()
+    for po_name in {s.po_name for s in found}:
+        chosen = mgr.backend.get_current(po_name)
+        if chosen:
+            current.add(chosen)
+    print_table(found, current)
+
+
+def session_json(session: Session) -> dict:
+    return msgspec.to_builtins(session)
+
+
+@click.command()
+@click.argument("ref")
+@po_option
+@click.option("--json", "as_json", is_flag=True, help="Print the session in its file's shape.")
+@pass_state
+def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
+    """Show a session and its messages."""
+    mgr = state.manager
+    session = mgr.get(mgr.resolve(po, ref).id)
+    if as_json:
+        print_json(session_json(session))
+        return
+    click.echo(f"{session.po_name}: {session.name}")
+    click.echo(f"id {session.id} · {len(session.history)} messages · created {when(session.created_at)} · updated {when(session.updated_at)}")
+    for message in session.history:
+        speaker = "you" if message.role == "user" else (message.from_po or session.po_name if message.role == "assistant" else message.role)
+        flag = " (incomplete)" if message.incomplete else ""
+        click.echo("")
+        click.secho(f"{speaker} · {when(message.created_at)}{flag}", bold=True)
+        click.echo(message.content)
+
+
+@click.command()
+@click.argument("ref")
+@click.argument("new_name")
+@po_option
+@pass_state
+def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
+    """Rename a session."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    session = mgr.rename(target.id, new_name)
+    click.echo(f"Renamed {target.name!r} to {session.name!r}")
+
+
+@click.command()
+@click.argument("ref")
+@po_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
+    """Delete a session for good (asks first)."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    if not yes:
+        click.confirm(
+            f"Delete {target.name!r} ({target.po_name}, {target.message_count} messages)?",
+            abort=True,
+        )
+    mgr.delete(target.id)
+    click.echo(f"Deleted {target.name!r}")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--name", help='Name of the copy (default "<name> (copy)").')
+@po_option
+@pass_state
+def duplicate(state: CliState, ref: str, name: str | None, po: str | None) -> None:
+    """Copy a session with its whole history."""
+    mgr = state.manager
+    copy = mgr.duplicate(mgr.resolve(po, ref).id, new_name=name)
+    click.echo(f"Created {copy.name!r} ({copy.id})")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--at", type=click.IntRange(min=0), help="Keep the first N messages (default: all).")
+@click.option("--name", help='Name of the fork (default "<name> (fork)").')
+@po_option
+@pass_state
+def fork(state: CliState, ref: str, at: int | None, name: str | None, po: str | None) -> None:
+    """Start a new session from the first N messages of another."""
+    mgr = state.manager
+    child = mgr.fork(mgr.resolve(po, ref).id, at=at, name=name)
+    click.echo(f"Created {child.name!r} ({child.id}) with {len(child.history)} messages")
+
+
+@click.command()
+@click.argument("ref")
+@po_option
+@click.option("--undo", is_flag=True, help="Bring an archived session back.")
+@pass_state
+def archive(state: CliState, ref: str, po: str | None, undo: bool) -> None:
+    """Hide a session from lists without deleting it."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    mgr.archive(target.id, archived=not undo)
+    click.echo(f"{'Restored' if undo else 'Archived'} {target.name!r}")

@@ -1,0 +1,46 @@
+"""Per-invocation state: the folder, and the manager and plugin host built only when needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..context import AppContext
+    from ..manager import SessionManager
+    from ..plugins import PluginHost
+
+
+@dataclass
+class CliState:
+    directory: str | None = None
+    debug: bool = False
+    _host: PluginHost | None = field(default=None, repr=False)
+    _manager: SessionManager | None = field(default=None, repr=False)
+
+    @property
+    def host(self) -> PluginHost:
+        if self._host is None:
+            from ..plugins import PluginHost
+
+            self._host = PluginHost.create()
+        return self._host
+
+    @property
+    def manager(self) -> SessionManager:
+        if self._manager is None:
+            from ..manager import SessionManager
+
+            self._manager = SessionManager.open(self.directory, host=self.host)
+        return self._manager
+
+    def app_context(self) -> AppContext:
+        from ..context import AppContext
+
+        manager = self.manager
+        return AppContext(manager=manager, host=manager.host, root=manager.root, config=manager.config)
+
+    def close(self) -> None:
+        if self._manager is not None:
+            self._manager.close()
+            self._manager = None
