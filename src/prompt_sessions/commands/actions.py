@@ -1,0 +1,165 @@
+"""Session operations every frontend shares (slash commands, the TUI's keys, its palette)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import AmbiguousSession, SessionNotFound, UsageError
+from ..manager import SessionManager
+from ..models import DEFAULT_SESSION_NAME, Session, SessionSummary
+from ..resolve import MIN_ID_PREFIX
+
+_HEX = set("0123456789abcdef-")
+
+
+def auto_name(manager: SessionManager, po_name: str) -> str:
+    """``New Session``, or ``New Session 2``, 3... when the PO already has those names."""
+    taken = {s.name for s in manager.list(po_name)}
+    if DEFAULT_SESSION_NAME not in taken:
+        return DEFAULT_SESSION_NAME
+    n = 2
+    while f"{DEFAULT_SESSION_NAME} {n}" in taken:
+        n += 1
+    return f"{DEFAULT_SESSION_NAME} {n}"
+
+
+def new_session(manager: SessionManager, po_name: str, name: str | None = None, *, source: str = "tui") -> Session:
+    """Create a session and make it the PO's current one."""
+    session = manager.create(po_name, name or auto_name(manager, po_name), source=source)
+    manager.switch(po_name, session.id)
+    return session
+
+
+def ensure_session(manager: SessionManager, po_name: str, session_id: str | None, *, source: str = "tui") -> str:
+    """The shown session, creating the PO's first one when it has none yet (the first write)."""
+    if session_id is not None:
+        return session_id
+    session = manager.create(po_name, source=source)
+    manager.switch(po_name, session.id)
+    return session.id
+
+
+def delete_session(manager: SessionManager, session_id: str, *, source: str = "tui") -> tuple[str, str]:
+    """Delete a session; returns ``(po, id)`` of the PO's current session afterwards.
+
+    When the deleted one was current, the most recent other session becomes current, or a fresh
+    one is created if it was the last.
+    """
+    session = manager.get(session_id)
+    po_name = session.po_name
+    was_current = manager.backend.get_current(po_name) in (None, session_id)
+    manager.delete(session_id)
+    if not was_current:
+        found = manager.peek_current(po_name)
+        if found is not None:
+            return po_name, found.id
+    rest = manager.list(po_name, include_archived=False)
+    if rest:
+        manager.switch(po_name, rest[0].id)
+        return po_name, rest[0].id
+    return po_name, new_session(manager, po_name, source=source).id
+
+
+def find_session(manager: SessionManager, po_name: str, ref: str) -> SessionSummary:
+    """The PO's session by name (exact, then prefix), else any session by id or unique id prefix."""
+    text = ref.strip()
+    try:
+        return manager.resolve(po_name, text)
+    except SessionNotFound:
+        pass
+    lowered = text.lower()
+    if len(lowered) >= MIN_ID_PREFIX and set(lowered) <= _HEX:
+        matches = [s for s in manager.list() if s.id.startswith(lowered)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise AmbiguousSession(text, [(s.id, s.name) for s in matches])
+    raise SessionNotFound(text, po_name)
+
+
+def neighbour(manager: SessionManager, po_name: str, session_id: str | None, step: int) -> SessionSummary | None:
+    """The PO's session ``step`` places away in picker order (most recent first), wrapping round."""
+    sessions = manager.list(po_name, include_archived=False)
+    if not sessions:
+        return None
+    ids = [s.id for s in sessions]
+    if session_id not in ids:
+        return sessions[0]
+    return sessions[(ids.index(session_id) + step) % len(sessions)]
+
+
+def export_to_file(
+    manager: SessionManager,
+    session_id: str,
+    format: str = "markdown",
+    path: str | Path | None = None,
+    *,
+    directory: Path | None = None,
+) -> Path:
+    """Export through the exporter plugin to ``path``, or to a new file named after the session."""
+    exporter = manager.host.exporter(format)
+    session = manager.get(session_id)
+    data = exporter.export(session)
+    if path is None:
+        target = free_path(directory or Path.cwd(), f"{slug(session.name)}-{session.id[:8]}", exporter.extension)
+    else:
+        target = Path(path).expanduser()
+        if target.is_dir():
+            target = free_path(target, f"{slug(session.name)}-{session.id[:8]}", exporter.extension)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            target.write_bytes(data)
+        else:
+            target.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return target
+
+
+def import_file(manager: SessionManager, path: str | Path, *, po_name: str | None = None) -> list[Session]:
+    """Import every conversation of one file."""
+    source = Path(path).expanduser()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    return manager.import_sessions(data, filename=str(source), po_name=po_name)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a session name (names are display text, never paths)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return cleaned[:40] or "session"
+
+
+def free_path(directory: Path, stem: str, extension: str) -> Path:
+    """``stem.ext`` in the folder, or ``stem-2.ext``... when that exists (never overwrite)."""
+    candidate = directory / f"{stem}.{extension}"
+    n = 2
+    while candidate.exists():
+        candidate = directory / f"{stem}-{n}.{extension}"
+        n += 1
+    return candidate
+
+
+def session_info(manager: SessionManager, session_id: str) -> str:
+    session = manager.get(session_id)
+    summary = session.summary()
+    lines = [
+        f"Session: {session.name}",
+        f"Id: {session.id}",
+        f"PO: {session.po_name}",
+        f"Created: {session.created_at}",
+        f"Updated: {session.updated_at}",
+        f"Messages: {summary.message_count}",
+    ]
+    if summary.input_tokens or summary.output_tokens:
+        lines.append(f"Tokens: {summary.input_tokens} in, {summary.output_tokens} out")
+    if session.parent_id:
+        lines.append(f"Forked from: {session.parent_id} at message {session.parent_message_index}")
+    path = manager.session_path(session.id)
+    if path is not None:
+        lines.append(f"File: {path}")
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The built-in slash commands. ``default_plugins/slash_commands.py`` registers them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import UsageError
+from . import actions
+from .base import CommandContext, SlashCommand, rest_of_line
+from .display import count, when
+
+SESSIONS_LISTED = 30
+
+
+def _no_args(args: list[str], usage: str) -> None:
+    if args:
+        raise UsageError(f"unexpected '{' '.join(args)}'; usage: {usage}")
+
+
+def sessions(ctx: CommandContext, args: list[str]) -> str:
+    _no_args(args, "/sessions")
+    found = ctx.manager.list(ctx.po_name, include_archived=False)
+    if not found:
+        return f"{ctx.po_name} has no sessions yet"
+    now = datetime.now().astimezone()
+    lines = [f"Sessions of {ctx.po_name}:"]
+    for s in found[:SESSIONS_LISTED]:
+        mark = "*" if s.id == ctx.session_id else " "
+        lines.append(f"{mark} {s.name} ({count(s.message_count)}, {when(s.updated_at, now)}) {s.id[:8]}")
+    if len(found) > SESSIONS_LISTED:
+        lines.append(f"  ... and {len(found) - SESSIONS_LISTED} more (press S for the picker)")
+    return "\n".join(lines)
+
+
+def session_new(ctx: CommandContext, args: list[str]) -> str:
+    session = actions.new_session(ctx.manager, ctx.po_name, rest_of_line(args, required=False))
+    ctx.show(ctx.po_name, session.id)
+    return f"New session '{session.name}'"
+
+
+def session_rename(ctx: CommandContext, args: list[str]) -> str:
+    name = rest_of_line(args, "the new name: /session rename <name>")
+    sid = actions.ensure_session(ctx.manager, ctx.po_name, ctx.session_id)
+    old = ctx.manager.get(sid).name
+    session = ctx.manager.rename(sid, name or "")
+    ctx.show(ctx.po_name, sid)
+    return f"Renamed '{old}' to '{session.name}'"
+
+
+def session_switch(ctx: CommandContext, args: list[str]) -> str:
+    ref = rest_of_line(args, "a session name or id: /session switch <name|id>")
+    found = actions.find_session(ctx.manager, ctx.po_name, ref or "")
+    ctx.manager.switch(found.po_name, found.id)
+    ctx.show(found.po_name, found.id)
+    return f"Switched to '{found.name}' ({found.po_name})"
+
+
+def session_delete(ctx: CommandContext, args: list[str]) -> None:
+    _no_args(args, "/session delete")
+    sid = ctx.require_session()
+    session = ctx.manager.get(sid)
+
+    def delete() -> str:
+        po_name, next_id = actions.delete_session(ctx.manager, sid)
+        ctx.show(po_name, next_id)
+        return f"Deleted session '{session.name}'"
+
+    ctx.frontend.confirm(f"Delete session '{session.name}' ({count(len(session.history))})?", delete)
+    return None
+
+
+def session_export(ctx: CommandContext, args: list[str]) -> str:
+    if len(args) > 2:
+        raise UsageError("usage: /session export [format] [path]")
+    sid = ctx.require_session()
+    known = ctx.manager.host.exporters()
+    format, path = "markdown", None
+    if args:
+        if args[0] in known:
+            format = args[0]
+            path = args[1] if len(args) > 1 else None
+        elif len(args) == 1 and ("/" in args[0] or "." in args[0]):
+            path = args[0]  # a lone argument that looks like a file is the path
+        else:
+            ctx.manager.host.exporter(args[0])  # raises UnknownFormat listing the known ones
+    target = actions.export_to_file(ctx.manager, sid, format, path)
+    return f"Exported to {target}"
+
+
+def session_import(ctx: CommandContext, args: list[str]) -> str:
+    path = rest_of_line(args, "a file: /session import <path>")
+    imported = actions.import_file(ctx.manager, path or "")
+    first = imported[0]
+    ctx.manager.switch(first.po_name, first.id)
+    ctx.show(first.po_name, first.id)
+    more = f" and {len(imported) - 1} more" if len(imported) > 1 else ""
+    return f"Imported '{first.name}' ({first.po_name}){more}"
+
+
+def session_info(ctx: CommandContext, args: list[str]) -> str:
+    _no_args(args, "/session info")
+    return actions.session_info(ctx.manager, ctx.require_session())
+
+
+def session_fork(ctx: CommandContext, args: list[str]) -> str:
+    name = rest_of_line(args, required=False)
+    fork = ctx.manager.fork(ctx.require_session(), name=name)
+    ctx.manager.switch(fork.po_name, fork.id)
+    ctx.show(fork.po_name, fork.id)
+    return f"Forked into '{fork.name}'"
+
+
+def cancel(ctx: CommandContext, args: list[str]) -> str:
+    _no_args(args, "/cancel")
+    if ctx.session_id is not None and ctx.frontend.cancel_reply(ctx.session_id):
+        return "Reply cancelled"
+    return "No reply is streaming"
+
+
+def plugins(ctx: CommandContext, args: list[str]) -> str:
+    _no_args(args, "/plugins")
+    lines = []
+    for info in ctx.manager.host.plugins(include_builtins=True):
+        kind = "built-in" if info.builtin else f"{info.package or '?'} {info.version or ''}".strip()
+        lines.append(f"{info.name} ({kind}): {', '.join(info.hooks)}")
+    return "\n".join(lines) or "no plugins"
+
+
+def help_command(ctx: CommandContext, args: list[str]) -> str:
+    from .router import CommandRouter
+
+    return CommandRouter.from_host(ctx.app.host).help_text(args)
+
+
+BUILTIN_COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand("sessions", sessions, "list this PO's sessions", category="session", palette_title="List"),
+    SlashCommand(
+        "session.new", session_new, "start a new session and switch to it", "/session new [name]",
+        ("new",), "session", "New",
+    ),
+    SlashCommand(
+        "session.rename", session_rename, "rename the shown session", "/session rename <name>",
+        ("rename",), "session", "Rename",
+    ),
+    SlashCommand(
+        "session.switch", session_switch, "switch by name, or to any session by id or id prefix",
+        "/session switch <name|id>", ("switch", "s"), "session", "Switch",
+    ),
+    SlashCommand(
+        "session.delete", session_delete, "delete the shown session (asks first)", "/session delete",
+        (), "session", "Delete",
+    ),
+    SlashCommand(
+        "session.export", session_export, "write the shown session to a file (default markdown)",
+        "/session export [format] [path]", (), "export", "Export",
+    ),
+    SlashCommand(
+        "session.import", session_import, "import sessions from a file and switch to the first",
+        "/session import <path>", (), "session", "Import",
+    ),
+    SlashCommand(
+        "session.info", session_info, "id, PO, times, messages, tokens and file of the shown session",
+        "/session info", (), "session", "Info",
+    ),
+    SlashCommand(
+        "session.fork", session_fork, "copy the shown session into a new one and switch to it",
+        "/session fork [name]", (), "session", "Fork",
+    ),
+    SlashCommand("cancel", cancel, "stop the reply streaming in the shown session", category="session", palette_title="Cancel reply"),
+    SlashCommand("plugins", plugins, "list the plugins and their hooks", category="plugins", palette_title="List"),
+    SlashCommand("help", help_command, "list the commands", "/help [command]", category="help", palette_title="Commands"),
+)

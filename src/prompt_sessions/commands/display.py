@@ -1,0 +1,29 @@
+"""Short, human forms of times and counts for session lists."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..timeutil import parse_iso
+
+
+def when(iso: str, now: datetime) -> str:
+    """``14:30`` today, ``Yesterday``, a weekday within the week, else a date (local time)."""
+    try:
+        moment = parse_iso(iso).astimezone(now.tzinfo)
+    except ValueError:
+        return "?"
+    day, today = moment.date(), now.date()
+    if day == today:
+        return moment.strftime("%H:%M")
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if today - timedelta(days=7) < day < today:
+        return moment.strftime("%a")
+    if day.year == today.year:
+        return moment.strftime("%b %d")
+    return moment.strftime("%Y-%m-%d")
+
+
+def count(n: int, word: str = "msg") -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

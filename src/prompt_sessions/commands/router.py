@@ -1,0 +1,98 @@
+"""Parsing a line typed in a message box and running the slash command it names."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import PromptSessionsError, UsageError
+from .base import CommandContext, SlashCommand
+
+
+def split_command(line: str) -> list[str]:
+    """The words of a slash command line, shell quoting rules; a clear error for a bad quote."""
+    text = line.strip()
+    if text.startswith("/"):
+        text = text[1:]
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(f"cannot read the command: {exc}") from exc
+
+
+class CommandRouter:
+    """Matches the longest run of typed words against command names and aliases."""
+
+    def __init__(self, commands: Iterable[Any]) -> None:
+        self.commands: list[Any] = list(commands)
+        self._table: dict[tuple[str, ...], Any] = {}
+        for command in self.commands:
+            self._table.setdefault(tuple(_words(command.name)), command)
+        for command in self.commands:
+            for alias in getattr(command, "aliases", ()) or ():
+                self._table.setdefault(tuple(_words(alias)), command)
+        self._longest = max((len(key) for key in self._table), default=1)
+
+    @classmethod
+    def from_host(cls, host: Any) -> CommandRouter:
+        """Every command the plugins registered, built-ins first."""
+        return cls(c.value for c in host.commands().values())
+
+    @staticmethod
+    def is_command(line: str) -> bool:
+        """A line starting with one slash is a command; ``//text`` sends ``/text`` as a message."""
+        text = line.lstrip()
+        return text.startswith("/") and not text.startswith("//") and len(text.strip()) > 1
+
+    def find(self, words: list[str]) -> tuple[Any, list[str]]:
+        """The command the words name and the arguments left over."""
+        lowered = [w.lower() for w in words]
+        for size in range(min(self._longest, len(words)), 0, -1):
+            command = self._table.get(tuple(lowered[:size]))
+            if command is not None:
+                return command, words[size:]
+        shown = " ".join(words[:2]) if words else ""
+        raise UsageError(f"unknown command '/{shown}'; type /help for the list")
+
+    def run(self, ctx: CommandContext, line: str) -> str | None:
+        """Run one command line. Errors of the project propagate for the frontend to show."""
+        words = split_command(line)
+        if not words:
+            raise UsageError("type a command after the slash; /help lists them")
+        command, args = self.find(words)
+        if getattr(command, "name", None) == "help":
+            return self.help_text(args)
+        try:
+            return command.run(ctx, args)
+        except PromptSessionsError:
+            raise
+        except Exception as exc:  # a plugin's bug is reported, not fatal
+            raise UsageError(f"/{_typed(command)} failed: {type(exc).__name__}: {exc}") from exc
+
+    def help_text(self, args: list[str] | None = None) -> str:
+        """One line per command (usage, aliases, help); with arguments, only matching commands."""
+        wanted = " ".join(args or []).lower().lstrip("/")
+        lines = []
+        for command in sorted(self.commands, key=_typed):
+            if wanted and not _typed(command).startswith(wanted):
+                continue
+            usage = getattr(command, "usage", "") or f"/{_typed(command)}"
+            aliases = getattr(command, "aliases", ()) or ()
+            also = f" (also {', '.join('/' + a for a in aliases)})" if aliases else ""
+            lines.append(f"{usage}{also}: {getattr(command, 'help', '')}")
+        if not lines:
+            raise UsageError(f"no command starts with '/{wanted}'")
+        return "\n".join(lines)
+
+
+def _words(name: str) -> list[str]:
+    return name.replace(".", " ").lower().split()
+
+
+def _typed(command: Any) -> str:
+    return " ".join(_words(command.name))
+
+
+def is_help(command: SlashCommand) -> bool:
+    return command.name == "help"

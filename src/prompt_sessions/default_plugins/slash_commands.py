@@ -1,0 +1,16 @@
+"""Built-in slash commands, registered like any plugin's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..hookspecs import hookimpl
+
+
+@hookimpl
+def register_commands(register: Callable[[Any], None]) -> None:
+    from ..commands.builtin import BUILTIN_COMMANDS
+
+    for command in BUILTIN_COMMANDS:
+        register(command)
