@@ -1,0 +1,74 @@
+"""The real console script in a subprocess: exit codes, streams, and import cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
+
+
+def run(store: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": "", **(env or {})}
+    return subprocess.run(
+        [SCRIPT, "--dir", str(store), *args], capture_output=True, text=True, timeout=60, env=full_env
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    root = tmp_path / ".prompt_objects"
+    root.mkdir()
+    (root / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 0\n")
+    return root
+
+
+def test_console_script_round_trip(store: Path) -> None:
+    """new, send and list work through the installed console script."""
+    assert run(store, "new", "coordinator", "--name", "Proc").returncode == 0
+    sent = run(store, "send", "coordinator", "from a process")
+    assert sent.returncode == 0 and sent.stdout.strip() == "You said: from a process"
+    listed = json.loads(run(store, "list", "--json").stdout)
+    assert listed[0]["name"] == "Proc" and listed[0]["message_count"] == 2
+
+
+def test_error_exit_code_and_no_traceback(store: Path) -> None:
+    """An error is one stderr line and exit status 1."""
+    result = run(store, "show", "nothing")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error:") and "Traceback" not in result.stderr
+
+
+def test_list_json_never_imports_textual(store: Path) -> None:
+    """`list --json` must not pay for the TUI: Textual is never imported."""
+    run(store, "new", "coordinator")
+    code = (
+        "import sys\n"
+        "from prompt_sessions.cli import main\n"
+        "try:\n"
+        f"    main(['--dir', {str(store)!r}, 'list', '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('TEXTUAL' if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 'CLEAN', file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stderr.strip().endswith("CLEAN"), result.stderr
+
+
+def test_folder_at_rest_is_whole_truth(store: Path) -> None:
+    """After the process exits, index.json lists every session and no journal is left."""
+    for i in range(3):
+        run(store, "send", "coordinator", f"message {i}")
+    sessions = store / "sessions"
+    assert not (sessions / "index.journal").exists()
+    index = json.loads((sessions / "index.json").read_text())
+    (entry,) = index["sessions"]
+    assert entry["message_count"] == 6
+    session = json.loads((sessions / f"{entry['id']}.json").read_text())
+    assert len(session["history"]) == 6
