@@ -18,16 +18,24 @@ FORMAT_VERSION = 1
 NAME_MAX = 80
 DEFAULT_SESSION_NAME = "New Session"
 
-Timestamp = Annotated[str, msgspec.Meta(pattern=TIMESTAMP_PATTERN)]
-SessionId = Annotated[
-    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
-# 1 to 80 characters, no control characters, not blank.
-Name = Annotated[
-    str,
-    msgspec.Meta(min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"),
-]
-PoName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f/\\]+$")]
+
+def _whole(pattern: str) -> str:
+    """Anchor a pattern at the very end: in Python's ``re`` a bare ``$`` also matches before a
+    trailing newline, which would let "name\\n" or "...Z\\n" through."""
+    return pattern.removesuffix("$") + r"\Z"
+
+
+_TIMESTAMP_RE = _whole(TIMESTAMP_PATTERN)
+_ID_RE = _whole(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# 1 to 80 characters, no control characters, not blank. The one required character excludes
+# control characters explicitly: ``\S`` alone would accept them.
+_NAME_RE = _whole(r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$")
+_PO_NAME_RE = _whole(r"^[^\x00-\x1f\x7f/\\]+$")
+
+Timestamp = Annotated[str, msgspec.Meta(pattern=_TIMESTAMP_RE)]
+SessionId = Annotated[str, msgspec.Meta(pattern=_ID_RE)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX, pattern=_NAME_RE)]
+PoName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_PO_NAME_RE)]
 Role = Literal["user", "assistant", "system", "tool"]
 ThreadType = Literal["root", "fork", "delegation", "continuation"]
 
@@ -162,11 +170,18 @@ def validation_message(exc: msgspec.ValidationError | msgspec.DecodeError) -> st
     text = str(exc)
     if "matching regex" in text:
         field = text.rsplit("- at ", 1)[-1] if "- at " in text else "a field"
-        if TIMESTAMP_PATTERN in text:
+        if _mentions(text, _TIMESTAMP_RE):
             return f"{field} is not an ISO-8601 UTC timestamp ending in Z"
-        if "\\S" in text:
+        if _mentions(text, _NAME_RE):
             return f"{field} must be 1 to {NAME_MAX} characters without control characters"
-        if "[0-9a-f]{8}" in text:
+        if _mentions(text, _ID_RE):
             return f"{field} is not a lowercase UUID"
+        if _mentions(text, _PO_NAME_RE):
+            return f"{field} must be a PO name without slashes or control characters"
         return f"{field} has a value of the wrong form"
     return text
+
+
+def _mentions(text: str, pattern: str) -> bool:
+    # msgspec quotes the pattern with repr(), which doubles its backslashes.
+    return pattern in text or repr(pattern) in text
