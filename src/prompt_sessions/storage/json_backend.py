@@ -167,6 +167,7 @@ class JsonBackend:
             catalog.refresh(self._view, self.index_path, self.journal_path)
         except catalog.CatalogUnreadable:
             self._view = self._rebuild_view()
+            self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
         return self._view
 
     def _rebuild_view(self) -> View:
@@ -213,7 +214,10 @@ class JsonBackend:
         on_disk = self._ids_on_disk()
         missing = on_disk - view.sessions.keys() - view.damaged.keys()
         gone = (view.sessions.keys() | view.damaged.keys()) - on_disk
-        changed = [sid for sid, bad in view.damaged.items() if sid in on_disk and bad.stamp != self._stamp(sid)]
+        # A file changed since its entry (a hand edit, a write by a crashed process, new damage)
+        # is stale too: compare every entry's recorded (size, mtime) with the file's.
+        known = (view.sessions.keys() | view.damaged.keys()) & on_disk
+        changed = [sid for sid in known if view.stamps.get(sid) != self._stamp(sid)]
         if not (missing or gone or changed):
             return view
         changes: list[Change] = [Drop(id=sid) for sid in gone]
