@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 from pathlib import Path
 
 from ..errors import ReadOnlyStore, StorageError
@@ -63,7 +62,7 @@ def write_all(fd: int, data: bytes, offset: int | None = None) -> None:
 
 
 def temp_path_for(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    return target.with_name(f".{target.name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
 
 
 def atomic_write(target: Path, data: bytes) -> None:

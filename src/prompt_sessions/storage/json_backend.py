@@ -65,7 +65,9 @@ class JsonBackend:
         self._problems: dict[str, str] = {}
         self._swept = False
         self._dirty = False
-        self._timer: threading.Timer | None = None
+        self._folder_thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._last_write = 0.0
         self._closed = False
         self._folding = False
         self._journal_writes = 0
@@ -146,18 +148,28 @@ class JsonBackend:
             return
         if self.idle_fold_seconds is None or self._closed:
             return
-        if self._timer is not None:
-            self._timer.cancel()
-        timer = threading.Timer(self.idle_fold_seconds, self._idle_fold)
-        timer.daemon = True
-        self._timer = timer
-        timer.start()
+        self._last_write = time.monotonic()
+        if self._folder_thread is None or not self._folder_thread.is_alive():
+            # One thread per backend folds the journal once writes pause; starting a timer per
+            # append would cost more than the append itself.
+            thread = threading.Thread(target=self._fold_when_idle, name="prompt-sessions-fold", daemon=True)
+            self._folder_thread = thread
+            thread.start()
 
-    def _idle_fold(self) -> None:
-        try:
-            self.flush()
-        except Exception:
-            pass  # a background fold that fails is retried at close or next open
+    def _fold_when_idle(self) -> None:
+        assert self.idle_fold_seconds is not None
+        while not self._closed:
+            wait = self._last_write + self.idle_fold_seconds - time.monotonic()
+            if wait > 0:
+                self._wake.wait(wait)
+                continue
+            started = time.monotonic()
+            try:
+                self.flush()
+            except Exception:
+                pass  # a background fold that fails is retried at close or next open
+            if self._last_write < started:
+                return
 
     # ------------------------------------------------------------------ catalog view
 
@@ -489,9 +501,6 @@ class JsonBackend:
                 self._folding = False
             self._dirty = False
             self._journal_writes = 0
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
 
     def open_store(self) -> None:
         """Fold a journal or sweep temp files left by a crashed process, if the lock is free."""
@@ -556,8 +565,7 @@ class JsonBackend:
     def close(self) -> None:
         if self._closed:
             return
-        if self._timer is not None:
-            self._timer.cancel()
+        self._wake.set()
         try:
             self.flush()
         finally:
