@@ -80,6 +80,7 @@ class PluginHost:
         self.failures: list[Failure] = []
         self._warn = warn or (lambda text: print(f"Warning: {text}", file=sys.stderr))
         self._cache: dict[tuple[str, bool], dict[str, Contribution]] = {}
+        self.tracing = False
 
     @classmethod
     def create(
@@ -103,6 +104,9 @@ class PluginHost:
         for plugin in plugins:
             host._register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
         if os.environ.get("PROMPT_SESSIONS_TRACE_PLUGINS") == "1":
+            # The host calls each implementation itself (to isolate failures), so pluggy's own
+            # tracing would only see direct pm.hook calls; the host writes its own lines too.
+            host.tracing = True
             pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[plugins] {text}"))
             pm.enable_tracing()
         return host
@@ -129,6 +133,10 @@ class PluginHost:
             self._builtin_names.add(name)
         self._cache.clear()
         return True
+
+    def _trace(self, text: str) -> None:
+        if self.tracing:
+            sys.stderr.write(f"[plugins] {text}\n")
 
     def _fail(self, plugin: str, error: str) -> None:
         self.failures.append(Failure(plugin, error))
@@ -197,8 +205,10 @@ class PluginHost:
                     )
                     return
                 found[name] = Contribution(name, value, _plugin)
+                self._trace(f"{hook}: {_plugin} registered {kind} '{name}'")
 
             kwargs = {"register": register} if "register" in impl.argnames else {}
+            self._trace(f"{hook} -> {plugin_name}")
             try:
                 impl.function(**kwargs)
             except Exception as exc:
@@ -249,6 +259,7 @@ class PluginHost:
     def add_cli_commands(self, cli: Any) -> None:
         self.load_external()
         for impl in self.pm.hook.register_cli_commands.get_hookimpls():
+            self._trace(f"register_cli_commands -> {self.pm.get_name(impl.plugin)}")
             try:
                 impl.function(cli=cli)
             except Exception as exc:
@@ -261,6 +272,7 @@ class PluginHost:
         self.load_external()
         for impl in getattr(self.pm.hook, event).get_hookimpls():
             args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+            self._trace(f"{event} -> {self.pm.get_name(impl.plugin)}")
             try:
                 impl.function(**args)
             except Exception as exc:
