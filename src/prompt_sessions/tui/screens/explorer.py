@@ -1,0 +1,253 @@
+"""The explorer: every session of every PO, with filters and content search.
+
+Returns ``(po, session id, message index or None)`` for the chosen row, None on Esc.
+Listing and searching run in thread workers, so a large store never blocks the screen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Select, Static
+
+from ...commands import actions
+from ...commands.display import when
+from ...context import AppContext
+from ...errors import PromptSessionsError
+from ...models import SessionSummary
+from ..widgets.row_list import RowList
+from .choice import ChoiceScreen
+
+ALL = "__all__"
+SEARCH_LIMIT = 1000
+COLUMNS = ((16, "PO"), (0, "Name"), (6, "Msgs"), (8, "Source"), (11, "Updated"))
+
+
+@dataclass
+class Row:
+    summary: SessionSummary
+    snippet: str | None = None
+    message_index: int | None = None
+
+
+Choice = tuple[str, str, int | None]
+
+
+class ExplorerScreen(ModalScreen[Choice | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("x", "export", "Export"),
+        Binding("slash", "search", "Search"),
+        Binding("a", "toggle_archived", "Archived"),
+    ]
+    DEFAULT_CSS = """
+    ExplorerScreen { align: center middle; }
+    ExplorerScreen > Vertical { width: 96%; height: 92%; border: thick $accent; background: $surface; }
+    ExplorerScreen #filters { height: auto; }
+    ExplorerScreen #search { width: 1fr; }
+    ExplorerScreen Select { width: 22; }
+    ExplorerScreen #header { padding: 0 0; text-style: bold; background: $panel; height: 1; }
+    ExplorerScreen .hint { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        clock: Callable[[], datetime],
+        export_dir: Path | None = None,
+        po_name: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.clock = clock
+        self.now = clock()
+        self.export_dir = export_dir
+        self.summaries: list[SessionSummary] = []
+        self.hits: list[Row] | None = None
+        self.query_text = ""
+        self.initial_po = po_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with Horizontal(id="filters"):
+                yield Input(placeholder="search names and messages", id="search")
+                yield Select([], prompt="All POs", id="po", allow_blank=True)
+                yield Select([], prompt="All sources", id="source", allow_blank=True)
+                yield Checkbox("Archived", id="archived")
+            yield Static(self.header_text(), id="header")
+            yield RowList(self.render_row, empty_text="Loading…", id="rows")
+            yield Label("Enter open  x export  / search  a archived  Esc close", classes="hint", id="status")
+
+    def on_mount(self) -> None:
+        self.query_one(RowList).focus()
+        self.load()
+
+    # -------------------------------------------------------------- data
+
+    @work(thread=True, exclusive=True, group="explorer-load")
+    def load(self) -> None:
+        summaries = self.ctx.manager.list()
+        self.app.call_from_thread(self._loaded, summaries)
+
+    def _loaded(self, summaries: list[SessionSummary]) -> None:
+        self.summaries = summaries
+        pos = sorted({s.po_name for s in summaries})
+        sources = sorted({s.source or "unknown" for s in summaries})
+        self.query_one("#po", Select).set_options([(Text(p), p) for p in pos])
+        self.query_one("#source", Select).set_options([(Text(s), s) for s in sources])
+        self.query_one(RowList).empty_text = "No sessions match"
+        self.apply()
+
+    def filters(self) -> tuple[str | None, str | None, bool]:
+        po = self.query_one("#po", Select).value
+        source = self.query_one("#source", Select).value
+        archived = self.query_one("#archived", Checkbox).value
+        return (
+            po if isinstance(po, str) else None,
+            source if isinstance(source, str) else None,
+            archived,
+        )
+
+    def apply(self) -> None:
+        po, source, archived = self.filters()
+        base = self.hits if self.hits is not None else [Row(s) for s in self.summaries]
+        rows = [
+            r
+            for r in base
+            if (po is None or r.summary.po_name == po)
+            and (source is None or (r.summary.source or "unknown") == source)
+            and (archived or not r.summary.archived)
+        ]
+        self.query_one(RowList).set_rows(rows)
+        shown = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+        self.query_one("#status", Label).update(f"{shown}   Enter open  x export  / search  a archived  Esc close")
+
+    @work(thread=True, exclusive=True, group="explorer-search")
+    def search(self, query: str) -> None:
+        if not query.strip():
+            self.app.call_from_thread(self._searched, query, None)
+            return
+        try:
+            hits = self.ctx.manager.search(query, limit=SEARCH_LIMIT)
+        except PromptSessionsError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        rows = [Row(h.session, h.snippet, h.message_index) for h in hits]
+        self.app.call_from_thread(self._searched, query, rows)
+
+    def _searched(self, query: str, rows: list[Row] | None) -> None:
+        if query != self.query_text:
+            return  # a newer search is on its way
+        self.hits = rows
+        self.apply()
+
+    # -------------------------------------------------------------- events
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.query_text = event.value
+            self.search(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(RowList).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.apply()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.apply()
+
+    def on_row_list_chosen(self, event: RowList.Chosen) -> None:
+        event.stop()
+        row: Row = event.row_list.rows[event.index]
+        self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
+
+    def action_close(self) -> None:
+        if self.focused is not None and self.focused.id == "search":
+            self.query_one(RowList).focus()
+            return
+        self.dismiss(None)
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_archived(self) -> None:
+        self.query_one("#archived", Checkbox).toggle()
+
+    def action_export(self) -> None:
+        row: Row | None = self.query_one(RowList).current
+        if row is None:
+            return
+        exporters = self.ctx.host.exporters()
+        choices = [(name, f"{name} (.{c.value.extension})") for name, c in sorted(exporters.items())]
+
+        def chosen(format: str | None) -> None:
+            if format is None:
+                return
+            try:
+                path = actions.export_to_file(self.ctx.manager, row.summary.id, format, directory=self.export_dir)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+                return
+            self.notify(f"Exported to {path}", title="Exported")
+
+        self.app.push_screen(ChoiceScreen(f"Export '{row.summary.name}' as", choices), chosen)
+
+    # -------------------------------------------------------------- rendering
+
+    def header_text(self, width: int = 100) -> Text:
+        return self._row_text([Text(title) for _, title in COLUMNS], width)
+
+    def on_resize(self) -> None:
+        self.query_one("#header", Static).update(self.header_text(self.query_one(RowList).size.width))
+
+    def render_row(self, row: Row, width: int) -> Text:
+        s = row.summary
+        cells = [
+            Text(s.po_name),
+            Text(s.name + ("  (archived)" if s.archived else "")),
+            Text(str(s.message_count)),
+            Text(s.source or ""),
+            Text(when(s.updated_at, self.now)),
+        ]
+        line = self._row_text(cells, width)
+        if row.snippet is not None:
+            line.append("  ")
+            line.append_text(highlight(row.snippet, self.query_text))
+        return line
+
+    def _row_text(self, cells: list[Text], width: int) -> Text:
+        fixed = sum(w for w, _ in COLUMNS if w) + 2 * len(COLUMNS)
+        name_width = max(12, min(28, width - fixed))
+        parts: list[Text] = []
+        for (w, _), cell in zip(COLUMNS, cells, strict=True):
+            parts.append(self._cell(cell, w or name_width))
+            parts.append(Text("  "))
+        return Text.assemble(*parts)
+
+    @staticmethod
+    def _cell(text: Text, width: int) -> Text:
+        cell = text.copy()
+        cell.truncate(width, overflow="ellipsis", pad=True)
+        return cell
+
+
+def highlight(snippet: str, query: str) -> Text:
+    """The snippet with every case-insensitive match of the query highlighted."""
+    text = Text(snippet, style="dim")
+    if query.strip():
+        for m in re.finditer(re.escape(query.strip()), snippet, flags=re.IGNORECASE):
+            text.stylize("bold reverse", m.start(), m.end())
+    return text

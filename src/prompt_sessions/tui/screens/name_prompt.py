@@ -1,0 +1,52 @@
+"""Asks for a session name, with a default; Esc cancels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from ...errors import InvalidName
+from ...models import NAME_MAX, clean_name
+
+
+class NamePrompt(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    NamePrompt { align: center middle; }
+    NamePrompt > Vertical { width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
+    NamePrompt #error { color: $error; height: auto; }
+    NamePrompt .hint { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, default: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.title_text))
+            yield Input(value=self.default, max_length=NAME_MAX, id="name")
+            yield Label("", id="error")
+            yield Label("Enter accept   Esc cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            name = clean_name(event.value)
+        except InvalidName as exc:
+            self.query_one("#error", Label).update(Text(str(exc)))
+            return
+        self.dismiss(name)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,187 @@
+"""The session picker: the current PO's sessions; returns the chosen id (None on Esc)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from ...commands import actions
+from ...commands.display import when
+from ...context import AppContext
+from ...errors import PromptSessionsError
+from ...models import SessionSummary
+from ..widgets.row_list import RowList
+from .confirm import ConfirmScreen
+from .name_prompt import NamePrompt
+
+
+class SessionPicker(ModalScreen[str | None]):
+    """``n`` new, ``r`` rename, ``d`` delete, ``/`` filter, Enter select, Esc cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new", "New"),
+        Binding("r", "rename", "Rename"),
+        Binding("d", "delete", "Delete"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "back", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    SessionPicker { align: center middle; }
+    SessionPicker > Vertical { width: 90%; max-width: 100; height: 80%; border: thick $accent; background: $surface; }
+    SessionPicker #title { padding: 0 1; text-style: bold; }
+    SessionPicker Input { display: none; }
+    SessionPicker Input.-shown { display: block; }
+    SessionPicker .hint { color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, ctx: AppContext, po_name: str, current_id: str | None, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.po_name = po_name
+        self.current_id = current_id
+        self.clock = clock
+        self.all_rows: list[SessionSummary] = []
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Sessions of {self.po_name}"), id="title")
+            yield Input(placeholder="filter by name", id="filter")
+            yield RowList(self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions")
+            yield Input(id="rename")
+            yield Label("Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.reload(select=self.current_id)
+        self.rows_widget.focus()
+
+    @property
+    def rows_widget(self) -> RowList:
+        return self.query_one("#sessions", RowList)
+
+    def render_row(self, s: SessionSummary, width: int) -> Text:
+        mark = "*" if s.id == self.current_id else " "
+        right = f"{s.message_count:>6} msg{' ' if s.message_count == 1 else 's'} {when(s.updated_at, self.now):>10}"
+        name = Text(s.name)
+        name.truncate(max(4, width - len(right) - 4), overflow="ellipsis", pad=True)
+        return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
+
+    def reload(self, select: str | None = None) -> None:
+        self.now = self.clock()
+        self.all_rows = self.ctx.manager.list(self.po_name, include_archived=False)
+        self._apply(select)
+
+    def _apply(self, select: str | None = None) -> None:
+        needle = self.filter_text.lower()
+        rows = [s for s in self.all_rows if needle in s.name.lower()] if needle else self.all_rows
+        cursor = next((i for i, s in enumerate(rows) if s.id == select), 0) if select else 0
+        self.rows_widget.set_rows(rows, cursor)
+
+    @property
+    def selected(self) -> SessionSummary | None:
+        return self.rows_widget.current
+
+    # -------------------------------------------------------------- choosing
+
+    def on_row_list_chosen(self, event: RowList.Chosen) -> None:
+        event.stop()
+        self.dismiss(self.rows_widget.rows[event.index].id)
+
+    def action_back(self) -> None:
+        for box in self.query(Input).results():
+            if box.has_class("-shown"):
+                box.remove_class("-shown")
+                if box.id == "filter":
+                    self.filter_text = ""
+                    self._apply(self.selected.id if self.selected else None)
+                self.rows_widget.focus()
+                return
+        self.dismiss(None)
+
+    # -------------------------------------------------------------- filter
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value
+            self._apply()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "filter":
+            if self.selected is not None:
+                self.dismiss(self.selected.id)
+        elif event.input.id == "rename":
+            self._finish_rename(event.input, event.value)
+
+    # -------------------------------------------------------------- new, rename, delete
+
+    def action_new(self) -> None:
+        default = actions.auto_name(self.ctx.manager, self.po_name)
+
+        def created(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                session = actions.new_session(self.ctx.manager, self.po_name, name)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+                return
+            self.dismiss(session.id)
+
+        self.app.push_screen(NamePrompt(f"New session for {self.po_name}", default), created)
+
+    def action_rename(self) -> None:
+        if self.selected is None:
+            return
+        box = self.query_one("#rename", Input)
+        box.value = self.selected.name
+        box.border_title = "Rename"
+        box.add_class("-shown")
+        box.focus()
+
+    def _finish_rename(self, box: Input, value: str) -> None:
+        target = self.selected
+        if target is None:
+            return
+        try:
+            self.ctx.manager.rename(target.id, value)
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        box.remove_class("-shown")
+        self.reload(select=target.id)
+        self.rows_widget.focus()
+
+    def action_delete(self) -> None:
+        target = self.selected
+        if target is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                _, next_id = actions.delete_session(self.ctx.manager, target.id)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+                return
+            if target.id == self.current_id:
+                self.current_id = next_id
+            self.notify(f"Deleted '{target.name}'")
+            self.reload(select=self.current_id)
+
+        count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
+        self.app.push_screen(ConfirmScreen(f"Delete session '{target.name}' ({count})?"), answered)

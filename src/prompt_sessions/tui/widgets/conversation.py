@@ -1,0 +1,154 @@
+"""The conversation: renders a window of the history and loads more as you scroll.
+
+A 10,000-message session mounts only its last ``PAGE`` messages; scrolling to the top mounts
+the page before, scrolling to the bottom of a window opened in the middle mounts the page after.
+"""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+
+from ...models import Message, Session
+from .message_view import MessageView, NoteView, StreamingView
+
+PAGE = 20
+
+
+class Conversation(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    Conversation { height: 1fr; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.history: list[Message] = []
+        self.po_name = ""
+        self.start = 0
+        self.end = 0
+        self.streaming: StreamingView | None = None
+        self._loading = False
+
+    # -------------------------------------------------------------- whole views
+
+    def show(self, session: Session | None, po_name: str, *, at: int | None = None) -> None:
+        """Show a session (None: the PO has none yet); ``at`` opens the window at that message."""
+        self.history = list(session.history) if session else []
+        self.po_name = po_name
+        self.streaming = None
+        total = len(self.history)
+        if at is None or not 0 <= at < total:
+            self.start, self.end = max(0, total - PAGE), total
+        else:
+            self.start = max(0, at - 2)
+            self.end = min(total, self.start + PAGE)
+        self.remove_children()
+        self.mount_all([self._view(i) for i in range(self.start, self.end)])
+        if at is None or not 0 <= at < total:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        else:
+            self.call_after_refresh(self.scroll_home, animate=False, immediate=True)
+
+    def _view(self, index: int) -> MessageView:
+        return MessageView(self.history[index], self.po_name, index)
+
+    @property
+    def at_end(self) -> bool:
+        return self.end == len(self.history)
+
+    # -------------------------------------------------------------- growing
+
+    def add_message(self, message: Message) -> None:
+        """A message was stored for this session: show it (jumping to the end if needed)."""
+        was_at_end = self.at_end
+        self.history.append(message)
+        if not was_at_end:
+            self.end = len(self.history)
+            self.start = max(0, self.end - PAGE)
+            self.remove_children()
+            self.mount_all([self._view(i) for i in range(self.start, self.end)])
+        else:
+            self.end = len(self.history)
+            before = self.streaming if self.streaming is not None and self.streaming.parent is self else None
+            self.mount(self._view(self.end - 1), before=before)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    def begin_stream(self, speaker: str, text: str = "") -> StreamingView:
+        self.end_stream()
+        self.streaming = StreamingView(speaker, text)
+        self.mount(self.streaming)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        return self.streaming
+
+    def add_chunk(self, text: str) -> None:
+        if self.streaming is None:
+            self.begin_stream(self.po_name)
+        assert self.streaming is not None
+        follow = self.scroll_y >= self.max_scroll_y - 1
+        self.streaming.add(text)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    def end_stream(self) -> None:
+        if self.streaming is not None:
+            self.streaming.remove()
+            self.streaming = None
+
+    def note(self, text: str, *, error: bool = False) -> None:
+        self.mount(NoteView(text, error=error))
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    # -------------------------------------------------------------- lazy loading
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self._loading:
+            return
+        if new <= 0 and self.start > 0:
+            self.load_older()
+        elif new >= self.max_scroll_y and not self.at_end and self.max_scroll_y > 0:
+            self.load_newer()
+
+    def load_older(self) -> None:
+        """Mount the page before the window, keeping the message on screen where it was."""
+        if self.start == 0:
+            return
+        first = self._first_message()
+        new_start = max(0, self.start - PAGE)
+        views = [self._view(i) for i in range(new_start, self.start)]
+        self.start = new_start
+        self._loading = True
+        self.mount_all(views, before=first)
+
+        def keep_place() -> None:
+            if first is not None:
+                self.scroll_to_widget(first, animate=False, top=True, immediate=True)
+            self._loading = False
+
+        self.call_after_refresh(keep_place)
+
+    def load_newer(self) -> None:
+        new_end = min(len(self.history), self.end + PAGE)
+        views = [self._view(i) for i in range(self.end, new_end)]
+        self.end = new_end
+        anchor = self._first_note_or_stream()
+        if anchor is not None:
+            self.mount_all(views, before=anchor)
+        else:
+            self.mount_all(views)
+
+    def _first_message(self) -> Widget | None:
+        for child in self.children:
+            if isinstance(child, MessageView):
+                return child
+        return None
+
+    def _first_note_or_stream(self) -> Widget | None:
+        for child in self.children:
+            if isinstance(child, NoteView | StreamingView):
+                return child
+        return None
+
+    @property
+    def rendered_count(self) -> int:
+        return sum(1 for c in self.children if isinstance(c, MessageView))

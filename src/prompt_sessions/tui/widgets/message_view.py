@@ -1,0 +1,101 @@
+"""One message of the conversation: the speaker, the text as Markdown, tool calls folded."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Group
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Collapsible, Static
+
+from ...models import Message
+
+
+def speaker_of(message: Message, po_name: str) -> str:
+    if message.role == "assistant":
+        return message.from_po or po_name
+    if message.role == "user":
+        return "you" if not message.from_po else message.from_po
+    return message.role
+
+
+def header(name: str, role: str, note: str = "") -> Text:
+    text = Text(name, style="bold")
+    if note:
+        text.append(f"  {note}", style="italic dim")
+    return text
+
+
+def folded(data: Any) -> str:
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(data)
+
+
+class MessageView(Vertical):
+    """A stored message. Tool calls and results sit in collapsed sections."""
+
+    DEFAULT_CSS = """
+    MessageView { height: auto; margin: 0 0 1 0; }
+    MessageView.-user { border-left: thick $primary; padding-left: 1; }
+    MessageView.-assistant { border-left: thick $success; padding-left: 1; }
+    MessageView.-other { border-left: thick $warning; padding-left: 1; }
+    MessageView Collapsible { margin: 0; padding: 0; border: none; }
+    """
+
+    def __init__(self, message: Message, po_name: str, index: int) -> None:
+        role_class = {"user": "-user", "assistant": "-assistant"}.get(message.role, "-other")
+        super().__init__(classes=role_class)
+        self.message = message
+        self.po_name = po_name
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        message = self.message
+        note = "(cut short)" if message.incomplete else ""
+        body = Markdown(message.content) if message.content else Text("(empty)", style="dim")
+        yield Static(Group(header(speaker_of(message, self.po_name), message.role, note), body), classes="body")
+        if message.tool_calls:
+            yield Collapsible(Static(Text(folded(message.tool_calls))), title=f"tool calls ({len(message.tool_calls)})")
+        if message.tool_results:
+            yield Collapsible(Static(Text(folded(message.tool_results))), title=f"tool results ({len(message.tool_results)})")
+
+
+class StreamingView(Static):
+    """A reply as it streams in: plain text while it grows, replaced by a MessageView when stored."""
+
+    DEFAULT_CSS = """
+    StreamingView { height: auto; margin: 0 0 1 0; border-left: thick $success 50%; padding-left: 1; }
+    """
+
+    def __init__(self, speaker: str, text: str = "") -> None:
+        super().__init__()
+        self.speaker = speaker
+        self.text = text
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def add(self, chunk: str) -> None:
+        self.text += chunk
+        self._show()
+
+    def _show(self) -> None:
+        self.update(Group(header(self.speaker, "assistant", "streaming…"), Text(self.text or "…")))
+
+
+class NoteView(Static):
+    """A line from the app itself (a command's result); shown, never stored."""
+
+    DEFAULT_CSS = """
+    NoteView { height: auto; margin: 0 0 1 0; color: $text-muted; border-left: thick $secondary; padding-left: 1; }
+    NoteView.-error { color: $error; border-left: thick $error; }
+    """
+
+    def __init__(self, text: str, *, error: bool = False) -> None:
+        super().__init__(Text(text), classes="-error" if error else "")

@@ -1,0 +1,22 @@
+"""The status bar: the shown session, its size, what is happening, and the key hints."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+HINTS = "S sessions  N new  E explorer  [ ] prev/next  i type  Esc leave  ^p commands  q quit"
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def show(self, name: str, messages: int, state: str = "") -> None:
+        text = Text.assemble(("Session: ", "bold"), name, f" ({messages} msg{'' if messages == 1 else 's'})")
+        if state:
+            text.append(f"  {state}", style="italic")
+        text.append("  │  ", style="dim")
+        text.append(HINTS, style="dim")
+        self.update(text)
