@@ -61,11 +61,24 @@ async def run_reply(
 
 
 def _reply(parts: list[str], end: ReplyEnd | None, started: float, po_name: str, *, incomplete: bool) -> Message:
+    return reply_message("".join(parts), end, started, incomplete=incomplete)
+
+
+def reply_message(
+    content: str,
+    end: ReplyEnd | None,
+    started: float,
+    *,
+    incomplete: bool,
+    metadata: dict[str, Any] | None = None,
+) -> Message:
+    """The assistant message to store for a reply that began at ``started`` (perf_counter)."""
     return Message(
         role="assistant",
-        content="".join(parts),
+        content=content,
         model=end.model if end else None,
         usage=end.usage if end and isinstance(end.usage, Usage) else None,
         latency_ms=round((time.perf_counter() - started) * 1000, 1),
         incomplete=True if incomplete else None,
+        metadata=metadata or None,
     )

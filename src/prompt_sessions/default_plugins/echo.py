@@ -2,7 +2,9 @@
 
 Options (``[responders.echo]`` in config.toml): ``chunk_delay_ms`` (default 20), ``fail_times``
 (fail the first N replies, then succeed) and ``fail_always``; demos and tests use them to slow it
-down or make it fail.
+down or make it fail. ``transient`` (default true) says whether those failures are worth
+retrying; ``fail_after_chunks`` makes a failing reply stream that many chunks before it fails;
+``awaiting_input`` ends every reply as one that waits for the user's answer.
 """
 
 from __future__ import annotations
@@ -37,22 +39,30 @@ class EchoResponder:
         self.fail_times = int(options.get("fail_times", 0))
         self.fail_always = bool(options.get("fail_always", False))
         self.transient = bool(options.get("transient", True))
+        self.fail_after_chunks = int(options.get("fail_after_chunks", 0))
+        self.awaiting_input = bool(options.get("awaiting_input", False))
         self.calls = 0
 
     async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd]:
         self.calls += 1
-        if self.fail_always or self.calls <= self.fail_times:
-            raise ResponderError(f"echo failed on purpose (call {self.calls})", transient=self.transient)
+        call = self.calls
+        failing = self.fail_always or call <= self.fail_times
+        if failing and not self.fail_after_chunks:
+            raise ResponderError(f"echo failed on purpose (call {call})", transient=self.transient)
         last = request.last_user_message
         text = echo_text(last.content if last else "", request.po.name)
         import asyncio  # imported here so loading built-ins stays cheap for `list`
 
-        for piece in chunks(text):
+        for sent, piece in enumerate(chunks(text)):
+            if failing and sent == self.fail_after_chunks:
+                raise ResponderError(f"echo failed on purpose (call {call})", transient=self.transient)
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
             yield piece
+        if failing:  # a reply shorter than fail_after_chunks still fails, at its end
+            raise ResponderError(f"echo failed on purpose (call {call})", transient=self.transient)
         usage = Usage(input_tokens=len((last.content if last else "").split()), output_tokens=len(text.split()))
-        yield ReplyEnd(model="echo", usage=usage)
+        yield ReplyEnd(model="echo", usage=usage, awaiting_input=self.awaiting_input)
 
 
 @hookimpl

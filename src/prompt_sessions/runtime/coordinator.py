@@ -1,0 +1,425 @@
+"""The coordinator owns every open session; frontends only choose which one is shown.
+
+Replies run as asyncio tasks, one per session, bound to their ``LiveSession`` rather than to the
+view, so a reply keeps streaming into its own session while another is shown. Frontends learn
+what happened through events (see ``events.py``), delivered on the event loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+
+from ..context import AppContext
+from ..errors import SessionNotFound, UsageError
+from ..ids import validate_id
+from ..models import Message
+from .errors import SessionBusy, SessionNotOpen
+from .events import (
+    MessageAdded,
+    RuntimeEvent,
+    SessionChanged,
+    SessionOpened,
+    SessionRemoved,
+    StatusChanged,
+)
+from .live_session import LiveSession
+from .reply_task import run_reply
+from .responder_pool import ResponderPool
+from .retry import RetryPolicy
+from .settings import RuntimeSettings
+from .slots import GenerationSlots
+from .status import Status
+from .store_sync import StoreSync
+from .watcher import StoreWatcher
+from .workspace import Workspace, load_workspace, save_workspace
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[RuntimeEvent], None]
+
+
+class Coordinator:
+    """Live sessions over one store. Build one per frontend with the app's context."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        settings: RuntimeSettings | None = None,
+        retry: RetryPolicy | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.manager = ctx.manager
+        self.settings = settings or RuntimeSettings.from_config(ctx.config)
+        self.retry = retry or RetryPolicy.from_settings(self.settings)
+        self.source = source  # stamped on the user's messages ("tui", "api", ...)
+        self.responders = ResponderPool(ctx)
+        self._sessions: dict[str, LiveSession] = {}
+        self._shown: str | None = None
+        self._subscribers: list[Subscriber] = []
+        self._slots = GenerationSlots(self.settings.max_generating)
+        self._clock = itertools.count(1)
+        self._sync = StoreSync(self)
+        self._watcher: StoreWatcher | None = None
+        self._save_task: asyncio.Task[None] | None = None
+        self._save_again = False
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, event: RuntimeEvent) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # one broken subscriber must not stop a reply or the others
+                log.exception("event subscriber failed on %s", type(event).__name__)
+
+    def _warn(self, text: str) -> None:
+        log.warning("%s", text)
+        self.ctx.warnings.append(text)
+
+    # ------------------------------------------------------------------ open, show, close
+
+    @property
+    def shown(self) -> str | None:
+        return self._shown
+
+    def get(self, session_id: str) -> LiveSession | None:
+        """The open session with this id, or None."""
+        return self._sessions.get(session_id)
+
+    def open_sessions(self) -> list[LiveSession]:
+        """Every open session, in the order they were opened."""
+        return list(self._sessions.values())
+
+    def open(self, session_id: str) -> LiveSession:
+        """Load a session into the runtime, or return it if it is open already."""
+        sid = validate_id(session_id)
+        live = self._sessions.get(sid)
+        if live is None:
+            session = self.manager.get(sid)  # SessionNotFound or CorruptSession: a clear error
+            live = LiveSession(session, self, self.settings.buffer_limit_bytes)
+            self._sessions[sid] = live
+            self._touch(live)
+            self._emit(SessionOpened(sid))
+            self._enforce_memory_limit(keep=live)
+            self._save_workspace_soon()
+        else:
+            self._touch(live)
+        return live
+
+    def show(self, session_id: str | None) -> LiveSession | None:
+        """Make this session the one on screen (opening it if needed) and clear its unread."""
+        if session_id is None:
+            self._shown = None
+            self._save_workspace_soon()
+            return None
+        live = self.open(session_id)
+        self._shown = live.session_id
+        if not live.loaded:
+            self._ensure_loaded(live)
+        if live.unread:
+            live.unread = 0
+            self._emit(SessionChanged(live.session_id, "unread"))
+        self._save_workspace_soon()
+        return live
+
+    def close_session(self, session_id: str) -> None:
+        """Close an open session; a reply it is running is cancelled (its partial text is kept)."""
+        live = self._sessions.get(session_id)
+        if live is None:
+            raise SessionNotOpen(session_id)
+        self._remove(live, deleted=False)
+
+    def _remove(self, live: LiveSession, *, deleted: bool) -> None:
+        if live._task is not None:
+            live._task.cancel()
+        self._sessions.pop(live.session_id, None)
+        if self._shown == live.session_id:
+            self._shown = None
+        self._emit(SessionRemoved(live.session_id, live.name, live.po_name, deleted))
+        self._save_workspace_soon()
+
+    # ------------------------------------------------------------------ sending and replies
+
+    async def send(self, session_id: str, text: str, *, source: str | None = None) -> Message:
+        """Store the user's message in this session, then start its reply in the background.
+
+        Returns once the message is stored. The reply waits for a free slot if ``max_generating``
+        replies are already running. SessionBusy if this session is still replying.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise UsageError("the message is empty")
+        live = self.open(session_id)
+        if live.busy:
+            raise SessionBusy(live.name)
+        responder, options = self.responders.for_po(live.po_name)  # an unknown responder fails here
+        live._sending = True
+        try:
+            message = Message(role="user", content=text, source=source or self.source)
+            stored = await self._store(live, message)
+        finally:
+            live._sending = False
+        self._touch(live)
+        self._start_reply(live, responder, options)
+        return stored
+
+    async def resume(self, session_id: str) -> bool:
+        """Reply again to a session whose last message is the user's (after an error or cancel)."""
+        live = self.open(session_id)
+        if live.busy:
+            raise SessionBusy(live.name)
+        history = live.history
+        if not history or history[-1].role != "user":
+            return False
+        responder, options = self.responders.for_po(live.po_name)
+        self._start_reply(live, responder, options)
+        return True
+
+    def _start_reply(self, live: LiveSession, responder: object, options: dict[str, object]) -> None:
+        reserved = self._slots.try_acquire()
+        live.retry_attempt = 0
+        self._set_status(live, Status.STREAMING if reserved else Status.QUEUED)
+        task = asyncio.create_task(
+            run_reply(self, live, responder, options, reserved), name=f"reply {live.session_id}"
+        )
+        live._task = task
+        task.add_done_callback(lambda t, live=live: self._reply_done(live, t))
+
+    def _reply_done(self, live: LiveSession, task: asyncio.Task[None]) -> None:
+        if live._task is task:
+            live._task = None
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("reply task of %s crashed", live.session_id, exc_info=exc)
+            self._set_status(live, Status.ERROR, error=f"internal error: {exc}")
+        self._enforce_memory_limit()
+
+    def cancel(self, session_id: str) -> bool:
+        """Cancel the session's queued or running reply. False if it had none."""
+        live = self._sessions.get(session_id)
+        if live is None or live._task is None or live._task.done():
+            return False
+        live._task.cancel()
+        return True
+
+    async def wait_idle(self, session_id: str | None = None) -> None:
+        """Wait until the session (or every open session) has no reply queued or running."""
+        while True:
+            targets = [self._sessions[session_id]] if session_id in self._sessions else []
+            if session_id is None:
+                targets = list(self._sessions.values())
+            tasks = [live._task for live in targets if live._task is not None]
+            if not tasks:
+                return
+            await asyncio.wait(tasks)
+
+    async def _store(self, live: LiveSession, message: Message) -> Message:
+        """Append durably (in a thread), then record it in memory and tell subscribers.
+
+        A cancellation arriving mid-write waits for the write and is delivered afterwards, so
+        memory and disk never disagree about whether the message was stored.
+        """
+        cancelled = False
+        try:
+            async with live._io:
+                write = asyncio.ensure_future(
+                    asyncio.to_thread(self.manager.append, live.session_id, message)
+                )
+                while True:
+                    try:
+                        stored = await asyncio.shield(write)
+                        break
+                    except asyncio.CancelledError:
+                        if write.cancelled():
+                            raise
+                        cancelled = True
+                self._record_stored(live, stored)
+        finally:
+            if cancelled:
+                task = asyncio.current_task()
+                if task is not None:
+                    task.cancel()
+        return stored
+
+    def _record_stored(self, live: LiveSession, stored: Message, *, external: bool = False) -> None:
+        if live._session is not None:
+            live._session.history.append(stored)
+        live._note_message(stored)
+        self._sync.note_own_append(live)
+        self._emit(MessageAdded(live.session_id, stored, live.message_count - 1, external))
+
+    # ------------------------------------------------------------------ status, unread, memory
+
+    def _set_status(
+        self, live: LiveSession, status: Status, *, attempt: int | None = None, error: str | None = None
+    ) -> None:
+        previous, old_attempt, old_error = live.status, live.retry_attempt, live.error
+        live.status = status
+        if attempt is not None:
+            live.retry_attempt = attempt
+        live.error = error if status is Status.ERROR else None
+        if status is not Status.UNLOADED and not status.busy:
+            live._resting = status
+        if (previous, old_attempt, old_error) != (status, live.retry_attempt, live.error):
+            self._emit(StatusChanged(live.session_id, status, previous, live.retry_attempt, live.error))
+
+    def _add_unread(self, live: LiveSession, count: int = 1) -> None:
+        live.unread += count
+        self._emit(SessionChanged(live.session_id, "unread"))
+
+    def _touch(self, live: LiveSession) -> None:
+        live.last_used = next(self._clock)
+
+    def _ensure_loaded(self, live: LiveSession) -> None:
+        """Read an unloaded session back from the store and restore its status."""
+        if live._session is not None:
+            return
+        try:
+            session = self.manager.get(live.session_id)
+        except SessionNotFound:
+            if live.session_id in self._sessions:
+                self._remove(live, deleted=True)
+            raise
+        live._adopt(session)
+        self._touch(live)
+        self._set_status(live, live._resting)
+        self._emit(SessionChanged(live.session_id, "loaded"))
+        self._enforce_memory_limit(keep=live)
+
+    def _enforce_memory_limit(self, keep: LiveSession | None = None) -> None:
+        """Unload least recently used idle sessions until at most ``max_loaded`` hold history."""
+        loaded = [live for live in self._sessions.values() if live.loaded]
+        excess = len(loaded) - self.settings.max_loaded
+        if excess <= 0:
+            return
+        candidates = sorted(
+            (
+                live
+                for live in loaded
+                if live is not keep
+                and live.session_id != self._shown
+                and not live.busy
+                and not live._io.locked()
+            ),
+            key=lambda live: live.last_used,
+        )
+        for live in candidates[:excess]:
+            self._unload(live)
+
+    def _unload(self, live: LiveSession) -> None:
+        live._session = None
+        live._reply.clear()
+        self._set_status(live, Status.UNLOADED)
+        self._emit(SessionChanged(live.session_id, "loaded"))
+
+    # ------------------------------------------------------------------ live sync
+
+    async def start_watching(self) -> None:
+        """Follow other processes' changes to the store (appends, renames, creates, deletes)."""
+        if self._watcher is not None and self._watcher.running:
+            return
+        await self._sync.baseline()
+        sessions_dir = self.manager.root / "sessions"
+        self._watcher = StoreWatcher(sessions_dir, self.refresh, self.settings.watch_debounce_ms)
+        self._watcher.start()
+
+    async def stop_watching(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+
+    @property
+    def watching(self) -> bool:
+        return self._watcher is not None and self._watcher.running
+
+    async def refresh(self) -> None:
+        """Bring open sessions up to date with the store now (the watcher calls this)."""
+        await self._sync.run()
+
+    # ------------------------------------------------------------------ workspace
+
+    def workspace(self) -> Workspace:
+        """What would be saved now: open sessions in order, the shown one, their views."""
+        return Workspace(
+            open=list(self._sessions),
+            shown=self._shown,
+            views={sid: live.view for sid, live in self._sessions.items()},
+        )
+
+    def save_workspace(self) -> None:
+        """Write the workspace file now (atomically)."""
+        try:
+            save_workspace(self.manager.root, self.workspace())
+        except Exception as exc:  # losing view state must never take a session down
+            self._warn(f"could not save the open sessions: {exc}")
+
+    def _save_workspace_soon(self) -> None:
+        """Save in a thread after the current burst of changes; at most one write in flight."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.save_workspace()
+            return
+        if self._save_task is not None and not self._save_task.done():
+            self._save_again = True
+            return
+        self._save_task = asyncio.create_task(self._save_in_background())
+
+    async def _save_in_background(self) -> None:
+        while True:
+            self._save_again = False
+            await asyncio.sleep(0)  # let a burst of opens and shows finish first
+            snapshot = self.workspace()
+            try:
+                await asyncio.to_thread(save_workspace, self.manager.root, snapshot)
+            except Exception as exc:
+                self._warn(f"could not save the open sessions: {exc}")
+            if not self._save_again:
+                return
+
+    def restore_workspace(self) -> LiveSession | None:
+        """Reopen the sessions saved last time with their views; returns the shown one.
+
+        Sessions deleted or damaged since are skipped with a warning.
+        """
+        saved = load_workspace(self.manager.root)
+        for sid in saved.open:
+            try:
+                live = self.open(sid)
+            except Exception as exc:
+                self._warn(f"session {sid[:8]} could not be reopened: {exc}")
+                continue
+            if sid in saved.views:
+                live.view = saved.views[sid]
+        if saved.shown is not None and saved.shown in self._sessions:
+            return self.show(saved.shown)
+        return None
+
+    # ------------------------------------------------------------------ shutdown
+
+    async def shutdown(self) -> None:
+        """Cancel every reply (keeping partial text as incomplete), save the workspace, flush."""
+        await self.stop_watching()
+        tasks = [live._task for live in self._sessions.values() if live._task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._save_task is not None:
+            await asyncio.gather(self._save_task, return_exceptions=True)
+        await asyncio.to_thread(self.save_workspace)
+        await asyncio.to_thread(self.manager.flush)

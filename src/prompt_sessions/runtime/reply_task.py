@@ -1,0 +1,139 @@
+"""One reply of one session: wait for a slot, stream, retry transient errors, store, report.
+
+Everything here is keyed to the ``LiveSession`` the reply was started for, never to the session
+on screen, so switching views mid-stream cannot misroute a chunk or a stored message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ..errors import PromptSessionsError, ResponderError
+from ..models import Message
+from ..reply import reply_message
+from ..responders import ReplyEnd, ReplyRequest
+from .events import ChunkReceived, ReplyCancelled, ReplyFailed, ReplyFinished
+from .live_session import LiveSession
+from .status import Status
+
+if TYPE_CHECKING:
+    from .coordinator import Coordinator
+
+
+async def run_reply(
+    coord: Coordinator, live: LiveSession, responder: Any, options: dict[str, Any], reserved: bool
+) -> None:
+    """The body of a session's reply task. ``reserved``: a generation slot is already held."""
+    if not reserved:
+        try:
+            await coord._slots.acquire()
+        except asyncio.CancelledError:
+            coord._set_status(live, Status.IDLE)
+            coord._emit(ReplyCancelled(live.session_id, None))
+            raise
+    try:
+        await _stream_with_retries(coord, live, responder, options)
+    finally:
+        coord._slots.release()
+
+
+async def _stream_with_retries(
+    coord: Coordinator, live: LiveSession, responder: Any, options: dict[str, Any]
+) -> None:
+    po = coord.ctx.prompt_object(live.po_name)
+    attempt = 0
+    while True:
+        live._reply.clear()
+        coord._set_status(live, Status.STREAMING, attempt=attempt)
+        session = live.session
+        request = ReplyRequest(
+            po=po, session=msgspec.structs.replace(session, history=list(session.history)), options=options
+        )
+        started = time.perf_counter()
+        end: ReplyEnd | None = None
+        try:
+            async for item in responder.respond(request):
+                if isinstance(item, ReplyEnd):
+                    end = item
+                elif isinstance(item, str) and item:
+                    live._reply.add(item)
+                    coord._emit(ChunkReceived(live.session_id, item))
+        except asyncio.CancelledError:
+            partial = await _save_partial(coord, live, end, started)
+            coord._set_status(live, Status.IDLE)
+            coord._emit(ReplyCancelled(live.session_id, partial))
+            raise
+        except Exception as exc:
+            error = _as_responder_error(exc, responder)
+            if error.transient and coord.retry.should_retry(attempt + 1):
+                attempt += 1
+                live._reply.clear()
+                coord._set_status(live, Status.RETRYING, attempt=attempt)
+                try:
+                    await asyncio.sleep(coord.retry.delay(attempt))
+                except asyncio.CancelledError:
+                    coord._set_status(live, Status.IDLE)
+                    coord._emit(ReplyCancelled(live.session_id, None))
+                    raise
+                continue
+            partial = await _save_partial(coord, live, end, started)
+            _fail(coord, live, str(error), partial)
+            return
+        await _save_reply(coord, live, end, started)
+        return
+
+
+async def _save_reply(coord: Coordinator, live: LiveSession, end: ReplyEnd | None, started: float) -> None:
+    message = _message(live, end, started, incomplete=False)
+    try:
+        stored = await coord._store(live, message)
+    except PromptSessionsError as exc:
+        _fail(coord, live, f"the reply could not be saved: {exc}", None)
+        return
+    _finished(coord, live, end, stored)
+
+
+def _finished(coord: Coordinator, live: LiveSession, end: ReplyEnd | None, stored: Message) -> None:
+    live._reply.clear()
+    background = coord.shown != live.session_id
+    if background:
+        coord._add_unread(live)
+    coord._set_status(live, Status.WAITING if end is not None and end.awaiting_input else Status.IDLE)
+    coord._emit(ReplyFinished(live.session_id, stored, background))
+
+
+def _fail(coord: Coordinator, live: LiveSession, error: str, partial: Message | None) -> None:
+    live._reply.clear()
+    coord._set_status(live, Status.ERROR, error=error)
+    coord._emit(ReplyFailed(live.session_id, error, partial, coord.shown != live.session_id))
+
+
+async def _save_partial(
+    coord: Coordinator, live: LiveSession, end: ReplyEnd | None, started: float
+) -> Message | None:
+    """Store what arrived of a reply cut short, marked incomplete; nothing if nothing arrived."""
+    if not live._reply:
+        return None
+    message = _message(live, end, started, incomplete=True)
+    try:
+        return await coord._store(live, message)
+    except PromptSessionsError as exc:
+        coord._warn(f"the incomplete reply in '{live.name}' could not be saved: {exc}")
+        return None
+
+
+def _message(live: LiveSession, end: ReplyEnd | None, started: float, *, incomplete: bool) -> Message:
+    dropped = live._reply.dropped_bytes
+    metadata = {"dropped_bytes": dropped} if dropped else None  # the reply outgrew the buffer cap
+    return reply_message(live._reply.text, end, started, incomplete=incomplete, metadata=metadata)
+
+
+def _as_responder_error(exc: Exception, responder: Any) -> ResponderError:
+    if isinstance(exc, ResponderError):
+        return exc
+    name = getattr(responder, "name", type(responder).__name__)
+    return ResponderError(f"responder '{name}' failed: {type(exc).__name__}: {exc}")

@@ -1,0 +1,135 @@
+"""Bring open sessions in line with the store after another process changed it.
+
+The catalog (``manager.list()``) is cheap to re-read: the JSON backend reads only the new lines
+of its journal. A session whose count or last update differs from what this process knows is
+read again; messages that extend the known history become ``MessageAdded(external=True)``, and
+anything else (a rewrite, or appends interleaved with ours) replaces the history wholesale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from ..errors import PromptSessionsError, SessionNotFound
+from ..models import SessionSummary
+from .events import MessageAdded, SessionChanged, SessionsChanged
+from .live_session import LiveSession
+
+if TYPE_CHECKING:
+    from .coordinator import Coordinator
+
+CatalogKey = tuple[object, ...]
+
+
+def catalog_key(summary: SessionSummary) -> CatalogKey:
+    """What a list of sessions shows; a change in any of it is worth a ``SessionsChanged``."""
+    return (
+        summary.name,
+        summary.po_name,
+        summary.message_count,
+        summary.updated_at,
+        summary.archived,
+        summary.pinned,
+        tuple(summary.tags or ()),
+    )
+
+
+class StoreSync:
+    def __init__(self, coord: Coordinator) -> None:
+        self.coord = coord
+        self._known: dict[str, CatalogKey] | None = None
+        self._running = asyncio.Lock()
+
+    async def baseline(self) -> None:
+        """Remember the catalog as it is, so the first sync reports only later changes."""
+        summaries = await asyncio.to_thread(self.coord.manager.list)
+        self._known = {s.id: catalog_key(s) for s in summaries}
+
+    def note_own_append(self, live: LiveSession) -> None:
+        """Our own append changed the catalog; do not report it back as someone else's change."""
+        if self._known is None or live.session_id not in self._known:
+            return
+        name, po_name, _, _, *rest = self._known[live.session_id]
+        self._known[live.session_id] = (name, po_name, live.message_count, live.updated_at, *rest)
+
+    async def run(self) -> None:
+        async with self._running:
+            manager = self.coord.manager
+            summaries = await asyncio.to_thread(manager.list)
+            damaged = manager.problems()
+            current = {s.id: s for s in summaries}
+            keys = {sid: catalog_key(s) for sid, s in current.items()}
+            catalog_changed = self._known is not None and keys != self._known
+            self._known = keys
+            for live in list(self.coord._sessions.values()):
+                summary = current.get(live.session_id)
+                if summary is None:
+                    if live.session_id not in damaged and await self._gone(live):
+                        self.coord._remove(live, deleted=True)
+                    continue
+                self._rename(live, summary.name)
+                if (summary.message_count, summary.updated_at) != (live.message_count, live.updated_at):
+                    await self._reload(live, summary)
+            if catalog_changed:
+                self.coord._emit(SessionsChanged())
+
+    async def _gone(self, live: LiveSession) -> bool:
+        try:
+            await asyncio.to_thread(self.coord.manager.get, live.session_id)
+        except SessionNotFound:
+            return True
+        except PromptSessionsError:
+            return False
+        return False
+
+    def _rename(self, live: LiveSession, name: str) -> None:
+        if name == live.name:
+            return
+        live.name = name
+        if live._session is not None:
+            live._session.name = name
+        self.coord._emit(SessionChanged(live.session_id, "name"))
+
+    async def _reload(self, live: LiveSession, summary: SessionSummary) -> None:
+        coord = self.coord
+        async with live._io:
+            if live._session is None:
+                self._catch_up_unloaded(live, summary)
+                return
+            try:
+                session = await asyncio.to_thread(coord.manager.get, live.session_id)
+            except SessionNotFound:
+                if live.session_id in coord._sessions:
+                    coord._remove(live, deleted=True)
+                return
+            except PromptSessionsError as exc:
+                coord._warn(f"session '{live.name}' could not be read again: {exc}")
+                return
+            if live._session is None or live.session_id not in coord._sessions:
+                return
+            self._rename(live, session.name)
+            old, new = live._session.history, session.history
+            known = len(old)
+            if len(new) >= known and new[:known] == old:
+                for message in new[known:]:
+                    old.append(message)
+                    live._note_message(message)
+                    coord._emit(MessageAdded(live.session_id, message, len(old) - 1, external=True))
+                live.updated_at = session.updated_at
+                added = len(new) - known
+            else:
+                live._adopt(session)
+                coord._emit(SessionChanged(live.session_id, "history"))
+                added = 0
+            if added and coord.shown != live.session_id:
+                coord._add_unread(live, added)
+
+    def _catch_up_unloaded(self, live: LiveSession, summary: SessionSummary) -> None:
+        added = summary.message_count - live.message_count
+        live.message_count = summary.message_count
+        live.updated_at = summary.updated_at
+        live._preview = summary.preview
+        self.coord._emit(SessionChanged(live.session_id, "preview"))
+        if added > 0 and self.coord.shown != live.session_id:
+            self.coord._add_unread(live, added)

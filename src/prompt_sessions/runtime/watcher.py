@@ -1,0 +1,105 @@
+"""Notice other processes' changes to the store's ``sessions/`` folder through the OS (watchfiles).
+
+The JSON store changes session files in place (appends) or by rename (rewrites), and the
+catalog through ``index.json`` and ``index.journal``; lock and temp files are ignored. Until the
+folder exists, its nearest existing parent is watched (not recursively) so that the store
+appearing is noticed too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+STEP_MS = 50  # quiet time that ends a batch of changes
+RESTART_DELAY = 0.5  # after the watch itself fails (folder removed, watch limit reached)
+
+
+def relevant(path: str) -> bool:
+    """A change to a session file or the catalog, not to a lock or temp file."""
+    name = Path(path).name
+    if name.startswith("."):
+        return False
+    return name.endswith(".json") or name == "index.journal"
+
+
+class StoreWatcher:
+    def __init__(
+        self, sessions_dir: Path, on_change: Callable[[], Awaitable[None]], debounce_ms: int = 100
+    ) -> None:
+        self.sessions_dir = sessions_dir
+        self.on_change = on_change
+        self.debounce_ms = max(debounce_ms, STEP_MS)
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="prompt-sessions store watcher")
+
+    async def stop(self) -> None:
+        if self._task is None or self._stop is None:
+            return
+        self._stop.set()
+        task, self._task = self._task, None
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    def _target(self) -> Path | None:
+        path = self.sessions_dir
+        while not path.is_dir():
+            if path.parent == path:
+                return None
+            path = path.parent
+        return path
+
+    async def _run(self) -> None:
+        from watchfiles import awatch  # imported here: the CLI's `list` never pays for it
+
+        assert self._stop is not None
+        while not self._stop.is_set():
+            target = self._target()
+            if target is None:
+                return
+            waiting_for_store = target != self.sessions_dir
+            try:
+                async for changes in awatch(
+                    target,
+                    stop_event=self._stop,
+                    debounce=self.debounce_ms,
+                    step=STEP_MS,
+                    recursive=False,
+                ):
+                    if waiting_for_store or not self.sessions_dir.is_dir():
+                        if self._target() != target:
+                            break  # the store appeared (or vanished): watch the new target
+                        continue
+                    if any(relevant(path) for _, path in changes):
+                        await self._notify()
+            except Exception as exc:  # the watch itself failed; try again shortly
+                log.warning("watching %s failed: %s", target, exc)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), RESTART_DELAY)
+                except TimeoutError:
+                    pass
+                continue
+            if not self._stop.is_set():
+                await self._notify()  # the store appeared, vanished or was replaced: catch up
+
+    async def _notify(self) -> None:
+        try:
+            await self.on_change()
+        except Exception:
+            log.exception("syncing with the store failed")
