@@ -1,0 +1,69 @@
+"""The built-in json importer: one session, a list, or {"sessions": [...]}; clear errors otherwise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from prompt_sessions.default_plugins.importers import JsonImporter
+from prompt_sessions.errors import ImportFormatError
+
+SID = "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11"
+
+
+def doc(name: str = "x", **fields: object) -> dict:
+    base = {
+        "format_version": 1, "id": SID, "name": name, "po_name": "po",
+        "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
+        "history": [{"role": "user", "content": "hi", "created_at": "2025-01-01T00:00:00Z"}],
+    }
+    base.update(fields)
+    return base
+
+
+def load(data: object) -> list:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return list(JsonImporter().load(raw, None))
+
+
+def test_one_many_and_wrapped() -> None:
+    """A single object, a list, and a {"sessions": [...]} wrapper all load."""
+    assert [s.name for s in load(doc("a"))] == ["a"]
+    assert [s.name for s in load([doc("a"), doc("b")])] == ["a", "b"]
+    assert [s.name for s in load({"sessions": [doc("c")]})] == ["c"]
+
+
+@pytest.mark.parametrize(
+    ("data", "sniffed"),
+    [
+        (b'  {"history": []}', True),
+        (b'[{"history": []}]', True),
+        (b"name: yaml", False),
+        (b'{"no": "history key"}', False),
+        (b"", False),
+    ],
+)
+def test_sniff(data: bytes, sniffed: bool) -> None:
+    """sniff() recognises JSON that holds a history and nothing else."""
+    assert JsonImporter().sniff(data, None) is sniffed
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"[]", "no sessions"),
+        (b"[1]", "item 0"),
+        (doc(name=7), "$.name"),
+        (doc(history=[{"role": "wizard", "content": "x", "created_at": "2025-01-01T00:00:00Z"}]), "wizard"),
+        (doc(created_at="soon"), "ISO-8601"),
+        ([doc("ok"), doc(name="x" * 81)], "session 1"),
+    ],
+)
+def test_bad_input_is_an_import_format_error(data: object, words: str) -> None:
+    """Each kind of bad input raises ImportFormatError with a message saying what and where."""
+    with pytest.raises(ImportFormatError) as info:
+        load(data)
+    assert words in str(info.value)
