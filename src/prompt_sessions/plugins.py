@@ -23,6 +23,7 @@ from .errors import PluginError, UnknownFormat
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 DEFAULT_PLUGINS = (
     "prompt_sessions.default_plugins.json_storage",
+    "prompt_sessions.default_plugins.sqlite_storage",
     "prompt_sessions.default_plugins.exporters",
     "prompt_sessions.default_plugins.importers",
     "prompt_sessions.default_plugins.echo",
@@ -133,6 +134,21 @@ class PluginHost:
             self._builtin_names.add(name)
         self._cache.clear()
         return True
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        """Register a plugin object at run time (tests, embedding apps); returns its name.
+
+        Raises PluginError when the plugin is refused (for example, it implements unknown hooks).
+        """
+        name = name or getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin):x}"
+        if not self._register(plugin, name):
+            raise PluginError(f"plugin '{name}' was refused: {self.failures[-1].error}")
+        return name
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin registered by :meth:`register`."""
+        self.pm.unregister(name=name)
+        self._cache.clear()
 
     def _trace(self, text: str) -> None:
         if self.tracing:

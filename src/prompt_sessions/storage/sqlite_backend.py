@@ -1,0 +1,667 @@
+"""The ``sqlite`` backend: every session of an environment in one ``sessions.sqlite3`` file.
+
+Same promises as the JSON store (DESIGN section 4), kept by SQLite itself: each write is one
+transaction, committed with WAL and ``synchronous=FULL`` so an ``append`` that returned is on disk;
+``BEGIN IMMEDIATE`` serialises writers across processes and ``busy_timeout`` bounds the wait;
+readers see a consistent snapshot and never wait for writers. Locks are SQLite's own POSIX locks,
+which the kernel drops when a process dies, so a crashed holder never blocks anyone.
+
+Tables::
+
+    sessions(id, po_name, created_at, updated_at, head, summary)
+        head     the session's own fields as JSON, without history and updated_at
+        summary  the SessionSummary as JSON, kept up to date by every write (list reads only this)
+    messages(session_id, idx, body)    one row per message, body is the message as JSON
+    current(po_name, session_id)       each PO's current session
+
+Bodies are the exact JSON of the session file format, so ``get`` assembles the file's bytes and
+decodes them with the same strict decoder as the JSON store: damage is reported the same way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ..errors import (
+    CorruptSession,
+    LockTimeout,
+    ReadOnlyStore,
+    SessionNotFound,
+    StorageError,
+    UsageError,
+)
+from ..ids import new_id, validate_id
+from ..models import Message, Session, SessionSummary, make_preview, summarize
+from ..search import SearchHit, snippet
+from ..timeutil import now_iso
+from . import files, session_codec
+from .base import HealthReport
+
+DB_NAME = "sessions.sqlite3"
+SCHEMA_VERSION = 1  # PRAGMA user_version; a newer one opens read-only
+HITS_PER_SESSION = 20  # the same cap as the manager's scanning search
+_FIXED_FIELDS = ("id", "history", "format_version", "created_at")
+
+_SCHEMA = """
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    po_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    head BLOB NOT NULL,
+    summary BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_update ON sessions (updated_at DESC, created_at DESC);
+CREATE TABLE messages (
+    session_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (session_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE current (
+    po_name TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+_encoder = msgspec.json.Encoder()
+_summary_decoder = msgspec.json.Decoder(SessionSummary)
+_summaries_decoder = msgspec.json.Decoder(list[SessionSummary])
+_open_backends: weakref.WeakSet[SqliteBackend] = weakref.WeakSet()
+
+
+class SqliteBackend:
+    name = "sqlite"
+
+    def __init__(self, root: Path | str, *, lock_timeout: float = 10.0) -> None:
+        self.root = Path(root)
+        self.db_path = self.root / DB_NAME
+        self.lock_timeout = lock_timeout
+        self._mutex = threading.RLock()  # one connection, shared by this process's threads
+        self._conn: sqlite3.Connection | None = None
+        self._schema_version = 0
+        self._problems: dict[str, str] = {}
+        _open_backends.add(self)
+
+    # ------------------------------------------------------------------ connection
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        """The open connection; None when the store does not exist and ``create`` is false."""
+        if self._conn is not None:
+            return self._conn
+        if os.path.islink(self.db_path):
+            raise StorageError(f"{self.db_path} is a symbolic link, which is refused")
+        if not self.db_path.exists():
+            if not create:
+                return None  # reading a store that does not exist yet is reading an empty one
+            self._create_database()
+        else:
+            self._sweep_temp_files()
+        with self._translate("open"):
+            conn = sqlite3.connect(
+                str(self.db_path),
+                timeout=self.lock_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,
+            )
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
+                conn.execute("PRAGMA synchronous = FULL")
+                # A read-only file keeps the mode it was created with (WAL).
+                with suppress(sqlite3.OperationalError):
+                    conn.execute("PRAGMA journal_mode = WAL")
+                self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn.create_function("ps_contains", 2, _contains, deterministic=True)
+            except BaseException:
+                conn.close()
+                raise
+        self._conn = conn
+        return conn
+
+    def _create_database(self) -> None:
+        """Build the schema in a temp file and link it into place, so the database file never
+        exists without its tables (a crash mid-creation leaves only a temp file, swept later)."""
+        files.ensure_dir(self.root)
+        tmp = files.temp_path_for(self.db_path)
+        fd = os.open(
+            tmp,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+            files.FILE_MODE,
+        )
+        os.close(fd)
+        try:
+            with self._translate("create"):
+                conn = sqlite3.connect(str(tmp), isolation_level=None)
+                try:
+                    conn.executescript(_SCHEMA)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    conn.execute("PRAGMA journal_mode = WAL")  # recorded in the file header
+                finally:
+                    conn.close()
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, self.db_path)  # fails if another process created it first: use theirs
+            except OSError as exc:
+                if not self.db_path.exists():
+                    raise files.describe(exc, "create", self.db_path) from exc
+            files.fsync_dir(self.root)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+                with suppress(OSError):
+                    os.unlink(leftover)
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temp databases left by a creator that crashed; the real one exists, so no
+        creator still needs them."""
+        prefix = f".{DB_NAME}."
+        try:
+            names = os.listdir(self.root)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(prefix) and files.TEMP_SUFFIX in name:
+                with suppress(OSError):
+                    os.unlink(self.root / name)
+
+    @contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        """Turn sqlite3 errors into errors of our family, naming the database file."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise LockTimeout(str(self.db_path), self.lock_timeout) from exc
+            if "readonly" in text or "read-only" in text:
+                raise ReadOnlyStore(f"cannot {action} {self.db_path}: {text}") from exc
+            raise StorageError(f"cannot {action} {self.db_path}: {text}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot {action} {self.db_path}: {exc} (run doctor)") from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection | None]:
+        """A read transaction: every query inside sees one consistent snapshot."""
+        with self._mutex:
+            conn = self._connect(create=False)
+            if conn is None:
+                yield None
+                return
+            with self._translate("read"):
+                conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    conn.execute("COMMIT")
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, taken up front so two writers never deadlock on an upgrade."""
+        with self._mutex:
+            conn = self._connect(create=True)
+            assert conn is not None
+            if self._schema_version > SCHEMA_VERSION:
+                raise ReadOnlyStore(
+                    f"{self.db_path} has schema version {self._schema_version}, newer than this "
+                    f"program ({SCHEMA_VERSION}); the store is read-only. Upgrade prompt-sessions."
+                )
+            with self._translate("write"):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    # ------------------------------------------------------------------ rows
+
+    def _head_row(self, conn: sqlite3.Connection, sid: str) -> tuple[bytes, str, bytes]:
+        row = conn.execute(
+            "SELECT head, updated_at, summary FROM sessions WHERE id = ?", (sid,)
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(sid)
+        return row
+
+    def _load(self, conn: sqlite3.Connection, sid: str, *, history: bool = True) -> Session:
+        head, updated_at, _ = self._head_row(conn, sid)
+        bodies: list[bytes] = []
+        if history:
+            bodies = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT body FROM messages WHERE session_id = ? ORDER BY idx", (sid,)
+                )
+            ]
+        return _decode(sid, head, updated_at, bodies)
+
+    def _summary(self, sid: str, data: bytes) -> SessionSummary:
+        try:
+            return _summary_decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+            raise CorruptSession(sid, f"its summary cannot be read ({exc})") from exc
+
+    def _write_summary(self, conn: sqlite3.Connection, summary: SessionSummary) -> None:
+        conn.execute(
+            "UPDATE sessions SET summary = ?, updated_at = ?, po_name = ? WHERE id = ?",
+            (_encoder.encode(summary), summary.updated_at, summary.po_name, summary.id),
+        )
+
+    def _insert(
+        self, conn: sqlite3.Connection, session: Session, bodies: list[bytes]
+    ) -> SessionSummary:
+        summary = summarize(session)
+        try:
+            conn.execute(
+                "INSERT INTO sessions (id, po_name, created_at, updated_at, head, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    session.id,
+                    session.po_name,
+                    session.created_at,
+                    session.updated_at,
+                    _encoder.encode(session_codec.head_fields(session)),
+                    _encoder.encode(summary),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise StorageError(f"session {session.id} already exists") from None
+        conn.executemany(
+            "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
+            ((session.id, i, body) for i, body in enumerate(bodies)),
+        )
+        return summary
+
+    # ------------------------------------------------------------------ public API
+
+    def create(self, session: Session) -> SessionSummary:
+        validate_id(session.id)
+        bodies = [session_codec.encode_message(m) for m in session.history]
+        with self._writing() as conn:
+            return self._insert(conn, session, bodies)
+
+    def list(self) -> list[SessionSummary]:
+        with self._reading() as conn:
+            if conn is None:
+                self._problems = {}
+                return []
+            rows = conn.execute(
+                "SELECT id, summary FROM sessions ORDER BY updated_at DESC, created_at DESC, id"
+            ).fetchall()
+        try:  # the fast path: one decode for the whole list
+            found = _summaries_decoder.decode(b"[" + b",".join(r[1] for r in rows) + b"]")
+            self._problems = {}
+            return found
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+            pass
+        found, problems = [], {}
+        for sid, data in rows:
+            try:
+                found.append(self._summary(sid, data))
+            except CorruptSession as exc:
+                problems[sid] = exc.reason
+        self._problems = problems
+        return found
+
+    def problems(self) -> dict[str, str]:
+        return dict(self._problems)
+
+    def get(self, session_id: str) -> Session:
+        sid = validate_id(session_id)
+        with self._reading() as conn:
+            if conn is None:
+                raise SessionNotFound(sid)
+            return self._load(conn, sid)
+
+    def summary(self, session_id: str) -> SessionSummary:
+        sid = validate_id(session_id)
+        with self._reading() as conn:
+            if conn is None:
+                raise SessionNotFound(sid)
+            return self._summary(sid, self._head_row(conn, sid)[2])
+
+    def append(self, session_id: str, message: Message) -> SessionSummary:
+        """One row in, one summary updated: O(1) however long the session is."""
+        sid = validate_id(session_id)
+        body = session_codec.encode_message(message)  # fail on bad content before locking
+        with self._writing() as conn:
+            summary = self._summary(sid, self._head_row(conn, sid)[2])
+            (last,) = conn.execute(
+                "SELECT MAX(idx) FROM messages WHERE session_id = ?", (sid,)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
+                (sid, 0 if last is None else last + 1, body),
+            )
+            summary = _appended(summary, message)
+            self._write_summary(conn, summary)
+            return summary
+
+    def update(self, session_id: str, **fields: Any) -> Session:
+        sid = validate_id(session_id)
+        with self._writing() as conn:
+            session = self._load(conn, sid, history=False)
+            for key, value in fields.items():
+                if key in _FIXED_FIELDS:
+                    raise StorageError(f"field {key!r} cannot be changed")
+                if key not in Session.__struct_fields__:
+                    raise StorageError(f"sessions have no field {key!r}")
+                setattr(session, key, value)
+            summary = self._summary(sid, self._head_row(conn, sid)[2])
+            conn.execute(
+                "UPDATE sessions SET head = ? WHERE id = ?",
+                (_encoder.encode(session_codec.head_fields(session)), sid),
+            )
+            self._write_summary(conn, _with_head(summary, session))
+            return self._load(conn, sid)
+
+    def delete(self, session_id: str) -> None:
+        sid = validate_id(session_id)
+        with self._writing() as conn:
+            if conn.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount == 0:
+                raise SessionNotFound(sid)
+            conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
+            conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+
+    def get_current(self, po_name: str) -> str | None:
+        with self._reading() as conn:
+            if conn is None:
+                return None
+            row = conn.execute(
+                "SELECT c.session_id FROM current c JOIN sessions s ON s.id = c.session_id "
+                "WHERE c.po_name = ?",
+                (po_name,),
+            ).fetchone()
+            return row[0] if row else None
+
+    def set_current(self, po_name: str, session_id: str | None) -> None:
+        if session_id is not None:
+            validate_id(session_id)
+        with self._writing() as conn:
+            if session_id is None:
+                conn.execute("DELETE FROM current WHERE po_name = ?", (po_name,))
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO current (po_name, session_id) VALUES (?, ?)",
+                    (po_name, session_id),
+                )
+
+    # ------------------------------------------------------------------ optional capabilities
+
+    def fork(self, session_id: str, at: int, name: str) -> Session:
+        """A new session with the first ``at`` messages, copied row for row inside SQLite."""
+        sid = validate_id(session_id)
+        with self._writing() as conn:
+            source = self._load(conn, sid)
+            if not isinstance(at, int) or not 0 <= at <= len(source.history):
+                raise UsageError(
+                    f"fork point must be between 0 and {len(source.history)}, not {at}"
+                )
+            now = now_iso()
+            history = source.history[:at]
+            fork = Session(
+                id=new_id(),
+                name=name,
+                po_name=source.po_name,
+                created_at=now,
+                updated_at=max(now, history[-1].created_at) if history else now,
+                metadata=dict(source.metadata),
+                history=history,
+                source=source.source,
+                thread_type="fork",
+                parent_id=source.id,
+                parent_message_index=at,
+                tags=list(source.tags) if source.tags else None,
+            )
+            self._insert(conn, fork, [])
+            conn.execute(
+                "INSERT INTO messages (session_id, idx, body) "
+                "SELECT ?, idx, body FROM messages WHERE session_id = ? "
+                "ORDER BY idx LIMIT ?",
+                (fork.id, sid, at),
+            )
+            return fork
+
+    def search(
+        self, query: str, po_name: str | None = None, limit: int = 200
+    ) -> builtins.list[SearchHit]:
+        """Case-insensitive search of names and message texts, in ``list`` order: the same hits,
+        snippets and caps as the manager's scan, with the matching done inside SQLite."""
+        needle = query.lower()
+        summaries = [s for s in self.list() if po_name is None or s.po_name == po_name]
+        if not summaries:
+            return []
+        with self._reading() as conn:
+            assert conn is not None
+            rows = conn.execute(
+                "SELECT session_id, idx, content FROM ("
+                " SELECT m.session_id, m.idx, json_extract(m.body, '$.content') AS content,"
+                "  row_number() OVER (PARTITION BY m.session_id ORDER BY m.idx) AS n"
+                " FROM messages m JOIN sessions s ON s.id = m.session_id"
+                " WHERE (?1 IS NULL OR s.po_name = ?1)"
+                "  AND ps_contains(json_extract(m.body, '$.content'), ?2)"
+                ") WHERE n <= ?3 ORDER BY session_id, idx",
+                (po_name, needle, HITS_PER_SESSION),
+            ).fetchall()
+        by_session: dict[str, list[tuple[int, str]]] = {}
+        for sid, idx, content in rows:
+            by_session.setdefault(sid, []).append((idx, content))
+        hits: list[SearchHit] = []
+        for summary in summaries:
+            found: list[SearchHit] = []
+            if needle in summary.name.lower():
+                found.append(SearchHit(session=summary, message_index=None, snippet=summary.name))
+            for idx, content in by_session.get(summary.id, ()):
+                if len(found) >= HITS_PER_SESSION:
+                    break
+                pos = content.lower().find(needle)
+                found.append(
+                    SearchHit(
+                        session=summary,
+                        message_index=idx,
+                        snippet=snippet(content, pos, len(needle)),
+                    )
+                )
+            hits.extend(found)
+            if len(hits) >= limit:
+                break
+        return hits[:limit]
+
+    # ------------------------------------------------------------------ health
+
+    def check(self, repair: bool = False) -> HealthReport:
+        """Check SQLite's pages, decode every session, fix summaries that disagree with their
+        messages; with ``repair``, move damaged sessions to ``damaged/`` as JSON."""
+        report = HealthReport()
+        with self._mutex:
+            try:
+                conn = self._connect(create=False)
+                if conn is None:
+                    return report
+                with self._translate("check"):
+                    verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+                    ids = [r[0] for r in conn.execute("SELECT id FROM sessions ORDER BY id")]
+            except StorageError as exc:
+                # The file itself is unreadable: report it and leave it exactly as it is.
+                report.damaged[DB_NAME] = exc.message
+                self.close()
+                return report
+            if verdict != "ok":
+                report.damaged[DB_NAME] = f"SQLite reports: {verdict}"
+            healthy: dict[str, Session] = {}
+            for sid in ids:
+                try:
+                    with self._reading() as rconn:
+                        assert rconn is not None
+                        healthy[sid] = self._load(rconn, sid)
+                except CorruptSession as exc:
+                    report.damaged[sid] = exc.reason
+                except SessionNotFound:
+                    continue  # deleted by another process while we looked
+            report.sessions = len(healthy)
+            if self._schema_version > SCHEMA_VERSION or not os.access(self.db_path, os.W_OK):
+                return report
+            self._sweep_temp_files()
+            with self._writing() as wconn:
+                self._fix_summaries(wconn, healthy, report)
+                stale = wconn.execute(
+                    "DELETE FROM current WHERE session_id NOT IN (SELECT id FROM sessions)"
+                ).rowcount
+                if stale:
+                    report.fixed.append(
+                        f"forgot {stale} current-session choice(s) of deleted sessions"
+                    )
+                if repair:
+                    self._move_aside(wconn, [s for s in report.damaged if s != DB_NAME], report)
+        return report
+
+    def _fix_summaries(
+        self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
+    ) -> None:
+        for sid, session in healthy.items():
+            row = conn.execute("SELECT summary FROM sessions WHERE id = ?", (sid,)).fetchone()
+            if row is None:
+                continue
+            expected = summarize(session)
+            try:
+                stored = _summary_decoder.decode(row[0])
+            except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+                stored = None
+            if stored != expected:
+                self._write_summary(conn, expected)
+                report.fixed.append(f"summary of {sid} rebuilt from its messages")
+
+    def _move_aside(
+        self, conn: sqlite3.Connection, damaged: builtins.list[str], report: HealthReport
+    ) -> None:
+        """Keep every byte of a damaged session in a file a person can inspect, then drop it."""
+        if not damaged:
+            return
+        aside = self.root / "damaged"
+        files.ensure_dir(aside)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for sid in damaged:
+            row = conn.execute(
+                "SELECT head, updated_at, summary FROM sessions WHERE id = ?", (sid,)
+            ).fetchone()
+            if row is None:
+                continue
+            bodies = [
+                _as_text(r[0])
+                for r in conn.execute(
+                    "SELECT body FROM messages WHERE session_id = ? ORDER BY idx", (sid,)
+                )
+            ]
+            salvage = {
+                "head": _as_text(row[0]),
+                "updated_at": row[1],
+                "summary": _as_text(row[2]),
+                "messages": bodies,
+            }
+            target = aside / f"{sid}.{stamp}.json"
+            files.atomic_write(target, _encoder.encode(salvage) + b"\n")
+            conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+            conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
+            conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+            report.moved.append(str(target))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def flush(self) -> None:
+        """Copy committed transactions from the WAL into the database file, without waiting."""
+        with self._mutex:
+            if self._conn is not None:
+                with self._translate("flush"):
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        """Close the connection; the last one to close folds the WAL in and removes it."""
+        with self._mutex:
+            conn, self._conn = self._conn, None
+            _open_backends.discard(self)
+            if conn is not None:
+                conn.close()
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _decode(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Session:
+    """Assemble the session file's bytes from the rows and decode them strictly."""
+    if not isinstance(head, bytes) or not head.startswith(b"{") or not head.endswith(b"}"):
+        raise CorruptSession(sid, "its stored fields are not a JSON object")
+    if not isinstance(updated_at, str) or any(not isinstance(b, bytes) for b in bodies):
+        raise CorruptSession(sid, "a stored value has the wrong type")
+    data = b"".join(
+        [
+            head[:-1],
+            b',"updated_at":',
+            _encoder.encode(updated_at),
+            b',"history":[',
+            b",".join(bodies),
+            b"]}",
+        ]
+    )
+    return session_codec.decode_session(data, sid)
+
+
+def _appended(summary: SessionSummary, message: Message) -> SessionSummary:
+    usage = message.usage
+    return msgspec.structs.replace(
+        summary,
+        message_count=summary.message_count + 1,
+        updated_at=message.created_at,
+        preview=make_preview(message.content),
+        input_tokens=summary.input_tokens + (usage.input_tokens if usage else 0),
+        output_tokens=summary.output_tokens + (usage.output_tokens if usage else 0),
+    )
+
+
+def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
+    """The summary after an update: the session's own fields, the message counts unchanged."""
+    return msgspec.structs.replace(
+        summary,
+        name=session.name,
+        po_name=session.po_name,
+        updated_at=session.updated_at,
+        source=session.source,
+        thread_type=session.thread_type,
+        parent_id=session.parent_id,
+        archived=session.archived,
+        pinned=session.pinned,
+        tags=session.tags,
+    )
+
+
+def _contains(text: object, needle: str) -> bool:
+    # Python's lower() folds non-ASCII letters too, unlike SQLite's LIKE and lower().
+    return isinstance(text, str) and needle in text.lower()
+
+
+def _as_text(value: object) -> object:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+@atexit.register
+def _close_open_backends() -> None:
+    """A script that forgets close() still leaves just the database file at rest."""
+    for backend in list(_open_backends):
+        with suppress(Exception):
+            backend.close()
