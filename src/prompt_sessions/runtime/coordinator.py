@@ -19,6 +19,7 @@ from ..models import Message
 from .errors import SessionBusy, SessionNotOpen
 from .events import (
     MessageAdded,
+    ReplyCancelled,
     RuntimeEvent,
     SessionChanged,
     SessionOpened,
@@ -191,6 +192,7 @@ class Coordinator:
 
     def _start_reply(self, live: LiveSession, responder: object, options: dict[str, object]) -> None:
         reserved = self._slots.try_acquire()
+        live._holds_slot = reserved
         live.retry_attempt = 0
         self._set_status(live, Status.STREAMING if reserved else Status.QUEUED)
         task = asyncio.create_task(
@@ -199,12 +201,23 @@ class Coordinator:
         live._task = task
         task.add_done_callback(lambda t, live=live: self._reply_done(live, t))
 
+    def _release_slot(self, live: LiveSession) -> None:
+        if live._holds_slot:
+            live._holds_slot = False
+            self._slots.release()
+
     def _reply_done(self, live: LiveSession, task: asyncio.Task[None]) -> None:
         if live._task is task:
             live._task = None
-        if not task.cancelled() and task.exception() is not None:
+        self._release_slot(live)  # a task cancelled before it ever ran still held its slot
+        if task.cancelled():
+            if live.status.busy:  # cancelled before it ran: nothing streamed, nothing stored
+                self._set_status(live, Status.IDLE)
+                self._emit(ReplyCancelled(live.session_id, None))
+        elif task.exception() is not None:
             exc = task.exception()
             log.error("reply task of %s crashed", live.session_id, exc_info=exc)
+            live._reply.clear()
             self._set_status(live, Status.ERROR, error=f"internal error: {exc}")
         self._enforce_memory_limit()
 

@@ -42,6 +42,7 @@ class LiveSession:
         self._reply = ReplyBuffer(buffer_limit_bytes)
         self._task: asyncio.Task[None] | None = None
         self._sending = False
+        self._holds_slot = False  # a generation slot is taken for this session's reply
         self._resting = Status.IDLE  # the status to show again after an unload and reload
         self._io = asyncio.Lock()  # one store write or reload at a time per session
 

@@ -35,10 +35,11 @@ async def run_reply(
             coord._set_status(live, Status.IDLE)
             coord._emit(ReplyCancelled(live.session_id, None))
             raise
+        live._holds_slot = True
     try:
         await _stream_with_retries(coord, live, responder, options)
     finally:
-        coord._slots.release()
+        coord._release_slot(live)
 
 
 async def _stream_with_retries(
@@ -64,6 +65,7 @@ async def _stream_with_retries(
                     coord._emit(ChunkReceived(live.session_id, item))
         except asyncio.CancelledError:
             partial = await _save_partial(coord, live, end, started)
+            live._reply.clear()
             coord._set_status(live, Status.IDLE)
             coord._emit(ReplyCancelled(live.session_id, partial))
             raise
