@@ -19,7 +19,8 @@ def local_now() -> datetime:
 
 
 class PromptSessionsApp(App[None]):
-    """``clock`` and ``export_dir`` are there so tests can freeze time and keep files in tmp."""
+    """``clock``, ``export_dir`` and ``cursor_blink`` let tests freeze time, keep files in tmp and
+    take snapshots that do not depend on the blink phase."""
 
     TITLE = "prompt-sessions"
     CSS_PATH = "app.tcss"
@@ -32,11 +33,13 @@ class PromptSessionsApp(App[None]):
         *,
         clock: Callable[[], datetime] = local_now,
         export_dir: Path | None = None,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.clock = clock
         self.export_dir = export_dir
+        self.cursor_blink = cursor_blink
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen())

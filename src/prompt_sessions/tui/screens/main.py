@@ -75,7 +75,9 @@ class MainScreen(Screen[None]):
         pos.border_title = "POs"
         pos.set_pos(names, start)
         self.show_po(start)
-        self.query_one(MessageBox).focus()
+        box = self.query_one(MessageBox)
+        box.cursor_blink = self.tui.cursor_blink
+        box.focus()
 
     # -------------------------------------------------------------- what is shown
 

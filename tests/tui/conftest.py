@@ -1,0 +1,138 @@
+"""Fixtures for driving the real TUI: a store on tmp_path, a frozen clock, controllable replies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from prompt_sessions import hookimpl
+from prompt_sessions.context import AppContext
+from prompt_sessions.models import Message, Session
+from prompt_sessions.plugins import PluginHost
+from prompt_sessions.responders import ReplyEnd, ReplyRequest
+from prompt_sessions.tui.app import PromptSessionsApp
+
+FROZEN = datetime(2025, 1, 3, 15, 0, tzinfo=UTC)
+
+
+def frozen_clock() -> datetime:
+    return FROZEN
+
+
+class Gate:
+    """A responder that streams two chunks, then waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.opened = asyncio.Event()
+        self.started = 0
+
+    def factory(self, options: dict[str, Any]) -> Any:
+        gate = self
+
+        class GateResponder:
+            name = "gate"
+
+            async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd]:
+                gate.started += 1
+                yield "Thinking about "
+                yield "it"
+                await gate.opened.wait()
+                yield " - done."
+                yield ReplyEnd(model="gate")
+
+        return GateResponder()
+
+    @hookimpl
+    def register_responders(self, register):  # type: ignore[no-untyped-def]
+        register("gate", self.factory)
+
+
+@pytest.fixture
+def gate() -> Gate:
+    return Gate()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / ".prompt_objects"
+
+
+def write_po(root: Path, name: str, description: str = "") -> None:
+    folder = root / "objects"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(f"---\nname: {name}\ndescription: {description}\n---\nYou are {name}.\n")
+
+
+@pytest.fixture
+def make_ctx(root: Path, gate: Gate) -> Callable[..., AppContext]:
+    """An AppContext over the tmp store; echo answers at once unless told otherwise."""
+    opened: list[AppContext] = []
+
+    def make(responder: str = "echo", **echo: Any) -> AppContext:
+        host = PluginHost.create(entry_points=False, plugins=[gate])
+        ctx = AppContext.open(root, host=host)
+        ctx.config["responder"] = responder
+        ctx.config.setdefault("responders", {})["echo"] = {"chunk_delay_ms": 0, **echo}
+        opened.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in opened:
+        ctx.manager.close()
+
+
+@pytest.fixture
+def make_app(make_ctx: Callable[..., AppContext], tmp_path: Path) -> Callable[..., PromptSessionsApp]:
+    def make(ctx: AppContext | None = None, **kwargs: Any) -> PromptSessionsApp:
+        exports = tmp_path / "exports"
+        exports.mkdir(exist_ok=True)
+        return PromptSessionsApp(
+            ctx or make_ctx(), clock=frozen_clock, export_dir=exports, cursor_blink=False, **kwargs
+        )
+
+    return make
+
+
+def at(day: int, hour: int, minute: int = 0) -> str:
+    return f"2025-01-{day:02d}T{hour:02d}:{minute:02d}:00Z"
+
+
+def fixed_session(
+    ctx: AppContext, sid_digit: str, po: str, name: str, messages: list[tuple[str, str]], updated: str, **fields: Any
+) -> Session:
+    """A session with a fixed id and fixed times, written straight to the backend."""
+    history = [Message(role=role, content=text, created_at=updated) for role, text in messages]
+    session = Session(
+        id=f"{sid_digit * 8}-0000-4000-8000-{sid_digit * 12}",
+        name=name,
+        po_name=po,
+        created_at=updated,
+        updated_at=updated,
+        history=history,
+        source="tui",
+        **fields,
+    )
+    ctx.manager.backend.create(session)
+    return session
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for workers (listing, searching, replies) and the screen to catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], steps: int = 200) -> None:
+    """Let the app run until a condition holds (no wall-clock assertion: it fails after N turns)."""
+    for _ in range(steps):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition never became true")
