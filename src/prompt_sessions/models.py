@@ -40,12 +40,14 @@ Role = Literal["user", "assistant", "system", "tool"]
 ThreadType = Literal["root", "fork", "delegation", "continuation"]
 
 
-class Usage(msgspec.Struct, omit_defaults=True, kw_only=True):
+# Messages, usage and summaries are plain data decoded from JSON, so they cannot form reference
+# cycles; keeping them out of the garbage collector makes loading 10,000 of them far cheaper.
+class Usage(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
     input_tokens: int = 0
     output_tokens: int = 0
 
 
-class Message(msgspec.Struct, omit_defaults=True, kw_only=True):
+class Message(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
     role: Role
     content: str
     created_at: Timestamp = msgspec.field(default_factory=now_iso)
@@ -85,7 +87,7 @@ class Session(msgspec.Struct, omit_defaults=True, kw_only=True):
         return summarize(self)
 
 
-class SessionSummary(msgspec.Struct, omit_defaults=True, kw_only=True):
+class SessionSummary(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
     id: str
     name: str
     po_name: str
