@@ -15,6 +15,7 @@ from typing import Literal
 
 import msgspec
 
+from ..ids import is_valid_id
 from ..models import FORMAT_VERSION, SessionSummary
 from . import files
 
@@ -152,6 +153,10 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
         except (msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
             raise CatalogUnreadable(str(exc)) from exc
         else:
+            if not _ids_valid(catalog):
+                # Ids from the catalog become file names: one that is not a UUID is hostile or
+                # damaged, and the whole catalog is rebuilt from the session files instead.
+                raise CatalogUnreadable("the catalog holds an entry whose id is not a session id")
             fresh.version = catalog.format_version
             fresh.sessions = {s.id: s for s in catalog.sessions}
             fresh.stamps = dict(catalog.files)
@@ -162,14 +167,32 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
     view.loaded = True
 
 
+def _ids_valid(catalog: CatalogFile) -> bool:
+    return (
+        all(is_valid_id(s.id) for s in catalog.sessions)
+        and all(is_valid_id(sid) for sid in catalog.current.values())
+        and all(is_valid_id(sid) for sid in catalog.files)
+        and all(is_valid_id(sid) for sid in catalog.damaged)
+    )
+
+
+def _change_valid(change: Change) -> bool:
+    if isinstance(change, Put):
+        return is_valid_id(change.s.id)
+    return change.id is None or is_valid_id(change.id)
+
+
 def _read_journal(view: View, journal_path: Path) -> None:
     try:
-        fd = os.open(journal_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(journal_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         view.journal_ino = None
         view.journal_offset = 0
         view.journal_lines = 0
         return
+    except OSError as exc:
+        # A journal we cannot read (an I/O error, a planted symlink) cannot be trusted either.
+        raise CatalogUnreadable(str(exc)) from exc
     try:
         st = os.fstat(fd)
         if st.st_ino != view.journal_ino or st.st_size < view.journal_offset:
@@ -179,14 +202,18 @@ def _read_journal(view: View, journal_path: Path) -> None:
         if st.st_size == view.journal_offset:
             return
         data = os.pread(fd, st.st_size - view.journal_offset, view.journal_offset)
+    except OSError as exc:
+        raise CatalogUnreadable(str(exc)) from exc
     finally:
         os.close(fd)
     end = data.rfind(b"\n") + 1  # a line without its newline is still being written or torn
     for line in data[:end].splitlines():
         try:
-            view.apply(_change_decoder.decode(line))
+            change = _change_decoder.decode(line)
         except (msgspec.DecodeError, msgspec.ValidationError):
             continue
+        if _change_valid(change):
+            view.apply(change)
         view.journal_lines += 1
     view.journal_offset += end
 

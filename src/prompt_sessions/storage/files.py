@@ -33,9 +33,18 @@ def ensure_dir(path: Path) -> None:
     """Create a private folder (and its parents) if missing."""
     if path.is_dir():
         return
+    # os.mkdir rather than Path.mkdir: every file-system call of the store goes through this
+    # module's ``os``, which is what the fault-injection suite intercepts.
+    missing = [p for p in (path, *path.parents) if not p.is_dir()]
     try:
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        os.chmod(path, DIR_MODE)
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder, DIR_MODE)
+            except FileExistsError:
+                if not folder.is_dir():
+                    raise
+                continue
+            os.chmod(folder, DIR_MODE)  # mkdir applies the umask; the store wants exactly 0700
     except OSError as exc:
         raise describe(exc, "create folder", path) from exc
 

@@ -8,6 +8,7 @@ under it only when they catch a file mid-write; damage stays with the one sessio
 from __future__ import annotations
 
 import atexit
+import errno
 import os
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import msgspec
 
 from ..errors import CorruptSession, ReadOnlyStore, SessionNotFound, StorageError
-from ..ids import SESSION_FILE_RE, validate_id
+from ..ids import SESSION_FILE_RE, SESSION_NAMES_RE, validate_id
 from ..models import FORMAT_VERSION, Message, Session, SessionSummary, make_preview, summarize
 from . import catalog, files, session_codec
 from .base import HealthReport
@@ -178,7 +179,10 @@ class JsonBackend:
         try:
             catalog.refresh(self._view, self.index_path, self.journal_path)
         except catalog.CatalogUnreadable:
+            current = self._view.current
             self._view = self._rebuild_view()
+            # The per-PO current session lives only in the catalog: keep what we knew of it.
+            self._view.current = {po: sid for po, sid in current.items() if sid in self._view.sessions}
             self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
         return self._view
 
@@ -201,7 +205,7 @@ class JsonBackend:
 
     def _stamp(self, sid: str) -> tuple[int, int] | None:
         try:
-            st = os.stat(self.dir / f"{sid}.json", follow_symlinks=False)
+            st = os.stat(f"{self.dir}/{sid}.json", follow_symlinks=False)
         except OSError:
             return None
         return (st.st_size, st.st_mtime_ns)
@@ -213,12 +217,7 @@ class JsonBackend:
             return set()
         except OSError as exc:
             raise files.describe(exc, "read folder", self.dir) from exc
-        found = set()
-        for name in names:
-            m = SESSION_FILE_RE.match(name)
-            if m is not None:
-                found.add(m.group(1))
-        return found
+        return set(SESSION_NAMES_RE.findall("\n".join(names)))
 
     def _reconcile(self) -> View:
         """Make the view agree with the folder: add files it misses, drop entries whose file is gone."""
@@ -269,11 +268,18 @@ class JsonBackend:
         except FileNotFoundError:
             raise SessionNotFound(sid) from None
         except OSError as exc:
-            raise CorruptSession(sid, files.describe(exc, "read", path).message) from exc
+            if exc.errno == errno.ELOOP:
+                # A symlink planted at a session path is refused and reported as damage.
+                raise CorruptSession(sid, files.describe(exc, "read", path).message) from exc
+            # An I/O or permission error says nothing about the file's content: it must not be
+            # reported (or moved aside by a repair) as a damaged session.
+            raise files.describe(exc, "read", path) from exc
         try:
             st = os.fstat(fd)
             data = os.pread(fd, st.st_size, 0) if st.st_size else b""
             return data, st
+        except OSError as exc:
+            raise files.describe(exc, "read", path) from exc
         finally:
             os.close(fd)
 
@@ -297,7 +303,7 @@ class JsonBackend:
                     repaired = self._repair_tail(sid, data)
                     if repaired is None:
                         raise exc from None
-                    return repaired, os.stat(self.dir / f"{sid}.json")
+                    return repaired, self._stat_file(sid)
             finally:
                 self.lock.release()
 
@@ -353,8 +359,15 @@ class JsonBackend:
             files.atomic_write(path, data)
             return self._after_write(sid, summarize(session))
 
+    def _stat_file(self, sid: str) -> os.stat_result:
+        path = self.dir / f"{sid}.json"
+        try:
+            return os.stat(path, follow_symlinks=False)
+        except OSError as exc:
+            raise files.describe(exc, "read", path) from exc
+
     def _after_write(self, sid: str, summary: SessionSummary) -> SessionSummary:
-        st = os.stat(self.dir / f"{sid}.json", follow_symlinks=False)
+        st = self._stat_file(sid)
         self._files[sid] = _FileState(st.st_ino, st.st_size, st.st_mtime_ns, summary)
         self._record(Put(s=summary, f=(st.st_size, st.st_mtime_ns)))
         return summary
@@ -456,11 +469,8 @@ class JsonBackend:
                 raise SessionNotFound(sid) from None
             except OSError as exc:
                 raise files.describe(exc, "delete", path) from exc
-            try:
-                files.fsync_dir(self.dir)
-            except OSError as exc:
-                raise files.describe(exc, "sync folder", self.dir) from exc
             self._files.pop(sid, None)
+            self._sync_dir(self.dir)
             self._record(Drop(id=sid))
 
     def get_current(self, po_name: str) -> str | None:
@@ -484,7 +494,9 @@ class JsonBackend:
         with self._mutex:
             if not self.dir.is_dir() or not self._may_write():
                 return
-            pending = self.journal_path.exists() or not self.index_path.exists() or self._dirty
+            pending = (
+                os.path.lexists(self.journal_path) or not os.path.lexists(self.index_path) or self._dirty
+            )
             if not pending:
                 return
             self._folding = True
@@ -492,11 +504,7 @@ class JsonBackend:
                 with self._writing():
                     view = self._reconcile()
                     files.atomic_write(self.index_path, catalog.encode_catalog(view))
-                    try:
-                        os.unlink(self.journal_path)
-                    except FileNotFoundError:
-                        pass
-                    files.fsync_dir(self.dir)
+                    self._drop_journal()
             finally:
                 self._folding = False
             self._dirty = False
@@ -510,13 +518,17 @@ class JsonBackend:
             names = os.listdir(self.dir)
         except OSError:
             return
-        leftovers = "index.journal" in names or any(n.endswith(files.TEMP_SUFFIX) for n in names)
-        if leftovers and self._may_write():
+        temp_left = any(n.endswith(files.TEMP_SUFFIX) for n in names)
+        if ("index.journal" in names or temp_left) and self._may_write():
             try:
                 self.lock.acquire(timeout=0)
             except StorageError:
                 return  # another process is writing; it folds its own journal
             try:
+                if temp_left:
+                    # Under the lock no temp file is being written: every one left is a crash's.
+                    self._sweep_temp_files()
+                    self._swept = True
                 self.flush()
             finally:
                 self.lock.release()
@@ -531,36 +543,69 @@ class JsonBackend:
                 self._folding = False
 
     def _check(self, report: HealthReport, repair: bool) -> HealthReport:
-        view = self._rebuild_view()
-        report.sessions = len(view.sessions)
-        report.damaged = {sid: d.error for sid, d in view.damaged.items()}
         if not self._may_write():
+            view = self._rebuild_view()
+            self._report(report, view)
             self._view = view
             return report
         with self._writing():
             self._sweep_temp_files()
+            # Scan under the lock, so what is moved aside is damaged now, not a moment ago.
+            current = self._current_or_empty()
+            view = self._rebuild_view()
+            self._report(report, view)
             if repair and view.damaged:
-                aside = self.dir / "damaged"
-                files.ensure_dir(aside)
-                stamp = time.strftime("%Y%m%dT%H%M%S")
-                for sid in list(view.damaged):
-                    target = aside / f"{sid}.{stamp}.json"
-                    os.replace(self.dir / f"{sid}.json", target)
-                    report.moved.append(str(target))
-                    view.apply(Drop(id=sid))
-                files.fsync_dir(self.dir)
-            view.current = {
-                po: sid for po, sid in self._fresh_view().current.items() if sid in view.sessions
-            }
+                self._move_aside(view, report)
+            view.current = {po: sid for po, sid in current.items() if sid in view.sessions}
             files.atomic_write(self.index_path, catalog.encode_catalog(view))
-            try:
-                os.unlink(self.journal_path)
-            except FileNotFoundError:
-                pass
+            self._drop_journal()
             self._view = View()
         report.fixed.append("catalog rebuilt from session files")
         self._dirty = False
         return report
+
+    def _report(self, report: HealthReport, view: View) -> None:
+        report.sessions = len(view.sessions)
+        report.damaged = {sid: d.error for sid, d in view.damaged.items()}
+
+    def _current_or_empty(self) -> dict[str, str]:
+        try:
+            catalog.refresh(self._view, self.index_path, self.journal_path)
+        except catalog.CatalogUnreadable:
+            pass
+        return dict(self._view.current)
+
+    def _move_aside(self, view: View, report: HealthReport) -> None:
+        aside = self.dir / "damaged"
+        files.ensure_dir(aside)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for sid in sorted(view.damaged):
+            source = self.dir / f"{sid}.json"
+            target = aside / f"{sid}.{stamp}.json"
+            try:
+                os.replace(source, target)
+            except OSError as exc:
+                raise files.describe(exc, "move aside", source) from exc
+            report.moved.append(str(target))
+            view.apply(Drop(id=sid))
+        self._sync_dir(aside)
+        self._sync_dir(self.dir)
+
+    def _sync_dir(self, folder: Path) -> None:
+        try:
+            files.fsync_dir(folder)
+        except OSError as exc:
+            raise files.describe(exc, "sync folder", folder) from exc
+
+    def _drop_journal(self) -> None:
+        """Remove the folded journal durably; a failure leaves it to be folded again (harmless)."""
+        try:
+            os.unlink(self.journal_path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise files.describe(exc, "remove", self.journal_path) from exc
+        self._sync_dir(self.dir)
 
     def close(self) -> None:
         if self._closed:
