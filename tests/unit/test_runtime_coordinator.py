@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from prompt_sessions.context import AppContext
-from prompt_sessions.errors import SessionNotFound, UnknownFormat, UsageError
+from prompt_sessions.errors import InvalidName, SessionNotFound, UnknownFormat, UsageError
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.runtime import Coordinator, SessionBusy, SessionNotOpen, Status
 from prompt_sessions.runtime.events import (
@@ -233,3 +233,28 @@ async def test_unsubscribe_stops_events(ctx: AppContext, coord: Coordinator) -> 
     await coord.send(s.id, "quiet")
     await coord.wait_idle()
     assert events == [SessionOpened(s.id)]
+
+
+async def test_rename_through_the_coordinator_updates_the_open_session(ctx: AppContext, coord: Coordinator) -> None:
+    """coord.rename writes the store and renames the open session at once, with one event."""
+    s = ctx.manager.create("po", "before")
+    live = coord.open(s.id)
+    events = record(coord)
+    assert coord.rename(s.id, "  after  ") is live
+    assert live.name == "after" and ctx.manager.get(s.id).name == "after"
+    assert events == [SessionChanged(s.id, "name")]
+    with pytest.raises(InvalidName):
+        coord.rename(s.id, "")
+    assert live.name == "after"
+
+
+async def test_delete_through_the_coordinator_cancels_closes_and_removes(ctx: AppContext, coord: Coordinator) -> None:
+    """coord.delete cancels a streaming reply, closes the session and deletes its file."""
+    s = ctx.manager.create("po", "doomed")
+    await coord.send(s.id, "long " * 50)
+    events = record(coord)
+    await coord.delete(s.id)
+    assert coord.get(s.id) is None
+    assert SessionRemoved(s.id, "doomed", "po", deleted=True) in events
+    with pytest.raises(SessionNotFound):
+        ctx.manager.get(s.id)

@@ -154,6 +154,25 @@ class Coordinator:
         self._emit(SessionRemoved(live.session_id, live.name, live.po_name, deleted))
         self._save_workspace_soon()
 
+    def rename(self, session_id: str, new_name: str) -> LiveSession | None:
+        """Rename in the store and, if it is open, here at once (no wait for the watcher)."""
+        session = self.manager.rename(session_id, new_name)
+        live = self._sessions.get(session.id)
+        if live is not None:
+            self._sync.rename(live, session.name)
+        return live
+
+    async def delete(self, session_id: str) -> None:
+        """Delete a session from the store for good, cancelling its reply and closing it first."""
+        sid = validate_id(session_id)
+        live = self._sessions.get(sid)
+        if live is not None:
+            task = live._task
+            self._remove(live, deleted=True)
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+        await asyncio.to_thread(self.manager.delete, sid)
+
     # ------------------------------------------------------------------ sending and replies
 
     async def send(self, session_id: str, text: str, *, source: str | None = None) -> Message:

@@ -68,7 +68,7 @@ class StoreSync:
                     if live.session_id not in damaged and await self._gone(live):
                         self.coord._remove(live, deleted=True)
                     continue
-                self._rename(live, summary.name)
+                self.rename(live, summary.name)
                 if (summary.message_count, summary.updated_at) != (live.message_count, live.updated_at):
                     await self._reload(live, summary)
             if catalog_changed:
@@ -83,12 +83,16 @@ class StoreSync:
             return False
         return False
 
-    def _rename(self, live: LiveSession, name: str) -> None:
+    def rename(self, live: LiveSession, name: str) -> None:
+        """Show a new name for an open session (renamed here or elsewhere)."""
         if name == live.name:
             return
         live.name = name
         if live._session is not None:
             live._session.name = name
+        if self._known is not None and live.session_id in self._known:
+            _, *rest = self._known[live.session_id]
+            self._known[live.session_id] = (name, *rest)
         self.coord._emit(SessionChanged(live.session_id, "name"))
 
     async def _reload(self, live: LiveSession, summary: SessionSummary) -> None:
@@ -108,7 +112,7 @@ class StoreSync:
                 return
             if live._session is None or live.session_id not in coord._sessions:
                 return
-            self._rename(live, session.name)
+            self.rename(live, session.name)
             old, new = live._session.history, session.history
             known = len(old)
             if len(new) >= known and new[:known] == old:
