@@ -8,7 +8,7 @@ from ..timeutil import parse_iso
 
 
 def when(iso: str, now: datetime) -> str:
-    """``14:30`` today, ``Yesterday``, a weekday within the week, else a date (local time)."""
+    """``14:30`` today, ``Yesterday``, else a date: ``Jan 02`` this year, ``2024-12-31`` before."""
     try:
         moment = parse_iso(iso).astimezone(now.tzinfo)
     except ValueError:
@@ -18,8 +18,6 @@ def when(iso: str, now: datetime) -> str:
         return moment.strftime("%H:%M")
     if day == today - timedelta(days=1):
         return "Yesterday"
-    if today - timedelta(days=7) < day < today:
-        return moment.strftime("%a")
     if day.year == today.year:
         return moment.strftime("%b %d")
     return moment.strftime("%Y-%m-%d")
