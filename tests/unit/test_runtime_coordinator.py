@@ -73,10 +73,15 @@ async def test_switching_while_three_replies_stream_keeps_every_message_in_its_o
 
     assert switches > 10  # the view really moved while the replies were streaming
     for n, sid in enumerate(ids):
-        expected = [f"message for thread {n} " + "word " * 20, f"You said: message for thread {n} " + "word " * 19 + "word"]
+        expected = [
+            f"message for thread {n} " + "word " * 20,
+            f"You said: message for thread {n} " + "word " * 19 + "word",
+        ]
         assert [m.content for m in coord.get(sid).history] == expected
         assert [m.content for m in ctx.manager.get(sid).history] == expected
-        streamed = "".join(e.text for e in events if isinstance(e, ChunkReceived) and e.session_id == sid)
+        streamed = "".join(
+            e.text for e in events if isinstance(e, ChunkReceived) and e.session_id == sid
+        )
         assert streamed == expected[1]
         finished = [e for e in events if isinstance(e, ReplyFinished) and e.session_id == sid]
         assert [e.message.content for e in finished] == [expected[1]]
@@ -123,7 +128,9 @@ async def test_state_transitions_of_a_reply(ctx: AppContext, coord: Coordinator)
     assert live.message_count == 2
 
 
-async def test_messages_added_carry_their_index_and_reply_metadata(ctx: AppContext, coord: Coordinator) -> None:
+async def test_messages_added_carry_their_index_and_reply_metadata(
+    ctx: AppContext, coord: Coordinator
+) -> None:
     """The user's message and the reply are announced with their positions; the reply records model,
     usage and latency from the responder."""
     s = ctx.manager.create("po")
@@ -154,8 +161,11 @@ async def test_a_reply_that_asks_for_input_leaves_the_session_waiting(root: Path
     ctx.manager.close()
 
 
-async def test_send_refuses_empty_text_and_a_busy_session(ctx: AppContext, coord: Coordinator) -> None:
-    """An empty message and a second message while the reply streams are clear errors; nothing is stored."""
+async def test_send_refuses_empty_text_and_a_busy_session(
+    ctx: AppContext, coord: Coordinator
+) -> None:
+    """An empty message, and a second one while the reply streams, are clear errors; nothing is
+    stored."""
     s = ctx.manager.create("po", "Busy one")
     with pytest.raises(UsageError, match="empty"):
         await coord.send(s.id, "   ")
@@ -188,7 +198,10 @@ async def test_open_show_and_close(ctx: AppContext, coord: Coordinator) -> None:
     assert coord.open(a.id) is live_a
     coord.show(b.id)
     assert [live.session_id for live in coord.open_sessions()] == [a.id, b.id]
-    assert [e for e in events if isinstance(e, SessionOpened)] == [SessionOpened(a.id), SessionOpened(b.id)]
+    assert [e for e in events if isinstance(e, SessionOpened)] == [
+        SessionOpened(a.id),
+        SessionOpened(b.id),
+    ]
     coord.close_session(b.id)
     assert coord.shown is None
     assert [live.session_id for live in coord.open_sessions()] == [a.id]
@@ -208,7 +221,9 @@ async def test_open_reports_bad_ids_and_missing_sessions(coord: Coordinator) -> 
     assert coord.open_sessions() == []
 
 
-async def test_a_failing_subscriber_does_not_stop_the_reply(ctx: AppContext, coord: Coordinator) -> None:
+async def test_a_failing_subscriber_does_not_stop_the_reply(
+    ctx: AppContext, coord: Coordinator
+) -> None:
     """An exception in one subscriber is logged; the reply and the other subscribers carry on."""
     s = ctx.manager.create("po")
 
@@ -235,7 +250,9 @@ async def test_unsubscribe_stops_events(ctx: AppContext, coord: Coordinator) -> 
     assert events == [SessionOpened(s.id)]
 
 
-async def test_rename_through_the_coordinator_updates_the_open_session(ctx: AppContext, coord: Coordinator) -> None:
+async def test_rename_through_the_coordinator_updates_the_open_session(
+    ctx: AppContext, coord: Coordinator
+) -> None:
     """coord.rename writes the store and renames the open session at once, with one event."""
     s = ctx.manager.create("po", "before")
     live = coord.open(s.id)
@@ -248,7 +265,9 @@ async def test_rename_through_the_coordinator_updates_the_open_session(ctx: AppC
     assert live.name == "after"
 
 
-async def test_delete_through_the_coordinator_cancels_closes_and_removes(ctx: AppContext, coord: Coordinator) -> None:
+async def test_delete_through_the_coordinator_cancels_closes_and_removes(
+    ctx: AppContext, coord: Coordinator
+) -> None:
     """coord.delete cancels a streaming reply, closes the session and deletes its file."""
     s = ctx.manager.create("po", "doomed")
     await coord.send(s.id, "long " * 50)

@@ -67,7 +67,11 @@ def record(coord: Coordinator) -> list[RuntimeEvent]:
 
 
 def statuses(events: list[RuntimeEvent], sid: str) -> list[tuple[Status, int]]:
-    return [(e.status, e.retry_attempt) for e in events if isinstance(e, StatusChanged) and e.session_id == sid]
+    return [
+        (e.status, e.retry_attempt)
+        for e in events
+        if isinstance(e, StatusChanged) and e.session_id == sid
+    ]
 
 
 async def test_transient_errors_are_retried_with_growing_backoff_then_succeed(root: Path) -> None:
@@ -98,16 +102,22 @@ async def test_transient_errors_are_retried_with_growing_backoff_then_succeed(ro
 
 async def test_retry_settings_come_from_config(root: Path) -> None:
     """[runtime] retry_* keys build the coordinator's policy."""
-    ctx = open_ctx(root, FAST + "[runtime]\nretry_attempts = 7\nretry_base_ms = 3\nretry_jitter = 0\n")
+    ctx = open_ctx(
+        root, FAST + "[runtime]\nretry_attempts = 7\nretry_base_ms = 3\nretry_jitter = 0\n"
+    )
     coord = Coordinator(ctx)
     assert (coord.retry.attempts, coord.retry.base_ms, coord.retry.jitter) == (7, 3.0, 0.0)
     ctx.manager.close()
 
 
-async def test_a_failure_mid_stream_is_retried_without_keeping_the_broken_attempt(root: Path) -> None:
+async def test_a_failure_mid_stream_is_retried_without_keeping_the_broken_attempt(
+    root: Path,
+) -> None:
     """A transient error after some text: the retry starts the reply afresh, and history holds one
     complete reply, no incomplete fragment."""
-    ctx = open_ctx(root, FAST + "fail_times = 1\nfail_after_chunks = 2\n[runtime]\nretry_base_ms = 1\n")
+    ctx = open_ctx(
+        root, FAST + "fail_times = 1\nfail_after_chunks = 2\n[runtime]\nretry_base_ms = 1\n"
+    )
     coord = Coordinator(ctx)
     s = ctx.manager.create("po")
     events = record(coord)
@@ -123,7 +133,9 @@ async def test_a_failure_mid_stream_is_retried_without_keeping_the_broken_attemp
 
 async def test_retries_run_out_and_the_session_shows_the_error(root: Path) -> None:
     """A responder that always fails transiently is tried 1 + retry_attempts times, then ERROR."""
-    ctx = open_ctx(root, FAST + "fail_always = true\n[runtime]\nretry_attempts = 2\nretry_base_ms = 1\n")
+    ctx = open_ctx(
+        root, FAST + "fail_always = true\n[runtime]\nretry_attempts = 2\nretry_base_ms = 1\n"
+    )
     coord = Coordinator(ctx)
     s = ctx.manager.create("po")
     events = record(coord)
@@ -161,7 +173,11 @@ async def test_permanent_errors_are_not_retried(root: Path) -> None:
 async def test_a_failure_stays_in_its_own_session(root: Path) -> None:
     """One PO's responder fails while two others stream: only its session shows ERROR, the others
     finish normally, and only it gets a ReplyFailed."""
-    objects = {"bad": "fail_always: true\ntransient: false", "good": "chunk_delay_ms: 1", "fine": "chunk_delay_ms: 1"}
+    objects = {
+        "bad": "fail_always: true\ntransient: false",
+        "good": "chunk_delay_ms: 1",
+        "fine": "chunk_delay_ms: 1",
+    }
     ctx = open_ctx(root, FAST, objects)
     coord = Coordinator(ctx)
     bad, good, fine = (ctx.manager.create(po) for po in ("bad", "good", "fine"))
@@ -181,7 +197,9 @@ async def test_a_failure_stays_in_its_own_session(root: Path) -> None:
 
 async def test_a_failed_reply_keeps_its_partial_text_marked_incomplete(root: Path) -> None:
     """A permanent failure after two chunks stores those chunks with incomplete: true."""
-    ctx = open_ctx(root, FAST, {"half": "fail_always: true\ntransient: false\nfail_after_chunks: 2"})
+    ctx = open_ctx(
+        root, FAST, {"half": "fail_always: true\ntransient: false\nfail_after_chunks: 2"}
+    )
     coord = Coordinator(ctx)
     s = ctx.manager.create("half")
     events = record(coord)
@@ -232,7 +250,12 @@ async def test_cancel_mid_stream_keeps_the_partial_reply_after_existing_history(
     await coord.send(s.id, LONG_TEXT)
     await coord.wait_idle()
     history = ctx.manager.get(s.id).history
-    assert [m.content for m in history] == ["earlier", "answer", LONG_TEXT, "You said: one two three four "]
+    assert [m.content for m in history] == [
+        "earlier",
+        "answer",
+        LONG_TEXT,
+        "You said: one two three four ",
+    ]
     assert history[-1].incomplete is True
     assert coord.get(s.id).status is Status.IDLE
     assert coord.get(s.id).buffer == ""
@@ -266,7 +289,11 @@ async def test_cancel_during_a_retry_wait_stores_nothing(root: Path) -> None:
     coord = Coordinator(ctx)
     s = ctx.manager.create("po")
     retrying = asyncio.Event()
-    coord.subscribe(lambda e: retrying.set() if isinstance(e, StatusChanged) and e.status is Status.RETRYING else None)
+    coord.subscribe(
+        lambda e: (
+            retrying.set() if isinstance(e, StatusChanged) and e.status is Status.RETRYING else None
+        )
+    )
     await coord.send(s.id, "hello")
     await retrying.wait()
     assert coord.get(s.id).status is Status.RETRYING and coord.get(s.id).retry_attempt == 1

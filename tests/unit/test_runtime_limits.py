@@ -69,7 +69,9 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_replies_past_the_limit_are_queued_and_start_in_order(root: Path, gated: GatedResponder) -> None:
+async def test_replies_past_the_limit_are_queued_and_start_in_order(
+    root: Path, gated: GatedResponder
+) -> None:
     """With max_generating = 2, the third and fourth replies show QUEUED and start first come,
     first served as slots free up; never more than two generate at once."""
     ctx = open_ctx(root, gated, "max_generating = 2")
@@ -99,7 +101,10 @@ async def test_replies_past_the_limit_are_queued_and_start_in_order(root: Path, 
     assert gated.started == [ids[0], ids[1], ids[2], ids[3]]
     assert gated.most_running == 2
     for sid in ids:
-        assert [m.content for m in ctx.manager.get(sid).history] == ["go", "first half, second half"]
+        assert [m.content for m in ctx.manager.get(sid).history] == [
+            "go",
+            "first half, second half",
+        ]
     await coord.shutdown()
     ctx.manager.close()
 
@@ -160,7 +165,9 @@ async def test_least_recently_used_idle_sessions_are_unloaded_past_the_limit(
     ctx.manager.close()
 
 
-async def test_busy_and_shown_sessions_are_never_unloaded(root: Path, gated: GatedResponder) -> None:
+async def test_busy_and_shown_sessions_are_never_unloaded(
+    root: Path, gated: GatedResponder
+) -> None:
     """Streaming sessions and the shown one stay loaded even past the limit; once a reply ends the
     limit applies again to idle ones, and an unloaded session's status comes back on reload."""
     ctx = open_ctx(root, gated, "max_loaded = 1")
@@ -187,7 +194,9 @@ async def test_busy_and_shown_sessions_are_never_unloaded(root: Path, gated: Gat
     ctx.manager.close()
 
 
-async def test_buffer_cap_drops_the_oldest_text_of_a_long_reply(root: Path, gated: GatedResponder) -> None:
+async def test_buffer_cap_drops_the_oldest_text_of_a_long_reply(
+    root: Path, gated: GatedResponder
+) -> None:
     """A reply outgrowing buffer_limit_bytes keeps its newest text; the stored reply says how much
     was dropped."""
     ctx = open_ctx(root, gated, "buffer_limit_bytes = 8")
@@ -205,7 +214,9 @@ async def test_buffer_cap_drops_the_oldest_text_of_a_long_reply(root: Path, gate
     ctx.manager.close()
 
 
-async def test_a_reply_cancelled_before_it_starts_gives_its_slot_back(root: Path, gated: GatedResponder) -> None:
+async def test_a_reply_cancelled_before_it_starts_gives_its_slot_back(
+    root: Path, gated: GatedResponder
+) -> None:
     """Cancelling a reply in the same instant it was started frees its generation slot at once."""
     ctx = open_ctx(root, gated, "max_generating = 1")
     coord = Coordinator(ctx)

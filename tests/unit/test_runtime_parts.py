@@ -67,7 +67,7 @@ def test_retry_delays_double_and_are_capped() -> None:
 
 
 def test_retry_jitter_scales_each_wait_down_by_at_most_the_jitter() -> None:
-    """Jitter multiplies the wait by 1 - jitter * random, so it stays within [ceiling*(1-j), ceiling]."""
+    """Jitter multiplies the wait by 1 - jitter * random: it stays in [ceiling*(1-j), ceiling]."""
     low = RetryPolicy(base_ms=1000, jitter=0.5, random=lambda: 1.0)
     high = RetryPolicy(base_ms=1000, jitter=0.5, random=lambda: 0.0)
     assert low.delay(1) == pytest.approx(0.5)
@@ -102,7 +102,9 @@ def test_settings_defaults_and_overrides() -> None:
         ({"buffer_limit_bytes": True}, "must be a number"),
     ],
 )
-def test_settings_refuse_bad_values_with_a_clear_message(table: dict[str, object], words: str) -> None:
+def test_settings_refuse_bad_values_with_a_clear_message(
+    table: dict[str, object], words: str
+) -> None:
     """A bad [runtime] value is a ConfigError naming the key, never a crash later."""
     with pytest.raises(ConfigError, match=words) as info:
         RuntimeSettings.from_config({"runtime": table})
@@ -159,7 +161,9 @@ def test_view_state_round_trip_and_bad_input() -> None:
     view = ViewState(scroll_y=12.5, draft="half a thought", filter="user", search="bug")
     assert ViewState.from_dict(view.to_dict()) == view
     assert ViewState().to_dict() == {}
-    assert ViewState.from_dict({"scroll_y": "far", "draft": 3, "search": "ok"}) == ViewState(search="ok")
+    assert ViewState.from_dict({"scroll_y": "far", "draft": 3, "search": "ok"}) == ViewState(
+        search="ok"
+    )
     assert ViewState.from_dict(["not", "a", "dict"]) == ViewState()
 
 

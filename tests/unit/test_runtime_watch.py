@@ -49,8 +49,13 @@ with SessionManager.open(root, host=PluginHost.create(entry_points=False)) as mg
 async def other_process(root: Path, *args: str) -> str:
     """Run a separate Python process that changes the store through its own SessionManager."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", OTHER_PROCESS, str(root), *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        OTHER_PROCESS,
+        str(root),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
@@ -81,7 +86,9 @@ class Watch:
 
 def open_ctx(root: Path) -> AppContext:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 1\n[runtime]\nwatch_debounce_ms = 50\n")
+    (root / "config.toml").write_text(
+        "[responders.echo]\nchunk_delay_ms = 1\n[runtime]\nwatch_debounce_ms = 50\n"
+    )
     return AppContext.open(root, host=PluginHost.create(entry_points=False))
 
 
@@ -112,14 +119,20 @@ async def test_another_process_appending_to_an_open_session_shows_up(
     assert coord.watching
     await other_process(root, "append", s.id, "from the cli", "cli reply")
     await watch.until(lambda e: isinstance(e, MessageAdded) and e.message.content == "cli reply")
-    added = [(e.index, e.message.content, e.external) for e in watch.events if isinstance(e, MessageAdded)]
+    added = [
+        (e.index, e.message.content, e.external)
+        for e in watch.events
+        if isinstance(e, MessageAdded)
+    ]
     assert added == [(1, "from the cli", True), (2, "cli reply", True)]
     assert [m.content for m in live.history] == ["mine", "from the cli", "cli reply"]
     assert live.unread == 2
     assert live.preview == "cli reply"
 
 
-async def test_our_own_replies_are_not_reported_twice(root: Path, ctx: AppContext, coord: Coordinator) -> None:
+async def test_our_own_replies_are_not_reported_twice(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
     """The watcher sees our own writes too; they must not come back as external messages."""
     s = ctx.manager.create("po")
     watch = Watch(coord)
@@ -134,7 +147,9 @@ async def test_our_own_replies_are_not_reported_twice(root: Path, ctx: AppContex
     assert other.id not in [live.session_id for live in coord.open_sessions()]
 
 
-async def test_rename_and_create_elsewhere_are_reported(root: Path, ctx: AppContext, coord: Coordinator) -> None:
+async def test_rename_and_create_elsewhere_are_reported(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
     """A rename in another process renames the open session; a session created there changes
     the list of sessions."""
     s = ctx.manager.create("po", "old name")
@@ -150,7 +165,9 @@ async def test_rename_and_create_elsewhere_are_reported(root: Path, ctx: AppCont
     assert created in {summary.id for summary in ctx.manager.list()}
 
 
-async def test_a_session_deleted_elsewhere_is_removed(root: Path, ctx: AppContext, coord: Coordinator) -> None:
+async def test_a_session_deleted_elsewhere_is_removed(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
     """Deleting an open (and shown) session in another process removes it here with deleted=True."""
     keep = ctx.manager.create("po", "keep")
     gone = ctx.manager.create("po", "gone")
@@ -190,7 +207,9 @@ async def test_appends_to_an_unloaded_session_update_its_preview(root: Path) -> 
     ctx.manager.close()
 
 
-async def test_interleaved_appends_leave_memory_equal_to_disk(root: Path, ctx: AppContext, coord: Coordinator) -> None:
+async def test_interleaved_appends_leave_memory_equal_to_disk(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
     """Another process appends while our reply streams: afterwards the open history equals the
     file, with nothing lost or duplicated."""
     s = ctx.manager.create("po")
@@ -200,9 +219,12 @@ async def test_interleaved_appends_leave_memory_equal_to_disk(root: Path, ctx: A
     await coord.send(s.id, "one two three four five six seven eight nine ten " * 3)
     await other_process(root, "append", s.id, "meanwhile")
     await coord.wait_idle()
-    await watch.until(lambda e: isinstance(e, MessageAdded | SessionChanged) and (
-        getattr(e, "what", None) == "history" or getattr(e, "external", False)
-    ))
+    await watch.until(
+        lambda e: (
+            isinstance(e, MessageAdded | SessionChanged)
+            and (getattr(e, "what", None) == "history" or getattr(e, "external", False))
+        )
+    )
     await coord.refresh()
     on_disk = ctx.manager.get(s.id).history
     assert live.history == on_disk

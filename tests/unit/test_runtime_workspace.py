@@ -10,7 +10,12 @@ from pathlib import Path
 from prompt_sessions.context import AppContext
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.runtime import Coordinator, ViewState
-from prompt_sessions.runtime.workspace import WORKSPACE_FILE, Workspace, load_workspace, save_workspace
+from prompt_sessions.runtime.workspace import (
+    WORKSPACE_FILE,
+    Workspace,
+    load_workspace,
+    save_workspace,
+)
 
 
 def open_ctx(root: Path) -> AppContext:
@@ -36,7 +41,9 @@ async def test_reopening_restores_open_sessions_shown_one_and_views(root: Path) 
     assert shown is not None and shown.session_id == b.id
     assert again.shown == b.id
     assert [live.session_id for live in again.open_sessions()] == [a.id, c.id, b.id]
-    assert again.get(a.id).view == ViewState(scroll_y=40.0, draft="unsent thought", filter="assistant")
+    assert again.get(a.id).view == ViewState(
+        scroll_y=40.0, draft="unsent thought", filter="assistant"
+    )
     assert again.get(b.id).view == ViewState(search="needle")
     assert again.get(c.id).view.draft == "x" * 10
     await again.shutdown()
@@ -61,7 +68,7 @@ async def test_restore_skips_sessions_deleted_since(root: Path) -> None:
 
 
 async def test_workspace_file_is_private_and_updated_as_sessions_open_and_close(root: Path) -> None:
-    """The file is written (0600) as sessions open, switch and close, without waiting for shutdown."""
+    """The file is private (0600) and follows sessions being opened, shown and closed."""
     ctx = open_ctx(root)
     coord = Coordinator(ctx)
     a, b = (ctx.manager.create("po", name) for name in "ab")
@@ -85,12 +92,18 @@ def test_a_damaged_workspace_file_is_read_as_empty(root: Path) -> None:
     path.write_text('["a list"]')
     assert load_workspace(root) == Workspace()
     good = "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11"
-    path.write_text(json.dumps({
-        "open": ["../escape", good, good, 7],
-        "shown": "../escape",
-        "views": {good: {"scroll_y": -3, "draft": "kept"}, "../escape": {"draft": "no"}},
-    }))
-    assert load_workspace(root) == Workspace(open=[good], shown=None, views={good: ViewState(draft="kept")})
+    path.write_text(
+        json.dumps(
+            {
+                "open": ["../escape", good, good, 7],
+                "shown": "../escape",
+                "views": {good: {"scroll_y": -3, "draft": "kept"}, "../escape": {"draft": "no"}},
+            }
+        )
+    )
+    assert load_workspace(root) == Workspace(
+        open=[good], shown=None, views={good: ViewState(draft="kept")}
+    )
 
 
 def test_nothing_is_written_for_an_empty_workspace_in_a_new_folder(root: Path) -> None:

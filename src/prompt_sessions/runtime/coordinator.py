@@ -8,6 +8,7 @@ what happened through events (see ``events.py``), delivered on the event loop's 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from collections.abc import Callable
@@ -209,7 +210,9 @@ class Coordinator:
         self._start_reply(live, responder, options)
         return True
 
-    def _start_reply(self, live: LiveSession, responder: object, options: dict[str, object]) -> None:
+    def _start_reply(
+        self, live: LiveSession, responder: object, options: dict[str, object]
+    ) -> None:
         reserved = self._slots.try_acquire()
         live._holds_slot = reserved
         live.retry_attempt = 0
@@ -218,7 +221,7 @@ class Coordinator:
             run_reply(self, live, responder, options, reserved), name=f"reply {live.session_id}"
         )
         live._task = task
-        task.add_done_callback(lambda t, live=live: self._reply_done(live, t))
+        task.add_done_callback(functools.partial(self._reply_done, live))
 
     def _release_slot(self, live: LiveSession) -> None:
         if live._holds_slot:
@@ -297,7 +300,12 @@ class Coordinator:
     # ------------------------------------------------------------------ status, unread, memory
 
     def _set_status(
-        self, live: LiveSession, status: Status, *, attempt: int | None = None, error: str | None = None
+        self,
+        live: LiveSession,
+        status: Status,
+        *,
+        attempt: int | None = None,
+        error: str | None = None,
     ) -> None:
         previous, old_attempt, old_error = live.status, live.retry_attempt, live.error
         live.status = status
@@ -307,7 +315,9 @@ class Coordinator:
         if status is not Status.UNLOADED and not status.busy:
             live._resting = status
         if (previous, old_attempt, old_error) != (status, live.retry_attempt, live.error):
-            self._emit(StatusChanged(live.session_id, status, previous, live.retry_attempt, live.error))
+            self._emit(
+                StatusChanged(live.session_id, status, previous, live.retry_attempt, live.error)
+            )
 
     def _add_unread(self, live: LiveSession, count: int = 1) -> None:
         live.unread += count

@@ -52,7 +52,9 @@ async def _stream_with_retries(
         coord._set_status(live, Status.STREAMING, attempt=attempt)
         session = live.session
         request = ReplyRequest(
-            po=po, session=msgspec.structs.replace(session, history=list(session.history)), options=options
+            po=po,
+            session=msgspec.structs.replace(session, history=list(session.history)),
+            options=options,
         )
         started = time.perf_counter()
         end: ReplyEnd | None = None
@@ -89,7 +91,9 @@ async def _stream_with_retries(
         return
 
 
-async def _save_reply(coord: Coordinator, live: LiveSession, end: ReplyEnd | None, started: float) -> None:
+async def _save_reply(
+    coord: Coordinator, live: LiveSession, end: ReplyEnd | None, started: float
+) -> None:
     message = _message(live, end, started, incomplete=False)
     try:
         stored = await coord._store(live, message)
@@ -104,7 +108,9 @@ def _finished(coord: Coordinator, live: LiveSession, end: ReplyEnd | None, store
     background = coord.shown != live.session_id
     if background:
         coord._add_unread(live)
-    coord._set_status(live, Status.WAITING if end is not None and end.awaiting_input else Status.IDLE)
+    coord._set_status(
+        live, Status.WAITING if end is not None and end.awaiting_input else Status.IDLE
+    )
     coord._emit(ReplyFinished(live.session_id, stored, background))
 
 
@@ -128,7 +134,9 @@ async def _save_partial(
         return None
 
 
-def _message(live: LiveSession, end: ReplyEnd | None, started: float, *, incomplete: bool) -> Message:
+def _message(
+    live: LiveSession, end: ReplyEnd | None, started: float, *, incomplete: bool
+) -> Message:
     dropped = live._reply.dropped_bytes
     metadata = {"dropped_bytes": dropped} if dropped else None  # the reply outgrew the buffer cap
     return reply_message(live._reply.text, end, started, incomplete=incomplete, metadata=metadata)

@@ -31,9 +31,9 @@ class RetryPolicy:
         return attempt <= self.attempts
 
     def ceiling(self, attempt: int) -> float:
-        """The wait before retry ``attempt`` without jitter, in seconds: base * 2**(attempt-1), capped."""
+        """The wait before retry ``attempt`` without jitter, in seconds: base * 2**(n-1), capped."""
         return min(self.max_ms, self.base_ms * 2 ** (attempt - 1)) / 1000
 
     def delay(self, attempt: int) -> float:
-        """The wait before retry ``attempt``, in seconds; jitter spreads retries of many sessions."""
+        """The wait before retry ``attempt`` in seconds; jitter spreads many sessions' retries."""
         return self.ceiling(attempt) * (1 - self.jitter * self.random())

@@ -1,4 +1,4 @@
-"""The ``[runtime]`` table of config.toml: concurrency limits, buffer cap, retry and watch timing."""
+"""The ``[runtime]`` table of config.toml: concurrency limits, buffer cap, retries, watching."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ class RuntimeSettings:
             if getattr(self, name) < 0:
                 raise ConfigError(f"[runtime] {name} must not be negative")
         if not 0 <= self.retry_jitter <= 1:
-            raise ConfigError(f"[runtime] retry_jitter must be between 0 and 1, not {self.retry_jitter}")
+            raise ConfigError(
+                f"[runtime] retry_jitter must be between 0 and 1, not {self.retry_jitter}"
+            )
 
 
 def _number(name: str, value: object, integer: bool) -> int | float:

@@ -69,7 +69,10 @@ class StoreSync:
                         self.coord._remove(live, deleted=True)
                     continue
                 self.rename(live, summary.name)
-                if (summary.message_count, summary.updated_at) != (live.message_count, live.updated_at):
+                if (summary.message_count, summary.updated_at) != (
+                    live.message_count,
+                    live.updated_at,
+                ):
                     await self._reload(live, summary)
             if catalog_changed:
                 self.coord._emit(SessionsChanged())

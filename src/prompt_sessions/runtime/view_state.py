@@ -22,11 +22,13 @@ class ViewState:
 
     @classmethod
     def from_dict(cls, data: object) -> ViewState:
-        """Build from saved data, ignoring fields of the wrong type (the file may be hand-edited)."""
+        """Build from saved data, ignoring wrongly typed fields (the file may be hand-edited)."""
         if not isinstance(data, dict):
             return cls()
         scroll = data.get("scroll_y", 0.0)
-        state = cls(scroll_y=float(scroll) if isinstance(scroll, int | float) and scroll >= 0 else 0.0)
+        state = cls(
+            scroll_y=float(scroll) if isinstance(scroll, int | float) and scroll >= 0 else 0.0
+        )
         for name in ("draft", "filter", "search"):
             value = data.get(name)
             if isinstance(value, str):

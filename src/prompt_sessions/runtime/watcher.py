@@ -9,6 +9,7 @@ appearing is noticed too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -52,10 +53,8 @@ class StoreWatcher:
             return
         self._stop.set()
         task, self._task = self._task, None
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
     def _target(self) -> Path | None:
         path = self.sessions_dir
@@ -90,10 +89,8 @@ class StoreWatcher:
                         await self._notify()
             except Exception as exc:  # the watch itself failed; try again shortly
                 log.warning("watching %s failed: %s", target, exc)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), RESTART_DELAY)
-                except TimeoutError:
-                    pass
                 continue
             if not self._stop.is_set():
                 await self._notify()  # the store appeared, vanished or was replaced: catch up
