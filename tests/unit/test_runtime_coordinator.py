@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -85,6 +86,43 @@ async def test_switching_while_three_replies_stream_keeps_every_message_in_its_o
         assert streamed == expected[1]
         finished = [e for e in events if isinstance(e, ReplyFinished) and e.session_id == sid]
         assert [e.message.content for e in finished] == [expected[1]]
+
+
+async def test_several_turns_per_session_with_constant_switching_stay_in_order(
+    ctx: AppContext, coord: Coordinator
+) -> None:
+    """Three sessions hold three turns each, every next message sent the moment the previous reply
+    lands, while the view hops on every event: each history alternates its own messages and
+    replies in order, with nothing from another session."""
+    ids = [ctx.manager.create("po", f"thread {n}").id for n in range(3)]
+    turns = dict.fromkeys(ids, 1)
+    pending: list[asyncio.Task[object]] = []
+    hops = 0
+
+    def on_event(event: RuntimeEvent) -> None:
+        nonlocal hops
+        hops += 1
+        coord.show(ids[hops % 3])
+        if isinstance(event, ReplyFinished) and turns[event.session_id] < 3:
+            turns[event.session_id] += 1
+            text = f"{event.session_id[:8]} turn {turns[event.session_id]}"
+            pending.append(asyncio.create_task(coord.send(event.session_id, text)))
+
+    coord.subscribe(on_event)
+    for sid in ids:
+        await coord.send(sid, f"{sid[:8]} turn 1")
+    while pending or any(coord.get(sid).busy for sid in ids):
+        await coord.wait_idle()
+        done, pending[:] = [t for t in pending if t.done()], [t for t in pending if not t.done()]
+        for task in done:
+            task.result()
+        await asyncio.sleep(0)
+    for sid in ids:
+        expected = []
+        for turn in (1, 2, 3):
+            expected += [f"{sid[:8]} turn {turn}", f"You said: {sid[:8]} turn {turn}"]
+        assert [m.content for m in ctx.manager.get(sid).history] == expected
+        assert [m.content for m in coord.get(sid).history] == expected
 
 
 async def test_unread_counts_replies_that_finish_in_sessions_not_shown(

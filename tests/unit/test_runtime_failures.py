@@ -4,8 +4,11 @@ and replies cut short that are stored as incomplete without touching earlier his
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from prompt_sessions import hookimpl
 from prompt_sessions.context import AppContext
@@ -25,6 +28,7 @@ from prompt_sessions.runtime.events import (
 FAST = "[responders.echo]\nchunk_delay_ms = 0\n"
 LONG_TEXT = "one two three four five six seven eight nine ten eleven twelve"
 LONG_REPLY = f"You said: {LONG_TEXT}"
+PATIENCE = 15.0  # bounds a hang; nothing here measures speed
 
 
 class BrokenResponder:
@@ -334,5 +338,43 @@ async def test_resume_answers_the_last_user_message_only(root: Path) -> None:
     await coord.wait_idle()
     assert [m.content for m in ctx.manager.get(s.id).history] == ["hello", "You said: hello"]
     assert await coord.resume(s.id) is False
+    await coord.shutdown()
+    ctx.manager.close()
+
+
+async def test_a_cancel_during_the_final_write_keeps_the_reply_once(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelling while the finished reply is being written: the write completes, the reply is
+    in memory and on disk exactly once and complete, and it is reported as finished."""
+    ctx = open_ctx(root)
+    coord = Coordinator(ctx)
+    s = ctx.manager.create("po")
+    entered, release = threading.Event(), threading.Event()
+    real_append = ctx.manager.append
+
+    def slow_append(session_id: str, message: Message) -> Message:
+        if message.role == "assistant":
+            entered.set()
+            release.wait(PATIENCE)
+        return real_append(session_id, message)
+
+    monkeypatch.setattr(ctx.manager, "append", slow_append)
+    events = record(coord)
+    await coord.send(s.id, "hello")
+    assert await asyncio.to_thread(entered.wait, PATIENCE)
+    assert coord.cancel(s.id)
+    release.set()
+    await coord.wait_idle()
+    on_disk = ctx.manager.get(s.id).history
+    assert [(m.content, m.incomplete) for m in on_disk] == [
+        ("hello", None),
+        ("You said: hello", None),
+    ]
+    assert coord.get(s.id).history == on_disk
+    assert [type(e).__name__ for e in events if isinstance(e, ReplyFinished | ReplyCancelled)] == [
+        "ReplyFinished"
+    ]
+    assert coord.get(s.id).status is Status.IDLE
     await coord.shutdown()
     ctx.manager.close()
