@@ -92,17 +92,29 @@ class SessionManager:
         **fields: Any,
     ) -> Session:
         now = now_iso()
-        session = Session(
-            id=new_id(),
-            name=clean_name(name if name is not None else DEFAULT_SESSION_NAME),
-            po_name=clean_po_name(po_name),
-            created_at=now,
-            updated_at=now,
-            metadata=dict(metadata or {}),
-            history=[self._checked(m) for m in history],
-            source=source,
-            **fields,
-        )
+        if metadata is not None and not isinstance(metadata, dict):
+            raise UsageError(f"metadata must be a mapping, not {type(metadata).__name__}")
+        try:
+            session = Session(
+                id=new_id(),
+                name=clean_name(name if name is not None else DEFAULT_SESSION_NAME),
+                po_name=clean_po_name(po_name),
+                created_at=now,
+                updated_at=now,
+                metadata=dict(metadata or {}),
+                source=source,
+                **fields,
+            )
+        except TypeError as exc:  # an unknown keyword
+            raise UsageError(f"cannot create a session: {exc}") from exc
+        # Check the fields before anything is written: a bad value would otherwise produce a
+        # file that reads back as damaged. Messages are checked one by one below.
+        _check_encodable(session, "session")
+        try:
+            msgspec.convert(msgspec.to_builtins(session), Session)
+        except msgspec.ValidationError as exc:
+            raise UsageError(f"invalid session: {validation_message(exc)}") from exc
+        session.history = [self._checked(m) for m in history]
         if session.history:
             session.updated_at = max(now, session.history[-1].created_at)
         self.backend.create(session)
@@ -150,6 +162,7 @@ class SessionManager:
             msgspec.convert(msgspec.to_builtins(probe), Session)
         except msgspec.ValidationError as exc:
             raise UsageError(validation_message(exc)) from exc
+        _check_encodable(probe, "session")
         return self.backend.update(session_id, **fields)
 
     def archive(self, session_id: str, archived: bool = True) -> Session:
@@ -181,8 +194,8 @@ class SessionManager:
         """A new session with ``history[:at]`` (all of it by default), its parent recorded."""
         source = self.get(session_id)
         cut = len(source.history) if at is None else at
-        if not isinstance(cut, int) or cut < 0 or cut > len(source.history):
-            raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at}")
+        if not isinstance(cut, int) or isinstance(cut, bool) or cut < 0 or cut > len(source.history):
+            raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at!r}")
         fork = getattr(self.backend, "fork", None)
         label = name if name is not None else _suffixed(source.name, " (fork)")
         if fork is not None:
@@ -371,9 +384,19 @@ class SessionManager:
         if not isinstance(message, Message):
             raise UsageError(f"expected a Message, not {type(message).__name__}")
         try:
-            return msgspec.convert(msgspec.to_builtins(message), Message)
+            checked = msgspec.convert(msgspec.to_builtins(message), Message)
         except msgspec.ValidationError as exc:
             raise UsageError(f"invalid message: {validation_message(exc)}") from exc
+        _check_encodable(checked, "message")
+        return checked
+
+
+def _check_encodable(value: object, what: str) -> None:
+    """Text that cannot be written as UTF-8 (lone surrogates) is refused before it reaches a file."""
+    try:
+        msgspec.json.encode(value)
+    except (UnicodeEncodeError, msgspec.EncodeError, TypeError) as exc:
+        raise UsageError(f"invalid {what}: {exc}") from exc
 
 
 def _suffixed(name: str, suffix: str) -> str:

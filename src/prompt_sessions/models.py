@@ -155,6 +155,9 @@ def clean_name(name: object, field: str = "name") -> str:
         raise InvalidName(f"{field} is {len(trimmed)} characters; the limit is {NAME_MAX}")
     if any(ord(c) < 32 or ord(c) == 127 for c in trimmed):
         raise InvalidName(f"{field} must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in trimmed):
+        # Lone surrogates cannot be written as UTF-8; refuse them here, not mid-write.
+        raise InvalidName(f"{field} is not valid Unicode text")
     return trimmed
 
 

@@ -455,3 +455,54 @@ def test_manager_is_a_context_manager_leaving_the_folder_whole(root: Path) -> No
     assert "index.journal" not in names
     entry = json.loads((root / "sessions" / "index.json").read_text())["sessions"][0]
     assert (entry["id"], entry["message_count"]) == (s.id, 1)
+
+
+# ---------------------------------------------------------------- nothing invalid reaches a file
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"source": 5},
+        {"tags": "not-a-list"},
+        {"parent_id": "../x"},
+        {"thread_type": "spiral"},
+        {"metadata": [1]},
+        {"metadata": {"bad": "\ud800"}},
+        {"no_such_field": 1},
+    ],
+    ids=["source", "tags", "parent_id", "thread_type", "metadata-list", "metadata-surrogate", "unknown"],
+)
+def test_create_refuses_fields_that_would_damage_the_file(
+    manager: SessionManager, root: Path, fields: dict
+) -> None:
+    """create() validates every field before writing, so it never leaves a damaged session behind."""
+    with pytest.raises(UsageError):
+        manager.create("po", "x", **fields)
+    assert snapshot_folder(root) == {}
+    assert manager.list() == [] and manager.problems() == {}
+
+
+def test_text_that_cannot_be_utf8_is_refused(manager: SessionManager) -> None:
+    """Lone surrogates in a message, a name or tags are refused with our errors, not a crash."""
+    s = manager.create("po", "ok")
+    with pytest.raises(UsageError):
+        manager.append(s.id, user("broken \ud800 text"))
+    with pytest.raises(InvalidName):
+        manager.rename(s.id, "bad \udfff name")
+    with pytest.raises(InvalidName):
+        manager.create("po", "\ud800")
+    with pytest.raises(UsageError):
+        manager.update(s.id, tags=["\ud800"])
+    got = manager.get(s.id)
+    assert (got.name, got.history, got.tags) == ("ok", [], None)
+
+
+def test_fork_point_must_be_a_plain_integer(manager: SessionManager) -> None:
+    """fork(at=True) or at="1" are refused rather than read as numbers."""
+    s = manager.create("po")
+    manager.append(s.id, user("a"))
+    for bad in (True, "1", 0.5):
+        with pytest.raises(UsageError):
+            manager.fork(s.id, at=bad)  # type: ignore[arg-type]
+    assert len(manager.list()) == 1

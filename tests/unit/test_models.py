@@ -244,3 +244,9 @@ def test_message_gets_a_utc_timestamp_by_default() -> None:
         msgspec.convert(msgspec.to_builtins(m), Message)  # valid under strict rules
         assert m.created_at.endswith("Z")
     assert second.created_at > first.created_at
+
+
+def test_clean_name_refuses_lone_surrogates() -> None:
+    """Text that cannot be stored as UTF-8 is an invalid name, refused before any write."""
+    with pytest.raises(InvalidName, match="Unicode"):
+        clean_name("half \ud83d emoji")
