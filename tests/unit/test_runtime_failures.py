@@ -378,3 +378,23 @@ async def test_a_cancel_during_the_final_write_keeps_the_reply_once(
     assert coord.get(s.id).status is Status.IDLE
     await coord.shutdown()
     ctx.manager.close()
+
+
+async def test_an_error_survives_unloading_and_reloading(root: Path) -> None:
+    """A failed session pushed out of memory keeps its error text, and shows ERROR again when
+    it is selected."""
+    ctx = open_ctx(
+        root, FAST + "fail_always = true\ntransient = false\n[runtime]\nmax_loaded = 1\n"
+    )
+    coord = Coordinator(ctx)
+    a, b = (ctx.manager.create("po", name) for name in "ab")
+    await coord.send(a.id, "hello")
+    await coord.wait_idle()
+    error = coord.get(a.id).error
+    assert error and coord.get(a.id).status is Status.ERROR
+    coord.show(b.id)
+    assert coord.get(a.id).status is Status.UNLOADED and coord.get(a.id).error == error
+    coord.show(a.id)
+    assert coord.get(a.id).status is Status.ERROR and coord.get(a.id).error == error
+    await coord.shutdown()
+    ctx.manager.close()

@@ -195,7 +195,8 @@ class Coordinator:
         finally:
             live._sending = False
         self._touch(live)
-        self._start_reply(live, responder, options)
+        if self._sessions.get(live.session_id) is live:  # not closed while the message was stored
+            self._start_reply(live, responder, options)
         return stored
 
     async def resume(self, session_id: str) -> bool:
@@ -311,7 +312,10 @@ class Coordinator:
         live.status = status
         if attempt is not None:
             live.retry_attempt = attempt
-        live.error = error if status is Status.ERROR else None
+        if status is Status.ERROR:
+            live.error = error if error is not None else live.error
+        elif status is not Status.UNLOADED:  # an unloaded session keeps its error to show it again
+            live.error = None
         if status is not Status.UNLOADED and not status.busy:
             live._resting = status
         if (previous, old_attempt, old_error) != (status, live.retry_attempt, live.error):
