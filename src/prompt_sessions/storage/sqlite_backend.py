@@ -128,6 +128,7 @@ class SqliteBackend:
                 conn.close()
                 raise
         self._conn = conn
+        _open_backends.add(self)  # again, if it was closed and is being used once more
         return conn
 
     def _create_database(self) -> None:

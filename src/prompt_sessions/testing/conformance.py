@@ -23,11 +23,13 @@ be the same.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from ..errors import InvalidSessionId, SessionNotFound, StorageError
@@ -161,6 +163,8 @@ class BackendConformance:
             backend.update(bad, name="x")
         with pytest.raises(InvalidSessionId):
             backend.delete(bad)
+        with pytest.raises(InvalidSessionId):
+            backend.set_current("coordinator", bad)
         assert len(backend.list()) == 1
 
     # ------------------------------------------------------------------ create and get
@@ -495,6 +499,65 @@ class BackendConformance:
         assert errors == []
         for store in [backend, *writers]:
             assert sorted(s.id for s in store.list()) == sorted(made)
+
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_random_operations_agree_with_a_model(
+        self, open_backend: Callable[..., StorageBackend], seed: int
+    ) -> None:
+        """A reproducible random mix of creates, appends, updates, deletes, current choices and
+        reopenings leaves the store equal to a plain in-memory model after every step."""
+        rng = random.Random(seed)
+        clock = iter(range(1, 10_000))
+        model: dict[str, Session] = {}
+        current: dict[str, str] = {}
+        store = open_backend()
+        for _ in range(40):
+            op = rng.choice(["create", "append", "append", "update", "delete", "current", "reopen"])
+            sid = rng.choice(sorted(model)) if model else None
+            if op == "create" or sid is None:
+                n = next(clock)
+                history = [
+                    make_message(f"m{n}-{i}", n // 60, n % 60) for i in range(rng.randint(0, 2))
+                ]
+                s = make_session(rng.choice(["alpha", "beta"]), f"s{n}", minute=0, messages=history)
+                s.created_at = s.updated_at = stamp(n // 60, n % 60)
+                store.create(s)
+                model[s.id] = s
+            elif op == "append":
+                n = next(clock)
+                m = make_message(
+                    f"a{n}", n // 60, n % 60, usage=Usage(input_tokens=n, output_tokens=1)
+                )
+                store.append(sid, m)
+                model[sid].history.append(m)
+                model[sid].updated_at = m.created_at
+            elif op == "update":
+                fields = rng.choice(
+                    [
+                        {"name": f"renamed {next(clock)}"},
+                        {"archived": True},
+                        {"pinned": True},
+                        {"tags": ["x"]},
+                    ]
+                )
+                store.update(sid, **fields)
+                model[sid] = msgspec.structs.replace(model[sid], **fields)
+            elif op == "delete":
+                store.delete(sid)
+                del model[sid]
+                current = {po: c for po, c in current.items() if c != sid}
+            elif op == "current":
+                store.set_current(model[sid].po_name, sid)
+                current[model[sid].po_name] = sid
+            else:
+                store.close()
+                store = open_backend()
+            expected = sorted(model.values(), key=lambda x: x.updated_at, reverse=True)
+            assert store.list() == [summarize(x) for x in expected]
+            for x in expected:
+                assert store.get(x.id) == x
+            for po in ("alpha", "beta"):
+                assert store.get_current(po) == current.get(po)
 
     # ------------------------------------------------------------------ health and lifecycle
 
