@@ -9,7 +9,11 @@ from .errors import ImportFormatError
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_NESTING = 64
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# One JSON string, or an unterminated one running to the end of the input. The unrolled form
+# and the \Z alternative keep the scan linear: a pattern that must find a closing quote retries
+# from every quote of an unterminated string, which takes minutes on a few hundred kilobytes
+# of ``"\\"\\"...``. An unterminated string is invalid JSON anyway; the parser reports it.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 

@@ -37,3 +37,22 @@ def test_brackets_inside_strings_do_not_count() -> None:
 def test_many_shallow_items_pass() -> None:
     """Wide but shallow input is fine, however many brackets it has."""
     check_nesting(b"[" + b",".join([b"[1]"] * 10_000) + b"]")
+
+
+def test_unterminated_string_full_of_escaped_quotes_is_scanned_once() -> None:
+    """An unterminated string of 100,000 escaped quotes is skipped in one pass (it used to take minutes).
+
+    The brackets inside it do not count; nesting before it still does.
+    """
+    tail = b'"' + b'\\"[' * 100_000
+    check_nesting(b"[" + tail)
+    with pytest.raises(ImportFormatError):
+        check_nesting(b"[" * (MAX_NESTING + 1) + tail)
+
+
+def test_escaped_backslash_before_a_quote_ends_the_string() -> None:
+    """In "a\\\\" the quote closes the string, so the brackets after it count."""
+    opened = b"[" * MAX_NESTING
+    check_nesting(opened + b'"a\\\\"' + b"]" * MAX_NESTING)
+    with pytest.raises(ImportFormatError):
+        check_nesting(opened + b'"a\\\\", [1]' + b"]" * MAX_NESTING)
