@@ -14,7 +14,7 @@ from pathlib import Path
 import filelock
 
 from ..errors import LockTimeout
-from .files import FILE_MODE, describe
+from .files import FILE_MODE, describe, read_bytes
 
 POLL_INTERVAL = 0.001
 
@@ -26,12 +26,32 @@ class StoreLock:
         self.path = path
         self.timeout = timeout
         self._thread_lock = threading.RLock()
-        self._file_lock = filelock.FileLock(
-            str(path), timeout=timeout, mode=FILE_MODE, thread_local=False
-        )
+        self._file_lock = self._new_file_lock()
         self._depth = 0
+        self._pid = os.getpid()
+        self._inherited = 0
+
+    def _new_file_lock(self) -> filelock.FileLock:
+        return filelock.FileLock(str(self.path), timeout=self.timeout, mode=FILE_MODE, thread_local=False)
+
+    def _after_fork(self) -> None:
+        """In a forked child, forget the parent's hold instead of sharing it.
+
+        An flock belongs to the open file description, which fork shares: a child that unlocked
+        it would unlock the parent, and a child that thought it held it would write beside the
+        parent. So the child gets a fresh lock of its own; the holds it inherited are the
+        parent's, and releasing them in the child does nothing.
+        """
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self._inherited = self._depth
+        self._depth = 0
+        self._thread_lock = threading.RLock()
+        self._file_lock = self._new_file_lock()
 
     def acquire(self, timeout: float | None = None) -> None:
+        self._after_fork()
         wait = self.timeout if timeout is None else timeout
         if not self._thread_lock.acquire(timeout=-1 if wait < 0 else max(wait, 0.0)):
             raise LockTimeout(str(self.path), wait, "another thread of this process")
@@ -48,6 +68,10 @@ class StoreLock:
         self._depth += 1
 
     def release(self) -> None:
+        self._after_fork()
+        if self._depth == 0 and self._inherited:
+            self._inherited -= 1  # the parent's hold: only the parent may release it
+            return
         self._depth -= 1
         try:
             if self._depth == 0:
@@ -64,6 +88,7 @@ class StoreLock:
 
     @property
     def held(self) -> bool:
+        self._after_fork()
         return self._depth > 0
 
     def _mark_holder(self) -> None:
@@ -78,7 +103,7 @@ class StoreLock:
 
     def _holder(self) -> str | None:
         try:
-            text = self.path.read_text().strip()
+            text = read_bytes(self.path).decode("ascii", "replace").strip()
         except OSError:
             return None
         return f"pid {text}" if text.isdigit() else None
