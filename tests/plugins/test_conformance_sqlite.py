@@ -167,8 +167,10 @@ def test_appends_from_several_processes(tmp_path: Path) -> None:
         "    mgr.append(sys.argv[2], Message(role='user', content=f'{sys.argv[3]}-{i}'))\n"
         "mgr.close()\n"
     )
+    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}  # only the built-ins, whatever is installed
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(root), s.id, f"p{n}"]) for n in range(3)
+        subprocess.Popen([sys.executable, "-c", code, str(root), s.id, f"p{n}"], env=env)
+        for n in range(3)
     ]
     assert [p.wait() for p in procs] == [0, 0, 0]
     contents = [m.content for m in backend.get(s.id).history]
