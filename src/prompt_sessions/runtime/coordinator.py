@@ -8,6 +8,7 @@ what happened through events (see ``events.py``), delivered on the event loop's 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import itertools
 import logging
@@ -36,7 +37,7 @@ from .slots import GenerationSlots
 from .status import Status
 from .store_sync import StoreSync
 from .watcher import StoreWatcher
-from .workspace import Workspace, load_workspace, save_workspace
+from .workspace import Workspace, WorkspaceSaver, load_workspace
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,7 @@ class Coordinator:
         self._clock = itertools.count(1)
         self._sync = StoreSync(self)
         self._watcher: StoreWatcher | None = None
-        self._save_task: asyncio.Task[None] | None = None
-        self._save_again = False
+        self._saver = WorkspaceSaver(self.manager.root, self.workspace, self._warn)
 
     # ------------------------------------------------------------------ events
 
@@ -118,7 +118,7 @@ class Coordinator:
             self._touch(live)
             self._emit(SessionOpened(sid))
             self._enforce_memory_limit(keep=live)
-            self._save_workspace_soon()
+            self._saver.save_soon()
         else:
             self._touch(live)
         return live
@@ -127,7 +127,7 @@ class Coordinator:
         """Make this session the one on screen (opening it if needed) and clear its unread."""
         if session_id is None:
             self._shown = None
-            self._save_workspace_soon()
+            self._saver.save_soon()
             return None
         live = self.open(session_id)
         self._shown = live.session_id
@@ -136,7 +136,7 @@ class Coordinator:
         if live.unread:
             live.unread = 0
             self._emit(SessionChanged(live.session_id, "unread"))
-        self._save_workspace_soon()
+        self._saver.save_soon()
         return live
 
     def close_session(self, session_id: str) -> None:
@@ -153,7 +153,7 @@ class Coordinator:
         if self._shown == live.session_id:
             self._shown = None
         self._emit(SessionRemoved(live.session_id, live.name, live.po_name, deleted))
-        self._save_workspace_soon()
+        self._saver.save_soon()
 
     def rename(self, session_id: str, new_name: str) -> LiveSession | None:
         """Rename in the store and, if it is open, here at once (no wait for the watcher)."""
@@ -403,39 +403,12 @@ class Coordinator:
         return Workspace(
             open=list(self._sessions),
             shown=self._shown,
-            views={sid: live.view for sid, live in self._sessions.items()},
+            views={sid: dataclasses.replace(live.view) for sid, live in self._sessions.items()},
         )
 
     def save_workspace(self) -> None:
         """Write the workspace file now (atomically)."""
-        try:
-            save_workspace(self.manager.root, self.workspace())
-        except Exception as exc:  # losing view state must never take a session down
-            self._warn(f"could not save the open sessions: {exc}")
-
-    def _save_workspace_soon(self) -> None:
-        """Save in a thread after the current burst of changes; at most one write in flight."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self.save_workspace()
-            return
-        if self._save_task is not None and not self._save_task.done():
-            self._save_again = True
-            return
-        self._save_task = asyncio.create_task(self._save_in_background())
-
-    async def _save_in_background(self) -> None:
-        while True:
-            self._save_again = False
-            await asyncio.sleep(0)  # let a burst of opens and shows finish first
-            snapshot = self.workspace()
-            try:
-                await asyncio.to_thread(save_workspace, self.manager.root, snapshot)
-            except Exception as exc:
-                self._warn(f"could not save the open sessions: {exc}")
-            if not self._save_again:
-                return
+        self._saver.save_now()
 
     def restore_workspace(self) -> LiveSession | None:
         """Reopen the sessions saved last time with their views; returns the shown one.
@@ -465,7 +438,6 @@ class Coordinator:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._save_task is not None:
-            await asyncio.gather(self._save_task, return_exceptions=True)
-        await asyncio.to_thread(self.save_workspace)
+        await self._saver.drain()
+        await asyncio.to_thread(self._saver.save_now)
         await asyncio.to_thread(self.manager.flush)

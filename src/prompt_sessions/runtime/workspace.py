@@ -8,7 +8,9 @@ leaves the old or the new file) and read leniently: unknown or damaged entries a
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,3 +76,50 @@ def save_workspace(root: Path, workspace: Workspace) -> None:
         return
     ensure_dir(root)
     atomic_write(workspace_path(root), workspace.to_json())
+
+
+class WorkspaceSaver:
+    """Saves the workspace off the event loop, coalescing bursts; at most one write in flight."""
+
+    def __init__(
+        self, root: Path, snapshot: Callable[[], Workspace], warn: Callable[[str], None]
+    ) -> None:
+        self.root = root
+        self.snapshot = snapshot
+        self.warn = warn
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def save_now(self) -> None:
+        try:
+            save_workspace(self.root, self.snapshot())
+        except Exception as exc:  # losing view state must never take a session down
+            self.warn(f"could not save the open sessions: {exc}")
+
+    def save_soon(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a script): just write it
+            self.save_now()
+            return
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._save_in_background())
+
+    async def drain(self) -> None:
+        """Wait for a save in flight."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _save_in_background(self) -> None:
+        while True:
+            self._again = False
+            await asyncio.sleep(0)  # let a burst of opens and shows finish first
+            snapshot = self.snapshot()
+            try:
+                await asyncio.to_thread(save_workspace, self.root, snapshot)
+            except Exception as exc:
+                self.warn(f"could not save the open sessions: {exc}")
+            if not self._again:
+                return
