@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import PromptSessionsError
+from .errors import InvalidName, PromptSessionsError
+from .models import clean_po_name
 
 MAX_PO_FILE = 1_000_000
 
@@ -52,6 +53,11 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
     name = front.get("name", fallback_name)
     if not isinstance(name, str) or not name.strip():
         raise PromptObjectError(f"{path or fallback_name}: 'name' must be text")
+    try:
+        # The same rule as sessions' po_name, so every PO that loads can hold sessions.
+        name = clean_po_name(name)
+    except InvalidName as exc:
+        raise PromptObjectError(f"{path or fallback_name}: {exc}") from exc
     caps = front.get("capabilities") or []
     if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
         raise PromptObjectError(f"{path or fallback_name}: 'capabilities' must be a list of names")
