@@ -302,3 +302,15 @@ def test_no_trace_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     host = make_host()
     host.exporters()
     assert capsys.readouterr().err == ""
+
+
+def test_hook_with_wrong_arguments_is_refused_by_name() -> None:
+    """An implementation asking for an argument the hook does not offer is refused, not called."""
+
+    def register_exporters(reg: Callable[[Any], None]) -> None:
+        reg(Exporter("never"))
+
+    host = make_host(plugin_module("misnamed", register_exporters=register_exporters))
+    assert "never" not in host.exporters()
+    assert [f.plugin for f in host.failures] == ["misnamed"]
+    assert "reg" in host.failures[0].error
