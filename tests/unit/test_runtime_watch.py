@@ -245,3 +245,23 @@ async def test_watching_a_store_that_does_not_exist_yet(tmp_path: Path) -> None:
     assert [s.name for s in ctx.manager.list()] == ["first"]
     await coord.shutdown()
     ctx.manager.close()
+
+
+async def test_live_sync_works_on_a_sqlite_store(root: Path) -> None:
+    """With the sqlite backend the watcher follows the database file and its WAL instead."""
+    root.mkdir(parents=True)
+    (root / "config.toml").write_text(
+        '[storage]\nbackend = "sqlite"\n[runtime]\nwatch_debounce_ms = 50\n'
+    )
+    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    assert ctx.manager.backend.name == "sqlite"
+    coord = Coordinator(ctx)
+    s = ctx.manager.create("po", "in sqlite")
+    live = coord.open(s.id)
+    watch = Watch(coord)
+    await coord.start_watching()
+    await other_process(root, "append", s.id, "from elsewhere")
+    await watch.until(lambda e: isinstance(e, MessageAdded) and e.external)
+    assert [m.content for m in live.history] == ["from elsewhere"]
+    await coord.shutdown()
+    ctx.manager.close()

@@ -36,7 +36,7 @@ from .settings import RuntimeSettings
 from .slots import GenerationSlots
 from .status import Status
 from .store_sync import StoreSync
-from .watcher import StoreWatcher
+from .watcher import StoreWatcher, watch_target
 from .workspace import Workspace, WorkspaceSaver, load_workspace
 
 log = logging.getLogger(__name__)
@@ -379,8 +379,10 @@ class Coordinator:
         if self._watcher is not None and self._watcher.running:
             return
         await self._sync.baseline()
-        sessions_dir = self.manager.root / "sessions"
-        self._watcher = StoreWatcher(sessions_dir, self.refresh, self.settings.watch_debounce_ms)
+        folder, relevant = watch_target(self.manager.backend, self.manager.root)
+        self._watcher = StoreWatcher(
+            folder, self.refresh, self.settings.watch_debounce_ms, relevant
+        )
         self._watcher.start()
 
     async def stop_watching(self) -> None:

@@ -1,7 +1,8 @@
-"""Notice other processes' changes to the store's ``sessions/`` folder through the OS (watchfiles).
+"""Notice other processes' changes to the store through the OS (watchfiles), not by polling.
 
 The JSON store changes session files in place (appends) or by rename (rewrites), and the
-catalog through ``index.json`` and ``index.journal``; lock and temp files are ignored. Until the
+catalog through ``index.json`` and ``index.journal``, all in ``sessions/``; lock and temp files
+are ignored. A SQLite store writes its database file and its ``-wal`` beside it. Until the
 folder exists, its nearest existing parent is watched (not recursively) so that the store
 appearing is noticed too.
 """
@@ -21,18 +22,32 @@ RESTART_DELAY = 0.5  # after the watch itself fails (folder removed, watch limit
 
 
 def relevant(path: str) -> bool:
-    """A change to a session file or the catalog, not to a lock or temp file."""
+    """A change to a JSON store's session file or catalog, not to a lock or temp file."""
     name = Path(path).name
     if name.startswith("."):
         return False
     return name.endswith(".json") or name == "index.journal"
 
 
+def watch_target(backend: object, root: Path) -> tuple[Path, Callable[[str], bool]]:
+    """The folder to watch for a backend and which changed paths in it matter."""
+    db_path = getattr(backend, "db_path", None)
+    if isinstance(db_path, Path):  # a single-file database (sqlite) and its -wal / -journal
+        prefix = db_path.name
+        return db_path.parent, lambda path: Path(path).name.startswith(prefix)
+    return root / "sessions", relevant
+
+
 class StoreWatcher:
     def __init__(
-        self, sessions_dir: Path, on_change: Callable[[], Awaitable[None]], debounce_ms: int = 100
+        self,
+        folder: Path,
+        on_change: Callable[[], Awaitable[None]],
+        debounce_ms: int = 100,
+        relevant: Callable[[str], bool] = relevant,
     ) -> None:
-        self.sessions_dir = sessions_dir
+        self.folder = folder
+        self.relevant = relevant
         self.on_change = on_change
         self.debounce_ms = max(debounce_ms, STEP_MS)
         self._stop: asyncio.Event | None = None
@@ -57,7 +72,7 @@ class StoreWatcher:
             await task
 
     def _target(self) -> Path | None:
-        path = self.sessions_dir
+        path = self.folder
         while not path.is_dir():
             if path.parent == path:
                 return None
@@ -72,7 +87,7 @@ class StoreWatcher:
             target = self._target()
             if target is None:
                 return
-            waiting_for_store = target != self.sessions_dir
+            waiting_for_store = target != self.folder
             try:
                 async for changes in awatch(
                     target,
@@ -81,11 +96,11 @@ class StoreWatcher:
                     step=STEP_MS,
                     recursive=False,
                 ):
-                    if waiting_for_store or not self.sessions_dir.is_dir():
+                    if waiting_for_store or not self.folder.is_dir():
                         if self._target() != target:
                             break  # the store appeared (or vanished): watch the new target
                         continue
-                    if any(relevant(path) for _, path in changes):
+                    if any(self.relevant(path) for _, path in changes):
                         await self._notify()
             except Exception as exc:  # the watch itself failed; try again shortly
                 log.warning("watching %s failed: %s", target, exc)
