@@ -68,9 +68,9 @@ def doctor(state: CliState, repair: bool) -> None:
     for path in report.moved:
         click.echo(f"moved aside: {path}")
     if report.damaged and not repair:
-        click.echo("Run `prompt-sessions doctor --repair` to move damaged files aside.")
-    if report.damaged and not report.moved:
-        sys.exit(1)
+        click.echo("Run `prompt-sessions doctor --repair` to move damaged sessions aside.")
+    if len(report.moved) < len(report.damaged):
+        sys.exit(1)  # damage remains that repair could not (or was not asked to) move
 
 
 @click.group()
