@@ -263,10 +263,19 @@ class SessionManager:
         if not loaded:
             raise ImportFormatError("the file holds no sessions")
         prepared = [self._imported_copy(s, importer.name, filename, po_name) for s in loaded]
-        written = []
-        for session in prepared:
-            self.backend.create(session)
-            written.append(session)
+        written: list[Session] = []
+        try:
+            for session in prepared:
+                self.backend.create(session)
+                written.append(session)
+        except BaseException:
+            # All or nothing: take back what this import already wrote before reporting the error.
+            for session in written:
+                try:
+                    self.backend.delete(session.id)
+                except Exception:
+                    pass
+            raise
         for session in written:
             self.host.notify("session_created", session=session, manager=self)
         return written

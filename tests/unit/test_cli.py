@@ -243,3 +243,39 @@ def test_files_are_private(run: Run) -> None:
     sessions = run.store / "sessions"
     assert (os.stat(sessions).st_mode & 0o777) == 0o700
     assert (os.stat(sessions / f"{created['id']}.json").st_mode & 0o777) == 0o600
+
+
+def test_import_is_all_or_nothing_when_a_write_fails(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If writing the second of two imported sessions fails, the first is taken back."""
+    from prompt_sessions.errors import StorageError
+    from prompt_sessions.storage.json_backend import JsonBackend
+
+    run("new", "coordinator", "--name", "One")
+    run("new", "coordinator", "--name", "Two")
+    export = tmp_path / "two.json"
+    one = run.json("show", "One", "--json")
+    two = run.json("show", "Two", "--json")
+    export.write_text(json.dumps({"sessions": [one, two]}))
+    original = JsonBackend.create
+    calls = {"n": 0}
+
+    def failing_create(self: JsonBackend, session: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise StorageError("disk full (simulated)")
+        return original(self, session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(JsonBackend, "create", failing_create)
+    code, _, err = run("import", str(export))
+    assert code == 1 and "disk full" in err
+    monkeypatch.setattr(JsonBackend, "create", original)
+    assert sorted(s["name"] for s in run.json("list", "--json")) == ["One", "Two"]
+
+
+def test_show_json_has_the_session_file_shape(run: Run) -> None:
+    """show --json prints every field of the file, history and metadata included when empty."""
+    run("new", "coordinator", "--name", "Empty")
+    shown = run.json("show", "Empty", "--json")
+    assert shown["history"] == [] and shown["metadata"] == {} and shown["format_version"] == 1
+    on_disk = json.loads((run.store / "sessions" / f"{shown['id']}.json").read_text())
+    assert shown == on_disk

@@ -51,7 +51,10 @@ def list_(state: CliState, po: str | None, show_all: bool, as_json: bool) -> Non
 
 
 def session_json(session: Session) -> dict:
-    return msgspec.to_builtins(session)
+    """The session exactly in its file's shape (history and metadata included even when empty)."""
+    from ..storage.session_codec import encode_session
+
+    return msgspec.json.decode(encode_session(session))
 
 
 @click.command()
