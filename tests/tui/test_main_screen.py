@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.content import Content
+
 from prompt_sessions.models import Message
 from prompt_sessions.tui.screens.main import MainScreen
 from prompt_sessions.tui.widgets.conversation import PAGE, Conversation
@@ -33,7 +35,7 @@ async def test_starts_on_last_used_po_without_creating_files(root, make_ctx, mak
         assert isinstance(screen.focused, MessageBox)
         assert screen.po_name == "beta"
         assert screen.query_one(PoList).names == ["alpha", "beta", "gamma"]
-        assert str(screen.query_one(Conversation).border_title) == "beta: Latest"
+        assert Content.from_markup(screen.query_one(Conversation).border_title).plain == "beta: Latest"
         await pilot.click(PoList, offset=(2, 1))  # alpha, first row inside the border
         await settle(pilot)
         assert screen.po_name == "alpha" and screen.session_id is None

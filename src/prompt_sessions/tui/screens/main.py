@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from ..app import PromptSessionsApp
 
 
+FALLBACK_PO = "assistant"  # shown in an empty environment; a bare PO with the default responder
+
+
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("S", "picker", "Sessions"),
@@ -68,7 +71,7 @@ class MainScreen(Screen[None]):
         self.router = CommandRouter.from_host(ctx.host)
         self.replies = ReplyRunner(self.app, ctx, self)
         self.frontend = TuiFrontend(self)
-        names = ctx.po_names() or ["assistant"]
+        names = ctx.po_names() or [FALLBACK_PO]
         recent = ctx.manager.list()
         start = recent[0].po_name if recent and recent[0].po_name in names else names[0]
         pos = self.query_one(PoList)

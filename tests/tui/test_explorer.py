@@ -1,0 +1,122 @@
+"""The explorer (E): every session, filters, content search with snippets, jump, export."""
+
+from __future__ import annotations
+
+from textual.widgets import Select
+
+from prompt_sessions.tui.screens.choice import ChoiceScreen
+from prompt_sessions.tui.screens.explorer import ExplorerScreen, highlight
+from prompt_sessions.tui.screens.main import MainScreen
+from prompt_sessions.tui.widgets.conversation import Conversation
+from prompt_sessions.tui.widgets.row_list import RowList
+
+from .conftest import at, fixed_session, settle
+
+
+def seed(ctx):
+    a = fixed_session(ctx, "a", "coordinator", "Plans", [("user", "the budget is 42 [eur]"), ("assistant", "ok")], at(3, 14))
+    b = fixed_session(ctx, "b", "writer", "Draft", [("user", "chapter one")], at(2, 9))
+    c = fixed_session(ctx, "c", "writer", "Old", [("user", "budget talk")], at(1, 9), archived=True)
+    return a, b, c
+
+
+async def open_explorer(pilot):
+    await pilot.press("escape", "E")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ExplorerScreen)
+
+
+def shown(app) -> list[str]:
+    return [r.summary.name for r in app.screen.query_one(RowList).rows]
+
+
+async def test_lists_every_po_and_hides_archived(make_ctx, make_app):
+    """All POs' sessions, newest first; archived ones only after the toggle (a)."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        assert shown(app) == ["Plans", "Draft"]
+        await pilot.press("a")
+        assert shown(app) == ["Plans", "Draft", "Old"]
+
+
+async def test_po_filter(make_ctx, make_app):
+    """Choosing a PO keeps only its sessions."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        app.screen.query_one("#po", Select).value = "writer"
+        await pilot.pause()
+        assert shown(app) == ["Draft"]
+
+
+async def test_search_shows_highlighted_snippets(make_ctx, make_app):
+    """Typing a search lists matching messages with the match highlighted in the snippet."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("slash", *"budget")
+        await settle(pilot)
+        rows = app.screen.query_one(RowList).rows
+        assert [(r.summary.name, r.message_index) for r in rows] == [("Plans", 0)]
+        line = app.screen.render_row(rows[0], 120)
+        assert "the budget is 42 [eur]" in line.plain
+        styled = [line.plain[s.start : s.end] for s in line.spans if "reverse" in str(s.style)]
+        assert styled == ["budget"]
+
+
+def test_highlight_is_case_insensitive_and_literal():
+    """Every match is marked, whatever the case; regex characters in the query are literal."""
+    text = highlight("A.b a.B axb", "a.b")
+    assert [text.plain[s.start : s.end] for s in text.spans if "reverse" in str(s.style)] == ["A.b", "a.B"]
+
+
+async def test_enter_jumps_to_session_and_po(make_ctx, make_app):
+    """Enter on a search hit switches PO and session and opens the conversation at the message."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("slash", *"chapter")
+        await settle(pilot)
+        await pilot.press("enter", "enter")  # leave the search box, then open the row
+        assert isinstance(app.screen, MainScreen)
+        assert (app.screen.po_name, app.screen.session_id) == ("writer", b.id)
+        assert ctx.manager.backend.get_current("writer") == b.id
+        assert app.screen.query_one(Conversation).history[0].content == "chapter one"
+
+
+async def test_escape_closes(make_ctx, make_app):
+    """Esc closes the explorer and leaves the shown session alone."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        before = app.screen.session_id
+        await open_explorer(pilot)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen) and app.screen.session_id == before
+
+
+async def test_x_exports_in_chosen_format(make_ctx, make_app, tmp_path):
+    """x asks for a format among the exporters and writes the file, naming it."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("x")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # first choice: json
+        await pilot.pause()
+        files = list((tmp_path / "exports").iterdir())
+        assert [f.name for f in files] == [f"Plans-{a.id[:8]}.json"]
+        assert a.id in files[0].read_text()
+        assert isinstance(app.screen, ExplorerScreen)
