@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-HINTS = "S sessions  N new  E explorer  [ ] prev/next  i type  Esc leave  ^p commands  q quit"
+HINTS = "S sessions  N new  E explorer  [ ] prev/next  i type  ^p palette  q quit"
 
 
 class StatusBar(Static):

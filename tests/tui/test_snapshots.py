@@ -1,0 +1,88 @@
+"""SVG snapshots of the main screen, the picker, the explorer, the palette and a streaming reply.
+
+Deterministic: fixed ids and times, a frozen clock, no cursor blink, workers awaited.
+Update with ``pytest tests/tui/test_snapshots.py --snapshot-update`` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import OptionList
+
+from prompt_sessions.tui.widgets.conversation import Conversation
+
+from .conftest import at, fixed_session, settle, wait_until, write_po
+
+SIZE = (110, 32)
+
+
+@pytest.fixture
+def demo(root, make_ctx):
+    """Three POs, a few sessions with Markdown, brackets and a tool call."""
+    for name in ("coordinator", "researcher", "writer"):
+        write_po(root, name)
+    ctx = make_ctx()
+    fixed_session(ctx, "1", "coordinator", "Release plan [v2]", [
+        ("user", "What is left before the **release**?"),
+        ("assistant", "Three things:\n\n1. Changelog\n2. `pytest -q` green\n3. Tag `v2.0`"),
+        ("user", "Draft the changelog."),
+        ("assistant", "## 2.0\n\n- Sessions per PO\n- Explorer with search"),
+    ], at(3, 14, 30))
+    fixed_session(ctx, "2", "coordinator", "Budget", [("user", "the budget is 42 [eur]")], at(2, 9, 15))
+    fixed_session(ctx, "3", "coordinator", "Old notes", [], at(1, 8, 0))
+    fixed_session(ctx, "4", "writer", "Chapter one", [("user", "a budget for ink")], at(3, 11, 0))
+    ctx.manager.switch("coordinator", "11111111-0000-4000-8000-111111111111")
+    return ctx
+
+
+def test_main_screen(snap_compare, make_app, demo):
+    """The main screen: POs, the conversation titled po: name, the box and the status bar."""
+    assert snap_compare(make_app(demo), terminal_size=SIZE)
+
+
+def test_session_picker(snap_compare, make_app, demo):
+    """S: the picker with the star, counts and 14:30 / Yesterday / date."""
+    assert snap_compare(make_app(demo), press=["escape", "S"], terminal_size=SIZE)
+
+
+def test_explorer_search(snap_compare, make_app, demo):
+    """E and a search: every PO's matching messages with the match highlighted."""
+
+    async def search(pilot):
+        await pilot.press("escape", "E")
+        await settle(pilot)
+        await pilot.press("slash", *"budget")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo), terminal_size=SIZE, run_before=search)
+
+
+def test_command_palette(snap_compare, make_app, demo):
+    """ctrl+p filtered to session commands."""
+
+    async def palette(pilot):
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+        await pilot.press(*"session: ")
+        palette = pilot.app.screen
+        await wait_until(pilot, lambda: palette.query_one(OptionList).option_count >= 5)
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo), terminal_size=SIZE, run_before=palette)
+
+
+def test_streaming_reply(snap_compare, make_app, make_ctx, root, gate):
+    """A reply half-way through streaming, shown live with its status."""
+    write_po(root, "coordinator")
+    ctx = make_ctx("gate")
+
+    async def stream(pilot):
+        await pilot.press(*"Plan the release", "enter")
+        conversation = pilot.app.screen.query_one(Conversation)
+        await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text == "Thinking about it")
+        await pilot.pause()
+
+    app = make_app(ctx)
+    assert snap_compare(app, terminal_size=SIZE, run_before=stream)
+    gate.opened.set()
