@@ -1,0 +1,89 @@
+"""Message text to HTML: fenced code blocks become ``<pre><code>``, the rest escaped paragraphs.
+
+Only fences and `code spans` are recognised, not the rest of Markdown: what a person typed shows
+as typed, and no input can produce markup other than paragraphs, line breaks and code.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+# A fence opens with three or more backticks or tildes, indented at most three spaces
+# (CommonMark). A backtick fence's info string may not contain a backtick.
+_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
+# Only the first word of the info string names a language, and only plain words go into a
+# class attribute, so the attribute stays a harmless CSS class.
+_LANGUAGE = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")
+# An inline code span: a run of backticks, text, the same run again (kept to one line).
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
+def render_text(text: str) -> str:
+    """The HTML blocks for one message's text, each on its own lines."""
+    blocks: list[str] = []
+    paragraph: list[str] = []
+    code: list[str] | None = None
+    fence = ""
+    language = ""
+
+    def end_paragraph() -> None:
+        if paragraph:
+            blocks.append("<p>" + "<br>\n".join(_inline(line) for line in paragraph) + "</p>")
+            paragraph.clear()
+
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if code is not None:
+            if _closes(line, fence):
+                blocks.append(_code_block(code, language))
+                code = None
+            else:
+                code.append(line)
+            continue
+        opened = _OPEN.match(line)
+        if opened:
+            end_paragraph()
+            fence = opened["fence"]
+            language = _language(opened["info"])
+            code = []
+        elif line.strip():
+            paragraph.append(line)
+        else:
+            end_paragraph()
+    # A fence left open runs to the end of the message, as in CommonMark; the block is still
+    # closed in the HTML, so one message never swallows the next.
+    if code is not None:
+        blocks.append(_code_block(code, language))
+    end_paragraph()
+    return "\n".join(blocks)
+
+
+def _inline(line: str) -> str:
+    """One escaped line of a paragraph, with `code spans` in ``<code>``."""
+    out: list[str] = []
+    end = 0
+    for span in _CODE_SPAN.finditer(line):
+        out.append(escape(line[end : span.start()]))
+        out.append("<code>" + escape(span.group(2)) + "</code>")
+        end = span.end()
+    out.append(escape(line[end:]))
+    return "".join(out)
+
+
+def _closes(line: str, fence: str) -> bool:
+    stripped = line.strip()
+    indent = len(line) - len(line.lstrip(" "))
+    return indent <= 3 and len(stripped) >= len(fence) and stripped == fence[0] * len(stripped)
+
+
+def _language(info: str) -> str:
+    words = info.split()
+    if not words:
+        return ""
+    match = _LANGUAGE.fullmatch(words[0])
+    return match.group(0) if match else ""
+
+
+def _code_block(lines: list[str], language: str) -> str:
+    attribute = f' class="language-{escape(language)}"' if language else ""
+    return f"<pre><code{attribute}>" + escape("\n".join(lines)) + "</code></pre>"
