@@ -12,20 +12,26 @@ MAX_NESTING = 64
 # One JSON string, or an unterminated one running to the end of the input. The unrolled form
 # and the \Z alternative keep the scan linear: a pattern that must find a closing quote retries
 # from every quote of an unterminated string, which takes minutes on a few hundred kilobytes
-# of ``"\\"\\"...``. An unterminated string is invalid JSON anyway; the parser reports it.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.DOTALL)
+# of ``"\\"\\"...``. The possessive loop and the optional lone backslash before \Z matter too:
+# input ending in one backslash (``"\\`` repeated) otherwise backtracked through the whole
+# string from every quote, quadratic again. An unterminated string is invalid JSON anyway; the
+# parser reports it.
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
-def check_size(data: bytes, limit: int = MAX_IMPORT_BYTES) -> None:
+def check_size(data: bytes, limit: int | None = None) -> None:
+    # The limits are read when called, so a deployment (or a test) can lower them.
+    limit = MAX_IMPORT_BYTES if limit is None else limit
     if len(data) > limit:
         raise ImportFormatError(
             f"input is {len(data):,} bytes; the limit is {limit:,} bytes"
         )
 
 
-def check_nesting(data: bytes, limit: int = MAX_NESTING) -> None:
+def check_nesting(data: bytes, limit: int | None = None) -> None:
     """Refuse JSON nested deeper than ``limit`` without parsing it (strings are skipped)."""
+    limit = MAX_NESTING if limit is None else limit
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
     if brackets.count(b"[") + brackets.count(b"{") <= limit:
         return

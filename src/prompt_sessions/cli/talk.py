@@ -46,7 +46,7 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
 
     ctx = state.app_context()
     mgr = ctx.manager
-    if ref:
+    if ref is not None:  # an empty --session is a bad ref, not "the current session"
         target = mgr.get(mgr.resolve(po, ref).id)
     else:
         target = mgr.current(po)

@@ -128,9 +128,13 @@ class JsonBackend:
                 files.write_all(fd, data)
             finally:
                 os.close(fd)
-        except OSError:
-            # The catalog is a cache: if its journal cannot be written, drop the cached index so
-            # the next reader rebuilds it from the session files rather than trust a stale one.
+        except OSError as exc:
+            if isinstance(change, Current):
+                # The current session per PO lives only in the catalog: losing the write
+                # silently would report a switch that never happened.
+                raise files.describe(exc, "write", self.journal_path) from exc
+            # For the rest the catalog is a cache: if its journal cannot be written, drop the
+            # cached index so the next reader rebuilds it from the session files instead.
             self._invalidate_index()
         self._journal_writes += 1
         if self._view.loaded:
