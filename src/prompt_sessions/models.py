@@ -144,6 +144,19 @@ def summarize(session: Session) -> SessionSummary:
     )
 
 
+def summary_after_append(summary: SessionSummary, message: Message) -> SessionSummary:
+    """A session's summary once ``message`` is added at the end, without re-reading its history."""
+    usage = message.usage
+    return msgspec.structs.replace(
+        summary,
+        message_count=summary.message_count + 1,
+        updated_at=message.created_at,
+        preview=make_preview(message.content),
+        input_tokens=summary.input_tokens + (usage.input_tokens if usage else 0),
+        output_tokens=summary.output_tokens + (usage.output_tokens if usage else 0),
+    )
+
+
 def clean_name(name: object, field: str = "name") -> str:
     """Validate a user-given name: 1 to 80 characters after trimming, no control characters."""
     if not isinstance(name, str):

@@ -43,7 +43,7 @@ from ..errors import (
     UsageError,
 )
 from ..ids import new_id, validate_id
-from ..models import Message, Session, SessionSummary, make_preview, summarize
+from ..models import Message, Session, SessionSummary, summarize, summary_after_append
 from ..search import SearchHit, snippet
 from ..timeutil import now_iso
 from . import files, session_codec
@@ -351,7 +351,7 @@ class SqliteBackend:
                 "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
                 (sid, 0 if last is None else last + 1, body),
             )
-            summary = _appended(summary, message)
+            summary = summary_after_append(summary, message)
             self._write_summary(conn, summary)
             return summary
 
@@ -622,17 +622,6 @@ def _decode(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Se
     )
     return session_codec.decode_session(data, sid)
 
-
-def _appended(summary: SessionSummary, message: Message) -> SessionSummary:
-    usage = message.usage
-    return msgspec.structs.replace(
-        summary,
-        message_count=summary.message_count + 1,
-        updated_at=message.created_at,
-        preview=make_preview(message.content),
-        input_tokens=summary.input_tokens + (usage.input_tokens if usage else 0),
-        output_tokens=summary.output_tokens + (usage.output_tokens if usage else 0),
-    )
 
 
 def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
