@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
 
 import msgspec
 
@@ -150,7 +149,7 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
             catalog = _catalog_decoder.decode(data)
         except FileNotFoundError:
             key = None
-        except (msgspec.DecodeError, msgspec.ValidationError, OSError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, OSError) as exc:
             raise CatalogUnreadable(str(exc)) from exc
         else:
             if not _ids_valid(catalog):
@@ -210,8 +209,8 @@ def _read_journal(view: View, journal_path: Path) -> None:
     for line in data[:end].splitlines():
         try:
             change = _change_decoder.decode(line)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            continue
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            continue  # a torn or damaged line; every line carries a full state, so skip it
         if _change_valid(change):
             view.apply(change)
         view.journal_lines += 1

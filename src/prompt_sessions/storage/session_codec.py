@@ -102,7 +102,8 @@ def decode_session(data: bytes, session_id: str) -> Session:
                 session_id, f"format_version {version} is newer than this program understands"
             ) from exc
         raise CorruptSession(session_id, validation_message(exc)) from exc
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec reports bad UTF-8 inside a string as UnicodeDecodeError, not DecodeError.
         raise CorruptSession(session_id, f"not valid JSON ({exc})") from exc
     if session.id != session_id:
         raise CorruptSession(session_id, f"the file says its id is {session.id}")
@@ -112,7 +113,7 @@ def decode_session(data: bytes, session_id: str) -> Session:
 def _peek_version(data: bytes) -> int | None:
     try:
         doc = _raw_decoder.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     version = doc.get("format_version") if isinstance(doc, dict) else None
     return version if isinstance(version, int) else None
@@ -120,6 +121,15 @@ def _peek_version(data: bytes) -> int | None:
 
 def decode_message(data: bytes) -> Message:
     return _message_decoder.decode(data)
+
+
+def _is_message(line: bytes) -> bool:
+    body = line[:-1] if line.endswith(b",") else line
+    try:
+        decode_message(body)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
@@ -130,19 +140,22 @@ def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
     first_nl = data.find(b"\n")
     if first_nl < 0 or not data[:first_nl].endswith(_HISTORY_OPEN):
         return None
+    if find_tail(data[-TAIL_PROBE:]) is not None:
+        # A torn append never leaves a whole tail behind it: this damage is elsewhere, and
+        # cutting the file back would throw away good messages. Report it instead.
+        return None
     head = data[:first_nl]
     lines = data[first_nl + 1 :].split(b"\n")
     kept: list[bytes] = []
     for line in lines:
-        body = line[:-1] if line.endswith(b",") else line
-        try:
-            decode_message(body)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        if not _is_message(line):
             break
-        kept.append(body)
+        kept.append(line[:-1] if line.endswith(b",") else line)
+    if any(_is_message(line) for line in lines[len(kept) + 1 :]):
+        return None  # a whole message after the damage: not a torn tail
     try:
         shell = _raw_decoder.decode(head + b"]}")
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     if not isinstance(shell, dict):
         return None
