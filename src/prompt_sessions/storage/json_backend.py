@@ -21,8 +21,8 @@ from typing import Any
 import msgspec
 
 from ..errors import CorruptSession, ReadOnlyStore, SessionNotFound, StorageError
-from ..ids import SESSION_FILE_RE, SESSION_NAMES_RE, validate_id
-from ..models import FORMAT_VERSION, Message, Session, SessionSummary, make_preview, summarize
+from ..ids import SESSION_NAMES_RE, validate_id
+from ..models import FORMAT_VERSION, Message, Session, SessionSummary, summarize, summary_after_append
 from . import catalog, files, session_codec
 from .base import HealthReport
 from .catalog import Bad, Change, Current, Drop, Put, View
@@ -423,7 +423,7 @@ class JsonBackend:
             self._undo_append(fd, offset, old_tail, st.st_size)
             raise files.describe(exc, "append to", self.dir / f"{sid}.json") from exc
         new_st = os.fstat(fd)
-        summary = _appended_summary(state.summary, message)
+        summary = summary_after_append(state.summary, message)
         self._files[sid] = _FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
         self._record(Put(s=summary, f=(new_st.st_size, new_st.st_mtime_ns)))
         return summary
@@ -620,18 +620,6 @@ class JsonBackend:
         finally:
             self._closed = True
             _open_backends.discard(self)
-
-
-def _appended_summary(summary: SessionSummary, message: Message) -> SessionSummary:
-    usage = message.usage
-    return msgspec.structs.replace(
-        summary,
-        message_count=summary.message_count + 1,
-        updated_at=message.created_at,
-        preview=make_preview(message.content),
-        input_tokens=summary.input_tokens + (usage.input_tokens if usage else 0),
-        output_tokens=summary.output_tokens + (usage.output_tokens if usage else 0),
-    )
 
 
 @atexit.register
