@@ -74,11 +74,13 @@ def make_ctx(root: Path, gate: Gate) -> Callable[..., AppContext]:
     """An AppContext over the tmp store; echo answers at once unless told otherwise."""
     opened: list[AppContext] = []
 
-    def make(responder: str = "echo", **echo: Any) -> AppContext:
+    def make(responder: str = "echo", runtime: dict[str, Any] | None = None, **echo: Any) -> AppContext:
+        runtime = runtime or {}
         host = PluginHost.create(entry_points=False, plugins=[gate])
         ctx = AppContext.open(root, host=host)
         ctx.config["responder"] = responder
         ctx.config.setdefault("responders", {})["echo"] = {"chunk_delay_ms": 0, **echo}
+        ctx.config["runtime"] = {"retry_base_ms": 1, "retry_max_ms": 1, **runtime}
         opened.append(ctx)
         return ctx
 
@@ -123,7 +125,8 @@ def fixed_session(
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait for workers (listing, searching, replies) and the screen to catch up."""
+    """Wait for replies, workers (listing, searching) and the screen to catch up."""
+    await pilot.app.coord.wait_idle()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()

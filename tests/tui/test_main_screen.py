@@ -104,8 +104,9 @@ async def test_capital_keys_are_text_inside_the_box(make_ctx, make_app):
         assert app.screen.query_one(MessageBox).text == "SNEq["
 
 
-async def test_brackets_step_through_sessions(make_ctx, make_app):
-    """] and [ move to the next and previous session of the PO and persist the choice."""
+async def test_brackets_and_ctrl_pages_move_between_open_sessions(make_ctx, make_app):
+    """] / [ and ctrl+pgdn / ctrl+pgup cycle through the open sessions, wrapping round, and
+    persist the PO's current session; with a single open session they stay put."""
     ctx = make_ctx()
     a = ctx.manager.create("coordinator", "A")
     b = ctx.manager.create("coordinator", "B")
@@ -114,13 +115,19 @@ async def test_brackets_step_through_sessions(make_ctx, make_app):
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await pilot.press("escape", "right_square_bracket")
-        assert app.screen.session_id == b.id and ctx.manager.backend.get_current("coordinator") == b.id
+        assert app.screen.session_id == c.id  # C is the only open session
+        app.screen.switch_to("coordinator", a.id)
+        app.screen.switch_to("coordinator", b.id)  # open, in order: C, A, B
+        await pilot.press("right_square_bracket")
+        assert app.screen.session_id == c.id and ctx.manager.backend.get_current("coordinator") == c.id
         await pilot.press("right_square_bracket")
         assert app.screen.session_id == a.id
-        await pilot.press("right_square_bracket")
-        assert app.screen.session_id == c.id  # wraps round
         await pilot.press("left_square_bracket")
+        assert app.screen.session_id == c.id
+        await pilot.press("i", "ctrl+pagedown")  # works from the message box too
         assert app.screen.session_id == a.id
+        await pilot.press("ctrl+pageup", "ctrl+pageup")
+        assert app.screen.session_id == b.id
 
 
 async def test_po_list_keys_switch_po(root, make_ctx, make_app):

@@ -1,4 +1,4 @@
-"""The TUI application: a thin App that opens the main screen."""
+"""The TUI application: a thin App that owns the runtime link and opens the main screen."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import ClassVar
 from textual.app import App
 
 from ..context import AppContext
+from ..runtime import Coordinator
 from .commands import SessionCommands, SlashCommands
+from .replies import RuntimeLink
 from .screens.main import MainScreen
 
 
@@ -20,7 +22,8 @@ def local_now() -> datetime:
 
 class PromptSessionsApp(App[None]):
     """``clock``, ``export_dir`` and ``cursor_blink`` let tests freeze time, keep files in tmp and
-    take snapshots that do not depend on the blink phase."""
+    take snapshots that do not depend on the blink phase. ``watch=False`` leaves other
+    processes' changes unnoticed (benchmarks that measure the UI alone)."""
 
     TITLE = "prompt-sessions"
     CSS_PATH = "app.tcss"
@@ -34,12 +37,37 @@ class PromptSessionsApp(App[None]):
         clock: Callable[[], datetime] = local_now,
         export_dir: Path | None = None,
         cursor_blink: bool = True,
+        watch: bool = True,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.clock = clock
         self.export_dir = export_dir
         self.cursor_blink = cursor_blink
+        self.watch = watch
+        self.link = RuntimeLink(ctx)
 
-    def on_mount(self) -> None:
-        self.push_screen(MainScreen())
+    @property
+    def coord(self) -> Coordinator:
+        """The one Coordinator of this app: every open session and its reply live there."""
+        return self.link.coord
+
+    async def on_mount(self) -> None:
+        main = MainScreen()
+        self.link.attach(main)
+        await self.push_screen(main)
+        if self.watch:
+            await self.link.start()
+
+    async def shutdown(self) -> None:
+        """Stop every reply (what arrived is saved incomplete) and save the open sessions."""
+        await self.link.close()
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, MainScreen):
+            self.screen.save_view()
+        await self.shutdown()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()

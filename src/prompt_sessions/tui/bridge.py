@@ -19,7 +19,7 @@ class TuiFrontend:
         self.screen.show(po_name, session_id)
 
     def cancel_reply(self, session_id: str) -> bool:
-        return self.screen.replies.cancel(session_id)
+        return self.screen.coord.cancel(session_id)
 
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:
         def on_yes() -> None:
@@ -28,6 +28,8 @@ class TuiFrontend:
             except PromptSessionsError as exc:
                 self.screen.notify(str(exc), title=exc.title, severity="error")
                 return
+            finally:
+                self.screen.reconcile()
             if result:
                 self.screen.notify(result)
                 self.screen.conversation.note(result)

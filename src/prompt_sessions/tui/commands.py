@@ -1,7 +1,7 @@
 """Command palette providers. Titles are category-prefixed (``session: Rename``).
 
-``SessionCommands`` offers the session actions, a ``session: Switch to ...`` per session of the
-PO, an ``export: <format>`` per exporter plugin and ``plugins: List``. ``SlashCommands`` turns
+``SessionCommands`` offers the session actions, a ``session: Switch to <name> (<po>)`` per open
+session and a ``session: Switch to <name>`` per other session of the PO, an ``export: <format>`` per exporter plugin and ``plugins: List``. ``SlashCommands`` turns
 every registered slash command (plugins' included) into an entry, so plugins extend the palette
 by registering commands.
 """
@@ -16,6 +16,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ..commands import actions
 from ..errors import PromptSessionsError
+from ..runtime import status_label
 
 if TYPE_CHECKING:
     from .screens.main import MainScreen
@@ -34,6 +35,10 @@ def _main(provider: Provider) -> MainScreen | None:
 
 
 class _EntryProvider(Provider):
+    # Textual runs the app's providers (a set, so in no fixed order) side by side and keeps
+    # equal scores in arrival order; a weight per provider makes the order of hits stable.
+    weight = 1.0
+
     def entries(self, main: MainScreen) -> list[Entry]:
         raise NotImplementedError
 
@@ -53,7 +58,7 @@ class _EntryProvider(Provider):
         for title, run, help in self.entries(main):
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=help)
+                yield Hit(score * self.weight, matcher.highlight(title), run, help=help)
 
 
 class SessionCommands(_EntryProvider):
@@ -69,8 +74,14 @@ class SessionCommands(_EntryProvider):
         ]
         for name, contribution in sorted(ctx.host.exporters().items()):
             found.append((f"export: {name.title()}", partial(self.export, main, name), f"write the shown session as {name}"))
+        offered = {main.session_id}
+        for live in main.coord.open_sessions():  # every open session, of any PO
+            if live.session_id not in offered:
+                offered.add(live.session_id)
+                help = f"open, {status_label(live.status, live.retry_attempt)}" + (f", {live.unread} unread" if live.unread else "")
+                found.append((f"session: Switch to {live.name} ({live.po_name})", partial(main.switch_to, live.po_name, live.session_id), help))
         for s in ctx.manager.list(main.po_name, include_archived=False)[:SWITCH_ENTRIES]:
-            if s.id != main.session_id:
+            if s.id not in offered:
                 found.append((f"session: Switch to {s.name}", partial(main.switch_to, s.po_name, s.id), s.id[:8]))
         return found
 
@@ -89,6 +100,7 @@ class SessionCommands(_EntryProvider):
 
 
 class SlashCommands(_EntryProvider):
+    weight = 0.99  # below the richer session actions of the same name
     def entries(self, main: MainScreen) -> list[Entry]:
         found: list[Entry] = []
         for command in main.router.commands:

@@ -1,4 +1,4 @@
-"""Messages the reply runner posts to the main screen."""
+"""Messages posted inside the TUI."""
 
 from __future__ import annotations
 
@@ -6,30 +6,15 @@ from dataclasses import dataclass
 
 from textual.message import Message as TextualMessage
 
-from ..models import Message
+from ..runtime.events import RuntimeEvent
 
 
 @dataclass
-class ReplyStarted(TextualMessage):
-    session_id: str
+class RuntimeUpdate(TextualMessage):
+    """A runtime event (``prompt_sessions.runtime.events``) delivered to the main screen.
 
+    Events carry their session's id; the screen routes each one by that id, never by what is
+    shown at the moment it is handled.
+    """
 
-@dataclass
-class ReplyChunk(TextualMessage):
-    session_id: str
-    text: str
-
-
-@dataclass
-class ReplyFinished(TextualMessage):
-    """The reply ended: ``message`` is what was stored (None if nothing arrived)."""
-
-    session_id: str
-    message: Message | None
-    cancelled: bool = False
-
-
-@dataclass
-class ReplyFailed(TextualMessage):
-    session_id: str
-    error: str
+    event: RuntimeEvent

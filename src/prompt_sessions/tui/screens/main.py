@@ -16,11 +16,13 @@ from ...commands import CommandContext, CommandRouter, actions
 from ...errors import PromptSessionsError, SessionNotFound
 from ...models import DEFAULT_SESSION_NAME, Session
 from ..bridge import TuiFrontend
-from ..messages import ReplyChunk, ReplyFailed, ReplyFinished, ReplyStarted
-from ..replies import ReplyRunner
+from ...runtime import Coordinator, LiveSession, Status, status_label
+from ...runtime import events as rt
+from ..messages import RuntimeUpdate
 from ..widgets.conversation import Conversation
 from ..widgets.message_box import MessageBox
 from ..widgets.po_list import PoList
+from ..widgets.session_bar import SessionBar
 from ..widgets.status_bar import StatusBar
 from .confirm import ConfirmScreen
 from .explorer import ExplorerScreen
@@ -42,6 +44,9 @@ class MainScreen(Screen[None]):
         Binding("i,enter", "type", "Type", show=False),
         Binding("left_square_bracket", "step(-1)", "Previous session", show=False),
         Binding("right_square_bracket", "step(1)", "Next session", show=False),
+        Binding("ctrl+pageup", "step(-1)", "Previous session", show=False, priority=True),
+        Binding("ctrl+pagedown", "step(1)", "Next session", show=False, priority=True),
+        Binding("w", "close_session", "Close session", show=False),
         Binding("escape", "nothing", show=False),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "cancel_reply", "Cancel reply", priority=True, show=False),
@@ -58,9 +63,15 @@ class MainScreen(Screen[None]):
     def tui(self) -> PromptSessionsApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def coord(self) -> Coordinator:
+        return self.tui.coord
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            yield PoList(id="pos")
+            with Vertical(id="left"):
+                yield PoList(id="pos")
+                yield SessionBar(id="open-sessions")
             with Vertical(id="main"):
                 yield Conversation(id="conversation")
                 yield MessageBox(id="message-box", placeholder="Message (Enter sends, shift+Enter new line, /help)")
@@ -69,15 +80,22 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         ctx = self.tui.ctx
         self.router = CommandRouter.from_host(ctx.host)
-        self.replies = ReplyRunner(self.app, ctx, self)
         self.frontend = TuiFrontend(self)
+        self.query_one(SessionBar).border_title = "Open"
         names = ctx.po_names() or [FALLBACK_PO]
-        recent = ctx.manager.list()
-        start = recent[0].po_name if recent and recent[0].po_name in names else names[0]
+        restored = self.coord.restore_workspace()
+        if restored is not None:
+            start = restored.po_name
+        else:
+            recent = ctx.manager.list()
+            start = recent[0].po_name if recent and recent[0].po_name in names else names[0]
         pos = self.query_one(PoList)
         pos.border_title = "POs"
-        pos.set_pos(names, start)
-        self.show_po(start)
+        pos.set_pos(names if start in names else ctx.po_names() or [start], start)
+        if restored is not None:
+            self.show(restored.po_name, restored.session_id)
+        else:
+            self.show_po(start)
         box = self.query_one(MessageBox)
         box.cursor_blink = self.tui.cursor_blink
         box.focus()
@@ -88,41 +106,113 @@ class MainScreen(Screen[None]):
     def conversation(self) -> Conversation:
         return self.query_one(Conversation)
 
+    @property
+    def sidebar(self) -> SessionBar:
+        return self.query_one(SessionBar)
+
+    @property
+    def live(self) -> LiveSession | None:
+        """The shown session as the runtime holds it (None: the PO has none yet)."""
+        return self.coord.get(self.session_id) if self.session_id else None
+
     def show_po(self, po_name: str) -> None:
         """Show a PO's current session without creating one."""
         found = self.tui.ctx.manager.peek_current(po_name)
         self.show(po_name, found.id if found else None)
 
     def show(self, po_name: str, session_id: str | None, *, at: int | None = None) -> None:
-        """Show one session (None: the PO has none yet, nothing is created)."""
+        """Show one session (None: the PO has none yet, nothing is created).
+
+        The session joins the runtime's open sessions; the view of the one left (draft and
+        scroll position) is kept in its ``LiveSession.view`` and given back on return.
+        """
+        leaving = self.session_id
+        if leaving is not None and leaving != session_id:
+            self.save_view()
+        live: LiveSession | None = None
         session: Session | None = None
         if session_id is not None:
             try:
-                session = self.tui.ctx.manager.get(session_id)
+                live = self.coord.show(session_id)
+                session = live.session
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
-                session_id = None
+                live, session, session_id = None, None, None
+        if live is None:
+            self.coord.show(None)
         self.po_name, self.session_id = po_name, session_id
-        self.session_name = session.name if session else DEFAULT_SESSION_NAME
-        self.message_count = len(session.history) if session else 0
+        self.session_name = live.name if live else DEFAULT_SESSION_NAME
+        self.message_count = live.message_count if live else 0
         self.conversation.show(session, po_name, at=at)
-        if session_id is not None and self.replies.is_streaming(session_id):
-            self.conversation.begin_stream(po_name, self.replies.partial(session_id))
+        if live is not None and live.status.busy:
+            self.conversation.begin_stream(po_name, live.buffer, self.stream_note(live))
         pos = self.query_one(PoList)
         if po_name not in pos.names:
             pos.set_pos(self.tui.ctx.po_names(), po_name)
         elif pos.highlighted is None or pos.names[pos.highlighted] != po_name:
             with pos.prevent(OptionList.OptionHighlighted):
                 pos.highlighted = pos.names.index(po_name)
+        if leaving != session_id:
+            self.restore_view(live, follow=at is None)
+        self.sidebar.rebuild(self.coord.open_sessions(), session_id)
         self.refresh_labels()
+
+    def save_view(self) -> None:
+        """Keep the draft and the scroll position of the shown session in its view state.
+
+        ``scroll_y`` holds how far above the end the conversation was scrolled, so 0 (the
+        default) follows the end, and a view returned to after new messages still sits where
+        it was relative to the messages below it.
+        """
+        live = self.live
+        if live is None:
+            return
+        conversation = self.conversation
+        live.view.draft = self.query_one(MessageBox).text
+        live.view.scroll_y = max(0.0, float(conversation.max_scroll_y - conversation.scroll_y))
+
+    def restore_view(self, live: LiveSession | None, *, follow: bool = True) -> None:
+        box = self.query_one(MessageBox)
+        draft = live.view.draft if live else ""
+        if box.text != draft:
+            box.text = draft
+            box.move_cursor(box.document.end)
+        if live is None or not follow or live.view.scroll_y <= 0:
+            return
+        above_end = live.view.scroll_y
+        conversation = self.conversation
+
+        def scroll_back() -> None:
+            target = max(0.0, conversation.max_scroll_y - above_end)
+            conversation.scroll_to(y=target, animate=False, immediate=True)
+
+        conversation.call_after_refresh(scroll_back)
+
+    @staticmethod
+    def stream_note(live: LiveSession) -> str:
+        if live.status is Status.STREAMING:
+            return "streaming…"
+        return f"{status_label(live.status, live.retry_attempt)}…"
 
     def refresh_labels(self) -> None:
         self.conversation.border_title = Content(f"{self.po_name}: {self.session_name}")
-        state = "streaming… (ctrl+c cancels)" if self.replies.is_streaming(self.session_id) else ""
-        self.query_one(StatusBar).show(self.session_name, self.message_count, state)
+        self.query_one(StatusBar).show(self.session_name, self.message_count, self.state_text())
+
+    def state_text(self) -> str:
+        live = self.live
+        if live is None:
+            return ""
+        if live.status.busy:
+            return f"{status_label(live.status, live.retry_attempt)}… (ctrl+c cancels)"
+        if live.status is Status.WAITING:
+            return "waiting for your answer"
+        if live.status is Status.ERROR:
+            return "error (see the last note)"
+        return ""
 
     def reload(self) -> None:
         """Re-read the shown session (after a change made elsewhere)."""
+        self.reconcile()
         if self.session_id is not None:
             try:
                 self.tui.ctx.manager.get(self.session_id)
@@ -130,6 +220,23 @@ class MainScreen(Screen[None]):
                 self.show_po(self.po_name)
                 return
         self.show(self.po_name, self.session_id)
+
+    def reconcile(self) -> None:
+        """After a command or a modal changed the store here: close open sessions deleted here,
+        take new names at once, and let the runtime catch up with the rest."""
+        manager = self.tui.ctx.manager
+        summaries = {s.id: s for s in manager.list()}
+        damaged = manager.problems()
+        for live in self.coord.open_sessions():
+            if live.session_id not in summaries and live.session_id not in damaged:
+                if live.session_id == self.session_id:
+                    self.coord.show(None)
+                self.coord.close_session(live.session_id)
+        shown = summaries.get(self.session_id or "")
+        if shown is not None and shown.name != self.session_name:
+            self.session_name = shown.name
+            self.refresh_labels()
+        self.run_worker(self.coord.refresh(), group="sync", exit_on_error=False)
 
     # -------------------------------------------------------------- PO list
 
@@ -143,6 +250,12 @@ class MainScreen(Screen[None]):
     def po_selected(self, event: OptionList.OptionSelected) -> None:
         self.query_one(MessageBox).focus()
 
+    @on(SessionBar.Chosen)
+    def open_session_chosen(self, event: SessionBar.Chosen) -> None:
+        live = self.coord.get(event.session_id)
+        if live is not None and live.session_id != self.session_id:
+            self.switch_to(live.po_name, live.session_id)
+
     # -------------------------------------------------------------- typing
 
     @on(MessageBox.Left)
@@ -150,14 +263,18 @@ class MainScreen(Screen[None]):
         self.conversation.focus()
 
     @on(MessageBox.Submitted)
-    def submitted(self, event: MessageBox.Submitted) -> None:
+    async def submitted(self, event: MessageBox.Submitted) -> None:
         text = event.text
         if CommandRouter.is_command(text):
             self.run_command(text.strip())
             return
         if text.lstrip().startswith("//"):
             text = text.replace("/", "", 1)  # //text sends /text
-        self.send(text)
+        if not await self.send(text):
+            box = self.query_one(MessageBox)
+            if not box.text:  # nothing typed since: give the text back
+                box.text = event.text
+                box.move_cursor(box.document.end)
 
     def run_command(self, line: str) -> None:
         ctx = CommandContext(self.tui.ctx, self.po_name, self.session_id, self.frontend)
@@ -167,51 +284,114 @@ class MainScreen(Screen[None]):
             self.notify(str(exc), title=exc.title, severity="error")
             self.conversation.note(f"{line}: {exc}", error=True)
             return
+        finally:
+            self.reconcile()
         if result:
             self.conversation.note(result)
 
-    def send(self, text: str) -> None:
+    async def send(self, text: str) -> bool:
+        """Store the message in the shown session and start its reply; False if refused."""
         manager = self.tui.ctx.manager
         try:
             created = self.session_id is None
             sid = actions.ensure_session(manager, self.po_name, self.session_id)
             if created:
                 self.show(self.po_name, sid)
-            stored = self.replies.send(sid, text)
+            await self.coord.send(sid, text)
         except PromptSessionsError as exc:
             self.notify(str(exc), title=exc.title, severity="error")
+            return False
+        return True
+
+    # -------------------------------------------------------------- runtime events
+
+    def on_runtime_update(self, update: RuntimeUpdate) -> None:
+        event = update.event
+        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_ChunkReceived(self, event: rt.ChunkReceived) -> None:
+        self.sidebar.preview_changed(event.session_id)
+        live = self.coord.get(event.session_id)
+        if event.session_id != self.session_id or live is None:
             return
-        self.conversation.add_message(stored)
-        self.message_count += 1
+        self.conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
+
+    def _on_StatusChanged(self, event: rt.StatusChanged) -> None:
+        self.sidebar.update_row(event.session_id)
+        live = self.coord.get(event.session_id)
+        if event.session_id != self.session_id or live is None:
+            return
+        if live.status.busy:
+            self.conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
+        else:
+            self.conversation.end_stream()
         self.refresh_labels()
 
-    # -------------------------------------------------------------- replies
-
-    def on_reply_started(self, event: ReplyStarted) -> None:
-        if event.session_id == self.session_id:
-            self.conversation.begin_stream(self.po_name)
-            self.refresh_labels()
-
-    def on_reply_chunk(self, event: ReplyChunk) -> None:
-        if event.session_id == self.session_id:
-            self.conversation.add_chunk(event.text)
-
-    def on_reply_finished(self, event: ReplyFinished) -> None:
+    def _on_MessageAdded(self, event: rt.MessageAdded) -> None:
+        self.sidebar.update_row(event.session_id)
         if event.session_id != self.session_id:
             return
-        self.conversation.end_stream()
-        if event.message is not None:
-            self.conversation.add_message(event.message)
-            self.message_count += 1
-        elif event.cancelled:
-            self.reload()  # the cut-short part, if any, was stored
+        conversation = self.conversation
+        if event.index < len(conversation.history):
+            return  # already shown (the view was drawn after it was stored)
+        if not event.external and event.message.role == "assistant":
+            conversation.end_stream()
+        conversation.add_message(event.message)
+        live = self.live
+        self.message_count = live.message_count if live else self.message_count + 1
         self.refresh_labels()
 
-    def on_reply_failed(self, event: ReplyFailed) -> None:
-        self.notify(event.error, title="Reply failed", severity="error")
+    def _on_ReplyFinished(self, event: rt.ReplyFinished) -> None:
+        live = self.coord.get(event.session_id)
+        if event.background and live is not None and event.session_id != self.session_id:
+            self.notify(f"Reply finished in '{live.name}' ({live.po_name})", title="Background reply")
+
+    def _on_ReplyFailed(self, event: rt.ReplyFailed) -> None:
+        live = self.coord.get(event.session_id)
         if event.session_id == self.session_id:
-            self.reload()
+            self.notify(event.error, title="Reply failed", severity="error")
+            self.conversation.end_stream()
             self.conversation.note(f"Reply failed: {event.error}", error=True)
+        elif live is not None:
+            self.notify(event.error, title=f"Reply failed in '{live.name}'", severity="error")
+
+    def _on_ReplyCancelled(self, event: rt.ReplyCancelled) -> None:
+        if event.session_id == self.session_id:
+            self.conversation.end_stream()
+            self.refresh_labels()
+
+    def _on_SessionChanged(self, event: rt.SessionChanged) -> None:
+        self.sidebar.update_row(event.session_id)
+        live = self.coord.get(event.session_id)
+        if event.session_id != self.session_id or live is None:
+            return
+        if event.what == "name":
+            self.session_name = live.name
+            self.refresh_labels()
+        elif event.what == "history":
+            self.show(self.po_name, self.session_id)
+
+    def _on_SessionOpened(self, event: rt.SessionOpened) -> None:
+        self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
+
+    def _on_SessionRemoved(self, event: rt.SessionRemoved) -> None:
+        if event.deleted:
+            self.notify(
+                f"Session '{event.name}' ({event.po_name}) was deleted by another program",
+                title="Session deleted",
+                severity="warning",
+            )
+        if event.session_id == self.session_id:
+            rest = self.coord.open_sessions()
+            if rest:
+                self.switch_to(rest[-1].po_name, rest[-1].session_id)
+            else:
+                self.session_id = None
+                self.show_po(self.po_name)
+        else:
+            self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
 
     # -------------------------------------------------------------- actions
 
@@ -222,19 +402,39 @@ class MainScreen(Screen[None]):
         self.query_one(MessageBox).focus()
 
     def action_cancel_reply(self) -> None:
-        if self.session_id is not None and self.replies.cancel(self.session_id):
+        if self.session_id is not None and self.coord.cancel(self.session_id):
             self.notify("Reply cancelled")
 
     async def action_quit(self) -> None:
-        await self.replies.stop_all()
+        self.save_view()
+        await self.tui.shutdown()
         self.app.exit()
 
     def action_step(self, step: int) -> None:
-        found = actions.neighbour(self.tui.ctx.manager, self.po_name, self.session_id, step)
-        if found is None or found.id == self.session_id:
-            self.notify(f"{self.po_name} has no other session")
+        """Move to the previous or next open session (in the order they were opened)."""
+        lives = self.coord.open_sessions()
+        ids = [live.session_id for live in lives]
+        if len(lives) < 2:
+            self.notify("No other session is open (S or E opens one)")
             return
-        self.switch_to(self.po_name, found.id)
+        here = ids.index(self.session_id) if self.session_id in ids else (-1 if step > 0 else 0)
+        target = lives[(here + step) % len(lives)]
+        self.switch_to(target.po_name, target.session_id)
+
+    def action_close_session(self) -> None:
+        """Close the shown session (it stays in the store) and show the previous open one."""
+        lives = self.coord.open_sessions()
+        if self.session_id is None or len(lives) < 2:
+            self.notify("The last open session stays open")
+            return
+        ids = [live.session_id for live in lives]
+        closing = self.session_id
+        here = ids.index(closing) if closing in ids else 0
+        target = lives[here - 1] if here > 0 else lives[1]
+        self.switch_to(target.po_name, target.session_id)
+        if self.session_id == target.session_id:
+            self.coord.close_session(closing)
+            self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
 
     def switch_to(self, po_name: str, session_id: str, *, at: int | None = None) -> None:
         try:

@@ -73,12 +73,22 @@ class Conversation(VerticalScroll, can_focus=True):
             self.mount(self._view(self.end - 1), before=before)
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
-    def begin_stream(self, speaker: str, text: str = "") -> StreamingView:
+    def begin_stream(self, speaker: str, text: str = "", note: str = "streaming…") -> StreamingView:
         self.end_stream()
-        self.streaming = StreamingView(speaker, text)
+        self.streaming = StreamingView(speaker, text, note)
         self.mount(self.streaming)
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         return self.streaming
+
+    def set_stream(self, speaker: str, text: str, note: str = "streaming…") -> None:
+        """Show the reply in progress as it stands now (all of it so far, not a delta)."""
+        if self.streaming is None:
+            self.begin_stream(speaker, text, note)
+            return
+        follow = self.scroll_y >= self.max_scroll_y - 1
+        self.streaming.set(text, note)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def add_chunk(self, text: str) -> None:
         if self.streaming is None:

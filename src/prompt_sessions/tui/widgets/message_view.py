@@ -73,10 +73,11 @@ class StreamingView(Static):
     StreamingView { height: auto; margin: 0 0 1 0; border-left: thick $success 50%; padding-left: 1; }
     """
 
-    def __init__(self, speaker: str, text: str = "") -> None:
+    def __init__(self, speaker: str, text: str = "", note: str = "streaming…") -> None:
         super().__init__()
         self.speaker = speaker
         self.text = text
+        self.note = note
 
     def on_mount(self) -> None:
         self._show()
@@ -85,8 +86,17 @@ class StreamingView(Static):
         self.text += chunk
         self._show()
 
+    def set(self, text: str, note: str | None = None) -> None:
+        """Show the whole reply so far; ``note`` is its state (``streaming…``, ``queued…``)."""
+        if text == self.text and (note is None or note == self.note):
+            return
+        self.text = text
+        if note is not None:
+            self.note = note
+        self._show()
+
     def _show(self) -> None:
-        self.update(Group(header(self.speaker, "assistant", "streaming…"), Text(self.text or "…")))
+        self.update(Group(header(self.speaker, "assistant", self.note), Text(self.text or "…")))
 
 
 class NoteView(Static):

@@ -16,7 +16,7 @@ class PoList(OptionList):
         Binding("l", "cursor_down", "Next PO", show=False),
     ]
     DEFAULT_CSS = """
-    PoList { width: 24; height: 1fr; }
+    PoList { width: 100%; height: 1fr; }
     """
 
     def set_pos(self, names: list[str], current: str) -> None:

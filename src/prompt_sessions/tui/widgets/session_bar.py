@@ -1,0 +1,125 @@
+"""The open sessions: a state glyph, the name, an unread badge and a one-line preview each.
+
+Hidden while only one session is open. Status, unread and name changes redraw their row at
+once; the preview of a streaming reply is redrawn at most every ``PREVIEW_EVERY`` seconds, so
+twenty replies streaming at once cost the UI a few redraws a second, not one per chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ...runtime import LiveSession, Status
+
+PREVIEW_EVERY = 0.1
+
+GLYPHS = {
+    Status.IDLE: ("○", "dim"),
+    Status.QUEUED: ("⋯", "yellow"),
+    Status.STREAMING: ("▶", "bold green"),
+    Status.RETRYING: ("↻", "bold yellow"),
+    Status.WAITING: ("?", "bold cyan"),
+    Status.ERROR: ("✗", "bold red"),
+    Status.UNLOADED: ("◌", "dim"),
+}
+
+
+def glyph(live: LiveSession) -> Text:
+    """The state glyph; ``retrying`` carries its attempt number: ``↻2``."""
+    mark, style = GLYPHS[live.status]
+    text = Text(mark, style=style)
+    if live.status is Status.RETRYING and live.retry_attempt:
+        text.append(str(live.retry_attempt), style=style)
+    return text
+
+
+def row(live: LiveSession) -> Text:
+    """Two lines: glyph, name and unread badge; then the preview (or the error)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append_text(glyph(live))
+    text.append(" ")
+    text.append(live.name, style="bold" if live.unread else "")
+    if live.unread:
+        text.append(" ")
+        text.append(f" {live.unread} ", style="reverse bold")
+    text.append("\n  ")
+    if live.status is Status.ERROR and live.error:
+        text.append(live.error, style="red")
+    else:
+        text.append(live.preview or "(empty)", style="dim italic")
+    return text
+
+
+class SessionBar(OptionList):
+    DEFAULT_CSS = """
+    SessionBar { width: 100%; height: 2fr; }
+    """
+
+    @dataclass
+    class Chosen(Message):
+        """A row was selected (Enter or a click): show that session."""
+
+        session_id: str
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._ids: list[str] = []
+        self._lives: dict[str, LiveSession] = {}
+        self._stale: set[str] = set()
+        self._timer_pending = False
+        self.shown: str | None = None
+        self.display = False
+
+    @property
+    def session_ids(self) -> list[str]:
+        return list(self._ids)
+
+    def rebuild(self, lives: Sequence[LiveSession], shown: str | None) -> None:
+        """Show these open sessions (in this order), the shown one highlighted."""
+        self.shown = shown
+        self._ids = [live.session_id for live in lives]
+        self._lives = {live.session_id: live for live in lives}
+        self._stale.clear()
+        with self.prevent(OptionList.OptionHighlighted):
+            self.clear_options()
+            self.add_options([Option(row(live), id=live.session_id) for live in lives])
+            if shown in self._ids:
+                self.highlighted = self._ids.index(shown)
+        self.display = len(lives) > 1
+
+    def update_row(self, session_id: str) -> None:
+        """Redraw one row now (its status, unread count or name changed)."""
+        live = self._lives.get(session_id)
+        if live is None:
+            return
+        self._stale.discard(session_id)
+        self.replace_option_prompt(session_id, row(live))
+
+    def preview_changed(self, session_id: str) -> None:
+        """Redraw a row soon (a chunk arrived); many chunks make one redraw."""
+        if session_id not in self._lives:
+            return
+        self._stale.add(session_id)
+        if not self._timer_pending:
+            self._timer_pending = True
+            self.set_timer(PREVIEW_EVERY, self._flush)
+
+    def _flush(self) -> None:
+        self._timer_pending = False
+        for session_id in list(self._stale):
+            self.update_row(session_id)
+
+    def row_text(self, session_id: str) -> str:
+        """The plain text of a row (for tests and tools)."""
+        return row(self._lives[session_id]).plain
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Chosen(str(event.option.id)))
