@@ -87,3 +87,52 @@ def test_streaming_reply(snap_compare, make_app, make_ctx, root, gate):
     app = make_app(ctx)
     assert snap_compare(app, terminal_size=SIZE, run_before=stream)
     gate.opened.set()
+
+
+SIDEBAR_STATES = ["idle", "streaming", "unread", "error", "retrying"]
+
+
+@pytest.mark.parametrize("state", SIDEBAR_STATES)
+def test_sidebar_states(snap_compare, make_app, make_ctx, root, gate, state):
+    """The open-sessions sidebar with the background session 'Side quest [b]' in each state:
+    ○ idle, ▶ streaming with its preview, an unread badge, ✗ error with the error line, ↻1."""
+    write_po(root, "coordinator")
+    echo = {"fail_always": True, "transient": False} if state == "error" else {}
+    if state == "retrying":
+        echo = {"fail_times": 1}
+    responder = "gate" if state in ("streaming", "unread") else "echo"
+    runtime = {"retry_base_ms": 600_000, "retry_max_ms": 600_000, "retry_jitter": 0} if state == "retrying" else None
+    ctx = make_ctx(responder, runtime=runtime, **echo)
+    main = fixed_session(ctx, "1", "coordinator", "Release plan", [
+        ("user", "What is left?"), ("assistant", "The changelog."),
+    ], at(3, 14, 30))
+    side = fixed_session(ctx, "2", "coordinator", "Side quest [b]", [("user", "an earlier question")], at(3, 9, 0))
+    ctx.manager.switch("coordinator", main.id)
+
+    async def arrange(pilot):
+        screen = pilot.app.screen
+        coord = pilot.app.coord
+        screen.switch_to("coordinator", side.id)
+        if state != "idle":
+            box = screen.query_one("#message-box")
+            box.text = "look into it"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: coord.get(side.id).status.value != "idle")
+        screen.switch_to("coordinator", main.id)
+        if state == "streaming":
+            await wait_until(pilot, lambda: coord.get(side.id).buffer == "Thinking about it")
+        elif state == "unread":
+            await wait_until(pilot, lambda: coord.get(side.id).buffer == "Thinking about it")
+            gate.opened.set()
+            await wait_until(pilot, lambda: coord.get(side.id).unread == 1)
+        elif state == "error":
+            await wait_until(pilot, lambda: coord.get(side.id).status.value == "error")
+        elif state == "retrying":
+            await wait_until(pilot, lambda: coord.get(side.id).retry_attempt == 1)
+        bar = screen.query_one("#open-sessions")
+        await wait_until(pilot, lambda: not bar._stale)  # throttled preview redrawn
+        await pilot.pause()
+
+    app = make_app(ctx)
+    assert snap_compare(app, terminal_size=SIZE, run_before=arrange)
+    gate.opened.set()

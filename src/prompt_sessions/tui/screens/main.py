@@ -346,16 +346,16 @@ class MainScreen(Screen[None]):
     def _on_ReplyFinished(self, event: rt.ReplyFinished) -> None:
         live = self.coord.get(event.session_id)
         if event.background and live is not None and event.session_id != self.session_id:
-            self.notify(f"Reply finished in '{live.name}' ({live.po_name})", title="Background reply")
+            self.notify(f"Reply finished in '{live.name}' ({live.po_name})", title="Background reply", markup=False)
 
     def _on_ReplyFailed(self, event: rt.ReplyFailed) -> None:
         live = self.coord.get(event.session_id)
         if event.session_id == self.session_id:
-            self.notify(event.error, title="Reply failed", severity="error")
+            self.notify(event.error, title="Reply failed", severity="error", markup=False)
             self.conversation.end_stream()
             self.conversation.note(f"Reply failed: {event.error}", error=True)
         elif live is not None:
-            self.notify(event.error, title=f"Reply failed in '{live.name}'", severity="error")
+            self.notify(event.error, title=f"Reply failed in '{live.name}'", severity="error", markup=False)
 
     def _on_ReplyCancelled(self, event: rt.ReplyCancelled) -> None:
         if event.session_id == self.session_id:
@@ -382,6 +382,7 @@ class MainScreen(Screen[None]):
                 f"Session '{event.name}' ({event.po_name}) was deleted by another program",
                 title="Session deleted",
                 severity="warning",
+                markup=False,
             )
         if event.session_id == self.session_id:
             rest = self.coord.open_sessions()

@@ -39,21 +39,29 @@ def glyph(live: LiveSession) -> Text:
     return text
 
 
-def row(live: LiveSession) -> Text:
-    """Two lines: glyph, name and unread badge; then the preview (or the error)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append_text(glyph(live))
-    text.append(" ")
-    text.append(live.name, style="bold" if live.unread else "")
-    if live.unread:
-        text.append(" ")
-        text.append(f" {live.unread} ", style="reverse bold")
-    text.append("\n  ")
+def row(live: LiveSession, width: int = 0) -> Text:
+    """Two lines: glyph, name and unread badge; then the preview (or the error).
+
+    With a ``width`` each line is cut to it with an ellipsis, so the preview stays one line.
+    """
+    head = Text()
+    head.append_text(glyph(live))
+    head.append(" ")
+    badge = Text(f" {live.unread} ", style="reverse bold") if live.unread else Text()
+    name = Text(live.name, style="bold" if live.unread else "")
+    if width:
+        name.truncate(max(1, width - head.cell_len - (badge.cell_len + 1 if badge else 0)), overflow="ellipsis")
+    head.append_text(name)
+    if badge:
+        head.append(" ")
+        head.append_text(badge)
     if live.status is Status.ERROR and live.error:
-        text.append(live.error, style="red")
+        tail = Text("  " + live.error, style="red")
     else:
-        text.append(live.preview or "(empty)", style="dim italic")
-    return text
+        tail = Text("  " + (live.preview or "(empty)"), style="dim italic")
+    if width:
+        tail.truncate(width, overflow="ellipsis")
+    return Text("\n").join([head, tail])
 
 
 class SessionBar(OptionList):
@@ -88,7 +96,8 @@ class SessionBar(OptionList):
         self._stale.clear()
         with self.prevent(OptionList.OptionHighlighted):
             self.clear_options()
-            self.add_options([Option(row(live), id=live.session_id) for live in lives])
+            width = self.row_width
+            self.add_options([Option(row(live, width), id=live.session_id) for live in lives])
             if shown in self._ids:
                 self.highlighted = self._ids.index(shown)
         self.display = len(lives) > 1
@@ -99,7 +108,7 @@ class SessionBar(OptionList):
         if live is None:
             return
         self._stale.discard(session_id)
-        self.replace_option_prompt(session_id, row(live))
+        self.replace_option_prompt(session_id, row(live, self.row_width))
 
     def preview_changed(self, session_id: str) -> None:
         """Redraw a row soon (a chunk arrived); many chunks make one redraw."""
@@ -116,8 +125,18 @@ class SessionBar(OptionList):
             self.update_row(session_id)
 
     def row_text(self, session_id: str) -> str:
-        """The plain text of a row (for tests and tools)."""
+        """The plain text of a row, uncut (for tests and tools)."""
         return row(self._lives[session_id]).plain
+
+    @property
+    def row_width(self) -> int:
+        """Cells a row may use (before the first layout: the width the stylesheet gives)."""
+        width = self.scrollable_content_region.width
+        return max(8, (width or 22) - 1)
+
+    def on_resize(self) -> None:
+        if self._lives:
+            self.rebuild(list(self._lives.values()), self.shown)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
