@@ -291,7 +291,7 @@ class JsonBackend:
         """Read and decode; a file caught mid-write is read again under the lock, then repaired."""
         data, st = self._read_file(sid)
         try:
-            return session_codec.decode_session(data, sid), st
+            return session_codec.decode_session(data, sid, allow_torn=False), st
         except CorruptSession:
             pass
         with self._mutex:
@@ -302,7 +302,7 @@ class JsonBackend:
             try:
                 data, st = self._read_file(sid)
                 try:
-                    return session_codec.decode_session(data, sid), st
+                    return session_codec.decode_session(data, sid, allow_torn=False), st
                 except CorruptSession as exc:
                     repaired = self._repair_tail(sid, data)
                     if repaired is None:
@@ -314,7 +314,7 @@ class JsonBackend:
     def _repair_tail(self, sid: str, data: bytes) -> Session | None:
         session = session_codec.repair_torn_tail(data, sid)
         if session is None or not self._may_write():
-            return None
+            return session  # a read-only store still reads the file as it was before the cut
         files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
         return session
 

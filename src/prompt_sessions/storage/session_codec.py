@@ -89,8 +89,26 @@ def find_tail(end: bytes) -> Tail | None:
     return Tail(length=len(end) - m.start(1) - 1, empty=m.group(1) == b"[")
 
 
-def decode_session(data: bytes, session_id: str) -> Session:
-    """Strictly decode a session file; any problem is a CorruptSession naming what is wrong."""
+def decode_session(data: bytes, session_id: str, *, allow_torn: bool = True) -> Session:
+    """Decode a session file; any problem is a CorruptSession naming what is wrong.
+
+    A SIGKILL can cut a multi-page append short (the kernel checks for fatal signals between
+    pages), leaving whole messages followed by part of one. With ``allow_torn`` such a file reads
+    as it was before that append, which never returned; the store rewrites it whole on its next
+    write. Any other damage is still an error.
+    """
+    try:
+        return _decode_strict(data, session_id)
+    except CorruptSession as exc:
+        if not allow_torn or not isinstance(exc.__cause__, msgspec.DecodeError):
+            raise
+        recovered = repair_torn_tail(data, session_id)
+        if recovered is None:
+            raise
+        return recovered
+
+
+def _decode_strict(data: bytes, session_id: str) -> Session:
     if not data:
         raise CorruptSession(session_id, "the file is empty")
     try:
@@ -132,6 +150,20 @@ def _is_message(line: bytes) -> bool:
     return True
 
 
+def _message_before_cut(line: bytes) -> bytes | None:
+    """The last whole message when a cut append overwrote its line's newline with a comma."""
+    import json
+
+    try:
+        _, end = json.JSONDecoder().raw_decode(line.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    body = line.decode("utf-8")[:end].encode("utf-8")
+    if not line[len(body) :].startswith(b",") or not _is_message(body):
+        return None
+    return body
+
+
 def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
     """Recover a file whose last write was cut short (power loss): keep every whole message.
 
@@ -149,6 +181,9 @@ def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
     kept: list[bytes] = []
     for line in lines:
         if not _is_message(line):
+            whole = _message_before_cut(line)
+            if whole is not None:
+                kept.append(whole)
             break
         kept.append(line[:-1] if line.endswith(b",") else line)
     if any(_is_message(line) for line in lines[len(kept) + 1 :]):
@@ -164,6 +199,6 @@ def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
         updated = decode_message(kept[-1]).created_at
     rebuilt = head + (b"\n" + b",\n".join(kept) if kept else b"") + tail(str(updated))
     try:
-        return decode_session(rebuilt, session_id)
+        return _decode_strict(rebuilt, session_id)
     except CorruptSession:
         return None
