@@ -2,7 +2,11 @@
 
 - the session picker opening on 10,000 sessions, against a plain ``OptionList`` of the same rows
   (target: at most 1/10 of it);
-- opening a 10,000-message session until the screen has settled (target: at most 0.2 s).
+- opening a 10,000-message session until the screen has settled (target: at most 0.2 s);
+- switching between two open 1,000-message sessions until settled (target: at most 50 ms);
+- with 20 sessions streaming at once through a fast ``echo`` (every 5 ms) while you type in
+  another one, how long a key press takes to be handled, p95 (target: at most 50 ms); the same
+  with nothing streaming is printed beside it as the machine's baseline.
 
 Run: ``python bench/bench_tui.py``. Seeding skips fsync; the figures measured do not write.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -98,14 +103,121 @@ async def measure(ctx: AppContext, big_id: str) -> tuple[float, float, float, fl
     return picker_ms, plain_ms, open_ms, empty_ms
 
 
+SWITCH_MESSAGES = 1_000
+SWITCHES = 40
+STREAMING = 20
+KEY_PRESSES = 200
+
+
+async def measure_switch(root: Path) -> float:
+    """Median time to show the other of two open 1,000-message sessions and settle."""
+    from prompt_sessions.tui.app import PromptSessionsApp
+
+    real_fsync = os.fsync
+    os.fsync = lambda fd: None  # seeding only
+    try:
+        ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+        ids = []
+        for name in ("Left", "Right"):
+            history = [Message(role="user" if i % 2 == 0 else "assistant", content=f"{name} message **{i}**") for i in range(SWITCH_MESSAGES)]
+            ids.append(ctx.manager.create("switcher", name, history=history).id)
+        ctx.manager.flush()
+    finally:
+        os.fsync = real_fsync
+    app = PromptSessionsApp(ctx, cursor_blink=False, watch=False)
+    samples = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.screen
+        for sid in ids:
+            main.switch_to("switcher", sid)
+            await pilot.pause()
+        for i in range(SWITCHES):
+            start = time.perf_counter()
+            main.switch_to("switcher", ids[i % 2])
+            await pilot.pause()
+            samples.append((time.perf_counter() - start) * 1000)
+    ctx.manager.close()
+    return statistics.median(samples)
+
+
+async def key_presses(pilot) -> list[float]:  # type: ignore[no-untyped-def]
+    """Milliseconds from a key event posted to the app until the message box has handled it.
+
+    Pilot's own ``press`` also waits until every widget is idle, which never quite happens
+    while replies stream, so the key is posted the way Pilot posts it and the box is watched.
+    """
+    from textual import events
+
+    app = pilot.app
+    box = app.screen.query_one("#message-box")
+    box.focus()
+    await pilot.pause()
+    samples = []
+    for i in range(KEY_PRESSES):
+        key, char = ("backspace", None) if i % 2 else ("x", "x")
+        expected = box.text[:-1] if key == "backspace" else box.text + "x"
+        start = time.perf_counter()
+        app.post_message(events.Key(key, char))
+        while box.text != expected:
+            await asyncio.sleep(0.0005)
+        samples.append((time.perf_counter() - start) * 1000)
+        await asyncio.sleep(0.005)  # a typist, not a flood
+    return sorted(samples)
+
+
+def p95(samples: list[float]) -> float:
+    return samples[int(len(samples) * 0.95) - 1]
+
+
+async def measure_keys_while_streaming(root: Path) -> tuple[float, float, float, int]:
+    """p95 and median of a key press handled while 20 replies stream, p95 with none streaming
+    (the same machine's baseline), and how many replies streamed throughout."""
+    from prompt_sessions.runtime import Status
+    from prompt_sessions.tui.app import PromptSessionsApp
+
+    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    ctx.config["responder"] = "echo"
+    ctx.config["responders"] = {"echo": {"chunk_delay_ms": 5}}
+    ctx.config["runtime"] = {"max_generating": STREAMING, "max_loaded": STREAMING + 2}
+    long_text = " ".join(f"word{i}" for i in range(30_000))  # 10,000 chunks: streams all along
+    sessions = [ctx.manager.create("streamer", f"Stream {i}").id for i in range(STREAMING)]
+    typing_here = ctx.manager.create("streamer", "Typing here").id
+    app = PromptSessionsApp(ctx, cursor_blink=False, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = app.screen
+        for sid in sessions:
+            main.switch_to("streamer", sid)
+            await app.coord.send(sid, long_text)
+        main.switch_to("streamer", typing_here)  # you type in one session while 20 others stream
+        await pilot.pause()
+        streaming = sum(1 for live in app.coord.open_sessions() if live.status is Status.STREAMING)
+        samples = await key_presses(pilot)
+        still = sum(1 for live in app.coord.open_sessions() if live.status is Status.STREAMING)
+        for sid in sessions:
+            app.coord.cancel(sid)
+        await app.coord.wait_idle()
+        await pilot.pause()
+        idle = await key_presses(pilot)
+    ctx.manager.close()
+    return p95(samples), statistics.median(samples), p95(idle), min(streaming, still)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx, big_id = seed(Path(tmp) / ".prompt_objects")
         picker_ms, plain_ms, open_ms, empty_ms = asyncio.run(measure(ctx, big_id))
         ctx.manager.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        switch_ms = asyncio.run(measure_switch(Path(tmp) / ".prompt_objects"))
+    with tempfile.TemporaryDirectory() as tmp:
+        key_p95, key_median, idle_p95, streamed = asyncio.run(measure_keys_while_streaming(Path(tmp) / ".prompt_objects"))
     ok = report("TUI picker, 10,000 sessions (vs plain OptionList)", picker_ms, plain_ms, 0.1)
     print(f"{'  (an empty modal screen, for reference)':58} {empty_ms:9.3f} ms")
     ok &= report("TUI open a 10,000-message session (vs 200 ms)", open_ms, 200.0, 1.0)
+    ok &= report("TUI switch between two 1,000-msg sessions (vs 50 ms)", switch_ms, 50.0, 1.0)
+    ok &= report(f"TUI key press p95, {streamed} replies streaming (vs 50 ms)", key_p95, 50.0, 1.0)
+    print(f"{'  (key press median while streaming)':58} {key_median:9.3f} ms")
+    print(f"{'  (key press p95 with nothing streaming, same run)':58} {idle_p95:9.3f} ms")
     sys.exit(0 if ok else 1)
 
 

@@ -18,3 +18,12 @@ class RuntimeUpdate(TextualMessage):
     """
 
     event: RuntimeEvent
+
+
+@dataclass
+class ChunksArrived(TextualMessage):
+    """Replies streamed more text; ``RuntimeLink.take_chunked()`` says which sessions.
+
+    One message stands for any number of chunks, so twenty streaming replies cannot flood
+    the screen's queue and keys are handled promptly.
+    """

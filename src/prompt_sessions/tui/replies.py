@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..runtime import Coordinator
-from ..runtime.events import RuntimeEvent
-from .messages import RuntimeUpdate
+from ..runtime.events import ChunkReceived, RuntimeEvent
+from .messages import ChunksArrived, RuntimeUpdate
 
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
@@ -27,6 +27,7 @@ class RuntimeLink:
         self._target: MessagePump | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
+        self._chunked: set[str] = set()
 
     def attach(self, target: MessagePump) -> None:
         self._target = target
@@ -34,8 +35,20 @@ class RuntimeLink:
             self._unsubscribe = self.coord.subscribe(self._forward)
 
     def _forward(self, event: RuntimeEvent) -> None:
-        if self._target is not None:
-            self._target.post_message(RuntimeUpdate(event))
+        if self._target is None:
+            return
+        if isinstance(event, ChunkReceived):
+            fresh = not self._chunked
+            self._chunked.add(event.session_id)
+            if fresh:  # one message until the screen takes the set; it reads each live buffer
+                self._target.post_message(ChunksArrived())
+            return
+        self._target.post_message(RuntimeUpdate(event))
+
+    def take_chunked(self) -> set[str]:
+        """The sessions that streamed since the last call."""
+        taken, self._chunked = self._chunked, set()
+        return taken
 
     async def start(self) -> None:
         """Follow other processes' changes to the store."""

@@ -18,7 +18,7 @@ from ...models import DEFAULT_SESSION_NAME, Session
 from ..bridge import TuiFrontend
 from ...runtime import Coordinator, LiveSession, Status, status_label
 from ...runtime import events as rt
-from ..messages import RuntimeUpdate
+from ..messages import ChunksArrived, RuntimeUpdate
 from ..widgets.conversation import Conversation
 from ..widgets.message_box import MessageBox
 from ..widgets.po_list import PoList
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..app import PromptSessionsApp
 
 
+STREAM_EVERY = 0.05  # seconds between redraws of the shown reply in progress
 FALLBACK_PO = "assistant"  # shown in an empty environment; a bare PO with the default responder
 
 
@@ -58,6 +59,8 @@ class MainScreen(Screen[None]):
         self.session_id: str | None = None
         self.session_name = ""
         self.message_count = 0
+        self._stream_cooling = False
+        self._stream_dirty = False
 
     @property
     def tui(self) -> PromptSessionsApp:
@@ -311,12 +314,31 @@ class MainScreen(Screen[None]):
         if handler is not None:
             handler(event)
 
-    def _on_ChunkReceived(self, event: rt.ChunkReceived) -> None:
-        self.sidebar.preview_changed(event.session_id)
-        live = self.coord.get(event.session_id)
-        if event.session_id != self.session_id or live is None:
+    def on_chunks_arrived(self, _: ChunksArrived) -> None:
+        for session_id in self.tui.link.take_chunked():
+            self.sidebar.preview_changed(session_id)
+            if session_id == self.session_id:
+                self.stream_changed()
+
+    def stream_changed(self) -> None:
+        """Draw the shown reply in progress now, then at most every ``STREAM_EVERY`` seconds."""
+        if self._stream_cooling:
+            self._stream_dirty = True
             return
-        self.conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
+        self._draw_stream()
+        self._stream_cooling = True
+        self.set_timer(STREAM_EVERY, self._stream_cooled)
+
+    def _stream_cooled(self) -> None:
+        self._stream_cooling = False
+        if self._stream_dirty:
+            self._stream_dirty = False
+            self.stream_changed()
+
+    def _draw_stream(self) -> None:
+        live = self.live
+        if live is not None and live.status.busy:  # a reply stored since has ended its stream
+            self.conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
 
     def _on_StatusChanged(self, event: rt.StatusChanged) -> None:
         self.sidebar.update_row(event.session_id)

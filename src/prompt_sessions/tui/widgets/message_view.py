@@ -66,6 +66,9 @@ class MessageView(Vertical):
             yield Collapsible(Static(Text(folded(message.tool_results))), title=f"tool results ({len(message.tool_results)})")
 
 
+STREAM_TAIL = 8_000  # characters of a reply in progress drawn while it streams
+
+
 class StreamingView(Static):
     """A reply as it streams in: plain text while it grows, replaced by a MessageView when stored."""
 
@@ -96,7 +99,14 @@ class StreamingView(Static):
         self._show()
 
     def _show(self) -> None:
-        self.update(Group(header(self.speaker, "assistant", self.note), Text(self.text or "…")))
+        shown = self.text
+        if len(shown) > STREAM_TAIL:  # the whole reply is drawn once it is stored
+            cut = len(shown) - STREAM_TAIL
+            body = Text(f"… ({cut:,} characters above)\n", style="dim")
+            body.append(shown[cut:])
+        else:
+            body = Text(shown or "…")
+        self.update(Group(header(self.speaker, "assistant", self.note), body))
 
 
 class NoteView(Static):
