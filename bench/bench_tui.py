@@ -124,7 +124,7 @@ async def measure_switch(root: Path) -> float:
         ctx.manager.flush()
     finally:
         os.fsync = real_fsync
-    app = PromptSessionsApp(ctx, cursor_blink=False, watch=False)
+    app = PromptSessionsApp(ctx, cursor_blink=False, watch_store=False)
     samples = []
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.screen
@@ -182,7 +182,7 @@ async def measure_keys_while_streaming(root: Path) -> tuple[float, float, float,
     long_text = " ".join(f"word{i}" for i in range(30_000))  # 10,000 chunks: streams all along
     sessions = [ctx.manager.create("streamer", f"Stream {i}").id for i in range(STREAMING)]
     typing_here = ctx.manager.create("streamer", "Typing here").id
-    app = PromptSessionsApp(ctx, cursor_blink=False, watch=False)
+    app = PromptSessionsApp(ctx, cursor_blink=False, watch_store=False)
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.screen
         for sid in sessions:

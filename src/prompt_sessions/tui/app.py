@@ -22,7 +22,7 @@ def local_now() -> datetime:
 
 class PromptSessionsApp(App[None]):
     """``clock``, ``export_dir`` and ``cursor_blink`` let tests freeze time, keep files in tmp and
-    take snapshots that do not depend on the blink phase. ``watch=False`` leaves other
+    take snapshots that do not depend on the blink phase. ``watch_store=False`` leaves other
     processes' changes unnoticed (benchmarks that measure the UI alone)."""
 
     TITLE = "prompt-sessions"
@@ -37,14 +37,14 @@ class PromptSessionsApp(App[None]):
         clock: Callable[[], datetime] = local_now,
         export_dir: Path | None = None,
         cursor_blink: bool = True,
-        watch: bool = True,
+        watch_store: bool = True,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.clock = clock
         self.export_dir = export_dir
         self.cursor_blink = cursor_blink
-        self.watch = watch
+        self.watch_store = watch_store
         self.link = RuntimeLink(ctx)
 
     @property
@@ -56,7 +56,7 @@ class PromptSessionsApp(App[None]):
         main = MainScreen()
         self.link.attach(main)
         await self.push_screen(main)
-        if self.watch:
+        if self.watch_store:
             await self.link.start()
 
     async def shutdown(self) -> None:

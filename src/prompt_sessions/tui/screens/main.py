@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -136,7 +137,8 @@ class MainScreen(Screen[None]):
         session: Session | None = None
         if session_id is not None:
             try:
-                live = self.coord.show(session_id)
+                live = self.coord.open(session_id)
+                self.coord.show(session_id)
                 session = live.session
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
@@ -516,7 +518,7 @@ class MainScreen(Screen[None]):
 
         self.run_command("/" + shlex.join(words))
 
-    def confirm(self, question: str, on_yes) -> None:  # type: ignore[no-untyped-def]
+    def confirm(self, question: str, on_yes: Callable[[], None]) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 on_yes()
