@@ -441,3 +441,11 @@ def test_lock_wait_is_bounded_and_names_the_lock(root: Path) -> None:
         other.release()
     store.create(make_session())  # free again once the holder lets go
     store.close()
+
+
+def test_catalog_at_rest_names_its_format_version(root: Path, backend: JsonBackend) -> None:
+    """index.json starts with format_version 1, as DESIGN section 3 shows it."""
+    backend.create(make_session("versioned", at=ts(1)))
+    backend.close()
+    doc = index_doc(root)
+    assert doc["format_version"] == 1 and list(doc)[0] == "format_version"

@@ -26,7 +26,7 @@ class Damaged(msgspec.Struct, omit_defaults=True):
     stamp: FileStamp | None = None
 
 
-class CatalogFile(msgspec.Struct, omit_defaults=True, kw_only=True):
+class CatalogFile(msgspec.Struct, kw_only=True):
     format_version: int = FORMAT_VERSION
     sessions: list[SessionSummary] = msgspec.field(default_factory=list)
     current: dict[str, str] = msgspec.field(default_factory=dict)
