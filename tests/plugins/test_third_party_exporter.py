@@ -80,7 +80,8 @@ def register_exporters(register):
 def console_script() -> str:
     script = Path(sys.executable).with_name("prompt-sessions")
     if not script.exists():
-        pytest.skip("the prompt-sessions console script is not installed next to this interpreter")
+        # The test command installs the package; a missing script is a broken set-up, not a skip.
+        pytest.fail("the prompt-sessions console script is not installed next to this interpreter")
     return str(script)
 
 

@@ -8,6 +8,7 @@ by registering commands.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,9 @@ class _EntryProvider(Provider):
     # equal scores in arrival order; a weight per provider makes the order of hits stable.
     weight = 1.0
 
+    @abstractmethod
     def entries(self, main: MainScreen) -> list[Entry]:
-        raise NotImplementedError
+        """The palette entries this provider offers for the main screen."""
 
     async def discover(self) -> Hits:
         main = _main(self)
