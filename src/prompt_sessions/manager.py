@@ -11,7 +11,7 @@ import msgspec
 from . import limits
 from .config import load_config, section
 from .envdir import find_env_dir
-from .errors import ImportFormatError, SessionNotFound, StorageError, UnknownFormat, UsageError
+from .errors import ImportFormatError, StorageError, UnknownFormat, UsageError
 from .ids import new_id, validate_id
 from .models import (
     DEFAULT_SESSION_NAME,
@@ -170,20 +170,14 @@ class SessionManager:
 
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
-        po_name = self.backend.get(sid).po_name if self._exists(sid) else None
+        try:
+            po_name: str | None = self.backend.get(sid).po_name
+        except StorageError:
+            po_name = None  # a damaged session can still be deleted; its PO is unknown
         self.backend.delete(sid)
         if po_name is not None and self.backend.get_current(po_name) == sid:
             self.backend.set_current(po_name, None)
         self.host.notify("session_deleted", session_id=sid, po_name=po_name or "", manager=self)
-
-    def _exists(self, sid: str) -> bool:
-        try:
-            self.backend.get(sid)
-        except SessionNotFound:
-            return False
-        except StorageError:
-            return False
-        return True
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = self.get(session_id)

@@ -50,18 +50,14 @@ async def run_reply(
                 parts.append(item)
                 if on_chunk is not None:
                     on_chunk(item)
-    except (asyncio.CancelledError, ResponderError, Exception) as exc:
+    except (asyncio.CancelledError, Exception) as exc:
         if parts:
-            ctx.manager.append(session_id, _reply(parts, end, started, po.name, incomplete=True))
+            ctx.manager.append(session_id, reply_message("".join(parts), end, started, incomplete=True))
         if isinstance(exc, ResponderError | asyncio.CancelledError):
             raise
         raise ResponderError(f"responder '{getattr(responder, 'name', '?')}' failed: {exc}") from exc
-    message = _reply(parts, end, started, po.name, incomplete=False)
+    message = reply_message("".join(parts), end, started, incomplete=False)
     return ctx.manager.append(session_id, message)
-
-
-def _reply(parts: list[str], end: ReplyEnd | None, started: float, po_name: str, *, incomplete: bool) -> Message:
-    return reply_message("".join(parts), end, started, incomplete=incomplete)
 
 
 def reply_message(
