@@ -60,7 +60,8 @@ def doctor(state: CliState, repair: bool) -> None:
     if sys.stderr.isatty():
         click.echo("Checking sessions…", err=True)
     report = mgr.check(repair=repair)
-    click.echo(f"{report.sessions} sessions readable in {mgr.root}")
+    noun = "session" if report.sessions == 1 else "sessions"
+    click.echo(f"{report.sessions} {noun} readable in {mgr.root}")
     for sid, reason in sorted(report.damaged.items()):
         click.echo(f"DAMAGED {sid}: {reason}")
     for line in report.fixed:
