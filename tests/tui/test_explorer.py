@@ -7,7 +7,6 @@ from textual.widgets import Select
 from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen, highlight
 from prompt_sessions.tui.screens.main import MainScreen
-from prompt_sessions.tui.widgets.conversation import Conversation
 from prompt_sessions.tui.widgets.row_list import RowList
 
 from .conftest import at, fixed_session, settle
@@ -90,7 +89,7 @@ async def test_enter_jumps_to_session_and_po(make_ctx, make_app):
         assert isinstance(app.screen, MainScreen)
         assert (app.screen.po_name, app.screen.session_id) == ("writer", b.id)
         assert ctx.manager.backend.get_current("writer") == b.id
-        assert app.screen.query_one(Conversation).history[0].content == "chapter one"
+        assert app.screen.conversation.history[0].content == "chapter one"
 
 
 async def test_escape_closes(make_ctx, make_app):

@@ -12,7 +12,6 @@ from textual.widgets._toast import Toast
 
 from prompt_sessions.runtime import Status
 from prompt_sessions.tui.screens.main import MainScreen
-from prompt_sessions.tui.widgets.conversation import Conversation
 from prompt_sessions.tui.widgets.message_box import MessageBox
 from prompt_sessions.tui.widgets.message_view import MessageView
 from prompt_sessions.tui.widgets.session_bar import SessionBar
@@ -59,7 +58,7 @@ async def test_three_replies_stream_while_switching_and_land_in_their_own_sessio
             await pilot.press("escape", key)
             await pilot.pause(0.05)
             shown = screen.session_id
-            texts = [v.message.content for v in screen.query(MessageView)]
+            texts = [v.message.content for v in screen.conversation.query(MessageView)]
             name = app.coord.get(shown).name
             assert all(f"for {name} " in t for t in texts), texts  # only the shown session's messages
         await settle(pilot)
@@ -69,7 +68,7 @@ async def test_three_replies_stream_while_switching_and_land_in_their_own_sessio
             assert [(m.role, m.content) for m in history] == [("user", expected), ("assistant", f"You said: {expected}")]
             assert not history[-1].incomplete
         shown = app.coord.get(screen.session_id)
-        assert [v.message.content for v in screen.query(MessageView)] == [m.content for m in shown.history]
+        assert [v.message.content for v in screen.conversation.query(MessageView)] == [m.content for m in shown.history]
 
 
 async def test_background_reply_sets_unread_badge_and_notifies_then_show_clears_it(make_ctx, make_app, gate):
@@ -94,11 +93,11 @@ async def test_background_reply_sets_unread_badge_and_notifies_then_show_clears_
         assert app.coord.get(a.id).unread == 1
         assert bar.row_text(a.id).startswith("○ Long job  1 ")
         await wait_until(pilot, lambda: any("Reply finished in 'Long job'" in t for t in toasts(app)))
-        assert [v.message.content for v in screen.query(MessageView)] == []  # B shows nothing of A
+        assert [v.message.content for v in screen.conversation.query(MessageView)] == []  # B shows nothing of A
         await pilot.press("escape", "left_square_bracket")
         assert screen.session_id == a.id
         assert app.coord.get(a.id).unread == 0 and bar.row_text(a.id).startswith("○ Long job\n")
-        assert screen.query(MessageView).last().message.content == "Thinking about it - done."
+        assert screen.conversation.query(MessageView).last().message.content == "Thinking about it - done."
 
 
 async def test_ctrl_c_cancels_only_the_shown_session(make_ctx, make_app):
@@ -216,7 +215,7 @@ async def test_draft_and_scroll_come_back_when_switching_back(make_ctx, make_app
         await settle(pilot)
         box = screen.query_one(MessageBox)
         box.text = "half-written [thought]"
-        conversation = screen.query_one(Conversation)
+        conversation = screen.conversation
         assert conversation.max_scroll_y > 10
         conversation.scroll_to(y=conversation.max_scroll_y - 7, animate=False, immediate=True)
         await pilot.pause()
@@ -290,7 +289,7 @@ async def test_another_process_appending_shows_in_the_open_session(root, make_ct
         await until(pilot, lambda: app.coord.watching)
         other_process(root, "append", a.id)
         screen = app.screen
-        await until(pilot, lambda: [v.message.content for v in screen.query(MessageView)] == ["written by another process"])
+        await until(pilot, lambda: [v.message.content for v in screen.conversation.query(MessageView)] == ["written by another process"])
         assert screen.message_count == 1
 
 

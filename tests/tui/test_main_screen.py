@@ -6,7 +6,7 @@ from textual.content import Content
 
 from prompt_sessions.models import Message
 from prompt_sessions.tui.screens.main import MainScreen
-from prompt_sessions.tui.widgets.conversation import PAGE, Conversation
+from prompt_sessions.tui.widgets.conversation import PAGE
 from prompt_sessions.tui.widgets.message_box import MessageBox
 from prompt_sessions.tui.widgets.message_view import MessageView, NoteView
 from prompt_sessions.tui.widgets.po_list import PoList
@@ -35,7 +35,7 @@ async def test_starts_on_last_used_po_without_creating_files(root, make_ctx, mak
         assert isinstance(screen.focused, MessageBox)
         assert screen.po_name == "beta"
         assert screen.query_one(PoList).names == ["alpha", "beta", "gamma"]
-        assert Content.from_markup(screen.query_one(Conversation).border_title).plain == "beta: Latest"
+        assert Content.from_markup(screen.conversation.border_title).plain == "beta: Latest"
         await pilot.click(PoList, offset=(2, 1))  # alpha, first row inside the border
         await settle(pilot)
         assert screen.po_name == "alpha" and screen.session_id is None
@@ -55,7 +55,7 @@ async def test_enter_sends_and_reply_is_stored(make_ctx, make_app):
         assert history[0].source == "tui" and summary.source == "tui"
         assert isinstance(app.screen.focused, MessageBox)
         assert "Session: New Session (2 msgs)" in status_text(app)
-        assert len(app.screen.query(MessageView)) == 2
+        assert len(app.screen.conversation.query(MessageView)) == 2
 
 
 async def test_newline_keys_make_multiline_messages(make_ctx, make_app):
@@ -196,7 +196,7 @@ async def test_streaming_reply_shows_then_completes(make_ctx, make_app, gate):
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
-        conversation = app.screen.query_one(Conversation)
+        conversation = app.screen.conversation
         await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text == "Thinking about it")
         assert "streaming" in status_text(app)
         gate.opened.set()
@@ -212,14 +212,14 @@ async def test_ctrl_c_cancels_and_keeps_partial_reply(make_ctx, make_app, gate):
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
-        conversation = app.screen.query_one(Conversation)
+        conversation = app.screen.conversation
         await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text.endswith("it"))
         await pilot.press("ctrl+c")
         await settle(pilot)
         [summary] = ctx.manager.list()
         last = ctx.manager.get(summary.id).history[-1]
         assert (last.content, last.incomplete) == ("Thinking about it", True)
-        assert app.screen.query(MessageView).last().message.incomplete is True
+        assert app.screen.conversation.query(MessageView).last().message.incomplete is True
 
 
 async def test_cancel_command_stops_reply(make_ctx, make_app, gate):
@@ -228,7 +228,7 @@ async def test_cancel_command_stops_reply(make_ctx, make_app, gate):
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
-        conversation = app.screen.query_one(Conversation)
+        conversation = app.screen.conversation
         await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text.endswith("it"))
         await pilot.press(*"/cancel", "enter")
         await settle(pilot)
@@ -242,7 +242,7 @@ async def test_quit_while_streaming_saves_incomplete(make_ctx, make_app, gate):
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
-        conversation = app.screen.query_one(Conversation)
+        conversation = app.screen.conversation
         await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text.endswith("it"))
         await pilot.press("escape", "q")
         await pilot.pause()
@@ -259,7 +259,7 @@ async def test_responder_failure_is_shown_not_fatal(make_ctx, make_app):
     async with app.run_test() as pilot:
         await pilot.press(*"hi", "enter")
         await settle(pilot)
-        notes = app.screen.query(NoteView)
+        notes = app.screen.conversation.query(NoteView)
         assert any("echo failed on purpose" in str(n.render()) for n in notes)
         [summary] = ctx.manager.list()
         assert [m.role for m in ctx.manager.get(summary.id).history] == ["user"]
@@ -274,7 +274,7 @@ async def test_huge_session_renders_only_a_window(make_ctx, make_app):
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await settle(pilot)
-        conversation = app.screen.query_one(Conversation)
+        conversation = app.screen.conversation
         assert conversation.rendered_count == PAGE
         assert conversation.query(MessageView).last().message.content == "message 9999"
         assert "Session: Big (10000 msgs)" in status_text(app)

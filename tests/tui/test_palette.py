@@ -58,7 +58,7 @@ async def test_export_entry_writes_file(make_ctx, make_app, tmp_path):
         await run_palette(pilot, "export: Markdown")
         [written] = (tmp_path / "exports").iterdir()
         assert written.name == f"Exported-one-{s.id[:8]}.md"
-        assert any(written.name in str(n.render()) for n in app.screen.query(NoteView))
+        assert any(written.name in str(n.render()) for n in app.screen.conversation.query(NoteView))
 
 
 async def test_plugins_list_entry(make_ctx, make_app):
@@ -66,7 +66,7 @@ async def test_plugins_list_entry(make_ctx, make_app):
     app = make_app(make_ctx())
     async with app.run_test(size=(100, 30)) as pilot:
         await run_palette(pilot, "plugins: List")
-        text = "\n".join(str(n.render()) for n in app.screen.query(NoteView))
+        text = "\n".join(str(n.render()) for n in app.screen.conversation.query(NoteView))
         assert "register_exporters" in text and "register_commands" in text
 
 
@@ -87,5 +87,5 @@ async def test_plugin_command_appears_and_prefills(root, make_app):
         box = app.screen.query_one(MessageBox)
         assert box.text == "/shout " and app.screen.focused is box
         await pilot.press(*"hey", "enter")
-        assert any("HEY" in str(n.render()) for n in app.screen.query(NoteView))
+        assert any("HEY" in str(n.render()) for n in app.screen.conversation.query(NoteView))
     ctx.manager.close()

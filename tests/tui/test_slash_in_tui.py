@@ -19,7 +19,7 @@ async def type_line(pilot, line: str) -> None:
 
 
 def notes(app) -> list[str]:
-    return [str(n.render()) for n in app.screen.query(NoteView)]
+    return [str(n.render()) for n in app.screen.conversation.query(NoteView)]
 
 
 async def test_new_rename_switch(make_ctx, make_app):
@@ -109,7 +109,7 @@ async def test_bad_commands_answer_without_crashing(make_ctx, make_app):
     async with app.run_test() as pilot:
         for line in ("/nope", '/rename "open', "/switch missing", "/session export zip", "/rename", "/session delete"):
             await type_line(pilot, line)
-        errors = [str(n.render()) for n in app.screen.query(NoteView) if n.has_class("-error")]
+        errors = [str(n.render()) for n in app.screen.conversation.query(NoteView) if n.has_class("-error")]
         assert len(errors) == 6
         assert "unknown command" in errors[0] and "no session yet" in errors[3]
         assert isinstance(app.screen, MainScreen)

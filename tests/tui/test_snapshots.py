@@ -10,7 +10,6 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from prompt_sessions.tui.widgets.conversation import Conversation
 
 from .conftest import at, fixed_session, settle, wait_until, write_po
 
@@ -80,7 +79,7 @@ def test_streaming_reply(snap_compare, make_app, make_ctx, root, gate):
 
     async def stream(pilot):
         await pilot.press(*"Plan the release", "enter")
-        conversation = pilot.app.screen.query_one(Conversation)
+        conversation = pilot.app.screen.conversation
         await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text == "Thinking about it")
         await pilot.pause()
 

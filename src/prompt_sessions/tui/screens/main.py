@@ -21,6 +21,7 @@ from ...runtime import Coordinator, LiveSession, Status, status_label
 from ...runtime import events as rt
 from ..messages import ChunksArrived, RuntimeUpdate
 from ..widgets.conversation import Conversation
+from ..widgets.conversation_deck import KEEP, ConversationDeck
 from ..widgets.message_box import MessageBox
 from ..widgets.po_list import PoList
 from ..widgets.session_bar import SessionBar
@@ -77,7 +78,8 @@ class MainScreen(Screen[None]):
                 yield PoList(id="pos")
                 yield SessionBar(id="open-sessions")
             with Vertical(id="main"):
-                yield Conversation(id="conversation")
+                # a kept conversation holds its session's messages: no more than the runtime keeps
+                yield ConversationDeck(keep=min(KEEP, self.coord.settings.max_loaded), id="conversations")
                 yield MessageBox(id="message-box", placeholder="Message (Enter sends, shift+Enter new line, /help)")
         yield StatusBar(id="status")
 
@@ -107,8 +109,13 @@ class MainScreen(Screen[None]):
     # -------------------------------------------------------------- what is shown
 
     @property
+    def deck(self) -> ConversationDeck:
+        return self.query_one(ConversationDeck)
+
+    @property
     def conversation(self) -> Conversation:
-        return self.query_one(Conversation)
+        """The conversation on screen."""
+        return self.deck.shown
 
     @property
     def sidebar(self) -> SessionBar:
@@ -124,7 +131,7 @@ class MainScreen(Screen[None]):
         found = self.tui.ctx.manager.peek_current(po_name)
         self.show(po_name, found.id if found else None)
 
-    def show(self, po_name: str, session_id: str | None, *, at: int | None = None) -> None:
+    def show(self, po_name: str, session_id: str | None, *, at: int | None = None, rebuild: bool = False) -> None:
         """Show one session (None: the PO has none yet, nothing is created).
 
         The session joins the runtime's open sessions; the view of the one left (draft and
@@ -148,9 +155,11 @@ class MainScreen(Screen[None]):
         self.po_name, self.session_id = po_name, session_id
         self.session_name = live.name if live else DEFAULT_SESSION_NAME
         self.message_count = live.message_count if live else 0
-        self.conversation.show(session, po_name, at=at)
+        conversation = self.deck.show(session, po_name, at=at, rebuild=rebuild)
         if live is not None and live.status.busy:
-            self.conversation.begin_stream(po_name, live.buffer, self.stream_note(live))
+            conversation.set_stream(po_name, live.buffer, self.stream_note(live))
+        else:
+            conversation.end_stream()
         pos = self.query_one(PoList)
         if po_name not in pos.names:
             pos.set_pos(self.tui.ctx.po_names(), po_name)
@@ -395,7 +404,7 @@ class MainScreen(Screen[None]):
             self.session_name = live.name
             self.refresh_labels()
         elif event.what == "history":
-            self.show(self.po_name, self.session_id)
+            self.show(self.po_name, self.session_id, rebuild=True)
 
     def _on_SessionOpened(self, event: rt.SessionOpened) -> None:
         self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
@@ -417,6 +426,7 @@ class MainScreen(Screen[None]):
                 self.show_po(self.po_name)
         else:
             self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
+        self.deck.drop(event.session_id)
 
     # -------------------------------------------------------------- actions
 

@@ -28,6 +28,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self.end = 0
         self.streaming: StreamingView | None = None
         self._loading = False
+        self._end_pending = False  # showing the end waits for the first layout that scrolls
 
     # -------------------------------------------------------------- whole views
 
@@ -45,9 +46,36 @@ class Conversation(VerticalScroll, can_focus=True):
         self.remove_children()
         self.mount_all([self._view(i) for i in range(self.start, self.end)])
         if at is None or not 0 <= at < total:
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+            self._end_pending = True
+            self.call_after_refresh(self._settle_end)
         else:
+            self._end_pending = False
             self.call_after_refresh(self.scroll_home, animate=False, immediate=True)
+
+    def _settle_end(self) -> None:
+        """Scroll to the end once the messages are laid out (a new view may not be yet)."""
+        if not self._end_pending:
+            return
+        self.scroll_end(animate=False, immediate=True)
+        if self.max_scroll_y > 0:
+            self._end_pending = False
+
+    def on_resize(self) -> None:
+        self._settle_end()
+
+    def catch_up(self, session: Session | None) -> bool:
+        """Show the messages stored since this view was drawn; False if the history was
+        rewritten instead (the view must be drawn again)."""
+        if session is None:
+            return False
+        history, shown = session.history, len(self.history)
+        if shown > len(history) or len(history) - shown > PAGE:
+            return False  # rewritten, or so much is new that drawing the end afresh is cheaper
+        if shown and (history[0] != self.history[0] or history[shown - 1] != self.history[-1]):
+            return False
+        for message in history[shown:]:
+            self.add_message(message)
+        return True
 
     def _view(self, index: int) -> MessageView:
         return MessageView(self.history[index], self.po_name, index)
@@ -112,6 +140,8 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if new < old:
+            self._end_pending = False  # scrolled up: stop holding the view at the end
         if self._loading:
             return
         if new <= 0 and self.start > 0:
