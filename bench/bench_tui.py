@@ -78,7 +78,7 @@ def seed(root: Path) -> tuple[AppContext, str]:
     return ctx, big.id
 
 
-async def measure(ctx: AppContext, big_id: str) -> tuple[float, float, float, float]:
+async def measure(ctx: AppContext, big_id: str) -> tuple[float, float, float, float, float]:
     from textual.screen import ModalScreen
     from textual.widgets import OptionList
 
@@ -101,9 +101,19 @@ async def measure(ctx: AppContext, big_id: str) -> tuple[float, float, float, fl
         main.show_po("coordinator")
         await pilot.pause()
 
-        start = time.perf_counter()
-        await app.push_screen(SessionPicker(ctx, "coordinator", main.session_id, app.clock))
+        while app.coord.known_sessions() is None:  # the runtime's first reading of the catalog
+            await pilot.pause(0.01)
+
+        start = time.perf_counter()  # what S does: the runtime's rows at once, re-read behind
+        main.action_picker()
         picker_ms = await frames.settle(pilot, start)
+        assert isinstance(app.screen, SessionPicker) and len(app.screen.all_rows) == SESSIONS
+        app.pop_screen()
+        await pilot.pause()
+
+        start = time.perf_counter()  # without the runtime's rows: the store is read first
+        await app.push_screen(SessionPicker(ctx, "coordinator", main.session_id, app.clock))
+        cold_ms = await frames.settle(pilot, start)
         app.pop_screen()
         await pilot.pause()
 
@@ -123,7 +133,7 @@ async def measure(ctx: AppContext, big_id: str) -> tuple[float, float, float, fl
         start = time.perf_counter()
         main.show("reader", big_id)
         open_ms = await frames.settle(pilot, start)
-    return picker_ms, plain_ms, open_ms, empty_ms
+    return picker_ms, plain_ms, open_ms, empty_ms, cold_ms
 
 
 SWITCH_MESSAGES = 1_000
@@ -228,7 +238,7 @@ async def measure_keys_while_streaming(root: Path) -> tuple[float, float, float,
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx, big_id = seed(Path(tmp) / ".prompt_objects")
-        picker_ms, plain_ms, open_ms, empty_ms = asyncio.run(measure(ctx, big_id))
+        picker_ms, plain_ms, open_ms, empty_ms, cold_ms = asyncio.run(measure(ctx, big_id))
         ctx.manager.close()
     with tempfile.TemporaryDirectory() as tmp:
         switch_ms = asyncio.run(measure_switch(Path(tmp) / ".prompt_objects"))
@@ -236,6 +246,7 @@ def main() -> None:
         key_p95, key_median, idle_p95, streamed = asyncio.run(measure_keys_while_streaming(Path(tmp) / ".prompt_objects"))
     ok = report("TUI picker, 10,000 sessions (vs plain OptionList)", picker_ms, plain_ms, 0.1)
     print(f"{'  (an empty modal screen, for reference)':58} {empty_ms:9.3f} ms")
+    print(f"{'  (picker reading the store before it shows)':58} {cold_ms:9.3f} ms")
     ok &= report("TUI open a 10,000-message session (vs 200 ms)", open_ms, 200.0, 1.0)
     ok &= report("TUI switch between two 1,000-msg sessions (vs 50 ms)", switch_ms, 50.0, 1.0)
     ok &= report(f"TUI key press p95, {streamed} replies streaming (vs 50 ms)", key_p95, 50.0, 1.0)

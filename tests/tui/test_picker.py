@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from rich.text import Text
 
@@ -212,3 +213,43 @@ def seed_many(ctx, session_type) -> None:
         ctx.manager.backend.create(
             session_type(id=sid, name=f"s[{i}]", po_name="coordinator", created_at=at(1, 0), updated_at=at(1, 0))
         )
+
+
+async def test_rows_known_to_the_runtime_show_at_once_and_the_store_is_read_again(make_ctx, make_app):
+    """The picker opens on the runtime's last reading of the catalog, then re-reads the store:
+    a session created since appears and one deleted since goes, the cursor staying put."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx, watch_store=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        known = ctx.manager.list("coordinator", include_archived=False)
+        ctx.manager.delete(c.id)
+        ctx.manager.create("coordinator", "Made since")
+        reading, real_list = threading.Event(), ctx.manager.list
+
+        def held_list(*args, **kwargs):  # the re-read waits until the first rows are checked
+            reading.wait(10)
+            return real_list(*args, **kwargs)
+
+        ctx.manager.list = held_list
+        picker = SessionPicker(ctx, "coordinator", b.id, app.clock, known=known)
+        await app.push_screen(picker)
+        await pilot.pause()
+        assert [r.name for r in picker.all_rows] == ["Alpha [draft]", "Beta", "Gamma"]  # at once
+        reading.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert sorted(r.name for r in picker.all_rows) == ["Alpha [draft]", "Beta", "Made since"]
+        assert picker.selected is not None and picker.selected.id == b.id
+
+
+async def test_the_s_key_uses_the_runtime_reading_once_it_has_one(make_ctx, make_app):
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        while app.coord.known_sessions() is None:
+            await pilot.pause(0.01)
+        await open_picker(pilot)
+        assert app.screen.known is not None
+        assert len(rows(app)) == 3

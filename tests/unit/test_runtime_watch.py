@@ -265,3 +265,22 @@ async def test_live_sync_works_on_a_sqlite_store(root: Path) -> None:
     assert [m.content for m in live.history] == ["from elsewhere"]
     await coord.shutdown()
     ctx.manager.close()
+
+
+async def test_known_sessions_follow_the_catalog_as_each_sync_reads_it(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
+    """None before the first reading; then the unarchived sessions of the PO asked for, brought
+    up to date by the watcher when another process creates one."""
+    kept = ctx.manager.create("po", "kept")
+    archived = ctx.manager.create("po", "old")
+    ctx.manager.archive(archived.id)
+    ctx.manager.create("other", "elsewhere")
+    assert coord.known_sessions() is None
+    watch = Watch(coord)
+    await coord.start_watching()
+    assert [s.id for s in coord.known_sessions("po") or []] == [kept.id]
+    assert {s.name for s in coord.known_sessions() or []} == {"kept", "elsewhere"}
+    created = await other_process(root, "create", "po", "from the cli")
+    await watch.until(lambda e: isinstance(e, SessionsChanged))
+    assert {s.id for s in coord.known_sessions("po") or []} == {kept.id, created}

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from ..context import AppContext
 from ..errors import SessionNotFound, UsageError
 from ..ids import validate_id
-from ..models import Message
+from ..models import Message, SessionSummary
 from .errors import SessionBusy, SessionNotOpen
 from .events import (
     MessageAdded,
@@ -393,6 +393,14 @@ class Coordinator:
     @property
     def watching(self) -> bool:
         return self._watcher is not None and self._watcher.running
+
+    def known_sessions(self, po_name: str | None = None) -> list[SessionSummary] | None:
+        """The unarchived sessions as the last sync read them, without touching the disk; None
+        before the first sync. It can lag a change by one sync, so show it, then re-read."""
+        summaries = self._sync.summaries
+        if summaries is None:
+            return None
+        return [s for s in summaries if not s.archived and (po_name is None or s.po_name == po_name)]
 
     async def refresh(self) -> None:
         """Bring open sessions up to date with the store now (the watcher calls this)."""

@@ -40,11 +40,13 @@ class StoreSync:
         self.coord = coord
         self._known: dict[str, CatalogKey] | None = None
         self._running = asyncio.Lock()
+        self.summaries: list[SessionSummary] | None = None  # the catalog as last read
 
     async def baseline(self) -> None:
         """Remember the catalog as it is, so the first sync reports only later changes."""
         summaries = await asyncio.to_thread(self.coord.manager.list)
         self._known = {s.id: catalog_key(s) for s in summaries}
+        self.summaries = summaries
 
     def note_own_append(self, live: LiveSession) -> None:
         """Our own append changed the catalog; do not report it back as someone else's change."""
@@ -57,6 +59,7 @@ class StoreSync:
         async with self._running:
             manager = self.coord.manager
             summaries = await asyncio.to_thread(manager.list)
+            self.summaries = summaries
             damaged = manager.problems()
             current = {s.id: s for s in summaries}
             keys = {sid: catalog_key(s) for sid, s in current.items()}

@@ -486,7 +486,8 @@ class MainScreen(Screen[None]):
             else:
                 self.reload()  # the picker may have renamed or deleted sessions
 
-        self.app.push_screen(SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock), chosen)
+        known = self.coord.known_sessions(self.po_name)
+        self.app.push_screen(SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known), chosen)
 
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager

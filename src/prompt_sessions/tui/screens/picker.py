@@ -24,8 +24,13 @@ from .name_prompt import NamePrompt
 
 
 class SessionPicker(ModalScreen[str | None]):
-    """``n`` new, ``r`` rename, ``d`` delete, ``/`` filter, Enter select, Esc cancel."""
+    """``n`` new, ``r`` rename, ``d`` delete, ``/`` filter, Enter select, Esc cancel.
 
+    ``known`` rows (the runtime's last reading of the catalog) are shown at once and the store
+    is read again in a thread; the rows are replaced only if that reading differs.
+    """
+
+    AUTO_FOCUS = "#sessions"  # focused as the screen opens, not in a second paint after it
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New"),
         Binding("r", "rename", "Rename"),
@@ -42,9 +47,17 @@ class SessionPicker(ModalScreen[str | None]):
     SessionPicker .hint { color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, ctx: AppContext, po_name: str, current_id: str | None, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        po_name: str,
+        current_id: str | None,
+        clock: Callable[[], datetime],
+        known: list[SessionSummary] | None = None,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.known = known
         self.po_name = po_name
         self.current_id = current_id
         self.clock = clock
@@ -54,14 +67,34 @@ class SessionPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(f"Sessions of {self.po_name}"), id="title")
-            yield Input(placeholder="filter by name", id="filter")
+            # the filter and rename boxes are mounted when first asked for: fewer widgets to open
             yield RowList(self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions")
-            yield Input(id="rename")
             yield Label("Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint")
 
     def on_mount(self) -> None:
-        self.reload(select=self.current_id)
+        if self.known is None:
+            self.reload(select=self.current_id)
+        else:
+            self.now = self.clock()
+            self.all_rows = self.known
+            self._apply(self.current_id)
+            self.call_after_refresh(self._check_rows)  # after the first paint, which it would slow
+
         self.rows_widget.focus()
+
+    def _check_rows(self) -> None:
+        self.run_worker(self._read_again, thread=True, group="list", exclusive=True)
+
+    def _read_again(self) -> None:
+        rows = self.ctx.manager.list(self.po_name, include_archived=False)
+        self.app.call_from_thread(self._take, rows)
+
+    def _take(self, rows: list[SessionSummary]) -> None:
+        if not self.is_attached:
+            return  # closed before the reading came back
+        if rows != self.all_rows:
+            self.all_rows = rows
+            self._apply(self.selected.id if self.selected else self.current_id)
 
     @property
     def rows_widget(self) -> RowList:
@@ -108,8 +141,18 @@ class SessionPicker(ModalScreen[str | None]):
 
     # -------------------------------------------------------------- filter
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+    async def _box(self, box_id: str, **options: str) -> Input:
+        """The filter (above the rows) or rename (below them) box, mounted on first use."""
+        found = self.query(f"#{box_id}").results(Input)
+        box = next(found, None)
+        if box is None:
+            box = Input(id=box_id, **options)
+            where = {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
+            await self.query_one(Vertical).mount(box, **where)
+        return box
+
+    async def action_filter(self) -> None:
+        box = await self._box("filter", placeholder="filter by name")
         box.add_class("-shown")
         box.focus()
 
@@ -143,10 +186,10 @@ class SessionPicker(ModalScreen[str | None]):
 
         self.app.push_screen(NamePrompt(f"New session for {self.po_name}", default), created)
 
-    def action_rename(self) -> None:
+    async def action_rename(self) -> None:
         if self.selected is None:
             return
-        box = self.query_one("#rename", Input)
+        box = await self._box("rename")
         box.value = self.selected.name
         box.border_title = "Rename"
         box.add_class("-shown")

@@ -63,7 +63,9 @@ class RowList(ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[Any], cursor: int = 0) -> None:
         self.rows = rows
         self.cursor = max(0, min(cursor, len(rows) - 1))
-        self.virtual_size = Size(self.size.width, len(rows))
+        # no width: rows are cut to the widget, and a width that follows the size would make each
+        # scrollbar change resize the content and lay the screen out again
+        self.virtual_size = Size(0, len(rows))
         self._keep_cursor_visible()
         self.refresh()
         if rows:
@@ -103,9 +105,6 @@ class RowList(ScrollView, can_focus=True):
             self.move_to(index)
             if event.chain >= 2:
                 self.action_choose()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.rows))
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
