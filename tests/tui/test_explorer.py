@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen, highlight
@@ -37,7 +37,7 @@ async def test_lists_every_po_and_hides_archived(make_ctx, make_app):
     async with app.run_test(size=(120, 30)) as pilot:
         await open_explorer(pilot)
         assert shown(app) == ["Plans", "Draft"]
-        await pilot.press("a")
+        await pilot.press("down", "a")  # into the rows, where a toggles archived
         assert shown(app) == ["Plans", "Draft", "Old"]
 
 
@@ -60,7 +60,7 @@ async def test_search_shows_highlighted_snippets(make_ctx, make_app):
     app = make_app(ctx)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_explorer(pilot)
-        await pilot.press("slash", *"budget")
+        await pilot.press(*"budget")  # the search box has the focus as the explorer opens
         await settle(pilot)
         rows = app.screen.query_one(RowList).rows
         assert [(r.summary.name, r.message_index) for r in rows] == [("Plans", 0)]
@@ -83,13 +83,39 @@ async def test_enter_jumps_to_session_and_po(make_ctx, make_app):
     app = make_app(ctx)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_explorer(pilot)
-        await pilot.press("slash", *"chapter")
+        await pilot.press(*"chapter")
         await settle(pilot)
-        await pilot.press("enter", "enter")  # leave the search box, then open the row
+        await pilot.press("enter")  # Enter in the search opens the best match
         assert isinstance(app.screen, MainScreen)
         assert (app.screen.po_name, app.screen.session_id) == ("writer", b.id)
         assert ctx.manager.backend.get_current("writer") == b.id
         assert app.screen.conversation.history[0].content == "chapter one"
+
+
+async def test_down_then_slash_moves_between_rows_and_search(make_ctx, make_app):
+    """Down leaves the search for the rows, where Down moves the cursor and Enter opens."""
+    ctx = make_ctx()
+    _, b, _ = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        rows = app.screen.query_one(RowList)
+        await pilot.press("down")
+        assert app.screen.focused is rows and rows.cursor == 0
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, MainScreen) and app.screen.session_id == b.id
+
+
+async def test_typing_a_slash_after_returning_to_the_search_searches_again(make_ctx, make_app):
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("down", "slash", *"budget")
+        await settle(pilot)
+        assert app.screen.query_one("#search", Input).value == "budget"
+        assert shown(app) == ["Plans"]
 
 
 async def test_escape_closes(make_ctx, make_app):
@@ -111,7 +137,7 @@ async def test_x_exports_in_chosen_format(make_ctx, make_app, tmp_path):
     app = make_app(ctx)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_explorer(pilot)
-        await pilot.press("x")
+        await pilot.press("down", "x")
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("enter")  # first choice: json
         await pilot.pause()

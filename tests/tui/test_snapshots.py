@@ -51,7 +51,7 @@ def test_explorer_search(snap_compare, make_app, demo):
     async def search(pilot):
         await pilot.press("escape", "E")
         await settle(pilot)
-        await pilot.press("slash", *"budget")
+        await pilot.press(*"budget")
         await settle(pilot)
 
     assert snap_compare(make_app(demo), terminal_size=SIZE, run_before=search)

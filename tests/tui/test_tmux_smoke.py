@@ -36,7 +36,7 @@ class Tmux:
     def text(self, text: str) -> None:
         self.run("send-keys", "-t", "smoke", "-l", text)
 
-    def wait_for(self, check: Callable[[str], bool], what: str, tries: int = 150) -> str:
+    def wait_for(self, check: Callable[[str], bool], what: str, tries: int = 400) -> str:
         """Poll the pane (bounded number of looks, not a timing assertion)."""
         seen = ""
         for _ in range(tries):

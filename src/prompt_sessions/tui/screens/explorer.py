@@ -31,6 +31,7 @@ from .choice import ChoiceScreen
 
 ALL = "__all__"
 SEARCH_LIMIT = 1000
+HINT = "type to search  Down rows  Enter open  x export  a archived  / search  Esc close"
 COLUMNS = ((16, "PO"), (0, "Name"), (6, "Msgs"), (8, "Source"), (11, "Updated"))
 
 
@@ -47,6 +48,7 @@ Choice = tuple[str, str, int | None]
 class ExplorerScreen(ModalScreen[Choice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
+        Binding("down", "to_rows", "Rows", show=False),
         Binding("x", "export", "Export"),
         Binding("slash", "search", "Search"),
         Binding("a", "toggle_archived", "Archived"),
@@ -87,10 +89,10 @@ class ExplorerScreen(ModalScreen[Choice | None]):
                 yield Checkbox("Archived", id="archived")
             yield Static(self.header_text(), id="header")
             yield RowList(self.render_row, empty_text="Loading…", id="rows")
-            yield Label("Enter open  x export  / search  a archived  Esc close", classes="hint", id="status")
+            yield Label(HINT, classes="hint", id="status")
 
     def on_mount(self) -> None:
-        self.query_one(RowList).focus()
+        self.query_one("#search", Input).focus()  # type to search at once
         self.load()
 
     # -------------------------------------------------------------- data
@@ -131,7 +133,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         ]
         self.query_one(RowList).set_rows(rows)
         shown = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
-        self.query_one("#status", Label).update(f"{shown}   Enter open  x export  / search  a archived  Esc close")
+        self.query_one("#status", Label).update(f"{shown}   {HINT}")
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
@@ -160,8 +162,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             self.search(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search opens the row under the cursor, the best match after a search."""
         event.stop()
-        self.query_one(RowList).focus()
+        self.query_one(RowList).action_choose()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self.apply()
@@ -175,13 +178,15 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
 
     def action_close(self) -> None:
-        if self.focused is not None and self.focused.id == "search":
-            self.query_one(RowList).focus()
-            return
         self.dismiss(None)
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def action_to_rows(self) -> None:
+        """Down from the search or a filter moves into the rows, where x and a work (the rows
+        and an open drop-down handle Down themselves)."""
+        self.query_one(RowList).focus()
 
     def action_toggle_archived(self) -> None:
         self.query_one("#archived", Checkbox).toggle()
