@@ -106,7 +106,7 @@ async def test_capital_keys_are_text_inside_the_box(make_ctx, make_app):
 
 async def test_brackets_and_ctrl_pages_move_between_open_sessions(make_ctx, make_app):
     """] / [ and ctrl+pgdn / ctrl+pgup cycle through the open sessions, wrapping round, and
-    persist the PO's current session; with a single open session they stay put."""
+    persist the PO's current session."""
     ctx = make_ctx()
     a = ctx.manager.create("coordinator", "A")
     b = ctx.manager.create("coordinator", "B")
@@ -114,8 +114,7 @@ async def test_brackets_and_ctrl_pages_move_between_open_sessions(make_ctx, make
     ctx.manager.switch("coordinator", c.id)
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await pilot.press("escape", "right_square_bracket")
-        assert app.screen.session_id == c.id  # C is the only open session
+        await pilot.press("escape")
         app.screen.switch_to("coordinator", a.id)
         app.screen.switch_to("coordinator", b.id)  # open, in order: C, A, B
         await pilot.press("right_square_bracket")
@@ -128,6 +127,33 @@ async def test_brackets_and_ctrl_pages_move_between_open_sessions(make_ctx, make
         assert app.screen.session_id == a.id
         await pilot.press("ctrl+pageup", "ctrl+pageup")
         assert app.screen.session_id == b.id
+
+
+async def test_brackets_walk_the_po_sessions_while_only_one_is_open(root, make_ctx, make_app):
+    """With no other session open (no sidebar), ] and [ step through the PO's sessions in the
+    picker's order, wrapping round; a PO with one session stays put with a message."""
+    write_po(root, "solo")
+    ctx = make_ctx()
+    old = ctx.manager.create("coordinator", "Old")
+    new = ctx.manager.create("coordinator", "New")
+    ctx.manager.append(new.id, Message(role="user", content="newest first"))
+    ctx.manager.switch("coordinator", new.id)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("escape")
+        order = [s.id for s in ctx.manager.list("coordinator")]
+        assert order == [new.id, old.id] and app.screen.session_id == new.id
+        await pilot.press("right_square_bracket")
+        assert app.screen.session_id == old.id
+        assert ctx.manager.backend.get_current("coordinator") == old.id
+        app.coord.close_session(new.id)  # only Old is open again
+        await pilot.press("right_square_bracket")
+        assert app.screen.session_id == new.id  # wrapped round
+        app.screen.show_po("solo")
+        for live in app.coord.open_sessions():
+            app.coord.close_session(live.session_id)
+        await pilot.press("right_square_bracket")
+        assert app.screen.po_name == "solo" and app.screen.session_id is None
 
 
 async def test_po_list_keys_switch_po(root, make_ctx, make_app):

@@ -446,15 +446,22 @@ class MainScreen(Screen[None]):
         self.app.exit()
 
     def action_step(self, step: int) -> None:
-        """Move to the previous or next open session (in the order they were opened)."""
+        """Move to the previous or next open session (in the order they were opened, as the
+        sidebar lists them); with no other session open, to the PO's previous or next session
+        (in the picker's order), so the keys follow what is on screen."""
         lives = self.coord.open_sessions()
-        ids = [live.session_id for live in lives]
-        if len(lives) < 2:
-            self.notify("No other session is open (S or E opens one)")
-            return
+        if len(lives) >= 2:
+            order = [(live.po_name, live.session_id) for live in lives]
+        else:
+            summaries = self.tui.ctx.manager.list(self.po_name, include_archived=False)
+            order = [(s.po_name, s.id) for s in summaries]
+            if len(order) < 2:
+                self.notify(f"{self.po_name} has no other session (N makes one)")
+                return
+        ids = [session_id for _, session_id in order]
         here = ids.index(self.session_id) if self.session_id in ids else (-1 if step > 0 else 0)
-        target = lives[(here + step) % len(lives)]
-        self.switch_to(target.po_name, target.session_id)
+        po_name, session_id = order[(here + step) % len(order)]
+        self.switch_to(po_name, session_id)
 
     def action_close_session(self) -> None:
         """Close the shown session (it stays in the store) and show the previous open one."""
