@@ -101,11 +101,14 @@ class View:
                 self.current.pop(change.po, None)
             else:
                 self.current[change.po] = change.id
-        elif isinstance(change, Bad):
+        else:  # Bad
             self.sessions.pop(change.id, None)
             self.damaged[change.id] = Damaged(error=change.error, stamp=change.f)
+            # Like a put: an entry without the stamp of the file it judged is checked again.
             if change.f is not None:
                 self.stamps[change.id] = change.f
+            else:
+                self.stamps.pop(change.id, None)
 
     def to_file(self) -> CatalogFile:
         ordered = sorted(self.sessions.values(), key=lambda s: s.updated_at, reverse=True)
@@ -159,6 +162,9 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
             fresh.version = catalog.format_version
             fresh.sessions = {s.id: s for s in catalog.sessions}
             fresh.stamps = dict(catalog.files)
+            # A damaged file's stamp is kept with its entry; without it every reader would
+            # judge the file again and write the same verdict to the journal.
+            fresh.stamps.update((sid, d.stamp) for sid, d in catalog.damaged.items() if d.stamp)
             fresh.current = dict(catalog.current)
             fresh.damaged = dict(catalog.damaged)
     view.__dict__.update(fresh.__dict__)
