@@ -108,8 +108,8 @@ class JsonBackend:
     def _sweep_temp_files(self) -> None:
         try:
             names = os.listdir(self.dir)
-        except FileNotFoundError:
-            return
+        except OSError:
+            return  # housekeeping only: a later open sweeps what this one could not
         for name in names:
             if name.startswith(".") and name.endswith(files.TEMP_SUFFIX):
                 try:
@@ -235,11 +235,14 @@ class JsonBackend:
         changed = [sid for sid in known if view.stamps.get(sid) != self._stamp(sid)]
         if not (missing or gone or changed):
             return view
-        changes: list[Change] = [Drop(id=sid) for sid in gone]
         scratch = View()
         scratch.loaded = True
-        for sid in sorted(missing | set(changed)):
+        scanned = sorted(missing | set(changed))
+        for sid in scanned:
             self._scan_into(scratch, sid)
+        # A file deleted since the listing is gone too, though the listing still named it.
+        vanished = {sid for sid in scanned if sid not in scratch.sessions and sid not in scratch.damaged}
+        changes: list[Change] = [Drop(id=sid) for sid in sorted(gone | vanished)]
         changes += [Put(s=s, f=scratch.stamps.get(s.id)) for s in scratch.sessions.values()]
         changes += [Bad(id=sid, error=d.error, f=d.stamp) for sid, d in scratch.damaged.items()]
         self._persist_or_apply(changes)
@@ -345,14 +348,6 @@ class JsonBackend:
         data, _ = self._read_file(validate_id(session_id))
         return data
 
-    def summary(self, session_id: str) -> SessionSummary:
-        sid = validate_id(session_id)
-        with self._mutex:
-            entry = self._fresh_view().sessions.get(sid)
-            if entry is not None and (self.dir / f"{sid}.json").exists():
-                return entry
-            return self._load_state(sid).summary
-
     def create(self, session: Session) -> SessionSummary:
         sid = validate_id(session.id)
         data = session_codec.encode_session(session)
@@ -455,13 +450,6 @@ class JsonBackend:
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
             self._after_write(sid, summarize(session))
             return session
-
-    def replace(self, session: Session) -> SessionSummary:
-        """Write a whole session over an existing one (used by upgrades and tools)."""
-        sid = validate_id(session.id)
-        with self._writing():
-            files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
-            return self._after_write(sid, summarize(session))
 
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
