@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -67,12 +66,3 @@ class StorageBackend(Protocol):
 
     def close(self) -> None:
         """Flush and release resources."""
-
-
-def optional(backend: object, name: str) -> object | None:
-    """A backend's optional capability (``search``, ``fork``), or None."""
-    return getattr(backend, name, None)
-
-
-def ids(summaries: Iterable[SessionSummary]) -> list[str]:
-    return [s.id for s in summaries]

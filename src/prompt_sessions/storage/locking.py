@@ -79,13 +79,6 @@ class StoreLock:
         finally:
             self._thread_lock.release()
 
-    def __enter__(self) -> StoreLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
     @property
     def held(self) -> bool:
         self._after_fork()

@@ -189,10 +189,8 @@ def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
     if any(_is_message(line) for line in lines[len(kept) + 1 :]):
         return None  # a whole message after the damage: not a torn tail
     try:
-        shell = _raw_decoder.decode(head + b"]}")
+        shell = _raw_decoder.decode(head + b"]}")  # ends in "}": if it decodes, it is an object
     except (msgspec.DecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(shell, dict):
         return None
     updated = shell.get("created_at", "")
     if kept:

@@ -331,13 +331,6 @@ class SqliteBackend:
                 raise SessionNotFound(sid)
             return self._load(conn, sid)
 
-    def summary(self, session_id: str) -> SessionSummary:
-        sid = validate_id(session_id)
-        with self._reading() as conn:
-            if conn is None:
-                raise SessionNotFound(sid)
-            return self._summary(sid, self._head_row(conn, sid)[2])
-
     def append(self, session_id: str, message: Message) -> SessionSummary:
         """One row in, one summary updated: O(1) however long the session is."""
         sid = validate_id(session_id)
