@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
 from ...commands import CommandContext, CommandRouter, actions
 from ...errors import PromptSessionsError, SessionNotFound
@@ -20,8 +20,9 @@ from ..bridge import TuiFrontend
 from ...runtime import Coordinator, LiveSession, Status, status_label
 from ...runtime import events as rt
 from ..messages import ChunksArrived, RuntimeUpdate
-from ..widgets.conversation import Conversation
+from ..widgets.conversation import Conversation, matches
 from ..widgets.conversation_deck import KEEP, ConversationDeck
+from ..widgets.find_bar import FindBar
 from ..widgets.message_box import MessageBox
 from ..widgets.po_list import PoList
 from ..widgets.session_bar import SessionBar
@@ -50,6 +51,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+pageup", "step(-1)", "Previous session", show=False, priority=True),
         Binding("ctrl+pagedown", "step(1)", "Next session", show=False, priority=True),
         Binding("w", "close_session", "Close session", show=False),
+        Binding("f", "find('find')", "Find", show=False),
+        Binding("F", "find('filter')", "Filter", show=False),
         Binding("escape", "nothing", show=False),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "cancel_reply", "Cancel reply", priority=True, show=False),
@@ -63,6 +66,7 @@ class MainScreen(Screen[None]):
         self.message_count = 0
         self._stream_cooling = False
         self._stream_dirty = False
+        self._match: int | None = None  # the message the last find jumped to
 
     @property
     def tui(self) -> PromptSessionsApp:
@@ -78,6 +82,7 @@ class MainScreen(Screen[None]):
                 yield PoList(id="pos")
                 yield SessionBar(id="open-sessions")
             with Vertical(id="main"):
+                yield FindBar(id="find")
                 # a kept conversation holds its session's messages: no more than the runtime keeps
                 yield ConversationDeck(keep=min(KEEP, self.coord.settings.max_loaded), id="conversations")
                 yield MessageBox(id="message-box", placeholder="Message (Enter sends, shift+Enter new line, /help)")
@@ -140,6 +145,8 @@ class MainScreen(Screen[None]):
         leaving = self.session_id
         if leaving is not None and leaving != session_id:
             self.save_view()
+            self.find_bar.remove_class("-shown")  # the bar belongs to the session left
+            self._match = None
         live: LiveSession | None = None
         session: Session | None = None
         if session_id is not None:
@@ -155,7 +162,8 @@ class MainScreen(Screen[None]):
         self.po_name, self.session_id = po_name, session_id
         self.session_name = live.name if live else DEFAULT_SESSION_NAME
         self.message_count = live.message_count if live else 0
-        conversation = self.deck.show(session, po_name, at=at, rebuild=rebuild)
+        view_filter = live.view.filter if live is not None else ""
+        conversation = self.deck.show(session, po_name, at=at, rebuild=rebuild, filter=view_filter)
         if live is not None and live.status.busy:
             conversation.set_stream(po_name, live.buffer, self.stream_note(live))
         else:
@@ -216,6 +224,9 @@ class MainScreen(Screen[None]):
         live = self.live
         if live is None:
             return ""
+        if live.view.filter:
+            shown = len(self.conversation.history)
+            return f"filter \"{live.view.filter}\": {shown} of {live.message_count} (F changes it)"
         if live.status.busy:
             return f"{status_label(live.status, live.retry_attempt)}… (ctrl+c cancels)"
         if live.status is Status.WAITING:
@@ -367,7 +378,7 @@ class MainScreen(Screen[None]):
         if event.session_id != self.session_id:
             return
         conversation = self.conversation
-        if event.index < len(conversation.history):
+        if event.index < conversation.seen:
             return  # already shown (the view was drawn after it was stored)
         if not event.external and event.message.role == "assistant":
             conversation.end_stream()
@@ -427,6 +438,102 @@ class MainScreen(Screen[None]):
         else:
             self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
         self.deck.drop(event.session_id)
+
+    # -------------------------------------------------------------- find and filter
+
+    @property
+    def find_bar(self) -> FindBar:
+        return self.query_one(FindBar)
+
+    def action_find(self, mode: str) -> None:
+        """``f`` finds text in the shown session, ``F`` filters it; both are kept per session."""
+        live = self.live
+        if live is None:
+            self.notify("Nothing to search yet: this PO has no session")
+            return
+        self._match = None
+        self.find_bar.open("filter" if mode == "filter" else "find", live.view.filter if mode == "filter" else live.view.search)
+        self.describe_find()
+
+    @on(Input.Changed, "#find")
+    def find_changed(self, event: Input.Changed) -> None:
+        live = self.live
+        if live is None:
+            return
+        if self.find_bar.mode == "filter":
+            live.view.filter = event.value
+            self.apply_filter()
+        else:
+            live.view.search = event.value
+            self._match = None
+        self.describe_find()
+
+    @on(Input.Submitted, "#find")
+    def find_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.find_bar.mode == "find":
+            self.next_match()
+        else:
+            self.find_bar.action_put_away()
+
+    @on(FindBar.PutAway)
+    def find_put_away(self) -> None:
+        self.conversation.focus()
+
+    def apply_filter(self) -> None:
+        live = self.live
+        if live is None:
+            return
+        conversation = self.deck.show(live.session, self.po_name, filter=live.view.filter)
+        if live.status.busy:
+            conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
+        self.refresh_labels()
+
+    def search_hits(self) -> list[int]:
+        live = self.live
+        if live is None or not live.view.search:
+            return []
+        return [i for i, m in enumerate(live.history) if matches(m, live.view.search)]
+
+    def next_match(self) -> None:
+        """Jump to the next older message containing the find text, wrapping round to the newest."""
+        hits = self.search_hits()
+        live = self.live
+        if not hits or live is None:
+            self.notify("No message contains that", severity="warning")
+            return
+        older = [i for i in hits if self._match is None or i < self._match]
+        self._match = older[-1] if older else hits[-1]
+        position = self._match
+        conversation = self.deck.show(live.session, self.po_name, at=position, filter=live.view.filter)
+
+        def mark() -> None:
+            for view in conversation.query(".-match"):
+                view.remove_class("-match")
+            found = conversation.view_of(position)
+            if found is not None:
+                found.add_class("-match")
+                conversation.scroll_to_widget(found, animate=False, top=True, immediate=True)
+
+        conversation.call_after_refresh(mark)
+        self.describe_find(hits)
+
+    def describe_find(self, hits: list[int] | None = None) -> None:
+        bar, live = self.find_bar, self.live
+        if live is None:
+            return
+        if bar.mode == "filter":
+            shown = len(self.conversation.history)
+            bar.border_title = f"Filter: {shown} of {live.message_count} messages" if live.view.filter else "Filter"
+            return
+        if not live.view.search:
+            bar.border_title = "Find"
+            return
+        hits = self.search_hits() if hits is None else hits
+        if self._match in hits:
+            bar.border_title = f"Find: match {hits.index(self._match) + 1} of {len(hits)}"
+        else:
+            bar.border_title = f"Find: {len(hits)} match{'' if len(hits) == 1 else 'es'}"
 
     # -------------------------------------------------------------- actions
 

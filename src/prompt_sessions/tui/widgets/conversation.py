@@ -2,9 +2,13 @@
 
 A 10,000-message session mounts only its last ``PAGE`` messages; scrolling to the top mounts
 the page before, scrolling to the bottom of a window opened in the middle mounts the page after.
+With a filter, only the messages containing its text are listed (each keeps its place in the
+session as its index).
 """
 
 from __future__ import annotations
+
+import bisect
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
@@ -15,6 +19,11 @@ from .message_view import MessageView, NoteView, StreamingView
 PAGE = 20
 
 
+def matches(message: Message, text: str) -> bool:
+    """Whether a message's text contains ``text``, ignoring case."""
+    return text.casefold() in message.content.casefold()
+
+
 class Conversation(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     Conversation { height: 1fr; padding: 0 1; }
@@ -22,7 +31,10 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.history: list[Message] = []
+        self.history: list[Message] = []  # what is listed: the session's, or its filtered part
+        self.positions: list[int] | None = None  # each listed message's index in the session
+        self.filter = ""
+        self.seen = 0  # how many of the session's messages this view has taken in
         self.po_name = ""
         self.start = 0
         self.end = 0
@@ -32,9 +44,17 @@ class Conversation(VerticalScroll, can_focus=True):
 
     # -------------------------------------------------------------- whole views
 
-    def show(self, session: Session | None, po_name: str, *, at: int | None = None) -> None:
-        """Show a session (None: the PO has none yet); ``at`` opens the window at that message."""
-        self.history = list(session.history) if session else []
+    def show(self, session: Session | None, po_name: str, *, at: int | None = None, filter: str = "") -> None:
+        """Show a session (None: the PO has none yet); ``at`` opens the window at that message
+        (its index in the session); ``filter`` lists only the messages that contain it."""
+        full = list(session.history) if session else []
+        self.seen, self.filter, self.positions = len(full), filter, None
+        if filter:
+            self.positions = [i for i, m in enumerate(full) if matches(m, filter)]
+            self.history = [full[i] for i in self.positions]
+            at = None if at is None else bisect.bisect_left(self.positions, at)
+        else:
+            self.history = full
         self.po_name = po_name
         self.streaming = None
         total = len(self.history)
@@ -65,8 +85,8 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def catch_up(self, session: Session | None) -> bool:
         """Show the messages stored since this view was drawn; False if the history was
-        rewritten instead (the view must be drawn again)."""
-        if session is None:
+        rewritten instead, or the view is filtered (it must be drawn again)."""
+        if session is None or self.filter:
             return False
         history, shown = session.history, len(self.history)
         if shown > len(history) or len(history) - shown > PAGE:
@@ -78,7 +98,15 @@ class Conversation(VerticalScroll, can_focus=True):
         return True
 
     def _view(self, index: int) -> MessageView:
-        return MessageView(self.history[index], self.po_name, index)
+        position = index if self.positions is None else self.positions[index]
+        return MessageView(self.history[index], self.po_name, position)
+
+    def view_of(self, position: int) -> MessageView | None:
+        """The mounted view of the session's message at ``position``, if it is in the window."""
+        for child in self.children:
+            if isinstance(child, MessageView) and child.index == position:
+                return child
+        return None
 
     @property
     def at_end(self) -> bool:
@@ -88,6 +116,12 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def add_message(self, message: Message) -> None:
         """A message was stored for this session: show it (jumping to the end if needed)."""
+        self.seen += 1
+        if self.filter:
+            if not matches(message, self.filter):
+                return
+            assert self.positions is not None
+            self.positions.append(self.seen - 1)
         was_at_end = self.at_end
         self.history.append(message)
         if not was_at_end:

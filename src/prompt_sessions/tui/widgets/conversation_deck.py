@@ -36,22 +36,30 @@ class ConversationDeck(Vertical):
         return self._shown
 
     def show(
-        self, session: Session | None, po_name: str, *, at: int | None = None, rebuild: bool = False
+        self,
+        session: Session | None,
+        po_name: str,
+        *,
+        at: int | None = None,
+        rebuild: bool = False,
+        filter: str = "",
     ) -> Conversation:
         """Make ``session``'s conversation the visible one (None: a PO with no session yet).
 
-        ``at`` opens the window at that message and ``rebuild`` redraws it from the session;
-        otherwise a kept conversation is only brought up to date.
+        ``at`` opens the window at that message, ``filter`` lists only messages containing it,
+        and ``rebuild`` redraws it from the session; otherwise a kept conversation is only
+        brought up to date.
         """
         key = session.id if session is not None else NO_SESSION
         conversation = self._kept.get(key)
         if conversation is None:
             conversation = self._add(key)
-            conversation.show(session, po_name, at=at)
+            conversation.show(session, po_name, at=at, filter=filter)
         else:
             self._kept.move_to_end(key)
-            if at is not None or rebuild or key == NO_SESSION or not conversation.catch_up(session):
-                conversation.show(session, po_name, at=at)
+            redraw = at is not None or rebuild or key == NO_SESSION or filter != conversation.filter
+            if redraw or not conversation.catch_up(session):
+                conversation.show(session, po_name, at=at, filter=filter)
         self._raise(conversation)
         self._trim()
         return conversation

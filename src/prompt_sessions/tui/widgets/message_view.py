@@ -46,6 +46,7 @@ class MessageView(Vertical):
     MessageView.-assistant { border-left: thick $success; padding-left: 1; }
     MessageView.-other { border-left: thick $warning; padding-left: 1; }
     MessageView Collapsible { margin: 0; padding: 0; border: none; }
+    MessageView.-match { background: $warning 15%; }
     """
 
     def __init__(self, message: Message, po_name: str, index: int) -> None:
