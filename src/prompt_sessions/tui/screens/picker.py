@@ -23,6 +23,9 @@ from .confirm import ConfirmScreen
 from .name_prompt import NamePrompt
 
 
+RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
+
+
 class SessionPicker(ModalScreen[str | None]):
     """``n`` new, ``r`` rename, ``d`` delete, ``/`` filter, Enter select, Esc cancel.
 
@@ -78,7 +81,9 @@ class SessionPicker(ModalScreen[str | None]):
             self.now = self.clock()
             self.all_rows = self.known
             self._apply(self.current_id)
-            self.call_after_refresh(self._check_rows)  # after the first paint, which it would slow
+            # re-read once the screen has settled: reading 10,000 entries in a thread competes for
+            # the interpreter with the first frames, and no one acts on a list within 0.1 s
+            self.set_timer(RECHECK_AFTER, self._check_rows)
 
         self.rows_widget.focus()
 
