@@ -13,7 +13,7 @@ from prompt_sessions.tui.screens.name_prompt import NamePrompt
 from prompt_sessions.tui.screens.picker import SessionPicker
 from prompt_sessions.tui.widgets.row_list import RowList
 
-from .conftest import at, fixed_session
+from .conftest import at, fixed_session, wait_until
 
 
 def rows(app) -> list[str]:
@@ -237,9 +237,7 @@ async def test_rows_known_to_the_runtime_show_at_once_and_the_store_is_read_agai
         await pilot.pause()
         assert [r.name for r in picker.all_rows] == ["Alpha [draft]", "Beta", "Gamma"]  # at once
         reading.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert sorted(r.name for r in picker.all_rows) == ["Alpha [draft]", "Beta", "Made since"]
+        await wait_until(pilot, lambda: sorted(r.name for r in picker.all_rows) == ["Alpha [draft]", "Beta", "Made since"])
         assert picker.selected is not None and picker.selected.id == b.id
 
 
