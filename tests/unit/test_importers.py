@@ -37,15 +37,17 @@ def test_one_many_and_wrapped() -> None:
 @pytest.mark.parametrize(
     ("data", "sniffed"),
     [
-        (b'  {"history": []}', True),
-        (b'[{"history": []}]', True),
+        (b'  {"po_name": "a", "history": []}', True),
+        (b'[{"po_name": "a"}]', True),  # a session without messages has no history key
+        (b'{"sessions": [{"po_name": "a"}]}', True),
         (b"name: yaml", False),
-        (b'{"no": "history key"}', False),
+        (b'{"no": "session keys"}', False),
+        (b'[{"title": "chat", "mapping": {}, "history": "another tool"}]', False),
         (b"", False),
     ],
 )
 def test_sniff(data: bytes, sniffed: bool) -> None:
-    """sniff() recognises JSON that holds a history and nothing else."""
+    """sniff() recognises our sessions' JSON, with or without messages, and nothing else."""
     assert JsonImporter().sniff(data, None) is sniffed
 
 

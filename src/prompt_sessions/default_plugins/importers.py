@@ -15,8 +15,10 @@ class JsonImporter:
     name = "json"
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
+        """JSON naming a ``po_name``: every session has one (an empty history is left out of
+        the file), and other tools' chat exports do not use that key."""
         head = data[:4096].lstrip()
-        return head.startswith((b"{", b"[")) and b'"history"' in data[:1_000_000]
+        return head.startswith((b"{", b"[")) and b'"po_name"' in data[:1_000_000]
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session]:
         try:
