@@ -8,42 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import Run
 from prompt_sessions.cli import main
-
-
-class Run:
-    def __init__(self, capsys: pytest.CaptureFixture[str], store: Path) -> None:
-        self.capsys = capsys
-        self.store = store
-
-    def __call__(self, *args: str, input: str | None = None) -> tuple[int, str, str]:
-        if input is not None:
-            import io
-            import sys
-
-            sys.stdin = io.StringIO(input)
-        try:
-            main(["--dir", str(self.store), *args])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> object:
-        code, out, err = self(*args)
-        assert code == 0, err
-        return json.loads(out)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    monkeypatch.setenv("PROMPT_SESSIONS_PLUGINS", "")
-    store = tmp_path / ".prompt_objects"
-    store.mkdir()
-    (store / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 0\n")
-    return Run(capsys, store)
 
 
 def test_list_on_missing_folder_prints_empty_array(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -211,24 +211,6 @@ def test_disable_builtin_with_env(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---------------------------------------------------------------- entry points and env switches
 
 
-@pytest.fixture
-def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Install modules as entry points of the prompt_sessions group, without pip."""
-
-    def install(**modules: types.ModuleType) -> None:
-        eps = []
-        for ep_name, module in modules.items():
-            monkeypatch.setitem(sys.modules, module.__name__, module)
-            eps.append(importlib.metadata.EntryPoint(ep_name, module.__name__, "prompt_sessions"))
-
-        def entry_points(**params: Any) -> list[importlib.metadata.EntryPoint]:
-            return [ep for ep in eps if params.get("group") in (None, ep.group)]
-
-        monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-
-    return install
-
-
 def external_host(warnings: list[str] | None = None) -> PluginHost:
     sink = warnings if warnings is not None else []
     return PluginHost.create(warn=sink.append)
