@@ -57,12 +57,9 @@ class LazyGroup(click.Group):
         if self._plugins_added:
             return
         self._plugins_added = True
-        state = ctx.find_object(CliState)
-        if state is not None:
-            try:
-                state.host.add_cli_commands(self)
-            except PromptSessionsError as exc:
-                click.echo(f"Warning: {exc}", err=True)
+        # click looks a command up (and lists them for --help) before the group's own callback
+        # runs, so the state may not exist yet: create it here, and the callback fills it in.
+        ctx.ensure_object(CliState).host.add_cli_commands(self)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,8 +72,8 @@ def cli(ctx: click.Context, directory: str | None, debug: bool) -> None:
 
     With no command, opens the TUI on the environment folder.
     """
-    state = CliState(directory=directory, debug=debug)
-    ctx.obj = state
+    state = ctx.ensure_object(CliState)
+    state.directory, state.debug = directory, debug
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
         from .frontend import run_frontend
@@ -89,7 +86,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="prompt-sessions", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into an Abort
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:
@@ -102,9 +102,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: still one line unless asked for the traceback
