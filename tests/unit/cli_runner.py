@@ -6,6 +6,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,9 @@ from prompt_sessions.cli import main
 class Run:
     """Call as ``run(*args, input=...)`` for ``(exit code, stdout, stderr)``."""
 
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, store: Path) -> None:
+    def __init__(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, store: Path
+    ) -> None:
         self.capsys = capsys
         self.monkeypatch = monkeypatch
         self.store = store
@@ -32,7 +35,7 @@ class Run:
         out, err = self.capsys.readouterr()
         return code, out, err
 
-    def json(self, *args: str) -> object:
+    def json(self, *args: str) -> Any:
         code, out, err = self(*args)
         assert code == 0, err
         return json.loads(out)

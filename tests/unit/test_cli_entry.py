@@ -47,7 +47,7 @@ def test_a_declined_confirmation_is_aborted_with_exit_1(run: Run) -> None:
     run("new", "coordinator", "--name", "Kept")
     code, _, err = run("delete", "Kept", input="")
     assert code == 1 and err.endswith("Aborted.\n")
-    assert [s["name"] for s in run.json("list", "--json")] == ["Kept"]  # type: ignore[index]
+    assert [s["name"] for s in run.json("list", "--json")] == ["Kept"]
 
 
 def test_ctrl_c_exits_130_with_one_line(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,8 +62,10 @@ def test_a_closed_output_pipe_ends_quietly(run: Run, monkeypatch: pytest.MonkeyP
     assert run("list") == (0, "", "")
 
 
-def test_an_unexpected_error_is_one_line_unless_debugging(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bug surfaces as one 'Error: unexpected ...' line with exit 1; --debug shows the traceback."""
+def test_an_unexpected_error_is_one_line_unless_debugging(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug is one 'Error: unexpected ...' line with exit 1; --debug shows the traceback."""
     monkeypatch.setattr(SessionManager, "list", _failing_list(RuntimeError("boom")))
     code, _, err = run("list")
     assert code == 1
@@ -72,7 +74,9 @@ def test_an_unexpected_error_is_one_line_unless_debugging(run: Run, monkeypatch:
         run("--debug", "list")
 
 
-def test_debug_raises_the_projects_own_errors_too(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_debug_raises_the_projects_own_errors_too(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With --debug a storage error propagates with its traceback instead of one line."""
     monkeypatch.setattr(SessionManager, "list", _failing_list(StorageError("disk on fire")))
     assert run("list") == (1, "", "Error: disk on fire\n")
@@ -134,6 +138,8 @@ def test_a_plugin_whose_commands_fail_to_register_is_reported(
     assert code == 2
     assert "plugin 'broken' was not loaded: register_cli_commands raised no commands today" in err
     assert run("list", "--json")[0] == 0
+    code, _, err = run("frobnicate")
+    assert code == 2 and "broken" not in err  # plugins are asked for commands once per process
 
 
 def test_no_command_opens_the_configured_frontend(

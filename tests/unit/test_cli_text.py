@@ -34,7 +34,10 @@ def test_list_table_marks_current_sessions_and_archived_ones(run: Run) -> None:
     assert code == 0
     header, *rows = out.splitlines()
     assert header.split() == ["ID", "NAME", "PO", "MSGS", "UPDATED"]
-    by_name = {name: next(row for row in rows if f"  {name}  " in row) for name in ("Older", "Current one", "Shelved")}
+    by_name = {
+        name: next(row for row in rows if f"  {name}  " in row)
+        for name in ("Older", "Current one", "Shelved")
+    }
     assert len(rows) == 3
     marks = {name: row[0] for name, row in by_name.items()}
     assert marks == {"Older": " ", "Current one": "*", "Shelved": "*"}
@@ -56,7 +59,9 @@ def test_show_prints_a_transcript_with_speakers_and_flags(run: Run) -> None:
     """show: the PO and name, the counts and times, then each message under its speaker."""
     mgr = _manager(run)
     session = mgr.create("coordinator", "Transcript")
-    mgr.append(session.id, Message(role="user", content="question", created_at="2025-01-03T10:00:00.000Z"))
+    mgr.append(
+        session.id, Message(role="user", content="question", created_at="2025-01-03T10:00:00.000Z")
+    )
     mgr.append(session.id, Message(role="assistant", content="answer"))
     mgr.append(session.id, Message(role="assistant", content="from a helper", from_po="researcher"))
     mgr.append(session.id, Message(role="system", content="a note"))
@@ -70,7 +75,9 @@ def test_show_prints_a_transcript_with_speakers_and_flags(run: Run) -> None:
     speakers = [line.split(" · ")[0] for line in lines[2:] if " · " in line]
     assert speakers == ["you", "coordinator", "researcher", "system", "coordinator"]
     assert f"you · {when('2025-01-03T10:00:00.000Z')}" in lines
-    assert any(line.startswith("coordinator · ") and line.endswith(" (incomplete)") for line in lines)
+    assert any(
+        line.startswith("coordinator · ") and line.endswith(" (incomplete)") for line in lines
+    )
     assert lines[-1] == "cut off"
 
 
@@ -91,8 +98,12 @@ def test_search_text_names_where_each_hit_is(run: Run) -> None:
     code, out, _ = run("search", "fox")
     assert code == 0
     lines = out.splitlines()
-    assert any(line.startswith(named.id[:8]) and "coordinator: Fox hunt  (name, " in line for line in lines)
-    assert any(line.startswith(inside.id[:8]) and "writer: Story  (message 2, " in line for line in lines)
+    assert any(
+        line.startswith(named.id[:8]) and "coordinator: Fox hunt  (name, " in line for line in lines
+    )
+    assert any(
+        line.startswith(inside.id[:8]) and "writer: Story  (message 2, " in line for line in lines
+    )
     assert "    the quick brown fox" in lines
     assert run("search", "badger") == (0, "No matches.\n", "")
 
@@ -101,7 +112,7 @@ def test_send_refuses_an_empty_message(run: Run) -> None:
     """A blank MESSAGE is a usage error and stores nothing."""
     code, _, err = run("send", "coordinator", "   ")
     assert code == 2 and "MESSAGE is empty" in err
-    assert all(s["message_count"] == 0 for s in run.json("list", "--json"))  # type: ignore[union-attr]
+    assert all(s["message_count"] == 0 for s in run.json("list", "--json"))
 
 
 def test_new_and_session_commands_say_what_they_did(run: Run) -> None:
@@ -129,7 +140,9 @@ def test_plugins_without_external_ones_points_at_all(run: Run) -> None:
     assert any("register_exporters" in line for line in hooks)
 
 
-def test_plugins_reports_a_plugin_that_cannot_be_found(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugins_reports_a_plugin_that_cannot_be_found(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A plugin named in PROMPT_SESSIONS_PLUGINS but not installed is reported on stderr."""
     monkeypatch.setenv("PROMPT_SESSIONS_PLUGINS", "not-installed-anywhere")
     code, _, err = run("plugins")

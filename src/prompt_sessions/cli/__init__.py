@@ -92,8 +92,6 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
