@@ -27,6 +27,13 @@ def test_bad_toml_is_a_clear_error(tmp_path: Path) -> None:
         load_config(tmp_path)
 
 
+def test_unreadable_config_is_a_clear_error(tmp_path: Path) -> None:
+    """A config.toml that cannot be read (here a folder) raises ConfigError naming the file."""
+    (tmp_path / "config.toml").mkdir()
+    with pytest.raises(ConfigError, match=f"cannot read {tmp_path / 'config.toml'}: Is a directory"):
+        load_config(tmp_path)
+
+
 def test_set_then_get_dotted_keys(tmp_path: Path) -> None:
     """set_value creates tables as needed, keeps other keys, and writes a private TOML file."""
     root = tmp_path / "env"

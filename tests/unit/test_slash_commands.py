@@ -248,6 +248,12 @@ def test_unknown_and_bad_arguments(app_ctx, router):
         router.run(ctx, "/nope")
     with pytest.raises(UsageError, match="usage: /session info"):
         router.run(ctx, "/session info extra")
+    with pytest.raises(UsageError, match=r"usage: /session export \[format\] \[path\]"):
+        router.run(ctx, "/session export json a.json extra")
+    with pytest.raises(UsageError, match="type a command after the slash"):
+        router.run(ctx, "/")
+    with pytest.raises(UsageError, match="no command starts with '/zzz'"):
+        router.run(ctx, "/help zzz")
 
 
 def test_help_lists_every_command_and_filters(app_ctx, router):

@@ -78,17 +78,6 @@ def find_session(manager: SessionManager, po_name: str, ref: str) -> SessionSumm
     raise SessionNotFound(text, po_name)
 
 
-def neighbour(manager: SessionManager, po_name: str, session_id: str | None, step: int) -> SessionSummary | None:
-    """The PO's session ``step`` places away in picker order (most recent first), wrapping round."""
-    sessions = manager.list(po_name, include_archived=False)
-    if not sessions:
-        return None
-    ids = [s.id for s in sessions]
-    if session_id not in ids:
-        return sessions[0]
-    return sessions[(ids.index(session_id) + step) % len(sessions)]
-
-
 def export_to_file(
     manager: SessionManager,
     session_id: str,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import PromptSessionsError, UsageError
-from .base import CommandContext, SlashCommand
+from .base import CommandContext
 
 
 def split_command(line: str) -> list[str]:
@@ -92,7 +92,3 @@ def _words(name: str) -> list[str]:
 
 def _typed(command: Any) -> str:
     return " ".join(_words(command.name))
-
-
-def is_help(command: SlashCommand) -> bool:
-    return command.name == "help"
