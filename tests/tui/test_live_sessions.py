@@ -113,13 +113,14 @@ async def test_ctrl_c_cancels_only_the_shown_session(make_ctx, make_app):
         screen.switch_to("coordinator", a.id)
         await send(pilot, f"keep going {WORDS}")
         screen.switch_to("coordinator", b.id)
-        await send(pilot, f"stop me {WORDS}")
+        long_words = " ".join([WORDS] * 20)  # still streaming however slowly the keys are handled
+        await send(pilot, f"stop me {long_words}")
         await wait_until(pilot, lambda: app.coord.get(b.id).buffer != "")
         await pilot.press("ctrl+c")
         await settle(pilot)
         shown, background = ctx.manager.get(b.id).history, ctx.manager.get(a.id).history
         assert shown[-1].role == "assistant" and shown[-1].incomplete is True
-        assert f"You said: stop me {WORDS}".startswith(shown[-1].content)
+        assert f"You said: stop me {long_words}".startswith(shown[-1].content)
         assert background[-1].content == f"You said: keep going {WORDS}" and not background[-1].incomplete
         assert app.coord.get(b.id).status is Status.IDLE
 
