@@ -114,3 +114,29 @@ async def test_filter_and_search_come_back_with_their_session(make_ctx, make_app
         await wait_until(pilot, lambda: listed(screen) == ["the budget is tight", "what budget?", "Budget approved"])
         await pilot.press("escape", "f")
         assert screen.query_one(FindBar).value == "approved"
+
+
+async def test_a_jump_while_a_reply_streams_keeps_the_reply_in_progress(make_ctx, make_app, gate):
+    ctx = make_ctx(responder="gate")
+    seeded(ctx)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        screen = app.screen
+        await screen.send("and the budget?")
+        await wait_until(pilot, lambda: gate.started == 1 and app.coord.get(screen.session_id).buffer != "")
+        await pilot.press("escape", "f", *"budget", "enter")
+        await settle_without_replies(pilot)
+        assert screen.conversation.streaming is not None
+        assert "Thinking about it" in screen.conversation.streaming.text
+        await pilot.press("escape", "F", *"approved")
+        await settle_without_replies(pilot)
+        assert screen.conversation.streaming is not None
+        gate.opened.set()
+        await settle(pilot)
+        assert screen.conversation.streaming is None
+
+
+async def settle_without_replies(pilot) -> None:
+    """Let the screen catch up while a reply is held open (settle would wait for it)."""
+    await pilot.pause()
+    await pilot.pause()

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList
 
 from ...commands import CommandContext, CommandRouter, actions
 from ...errors import PromptSessionsError, SessionNotFound
-from ...models import DEFAULT_SESSION_NAME, Session
+from ...models import DEFAULT_SESSION_NAME
 from ..bridge import TuiFrontend
 from ...runtime import Coordinator, LiveSession, Status, status_label
 from ...runtime import events as rt
@@ -148,26 +148,20 @@ class MainScreen(Screen[None]):
             self.find_bar.remove_class("-shown")  # the bar belongs to the session left
             self._match = None
         live: LiveSession | None = None
-        session: Session | None = None
         if session_id is not None:
             try:
                 live = self.coord.open(session_id)
                 self.coord.show(session_id)
-                session = live.session
+                live.session  # noqa: B018 - read now, so that a damaged file is reported here
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
-                live, session, session_id = None, None, None
+                live, session_id = None, None
         if live is None:
             self.coord.show(None)
         self.po_name, self.session_id = po_name, session_id
         self.session_name = live.name if live else DEFAULT_SESSION_NAME
         self.message_count = live.message_count if live else 0
-        view_filter = live.view.filter if live is not None else ""
-        conversation = self.deck.show(session, po_name, at=at, rebuild=rebuild, filter=view_filter)
-        if live is not None and live.status.busy:
-            conversation.set_stream(po_name, live.buffer, self.stream_note(live))
-        else:
-            conversation.end_stream()
+        self.draw(live, at=at, rebuild=rebuild)
         pos = self.query_one(PoList)
         if po_name not in pos.names:
             pos.set_pos(self.tui.ctx.po_names(), po_name)
@@ -178,6 +172,19 @@ class MainScreen(Screen[None]):
             self.restore_view(live, follow=at is None)
         self.sidebar.rebuild(self.coord.open_sessions(), session_id)
         self.refresh_labels()
+
+    def draw(self, live: LiveSession | None, *, at: int | None = None, rebuild: bool = False) -> Conversation:
+        """Put the session's conversation on screen, through its filter, with the reply in
+        progress at its end (None: the shown PO has no session yet)."""
+        if live is None:
+            conversation = self.deck.show(None, self.po_name, at=at, rebuild=rebuild)
+        else:
+            conversation = self.deck.show(live.session, self.po_name, at=at, rebuild=rebuild, filter=live.view.filter)
+        if live is not None and live.status.busy:
+            conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
+        else:
+            conversation.end_stream()
+        return conversation
 
     def save_view(self) -> None:
         """Keep the draft and the scroll position of the shown session in its view state.
@@ -452,7 +459,10 @@ class MainScreen(Screen[None]):
             self.notify("Nothing to search yet: this PO has no session")
             return
         self._match = None
-        self.find_bar.open("filter" if mode == "filter" else "find", live.view.filter if mode == "filter" else live.view.search)
+        if mode == "filter":
+            self.find_bar.open("filter", live.view.filter)
+        else:
+            self.find_bar.open("find", live.view.search)
         self.describe_find()
 
     @on(Input.Changed, "#find")
@@ -481,12 +491,7 @@ class MainScreen(Screen[None]):
         self.conversation.focus()
 
     def apply_filter(self) -> None:
-        live = self.live
-        if live is None:
-            return
-        conversation = self.deck.show(live.session, self.po_name, filter=live.view.filter)
-        if live.status.busy:
-            conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
+        self.draw(self.live)
         self.refresh_labels()
 
     def search_hits(self) -> list[int]:
@@ -505,7 +510,7 @@ class MainScreen(Screen[None]):
         older = [i for i in hits if self._match is None or i < self._match]
         self._match = older[-1] if older else hits[-1]
         position = self._match
-        conversation = self.deck.show(live.session, self.po_name, at=position, filter=live.view.filter)
+        conversation = self.draw(live, at=position)
 
         def mark() -> None:
             for view in conversation.query(".-match"):
