@@ -33,7 +33,6 @@ class SessionPicker(ModalScreen[str | None]):
     is read again in a thread; the rows are replaced only if that reading differs.
     """
 
-    AUTO_FOCUS = "#sessions"  # focused as the screen opens, not in a second paint after it
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New"),
         Binding("r", "rename", "Rename"),
@@ -75,24 +74,21 @@ class SessionPicker(ModalScreen[str | None]):
             yield Label("Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint")
 
     def on_mount(self) -> None:
-        if self.known is None:
-            self.reload(select=self.current_id)
-        else:
-            self.now = self.clock()
-            self.all_rows = self.known
-            self._apply(self.current_id)
+        self.reload(select=self.current_id, rows=self.known)
+        if self.known is not None:
             # re-read once the screen has settled: reading 10,000 entries in a thread competes for
             # the interpreter with the first frames, and no one acts on a list within 0.1 s
             self.set_timer(RECHECK_AFTER, self._check_rows)
-
         self.rows_widget.focus()
 
     def _check_rows(self) -> None:
         self.run_worker(self._read_again, thread=True, group="list", exclusive=True)
 
     def _read_again(self) -> None:
-        rows = self.ctx.manager.list(self.po_name, include_archived=False)
-        self.app.call_from_thread(self._take, rows)
+        self.app.call_from_thread(self._take, self._read())
+
+    def _read(self) -> list[SessionSummary]:
+        return self.ctx.manager.list(self.po_name, include_archived=False)
 
     def _take(self, rows: list[SessionSummary]) -> None:
         if not self.is_attached:
@@ -112,9 +108,10 @@ class SessionPicker(ModalScreen[str | None]):
         name.truncate(max(4, width - len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
-    def reload(self, select: str | None = None) -> None:
+    def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
+        """Show ``rows``, or the store's sessions of the PO, keeping ``select`` under the cursor."""
         self.now = self.clock()
-        self.all_rows = self.ctx.manager.list(self.po_name, include_archived=False)
+        self.all_rows = self._read() if rows is None else rows
         self._apply(select)
 
     def _apply(self, select: str | None = None) -> None:
