@@ -31,8 +31,9 @@ class ConversationDeck(Vertical):
 
     @property
     def shown(self) -> Conversation:
-        if self._shown is None:
-            self._shown = self._add(NO_SESSION)
+        if self._shown is None:  # asked before anything was shown: an empty, visible view
+            self._raise(self._add(NO_SESSION))
+        assert self._shown is not None
         return self._shown
 
     def show(
