@@ -64,11 +64,12 @@ class SessionPicker(ModalScreen[str | None]):
         self.current_id = current_id
         self.clock = clock
         self.all_rows: list[SessionSummary] = []
+        self._position = (0, 0)  # cursor and row count shown in the title
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(f"Sessions of {self.po_name}"), id="title")
+            yield Label(self.title_text(), id="title")
             # the filter and rename boxes are mounted when first asked for: fewer widgets to open
             yield RowList(self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions")
             yield Label("Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint")
@@ -97,6 +98,23 @@ class SessionPicker(ModalScreen[str | None]):
             self.all_rows = rows
             self._apply(self.selected.id if self.selected else self.current_id)
 
+    def title_text(self, cursor: int = 0, count: int = 0) -> Text:
+        """The title, with where the cursor is: the list has no scrollbar."""
+        title = Text(f"Sessions of {self.po_name}")
+        if count:
+            title.append(f"  {cursor + 1:,} of {count:,}", style="dim")
+        return title
+
+    def _show_position(self) -> None:
+        rows = self.rows_widget
+        where = (rows.cursor, len(rows.rows))
+        if where != self._position:  # an unchanged title is not drawn again
+            self._position = where
+            self.query_one("#title", Label).update(self.title_text(*where))
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        self._show_position()
+
     @property
     def rows_widget(self) -> RowList:
         return self.query_one("#sessions", RowList)
@@ -119,6 +137,7 @@ class SessionPicker(ModalScreen[str | None]):
         rows = [s for s in self.all_rows if needle in s.name.lower()] if needle else self.all_rows
         cursor = next((i for i, s in enumerate(rows) if s.id == select), 0) if select else 0
         self.rows_widget.set_rows(rows, cursor)
+        self._show_position()
 
     @property
     def selected(self) -> SessionSummary | None:

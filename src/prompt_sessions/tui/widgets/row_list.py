@@ -36,8 +36,10 @@ class RowList(ScrollView, can_focus=True):
         Binding("enter", "choose", "Choose", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"row-list--cursor", "row-list--empty"}
+    # No scrollbar: its appearance after the first paint costs a whole extra layout and frame;
+    # screens show where the cursor is as "k of n" instead.
     DEFAULT_CSS = """
-    RowList { height: 1fr; }
+    RowList { height: 1fr; scrollbar-size-vertical: 0; }
     RowList > .row-list--cursor { background: $accent 40%; text-style: bold; }
     RowList:focus > .row-list--cursor { background: $accent; color: $text; }
     RowList > .row-list--empty { color: $text-muted; text-style: italic; }
