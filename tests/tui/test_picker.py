@@ -251,3 +251,18 @@ async def test_the_s_key_uses_the_runtime_reading_once_it_has_one(make_ctx, make
         await open_picker(pilot)
         assert app.screen.known is not None
         assert len(rows(app)) == 3
+
+
+async def test_title_shows_where_the_cursor_is(make_ctx, make_app):
+    """The list has no scrollbar; the title says which row of how many is under the cursor."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        title = app.screen.query_one("#title")
+        assert str(title.render()).endswith("2 of 3")  # the current session, Beta
+        await pilot.press("down")
+        assert str(title.render()).endswith("3 of 3")
+        await pilot.press("slash", *"zzz")
+        assert str(title.render()) == "Sessions of coordinator"  # nothing matches
