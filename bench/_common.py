@@ -32,12 +32,17 @@ def open_manager(root: Path) -> SessionManager:
 def fill_session(mgr: SessionManager, po: str, count: int) -> str:
     session = mgr.create(po, "bench")
     for i in range(count):
-        mgr.append(session.id, Message(role="user" if i % 2 == 0 else "assistant", content=f"{i} {PAYLOAD}"))
+        mgr.append(
+            session.id,
+            Message(role="user" if i % 2 == 0 else "assistant", content=f"{i} {PAYLOAD}"),
+        )
     return session.id
 
 
 def report(label: str, value_ms: float, floor_ms: float, target: float) -> bool:
     ratio = value_ms / floor_ms if floor_ms else float("inf")
     ok = ratio <= target
-    print(f"{label:58} {value_ms:9.3f} ms  floor {floor_ms:8.3f} ms  ratio {ratio:5.2f}x  target <= {target}x  {'MET' if ok else 'MISSED'}")
+    print(
+        f"{label:58} {value_ms:9.3f} ms  floor {floor_ms:8.3f} ms  ratio {ratio:5.2f}x  target <= {target}x  {'MET' if ok else 'MISSED'}"
+    )
     return ok

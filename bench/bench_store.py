@@ -61,8 +61,14 @@ def bench_append(tmp: Path) -> None:
     stamp = "2025-01-03T10:00:00.000Z"
     for _ in range(10_000):
         sid = new_id()
-        s = Session(id=sid, name="s", po_name="po", created_at=stamp, updated_at=stamp,
-                    history=[Message(role="user", content="hi", created_at=stamp)])
+        s = Session(
+            id=sid,
+            name="s",
+            po_name="po",
+            created_at=stamp,
+            updated_at=stamp,
+            history=[Message(role="user", content="hi", created_at=stamp)],
+        )
         (sessions / f"{sid}.json").write_bytes(encode_session(s))
     mgr = open_manager(root)
     mgr.list()
@@ -86,7 +92,12 @@ def bench_list(root: Path) -> None:
     mgr = open_manager(root)
     value = median_ms(lambda: open_manager(root).list(), 15)
     report("list 10,000 summaries (fresh manager) vs json.loads(catalog)", value, floor, 2.0)
-    report("list 10,000 summaries (fresh manager) vs msgspec decode(catalog)", value, floor_msgspec, 2.0)
+    report(
+        "list 10,000 summaries (fresh manager) vs msgspec decode(catalog)",
+        value,
+        floor_msgspec,
+        2.0,
+    )
     mgr.close()
 
 
@@ -122,7 +133,10 @@ def bench_contention(tmp: Path) -> None:
         sid = mgr.create("po", "shared").id
         mgr.close()
         start = multiprocessing.Event()
-        workers = [multiprocessing.Process(target=_appender, args=(str(root), sid, total // procs, start)) for _ in range(procs)]
+        workers = [
+            multiprocessing.Process(target=_appender, args=(str(root), sid, total // procs, start))
+            for _ in range(procs)
+        ]
         for w in workers:
             w.start()
         time.sleep(0.5)
@@ -133,7 +147,9 @@ def bench_contention(tmp: Path) -> None:
         results[procs] = (time.perf_counter() - began) * 1000
         count = len(open_manager(root).get(sid).history)
         assert count == total, f"lost messages: {count} != {total}"
-    report(f"4 processes x {total // 4} appends vs 1 process x {total}", results[4], results[1], 2.5)
+    report(
+        f"4 processes x {total // 4} appends vs 1 process x {total}", results[4], results[1], 2.5
+    )
 
 
 def bench_cli_list(tmp: Path) -> None:
@@ -146,7 +162,12 @@ def bench_cli_list(tmp: Path) -> None:
     env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
 
     def cli() -> None:
-        subprocess.run([str(script), "--dir", str(root), "list", "--json"], check=True, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            [str(script), "--dir", str(root), "list", "--json"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
 
     def bare() -> None:
         subprocess.run([sys.executable, "-c", "import click, pluggy, filelock"], check=True)
@@ -168,7 +189,9 @@ def bench_cli_list(tmp: Path) -> None:
 
 
 def main() -> None:
-    print(f"python {sys.version.split()[0]} on {os.uname().sysname} {os.uname().machine}, {os.cpu_count()} cpus")
+    print(
+        f"python {sys.version.split()[0]} on {os.uname().sysname} {os.uname().machine}, {os.cpu_count()} cpus"
+    )
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as name:
         tmp = Path(name)
         big = bench_append(tmp)

@@ -34,6 +34,7 @@ from prompt_sessions.context import AppContext  # noqa: E402
 from prompt_sessions.models import Message, Session  # noqa: E402
 from prompt_sessions.plugins import PluginHost  # noqa: E402
 
+
 class FrameClock:
     """Records when the app paints a frame, to tell when an action has settled on screen."""
 
@@ -68,9 +69,18 @@ def seed(root: Path) -> tuple[AppContext, str]:
         ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
         for i in range(SESSIONS):
             ctx.manager.backend.create(
-                Session(id=f"{i:08x}-0000-4000-8000-000000000000", name=f"Session [{i}]", po_name="coordinator", created_at=STAMP, updated_at=STAMP)
+                Session(
+                    id=f"{i:08x}-0000-4000-8000-000000000000",
+                    name=f"Session [{i}]",
+                    po_name="coordinator",
+                    created_at=STAMP,
+                    updated_at=STAMP,
+                )
             )
-        history = [Message(role="user" if i % 2 == 0 else "assistant", content=f"message **{i}**") for i in range(MESSAGES)]
+        history = [
+            Message(role="user" if i % 2 == 0 else "assistant", content=f"message **{i}**")
+            for i in range(MESSAGES)
+        ]
         big = ctx.manager.create("reader", "Big", history=history)
         ctx.manager.switch("reader", big.id)
         ctx.manager.flush()
@@ -130,7 +140,10 @@ async def measure(ctx: AppContext, big_id: str) -> tuple[float, float, float, fl
         samples = []
         for _ in range(REPEAT):
             start = time.perf_counter()  # the plain list reads the same rows from the store too
-            rows = [f"  {s.name}  {s.message_count} msgs  14:30" for s in ctx.manager.list("coordinator")]
+            rows = [
+                f"  {s.name}  {s.message_count} msgs  14:30"
+                for s in ctx.manager.list("coordinator")
+            ]
             await app.push_screen(PlainPicker(rows))
             samples.append(await frames.settle(pilot, start))
             app.pop_screen()
@@ -159,7 +172,12 @@ async def measure_switch(root: Path) -> float:
         ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
         ids = []
         for name in ("Left", "Right"):
-            history = [Message(role="user" if i % 2 == 0 else "assistant", content=f"{name} message **{i}**") for i in range(SWITCH_MESSAGES)]
+            history = [
+                Message(
+                    role="user" if i % 2 == 0 else "assistant", content=f"{name} message **{i}**"
+                )
+                for i in range(SWITCH_MESSAGES)
+            ]
             ids.append(ctx.manager.create("switcher", name, history=history).id)
         ctx.manager.flush()
     finally:
@@ -250,7 +268,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         switch_ms = asyncio.run(measure_switch(Path(tmp) / ".prompt_objects"))
     with tempfile.TemporaryDirectory() as tmp:
-        key_p95, key_median, idle_p95, streamed = asyncio.run(measure_keys_while_streaming(Path(tmp) / ".prompt_objects"))
+        key_p95, key_median, idle_p95, streamed = asyncio.run(
+            measure_keys_while_streaming(Path(tmp) / ".prompt_objects")
+        )
     ok = report("TUI picker, 10,000 sessions (vs plain OptionList)", picker_ms, plain_ms, 0.1)
     print(f"{'  (an empty modal screen, for reference)':58} {empty_ms:9.3f} ms")
     print(f"{'  (picker reading the store before it shows)':58} {cold_ms:9.3f} ms")

@@ -9,7 +9,15 @@ from .models import Message, Session, SessionSummary, Usage
 
 __version__ = "0.1.0"
 
-__all__ = ["Message", "Session", "SessionManager", "SessionSummary", "Usage", "hookimpl", "__version__"]
+__all__ = [
+    "Message",
+    "Session",
+    "SessionManager",
+    "SessionSummary",
+    "Usage",
+    "hookimpl",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from .manager import SessionManager

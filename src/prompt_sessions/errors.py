@@ -122,5 +122,7 @@ def _shorten(text: str, limit: int = 80) -> str:
     # Control characters (a carriage return, an escape sequence) would break the one-line
     # message or the terminal: show them escaped.
     text = text.replace("\n", "\\n").replace("\x00", "\\0")
-    text = "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text)
+    text = "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"

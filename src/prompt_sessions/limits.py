@@ -24,9 +24,7 @@ def check_size(data: bytes, limit: int | None = None) -> None:
     # The limits are read when called, so a deployment (or a test) can lower them.
     limit = MAX_IMPORT_BYTES if limit is None else limit
     if len(data) > limit:
-        raise ImportFormatError(
-            f"input is {len(data):,} bytes; the limit is {limit:,} bytes"
-        )
+        raise ImportFormatError(f"input is {len(data):,} bytes; the limit is {limit:,} bytes")
 
 
 def check_nesting(data: bytes, limit: int | None = None) -> None:

@@ -128,7 +128,9 @@ class SessionManager:
         self.host.notify("message_appended", session_id=sid, message=checked, manager=self)
         return checked
 
-    def list(self, po_name: str | None = None, *, include_archived: bool = True) -> list[SessionSummary]:
+    def list(
+        self, po_name: str | None = None, *, include_archived: bool = True
+    ) -> list[SessionSummary]:
         found = self.backend.list()
         if po_name is not None:
             found = [s for s in found if s.po_name == po_name]
@@ -156,7 +158,9 @@ class SessionManager:
         allowed = {"archived", "pinned", "tags", "metadata"}
         bad = set(fields) - allowed
         if bad:
-            raise UsageError(f"cannot update {', '.join(sorted(bad))}; allowed: {', '.join(sorted(allowed))}")
+            raise UsageError(
+                f"cannot update {', '.join(sorted(bad))}; allowed: {', '.join(sorted(allowed))}"
+            )
         probe = msgspec.structs.replace(self.backend.get(validate_id(session_id)), **fields)
         try:
             msgspec.convert(msgspec.to_builtins(probe), Session)
@@ -182,13 +186,20 @@ class SessionManager:
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = self.get(session_id)
         name = new_name if new_name is not None else _suffixed(source.name, " (copy)")
-        return self._derive(source, name, history=list(source.history), thread_type=source.thread_type)
+        return self._derive(
+            source, name, history=list(source.history), thread_type=source.thread_type
+        )
 
     def fork(self, session_id: str, at: int | None = None, name: str | None = None) -> Session:
         """A new session with ``history[:at]`` (all of it by default), its parent recorded."""
         source = self.get(session_id)
         cut = len(source.history) if at is None else at
-        if not isinstance(cut, int) or isinstance(cut, bool) or cut < 0 or cut > len(source.history):
+        if (
+            not isinstance(cut, int)
+            or isinstance(cut, bool)
+            or cut < 0
+            or cut > len(source.history)
+        ):
             raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at!r}")
         fork = getattr(self.backend, "fork", None)
         label = name if name is not None else _suffixed(source.name, " (fork)")
@@ -205,7 +216,9 @@ class SessionManager:
             parent_message_index=cut,
         )
 
-    def _derive(self, source: Session, name: str, *, history: list[Message], **fields: Any) -> Session:
+    def _derive(
+        self, source: Session, name: str, *, history: list[Message], **fields: Any
+    ) -> Session:
         fields = {k: v for k, v in fields.items() if v is not None}
         return self.create(
             source.po_name,
@@ -226,7 +239,9 @@ class SessionManager:
         exporter = self.host.exporter(format)
         return exporter.export(self.get(session_id))
 
-    def import_session(self, data: bytes | str, format: str | None = None, **kwargs: Any) -> Session:
+    def import_session(
+        self, data: bytes | str, format: str | None = None, **kwargs: Any
+    ) -> Session:
         """Import one file; returns the first session it held (see :meth:`import_sessions`)."""
         return self.import_sessions(data, format, **kwargs)[0]
 
@@ -251,9 +266,13 @@ class SessionManager:
         except ImportFormatError:
             raise
         except (RecursionError, MemoryError) as exc:
-            raise ImportFormatError(f"input is too deeply nested or too large ({type(exc).__name__})") from exc
+            raise ImportFormatError(
+                f"input is too deeply nested or too large ({type(exc).__name__})"
+            ) from exc
         except Exception as exc:
-            raise ImportFormatError(f"the {importer.name} importer could not read it: {exc}") from exc
+            raise ImportFormatError(
+                f"the {importer.name} importer could not read it: {exc}"
+            ) from exc
         if not loaded:
             raise ImportFormatError("the file holds no sessions")
         prepared = [self._imported_copy(s, importer.name, filename, po_name) for s in loaded]
@@ -291,9 +310,13 @@ class SessionManager:
             "(choose one with --format)"
         )
 
-    def _imported_copy(self, session: Any, format: str, filename: str | None, po_name: str | None) -> Session:
+    def _imported_copy(
+        self, session: Any, format: str, filename: str | None, po_name: str | None
+    ) -> Session:
         if not isinstance(session, Session):
-            raise ImportFormatError(f"the {format} importer returned {type(session).__name__}, not a Session")
+            raise ImportFormatError(
+                f"the {format} importer returned {type(session).__name__}, not a Session"
+            )
         try:
             checked = msgspec.convert(msgspec.to_builtins(session), Session)
         except msgspec.ValidationError as exc:
@@ -314,7 +337,9 @@ class SessionManager:
 
     # ------------------------------------------------------------------ search and resolve
 
-    def search(self, query: str, po_name: str | None = None, *, limit: int = 200) -> list[SearchHit]:
+    def search(
+        self, query: str, po_name: str | None = None, *, limit: int = 200
+    ) -> list[SearchHit]:
         if not isinstance(query, str) or not query.strip():
             raise UsageError("search needs some text to look for")
         native = getattr(self.backend, "search", None)
@@ -367,7 +392,9 @@ class SessionManager:
     def switch(self, po_name: str, session_id: str) -> Session:
         session = self.get(session_id)
         if session.po_name != po_name:
-            raise UsageError(f"session '{session.name}' belongs to {session.po_name}, not {po_name}")
+            raise UsageError(
+                f"session '{session.name}' belongs to {session.po_name}, not {po_name}"
+            )
         self.backend.set_current(po_name, session.id)
         self.host.notify("session_switched", po_name=po_name, session_id=session.id, manager=self)
         return session

@@ -45,7 +45,9 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
         try:
             loaded = yaml.safe_load(text[3:end])
         except yaml.YAMLError as exc:
-            raise PromptObjectError(f"{path or fallback_name}: invalid YAML front matter: {exc}") from exc
+            raise PromptObjectError(
+                f"{path or fallback_name}: invalid YAML front matter: {exc}"
+            ) from exc
         if loaded is not None and not isinstance(loaded, dict):
             raise PromptObjectError(f"{path or fallback_name}: front matter must be a mapping")
         front = loaded or {}

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
@@ -72,7 +72,13 @@ def _env_list(name: str) -> list[str] | None:
 class PluginHost:
     """Owns the PluginManager. Build one with :meth:`create`; tests pass plugins directly."""
 
-    def __init__(self, pm: pluggy.PluginManager, *, entry_points: bool = True, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        *,
+        entry_points: bool = True,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.pm = pm
         self._want_entry_points = entry_points
         self._externals_loaded = not entry_points
@@ -140,7 +146,9 @@ class PluginHost:
 
         Raises PluginError when the plugin is refused (for example, it implements unknown hooks).
         """
-        name = name or getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin):x}"
+        name = (
+            name or getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin):x}"
+        )
         if not self._register(plugin, name):
             raise PluginError(f"plugin '{name}' was refused: {self.failures[-1].error}")
         return name
@@ -188,7 +196,9 @@ class PluginHost:
 
     # ------------------------------------------------------------------ contributions
 
-    def _collect(self, hook: str, kind: str, *, external: bool = True, keyed: bool = False) -> dict[str, Contribution]:
+    def _collect(
+        self, hook: str, kind: str, *, external: bool = True, keyed: bool = False
+    ) -> dict[str, Contribution]:
         if external:
             self.load_external()
         cache_key = (hook, external)
@@ -237,7 +247,9 @@ class PluginHost:
 
     def storage_factory(self, name: str) -> Callable[..., Any]:
         """Built-ins answer without loading external plugins; others load them first."""
-        builtin = self._collect("register_storage_backends", "storage backend", external=False, keyed=True)
+        builtin = self._collect(
+            "register_storage_backends", "storage backend", external=False, keyed=True
+        )
         if name in builtin:
             return builtin[name].value
         backends = self.storage_backends()
@@ -279,7 +291,9 @@ class PluginHost:
             try:
                 impl.function(cli=cli)
             except Exception as exc:
-                self._fail(self.pm.get_name(impl.plugin) or "?", f"register_cli_commands raised {exc}")
+                self._fail(
+                    self.pm.get_name(impl.plugin) or "?", f"register_cli_commands raised {exc}"
+                )
 
     # ------------------------------------------------------------------ events
 
@@ -304,12 +318,21 @@ class PluginHost:
             if builtin and not include_builtins:
                 continue
             hooks = sorted(
-                {impl.function.__name__ for caller in self.pm.get_hookcallers(plugin) or [] for impl in caller.get_hookimpls() if impl.plugin is plugin}
+                {
+                    impl.function.__name__
+                    for caller in self.pm.get_hookcallers(plugin) or []
+                    for impl in caller.get_hookimpls()
+                    if impl.plugin is plugin
+                }
             )
             package, version = self._dists.get(name, (None, None))
             if builtin:
                 from . import __version__
 
                 package, version = "prompt-sessions", __version__
-            infos.append(PluginInfo(name=name, version=version, hooks=hooks, builtin=builtin, package=package))
+            infos.append(
+                PluginInfo(
+                    name=name, version=version, hooks=hooks, builtin=builtin, package=package
+                )
+            )
         return sorted(infos, key=lambda i: (not i.builtin, i.name))

@@ -52,10 +52,14 @@ async def run_reply(
                     on_chunk(item)
     except (asyncio.CancelledError, Exception) as exc:
         if parts:
-            ctx.manager.append(session_id, reply_message("".join(parts), end, started, incomplete=True))
+            ctx.manager.append(
+                session_id, reply_message("".join(parts), end, started, incomplete=True)
+            )
         if isinstance(exc, ResponderError | asyncio.CancelledError):
             raise
-        raise ResponderError(f"responder '{getattr(responder, 'name', '?')}' failed: {exc}") from exc
+        raise ResponderError(
+            f"responder '{getattr(responder, 'name', '?')}' failed: {exc}"
+        ) from exc
     message = reply_message("".join(parts), end, started, incomplete=False)
     return ctx.manager.append(session_id, message)
 

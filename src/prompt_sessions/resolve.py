@@ -11,7 +11,9 @@ MIN_ID_PREFIX = 4
 _HEX = set("0123456789abcdef-")
 
 
-def resolve_ref(ref: str, sessions: Sequence[SessionSummary], po_name: str | None = None) -> SessionSummary:
+def resolve_ref(
+    ref: str, sessions: Sequence[SessionSummary], po_name: str | None = None
+) -> SessionSummary:
     """Exact name, then unique id prefix, then unique name prefix (case-insensitive)."""
     if not isinstance(ref, str) or not ref.strip():
         raise SessionNotFound(str(ref), po_name)

@@ -36,7 +36,9 @@ def raw_may_contain(raw: bytes, query: str) -> bool:
     return needle in raw.lower() or not needle.isascii()
 
 
-def hits_in(session: Session, summary: SessionSummary, query: str, limit: int = 20) -> Iterable[SearchHit]:
+def hits_in(
+    session: Session, summary: SessionSummary, query: str, limit: int = 20
+) -> Iterable[SearchHit]:
     q = query.lower()
     count = 0
     pos = session.name.lower().find(q)
@@ -48,6 +50,8 @@ def hits_in(session: Session, summary: SessionSummary, query: str, limit: int = 
         pos = text.lower().find(q)
         if pos >= 0:
             count += 1
-            yield SearchHit(session=summary, message_index=index, snippet=snippet(text, pos, len(q)))
+            yield SearchHit(
+                session=summary, message_index=index, snippet=snippet(text, pos, len(q))
+            )
             if count >= limit:
                 return

@@ -40,7 +40,11 @@ def golden_session() -> Session:
         tags=["ops", "urgent"],
         history=[
             Message(role="system", content="Be brief.", created_at="2025-01-03T14:29:00Z"),
-            Message(role="user", content="Why does this fail?\n\n```python\nimport os\nos.exit(1)", created_at="2025-01-03T14:29:58Z"),
+            Message(
+                role="user",
+                content="Why does this fail?\n\n```python\nimport os\nos.exit(1)",
+                created_at="2025-01-03T14:29:58Z",
+            ),
             Message(
                 role="assistant",
                 content="Use `sys.exit`:\n\n```python\nimport sys\nsys.exit(1)\n```\n\n<b>not bold</b> & done",
@@ -49,8 +53,18 @@ def golden_session() -> Session:
                 usage=Usage(input_tokens=12, output_tokens=9),
                 latency_ms=120.5,
             ),
-            Message(role="assistant", content="Reviewer here: looks right.", from_po="reviewer", created_at="2025-01-03T14:30:30Z"),
-            Message(role="assistant", content="And one more thi", incomplete=True, created_at="2025-01-03T14:31:00Z"),
+            Message(
+                role="assistant",
+                content="Reviewer here: looks right.",
+                from_po="reviewer",
+                created_at="2025-01-03T14:30:30Z",
+            ),
+            Message(
+                role="assistant",
+                content="And one more thi",
+                incomplete=True,
+                created_at="2025-01-03T14:31:00Z",
+            ),
         ],
     )
 
@@ -66,11 +80,16 @@ def test_markdown_export_golden(host: PluginHost, snapshot: SnapshotAssertion) -
     assert text == snapshot.use_extension(MarkdownSnapshot)
 
 
-def test_markdown_export_of_an_empty_session_golden(host: PluginHost, snapshot: SnapshotAssertion) -> None:
+def test_markdown_export_of_an_empty_session_golden(
+    host: PluginHost, snapshot: SnapshotAssertion
+) -> None:
     """A session without messages exports as just its header."""
     s = Session(
-        id="0d21d4d5-e427-4f50-b89c-3db212772860", name="New Session", po_name="writer",
-        created_at="2025-01-03T10:00:00Z", updated_at="2025-01-03T10:00:00Z",
+        id="0d21d4d5-e427-4f50-b89c-3db212772860",
+        name="New Session",
+        po_name="writer",
+        created_at="2025-01-03T10:00:00Z",
+        updated_at="2025-01-03T10:00:00Z",
     )
     assert host.exporter("markdown").export(s) == snapshot.use_extension(MarkdownSnapshot)
 

@@ -15,7 +15,17 @@ from typing import Any
 
 from prompt_sessions.storage import catalog, files, json_backend, locking
 
-INTERCEPTED = ("open", "write", "pwrite", "fsync", "replace", "rename", "unlink", "mkdir", "ftruncate")
+INTERCEPTED = (
+    "open",
+    "write",
+    "pwrite",
+    "fsync",
+    "replace",
+    "rename",
+    "unlink",
+    "mkdir",
+    "ftruncate",
+)
 MODULES = (files, json_backend, catalog, locking)
 
 

@@ -25,20 +25,94 @@ MISSING = "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11"  # well-formed, but no such ses
 def corpus(store: Path) -> list[Any]:
     """At least 100 refs that must never reach a file outside the store nor crash a command."""
     base: list[Any] = [
-        "..", "../", "../..", "../../etc/passwd", "/etc/passwd", "/", "//", "~", "~/.ssh/id_rsa",
-        "./", ".", "...", "sessions/../index", "index", "index.json", "index.journal", ".lock",
-        "damaged", "objects/x.md", "config.toml", "", " ", "\t", "\x00", "a\x00b", f"{MISSING}\x00",
-        "\n", "line\nbreak", "\r\n", f"{MISSING}\n", "\x1b[31mred", "\x7f", "CON", "PRN", "AUX",
-        "NUL", "COM1", "LPT1", "con.json", "nul.txt", "C:\\Windows\\system32", "C:", "\\\\server\\share",
-        "..\\..\\x", "file:///etc/passwd", "%2e%2e%2f", "..%2f..%2f", "..%c0%af", "${HOME}", "$(id)",
-        "`id`", "*", "?", "[a-z]*", "'; DROP TABLE sessions; --", "<script>alert(1)</script>",
-        "\u202eevil", "\ufeff", "é", "🙂" * 10, "a" * 300, "a" * 5000, "../" * 100, "-", "--",
-        "-rf", "--help", MISSING.upper(), "{" + MISSING + "}", "urn:uuid:" + MISSING,
-        MISSING.replace("-", ""), MISSING + ".json", "../" + MISSING, MISSING + "/../../x",
-        " " + MISSING, MISSING + " ", MISSING[:-1] + "G", MISSING + MISSING,
-        str(uuid.UUID(MISSING).int), MISSING.replace("-", "_"), MISSING[:8] + "/" + MISSING[9:],
-        str(store), str(store / "sessions"), str(store / "sessions" / "index.json"),
-        str(store.parent), "/proc/self/environ", "/dev/zero", "/dev/stdin",
+        "..",
+        "../",
+        "../..",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "/",
+        "//",
+        "~",
+        "~/.ssh/id_rsa",
+        "./",
+        ".",
+        "...",
+        "sessions/../index",
+        "index",
+        "index.json",
+        "index.journal",
+        ".lock",
+        "damaged",
+        "objects/x.md",
+        "config.toml",
+        "",
+        " ",
+        "\t",
+        "\x00",
+        "a\x00b",
+        f"{MISSING}\x00",
+        "\n",
+        "line\nbreak",
+        "\r\n",
+        f"{MISSING}\n",
+        "\x1b[31mred",
+        "\x7f",
+        "CON",
+        "PRN",
+        "AUX",
+        "NUL",
+        "COM1",
+        "LPT1",
+        "con.json",
+        "nul.txt",
+        "C:\\Windows\\system32",
+        "C:",
+        "\\\\server\\share",
+        "..\\..\\x",
+        "file:///etc/passwd",
+        "%2e%2e%2f",
+        "..%2f..%2f",
+        "..%c0%af",
+        "${HOME}",
+        "$(id)",
+        "`id`",
+        "*",
+        "?",
+        "[a-z]*",
+        "'; DROP TABLE sessions; --",
+        "<script>alert(1)</script>",
+        "\u202eevil",
+        "\ufeff",
+        "é",
+        "🙂" * 10,
+        "a" * 300,
+        "a" * 5000,
+        "../" * 100,
+        "-",
+        "--",
+        "-rf",
+        "--help",
+        MISSING.upper(),
+        "{" + MISSING + "}",
+        "urn:uuid:" + MISSING,
+        MISSING.replace("-", ""),
+        MISSING + ".json",
+        "../" + MISSING,
+        MISSING + "/../../x",
+        " " + MISSING,
+        MISSING + " ",
+        MISSING[:-1] + "G",
+        MISSING + MISSING,
+        str(uuid.UUID(MISSING).int),
+        MISSING.replace("-", "_"),
+        MISSING[:8] + "/" + MISSING[9:],
+        str(store),
+        str(store / "sessions"),
+        str(store / "sessions" / "index.json"),
+        str(store.parent),
+        "/proc/self/environ",
+        "/dev/zero",
+        "/dev/stdin",
     ]
     derived: list[Any] = []
     for ref in ("../x", "/tmp/x", "x/../../y", "CON"):
@@ -53,8 +127,21 @@ def corpus(store: Path) -> list[Any]:
 class Recorder:
     """Audit hook: remember every path-taking file event whose path lies outside ``allowed``."""
 
-    EVENTS = ("open", "os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link",
-              "os.chmod", "os.truncate", "os.utime", "os.listdir", "os.scandir", "shutil.")
+    EVENTS = (
+        "open",
+        "os.mkdir",
+        "os.rename",
+        "os.remove",
+        "os.rmdir",
+        "os.symlink",
+        "os.link",
+        "os.chmod",
+        "os.truncate",
+        "os.utime",
+        "os.listdir",
+        "os.scandir",
+        "shutil.",
+    )
 
     def __init__(self, allowed: Path) -> None:
         self.allowed = os.path.realpath(allowed)
@@ -166,7 +253,9 @@ def main() -> None:
     canary = any(os.devnull in line for line in recorder.outside)
     recorder.active = False
     mgr.close()
-    print(json.dumps({"refs": len(refs), "failures": failures, "outside": outside, "canary": canary}))
+    print(
+        json.dumps({"refs": len(refs), "failures": failures, "outside": outside, "canary": canary})
+    )
 
 
 if __name__ == "__main__":

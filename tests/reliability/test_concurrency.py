@@ -36,7 +36,16 @@ SESSIONS = 50
 
 def spawn(role: str, root: Path, index: int, ids_file: Path, stop: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(HERE / "concurrency_worker.py"), role, str(root), str(index), str(OPS), str(ids_file), str(stop)],
+        [
+            sys.executable,
+            str(HERE / "concurrency_worker.py"),
+            role,
+            str(root),
+            str(index),
+            str(OPS),
+            str(ids_file),
+            str(stop),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -66,7 +75,9 @@ def test_eight_writers_two_readers_lose_and_reorder_nothing(tmp_path: Path) -> N
     seen = [finish(p) for p in readers]
 
     errors = [e for r in results for e in r["errors"]]
-    assert errors == [], f"writers met errors (a LockTimeout means a wait passed the timeout): {errors[:5]}"
+    assert errors == [], (
+        f"writers met errors (a LockTimeout means a wait passed the timeout): {errors[:5]}"
+    )
     reader_errors = [e for r in seen for e in r["errors"]]
     assert reader_errors == [], reader_errors[:5]
     assert all(r["reads"] > 0 for r in seen)
@@ -84,10 +95,14 @@ def test_eight_writers_two_readers_lose_and_reorder_nothing(tmp_path: Path) -> N
         prefix = f"w{index}-"
         for sid in ids:
             mine = [c for c in stored[sid] if c.startswith(prefix)]
-            assert mine == [c for s, c in result["appended"] if s == sid], f"writer {index} reordered in {sid}"
+            assert mine == [c for s, c in result["appended"] if s == sid], (
+                f"writer {index} reordered in {sid}"
+            )
     total = sum(sum(r["counts"].values()) for r in results)
-    print(f"concurrency: {WRITERS} writers x {OPS} calls ({total} done, {sum(expected.values())} appends), "
-          f"readers: {[(r['lists'], r['reads']) for r in seen]}")
+    print(
+        f"concurrency: {WRITERS} writers x {OPS} calls ({total} done, {sum(expected.values())} appends), "
+        f"readers: {[(r['lists'], r['reads']) for r in seen]}"
+    )
 
 
 HOLDER = """
@@ -103,7 +118,9 @@ time.sleep(120)
 def start_holder(root: Path) -> subprocess.Popen[str]:
     (root / "sessions").mkdir(parents=True, mode=0o700, exist_ok=True)
     os.chmod(root, 0o700)
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
 
@@ -183,7 +200,9 @@ def test_forked_child_cannot_release_or_share_the_parents_lock(tmp_path: Path) -
             finally:
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0, "the child released or shared the parent's lock"
+        assert os.waitstatus_to_exitcode(status) == 0, (
+            "the child released or shared the parent's lock"
+        )
         assert lock.held and not _lock_is_free(lock.path), "the parent lost its lock to the child"
     finally:
         lock.release()

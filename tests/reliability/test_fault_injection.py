@@ -42,7 +42,11 @@ PO = "coordinator"
 
 
 def message(i: int, role: str = "user") -> Message:
-    return Message(role=role, content=f"message {i} " + "word " * (i % 7), created_at=f"2025-01-03T10:00:{i:02d}.000Z")
+    return Message(
+        role=role,
+        content=f"message {i} " + "word " * (i % 7),
+        created_at=f"2025-01-03T10:00:{i:02d}.000Z",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +65,9 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None
         tick = next(ticks)
         return f"2025-02-01T{tick // 3600:02d}:{tick // 60 % 60:02d}:{tick % 60:02d}.000Z"
 
-    monkeypatch.setattr(manager_module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4)))
+    monkeypatch.setattr(
+        manager_module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4))
+    )
     monkeypatch.setattr(manager_module, "now_iso", clock)
     yield reset
 
@@ -86,9 +92,14 @@ def build_base(root: Path) -> Ids:
 
 def import_payload(ids: Ids) -> bytes:
     docs = [
-        Session(id=str(uuid.UUID(int=900 + i, version=4)), name=f"Imported {i}", po_name=PO,
-                created_at="2024-12-01T00:00:00.000Z", updated_at="2024-12-01T00:00:00.000Z",
-                history=[message(i)])
+        Session(
+            id=str(uuid.UUID(int=900 + i, version=4)),
+            name=f"Imported {i}",
+            po_name=PO,
+            created_at="2024-12-01T00:00:00.000Z",
+            updated_at="2024-12-01T00:00:00.000Z",
+            history=[message(i)],
+        )
         for i in range(2)
     ]
     return msgspec.json.encode(docs)
@@ -125,10 +136,17 @@ class Case:
 
 CASES = [
     Case("create", lambda m, i: m.create(PO, "New one")),
-    Case("create_with_history", lambda m, i: m.create(PO, "Seeded", history=[message(30), message(31)])),
+    Case(
+        "create_with_history",
+        lambda m, i: m.create(PO, "Seeded", history=[message(30), message(31)]),
+    ),
     Case("append", lambda m, i: m.append(i.full, message(40))),
     Case("append_first_message", lambda m, i: m.append(i.empty, message(41))),
-    Case("append_rewrites_foreign_layout", lambda m, i: m.append(i.full, message(42)), _prepare_foreign_layout),
+    Case(
+        "append_rewrites_foreign_layout",
+        lambda m, i: m.append(i.full, message(42)),
+        _prepare_foreign_layout,
+    ),
     Case("rename", lambda m, i: m.rename(i.full, "Renamed")),
     Case("update", lambda m, i: m.update(i.full, archived=True, tags=["a", "b"])),
     Case("delete", lambda m, i: m.delete(i.other)),
@@ -143,9 +161,9 @@ CASES = [
 ]
 
 
-def run_case(base: Path, work: Path, case: Case, ids: Ids, plan: FaultPlan, reset: Callable[[], None]) -> tuple[
-    dict[str, bytes], BaseException | None, SessionManager
-]:
+def run_case(
+    base: Path, work: Path, case: Case, ids: Ids, plan: FaultPlan, reset: Callable[[], None]
+) -> tuple[dict[str, bytes], BaseException | None, SessionManager]:
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(base, work)
@@ -164,7 +182,9 @@ def run_case(base: Path, work: Path, case: Case, ids: Ids, plan: FaultPlan, rese
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_every_io_step_fails_cleanly(case: Case, tmp_path: Path, deterministic: Callable[[], None]) -> None:
+def test_every_io_step_fails_cleanly(
+    case: Case, tmp_path: Path, deterministic: Callable[[], None]
+) -> None:
     """Each failing call gives a typed error, old-or-new files, a usable manager and a clean reopen."""
     base = tmp_path / "base"
     ids = build_base(base)
@@ -178,7 +198,9 @@ def test_every_io_step_fails_cleanly(case: Case, tmp_path: Path, deterministic: 
 
     failures: list[str] = []
     work = tmp_path / "work"
-    for n, err, persistent in itertools.product(range(1, len(reference.calls) + 1), ERRNOS, (False, True)):
+    for n, err, persistent in itertools.product(
+        range(1, len(reference.calls) + 1), ERRNOS, (False, True)
+    ):
         plan = FaultPlan(fail_at=n, err=err, persistent=persistent)
         label = f"{case.name}: call {n} ({reference.calls[n - 1]}) {errno.errorcode[err]} {'always' if persistent else 'once'}"
         before, error, mgr = run_case(base, work, case, ids, plan, deterministic)

@@ -32,29 +32,49 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
+)
 json_like = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 VALID = {
-    "format_version": 1, "id": SID, "name": "n", "po_name": "p",
-    "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z", "metadata": {},
+    "format_version": 1,
+    "id": SID,
+    "name": "n",
+    "po_name": "p",
+    "created_at": "2025-01-01T00:00:00Z",
+    "updated_at": "2025-01-01T00:00:00Z",
+    "metadata": {},
     "history": [{"role": "user", "content": "hi", "created_at": "2025-01-01T00:00:00Z"}],
 }
 # A valid session with some fields replaced by anything: close to right, so the fuzzing
 # reaches the validation paths rather than stopping at "not JSON".
-near_valid = st.dictionaries(st.sampled_from(sorted(VALID)), json_like, max_size=4).map(lambda d: {**VALID, **d})
-documents = st.one_of(json_like, near_valid, st.lists(near_valid, max_size=3)).map(msgspec.json.encode)
-inputs = st.one_of(st.binary(max_size=4096), documents, documents.flatmap(_mutations := lambda b: st.tuples(
-    st.just(b), st.integers(0, max(len(b) - 1, 0)), st.binary(max_size=8)
-).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + len(t[2]):])))
+near_valid = st.dictionaries(st.sampled_from(sorted(VALID)), json_like, max_size=4).map(
+    lambda d: {**VALID, **d}
+)
+documents = st.one_of(json_like, near_valid, st.lists(near_valid, max_size=3)).map(
+    msgspec.json.encode
+)
+inputs = st.one_of(
+    st.binary(max_size=4096),
+    documents,
+    documents.flatmap(
+        _mutations := lambda b: st.tuples(
+            st.just(b), st.integers(0, max(len(b) - 1, 0)), st.binary(max_size=8)
+        ).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + len(t[2]) :])
+    ),
+)
 
 
 @pytest.fixture(autouse=True)
 def watchdog() -> Iterator[None]:
     """Fail, rather than hang, if a test runs far beyond what it needs (a liveness guard)."""
+
     def expired(signum: int, frame: Any) -> None:
         raise TimeoutError("fuzz test hung")
 
@@ -91,7 +111,9 @@ def store(tmp_path: Path) -> Iterator[tuple[SessionManager, Path]]:
 
 @FUZZ
 @given(data=inputs)
-def test_session_file_loader_keeps_damage_local(store: tuple[SessionManager, Path], data: bytes) -> None:
+def test_session_file_loader_keeps_damage_local(
+    store: tuple[SessionManager, Path], data: bytes
+) -> None:
     """A session file holding anything: get() raises a typed error or reads it; others still list."""
     mgr, root = store
     path = root / "sessions" / f"{SID}.json"
@@ -109,7 +131,9 @@ def test_session_file_loader_keeps_damage_local(store: tuple[SessionManager, Pat
 
 @FUZZ
 @given(index=inputs, journal=inputs)
-def test_catalog_loader_rebuilds_from_anything(store: tuple[SessionManager, Path], index: bytes, journal: bytes) -> None:
+def test_catalog_loader_rebuilds_from_anything(
+    store: tuple[SessionManager, Path], index: bytes, journal: bytes
+) -> None:
     """index.json and index.journal holding anything: list() still equals a rebuild from the files."""
     _, root = store
     (root / "sessions" / "index.json").write_bytes(index)
@@ -124,7 +148,9 @@ def test_catalog_loader_rebuilds_from_anything(store: tuple[SessionManager, Path
 
 @FUZZ
 @given(data=inputs)
-def test_json_importer_raises_only_typed_errors(store: tuple[SessionManager, Path], data: bytes) -> None:
+def test_json_importer_raises_only_typed_errors(
+    store: tuple[SessionManager, Path], data: bytes
+) -> None:
     """The json importer (sniffed or named) imports or raises a typed error, never anything else."""
     mgr, _ = store
     for fmt in (None, "json"):
@@ -141,13 +167,17 @@ ADVERSARIAL = [
     b"[" * 1_000_000,
     b'{"a":' * 200_000,
     b'"\\' * 500_000,
-    b'[' + b'{"history":[],"x":1},' * 50_000 + b"1]",
+    b"[" + b'{"history":[],"x":1},' * 50_000 + b"1]",
     b'"' + b"x" * 2_000_000,
 ]
 
 
-@pytest.mark.parametrize("data", ADVERSARIAL, ids=["brackets", "objects", "escapes", "many", "string"])
-def test_adversarial_imports_stay_bounded_in_memory(store: tuple[SessionManager, Path], data: bytes) -> None:
+@pytest.mark.parametrize(
+    "data", ADVERSARIAL, ids=["brackets", "objects", "escapes", "many", "string"]
+)
+def test_adversarial_imports_stay_bounded_in_memory(
+    store: tuple[SessionManager, Path], data: bytes
+) -> None:
     """Megabyte-sized hostile imports are refused with a typed error using bounded memory."""
     mgr, _ = store
     tracemalloc.start()

@@ -37,7 +37,10 @@ def test_hostile_refs_get_clear_errors_and_open_nothing_outside(tmp_path: Path) 
     root = tmp_path / ".prompt_objects"
     proc = subprocess.run(
         [sys.executable, str(HERE / "hostile_refs.py"), str(root)],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -56,7 +59,9 @@ def outside_file(tmp_path: Path) -> Path:
 
 
 @pytest.mark.foreign_modes
-def test_symlink_at_a_session_path_is_refused_not_followed(tmp_path: Path, outside_file: Path) -> None:
+def test_symlink_at_a_session_path_is_refused_not_followed(
+    tmp_path: Path, outside_file: Path
+) -> None:
     """A session file that is a symlink reads as damaged; writes through it are refused."""
     root = tmp_path / ".prompt_objects"
     mgr = open_manager(root)
@@ -100,7 +105,9 @@ def test_symlink_at_the_temp_path_is_refused_not_followed(
 
 @pytest.mark.foreign_modes
 @pytest.mark.parametrize("name", ["index.json", "index.journal", ".lock"])
-def test_symlinked_catalog_journal_or_lock_is_not_followed(tmp_path: Path, outside_file: Path, name: str) -> None:
+def test_symlinked_catalog_journal_or_lock_is_not_followed(
+    tmp_path: Path, outside_file: Path, name: str
+) -> None:
     """Catalog, journal and lock file planted as symlinks: the target outside never changes."""
     root = tmp_path / ".prompt_objects"
     mgr = open_manager(root)
@@ -126,8 +133,10 @@ class _ReadOnlyOS:
 
     def __getattr__(self, name: str) -> Any:
         if name in self.WRITES:
+
             def refuse(*args: Any, **kwargs: Any) -> Any:
                 raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
             return refuse
         return getattr(os, name)
 
@@ -213,9 +222,16 @@ def test_oversized_and_overnested_imports_are_refused_before_parsing(
 
     monkeypatch.setattr(msgspec.json, "decode", watching_decode)
     monkeypatch.setattr(limits, "MAX_IMPORT_BYTES", 10_000)
-    good = json.dumps({"id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11", "name": "n", "po_name": "p",
-                       "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
-                       "history": []}).encode()
+    good = json.dumps(
+        {
+            "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+            "name": "n",
+            "po_name": "p",
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
+            "history": [],
+        }
+    ).encode()
     with pytest.raises(ImportFormatError, match="limit"):
         mgr.import_sessions(good + b" " * 10_000, format="json")
     deep = b'{"history": [], "metadata": ' + b'{"a": ' * 100 + b"1" + b"}" * 100 + b"}"

@@ -18,7 +18,9 @@ from reliability_support import assert_at_rest, by_id, open_manager, rebuilt_sum
 
 def _store_with(root: Path, messages: int) -> str:
     mgr = open_manager(root)
-    sid = mgr.create("po", "s", history=[Message(role="user", content=f"m{i}") for i in range(messages)]).id
+    sid = mgr.create(
+        "po", "s", history=[Message(role="user", content=f"m{i}") for i in range(messages)]
+    ).id
     mgr.close()
     return sid
 

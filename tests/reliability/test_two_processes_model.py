@@ -21,7 +21,11 @@ from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
 from reliability_support import abandon, assert_at_rest, open_manager, scaled
 
-names = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x7f"), min_size=1, max_size=12).filter(str.strip)
+names = st.text(
+    st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x7f"),
+    min_size=1,
+    max_size=12,
+).filter(str.strip)
 side = st.integers(0, 1)
 
 

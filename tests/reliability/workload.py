@@ -62,7 +62,11 @@ def run(root: Path, seed: int, out_fd: int) -> None:
         if op == "create":
             intent.update(name=f"c {token}", po=rng.choice(POS))
         elif op == "import":
-            intent.update(name=f"i {token}", po=rng.choice(POS), contents=[f"{token}-{i}" for i in range(rng.randint(0, 3))])
+            intent.update(
+                name=f"i {token}",
+                po=rng.choice(POS),
+                contents=[f"{token}-{i}" for i in range(rng.randint(0, 3))],
+            )
         elif op == "append":
             intent.update(content=_content(rng, token))
         elif op == "rename":

@@ -66,7 +66,9 @@ def root(tmp_path: Path) -> Path:
 def write_po(root: Path, name: str, description: str = "") -> None:
     folder = root / "objects"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.md").write_text(f"---\nname: {name}\ndescription: {description}\n---\nYou are {name}.\n")
+    (folder / f"{name}.md").write_text(
+        f"---\nname: {name}\ndescription: {description}\n---\nYou are {name}.\n"
+    )
 
 
 @pytest.fixture
@@ -74,7 +76,9 @@ def make_ctx(root: Path, gate: Gate) -> Callable[..., AppContext]:
     """An AppContext over the tmp store; echo answers at once unless told otherwise."""
     opened: list[AppContext] = []
 
-    def make(responder: str = "echo", runtime: dict[str, Any] | None = None, **echo: Any) -> AppContext:
+    def make(
+        responder: str = "echo", runtime: dict[str, Any] | None = None, **echo: Any
+    ) -> AppContext:
         runtime = runtime or {}
         host = PluginHost.create(entry_points=False, plugins=[gate])
         ctx = AppContext.open(root, host=host)
@@ -90,7 +94,9 @@ def make_ctx(root: Path, gate: Gate) -> Callable[..., AppContext]:
 
 
 @pytest.fixture
-def make_app(make_ctx: Callable[..., AppContext], tmp_path: Path) -> Callable[..., PromptSessionsApp]:
+def make_app(
+    make_ctx: Callable[..., AppContext], tmp_path: Path
+) -> Callable[..., PromptSessionsApp]:
     def make(ctx: AppContext | None = None, **kwargs: Any) -> PromptSessionsApp:
         exports = tmp_path / "exports"
         exports.mkdir(exist_ok=True)
@@ -106,7 +112,13 @@ def at(day: int, hour: int, minute: int = 0) -> str:
 
 
 def fixed_session(
-    ctx: AppContext, sid_digit: str, po: str, name: str, messages: list[tuple[str, str]], updated: str, **fields: Any
+    ctx: AppContext,
+    sid_digit: str,
+    po: str,
+    name: str,
+    messages: list[tuple[str, str]],
+    updated: str,
+    **fields: Any,
 ) -> Session:
     """A session with a fixed id and fixed times, written straight to the backend."""
     history = [Message(role=role, content=text, created_at=updated) for role, text in messages]

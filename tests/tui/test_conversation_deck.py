@@ -15,8 +15,12 @@ def contents(conversation) -> list[str]:
 
 async def test_switching_back_shows_the_same_mounted_conversation(make_ctx, make_app):
     ctx = make_ctx()
-    left = ctx.manager.create("coordinator", "Left", history=[Message(role="user", content="left one")])
-    right = ctx.manager.create("coordinator", "Right", history=[Message(role="user", content="right one")])
+    left = ctx.manager.create(
+        "coordinator", "Left", history=[Message(role="user", content="left one")]
+    )
+    right = ctx.manager.create(
+        "coordinator", "Right", history=[Message(role="user", content="right one")]
+    )
     app = make_app(ctx)
     async with app.run_test() as pilot:
         screen = app.screen
@@ -38,7 +42,9 @@ async def test_switching_back_shows_the_same_mounted_conversation(make_ctx, make
 
 async def test_a_kept_conversation_catches_up_with_messages_stored_while_hidden(make_ctx, make_app):
     ctx = make_ctx()
-    left = ctx.manager.create("coordinator", "Left", history=[Message(role="user", content="first")])
+    left = ctx.manager.create(
+        "coordinator", "Left", history=[Message(role="user", content="first")]
+    )
     right = ctx.manager.create("coordinator", "Right")
     app = make_app(ctx)
     async with app.run_test() as pilot:
@@ -52,7 +58,9 @@ async def test_a_kept_conversation_catches_up_with_messages_stored_while_hidden(
         await app.coord.refresh()
         await settle(pilot)
         screen.switch_to("coordinator", left.id)
-        await wait_until(pilot, lambda: contents(screen.conversation) == ["first", "added while hidden"])
+        await wait_until(
+            pilot, lambda: contents(screen.conversation) == ["first", "added while hidden"]
+        )
         assert screen.conversation.query(MessageView).first() is first  # added to, not redrawn
         assert "Session: Left (2 msgs)" in str(screen.query_one("#status").render())
 
@@ -69,7 +77,9 @@ async def test_a_history_rewritten_elsewhere_is_drawn_again(make_ctx, make_app):
         screen.switch_to("coordinator", right.id)
         await settle(pilot)
         hidden = app.coord.get(left.id)
-        hidden.session.history[0] = Message(role="user", content="rewritten")  # what a reload brings
+        hidden.session.history[0] = Message(
+            role="user", content="rewritten"
+        )  # what a reload brings
         screen.switch_to("coordinator", left.id)
         await wait_until(pilot, lambda: contents(screen.conversation) == ["rewritten"])
 

@@ -13,7 +13,14 @@ from .conftest import at, fixed_session, settle
 
 
 def seed(ctx):
-    a = fixed_session(ctx, "a", "coordinator", "Plans", [("user", "the budget is 42 [eur]"), ("assistant", "ok")], at(3, 14))
+    a = fixed_session(
+        ctx,
+        "a",
+        "coordinator",
+        "Plans",
+        [("user", "the budget is 42 [eur]"), ("assistant", "ok")],
+        at(3, 14),
+    )
     b = fixed_session(ctx, "b", "writer", "Draft", [("user", "chapter one")], at(2, 9))
     c = fixed_session(ctx, "c", "writer", "Old", [("user", "budget talk")], at(1, 9), archived=True)
     return a, b, c
@@ -73,7 +80,10 @@ async def test_search_shows_highlighted_snippets(make_ctx, make_app):
 def test_highlight_is_case_insensitive_and_literal():
     """Every match is marked, whatever the case; regex characters in the query are literal."""
     text = highlight("A.b a.B axb", "a.b")
-    assert [text.plain[s.start : s.end] for s in text.spans if "reverse" in str(s.style)] == ["A.b", "a.B"]
+    assert [text.plain[s.start : s.end] for s in text.spans if "reverse" in str(s.style)] == [
+        "A.b",
+        "a.B",
+    ]
 
 
 async def test_enter_jumps_to_session_and_po(make_ctx, make_app):

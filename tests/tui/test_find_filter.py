@@ -13,7 +13,9 @@ TEXTS = ["the budget is tight", "noted", "what budget?", "later", "Budget approv
 
 
 def seeded(ctx, name: str = "Plans"):
-    history = [Message(role="user" if i % 2 == 0 else "assistant", content=t) for i, t in enumerate(TEXTS)]
+    history = [
+        Message(role="user" if i % 2 == 0 else "assistant", content=t) for i, t in enumerate(TEXTS)
+    ]
     session = ctx.manager.create("coordinator", name, history=history)
     ctx.manager.switch("coordinator", session.id)
     return session
@@ -40,8 +42,19 @@ async def test_f_finds_and_enter_jumps_to_each_older_match_in_turn(make_ctx, mak
         for _ in range(4):  # newest first, then older, then round again
             await pilot.press("enter")
             await settle(pilot)
-            marked.append([v.message.content for v in screen.conversation.query(MessageView) if v.has_class("-match")])
-        assert marked == [["Budget approved"], ["what budget?"], ["the budget is tight"], ["Budget approved"]]
+            marked.append(
+                [
+                    v.message.content
+                    for v in screen.conversation.query(MessageView)
+                    if v.has_class("-match")
+                ]
+            )
+        assert marked == [
+            ["Budget approved"],
+            ["what budget?"],
+            ["the budget is tight"],
+            ["Budget approved"],
+        ]
         assert bar.border_title == "Find: match 3 of 3"
         await pilot.press("escape")
         assert not bar.shown and screen.conversation.has_focus
@@ -88,7 +101,9 @@ async def test_F_filters_the_conversation_and_new_messages_follow_it(make_ctx, m
 async def test_filter_and_search_come_back_with_their_session(make_ctx, make_app):
     ctx = make_ctx()
     plans = seeded(ctx)
-    other = ctx.manager.create("coordinator", "Other", history=[Message(role="user", content="hello")])
+    other = ctx.manager.create(
+        "coordinator", "Other", history=[Message(role="user", content="hello")]
+    )
     app = make_app(ctx)
     async with app.run_test() as pilot:
         screen = app.screen
@@ -111,7 +126,10 @@ async def test_filter_and_search_come_back_with_their_session(make_ctx, make_app
         await settle(pilot)
         screen = again.screen
         assert screen.session_id == plans.id
-        await wait_until(pilot, lambda: listed(screen) == ["the budget is tight", "what budget?", "Budget approved"])
+        await wait_until(
+            pilot,
+            lambda: listed(screen) == ["the budget is tight", "what budget?", "Budget approved"],
+        )
         await pilot.press("escape", "f")
         assert screen.query_one(FindBar).value == "approved"
 
@@ -123,7 +141,9 @@ async def test_a_jump_while_a_reply_streams_keeps_the_reply_in_progress(make_ctx
     async with app.run_test() as pilot:
         screen = app.screen
         await screen.send("and the budget?")
-        await wait_until(pilot, lambda: gate.started == 1 and app.coord.get(screen.session_id).buffer != "")
+        await wait_until(
+            pilot, lambda: gate.started == 1 and app.coord.get(screen.session_id).buffer != ""
+        )
         await pilot.press("escape", "f", *"budget", "enter")
         await settle_without_replies(pilot)
         assert screen.conversation.streaming is not None

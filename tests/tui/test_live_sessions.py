@@ -39,7 +39,9 @@ def open_all(screen: MainScreen, *sessions) -> None:
         screen.switch_to(s.po_name, s.id)
 
 
-async def test_three_replies_stream_while_switching_and_land_in_their_own_sessions(make_ctx, make_app):
+async def test_three_replies_stream_while_switching_and_land_in_their_own_sessions(
+    make_ctx, make_app
+):
     """Replies started in A, B and C keep streaming while the view moves among them; each
     session's stored history holds exactly its own message and reply, none lost or doubled."""
     ctx = make_ctx(chunk_delay_ms=60)
@@ -54,24 +56,38 @@ async def test_three_replies_stream_while_switching_and_land_in_their_own_sessio
             await send(pilot, f"for {session.name} {WORDS}")
             switched_while_streaming.append(app.coord.get(session.id).status.busy)
         assert switched_while_streaming == [True, True, True]
-        for key in ("left_square_bracket", "left_square_bracket", "right_square_bracket", "left_square_bracket"):
+        for key in (
+            "left_square_bracket",
+            "left_square_bracket",
+            "right_square_bracket",
+            "left_square_bracket",
+        ):
             await pilot.press("escape", key)
             await pilot.pause(0.05)
             shown = screen.session_id
             texts = [v.message.content for v in screen.conversation.query(MessageView)]
             name = app.coord.get(shown).name
-            assert all(f"for {name} " in t for t in texts), texts  # only the shown session's messages
+            assert all(f"for {name} " in t for t in texts), (
+                texts
+            )  # only the shown session's messages
         await settle(pilot)
         for session in (a, b, c):
             history = ctx.manager.get(session.id).history
             expected = f"for {session.name} {WORDS}"
-            assert [(m.role, m.content) for m in history] == [("user", expected), ("assistant", f"You said: {expected}")]
+            assert [(m.role, m.content) for m in history] == [
+                ("user", expected),
+                ("assistant", f"You said: {expected}"),
+            ]
             assert not history[-1].incomplete
         shown = app.coord.get(screen.session_id)
-        assert [v.message.content for v in screen.conversation.query(MessageView)] == [m.content for m in shown.history]
+        assert [v.message.content for v in screen.conversation.query(MessageView)] == [
+            m.content for m in shown.history
+        ]
 
 
-async def test_background_reply_sets_unread_badge_and_notifies_then_show_clears_it(make_ctx, make_app, gate):
+async def test_background_reply_sets_unread_badge_and_notifies_then_show_clears_it(
+    make_ctx, make_app, gate
+):
     """A reply finishing while its session is not shown gives it an unread badge and a
     notification; showing the session clears the badge."""
     ctx = make_ctx("gate")
@@ -92,12 +108,19 @@ async def test_background_reply_sets_unread_badge_and_notifies_then_show_clears_
         await settle(pilot)
         assert app.coord.get(a.id).unread == 1
         assert bar.row_text(a.id).startswith("○ Long job  1 ")
-        await wait_until(pilot, lambda: any("Reply finished in 'Long job'" in t for t in toasts(app)))
-        assert [v.message.content for v in screen.conversation.query(MessageView)] == []  # B shows nothing of A
+        await wait_until(
+            pilot, lambda: any("Reply finished in 'Long job'" in t for t in toasts(app))
+        )
+        assert [
+            v.message.content for v in screen.conversation.query(MessageView)
+        ] == []  # B shows nothing of A
         await pilot.press("escape", "left_square_bracket")
         assert screen.session_id == a.id
         assert app.coord.get(a.id).unread == 0 and bar.row_text(a.id).startswith("○ Long job\n")
-        assert screen.conversation.query(MessageView).last().message.content == "Thinking about it - done."
+        assert (
+            screen.conversation.query(MessageView).last().message.content
+            == "Thinking about it - done."
+        )
 
 
 async def test_ctrl_c_cancels_only_the_shown_session(make_ctx, make_app):
@@ -121,7 +144,10 @@ async def test_ctrl_c_cancels_only_the_shown_session(make_ctx, make_app):
         shown, background = ctx.manager.get(b.id).history, ctx.manager.get(a.id).history
         assert shown[-1].role == "assistant" and shown[-1].incomplete is True
         assert f"You said: stop me {long_words}".startswith(shown[-1].content)
-        assert background[-1].content == f"You said: keep going {WORDS}" and not background[-1].incomplete
+        assert (
+            background[-1].content == f"You said: keep going {WORDS}"
+            and not background[-1].incomplete
+        )
         assert app.coord.get(b.id).status is Status.IDLE
 
 
@@ -176,7 +202,9 @@ async def test_w_closes_the_shown_session_but_keeps_it_stored(make_ctx, make_app
         screen = app.screen
         open_all(screen, a, b)
         await pilot.press("escape", "w")
-        assert screen.session_id == a.id and [s.session_id for s in app.coord.open_sessions()] == [a.id]
+        assert screen.session_id == a.id and [s.session_id for s in app.coord.open_sessions()] == [
+            a.id
+        ]
         await pilot.press("w")
         assert screen.session_id == a.id  # the last open session stays
     assert {s.id for s in ctx.manager.list()} == {a.id, b.id}
@@ -195,7 +223,11 @@ async def test_palette_offers_switch_to_every_open_session(make_ctx, make_app):
         open_all(screen, other, a)
         titles = [title for title, _, _ in SessionCommands(screen).entries(screen)]
         assert "session: Switch to Elsewhere [w] (writer)" in titles
-        run = next(run for title, run, _ in SessionCommands(screen).entries(screen) if title == "session: Switch to Elsewhere [w] (writer)")
+        run = next(
+            run
+            for title, run, _ in SessionCommands(screen).entries(screen)
+            if title == "session: Switch to Elsewhere [w] (writer)"
+        )
         run()
         await pilot.pause()
         assert (screen.po_name, screen.session_id) == ("writer", other.id)
@@ -206,7 +238,10 @@ async def test_draft_and_scroll_come_back_when_switching_back(make_ctx, make_app
     from prompt_sessions.models import Message
 
     ctx = make_ctx()
-    history = [Message(role="user" if i % 2 == 0 else "assistant", content=f"message {i}") for i in range(12)]
+    history = [
+        Message(role="user" if i % 2 == 0 else "assistant", content=f"message {i}")
+        for i in range(12)
+    ]
     a = ctx.manager.create("coordinator", "Long", history=history)
     b = ctx.manager.create("coordinator", "Short")
     app = make_app(ctx)
@@ -271,7 +306,9 @@ CHILD = textwrap.dedent(
 
 
 def other_process(root, action: str, session_id: str) -> None:
-    subprocess.run([sys.executable, "-c", CHILD, str(root), action, session_id], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), action, session_id], check=True, timeout=60
+    )
 
 
 async def until(pilot, condition, deadline_turns: int = 600) -> None:
@@ -290,7 +327,13 @@ async def test_another_process_appending_shows_in_the_open_session(root, make_ct
         await until(pilot, lambda: app.coord.watching)
         other_process(root, "append", a.id)
         screen = app.screen
-        await until(pilot, lambda: [v.message.content for v in screen.conversation.query(MessageView)] == ["written by another process"])
+        await until(
+            pilot,
+            lambda: (
+                [v.message.content for v in screen.conversation.query(MessageView)]
+                == ["written by another process"]
+            ),
+        )
         assert screen.message_count == 1
 
 
@@ -307,4 +350,7 @@ async def test_session_deleted_elsewhere_is_removed_with_a_notification(root, ma
         other_process(root, "delete", gone.id)
         await until(pilot, lambda: screen.session_id == keep.id)
         assert screen.query_one(SessionBar).session_ids == [keep.id]
-        await until(pilot, lambda: any("'Doomed'" in t and "deleted by another program" in t for t in toasts(app)))
+        await until(
+            pilot,
+            lambda: any("'Doomed'" in t and "deleted by another program" in t for t in toasts(app)),
+        )

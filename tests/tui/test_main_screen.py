@@ -51,7 +51,10 @@ async def test_enter_sends_and_reply_is_stored(make_ctx, make_app):
         await settle(pilot)
         [summary] = ctx.manager.list()
         history = ctx.manager.get(summary.id).history
-        assert [(m.role, m.content) for m in history] == [("user", "hello [x]"), ("assistant", "You said: hello [x]")]
+        assert [(m.role, m.content) for m in history] == [
+            ("user", "hello [x]"),
+            ("assistant", "You said: hello [x]"),
+        ]
         assert history[0].source == "tui" and summary.source == "tui"
         assert isinstance(app.screen.focused, MessageBox)
         assert "Session: New Session (2 msgs)" in status_text(app)
@@ -118,7 +121,9 @@ async def test_brackets_and_ctrl_pages_move_between_open_sessions(make_ctx, make
         app.screen.switch_to("coordinator", a.id)
         app.screen.switch_to("coordinator", b.id)  # open, in order: C, A, B
         await pilot.press("right_square_bracket")
-        assert app.screen.session_id == c.id and ctx.manager.backend.get_current("coordinator") == c.id
+        assert (
+            app.screen.session_id == c.id and ctx.manager.backend.get_current("coordinator") == c.id
+        )
         await pilot.press("right_square_bracket")
         assert app.screen.session_id == a.id
         await pilot.press("left_square_bracket")
@@ -223,7 +228,13 @@ async def test_streaming_reply_shows_then_completes(make_ctx, make_app, gate):
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
         conversation = app.screen.conversation
-        await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text == "Thinking about it")
+        await wait_until(
+            pilot,
+            lambda: (
+                conversation.streaming is not None
+                and conversation.streaming.text == "Thinking about it"
+            ),
+        )
         assert "streaming" in status_text(app)
         gate.opened.set()
         await settle(pilot)
@@ -239,7 +250,12 @@ async def test_ctrl_c_cancels_and_keeps_partial_reply(make_ctx, make_app, gate):
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
         conversation = app.screen.conversation
-        await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text.endswith("it"))
+        await wait_until(
+            pilot,
+            lambda: (
+                conversation.streaming is not None and conversation.streaming.text.endswith("it")
+            ),
+        )
         await pilot.press("ctrl+c")
         await settle(pilot)
         [summary] = ctx.manager.list()
@@ -255,7 +271,12 @@ async def test_cancel_command_stops_reply(make_ctx, make_app, gate):
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
         conversation = app.screen.conversation
-        await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text.endswith("it"))
+        await wait_until(
+            pilot,
+            lambda: (
+                conversation.streaming is not None and conversation.streaming.text.endswith("it")
+            ),
+        )
         await pilot.press(*"/cancel", "enter")
         await settle(pilot)
         [summary] = ctx.manager.list()
@@ -269,7 +290,12 @@ async def test_quit_while_streaming_saves_incomplete(make_ctx, make_app, gate):
     async with app.run_test() as pilot:
         await pilot.press(*"go", "enter")
         conversation = app.screen.conversation
-        await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text.endswith("it"))
+        await wait_until(
+            pilot,
+            lambda: (
+                conversation.streaming is not None and conversation.streaming.text.endswith("it")
+            ),
+        )
         await pilot.press("escape", "q")
         await pilot.pause()
     assert app.return_code == 0 or app.return_code is None
@@ -294,7 +320,10 @@ async def test_responder_failure_is_shown_not_fatal(make_ctx, make_app):
 async def test_huge_session_renders_only_a_window(make_ctx, make_app):
     """A 10,000-message session mounts one page; scrolling to the top loads the page before."""
     ctx = make_ctx()
-    history = [Message(role="user" if i % 2 == 0 else "assistant", content=f"message {i}") for i in range(10_000)]
+    history = [
+        Message(role="user" if i % 2 == 0 else "assistant", content=f"message {i}")
+        for i in range(10_000)
+    ]
     big = ctx.manager.create("coordinator", "Big", history=history)
     ctx.manager.switch("coordinator", big.id)
     app = make_app(ctx)
@@ -306,4 +335,7 @@ async def test_huge_session_renders_only_a_window(make_ctx, make_app):
         assert "Session: Big (10000 msgs)" in status_text(app)
         conversation.scroll_home(animate=False, immediate=True)
         await wait_until(pilot, lambda: conversation.rendered_count == 2 * PAGE)
-        assert conversation.query(MessageView).first().message.content == f"message {10_000 - 2 * PAGE}"
+        assert (
+            conversation.query(MessageView).first().message.content
+            == f"message {10_000 - 2 * PAGE}"
+        )

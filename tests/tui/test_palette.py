@@ -75,7 +75,16 @@ class Shout:
 
     @hookimpl
     def register_commands(self, register):  # type: ignore[no-untyped-def]
-        register(SlashCommand("shout", lambda ctx, args: " ".join(args).upper(), "shout it", "/shout <text>", category="fun", palette_title="Shout"))
+        register(
+            SlashCommand(
+                "shout",
+                lambda ctx, args: " ".join(args).upper(),
+                "shout it",
+                "/shout <text>",
+                category="fun",
+                palette_title="Shout",
+            )
+        )
 
 
 async def test_plugin_command_appears_and_prefills(root, make_app):

@@ -26,7 +26,9 @@ def rows(app) -> list[str]:
 def seed(ctx):
     a = fixed_session(ctx, "a", "coordinator", "Alpha [draft]", [("user", "hi")], at(3, 14, 30))
     b = fixed_session(ctx, "b", "coordinator", "Beta", [], at(2, 9, 0))
-    c = fixed_session(ctx, "c", "coordinator", "Gamma", [("user", "x"), ("assistant", "y")], at(1, 1, 0))
+    c = fixed_session(
+        ctx, "c", "coordinator", "Gamma", [("user", "x"), ("assistant", "y")], at(1, 1, 0)
+    )
     fixed_session(ctx, "d", "writer", "Elsewhere", [], at(3, 10, 0))
     ctx.manager.switch("coordinator", b.id)
     return a, b, c
@@ -190,7 +192,9 @@ async def test_picker_with_ten_thousand_sessions_renders_a_window(make_ctx, make
     from prompt_sessions.models import Session
 
     with monkeypatch.context() as m:
-        m.setattr(os, "fsync", lambda fd: None)  # seeding speed only; durability is tested elsewhere
+        m.setattr(
+            os, "fsync", lambda fd: None
+        )  # seeding speed only; durability is tested elsewhere
         seed_many(ctx, Session)
     app = make_app(ctx)
     rendered: list[int] = []
@@ -211,11 +215,19 @@ def seed_many(ctx, session_type) -> None:
     for i in range(10_000):
         sid = f"{i:08x}-0000-4000-8000-000000000000"
         ctx.manager.backend.create(
-            session_type(id=sid, name=f"s[{i}]", po_name="coordinator", created_at=at(1, 0), updated_at=at(1, 0))
+            session_type(
+                id=sid,
+                name=f"s[{i}]",
+                po_name="coordinator",
+                created_at=at(1, 0),
+                updated_at=at(1, 0),
+            )
         )
 
 
-async def test_rows_known_to_the_runtime_show_at_once_and_the_store_is_read_again(make_ctx, make_app):
+async def test_rows_known_to_the_runtime_show_at_once_and_the_store_is_read_again(
+    make_ctx, make_app
+):
     """The picker opens on the runtime's last reading of the catalog, then re-reads the store:
     a session created since appears and one deleted since goes, the cursor staying put."""
     ctx = make_ctx()
@@ -237,7 +249,12 @@ async def test_rows_known_to_the_runtime_show_at_once_and_the_store_is_read_agai
         await pilot.pause()
         assert [r.name for r in picker.all_rows] == ["Alpha [draft]", "Beta", "Gamma"]  # at once
         reading.set()
-        await wait_until(pilot, lambda: sorted(r.name for r in picker.all_rows) == ["Alpha [draft]", "Beta", "Made since"])
+        await wait_until(
+            pilot,
+            lambda: (
+                sorted(r.name for r in picker.all_rows) == ["Alpha [draft]", "Beta", "Made since"]
+            ),
+        )
         assert picker.selected is not None and picker.selected.id == b.id
 
 

@@ -34,7 +34,10 @@ async def test_new_rename_switch(make_ctx, make_app):
         await type_line(pilot, "/rename Second [b]")
         second = app.screen.session_id
         assert second != first and ctx.manager.get(second).name == "Second [b]"
-        assert Content.from_markup(app.screen.conversation.border_title).plain == "assistant: Second [b]"
+        assert (
+            Content.from_markup(app.screen.conversation.border_title).plain
+            == "assistant: Second [b]"
+        )
         await type_line(pilot, "/s first")
         assert app.screen.session_id == first == ctx.manager.backend.get_current("assistant")
         await type_line(pilot, f"/switch {second[:8]}")
@@ -107,9 +110,20 @@ async def test_bad_commands_answer_without_crashing(make_ctx, make_app):
     ctx = make_ctx()
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        for line in ("/nope", '/rename "open', "/switch missing", "/session export zip", "/rename", "/session delete"):
+        for line in (
+            "/nope",
+            '/rename "open',
+            "/switch missing",
+            "/session export zip",
+            "/rename",
+            "/session delete",
+        ):
             await type_line(pilot, line)
-        errors = [str(n.render()) for n in app.screen.conversation.query(NoteView) if n.has_class("-error")]
+        errors = [
+            str(n.render())
+            for n in app.screen.conversation.query(NoteView)
+            if n.has_class("-error")
+        ]
         assert len(errors) == 6
         assert "unknown command" in errors[0] and "no session yet" in errors[3]
         assert isinstance(app.screen, MainScreen)

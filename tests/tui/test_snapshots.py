@@ -22,13 +22,22 @@ def demo(root, make_ctx):
     for name in ("coordinator", "researcher", "writer"):
         write_po(root, name)
     ctx = make_ctx()
-    fixed_session(ctx, "1", "coordinator", "Release plan [v2]", [
-        ("user", "What is left before the **release**?"),
-        ("assistant", "Three things:\n\n1. Changelog\n2. `pytest -q` green\n3. Tag `v2.0`"),
-        ("user", "Draft the changelog."),
-        ("assistant", "## 2.0\n\n- Sessions per PO\n- Explorer with search"),
-    ], at(3, 14, 30))
-    fixed_session(ctx, "2", "coordinator", "Budget", [("user", "the budget is 42 [eur]")], at(2, 9, 15))
+    fixed_session(
+        ctx,
+        "1",
+        "coordinator",
+        "Release plan [v2]",
+        [
+            ("user", "What is left before the **release**?"),
+            ("assistant", "Three things:\n\n1. Changelog\n2. `pytest -q` green\n3. Tag `v2.0`"),
+            ("user", "Draft the changelog."),
+            ("assistant", "## 2.0\n\n- Sessions per PO\n- Explorer with search"),
+        ],
+        at(3, 14, 30),
+    )
+    fixed_session(
+        ctx, "2", "coordinator", "Budget", [("user", "the budget is 42 [eur]")], at(2, 9, 15)
+    )
     fixed_session(ctx, "3", "coordinator", "Old notes", [], at(1, 8, 0))
     fixed_session(ctx, "4", "writer", "Chapter one", [("user", "a budget for ink")], at(3, 11, 0))
     ctx.manager.switch("coordinator", "11111111-0000-4000-8000-111111111111")
@@ -80,7 +89,13 @@ def test_streaming_reply(snap_compare, make_app, make_ctx, root, gate):
     async def stream(pilot):
         await pilot.press(*"Plan the release", "enter")
         conversation = pilot.app.screen.conversation
-        await wait_until(pilot, lambda: conversation.streaming is not None and conversation.streaming.text == "Thinking about it")
+        await wait_until(
+            pilot,
+            lambda: (
+                conversation.streaming is not None
+                and conversation.streaming.text == "Thinking about it"
+            ),
+        )
         await pilot.pause()
 
     app = make_app(ctx)
@@ -100,12 +115,26 @@ def test_sidebar_states(snap_compare, make_app, make_ctx, root, gate, state):
     if state == "retrying":
         echo = {"fail_times": 1}
     responder = "gate" if state in ("streaming", "unread") else "echo"
-    runtime = {"retry_base_ms": 600_000, "retry_max_ms": 600_000, "retry_jitter": 0} if state == "retrying" else None
+    runtime = (
+        {"retry_base_ms": 600_000, "retry_max_ms": 600_000, "retry_jitter": 0}
+        if state == "retrying"
+        else None
+    )
     ctx = make_ctx(responder, runtime=runtime, **echo)
-    main = fixed_session(ctx, "1", "coordinator", "Release plan", [
-        ("user", "What is left?"), ("assistant", "The changelog."),
-    ], at(3, 14, 30))
-    side = fixed_session(ctx, "2", "coordinator", "Side quest [b]", [("user", "an earlier question")], at(3, 9, 0))
+    main = fixed_session(
+        ctx,
+        "1",
+        "coordinator",
+        "Release plan",
+        [
+            ("user", "What is left?"),
+            ("assistant", "The changelog."),
+        ],
+        at(3, 14, 30),
+    )
+    side = fixed_session(
+        ctx, "2", "coordinator", "Side quest [b]", [("user", "an earlier question")], at(3, 9, 0)
+    )
     ctx.manager.switch("coordinator", main.id)
 
     async def arrange(pilot):

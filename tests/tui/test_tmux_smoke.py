@@ -24,7 +24,9 @@ class Tmux:
         self.socket = f"ps-smoke-{uuid.uuid4().hex[:8]}"
 
     def run(self, *args: str) -> str:
-        done = subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [self.tmux, "-L", self.socket, *args], capture_output=True, text=True, check=False
+        )
         return done.stdout
 
     def screen(self) -> str:
@@ -47,7 +49,12 @@ class Tmux:
         raise AssertionError(f"never saw {what}; the screen was:\n{seen}")
 
     def alive(self) -> bool:
-        return subprocess.run([self.tmux, "-L", self.socket, "has-session", "-t", "smoke"], capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                [self.tmux, "-L", self.socket, "has-session", "-t", "smoke"], capture_output=True
+            ).returncode
+            == 0
+        )
 
 
 @pytest.mark.slow
@@ -56,7 +63,9 @@ def test_console_script_in_tmux(tmp_path: Path):
     creates a session, q quits; the store holds what was done."""
     tmux_path = shutil.which("tmux")
     if tmux_path is None:
-        pytest.fail("tmux is not installed; the repository's set-up installs it (apt-get install tmux)")
+        pytest.fail(
+            "tmux is not installed; the repository's set-up installs it (apt-get install tmux)"
+        )
     script = shutil.which("prompt-sessions")
     if script is None:
         pytest.fail("the prompt-sessions console script is not installed (pip install -e .)")
@@ -67,7 +76,17 @@ def test_console_script_in_tmux(tmp_path: Path):
     tmux = Tmux(tmux_path)
     env_prefix = "env PROMPT_SESSIONS_PLUGINS= TERM=xterm-256color"
     try:
-        tmux.run("new-session", "-d", "-s", "smoke", "-x", "110", "-y", "32", f"{env_prefix} {script} --dir {store}")
+        tmux.run(
+            "new-session",
+            "-d",
+            "-s",
+            "smoke",
+            "-x",
+            "110",
+            "-y",
+            "32",
+            f"{env_prefix} {script} --dir {store}",
+        )
         tmux.wait_for(lambda s: "Session: New Session (0 msgs)" in s, "the main screen")
         tmux.text("hello from tmux")
         tmux.keys("Enter")

@@ -12,7 +12,9 @@ from cli_runner import Run
 from prompt_sessions.cli import main
 
 
-def test_list_on_missing_folder_prints_empty_array(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_list_on_missing_folder_prints_empty_array(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """Reading a folder that does not exist is reading an empty store, and creates nothing."""
     folder = tmp_path / "nothing-here"
     with pytest.raises(SystemExit) as exc:
@@ -65,7 +67,10 @@ def test_rename_duplicate_fork_delete(run: Run) -> None:
     assert run("fork", "Renamed", "--at", "1", "--name", "Fork")[0] == 0
     fork = run.json("show", "Fork", "--json")
     assert len(fork["history"]) == 1 and fork["thread_type"] == "fork"
-    assert run.json("show", "Copy", "--json")["history"] == run.json("show", "Renamed", "--json")["history"]
+    assert (
+        run.json("show", "Copy", "--json")["history"]
+        == run.json("show", "Renamed", "--json")["history"]
+    )
     assert run("delete", "Copy", "--yes")[0] == 0
     names = sorted(s["name"] for s in run.json("list", "--json"))
     assert names == ["Fork", "Renamed"]
@@ -82,7 +87,12 @@ def test_delete_asks_and_keeps_session_on_no(run: Run) -> None:
 def test_errors_are_one_line_with_exit_1(run: Run) -> None:
     """Unknown refs, path-like refs and bad names give one `Error:` line and exit 1."""
     run("new", "coordinator", "--name", "Real")
-    for args in (["show", "missing"], ["show", "../../etc/passwd"], ["rename", "Real", " "], ["export", "Real", "--format", "nope"]):
+    for args in (
+        ["show", "missing"],
+        ["show", "../../etc/passwd"],
+        ["rename", "Real", " "],
+        ["export", "Real", "--format", "nope"],
+    ):
         code, out, err = run(*args)
         assert code == 1, args
         assert err.startswith("Error: ") and err.count("\n") == 1, err
@@ -211,7 +221,9 @@ def test_files_are_private(run: Run) -> None:
     assert (os.stat(sessions / f"{created['id']}.json").st_mode & 0o777) == 0o600
 
 
-def test_import_is_all_or_nothing_when_a_write_fails(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_is_all_or_nothing_when_a_write_fails(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If writing the second of two imported sessions fails, the first is taken back."""
     from prompt_sessions.errors import StorageError
     from prompt_sessions.storage.json_backend import JsonBackend

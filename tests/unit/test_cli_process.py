@@ -14,10 +14,16 @@ import pytest
 SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
 
 
-def run(store: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    store: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": "", **(env or {})}
     return subprocess.run(
-        [SCRIPT, "--dir", str(store), *args], capture_output=True, text=True, timeout=60, env=full_env
+        [SCRIPT, "--dir", str(store), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full_env,
     )
 
 
@@ -57,7 +63,9 @@ def test_list_json_never_imports_textual(store: Path) -> None:
         "    pass\n"
         "print('TEXTUAL' if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 'CLEAN', file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.stderr.strip().endswith("CLEAN"), result.stderr
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from prompt_sessions.config import ConfigError, get_value, load_config, parse_value, section, set_value
+from prompt_sessions.config import (
+    ConfigError,
+    get_value,
+    load_config,
+    parse_value,
+    section,
+    set_value,
+)
 from prompt_sessions.errors import UsageError
 
 
@@ -30,7 +37,9 @@ def test_bad_toml_is_a_clear_error(tmp_path: Path) -> None:
 def test_unreadable_config_is_a_clear_error(tmp_path: Path) -> None:
     """A config.toml that cannot be read (here a folder) raises ConfigError naming the file."""
     (tmp_path / "config.toml").mkdir()
-    with pytest.raises(ConfigError, match=f"cannot read {tmp_path / 'config.toml'}: Is a directory"):
+    with pytest.raises(
+        ConfigError, match=f"cannot read {tmp_path / 'config.toml'}: Is a directory"
+    ):
         load_config(tmp_path)
 
 
@@ -41,7 +50,10 @@ def test_set_then_get_dotted_keys(tmp_path: Path) -> None:
     set_value(root, "storage.backend", "json")
     set_value(root, "responders.echo.fail_times", 2)
     config = load_config(root)
-    assert config == {"responders": {"echo": {"chunk_delay_ms": 0, "fail_times": 2}}, "storage": {"backend": "json"}}
+    assert config == {
+        "responders": {"echo": {"chunk_delay_ms": 0, "fail_times": 2}},
+        "storage": {"backend": "json"},
+    }
     assert get_value(config, "responders.echo.fail_times") == 2
     assert tomllib.loads((root / "config.toml").read_text()) == config
     assert stat.S_IMODE((root / "config.toml").stat().st_mode) == 0o600
@@ -73,7 +85,14 @@ def test_cannot_set_inside_a_value(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("3", 3), ("1.5", 1.5), ("true", True), ('"quoted"', "quoted"), ("plain words", "plain words"), ("[1, 2]", [1, 2])],
+    [
+        ("3", 3),
+        ("1.5", 1.5),
+        ("true", True),
+        ('"quoted"', "quoted"),
+        ("plain words", "plain words"),
+        ("[1, 2]", [1, 2]),
+    ],
 )
 def test_parse_value(text: str, value: object) -> None:
     """Command-line values are read as TOML when they parse, else as plain text."""

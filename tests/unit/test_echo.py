@@ -16,8 +16,14 @@ from prompt_sessions.responders import ReplyEnd, ReplyRequest
 
 def request(*texts: tuple[str, str]) -> ReplyRequest:
     history = [Message(role=role, content=text) for role, text in texts]  # type: ignore[arg-type]
-    s = Session(id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11", name="s", po_name="po",
-                created_at="2025-01-01T00:00:00Z", updated_at="2025-01-01T00:00:00Z", history=history)
+    s = Session(
+        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        name="s",
+        po_name="po",
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
+        history=history,
+    )
     return ReplyRequest(po=bare("po"), session=s)
 
 
@@ -30,7 +36,9 @@ def run(responder: EchoResponder, req: ReplyRequest) -> list[Any]:
 
 def test_reply_is_deterministic_and_streamed_in_chunks() -> None:
     """The reply echoes the last user message, in several chunks that join to the whole text."""
-    req = request(("user", "first"), ("assistant", "x"), ("user", "tell me about the weather today"))
+    req = request(
+        ("user", "first"), ("assistant", "x"), ("user", "tell me about the weather today")
+    )
     items = run(EchoResponder({"chunk_delay_ms": 0}), req)
     *pieces, end = items
     assert all(isinstance(p, str) for p in pieces) and len(pieces) > 1

@@ -52,7 +52,9 @@ def test_default_is_in_the_current_folder_and_not_created(tmp_path: Path) -> Non
     assert not found.exists()
 
 
-def test_relative_and_home_paths_become_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_and_home_paths_become_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Relative --dir values are made absolute and ~ is expanded."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

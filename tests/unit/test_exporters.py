@@ -16,8 +16,12 @@ T = "2025-01-03T14:29:58Z"
 
 def session(*messages: Message, **fields: object) -> Session:
     base = dict(
-        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11", name="Debug task", po_name="coordinator",
-        created_at="2025-01-03T10:00:00Z", updated_at="2025-01-03T14:30:00Z", history=list(messages),
+        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        name="Debug task",
+        po_name="coordinator",
+        created_at="2025-01-03T10:00:00Z",
+        updated_at="2025-01-03T14:30:00Z",
+        history=list(messages),
     )
     base.update(fields)
     return Session(**base)  # type: ignore[arg-type]
@@ -45,20 +49,37 @@ def fences_balanced(markdown: str) -> bool:
 def test_markdown_header_carries_the_metadata() -> None:
     """The markdown export starts with the name and lists PO, id, times, count, source, fork, tags."""
     s = session(
-        m("user", "hi"), source="cli", parent_id="0d21d4d5-e427-4f50-b89c-3db212772860",
-        parent_message_index=1, tags=["ops", "urgent"],
+        m("user", "hi"),
+        source="cli",
+        parent_id="0d21d4d5-e427-4f50-b89c-3db212772860",
+        parent_message_index=1,
+        tags=["ops", "urgent"],
     )
     text = MarkdownExporter().export(s)
     assert text.startswith("# Debug task\n")
-    for piece in ("coordinator", s.id, "2025-01-03T10:00:00Z", "2025-01-03T14:30:00Z", "**Messages:** 1",
-                  "cli", "0d21d4d5-e427-4f50-b89c-3db212772860", "at message 1", "ops, urgent"):
+    for piece in (
+        "coordinator",
+        s.id,
+        "2025-01-03T10:00:00Z",
+        "2025-01-03T14:30:00Z",
+        "**Messages:** 1",
+        "cli",
+        "0d21d4d5-e427-4f50-b89c-3db212772860",
+        "at message 1",
+        "ops, urgent",
+    ):
         assert piece in text
     assert text.endswith("\n") and not text.endswith("\n\n")
 
 
 def test_markdown_labels_each_message_with_its_speaker() -> None:
     """User messages say User; assistant messages name the PO (or the PO that spoke)."""
-    s = session(m("user", "q"), m("assistant", "a"), m("assistant", "b", from_po="reviewer"), m("system", "s"))
+    s = session(
+        m("user", "q"),
+        m("assistant", "a"),
+        m("assistant", "b", from_po="reviewer"),
+        m("system", "s"),
+    )
     headings = re.findall(r"^## (.+)$", MarkdownExporter().export(s), re.MULTILINE)
     assert headings == ["User", "coordinator", "reviewer", "System"]
 
@@ -96,9 +117,17 @@ def test_balance_fences_leaves_balanced_text_alone() -> None:
 def test_json_export_round_trips_through_the_importer() -> None:
     """The json export is full fidelity: importing it gives back an equal session."""
     s = session(
-        m("user", "hé \"quoted\"\nnew line"),
-        m("assistant", "ok", model="echo", usage=Usage(input_tokens=1, output_tokens=2), latency_ms=3.5),
-        metadata={"k": [1, 2]}, tags=["t"], pinned=True,
+        m("user", 'hé "quoted"\nnew line'),
+        m(
+            "assistant",
+            "ok",
+            model="echo",
+            usage=Usage(input_tokens=1, output_tokens=2),
+            latency_ms=3.5,
+        ),
+        metadata={"k": [1, 2]},
+        tags=["t"],
+        pinned=True,
     )
     text = JsonExporter().export(s)
     assert isinstance(text, str)
@@ -110,5 +139,13 @@ def test_json_export_round_trips_through_the_importer() -> None:
 
 def test_exporters_declare_name_extension_media_type() -> None:
     """Each exporter has the attributes the plugin host requires."""
-    assert (JsonExporter.name, JsonExporter.extension, JsonExporter.media_type) == ("json", "json", "application/json")
-    assert (MarkdownExporter.name, MarkdownExporter.extension, MarkdownExporter.media_type) == ("markdown", "md", "text/markdown")
+    assert (JsonExporter.name, JsonExporter.extension, JsonExporter.media_type) == (
+        "json",
+        "json",
+        "application/json",
+    )
+    assert (MarkdownExporter.name, MarkdownExporter.extension, MarkdownExporter.media_type) == (
+        "markdown",
+        "md",
+        "text/markdown",
+    )

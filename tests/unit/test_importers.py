@@ -14,8 +14,12 @@ SID = "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11"
 
 def doc(name: str = "x", **fields: object) -> dict:
     base = {
-        "format_version": 1, "id": SID, "name": name, "po_name": "po",
-        "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
+        "format_version": 1,
+        "id": SID,
+        "name": name,
+        "po_name": "po",
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
         "history": [{"role": "user", "content": "hi", "created_at": "2025-01-01T00:00:00Z"}],
     }
     base.update(fields)
@@ -59,7 +63,10 @@ def test_sniff(data: bytes, sniffed: bool) -> None:
         (b"[]", "no sessions"),
         (b"[1]", "item 0"),
         (doc(name=7), "$.name"),
-        (doc(history=[{"role": "wizard", "content": "x", "created_at": "2025-01-01T00:00:00Z"}]), "wizard"),
+        (
+            doc(history=[{"role": "wizard", "content": "x", "created_at": "2025-01-01T00:00:00Z"}]),
+            "wizard",
+        ),
         (doc(created_at="soon"), "ISO-8601"),
         ([doc("ok"), doc(name="x" * 81)], "session 1"),
     ],

@@ -34,14 +34,23 @@ def ts(n: int) -> str:
     return f"2025-01-03T{10 + hours % 10:02d}:{minutes:02d}:{seconds:02d}.000Z"
 
 
-def make_session(name: str = "S", po: str = "coordinator", messages: int = 0, at: str = T0) -> Session:
+def make_session(
+    name: str = "S", po: str = "coordinator", messages: int = 0, at: str = T0
+) -> Session:
     history = [
-        Message(role="user" if i % 2 == 0 else "assistant", content=f"message {i}", created_at=ts(i))
+        Message(
+            role="user" if i % 2 == 0 else "assistant", content=f"message {i}", created_at=ts(i)
+        )
         for i in range(messages)
     ]
     updated = history[-1].created_at if history else at
     return Session(
-        id=str(uuid.uuid4()), name=name, po_name=po, created_at=at, updated_at=updated, history=history
+        id=str(uuid.uuid4()),
+        name=name,
+        po_name=po,
+        created_at=at,
+        updated_at=updated,
+        history=history,
     )
 
 
@@ -132,8 +141,12 @@ def test_list_is_most_recently_updated_first(backend: JsonBackend) -> None:
     assert [s.name for s in backend.list()] == ["a", "c", "b"]
 
 
-@pytest.mark.parametrize("bad", ["../x", "/etc/passwd", "..", "", "6F1C0E9A-3B7D-4C52-9A55-1F0D2B8E4C11", "a" * 36])
-def test_path_like_ids_are_refused_before_touching_a_path(root: Path, backend: JsonBackend, bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad", ["../x", "/etc/passwd", "..", "", "6F1C0E9A-3B7D-4C52-9A55-1F0D2B8E4C11", "a" * 36]
+)
+def test_path_like_ids_are_refused_before_touching_a_path(
+    root: Path, backend: JsonBackend, bad: str
+) -> None:
     """Ids that are not lowercase UUIDs raise InvalidSessionId for every operation."""
     for call in (
         lambda: backend.get(bad),
@@ -186,7 +199,9 @@ def test_missing_catalog_is_rebuilt(root: Path) -> None:
     assert {e["id"] for e in index_doc(root)["sessions"]} == {a.id, b.id}
 
 
-@pytest.mark.parametrize("garbage", [b"{not json", b"", b"[]", b'{"sessions": 5}', b"\x00\xff" * 10])
+@pytest.mark.parametrize(
+    "garbage", [b"{not json", b"", b"[]", b'{"sessions": 5}', b"\x00\xff" * 10]
+)
 def test_unparsable_catalog_is_rebuilt(root: Path, garbage: bytes) -> None:
     """A catalog that cannot be read is rebuilt from the session files and replaced at rest."""
     a, b = _store_with_two(root)
@@ -220,7 +235,12 @@ def test_session_file_changed_since_its_entry_is_read_again(root: Path) -> None:
     path.write_text(json.dumps(doc, indent=2))  # another layout, written in place
     store = reopen(root)
     top = store.list()[0]
-    assert (top.id, top.name, top.message_count, top.preview) == (b.id, "edited by hand", 1, "typed in")
+    assert (top.id, top.name, top.message_count, top.preview) == (
+        b.id,
+        "edited by hand",
+        1,
+        "typed in",
+    )
     store.append(b.id, Message(role="assistant", content="reply", created_at=ts(71)))
     assert [m.content for m in store.get(b.id).history] == ["typed in", "reply"]
     store.close()
@@ -263,7 +283,11 @@ def test_current_session_per_po_is_remembered(root: Path, backend: JsonBackend) 
     backend.set_current("y", b.id)
     backend.close()
     again = reopen(root)
-    assert (again.get_current("x"), again.get_current("y"), again.get_current("z")) == (a.id, b.id, None)
+    assert (again.get_current("x"), again.get_current("y"), again.get_current("z")) == (
+        a.id,
+        b.id,
+        None,
+    )
     again.delete(a.id)
     assert again.get_current("x") is None
     again.close()
@@ -338,13 +362,21 @@ def test_damage_appearing_after_the_catalog_was_written_is_noticed(root: Path) -
 
 
 @pytest.mark.parametrize("size", [0, 10, 10_000])
-def test_append_keeps_the_same_valid_file_shape_at_any_size(root: Path, backend: JsonBackend, size: int) -> None:
+def test_append_keeps_the_same_valid_file_shape_at_any_size(
+    root: Path, backend: JsonBackend, size: int
+) -> None:
     """Appending to 0, 10 and 10,000-message sessions leaves exactly the canonical encoding."""
     s = make_session(messages=size)
     backend.create(s)
     extra = [
-        Message(role="user", content='tricky "quotes"\nand ] brackets }', created_at="2026-01-01T00:00:00.000Z"),
-        Message(role="assistant", content="ok", created_at="2026-01-01T00:00:01.000Z", model="echo"),
+        Message(
+            role="user",
+            content='tricky "quotes"\nand ] brackets }',
+            created_at="2026-01-01T00:00:00.000Z",
+        ),
+        Message(
+            role="assistant", content="ok", created_at="2026-01-01T00:00:01.000Z", model="echo"
+        ),
     ]
     for m in extra:
         backend.append(s.id, m)
@@ -352,8 +384,13 @@ def test_append_keeps_the_same_valid_file_shape_at_any_size(root: Path, backend:
     doc = json.loads(data)
     assert len(doc["history"]) == size + 2
     assert doc["updated_at"] == "2026-01-01T00:00:01.000Z"
-    expected = Session(**{**{f: getattr(s, f) for f in s.__struct_fields__}, "history": s.history + extra,
-                          "updated_at": extra[-1].created_at})
+    expected = Session(
+        **{
+            **{f: getattr(s, f) for f in s.__struct_fields__},
+            "history": s.history + extra,
+            "updated_at": extra[-1].created_at,
+        }
+    )
     assert data == session_codec.encode_session(expected)
     assert session_codec.decode_session(data, s.id) == expected
 
@@ -396,7 +433,9 @@ def test_stray_temp_files_are_swept_on_the_first_write(root: Path) -> None:
     assert not stray.exists()
 
 
-def test_torn_tail_is_repaired_keeping_every_whole_message(root: Path, backend: JsonBackend) -> None:
+def test_torn_tail_is_repaired_keeping_every_whole_message(
+    root: Path, backend: JsonBackend
+) -> None:
     """A file cut inside its last message (power loss) reads back with every complete message."""
     s = make_session(messages=3)
     backend.create(s)

@@ -15,7 +15,7 @@ def test_size_limit() -> None:
         check_size(b"x" * 11, limit=10)
 
 
-@pytest.mark.parametrize("opener,closer", [(b"[", b"]"), (b"{\"a\":", b"}")])
+@pytest.mark.parametrize("opener,closer", [(b"[", b"]"), (b'{"a":', b"}")])
 def test_nesting_at_the_limit_passes_and_one_more_fails(opener: bytes, closer: bytes) -> None:
     """Exactly MAX_NESTING levels pass; one more is refused."""
     check_nesting(opener * MAX_NESTING + b"1" + closer * MAX_NESTING)

@@ -238,14 +238,30 @@ BAD_IMPORTS = {
     "not json": b"this is not json at all",
     "truncated json": b'{"history": [',
     "nested 100000 deep": b'{"history": ' + _deep(100_000) + b"}",
-    "nested objects": b'{"history": [], "metadata": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"}",
+    "nested objects": b'{"history": [], "metadata": '
+    + b'{"a":' * 100_000
+    + b"1"
+    + b"}" * 100_000
+    + b"}",
     "wrong types": json.dumps(
-        {"id": 5, "name": ["x"], "po_name": "po", "created_at": "now", "updated_at": "now", "history": "no"}
+        {
+            "id": 5,
+            "name": ["x"],
+            "po_name": "po",
+            "created_at": "now",
+            "updated_at": "now",
+            "history": "no",
+        }
     ).encode(),
     "bad role": json.dumps(
-        {"id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11", "name": "x", "po_name": "po",
-         "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
-         "history": [{"role": "god", "content": "x", "created_at": "2025-01-01T00:00:00Z"}]}
+        {
+            "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+            "name": "x",
+            "po_name": "po",
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
+            "history": [{"role": "god", "content": "x", "created_at": "2025-01-01T00:00:00Z"}],
+        }
     ).encode(),
     "empty list": b'[{"history": []}, 5]',
     "no sessions": b'{"sessions": [], "history": []}',
@@ -293,7 +309,9 @@ def test_import_without_format_sniffs_or_explains(manager: SessionManager) -> No
 def test_search_finds_content_and_names_with_snippets(manager: SessionManager) -> None:
     """search() finds names and message text case-insensitively, with a snippet and message index."""
     a = manager.create("coordinator", "Deploy plan")
-    manager.append(a.id, user("first we build " + "filler " * 20 + "then we DEPLOY to staging " + "x " * 30))
+    manager.append(
+        a.id, user("first we build " + "filler " * 20 + "then we DEPLOY to staging " + "x " * 30)
+    )
     b = manager.create("writer", "Notes")
     manager.append(b.id, user("nothing here"))
     manager.append(b.id, reply("we deploy on fridays"))
@@ -304,7 +322,9 @@ def test_search_finds_content_and_names_with_snippets(manager: SessionManager) -
     assert "DEPLOY" in content_hit.snippet
     assert content_hit.snippet.startswith("…") and content_hit.snippet.endswith("…")
     assert len(content_hit.snippet) < 150
-    assert [(h.session.id, h.message_index) for h in manager.search("deploy", po_name="writer")] == [(b.id, 1)]
+    assert [
+        (h.session.id, h.message_index) for h in manager.search("deploy", po_name="writer")
+    ] == [(b.id, 1)]
     assert manager.search("absent words") == []
     with pytest.raises(UsageError):
         manager.search("   ")
@@ -471,7 +491,15 @@ def test_manager_is_a_context_manager_leaving_the_folder_whole(root: Path) -> No
         {"metadata": {"bad": "\ud800"}},
         {"no_such_field": 1},
     ],
-    ids=["source", "tags", "parent_id", "thread_type", "metadata-list", "metadata-surrogate", "unknown"],
+    ids=[
+        "source",
+        "tags",
+        "parent_id",
+        "thread_type",
+        "metadata-list",
+        "metadata-surrogate",
+        "unknown",
+    ],
 )
 def test_create_refuses_fields_that_would_damage_the_file(
     manager: SessionManager, root: Path, fields: dict

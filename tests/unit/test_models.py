@@ -140,14 +140,20 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "words"), BAD_FILES, ids=[f"{p}={v!r}"[:40] for p, v, _ in BAD_FILES])
-def test_bad_field_is_refused_with_an_error_naming_it(path: str, value: Any, words: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("path", "value", "words"), BAD_FILES, ids=[f"{p}={v!r}"[:40] for p, v, _ in BAD_FILES]
+)
+def test_bad_field_is_refused_with_an_error_naming_it(
+    path: str, value: Any, words: list[str]
+) -> None:
     """Each wrong type, unknown role, bad timestamp or bad name gives a clear error naming the field."""
     with pytest.raises(CorruptSession) as info:
         decode(_set(path, value))
     for word in words:
         assert word in str(info.value)
-    assert "matching regex" not in str(info.value), "regexes are replaced by words a person can act on"
+    assert "matching regex" not in str(info.value), (
+        "regexes are replaced by words a person can act on"
+    )
 
 
 def test_missing_required_field_is_named() -> None:
@@ -184,7 +190,11 @@ def test_newer_format_version_is_explained() -> None:
 
 @pytest.mark.parametrize(
     ("given", "kept"),
-    [("  Debug task  ", "Debug task"), ("x" * NAME_MAX, "x" * NAME_MAX), ("Ünïcødé 名前", "Ünïcødé 名前")],
+    [
+        ("  Debug task  ", "Debug task"),
+        ("x" * NAME_MAX, "x" * NAME_MAX),
+        ("Ünïcødé 名前", "Ünïcødé 名前"),
+    ],
 )
 def test_clean_name_trims_and_accepts_up_to_the_limit(given: str, kept: str) -> None:
     """Names are trimmed; up to 80 characters of any printable text are accepted."""

@@ -75,7 +75,7 @@ def test_yaml_tags_that_run_code_are_refused(tmp_path: Path, tag: str) -> None:
         ("---\ncapabilities: [1]\n---\n", "capabilities"),
         ("---\nresponder: {a: 1}\n---\n", "responder"),
         ("---\nname: ../escape\n---\n", "slashes"),
-        ("---\nname: \"tab\\there\"\n---\n", "control"),
+        ('---\nname: "tab\\there"\n---\n', "control"),
         ("---\nname: x\n  bad: indentation\n---\n", "YAML"),
     ],
 )

@@ -227,16 +227,22 @@ def test_entry_points_load_lazily(fake_entry_points: Callable[..., None]) -> Non
     assert [p.name for p in host.plugins()] == ["alpha"]
 
 
-def test_allow_list_env(fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_allow_list_env(
+    fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PROMPT_SESSIONS_PLUGINS loads only the named plugins and reports names it cannot find."""
-    fake_entry_points(alpha=exporter_plugin("ext_a", "alpha"), beta=exporter_plugin("ext_b", "beta"))
+    fake_entry_points(
+        alpha=exporter_plugin("ext_a", "alpha"), beta=exporter_plugin("ext_b", "beta")
+    )
     monkeypatch.setenv("PROMPT_SESSIONS_PLUGINS", "beta, missing")
     host = external_host()
     assert {"beta", "json", "markdown"} == set(host.exporters())
     assert [f.plugin for f in host.failures] == ["missing"]
 
 
-def test_empty_allow_list_loads_no_external(fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_allow_list_loads_no_external(
+    fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An empty PROMPT_SESSIONS_PLUGINS loads no external plugins but keeps the built-ins."""
     fake_entry_points(alpha=exporter_plugin("ext_a2", "alpha"))
     monkeypatch.setenv("PROMPT_SESSIONS_PLUGINS", "")
@@ -245,20 +251,28 @@ def test_empty_allow_list_loads_no_external(fake_entry_points: Callable[..., Non
     assert host.failures == []
 
 
-def test_deny_list_env(fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deny_list_env(
+    fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PROMPT_SESSIONS_DISABLE_PLUGINS skips the named entry points."""
-    fake_entry_points(alpha=exporter_plugin("ext_a3", "alpha"), beta=exporter_plugin("ext_b3", "beta"))
+    fake_entry_points(
+        alpha=exporter_plugin("ext_a3", "alpha"), beta=exporter_plugin("ext_b3", "beta")
+    )
     monkeypatch.setenv("PROMPT_SESSIONS_DISABLE_PLUGINS", "alpha")
     host = external_host()
     assert "alpha" not in host.exporters()
     assert "beta" in host.exporters()
 
 
-def test_plugin_that_fails_to_import_is_reported(fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plugin_that_fails_to_import_is_reported(
+    fake_entry_points: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An entry point whose module cannot be imported is reported by name; the rest load."""
     fake_entry_points(beta=exporter_plugin("ext_b4", "beta"))
     eps = importlib.metadata.entry_points(group="prompt_sessions")
-    broken = importlib.metadata.EntryPoint("ghost", "no_such_module_anywhere_xyz", "prompt_sessions")
+    broken = importlib.metadata.EntryPoint(
+        "ghost", "no_such_module_anywhere_xyz", "prompt_sessions"
+    )
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: [broken, *eps])
     warnings: list[str] = []
     host = external_host(warnings)
@@ -268,7 +282,9 @@ def test_plugin_that_fails_to_import_is_reported(fake_entry_points: Callable[...
     assert any("ghost" in w for w in warnings)
 
 
-def test_trace_env_writes_hook_calls_to_stderr(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_trace_env_writes_hook_calls_to_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """PROMPT_SESSIONS_TRACE_PLUGINS=1 shows which plugin answers which hook."""
     monkeypatch.setenv("PROMPT_SESSIONS_TRACE_PLUGINS", "1")
     host = make_host(plugin_module("listener", session_deleted=lambda session_id: None))

@@ -11,8 +11,12 @@ from prompt_sessions.resolve import MIN_ID_PREFIX, resolve_ref
 
 def summary(sid: str, name: str) -> SessionSummary:
     return SessionSummary(
-        id=sid, name=name, po_name="po", message_count=0,
-        created_at="2025-01-01T00:00:00Z", updated_at="2025-01-01T00:00:00Z",
+        id=sid,
+        name=name,
+        po_name="po",
+        message_count=0,
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
     )
 
 

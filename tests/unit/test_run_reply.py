@@ -38,7 +38,9 @@ class Scripted:
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = AppContext.open(tmp_path / ".prompt_objects", host=PluginHost.create(entry_points=False))
+    context = AppContext.open(
+        tmp_path / ".prompt_objects", host=PluginHost.create(entry_points=False)
+    )
     yield context
     context.manager.close()
 
@@ -52,12 +54,19 @@ def _asked(ctx: AppContext) -> str:
 def test_a_given_responder_is_used_and_its_reply_stored_whole(ctx: AppContext) -> None:
     """Chunks are joined (empty ones ignored), and the end's model and usage are stored."""
     sid = _asked(ctx)
-    responder = Scripted("Hel", "", "lo", ReplyEnd(model="scripted-1", usage=Usage(input_tokens=3, output_tokens=2)))
+    responder = Scripted(
+        "Hel", "", "lo", ReplyEnd(model="scripted-1", usage=Usage(input_tokens=3, output_tokens=2))
+    )
     reply = asyncio.run(run_reply(ctx, sid, responder=responder))
     assert [r.last_user_message.content for r in responder.requests] == ["question"]  # type: ignore[union-attr]
     stored = ctx.manager.get(sid).history[-1]
     assert stored == reply
-    assert (stored.role, stored.content, stored.model, stored.incomplete) == ("assistant", "Hello", "scripted-1", None)
+    assert (stored.role, stored.content, stored.model, stored.incomplete) == (
+        "assistant",
+        "Hello",
+        "scripted-1",
+        None,
+    )
     assert stored.usage == Usage(input_tokens=3, output_tokens=2)
 
 
@@ -89,6 +98,8 @@ def test_a_cancelled_reply_keeps_what_arrived(ctx: AppContext) -> None:
     """Cancelling the turn stores the text so far as incomplete and lets the cancellation through."""
     sid = _asked(ctx)
     with pytest.raises(asyncio.CancelledError):
-        asyncio.run(run_reply(ctx, sid, responder=Scripted("so far", fail=asyncio.CancelledError())))
+        asyncio.run(
+            run_reply(ctx, sid, responder=Scripted("so far", fail=asyncio.CancelledError()))
+        )
     stored = ctx.manager.get(sid).history[-1]
     assert (stored.content, stored.incomplete) == ("so far", True)

@@ -11,9 +11,14 @@ from prompt_sessions.storage.session_codec import encode_session
 
 def session(*contents: str, name: str = "Chat") -> Session:
     return Session(
-        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11", name=name, po_name="po",
-        created_at="2025-01-01T00:00:00Z", updated_at="2025-01-01T00:00:00Z",
-        history=[Message(role="user", content=c, created_at="2025-01-01T00:00:00Z") for c in contents],
+        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        name=name,
+        po_name="po",
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
+        history=[
+            Message(role="user", content=c, created_at="2025-01-01T00:00:00Z") for c in contents
+        ],
     )
 
 

@@ -40,7 +40,9 @@ def showing(app_ctx: AppContext, session_id: str | None, po: str = "coordinator"
     return CommandContext(app_ctx, po, session_id, PlainFrontend())
 
 
-def test_exports_into_a_folder_never_overwrite(app_ctx: AppContext, router: CommandRouter, tmp_path: Path) -> None:
+def test_exports_into_a_folder_never_overwrite(
+    app_ctx: AppContext, router: CommandRouter, tmp_path: Path
+) -> None:
     """Exporting twice into the same folder names the second file -2 instead of replacing the first."""
     session = app_ctx.manager.create("coordinator", "Notes: draft/2")
     app_ctx.manager.append(session.id, Message(role="user", content="first version"))
@@ -49,7 +51,9 @@ def test_exports_into_a_folder_never_overwrite(app_ctx: AppContext, router: Comm
     ctx = showing(app_ctx, session.id)
     first = Path(router.run(ctx, f"/session export markdown {folder}").removeprefix("Exported to "))  # type: ignore[union-attr]
     app_ctx.manager.append(session.id, Message(role="user", content="second version"))
-    second = Path(router.run(ctx, f"/session export markdown {folder}").removeprefix("Exported to "))  # type: ignore[union-attr]
+    second = Path(
+        router.run(ctx, f"/session export markdown {folder}").removeprefix("Exported to ")
+    )  # type: ignore[union-attr]
     stem = f"Notes-draft-2-{session.id[:8]}"
     assert (first.name, second.name) == (f"{stem}.md", f"{stem}-2.md")
     assert "second version" not in first.read_text()
@@ -100,7 +104,9 @@ def test_an_id_prefix_matching_sessions_of_two_pos_is_ambiguous(
     """/session switch with an id prefix that two sessions (of other POs) share names both."""
     counter = itertools.count(1)
     monkeypatch.setattr(
-        manager_module, "new_id", lambda: str(uuid.UUID(f"abcdef00-0000-4000-8000-{next(counter):012d}"))
+        manager_module,
+        "new_id",
+        lambda: str(uuid.UUID(f"abcdef00-0000-4000-8000-{next(counter):012d}")),
     )
     one = app_ctx.manager.create("writer", "One")
     two = app_ctx.manager.create("researcher", "Two")
@@ -112,7 +118,9 @@ def test_an_id_prefix_matching_sessions_of_two_pos_is_ambiguous(
     assert switched == "Switched to 'Two' (researcher)"
 
 
-def test_info_of_a_fork_without_tokens_names_its_parent(app_ctx: AppContext, router: CommandRouter) -> None:
+def test_info_of_a_fork_without_tokens_names_its_parent(
+    app_ctx: AppContext, router: CommandRouter
+) -> None:
     """A fork's info says where it came from; without usage there is no token line."""
     base = app_ctx.manager.create("coordinator", "Base")
     app_ctx.manager.append(base.id, Message(role="user", content="one"))
@@ -140,7 +148,9 @@ def test_info_on_a_store_without_session_files_has_no_file_line(tmp_path: Path) 
     assert not any(line.startswith("File:") for line in info.splitlines())
 
 
-def test_the_sessions_list_of_a_busy_po_says_how_many_more(app_ctx: AppContext, router: CommandRouter) -> None:
+def test_the_sessions_list_of_a_busy_po_says_how_many_more(
+    app_ctx: AppContext, router: CommandRouter
+) -> None:
     """/sessions lists the most recent SESSIONS_LISTED sessions and counts the rest."""
     for i in range(SESSIONS_LISTED + 3):
         app_ctx.manager.create("coordinator", f"Session {i}")

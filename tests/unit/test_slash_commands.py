@@ -53,7 +53,12 @@ def make_ctx(app_ctx: AppContext, frontend=None, po: str = "coordinator") -> Com
 
 def test_split_uses_shell_quoting():
     """Quotes group words and a missing closing quote is a usage error, not a crash."""
-    assert split_command('/session rename "two  words" x') == ["session", "rename", "two  words", "x"]
+    assert split_command('/session rename "two  words" x') == [
+        "session",
+        "rename",
+        "two  words",
+        "x",
+    ]
     with pytest.raises(UsageError, match="No closing quotation"):
         split_command('/s "open')
 
@@ -82,7 +87,10 @@ def test_new_without_name_uses_auto_name(app_ctx, router):
     ctx = make_ctx(app_ctx)
     router.run(ctx, "/new")
     router.run(ctx, "/new")
-    assert sorted(s.name for s in app_ctx.manager.list("coordinator")) == ["New Session", "New Session 2"]
+    assert sorted(s.name for s in app_ctx.manager.list("coordinator")) == [
+        "New Session",
+        "New Session 2",
+    ]
 
 
 def test_rename_takes_rest_of_line_and_creates_first_session(app_ctx, router):
@@ -193,7 +201,9 @@ def test_import_switches_to_imported(app_ctx, router, tmp_path):
     ctx = make_ctx(app_ctx)
     out = router.run(ctx, f"/session import '{path}'")
     assert "Source (imported)" in out
-    assert ctx.po_name == "writer" and app_ctx.manager.get(ctx.session_id).name == "Source (imported)"
+    assert (
+        ctx.po_name == "writer" and app_ctx.manager.get(ctx.session_id).name == "Source (imported)"
+    )
     with pytest.raises(UsageError, match="cannot read"):
         router.run(ctx, f"/session import {tmp_path / 'missing.json'}")
 
@@ -201,7 +211,9 @@ def test_import_switches_to_imported(app_ctx, router, tmp_path):
 def test_info_lists_fields(app_ctx, router):
     """/session info shows id, PO, message count, tokens and the file path."""
     s = app_ctx.manager.create("coordinator", "Info")
-    app_ctx.manager.append(s.id, Message(role="assistant", content="x", usage={"input_tokens": 3, "output_tokens": 4}))
+    app_ctx.manager.append(
+        s.id, Message(role="assistant", content="x", usage={"input_tokens": 3, "output_tokens": 4})
+    )
     ctx = make_ctx(app_ctx)
     ctx.session_id = s.id
     out = router.run(ctx, "/session info")
@@ -259,10 +271,17 @@ def test_unknown_and_bad_arguments(app_ctx, router):
 def test_help_lists_every_command_and_filters(app_ctx, router):
     """/help lists usage lines with aliases; /help session narrows the list."""
     out = router.run(make_ctx(app_ctx), "/help")
-    for usage in ("/sessions", "/session new [name] (also /new)", "/session switch <name|id> (also /switch, /s)", "/cancel"):
+    for usage in (
+        "/sessions",
+        "/session new [name] (also /new)",
+        "/session switch <name|id> (also /switch, /s)",
+        "/cancel",
+    ):
         assert usage in out
     narrowed = router.run(make_ctx(app_ctx), "/help session r")
-    assert narrowed.splitlines() == ["/session rename <name> (also /rename): rename the shown session"]
+    assert narrowed.splitlines() == [
+        "/session rename <name> (also /rename): rename the shown session"
+    ]
 
 
 class GreetPlugin:
@@ -270,7 +289,11 @@ class GreetPlugin:
 
     @hookimpl
     def register_commands(self, register):  # type: ignore[no-untyped-def]
-        register(SlashCommand("greet", lambda ctx, args: f"hello {' '.join(args)} from {ctx.po_name}", "greet"))
+        register(
+            SlashCommand(
+                "greet", lambda ctx, args: f"hello {' '.join(args)} from {ctx.po_name}", "greet"
+            )
+        )
         register(SlashCommand("boom", lambda ctx, args: 1 / 0, "fails"))
 
 

@@ -70,7 +70,12 @@ class TwoManagers(RuleBasedStateMachine):
         self.model[s.id] = Model(name=expected, po=po, touched=self._tick())
 
     @precondition(lambda self: self.model)
-    @rule(which=st.integers(0, 1), role=st.sampled_from(["user", "assistant"]), content=contents, data=st.data())
+    @rule(
+        which=st.integers(0, 1),
+        role=st.sampled_from(["user", "assistant"]),
+        content=contents,
+        data=st.data(),
+    )
     def append(self, which: int, role: str, content: str, data: st.DataObject) -> None:
         sid = self._pick(data)
         self._mgr(which).append(sid, Message(role=role, content=content))  # type: ignore[arg-type]
@@ -102,8 +107,12 @@ class TwoManagers(RuleBasedStateMachine):
         f = self._mgr(which).fork(sid, at=at)
         assert (f.parent_id, f.parent_message_index) == (sid, at)
         self.model[f.id] = Model(
-            name=f.name, po=source.po, history=list(source.history[:at]),
-            touched=self._tick(), parent=sid, fork_point=at,
+            name=f.name,
+            po=source.po,
+            history=list(source.history[:at]),
+            touched=self._tick(),
+            parent=sid,
+            fork_point=at,
         )
 
     @precondition(lambda self: self.model)
@@ -113,7 +122,9 @@ class TwoManagers(RuleBasedStateMachine):
         source = self.model[sid]
         d = self._mgr(which).duplicate(sid)
         assert d.name == (source.name[:73].rstrip() or "Session") + " (copy)"
-        self.model[d.id] = Model(name=d.name, po=source.po, history=list(source.history), touched=self._tick())
+        self.model[d.id] = Model(
+            name=d.name, po=source.po, history=list(source.history), touched=self._tick()
+        )
 
     @precondition(lambda self: self.model)
     @rule(which=st.integers(0, 1), data=st.data())
@@ -142,7 +153,9 @@ class TwoManagers(RuleBasedStateMachine):
                 assert (s.name, s.po_name, s.message_count) == (m.name, m.po, len(m.history))
                 assert s.parent_id == m.parent
             for po in POS:
-                assert [s.id for s in mgr.list(po)] == [sid for sid in expected if self.model[sid].po == po]
+                assert [s.id for s in mgr.list(po)] == [
+                    sid for sid in expected if self.model[sid].po == po
+                ]
             assert mgr.problems() == {}
 
     @invariant()

@@ -62,8 +62,17 @@ class LazyGroup(click.Group):
         ctx.ensure_object(CliState).host.add_cli_commands(self)
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Environment folder (default: nearest .prompt_objects/).")
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="Environment folder (default: nearest .prompt_objects/).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(package_name="prompt-sessions")
 @click.pass_context
@@ -105,6 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line unless asked for the traceback
         if debug:
             raise
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+            err=True,
+        )
         sys.exit(1)
     sys.exit(0)

@@ -36,12 +36,20 @@ def plugins(state: CliState, show_all: bool, as_json: bool) -> None:
     if as_json:
         print_json(
             [
-                {"name": i.name, "version": i.version, "package": i.package, "hooks": i.hooks, "builtin": i.builtin}
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "package": i.package,
+                    "hooks": i.hooks,
+                    "builtin": i.builtin,
+                }
                 for i in infos
             ]
         )
     elif not infos:
-        click.echo("No external plugins installed." + ("" if show_all else " (--all shows the built-ins)"))
+        click.echo(
+            "No external plugins installed." + ("" if show_all else " (--all shows the built-ins)")
+        )
     else:
         for i in infos:
             version = f" {i.version}" if i.version else ""
@@ -52,7 +60,9 @@ def plugins(state: CliState, show_all: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--repair", is_flag=True, help="Move damaged session files aside into sessions/damaged/.")
+@click.option(
+    "--repair", is_flag=True, help="Move damaged session files aside into sessions/damaged/."
+)
 @pass_state
 def doctor(state: CliState, repair: bool) -> None:
     """Check every session file and rebuild the catalog. Exit 1 if damage was found."""
@@ -91,7 +101,9 @@ def config_get(state: CliState, key: str) -> None:
     if isinstance(value, dict):
         print_json(value)
     else:
-        click.echo(value if isinstance(value, str) else print_json(value) or "", nl=isinstance(value, str))
+        click.echo(
+            value if isinstance(value, str) else print_json(value) or "", nl=isinstance(value, str)
+        )
 
 
 @config.command("set")

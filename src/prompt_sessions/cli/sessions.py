@@ -70,9 +70,17 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
         print_json(session_json(session))
         return
     click.echo(f"{session.po_name}: {session.name}")
-    click.echo(f"id {session.id} · {len(session.history)} messages · created {when(session.created_at)} · updated {when(session.updated_at)}")
+    click.echo(
+        f"id {session.id} · {len(session.history)} messages · created {when(session.created_at)} · updated {when(session.updated_at)}"
+    )
     for message in session.history:
-        speaker = "you" if message.role == "user" else (message.from_po or session.po_name if message.role == "assistant" else message.role)
+        speaker = (
+            "you"
+            if message.role == "user"
+            else (
+                message.from_po or session.po_name if message.role == "assistant" else message.role
+            )
+        )
         flag = " (incomplete)" if message.incomplete else ""
         click.echo("")
         click.secho(f"{speaker} · {when(message.created_at)}{flag}", bold=True)

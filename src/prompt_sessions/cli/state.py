@@ -38,7 +38,9 @@ class CliState:
         from ..context import AppContext
 
         manager = self.manager
-        return AppContext(manager=manager, host=manager.host, root=manager.root, config=manager.config)
+        return AppContext(
+            manager=manager, host=manager.host, root=manager.root, config=manager.config
+        )
 
     def close(self) -> None:
         if self._manager is not None:

@@ -28,7 +28,9 @@ def search(state: CliState, query: str, po: str | None, as_json: bool) -> None:
         return
     for hit in hits:
         where = "name" if hit.message_index is None else f"message {hit.message_index + 1}"
-        click.echo(f"{hit.session.id[:8]}  {hit.session.po_name}: {hit.session.name}  ({where}, {when(hit.session.updated_at)})")
+        click.echo(
+            f"{hit.session.id[:8]}  {hit.session.po_name}: {hit.session.name}  ({where}, {when(hit.session.updated_at)})"
+        )
         click.echo(f"    {hit.snippet}")
 
 

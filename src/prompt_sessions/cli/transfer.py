@@ -17,8 +17,20 @@ pass_state = click.make_pass_decorator(CliState)
 
 @click.command()
 @click.argument("ref")
-@click.option("--format", "-f", "fmt", default="markdown", show_default=True, help="Export format (see `formats`).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of stdout.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    default="markdown",
+    show_default=True,
+    help="Export format (see `formats`).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of stdout.",
+)
 @click.option("--po", help="Only look among this PO's sessions.")
 @pass_state
 def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | None) -> None:
@@ -42,13 +54,19 @@ def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | No
 @click.option("--po", help="Assign the imported sessions to this PO.")
 @click.option("--json", "as_json", is_flag=True, help="Print the imported sessions' summaries.")
 @pass_state
-def import_(state: CliState, files: tuple[str, ...], fmt: str | None, po: str | None, as_json: bool) -> None:
+def import_(
+    state: CliState, files: tuple[str, ...], fmt: str | None, po: str | None, as_json: bool
+) -> None:
     """Import sessions from files. Each file is all-or-nothing."""
     mgr = state.manager
     imported = []
     failed = 0
     show_bar = len(files) > 1 and sys.stderr.isatty() and not as_json
-    with click.progressbar(files, label="Importing", file=sys.stderr) if show_bar else _plain(files) as items:
+    with (
+        click.progressbar(files, label="Importing", file=sys.stderr)
+        if show_bar
+        else _plain(files) as items
+    ):
         for name in items:
             try:
                 data = _read(Path(name))

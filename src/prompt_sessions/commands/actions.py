@@ -24,14 +24,18 @@ def auto_name(manager: SessionManager, po_name: str) -> str:
     return f"{DEFAULT_SESSION_NAME} {n}"
 
 
-def new_session(manager: SessionManager, po_name: str, name: str | None = None, *, source: str = "tui") -> Session:
+def new_session(
+    manager: SessionManager, po_name: str, name: str | None = None, *, source: str = "tui"
+) -> Session:
     """Create a session and make it the PO's current one."""
     session = manager.create(po_name, name or auto_name(manager, po_name), source=source)
     manager.switch(po_name, session.id)
     return session
 
 
-def ensure_session(manager: SessionManager, po_name: str, session_id: str | None, *, source: str = "tui") -> str:
+def ensure_session(
+    manager: SessionManager, po_name: str, session_id: str | None, *, source: str = "tui"
+) -> str:
     """The shown session, creating the PO's first one when it has none yet (the first write)."""
     if session_id is not None:
         return session_id
@@ -40,7 +44,9 @@ def ensure_session(manager: SessionManager, po_name: str, session_id: str | None
     return session.id
 
 
-def delete_session(manager: SessionManager, session_id: str, *, source: str = "tui") -> tuple[str, str]:
+def delete_session(
+    manager: SessionManager, session_id: str, *, source: str = "tui"
+) -> tuple[str, str]:
     """Delete a session; returns ``(po, id)`` of the PO's current session afterwards.
 
     When the deleted one was current, the most recent other session becomes current, or a fresh
@@ -91,7 +97,9 @@ def export_to_file(
     session = manager.get(session_id)
     data = exporter.export(session)
     if path is None:
-        target = free_path(directory or Path.cwd(), f"{slug(session.name)}-{session.id[:8]}", exporter.extension)
+        target = free_path(
+            directory or Path.cwd(), f"{slug(session.name)}-{session.id[:8]}", exporter.extension
+        )
     else:
         target = Path(path).expanduser()
         if target.is_dir():
@@ -107,7 +115,9 @@ def export_to_file(
     return target
 
 
-def import_file(manager: SessionManager, path: str | Path, *, po_name: str | None = None) -> list[Session]:
+def import_file(
+    manager: SessionManager, path: str | Path, *, po_name: str | None = None
+) -> list[Session]:
     """Import every conversation of one file."""
     source = Path(path).expanduser()
     try:

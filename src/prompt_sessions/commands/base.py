@@ -61,7 +61,9 @@ class CommandContext:
     def require_session(self) -> str:
         """The shown session's id, or a usage error when the PO has no session file yet."""
         if self.session_id is None:
-            raise UsageError(f"{self.po_name} has no session yet; send a message or use /session new")
+            raise UsageError(
+                f"{self.po_name} has no session yet; send a message or use /session new"
+            )
         return self.session_id
 
     def show(self, po_name: str, session_id: str | None) -> None:

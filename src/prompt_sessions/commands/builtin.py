@@ -26,7 +26,9 @@ def sessions(ctx: CommandContext, args: list[str]) -> str:
     lines = [f"Sessions of {ctx.po_name}:"]
     for s in found[:SESSIONS_LISTED]:
         mark = "*" if s.id == ctx.session_id else " "
-        lines.append(f"{mark} {s.name} ({count(s.message_count)}, {when(s.updated_at, now)}) {s.id[:8]}")
+        lines.append(
+            f"{mark} {s.name} ({count(s.message_count)}, {when(s.updated_at, now)}) {s.id[:8]}"
+        )
     if len(found) > SESSIONS_LISTED:
         lines.append(f"  ... and {len(found) - SESSIONS_LISTED} more (press S for the picker)")
     return "\n".join(lines)
@@ -65,7 +67,9 @@ def session_delete(ctx: CommandContext, args: list[str]) -> None:
         ctx.show(po_name, next_id)
         return f"Deleted session '{session.name}'"
 
-    ctx.frontend.confirm(f"Delete session '{session.name}' ({count(len(session.history))})?", delete)
+    ctx.frontend.confirm(
+        f"Delete session '{session.name}' ({count(len(session.history))})?", delete
+    )
     return None
 
 
@@ -133,40 +137,101 @@ def help_command(ctx: CommandContext, args: list[str]) -> str:
 
 
 BUILTIN_COMMANDS: tuple[SlashCommand, ...] = (
-    SlashCommand("sessions", sessions, "list this PO's sessions", category="session", palette_title="List"),
     SlashCommand(
-        "session.new", session_new, "start a new session and switch to it", "/session new [name]",
-        ("new",), "session", "New",
+        "sessions", sessions, "list this PO's sessions", category="session", palette_title="List"
     ),
     SlashCommand(
-        "session.rename", session_rename, "rename the shown session", "/session rename <name>",
-        ("rename",), "session", "Rename",
+        "session.new",
+        session_new,
+        "start a new session and switch to it",
+        "/session new [name]",
+        ("new",),
+        "session",
+        "New",
     ),
     SlashCommand(
-        "session.switch", session_switch, "switch by name, or to any session by id or id prefix",
-        "/session switch <name|id>", ("switch", "s"), "session", "Switch",
+        "session.rename",
+        session_rename,
+        "rename the shown session",
+        "/session rename <name>",
+        ("rename",),
+        "session",
+        "Rename",
     ),
     SlashCommand(
-        "session.delete", session_delete, "delete the shown session (asks first)", "/session delete",
-        (), "session", "Delete",
+        "session.switch",
+        session_switch,
+        "switch by name, or to any session by id or id prefix",
+        "/session switch <name|id>",
+        ("switch", "s"),
+        "session",
+        "Switch",
     ),
     SlashCommand(
-        "session.export", session_export, "write the shown session to a file (default markdown)",
-        "/session export [format] [path]", (), "export", "Export",
+        "session.delete",
+        session_delete,
+        "delete the shown session (asks first)",
+        "/session delete",
+        (),
+        "session",
+        "Delete",
     ),
     SlashCommand(
-        "session.import", session_import, "import sessions from a file and switch to the first",
-        "/session import <path>", (), "session", "Import",
+        "session.export",
+        session_export,
+        "write the shown session to a file (default markdown)",
+        "/session export [format] [path]",
+        (),
+        "export",
+        "Export",
     ),
     SlashCommand(
-        "session.info", session_info, "id, PO, times, messages, tokens and file of the shown session",
-        "/session info", (), "session", "Info",
+        "session.import",
+        session_import,
+        "import sessions from a file and switch to the first",
+        "/session import <path>",
+        (),
+        "session",
+        "Import",
     ),
     SlashCommand(
-        "session.fork", session_fork, "copy the shown session into a new one and switch to it",
-        "/session fork [name]", (), "session", "Fork",
+        "session.info",
+        session_info,
+        "id, PO, times, messages, tokens and file of the shown session",
+        "/session info",
+        (),
+        "session",
+        "Info",
     ),
-    SlashCommand("cancel", cancel, "stop the reply streaming in the shown session", category="session", palette_title="Cancel reply"),
-    SlashCommand("plugins", plugins, "list the plugins and their hooks", category="plugins", palette_title="List"),
-    SlashCommand("help", help_command, "list the commands", "/help [command]", category="help", palette_title="Commands"),
+    SlashCommand(
+        "session.fork",
+        session_fork,
+        "copy the shown session into a new one and switch to it",
+        "/session fork [name]",
+        (),
+        "session",
+        "Fork",
+    ),
+    SlashCommand(
+        "cancel",
+        cancel,
+        "stop the reply streaming in the shown session",
+        category="session",
+        palette_title="Cancel reply",
+    ),
+    SlashCommand(
+        "plugins",
+        plugins,
+        "list the plugins and their hooks",
+        category="plugins",
+        palette_title="List",
+    ),
+    SlashCommand(
+        "help",
+        help_command,
+        "list the commands",
+        "/help [command]",
+        category="help",
+        palette_title="Commands",
+    ),
 )

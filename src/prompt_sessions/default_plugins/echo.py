@@ -27,7 +27,10 @@ def echo_text(user_text: str, po_name: str) -> str:
 
 def chunks(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
     parts = text.split(" ")
-    return [" ".join(parts[i : i + words]) + (" " if i + words < len(parts) else "") for i in range(0, len(parts), words)]
+    return [
+        " ".join(parts[i : i + words]) + (" " if i + words < len(parts) else "")
+        for i in range(0, len(parts), words)
+    ]
 
 
 class EchoResponder:
@@ -55,13 +58,18 @@ class EchoResponder:
 
         for sent, piece in enumerate(chunks(text)):
             if failing and sent == self.fail_after_chunks:
-                raise ResponderError(f"echo failed on purpose (call {call})", transient=self.transient)
+                raise ResponderError(
+                    f"echo failed on purpose (call {call})", transient=self.transient
+                )
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
             yield piece
         if failing:  # a reply shorter than fail_after_chunks still fails, at its end
             raise ResponderError(f"echo failed on purpose (call {call})", transient=self.transient)
-        usage = Usage(input_tokens=len((last.content if last else "").split()), output_tokens=len(text.split()))
+        usage = Usage(
+            input_tokens=len((last.content if last else "").split()),
+            output_tokens=len(text.split()),
+        )
         yield ReplyEnd(model="echo", usage=usage, awaiting_input=self.awaiting_input)
 
 

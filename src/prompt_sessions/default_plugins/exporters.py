@@ -53,7 +53,9 @@ class MarkdownExporter:
         if session.source:
             lines.append(f"- **Source:** {session.source}")
         if session.parent_id:
-            lines.append(f"- **Forked from:** `{session.parent_id}` at message {session.parent_message_index}")
+            lines.append(
+                f"- **Forked from:** `{session.parent_id}` at message {session.parent_message_index}"
+            )
         if session.tags:
             lines.append(f"- **Tags:** {', '.join(session.tags)}")
         lines.append("")
@@ -62,7 +64,9 @@ class MarkdownExporter:
             lines.append("")
             lines.append(f"## {self.speaker(session, message)}")
             lines.append("")
-            lines.append(f"*{message.created_at}*" + (" *(incomplete)*" if message.incomplete else ""))
+            lines.append(
+                f"*{message.created_at}*" + (" *(incomplete)*" if message.incomplete else "")
+            )
             lines.append("")
             lines.append(balance_fences(message.content))
             lines.append("")

@@ -400,7 +400,9 @@ class Coordinator:
         summaries = self._sync.summaries
         if summaries is None:
             return None
-        return [s for s in summaries if not s.archived and (po_name is None or s.po_name == po_name)]
+        return [
+            s for s in summaries if not s.archived and (po_name is None or s.po_name == po_name)
+        ]
 
     async def refresh(self) -> None:
         """Bring open sessions up to date with the store now (the watcher calls this)."""

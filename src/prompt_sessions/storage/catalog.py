@@ -189,7 +189,9 @@ def _change_valid(change: Change) -> bool:
 
 def _read_journal(view: View, journal_path: Path) -> None:
     try:
-        fd = os.open(journal_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(
+            journal_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
     except FileNotFoundError:
         view.journal_ino = None
         view.journal_offset = 0

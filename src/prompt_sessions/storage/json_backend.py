@@ -22,7 +22,14 @@ import msgspec
 
 from ..errors import CorruptSession, ReadOnlyStore, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE, validate_id
-from ..models import FORMAT_VERSION, Message, Session, SessionSummary, summarize, summary_after_append
+from ..models import (
+    FORMAT_VERSION,
+    Message,
+    Session,
+    SessionSummary,
+    summarize,
+    summary_after_append,
+)
 from . import catalog, files, session_codec
 from .base import HealthReport
 from .catalog import Bad, Change, Current, Drop, Put, View
@@ -157,7 +164,9 @@ class JsonBackend:
         if self._folder_thread is None or not self._folder_thread.is_alive():
             # One thread per backend folds the journal once writes pause; starting a timer per
             # append would cost more than the append itself.
-            thread = threading.Thread(target=self._fold_when_idle, name="prompt-sessions-fold", daemon=True)
+            thread = threading.Thread(
+                target=self._fold_when_idle, name="prompt-sessions-fold", daemon=True
+            )
             self._folder_thread = thread
             thread.start()
 
@@ -186,7 +195,9 @@ class JsonBackend:
             current = self._view.current
             self._view = self._rebuild_view()
             # The per-PO current session lives only in the catalog: keep what we knew of it.
-            self._view.current = {po: sid for po, sid in current.items() if sid in self._view.sessions}
+            self._view.current = {
+                po: sid for po, sid in current.items() if sid in self._view.sessions
+            }
             self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
         return self._view
 
@@ -241,7 +252,9 @@ class JsonBackend:
         for sid in scanned:
             self._scan_into(scratch, sid)
         # A file deleted since the listing is gone too, though the listing still named it.
-        vanished = {sid for sid in scanned if sid not in scratch.sessions and sid not in scratch.damaged}
+        vanished = {
+            sid for sid in scanned if sid not in scratch.sessions and sid not in scratch.damaged
+        }
         changes: list[Change] = [Drop(id=sid) for sid in sorted(gone | vanished)]
         changes += [Put(s=s, f=scratch.stamps.get(s.id)) for s in scratch.sessions.values()]
         changes += [Bad(id=sid, error=d.error, f=d.stamp) for sid, d in scratch.damaged.items()]
@@ -271,7 +284,9 @@ class JsonBackend:
     def _read_file(self, sid: str) -> tuple[bytes, os.stat_result]:
         path = self.dir / f"{sid}.json"
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(
+                path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            )
         except FileNotFoundError:
             raise SessionNotFound(sid) from None
         except OSError as exc:
@@ -409,7 +424,9 @@ class JsonBackend:
             return self._after_write(sid, summarize(session))
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
-        payload = session_codec.append_bytes(message, first=found.empty, updated_at=message.created_at)
+        payload = session_codec.append_bytes(
+            message, first=found.empty, updated_at=message.created_at
+        )
         try:
             files.write_all(fd, payload, offset)
             os.fsync(fd)
@@ -487,7 +504,9 @@ class JsonBackend:
             if not self.dir.is_dir() or not self._may_write():
                 return
             pending = (
-                os.path.lexists(self.journal_path) or not os.path.lexists(self.index_path) or self._dirty
+                os.path.lexists(self.journal_path)
+                or not os.path.lexists(self.index_path)
+                or self._dirty
             )
             if not pending:
                 return

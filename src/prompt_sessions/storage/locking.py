@@ -32,7 +32,9 @@ class StoreLock:
         self._inherited = 0
 
     def _new_file_lock(self) -> filelock.FileLock:
-        return filelock.FileLock(str(self.path), timeout=self.timeout, mode=FILE_MODE, thread_local=False)
+        return filelock.FileLock(
+            str(self.path), timeout=self.timeout, mode=FILE_MODE, thread_local=False
+        )
 
     def _after_fork(self) -> None:
         """In a forked child, forget the parent's hold instead of sharing it.

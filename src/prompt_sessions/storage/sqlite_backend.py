@@ -616,7 +616,6 @@ def _decode(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Se
     return session_codec.decode_session(data, sid)
 
 
-
 def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
     """The summary after an update: the session's own fields, the message counts unchanged."""
     return msgspec.structs.replace(

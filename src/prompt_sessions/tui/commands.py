@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from .screens.main import MainScreen
 
 SWITCH_ENTRIES = 500  # the most recent sessions offered as "Switch to ..."
-BUILTIN_PALETTE = {"session.new", "session.rename", "session.delete", "session.export", "plugins", "sessions"}
+BUILTIN_PALETTE = {
+    "session.new",
+    "session.rename",
+    "session.delete",
+    "session.export",
+    "plugins",
+    "sessions",
+}
 
 Entry = tuple[str, Callable[[], Any], str]
 
@@ -71,20 +78,44 @@ class SessionCommands(_EntryProvider):
             ("session: Rename", main.action_rename, "rename the shown session"),
             ("session: Delete", main.action_delete, "delete the shown session (asks first)"),
             ("session: Picker", main.action_picker, "choose one of this PO's sessions (S)"),
-            ("session: Explorer", main.action_explorer, "every session of every PO, with search (E)"),
+            (
+                "session: Explorer",
+                main.action_explorer,
+                "every session of every PO, with search (E)",
+            ),
             ("plugins: List", partial(main.run_command, "/plugins"), "the plugins and their hooks"),
         ]
         for name, contribution in sorted(ctx.host.exporters().items()):
-            found.append((f"export: {name.title()}", partial(self.export, main, name), f"write the shown session as {name}"))
+            found.append(
+                (
+                    f"export: {name.title()}",
+                    partial(self.export, main, name),
+                    f"write the shown session as {name}",
+                )
+            )
         offered = {main.session_id}
         for live in main.coord.open_sessions():  # every open session, of any PO
             if live.session_id not in offered:
                 offered.add(live.session_id)
-                help = f"open, {status_label(live.status, live.retry_attempt)}" + (f", {live.unread} unread" if live.unread else "")
-                found.append((f"session: Switch to {live.name} ({live.po_name})", partial(main.switch_to, live.po_name, live.session_id), help))
+                help = f"open, {status_label(live.status, live.retry_attempt)}" + (
+                    f", {live.unread} unread" if live.unread else ""
+                )
+                found.append(
+                    (
+                        f"session: Switch to {live.name} ({live.po_name})",
+                        partial(main.switch_to, live.po_name, live.session_id),
+                        help,
+                    )
+                )
         for s in ctx.manager.list(main.po_name, include_archived=False)[:SWITCH_ENTRIES]:
             if s.id not in offered:
-                found.append((f"session: Switch to {s.name}", partial(main.switch_to, s.po_name, s.id), s.id[:8]))
+                found.append(
+                    (
+                        f"session: Switch to {s.name}",
+                        partial(main.switch_to, s.po_name, s.id),
+                        s.id[:8],
+                    )
+                )
         return found
 
     @staticmethod
@@ -93,7 +124,9 @@ class SessionCommands(_EntryProvider):
             main.notify("Nothing to export yet: this PO has no session", severity="warning")
             return
         try:
-            path = actions.export_to_file(main.tui.ctx.manager, main.session_id, format, directory=main.tui.export_dir)
+            path = actions.export_to_file(
+                main.tui.ctx.manager, main.session_id, format, directory=main.tui.export_dir
+            )
         except PromptSessionsError as exc:
             main.notify(str(exc), title=exc.title, severity="error")
             return
@@ -103,6 +136,7 @@ class SessionCommands(_EntryProvider):
 
 class SlashCommands(_EntryProvider):
     weight = 0.99  # below the richer session actions of the same name
+
     def entries(self, main: MainScreen) -> list[Entry]:
         found: list[Entry] = []
         for command in main.router.commands:
@@ -110,7 +144,13 @@ class SlashCommands(_EntryProvider):
                 continue  # offered above with a richer action
             category = getattr(command, "category", "command")
             title = getattr(command, "palette_title", None) or command.name.replace(".", " ")
-            found.append((f"{category}: {title}", partial(self.run, main, command), getattr(command, "usage", "")))
+            found.append(
+                (
+                    f"{category}: {title}",
+                    partial(self.run, main, command),
+                    getattr(command, "usage", ""),
+                )
+            )
         return found
 
     @staticmethod

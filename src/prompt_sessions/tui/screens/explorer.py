@@ -196,13 +196,17 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         if row is None:
             return
         exporters = self.ctx.host.exporters()
-        choices = [(name, f"{name} (.{c.value.extension})") for name, c in sorted(exporters.items())]
+        choices = [
+            (name, f"{name} (.{c.value.extension})") for name, c in sorted(exporters.items())
+        ]
 
         def chosen(format: str | None) -> None:
             if format is None:
                 return
             try:
-                path = actions.export_to_file(self.ctx.manager, row.summary.id, format, directory=self.export_dir)
+                path = actions.export_to_file(
+                    self.ctx.manager, row.summary.id, format, directory=self.export_dir
+                )
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
@@ -216,7 +220,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         return self._row_text([Text(title) for _, title in COLUMNS], width)
 
     def on_resize(self) -> None:
-        self.query_one("#header", Static).update(self.header_text(self.query_one(RowList).size.width))
+        self.query_one("#header", Static).update(
+            self.header_text(self.query_one(RowList).size.width)
+        )
 
     def render_row(self, row: Row, width: int) -> Text:
         s = row.summary

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.content import Content
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, OptionList
 
 from ...commands import CommandContext, CommandRouter, actions
 from ...errors import PromptSessionsError, SessionNotFound
 from ...models import DEFAULT_SESSION_NAME
-from ..bridge import TuiFrontend
 from ...runtime import Coordinator, LiveSession, Status, status_label
 from ...runtime import events as rt
+from ..bridge import TuiFrontend
 from ..messages import ChunksArrived, RuntimeUpdate
 from ..widgets.conversation import Conversation, matches
 from ..widgets.conversation_deck import KEEP, ConversationDeck
@@ -84,8 +84,13 @@ class MainScreen(Screen[None]):
             with Vertical(id="main"):
                 yield FindBar(id="find")
                 # a kept conversation holds its session's messages: no more than the runtime keeps
-                yield ConversationDeck(keep=min(KEEP, self.coord.settings.max_loaded), id="conversations")
-                yield MessageBox(id="message-box", placeholder="Message (Enter sends, shift+Enter new line, /help)")
+                yield ConversationDeck(
+                    keep=min(KEEP, self.coord.settings.max_loaded), id="conversations"
+                )
+                yield MessageBox(
+                    id="message-box",
+                    placeholder="Message (Enter sends, shift+Enter new line, /help)",
+                )
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
@@ -136,7 +141,9 @@ class MainScreen(Screen[None]):
         found = self.tui.ctx.manager.peek_current(po_name)
         self.show(po_name, found.id if found else None)
 
-    def show(self, po_name: str, session_id: str | None, *, at: int | None = None, rebuild: bool = False) -> None:
+    def show(
+        self, po_name: str, session_id: str | None, *, at: int | None = None, rebuild: bool = False
+    ) -> None:
         """Show one session (None: the PO has none yet, nothing is created).
 
         The session joins the runtime's open sessions; the view of the one left (draft and
@@ -173,13 +180,17 @@ class MainScreen(Screen[None]):
         self.sidebar.rebuild(self.coord.open_sessions(), session_id)
         self.refresh_labels()
 
-    def draw(self, live: LiveSession | None, *, at: int | None = None, rebuild: bool = False) -> Conversation:
+    def draw(
+        self, live: LiveSession | None, *, at: int | None = None, rebuild: bool = False
+    ) -> Conversation:
         """Put the session's conversation on screen, through its filter, with the reply in
         progress at its end (None: the shown PO has no session yet)."""
         if live is None:
             conversation = self.deck.show(None, self.po_name, at=at, rebuild=rebuild)
         else:
-            conversation = self.deck.show(live.session, self.po_name, at=at, rebuild=rebuild, filter=live.view.filter)
+            conversation = self.deck.show(
+                live.session, self.po_name, at=at, rebuild=rebuild, filter=live.view.filter
+            )
         if live is not None and live.status.busy:
             conversation.set_stream(self.po_name, live.buffer, self.stream_note(live))
         else:
@@ -233,7 +244,7 @@ class MainScreen(Screen[None]):
             return ""
         if live.view.filter:
             shown = len(self.conversation.history)
-            return f"filter \"{live.view.filter}\": {shown} of {live.message_count} (F changes it)"
+            return f'filter "{live.view.filter}": {shown} of {live.message_count} (F changes it)'
         if live.status.busy:
             return f"{status_label(live.status, live.retry_attempt)}… (ctrl+c cancels)"
         if live.status is Status.WAITING:
@@ -397,7 +408,11 @@ class MainScreen(Screen[None]):
     def _on_ReplyFinished(self, event: rt.ReplyFinished) -> None:
         live = self.coord.get(event.session_id)
         if event.background and live is not None and event.session_id != self.session_id:
-            self.notify(f"Reply finished in '{live.name}' ({live.po_name})", title="Background reply", markup=False)
+            self.notify(
+                f"Reply finished in '{live.name}' ({live.po_name})",
+                title="Background reply",
+                markup=False,
+            )
 
     def _on_ReplyFailed(self, event: rt.ReplyFailed) -> None:
         live = self.coord.get(event.session_id)
@@ -406,7 +421,9 @@ class MainScreen(Screen[None]):
             self.conversation.end_stream()
             self.conversation.note(f"Reply failed: {event.error}", error=True)
         elif live is not None:
-            self.notify(event.error, title=f"Reply failed in '{live.name}'", severity="error", markup=False)
+            self.notify(
+                event.error, title=f"Reply failed in '{live.name}'", severity="error", markup=False
+            )
 
     def _on_ReplyCancelled(self, event: rt.ReplyCancelled) -> None:
         if event.session_id == self.session_id:
@@ -529,7 +546,11 @@ class MainScreen(Screen[None]):
             return
         if bar.mode == "filter":
             shown = len(self.conversation.history)
-            bar.border_title = f"Filter: {shown} of {live.message_count} messages" if live.view.filter else "Filter"
+            bar.border_title = (
+                f"Filter: {shown} of {live.message_count} messages"
+                if live.view.filter
+                else "Filter"
+            )
             return
         if not live.view.search:
             bar.border_title = "Find"
@@ -606,7 +627,10 @@ class MainScreen(Screen[None]):
                 self.reload()  # the picker may have renamed or deleted sessions
 
         known = self.coord.known_sessions(self.po_name)
-        self.app.push_screen(SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known), chosen)
+        self.app.push_screen(
+            SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known),
+            chosen,
+        )
 
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager
@@ -621,7 +645,10 @@ class MainScreen(Screen[None]):
                 return
             self.show(self.po_name, session.id)
 
-        self.app.push_screen(NamePrompt(f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)), named)
+        self.app.push_screen(
+            NamePrompt(f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)),
+            named,
+        )
 
     def action_explorer(self) -> None:
         def chosen(choice: tuple[str, str, int | None] | None) -> None:
@@ -631,7 +658,9 @@ class MainScreen(Screen[None]):
             po_name, session_id, index = choice
             self.switch_to(po_name, session_id, at=index)
 
-        self.app.push_screen(ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name), chosen)
+        self.app.push_screen(
+            ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name), chosen
+        )
 
     def action_rename(self) -> None:
         def named(name: str | None) -> None:

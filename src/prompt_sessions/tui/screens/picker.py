@@ -22,7 +22,6 @@ from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
 from .name_prompt import NamePrompt
 
-
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 
 
@@ -71,8 +70,12 @@ class SessionPicker(ModalScreen[str | None]):
         with Vertical():
             yield Label(self.title_text(), id="title")
             # the filter and rename boxes are mounted when first asked for: fewer widgets to open
-            yield RowList(self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions")
-            yield Label("Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint")
+            yield RowList(
+                self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions"
+            )
+            yield Label(
+                "Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint"
+            )
 
     def on_mount(self) -> None:
         self.reload(select=self.current_id, rows=self.known)
@@ -168,7 +171,9 @@ class SessionPicker(ModalScreen[str | None]):
         box = next(found, None)
         if box is None:
             box = Input(id=box_id, **options)
-            where = {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
+            where = (
+                {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
+            )
             await self.query_one(Vertical).mount(box, **where)
         return box
 

@@ -44,7 +44,9 @@ class Conversation(VerticalScroll, can_focus=True):
 
     # -------------------------------------------------------------- whole views
 
-    def show(self, session: Session | None, po_name: str, *, at: int | None = None, filter: str = "") -> None:
+    def show(
+        self, session: Session | None, po_name: str, *, at: int | None = None, filter: str = ""
+    ) -> None:
         """Show a session (None: the PO has none yet); ``at`` opens the window at that message
         (its index in the session); ``filter`` lists only the messages that contain it."""
         full = list(session.history) if session else []
@@ -131,7 +133,11 @@ class Conversation(VerticalScroll, can_focus=True):
             self.mount_all([self._view(i) for i in range(self.start, self.end)])
         else:
             self.end = len(self.history)
-            before = self.streaming if self.streaming is not None and self.streaming.parent is self else None
+            before = (
+                self.streaming
+                if self.streaming is not None and self.streaming.parent is self
+                else None
+            )
             self.mount(self._view(self.end - 1), before=before)
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 

@@ -32,7 +32,11 @@ class FindBar(Input):
 
     def open(self, mode: Mode, text: str) -> None:
         self.mode = mode
-        self.placeholder = "find in this session (Enter: next older match)" if mode == "find" else "show only messages containing…"
+        self.placeholder = (
+            "find in this session (Enter: next older match)"
+            if mode == "find"
+            else "show only messages containing…"
+        )
         self.border_title = "Find" if mode == "find" else "Filter"
         with self.prevent(Input.Changed):
             self.value = text

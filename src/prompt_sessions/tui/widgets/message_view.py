@@ -60,11 +60,20 @@ class MessageView(Vertical):
         message = self.message
         note = "(cut short)" if message.incomplete else ""
         body = Markdown(message.content) if message.content else Text("(empty)", style="dim")
-        yield Static(Group(header(speaker_of(message, self.po_name), message.role, note), body), classes="body")
+        yield Static(
+            Group(header(speaker_of(message, self.po_name), message.role, note), body),
+            classes="body",
+        )
         if message.tool_calls:
-            yield Collapsible(Static(Text(folded(message.tool_calls))), title=f"tool calls ({len(message.tool_calls)})")
+            yield Collapsible(
+                Static(Text(folded(message.tool_calls))),
+                title=f"tool calls ({len(message.tool_calls)})",
+            )
         if message.tool_results:
-            yield Collapsible(Static(Text(folded(message.tool_results))), title=f"tool results ({len(message.tool_results)})")
+            yield Collapsible(
+                Static(Text(folded(message.tool_results))),
+                title=f"tool results ({len(message.tool_results)})",
+            )
 
 
 STREAM_TAIL = 8_000  # characters of a reply in progress drawn while it streams

@@ -55,7 +55,9 @@ class RowList(ScrollView, can_focus=True):
         row_list: RowList
         index: int
 
-    def __init__(self, render_row: RenderRow, *, empty_text: str = "Nothing here", **kwargs: Any) -> None:
+    def __init__(
+        self, render_row: RenderRow, *, empty_text: str = "Nothing here", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.render_row = render_row
         self.empty_text = empty_text
@@ -113,7 +115,11 @@ class RowList(ScrollView, can_focus=True):
         index = y + int(self.scroll_offset.y)
         base = self.rich_style
         if not self.rows and y == 0:
-            return self._strip(Text(self.empty_text), width, base + self.get_component_rich_style("row-list--empty"))
+            return self._strip(
+                Text(self.empty_text),
+                width,
+                base + self.get_component_rich_style("row-list--empty"),
+            )
         if index >= len(self.rows):
             return Strip.blank(width, base)
         style = base
@@ -125,5 +131,8 @@ class RowList(ScrollView, can_focus=True):
         line = text.copy()
         line.no_wrap = True
         line.truncate(width, overflow="ellipsis", pad=True)
-        segments = [Segment(seg.text, style + seg.style if seg.style else style) for seg in line.render(self.app.console)]
+        segments = [
+            Segment(seg.text, style + seg.style if seg.style else style)
+            for seg in line.render(self.app.console)
+        ]
         return Strip(segments, width)

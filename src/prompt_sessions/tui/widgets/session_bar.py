@@ -50,7 +50,10 @@ def row(live: LiveSession, width: int = 0) -> Text:
     badge = Text(f" {live.unread} ", style="reverse bold") if live.unread else Text()
     name = Text(live.name, style="bold" if live.unread else "")
     if width:
-        name.truncate(max(1, width - head.cell_len - (badge.cell_len + 1 if badge else 0)), overflow="ellipsis")
+        name.truncate(
+            max(1, width - head.cell_len - (badge.cell_len + 1 if badge else 0)),
+            overflow="ellipsis",
+        )
     head.append_text(name)
     if badge:
         head.append(" ")

@@ -14,7 +14,9 @@ class StatusBar(Static):
     """
 
     def show(self, name: str, messages: int, state: str = "") -> None:
-        text = Text.assemble(("Session: ", "bold"), name, f" ({messages} msg{'' if messages == 1 else 's'})")
+        text = Text.assemble(
+            ("Session: ", "bold"), name, f" ({messages} msg{'' if messages == 1 else 's'})"
+        )
         if state:
             text.append(f"  {state}", style="italic")
         text.append("  │  ", style="dim")
