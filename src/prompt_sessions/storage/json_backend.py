@@ -432,7 +432,10 @@ class JsonBackend:
             view = self._reconcile()
             self._problems = {sid: d.error for sid, d in view.damaged.items()}
             self._problems.update(self._unreadable)
-            return sorted(view.sessions.values(), key=lambda s: s.updated_at, reverse=True)
+            # An entry whose file we may no longer open is kept in the catalog (it may become
+            # readable again) but not listed as if it were fine.
+            found = [s for s in view.sessions.values() if s.id not in self._unreadable]
+            return sorted(found, key=lambda s: s.updated_at, reverse=True)
 
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
