@@ -661,10 +661,13 @@ class JsonBackend:
         report = HealthReport()
         with self._mutex:
             self._folding = True
+            # doctor reports loose modes as it finds them; only --repair changes them.
+            tightened, self._tightened = self._tightened, True
             try:
                 return self._check(report, repair)
             finally:
                 self._folding = False
+                self._tightened = tightened
 
     def _check(self, report: HealthReport, repair: bool) -> HealthReport:
         newer = self._newer_catalog()

@@ -533,6 +533,15 @@ class SqliteBackend:
         messages; with ``repair``, move damaged sessions to ``damaged/`` as JSON."""
         report = HealthReport()
         with self._mutex:
+            # doctor reports loose modes as it finds them; only --repair changes them.
+            tightened, self._tightened = self._tightened, True
+            try:
+                return self._check(report, repair)
+            finally:
+                self._tightened = tightened
+
+    def _check(self, report: HealthReport, repair: bool) -> HealthReport:
+        with self._mutex:
             try:
                 conn = self._connect(create=False)
                 if conn is None:
