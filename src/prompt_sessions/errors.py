@@ -81,6 +81,21 @@ class CorruptSession(StorageError):
         self.reason = reason
 
 
+class NewerSession(CorruptSession):
+    """A session written by a newer version in a shape this one cannot read (DESIGN section 4,
+    "Versioned"). Reported, never rewritten or moved aside."""
+
+    title = "Newer session"
+
+    def __init__(self, session_id: str, version: int) -> None:
+        super().__init__(
+            session_id,
+            f"format_version {version} is newer than this program understands; "
+            "upgrade prompt-sessions to read it",
+        )
+        self.version = version
+
+
 class LockTimeout(StorageError):
     title = "Store busy"
 

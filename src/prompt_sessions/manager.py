@@ -11,10 +11,11 @@ import msgspec
 from . import limits
 from .config import load_config, section
 from .envdir import find_env_dir
-from .errors import ImportFormatError, StorageError, UnknownFormat, UsageError
+from .errors import ImportFormatError, ReadOnlyStore, StorageError, UnknownFormat, UsageError
 from .ids import new_id, validate_id
 from .models import (
     DEFAULT_SESSION_NAME,
+    FORMAT_VERSION,
     NAME_MAX,
     Message,
     Session,
@@ -184,7 +185,7 @@ class SessionManager:
         self.host.notify("session_deleted", session_id=sid, po_name=po_name or "", manager=self)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
-        source = self.get(session_id)
+        source = _not_newer(self.get(session_id))
         name = new_name if new_name is not None else _suffixed(source.name, " (copy)")
         return self._derive(
             source, name, history=list(source.history), thread_type=source.thread_type
@@ -192,7 +193,7 @@ class SessionManager:
 
     def fork(self, session_id: str, at: int | None = None, name: str | None = None) -> Session:
         """A new session with ``history[:at]`` (all of it by default), its parent recorded."""
-        source = self.get(session_id)
+        source = _not_newer(self.get(session_id))
         cut = len(source.history) if at is None else at
         if (
             not isinstance(cut, int)
@@ -321,6 +322,13 @@ class SessionManager:
             checked = msgspec.convert(msgspec.to_builtins(session), Session)
         except msgspec.ValidationError as exc:
             raise ImportFormatError(validation_message(exc)) from exc
+        if checked.format_version > FORMAT_VERSION:
+            # Importing would write it back as version 1, dropping what this version does not
+            # understand (DESIGN section 4, "Versioned").
+            raise ImportFormatError(
+                f"session '{checked.name}' has format_version {checked.format_version}, newer "
+                f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
+            )
         now = now_iso()
         origin: dict[str, Any] = {"id": checked.id, "format": format, "imported_at": now}
         if filename:
@@ -419,6 +427,18 @@ class SessionManager:
             raise UsageError(f"invalid message: {validation_message(exc)}") from exc
         _check_encodable(checked, "message")
         return checked
+
+
+def _not_newer(source: Session) -> Session:
+    """Refuse to copy a session a newer version wrote: the copy would be written as this
+    version's format, silently dropping what it does not understand (DESIGN section 4)."""
+    if source.format_version > FORMAT_VERSION:
+        raise ReadOnlyStore(
+            f"session {source.id} has format_version {source.format_version}, newer than this "
+            f"program ({FORMAT_VERSION}); a copy made here would lose what this version does "
+            "not understand. Upgrade prompt-sessions."
+        )
+    return source
 
 
 def _check_encodable(value: object, what: str) -> None:

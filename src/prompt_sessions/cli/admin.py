@@ -74,14 +74,22 @@ def doctor(state: CliState, repair: bool) -> None:
     click.echo(f"{report.sessions} {noun} readable in {mgr.root}")
     for sid, reason in sorted(report.damaged.items()):
         click.echo(f"DAMAGED {sid}: {reason}")
+    for sid, reason in sorted(report.unreadable.items()):
+        click.echo(f"UNREADABLE {sid}: {reason}")
+    for what, reason in sorted(report.newer.items()):
+        click.echo(f"READ-ONLY {what}: {reason}")
+    for line in report.loose:
+        click.echo(f"NOT PRIVATE {line}")
     for line in report.fixed:
         click.echo(f"fixed: {line}")
     for path in report.moved:
         click.echo(f"moved aside: {path}")
     if report.damaged and not repair:
         click.echo("Run `prompt-sessions doctor --repair` to move damaged sessions aside.")
-    if len(report.moved) < len(report.damaged):
-        sys.exit(1)  # damage remains that repair could not (or was not asked to) move
+    if report.loose:
+        click.echo("Run `prompt-sessions doctor --repair` to make them private (0600/0700).")
+    if len(report.moved) < len(report.damaged) or report.unreadable or report.loose:
+        sys.exit(1)  # damage remains that repair could not (or was not asked to) fix
 
 
 @click.group()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..models import Message, Session, SessionSummary
@@ -10,16 +11,27 @@ from ..models import Message, Session, SessionSummary
 
 @dataclass
 class HealthReport:
-    """What ``doctor`` found: counts, damaged sessions and what was fixed."""
+    """What ``doctor`` found: counts, damaged sessions and what was fixed.
+
+    ``damaged``: id -> reason, content that cannot be read (``repair`` moves it aside).
+    ``unreadable``: id -> reason, a session the program may not open (permissions, I/O); its
+    content is unknown, so it is never moved aside. ``newer``: what a newer version wrote
+    (DESIGN section 4, "Versioned"): read-only here, never rewritten or moved.
+    ``loose``: files and folders more open than 0600 / 0700 (section 4, "Private");
+    ``repair`` tightens them and lists them in ``fixed``.
+    """
 
     sessions: int = 0
     damaged: dict[str, str] = field(default_factory=dict)
     fixed: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    newer: dict[str, str] = field(default_factory=dict)
+    loose: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return not self.damaged
+        return not (self.damaged or self.unreadable or self.loose)
 
 
 @runtime_checkable
@@ -66,3 +78,19 @@ class StorageBackend(Protocol):
 
     def close(self) -> None:
         """Flush and release resources."""
+
+
+def check_private(report: HealthReport, paths: list[Path], repair: bool) -> None:
+    """Note in ``report`` every path more open than 0600 (files) / 0700 (folders); with
+    ``repair``, tighten them (DESIGN section 4, "Private by default")."""
+    from . import files
+
+    for path in paths:
+        found = files.loose_mode(path)
+        if found is None:
+            continue
+        mode, wanted = found
+        if repair and files.tighten([path]):
+            report.fixed.append(f"made {path} private ({mode:04o} -> {wanted:04o})")
+        else:
+            report.loose.append(f"{path} is {mode:04o}, not {wanted:04o}")

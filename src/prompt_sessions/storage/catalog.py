@@ -10,6 +10,7 @@ a torn last line (a crash) is simply skipped.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import msgspec
@@ -62,7 +63,45 @@ _encoder = msgspec.json.Encoder()
 
 
 class CatalogUnreadable(Exception):
-    pass
+    def __init__(self, message: str, version: int | None = None) -> None:
+        super().__init__(message)
+        self.version = version  # the format_version it claims, when that much could be read
+
+
+_VERSION_RE = re.compile(rb'\s*\{\s*"format_version"\s*:\s*([0-9]{1,9})\s*[,}]')
+_raw_decoder = msgspec.json.Decoder()
+
+
+def version_of(data: bytes) -> int | None:
+    """The ``format_version`` a catalog's bytes claim, even when the rest cannot be decoded:
+    from its first bytes when it starts the way we write it, else from a plain decode."""
+    m = _VERSION_RE.match(data[:64])
+    if m:
+        return int(m.group(1))
+    try:
+        doc = _raw_decoder.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    version = doc.get("format_version") if isinstance(doc, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def peek_version(index_path: Path) -> int | None:
+    """The catalog's ``format_version`` without decoding the whole catalog; None if it has none
+    or cannot be read (a writer then rebuilds it as usual)."""
+    try:
+        fd = os.open(index_path, os.O_RDONLY | files.NOFOLLOW | files.CLOEXEC)
+    except OSError:
+        return None
+    try:
+        head = os.pread(fd, 64, 0)
+        if _VERSION_RE.match(head):
+            return version_of(head)
+        return version_of(files.read_fd(fd))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 class View:
@@ -152,7 +191,9 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
             catalog = _catalog_decoder.decode(data)
         except FileNotFoundError:
             key = None
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, OSError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+            raise CatalogUnreadable(str(exc), version_of(data)) from exc
+        except (OSError, RecursionError, MemoryError) as exc:
             raise CatalogUnreadable(str(exc)) from exc
         else:
             if not _ids_valid(catalog):
@@ -217,7 +258,7 @@ def _read_journal(view: View, journal_path: Path) -> None:
     for line in data[:end].splitlines():
         try:
             change = _change_decoder.decode(line)
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
             continue  # a torn or damaged line; every line carries a full state, so skip it
         if _change_valid(change):
             view.apply(change)

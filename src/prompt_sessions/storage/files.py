@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 from ..errors import ReadOnlyStore, StorageError
@@ -15,8 +16,8 @@ from ..errors import ReadOnlyStore, StorageError
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 TEMP_SUFFIX = ".tmp"
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def describe(exc: OSError, action: str, path: Path | str) -> StorageError:
@@ -123,9 +124,79 @@ def read_bytes(path: Path) -> bytes:
         os.close(fd)
 
 
+def read_fd(fd: int) -> bytes:
+    """Everything from an open file, from its start."""
+    size = os.fstat(fd).st_size
+    chunks = []
+    offset = 0
+    while True:
+        chunk = os.pread(fd, max(size, 65536), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
 def open_rw(path: Path) -> int:
     return os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
 
 
 def open_append(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)
+
+
+def loose_mode(path: Path) -> tuple[int, int] | None:
+    """``(mode, wanted)`` when ``path`` is a folder or regular file more open than 0700 / 0600;
+    None when it is private, missing, or something else (a symlink is never followed)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        wanted = DIR_MODE
+    elif stat.S_ISREG(st.st_mode):
+        wanted = FILE_MODE
+    else:
+        return None
+    mode = stat.S_IMODE(st.st_mode)
+    return (mode, wanted) if mode & 0o077 else None
+
+
+def tighten(paths: list[Path]) -> list[tuple[Path, int, int]]:
+    """Make each existing folder 0700 and file 0600 if it is more open (DESIGN section 4,
+    "Private by default", also for files restored from a backup or a git checkout).
+
+    Best effort: a path that cannot be changed (another owner) is left for ``doctor`` to report.
+    Returns what was tightened as ``(path, old mode, new mode)``.
+    """
+    done = []
+    for path in paths:
+        found = loose_mode(path)
+        if found is None:
+            continue
+        try:
+            os.chmod(path, found[1], follow_symlinks=False)
+        except (OSError, NotImplementedError):
+            continue
+        done.append((path, found[0], found[1]))
+    return done
+
+
+def entries(folder: Path) -> list[Path]:
+    """The paths inside ``folder``; empty when it is missing or cannot be listed."""
+    try:
+        return [folder / name for name in sorted(os.listdir(folder))]
+    except OSError:
+        return []
+
+
+def unused_path(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/stem+suffix``, or ``stem.2+suffix``, ... : a name nothing uses yet, so what is
+    moved aside never replaces what was moved aside before."""
+    path = folder / f"{stem}{suffix}"
+    n = 1
+    while os.path.lexists(path):
+        n += 1
+        path = folder / f"{stem}.{n}{suffix}"
+    return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import errno
 import os
+import stat
 import threading
 import time
 import weakref
@@ -20,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import CorruptSession, ReadOnlyStore, SessionNotFound, StorageError
+from ..errors import CorruptSession, NewerSession, ReadOnlyStore, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE, validate_id
 from ..models import (
     FORMAT_VERSION,
@@ -31,7 +32,7 @@ from ..models import (
     summary_after_append,
 )
 from . import catalog, files, session_codec
-from .base import HealthReport
+from .base import HealthReport, check_private
 from .catalog import Bad, Change, Current, Drop, Put, View
 from .locking import StoreLock
 
@@ -47,6 +48,7 @@ class _FileState(msgspec.Struct):
     size: int
     mtime_ns: int
     summary: SessionSummary
+    version: int = FORMAT_VERSION  # a newer one than ours makes the file read-only here
 
 
 class JsonBackend:
@@ -79,6 +81,11 @@ class JsonBackend:
         self._closed = False
         self._folding = False
         self._journal_writes = 0
+        self._unreadable: dict[str, str] = {}  # files we may not open, as of the last scan
+        self._newer: dict[str, str] = {}  # sessions a newer version wrote, as of the last scan
+        self._version_key: tuple[int, int, int] | None = None
+        self._catalog_version: int | None = None
+        self._tightened = False
         _open_backends.add(self)
 
     # ------------------------------------------------------------------ paths and locking
@@ -95,6 +102,8 @@ class JsonBackend:
             files.ensure_dir(self.dir)
             self.lock.acquire()
             try:
+                if not self._tightened:
+                    self._tighten_store()
                 if not self._swept:
                     self._sweep_temp_files()
                     self._swept = True
@@ -106,11 +115,39 @@ class JsonBackend:
                 self._schedule_fold()
 
     def _check_writable(self) -> None:
-        if self._view.loaded and self._view.version > FORMAT_VERSION:
+        version = self._newer_catalog()
+        if version is not None:
             raise ReadOnlyStore(
-                f"{self.index_path} has format_version {self._view.version}, newer than this "
+                f"{self.index_path} has format_version {version}, newer than this "
                 f"program ({FORMAT_VERSION}); the store is read-only. Upgrade prompt-sessions."
             )
+
+    def _newer_catalog(self) -> int | None:
+        """The catalog's format_version when a newer program wrote it, else None.
+
+        Checked before every write, not only once the catalog is loaded: a process that only
+        appends never loads it, and a newer catalog must never be folded over (DESIGN section 4,
+        "Versioned"). Costs one stat while index.json is unchanged.
+        """
+        if self._view.loaded and self._view.version > FORMAT_VERSION:
+            return self._view.version
+        try:
+            st = os.stat(self.index_path, follow_symlinks=False)
+            key: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = None
+        if key != self._version_key:
+            self._version_key = key
+            self._catalog_version = catalog.peek_version(self.index_path) if key else None
+        version = self._catalog_version
+        return version if version is not None and version > FORMAT_VERSION else None
+
+    def _tighten_store(self) -> None:
+        """Make the folders and shared files this process writes private, once per process:
+        a store restored from git or a backup comes back 0644/0755 (DESIGN section 4, "Private").
+        Session files are tightened as they are written; ``doctor --repair`` does the rest."""
+        files.tighten([self.root, self.dir, self.lock.path, self.index_path, self.journal_path])
+        self._tightened = True
 
     def _sweep_temp_files(self) -> None:
         try:
@@ -191,32 +228,52 @@ class JsonBackend:
         """The catalog as index.json + journal say, rebuilt from files if it cannot be read."""
         try:
             catalog.refresh(self._view, self.index_path, self.journal_path)
-        except catalog.CatalogUnreadable:
+        except catalog.CatalogUnreadable as exc:
             current = self._view.current
             self._view = self._rebuild_view()
             # The per-PO current session lives only in the catalog: keep what we knew of it.
             self._view.current = {
                 po: sid for po, sid in current.items() if sid in self._view.sessions
             }
-            self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
+            if exc.version is not None and exc.version > FORMAT_VERSION:
+                # A newer program's catalog in a shape we cannot read: use the session files
+                # in memory, and never write over it.
+                self._view.version = exc.version
+            else:
+                self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
         return self._view
 
     def _rebuild_view(self) -> View:
         view = View()
         view.loaded = True
+        self._unreadable = {}
+        self._newer = {}
         for sid in self._ids_on_disk():
             self._scan_into(view, sid)
         return view
 
     def _scan_into(self, view: View, sid: str) -> None:
+        """Judge one session file into ``view``. Whatever is wrong with it stays with it: a
+        file we may not open is noted in ``_unreadable`` (its content is unknown, so it is
+        neither listed nor recorded as damaged), and every other session is still scanned."""
+        self._newer.pop(sid, None)
         try:
             state = self._load_state(sid)
         except CorruptSession as exc:
+            if isinstance(exc, NewerSession):
+                self._newer[sid] = exc.reason
             view.apply(Bad(id=sid, error=exc.reason, f=self._stamp(sid)))
         except SessionNotFound:
             view.apply(Drop(id=sid))
+        except StorageError as exc:
+            self._unreadable[sid] = exc.message
         else:
             view.apply(Put(s=state.summary, f=(state.size, state.mtime_ns)))
+            if state.version > FORMAT_VERSION:
+                self._newer[sid] = (
+                    f"format_version {state.version} is newer than this program "
+                    f"({FORMAT_VERSION}); it is read-only here"
+                )
 
     def _stamp(self, sid: str) -> tuple[int, int] | None:
         try:
@@ -238,6 +295,7 @@ class JsonBackend:
         """Make the view agree with the folder: add files it misses, drop entries whose file is gone."""
         view = self._fresh_view()
         on_disk = self._ids_on_disk()
+        self._unreadable = {}
         missing = on_disk - view.sessions.keys() - view.damaged.keys()
         gone = (view.sessions.keys() | view.damaged.keys()) - on_disk
         # A file changed since its entry (a hand edit, a write by a crashed process, new damage)
@@ -253,7 +311,11 @@ class JsonBackend:
             self._scan_into(scratch, sid)
         # A file deleted since the listing is gone too, though the listing still named it.
         vanished = {
-            sid for sid in scanned if sid not in scratch.sessions and sid not in scratch.damaged
+            sid
+            for sid in scanned
+            if sid not in scratch.sessions
+            and sid not in scratch.damaged
+            and sid not in self._unreadable
         }
         changes: list[Change] = [Drop(id=sid) for sid in sorted(gone | vanished)]
         changes += [Put(s=s, f=scratch.stamps.get(s.id)) for s in scratch.sessions.values()]
@@ -275,17 +337,20 @@ class JsonBackend:
             self._view.apply(change)
 
     def _may_write(self) -> bool:
-        return os.access(self.dir, os.W_OK) and not (
-            self._view.loaded and self._view.version > FORMAT_VERSION
-        )
+        return os.access(self.dir, os.W_OK) and self._newer_catalog() is None
 
     # ------------------------------------------------------------------ reading sessions
 
     def _read_file(self, sid: str) -> tuple[bytes, os.stat_result]:
         path = self.dir / f"{sid}.json"
         try:
+            # O_NONBLOCK: a FIFO planted at a session path would otherwise block every reader.
             fd = os.open(
-                path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                path,
+                os.O_RDONLY
+                | os.O_NONBLOCK
+                | getattr(os, "O_NOFOLLOW", 0)
+                | getattr(os, "O_CLOEXEC", 0),
             )
         except FileNotFoundError:
             raise SessionNotFound(sid) from None
@@ -298,6 +363,8 @@ class JsonBackend:
             raise files.describe(exc, "read", path) from exc
         try:
             st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise CorruptSession(sid, f"{path} is not a regular file")
             data = os.pread(fd, st.st_size, 0) if st.st_size else b""
             return data, st
         except OSError as exc:
@@ -306,39 +373,55 @@ class JsonBackend:
             os.close(fd)
 
     def _load(self, sid: str) -> tuple[Session, os.stat_result]:
-        """Read and decode; a file caught mid-write is read again under the lock, then repaired."""
+        session, st, _ = self._load_with_bytes(sid)
+        return session, st
+
+    def _load_with_bytes(self, sid: str) -> tuple[Session, os.stat_result, bytes | None]:
+        """Read and decode; a file caught mid-write is read again under the lock, then repaired.
+
+        Also returns the bytes decoded (None after a repair rewrote them), so a rewrite can keep
+        the fields this version does not know.
+        """
         data, st = self._read_file(sid)
         try:
-            return session_codec.decode_session(data, sid, allow_torn=False), st
+            return session_codec.decode_session(data, sid, allow_torn=False), st, data
         except CorruptSession:
             pass
         with self._mutex:
             try:
                 self.lock.acquire()
             except StorageError:
-                return session_codec.decode_session(data, sid), st  # raises the first problem again
+                # raises the first problem again
+                return session_codec.decode_session(data, sid), st, None
             try:
                 data, st = self._read_file(sid)
                 try:
-                    return session_codec.decode_session(data, sid, allow_torn=False), st
+                    return session_codec.decode_session(data, sid, allow_torn=False), st, data
                 except CorruptSession as exc:
                     repaired = self._repair_tail(sid, data)
                     if repaired is None:
                         raise exc from None
-                    return repaired, self._stat_file(sid)
+                    return repaired, self._stat_file(sid), None
             finally:
                 self.lock.release()
 
     def _repair_tail(self, sid: str, data: bytes) -> Session | None:
-        session = session_codec.repair_torn_tail(data, sid)
-        if session is None or not self._may_write():
-            return session  # a read-only store still reads the file as it was before the cut
+        try:
+            session = session_codec.repair_torn_tail(data, sid)
+        except (RecursionError, MemoryError):
+            return None  # damage of another shape: reported as such by the caller
+        if session is None or not self._may_write() or session.format_version > FORMAT_VERSION:
+            # A read-only store, or a newer version's file, is read as it was before the cut
+            # and never rewritten.
+            return session
         files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
         return session
 
     def _load_state(self, sid: str) -> _FileState:
         session, st = self._load(sid)
-        state = _FileState(st.st_ino, st.st_size, st.st_mtime_ns, summarize(session))
+        state = _FileState(
+            st.st_ino, st.st_size, st.st_mtime_ns, summarize(session), session.format_version
+        )
         self._files[sid] = state
         return state
 
@@ -348,7 +431,11 @@ class JsonBackend:
         with self._mutex:
             view = self._reconcile()
             self._problems = {sid: d.error for sid, d in view.damaged.items()}
-            return sorted(view.sessions.values(), key=lambda s: s.updated_at, reverse=True)
+            self._problems.update(self._unreadable)
+            # An entry whose file we may no longer open is kept in the catalog (it may become
+            # readable again) but not listed as if it were fine.
+            found = [s for s in view.sessions.values() if s.id not in self._unreadable]
+            return sorted(found, key=lambda s: s.updated_at, reverse=True)
 
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
@@ -405,6 +492,12 @@ class JsonBackend:
 
     def _append_locked(self, sid: str, fd: int, message: Message) -> SessionSummary:
         st = os.fstat(fd)
+        path = self.dir / f"{sid}.json"
+        version = session_codec.head_version(os.pread(fd, session_codec.HEAD_PROBE, 0))
+        if version is not None and version > FORMAT_VERSION:
+            raise session_codec.refuse_newer(path, version)
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            files.tighten([path])  # restored from git or a backup: private from now on
         state = self._files.get(sid)
         if state is None or (state.ino, state.size, state.mtime_ns) != (
             st.st_ino,
@@ -417,10 +510,13 @@ class JsonBackend:
         found = session_codec.find_tail(end)
         if found is None or state.size != st.st_size:
             # Not our layout (hand-edited or older): rewrite it canonically, then append.
-            session, _ = self._load(sid)
+            session, _, data = self._load_with_bytes(sid)
+            if session.format_version > FORMAT_VERSION:
+                raise session_codec.refuse_newer(path, session.format_version)
+            unknown = session_codec.unknown_fields(data) if data else None
             session.history.append(message)
             session.updated_at = message.created_at
-            files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
+            files.atomic_write(path, session_codec.encode_session(session, unknown))
             return self._after_write(sid, summarize(session))
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
@@ -458,13 +554,18 @@ class JsonBackend:
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
+        path = self.dir / f"{sid}.json"
         with self._writing():
-            session, _ = self._load(sid)
+            session, _, data = self._load_with_bytes(sid)
+            if session.format_version > FORMAT_VERSION:
+                raise session_codec.refuse_newer(path, session.format_version)
             for key, value in fields.items():
                 if key in ("id", "history", "format_version", "created_at"):
                     raise StorageError(f"field {key!r} cannot be changed")
                 setattr(session, key, value)
-            files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
+            # Fields this version does not know (a plugin's, a person's) survive the rewrite.
+            unknown = session_codec.unknown_fields(data) if data else None
+            files.atomic_write(path, session_codec.encode_session(session, unknown))
             self._after_write(sid, summarize(session))
             return session
 
@@ -472,6 +573,9 @@ class JsonBackend:
         sid = validate_id(session_id)
         path = self.dir / f"{sid}.json"
         with self._writing():
+            version = self._stored_version(sid)
+            if version is not None and version > FORMAT_VERSION:
+                raise session_codec.refuse_newer(path, version)
             try:
                 os.unlink(path)
             except FileNotFoundError:
@@ -481,6 +585,15 @@ class JsonBackend:
             self._files.pop(sid, None)
             self._sync_dir(self.dir)
             self._record(Drop(id=sid))
+
+    def _stored_version(self, sid: str) -> int | None:
+        """The format_version a session file claims; None when it cannot be read (a damaged
+        file can still be deleted)."""
+        try:
+            data, _ = self._read_file(sid)
+        except StorageError:
+            return None
+        return session_codec.stored_version(data)
 
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
@@ -548,16 +661,28 @@ class JsonBackend:
         report = HealthReport()
         with self._mutex:
             self._folding = True
+            # doctor reports loose modes as it finds them; only --repair changes them.
+            tightened, self._tightened = self._tightened, True
             try:
                 return self._check(report, repair)
             finally:
                 self._folding = False
+                self._tightened = tightened
 
     def _check(self, report: HealthReport, repair: bool) -> HealthReport:
+        newer = self._newer_catalog()
+        if newer is not None:
+            report.newer[str(self.index_path)] = (
+                f"format_version {newer} is newer than this program ({FORMAT_VERSION}); "
+                "the store is read-only and was left as it is"
+            )
         if not self._may_write():
             view = self._rebuild_view()
             self._report(report, view)
+            if newer is not None:
+                view.version = newer  # still read-only after this check
             self._view = view
+            self._check_modes(report, repair)
             return report
         with self._writing():
             self._sweep_temp_files()
@@ -573,11 +698,21 @@ class JsonBackend:
             self._view = View()
         report.fixed.append("catalog rebuilt from session files")
         self._dirty = False
+        self._check_modes(report, repair)
         return report
 
     def _report(self, report: HealthReport, view: View) -> None:
         report.sessions = len(view.sessions)
-        report.damaged = {sid: d.error for sid, d in view.damaged.items()}
+        report.damaged = {sid: d.error for sid, d in view.damaged.items() if sid not in self._newer}
+        report.unreadable = dict(self._unreadable)
+        report.newer.update(self._newer)
+
+    def _check_modes(self, report: HealthReport, repair: bool) -> None:
+        aside = self.dir / "damaged"
+        paths = [self.root, self.dir, *files.entries(self.dir)]
+        if aside.is_dir():
+            paths += files.entries(aside)
+        check_private(report, paths, repair)
 
     def _current_or_empty(self) -> dict[str, str]:
         try:
@@ -589,14 +724,18 @@ class JsonBackend:
     def _move_aside(self, view: View, report: HealthReport) -> None:
         aside = self.dir / "damaged"
         files.ensure_dir(aside)
+        files.tighten([aside])
         stamp = time.strftime("%Y%m%dT%H%M%S")
         for sid in sorted(view.damaged):
+            if sid in self._newer:
+                continue  # a newer version's file is not damage: never moved
             source = self.dir / f"{sid}.json"
-            target = aside / f"{sid}.{stamp}.json"
+            target = files.unused_path(aside, f"{sid}.{stamp}", ".json")
             try:
                 os.replace(source, target)
             except OSError as exc:
                 raise files.describe(exc, "move aside", source) from exc
+            files.tighten([target])
             report.moved.append(str(target))
             view.apply(Drop(id=sid))
         self._sync_dir(aside)

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import CorruptSession
+from ..errors import CorruptSession, NewerSession, ReadOnlyStore
 from ..models import FORMAT_VERSION, Message, Session, validation_message
 
 _encoder = msgspec.json.Encoder()
@@ -63,13 +63,83 @@ def tail(updated_at: str) -> bytes:
     return TAIL_PREFIX + updated_at.encode() + TAIL_SUFFIX
 
 
-def encode_session(session: Session) -> bytes:
-    parts = [_encoder.encode(head_fields(session))[:-1], b",", _HISTORY_OPEN]
+class Unknown(msgspec.Struct):
+    """Fields of a stored session this version does not know: top-level ones, and per message
+    (by index). A rewrite puts them back, so an update never drops what another version (or a
+    person) added."""
+
+    head: dict[str, Any]
+    messages: list[dict[str, Any]]
+
+
+_SESSION_FIELDS = frozenset(Session.__struct_fields__)
+_MESSAGE_FIELDS = frozenset(Message.__struct_fields__)
+
+
+def unknown_fields(data: bytes) -> Unknown | None:
+    """The unknown fields of a session file (or of a stored head: an object without history);
+    None when there are none or the bytes are not a JSON object."""
+    try:
+        doc = _raw_decoder.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    head = {k: v for k, v in doc.items() if k not in _SESSION_FIELDS}
+    history = doc.get("history")
+    messages = [
+        {k: v for k, v in m.items() if k not in _MESSAGE_FIELDS} if isinstance(m, dict) else {}
+        for m in (history if isinstance(history, list) else ())
+    ]
+    if not head and not any(messages):
+        return None
+    return Unknown(head=head, messages=messages)
+
+
+def encode_head(session: Session, unknown: Unknown | None = None) -> bytes:
+    """The session's own fields as one JSON object, ``format_version`` first, then any unknown
+    top-level fields kept from the stored copy."""
+    fields = head_fields(session)
+    if unknown is not None:
+        fields.update(unknown.head)
+    return _encoder.encode(fields)
+
+
+def _with_unknown(encoded: bytes, extra: dict[str, Any] | None) -> bytes:
+    if not extra:
+        return encoded
+    return encoded[:-1] + b"," + _encoder.encode(extra)[1:]
+
+
+def encode_session(session: Session, unknown: Unknown | None = None) -> bytes:
+    parts = [encode_head(session, unknown)[:-1], b",", _HISTORY_OPEN]
+    extras = unknown.messages if unknown is not None else []
     for i, message in enumerate(session.history):
         parts.append(b"\n" if i == 0 else b",\n")
-        parts.append(_encoder.encode(message))
+        parts.append(
+            _with_unknown(_encoder.encode(message), extras[i] if i < len(extras) else None)
+        )
     parts.append(tail(session.updated_at))
     return b"".join(parts)
+
+
+_HEAD_VERSION_RE = re.compile(rb'\{"format_version":([0-9]{1,9}),')
+HEAD_PROBE = 32
+
+
+def head_version(prefix: bytes) -> int | None:
+    """The ``format_version`` at the start of a file in our layout (its first bytes); None when
+    the file does not start the way this program writes it (then decode it to know)."""
+    m = _HEAD_VERSION_RE.match(prefix)
+    return int(m.group(1)) if m else None
+
+
+def refuse_newer(what: object, version: int) -> ReadOnlyStore:
+    """The one-line refusal to change data a newer version wrote (DESIGN section 4, "Versioned")."""
+    return ReadOnlyStore(
+        f"{what} has format_version {version}, newer than this program ({FORMAT_VERSION}); "
+        "it is read-only here. Upgrade prompt-sessions to change it."
+    )
 
 
 def append_bytes(message: Message, *, first: bool, updated_at: str) -> bytes:
@@ -95,8 +165,19 @@ def decode_session(data: bytes, session_id: str, *, allow_torn: bool = True) -> 
     A SIGKILL can cut a multi-page append short (the kernel checks for fatal signals between
     pages), leaving whole messages followed by part of one. With ``allow_torn`` such a file reads
     as it was before that append, which never returned; the store rewrites it whole on its next
-    write. Any other damage is still an error.
+    write. Any other damage is still an error, whatever its shape: a file nested too deeply for
+    the decoder or too large for memory is damage of that one session (DESIGN section 4,
+    "Damage stays local"), never an error of the command reading it.
     """
+    try:
+        return _decode_guarded(data, session_id, allow_torn)
+    except RecursionError as exc:
+        raise CorruptSession(session_id, "it is nested too deeply to read") from exc
+    except MemoryError as exc:
+        raise CorruptSession(session_id, "it is too large to read into memory") from exc
+
+
+def _decode_guarded(data: bytes, session_id: str, allow_torn: bool) -> Session:
     try:
         return _decode_strict(data, session_id)
     except CorruptSession as exc:
@@ -116,9 +197,7 @@ def _decode_strict(data: bytes, session_id: str) -> Session:
     except msgspec.ValidationError as exc:
         version = _peek_version(data)
         if version is not None and version > FORMAT_VERSION:
-            raise CorruptSession(
-                session_id, f"format_version {version} is newer than this program understands"
-            ) from exc
+            raise NewerSession(session_id, version) from exc
         raise CorruptSession(session_id, validation_message(exc)) from exc
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         # msgspec reports bad UTF-8 inside a string as UnicodeDecodeError, not DecodeError.
@@ -131,10 +210,16 @@ def _decode_strict(data: bytes, session_id: str) -> Session:
 def _peek_version(data: bytes) -> int | None:
     try:
         doc = _raw_decoder.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, MemoryError):
         return None
     version = doc.get("format_version") if isinstance(doc, dict) else None
     return version if isinstance(version, int) else None
+
+
+def stored_version(data: bytes) -> int | None:
+    """The ``format_version`` a session file claims, even when it cannot be decoded."""
+    version = head_version(data[:HEAD_PROBE])
+    return version if version is not None else _peek_version(data)
 
 
 def decode_message(data: bytes) -> Message:

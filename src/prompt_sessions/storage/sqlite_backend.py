@@ -21,6 +21,7 @@ decodes them with the same strict decoder as the JSON store: damage is reported 
 from __future__ import annotations
 
 import atexit
+import base64
 import builtins
 import os
 import sqlite3
@@ -37,17 +38,25 @@ import msgspec
 from ..errors import (
     CorruptSession,
     LockTimeout,
+    NewerSession,
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
     UsageError,
 )
 from ..ids import new_id, validate_id
-from ..models import Message, Session, SessionSummary, summarize, summary_after_append
+from ..models import (
+    FORMAT_VERSION,
+    Message,
+    Session,
+    SessionSummary,
+    summarize,
+    summary_after_append,
+)
 from ..search import SearchHit, snippet
 from ..timeutil import now_iso
 from . import files, session_codec
-from .base import HealthReport
+from .base import HealthReport, check_private
 
 DB_NAME = "sessions.sqlite3"
 SCHEMA_VERSION = 1  # PRAGMA user_version; a newer one opens read-only
@@ -93,6 +102,7 @@ class SqliteBackend:
         self._conn: sqlite3.Connection | None = None
         self._schema_version = 0
         self._problems: dict[str, str] = {}
+        self._tightened = False
         _open_backends.add(self)
 
     # ------------------------------------------------------------------ connection
@@ -119,11 +129,14 @@ class SqliteBackend:
             try:
                 conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
                 conn.execute("PRAGMA synchronous = FULL")
-                # A read-only file keeps the mode it was created with (WAL).
-                with suppress(sqlite3.OperationalError):
-                    conn.execute("PRAGMA journal_mode = WAL")
                 self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+                # A read-only file keeps the mode it was created with (WAL); so does a newer
+                # version's database, which this one never changes.
+                if self._schema_version <= SCHEMA_VERSION:
+                    with suppress(sqlite3.OperationalError):
+                        conn.execute("PRAGMA journal_mode = WAL")
                 conn.create_function("ps_contains", 2, _contains, deterministic=True)
+                conn.create_function("ps_content", 1, _content, deterministic=True)
             except BaseException:
                 conn.close()
                 raise
@@ -221,6 +234,8 @@ class SqliteBackend:
                     f"{self.db_path} has schema version {self._schema_version}, newer than this "
                     f"program ({SCHEMA_VERSION}); the store is read-only. Upgrade prompt-sessions."
                 )
+            if not self._tightened:
+                self._tighten_store()
             with self._translate("write"):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -231,11 +246,25 @@ class SqliteBackend:
                         conn.execute("ROLLBACK")
                     raise
 
+    def _tighten_store(self) -> None:
+        """Make the folder and the database files private, once per process: a store restored
+        from a backup comes back 0644/0755 (DESIGN section 4, "Private"). SQLite creates its
+        -wal and -shm files with the database file's mode, so tightening it covers new ones."""
+        files.tighten([self.root, *self._db_files()])
+        self._tightened = True
+
+    def _db_files(self) -> builtins.list[Path]:
+        return [self.db_path, *(self.db_path.with_name(DB_NAME + x) for x in ("-wal", "-shm"))]
+
     # ------------------------------------------------------------------ rows
 
-    def _head_row(self, conn: sqlite3.Connection, sid: str) -> tuple[bytes, str, bytes]:
+    def _head_row(self, conn: sqlite3.Connection, sid: str) -> tuple[bytes, bytes, bytes]:
+        # As bytes: a TEXT value that is not UTF-8 (written by another tool) would otherwise fail
+        # the whole query instead of being reported as damage of this one session.
         row = conn.execute(
-            "SELECT head, updated_at, summary FROM sessions WHERE id = ?", (sid,)
+            "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB), CAST(summary AS BLOB)"
+            " FROM sessions WHERE id = ?",
+            (sid,),
         ).fetchone()
         if row is None:
             raise SessionNotFound(sid)
@@ -248,15 +277,22 @@ class SqliteBackend:
             bodies = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT body FROM messages WHERE session_id = ? ORDER BY idx", (sid,)
+                    "SELECT CAST(body AS BLOB) FROM messages WHERE session_id = ? ORDER BY idx",
+                    (sid,),
                 )
             ]
         return _decode(sid, head, updated_at, bodies)
 
+    def _check_not_newer(self, sid: str, head: object) -> None:
+        """Refuse to change a session a newer version wrote (DESIGN section 4, "Versioned")."""
+        version = session_codec.stored_version(head) if isinstance(head, bytes) else None
+        if version is not None and version > FORMAT_VERSION:
+            raise session_codec.refuse_newer(f"session {sid} in {self.db_path}", version)
+
     def _summary(self, sid: str, data: bytes) -> SessionSummary:
         try:
             return _summary_decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+        except _UNREADABLE as exc:
             raise CorruptSession(sid, f"its summary cannot be read ({exc})") from exc
 
     def _write_summary(self, conn: sqlite3.Connection, summary: SessionSummary) -> None:
@@ -304,13 +340,14 @@ class SqliteBackend:
                 self._problems = {}
                 return []
             rows = conn.execute(
-                "SELECT id, summary FROM sessions ORDER BY updated_at DESC, created_at DESC, id"
+                "SELECT id, CAST(summary AS BLOB) FROM sessions"
+                " ORDER BY updated_at DESC, created_at DESC, id"
             ).fetchall()
         try:  # the fast path: one decode for the whole list
             found = _summaries_decoder.decode(b"[" + b",".join(r[1] for r in rows) + b"]")
             self._problems = {}
             return found
-        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+        except _UNREADABLE:
             pass
         found, problems = [], {}
         for sid, data in rows:
@@ -336,7 +373,9 @@ class SqliteBackend:
         sid = validate_id(session_id)
         body = session_codec.encode_message(message)  # fail on bad content before locking
         with self._writing() as conn:
-            summary = self._summary(sid, self._head_row(conn, sid)[2])
+            head, _, stored_summary = self._head_row(conn, sid)
+            self._check_not_newer(sid, head)
+            summary = self._summary(sid, stored_summary)
             (last,) = conn.execute(
                 "SELECT MAX(idx) FROM messages WHERE session_id = ?", (sid,)
             ).fetchone()
@@ -351,6 +390,8 @@ class SqliteBackend:
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
         with self._writing() as conn:
+            head = self._head_row(conn, sid)[0]
+            self._check_not_newer(sid, head)
             session = self._load(conn, sid, history=False)
             for key, value in fields.items():
                 if key in _FIXED_FIELDS:
@@ -359,9 +400,11 @@ class SqliteBackend:
                     raise StorageError(f"sessions have no field {key!r}")
                 setattr(session, key, value)
             summary = self._summary(sid, self._head_row(conn, sid)[2])
+            # Fields this version does not know (a plugin's, a person's) survive the update.
+            unknown = session_codec.unknown_fields(head)
             conn.execute(
                 "UPDATE sessions SET head = ? WHERE id = ?",
-                (_encoder.encode(session_codec.head_fields(session)), sid),
+                (session_codec.encode_head(session, unknown), sid),
             )
             self._write_summary(conn, _with_head(summary, session))
             return self._load(conn, sid)
@@ -369,6 +412,11 @@ class SqliteBackend:
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
         with self._writing() as conn:
+            row = conn.execute(
+                "SELECT CAST(head AS BLOB) FROM sessions WHERE id = ?", (sid,)
+            ).fetchone()
+            if row is not None:
+                self._check_not_newer(sid, row[0])
             if conn.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount == 0:
                 raise SessionNotFound(sid)
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
@@ -446,11 +494,11 @@ class SqliteBackend:
             assert conn is not None
             rows = conn.execute(
                 "SELECT session_id, idx, content FROM ("
-                " SELECT m.session_id, m.idx, json_extract(m.body, '$.content') AS content,"
+                " SELECT m.session_id, m.idx, ps_content(CAST(m.body AS BLOB)) AS content,"
                 "  row_number() OVER (PARTITION BY m.session_id ORDER BY m.idx) AS n"
                 " FROM messages m JOIN sessions s ON s.id = m.session_id"
                 " WHERE (?1 IS NULL OR s.po_name = ?1)"
-                "  AND ps_contains(json_extract(m.body, '$.content'), ?2)"
+                "  AND ps_contains(ps_content(CAST(m.body AS BLOB)), ?2)"
                 ") WHERE n <= ?3 ORDER BY session_id, idx",
                 (po_name, needle, HITS_PER_SESSION),
             ).fetchall()
@@ -485,6 +533,15 @@ class SqliteBackend:
         messages; with ``repair``, move damaged sessions to ``damaged/`` as JSON."""
         report = HealthReport()
         with self._mutex:
+            # doctor reports loose modes as it finds them; only --repair changes them.
+            tightened, self._tightened = self._tightened, True
+            try:
+                return self._check(report, repair)
+            finally:
+                self._tightened = tightened
+
+    def _check(self, report: HealthReport, repair: bool) -> HealthReport:
+        with self._mutex:
             try:
                 conn = self._connect(create=False)
                 if conn is None:
@@ -496,6 +553,7 @@ class SqliteBackend:
                 # The file itself is unreadable: report it and leave it exactly as it is.
                 report.damaged[DB_NAME] = exc.message
                 self.close()
+                self._check_modes(report, repair)
                 return report
             if verdict != "ok":
                 report.damaged[DB_NAME] = f"SQLite reports: {verdict}"
@@ -504,13 +562,33 @@ class SqliteBackend:
                 try:
                     with self._reading() as rconn:
                         assert rconn is not None
-                        healthy[sid] = self._load(rconn, sid)
+                        session = self._load(rconn, sid)
+                except NewerSession as exc:
+                    report.newer[sid] = exc.reason  # not damage: never moved aside
                 except CorruptSession as exc:
                     report.damaged[sid] = exc.reason
                 except SessionNotFound:
                     continue  # deleted by another process while we looked
+                except StorageError as exc:
+                    # SQLite could not read this session's rows: it stays, reported, and the
+                    # rest of the store is still checked.
+                    report.unreadable[sid] = exc.message
+                else:
+                    healthy[sid] = session
+                    if session.format_version > FORMAT_VERSION:
+                        report.newer[sid] = (
+                            f"format_version {session.format_version} is newer than this "
+                            f"program ({FORMAT_VERSION}); it is read-only here"
+                        )
             report.sessions = len(healthy)
-            if self._schema_version > SCHEMA_VERSION or not os.access(self.db_path, os.W_OK):
+            self._check_modes(report, repair)
+            if self._schema_version > SCHEMA_VERSION:
+                report.newer[str(self.db_path)] = (
+                    f"schema version {self._schema_version} is newer than this program "
+                    f"({SCHEMA_VERSION}); the store is read-only and was left as it is"
+                )
+                return report
+            if not os.access(self.db_path, os.W_OK):
                 return report
             self._sweep_temp_files()
             with self._writing() as wconn:
@@ -526,17 +604,26 @@ class SqliteBackend:
                     self._move_aside(wconn, [s for s in report.damaged if s != DB_NAME], report)
         return report
 
+    def _check_modes(self, report: HealthReport, repair: bool) -> None:
+        aside = self.root / "damaged"
+        paths = [self.root, *self._db_files()]
+        if aside.is_dir():
+            paths += [aside, *files.entries(aside)]
+        check_private(report, paths, repair)
+
     def _fix_summaries(
         self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
     ) -> None:
         for sid, session in healthy.items():
-            row = conn.execute("SELECT summary FROM sessions WHERE id = ?", (sid,)).fetchone()
+            row = conn.execute(
+                "SELECT CAST(summary AS BLOB) FROM sessions WHERE id = ?", (sid,)
+            ).fetchone()
             if row is None:
                 continue
             expected = summarize(session)
             try:
                 stored = _summary_decoder.decode(row[0])
-            except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+            except _UNREADABLE:
                 stored = None
             if stored != expected:
                 self._write_summary(conn, expected)
@@ -545,31 +632,45 @@ class SqliteBackend:
     def _move_aside(
         self, conn: sqlite3.Connection, damaged: builtins.list[str], report: HealthReport
     ) -> None:
-        """Keep every byte of a damaged session in a file a person can inspect, then drop it."""
+        """Keep every byte of a damaged session in a file a person can inspect, then drop it.
+
+        Each stored value is written as text when its bytes are UTF-8, else as
+        ``{"base64": ...}``, so the exact bytes of every row come back (DESIGN section 4:
+        repair moves damage aside, it never loses it). The file is written (and fsynced)
+        before the rows are deleted, in the same transaction.
+        """
         if not damaged:
             return
         aside = self.root / "damaged"
         files.ensure_dir(aside)
+        files.tighten([aside])
         stamp = time.strftime("%Y%m%dT%H%M%S")
         for sid in damaged:
+            # CAST: a TEXT value that is not UTF-8 must come back as its bytes, not fail.
             row = conn.execute(
-                "SELECT head, updated_at, summary FROM sessions WHERE id = ?", (sid,)
+                "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB), CAST(summary AS BLOB)"
+                " FROM sessions WHERE id = ?",
+                (sid,),
             ).fetchone()
             if row is None:
                 continue
-            bodies = [
-                _as_text(r[0])
+            messages = [
+                {"idx": r[0], "body": _exact(r[1])}
                 for r in conn.execute(
-                    "SELECT body FROM messages WHERE session_id = ? ORDER BY idx", (sid,)
+                    "SELECT idx, CAST(body AS BLOB) FROM messages"
+                    " WHERE session_id = ? ORDER BY idx",
+                    (sid,),
                 )
             ]
             salvage = {
-                "head": _as_text(row[0]),
-                "updated_at": row[1],
-                "summary": _as_text(row[2]),
-                "messages": bodies,
+                "id": sid,
+                "values": "text, or {'base64': ...} for bytes that are not UTF-8",
+                "head": _exact(row[0]),
+                "updated_at": _exact(row[1]),
+                "summary": _exact(row[2]),
+                "messages": messages,
             }
-            target = aside / f"{sid}.{stamp}.json"
+            target = files.unused_path(aside, f"{sid}.{stamp}", ".json")
             files.atomic_write(target, _encoder.encode(salvage) + b"\n")
             conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
@@ -601,6 +702,11 @@ def _decode(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Se
     """Assemble the session file's bytes from the rows and decode them strictly."""
     if not isinstance(head, bytes) or not head.startswith(b"{") or not head.endswith(b"}"):
         raise CorruptSession(sid, "its stored fields are not a JSON object")
+    if isinstance(updated_at, bytes):
+        try:
+            updated_at = updated_at.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CorruptSession(sid, "its updated_at is not UTF-8 text") from None
     if not isinstance(updated_at, str) or any(not isinstance(b, bytes) for b in bodies):
         raise CorruptSession(sid, "a stored value has the wrong type")
     data = b"".join(
@@ -632,13 +738,47 @@ def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
     )
 
 
+class _Content(msgspec.Struct):
+    content: str
+
+
+_content_decoder = msgspec.json.Decoder(_Content)
+# What decoding a stored value can raise: any of it is damage of that one row.
+_UNREADABLE = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    TypeError,
+    UnicodeDecodeError,
+    RecursionError,
+    MemoryError,
+)
+
+
+def _content(body: object) -> str | None:
+    """A message row's text; None for a row that cannot be read (it is damage of its session,
+    reported by ``get`` and ``doctor``; a search just does not match it)."""
+    if not isinstance(body, bytes):
+        return None
+    try:
+        return _content_decoder.decode(body).content
+    except _UNREADABLE:
+        return None
+
+
 def _contains(text: object, needle: str) -> bool:
     # Python's lower() folds non-ASCII letters too, unlike SQLite's LIKE and lower().
     return isinstance(text, str) and needle in text.lower()
 
 
-def _as_text(value: object) -> object:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+def _exact(value: object) -> object:
+    """A stored value as JSON that gives back its exact bytes: text when they are UTF-8 (its
+    UTF-8 encoding is the stored bytes), else ``{"base64": ...}``."""
+    if not isinstance(value, bytes):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(value).decode("ascii")}
 
 
 @atexit.register

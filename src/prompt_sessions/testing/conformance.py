@@ -32,9 +32,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from ..errors import InvalidSessionId, SessionNotFound, StorageError
+from ..errors import InvalidSessionId, ReadOnlyStore, SessionNotFound, StorageError
 from ..ids import new_id
-from ..models import Message, Session, Usage, summarize
+from ..models import FORMAT_VERSION, Message, Session, Usage, summarize
 from ..storage.base import StorageBackend
 
 BackendFactory = Callable[[Path], StorageBackend]
@@ -581,6 +581,38 @@ class BackendConformance:
         """check on a store never written is healthy with no sessions."""
         report = backend.check()
         assert report.healthy and report.sessions == 0
+
+    # ------------------------------------------------------------------ versions
+
+    def test_a_newer_session_reads_but_never_changes(
+        self, backend: StorageBackend, open_backend: Callable[..., StorageBackend]
+    ) -> None:
+        """A session written by a newer version (a higher ``format_version``) reads normally,
+        and every change to it (append, update, delete) is refused with a ReadOnlyStore error
+        naming its version; it stays exactly as it was, also through check(repair=True), which
+        reports it as newer rather than damaged (DESIGN section 4, "Versioned")."""
+        newer = make_session(name="from the future", messages=[make_message("kept", 1)])
+        newer.format_version = FORMAT_VERSION + 1
+        plain = make_session(name="ours", minute=2)
+        backend.create(newer)
+        backend.create(plain)
+        assert backend.get(newer.id) == newer
+        attempts: list[Callable[[], object]] = [
+            lambda: backend.append(newer.id, make_message("no", 3)),
+            lambda: backend.update(newer.id, name="renamed"),
+            lambda: backend.update(newer.id, archived=True),
+            lambda: backend.delete(newer.id),
+        ]
+        for attempt in attempts:
+            with pytest.raises(ReadOnlyStore, match=f"format_version {FORMAT_VERSION + 1}"):
+                attempt()
+        backend.append(plain.id, make_message("still writable", 4))  # the rest of the store
+        report = backend.check(repair=True)
+        assert newer.id in report.newer and newer.id not in report.damaged
+        assert report.moved == []
+        for store in (backend, open_backend()):
+            assert store.get(newer.id) == newer
+            assert newer.id in {s.id for s in store.list()}
 
     def test_flush_and_close_are_safe_to_repeat(
         self, backend: StorageBackend, open_backend: Callable[..., StorageBackend]
