@@ -1,4 +1,9 @@
-"""The text of a reply in progress, capped in bytes; past the cap the oldest text is dropped."""
+"""The text of a reply in progress: capped in bytes for display, kept whole for storage.
+
+The cap (``[runtime] buffer_limit_bytes``, DESIGN section 9) bounds what a frontend redraws: past
+it the oldest text leaves :attr:`ReplyBuffer.text`. It is a display limit, never a storage limit:
+:attr:`ReplyBuffer.whole` keeps every chunk, and that is what the stored message holds.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,11 @@ class ReplyBuffer:
         self.limit = limit_bytes
         self._chunks: deque[tuple[str, int]] = deque()
         self._size = 0
+        self._parts: list[str] = []  # every chunk, for the stored message
         self.dropped_bytes = 0
 
     def add(self, text: str) -> None:
+        self._parts.append(text)
         size = len(text.encode("utf-8"))
         self._chunks.append((text, size))
         self._size += size
@@ -36,6 +43,7 @@ class ReplyBuffer:
 
     def clear(self) -> None:
         self._chunks.clear()
+        self._parts.clear()
         self._size = 0
         self.dropped_bytes = 0
 
@@ -45,7 +53,15 @@ class ReplyBuffer:
 
     @property
     def text(self) -> str:
+        """The newest text, at most ``limit`` bytes of it: what a frontend shows."""
         return "".join(text for text, _ in self._chunks)
+
+    @property
+    def whole(self) -> str:
+        """Every chunk since the last :meth:`clear`, however long: what is stored."""
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]  # join once, not on every read
+        return self._parts[0] if self._parts else ""
 
     def tail(self, chars: int) -> str:
         """The last ``chars`` characters or so, without joining the whole buffer."""

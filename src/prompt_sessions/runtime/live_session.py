@@ -75,7 +75,8 @@ class LiveSession:
 
     @property
     def buffer(self) -> str:
-        """The reply in progress so far (capped; the oldest text goes first past the cap)."""
+        """The reply in progress as shown (capped; past the cap the oldest text leaves the display,
+        never the stored reply)."""
         return self._reply.text
 
     @property

@@ -137,9 +137,8 @@ async def _save_partial(
 def _message(
     live: LiveSession, end: ReplyEnd | None, started: float, *, incomplete: bool
 ) -> Message:
-    dropped = live._reply.dropped_bytes
-    metadata = {"dropped_bytes": dropped} if dropped else None  # the reply outgrew the buffer cap
-    return reply_message(live._reply.text, end, started, incomplete=incomplete, metadata=metadata)
+    # The buffer's cap limits what is shown while streaming; the stored reply is always whole.
+    return reply_message(live._reply.whole, end, started, incomplete=incomplete)
 
 
 def _as_responder_error(exc: Exception, responder: Any) -> ResponderError:

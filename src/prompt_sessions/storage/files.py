@@ -143,7 +143,7 @@ def open_rw(path: Path) -> int:
 
 
 def open_append(path: Path) -> int:
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)
+    return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)
 
 
 def loose_mode(path: Path) -> tuple[int, int] | None:

@@ -169,7 +169,7 @@ class JsonBackend:
         try:
             fd = files.open_append(self.journal_path)
             try:
-                files.write_all(fd, data)
+                files.write_all(fd, catalog.line_start(fd) + data)
             finally:
                 os.close(fd)
         except OSError as exc:

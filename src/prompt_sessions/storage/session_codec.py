@@ -249,6 +249,10 @@ def _message_before_cut(line: bytes) -> bytes | None:
     return body
 
 
+def _tail_follows(lines: list[bytes], i: int) -> bool:
+    return i + 1 < len(lines) and lines[i + 1].startswith(b"]")
+
+
 def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
     """Recover a file whose last write was cut short (power loss): keep every whole message.
 
@@ -264,11 +268,16 @@ def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
     head = data[:first_nl]
     lines = data[first_nl + 1 :].split(b"\n")
     kept: list[bytes] = []
-    for line in lines:
+    for i, line in enumerate(lines):
         if not _is_message(line):
             whole = _message_before_cut(line)
             if whole is not None:
                 kept.append(whole)
+            break
+        if not line.endswith(b",") and not _tail_follows(lines, i):
+            # The last message of a file is followed by the tail's "]". A line that decodes
+            # without it may be made of a cut append's first bytes and the old tail's last
+            # ones ('{"role":"user","content":"x' + '0.000Z"}'): a message nobody wrote.
             break
         kept.append(line[:-1] if line.endswith(b",") else line)
     if any(_is_message(line) for line in lines[len(kept) + 1 :]):
