@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_runner import Run
 
+from cli_runner import Run
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
 from prompt_sessions.plugins import PluginHost
