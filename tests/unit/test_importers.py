@@ -96,3 +96,23 @@ def test_a_utf8_byte_order_mark_is_sniffed_and_loaded(bom: bytes) -> None:
     data = bom + json.dumps(doc("bom")).encode()
     assert JsonImporter().sniff(data, None)
     assert [s.name for s in JsonImporter().load(data, None)] == ["bom"]
+
+
+def test_null_fields_with_defaults_and_null_message_times_are_filled() -> None:
+    """null metadata, tags, archived and format_version mean absent; a message with a null or
+    missing time takes the time before it (the session's start for the first)."""
+    history = [
+        {"role": "user", "content": "a", "created_at": None},
+        {"role": "assistant", "content": "b", "created_at": "2025-01-02T00:00:00Z"},
+        {"role": "user", "content": "c"},
+    ]
+    fields = dict(metadata=None, tags=None, archived=None, format_version=None, history=history)
+    [s] = load(doc("nulls", **fields))
+    assert s.metadata == {} and s.tags is None and s.archived is False
+    assert [m.created_at for m in s.history] == [
+        "2025-01-01T00:00:00Z",
+        "2025-01-02T00:00:00Z",
+        "2025-01-02T00:00:00Z",
+    ]
+    [empty] = load(doc("no history", history=None))
+    assert empty.history == []

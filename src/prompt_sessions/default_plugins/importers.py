@@ -46,9 +46,17 @@ class JsonImporter:
         return sessions
 
 
+# Fields with a default that hand-edited or other tools' files write as null: null means absent.
+_DEFAULTED = ("metadata", "history", "archived", "pinned", "format_version")
+
+
 def _session(item: object, i: int) -> Session:
     if not isinstance(item, dict):
         raise ImportFormatError(f"item {i} is not a session object")
+    item = {k: v for k, v in item.items() if not (v is None and k in _DEFAULTED)}
+    history = item.get("history")
+    if isinstance(history, list):
+        item["history"] = _timed(history, item.get("created_at"))
     try:
         return msgspec.convert(item, Session)
     except msgspec.ValidationError as exc:
@@ -58,3 +66,17 @@ def _session(item: object, i: int) -> Session:
 @hookimpl
 def register_importers(register):  # type: ignore[no-untyped-def]
     register(JsonImporter())
+
+
+def _timed(history: list[object], start: object) -> list[object]:
+    """Messages whose time is null or missing take the time of the one before (the session's
+    start for the first), so one message without a time does not sink the session."""
+    previous = start
+    timed: list[object] = []
+    for message in history:
+        if isinstance(message, dict):
+            if message.get("created_at") is None and isinstance(previous, str):
+                message = {**message, "created_at": previous}
+            previous = message.get("created_at", previous)
+        timed.append(message)
+    return timed
