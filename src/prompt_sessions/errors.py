@@ -34,7 +34,7 @@ class AmbiguousSession(PromptSessionsError):
     def __init__(self, ref: str, candidates: Iterable[tuple[str, str]]) -> None:
         self.ref = ref
         self.candidates = list(candidates)
-        listed = ", ".join(f"{name!r} ({sid[:8]})" for sid, name in self.candidates[:10])
+        listed = ", ".join(f"'{_shorten(name)}' ({sid[:8]})" for sid, name in self.candidates[:10])
         more = f" and {len(self.candidates) - 10} more" if len(self.candidates) > 10 else ""
         super().__init__(f"'{_shorten(ref)}' matches several sessions: {listed}{more}")
 
@@ -135,9 +135,8 @@ class UsageError(PromptSessionsError):
 
 def _shorten(text: str, limit: int = 80) -> str:
     # Control characters (a carriage return, an escape sequence) would break the one-line
-    # message or the terminal: show them escaped.
-    text = text.replace("\n", "\\n").replace("\x00", "\\0")
-    text = "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
-    )
+    # message or the terminal: show them escaped, by the rule every output follows.
+    from .text import visible
+
+    text = visible(text, one_line=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"

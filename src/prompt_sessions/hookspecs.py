@@ -52,8 +52,10 @@ def register_importers(register: Callable[[Any], None]) -> None:
 
     :param register: call ``register(importer)`` with an object that has ``name``,
         ``sniff(data: bytes, filename: str | None) -> bool`` and
-        ``load(data: bytes, filename: str | None) -> Iterable[Session]`` (one file may hold many
-        conversations). ``load`` raises ``ImportFormatError`` for input it cannot read.
+        ``load(data: bytes, filename: str | None) -> Iterable[Session | Skipped]`` (one file may
+        hold many conversations; ``prompt_sessions.importing.Skipped(where, reason)`` stands for
+        one that cannot be read). ``load`` raises ``ImportFormatError`` for input it cannot read
+        at all. The core drops a byte order mark before ``sniff`` and ``load`` see the input.
     """
 
 

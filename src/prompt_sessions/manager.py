@@ -11,8 +11,16 @@ import msgspec
 from . import limits
 from .config import load_config, section
 from .envdir import find_env_dir
-from .errors import ImportFormatError, ReadOnlyStore, StorageError, UnknownFormat, UsageError
+from .errors import (
+    ImportFormatError,
+    InvalidName,
+    ReadOnlyStore,
+    StorageError,
+    UnknownFormat,
+    UsageError,
+)
 from .ids import new_id, validate_id
+from .importing import ImportReport, Skipped, text_bytes
 from .models import (
     DEFAULT_SESSION_NAME,
     FORMAT_VERSION,
@@ -28,6 +36,7 @@ from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import SearchHit, hits_in, raw_may_contain
 from .storage.base import HealthReport, StorageBackend
+from .text import fold, unencodable
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
@@ -254,12 +263,36 @@ class SessionManager:
         filename: str | None = None,
         po_name: str | None = None,
     ) -> list[Session]:
-        """Import every conversation in ``data``. Nothing is written unless all of it is valid."""
+        """Import every conversation in ``data`` that can be read; see :meth:`import_report`."""
+        return self.import_report(data, format, filename=filename, po_name=po_name).sessions
+
+    def import_report(
+        self,
+        data: bytes | str,
+        format: str | None = None,
+        *,
+        filename: str | None = None,
+        po_name: str | None = None,
+    ) -> ImportReport:
+        """Import every conversation in ``data`` that can be read, and say what was skipped.
+
+        :param data: the file's bytes (a UTF-8, UTF-16 or UTF-32 byte order mark is allowed).
+        :param format: an import format name; None picks the importer whose ``sniff`` accepts it.
+        :param filename: recorded in each session's ``metadata.imported_from``.
+        :param po_name: the PO the sessions go to, instead of the one the input names.
+        :returns: the sessions written, each with a new id, and the entries skipped with reasons.
+        :raises ImportFormatError: the input as a whole cannot be read, or no entry could; then
+            nothing is written. A write that fails takes back the sessions this import wrote.
+        :raises UnknownFormat: ``format`` is not a known import format.
+
+        One odd entry never sinks the rest (DESIGN section 16).
+        """
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if not isinstance(raw, bytes | bytearray):
             raise ImportFormatError("import data must be bytes or text")
         raw = bytes(raw)
         limits.check_size(raw)
+        raw = text_bytes(raw)
         limits.check_nesting(raw)
         importer = self._pick_importer(raw, format, filename)
         try:
@@ -274,16 +307,29 @@ class SessionManager:
             raise ImportFormatError(
                 f"the {importer.name} importer could not read it: {exc}"
             ) from exc
-        if not loaded:
-            raise ImportFormatError("the file holds no sessions")
-        prepared = [self._imported_copy(s, importer.name, filename, po_name) for s in loaded]
+        prepared: list[Session] = []
+        skipped: list[Skipped] = []
+        for number, item in enumerate(loaded):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            try:
+                prepared.append(self._imported_copy(item, importer.name, filename, po_name))
+            except (ImportFormatError, InvalidName) as exc:
+                where = f"session {number}" if len(loaded) > 1 else ""
+                skipped.append(Skipped(where, str(exc)))
+        if not prepared:
+            if not skipped:
+                raise ImportFormatError("the file holds no sessions")
+            more = f" ({len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
+            raise ImportFormatError(f"{skipped[0]}{more}")
         written: list[Session] = []
         try:
             for session in prepared:
                 self.backend.create(session)
                 written.append(session)
         except BaseException:
-            # All or nothing: take back what this import already wrote before reporting the error.
+            # A failed write takes back what this import already wrote before reporting it.
             for session in written:
                 try:
                     self.backend.delete(session.id)
@@ -292,7 +338,7 @@ class SessionManager:
             raise
         for session in written:
             self.host.notify("session_created", session=session, manager=self)
-        return written
+        return ImportReport(sessions=written, skipped=skipped)
 
     def _pick_importer(self, raw: bytes, format: str | None, filename: str | None) -> Any:
         importers = self.host.importers()
@@ -329,6 +375,7 @@ class SessionManager:
                 f"session '{checked.name}' has format_version {checked.format_version}, newer "
                 f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
             )
+        clean_name(checked.name)  # names written today are refused C1 controls too
         now = now_iso()
         origin: dict[str, Any] = {"id": checked.id, "format": format, "imported_at": now}
         if filename:
@@ -350,12 +397,14 @@ class SessionManager:
     ) -> list[SearchHit]:
         if not isinstance(query, str) or not query.strip():
             raise UsageError("search needs some text to look for")
+        if unencodable(query):
+            raise UsageError("the search text is not valid UTF-8 text")
         native = getattr(self.backend, "search", None)
         if native is not None:
             return list(native(query, po_name=po_name, limit=limit))
         hits: list[SearchHit] = []
         for summary in self.list(po_name):
-            name_hit = query.lower() in summary.name.lower()
+            name_hit = fold(query) in fold(summary.name)
             read_raw = getattr(self.backend, "read_raw", None)
             if not name_hit and read_raw is not None:
                 try:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from .errors import InvalidName
+from .text import visible
 from .timeutil import TIMESTAMP_PATTERN, now_iso
 
 FORMAT_VERSION = 1
@@ -157,8 +158,15 @@ def summary_after_append(summary: SessionSummary, message: Message) -> SessionSu
     )
 
 
+def _is_control(c: str) -> bool:
+    # C0 (with DEL) and C1 controls: U+009B alone starts a terminal command, as ESC [ does.
+    return ord(c) < 32 or 127 <= ord(c) <= 159
+
+
 def clean_name(name: object, field: str = "name") -> str:
-    """Validate a user-given name: 1 to 80 characters after trimming, no control characters."""
+    """Validate a user-given name: 1 to 80 characters after trimming, no control characters
+    (C0, DEL or C1). Names read from files are not held to the C1 rule, so a store written
+    before it still opens (DESIGN section 5)."""
     if not isinstance(name, str):
         raise InvalidName(f"{field} must be text, not {type(name).__name__}")
     trimmed = name.strip()
@@ -166,7 +174,7 @@ def clean_name(name: object, field: str = "name") -> str:
         raise InvalidName(f"{field} must not be empty")
     if len(trimmed) > NAME_MAX:
         raise InvalidName(f"{field} is {len(trimmed)} characters; the limit is {NAME_MAX}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in trimmed):
+    if any(_is_control(c) for c in trimmed):
         raise InvalidName(f"{field} must not contain control characters")
     if any(0xD800 <= ord(c) <= 0xDFFF for c in trimmed):
         # Lone surrogates cannot be written as UTF-8; refuse them here, not mid-write.
@@ -178,8 +186,9 @@ def clean_po_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidName("PO name must not be empty")
     trimmed = name.strip()
-    if len(trimmed) > 200 or any(ord(c) < 32 or ord(c) == 127 or c in "/\\" for c in trimmed):
-        raise InvalidName(f"invalid PO name {trimmed[:40]!r}: no slashes or control characters")
+    if len(trimmed) > 200 or any(_is_control(c) or c in "/\\" for c in trimmed):
+        shown = visible(trimmed[:40], one_line=True)
+        raise InvalidName(f"invalid PO name '{shown}': no slashes or control characters")
     return trimmed
 
 

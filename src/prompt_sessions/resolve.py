@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from .errors import AmbiguousSession, SessionNotFound
 from .models import SessionSummary
+from .text import fold, same_text
 
 MIN_ID_PREFIX = 4
 _HEX = set("0123456789abcdef-")
@@ -14,11 +15,15 @@ _HEX = set("0123456789abcdef-")
 def resolve_ref(
     ref: str, sessions: Sequence[SessionSummary], po_name: str | None = None
 ) -> SessionSummary:
-    """Exact name, then unique id prefix, then unique name prefix (case-insensitive)."""
+    """Exact name, then unique id prefix, then unique name prefix (case-insensitive).
+
+    Names compare as text, not code points: an exact match is one in the same Unicode normal
+    form (NFC), the case-insensitive steps compare :func:`~prompt_sessions.text.fold`-ed names.
+    """
     if not isinstance(ref, str) or not ref.strip():
         raise SessionNotFound(str(ref), po_name)
     text = ref.strip()
-    exact = [s for s in sessions if s.name == text]
+    exact = [s for s in sessions if same_text(s.name, text)]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
@@ -30,10 +35,11 @@ def resolve_ref(
             return by_id[0]
         if len(by_id) > 1:
             raise AmbiguousSession(text, [(s.id, s.name) for s in by_id])
-    folded = [s for s in sessions if s.name.lower() == lowered]
+    wanted = fold(text)
+    folded = [s for s in sessions if fold(s.name) == wanted]
     if len(folded) == 1:
         return folded[0]
-    prefixed = folded or [s for s in sessions if s.name.lower().startswith(lowered)]
+    prefixed = folded or [s for s in sessions if fold(s.name).startswith(wanted)]
     if len(prefixed) == 1:
         return prefixed[0]
     if len(prefixed) > 1:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import msgspec
 
 from .models import Session, SessionSummary
+from .text import find_folded, fold
 
 SNIPPET_RADIUS = 40
 
@@ -31,27 +32,33 @@ def snippet(text: str, start: int, length: int, radius: int = SNIPPET_RADIUS) ->
 
 
 def raw_may_contain(raw: bytes, query: str) -> bool:
-    """Cheap pre-filter on the file's bytes before decoding it."""
-    needle = msgspec.json.encode(query.lower())[1:-1]
-    return needle in raw.lower() or not needle.isascii()
+    """Cheap pre-filter on the file's bytes before decoding it into a session.
+
+    The file's text is folded like the query (:func:`~prompt_sessions.text.fold`), so another
+    normal form or a ligature of the same text still passes; a file with JSON ``\\u`` escapes
+    always passes.
+    """
+    needle = msgspec.json.encode(fold(query))[1:-1]
+    if raw.isascii() and needle.isascii():
+        return needle in raw.lower() or b"\\u" in raw
+    text = raw.decode("utf-8", "replace")
+    return "\\u" in text or needle.decode("utf-8") in fold(text)
 
 
 def hits_in(
     session: Session, summary: SessionSummary, query: str, limit: int = 20
 ) -> Iterable[SearchHit]:
-    q = query.lower()
+    """Hits for ``query`` in the session's name and messages, compared folded (:func:`fold`)."""
+    q = fold(query)
     count = 0
-    pos = session.name.lower().find(q)
-    if pos >= 0:
+    if find_folded(session.name, q) is not None:
         count += 1
         yield SearchHit(session=summary, message_index=None, snippet=session.name)
     for index, message in enumerate(session.history):
         text = message.content
-        pos = text.lower().find(q)
-        if pos >= 0:
+        found = find_folded(text, q)
+        if found is not None:
             count += 1
-            yield SearchHit(
-                session=summary, message_index=index, snippet=snippet(text, pos, len(q))
-            )
+            yield SearchHit(session=summary, message_index=index, snippet=snippet(text, *found))
             if count >= limit:
                 return

@@ -1,13 +1,12 @@
-"""Built-in exporters: markdown (header, speakers, balanced fences) and json (full fidelity)."""
+"""Built-in exporters: markdown (header, speakers) and json (full fidelity). How message content
+is kept inside its section is in test_markdown_commonmark.py."""
 
 from __future__ import annotations
 
 import json
 import re
 
-import pytest
-
-from prompt_sessions.default_plugins.exporters import JsonExporter, MarkdownExporter, balance_fences
+from prompt_sessions.default_plugins.exporters import JsonExporter, MarkdownExporter
 from prompt_sessions.default_plugins.importers import JsonImporter
 from prompt_sessions.models import Message, Session, Usage
 
@@ -29,21 +28,6 @@ def session(*messages: Message, **fields: object) -> Session:
 
 def m(role: str, content: str, **fields: object) -> Message:
     return Message(role=role, content=content, created_at=T, **fields)  # type: ignore[arg-type]
-
-
-def fences_balanced(markdown: str) -> bool:
-    """True when every opened fence is closed (a CommonMark-ish scan)."""
-    open_fence = None
-    for line in markdown.splitlines():
-        match = re.match(r"^\s{0,3}(`{3,}|~{3,})", line)
-        if not match:
-            continue
-        marker = match.group(1)
-        if open_fence is None:
-            open_fence = marker
-        elif marker[0] == open_fence[0] and len(marker) >= len(open_fence):
-            open_fence = None
-    return open_fence is None
 
 
 def test_markdown_header_carries_the_metadata() -> None:
@@ -88,30 +72,6 @@ def test_markdown_marks_incomplete_replies() -> None:
     """A reply cut short is marked as incomplete."""
     text = MarkdownExporter().export(session(m("assistant", "half a", incomplete=True)))
     assert "(incomplete)" in text
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        "```python\nprint('never closed')",
-        "~~~\nopen tilde",
-        "````\nfour backticks then three\n```\nstill open",
-        "```\nclosed\n```",
-        "no fence at all",
-    ],
-)
-def test_markdown_keeps_code_fences_balanced(content: str) -> None:
-    """An unclosed fence in one message cannot swallow the rest of the document."""
-    s = session(m("user", content), m("assistant", "after the fence"))
-    text = MarkdownExporter().export(s)
-    assert fences_balanced(text)
-    assert "## coordinator" in text
-
-
-def test_balance_fences_leaves_balanced_text_alone() -> None:
-    """Already balanced content is returned unchanged."""
-    text = "a\n```\ncode\n```\nb"
-    assert balance_fences(text) == text
 
 
 def test_json_export_round_trips_through_the_importer() -> None:

@@ -282,17 +282,45 @@ def test_bad_imports_raise_and_leave_the_store_unchanged(
     assert [s.name for s in manager.list()] == ["existing"]
 
 
-def test_import_of_many_is_all_or_nothing(manager: SessionManager, root: Path) -> None:
-    """A file with one bad session among good ones imports none of them."""
+def test_import_of_many_takes_the_good_and_reports_the_bad(
+    manager: SessionManager, root: Path
+) -> None:
+    """A file with one bad session among good ones imports the good ones and reports the bad
+    one with where and why; a file where none can be read writes nothing."""
     s = manager.create("po", "good")
     good = json.loads(manager.export(s.id, "json"))
     bad = dict(good, name="\x07bell")
+    report = manager.import_report(json.dumps([good, bad]))
+    assert [x.name for x in report.sessions] == ["good (imported)"]
+    assert [str(x) for x in report.skipped] == [
+        "session 1: `$.name` must be 1 to 80 characters without control characters"
+    ]
     before = snapshot_folder(root)
-    with pytest.raises(ImportFormatError, match="session 1"):
-        manager.import_sessions(json.dumps([good, bad]))
+    with pytest.raises(ImportFormatError, match=r"session 0: .*\(1 more skipped\)"):
+        manager.import_sessions(json.dumps([bad, bad]))
     assert snapshot_folder(root) == before
     both = manager.import_sessions(json.dumps({"sessions": [good, good]}))
     assert len(both) == 2
+
+
+@pytest.mark.parametrize("name", ["\x9b2J", "a\x85b", "\x80"])
+def test_c1_controls_in_names_are_refused_everywhere(manager: SessionManager, name: str) -> None:
+    """A name holding a C1 control (U+0080 to U+009F; U+009B starts a terminal command like
+    ESC [) is refused like a C0 one: create, rename, duplicate, fork, and an import's entry."""
+    s = manager.create("po", "fine")
+    for attempt in (
+        lambda: manager.create("po", name),
+        lambda: manager.rename(s.id, name),
+        lambda: manager.duplicate(s.id, new_name=name),
+        lambda: manager.fork(s.id, name=name),
+        lambda: manager.create(name),
+    ):
+        with pytest.raises(InvalidName, match="control characters"):
+            attempt()
+    doc = dict(json.loads(manager.export(s.id, "json")), name=f"x{name}")
+    with pytest.raises(ImportFormatError, match="control characters"):
+        manager.import_sessions(json.dumps(doc))
+    assert [x.name for x in manager.list()] == ["fine"]
 
 
 def test_import_without_format_sniffs_or_explains(manager: SessionManager) -> None:

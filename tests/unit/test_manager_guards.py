@@ -83,7 +83,7 @@ def _raise(exc: BaseException) -> Callable[[bytes], Any]:
         (lambda data: [], "the file holds no sessions"),
         (lambda data: [{"name": "a dict"}], "the odd importer returned dict, not a Session"),
         (
-            lambda data: [_session(), _session(created_at="yesterday")],
+            lambda data: [_session(created_at="yesterday")],
             "not an ISO-8601 UTC timestamp",
         ),
     ],
@@ -102,6 +102,19 @@ def test_an_importer_that_misbehaves_is_a_clear_import_error(
     ):
         manager.import_sessions(b"TEST: anything")
     assert snapshot_folder(root) == before
+
+
+def test_an_invalid_session_among_valid_ones_is_skipped_and_reported(
+    manager: SessionManager,
+) -> None:
+    """A plugin importer returning one invalid session among valid ones: the valid ones are
+    imported, the invalid one is reported with its position and reason."""
+    load = lambda data: [_session(), _session(created_at="yesterday"), _session(name="b")]  # noqa: E731
+    with registered_plugin(ImporterPlugin(Importer("odd", load)), manager.host):
+        report = manager.import_report(b"TEST: anything")
+    assert [s.name for s in report.sessions] == ["From elsewhere (imported)", "b (imported)"]
+    [skip] = report.skipped
+    assert skip.where == "session 1" and "not an ISO-8601 UTC timestamp" in skip.reason
 
 
 def test_an_importer_whose_sniff_raises_is_passed_over(manager: SessionManager) -> None:

@@ -187,8 +187,9 @@ def test_export_formats_and_paths(app_ctx, router, tmp_path, monkeypatch):
     assert "hello there" in written.read_text()
     router.run(ctx, f"/session export json {tmp_path / 'out.json'}")
     assert json.loads((tmp_path / "out.json").read_text())["id"] == s.id
-    router.run(ctx, "/session export sub/dir/file.md")
-    assert (tmp_path / "sub/dir/file.md").exists()
+    with pytest.raises(UsageError, match="folder .*sub/dir does not exist"):
+        router.run(ctx, "/session export sub/dir/file.md")
+    assert not (tmp_path / "sub").exists()  # the CLI's rule: a missing folder is refused
     with pytest.raises(UnknownFormat, match="json, markdown"):
         router.run(ctx, "/session export zip")
 

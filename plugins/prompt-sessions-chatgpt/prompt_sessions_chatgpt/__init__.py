@@ -8,6 +8,8 @@ from typing import Any
 
 import prompt_sessions
 from prompt_sessions.errors import ImportFormatError
+from prompt_sessions.importing import Skipped
+from prompt_sessions.timeutil import now_iso
 
 from .conversation import to_session
 from .values import kind
@@ -29,7 +31,9 @@ class ChatGptImporter:
         head = data[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
         return head[:1] in (b"[", b"{") and b'"mapping"' in head and b'"author"' in head
 
-    def load(self, data: bytes, filename: str | None) -> Iterable[prompt_sessions.Session]:
+    def load(
+        self, data: bytes, filename: str | None
+    ) -> Iterable[prompt_sessions.Session | Skipped]:
         try:
             doc = json.loads(data, parse_constant=_refuse_constant)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -43,7 +47,15 @@ class ChatGptImporter:
             )
         if not doc:
             raise ImportFormatError("the file holds no conversations")
-        return [to_session(c, number, self.po_name) for number, c in enumerate(doc, start=1)]
+        imported_at = now_iso()
+        found: list[prompt_sessions.Session | Skipped] = []
+        for number, conversation in enumerate(doc, start=1):
+            try:
+                found.append(to_session(conversation, number, self.po_name, imported_at))
+            except ImportFormatError as exc:
+                # One odd conversation is reported and skipped; the others are still imported.
+                found.append(Skipped("", str(exc)))
+        return found
 
 
 def _refuse_constant(name: str) -> float:

@@ -29,7 +29,13 @@ ROLES: dict[str, Role] = {
 TEXT_CONTENT = {"text", "multimodal_text"}
 
 
-def to_session(conversation: Any, number: int, po_name: str) -> Session:
+def to_session(conversation: Any, number: int, po_name: str, imported_at: str) -> Session:
+    """The conversation as a Session; ImportFormatError says where and why it cannot be.
+
+    Times fall back when ChatGPT left them out or null: the start is ``create_time``, else the
+    earliest of ``update_time`` and the message times, else ``imported_at``; a message without a
+    time takes the one before it (the start for the first).
+    """
     where = f"conversation {number}"
     if not isinstance(conversation, dict):
         raise ImportFormatError(f"{where} must be an object, not {kind(conversation)}")
@@ -42,21 +48,23 @@ def to_session(conversation: Any, number: int, po_name: str) -> Session:
         for node_id in _branch(conversation, mapping, where)
         if (message := _message(mapping[node_id], node_id, where)) is not None
     ]
-    _fill_missing_times(messages)
 
     created = get(conversation, "create_time", float, where, required=False)
     updated = get(conversation, "update_time", float, where, required=False)
     created_at = timestamp(created, where, "create_time") if created is not None else None
     updated_at = timestamp(updated, where, "update_time") if updated is not None else None
+    message_times = [m.created_at for m in messages if m.created_at]
     if created_at is None:
-        if not messages:
-            raise ImportFormatError(f"{where}: 'create_time' is missing and no message has a time")
-        created_at = messages[0].created_at
+        known = [*message_times, *([updated_at] if updated_at else [])]
+        created_at = min(known) if known else imported_at
+    previous = created_at
+    for message in messages:  # history stays in order: a missing time takes the one before
+        if message.created_at:
+            previous = message.created_at
+        else:
+            message.created_at = previous
     if updated_at is None:
         updated_at = max([created_at, *(m.created_at for m in messages)])
-    for message in messages:
-        if not message.created_at:
-            message.created_at = created_at
 
     return Session(
         id=str(uuid.uuid4()),  # the store gives every import a fresh id anyway
@@ -174,7 +182,9 @@ def _message(node: dict[str, Any], node_id: str, where: str) -> Message | None:
     metadata = get(raw, "metadata", dict, here, required=False) or {}
     if metadata.get("is_visually_hidden_from_conversation") is True:
         return None
-    content = get(raw, "content", dict, here, required=True)
+    content = get(raw, "content", dict, here, required=False)
+    if content is None:  # null in some exports for messages that never got text
+        return None
     content_type = get(content, "content_type", str, f"{here}, content", required=True)
     if content_type not in TEXT_CONTENT:
         return None
@@ -188,21 +198,10 @@ def _message(node: dict[str, Any], node_id: str, where: str) -> Message | None:
     return Message(
         role=ROLES[role],
         content=text,
-        # Filled in by _fill_missing_times when ChatGPT left the time out.
+        # Filled in by to_session when ChatGPT left the time out.
         created_at=timestamp(seconds, here, "create_time") if seconds is not None else "",
         model=model if isinstance(model, str) and model else None,
     )
-
-
-def _fill_missing_times(messages: list[Message]) -> None:
-    """A message without a time takes the time of the one before it (the session start for the
-    first, filled in by the caller), so history stays in order."""
-    previous = ""
-    for message in messages:
-        if message.created_at:
-            previous = message.created_at
-        elif previous:
-            message.created_at = previous
 
 
 def _name(title: str | None) -> str:

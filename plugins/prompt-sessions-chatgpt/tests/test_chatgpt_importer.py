@@ -14,7 +14,9 @@ from prompt_sessions_chatgpt import ChatGptImporter
 
 from prompt_sessions import Message
 from prompt_sessions.errors import ImportFormatError
+from prompt_sessions.importing import Skipped
 from prompt_sessions.plugins import PluginHost
+from prompt_sessions.timeutil import now_iso
 
 DATA = Path(__file__).parent / "data"
 
@@ -190,18 +192,57 @@ MESSAGE = ["mapping", "m1", "message"]
         ([_broken([*MESSAGE, "content", "parts"], "hello")], "'parts' must be a list, not text"),
         ([_broken([*MESSAGE, "content", "content_type"], ...)], "'content_type' is missing"),
         ([_broken([*MESSAGE, "create_time"], [1])], "'create_time' must be a number, not a list"),
-        (
-            [_broken(["create_time"], None) | {"mapping": {}, "current_node": None}],
-            "'create_time' is missing and no message has a time",
-        ),
     ],
 )
 def test_malformed_input_is_refused_with_what_is_wrong(doc: Any, expected: str) -> None:
-    """Wrong shapes, wrong types and broken links raise ImportFormatError naming the
-    conversation, the node and the field."""
-    with pytest.raises(ImportFormatError) as caught:
-        load(doc)
-    assert expected in str(caught.value)
+    """Wrong shapes, wrong types and broken links are reported naming the conversation, the
+    node and the field: the file as a whole raises ImportFormatError, a conversation is
+    skipped with its reason."""
+    try:
+        found = load(doc)
+    except ImportFormatError as exc:
+        said = str(exc)
+    else:
+        said = " | ".join(str(s) for s in found if isinstance(s, Skipped))
+    assert expected in said
+
+
+def test_null_times_fall_back_to_update_time_then_message_times_then_now() -> None:
+    """``"create_time": null`` (and null message times) import: the start is the earliest of
+    update_time and the message times, else the time of the import; a message without a time
+    takes the one before it, the first one the start."""
+    no_start = _broken(["create_time"], None)
+    (session,) = load([no_start])
+    assert session.created_at == "2023-11-14T22:13:50Z"  # the message, before update_time
+    assert session.updated_at == "2023-11-14T22:14:20Z"
+    only_update = _broken([*MESSAGE, "create_time"], None) | {"create_time": None}
+    (session,) = load([only_update])
+    assert session.created_at == session.history[0].created_at == "2023-11-14T22:14:20Z"
+    nothing = only_update | {"update_time": None}
+    before = now_iso()
+    (session,) = load([nothing])
+    assert before <= session.created_at <= now_iso()
+    assert session.history[0].created_at == session.created_at == session.updated_at
+    empty = _broken(["create_time"], None) | {"mapping": {}, "current_node": None}
+    (session,) = load([empty])
+    assert session.history == [] and session.created_at == "2023-11-14T22:14:20Z"
+
+
+def test_a_message_with_null_content_is_left_out() -> None:
+    """A message node whose content is null holds no text: it is left out, the rest kept."""
+    doc = _broken([*MESSAGE, "content"], None)
+    doc["mapping"]["m2"] = {
+        "message": {
+            "author": {"role": "assistant"},
+            "create_time": None,
+            "content": {"content_type": "text", "parts": ["still here"]},
+        },
+        "parent": "m1",
+        "children": [],
+    }
+    doc["current_node"] = "m2"
+    (session,) = load([doc])
+    assert [(m.role, m.content) for m in session.history] == [("assistant", "still here")]
 
 
 @pytest.mark.parametrize(
@@ -240,13 +281,54 @@ def test_imports_through_the_session_manager(session_manager, registered_plugin)
     assert len(session_manager.get(stored.id).history) == 3
 
 
-def test_one_bad_conversation_imports_nothing(session_manager, registered_plugin) -> None:
-    """A file with a malformed conversation after good ones is refused as a whole."""
-    doc = [minimal(), minimal(), _broken(["mapping", "m1", "parent"], "nowhere")]
+def test_one_bad_conversation_is_skipped_and_reported(session_manager, registered_plugin) -> None:
+    """A malformed conversation among good ones is skipped with its reason; the good ones and
+    one with null times are imported."""
+    doc = [
+        minimal(),
+        _broken(["mapping", "m1", "parent"], "nowhere"),
+        _broken(["create_time"], None) | {"title": "No start"},
+    ]
+    with registered_plugin(prompt_sessions_chatgpt):
+        report = session_manager.import_report(json.dumps(doc).encode(), format="chatgpt")
+    assert [s.name for s in report.sessions] == ["Small (imported)", "No start (imported)"]
+    assert [str(s) for s in report.skipped] == [
+        "conversation 2 ('Small'): node 'm1' has parent 'nowhere', which is not in the mapping"
+    ]
+    assert len(session_manager.list()) == 2
+
+
+def test_a_file_where_no_conversation_can_be_read_is_refused(
+    session_manager, registered_plugin
+) -> None:
+    """When every conversation is skipped the import fails with the first reason and a count,
+    and nothing is written."""
+    bad = _broken(["mapping", "m1", "parent"], "nowhere")
     with registered_plugin(prompt_sessions_chatgpt), pytest.raises(ImportFormatError) as caught:
-        session_manager.import_sessions(json.dumps(doc).encode(), format="chatgpt")
-    assert "conversation 3" in str(caught.value)
+        session_manager.import_sessions(json.dumps([bad, bad]).encode(), format="chatgpt")
+    assert str(caught.value).startswith("conversation 1 ('Small'): node 'm1' has parent")
+    assert str(caught.value).endswith("(1 more skipped)")
     assert session_manager.list() == []
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
+        lambda text: text.encode("utf-16"),
+    ],
+    ids=["utf-8 bom", "utf-16 bom"],
+)
+@pytest.mark.parametrize("fmt", [None, "chatgpt"])
+def test_an_export_with_a_byte_order_mark_imports(
+    session_manager, registered_plugin, encode: Any, fmt: str | None
+) -> None:
+    """An export saved with a byte order mark (UTF-8's, or UTF-16 as PowerShell writes) is
+    recognised and imported, with or without --format."""
+    data = encode(json.dumps([minimal()], ensure_ascii=False))
+    with registered_plugin(prompt_sessions_chatgpt):
+        (session,) = session_manager.import_sessions(data, format=fmt)
+    assert [m.content for m in session.history] == ["hello"]
 
 
 def test_installed_entry_point_is_found(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -71,8 +71,11 @@ def _inline(line: str) -> str:
 
 
 def _closes(line: str, fence: str) -> bool:
-    stripped = line.strip()
-    indent = len(line) - len(line.lstrip(" "))
+    stripped = line.strip(" \t")
+    # CommonMark counts a tab as reaching the next multiple of 4 columns: "\t```" is indented
+    # four columns, too deep to close a fence.
+    lead = line[: len(line) - len(line.lstrip(" \t"))]
+    indent = len(lead.expandtabs(4))
     return indent <= 3 and len(stripped) >= len(fence) and stripped == fence[0] * len(stripped)
 
 

@@ -233,3 +233,35 @@ def test_installed_entry_point_is_found(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("PROMPT_SESSIONS_DISABLE_PLUGINS", raising=False)
     host = PluginHost.create()
     assert isinstance(host.exporter("html"), HtmlExporter)
+
+
+FENCE_CASES = {
+    "info string inside a fence": "```\nA\n```py\nB\n```",
+    "closing fence with trailing text": "```\nA\n``` not a closer\nB",
+    "tab-indented closer is content": "```\nA\n\t```\nB",
+    "spaces and a tab reach column four": "```\nA\n  \t```\nB",
+    "four spaces is content": "```\nA\n    ```\nB",
+    "three spaces close": "```\nA\n   ```\nafter",
+    "closer with trailing tab": "```\nA\n```\t\nafter",
+    "tildes are not closed by backticks": "~~~\nA\n```\nB",
+    "shorter closer is content": "````\nA\n```\nB",
+    "backtick in a backtick info string": "``` a`b\nnot code",
+}
+
+
+@pytest.mark.parametrize("content", list(FENCE_CASES.values()), ids=list(FENCE_CASES))
+def test_code_blocks_follow_commonmark_fence_rules(content: str) -> None:
+    """The code blocks of a message are the ones a CommonMark parser finds: the same number,
+    holding the same text (a fence with an info string, trailing text or a tab-indented fence
+    never closes a block)."""
+    from html import unescape
+
+    from markdown_it import MarkdownIt
+    from prompt_sessions_html.markup import render_text
+
+    def code_blocks(html: str) -> list[str]:
+        found = re.findall(r"<pre><code[^>]*>(.*?)</code></pre>", html, re.DOTALL)
+        return [unescape(block).rstrip("\n") for block in found]
+
+    expected = code_blocks(MarkdownIt("commonmark").render(content + "\n"))
+    assert code_blocks(render_text(content)) == expected

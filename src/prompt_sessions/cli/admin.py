@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from ..text import counted, visible
 from .output import print_json
 from .state import CliState
 
@@ -69,19 +71,26 @@ def doctor(state: CliState, repair: bool) -> None:
     mgr = state.manager
     if sys.stderr.isatty():
         click.echo("Checking sessions…", err=True)
+    catalog = getattr(mgr.backend, "index_path", None)
+    before = _read_or_none(catalog)
     report = mgr.check(repair=repair)
-    noun = "session" if report.sessions == 1 else "sessions"
-    click.echo(f"{report.sessions} {noun} readable in {mgr.root}")
+    # The JSON store rewrites its catalog on every check; that is a fix only when it changed.
+    unchanged = before is not None and before == _read_or_none(catalog)
+    fixed = [f for f in report.fixed if not (unchanged and f.startswith("catalog rebuilt"))]
+    click.echo(f"{counted(report.sessions, 'session')} readable in {mgr.root}")
     for sid, reason in sorted(report.damaged.items()):
-        click.echo(f"DAMAGED {sid}: {reason}")
+        click.echo(f"DAMAGED {sid}: {visible(reason, one_line=True)}")
     for sid, reason in sorted(report.unreadable.items()):
-        click.echo(f"UNREADABLE {sid}: {reason}")
+        click.echo(f"UNREADABLE {sid}: {visible(reason, one_line=True)}")
     for what, reason in sorted(report.newer.items()):
-        click.echo(f"READ-ONLY {what}: {reason}")
+        click.echo(f"READ-ONLY {what}: {visible(reason, one_line=True)}")
     for line in report.loose:
-        click.echo(f"NOT PRIVATE {line}")
-    for line in report.fixed:
+        click.echo(f"NOT PRIVATE {visible(line, one_line=True)}")
+    for line in fixed:
         click.echo(f"fixed: {line}")
+    problems = report.damaged or report.unreadable or report.newer or report.loose
+    if not problems and not fixed and not report.moved:
+        click.echo("No problems found.")
     for path in report.moved:
         click.echo(f"moved aside: {path}")
     if report.damaged and not repair:
@@ -90,6 +99,13 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo("Run `prompt-sessions doctor --repair` to make them private (0600/0700).")
     if len(report.moved) < len(report.damaged) or report.unreadable or report.loose:
         sys.exit(1)  # damage remains that repair could not (or was not asked to) fix
+
+
+def _read_or_none(path: object) -> bytes | None:
+    try:
+        return Path(path).read_bytes() if isinstance(path, str | Path) else None
+    except OSError:
+        return None
 
 
 @click.group()

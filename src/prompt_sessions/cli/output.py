@@ -10,7 +10,28 @@ from typing import Any
 import click
 import msgspec
 
+from ..errors import UsageError
 from ..models import SessionSummary
+from ..text import unencodable, visible
+
+
+class _Text(click.ParamType):
+    """Text typed as an argument. Bytes that are not UTF-8 reach Python as lone surrogates,
+    which can be neither stored nor searched: refused in one line naming the argument."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and unencodable(value):
+            what = (param.human_readable_name if param else "an argument").lower()
+            raise UsageError(
+                f"{what} is not valid UTF-8 text: {visible(value, one_line=True)} "
+                "(check the terminal's or the shell's encoding)"
+            )
+        return value
+
+
+TEXT = _Text()
 
 
 def print_json(value: Any) -> None:
@@ -40,15 +61,17 @@ def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = 
         click.echo("No sessions.")
         return
     current = current or set()
-    name_width = min(40, max(4, *(len(s.name) for s in rows)))
-    po_width = min(20, max(2, *(len(s.po_name) for s in rows)))
+    names = [visible(s.name, one_line=True) for s in rows]
+    pos = [visible(s.po_name, one_line=True) for s in rows]
+    name_width = min(40, max(4, *(len(n) for n in names)))
+    po_width = min(20, max(2, *(len(p) for p in pos)))
     click.echo(f"  {'ID':8}  {'NAME':{name_width}}  {'PO':{po_width}}  {'MSGS':>4}  UPDATED")
-    for s in rows:
+    for s, shown, po in zip(rows, names, pos, strict=True):
         mark = "*" if s.id in current else " "
-        name = s.name if len(s.name) <= name_width else s.name[: name_width - 1] + "…"
+        name = shown if len(shown) <= name_width else shown[: name_width - 1] + "…"
         flags = " (archived)" if s.archived else ""
         click.echo(
-            f"{mark} {s.id[:8]}  {name:{name_width}}  {s.po_name[:po_width]:{po_width}}  "
+            f"{mark} {s.id[:8]}  {name:{name_width}}  {po[:po_width]:{po_width}}  "
             f"{s.message_count:>4}  {when(s.updated_at)}{flags}"
         )
 

@@ -6,7 +6,8 @@ import click
 import msgspec
 
 from ..models import Session
-from .output import print_json, print_table, summary_json, warn_problems, when
+from ..text import counted, quoted, visible
+from .output import TEXT, print_json, print_table, summary_json, warn_problems, when
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -14,8 +15,8 @@ po_option = click.option("--po", help="Only look among this PO's sessions.")
 
 
 @click.command()
-@click.argument("po")
-@click.option("--name", help='Session name (default "New Session").')
+@click.argument("po", type=TEXT)
+@click.option("--name", type=TEXT, help='Session name (default "New Session").')
 @click.option("--json", "as_json", is_flag=True, help="Print the new session's summary as JSON.")
 @pass_state
 def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
@@ -26,7 +27,8 @@ def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
     if as_json:
         print_json(summary_json(session.summary()))
     else:
-        click.echo(f"Created {session.name!r} ({session.id}) for {session.po_name}")
+        po = visible(session.po_name, one_line=True)
+        click.echo(f"Created {quoted(session.name)} ({session.id}) for {po}")
 
 
 @click.command("list")
@@ -69,9 +71,11 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
     if as_json:
         print_json(session_json(session))
         return
-    click.echo(f"{session.po_name}: {session.name}")
+    # Stored text is shown with its control characters visible: it never drives the terminal.
+    click.echo(f"{visible(session.po_name, one_line=True)}: {visible(session.name, one_line=True)}")
     click.echo(
-        f"id {session.id} · {len(session.history)} messages · created {when(session.created_at)} · updated {when(session.updated_at)}"
+        f"id {session.id} · {counted(len(session.history), 'message')} · "
+        f"created {when(session.created_at)} · updated {when(session.updated_at)}"
     )
     for message in session.history:
         speaker = (
@@ -83,13 +87,15 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
         )
         flag = " (incomplete)" if message.incomplete else ""
         click.echo("")
-        click.secho(f"{speaker} · {when(message.created_at)}{flag}", bold=True)
-        click.echo(message.content)
+        click.secho(
+            f"{visible(speaker, one_line=True)} · {when(message.created_at)}{flag}", bold=True
+        )
+        click.echo(visible(message.content))
 
 
 @click.command()
 @click.argument("ref")
-@click.argument("new_name")
+@click.argument("new_name", type=TEXT)
 @po_option
 @pass_state
 def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
@@ -97,7 +103,7 @@ def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
     mgr = state.manager
     target = mgr.resolve(po, ref)
     session = mgr.rename(target.id, new_name)
-    click.echo(f"Renamed {target.name!r} to {session.name!r}")
+    click.echo(f"Renamed {quoted(target.name)} to {quoted(session.name)}")
 
 
 @click.command()
@@ -111,36 +117,39 @@ def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
     target = mgr.resolve(po, ref)
     if not yes:
         click.confirm(
-            f"Delete {target.name!r} ({target.po_name}, {target.message_count} messages)?",
+            f"Delete {quoted(target.name)} ({visible(target.po_name, one_line=True)}, "
+            f"{counted(target.message_count, 'message')})?",
             abort=True,
         )
     mgr.delete(target.id)
-    click.echo(f"Deleted {target.name!r}")
+    click.echo(f"Deleted {quoted(target.name)}")
 
 
 @click.command()
 @click.argument("ref")
-@click.option("--name", help='Name of the copy (default "<name> (copy)").')
+@click.option("--name", type=TEXT, help='Name of the copy (default "<name> (copy)").')
 @po_option
 @pass_state
 def duplicate(state: CliState, ref: str, name: str | None, po: str | None) -> None:
     """Copy a session with its whole history."""
     mgr = state.manager
     copy = mgr.duplicate(mgr.resolve(po, ref).id, new_name=name)
-    click.echo(f"Created {copy.name!r} ({copy.id})")
+    click.echo(f"Created {quoted(copy.name)} ({copy.id})")
 
 
 @click.command()
 @click.argument("ref")
 @click.option("--at", type=click.IntRange(min=0), help="Keep the first N messages (default: all).")
-@click.option("--name", help='Name of the fork (default "<name> (fork)").')
+@click.option("--name", type=TEXT, help='Name of the fork (default "<name> (fork)").')
 @po_option
 @pass_state
 def fork(state: CliState, ref: str, at: int | None, name: str | None, po: str | None) -> None:
     """Start a new session from the first N messages of another."""
     mgr = state.manager
     child = mgr.fork(mgr.resolve(po, ref).id, at=at, name=name)
-    click.echo(f"Created {child.name!r} ({child.id}) with {len(child.history)} messages")
+    click.echo(
+        f"Created {quoted(child.name)} ({child.id}) with {counted(len(child.history), 'message')}"
+    )
 
 
 @click.command()
@@ -152,5 +161,9 @@ def archive(state: CliState, ref: str, po: str | None, undo: bool) -> None:
     """Hide a session from lists without deleting it."""
     mgr = state.manager
     target = mgr.resolve(po, ref)
+    if target.archived != undo:  # nothing to change: say so rather than claim it was done
+        state_now = "not archived" if undo else "already archived"
+        click.echo(f"{quoted(target.name)} is {state_now}")
+        return
     mgr.archive(target.id, archived=not undo)
-    click.echo(f"{'Restored' if undo else 'Archived'} {target.name!r}")
+    click.echo(f"{'Restored' if undo else 'Archived'} {quoted(target.name)}")

@@ -6,14 +6,15 @@ import sys
 
 import click
 
-from .output import print_json, when
+from ..text import visible
+from .output import TEXT, print_json, when
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
 
 
 @click.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @click.option("--po", help="Only search this PO's sessions.")
 @click.option("--json", "as_json", is_flag=True, help="Print an array of hits.")
 @pass_state
@@ -28,15 +29,17 @@ def search(state: CliState, query: str, po: str | None, as_json: bool) -> None:
         return
     for hit in hits:
         where = "name" if hit.message_index is None else f"message {hit.message_index + 1}"
+        po, name = hit.session.po_name, hit.session.name
         click.echo(
-            f"{hit.session.id[:8]}  {hit.session.po_name}: {hit.session.name}  ({where}, {when(hit.session.updated_at)})"
+            f"{hit.session.id[:8]}  {visible(po, one_line=True)}: {visible(name, one_line=True)}"
+            f"  ({where}, {when(hit.session.updated_at)})"
         )
-        click.echo(f"    {hit.snippet}")
+        click.echo(f"    {visible(hit.snippet, one_line=True)}")
 
 
 @click.command()
-@click.argument("po")
-@click.argument("message")
+@click.argument("po", type=TEXT)
+@click.argument("message", type=TEXT)
 @click.option("--session", "ref", help="Session to talk in (default: the PO's current session).")
 @pass_state
 def send(state: CliState, po: str, message: str, ref: str | None) -> None:
@@ -57,7 +60,7 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
     mgr.append(target.id, Message(role="user", content=message, source="cli"))
 
     def on_chunk(text: str) -> None:
-        sys.stdout.write(text)
+        sys.stdout.write(visible(text))  # a reply is stored text too: it never drives the terminal
         sys.stdout.flush()
 
     asyncio.run(run_reply(ctx, target.id, on_chunk=on_chunk))

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import ImportFormatError
-from ..storage.files import atomic_write
+from ..outputs import write_output
+from ..text import counted, quoted, visible
 from .output import print_json, summary_json
 from .state import CliState
 
@@ -28,8 +29,8 @@ pass_state = click.make_pass_decorator(CliState)
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file instead of stdout.",
+    type=click.Path(allow_dash=True, readable=False),
+    help="Write to this file instead of stdout (- is stdout).",
 )
 @click.option("--po", help="Only look among this PO's sessions.")
 @pass_state
@@ -39,10 +40,10 @@ def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | No
     target = mgr.resolve(po, ref)
     data = mgr.export(target.id, format=fmt)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if output:
-        path = Path(output)
-        atomic_write(path.absolute(), raw)
-        click.echo(f"Wrote {path} ({len(raw):,} bytes)", err=True)
+    if output and output != "-":
+        where = write_output(output, raw)
+        size = f"{len(raw):,} byte{'' if len(raw) == 1 else 's'}"
+        click.echo(f"Wrote {visible(where, one_line=True)} ({size})", err=True)
     else:
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
@@ -57,7 +58,8 @@ def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | No
 def import_(
     state: CliState, files: tuple[str, ...], fmt: str | None, po: str | None, as_json: bool
 ) -> None:
-    """Import sessions from files. Each file is all-or-nothing."""
+    """Import sessions from files: every conversation that can be read; the rest are named
+    with the reason on stderr."""
     mgr = state.manager
     imported = []
     failed = 0
@@ -70,17 +72,25 @@ def import_(
         for name in items:
             try:
                 data = _read(Path(name))
-                sessions = mgr.import_sessions(data, fmt, filename=name, po_name=po)
+                report = mgr.import_report(data, fmt, filename=name, po_name=po)
             except ImportFormatError as exc:
                 failed += 1
-                click.echo(f"Error: {name}: {exc}", err=True)
+                click.echo(f"Error: {visible(name, one_line=True)}: {exc}", err=True)
                 continue
-            imported.extend(sessions)
+            imported.extend(report.sessions)
+            for skip in report.skipped:
+                click.echo(
+                    f"Warning: {visible(name, one_line=True)}: skipped {visible(str(skip))}",
+                    err=True,
+                )
     if as_json:
         print_json([summary_json(s.summary()) for s in imported])
     else:
         for session in imported:
-            click.echo(f"Imported {session.name!r} ({session.id}, {len(session.history)} messages)")
+            click.echo(
+                f"Imported {quoted(session.name)} "
+                f"({session.id}, {counted(len(session.history), 'message')})"
+            )
     if failed:
         sys.exit(1)
 

@@ -6,20 +6,23 @@ import re
 from pathlib import Path
 
 from ..errors import AmbiguousSession, SessionNotFound, UsageError
+from ..importing import ImportReport
 from ..manager import SessionManager
 from ..models import DEFAULT_SESSION_NAME, Session, SessionSummary
+from ..outputs import write_output
 from ..resolve import MIN_ID_PREFIX
+from ..text import fold
 
 _HEX = set("0123456789abcdef-")
 
 
 def auto_name(manager: SessionManager, po_name: str) -> str:
     """``New Session``, or ``New Session 2``, 3... when the PO already has those names."""
-    taken = {s.name for s in manager.list(po_name)}
-    if DEFAULT_SESSION_NAME not in taken:
+    taken = {fold(s.name) for s in manager.list(po_name)}
+    if fold(DEFAULT_SESSION_NAME) not in taken:
         return DEFAULT_SESSION_NAME
     n = 2
-    while f"{DEFAULT_SESSION_NAME} {n}" in taken:
+    while fold(f"{DEFAULT_SESSION_NAME} {n}") in taken:
         n += 1
     return f"{DEFAULT_SESSION_NAME} {n}"
 
@@ -92,7 +95,11 @@ def export_to_file(
     *,
     directory: Path | None = None,
 ) -> Path:
-    """Export through the exporter plugin to ``path``, or to a new file named after the session."""
+    """Export through the exporter plugin to ``path``, or to a new file named after the session.
+
+    The file is written by the rule of :func:`prompt_sessions.outputs.write_output` (a missing
+    folder is refused, a device is written to, never replaced); :raises UsageError: if it cannot.
+    """
     exporter = manager.host.exporter(format)
     session = manager.get(session_id)
     data = exporter.export(session)
@@ -104,27 +111,20 @@ def export_to_file(
         target = Path(path).expanduser()
         if target.is_dir():
             target = free_path(target, f"{slug(session.name)}-{session.id[:8]}", exporter.extension)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            target.write_bytes(data)
-        else:
-            target.write_text(data, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    write_output(target, data.encode("utf-8") if isinstance(data, str) else data)
     return target
 
 
 def import_file(
     manager: SessionManager, path: str | Path, *, po_name: str | None = None
-) -> list[Session]:
-    """Import every conversation of one file."""
+) -> ImportReport:
+    """Import every conversation of one file that can be read; the report lists the rest."""
     source = Path(path).expanduser()
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
-    return manager.import_sessions(data, filename=str(source), po_name=po_name)
+    return manager.import_report(data, filename=str(source), po_name=po_name)
 
 
 def slug(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import UsageError
+from ..text import quoted
 from . import actions
 from .base import CommandContext, SlashCommand, rest_of_line
 from .display import count, when
@@ -93,12 +94,18 @@ def session_export(ctx: CommandContext, args: list[str]) -> str:
 
 def session_import(ctx: CommandContext, args: list[str]) -> str:
     path = rest_of_line(args, "a file: /session import <path>")
-    imported = actions.import_file(ctx.manager, path or "")
+    report = actions.import_file(ctx.manager, path or "")
+    imported = report.sessions
     first = imported[0]
     ctx.manager.switch(first.po_name, first.id)
     ctx.show(first.po_name, first.id)
     more = f" and {len(imported) - 1} more" if len(imported) > 1 else ""
-    return f"Imported '{first.name}' ({first.po_name}){more}"
+    said = f"Imported {quoted(first.name)} ({first.po_name}){more}"
+    if report.skipped:
+        said += f"; skipped {count(len(report.skipped), 'entry', 'entries')}: {report.skipped[0]}"
+        if len(report.skipped) > 1:
+            said += f" (and {len(report.skipped) - 1} more)"
+    return said
 
 
 def session_info(ctx: CommandContext, args: list[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..text import counted
 from ..timeutil import parse_iso
 
 
@@ -23,5 +24,5 @@ def when(iso: str, now: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def count(n: int, word: str = "msg") -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+def count(n: int, word: str = "msg", plural: str | None = None) -> str:
+    return counted(n, word, plural)

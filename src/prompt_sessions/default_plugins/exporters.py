@@ -6,6 +6,7 @@ import re
 
 from ..hookspecs import hookimpl
 from ..models import Message, Session
+from .markdown_blocks import close_open_blocks
 
 
 class JsonExporter:
@@ -21,21 +22,13 @@ class JsonExporter:
         return msgspec.json.format(encode_session(session).decode("utf-8"), indent=2) + "\n"
 
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})", re.MULTILINE)
+def one_line(text: str) -> str:
+    """A field shown inside one Markdown line (a heading, a list item): line breaks and other
+    control characters become spaces, so the field cannot start a block of its own."""
+    return _BREAKS.sub(" ", text)
 
 
-def balance_fences(text: str) -> str:
-    """Close a code fence left open, so one message cannot swallow the rest of the document."""
-    open_fence: str | None = None
-    for m in _FENCE.finditer(text):
-        marker = m.group(1)
-        if open_fence is None:
-            open_fence = marker
-        elif marker[0] == open_fence[0] and len(marker) >= len(open_fence):
-            open_fence = None
-    if open_fence is not None:
-        text = text.rstrip("\n") + "\n" + open_fence
-    return text
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class MarkdownExporter:
@@ -44,31 +37,31 @@ class MarkdownExporter:
     media_type = "text/markdown"
 
     def export(self, session: Session) -> str:
-        lines = [f"# {session.name}", ""]
-        lines.append(f"- **PO:** {session.po_name}")
+        lines = [f"# {one_line(session.name)}", ""]
+        lines.append(f"- **PO:** {one_line(session.po_name)}")
         lines.append(f"- **Session:** `{session.id}`")
         lines.append(f"- **Created:** {session.created_at}")
         lines.append(f"- **Updated:** {session.updated_at}")
         lines.append(f"- **Messages:** {len(session.history)}")
         if session.source:
-            lines.append(f"- **Source:** {session.source}")
+            lines.append(f"- **Source:** {one_line(session.source)}")
         if session.parent_id:
             lines.append(
                 f"- **Forked from:** `{session.parent_id}` at message {session.parent_message_index}"
             )
         if session.tags:
-            lines.append(f"- **Tags:** {', '.join(session.tags)}")
+            lines.append(f"- **Tags:** {one_line(', '.join(session.tags))}")
         lines.append("")
         for message in session.history:
             lines.append("---")
             lines.append("")
-            lines.append(f"## {self.speaker(session, message)}")
+            lines.append(f"## {one_line(self.speaker(session, message))}")
             lines.append("")
             lines.append(
                 f"*{message.created_at}*" + (" *(incomplete)*" if message.incomplete else "")
             )
             lines.append("")
-            lines.append(balance_fences(message.content))
+            lines.append(close_open_blocks(message.content))
             lines.append("")
         return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -8,6 +8,7 @@ import msgspec
 
 from ..errors import ImportFormatError
 from ..hookspecs import hookimpl
+from ..importing import Skipped, text_bytes
 from ..models import Session, validation_message
 
 
@@ -17,12 +18,12 @@ class JsonImporter:
     def sniff(self, data: bytes, filename: str | None) -> bool:
         """JSON naming a ``po_name``: every session has one (an empty history is left out of
         the file), and other tools' chat exports do not use that key."""
-        head = data[:4096].lstrip()
+        head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
         return head.startswith((b"{", b"[")) and b'"po_name"' in data[:1_000_000]
 
-    def load(self, data: bytes, filename: str | None) -> Iterable[Session]:
+    def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         try:
-            doc = msgspec.json.decode(data)
+            doc = msgspec.json.decode(text_bytes(data))
         except msgspec.DecodeError as exc:
             raise ImportFormatError(f"not valid JSON: {exc}") from exc
         if isinstance(doc, dict) and isinstance(doc.get("sessions"), list):
@@ -33,18 +34,49 @@ class JsonImporter:
             items = [doc]
         if not items:
             raise ImportFormatError("the file holds no sessions")
-        sessions = []
+        if len(items) == 1:
+            return [_session(items[0], 0)]
+        sessions: list[Session | Skipped] = []
         for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise ImportFormatError(f"item {i} is not a session object")
             try:
-                sessions.append(msgspec.convert(item, Session))
-            except msgspec.ValidationError as exc:
-                where = f"session {i}: " if len(items) > 1 else ""
-                raise ImportFormatError(where + validation_message(exc)) from exc
+                sessions.append(_session(item, i))
+            except ImportFormatError as exc:
+                # One bad entry is skipped with its reason; the others are still imported.
+                sessions.append(Skipped(f"session {i}", str(exc)))
         return sessions
+
+
+# Fields with a default that hand-edited or other tools' files write as null: null means absent.
+_DEFAULTED = ("metadata", "history", "archived", "pinned", "format_version")
+
+
+def _session(item: object, i: int) -> Session:
+    if not isinstance(item, dict):
+        raise ImportFormatError(f"item {i} is not a session object")
+    item = {k: v for k, v in item.items() if not (v is None and k in _DEFAULTED)}
+    history = item.get("history")
+    if isinstance(history, list):
+        item["history"] = _timed(history, item.get("created_at"))
+    try:
+        return msgspec.convert(item, Session)
+    except msgspec.ValidationError as exc:
+        raise ImportFormatError(validation_message(exc)) from exc
 
 
 @hookimpl
 def register_importers(register):  # type: ignore[no-untyped-def]
     register(JsonImporter())
+
+
+def _timed(history: list[object], start: object) -> list[object]:
+    """Messages whose time is null or missing take the time of the one before (the session's
+    start for the first), so one message without a time does not sink the session."""
+    previous = start
+    timed: list[object] = []
+    for message in history:
+        if isinstance(message, dict):
+            if message.get("created_at") is None and isinstance(previous, str):
+                message = {**message, "created_at": previous}
+            previous = message.get("created_at", previous)
+        timed.append(message)
+    return timed

@@ -54,6 +54,7 @@ from ..models import (
     summary_after_append,
 )
 from ..search import SearchHit, snippet
+from ..text import find_folded, fold
 from ..timeutil import now_iso
 from . import files, session_codec
 from .base import HealthReport, check_private
@@ -486,7 +487,7 @@ class SqliteBackend:
     ) -> builtins.list[SearchHit]:
         """Case-insensitive search of names and message texts, in ``list`` order: the same hits,
         snippets and caps as the manager's scan, with the matching done inside SQLite."""
-        needle = query.lower()
+        needle = fold(query)
         summaries = [s for s in self.list() if po_name is None or s.po_name == po_name]
         if not summaries:
             return []
@@ -508,18 +509,14 @@ class SqliteBackend:
         hits: list[SearchHit] = []
         for summary in summaries:
             found: list[SearchHit] = []
-            if needle in summary.name.lower():
+            if needle in fold(summary.name):
                 found.append(SearchHit(session=summary, message_index=None, snippet=summary.name))
             for idx, content in by_session.get(summary.id, ()):
                 if len(found) >= HITS_PER_SESSION:
                     break
-                pos = content.lower().find(needle)
+                where = find_folded(content, needle) or (0, 0)
                 found.append(
-                    SearchHit(
-                        session=summary,
-                        message_index=idx,
-                        snippet=snippet(content, pos, len(needle)),
-                    )
+                    SearchHit(session=summary, message_index=idx, snippet=snippet(content, *where))
                 )
             hits.extend(found)
             if len(hits) >= limit:
@@ -766,8 +763,9 @@ def _content(body: object) -> str | None:
 
 
 def _contains(text: object, needle: str) -> bool:
-    # Python's lower() folds non-ASCII letters too, unlike SQLite's LIKE and lower().
-    return isinstance(text, str) and needle in text.lower()
+    # Folded in Python (normal form and case, see prompt_sessions.text): SQLite's LIKE and
+    # lower() know neither.
+    return isinstance(text, str) and needle in fold(text)
 
 
 def _exact(value: object) -> object:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
+from textual.filter import LineFilter
 
 from ..context import AppContext
 from ..runtime import Coordinator
 from .commands import SessionCommands, SlashCommands
 from .replies import RuntimeLink
 from .screens.main import MainScreen
+from .terminal_filter import DropControlCharacters
 
 
 def local_now() -> datetime:
@@ -46,11 +48,16 @@ class PromptSessionsApp(App[None]):
         self.cursor_blink = cursor_blink
         self.watch_store = watch_store
         self.link = RuntimeLink(ctx)
+        self._drop_controls = DropControlCharacters()
 
     @property
     def coord(self) -> Coordinator:
         """The one Coordinator of this app: every open session and its reply live there."""
         return self.link.coord
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the guard that keeps control characters off the terminal."""
+        return [*super().get_line_filters(), self._drop_controls]
 
     async def on_mount(self) -> None:
         main = MainScreen()

@@ -18,6 +18,7 @@ from ...errors import PromptSessionsError, SessionNotFound
 from ...models import DEFAULT_SESSION_NAME
 from ...runtime import Coordinator, LiveSession, Status, status_label
 from ...runtime import events as rt
+from ...text import counted
 from ..bridge import TuiFrontend
 from ..messages import ChunksArrived, RuntimeUpdate
 from ..widgets.conversation import Conversation, matches
@@ -547,7 +548,7 @@ class MainScreen(Screen[None]):
         if bar.mode == "filter":
             shown = len(self.conversation.history)
             bar.border_title = (
-                f"Filter: {shown} of {live.message_count} messages"
+                f"Filter: {shown} of {counted(live.message_count, 'message')}"
                 if live.view.filter
                 else "Filter"
             )

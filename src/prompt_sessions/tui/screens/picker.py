@@ -18,6 +18,7 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
+from ...text import fold
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
 from .name_prompt import NamePrompt
@@ -136,8 +137,8 @@ class SessionPicker(ModalScreen[str | None]):
         self._apply(select)
 
     def _apply(self, select: str | None = None) -> None:
-        needle = self.filter_text.lower()
-        rows = [s for s in self.all_rows if needle in s.name.lower()] if needle else self.all_rows
+        needle = fold(self.filter_text)
+        rows = [s for s in self.all_rows if needle in fold(s.name)] if needle else self.all_rows
         cursor = next((i for i, s in enumerate(rows) if s.id == select), 0) if select else 0
         self.rows_widget.set_rows(rows, cursor)
         self._show_position()

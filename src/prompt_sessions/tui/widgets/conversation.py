@@ -14,14 +14,15 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from ...models import Message, Session
+from ...text import fold
 from .message_view import MessageView, NoteView, StreamingView
 
 PAGE = 20
 
 
 def matches(message: Message, text: str) -> bool:
-    """Whether a message's text contains ``text``, ignoring case."""
-    return text.casefold() in message.content.casefold()
+    """Whether a message's text contains ``text``, ignoring case and Unicode normal form."""
+    return fold(text) in fold(message.content)
 
 
 class Conversation(VerticalScroll, can_focus=True):

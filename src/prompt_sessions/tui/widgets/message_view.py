@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
 from ...models import Message
+from ...text import visible
 
 
 def speaker_of(message: Message, po_name: str) -> str:
@@ -59,9 +60,13 @@ class MessageView(Vertical):
     def compose(self) -> ComposeResult:
         message = self.message
         note = "(cut short)" if message.incomplete else ""
-        body = Markdown(message.content) if message.content else Text("(empty)", style="dim")
+        # Stored text with its control characters visible: it never drives the terminal.
+        body = (
+            Markdown(visible(message.content)) if message.content else Text("(empty)", style="dim")
+        )
+        speaker = visible(speaker_of(message, self.po_name), one_line=True)
         yield Static(
-            Group(header(speaker_of(message, self.po_name), message.role, note), body),
+            Group(header(speaker, message.role, note), body),
             classes="body",
         )
         if message.tool_calls:
@@ -113,9 +118,9 @@ class StreamingView(Static):
         if len(shown) > STREAM_TAIL:  # the whole reply is drawn once it is stored
             cut = len(shown) - STREAM_TAIL
             body = Text(f"… ({cut:,} characters above)\n", style="dim")
-            body.append(shown[cut:])
+            body.append(visible(shown[cut:]))
         else:
-            body = Text(shown or "…")
+            body = Text(visible(shown) or "…")
         self.update(Group(header(self.speaker, "assistant", self.note), body))
 
 
