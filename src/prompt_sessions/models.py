@@ -157,6 +157,22 @@ def summary_after_append(summary: SessionSummary, message: Message) -> SessionSu
     )
 
 
+def summary_with_head(summary: SessionSummary, session: Session) -> SessionSummary:
+    """The summary after a change of ``session``'s own fields; message counts unchanged."""
+    return msgspec.structs.replace(
+        summary,
+        name=session.name,
+        po_name=session.po_name,
+        updated_at=session.updated_at,
+        source=session.source,
+        thread_type=session.thread_type,
+        parent_id=session.parent_id,
+        archived=session.archived,
+        pinned=session.pinned,
+        tags=session.tags,
+    )
+
+
 def clean_name(name: object, field: str = "name") -> str:
     """Validate a user-given name: 1 to 80 characters after trimming, no control characters."""
     if not isinstance(name, str):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
 from prompt_sessions.errors import (
     CorruptSession,
     ReadOnlyStore,
@@ -40,6 +41,7 @@ from prompt_sessions.models import (
     SessionSummary,
     summarize,
     summary_after_append,
+    summary_with_head,
 )
 from prompt_sessions.storage import session_codec
 from prompt_sessions.storage.base import HealthReport
@@ -122,7 +124,9 @@ class PostgresBackend:
                 f"{self.settings.connect_timeout:g} s"
             ) from exc
         except psycopg.errors.ReadOnlySqlTransaction as exc:
-            raise ReadOnlyStore(f"{self.settings.where()} is read-only: {_first_line(exc)}") from exc
+            raise ReadOnlyStore(
+                f"{self.settings.where()} is read-only: {_first_line(exc)}"
+            ) from exc
         except psycopg.errors.InsufficientPrivilege as exc:
             raise ReadOnlyStore(
                 f"cannot {action} {self.settings.where()}: {_first_line(exc)}"
@@ -216,12 +220,13 @@ class PostgresBackend:
             bodies = [
                 r[0]
                 for r in conn.execute(
-                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s "
-                    "ORDER BY idx",
+                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s ORDER BY idx",
                     (sid,),
                 )
             ]
-        return _decode(sid, head, updated_at, bodies)
+        return session_codec.decode_rows(
+            sid, head.encode(), updated_at, [b.encode() for b in bodies]
+        )
 
     def _summary(self, sid: str, data: str) -> SessionSummary:
         try:
@@ -342,7 +347,7 @@ class PostgresBackend:
                 f"UPDATE {self._q}.sessions SET head = %s WHERE id = %s",
                 (_text(session_codec.head_fields(session)), sid),
             )
-            self._write_summary(conn, _with_head(self._summary(sid, summary_text), session))
+            self._write_summary(conn, summary_with_head(self._summary(sid, summary_text), session))
             self._notify(conn, "update", sid)
             return self._load(conn, sid)
 
@@ -481,8 +486,7 @@ class PostgresBackend:
             bodies = [
                 r[0]
                 for r in conn.execute(
-                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s "
-                    "ORDER BY idx",
+                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s ORDER BY idx",
                     (sid,),
                 )
             ]
@@ -516,38 +520,3 @@ def _text(value: object) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0].strip()
-
-
-def _decode(sid: str, head: object, updated_at: object, bodies: builtins.list[Any]) -> Session:
-    """Assemble the session file's bytes from the rows and decode them strictly."""
-    if not isinstance(head, str) or not head.startswith("{") or not head.rstrip().endswith("}"):
-        raise CorruptSession(sid, "its stored fields are not a JSON object")
-    if not isinstance(updated_at, str) or any(not isinstance(b, str) for b in bodies):
-        raise CorruptSession(sid, "a stored value has the wrong type")
-    data = "".join(
-        [
-            head.rstrip()[:-1],
-            ',"updated_at":',
-            _text(updated_at),
-            ',"history":[',
-            ",".join(bodies),
-            "]}",
-        ]
-    )
-    return session_codec.decode_session(data.encode("utf-8", "surrogatepass"), sid)
-
-
-def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
-    """The summary after an update: the session's own fields, the message counts unchanged."""
-    return msgspec.structs.replace(
-        summary,
-        name=session.name,
-        po_name=session.po_name,
-        updated_at=session.updated_at,
-        source=session.source,
-        thread_type=session.thread_type,
-        parent_id=session.parent_id,
-        archived=session.archived,
-        pinned=session.pinned,
-        tags=session.tags,
-    )

@@ -15,7 +15,7 @@ def schema_for(root: Path) -> str:
 def write_config(root: Path, dsn: str, schema: str | None = None, **extra: Any) -> Path:
     """An environment folder whose config.toml selects the postgres backend."""
     root.mkdir(parents=True, exist_ok=True)
-    lines = ['[storage]', 'backend = "postgres"', "", "[storage.postgres]", f"dsn = {dsn!r}"]
+    lines = ["[storage]", 'backend = "postgres"', "", "[storage.postgres]", f"dsn = {dsn!r}"]
     lines.append(f'schema = "{schema or schema_for(root)}"')
     lines += [f"{key} = {value!r}" for key, value in extra.items()]
     (root / "config.toml").write_text("\n".join(lines).replace("'", '"') + "\n")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import prompt_sessions_postgres
 import pytest
+from pg_support import schema_for
+
 from prompt_sessions.testing.conformance import (
     BackendConformance,
     BackendFactory,
     backend_factory_for,
 )
-
-import prompt_sessions_postgres
-
-from pg_support import schema_for
 
 
 class TestPostgresBackendConformance(BackendConformance):

@@ -43,7 +43,14 @@ from ..errors import (
     UsageError,
 )
 from ..ids import new_id, validate_id
-from ..models import Message, Session, SessionSummary, summarize, summary_after_append
+from ..models import (
+    Message,
+    Session,
+    SessionSummary,
+    summarize,
+    summary_after_append,
+    summary_with_head,
+)
 from ..search import SearchHit, snippet
 from ..timeutil import now_iso
 from . import files, session_codec
@@ -251,7 +258,7 @@ class SqliteBackend:
                     "SELECT body FROM messages WHERE session_id = ? ORDER BY idx", (sid,)
                 )
             ]
-        return _decode(sid, head, updated_at, bodies)
+        return session_codec.decode_rows(sid, head, updated_at, bodies)
 
     def _summary(self, sid: str, data: bytes) -> SessionSummary:
         try:
@@ -363,7 +370,7 @@ class SqliteBackend:
                 "UPDATE sessions SET head = ? WHERE id = ?",
                 (_encoder.encode(session_codec.head_fields(session)), sid),
             )
-            self._write_summary(conn, _with_head(summary, session))
+            self._write_summary(conn, summary_with_head(summary, session))
             return self._load(conn, sid)
 
     def delete(self, session_id: str) -> None:
@@ -595,41 +602,6 @@ class SqliteBackend:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _decode(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Session:
-    """Assemble the session file's bytes from the rows and decode them strictly."""
-    if not isinstance(head, bytes) or not head.startswith(b"{") or not head.endswith(b"}"):
-        raise CorruptSession(sid, "its stored fields are not a JSON object")
-    if not isinstance(updated_at, str) or any(not isinstance(b, bytes) for b in bodies):
-        raise CorruptSession(sid, "a stored value has the wrong type")
-    data = b"".join(
-        [
-            head[:-1],
-            b',"updated_at":',
-            _encoder.encode(updated_at),
-            b',"history":[',
-            b",".join(bodies),
-            b"]}",
-        ]
-    )
-    return session_codec.decode_session(data, sid)
-
-
-def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
-    """The summary after an update: the session's own fields, the message counts unchanged."""
-    return msgspec.structs.replace(
-        summary,
-        name=session.name,
-        po_name=session.po_name,
-        updated_at=session.updated_at,
-        source=session.source,
-        thread_type=session.thread_type,
-        parent_id=session.parent_id,
-        archived=session.archived,
-        pinned=session.pinned,
-        tags=session.tags,
-    )
 
 
 def _contains(text: object, needle: str) -> bool:
