@@ -253,3 +253,33 @@ def test_a_connection_lost_mid_write_leaves_nothing_half_written(
     mgr.append(sid, Message(role="user", content="after"))
     assert [m.content for m in mgr.get(sid).history] == ["after"]
     mgr.close()
+
+
+def test_migrate_json_to_postgres_to_sqlite_to_json_round_trip(tmp_path: Path, pg_dsn: str) -> None:
+    """json -> postgres -> sqlite -> json through the CLI: every session equal at the end, a
+    re-run copies nothing twice, and each source is left as it was."""
+    src = tmp_path / "json"
+    src.mkdir()
+    (src / "config.toml").write_text('[storage.postgres]\nschema = "round_trip"\n')
+    assert _cli(src, "new", "coordinator", "--name", "Plan").returncode == 0
+    assert _cli(src, "send", "coordinator", "café \u2615 and \x1b[2J", "--session", "Plan").returncode == 0
+    assert _cli(src, "new", "writer", "--name", "Draft").returncode == 0
+    original = _cli(src, "list", "--json").stdout
+
+    to_pg = _cli(src, "migrate", "--to", "postgres", "--dsn", pg_dsn)
+    assert to_pg.returncode == 0, to_pg.stderr
+    assert to_pg.stdout.startswith("2 sessions in json: 2 copied")
+    again = _cli(src, "migrate", "--to", "postgres", "--dsn", pg_dsn)
+    assert "0 copied, 0 brought up to date, 2 already there" in again.stdout
+
+    pg_env = write_config(tmp_path / "pg", pg_dsn, schema="round_trip")
+    assert _cli(pg_env, "list", "--json").stdout == original
+    sqlite_dir = tmp_path / "sqlite"
+    to_sqlite = _cli(pg_env, "migrate", "--to", "sqlite", "--to-dir", str(sqlite_dir))
+    assert to_sqlite.returncode == 0, to_sqlite.stderr
+    (sqlite_dir / "config.toml").write_text('[storage]\nbackend = "sqlite"\n')
+    back = tmp_path / "back"
+    assert _cli(sqlite_dir, "migrate", "--to", "json", "--to-dir", str(back)).returncode == 0
+    assert _cli(back, "list", "--json").stdout == original
+    for name in ("Plan", "Draft"):
+        assert _cli(back, "show", name, "--json").stdout == _cli(src, "show", name, "--json").stdout
