@@ -9,8 +9,8 @@ The promises of DESIGN section 4 that apply to a server, kept by PostgreSQL itse
 - Reads never write: a store whose schema does not exist yet reads as empty; the schema is
   created (or upgraded, step by step) by the first write.
 - A schema newer than this program opens read-only.
-- Every change is announced with NOTIFY in the same transaction, so open TUIs elsewhere see it
-  when it commits (:mod:`prompt_sessions_postgres.live`).
+- Every change is announced (NOTIFY, by triggers) when its transaction commits, so open TUIs
+  elsewhere see it (:mod:`prompt_sessions_postgres.live`).
 
 Bodies are the exact JSON of the session file format, so ``get`` assembles the file's bytes and
 decodes them with the same strict decoder as the JSON store: damage is reported the same way.
@@ -156,11 +156,19 @@ class PostgresBackend:
         return self._schema_version
 
     @contextmanager
-    def _reading(self) -> Iterator[Any | None]:
-        """A read-only snapshot transaction; None when the store does not exist yet."""
+    def _reading(self, *, snapshot: bool = False) -> Iterator[Any | None]:
+        """A connection to read with; None when the store does not exist yet.
+
+        With ``snapshot``, every query inside sees one consistent state (a repeatable-read
+        transaction); without, each query is its own snapshot, which saves three round trips
+        for reads of one statement.
+        """
         with self._connection("read from") as conn:
             if self._version(conn) == 0:
                 yield None
+                return
+            if not snapshot:
+                yield conn
                 return
             with conn.transaction():
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -197,9 +205,6 @@ class PostgresBackend:
                     (str(step + 1),),
                 )
         self._schema_version = SCHEMA_VERSION if current <= SCHEMA_VERSION else current
-
-    def _notify(self, conn: Any, op: str, sid: str) -> None:
-        conn.execute("SELECT pg_notify(%s, %s)", (self.channel, f"{op} {sid}"))
 
     # ------------------------------------------------------------------ rows
 
@@ -268,7 +273,6 @@ class PostgresBackend:
                     f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
                     [(session.id, i, body) for i, body in enumerate(bodies)],
                 )
-        self._notify(conn, "create", session.id)
         return summary
 
     # ------------------------------------------------------------------ the protocol
@@ -308,7 +312,7 @@ class PostgresBackend:
 
     def get(self, session_id: str) -> Session:
         sid = validate_id(session_id)
-        with self._reading() as conn:
+        with self._reading(snapshot=True) as conn:
             if conn is None:
                 raise SessionNotFound(sid)
             return self._load(conn, sid)
@@ -318,17 +322,26 @@ class PostgresBackend:
         sid = validate_id(session_id)
         body = _text(message)  # fail on bad content before taking the lock
         with self._writing() as conn:
-            summary = self._summary(sid, self._head_row(conn, sid, lock=True)[2])
-            (last,) = conn.execute(
-                f"SELECT MAX(idx) FROM {self._q}.messages WHERE session_id = %s", (sid,)
-            ).fetchone()
-            conn.execute(
-                f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
-                (sid, 0 if last is None else last + 1, body),
-            )
-            summary = summary_after_append(summary, message)
-            self._write_summary(conn, summary)
-            self._notify(conn, "append", sid)
+            before = self._summary(sid, self._head_row(conn, sid, lock=True)[2])
+            summary = summary_after_append(before, message)
+            with conn.pipeline():  # one round trip for both statements
+                inserted = conn.execute(
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING RETURNING idx",
+                    (sid, before.message_count, body),
+                )
+                self._write_summary(conn, summary)
+            if inserted.fetchone() is None:
+                # The summary's count disagrees with the rows (edited by hand?): go by the rows.
+                (last,) = conn.execute(
+                    f"SELECT MAX(idx) FROM {self._q}.messages WHERE session_id = %s", (sid,)
+                ).fetchone()
+                conn.execute(
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
+                    (sid, last + 1, body),
+                )
+                summary = msgspec.structs.replace(summary, message_count=last + 2)
+                self._write_summary(conn, summary)
             return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -348,7 +361,6 @@ class PostgresBackend:
                 (_text(session_codec.head_fields(session)), sid),
             )
             self._write_summary(conn, summary_with_head(self._summary(sid, summary_text), session))
-            self._notify(conn, "update", sid)
             return self._load(conn, sid)
 
     def delete(self, session_id: str) -> None:
@@ -357,7 +369,6 @@ class PostgresBackend:
             deleted = conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
             if deleted.rowcount == 0:
                 raise SessionNotFound(sid)
-            self._notify(conn, "delete", sid)
 
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
@@ -380,7 +391,6 @@ class PostgresBackend:
                     "ON CONFLICT (po_name) DO UPDATE SET session_id = EXCLUDED.session_id",
                     (po_name, session_id),
                 )
-            self._notify(conn, "switch", session_id or "-")
 
     # ------------------------------------------------------------------ optional capabilities
 
@@ -430,7 +440,7 @@ class PostgresBackend:
         """Decode every session and fix summaries that disagree with their messages; with
         ``repair``, copy damaged sessions' rows to ``damaged/`` (every byte) and drop them."""
         report = HealthReport()
-        with self._reading() as conn:
+        with self._reading(snapshot=True) as conn:
             if conn is None:
                 return report
             ids = [r[0] for r in conn.execute(f"SELECT id FROM {self._q}.sessions ORDER BY id")]
@@ -494,7 +504,6 @@ class PostgresBackend:
             target = aside / f"{sid}.{stamp}.json"
             files.atomic_write(target, _encoder.encode(salvage) + b"\n")
             conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
-            self._notify(conn, "delete", sid)
             report.moved.append(str(target))
 
     # ------------------------------------------------------------------ lifecycle

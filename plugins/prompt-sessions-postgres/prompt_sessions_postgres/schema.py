@@ -6,7 +6,13 @@ steps ran; an upgrade takes a transaction-scoped advisory lock, so two programs 
 apply each step exactly once. A version newer than :data:`SCHEMA_VERSION` opens read-only.
 
 Message bodies and the session fields are ``json``, not ``jsonb``: ``json`` keeps the exact text,
-so every string round-trips, U+0000 included, which ``jsonb`` refuses.
+so every string round-trips, U+0000 included, which ``jsonb`` refuses. Ids and times sort
+with the ``C`` collation: they are ASCII, and byte order is both right and fast.
+
+Triggers announce every change to ``sessions`` and ``current`` on the channel
+``<schema>_changes`` (:func:`channel`); an append changes its session's summary row, so it is
+announced too. PostgreSQL delivers a notification only when its transaction commits, and the
+writer pays no extra round trip for it.
 """
 
 from __future__ import annotations
@@ -23,24 +29,33 @@ STEPS: tuple[str, ...] = (
     """
     CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL);
     CREATE TABLE {s}.sessions (
-        id text PRIMARY KEY,
+        id text COLLATE "C" PRIMARY KEY,
         po_name text NOT NULL,
-        created_at text NOT NULL,
-        updated_at text NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        updated_at text COLLATE "C" NOT NULL,
         head json NOT NULL,
         summary json NOT NULL
     );
     CREATE INDEX sessions_by_update ON {s}.sessions (updated_at DESC, created_at DESC);
     CREATE TABLE {s}.messages (
-        session_id text NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
+        session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
         idx integer NOT NULL,
         body json NOT NULL,
         PRIMARY KEY (session_id, idx)
     );
     CREATE TABLE {s}.current (
         po_name text PRIMARY KEY,
-        session_id text NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE
+        session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE
     );
+    CREATE FUNCTION {s}.announce() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA || '_changes', TG_TABLE_NAME);
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER sessions_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.sessions
+        FOR EACH STATEMENT EXECUTE FUNCTION {s}.announce();
+    CREATE TRIGGER current_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.current
+        FOR EACH STATEMENT EXECUTE FUNCTION {s}.announce();
     """,
 )
 SCHEMA_VERSION = len(STEPS)

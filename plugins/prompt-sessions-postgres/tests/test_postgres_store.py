@@ -262,7 +262,10 @@ def test_migrate_json_to_postgres_to_sqlite_to_json_round_trip(tmp_path: Path, p
     src.mkdir()
     (src / "config.toml").write_text('[storage.postgres]\nschema = "round_trip"\n')
     assert _cli(src, "new", "coordinator", "--name", "Plan").returncode == 0
-    assert _cli(src, "send", "coordinator", "café \u2615 and \x1b[2J", "--session", "Plan").returncode == 0
+    assert (
+        _cli(src, "send", "coordinator", "café \u2615 and \x1b[2J", "--session", "Plan").returncode
+        == 0
+    )
     assert _cli(src, "new", "writer", "--name", "Draft").returncode == 0
     original = _cli(src, "list", "--json").stdout
 
@@ -283,3 +286,26 @@ def test_migrate_json_to_postgres_to_sqlite_to_json_round_trip(tmp_path: Path, p
     assert _cli(back, "list", "--json").stdout == original
     for name in ("Plan", "Draft"):
         assert _cli(back, "show", name, "--json").stdout == _cli(src, "show", name, "--json").stdout
+
+
+def test_append_after_a_summary_edited_by_hand_goes_by_the_rows(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    """A summary whose message count disagrees with the rows (edited with SQL): the append
+    still lands after the last row, and the count follows the rows."""
+    root = write_config(tmp_path / "env", pg_dsn)
+    with _open(root) as mgr:
+        s = mgr.create("coordinator", "Edited")
+        mgr.append(s.id, Message(role="user", content="one"))
+        mgr.append(s.id, Message(role="user", content="two"))
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(
+                f'UPDATE "{schema_for(root)}".sessions '
+                "SET summary = json_build_object('id', id, 'name', 'Edited', 'po_name', po_name,"
+                " 'message_count', 0, 'created_at', created_at, 'updated_at', updated_at) "
+                "WHERE id = %s",
+                (s.id,),
+            )
+        mgr.append(s.id, Message(role="user", content="three"))
+        assert [m.content for m in mgr.get(s.id).history] == ["one", "two", "three"]
+        assert mgr.list()[0].message_count == 3
