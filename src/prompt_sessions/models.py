@@ -163,6 +163,22 @@ def _is_control(c: str) -> bool:
     return ord(c) < 32 or 127 <= ord(c) <= 159
 
 
+def summary_with_head(summary: SessionSummary, session: Session) -> SessionSummary:
+    """The summary after a change of ``session``'s own fields; message counts unchanged."""
+    return msgspec.structs.replace(
+        summary,
+        name=session.name,
+        po_name=session.po_name,
+        updated_at=session.updated_at,
+        source=session.source,
+        thread_type=session.thread_type,
+        parent_id=session.parent_id,
+        archived=session.archived,
+        pinned=session.pinned,
+        tags=session.tags,
+    )
+
+
 def clean_name(name: object, field: str = "name") -> str:
     """Validate a user-given name: 1 to 80 characters after trimming, no control characters
     (C0, DEL or C1). Names read from files are not held to the C1 rule, so a store written

@@ -379,10 +379,14 @@ class Coordinator:
         if self._watcher is not None and self._watcher.running:
             return
         await self._sync.baseline()
-        folder, relevant = watch_target(self.manager.backend, self.manager.root)
-        self._watcher = StoreWatcher(
-            folder, self.refresh, self.settings.watch_debounce_ms, relevant
-        )
+        change_watcher = getattr(self.manager.backend, "change_watcher", None)
+        if change_watcher is not None:  # a server backend announces changes itself
+            self._watcher = change_watcher(self.refresh, self.settings.watch_debounce_ms)
+        else:
+            folder, relevant = watch_target(self.manager.backend, self.manager.root)
+            self._watcher = StoreWatcher(
+                folder, self.refresh, self.settings.watch_debounce_ms, relevant
+            )
         self._watcher.start()
 
     async def stop_watching(self) -> None:

@@ -294,3 +294,32 @@ def repair_torn_tail(data: bytes, session_id: str) -> Session | None:
         return _decode_strict(rebuilt, session_id)
     except CorruptSession:
         return None
+
+
+def decode_rows(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Session:
+    """A session stored as rows (a database backend): its own fields as one JSON object
+    (``head``, without history and updated_at), ``updated_at``, and one JSON body per message.
+
+    The rows are assembled into the session file's bytes and decoded with the same strict
+    decoder, so damage is reported as for a file. Raises CorruptSession.
+    """
+    if not isinstance(head, bytes) or not head.startswith(b"{") or not head.endswith(b"}"):
+        raise CorruptSession(sid, "its stored fields are not a JSON object")
+    if isinstance(updated_at, bytes):
+        try:
+            updated_at = updated_at.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CorruptSession(sid, "its updated_at is not UTF-8 text") from None
+    if not isinstance(updated_at, str) or any(not isinstance(b, bytes) for b in bodies):
+        raise CorruptSession(sid, "a stored value has the wrong type")
+    data = b"".join(
+        [
+            head[:-1],
+            b',"updated_at":',
+            _encoder.encode(updated_at),
+            b',"history":[',
+            b",".join(bodies),
+            b"]}",
+        ]
+    )
+    return decode_session(data, sid)

@@ -52,6 +52,7 @@ from ..models import (
     SessionSummary,
     summarize,
     summary_after_append,
+    summary_with_head,
 )
 from ..search import SearchHit, snippet
 from ..text import find_folded, fold
@@ -282,7 +283,7 @@ class SqliteBackend:
                     (sid,),
                 )
             ]
-        return _decode(sid, head, updated_at, bodies)
+        return session_codec.decode_rows(sid, head, updated_at, bodies)
 
     def _check_not_newer(self, sid: str, head: object) -> None:
         """Refuse to change a session a newer version wrote (DESIGN section 4, "Versioned")."""
@@ -407,7 +408,7 @@ class SqliteBackend:
                 "UPDATE sessions SET head = ? WHERE id = ?",
                 (session_codec.encode_head(session, unknown), sid),
             )
-            self._write_summary(conn, _with_head(summary, session))
+            self._write_summary(conn, summary_with_head(summary, session))
             return self._load(conn, sid)
 
     def delete(self, session_id: str) -> None:
@@ -693,46 +694,6 @@ class SqliteBackend:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _decode(sid: str, head: object, updated_at: object, bodies: list[Any]) -> Session:
-    """Assemble the session file's bytes from the rows and decode them strictly."""
-    if not isinstance(head, bytes) or not head.startswith(b"{") or not head.endswith(b"}"):
-        raise CorruptSession(sid, "its stored fields are not a JSON object")
-    if isinstance(updated_at, bytes):
-        try:
-            updated_at = updated_at.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CorruptSession(sid, "its updated_at is not UTF-8 text") from None
-    if not isinstance(updated_at, str) or any(not isinstance(b, bytes) for b in bodies):
-        raise CorruptSession(sid, "a stored value has the wrong type")
-    data = b"".join(
-        [
-            head[:-1],
-            b',"updated_at":',
-            _encoder.encode(updated_at),
-            b',"history":[',
-            b",".join(bodies),
-            b"]}",
-        ]
-    )
-    return session_codec.decode_session(data, sid)
-
-
-def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
-    """The summary after an update: the session's own fields, the message counts unchanged."""
-    return msgspec.structs.replace(
-        summary,
-        name=session.name,
-        po_name=session.po_name,
-        updated_at=session.updated_at,
-        source=session.source,
-        thread_type=session.thread_type,
-        parent_id=session.parent_id,
-        archived=session.archived,
-        pinned=session.pinned,
-        tags=session.tags,
-    )
 
 
 class _Content(msgspec.Struct):

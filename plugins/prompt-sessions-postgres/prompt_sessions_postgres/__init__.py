@@ -1,0 +1,31 @@
+"""The ``postgres`` storage backend for prompt-sessions: sessions on a PostgreSQL server.
+
+Select it with ``[storage] backend = "postgres"`` and ``[storage.postgres] dsn = "..."`` in
+config.toml (or ``PROMPT_SESSIONS_PG_DSN``); see the package README.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prompt_sessions import hookimpl
+
+__version__ = "0.1.0"
+
+
+def open_backend(root: Path, config: dict[str, Any]) -> Any:
+    """The storage factory: ``config`` is the ``[storage]`` table of config.toml.
+
+    Raises StorageError (one line) for a refused configuration; connecting waits for first use.
+    """
+    from .backend import PostgresBackend
+    from .settings import PostgresSettings
+
+    return PostgresBackend(root, PostgresSettings.from_config(config))
+
+
+@hookimpl
+def register_storage_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    register("postgres", open_backend)

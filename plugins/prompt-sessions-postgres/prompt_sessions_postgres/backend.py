@@ -1,0 +1,531 @@
+"""The ``postgres`` storage backend: sessions and messages in tables of a PostgreSQL server.
+
+The promises of DESIGN section 4 that apply to a server, kept by PostgreSQL itself:
+
+- Every write is one transaction; a method returns only after COMMIT, so what it acknowledged
+  is durable on the server. An append is one INSERT plus the summary update in one transaction.
+- No lost update across machines: a writer locks the session's row (``SELECT ... FOR UPDATE``)
+  before it appends or changes fields, so concurrent writers queue instead of overwriting.
+- Reads never write: a store whose schema does not exist yet reads as empty; the schema is
+  created (or upgraded, step by step) by the first write.
+- A schema newer than this program opens read-only.
+- Every change is announced (NOTIFY, by triggers) when its transaction commits, so open TUIs
+  elsewhere see it (:mod:`prompt_sessions_postgres.live`).
+
+Bodies are the exact JSON of the session file format, so ``get`` assembles the file's bytes and
+decodes them with the same strict decoder as the JSON store: damage is reported the same way.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from prompt_sessions.errors import (
+    CorruptSession,
+    ReadOnlyStore,
+    SessionNotFound,
+    StorageError,
+    UsageError,
+)
+from prompt_sessions.ids import new_id, validate_id
+from prompt_sessions.models import (
+    Message,
+    Session,
+    SessionSummary,
+    summarize,
+    summary_after_append,
+    summary_with_head,
+)
+from prompt_sessions.storage import session_codec
+from prompt_sessions.storage.base import HealthReport
+from prompt_sessions.timeutil import now_iso
+
+from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
+from .settings import PostgresSettings
+
+_FIXED_FIELDS = ("id", "history", "format_version", "created_at")
+_encoder = msgspec.json.Encoder()
+_summary_decoder = msgspec.json.Decoder(SessionSummary)
+_summaries_decoder = msgspec.json.Decoder(builtins.list[SessionSummary])
+
+
+class PostgresBackend:
+    """A store in one PostgreSQL schema. Safe across threads (a connection pool) and machines.
+
+    Args:
+        root: the environment folder (holds config.toml; the data lives on the server).
+        settings: where the server is and which schema to use.
+
+    Every method raises errors of ``prompt_sessions.errors``: ``StorageError`` (one line naming
+    the server) when the server cannot be reached or refuses, ``SessionNotFound``,
+    ``CorruptSession`` and ``ReadOnlyStore`` as the protocol says.
+    """
+
+    name = "postgres"
+
+    def __init__(self, root: Path | str, settings: PostgresSettings) -> None:
+        self.root = Path(root)
+        self.settings = settings
+        self.schema = settings.schema
+        self.channel = channel(settings.schema)
+        self._q = f'"{settings.schema}"'  # checked_schema allows only plain identifiers
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
+        self._schema_version: int | None = None  # None: not looked up yet; 0: no schema
+        self._problems: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ connections
+
+    def _open_pool(self) -> Any:
+        with self._pool_lock:
+            if self._pool is not None:
+                return self._pool
+            import psycopg
+            from psycopg_pool import ConnectionPool
+
+            conninfo = self.settings.conninfo()
+            # One direct attempt first: a server that is down, a wrong password or a missing
+            # database fails at once with libpq's own words, instead of the pool retrying
+            # quietly until its timeout.
+            with self._translate("connect to"):
+                psycopg.connect(conninfo, autocommit=True).close()
+            pool = ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=self.settings.pool_size,
+                kwargs={"autocommit": True},
+                timeout=self.settings.connect_timeout,
+                open=False,
+                name=f"prompt-sessions-{self.schema}",
+            )
+            with self._translate("connect to"):
+                pool.open(wait=True, timeout=self.settings.connect_timeout)
+            self._pool = pool
+            return pool
+
+    @contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        """Turn psycopg errors into one-line errors of our family, naming the server."""
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        try:
+            yield
+        except PoolTimeout as exc:
+            raise StorageError(
+                f"cannot {action} {self.settings.where()}: no connection within "
+                f"{self.settings.connect_timeout:g} s"
+            ) from exc
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise ReadOnlyStore(
+                f"{self.settings.where()} is read-only: {_first_line(exc)}"
+            ) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ReadOnlyStore(
+                f"cannot {action} {self.settings.where()}: {_first_line(exc)}"
+            ) from exc
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"cannot {action} {self.settings.where()}: {_first_line(exc)}"
+            ) from exc
+
+    @contextmanager
+    def _connection(self, action: str) -> Iterator[Any]:
+        pool = self._open_pool()
+        with self._translate(action), pool.connection() as conn:
+            yield conn
+
+    def _version(self, conn: Any) -> int:
+        """The schema's recorded version; 0 when the schema does not exist yet."""
+        if self._schema_version:
+            return self._schema_version
+        row = conn.execute("SELECT to_regclass(%s)", (f"{self._q}.meta",)).fetchone()
+        if row[0] is None:
+            return 0
+        found = conn.execute(
+            f"SELECT value FROM {self._q}.meta WHERE key = 'schema_version'"
+        ).fetchone()
+        self._schema_version = int(found[0]) if found else 0
+        return self._schema_version
+
+    @contextmanager
+    def _reading(self, *, snapshot: bool = False) -> Iterator[Any | None]:
+        """A connection to read with; None when the store does not exist yet.
+
+        With ``snapshot``, every query inside sees one consistent state (a repeatable-read
+        transaction); without, each query is its own snapshot, which saves three round trips
+        for reads of one statement.
+        """
+        with self._connection("read from") as conn:
+            if self._version(conn) == 0:
+                yield None
+                return
+            if not snapshot:
+                yield conn
+                return
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A write transaction on an up-to-date schema; ReadOnlyStore for a newer schema."""
+        with self._connection("write to") as conn:
+            version = self._version(conn)
+            if version < SCHEMA_VERSION:
+                self._upgrade(conn)
+            elif version > SCHEMA_VERSION:
+                raise ReadOnlyStore(
+                    f"{self.settings.where()} schema {self.schema} has version {version}, newer "
+                    f"than this program ({SCHEMA_VERSION}); the store is read-only. "
+                    "Upgrade prompt-sessions-postgres."
+                )
+            with conn.transaction():
+                yield conn
+
+    def _upgrade(self, conn: Any) -> None:
+        """Run the missing steps in one transaction, under an advisory lock."""
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.schema),))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._q}")
+            self._schema_version = None
+            current = self._version(conn)
+            for step in range(current, SCHEMA_VERSION):
+                conn.execute(STEPS[step].format(s=self._q))
+                conn.execute(
+                    f"INSERT INTO {self._q}.meta (key, value) VALUES ('schema_version', %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (str(step + 1),),
+                )
+        self._schema_version = SCHEMA_VERSION if current <= SCHEMA_VERSION else current
+
+    # ------------------------------------------------------------------ rows
+
+    def _head_row(self, conn: Any, sid: str, *, lock: bool = False) -> tuple[str, str, str]:
+        row = conn.execute(
+            f"SELECT head::text, updated_at, summary::text FROM {self._q}.sessions WHERE id = %s"
+            + (" FOR UPDATE" if lock else ""),
+            (sid,),
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(sid)
+        return row
+
+    def _load(self, conn: Any, sid: str, *, history: bool = True) -> Session:
+        head, updated_at, _ = self._head_row(conn, sid)
+        bodies: builtins.list[str] = []
+        if history:
+            bodies = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s ORDER BY idx",
+                    (sid,),
+                )
+            ]
+        return session_codec.decode_rows(
+            sid, head.encode(), updated_at, [b.encode() for b in bodies]
+        )
+
+    def _summary(self, sid: str, data: str) -> SessionSummary:
+        try:
+            return _summary_decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+            raise CorruptSession(sid, f"its summary cannot be read ({exc})") from exc
+
+    def _write_summary(self, conn: Any, summary: SessionSummary) -> None:
+        conn.execute(
+            f"UPDATE {self._q}.sessions SET summary = %s, updated_at = %s, po_name = %s "
+            "WHERE id = %s",
+            (_text(summary), summary.updated_at, summary.po_name, summary.id),
+        )
+
+    def _insert(self, conn: Any, session: Session, bodies: builtins.list[str]) -> SessionSummary:
+        import psycopg
+
+        summary = summarize(session)
+        try:
+            with conn.transaction():  # a savepoint, so a duplicate id leaves the outer one usable
+                conn.execute(
+                    f"INSERT INTO {self._q}.sessions "
+                    "(id, po_name, created_at, updated_at, head, summary) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    (
+                        session.id,
+                        session.po_name,
+                        session.created_at,
+                        session.updated_at,
+                        _text(session_codec.head_fields(session)),
+                        _text(summary),
+                    ),
+                )
+        except psycopg.errors.UniqueViolation:
+            raise StorageError(f"session {session.id} already exists") from None
+        if bodies:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
+                    [(session.id, i, body) for i, body in enumerate(bodies)],
+                )
+        return summary
+
+    # ------------------------------------------------------------------ the protocol
+
+    def create(self, session: Session) -> SessionSummary:
+        validate_id(session.id)
+        bodies = [_text(m) for m in session.history]
+        with self._writing() as conn:
+            return self._insert(conn, session, bodies)
+
+    def list(self) -> builtins.list[SessionSummary]:
+        with self._reading() as conn:
+            if conn is None:
+                self._problems = {}
+                return []
+            rows = conn.execute(
+                f"SELECT id, summary::text FROM {self._q}.sessions "
+                "ORDER BY updated_at DESC, created_at DESC, id"
+            ).fetchall()
+        try:  # the fast path: one decode for the whole list
+            found = _summaries_decoder.decode("[" + ",".join(r[1] for r in rows) + "]")
+            self._problems = {}
+            return found
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+            pass
+        found, problems = [], {}
+        for sid, data in rows:
+            try:
+                found.append(self._summary(sid, data))
+            except CorruptSession as exc:
+                problems[sid] = exc.reason
+        self._problems = problems
+        return found
+
+    def problems(self) -> dict[str, str]:
+        return dict(self._problems)
+
+    def get(self, session_id: str) -> Session:
+        sid = validate_id(session_id)
+        with self._reading(snapshot=True) as conn:
+            if conn is None:
+                raise SessionNotFound(sid)
+            return self._load(conn, sid)
+
+    def append(self, session_id: str, message: Message) -> SessionSummary:
+        """One row in, one summary updated, under the session's row lock: O(1) in its length."""
+        sid = validate_id(session_id)
+        body = _text(message)  # fail on bad content before taking the lock
+        with self._writing() as conn:
+            before = self._summary(sid, self._head_row(conn, sid, lock=True)[2])
+            summary = summary_after_append(before, message)
+            with conn.pipeline():  # one round trip for both statements
+                inserted = conn.execute(
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING RETURNING idx",
+                    (sid, before.message_count, body),
+                )
+                self._write_summary(conn, summary)
+            if inserted.fetchone() is None:
+                # The summary's count disagrees with the rows (edited by hand?): go by the rows.
+                (last,) = conn.execute(
+                    f"SELECT MAX(idx) FROM {self._q}.messages WHERE session_id = %s", (sid,)
+                ).fetchone()
+                conn.execute(
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
+                    (sid, last + 1, body),
+                )
+                summary = msgspec.structs.replace(summary, message_count=last + 2)
+                self._write_summary(conn, summary)
+            return summary
+
+    def update(self, session_id: str, **fields: Any) -> Session:
+        sid = validate_id(session_id)
+        for key in fields:
+            if key in _FIXED_FIELDS:
+                raise StorageError(f"field {key!r} cannot be changed")
+            if key not in Session.__struct_fields__:
+                raise StorageError(f"sessions have no field {key!r}")
+        with self._writing() as conn:
+            head, _, summary_text = self._head_row(conn, sid, lock=True)
+            session = self._load(conn, sid, history=False)
+            for key, value in fields.items():
+                setattr(session, key, value)
+            conn.execute(
+                f"UPDATE {self._q}.sessions SET head = %s WHERE id = %s",
+                (_text(session_codec.head_fields(session)), sid),
+            )
+            self._write_summary(conn, summary_with_head(self._summary(sid, summary_text), session))
+            return self._load(conn, sid)
+
+    def delete(self, session_id: str) -> None:
+        sid = validate_id(session_id)
+        with self._writing() as conn:
+            deleted = conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
+            if deleted.rowcount == 0:
+                raise SessionNotFound(sid)
+
+    def get_current(self, po_name: str) -> str | None:
+        with self._reading() as conn:
+            if conn is None:
+                return None
+            row = conn.execute(
+                f"SELECT session_id FROM {self._q}.current WHERE po_name = %s", (po_name,)
+            ).fetchone()
+            return row[0] if row else None
+
+    def set_current(self, po_name: str, session_id: str | None) -> None:
+        if session_id is not None:
+            validate_id(session_id)
+        with self._writing() as conn:
+            if session_id is None:
+                conn.execute(f"DELETE FROM {self._q}.current WHERE po_name = %s", (po_name,))
+            else:
+                conn.execute(
+                    f"INSERT INTO {self._q}.current (po_name, session_id) VALUES (%s, %s) "
+                    "ON CONFLICT (po_name) DO UPDATE SET session_id = EXCLUDED.session_id",
+                    (po_name, session_id),
+                )
+
+    # ------------------------------------------------------------------ optional capabilities
+
+    def fork(self, session_id: str, at: int, name: str) -> Session:
+        """A new session with the first ``at`` messages, copied row for row on the server."""
+        sid = validate_id(session_id)
+        with self._writing() as conn:
+            source = self._load(conn, sid)
+            if not isinstance(at, int) or not 0 <= at <= len(source.history):
+                raise UsageError(
+                    f"fork point must be between 0 and {len(source.history)}, not {at}"
+                )
+            now = now_iso()
+            history = source.history[:at]
+            fork = Session(
+                id=new_id(),
+                name=name,
+                po_name=source.po_name,
+                created_at=now,
+                updated_at=max(now, history[-1].created_at) if history else now,
+                metadata=dict(source.metadata),
+                history=history,
+                source=source.source,
+                thread_type="fork",
+                parent_id=source.id,
+                parent_message_index=at,
+                tags=list(source.tags) if source.tags else None,
+            )
+            self._insert(conn, fork, [])
+            conn.execute(
+                f"INSERT INTO {self._q}.messages (session_id, idx, body) "
+                f"SELECT %s, idx, body FROM {self._q}.messages WHERE session_id = %s "
+                "AND idx < %s",
+                (fork.id, sid, at),
+            )
+            return fork
+
+    def change_watcher(self, on_change: Any, debounce_ms: int = 100) -> Any:
+        """A watcher that calls ``on_change()`` (async) after other programs' commits."""
+        from .live import ChangeListener
+
+        return ChangeListener(self, on_change, debounce_ms)
+
+    # ------------------------------------------------------------------ health
+
+    def check(self, repair: bool = False) -> HealthReport:
+        """Decode every session and fix summaries that disagree with their messages; with
+        ``repair``, copy damaged sessions' rows to ``damaged/`` (every byte) and drop them."""
+        report = HealthReport()
+        with self._reading(snapshot=True) as conn:
+            if conn is None:
+                return report
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM {self._q}.sessions ORDER BY id")]
+            healthy: dict[str, Session] = {}
+            for sid in ids:
+                try:
+                    healthy[sid] = self._load(conn, sid)
+                except CorruptSession as exc:
+                    report.damaged[sid] = exc.reason
+                except SessionNotFound:
+                    continue
+        report.sessions = len(healthy)
+        if self._schema_version is not None and self._schema_version > SCHEMA_VERSION:
+            return report  # newer data is never rewritten
+        with self._writing() as wconn:
+            for sid, session in healthy.items():
+                row = wconn.execute(
+                    f"SELECT summary::text FROM {self._q}.sessions WHERE id = %s FOR UPDATE",
+                    (sid,),
+                ).fetchone()
+                if row is None:
+                    continue
+                expected = summarize(session)
+                try:
+                    stored = _summary_decoder.decode(row[0])
+                except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+                    stored = None
+                if stored != expected:
+                    self._write_summary(wconn, expected)
+                    report.fixed.append(f"summary of {sid} rebuilt from its messages")
+            if repair:
+                self._move_aside(wconn, builtins.list(report.damaged), report)
+        return report
+
+    def _move_aside(self, conn: Any, damaged: builtins.list[str], report: HealthReport) -> None:
+        if not damaged:
+            return
+        import time
+
+        from prompt_sessions.storage import files
+
+        aside = self.root / "damaged"
+        files.ensure_dir(aside)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for sid in damaged:
+            row = conn.execute(
+                f"SELECT head::text, updated_at, summary::text FROM {self._q}.sessions "
+                "WHERE id = %s",
+                (sid,),
+            ).fetchone()
+            if row is None:
+                continue
+            bodies = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s ORDER BY idx",
+                    (sid,),
+                )
+            ]
+            salvage = {"head": row[0], "updated_at": row[1], "summary": row[2], "messages": bodies}
+            target = aside / f"{sid}.{stamp}.json"
+            files.atomic_write(target, _encoder.encode(salvage) + b"\n")
+            conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
+            report.moved.append(str(target))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def flush(self) -> None:
+        """Nothing to fold: every write is committed before it returns."""
+
+    def close(self) -> None:
+        """Close the pool's connections; the backend reopens them if used again."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _text(value: object) -> str:
+    return _encoder.encode(value).decode("utf-8")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].strip()

@@ -1,0 +1,84 @@
+"""The PostgreSQL schema, versioned and upgraded step by step (DESIGN section 13).
+
+Every object lives in one PostgreSQL schema of its own (``prompt_sessions`` unless configured),
+so the store shares a database with anything else. ``meta.schema_version`` records how many
+steps ran; an upgrade takes a transaction-scoped advisory lock, so two programs starting at once
+apply each step exactly once. A version newer than :data:`SCHEMA_VERSION` opens read-only.
+
+Message bodies and the session fields are ``json``, not ``jsonb``: ``json`` keeps the exact text,
+so every string round-trips, U+0000 included, which ``jsonb`` refuses. Ids and times sort
+with the ``C`` collation: they are ASCII, and byte order is both right and fast.
+
+Triggers announce every change to ``sessions`` and ``current`` on the channel
+``<schema>_changes`` (:func:`channel`); an append changes its session's summary row, so it is
+announced too. PostgreSQL delivers a notification only when its transaction commits, and the
+writer pays no extra round trip for it.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from prompt_sessions.errors import StorageError
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+# Each step takes the schema from version i to i + 1; "{s}" is the quoted schema name.
+STEPS: tuple[str, ...] = (
+    """
+    CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE {s}.sessions (
+        id text COLLATE "C" PRIMARY KEY,
+        po_name text NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        updated_at text COLLATE "C" NOT NULL,
+        head json NOT NULL,
+        summary json NOT NULL
+    );
+    CREATE INDEX sessions_by_update ON {s}.sessions (updated_at DESC, created_at DESC);
+    CREATE TABLE {s}.messages (
+        session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE,
+        idx integer NOT NULL,
+        body json NOT NULL,
+        PRIMARY KEY (session_id, idx)
+    );
+    CREATE TABLE {s}.current (
+        po_name text PRIMARY KEY,
+        session_id text COLLATE "C" NOT NULL REFERENCES {s}.sessions (id) ON DELETE CASCADE
+    );
+    CREATE FUNCTION {s}.announce() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify(TG_TABLE_SCHEMA || '_changes', TG_TABLE_NAME);
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER sessions_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.sessions
+        FOR EACH STATEMENT EXECUTE FUNCTION {s}.announce();
+    CREATE TRIGGER current_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.current
+        FOR EACH STATEMENT EXECUTE FUNCTION {s}.announce();
+    """,
+)
+SCHEMA_VERSION = len(STEPS)
+
+
+def checked_schema(name: object) -> str:
+    """The schema name if it is a plain lowercase SQL identifier; StorageError otherwise.
+
+    Only such names are accepted, so the name can be quoted into SQL without any escaping.
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise StorageError(
+            f"[storage.postgres] schema must be a lowercase SQL name (letters, digits, _), "
+            f"not {name!r}"
+        )
+    return name
+
+
+def lock_key(schema: str) -> int:
+    """The advisory-lock key that serialises upgrades of one schema (a signed 32-bit value)."""
+    return zlib.crc32(f"prompt_sessions:{schema}".encode()) - 2**31
+
+
+def channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that carries the schema's changes."""
+    return f"{schema}_changes"
