@@ -29,6 +29,7 @@ import msgspec
 
 from prompt_sessions.errors import (
     CorruptSession,
+    NewerSession,
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
@@ -36,6 +37,7 @@ from prompt_sessions.errors import (
 )
 from prompt_sessions.ids import new_id, validate_id
 from prompt_sessions.models import (
+    FORMAT_VERSION,
     Message,
     Session,
     SessionSummary,
@@ -233,6 +235,12 @@ class PostgresBackend:
             sid, head.encode(), updated_at, [b.encode() for b in bodies]
         )
 
+    def _check_not_newer(self, sid: str, head: str) -> None:
+        """Refuse to change a session a newer version wrote (DESIGN section 4, "Versioned")."""
+        version = session_codec.stored_version(head.encode())
+        if version is not None and version > FORMAT_VERSION:
+            raise session_codec.refuse_newer(f"session {sid} on {self.settings.where()}", version)
+
     def _summary(self, sid: str, data: str) -> SessionSummary:
         try:
             return _summary_decoder.decode(data)
@@ -322,7 +330,9 @@ class PostgresBackend:
         sid = validate_id(session_id)
         body = _text(message)  # fail on bad content before taking the lock
         with self._writing() as conn:
-            before = self._summary(sid, self._head_row(conn, sid, lock=True)[2])
+            head, _, stored = self._head_row(conn, sid, lock=True)
+            self._check_not_newer(sid, head)
+            before = self._summary(sid, stored)
             summary = summary_after_append(before, message)
             with conn.pipeline():  # one round trip for both statements
                 inserted = conn.execute(
@@ -353,12 +363,15 @@ class PostgresBackend:
                 raise StorageError(f"sessions have no field {key!r}")
         with self._writing() as conn:
             head, _, summary_text = self._head_row(conn, sid, lock=True)
+            self._check_not_newer(sid, head)
             session = self._load(conn, sid, history=False)
             for key, value in fields.items():
                 setattr(session, key, value)
+            # Fields this version does not know (a plugin's, a person's) survive the update.
+            unknown = session_codec.unknown_fields(head.encode())
             conn.execute(
                 f"UPDATE {self._q}.sessions SET head = %s WHERE id = %s",
-                (_text(session_codec.head_fields(session)), sid),
+                (session_codec.encode_head(session, unknown).decode(), sid),
             )
             self._write_summary(conn, summary_with_head(self._summary(sid, summary_text), session))
             return self._load(conn, sid)
@@ -366,6 +379,11 @@ class PostgresBackend:
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
         with self._writing() as conn:
+            row = conn.execute(
+                f"SELECT head::text FROM {self._q}.sessions WHERE id = %s FOR UPDATE", (sid,)
+            ).fetchone()
+            if row is not None:
+                self._check_not_newer(sid, row[0])
             deleted = conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
             if deleted.rowcount == 0:
                 raise SessionNotFound(sid)
@@ -447,12 +465,22 @@ class PostgresBackend:
             healthy: dict[str, Session] = {}
             for sid in ids:
                 try:
-                    healthy[sid] = self._load(conn, sid)
+                    session = self._load(conn, sid)
+                except NewerSession as exc:
+                    report.newer[sid] = exc.reason  # not damage: never moved aside
                 except CorruptSession as exc:
                     report.damaged[sid] = exc.reason
                 except SessionNotFound:
                     continue
-        report.sessions = len(healthy)
+                else:
+                    if session.format_version > FORMAT_VERSION:
+                        report.newer[sid] = (
+                            f"format_version {session.format_version} is newer than this "
+                            f"program ({FORMAT_VERSION}); it is read-only here"
+                        )
+                    else:
+                        healthy[sid] = session
+        report.sessions = len(healthy) + len(report.newer)
         if self._schema_version is not None and self._schema_version > SCHEMA_VERSION:
             return report  # newer data is never rewritten
         with self._writing() as wconn:
