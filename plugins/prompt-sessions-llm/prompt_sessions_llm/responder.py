@@ -147,16 +147,24 @@ async def _stream_sync(response: Any) -> AsyncIterator[str]:
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     stop = threading.Event()
 
+    def hand_over(kind: str, value: Any) -> None:
+        if stop.is_set():
+            return
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+        except RuntimeError:  # the event loop is gone: nobody is listening any more
+            stop.set()
+
     def work() -> None:
         try:
             for chunk in response:
                 if stop.is_set():
                     break
-                loop.call_soon_threadsafe(queue.put_nowait, ("chunk", chunk))
+                hand_over("chunk", chunk)
         except BaseException as exc:  # handed to the event loop, raised there
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+            hand_over("error", exc)
         else:
-            loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
+            hand_over("done", None)
 
     worker = threading.Thread(target=work, name="llm sync model", daemon=True)
     worker.start()

@@ -79,10 +79,3 @@ def local_server(llm_home: Path, tmp_path: Path) -> Iterator[Callable[..., Serve
     for server in started:
         server.process.terminate()
         server.process.wait(timeout=10)
-
-
-def write_po(root: Path, name: str, front: str, body: str = "") -> None:
-    """Write objects/<name>.md with the given front matter lines."""
-    folder = root / "objects"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.md").write_text(f"---\nname: {name}\n{front}---\n{body}", encoding="utf-8")

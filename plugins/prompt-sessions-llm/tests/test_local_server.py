@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import write_po
+from llm_support import write_po
 
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.plugins import PluginHost

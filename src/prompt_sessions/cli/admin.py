@@ -80,6 +80,11 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo(f"moved aside: {path}")
     if report.damaged and not repair:
         click.echo("Run `prompt-sessions doctor --repair` to move damaged sessions aside.")
+    from ..delegation import unknown_capabilities
+
+    for po_name, name in unknown_capabilities(state.app_context()):
+        # A setup problem, not damage: reported, and the exit status stays the store's.
+        click.echo(f"UNKNOWN CAPABILITY {po_name}: '{name}' is neither a PO here nor a tool")
     if len(report.moved) < len(report.damaged):
         sys.exit(1)  # damage remains that repair could not (or was not asked to) move
 
