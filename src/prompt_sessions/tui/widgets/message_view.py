@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
 from ...models import Message
+from .delegation_line import DelegationLine, is_delegation
 
 
 def speaker_of(message: Message, po_name: str) -> str:
@@ -64,10 +65,14 @@ class MessageView(Vertical):
             Group(header(speaker_of(message, self.po_name), message.role, note), body),
             classes="body",
         )
-        if message.tool_calls:
+        delegations = [c for c in message.tool_calls or [] if is_delegation(c)]
+        others = [c for c in message.tool_calls or [] if not is_delegation(c)]
+        for call in delegations:  # one line each, Enter opens the delegation session
+            yield DelegationLine(call)
+        if others:
             yield Collapsible(
-                Static(Text(folded(message.tool_calls))),
-                title=f"tool calls ({len(message.tool_calls)})",
+                Static(Text(folded(others))),
+                title=f"tool calls ({len(others)})",
             )
         if message.tool_results:
             yield Collapsible(
