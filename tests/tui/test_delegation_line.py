@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from textual.widgets import Collapsible, Static
+
 from prompt_sessions import hookimpl
 from prompt_sessions.responders import ReplyEnd, ReplyRequest, ToolCall, ToolCalls
 from prompt_sessions.tui.widgets.delegation_line import DelegationLine
 from prompt_sessions.tui.widgets.message_box import MessageBox
+from prompt_sessions.tui.widgets.message_view import MessageView
 
 from .conftest import settle, wait_until
 
@@ -66,6 +69,11 @@ async def test_a_delegation_line_opens_the_delegation_session(make_ctx, make_app
         assert [m.role for m in history] == ["user", "assistant", "tool", "assistant"]
         assert history[-1].content.startswith("Got: worked on sort the very long")
         await wait_until(pilot, lambda: bool(screen.query(DelegationLine)))
+        # The call is drawn as the line alone (no "(empty)" body), and the result as the tool
+        # message's text, not again in a folded section.
+        views = {view.index: view for view in screen.query(MessageView)}
+        assert "(empty)" not in str(views[1].query_one(".body", Static).render())
+        assert not screen.query(Collapsible)
         line = screen.query_one(DelegationLine)
         assert str(line.render()).startswith("▸ -> worker: sort the very long")
         assert str(line.render()).endswith("…")

@@ -51,6 +51,7 @@ class LlmResponder:
         self.model_options: dict[str, Any] = dict(model_options)
         self.log = bool(options.get("log", False))
         self.chain_limit = int(options.get("chain_limit", DEFAULT_CHAIN_LIMIT))
+        self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
 
     def resolve(self) -> tuple[Any, bool]:
         """The llm model and whether it is async. One-line ResponderError if it is unknown."""
@@ -70,7 +71,9 @@ class LlmResponder:
             ) from None
 
     async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:
-        model, is_async = await asyncio.to_thread(self.resolve)  # plugin loading reads files
+        if self._resolved is None:  # loading llm's plugins reads files: off the event loop
+            self._resolved = await asyncio.to_thread(self.resolve)
+        model, is_async = self._resolved
         model_id = model.model_id
         messages = llm_messages(request)
         tools = _llm_tools(request) if model.supports_tools else []

@@ -38,6 +38,14 @@ def folded(data: Any) -> str:
         return repr(data)
 
 
+def repeats_results(message: Message) -> bool:
+    """A tool message whose text is just its results joined (as the runtime stores it)."""
+    results = message.tool_results or []
+    texts = [r.get("content") for r in results if isinstance(r, dict)]
+    joined = "\n\n".join(str(t) for t in texts)
+    return len(texts) == len(results) and message.content == joined
+
+
 class MessageView(Vertical):
     """A stored message. Tool calls and results sit in collapsed sections."""
 
@@ -60,11 +68,12 @@ class MessageView(Vertical):
     def compose(self) -> ComposeResult:
         message = self.message
         note = "(cut short)" if message.incomplete else ""
-        body = Markdown(message.content) if message.content else Text("(empty)", style="dim")
-        yield Static(
-            Group(header(speaker_of(message, self.po_name), message.role, note), body),
-            classes="body",
-        )
+        title = header(speaker_of(message, self.po_name), message.role, note)
+        if message.content:
+            body: Markdown | Text | None = Markdown(message.content)
+        else:  # a message that only calls tools says nothing: its calls follow
+            body = None if message.tool_calls else Text("(empty)", style="dim")
+        yield Static(Group(title, body) if body is not None else title, classes="body")
         delegations = [c for c in message.tool_calls or [] if is_delegation(c)]
         others = [c for c in message.tool_calls or [] if not is_delegation(c)]
         for call in delegations:  # one line each, Enter opens the delegation session
@@ -74,7 +83,7 @@ class MessageView(Vertical):
                 Static(Text(folded(others))),
                 title=f"tool calls ({len(others)})",
             )
-        if message.tool_results:
+        if message.tool_results and not repeats_results(message):
             yield Collapsible(
                 Static(Text(folded(message.tool_results))),
                 title=f"tool results ({len(message.tool_results)})",
