@@ -70,6 +70,19 @@ def register_responders(register: Callable[[str, Callable[..., Any]], None]) -> 
 
 
 @hookspec
+def register_tools(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Add tools a PO may call when its front matter lists them in ``capabilities``.
+
+    :param register: call ``register(name, function)`` with a plain typed Python function; its
+        docstring describes the tool to the model and its annotated parameters become the
+        arguments (``str``, ``int``, ``float``, ``bool``, ``list``, ``dict``). A coroutine
+        function is awaited; any other runs in a worker thread. What it returns is handed to
+        the model as text (non-strings as JSON); what it raises becomes a tool error.
+        DESIGN section 11.
+    """
+
+
+@hookspec
 def register_frontends(register: Callable[[str, Callable[..., Any]], None]) -> None:
     """Add user interfaces.
 

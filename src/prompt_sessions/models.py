@@ -46,6 +46,7 @@ ThreadType = Literal["root", "fork", "delegation", "continuation"]
 class Usage(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_tokens: int = 0  # input tokens served from the provider's cache, where reported
 
 
 class Message(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):

@@ -266,6 +266,10 @@ class PluginHost:
     def responders(self) -> dict[str, Contribution]:
         return self._collect("register_responders", "responder", keyed=True)
 
+    def tools(self) -> dict[str, Contribution]:
+        """Tools from ``register_tools``: name -> the function a PO may call."""
+        return self._collect("register_tools", "tool", keyed=True)
+
     def frontends(self) -> dict[str, Contribution]:
         return self._collect("register_frontends", "frontend", keyed=True)
 

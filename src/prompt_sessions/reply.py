@@ -1,4 +1,4 @@
-"""Running one turn: store the user's message, stream the PO's reply, store the reply.
+"""Running one turn from a script or the CLI, and the shape of a stored reply.
 
 A reply cut short (cancelled, or its responder failed part-way) is stored with
 ``incomplete: true`` if any text arrived, and never written over existing history.
@@ -6,23 +6,14 @@ A reply cut short (cancelled, or its responder failed part-way) is stored with
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
 
-from .config import section
 from .context import AppContext
-from .errors import ResponderError
+from .errors import ResponderError, UsageError
 from .models import Message, Usage
-from .responders import ReplyEnd, ReplyRequest
-
-
-def responder_for(ctx: AppContext, po_name: str) -> Any:
-    po = ctx.prompt_object(po_name)
-    name = ctx.responder_name(po)
-    options = {**section(ctx.config, "responders", name), **po.options}
-    return ctx.host.responder_factory(name)(options), options
+from .responders import ReplyEnd
 
 
 async def run_reply(
@@ -31,37 +22,44 @@ async def run_reply(
     *,
     responder: Any = None,
     on_chunk: Callable[[str], None] | None = None,
+    on_event: Callable[[Any], None] | None = None,
 ) -> Message:
-    """Stream a reply to the session's last user message and append it. Returns the reply."""
-    session = ctx.manager.get(session_id)
-    po = ctx.prompt_object(session.po_name)
-    options: dict[str, Any] = {}
-    if responder is None:
-        responder, options = responder_for(ctx, session.po_name)
-    request = ReplyRequest(po=po, session=session, options=options)
-    started = time.perf_counter()
-    parts: list[str] = []
-    end: ReplyEnd | None = None
+    """Reply to the session's last user message and return the stored reply.
+
+    This is the runtime's reply loop (``prompt_sessions.runtime``), the one the TUI uses: it
+    retries transient errors with backoff, runs tool calls and delegations, and keeps the text
+    of a reply cut short as ``incomplete``. ``responder`` replaces the PO's own for this reply;
+    ``on_chunk(text)`` sees the reply's chunks as they stream, ``on_event(event)`` every
+    runtime event (``prompt_sessions.runtime.events``, delegations included). Raises
+    ResponderError when the reply failed for good, UsageError when the session does not end
+    with a user message.
+    """
+    from .runtime import Coordinator
+    from .runtime.events import ChunkReceived, RuntimeEvent
+
+    coord = Coordinator(ctx, keep_workspace=False)
+    live = coord.open(session_id)
+    if responder is not None:
+        coord.responders.pin(live.po_name, responder)
+
+    def forward(event: RuntimeEvent) -> None:
+        if on_event is not None:
+            on_event(event)
+        if on_chunk is None or not isinstance(event, ChunkReceived):
+            return
+        if event.session_id == live.session_id:  # not a delegation's chunks
+            on_chunk(event.text)
+
+    coord.subscribe(forward)
     try:
-        async for item in responder.respond(request):
-            if isinstance(item, ReplyEnd):
-                end = item
-            elif isinstance(item, str) and item:
-                parts.append(item)
-                if on_chunk is not None:
-                    on_chunk(item)
-    except (asyncio.CancelledError, Exception) as exc:
-        if parts:
-            ctx.manager.append(
-                session_id, reply_message("".join(parts), end, started, incomplete=True)
-            )
-        if isinstance(exc, ResponderError | asyncio.CancelledError):
-            raise
-        raise ResponderError(
-            f"responder '{getattr(responder, 'name', '?')}' failed: {exc}"
-        ) from exc
-    message = reply_message("".join(parts), end, started, incomplete=False)
-    return ctx.manager.append(session_id, message)
+        if not await coord.resume(live.session_id) or live._task is None:
+            raise UsageError("the session does not end with a user message")
+        reply = await live._task
+    finally:
+        await coord.shutdown()
+    if reply is None:
+        raise ResponderError(live.error or "the reply failed")
+    return reply
 
 
 def reply_message(

@@ -17,6 +17,13 @@ Its ``respond(request)`` is an async iterator:
 - **Failure**: raise :class:`prompt_sessions.errors.ResponderError`, with ``transient=True`` for
   errors worth retrying (rate limits, timeouts, dropped connections). Callers retry transient
   errors with backoff; any other exception counts as a permanent failure.
+- **Tools** (optional; DESIGN section 11): ``request.tools`` lists the tools the PO may call
+  (:class:`ToolSpec`: a name, a description and a JSON schema of the arguments). To call some,
+  the responder yields one :class:`ToolCalls`; the caller stores the text streamed so far with
+  the calls, runs them, stores their results and sets ``ToolCalls.results`` (one
+  :class:`ToolResult` per call, in order) before the responder's generator resumes. The
+  responder then sends the results to its model and goes on streaming (or calls again).
+  A responder that ignores ``request.tools`` works as before.
 """
 
 from __future__ import annotations
@@ -30,12 +37,63 @@ from .objects import PromptObject
 
 
 @dataclass
+class ToolSpec:
+    """A tool a responder may offer its model: ``parameters`` is a JSON schema of an object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass
+class ToolCall:
+    """One call a model asked for. ``arguments`` are the decoded JSON arguments."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored shape of DESIGN section 11: ``{"id", "name", "arguments"}``."""
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+
+@dataclass
+class ToolResult:
+    """What a call returned (or, with ``error`` true, why it failed), as text for the model."""
+
+    tool_call_id: str
+    content: str
+    error: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored shape of DESIGN section 11: ``{"tool_call_id", "content"}``."""
+        return {"tool_call_id": self.tool_call_id, "content": self.content}
+
+
+@dataclass
+class ToolCalls:
+    """Yielded by a responder to call tools; ``results`` is set by the caller before it resumes.
+
+    ``model`` and ``usage`` account for the model call that asked for the tools, stored with
+    the assistant message that holds the calls.
+    """
+
+    calls: list[ToolCall]
+    model: str | None = None
+    usage: Usage | None = None
+    results: list[ToolResult] | None = None
+
+
+@dataclass
 class ReplyRequest:
-    """What a responder gets: the PO, the session (ending with the user's message) and options."""
+    """What a responder gets: the PO, the session (ending with the user's message, or with the
+    results of tools it called), options, and the tools it may call."""
 
     po: PromptObject
     session: Session
     options: dict[str, Any] = field(default_factory=dict)
+    tools: list[ToolSpec] = field(default_factory=list)
 
     @property
     def last_user_message(self) -> Message | None:
@@ -57,5 +115,5 @@ class ReplyEnd:
 class Responder(Protocol):
     name: str
 
-    def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd]:
+    def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:
         """Stream the reply."""

@@ -98,3 +98,62 @@ def test_json_export_golden(host: PluginHost, snapshot: SnapshotAssertion) -> No
     """The json export of a rich session matches its golden .json file."""
     text = host.exporter("json").export(golden_session())
     assert text == snapshot.use_extension(JsonSnapshot)
+
+
+def delegation_session() -> Session:
+    """A coordinator session that called a PO tool: the call, its result, the final reply."""
+    return Session(
+        id="2b6f7a1e-9c4d-4e8a-8f0b-5d3c2a1b0e9f",
+        name="Tides",
+        po_name="coordinator",
+        created_at="2025-01-03T10:00:00Z",
+        updated_at="2025-01-03T10:00:09Z",
+        history=[
+            Message(role="user", content="Find papers on tides", created_at="2025-01-03T10:00:00Z"),
+            Message(
+                role="assistant",
+                content="Asking the researcher.",
+                tool_calls=[
+                    {
+                        "id": "call_1",
+                        "name": "researcher",
+                        "arguments": {"message": "papers on ```tides```"},
+                    }
+                ],
+                model="gpt-4o-mini",
+                created_at="2025-01-03T10:00:02Z",
+            ),
+            Message(
+                role="tool",
+                content="Three papers:\n\n- Darwin 1898",
+                tool_results=[
+                    {"tool_call_id": "call_1", "content": "Three papers:\n\n- Darwin 1898"}
+                ],
+                created_at="2025-01-03T10:00:07Z",
+            ),
+            Message(
+                role="assistant",
+                content="The researcher found three papers.",
+                created_at="2025-01-03T10:00:09Z",
+            ),
+        ],
+    )
+
+
+def test_markdown_export_of_tool_calls_golden(
+    host: PluginHost, snapshot: SnapshotAssertion
+) -> None:
+    """Tool calls show their name, id and arguments (in a fence their text cannot close), and
+    tool results show under the id of their call, once (not again as the message's content)."""
+    text = host.exporter("markdown").export(delegation_session())
+    assert text == snapshot.use_extension(MarkdownSnapshot)
+
+
+def test_markdown_export_of_a_delegation_names_its_parent(host: PluginHost) -> None:
+    """A delegation session's header says where it was delegated from."""
+    session = delegation_session()
+    session.thread_type = "delegation"
+    session.parent_id = "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11"
+    session.parent_message_index = 1
+    text = host.exporter("markdown").export(session)
+    assert "- **Delegated from:** `6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11` at message 1" in text

@@ -155,3 +155,26 @@ async def test_x_exports_in_chosen_format(make_ctx, make_app, tmp_path):
         assert [f.name for f in files] == [f"Plans-{a.id[:8]}.json"]
         assert a.id in files[0].read_text()
         assert isinstance(app.screen, ExplorerScreen)
+
+
+async def test_rows_show_thread_type_and_parent(make_ctx, make_app):
+    """A delegation session's row names its thread type and its parent session."""
+    ctx = make_ctx()
+    parent = fixed_session(ctx, "d", "coordinator", "Plan", [("user", "go")], at(2, 9))
+    fixed_session(
+        ctx,
+        "e",
+        "researcher",
+        "Delegated by coordinator",
+        [("user", "dig")],
+        at(2, 10),
+        thread_type="delegation",
+        parent_id=parent.id,
+        parent_message_index=1,
+    )
+    app = make_app(ctx)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await open_explorer(pilot)
+        rows = app.screen.query_one(RowList).rows
+        texts = {r.summary.po_name: app.screen.lineage(r.summary) for r in rows}
+        assert texts == {"researcher": "  ↳ delegation of coordinator: Plan", "coordinator": ""}

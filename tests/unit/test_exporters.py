@@ -109,3 +109,41 @@ def test_exporters_declare_name_extension_media_type() -> None:
         "md",
         "text/markdown",
     )
+
+
+def test_an_imported_session_exports_its_tool_calls_to_markdown(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A session imported with tool_calls and tool_results keeps them in its Markdown export
+    (name, arguments, result) and in its JSON export."""
+    data = {
+        "format_version": 1,
+        "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        "name": "With tools",
+        "po_name": "coordinator",
+        "created_at": "2025-01-03T10:00:00Z",
+        "updated_at": "2025-01-03T10:00:00Z",
+        "history": [
+            {"role": "user", "content": "go", "created_at": "2025-01-03T10:00:00Z"},
+            {
+                "role": "assistant",
+                "content": "",
+                "created_at": "2025-01-03T10:00:01Z",
+                "tool_calls": [{"id": "c1", "name": "researcher", "arguments": {"message": "q"}}],
+            },
+            {
+                "role": "tool",
+                "content": "",
+                "created_at": "2025-01-03T10:00:02Z",
+                "tool_results": [{"tool_call_id": "c1", "content": "the answer"}],
+            },
+        ],
+    }
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(data))
+    (imported,) = run.json("import", str(source), "--json")
+    code, markdown, _ = run("export", imported["id"])
+    assert code == 0
+    assert "**Tool call** `researcher` (`c1`):" in markdown
+    assert '"message": "q"' in markdown
+    assert "**Tool result** for `c1`:\n\n> the answer" in markdown
+    code, exported, _ = run("export", imported["id"], "--format", "json")
+    assert json.loads(exported)["history"][2]["tool_results"] == data["history"][2]["tool_results"]

@@ -76,7 +76,9 @@ def test_a_responder_failing_part_way_keeps_the_text_as_incomplete(ctx: AppConte
     sid = _asked(ctx)
     chunks: list[str] = []
     responder = Scripted("half an ", "answer", fail=KeyError("gone"))
-    with pytest.raises(ResponderError, match="responder 'scripted' failed: 'gone'") as caught:
+    with pytest.raises(
+        ResponderError, match="responder 'scripted' failed: KeyError: 'gone'"
+    ) as caught:
         asyncio.run(run_reply(ctx, sid, responder=responder, on_chunk=chunks.append))
     assert not caught.value.transient
     assert chunks == ["half an ", "answer"]
@@ -84,13 +86,15 @@ def test_a_responder_failing_part_way_keeps_the_text_as_incomplete(ctx: AppConte
     assert (stored.content, stored.incomplete) == ("half an answer", True)
 
 
-def test_a_responder_error_before_any_text_stores_nothing(ctx: AppContext) -> None:
-    """The responder's own error (a transient one here) reaches the caller unchanged."""
+def test_a_transient_error_is_retried_then_reported_and_stores_nothing(ctx: AppContext) -> None:
+    """run_reply is the runtime's loop: a transient error is retried ([runtime] retry_attempts,
+    3 by default), then its message reaches the caller; nothing is stored."""
+    ctx.config["runtime"] = {"retry_base_ms": 1}
     sid = _asked(ctx)
-    error = ResponderError("rate limited", transient=True)
-    with pytest.raises(ResponderError) as caught:
-        asyncio.run(run_reply(ctx, sid, responder=Scripted(fail=error)))
-    assert caught.value is error
+    responder = Scripted(fail=ResponderError("rate limited", transient=True))
+    with pytest.raises(ResponderError, match="^rate limited$"):
+        asyncio.run(run_reply(ctx, sid, responder=responder))
+    assert len(responder.requests) == 4
     assert [m.role for m in ctx.manager.get(sid).history] == ["user"]
 
 

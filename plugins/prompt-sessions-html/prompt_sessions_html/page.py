@@ -68,7 +68,8 @@ def _details(session: Session) -> str:
             if session.parent_message_index is not None
             else ""
         )
-        rows.append(("Forked from", f"<code>{_text(session.parent_id)}</code>{at}"))
+        label = "Delegated from" if session.thread_type == "delegation" else "Forked from"
+        rows.append((label, f"<code>{_text(session.parent_id)}</code>{at}"))
     if session.tags:
         rows.append(
             ("Tags", " ".join(f'<span class="tag">{_text(t)}</span>' for t in session.tags))
@@ -99,12 +100,33 @@ def _article(session: Session, message: Message, number: int) -> str:
     lines = [
         f'<article class="message {role}" id="m{number}">',
         "<header>" + " ".join(facts) + "</header>",
-        f'<div class="content">\n{render_text(message.content)}\n</div>',
     ]
-    # Structured extras stay folded away: they matter for debugging, not for reading.
+    calls, odd_calls = _split(message.tool_calls, "name")
+    results, odd_results = _split(message.tool_results, "content")
+    repeated = (
+        bool(results)
+        and not odd_results
+        and message.content == "\n\n".join(str(r["content"]) for r in results)
+    )  # a tool message whose content only repeats its results (as the runtime stores it)
+    if message.content and not repeated or not (calls or results):
+        lines.append(f'<div class="content">\n{render_text(message.content)}\n</div>')
+    # Tool calls and results are part of the conversation: shown, with name and arguments.
+    for call in calls:
+        lines.append(
+            f'<div class="tool-call"><span class="tool-name">→ {_text(str(call["name"]))}</span>'
+            + _call_id(call.get("id"))
+            + f"<pre><code>{_text(_json(call.get('arguments', {})))}</code></pre></div>"
+        )
+    for result in results:
+        lines.append(
+            '<div class="tool-result"><span class="tool-name">Result</span>'
+            + _call_id(result.get("tool_call_id"))
+            + f'\n<div class="content">\n{render_text(str(result["content"]))}\n</div></div>'
+        )
+    # Other structured extras stay folded away: they matter for debugging, not for reading.
     for label, value in (
-        ("Tool calls", message.tool_calls),
-        ("Tool results", message.tool_results),
+        ("Tool calls", odd_calls),
+        ("Tool results", odd_results),
         ("Metadata", message.metadata),
     ):
         if value:
@@ -114,6 +136,16 @@ def _article(session: Session, message: Message, number: int) -> str:
             )
     lines.append("</article>")
     return "\n".join(lines)
+
+
+def _split(entries: list[Any] | None, key: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Entries in DESIGN section 11's shape (dicts with ``key``), and the rest."""
+    good = [e for e in entries or [] if isinstance(e, dict) and key in e]
+    return good, [e for e in entries or [] if not (isinstance(e, dict) and key in e)]
+
+
+def _call_id(value: Any) -> str:
+    return f' <code class="call-id">{_text(str(value))}</code>' if value else ""
 
 
 def speaker(session: Session, message: Message) -> str:

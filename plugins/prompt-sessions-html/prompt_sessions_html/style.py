@@ -29,6 +29,9 @@ dl.details dd { margin: 0; overflow-wrap: anywhere; }
 pre { margin: .6rem 0; padding: .6rem .8rem; overflow-x: auto; background: var(--bg);
   border: 1px solid var(--line); border-radius: 6px; }
 code { font: .875rem/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.tool-call, .tool-result { margin-top: .6rem; padding-left: .8rem;
+  border-left: 3px solid var(--line); }
+.tool-name { font-weight: 600; }
 details { margin-top: .5rem; font-size: .9rem; }
 summary { cursor: pointer; color: var(--muted); }
 .empty { color: var(--muted); font-style: italic; }

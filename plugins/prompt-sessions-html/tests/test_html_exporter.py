@@ -177,6 +177,40 @@ def test_a_hostile_fence_language_is_not_a_class() -> None:
     assert "onmouseover" not in page
 
 
+def test_tool_calls_and_results_are_shown_escaped() -> None:
+    """A tool call shows its name and arguments, a result shows under its call's id (once, not
+    again as the message's content), and hostile names and arguments stay text."""
+    session = Session(
+        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        name="Tools",
+        po_name="coordinator",
+        created_at="2025-01-03T10:00:00Z",
+        updated_at="2025-01-03T10:00:00Z",
+        history=[
+            Message(
+                role="assistant",
+                content="",
+                created_at="2025-01-03T10:00:01Z",
+                tool_calls=[{"id": "call_1", "name": SCRIPT, "arguments": {"message": IMG}}],
+            ),
+            Message(
+                role="tool",
+                content="found " + SCRIPT,
+                created_at="2025-01-03T10:00:02Z",
+                tool_results=[{"tool_call_id": "call_1", "content": "found " + SCRIPT}],
+            ),
+        ],
+    )
+    page = HtmlExporter().export(session)
+    parsed = parse(page)
+    assert {tag for tag, _ in parsed.tags} <= PAGE_TAGS
+    text = "".join(parsed.text)
+    assert "→ " + SCRIPT in text
+    assert '"message": "\\"><img src=x onerror=alert(1)>"' in text
+    assert text.count("found " + SCRIPT) == 1
+    assert "Tool calls" not in text and "Tool results" not in text  # nothing left folded away
+
+
 def test_messages_are_labelled_by_speaker() -> None:
     """User, the PO (or the PO that answered for it), System and Tool head their messages."""
     session = Session(

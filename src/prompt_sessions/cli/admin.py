@@ -97,6 +97,14 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo("Run `prompt-sessions doctor --repair` to move damaged sessions aside.")
     if report.loose:
         click.echo("Run `prompt-sessions doctor --repair` to make them private (0600/0700).")
+    from ..delegation import unknown_capabilities
+
+    for po_name, name in unknown_capabilities(state.app_context()):
+        # A setup problem, not damage: reported, and the exit status stays the store's.
+        click.echo(
+            f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: "
+            f"{quoted(name)} is neither a PO here nor a tool"
+        )
     if len(report.moved) < len(report.damaged) or report.unreadable or report.loose:
         sys.exit(1)  # damage remains that repair could not (or was not asked to) fix
 

@@ -43,14 +43,21 @@ def search(state: CliState, query: str, po: str | None, as_json: bool) -> None:
 @click.option("--session", "ref", help="Session to talk in (default: the PO's current session).")
 @pass_state
 def send(state: CliState, po: str, message: str, ref: str | None) -> None:
-    """Add MESSAGE to a session of PO, run the PO's responder and print the reply as it streams."""
+    """Add MESSAGE to a session of PO, run the PO's responder and print the reply as it streams.
+
+    The reply runs through the same loop as the TUI's: transient errors are retried with
+    backoff, and tools and delegations run (each delegation is noted on stderr).
+    """
     import asyncio
 
     from ..models import Message
     from ..reply import run_reply
+    from ..runtime.events import MessageAdded
+    from ..runtime.responder_pool import ResponderPool
 
     ctx = state.app_context()
     mgr = ctx.manager
+    ResponderPool(ctx).for_po(po)  # a bad responder setup fails before anything is written
     if ref is not None:  # an empty --session is a bad ref, not "the current session"
         target = mgr.get(mgr.resolve(po, ref).id)
     else:
@@ -63,5 +70,11 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
         sys.stdout.write(visible(text))  # a reply is stored text too: it never drives the terminal
         sys.stdout.flush()
 
-    asyncio.run(run_reply(ctx, target.id, on_chunk=on_chunk))
+    def on_event(event: object) -> None:
+        added = getattr(event, "message", None)
+        if isinstance(event, MessageAdded) and added is not None and added.from_po:
+            called = ctx.manager.get(event.session_id).po_name
+            click.echo(f"-> {called}: {added.content}", err=True)
+
+    asyncio.run(run_reply(ctx, target.id, on_chunk=on_chunk, on_event=on_event))
     sys.stdout.write("\n")

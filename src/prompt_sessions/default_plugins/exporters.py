@@ -46,8 +46,9 @@ class MarkdownExporter:
         if session.source:
             lines.append(f"- **Source:** {one_line(session.source)}")
         if session.parent_id:
+            label = "Delegated from" if session.thread_type == "delegation" else "Forked from"
             lines.append(
-                f"- **Forked from:** `{session.parent_id}` at message {session.parent_message_index}"
+                f"- **{label}:** `{session.parent_id}` at message {session.parent_message_index}"
             )
         if session.tags:
             lines.append(f"- **Tags:** {one_line(', '.join(session.tags))}")
@@ -61,8 +62,10 @@ class MarkdownExporter:
                 f"*{message.created_at}*" + (" *(incomplete)*" if message.incomplete else "")
             )
             lines.append("")
-            lines.append(close_open_blocks(message.content))
-            lines.append("")
+            if message.content and not _only_results(message):
+                lines.append(close_open_blocks(message.content))
+                lines.append("")
+            lines.extend(tool_lines(message))
         return "\n".join(lines).rstrip("\n") + "\n"
 
     @staticmethod
@@ -72,6 +75,60 @@ class MarkdownExporter:
         if message.role == "assistant":
             return message.from_po or session.po_name
         return message.role.capitalize()
+
+
+def tool_lines(message: Message) -> list[str]:
+    """Markdown for a message's tool calls (name, id and arguments as JSON) and tool results
+    (DESIGN section 11); entries of another shape are shown as JSON."""
+    import json
+
+    lines: list[str] = []
+    for call in message.tool_calls or []:
+        if isinstance(call, dict) and "name" in call:
+            lines.append(f"**Tool call** `{call['name']}`" + _call_id(call.get("id")) + ":")
+            shown = call.get("arguments", {})
+        else:
+            lines.append("**Tool call:**")
+            shown = call
+        lines.append("")
+        lines.extend(_fenced(json.dumps(shown, ensure_ascii=False, indent=2), "json"))
+        lines.append("")
+    for result in message.tool_results or []:
+        if isinstance(result, dict) and "content" in result:
+            lines.append("**Tool result**" + _call_id(result.get("tool_call_id"), "for") + ":")
+            lines.append("")
+            text = close_open_blocks(str(result["content"]))
+            lines.extend(f"> {line}".rstrip() for line in text.splitlines() or [""])
+        else:
+            lines.append("**Tool result:**")
+            lines.append("")
+            lines.extend(_fenced(json.dumps(result, ensure_ascii=False, indent=2), "json"))
+        lines.append("")
+    return lines
+
+
+def _call_id(value: object, word: str = "") -> str:
+    if not value:
+        return ""
+    return f" {word} `{value}`" if word else f" (`{value}`)"
+
+
+def _fenced(text: str, info: str) -> list[str]:
+    # A fence longer than any run of backticks inside, so the text cannot close it.
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", text, fence]
+
+
+def _only_results(message: Message) -> bool:
+    """A tool message whose content just repeats its results (as the runtime stores it)."""
+    results = message.tool_results or []
+    texts = [r.get("content") for r in results if isinstance(r, dict)]
+    return (
+        bool(results)
+        and len(texts) == len(results)
+        and message.content == "\n\n".join(str(t) for t in texts)
+    )
 
 
 @hookimpl

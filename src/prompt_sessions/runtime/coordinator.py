@@ -54,6 +54,7 @@ class Coordinator:
         settings: RuntimeSettings | None = None,
         retry: RetryPolicy | None = None,
         source: str | None = None,
+        keep_workspace: bool = True,
     ) -> None:
         self.ctx = ctx
         self.manager = ctx.manager
@@ -68,7 +69,10 @@ class Coordinator:
         self._clock = itertools.count(1)
         self._sync = StoreSync(self)
         self._watcher: StoreWatcher | None = None
-        self._saver = WorkspaceSaver(self.manager.root, self.workspace, self._warn)
+        # A one-shot frontend (the CLI's send) leaves the TUI's saved workspace alone.
+        self._saver = WorkspaceSaver(
+            self.manager.root, self.workspace, self._warn, enabled=keep_workspace
+        )
 
     # ------------------------------------------------------------------ events
 
@@ -212,10 +216,20 @@ class Coordinator:
         return True
 
     def _start_reply(
-        self, live: LiveSession, responder: object, options: dict[str, object]
-    ) -> None:
-        reserved = self._slots.try_acquire()
-        live._holds_slot = reserved
+        self,
+        live: LiveSession,
+        responder: object,
+        options: dict[str, object],
+        *,
+        path: tuple[str, ...] = (),
+        slot: bool = True,
+    ) -> asyncio.Task[Message | None]:
+        """Start the session's reply task. ``path``: the POs whose replies wait on this one
+        (outermost first; empty for a reply the person asked for). A delegated reply runs in
+        its caller's generation slot (``slot=False``): taking one of its own could deadlock."""
+        reserved = self._slots.try_acquire() if slot else True
+        live._holds_slot = reserved and slot
+        live._call_path = path
         live.retry_attempt = 0
         self._set_status(live, Status.STREAMING if reserved else Status.QUEUED)
         task = asyncio.create_task(
@@ -223,13 +237,14 @@ class Coordinator:
         )
         live._task = task
         task.add_done_callback(functools.partial(self._reply_done, live))
+        return task
 
     def _release_slot(self, live: LiveSession) -> None:
         if live._holds_slot:
             live._holds_slot = False
             self._slots.release()
 
-    def _reply_done(self, live: LiveSession, task: asyncio.Task[None]) -> None:
+    def _reply_done(self, live: LiveSession, task: asyncio.Task[Message | None]) -> None:
         if live._task is task:
             live._task = None
         self._release_slot(live)  # a task cancelled before it ever ran still held its slot

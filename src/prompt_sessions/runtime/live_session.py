@@ -40,7 +40,8 @@ class LiveSession:
         self._session: Session | None = session
         self._preview = make_preview(session.history[-1].content) if session.history else ""
         self._reply = ReplyBuffer(buffer_limit_bytes)
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[Message | None] | None = None
+        self._call_path: tuple[str, ...] = ()  # POs whose replies wait on this one's reply
         self._sending = False
         self._holds_slot = False  # a generation slot is taken for this session's reply
         self._resting = Status.IDLE  # the status to show again after an unload and reload

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..delegation import toolset_for
 from ..errors import PromptSessionsError, ResponderError
 from ..models import Message
 from ..reply import reply_message
-from ..responders import ReplyEnd, ReplyRequest
+from ..responders import ReplyEnd, ReplyRequest, ToolCalls
 from .events import ChunkReceived, ReplyCancelled, ReplyFailed, ReplyFinished
 from .live_session import LiveSession
 from .status import Status
+from .tool_step import run_tool_step
 
 if TYPE_CHECKING:
     from .coordinator import Coordinator
@@ -26,8 +28,9 @@ if TYPE_CHECKING:
 
 async def run_reply(
     coord: Coordinator, live: LiveSession, responder: Any, options: dict[str, Any], reserved: bool
-) -> None:
-    """The body of a session's reply task. ``reserved``: a generation slot is already held."""
+) -> Message | None:
+    """The body of a session's reply task. ``reserved``: a generation slot is already held (or
+    none is needed). Returns the stored final reply, or None if it failed."""
     if not reserved:
         try:
             await coord._slots.acquire()
@@ -37,15 +40,18 @@ async def run_reply(
             raise
         live._holds_slot = True
     try:
-        await _stream_with_retries(coord, live, responder, options)
+        return await _stream_with_retries(coord, live, responder, options)
     finally:
         coord._release_slot(live)
 
 
 async def _stream_with_retries(
     coord: Coordinator, live: LiveSession, responder: Any, options: dict[str, Any]
-) -> None:
+) -> Message | None:
     po = coord.ctx.prompt_object(live.po_name)
+    toolset = toolset_for(coord.ctx, po)
+    for name in toolset.unknown:
+        coord._warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")
     attempt = 0
     while True:
         live._reply.clear()
@@ -55,6 +61,7 @@ async def _stream_with_retries(
             po=po,
             session=msgspec.structs.replace(session, history=list(session.history)),
             options=options,
+            tools=list(toolset.specs),
         )
         started = time.perf_counter()
         end: ReplyEnd | None = None
@@ -65,6 +72,9 @@ async def _stream_with_retries(
                 elif isinstance(item, str) and item:
                     live._reply.add(item)
                     coord._emit(ChunkReceived(live.session_id, item))
+                elif isinstance(item, ToolCalls):
+                    await run_tool_step(coord, live, item, toolset, started)
+                    started = time.perf_counter()
         except asyncio.CancelledError:
             partial = await _save_partial(coord, live, end, started)
             live._reply.clear()
@@ -86,21 +96,21 @@ async def _stream_with_retries(
                 continue
             partial = await _save_partial(coord, live, end, started)
             _fail(coord, live, str(error), partial)
-            return
-        await _save_reply(coord, live, end, started)
-        return
+            return None
+        return await _save_reply(coord, live, end, started)
 
 
 async def _save_reply(
     coord: Coordinator, live: LiveSession, end: ReplyEnd | None, started: float
-) -> None:
+) -> Message | None:
     message = _message(live, end, started, incomplete=False)
     try:
         stored = await coord._store(live, message)
     except PromptSessionsError as exc:
         _fail(coord, live, f"the reply could not be saved: {exc}", None)
-        return
+        return None
     _finished(coord, live, end, stored)
+    return stored
 
 
 def _finished(coord: Coordinator, live: LiveSession, end: ReplyEnd | None, stored: Message) -> None:

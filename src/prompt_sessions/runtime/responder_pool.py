@@ -17,9 +17,16 @@ class ResponderPool:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._instances: dict[tuple[str, str], Any] = {}
+        self._pinned: dict[str, Any] = {}
+
+    def pin(self, po_name: str, responder: Any) -> None:
+        """Use ``responder`` for this PO from now on (a caller that brings its own)."""
+        self._pinned[po_name] = responder
 
     def for_po(self, po_name: str) -> tuple[Any, dict[str, Any]]:
         """The responder for a PO and the options it was built with. UnknownFormat if none."""
+        if po_name in self._pinned:
+            return self._pinned[po_name], {}
         po = self.ctx.prompt_object(po_name)
         name = self.ctx.responder_name(po)
         options = {**section(self.ctx.config, "responders", name), **po.options}

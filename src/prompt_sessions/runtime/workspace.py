@@ -82,21 +82,31 @@ class WorkspaceSaver:
     """Saves the workspace off the event loop, coalescing bursts; at most one write in flight."""
 
     def __init__(
-        self, root: Path, snapshot: Callable[[], Workspace], warn: Callable[[str], None]
+        self,
+        root: Path,
+        snapshot: Callable[[], Workspace],
+        warn: Callable[[str], None],
+        *,
+        enabled: bool = True,
     ) -> None:
         self.root = root
+        self.enabled = enabled
         self.snapshot = snapshot
         self.warn = warn
         self._task: asyncio.Task[None] | None = None
         self._again = False
 
     def save_now(self) -> None:
+        if not self.enabled:
+            return
         try:
             save_workspace(self.root, self.snapshot())
         except Exception as exc:  # losing view state must never take a session down
             self.warn(f"could not save the open sessions: {exc}")
 
     def save_soon(self) -> None:
+        if not self.enabled:
+            return
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a script): just write it

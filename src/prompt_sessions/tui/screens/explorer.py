@@ -76,6 +76,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.now = clock()
         self.export_dir = export_dir
         self.summaries: list[SessionSummary] = []
+        self._by_id: dict[str, SessionSummary] = {}
         self.hits: list[Row] | None = None
         self.query_text = ""
         self.initial_po = po_name
@@ -104,6 +105,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
 
     def _loaded(self, summaries: list[SessionSummary]) -> None:
         self.summaries = summaries
+        self._by_id = {s.id: s for s in summaries}
         pos = sorted({s.po_name for s in summaries})
         sources = sorted({s.source or "unknown" for s in summaries})
         self.query_one("#po", Select).set_options([(Text(p), p) for p in pos])
@@ -228,7 +230,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         s = row.summary
         cells = [
             Text(s.po_name),
-            Text(s.name + ("  (archived)" if s.archived else "")),
+            Text(s.name + ("  (archived)" if s.archived else "") + self.lineage(s)),
             Text(str(s.message_count)),
             Text(s.source or ""),
             Text(when(s.updated_at, self.now)),
@@ -238,6 +240,14 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             line.append("  ")
             line.append_text(highlight(row.snippet, self.query_text))
         return line
+
+    def lineage(self, s: SessionSummary) -> str:
+        """`` ↳ delegation of coordinator: Plan`` for a session with a parent (DESIGN 11, 14)."""
+        if not s.thread_type or s.thread_type == "root":
+            return ""
+        parent = self._by_id.get(s.parent_id or "")
+        of = f" of {parent.po_name}: {parent.name}" if parent else ""
+        return f"  ↳ {s.thread_type}{of}"
 
     def _row_text(self, cells: list[Text], width: int) -> Text:
         fixed = sum(w for w, _ in COLUMNS if w) + 2 * len(COLUMNS)

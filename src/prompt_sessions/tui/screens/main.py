@@ -23,6 +23,7 @@ from ..bridge import TuiFrontend
 from ..messages import ChunksArrived, RuntimeUpdate
 from ..widgets.conversation import Conversation, matches
 from ..widgets.conversation_deck import KEEP, ConversationDeck
+from ..widgets.delegation_line import DelegationLine
 from ..widgets.find_bar import FindBar
 from ..widgets.message_box import MessageBox
 from ..widgets.po_list import PoList
@@ -299,6 +300,19 @@ class MainScreen(Screen[None]):
         live = self.coord.get(event.session_id)
         if live is not None and live.session_id != self.session_id:
             self.switch_to(live.po_name, live.session_id)
+
+    @on(DelegationLine.Open)
+    def open_delegation(self, event: DelegationLine.Open) -> None:
+        """Enter on a delegation line: show the called PO's session under this one."""
+        found = [
+            s
+            for s in self.tui.ctx.manager.list(event.po_name)
+            if s.thread_type == "delegation" and s.parent_id == self.session_id
+        ]
+        if not found:
+            self.notify(f"{event.po_name} has no delegation session here yet", severity="warning")
+            return
+        self.show(event.po_name, found[0].id)  # a look, not a choice of current session
 
     # -------------------------------------------------------------- typing
 

@@ -14,6 +14,7 @@ from textual.widgets import Collapsible, Static
 
 from ...models import Message
 from ...text import visible
+from .delegation_line import DelegationLine, is_delegation
 
 
 def speaker_of(message: Message, po_name: str) -> str:
@@ -38,6 +39,14 @@ def folded(data: Any) -> str:
         return repr(data)
 
 
+def repeats_results(message: Message) -> bool:
+    """A tool message whose text is just its results joined (as the runtime stores it)."""
+    results = message.tool_results or []
+    texts = [r.get("content") for r in results if isinstance(r, dict)]
+    joined = "\n\n".join(str(t) for t in texts)
+    return len(texts) == len(results) and message.content == joined
+
+
 class MessageView(Vertical):
     """A stored message. Tool calls and results sit in collapsed sections."""
 
@@ -60,21 +69,23 @@ class MessageView(Vertical):
     def compose(self) -> ComposeResult:
         message = self.message
         note = "(cut short)" if message.incomplete else ""
-        # Stored text with its control characters visible: it never drives the terminal.
-        body = (
-            Markdown(visible(message.content)) if message.content else Text("(empty)", style="dim")
-        )
-        speaker = visible(speaker_of(message, self.po_name), one_line=True)
-        yield Static(
-            Group(header(speaker, message.role, note), body),
-            classes="body",
-        )
-        if message.tool_calls:
+        title = header(visible(speaker_of(message, self.po_name), one_line=True), message.role, note)
+        if message.content:
+            # Stored text with its control characters visible: it never drives the terminal.
+            body: Markdown | Text | None = Markdown(visible(message.content))
+        else:  # a message that only calls tools says nothing: its calls follow
+            body = None if message.tool_calls else Text("(empty)", style="dim")
+        yield Static(Group(title, body) if body is not None else title, classes="body")
+        delegations = [c for c in message.tool_calls or [] if is_delegation(c)]
+        others = [c for c in message.tool_calls or [] if not is_delegation(c)]
+        for call in delegations:  # one line each, Enter opens the delegation session
+            yield DelegationLine(call)
+        if others:
             yield Collapsible(
-                Static(Text(folded(message.tool_calls))),
-                title=f"tool calls ({len(message.tool_calls)})",
+                Static(Text(folded(others))),
+                title=f"tool calls ({len(others)})",
             )
-        if message.tool_results:
+        if message.tool_results and not repeats_results(message):
             yield Collapsible(
                 Static(Text(folded(message.tool_results))),
                 title=f"tool results ({len(message.tool_results)})",

@@ -1,0 +1,122 @@
+"""First streamed chunk of a real-protocol reply: through prompt-sessions vs llm directly.
+
+Starts the local OpenAI-compatible server of the llm plugin's tests (a real process on
+127.0.0.1, streaming server-sent events), declares it as llm model ``local`` in a temporary
+LLM_USER_PATH, then measures, alternating, N times each:
+
+- direct: ``llm.get_async_model("local").prompt(...)``, from the call to the first chunk;
+- prompt-sessions: ``Coordinator.send`` on an open session of a PO with ``responder: llm`` (what
+  the TUI does when Enter is pressed), from the call to the first ``ChunkReceived``. This
+  includes storing the user's message durably.
+
+DESIGN section 10: the second at most 10 ms after the first. Needs ``pip install
+./plugins/prompt-sessions-llm``. Run: ``python bench/bench_llm.py [N]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = ROOT / "plugins" / "prompt-sessions-llm" / "tests" / "fake_openai.py"
+STORE_MS: list[float] = []  # of each measured send: storing the user's message durably
+
+
+def start_server() -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen([sys.executable, str(SERVER)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    return process, int(process.stdout.readline().split()[1])
+
+
+async def direct(model_id: str) -> float:
+    import llm
+
+    model = llm.get_async_model(model_id)
+    start = time.perf_counter()
+    response = model.prompt("hello there", system="You are brief.")
+    async for _chunk in response:
+        first = time.perf_counter()
+        break
+    async for _ in response:  # drain, as a real caller would
+        pass
+    return (first - start) * 1000
+
+
+async def through_runtime(coord, sid: str) -> float:  # type: ignore[no-untyped-def]
+    from prompt_sessions.runtime.events import ChunkReceived
+
+    got = asyncio.get_running_loop().create_future()
+
+    def on_event(event) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(event, ChunkReceived) and not got.done():
+            got.set_result(time.perf_counter())
+
+    unsubscribe = coord.subscribe(on_event)
+    start = time.perf_counter()
+    await coord.send(sid, "hello there")
+    stored = time.perf_counter()
+    first = await got
+    await coord.wait_idle(sid)
+    unsubscribe()
+    STORE_MS.append((stored - start) * 1000)
+    return (first - start) * 1000
+
+
+async def main(repeat: int) -> None:
+    import prompt_sessions_llm
+
+    from prompt_sessions.context import AppContext
+    from prompt_sessions.plugins import PluginHost
+    from prompt_sessions.runtime import Coordinator
+
+    process, port = start_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp) / "llm"
+            home.mkdir()
+            os.environ["LLM_USER_PATH"] = str(home)
+            os.environ["NO_PROXY"] = "127.0.0.1"
+            (home / "extra-openai-models.yaml").write_text(
+                f"- model_id: local\n  model_name: local\n  api_base: http://127.0.0.1:{port}/v1\n"
+            )
+            store = Path(tmp) / ".prompt_objects"
+            (store / "objects").mkdir(parents=True)
+            (store / "objects" / "po.md").write_text(
+                "---\nname: po\nresponder: llm\nmodel: local\n---\nYou are brief.\n"
+            )
+            host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_llm])
+            ctx = AppContext.open(store, host=host)
+            coord = Coordinator(ctx, keep_workspace=False)
+            sid = ctx.manager.create("po", "bench").id
+            for _ in range(3):  # warm up: imports, plugin loading, connection setup
+                await direct("local")
+                await through_runtime(coord, sid)
+            plain, ours = [], []
+            for _ in range(repeat):
+                plain.append(await direct("local"))
+                ours.append(await through_runtime(coord, sid))
+            await coord.shutdown()
+            ctx.manager.close()
+    finally:
+        process.terminate()
+        process.wait()
+    a, b = statistics.median(plain), statistics.median(ours)
+    print(f"first chunk, llm directly          median {a:7.2f} ms  (n={repeat})")
+    print(f"first chunk, through prompt-sessions median {b:7.2f} ms  (n={repeat})")
+    print(
+        "  of which storing the user's message (append + fsync) median "
+        f"{statistics.median(STORE_MS[3:]):7.2f} ms"
+    )
+    verdict = "MET" if b - a <= 10 else "MISSED"
+    print(f"difference {b - a:+.2f} ms, ratio {b / a:.2f}x  target <= +10 ms  {verdict}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 30))

@@ -1,0 +1,213 @@
+"""The ``llm`` responder (DESIGN section 11).
+
+Options (``[responders.llm]`` in config.toml, overridden by a PO's front matter):
+
+- ``model``: an llm model id or alias (``llm models`` lists them); none: llm's default model.
+- ``options``: a table of llm options for the model (``temperature``, ``max_tokens`` ...).
+- ``log``: also record each reply in llm's own ``logs.db`` (default false; the session file is
+  the truth either way).
+- ``chain_limit``: how many rounds of tool calls one reply may make (default 10).
+
+Keys are llm's business: ``llm keys set NAME`` or the provider's environment variable. A key in
+config.toml or front matter is refused when the responder is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prompt_sessions.errors import ResponderError
+from prompt_sessions.responders import ReplyEnd, ReplyRequest, ToolCall, ToolCalls
+
+from .convert import as_responder_error, llm_messages, usage_of
+
+KEY_OPTIONS = ("key", "api_key", "openai_api_key", "anthropic_api_key")
+DEFAULT_CHAIN_LIMIT = 10
+
+
+class LlmResponder:
+    """Answers through an llm model. One instance serves many replies, even at once."""
+
+    name = "llm"
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        options = options or {}
+        found = [k for k in KEY_OPTIONS if k in options]
+        if found:
+            raise ResponderError(
+                f"'{found[0]}' is not read from config.toml or a PO file: keys belong in llm's "
+                "key store (`llm keys set NAME`) or the provider's environment variable"
+            )
+        model = options.get("model")
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise ResponderError(f"[responders.llm] model must be a model id, not {model!r}")
+        self.model_id: str | None = model.strip() if isinstance(model, str) else None
+        model_options = options.get("options") or {}
+        if not isinstance(model_options, dict):
+            raise ResponderError("llm 'options' must be a table of option names and values")
+        self.model_options: dict[str, Any] = dict(model_options)
+        self.log = bool(options.get("log", False))
+        self.chain_limit = int(options.get("chain_limit", DEFAULT_CHAIN_LIMIT))
+        self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
+
+    def resolve(self) -> tuple[Any, bool]:
+        """The llm model and whether it is async. One-line ResponderError if it is unknown."""
+        import llm
+
+        name = self.model_id or llm.get_default_model()
+        try:
+            return llm.get_async_model(name), True
+        except llm.UnknownModelError:
+            pass
+        try:
+            return llm.get_model(name), False
+        except llm.UnknownModelError:
+            raise ResponderError(
+                f"unknown model '{name}': `llm models` lists the installed ones; "
+                "a provider plugin may be missing (`llm install llm-anthropic`, ...)"
+            ) from None
+
+    async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:
+        if self._resolved is None:  # loading llm's plugins reads files: off the event loop
+            self._resolved = await asyncio.to_thread(self.resolve)
+        model, is_async = self._resolved
+        model_id = model.model_id
+        messages = llm_messages(request)
+        tools = _llm_tools(request) if model.supports_tools else []
+        for _round in range(self.chain_limit + 1):
+            try:
+                response = model.prompt(
+                    messages=messages, tools=tools or None, options=self.model_options or None
+                )
+            except Exception as exc:
+                raise as_responder_error(exc, model_id) from exc
+            text: list[str] = []
+            stream = _stream_async(response) if is_async else _stream_sync(response)
+            try:
+                async for chunk in stream:
+                    text.append(chunk)
+                    yield chunk
+            except Exception as exc:
+                raise as_responder_error(exc, model_id) from exc
+            finally:
+                await stream.aclose()
+            calls, usage = await _finish(response, is_async)
+            resolved = getattr(response, "resolved_model", None) or model_id
+            if self.log:
+                await asyncio.to_thread(_log, response, is_async)
+            if not calls:
+                yield ReplyEnd(model=resolved, usage=usage)
+                return
+            step = ToolCalls(calls=calls, model=resolved, usage=usage)
+            yield step
+            if step.results is None:
+                raise ResponderError("the model called tools but nothing ran them")
+            messages = [*messages, *_tool_turn("".join(text), calls, step)]
+        raise ResponderError(f"more than {self.chain_limit} rounds of tool calls in one reply")
+
+
+def _llm_tools(request: ReplyRequest) -> list[Any]:
+    import llm
+
+    return [
+        llm.Tool(name=spec.name, description=spec.description, input_schema=spec.parameters)
+        for spec in request.tools
+    ]
+
+
+def _tool_turn(text: str, calls: list[ToolCall], step: ToolCalls) -> list[Any]:
+    """The assistant message that called the tools and the tool message with their results."""
+    from llm.parts import Message, TextPart, ToolCallPart, ToolResultPart
+
+    names = {call.id: call.name for call in calls}
+    parts: list[Any] = [TextPart(text=text)] if text else []
+    parts += [ToolCallPart(name=c.name, arguments=c.arguments, tool_call_id=c.id) for c in calls]
+    results = [
+        ToolResultPart(
+            name=names.get(r.tool_call_id, ""), output=r.content, tool_call_id=r.tool_call_id
+        )
+        for r in step.results or []
+    ]
+    return [Message(role="assistant", parts=parts), Message(role="tool", parts=results)]
+
+
+async def _stream_async(response: Any) -> AsyncIterator[str]:
+    async for chunk in response:
+        if chunk:
+            yield chunk
+
+
+async def _stream_sync(response: Any) -> AsyncIterator[str]:
+    """A sync-only model streams in a worker thread; chunks cross over through a queue.
+
+    When the reply is cancelled the thread is told to stop at its next chunk (a blocking call
+    inside the model cannot be interrupted from here).
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    stop = threading.Event()
+
+    def hand_over(kind: str, value: Any) -> None:
+        if stop.is_set():
+            return
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+        except RuntimeError:  # the event loop is gone: nobody is listening any more
+            stop.set()
+
+    def work() -> None:
+        try:
+            for chunk in response:
+                if stop.is_set():
+                    break
+                hand_over("chunk", chunk)
+        except BaseException as exc:  # handed to the event loop, raised there
+            hand_over("error", exc)
+        else:
+            hand_over("done", None)
+
+    worker = threading.Thread(target=work, name="llm sync model", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = await queue.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            if value:
+                yield value
+    finally:
+        stop.set()
+
+
+async def _finish(response: Any, is_async: bool) -> tuple[list[ToolCall], Any]:
+    """The tool calls the response asked for, and its usage."""
+    if is_async:
+        raw_calls = await response.tool_calls()
+        usage = await response.usage()
+    else:
+        raw_calls = response.tool_calls()
+        usage = response.usage()
+    calls = [
+        ToolCall(id=c.tool_call_id or f"call_{n}", name=c.name, arguments=dict(c.arguments or {}))
+        for n, c in enumerate(raw_calls, 1)
+    ]
+    return calls, usage_of(usage.input, usage.output, usage.details)
+
+
+def _log(response: Any, is_async: bool) -> None:
+    """Record a finished response in llm's logs.db, as ``llm`` itself would."""
+    import llm
+    import sqlite_utils
+    from llm.migrations import migrate
+
+    db = sqlite_utils.Database(llm.user_dir() / "logs.db")
+    try:
+        migrate(db)
+        response.log_to_db(db)
+    finally:
+        db.close()
