@@ -65,7 +65,7 @@ class SessionActions(Composer):
     def action_picker(self) -> None:
         def chosen(session_id: str | None) -> None:
             if session_id is not None:
-                self.switch_to(self.po_name, session_id)
+                self.switch_to(self.po_name, session_id, land=True)
             else:
                 self.reload()  # the picker may have renamed or deleted sessions
 
@@ -87,6 +87,7 @@ class SessionActions(Composer):
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
             self.show(self.po_name, session.id)
+            self.land()
 
         self.app.push_screen(
             NamePrompt(f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)),
@@ -99,7 +100,7 @@ class SessionActions(Composer):
                 self.reload()
                 return
             po_name, session_id, index = choice
-            self.switch_to(po_name, session_id, at=index)
+            self.switch_to(po_name, session_id, at=index, land=True)
 
         self.app.push_screen(
             ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name), chosen

@@ -59,14 +59,27 @@ class ShownSession(StatusHints):
         self.sidebar.rebuild(self.coord.open_sessions(), session_id)
         self.refresh_labels()
 
-    def switch_to(self, po_name: str, session_id: str, *, at: int | None = None) -> None:
-        """Make a session its PO's current one and show it (errors are shown, not raised)."""
+    def switch_to(
+        self, po_name: str, session_id: str, *, at: int | None = None, land: bool = False
+    ) -> None:
+        """Make a session its PO's current one and show it (errors are shown, not raised).
+
+        ``land``: the person chose this session (picker, explorer, palette, sidebar), so the
+        message box takes focus and what they type next is a message, never a key command.
+        """
         try:
             self.tui.ctx.manager.switch(po_name, session_id)
         except PromptSessionsError as exc:
             self.notify(str(exc), title=exc.title, severity="error")
             return
         self.show(po_name, session_id, at=at)
+        if land:
+            self.land()
+
+    def land(self) -> None:
+        """Put focus in the message box after an action that brought the person to a
+        conversation (DESIGN section 8: single-letter keys never fire while typing)."""
+        self.message_box.focus()
 
     def draw(
         self, live: LiveSession | None, *, at: int | None = None, rebuild: bool = False
@@ -160,4 +173,4 @@ class ShownSession(StatusHints):
     def open_session_chosen(self, event: SessionBar.Chosen) -> None:
         live = self.coord.get(event.session_id)
         if live is not None and live.session_id != self.session_id:
-            self.switch_to(live.po_name, live.session_id)
+            self.switch_to(live.po_name, live.session_id, land=True)
