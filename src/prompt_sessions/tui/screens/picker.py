@@ -38,6 +38,9 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("d", "delete", "Delete"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Cancel"),
+        # from the filter box the arrows go on to the rows, where r, d and Enter act
+        Binding("down", "to_rows(1)", "Rows", show=False),
+        Binding("up", "to_rows(-1)", "Rows", show=False),
     ]
     DEFAULT_CSS = """
     SessionPicker { align: center middle; }
@@ -176,6 +179,15 @@ class SessionPicker(ModalScreen[str | None]):
             )
             await self.query_one(Vertical).mount(box, **where)
         return box
+
+    def action_to_rows(self, step: int) -> None:
+        """Down or Up in the filter box moves the cursor through the filtered rows and the focus
+        to them (the rows handle the arrows themselves once focused)."""
+        if not isinstance(self.focused, Input) or self.focused.id != "filter":
+            return
+        rows = self.rows_widget
+        rows.focus()
+        rows.move_to(rows.cursor + step)
 
     async def action_filter(self) -> None:
         box = await self._box("filter", placeholder="filter by name")
