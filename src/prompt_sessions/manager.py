@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from . import limits
+from .cells import boundary
 from .config import load_config, section
 from .envdir import find_env_dir
 from .errors import ImportFormatError, StorageError, UnknownFormat, UsageError
@@ -430,5 +431,5 @@ def _check_encodable(value: object, what: str) -> None:
 
 
 def _suffixed(name: str, suffix: str) -> str:
-    room = NAME_MAX - len(suffix)
+    room = boundary(name, NAME_MAX - len(suffix))  # never half an emoji
     return (name[:room].rstrip() or "Session") + suffix

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import msgspec
 
+from ..cells import cell_len, pad
 from ..models import SessionSummary
 
 
@@ -40,16 +41,16 @@ def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = 
         click.echo("No sessions.")
         return
     current = current or set()
-    name_width = min(40, max(4, *(len(s.name) for s in rows)))
-    po_width = min(20, max(2, *(len(s.po_name) for s in rows)))
+    # widths in terminal cells, cut between graphemes: emoji and CJK names keep the columns
+    name_width = min(40, max(4, *(cell_len(s.name) for s in rows)))
+    po_width = min(20, max(2, *(cell_len(s.po_name) for s in rows)))
     click.echo(f"  {'ID':8}  {'NAME':{name_width}}  {'PO':{po_width}}  {'MSGS':>4}  UPDATED")
     for s in rows:
         mark = "*" if s.id in current else " "
-        name = s.name if len(s.name) <= name_width else s.name[: name_width - 1] + "…"
+        name, po = pad(s.name, name_width), pad(s.po_name, po_width)
         flags = " (archived)" if s.archived else ""
         click.echo(
-            f"{mark} {s.id[:8]}  {name:{name_width}}  {s.po_name[:po_width]:{po_width}}  "
-            f"{s.message_count:>4}  {when(s.updated_at)}{flags}"
+            f"{mark} {s.id[:8]}  {name}  {po}  {s.message_count:>4}  {when(s.updated_at)}{flags}"
         )
 
 

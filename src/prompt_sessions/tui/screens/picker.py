@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from ...cells import cell_len
 from ...commands import actions
 from ...commands.display import when
 from ...context import AppContext
@@ -129,7 +130,7 @@ class SessionPicker(ModalScreen[str | None]):
         mark = "*" if s.id == self.current_id else " "
         right = f"{s.message_count:>6} msg{' ' if s.message_count == 1 else 's'} {when(s.updated_at, self.now):>10}"
         name = Text(s.name)
-        name.truncate(max(4, width - len(right) - 4), overflow="ellipsis", pad=True)
+        name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
