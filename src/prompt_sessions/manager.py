@@ -31,6 +31,7 @@ from .storage.base import HealthReport, StorageBackend
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
+API_SOURCE = "api"  # the source of sessions made through this class by Python code
 
 
 class SessionManager:
@@ -87,11 +88,13 @@ class SessionManager:
         po_name: str,
         name: str | None = None,
         *,
-        source: str | None = None,
+        source: str | None = API_SOURCE,
         metadata: dict[str, Any] | None = None,
         history: Iterable[Message] = (),
         **fields: Any,
     ) -> Session:
+        """A new session of ``po_name``. ``source`` says where it came from (DESIGN section 3):
+        ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...)."""
         now = now_iso()
         if metadata is not None and not isinstance(metadata, dict):
             raise UsageError(f"metadata must be a mapping, not {type(metadata).__name__}")
@@ -381,11 +384,12 @@ class SessionManager:
         live = [s for s in sessions if not s.archived]
         return live[0] if live else None
 
-    def current(self, po_name: str) -> Session:
-        """The PO's current session; a "New Session" is created if it has none."""
+    def current(self, po_name: str, *, source: str | None = API_SOURCE) -> Session:
+        """The PO's current session; a "New Session" is created (from ``source``, as in
+        :meth:`create`) if it has none."""
         found = self.peek_current(po_name)
         if found is None:
-            session = self.create(po_name)
+            session = self.create(po_name, source=source)
             self.backend.set_current(po_name, session.id)
             return session
         return self.get(found.id)

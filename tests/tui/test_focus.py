@@ -22,7 +22,7 @@ def history(ctx, session_id: str) -> list[tuple[str, str]]:
 
 async def test_new_session_then_typing_sends(make_ctx, make_app):
     """Esc, N, Enter (default name), `hello world`, Enter: the message is sent to the new session
-    and the `w` in it does not close the session just made."""
+    (made with source "tui") and the `w` in it does not close the session just made."""
     ctx = make_ctx()
     first = ctx.manager.create("coordinator", "First")
     app = make_app(ctx)
@@ -37,10 +37,12 @@ async def test_new_session_then_typing_sends(make_ctx, make_app):
         ]
         assert isinstance(screen.focused, MessageBox)
         assert {live.session_id for live in app.coord.open_sessions()} >= {screen.session_id}
+        assert ctx.manager.get(screen.session_id).source == "tui"
 
 
 async def test_picker_new_then_typing_sends(make_ctx, make_app):
-    """S, n, Enter, then typing: the text goes to the new session's message box."""
+    """S, n, Enter, then typing: the text goes to the new session's message box; the session
+    says it came from the TUI."""
     ctx = make_ctx()
     ctx.manager.create("coordinator", "First")
     app = make_app(ctx)
@@ -52,6 +54,7 @@ async def test_picker_new_then_typing_sends(make_ctx, make_app):
         screen = app.screen
         assert isinstance(screen, MainScreen)
         assert history(ctx, screen.session_id)[0] == ("user", "hello world")
+        assert ctx.manager.get(screen.session_id).source == "tui"
 
 
 async def test_picker_enter_then_typing_sends(make_ctx, make_app):
