@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from .dialog import Dialog
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Dialog[bool]):
     """Returns True only for ``y`` or the Yes button; ``n``, Esc and the No button (focused at
     first, so Enter answers no) return False. Tab or the arrow keys move between the buttons."""
 
@@ -27,9 +28,13 @@ class ConfirmScreen(ModalScreen[bool]):
         width: 60; max-width: 100%; height: auto; max-height: 100%;
         border: thick $error; background: $surface; padding: 1 2;
     }
+    ConfirmScreen #question { width: 100%; }
     ConfirmScreen #buttons { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; min-width: 8; }
     ConfirmScreen .hint { color: $text-muted; margin-top: 1; }
+    ConfirmScreen.-small > Vertical { padding: 0 1; border: round $error; }
+    ConfirmScreen.-small #buttons { margin-top: 0; }
+    ConfirmScreen.-small .hint { display: none; }
     """
 
     def __init__(self, question: str) -> None:

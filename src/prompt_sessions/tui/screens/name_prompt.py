@@ -8,14 +8,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from ...errors import InvalidName
 from ...models import NAME_MAX, clean_name
+from .dialog import Dialog
 
 
-class NamePrompt(ModalScreen[str | None]):
+class NamePrompt(Dialog[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     NamePrompt { align: center middle; }
@@ -25,6 +25,8 @@ class NamePrompt(ModalScreen[str | None]):
     }
     NamePrompt #buttons { height: auto; align-horizontal: right; }
     NamePrompt Button { margin-left: 2; min-width: 8; }
+    NamePrompt.-small > Vertical { padding: 0 1; border: round $accent; }
+    NamePrompt.-small .hint { display: none; }
     NamePrompt #error { color: $error; height: auto; }
     NamePrompt .hint { color: $text-muted; }
     """

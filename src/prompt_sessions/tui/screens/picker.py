@@ -169,12 +169,12 @@ class SessionPicker(ModalScreen[str | None]):
 
     # -------------------------------------------------------------- filter
 
-    async def _box(self, box_id: str, **options: str) -> Input:
+    async def _box(self, box_id: str, placeholder: str = "") -> Input:
         """The filter (above the rows) or rename (below them) box, mounted on first use."""
         found = self.query(f"#{box_id}").results(Input)
         box = next(found, None)
         if box is None:
-            box = Input(id=box_id, **options)
+            box = Input(id=box_id, placeholder=placeholder)
             where = (
                 {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
             )

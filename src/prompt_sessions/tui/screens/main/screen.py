@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,6 +22,7 @@ from .reply_stream import ReplyStream
 from .session_actions import SessionActions
 
 FALLBACK_PO = "assistant"  # shown in an empty environment; a bare PO with the default responder
+NARROW, MEDIUM = 60, 90  # terminal widths (cells) below which the PO column hides / thins
 
 
 class MainScreen(SessionActions, FindFilter, ReplyStream):
@@ -59,6 +61,15 @@ class MainScreen(SessionActions, FindFilter, ReplyStream):
                     placeholder="Message (Enter sends, shift+Enter new line, /help)",
                 )
         yield StatusBar(id="status")
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        narrow = width < NARROW
+        self.set_class(narrow, "-narrow")
+        self.set_class(NARROW <= width < MEDIUM, "-medium")
+        if narrow and isinstance(self.focused, PoList | SessionBar):
+            self.message_box.focus()  # the focus must not stay in a hidden column
+        self.refresh_status()
 
     def on_mount(self) -> None:
         ctx = self.tui.ctx

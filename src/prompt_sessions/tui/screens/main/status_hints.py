@@ -17,16 +17,19 @@ from .base import MainScreenBase
 # The keys that work where the focus is: single letters are offered only where they act as
 # keys, never where they would type (DESIGN section 8). The first hint says how to reach the POs.
 BOX_HINTS = "Tab POs  Esc keys (S N E q)  Enter send  shift+Enter new line  /help  ^p palette"
+# with the PO column hidden (a narrow terminal) the explorer is the way to other POs
+NARROW_BOX_HINTS = "Esc keys (E all POs, S N q)  Enter send  /help  ^p palette"
 PO_HINTS = "↑↓ choose PO  Enter type  S sessions  N new  E explorer  ^p palette  q quit"
 OPEN_HINTS = "↑↓ open sessions  Enter show  Tab conversation  S sessions  N new  q quit"
 FIND_HINTS = "Enter next match  Esc close"
 FILTER_HINTS = "type to narrow  Enter or Esc put the bar away (it keeps the text)"
 
 
-def hints_for(focused: Widget | None) -> str:
-    """The status bar's key hints for the focused widget (None: nothing focused)."""
+def hints_for(focused: Widget | None, *, narrow: bool = False) -> str:
+    """The status bar's key hints for the focused widget (None: nothing focused); ``narrow``:
+    the PO column is hidden."""
     if isinstance(focused, MessageBox):
-        return BOX_HINTS
+        return NARROW_BOX_HINTS if narrow else BOX_HINTS
     if isinstance(focused, FindBar):
         return FIND_HINTS if focused.mode == "find" else FILTER_HINTS
     if isinstance(focused, PoList):
@@ -53,7 +56,10 @@ class StatusHints(MainScreenBase):
     def refresh_status(self) -> None:
         """The status bar: the shown session, what is happening, the keys that work here."""
         self.query_one(StatusBar).show(
-            self.session_name, self.message_count, self.state_text(), hints_for(self.focused)
+            self.session_name,
+            self.message_count,
+            self.state_text(),
+            hints_for(self.focused, narrow=self.has_class("-narrow")),
         )
 
     def state_text(self) -> str:
