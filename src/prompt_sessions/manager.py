@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from . import limits
+from .cells import boundary
 from .config import load_config, section
 from .envdir import find_env_dir
 from .errors import (
@@ -40,6 +41,7 @@ from .text import fold, unencodable
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
+API_SOURCE = "api"  # the source of sessions made through this class by Python code
 
 
 class SessionManager:
@@ -96,11 +98,13 @@ class SessionManager:
         po_name: str,
         name: str | None = None,
         *,
-        source: str | None = None,
+        source: str | None = API_SOURCE,
         metadata: dict[str, Any] | None = None,
         history: Iterable[Message] = (),
         **fields: Any,
     ) -> Session:
+        """A new session of ``po_name``. ``source`` says where it came from (DESIGN section 3):
+        ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...)."""
         now = now_iso()
         if metadata is not None and not isinstance(metadata, dict):
             raise UsageError(f"metadata must be a mapping, not {type(metadata).__name__}")
@@ -437,11 +441,12 @@ class SessionManager:
         live = [s for s in sessions if not s.archived]
         return live[0] if live else None
 
-    def current(self, po_name: str) -> Session:
-        """The PO's current session; a "New Session" is created if it has none."""
+    def current(self, po_name: str, *, source: str | None = API_SOURCE) -> Session:
+        """The PO's current session; a "New Session" is created (from ``source``, as in
+        :meth:`create`) if it has none."""
         found = self.peek_current(po_name)
         if found is None:
-            session = self.create(po_name)
+            session = self.create(po_name, source=source)
             self.backend.set_current(po_name, session.id)
             return session
         return self.get(found.id)
@@ -499,5 +504,5 @@ def _check_encodable(value: object, what: str) -> None:
 
 
 def _suffixed(name: str, suffix: str) -> str:
-    room = NAME_MAX - len(suffix)
+    room = boundary(name, NAME_MAX - len(suffix))  # never half an emoji
     return (name[:room].rstrip() or "Session") + suffix

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from .cells import boundary
 from .models import Session, SessionSummary
 from .text import find_folded, fold
 
@@ -25,8 +26,10 @@ class SearchHit(msgspec.Struct, kw_only=True):
 
 
 def snippet(text: str, start: int, length: int, radius: int = SNIPPET_RADIUS) -> str:
-    lo = max(0, start - radius)
-    hi = min(len(text), start + length + radius)
+    """About ``radius`` characters either side of the match, cut between graphemes (a family
+    emoji is kept whole), whitespace collapsed, "…" where text was left out."""
+    lo = boundary(text, start - radius)
+    hi = boundary(text, start + length + radius, forward=True)
     piece = " ".join(text[lo:hi].split())
     return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
 

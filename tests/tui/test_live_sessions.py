@@ -26,12 +26,15 @@ def toasts(app) -> list[str]:
 
 
 async def send(pilot, text: str) -> None:
-    """Type a message in the box of the shown session and press Enter."""
-    box = pilot.app.screen.query_one(MessageBox)
+    """Type a message in the box of the shown session, press Enter and wait until it is stored
+    (the screen handles Enter in its own turn, later on a loaded machine)."""
+    screen = pilot.app.screen
+    before = screen.message_count
+    box = screen.query_one(MessageBox)
     box.focus()
     box.text = text
     await pilot.press("enter")
-    await pilot.pause()
+    await wait_until(pilot, lambda: screen.message_count > before)
 
 
 def open_all(screen: MainScreen, *sessions) -> None:

@@ -193,7 +193,8 @@ async def test_n_asks_name_with_auto_default(make_ctx, make_app):
         await pilot.press("enter")
         current = ctx.manager.peek_current("coordinator")
         assert current.name == "New Session 2" and app.screen.session_id == current.id
-        await pilot.press("N", *"Custom [name]", "enter")  # typing replaces the selected default
+        # the new session took the focus to its message box: Esc first, then N
+        await pilot.press("escape", "N", *"Custom [name]", "enter")  # typing replaces the default
         assert app.screen.session_name == "Custom [name]"
         assert len(ctx.manager.list()) == 3
 
@@ -339,3 +340,22 @@ async def test_huge_session_renders_only_a_window(make_ctx, make_app):
             conversation.query(MessageView).first().message.content
             == f"message {10_000 - 2 * PAGE}"
         )
+
+
+async def test_narrow_terminal_hides_the_po_column_and_says_how_to_reach_other_pos(
+    make_ctx, make_app
+):
+    """At 40x12 the PO column is hidden so the conversation keeps the width, the hints in the
+    message box name the explorer for other POs, and a message still sends."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.query_one("#left").display
+        assert screen.conversation.region.width == 40
+        assert "E all POs" in status_text(app)
+        await pilot.press(*"small", "enter")
+        await settle(pilot)
+        [summary] = ctx.manager.list()
+        assert summary.message_count == 2

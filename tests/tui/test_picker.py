@@ -283,3 +283,51 @@ async def test_title_shows_where_the_cursor_is(make_ctx, make_app):
         assert str(title.render()).endswith("3 of 3")
         await pilot.press("slash", *"zzz")
         assert str(title.render()) == "Sessions of coordinator"  # nothing matches
+
+
+def seed_fo(ctx):
+    one = fixed_session(ctx, "a", "coordinator", "foo one", [], at(3, 14, 30))
+    two = fixed_session(ctx, "b", "coordinator", "food two", [], at(3, 14, 0))
+    bar = fixed_session(ctx, "c", "coordinator", "bar", [], at(3, 13, 0))
+    ctx.manager.switch("coordinator", bar.id)
+    return one, two, bar
+
+
+async def test_down_from_the_filter_moves_through_filtered_rows_and_enter_picks(make_ctx, make_app):
+    """/, `fo` (two rows match), Down: the cursor is on the second match; Enter switches to it."""
+    ctx = make_ctx()
+    one, two, _ = seed_fo(ctx)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await open_picker(pilot)
+        await pilot.press("slash", *"fo", "down")
+        picker = app.screen
+        assert isinstance(picker, SessionPicker)
+        assert [r.name for r in picker.rows_widget.rows] == ["foo one", "food two"]
+        assert picker.selected.id == two.id
+        await pilot.press("up")
+        assert picker.selected.id == one.id
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and app.screen.session_id == two.id
+
+
+async def test_r_and_d_after_down_from_the_filter_act_on_the_highlighted_row(make_ctx, make_app):
+    """/, `fo`, Down, r renames the highlighted row (not the filter text); d deletes it."""
+    ctx = make_ctx()
+    one, two, bar = seed_fo(ctx)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await open_picker(pilot)
+        await pilot.press("slash", *"fo", "down", "r")
+        picker = app.screen
+        assert picker.query_one("#filter").value == "fo"
+        assert picker.query_one("#rename").value == "food two"
+        await pilot.press("ctrl+u", *"fox two", "enter")
+        await pilot.pause()
+        assert ctx.manager.get(two.id).name == "fox two"
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert {s.id for s in ctx.manager.list("coordinator")} == {one.id, bar.id}

@@ -164,3 +164,52 @@ def test_sidebar_states(snap_compare, make_app, make_ctx, root, gate, state):
     app = make_app(ctx)
     assert snap_compare(app, terminal_size=SIZE, run_before=arrange)
     gate.opened.set()
+
+
+SMALL_SIZES = [(80, 24), (60, 20)]
+
+
+async def _explorer_search(pilot):
+    await pilot.press("escape", "E")
+    await settle(pilot)
+    await pilot.press(*"budget")
+    await settle(pilot)
+
+
+async def _picker(pilot):
+    await pilot.press("escape", "S")
+    await settle(pilot)
+
+
+async def _new_dialog(pilot):
+    await pilot.press("escape", "N")
+    await settle(pilot)
+
+
+async def _confirm_dialog(pilot):
+    await pilot.press("escape", "S")
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def _main(pilot):
+    await settle(pilot)
+
+
+SMALL_SCREENS = {
+    "main": _main,
+    "picker": _picker,
+    "explorer": _explorer_search,
+    "new": _new_dialog,
+    "confirm": _confirm_dialog,
+}
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", list(SMALL_SCREENS))
+def test_small_terminals(snap_compare, make_app, demo, screen, size):
+    """At 80x24 and 60x20 every screen fits: the PO column thins, the explorer's filters go
+    under a full-width search box and its snippets keep their room, and the dialogs fit with
+    their buttons."""
+    assert snap_compare(make_app(demo), terminal_size=size, run_before=SMALL_SCREENS[screen])

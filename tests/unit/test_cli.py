@@ -45,6 +45,22 @@ def test_send_streams_reply_and_stores_both_messages(run: Run) -> None:
     assert shown["history"][1]["model"] == "echo"
 
 
+def test_sessions_say_where_they_came_from(run: Run) -> None:
+    """`send` into a PO with no session makes one with source "cli", as `new` does; the list
+    shows it, and a session made in Python through SessionManager.create says "api"."""
+    from prompt_sessions.manager import SessionManager
+    from prompt_sessions.plugins import PluginHost
+
+    assert run("send", "writer", "hello")[0] == 0
+    assert run("new", "coordinator", "--name", "Made")[0] == 0
+    with SessionManager.open(run.store, host=PluginHost.create(entry_points=False)) as mgr:
+        made = mgr.create("researcher", "From Python")
+        current = mgr.current("editor")  # a PO without sessions gets one
+        assert (made.source, current.source) == ("api", "api")
+    sources = {s["po_name"]: s["source"] for s in run.json("list", "--json")}
+    assert sources == {"writer": "cli", "coordinator": "cli", "researcher": "api", "editor": "api"}
+
+
 def test_send_uses_current_session_and_session_option(run: Run) -> None:
     """Without --session, send goes to the PO's current session; with it, to the named one."""
     run("new", "coordinator", "--name", "A")

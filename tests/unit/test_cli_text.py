@@ -187,3 +187,25 @@ def test_import_of_an_unreadable_or_oversized_file_fails_for_that_file_only(
     assert f"Error: {tmp_path / 'missing.json'}: cannot read it: No such file or directory" in err
     assert f"Error: {big}: 2,048 bytes; the limit is 1,024 bytes" in err
     assert out.count("Imported ") == 1
+
+
+def test_list_columns_line_up_after_emoji_and_cjk_names(run: Run) -> None:
+    """Names with a family emoji, CJK characters or an accent do not shift the PO column:
+    widths are counted in terminal cells, and a long name is cut between graphemes."""
+    from prompt_sessions.cells import cell_len
+
+    family = "👨‍👩‍👧‍👦"
+    long = "a" + "日" * 18 + family * 6  # 49 cells: cut at 40, where a family stands
+    names = ["plain", f"{family} trip", "日本語のセッション名", "e\u0301tude", long]
+    for name in names:
+        run("new", "coordinator", "--name", name)
+    code, out, _ = run("list")
+    assert code == 0
+    header, *rows = out.splitlines()
+    start = cell_len(header[: header.index("PO")])
+    for row in rows:
+        at = row.index("coordinator")
+        assert cell_len(row[:at]) == start, row
+    longest = next(row for row in rows if "a日日" in row)
+    assert "…" in longest and longest.count(family) == 1
+    assert "\u200d" not in longest.replace(family, "")  # no family cut in half

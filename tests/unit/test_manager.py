@@ -152,6 +152,14 @@ def test_duplicate_of_a_long_name_stays_within_the_limit(manager: SessionManager
     assert manager.fork(s.id).name.endswith(" (fork)")
 
 
+def test_a_suffix_never_cuts_a_family_emoji_in_half(manager: SessionManager) -> None:
+    """Where the suffix needs room inside a family emoji, the whole family gives way."""
+    family = "👨‍👩‍👧‍👦"
+    s = manager.create("po", "a" * 70 + family)
+    assert manager.duplicate(s.id).name == "a" * 70 + " (copy)"
+    assert manager.fork(s.id).name == "a" * 70 + " (fork)"
+
+
 @pytest.mark.parametrize("at", [0, 1, 3])
 def test_fork_records_parent_and_fork_point(manager: SessionManager, at: int) -> None:
     """fork(at=N) keeps history[:N] and records parent_id and parent_message_index."""

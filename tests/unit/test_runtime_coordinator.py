@@ -306,12 +306,13 @@ async def test_rename_through_the_coordinator_updates_the_open_session(
 async def test_delete_through_the_coordinator_cancels_closes_and_removes(
     ctx: AppContext, coord: Coordinator
 ) -> None:
-    """coord.delete cancels a streaming reply, closes the session and deletes its file."""
+    """coord.delete cancels a streaming reply, closes the session and deletes its file; the
+    removal is this process's own (``deleted=False``: no other program deleted it)."""
     s = ctx.manager.create("po", "doomed")
     await coord.send(s.id, "long " * 50)
     events = record(coord)
     await coord.delete(s.id)
     assert coord.get(s.id) is None
-    assert SessionRemoved(s.id, "doomed", "po", deleted=True) in events
+    assert SessionRemoved(s.id, "doomed", "po", deleted=False) in events
     with pytest.raises(SessionNotFound):
         ctx.manager.get(s.id)

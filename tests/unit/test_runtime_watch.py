@@ -284,3 +284,34 @@ async def test_known_sessions_follow_the_catalog_as_each_sync_reads_it(
     created = await other_process(root, "create", "po", "from the cli")
     await watch.until(lambda e: isinstance(e, SessionsChanged))
     assert {s.id for s in coord.known_sessions("po") or []} == {kept.id, created}
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+async def test_own_deletions_are_not_reported_as_another_programs(root: Path, backend: str) -> None:
+    """A session deleted through this process's manager (not the runtime) is removed when the
+    sync runs, with deleted=False; one deleted by another process is deleted=True."""
+    root.mkdir(parents=True)
+    (root / "config.toml").write_text(f'[storage]\nbackend = "{backend}"\n')
+    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    assert ctx.manager.backend.name == backend
+    mine = ctx.manager.create("po", "mine")
+    theirs = ctx.manager.create("po", "theirs")
+    coord = Coordinator(ctx)
+    events: list[object] = []
+    coord.subscribe(events.append)
+    await coord.start_watching()
+    try:
+        coord.open(mine.id)
+        coord.open(theirs.id)
+        ctx.manager.delete(mine.id)
+        await other_process(root, "delete", theirs.id)
+        await coord.refresh()
+        removed = [e for e in events if isinstance(e, SessionRemoved)]
+        assert sorted(removed, key=lambda e: e.name) == [
+            SessionRemoved(mine.id, "mine", "po", deleted=False),
+            SessionRemoved(theirs.id, "theirs", "po", deleted=True),
+        ]
+    finally:
+        await coord.shutdown()
+        ctx.manager.close()
+    assert "OwnChanges" not in " ".join(p.name for p in ctx.host.plugins())

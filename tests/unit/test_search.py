@@ -74,3 +74,13 @@ def test_hit_json_shape() -> None:
     data = hit.to_json()
     assert data["id"] == s.id and data["snippet"] == "x marks" and data["message_index"] == 0
     msgspec.json.encode(data)
+
+
+def test_snippet_never_cuts_a_family_emoji() -> None:
+    """The snippet's ends fall between graphemes: no family shows with fewer than four people."""
+    family = "👨‍👩‍👧‍👦"
+    for pad_left in range(0, 8):
+        text = "x" * pad_left + family * 30 + " budget " + family * 30
+        cut = snippet(text, text.index("budget"), len("budget"))
+        inner = cut.strip("…").replace(family, "").replace("x", "")
+        assert inner == " budget ", cut

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import msgspec
 
+from ..cells import cell_len, pad
 from ..errors import UsageError
 from ..models import SessionSummary
 from ..text import unencodable, visible
@@ -63,16 +64,16 @@ def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = 
     current = current or set()
     names = [visible(s.name, one_line=True) for s in rows]
     pos = [visible(s.po_name, one_line=True) for s in rows]
-    name_width = min(40, max(4, *(len(n) for n in names)))
-    po_width = min(20, max(2, *(len(p) for p in pos)))
+    # widths in terminal cells, cut between graphemes: emoji and CJK names keep the columns
+    name_width = min(40, max(4, *(cell_len(n) for n in names)))
+    po_width = min(20, max(2, *(cell_len(p) for p in pos)))
     click.echo(f"  {'ID':8}  {'NAME':{name_width}}  {'PO':{po_width}}  {'MSGS':>4}  UPDATED")
     for s, shown, po in zip(rows, names, pos, strict=True):
         mark = "*" if s.id in current else " "
-        name = shown if len(shown) <= name_width else shown[: name_width - 1] + "…"
+        name, po = pad(shown, name_width), pad(po, po_width)
         flags = " (archived)" if s.archived else ""
         click.echo(
-            f"{mark} {s.id[:8]}  {name:{name_width}}  {po[:po_width]:{po_width}}  "
-            f"{s.message_count:>4}  {when(s.updated_at)}{flags}"
+            f"{mark} {s.id[:8]}  {name}  {po}  {s.message_count:>4}  {when(s.updated_at)}{flags}"
         )
 
 

@@ -61,7 +61,7 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
     if ref is not None:  # an empty --session is a bad ref, not "the current session"
         target = mgr.get(mgr.resolve(po, ref).id)
     else:
-        target = mgr.current(po)
+        target = mgr.current(po, source="cli")
     if not message.strip():
         raise click.UsageError("MESSAGE is empty")
     mgr.append(target.id, Message(role="user", content=message, source="cli"))

@@ -35,7 +35,7 @@ from .retry import RetryPolicy
 from .settings import RuntimeSettings
 from .slots import GenerationSlots
 from .status import Status
-from .store_sync import StoreSync
+from .store_sync import OwnChanges, StoreSync
 from .watcher import StoreWatcher, watch_target
 from .workspace import Workspace, WorkspaceSaver, load_workspace
 
@@ -69,6 +69,7 @@ class Coordinator:
         self._clock = itertools.count(1)
         self._sync = StoreSync(self)
         self._watcher: StoreWatcher | None = None
+        self._own_changes: str | None = None  # the plugin name of our OwnChanges listener
         # A one-shot frontend (the CLI's send) leaves the TUI's saved workspace alone.
         self._saver = WorkspaceSaver(
             self.manager.root, self.workspace, self._warn, enabled=keep_workspace
@@ -151,6 +152,9 @@ class Coordinator:
         self._remove(live, deleted=False)
 
     def _remove(self, live: LiveSession, *, deleted: bool) -> None:
+        """Drop an open session; ``deleted``: it is gone from the store, and unless this process
+        deleted it, another program did (``SessionRemoved.deleted``)."""
+        deleted = deleted and not self._sync.deleted_here(live.session_id)
         if live._task is not None:
             live._task.cancel()
         self._sessions.pop(live.session_id, None)
@@ -170,6 +174,7 @@ class Coordinator:
     async def delete(self, session_id: str) -> None:
         """Delete a session from the store for good, cancelling its reply and closing it first."""
         sid = validate_id(session_id)
+        self._sync.note_own_delete(sid)
         live = self._sessions.get(sid)
         if live is not None:
             task = live._task
@@ -394,6 +399,8 @@ class Coordinator:
         if self._watcher is not None and self._watcher.running:
             return
         await self._sync.baseline()
+        if self._own_changes is None:  # the watcher sees our own deletions too: mark them
+            self._own_changes = self.ctx.host.register(OwnChanges(self._sync))
         change_watcher = getattr(self.manager.backend, "change_watcher", None)
         if change_watcher is not None:  # a server backend announces changes itself
             self._watcher = change_watcher(self.refresh, self.settings.watch_debounce_ms)
@@ -408,6 +415,9 @@ class Coordinator:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
+        if self._own_changes is not None:
+            self.ctx.host.unregister(self._own_changes)
+            self._own_changes = None
 
     @property
     def watching(self) -> bool:

@@ -4,6 +4,11 @@ The catalog (``manager.list()``) is cheap to re-read: the JSON backend reads onl
 of its journal. A session whose count or last update differs from what this process knows is
 read again; messages that extend the known history become ``MessageAdded(external=True)``, and
 anything else (a rewrite, or appends interleaved with ours) replaces the history wholesale.
+
+The watcher sees this process's own writes too. Appends through the runtime are noted as they
+are stored; deletions made by any code of this process (a picker, a slash command, a plugin)
+reach ``OwnChanges`` through the manager's ``session_deleted`` hook, so they are never reported
+as another program's.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ..errors import PromptSessionsError, SessionNotFound
+from ..hookspecs import hookimpl
 from ..models import SessionSummary
 from .events import MessageAdded, SessionChanged, SessionsChanged
 from .live_session import LiveSession
 
 if TYPE_CHECKING:
+    from ..manager import SessionManager
     from .coordinator import Coordinator
 
 CatalogKey = tuple[object, ...]
@@ -41,6 +48,15 @@ class StoreSync:
         self._known: dict[str, CatalogKey] | None = None
         self._running = asyncio.Lock()
         self.summaries: list[SessionSummary] | None = None  # the catalog as last read
+        self._deleted_here: set[str] = set()
+
+    def note_own_delete(self, session_id: str) -> None:
+        """This process deleted the session: its disappearance is no one else's doing."""
+        self._deleted_here.add(session_id)
+
+    def deleted_here(self, session_id: str) -> bool:
+        """True when this process deleted the session (``note_own_delete``)."""
+        return session_id in self._deleted_here
 
     async def baseline(self) -> None:
         """Remember the catalog as it is, so the first sync reports only later changes."""
@@ -143,3 +159,16 @@ class StoreSync:
         self.coord._emit(SessionChanged(live.session_id, "preview"))
         if added > 0 and self.coord.shown != live.session_id:
             self.coord._add_unread(live, added)
+
+
+class OwnChanges:
+    """Hook implementations (registered by the Coordinator on its plugin host) that tell the
+    sync which deletions its own manager made."""
+
+    def __init__(self, sync: StoreSync) -> None:
+        self.sync = sync
+
+    @hookimpl
+    def session_deleted(self, session_id: str, manager: SessionManager) -> None:
+        if manager is self.sync.coord.manager:
+            self.sync.note_own_delete(session_id)

@@ -17,6 +17,7 @@ class TuiFrontend:
 
     def show_session(self, po_name: str, session_id: str | None) -> None:
         self.screen.show(po_name, session_id)
+        self.screen.land()  # a command that shows a session brings the person there to type
 
     def cancel_reply(self, session_id: str) -> bool:
         return self.screen.coord.cancel(session_id)

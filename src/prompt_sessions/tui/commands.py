@@ -103,7 +103,7 @@ class SessionCommands(_EntryProvider):
                 found.append(
                     (
                         f"session: Switch to {live.name} ({live.po_name})",
-                        partial(main.switch_to, live.po_name, live.session_id),
+                        partial(main.switch_to, live.po_name, live.session_id, land=True),
                         help,
                     )
                 )
@@ -112,7 +112,7 @@ class SessionCommands(_EntryProvider):
                 found.append(
                     (
                         f"session: Switch to {s.name}",
-                        partial(main.switch_to, s.po_name, s.id),
+                        partial(main.switch_to, s.po_name, s.id, land=True),
                         s.id[:8],
                     )
                 )

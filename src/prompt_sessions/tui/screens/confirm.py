@@ -1,4 +1,4 @@
-"""A yes/no question; No is the default."""
+"""A yes/no question with Yes and No buttons; No is focused, so Enter alone never says yes."""
 
 from __future__ import annotations
 
@@ -7,22 +7,34 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label
+
+from .dialog import Dialog
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Returns True only for ``y``; ``n``, Enter and Esc answer no."""
+class ConfirmScreen(Dialog[bool]):
+    """Returns True only for ``y`` or the Yes button; ``n``, Esc and the No button (focused at
+    first, so Enter answers no) return False. Tab or the arrow keys move between the buttons."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
-        Binding("n,enter,escape", "answer(False)", "No"),
+        Binding("n,escape", "answer(False)", "No"),
+        Binding("left,right", "app.focus_previous", "Other button", show=False),
     ]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical { width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2; }
+    ConfirmScreen > Vertical {
+        width: 60; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $error; background: $surface; padding: 1 2;
+    }
+    ConfirmScreen #question { width: 100%; }
+    ConfirmScreen #buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmScreen Button { margin-left: 2; min-width: 8; }
     ConfirmScreen .hint { color: $text-muted; margin-top: 1; }
+    ConfirmScreen.-small > Vertical { padding: 0 1; border: round $error; }
+    ConfirmScreen.-small #buttons { margin-top: 0; }
+    ConfirmScreen.-small .hint { display: none; }
     """
 
     def __init__(self, question: str) -> None:
@@ -32,7 +44,17 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.question), id="question")
-            yield Label("y yes   n/Enter/Esc no", classes="hint")
+            with Horizontal(id="buttons"):
+                yield Button("Yes", variant="error", id="yes")
+                yield Button("No", variant="primary", id="no")
+            yield Label("y yes   n/Esc no   Enter presses the highlighted button", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

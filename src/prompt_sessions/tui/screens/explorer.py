@@ -32,7 +32,42 @@ from .choice import ChoiceScreen
 ALL = "__all__"
 SEARCH_LIMIT = 1000
 HINT = "type to search  Down rows  Enter open  x export  a archived  / search  Esc close"
-COLUMNS = ((16, "PO"), (0, "Name"), (6, "Msgs"), (8, "Source"), (11, "Updated"))
+# (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
+COLUMNS = (
+    ("po", "PO", 16),
+    ("name", "Name", 0),
+    ("msgs", "Msgs", 6),
+    ("source", "Source", 8),
+    ("updated", "Updated", 11),
+)
+NAME_WIDTH = (12, 28)
+SNIPPET_ROOM = 30  # cells a search's snippet keeps; columns give way, least useful first
+GIVE_WAY = ("source", "updated", "msgs")
+GAP = 2
+NARROW = 100  # screen width (cells) below which the filters go under the search box
+SHORT = 30  # screen height (lines) below which the search and filters are one line tall
+
+
+def layout(width: int, searching: bool) -> list[tuple[str, str, int]]:
+    """The columns that fit in ``width`` cells, with their widths; with ``searching`` the
+    snippet after them keeps at least ``SNIPPET_ROOM`` cells (narrow terminals drop the source,
+    the time and the count, in that order, and shorten the PO)."""
+    room = SNIPPET_ROOM + GAP if searching else 0
+    columns = list(COLUMNS)
+
+    def spare() -> int:
+        fixed = sum(w for _, _, w in columns) + GAP * len(columns)
+        return width - fixed - room - NAME_WIDTH[0]
+
+    for key in GIVE_WAY:
+        if spare() >= 0:
+            break
+        columns = [c for c in columns if c[0] != key]
+    if spare() < 0:
+        columns = [(k, t, 10 if k == "po" else w) for k, t, w in columns]
+    fixed = sum(w for _, _, w in columns) + GAP * len(columns)
+    name = max(NAME_WIDTH[0], min(NAME_WIDTH[1], width - fixed - room))
+    return [(k, t, w or name) for k, t, w in columns]
 
 
 @dataclass
@@ -59,6 +94,10 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     ExplorerScreen #filters { height: auto; }
     ExplorerScreen #search { width: 1fr; }
     ExplorerScreen Select { width: 22; }
+    ExplorerScreen.-narrow #filters { layout: grid; grid-size: 3; grid-columns: 1fr 1fr auto; }
+    ExplorerScreen.-narrow #search { column-span: 3; }
+    ExplorerScreen.-narrow Select { width: 1fr; }
+    ExplorerScreen.-short Checkbox { border: none; height: 1; padding: 0 1; }
     ExplorerScreen #header { padding: 0 0; text-style: bold; background: $panel; height: 1; }
     ExplorerScreen .hint { color: $text-muted; padding: 0 1; }
     """
@@ -153,6 +192,10 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def _searched(self, query: str, rows: list[Row] | None) -> None:
         if query != self.query_text:
             return  # a newer search is on its way
+        searching = rows is not None
+        if searching != (self.hits is not None):
+            self.hits = rows
+            self._draw_header()  # the columns give the snippet room while searching
         self.hits = rows
         self.apply()
 
@@ -219,25 +262,39 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     # -------------------------------------------------------------- rendering
 
     def header_text(self, width: int = 100) -> Text:
-        return self._row_text([Text(title) for _, title in COLUMNS], width)
+        columns = layout(width, self.hits is not None)
+        line = self._row_text([Text(title) for _, title, _ in columns], columns)
+        if self.hits is not None:
+            line.append("Match")
+        return line
 
     def on_resize(self) -> None:
+        # narrow: the filters move under the search box, which keeps the whole width; short:
+        # the boxes lose their borders, so the rows keep the height
+        self.set_class(self.size.width < NARROW, "-narrow")
+        short = self.size.height < SHORT
+        self.set_class(short, "-short")
+        for box in self.query("#filters > Input, #filters > Select").results():
+            box.compact = short  # type: ignore[attr-defined]
+        self._draw_header()
+
+    def _draw_header(self) -> None:
         self.query_one("#header", Static).update(
             self.header_text(self.query_one(RowList).size.width)
         )
 
     def render_row(self, row: Row, width: int) -> Text:
         s = row.summary
-        cells = [
-            Text(s.po_name),
-            Text(s.name + ("  (archived)" if s.archived else "") + self.lineage(s)),
-            Text(str(s.message_count)),
-            Text(s.source or ""),
-            Text(when(s.updated_at, self.now)),
-        ]
-        line = self._row_text(cells, width)
+        cells = {
+            "po": Text(s.po_name),
+            "name": Text(s.name + ("  (archived)" if s.archived else "") + self.lineage(s)),
+            "msgs": Text(str(s.message_count)),
+            "source": Text(s.source or ""),
+            "updated": Text(when(s.updated_at, self.now)),
+        }
+        columns = layout(width, self.hits is not None)
+        line = self._row_text([cells[key] for key, _, _ in columns], columns)
         if row.snippet is not None:
-            line.append("  ")
             line.append_text(highlight(row.snippet, self.query_text))
         return line
 
@@ -249,13 +306,12 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         of = f" of {parent.po_name}: {parent.name}" if parent else ""
         return f"  ↳ {s.thread_type}{of}"
 
-    def _row_text(self, cells: list[Text], width: int) -> Text:
-        fixed = sum(w for w, _ in COLUMNS if w) + 2 * len(COLUMNS)
-        name_width = max(12, min(28, width - fixed))
+    @staticmethod
+    def _row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
         parts: list[Text] = []
-        for (w, _), cell in zip(COLUMNS, cells, strict=True):
-            parts.append(self._cell(cell, w or name_width))
-            parts.append(Text("  "))
+        for (_, _, w), cell in zip(columns, cells, strict=True):
+            parts.append(ExplorerScreen._cell(cell, w))
+            parts.append(Text(" " * GAP))
         return Text.assemble(*parts)
 
     @staticmethod

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from ...cells import cell_len
 from ...commands import actions
 from ...commands.display import when
 from ...context import AppContext
@@ -39,6 +40,9 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("d", "delete", "Delete"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Cancel"),
+        # from the filter box the arrows go on to the rows, where r, d and Enter act
+        Binding("down", "to_rows(1)", "Rows", show=False),
+        Binding("up", "to_rows(-1)", "Rows", show=False),
     ]
     DEFAULT_CSS = """
     SessionPicker { align: center middle; }
@@ -127,7 +131,7 @@ class SessionPicker(ModalScreen[str | None]):
         mark = "*" if s.id == self.current_id else " "
         right = f"{s.message_count:>6} msg{' ' if s.message_count == 1 else 's'} {when(s.updated_at, self.now):>10}"
         name = Text(s.name)
-        name.truncate(max(4, width - len(right) - 4), overflow="ellipsis", pad=True)
+        name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
@@ -166,17 +170,26 @@ class SessionPicker(ModalScreen[str | None]):
 
     # -------------------------------------------------------------- filter
 
-    async def _box(self, box_id: str, **options: str) -> Input:
+    async def _box(self, box_id: str, placeholder: str = "") -> Input:
         """The filter (above the rows) or rename (below them) box, mounted on first use."""
         found = self.query(f"#{box_id}").results(Input)
         box = next(found, None)
         if box is None:
-            box = Input(id=box_id, **options)
+            box = Input(id=box_id, placeholder=placeholder)
             where = (
                 {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
             )
             await self.query_one(Vertical).mount(box, **where)
         return box
+
+    def action_to_rows(self, step: int) -> None:
+        """Down or Up in the filter box moves the cursor through the filtered rows and the focus
+        to them (the rows handle the arrows themselves once focused)."""
+        if not isinstance(self.focused, Input) or self.focused.id != "filter":
+            return
+        rows = self.rows_widget
+        rows.focus()
+        rows.move_to(rows.cursor + step)
 
     async def action_filter(self) -> None:
         box = await self._box("filter", placeholder="filter by name")

@@ -1,0 +1,126 @@
+"""The session keys and their modals: picker, new, explorer, previous/next, close, rename."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ....commands import actions
+from ....errors import PromptSessionsError
+from ..confirm import ConfirmScreen
+from ..explorer import ExplorerScreen
+from ..name_prompt import NamePrompt
+from ..picker import SessionPicker
+from .composer import Composer
+
+
+class SessionActions(Composer):
+    def action_nothing(self) -> None:
+        """Esc outside the message box is harmless."""
+
+    def action_type(self) -> None:
+        self.message_box.focus()
+
+    def action_cancel_reply(self) -> None:
+        if self.session_id is not None and self.coord.cancel(self.session_id):
+            self.notify("Reply cancelled")
+
+    async def action_quit(self) -> None:
+        self.save_view()
+        await self.tui.shutdown()
+        self.app.exit()
+
+    def action_step(self, step: int) -> None:
+        """Move to the previous or next open session (in the order they were opened, as the
+        sidebar lists them); with no other session open, to the PO's previous or next session
+        (in the picker's order), so the keys follow what is on screen."""
+        lives = self.coord.open_sessions()
+        if len(lives) >= 2:
+            order = [(live.po_name, live.session_id) for live in lives]
+        else:
+            summaries = self.tui.ctx.manager.list(self.po_name, include_archived=False)
+            order = [(s.po_name, s.id) for s in summaries]
+            if len(order) < 2:
+                self.notify(f"{self.po_name} has no other session (N makes one)")
+                return
+        ids = [session_id for _, session_id in order]
+        here = ids.index(self.session_id) if self.session_id in ids else (-1 if step > 0 else 0)
+        po_name, session_id = order[(here + step) % len(order)]
+        self.switch_to(po_name, session_id)
+
+    def action_close_session(self) -> None:
+        """Close the shown session (it stays in the store) and show the previous open one."""
+        lives = self.coord.open_sessions()
+        if self.session_id is None or len(lives) < 2:
+            self.notify("The last open session stays open")
+            return
+        ids = [live.session_id for live in lives]
+        closing = self.session_id
+        here = ids.index(closing) if closing in ids else 0
+        target = lives[here - 1] if here > 0 else lives[1]
+        self.switch_to(target.po_name, target.session_id)
+        if self.session_id == target.session_id:
+            self.coord.close_session(closing)
+            self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
+
+    def action_picker(self) -> None:
+        def chosen(session_id: str | None) -> None:
+            if session_id is not None:
+                self.switch_to(self.po_name, session_id, land=True)
+            else:
+                self.reload()  # the picker may have renamed or deleted sessions
+
+        known = self.coord.known_sessions(self.po_name)
+        self.app.push_screen(
+            SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known),
+            chosen,
+        )
+
+    def action_new_session(self) -> None:
+        manager = self.tui.ctx.manager
+
+        def named(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                session = actions.new_session(manager, self.po_name, name)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+                return
+            self.show(self.po_name, session.id)
+            self.land()
+
+        self.app.push_screen(
+            NamePrompt(f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)),
+            named,
+        )
+
+    def action_explorer(self) -> None:
+        def chosen(choice: tuple[str, str, int | None] | None) -> None:
+            if choice is None:
+                self.reload()
+                return
+            po_name, session_id, index = choice
+            self.switch_to(po_name, session_id, at=index, land=True)
+
+        self.app.push_screen(
+            ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name), chosen
+        )
+
+    def action_rename(self) -> None:
+        def named(name: str | None) -> None:
+            if name is not None:
+                self.run_command_args(["session", "rename", name])
+
+        self.app.push_screen(NamePrompt("Rename session", self.session_name), named)
+
+    def action_delete(self) -> None:
+        self.run_command("/session delete")
+
+    def confirm(self, question: str, on_yes: Callable[[], None]) -> None:
+        """Ask a yes/no question in a modal; ``on_yes`` runs only for yes."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                on_yes()
+
+        self.app.push_screen(ConfirmScreen(question), answered)

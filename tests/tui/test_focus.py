@@ -1,0 +1,178 @@
+"""Focus follows the person: after landing in a conversation, what they type is a message.
+
+Each test types with real key order, as a person who never pressed Esc-then-i would.
+"""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+from textual.widgets import OptionList
+
+from prompt_sessions.tui.screens.explorer import ExplorerScreen
+from prompt_sessions.tui.screens.main import MainScreen
+from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.widgets.message_box import MessageBox
+
+from .conftest import settle, wait_until
+
+
+def history(ctx, session_id: str) -> list[tuple[str, str]]:
+    return [(m.role, m.content) for m in ctx.manager.get(session_id).history]
+
+
+async def test_new_session_then_typing_sends(make_ctx, make_app):
+    """Esc, N, Enter (default name), `hello world`, Enter: the message is sent to the new session
+    (made with source "tui") and the `w` in it does not close the session just made."""
+    ctx = make_ctx()
+    first = ctx.manager.create("coordinator", "First")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("escape", "N", "enter", *"hello world", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen) and screen.session_id != first.id
+        assert history(ctx, screen.session_id) == [
+            ("user", "hello world"),
+            ("assistant", "You said: hello world"),
+        ]
+        assert isinstance(screen.focused, MessageBox)
+        assert {live.session_id for live in app.coord.open_sessions()} >= {screen.session_id}
+        assert ctx.manager.get(screen.session_id).source == "tui"
+
+
+async def test_picker_new_then_typing_sends(make_ctx, make_app):
+    """S, n, Enter, then typing: the text goes to the new session's message box; the session
+    says it came from the TUI."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "First")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("escape", "S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
+        await pilot.press("n", "enter", *"hello world", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert history(ctx, screen.session_id)[0] == ("user", "hello world")
+        assert ctx.manager.get(screen.session_id).source == "tui"
+
+
+async def test_picker_enter_then_typing_sends(make_ctx, make_app):
+    """S, Up, Enter on another session, then typing: the message lands in that session."""
+    ctx = make_ctx()
+    older = ctx.manager.create("coordinator", "Older")
+    ctx.manager.create("coordinator", "Newer")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("escape", "S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
+        await pilot.press("down", "enter", *"was here", "enter")
+        await settle(pilot)
+        assert app.screen.session_id == older.id
+        assert history(ctx, older.id)[0] == ("user", "was here")
+
+
+async def test_explorer_enter_then_typing_sends(make_ctx, make_app):
+    """E, Down to the rows, Enter, then typing: the message lands in the chosen session."""
+    ctx = make_ctx()
+    other = ctx.manager.create("writer", "Elsewhere")
+    ctx.manager.create("coordinator", "Here")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("escape", "E")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplorerScreen))
+        await settle(pilot)
+        await pilot.press(*"Elsewhere")
+        await settle(pilot)
+        await pilot.press("enter", *"quick note", "enter")
+        await settle(pilot)
+        assert app.screen.session_id == other.id
+        assert history(ctx, other.id)[0] == ("user", "quick note")
+
+
+async def test_palette_switch_then_typing_sends(make_ctx, make_app):
+    """ctrl+p, `Switch to Older`, Enter, then typing: the message lands in that session."""
+    ctx = make_ctx()
+    older = ctx.manager.create("coordinator", "Older")
+    ctx.manager.create("coordinator", "Newer")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("escape", "ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"switch to older")
+        palette = app.screen
+        await wait_until(pilot, lambda: palette.query_one(OptionList).option_count >= 1)
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.press(*"typed", "enter")
+        await settle(pilot)
+        assert app.screen.session_id == older.id
+        assert history(ctx, older.id)[0] == ("user", "typed")
+
+
+async def test_slash_switch_and_new_keep_typing_in_the_box(make_ctx, make_app):
+    """/session switch and /new move to a session and the box keeps focus for the next words."""
+    ctx = make_ctx()
+    older = ctx.manager.create("coordinator", "Older")
+    ctx.manager.create("coordinator", "Newer")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press(*"/switch Older", "enter", *"wow", "enter")
+        await settle(pilot)
+        assert history(ctx, older.id)[0] == ("user", "wow")
+        await pilot.press(*"/new Third", "enter", *"qwe", "enter")
+        await settle(pilot)
+        assert app.screen.session_name == "Third"
+        assert history(ctx, app.screen.session_id)[0] == ("user", "qwe")
+
+
+async def test_sidebar_choice_lands_in_the_box(make_ctx, make_app):
+    """Enter on an open session in the sidebar shows it with the message box focused."""
+    ctx = make_ctx()
+    older = ctx.manager.create("coordinator", "Older")
+    ctx.manager.create("coordinator", "Newer")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press(*"/switch Older", "enter")
+        await settle(pilot)
+        await pilot.press(*"/switch Newer", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        screen = app.screen
+        bar = screen.sidebar
+        bar.focus()
+        bar.highlighted = bar.session_ids.index(older.id)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.session_id == older.id
+        assert isinstance(screen.focused, MessageBox)
+
+
+async def test_status_bar_offers_the_keys_that_work_where_focus_is(make_ctx, make_app):
+    """In the message box the hints start with how to reach the POs and offer no letter keys;
+    Esc moves to the conversation, where S, N, E and q are offered; Tab from the box goes to
+    the POs as the hint says."""
+    from prompt_sessions.tui.widgets.po_list import PoList
+    from prompt_sessions.tui.widgets.status_bar import StatusBar
+
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "First")
+    app = make_app(ctx)
+
+    def hints() -> str:
+        return str(app.screen.query_one(StatusBar).render()).split("│", 1)[1].strip()
+
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert hints().startswith("Tab POs")
+        assert "S sessions" not in hints() and "q quit" not in hints()
+        await pilot.press("escape")
+        assert "S sessions" in hints() and "q quit" in hints() and "i type" in hints()
+        await pilot.press("i")
+        assert isinstance(app.screen.focused, MessageBox) and hints().startswith("Tab POs")
+        await pilot.press("tab")
+        assert isinstance(app.screen.focused, PoList)
+        assert hints().startswith("↑↓ choose PO")
+        await pilot.press("escape", "f")
+        assert hints().startswith("Enter next match")
