@@ -24,10 +24,11 @@ from prompt_sessions.errors import (
 from prompt_sessions.storage import sqlite_backend
 from prompt_sessions.storage.sqlite_backend import (
     DB_NAME,
-    HITS_PER_SESSION,
     SCHEMA_VERSION,
     SqliteBackend,
 )
+from prompt_sessions.search import HITS_PER_SESSION
+from prompt_sessions.search_query import parse
 from prompt_sessions.testing.conformance import make_message, make_session
 
 
@@ -77,20 +78,20 @@ def test_fork_point_beyond_the_history_is_refused(backend: SqliteBackend) -> Non
 
 
 def test_search_of_a_po_without_sessions_finds_nothing(backend: SqliteBackend) -> None:
-    """No sessions for the PO: no hits, without querying the messages."""
+    """No sessions for the PO: no hits."""
     backend.create(make_session("coordinator", messages=[make_message("needle")]))
-    assert backend.search("needle", po_name="nobody") == []
-    assert len(backend.search("needle")) == 1
+    assert backend.search(parse("needle po:nobody"), limit=10) == []
+    assert len(backend.search(parse("needle"), limit=10)) == 1
 
 
 def test_search_caps_the_hits_of_one_session_like_the_manager(backend: SqliteBackend) -> None:
     """A session matching by name and in many messages gives at most HITS_PER_SESSION hits,
-    the name first, then the earliest messages."""
+    the name first (the best match), then the earliest of the equally good messages."""
     session = make_session(
         name="needle list", messages=[make_message(f"needle {i}") for i in range(30)]
     )
     backend.create(session)
-    hits = backend.search("needle")
+    hits = backend.search(parse("needle"), limit=100)
     assert len(hits) == HITS_PER_SESSION
     assert [h.message_index for h in hits] == [None, *range(HITS_PER_SESSION - 1)]
 

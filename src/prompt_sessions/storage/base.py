@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from ..models import Message, Session, SessionSummary
+from ..search import SearchHit
+from ..search_query import Query
 
 
 @dataclass
@@ -66,3 +69,14 @@ class StorageBackend(Protocol):
 
     def close(self) -> None:
         """Flush and release resources."""
+
+
+@runtime_checkable
+class SearchableBackend(Protocol):
+    """A backend that answers searches from its own index (DESIGN section 12). The manager uses
+    it when present and otherwise indexes the backend's sessions in memory."""
+
+    def search(
+        self, query: Query, *, limit: int, progress: Callable[[int, int], None] | None = None
+    ) -> list[SearchHit]:
+        """Hits for a parsed query, best first, at most ``limit``, archived sessions included."""

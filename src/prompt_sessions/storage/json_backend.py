@@ -8,6 +8,7 @@ under it only when they catch a file mid-write; damage stays with the one sessio
 from __future__ import annotations
 
 import atexit
+import builtins
 import errno
 import os
 import threading
@@ -30,10 +31,13 @@ from ..models import (
     summarize,
     summary_after_append,
 )
+from ..search import SearchHit
+from ..search_query import Query
 from . import catalog, files, session_codec
 from .base import HealthReport
 from .catalog import Bad, Change, Current, Drop, Put, View
 from .locking import StoreLock
+from .search_cache import Progress, SearchCache
 
 FOLD_AFTER_LINES = 2000
 IDLE_FOLD_SECONDS = 2.0
@@ -79,6 +83,8 @@ class JsonBackend:
         self._closed = False
         self._folding = False
         self._journal_writes = 0
+        # Looked up at each use, so a wrapper or a test double of get() is honoured.
+        self.search_cache = SearchCache(self.root, lambda: self.list(), lambda sid: self.get(sid))
         _open_backends.add(self)
 
     # ------------------------------------------------------------------ paths and locking
@@ -363,6 +369,12 @@ class JsonBackend:
         data, _ = self._read_file(validate_id(session_id))
         return data
 
+    def search(
+        self, query: Query, *, limit: int, progress: Progress | None = None
+    ) -> builtins.list[SearchHit]:
+        """Ranked hits from the search cache, brought up to date first (DESIGN section 12)."""
+        return self.search_cache.search(query, limit, progress)
+
     def create(self, session: Session) -> SessionSummary:
         sid = validate_id(session.id)
         data = session_codec.encode_session(session)
@@ -371,7 +383,9 @@ class JsonBackend:
             if os.path.lexists(path):
                 raise StorageError(f"session {sid} already exists")
             files.atomic_write(path, data)
-            return self._after_write(sid, summarize(session))
+            summary = self._after_write(sid, summarize(session))
+            self.search_cache.session_written(session, summary)
+            return summary
 
     def _stat_file(self, sid: str) -> os.stat_result:
         path = self.dir / f"{sid}.json"
@@ -421,7 +435,9 @@ class JsonBackend:
             session.history.append(message)
             session.updated_at = message.created_at
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
-            return self._after_write(sid, summarize(session))
+            summary = self._after_write(sid, summarize(session))
+            self.search_cache.session_written(session, summary)
+            return summary
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
         payload = session_codec.append_bytes(
@@ -438,6 +454,7 @@ class JsonBackend:
         summary = summary_after_append(state.summary, message)
         self._files[sid] = _FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
         self._record(Put(s=summary, f=(new_st.st_size, new_st.st_mtime_ns)))
+        self.search_cache.message_appended(summary, message)
         return summary
 
     def _undo_append(self, fd: int, offset: int, old_tail: bytes, old_size: int) -> None:
@@ -465,7 +482,8 @@ class JsonBackend:
                     raise StorageError(f"field {key!r} cannot be changed")
                 setattr(session, key, value)
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
-            self._after_write(sid, summarize(session))
+            summary = self._after_write(sid, summarize(session))
+            self.search_cache.head_written(session, summary)
             return session
 
     def delete(self, session_id: str) -> None:
@@ -481,6 +499,7 @@ class JsonBackend:
             self._files.pop(sid, None)
             self._sync_dir(self.dir)
             self._record(Drop(id=sid))
+            self.search_cache.session_dropped(sid)
 
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
@@ -549,9 +568,11 @@ class JsonBackend:
         with self._mutex:
             self._folding = True
             try:
-                return self._check(report, repair)
+                self._check(report, repair)
             finally:
                 self._folding = False
+        self.search_cache.check(report, repair)
+        return report
 
     def _check(self, report: HealthReport, repair: bool) -> HealthReport:
         if not self._may_write():
@@ -626,6 +647,7 @@ class JsonBackend:
             self.flush()
         finally:
             self._closed = True
+            self.search_cache.close()
             _open_backends.discard(self)
 
 

@@ -13,6 +13,8 @@ Tables::
         summary  the SessionSummary as JSON, kept up to date by every write (list reads only this)
     messages(session_id, idx, body)    one row per message, body is the message as JSON
     current(po_name, session_id)       each PO's current session
+    search_*                           the search index (``storage.search_index``), written by
+                                       the same transactions as the sessions it indexes
 
 Bodies are the exact JSON of the session file format, so ``get`` assembles the file's bytes and
 decodes them with the same strict decoder as the JSON store: damage is reported the same way.
@@ -44,14 +46,14 @@ from ..errors import (
 )
 from ..ids import new_id, validate_id
 from ..models import Message, Session, SessionSummary, summarize, summary_after_append
-from ..search import SearchHit, snippet
+from ..search import SearchHit, search_connection
+from ..search_query import Query
 from ..timeutil import now_iso
-from . import files, session_codec
+from . import files, search_index, session_codec
 from .base import HealthReport
 
 DB_NAME = "sessions.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version; a newer one opens read-only
-HITS_PER_SESSION = 20  # the same cap as the manager's scanning search
+SCHEMA_VERSION = 2  # PRAGMA user_version; a newer one opens read-only. 2: the search index
 _FIXED_FIELDS = ("id", "history", "format_version", "created_at")
 
 _SCHEMA = """
@@ -123,7 +125,8 @@ class SqliteBackend:
                 with suppress(sqlite3.OperationalError):
                     conn.execute("PRAGMA journal_mode = WAL")
                 self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
-                conn.create_function("ps_contains", 2, _contains, deterministic=True)
+                if self._schema_version < SCHEMA_VERSION and os.access(self.db_path, os.W_OK):
+                    self._upgrade(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -147,6 +150,7 @@ class SqliteBackend:
                 conn = sqlite3.connect(str(tmp), isolation_level=None)
                 try:
                     conn.executescript(_SCHEMA)
+                    search_index.create(conn)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("PRAGMA journal_mode = WAL")  # recorded in the file header
                 finally:
@@ -166,6 +170,28 @@ class SqliteBackend:
             for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
                 with suppress(OSError):
                     os.unlink(leftover)
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Bring an older schema up to date in one transaction: version 2 adds the search index
+        of every session already stored."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current < 2:
+                search_index.create(conn)
+                for (sid,) in conn.execute("SELECT id FROM sessions").fetchall():
+                    try:
+                        session = self._load(conn, sid)
+                    except CorruptSession:
+                        continue  # doctor reports it; it is indexed once repaired
+                    search_index.put_session(conn, session, summarize(session))
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._schema_version = SCHEMA_VERSION
 
     def _sweep_temp_files(self) -> None:
         """Remove temp databases left by a creator that crashed; the real one exists, so no
@@ -288,6 +314,7 @@ class SqliteBackend:
             "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
             ((session.id, i, body) for i, body in enumerate(bodies)),
         )
+        search_index.put_session(conn, session, summary)
         return summary
 
     # ------------------------------------------------------------------ public API
@@ -346,6 +373,8 @@ class SqliteBackend:
             )
             summary = summary_after_append(summary, message)
             self._write_summary(conn, summary)
+            if not search_index.add_message(conn, summary, message):
+                search_index.put_session(conn, self._load(conn, sid), summary)
             return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -363,8 +392,12 @@ class SqliteBackend:
                 "UPDATE sessions SET head = ? WHERE id = ?",
                 (_encoder.encode(session_codec.head_fields(session)), sid),
             )
-            self._write_summary(conn, _with_head(summary, session))
-            return self._load(conn, sid)
+            summary = _with_head(summary, session)
+            self._write_summary(conn, summary)
+            whole = self._load(conn, sid)
+            if not search_index.put_head(conn, summary):
+                search_index.put_session(conn, whole, summary)
+            return whole
 
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
@@ -373,6 +406,7 @@ class SqliteBackend:
                 raise SessionNotFound(sid)
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+            search_index.drop_session(conn, sid)
 
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
@@ -433,50 +467,31 @@ class SqliteBackend:
             )
             return fork
 
-    def search(
-        self, query: str, po_name: str | None = None, limit: int = 200
-    ) -> builtins.list[SearchHit]:
-        """Case-insensitive search of names and message texts, in ``list`` order: the same hits,
-        snippets and caps as the manager's scan, with the matching done inside SQLite."""
-        needle = query.lower()
-        summaries = [s for s in self.list() if po_name is None or s.po_name == po_name]
-        if not summaries:
-            return []
+    def search(self, query: Query, *, limit: int, progress: Any = None) -> builtins.list[SearchHit]:
+        """Ranked hits from the index inside the database (DESIGN section 12)."""
         with self._reading() as conn:
-            assert conn is not None
-            rows = conn.execute(
-                "SELECT session_id, idx, content FROM ("
-                " SELECT m.session_id, m.idx, json_extract(m.body, '$.content') AS content,"
-                "  row_number() OVER (PARTITION BY m.session_id ORDER BY m.idx) AS n"
-                " FROM messages m JOIN sessions s ON s.id = m.session_id"
-                " WHERE (?1 IS NULL OR s.po_name = ?1)"
-                "  AND ps_contains(json_extract(m.body, '$.content'), ?2)"
-                ") WHERE n <= ?3 ORDER BY session_id, idx",
-                (po_name, needle, HITS_PER_SESSION),
-            ).fetchall()
-        by_session: dict[str, list[tuple[int, str]]] = {}
-        for sid, idx, content in rows:
-            by_session.setdefault(sid, []).append((idx, content))
-        hits: list[SearchHit] = []
-        for summary in summaries:
-            found: list[SearchHit] = []
-            if needle in summary.name.lower():
-                found.append(SearchHit(session=summary, message_index=None, snippet=summary.name))
-            for idx, content in by_session.get(summary.id, ()):
-                if len(found) >= HITS_PER_SESSION:
-                    break
-                pos = content.lower().find(needle)
-                found.append(
-                    SearchHit(
-                        session=summary,
-                        message_index=idx,
-                        snippet=snippet(content, pos, len(needle)),
-                    )
-                )
-            hits.extend(found)
-            if len(hits) >= limit:
-                break
-        return hits[:limit]
+            if conn is None:
+                return []
+            if self._schema_version < 2:  # an older file we may not upgrade: index in memory
+                from .search_cache import SearchCache
+
+                memory = SearchCache(None, self.list, self.get)
+                try:
+                    return memory.search(query, limit, progress)
+                finally:
+                    memory.close()
+
+            def summaries(ids: builtins.list[str]) -> dict[str, SessionSummary]:
+                found = {}
+                for sid, data in conn.execute(
+                    "SELECT id, summary FROM sessions WHERE id IN (SELECT value FROM json_each(?))",
+                    (_encoder.encode(ids),),
+                ):
+                    with suppress(CorruptSession):
+                        found[sid] = self._summary(sid, data)
+                return found
+
+            return search_connection(conn, query, summaries, limit)
 
     # ------------------------------------------------------------------ health
 
@@ -541,6 +556,25 @@ class SqliteBackend:
             if stored != expected:
                 self._write_summary(conn, expected)
                 report.fixed.append(f"summary of {sid} rebuilt from its messages")
+        self._fix_search_index(conn, healthy, report)
+
+    def _fix_search_index(
+        self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
+    ) -> None:
+        """Index again every session the index holds differently, and forget the gone ones."""
+        known = search_index.stamps(conn)
+        redone = 0
+        for sid, session in healthy.items():
+            summary = summarize(session)
+            if known.get(sid) != search_index.stamp_of(summary):
+                search_index.put_session(conn, session, summary)
+                redone += 1
+        for sid in known.keys() - healthy.keys():
+            search_index.drop_session(conn, sid)
+            redone += 1
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        if redone:
+            report.fixed.append(f"search index: {redone} session(s) indexed again")
 
     def _move_aside(
         self, conn: sqlite3.Connection, damaged: builtins.list[str], report: HealthReport
@@ -574,6 +608,7 @@ class SqliteBackend:
             conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+            search_index.drop_session(conn, sid)
             report.moved.append(str(target))
 
     # ------------------------------------------------------------------ lifecycle
@@ -630,11 +665,6 @@ def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
         pinned=session.pinned,
         tags=session.tags,
     )
-
-
-def _contains(text: object, needle: str) -> bool:
-    # Python's lower() folds non-ASCII letters too, unlike SQLite's LIKE and lower().
-    return isinstance(text, str) and needle in text.lower()
 
 
 def _as_text(value: object) -> object:
