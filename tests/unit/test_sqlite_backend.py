@@ -21,14 +21,14 @@ from prompt_sessions.errors import (
     StorageError,
     UsageError,
 )
-from prompt_sessions.storage import sqlite_backend
+from prompt_sessions.search import HITS_PER_SESSION
+from prompt_sessions.search_query import parse
+from prompt_sessions.storage import search_index, sqlite_backend
 from prompt_sessions.storage.sqlite_backend import (
     DB_NAME,
     SCHEMA_VERSION,
     SqliteBackend,
 )
-from prompt_sessions.search import HITS_PER_SESSION
-from prompt_sessions.search_query import parse
 from prompt_sessions.testing.conformance import make_message, make_session
 
 
@@ -238,3 +238,52 @@ def test_backends_left_open_are_closed_at_exit_even_if_one_fails(
     monkeypatch.undo()
     failing.close()
     assert sorted(os.listdir(failing_root)) == [DB_NAME]
+
+
+def test_a_version_1_database_gets_its_search_index(root: Path) -> None:
+    """Opening a store of schema version 1 (before the search index) for writing upgrades it in
+    one transaction: every session is indexed and user_version becomes 2."""
+    old = SqliteBackend(root)
+    session = make_session(name="Walrus", messages=[make_message("crème brûlée")])
+    old.create(session)
+    old.close()
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        search_index.drop(conn)
+        conn.execute("PRAGMA user_version = 1")
+    upgraded = SqliteBackend(root)
+    try:
+        hits = upgraded.search(parse("creme"), limit=10)
+        assert [(h.session.id, h.message_index) for h in hits] == [(session.id, 0)]
+        with closing(sqlite3.connect(root / DB_NAME)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    finally:
+        upgraded.close()
+
+
+def test_search_index_written_in_the_same_transaction(
+    backend: SqliteBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When indexing fails, the write it belongs to is rolled back: the two never disagree."""
+    session = make_session(messages=[make_message("one")])
+    backend.create(session)
+
+    def broken(*args: object) -> bool:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(search_index, "add_message", broken)
+    with pytest.raises(StorageError):
+        backend.append(session.id, make_message("two"))
+    monkeypatch.undo()
+    assert [m.content for m in backend.get(session.id).history] == ["one"]
+    assert backend.search(parse("two"), limit=10) == []
+
+
+def test_doctor_indexes_again_what_the_index_lost(backend: SqliteBackend, root: Path) -> None:
+    """doctor compares the index with the sessions and indexes again what differs."""
+    session = make_session(name="Walrus")
+    backend.create(session)
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        conn.execute("DELETE FROM search_session")
+    report = backend.check()
+    assert "search index: 1 session(s) indexed again" in report.fixed
+    assert [h.session.id for h in backend.search(parse("walrus"), limit=10)] == [session.id]
