@@ -47,3 +47,35 @@ def test_index_text_is_words_separated_by_spaces(text: str) -> None:
     assert stored == " ".join(stored.split(" "))
     assert all(word and not any(c.isspace() for c in word) for word in stored.split(" ") if stored)
     assert index_text(stored) == stored
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=127), max_size=80))
+def test_ascii_shortcut_agrees_with_the_general_path(text: str) -> None:
+    """For ASCII text the fast path gives exactly the words the general folding gives."""
+    from prompt_sessions import search_text
+
+    general = " ".join(
+        text.lower()[a:b] for a, b in search_text.word_spans(text.lower() + "\u00e9")
+    ).removesuffix("\u00e9").rstrip()
+    assert index_text(text) == " ".join(tokens(fold(text)))
+    assert index_text(text) == " ".join(general.split())
+
+
+_ascii_words = st.lists(st.sampled_from(["ab", "abc", "b", "cd", "x1", "1"]), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "abc", "b", "cd", "x1", "1", " ", ".", "-", "AB"]), max_size=20),
+    st.lists(st.tuples(_ascii_words, st.booleans()), min_size=1, max_size=3),
+)
+def test_ascii_locate_agrees_with_the_general_path(parts: list[str], raw_terms: list) -> None:
+    """For ASCII text the regex shortcut finds exactly what the word-by-word scan finds."""
+    from prompt_sessions import search_text
+
+    text = "".join(parts)
+    terms = [Term(tuple(words), prefix) for words, prefix in raw_terms]
+    general = search_text.locate(text + " é", terms)  # non-ASCII: the general path
+    general = [(n, a, b) for n, a, b in general if b <= len(text)]
+    assert sorted(locate(text, terms)) == sorted(general)
