@@ -95,7 +95,9 @@ def queries(words: list[str]) -> list[str]:
     out = []
     for size in (1, 2, 3):
         for _ in range(10):
-            out.append(" ".join(rng.choice(words[: rng.choice([50, 500, 5000])]) for _ in range(size)))
+            out.append(
+                " ".join(rng.choice(words[: rng.choice([50, 500, 5000])]) for _ in range(size))
+            )
     return out
 
 
@@ -117,9 +119,7 @@ def raw_index(path: Path, root: Path) -> sqlite3.Connection:
             conn.executemany(
                 "INSERT INTO raw (text) VALUES (?)", ((m.content,) for m in session.history)
             )
-            conn.execute(
-                "INSERT INTO raw (text) VALUES (?)", (session.name,)
-            )
+            conn.execute("INSERT INTO raw (text) VALUES (?)", (session.name,))
     conn.execute("COMMIT")
     return conn
 
@@ -193,7 +193,9 @@ def main() -> None:
     list_ms = timed(mgr.list, args.repeat)
     api95, raw95 = p95(api_ms), p95(raw_ms)
     ratio = api95 / raw95
-    print(f"\nlist() of {args.sessions} sessions (part of every JSON-store search): {list_ms:.1f} ms")
+    print(
+        f"\nlist() of {args.sessions} sessions (part of every JSON-store search): {list_ms:.1f} ms"
+    )
     print(
         f"p95 over 30 queries: API {api95:.1f} ms, raw FTS5 {raw95:.1f} ms, "
         f"ratio {ratio:.2f}x (target <= 3x) {'MET' if ratio <= 3 else 'MISSED'}"

@@ -170,3 +170,41 @@ def test_doctor_brings_the_cache_up_to_date_and_repair_rebuilds_it(
     report = manager.check(repair=True)
     assert "search index rebuilt (1 sessions)" in report.fixed
     assert _found(manager, "walrus") == {(s.id, None)}
+
+
+def test_a_cache_file_that_is_not_a_database_is_replaced(
+    manager: SessionManager, root: Path
+) -> None:
+    """Garbage in place of the cache is thrown away and the cache built again."""
+    s = manager.create("po", "Walrus")
+    (root / CACHE_DIR).mkdir()
+    _cache(root).write_bytes(b"this is not a database, just bytes " * 100)
+    assert _found(manager, "walrus") == {(s.id, None)}
+    assert _rows(root, "SELECT count(*) FROM search_session") == [(1,)]
+
+
+def test_searching_while_another_thread_writes_does_not_deadlock(manager: SessionManager) -> None:
+    """A search thread (the explorer's worker) and a writing thread share one manager: the
+    cache's locks never wait on each other in a cycle."""
+    import threading
+
+    s = manager.create("po", "Walrus")
+    manager.search("walrus")
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def searcher() -> None:
+        try:
+            while not stop.is_set():
+                manager.search("walrus")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    for i in range(60):
+        manager.append(s.id, Message(role="user", content=f"walrus {i}"))
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    assert len(manager.search("walrus", limit=500)) == 20  # the name and 19 messages: the cap

@@ -287,3 +287,26 @@ def test_doctor_indexes_again_what_the_index_lost(backend: SqliteBackend, root: 
     report = backend.check()
     assert "search index: 1 session(s) indexed again" in report.fixed
     assert [h.session.id for h in backend.search(parse("walrus"), limit=10)] == [session.id]
+
+
+def test_a_version_1_database_that_may_not_be_upgraded_is_searched_in_memory(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-1 file this process may not write is left as it is and searched through an
+    index built in memory, with the same answers."""
+    old = SqliteBackend(root)
+    session = make_session(name="Walrus", messages=[make_message("crème brûlée")])
+    old.create(session)
+    old.close()
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        search_index.drop(conn)
+        conn.execute("PRAGMA user_version = 1")
+    monkeypatch.setattr(sqlite_backend.os, "access", lambda path, mode: False)
+    store = SqliteBackend(root)
+    try:
+        hits = store.search(parse("creme"), limit=10)
+        assert [(h.session.id, h.message_index) for h in hits] == [(session.id, 0)]
+        with closing(sqlite3.connect(root / DB_NAME)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        store.close()

@@ -46,17 +46,39 @@ class SearchCache:
         self._list = list_sessions
         self._load = load
         self._conn: sqlite3.Connection | None = None
+        self._hook_conn: sqlite3.Connection | None = None
         self._memory: sqlite3.Connection | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the searches' connection
+        self._hook_lock = threading.Lock()  # the writes' connection
 
     # ------------------------------------------------------------------ connection
 
     def _open(self, create: bool) -> sqlite3.Connection | None:
-        """The cache's connection; None when it does not exist (and ``create`` is false) or
-        cannot be opened for writing."""
-        if self._conn is not None:
-            return self._conn
-        if self.path is None or (not create and not self.path.exists()):
+        """The searches' connection; None when the cache cannot be opened for writing (or does
+        not exist and ``create`` is false). A file that is not a database is replaced."""
+        if self._conn is None and self.path is not None:
+            try:
+                self._conn = self._connect(create)
+            except sqlite3.DatabaseError:
+                if not create:
+                    return None
+                self._remove_files()
+                with suppress(sqlite3.DatabaseError):
+                    self._conn = self._connect(create)
+        return self._conn
+
+    def _open_for_hooks(self) -> sqlite3.Connection | None:
+        """The writes' own connection. Writes hold the store's lock and then this one, searches
+        hold theirs and then read the store: separate connections and locks keep the two orders
+        from ever waiting on each other (SQLite's busy timeout orders the database writes)."""
+        if self._hook_conn is None and self.path is not None:
+            with suppress(sqlite3.DatabaseError):
+                self._hook_conn = self._connect(create=False)
+        return self._hook_conn
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        assert self.path is not None
+        if not create and not self.path.exists():
             return None
         try:
             os.makedirs(self.path.parent, mode=0o700, exist_ok=True)
@@ -64,23 +86,33 @@ class SearchCache:
                 return None
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
             os.close(fd)
+        except OSError:
+            return None
+        try:
             conn = sqlite3.connect(
                 str(self.path), timeout=10, isolation_level=None, check_same_thread=False
             )
-            try:
-                conn.execute("PRAGMA busy_timeout = 10000")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = OFF")  # a cache: a lost write is re-indexed
-                with self._transaction(conn):
-                    if search_index.version(conn) != search_index.VERSION:
-                        search_index.create(conn)
-            except BaseException:
-                conn.close()
-                raise
-        except (OSError, sqlite3.Error):
+        except sqlite3.OperationalError:
             return None
-        self._conn = conn
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = OFF")  # a cache: a lost write is re-indexed
+            with self._transaction(conn):
+                if search_index.version(conn) != search_index.VERSION:
+                    search_index.create(conn)
+        except sqlite3.OperationalError:
+            conn.close()
+            return None  # read-only, locked too long, disk full: searches use memory
+        except BaseException:
+            conn.close()
+            raise
         return conn
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
 
     @staticmethod
     @contextmanager
@@ -95,19 +127,19 @@ class SearchCache:
             raise
 
     def close(self) -> None:
-        with self._lock:
-            for conn in (self._conn, self._memory):
+        with self._lock, self._hook_lock:
+            for conn in (self._conn, self._hook_conn, self._memory):
                 if conn is not None:
                     conn.close()
-            self._conn = self._memory = None
+            self._conn = self._hook_conn = self._memory = None
 
     # ------------------------------------------------------------------ kept in step by writes
 
     def _hook(self, action: Callable[[sqlite3.Connection], object]) -> None:
         """Apply one write to the cache if it exists; any failure leaves a stale stamp behind,
         which the next search notices and repairs."""
-        with self._lock:
-            conn = self._open(create=False)
+        with self._hook_lock:
+            conn = self._open_for_hooks()
             if conn is None:
                 return
             with suppress(sqlite3.Error), self._transaction(conn):
@@ -199,9 +231,7 @@ class SearchCache:
         with self._lock:
             if repair and self.path is not None:
                 self.close()
-                for suffix in ("", "-wal", "-shm"):
-                    with suppress(FileNotFoundError):
-                        os.unlink(f"{self.path}{suffix}")
+                self._remove_files()
             conn = self._open(create=True)
             if conn is None or self.path is None:
                 return  # cannot be written here; searches use memory

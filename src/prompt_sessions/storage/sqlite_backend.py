@@ -469,8 +469,8 @@ class SqliteBackend:
 
     def search(self, query: Query, *, limit: int, progress: Any = None) -> builtins.list[SearchHit]:
         """Ranked hits from the index inside the database (DESIGN section 12)."""
-        with self._reading() as conn:
-            if conn is None:
+        with self._mutex:
+            if self._connect(create=False) is None:
                 return []
             if self._schema_version < 2:  # an older file we may not upgrade: index in memory
                 from .search_cache import SearchCache
@@ -480,6 +480,8 @@ class SqliteBackend:
                     return memory.search(query, limit, progress)
                 finally:
                     memory.close()
+        with self._reading() as conn:
+            assert conn is not None
 
             def summaries(ids: builtins.list[str]) -> dict[str, SessionSummary]:
                 found = {}
