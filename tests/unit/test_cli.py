@@ -294,3 +294,25 @@ def test_search_limit_must_be_positive(run: Run) -> None:
     """--limit 0 is a usage error."""
     code, _, err = run("search", "x", "--limit", "0")
     assert code == 2 and "--limit" in err
+
+
+def test_search_draws_a_progress_bar_on_a_terminal_while_indexing(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With stderr a terminal, a search that builds the index shows a progress bar there; a
+    search with nothing to index shows none. Without a terminal nothing is drawn."""
+    import shutil
+    import sys
+
+    for i in range(3):
+        run("new", "coordinator", "--name", f"Walrus {i}")
+    code, _, err = run("search", "walrus")
+    assert code == 0 and err == ""  # not a terminal: no bar (and the index is now built)
+    run("new", "coordinator", "--name", "Walrus 4")  # the write keeps the index in step
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert "Indexing sessions" not in run("search", "walrus")[2]
+    shutil.rmtree(run.store / "cache")  # deleting the cache loses nothing
+    code, out, err = run("search", "walrus")
+    assert code == 0 and "Indexing sessions" in err and "Walrus 4" in out
+    code, _, err = run("search", "walrus")
+    assert code == 0 and "Indexing sessions" not in err
