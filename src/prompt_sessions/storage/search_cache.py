@@ -28,7 +28,8 @@ from .base import HealthReport
 
 CACHE_DIR = "cache"
 CACHE_NAME = "search.sqlite3"
-BATCH = 200  # sessions indexed per transaction while catching up
+BATCH_SESSIONS = 200  # at most this many sessions per transaction while catching up,
+BATCH_MESSAGES = 20_000  # and about this many messages, so progress moves and memory stays low
 Progress = Callable[[int, int], None]
 
 
@@ -183,21 +184,25 @@ class SearchCache:
                 for sid in gone:
                     search_index.drop_session(conn, sid)
         total = len(stale)
-        for start in range(0, total, BATCH):
-            batch = []
-            for sid in stale[start : start + BATCH]:
+        if total and progress is not None:
+            progress(0, total)
+        done = 0
+        for batch in _batches([wanted[sid] for sid in stale]):
+            loaded: list[tuple[str, Session | None]] = []
+            for sid in batch:
                 try:
-                    batch.append(self._load(sid))
+                    loaded.append((sid, self._load(sid)))
                 except StorageError:
-                    batch.append(None)  # damaged or deleted since the listing
+                    loaded.append((sid, None))  # damaged or deleted since the listing
             with self._transaction(conn):
-                for sid, session in zip(stale[start : start + BATCH], batch, strict=True):
+                for sid, session in loaded:
                     if session is None:
                         search_index.drop_session(conn, sid)
                     else:
                         search_index.put_session(conn, session, session.summary())
+            done += len(batch)
             if progress is not None:
-                progress(min(start + BATCH, total), total)
+                progress(done, total)
         return total
 
     def _ready(self, progress: Progress | None) -> tuple[sqlite3.Connection, list[SessionSummary]]:
@@ -247,3 +252,16 @@ class SearchCache:
                 report.fixed.append(f"search index rebuilt ({done} sessions)")
             elif done:
                 report.fixed.append(f"search index: {done} session(s) indexed again")
+
+
+def _batches(summaries: Sequence[SessionSummary]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    messages = 0
+    for summary in summaries:
+        batch.append(summary.id)
+        messages += summary.message_count
+        if len(batch) >= BATCH_SESSIONS or messages >= BATCH_MESSAGES:
+            yield batch
+            batch, messages = [], 0
+    if batch:
+        yield batch

@@ -29,7 +29,7 @@ from ..models import Message, Session, SessionSummary
 from ..search_query import Query
 from ..search_text import FOLD_VERSION, Term, fold, index_text
 
-VERSION = f"1/{FOLD_VERSION}"
+VERSION = f"2/{FOLD_VERSION}"
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS search_doc (
 CREATE INDEX IF NOT EXISTS search_doc_by_session ON search_doc (session_id, message_index);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     body, session_id UNINDEXED, message_index UNINDEXED,
-    tokenize="{_TOKENIZER}", prefix='2 3'
+    tokenize="{_TOKENIZER}"
 );
 """
 _TABLES = ("search_fts", "search_doc", "search_session", "search_meta")
@@ -145,9 +145,21 @@ def put_session(conn: sqlite3.Connection, session: Session, summary: SessionSumm
     """Index (or index again) a whole session: its name and every message."""
     drop_session(conn, session.id)
     _put_head(conn, summary)
-    _add_doc(conn, session.id, None, None, session.created_at, session.name)
-    for index, message in enumerate(session.history):
-        _add_doc(conn, session.id, index, message.role, message.created_at, message.content)
+    sid = session.id
+    docs: list[tuple[int | None, str | None, str, str]] = [
+        (None, None, session.created_at, session.name)
+    ]
+    docs += [(i, m.role, m.created_at, m.content) for i, m in enumerate(session.history)]
+    (last,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM search_doc").fetchone()
+    conn.executemany(
+        "INSERT INTO search_doc (rowid, session_id, message_index, role, created_at, text) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ((last + 1 + k, sid, *doc) for k, doc in enumerate(docs)),
+    )
+    conn.executemany(
+        "INSERT INTO search_fts (rowid, body, session_id, message_index) VALUES (?, ?, ?, ?)",
+        ((last + 1 + k, index_text(doc[3]), sid, doc[0]) for k, doc in enumerate(docs)),
+    )
 
 
 def put_head(conn: sqlite3.Connection, summary: SessionSummary) -> bool:
