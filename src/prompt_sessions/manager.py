@@ -29,7 +29,6 @@ from .search import DEFAULT_LIMIT, SearchHit
 from .search_query import Query
 from .search_query import parse as parse_query
 from .storage.base import HealthReport, SearchableBackend, StorageBackend
-from .storage.search_cache import SearchCache
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
@@ -49,7 +48,7 @@ class SessionManager:
         self.backend = backend
         self.host = host
         self.config = config or {}
-        self._search_memory: SearchCache | None = None
+        self._search_memory: Any = None  # a storage.search_cache.SearchCache, made on demand
 
     @classmethod
     def open(
@@ -366,6 +365,8 @@ class SessionManager:
         if isinstance(self.backend, SearchableBackend):
             return self.backend.search(parsed, limit=limit, progress=progress)
         if self._search_memory is None:  # a backend without an index: build one in memory
+            from .storage.search_cache import SearchCache
+
             self._search_memory = SearchCache(None, self.backend.list, self.backend.get)
         return self._search_memory.search(parsed, limit, progress)
 

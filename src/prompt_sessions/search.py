@@ -8,14 +8,17 @@ this module turns the index's rows into :class:`SearchHit` objects with snippets
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from .models import SessionSummary
 from .search_query import Query
 from .search_text import SNIPPET_RADIUS, Term, best_window, locate
+
+if TYPE_CHECKING:
+    import sqlite3
 
 HITS_PER_SESSION = 20  # one long session must not crowd every other out of the results
 DEFAULT_LIMIT = 200

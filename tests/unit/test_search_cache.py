@@ -208,3 +208,24 @@ def test_searching_while_another_thread_writes_does_not_deadlock(manager: Sessio
     thread.join(timeout=30)
     assert not thread.is_alive() and errors == []
     assert len(manager.search("walrus", limit=500)) == 20  # the name and 19 messages: the cap
+
+
+def test_commands_that_never_search_do_not_load_the_cache(root: Path) -> None:
+    """The JSON store finds its cache where SearchCache keeps it, and makes no cache object
+    until a write meets an existing cache or a search runs."""
+    from prompt_sessions.storage.json_backend import JsonBackend
+    from prompt_sessions.storage.search_cache import SearchCache
+
+    backend = JsonBackend(root)
+    try:
+        assert backend._search_cache_file == SearchCache(root, list, print).path
+        backend.create(corpus_session())
+        assert backend._search_cache is None and not _cache(root).exists()
+    finally:
+        backend.close()
+
+
+def corpus_session():  # a small session for the store-level tests above
+    from prompt_sessions.testing.conformance import make_message, make_session
+
+    return make_session(messages=[make_message("hello")])

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -37,7 +37,9 @@ from . import catalog, files, session_codec
 from .base import HealthReport
 from .catalog import Bad, Change, Current, Drop, Put, View
 from .locking import StoreLock
-from .search_cache import Progress, SearchCache
+
+if TYPE_CHECKING:
+    from .search_cache import Progress, SearchCache
 
 FOLD_AFTER_LINES = 2000
 IDLE_FOLD_SECONDS = 2.0
@@ -83,11 +85,31 @@ class JsonBackend:
         self._closed = False
         self._folding = False
         self._journal_writes = 0
-        # Looked up at each use, so a wrapper or a test double of get() is honoured.
-        self.search_cache = SearchCache(self.root, lambda: self.list(), lambda sid: self.get(sid))
+        # The search index is a cache beside the store (DESIGN section 12). Made on first use,
+        # so commands that never search do not import sqlite3.
+        self._search_cache: SearchCache | None = None
+        self._search_cache_file = self.root / "cache" / "search.sqlite3"
         _open_backends.add(self)
 
     # ------------------------------------------------------------------ paths and locking
+
+    @property
+    def search_cache(self) -> SearchCache:
+        """The search index cache of this store (``storage.search_cache``)."""
+        if self._search_cache is None:
+            from .search_cache import SearchCache
+
+            # Looked up at each use, so a wrapper or a test double of get() is honoured.
+            self._search_cache = SearchCache(
+                self.root, lambda: self.list(), lambda sid: self.get(sid)
+            )
+        return self._search_cache
+
+    def _indexed(self, hook: str, *args: Any) -> None:
+        """Tell the search cache about a write, when there is a cache to keep in step."""
+        if self._search_cache is None and not os.path.exists(self._search_cache_file):
+            return  # no cache yet: the first search builds it
+        getattr(self.search_cache, hook)(*args)
 
     def path_for(self, session_id: str) -> Path:
         return self.dir / f"{validate_id(session_id)}.json"
@@ -384,7 +406,7 @@ class JsonBackend:
                 raise StorageError(f"session {sid} already exists")
             files.atomic_write(path, data)
             summary = self._after_write(sid, summarize(session))
-            self.search_cache.session_written(session, summary)
+            self._indexed("session_written", session, summary)
             return summary
 
     def _stat_file(self, sid: str) -> os.stat_result:
@@ -436,7 +458,7 @@ class JsonBackend:
             session.updated_at = message.created_at
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
             summary = self._after_write(sid, summarize(session))
-            self.search_cache.session_written(session, summary)
+            self._indexed("session_written", session, summary)
             return summary
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
@@ -454,7 +476,7 @@ class JsonBackend:
         summary = summary_after_append(state.summary, message)
         self._files[sid] = _FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
         self._record(Put(s=summary, f=(new_st.st_size, new_st.st_mtime_ns)))
-        self.search_cache.message_appended(summary, message)
+        self._indexed("message_appended", summary, message)
         return summary
 
     def _undo_append(self, fd: int, offset: int, old_tail: bytes, old_size: int) -> None:
@@ -483,7 +505,7 @@ class JsonBackend:
                 setattr(session, key, value)
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
             summary = self._after_write(sid, summarize(session))
-            self.search_cache.head_written(session, summary)
+            self._indexed("head_written", session, summary)
             return session
 
     def delete(self, session_id: str) -> None:
@@ -499,7 +521,7 @@ class JsonBackend:
             self._files.pop(sid, None)
             self._sync_dir(self.dir)
             self._record(Drop(id=sid))
-            self.search_cache.session_dropped(sid)
+            self._indexed("session_dropped", sid)
 
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
@@ -647,7 +669,8 @@ class JsonBackend:
             self.flush()
         finally:
             self._closed = True
-            self.search_cache.close()
+            if self._search_cache is not None:
+                self._search_cache.close()
             _open_backends.discard(self)
 
 

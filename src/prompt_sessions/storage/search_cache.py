@@ -232,14 +232,14 @@ class SearchCache:
             )
 
     def check(self, report: HealthReport, repair: bool) -> None:
-        """For ``doctor``: bring the cache up to date; with ``repair``, build it afresh."""
+        """For ``doctor``: bring an existing cache up to date; with ``repair``, build it afresh."""
         with self._lock:
             if repair and self.path is not None:
                 self.close()
                 self._remove_files()
-            conn = self._open(create=True)
+            conn = self._open(create=repair)
             if conn is None or self.path is None:
-                return  # cannot be written here; searches use memory
+                return  # none yet (the first search builds it), or it cannot be written here
             try:
                 done = self._catch_up(conn, self._list(), None)
                 with self._transaction(conn):
