@@ -51,7 +51,8 @@ def _occurs(term: Term, words: list[str]) -> bool:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_texts, _queries)
 def test_index_agrees_with_the_reference(texts: list[str], text: str) -> None:
-    """Every generated query finds, through FTS5, exactly the texts the reference finds."""
+    """Every generated query finds, through FTS5, exactly the texts the reference finds, and
+    asking for the best k gives the first k of the full ranking."""
     try:
         query = parse(text)
     except QueryError:
@@ -60,7 +61,10 @@ def test_index_agrees_with_the_reference(texts: list[str], text: str) -> None:
     search_index.create(conn)
     for i, body in enumerate(texts):
         search_index._add_doc(conn, f"s{i}", 0, "user", "2025-01-01T00:00:00Z", body)
-    got = {r.session_id for r in search_index.query(conn, query)}
+    everything = list(search_index.query(conn, query))
+    got = {r.session_id for r in everything}
+    for k in (1, 2, 4):  # the fast path for the best k agrees with the full ranking
+        assert list(search_index.query(conn, query, k)) == everything[:k]
     expected = set()
     for i, body in enumerate(texts):
         words = tokens(fold(body))
@@ -69,3 +73,18 @@ def test_index_agrees_with_the_reference(texts: list[str], text: str) -> None:
         ):
             expected.add(f"s{i}")
     assert got == expected
+
+
+def test_equal_scores_at_the_cut_are_chosen_by_session_and_message() -> None:
+    """Many docs with the same score: whatever order they were indexed in, the best ``n`` are
+    the first by (session id, message number), names first, with or without filters."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    search_index.create(conn)
+    order = [(f"s{k % 7}", k // 7) for k in range(70)]
+    for sid, index in reversed(order):
+        search_index._add_doc(conn, sid, index, "user", "2025-01-01T00:00:00Z", "same words")
+    expected = sorted(order)[:10]
+    fast = [(r.session_id, r.message_index) for r in search_index.query(conn, parse("same"), 10)]
+    assert fast == expected
+    everything = [(r.session_id, r.message_index) for r in search_index.query(conn, parse("same"))]
+    assert everything[:10] == expected and len(everything) == 70
