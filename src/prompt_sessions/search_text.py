@@ -138,7 +138,7 @@ def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        piece = fold(ch) if not ch.isascii() else ch.lower()
+        piece = ch.lower() if ch < "\x80" else fold(ch)
         out.append(piece)
         origin.extend([i] * len(piece))
     return "".join(out), origin
@@ -152,11 +152,18 @@ def locate(text: str, terms: Sequence[Term]) -> list[tuple[int, int, int]]:
     spans = list(word_spans(folded))
     words = [folded[a:b] for a, b in spans]
     found: list[tuple[int, int, int]] = []
-    for at in range(len(words)):
-        for number, term in enumerate(terms):
-            if term.words and term.matches_at(words, at):
+    for number, term in enumerate(terms):
+        if not term.words:
+            continue
+        first = term.words[0]
+        single_prefix = term.prefix and len(term.words) == 1
+        for at, word in enumerate(words):
+            if (word.startswith(first) if single_prefix else word == first) and term.matches_at(
+                words, at
+            ):
                 last = spans[at + len(term.words) - 1]
                 found.append((number, origin[spans[at][0]], origin[last[1] - 1] + 1))
+    found.sort(key=lambda f: (f[1], f[0]))
     return found
 
 

@@ -34,7 +34,7 @@ from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 
 ALL = "__all__"
-SEARCH_LIMIT = 200  # ranked: the best hits come first, and a short list comes back fast
+SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
 HINT = "type to search  Down rows  Enter open  x export  a archived  / search  Esc close"
 COLUMNS = ((16, "PO"), (0, "Name"), (6, "Msgs"), (8, "Source"), (11, "Updated"))
 
