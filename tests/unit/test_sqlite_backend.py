@@ -310,3 +310,22 @@ def test_a_version_1_database_that_may_not_be_upgraded_is_searched_in_memory(
             assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     finally:
         store.close()
+
+
+def test_an_index_of_another_version_is_built_again_on_open(root: Path) -> None:
+    """A database whose search index was made by another index version is indexed again when
+    it is opened for writing, in one transaction."""
+    first = SqliteBackend(root)
+    session = make_session(name="Walrus", messages=[make_message("narwhal")])
+    first.create(session)
+    first.close()
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        conn.execute("UPDATE search_meta SET value = 'older' WHERE key = 'version'")
+        conn.execute("DELETE FROM search_fts")
+    again = SqliteBackend(root)
+    try:
+        assert [h.message_index for h in again.search(parse("narwhal"), limit=10)] == [0]
+        with closing(sqlite3.connect(root / DB_NAME)) as conn:
+            assert search_index.version(conn) == search_index.VERSION
+    finally:
+        again.close()

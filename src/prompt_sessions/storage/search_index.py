@@ -10,9 +10,9 @@ Tables (all prefixed ``search_``)::
                                      fields filters use (folded PO name, flags, folded tags)
     search_doc(rowid, session_id, message_index, role, created_at, text)
                                      one row per message, and one for the name (message_index NULL)
-    search_fts(body, session_id, message_index)
-                                     the folded words of each doc, same rowid; unicode61 splitting
-                                     on spaces only, since the words were cut by ``search_text``
+    search_fts(body)                 the folded words of each doc, same rowid; unicode61 splitting
+                                     on spaces only, since the words were cut by ``search_text``;
+                                     nothing else, so ranking reads as little as a bare FTS5 table
 
 Functions take an open connection; the caller owns the transaction.
 """
@@ -29,7 +29,7 @@ from ..models import Message, Session, SessionSummary
 from ..search_query import Query
 from ..search_text import FOLD_VERSION, Term, fold, index_text
 
-VERSION = f"2/{FOLD_VERSION}"
+VERSION = f"3/{FOLD_VERSION}"
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,10 +51,7 @@ CREATE TABLE IF NOT EXISTS search_doc (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS search_doc_by_session ON search_doc (session_id, message_index);
-CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-    body, session_id UNINDEXED, message_index UNINDEXED,
-    tokenize="{_TOKENIZER}"
-);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body, tokenize="{_TOKENIZER}");
 """
 _TABLES = ("search_fts", "search_doc", "search_session", "search_meta")
 _encoder = msgspec.json.Encoder()
@@ -136,8 +133,7 @@ def _add_doc(
         (sid, index, role, created_at, text),
     )
     conn.execute(
-        "INSERT INTO search_fts (rowid, body, session_id, message_index) VALUES (?, ?, ?, ?)",
-        (cur.lastrowid, index_text(text), sid, index),
+        "INSERT INTO search_fts (rowid, body) VALUES (?, ?)", (cur.lastrowid, index_text(text))
     )
 
 
@@ -157,8 +153,8 @@ def put_session(conn: sqlite3.Connection, session: Session, summary: SessionSumm
         ((last + 1 + k, sid, *doc) for k, doc in enumerate(docs)),
     )
     conn.executemany(
-        "INSERT INTO search_fts (rowid, body, session_id, message_index) VALUES (?, ?, ?, ?)",
-        ((last + 1 + k, index_text(doc[3]), sid, doc[0]) for k, doc in enumerate(docs)),
+        "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
+        ((last + 1 + k, index_text(doc[3])) for k, doc in enumerate(docs)),
     )
 
 
@@ -270,12 +266,12 @@ def query(conn: sqlite3.Connection, q: Query, limit: int | None = None) -> Itera
         yield from _best(conn, match_expression(q), limit)
         return
     sql = (
-        "SELECT f.session_id, f.message_index, d.text, f.rank FROM search_fts f "
+        "SELECT d.session_id, d.message_index, d.text, f.rank FROM search_fts f "
         "JOIN search_doc d ON d.rowid = f.rowid "
-        + ("JOIN search_session s ON s.id = f.session_id " if where else "")
+        + ("JOIN search_session s ON s.id = d.session_id " if where else "")
         + "WHERE search_fts MATCH ? "
         + "".join(f"AND {c} " for c in where)
-        + "ORDER BY f.rank, f.session_id, f.message_index IS NOT NULL, f.message_index"
+        + "ORDER BY f.rank, d.session_id, d.message_index IS NOT NULL, d.message_index"
         + (" LIMIT ?" if limit is not None else "")
     )
     args: list[object] = [match_expression(q), *params]

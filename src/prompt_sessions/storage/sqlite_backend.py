@@ -94,6 +94,7 @@ class SqliteBackend:
         self._mutex = threading.RLock()  # one connection, shared by this process's threads
         self._conn: sqlite3.Connection | None = None
         self._schema_version = 0
+        self._search_ready = False
         self._problems: dict[str, str] = {}
         _open_backends.add(self)
 
@@ -125,7 +126,8 @@ class SqliteBackend:
                 with suppress(sqlite3.OperationalError):
                     conn.execute("PRAGMA journal_mode = WAL")
                 self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if self._schema_version < SCHEMA_VERSION and os.access(self.db_path, os.W_OK):
+                self._search_ready = self._index_current(conn)
+                if not self._search_ready and os.access(self.db_path, os.W_OK):
                     self._upgrade(conn)
             except BaseException:
                 conn.close()
@@ -171,13 +173,23 @@ class SqliteBackend:
                 with suppress(OSError):
                     os.unlink(leftover)
 
+    def _index_current(self, conn: sqlite3.Connection) -> bool:
+        """Whether the database has the search index, of this program's index version."""
+        return (
+            self._schema_version == SCHEMA_VERSION
+            and search_index.version(conn) == search_index.VERSION
+        )
+
     def _upgrade(self, conn: sqlite3.Connection) -> None:
         """Bring an older schema up to date in one transaction: version 2 adds the search index
-        of every session already stored."""
+        of every session already stored; an index of another version is built again."""
         conn.execute("BEGIN IMMEDIATE")
         try:
-            current = conn.execute("PRAGMA user_version").fetchone()[0]
-            if current < 2:
+            self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if self._schema_version > SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                return  # a newer program's file: read-only, searched in memory
+            if not self._index_current(conn):
                 search_index.create(conn)
                 for (sid,) in conn.execute("SELECT id FROM sessions").fetchall():
                     try:
@@ -192,6 +204,7 @@ class SqliteBackend:
                 conn.execute("ROLLBACK")
             raise
         self._schema_version = SCHEMA_VERSION
+        self._search_ready = True
 
     def _sweep_temp_files(self) -> None:
         """Remove temp databases left by a creator that crashed; the real one exists, so no
@@ -472,7 +485,7 @@ class SqliteBackend:
         with self._mutex:
             if self._connect(create=False) is None:
                 return []
-            if self._schema_version < 2:  # an older file we may not upgrade: index in memory
+            if not self._search_ready:  # a file we may not upgrade: index it in memory
                 from .search_cache import SearchCache
 
                 memory = SearchCache(None, self.list, self.get)
