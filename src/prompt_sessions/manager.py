@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,11 @@ from .models import (
 )
 from .plugins import PluginHost
 from .resolve import resolve_ref
-from .search import SearchHit, hits_in, raw_may_contain
-from .storage.base import HealthReport, StorageBackend
-from .text import fold, unencodable
+from .search import DEFAULT_LIMIT, SearchHit
+from .search_query import Query
+from .search_query import parse as parse_query
+from .storage.base import HealthReport, SearchableBackend, StorageBackend
+from .text import unencodable
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
@@ -58,6 +60,7 @@ class SessionManager:
         self.backend = backend
         self.host = host
         self.config = config or {}
+        self._search_memory: Any = None  # a storage.search_cache.SearchCache, made on demand
 
     @classmethod
     def open(
@@ -86,6 +89,8 @@ class SessionManager:
         self.close()
 
     def close(self) -> None:
+        if self._search_memory is not None:
+            self._search_memory.close()
         self.backend.close()
 
     def flush(self) -> None:
@@ -397,33 +402,34 @@ class SessionManager:
     # ------------------------------------------------------------------ search and resolve
 
     def search(
-        self, query: str, po_name: str | None = None, *, limit: int = 200
+        self,
+        query: str | Query,
+        po_name: str | None = None,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[SearchHit]:
-        if not isinstance(query, str) or not query.strip():
-            raise UsageError("search needs some text to look for")
-        if unencodable(query):
+        """Hits for ``query`` in the search language (DESIGN section 12), best first.
+
+        :param query: the query text (or one already parsed by ``search_query.parse``).
+        :param po_name: only this PO's sessions (as the filter ``po:NAME``).
+        :param limit: at most this many hits (a positive int).
+        :param progress: called as ``progress(done, total)`` while an index catches up.
+        :raises QueryError: (a UsageError) a malformed query, with one line saying why.
+        """
+        if isinstance(query, str) and unencodable(query):
             raise UsageError("the search text is not valid UTF-8 text")
-        native = getattr(self.backend, "search", None)
-        if native is not None:
-            return list(native(query, po_name=po_name, limit=limit))
-        hits: list[SearchHit] = []
-        for summary in self.list(po_name):
-            name_hit = fold(query) in fold(summary.name)
-            read_raw = getattr(self.backend, "read_raw", None)
-            if not name_hit and read_raw is not None:
-                try:
-                    if not raw_may_contain(read_raw(summary.id), query):
-                        continue
-                except (OSError, StorageError):
-                    continue
-            try:
-                session = self.backend.get(summary.id)
-            except StorageError:
-                continue
-            hits.extend(hits_in(session, summary, query))
-            if len(hits) >= limit:
-                break
-        return hits[:limit]
+        parsed = query if isinstance(query, Query) else parse_query(query)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+        parsed = parsed.with_po(po_name)
+        if isinstance(self.backend, SearchableBackend):
+            return self.backend.search(parsed, limit=limit, progress=progress)
+        if self._search_memory is None:  # a backend without an index: build one in memory
+            from .storage.search_cache import SearchCache
+
+            self._search_memory = SearchCache(None, self.backend.list, self.backend.get)
+        return self._search_memory.search(parsed, limit, progress)
 
     def resolve(self, po_name: str | None, ref: str) -> SessionSummary:
         """Exact name, then unique id prefix, then unique name prefix, among the PO's sessions."""

@@ -58,6 +58,9 @@ def abandon(manager: SessionManager) -> None:
     if wake is not None:
         wake.set()
     json_backend._open_backends.discard(backend)
+    cache = backend._search_cache
+    if cache is not None:
+        cache.close()  # the kernel closes a killed process's descriptors, the cache's too
 
 
 def session_files(root: Path) -> dict[str, Path]:

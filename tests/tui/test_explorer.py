@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, Select
+from textual.widgets import Input, Label, Select
 
 from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen, highlight
@@ -77,12 +77,37 @@ async def test_search_shows_highlighted_snippets(make_ctx, make_app):
         assert styled == ["budget"]
 
 
-def test_highlight_is_case_insensitive_and_literal():
-    """Every match is marked, whatever the case; regex characters in the query are literal."""
-    text = highlight("A.b a.B axb", "a.b")
+async def test_search_speaks_the_search_language(make_ctx, make_app):
+    """The box takes the search language: accents folded, ranked hits, the words highlighted as
+    written; a query still being typed that does not parse is named in the status line and the
+    last results stay."""
+    ctx = make_ctx()
+    seed(ctx)
+    fixed_session(
+        ctx, "d", "chef", "Dessert", [("user", "Crème brûlée tonight, the budget allows")], at(4, 9)
+    )
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press(*"creme brulee")
+        await settle(pilot)
+        rows = app.screen.query_one(RowList).rows
+        assert [(r.summary.name, r.message_index) for r in rows] == [("Dessert", 0)]
+        line = app.screen.render_row(rows[0], 120)
+        styled = [line.plain[s.start : s.end] for s in line.spans if "reverse" in str(s.style)]
+        assert styled == ["Crème", "brûlée"]
+        await pilot.press(*' "the')
+        await settle(pilot)
+        assert "unclosed quote" in str(app.screen.query_one("#status", Label).render())
+        assert [r.summary.name for r in app.screen.query_one(RowList).rows] == ["Dessert"]
+
+
+def test_highlight_marks_the_spans_the_search_found():
+    """Exactly the given spans of the snippet are marked."""
+    text = highlight("Crème and crème", [(0, 5), (10, 15)])
     assert [text.plain[s.start : s.end] for s in text.spans if "reverse" in str(s.style)] == [
-        "A.b",
-        "a.B",
+        "Crème",
+        "crème",
     ]
 
 

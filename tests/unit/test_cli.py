@@ -273,3 +273,62 @@ def test_show_json_has_the_session_file_shape(run: Run) -> None:
     assert shown["history"] == [] and shown["metadata"] == {} and shown["format_version"] == 1
     on_disk = json.loads((run.store / "sessions" / f"{shown['id']}.json").read_text())
     assert shown == on_disk
+
+
+def test_search_language_limit_and_archived_mark(run: Run) -> None:
+    """search takes the query as several words, ranks and limits the hits, marks archived
+    sessions and gives a name hit a null message_index."""
+    run("new", "coordinator", "--name", "Crème Brûlée")
+    run("send", "coordinator", "creme brulee recipe")
+    run("archive", "Crème Brûlée")
+    hits = run.json("search", "creme", "brulee", "--json")
+    assert hits[0]["message_index"] is None  # the short name is the best match
+    assert {h["message_index"] for h in hits[1:]} == {0, 1}  # the message and its echo
+    assert all(h["name"] == "Crème Brûlée" and h["archived"] is True for h in hits)
+    assert len(run.json("search", "creme", "--limit", "1", "--json")) == 1
+    assert run.json("search", "--json", "--", "creme", "-recipe") == [hits[0]]
+    code, out, _ = run("search", "brulee", "in:name")
+    assert code == 0 and "(name, " in out and ", archived)" in out
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"unclosed', "unclosed quote"),
+        ("x colour:red", "unknown filter colour:"),
+        ("x after:2025-99-01", "after:2025-99-01 is not a real date"),
+    ],
+)
+def test_search_refuses_a_malformed_query_in_one_line(run: Run, query: str, message: str) -> None:
+    """A malformed query exits 1 with one 'Error: ...' line on stderr and nothing on stdout."""
+    code, out, err = run("search", query)
+    assert (code, out) == (1, "")
+    assert err.startswith("Error: ") and message in err and err.count("\n") == 1
+
+
+def test_search_limit_must_be_positive(run: Run) -> None:
+    """--limit 0 is a usage error."""
+    code, _, err = run("search", "x", "--limit", "0")
+    assert code == 2 and "--limit" in err
+
+
+def test_search_draws_a_progress_bar_on_a_terminal_while_indexing(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With stderr a terminal, a search that builds the index shows a progress bar there; a
+    search with nothing to index shows none. Without a terminal nothing is drawn."""
+    import shutil
+    import sys
+
+    for i in range(3):
+        run("new", "coordinator", "--name", f"Walrus {i}")
+    code, _, err = run("search", "walrus")
+    assert code == 0 and err == ""  # not a terminal: no bar (and the index is now built)
+    run("new", "coordinator", "--name", "Walrus 4")  # the write keeps the index in step
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert "Indexing sessions" not in run("search", "walrus")[2]
+    shutil.rmtree(run.store / "cache")  # deleting the cache loses nothing
+    code, out, err = run("search", "walrus")
+    assert code == 0 and "Indexing sessions" in err and "Walrus 4" in out
+    code, _, err = run("search", "walrus")
+    assert code == 0 and "Indexing sessions" not in err

@@ -154,26 +154,29 @@ def test_update_refuses_fields_it_does_not_own_and_values_of_the_wrong_shape(
 def test_search_passes_over_sessions_it_cannot_read(
     manager: SessionManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A session whose file cannot be read, or turns out damaged, while a search runs is left
-    out of the hits; the other sessions are still searched."""
+    """A session that cannot be read, or turns out damaged, while the search index catches up
+    is left out of the hits; the other sessions are still searched, and the unreadable one is
+    tried again by the next search."""
     unreadable = manager.create("po", "Unreadable")
     manager.append(unreadable.id, Message(role="user", content="needle one"))
     damaged = manager.create("po", "needle in the name")
     found = manager.create("po", "Readable")
     manager.append(found.id, Message(role="user", content="needle two"))
     backend = manager.backend
-    real_read_raw, real_get = backend.read_raw, backend.get  # type: ignore[attr-defined]
-
-    def read_raw(sid: str) -> bytes:
-        if sid == unreadable.id:
-            raise StorageError("cannot read it: Input/output error")
-        return real_read_raw(sid)
+    real_get = backend.get
 
     def get(sid: str) -> Session:
+        if sid == unreadable.id:
+            raise StorageError("cannot read it: Input/output error")
         if sid == damaged.id:
             raise CorruptSession(sid, "damaged since the listing")
         return real_get(sid)
 
-    monkeypatch.setattr(backend, "read_raw", read_raw)
     monkeypatch.setattr(backend, "get", get)
     assert [(h.session.id, h.message_index) for h in manager.search("needle")] == [(found.id, 0)]
+    monkeypatch.setattr(backend, "get", real_get)
+    assert {(h.session.id, h.message_index) for h in manager.search("needle")} == {
+        (found.id, 0),
+        (unreadable.id, 0),
+        (damaged.id, None),
+    }

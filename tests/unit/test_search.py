@@ -1,12 +1,12 @@
-"""Search helpers: snippets around a match, the cheap byte pre-filter, hits per message."""
+"""Search hits: snippets around the best match, highlighted spans, the JSON shape."""
 
 from __future__ import annotations
 
 import msgspec
 
 from prompt_sessions.models import Message, Session, summarize
-from prompt_sessions.search import SNIPPET_RADIUS, SearchHit, hits_in, raw_may_contain, snippet
-from prompt_sessions.storage.session_codec import encode_session
+from prompt_sessions.search import SNIPPET_RADIUS, SearchHit, snippet, snippet_for
+from prompt_sessions.search_query import parse
 
 
 def session(*contents: str, name: str = "Chat") -> Session:
@@ -42,37 +42,33 @@ def test_snippet_flattens_whitespace() -> None:
     assert snippet("line one\n\n\tline two", 0, 4) == "line one line two"
 
 
-def test_hits_in_reports_name_and_every_matching_message() -> None:
-    """Name matches have no message index; message matches carry theirs."""
-    s = session("nothing", "the Alpha bit", "more ALPHA", name="alpha chat")
-    hits = list(hits_in(s, summarize(s), "alpha"))
-    assert [h.message_index for h in hits] == [None, 1, 2]
-    assert hits[0].snippet == "alpha chat"
-    assert "Alpha" in hits[1].snippet
+def test_snippet_for_centres_on_the_best_match_and_gives_spans() -> None:
+    """The snippet is taken around the place where most query terms meet, and its spans cover
+    each match as written in the original text (accents and case kept)."""
+    text = "Crème early on. " + "filler " * 40 + "then crème brûlée together" + " tail" * 40
+    terms = parse("creme brulee").include
+    shown, spans = snippet_for(text, terms)
+    assert "crème brûlée together" in shown
+    assert shown.startswith("…") and shown.endswith("…")
+    assert [shown[a:b] for a, b in spans] == ["crème", "brûlée"]
 
 
-def test_hits_in_is_limited_per_session() -> None:
-    """One session contributes at most ``limit`` hits."""
-    s = session(*["match"] * 50)
-    assert len(list(hits_in(s, summarize(s), "match", limit=20))) == 20
-
-
-def test_raw_prefilter_never_rejects_a_real_match() -> None:
-    """The byte pre-filter keeps files with the text, including escaped and non-ASCII content."""
-    s = session('she said "hi"\nthen left', "naïve café")
-    raw = encode_session(s)
-    assert raw_may_contain(raw, 'said "hi"')
-    assert raw_may_contain(raw, "NAÏVE")
-    assert raw_may_contain(raw, "CAFÉ")
-    assert not raw_may_contain(raw, "absent")
+def test_snippet_for_never_cuts_a_word_into_a_false_match() -> None:
+    """A window edge inside a longer word is widened to the whole word, so ``config`` is not
+    highlighted in what was ``configuration``."""
+    text = "x " * 30 + "config " + "y" * 45 + "configuration"
+    shown, spans = snippet_for(text, parse("config").include)
+    assert [shown[a:b] for a, b in spans] == ["config"]
 
 
 def test_hit_json_shape() -> None:
-    """A hit serialises as a session summary plus snippet and message_index (the CLI's --json)."""
+    """A hit serialises as a session summary plus snippet, message_index and archived (the
+    CLI's --json), with archived present even when false."""
     s = session("x marks")
     hit = SearchHit(session=summarize(s), message_index=0, snippet="x marks")
     data = hit.to_json()
     assert data["id"] == s.id and data["snippet"] == "x marks" and data["message_index"] == 0
+    assert data["archived"] is False and "spans" not in data
     msgspec.json.encode(data)
 
 

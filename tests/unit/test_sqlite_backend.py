@@ -21,10 +21,11 @@ from prompt_sessions.errors import (
     StorageError,
     UsageError,
 )
-from prompt_sessions.storage import sqlite_backend
+from prompt_sessions.search import HITS_PER_SESSION
+from prompt_sessions.search_query import parse
+from prompt_sessions.storage import search_index, sqlite_backend
 from prompt_sessions.storage.sqlite_backend import (
     DB_NAME,
-    HITS_PER_SESSION,
     SCHEMA_VERSION,
     SqliteBackend,
 )
@@ -77,20 +78,20 @@ def test_fork_point_beyond_the_history_is_refused(backend: SqliteBackend) -> Non
 
 
 def test_search_of_a_po_without_sessions_finds_nothing(backend: SqliteBackend) -> None:
-    """No sessions for the PO: no hits, without querying the messages."""
+    """No sessions for the PO: no hits."""
     backend.create(make_session("coordinator", messages=[make_message("needle")]))
-    assert backend.search("needle", po_name="nobody") == []
-    assert len(backend.search("needle")) == 1
+    assert backend.search(parse("needle po:nobody"), limit=10) == []
+    assert len(backend.search(parse("needle"), limit=10)) == 1
 
 
 def test_search_caps_the_hits_of_one_session_like_the_manager(backend: SqliteBackend) -> None:
     """A session matching by name and in many messages gives at most HITS_PER_SESSION hits,
-    the name first, then the earliest messages."""
+    the name first (the best match), then the earliest of the equally good messages."""
     session = make_session(
         name="needle list", messages=[make_message(f"needle {i}") for i in range(30)]
     )
     backend.create(session)
-    hits = backend.search("needle")
+    hits = backend.search(parse("needle"), limit=100)
     assert len(hits) == HITS_PER_SESSION
     assert [h.message_index for h in hits] == [None, *range(HITS_PER_SESSION - 1)]
 
@@ -243,3 +244,94 @@ def test_backends_left_open_are_closed_at_exit_even_if_one_fails(
     monkeypatch.undo()
     failing.close()
     assert sorted(os.listdir(failing_root)) == [DB_NAME]
+
+
+def test_a_version_1_database_gets_its_search_index(root: Path) -> None:
+    """Opening a store of schema version 1 (before the search index) for writing upgrades it in
+    one transaction: every session is indexed and user_version becomes 2."""
+    old = SqliteBackend(root)
+    session = make_session(name="Walrus", messages=[make_message("crème brûlée")])
+    old.create(session)
+    old.close()
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        search_index.drop(conn)
+        conn.execute("PRAGMA user_version = 1")
+    upgraded = SqliteBackend(root)
+    try:
+        hits = upgraded.search(parse("creme"), limit=10)
+        assert [(h.session.id, h.message_index) for h in hits] == [(session.id, 0)]
+        with closing(sqlite3.connect(root / DB_NAME)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    finally:
+        upgraded.close()
+
+
+def test_search_index_written_in_the_same_transaction(
+    backend: SqliteBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When indexing fails, the write it belongs to is rolled back: the two never disagree."""
+    session = make_session(messages=[make_message("one")])
+    backend.create(session)
+
+    def broken(*args: object) -> bool:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(search_index, "add_message", broken)
+    with pytest.raises(StorageError):
+        backend.append(session.id, make_message("two"))
+    monkeypatch.undo()
+    assert [m.content for m in backend.get(session.id).history] == ["one"]
+    assert backend.search(parse("two"), limit=10) == []
+
+
+def test_doctor_indexes_again_what_the_index_lost(backend: SqliteBackend, root: Path) -> None:
+    """doctor compares the index with the sessions and indexes again what differs."""
+    session = make_session(name="Walrus")
+    backend.create(session)
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        conn.execute("DELETE FROM search_session")
+    report = backend.check()
+    assert "search index: 1 session(s) indexed again" in report.fixed
+    assert [h.session.id for h in backend.search(parse("walrus"), limit=10)] == [session.id]
+
+
+def test_a_version_1_database_that_may_not_be_upgraded_is_searched_in_memory(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-1 file this process may not write is left as it is and searched through an
+    index built in memory, with the same answers."""
+    old = SqliteBackend(root)
+    session = make_session(name="Walrus", messages=[make_message("crème brûlée")])
+    old.create(session)
+    old.close()
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        search_index.drop(conn)
+        conn.execute("PRAGMA user_version = 1")
+    monkeypatch.setattr(sqlite_backend.os, "access", lambda path, mode: False)
+    store = SqliteBackend(root)
+    try:
+        hits = store.search(parse("creme"), limit=10)
+        assert [(h.session.id, h.message_index) for h in hits] == [(session.id, 0)]
+        with closing(sqlite3.connect(root / DB_NAME)) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        store.close()
+
+
+def test_an_index_of_another_version_is_built_again_on_open(root: Path) -> None:
+    """A database whose search index was made by another index version is indexed again when
+    it is opened for writing, in one transaction."""
+    first = SqliteBackend(root)
+    session = make_session(name="Walrus", messages=[make_message("narwhal")])
+    first.create(session)
+    first.close()
+    with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
+        conn.execute("UPDATE search_meta SET value = 'older' WHERE key = 'version'")
+        conn.execute("DELETE FROM search_fts")
+    again = SqliteBackend(root)
+    try:
+        assert [h.message_index for h in again.search(parse("narwhal"), limit=10)] == [0]
+        with closing(sqlite3.connect(root / DB_NAME)) as conn:
+            assert search_index.version(conn) == search_index.VERSION
+    finally:
+        again.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..text import counted, visible
+from ..text import counted, quoted, visible
 from .output import print_json
 from .state import CliState
 

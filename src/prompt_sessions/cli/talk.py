@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -14,13 +17,29 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 @click.command()
-@click.argument("query", type=TEXT)
+@click.argument("query", nargs=-1, required=True, type=TEXT)
 @click.option("--po", help="Only search this PO's sessions.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show at most N hits.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print an array of hits.")
 @pass_state
-def search(state: CliState, query: str, po: str | None, as_json: bool) -> None:
-    """Find sessions whose name or messages contain QUERY (case-insensitive)."""
-    hits = state.manager.search(query, po)
+def search(
+    state: CliState, query: tuple[str, ...], po: str | None, limit: int, as_json: bool
+) -> None:
+    """Find messages and session names matching QUERY, best first.
+
+    Every word must match, as a whole word, in any order; case and accents are ignored.
+    Also: "exact phrase", -word, prefix*, po:NAME, role:user|assistant|tool, tag:TAG,
+    is:archived|pinned|fork|delegation, after:YYYY-MM-DD, before:YYYY-MM-DD, in:name.
+    Put -word after -- (or quote the whole query) so it is not read as an option.
+    """
+    with _progress_bar() as progress:
+        hits = state.manager.search(" ".join(query), po, limit=limit, progress=progress)
     if as_json:
         print_json([hit.to_json() for hit in hits])
         return
@@ -30,11 +49,35 @@ def search(state: CliState, query: str, po: str | None, as_json: bool) -> None:
     for hit in hits:
         where = "name" if hit.message_index is None else f"message {hit.message_index + 1}"
         po, name = hit.session.po_name, hit.session.name
+        mark = ", archived" if hit.session.archived else ""
         click.echo(
             f"{hit.session.id[:8]}  {visible(po, one_line=True)}: {visible(name, one_line=True)}"
-            f"  ({where}, {when(hit.session.updated_at)})"
+            f"  ({where}, {when(hit.session.updated_at)}{mark})"
         )
         click.echo(f"    {visible(hit.snippet, one_line=True)}")
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr while the search index catches up, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(
+                length=total, label="Indexing sessions", file=sys.stderr
+            ).__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 @click.command()

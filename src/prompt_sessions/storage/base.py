@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..models import Message, Session, SessionSummary
+from ..search import SearchHit
+from ..search_query import Query
 
 
 @dataclass
@@ -94,3 +97,14 @@ def check_private(report: HealthReport, paths: list[Path], repair: bool) -> None
             report.fixed.append(f"made {path} private ({mode:04o} -> {wanted:04o})")
         else:
             report.loose.append(f"{path} is {mode:04o}, not {wanted:04o}")
+
+
+@runtime_checkable
+class SearchableBackend(Protocol):
+    """A backend that answers searches from its own index (DESIGN section 12). The manager uses
+    it when present and otherwise indexes the backend's sessions in memory."""
+
+    def search(
+        self, query: Query, *, limit: int, progress: Callable[[int, int], None] | None = None
+    ) -> list[SearchHit]:
+        """Hits for a parsed query, best first, at most ``limit``, archived sessions included."""

@@ -8,6 +8,7 @@ under it only when they catch a file mid-write; damage stays with the one sessio
 from __future__ import annotations
 
 import atexit
+import builtins
 import errno
 import os
 import stat
@@ -17,7 +18,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -31,10 +32,15 @@ from ..models import (
     summarize,
     summary_after_append,
 )
+from ..search import SearchHit
+from ..search_query import Query
 from . import catalog, files, session_codec
 from .base import HealthReport, check_private
 from .catalog import Bad, Change, Current, Drop, Put, View
 from .locking import StoreLock
+
+if TYPE_CHECKING:
+    from .search_cache import Progress, SearchCache
 
 FOLD_AFTER_LINES = 2000
 IDLE_FOLD_SECONDS = 2.0
@@ -86,9 +92,31 @@ class JsonBackend:
         self._version_key: tuple[int, int, int] | None = None
         self._catalog_version: int | None = None
         self._tightened = False
+        # The search index is a cache beside the store (DESIGN section 12). Made on first use,
+        # so commands that never search do not import sqlite3.
+        self._search_cache: SearchCache | None = None
+        self._search_cache_file = self.root / "cache" / "search.sqlite3"
         _open_backends.add(self)
 
     # ------------------------------------------------------------------ paths and locking
+
+    @property
+    def search_cache(self) -> SearchCache:
+        """The search index cache of this store (``storage.search_cache``)."""
+        if self._search_cache is None:
+            from .search_cache import SearchCache
+
+            # Looked up at each use, so a wrapper or a test double of get() is honoured.
+            self._search_cache = SearchCache(
+                self.root, lambda: self.list(), lambda sid: self.get(sid)
+            )
+        return self._search_cache
+
+    def _indexed(self, hook: str, *args: Any) -> None:
+        """Tell the search cache about a write, when there is a cache to keep in step."""
+        if self._search_cache is None and not os.path.exists(self._search_cache_file):
+            return  # no cache yet: the first search builds it
+        getattr(self.search_cache, hook)(*args)
 
     def path_for(self, session_id: str) -> Path:
         return self.dir / f"{validate_id(session_id)}.json"
@@ -450,6 +478,12 @@ class JsonBackend:
         data, _ = self._read_file(validate_id(session_id))
         return data
 
+    def search(
+        self, query: Query, *, limit: int, progress: Progress | None = None
+    ) -> builtins.list[SearchHit]:
+        """Ranked hits from the search cache, brought up to date first (DESIGN section 12)."""
+        return self.search_cache.search(query, limit, progress)
+
     def create(self, session: Session) -> SessionSummary:
         sid = validate_id(session.id)
         data = session_codec.encode_session(session)
@@ -458,7 +492,9 @@ class JsonBackend:
             if os.path.lexists(path):
                 raise StorageError(f"session {sid} already exists")
             files.atomic_write(path, data)
-            return self._after_write(sid, summarize(session))
+            summary = self._after_write(sid, summarize(session))
+            self._indexed("session_written", session, summary)
+            return summary
 
     def _stat_file(self, sid: str) -> os.stat_result:
         path = self.dir / f"{sid}.json"
@@ -517,7 +553,9 @@ class JsonBackend:
             session.history.append(message)
             session.updated_at = message.created_at
             files.atomic_write(path, session_codec.encode_session(session, unknown))
-            return self._after_write(sid, summarize(session))
+            summary = self._after_write(sid, summarize(session))
+            self._indexed("session_written", session, summary)
+            return summary
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
         payload = session_codec.append_bytes(
@@ -534,6 +572,7 @@ class JsonBackend:
         summary = summary_after_append(state.summary, message)
         self._files[sid] = _FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
         self._record(Put(s=summary, f=(new_st.st_size, new_st.st_mtime_ns)))
+        self._indexed("message_appended", summary, message)
         return summary
 
     def _undo_append(self, fd: int, offset: int, old_tail: bytes, old_size: int) -> None:
@@ -566,7 +605,8 @@ class JsonBackend:
             # Fields this version does not know (a plugin's, a person's) survive the rewrite.
             unknown = session_codec.unknown_fields(data) if data else None
             files.atomic_write(path, session_codec.encode_session(session, unknown))
-            self._after_write(sid, summarize(session))
+            summary = self._after_write(sid, summarize(session))
+            self._indexed("head_written", session, summary)
             return session
 
     def delete(self, session_id: str) -> None:
@@ -585,6 +625,7 @@ class JsonBackend:
             self._files.pop(sid, None)
             self._sync_dir(self.dir)
             self._record(Drop(id=sid))
+            self._indexed("session_dropped", sid)
 
     def _stored_version(self, sid: str) -> int | None:
         """The format_version a session file claims; None when it cannot be read (a damaged
@@ -664,10 +705,12 @@ class JsonBackend:
             # doctor reports loose modes as it finds them; only --repair changes them.
             tightened, self._tightened = self._tightened, True
             try:
-                return self._check(report, repair)
+                self._check(report, repair)
             finally:
                 self._folding = False
                 self._tightened = tightened
+        self.search_cache.check(report, repair)
+        return report
 
     def _check(self, report: HealthReport, repair: bool) -> HealthReport:
         newer = self._newer_catalog()
@@ -765,6 +808,8 @@ class JsonBackend:
             self.flush()
         finally:
             self._closed = True
+            if self._search_cache is not None:
+                self._search_cache.close()
             _open_backends.discard(self)
 
 

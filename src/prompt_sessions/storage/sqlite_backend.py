@@ -13,6 +13,8 @@ Tables::
         summary  the SessionSummary as JSON, kept up to date by every write (list reads only this)
     messages(session_id, idx, body)    one row per message, body is the message as JSON
     current(po_name, session_id)       each PO's current session
+    search_*                           the search index (``storage.search_index``), written by
+                                       the same transactions as the sessions it indexes
 
 Bodies are the exact JSON of the session file format, so ``get`` assembles the file's bytes and
 decodes them with the same strict decoder as the JSON store: damage is reported the same way.
@@ -54,15 +56,14 @@ from ..models import (
     summary_after_append,
     summary_with_head,
 )
-from ..search import SearchHit, snippet
-from ..text import find_folded, fold
+from ..search import SearchHit, search_connection
+from ..search_query import Query
 from ..timeutil import now_iso
-from . import files, session_codec
+from . import files, search_index, session_codec
 from .base import HealthReport, check_private
 
 DB_NAME = "sessions.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version; a newer one opens read-only
-HITS_PER_SESSION = 20  # the same cap as the manager's scanning search
+SCHEMA_VERSION = 2  # PRAGMA user_version; a newer one opens read-only. 2: the search index
 _FIXED_FIELDS = ("id", "history", "format_version", "created_at")
 
 _SCHEMA = """
@@ -103,6 +104,7 @@ class SqliteBackend:
         self._mutex = threading.RLock()  # one connection, shared by this process's threads
         self._conn: sqlite3.Connection | None = None
         self._schema_version = 0
+        self._search_ready = False
         self._problems: dict[str, str] = {}
         self._tightened = False
         _open_backends.add(self)
@@ -137,8 +139,9 @@ class SqliteBackend:
                 if self._schema_version <= SCHEMA_VERSION:
                     with suppress(sqlite3.OperationalError):
                         conn.execute("PRAGMA journal_mode = WAL")
-                conn.create_function("ps_contains", 2, _contains, deterministic=True)
-                conn.create_function("ps_content", 1, _content, deterministic=True)
+                self._search_ready = self._index_current(conn)
+                if not self._search_ready and os.access(self.db_path, os.W_OK):
+                    self._upgrade(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -162,6 +165,7 @@ class SqliteBackend:
                 conn = sqlite3.connect(str(tmp), isolation_level=None)
                 try:
                     conn.executescript(_SCHEMA)
+                    search_index.create(conn)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     conn.execute("PRAGMA journal_mode = WAL")  # recorded in the file header
                 finally:
@@ -181,6 +185,39 @@ class SqliteBackend:
             for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
                 with suppress(OSError):
                     os.unlink(leftover)
+
+    def _index_current(self, conn: sqlite3.Connection) -> bool:
+        """Whether the database has the search index, of this program's index version."""
+        return (
+            self._schema_version == SCHEMA_VERSION
+            and search_index.version(conn) == search_index.VERSION
+        )
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Bring an older schema up to date in one transaction: version 2 adds the search index
+        of every session already stored; an index of another version is built again."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if self._schema_version > SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                return  # a newer program's file: read-only, searched in memory
+            if not self._index_current(conn):
+                search_index.create(conn)
+                for (sid,) in conn.execute("SELECT id FROM sessions").fetchall():
+                    try:
+                        session = self._load(conn, sid)
+                    except CorruptSession:
+                        continue  # doctor reports it; it is indexed once repaired
+                    search_index.put_session(conn, session, summarize(session))
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._schema_version = SCHEMA_VERSION
+        self._search_ready = True
 
     def _sweep_temp_files(self) -> None:
         """Remove temp databases left by a creator that crashed; the real one exists, so no
@@ -326,6 +363,7 @@ class SqliteBackend:
             "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
             ((session.id, i, body) for i, body in enumerate(bodies)),
         )
+        search_index.put_session(conn, session, summary)
         return summary
 
     # ------------------------------------------------------------------ public API
@@ -387,6 +425,8 @@ class SqliteBackend:
             )
             summary = summary_after_append(summary, message)
             self._write_summary(conn, summary)
+            if not search_index.add_message(conn, summary, message):
+                search_index.put_session(conn, self._load(conn, sid), summary)
             return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -408,8 +448,12 @@ class SqliteBackend:
                 "UPDATE sessions SET head = ? WHERE id = ?",
                 (session_codec.encode_head(session, unknown), sid),
             )
-            self._write_summary(conn, summary_with_head(summary, session))
-            return self._load(conn, sid)
+            summary = summary_with_head(summary, session)
+            self._write_summary(conn, summary)
+            whole = self._load(conn, sid)
+            if not search_index.put_head(conn, summary):
+                search_index.put_session(conn, whole, summary)
+            return whole
 
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
@@ -423,6 +467,7 @@ class SqliteBackend:
                 raise SessionNotFound(sid)
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+            search_index.drop_session(conn, sid)
 
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
@@ -483,46 +528,33 @@ class SqliteBackend:
             )
             return fork
 
-    def search(
-        self, query: str, po_name: str | None = None, limit: int = 200
-    ) -> builtins.list[SearchHit]:
-        """Case-insensitive search of names and message texts, in ``list`` order: the same hits,
-        snippets and caps as the manager's scan, with the matching done inside SQLite."""
-        needle = fold(query)
-        summaries = [s for s in self.list() if po_name is None or s.po_name == po_name]
-        if not summaries:
-            return []
+    def search(self, query: Query, *, limit: int, progress: Any = None) -> builtins.list[SearchHit]:
+        """Ranked hits from the index inside the database (DESIGN section 12)."""
+        with self._mutex:
+            if self._connect(create=False) is None:
+                return []
+            if not self._search_ready:  # a file we may not upgrade: index it in memory
+                from .search_cache import SearchCache
+
+                memory = SearchCache(None, self.list, self.get)
+                try:
+                    return memory.search(query, limit, progress)
+                finally:
+                    memory.close()
         with self._reading() as conn:
             assert conn is not None
-            rows = conn.execute(
-                "SELECT session_id, idx, content FROM ("
-                " SELECT m.session_id, m.idx, ps_content(CAST(m.body AS BLOB)) AS content,"
-                "  row_number() OVER (PARTITION BY m.session_id ORDER BY m.idx) AS n"
-                " FROM messages m JOIN sessions s ON s.id = m.session_id"
-                " WHERE (?1 IS NULL OR s.po_name = ?1)"
-                "  AND ps_contains(ps_content(CAST(m.body AS BLOB)), ?2)"
-                ") WHERE n <= ?3 ORDER BY session_id, idx",
-                (po_name, needle, HITS_PER_SESSION),
-            ).fetchall()
-        by_session: dict[str, list[tuple[int, str]]] = {}
-        for sid, idx, content in rows:
-            by_session.setdefault(sid, []).append((idx, content))
-        hits: list[SearchHit] = []
-        for summary in summaries:
-            found: list[SearchHit] = []
-            if needle in fold(summary.name):
-                found.append(SearchHit(session=summary, message_index=None, snippet=summary.name))
-            for idx, content in by_session.get(summary.id, ()):
-                if len(found) >= HITS_PER_SESSION:
-                    break
-                where = find_folded(content, needle) or (0, 0)
-                found.append(
-                    SearchHit(session=summary, message_index=idx, snippet=snippet(content, *where))
-                )
-            hits.extend(found)
-            if len(hits) >= limit:
-                break
-        return hits[:limit]
+
+            def summaries(ids: builtins.list[str]) -> dict[str, SessionSummary]:
+                found = {}
+                for sid, data in conn.execute(
+                    "SELECT id, summary FROM sessions WHERE id IN (SELECT value FROM json_each(?))",
+                    (_encoder.encode(ids),),
+                ):
+                    with suppress(CorruptSession):
+                        found[sid] = self._summary(sid, data)
+                return found
+
+            return search_connection(conn, query, summaries, limit)
 
     # ------------------------------------------------------------------ health
 
@@ -626,6 +658,25 @@ class SqliteBackend:
             if stored != expected:
                 self._write_summary(conn, expected)
                 report.fixed.append(f"summary of {sid} rebuilt from its messages")
+        self._fix_search_index(conn, healthy, report)
+
+    def _fix_search_index(
+        self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
+    ) -> None:
+        """Index again every session the index holds differently, and forget the gone ones."""
+        known = search_index.stamps(conn)
+        redone = 0
+        for sid, session in healthy.items():
+            summary = summarize(session)
+            if known.get(sid) != search_index.stamp_of(summary):
+                search_index.put_session(conn, session, summary)
+                redone += 1
+        for sid in known.keys() - healthy.keys():
+            search_index.drop_session(conn, sid)
+            redone += 1
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        if redone:
+            report.fixed.append(f"search index: {redone} session(s) indexed again")
 
     def _move_aside(
         self, conn: sqlite3.Connection, damaged: builtins.list[str], report: HealthReport
@@ -673,6 +724,7 @@ class SqliteBackend:
             conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+            search_index.drop_session(conn, sid)
             report.moved.append(str(target))
 
     # ------------------------------------------------------------------ lifecycle
@@ -696,11 +748,6 @@ class SqliteBackend:
 # ---------------------------------------------------------------------- helpers
 
 
-class _Content(msgspec.Struct):
-    content: str
-
-
-_content_decoder = msgspec.json.Decoder(_Content)
 # What decoding a stored value can raise: any of it is damage of that one row.
 _UNREADABLE = (
     msgspec.DecodeError,
@@ -710,23 +757,6 @@ _UNREADABLE = (
     RecursionError,
     MemoryError,
 )
-
-
-def _content(body: object) -> str | None:
-    """A message row's text; None for a row that cannot be read (it is damage of its session,
-    reported by ``get`` and ``doctor``; a search just does not match it)."""
-    if not isinstance(body, bytes):
-        return None
-    try:
-        return _content_decoder.decode(body).content
-    except _UNREADABLE:
-        return None
-
-
-def _contains(text: object, needle: str) -> bool:
-    # Folded in Python (normal form and case, see prompt_sessions.text): SQLite's LIKE and
-    # lower() know neither.
-    return isinstance(text, str) and needle in fold(text)
 
 
 def _exact(value: object) -> object:

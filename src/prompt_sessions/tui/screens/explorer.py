@@ -1,12 +1,15 @@
 """The explorer: every session of every PO, with filters and content search.
 
+The search box speaks the search language of DESIGN section 12 (``search_query``): hits come
+ranked best first with their matches highlighted; a query still being typed that does not parse
+yet (an open quote) is named in the status line and the last results stay.
+
 Returns ``(po, session id, message index or None)`` for the chosen row, None on Esc.
 Listing and searching run in thread workers, so a large store never blocks the screen.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +29,12 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
+from ...search_query import QueryError
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 
 ALL = "__all__"
-SEARCH_LIMIT = 1000
+SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
 HINT = "type to search  Down rows  Enter open  x export  a archived  / search  Esc close"
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
 COLUMNS = (
@@ -75,6 +79,7 @@ class Row:
     summary: SessionSummary
     snippet: str | None = None
     message_index: int | None = None
+    spans: list[tuple[int, int]] | None = None
 
 
 Choice = tuple[str, str, int | None]
@@ -182,12 +187,22 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             self.app.call_from_thread(self._searched, query, None)
             return
         try:
-            hits = self.ctx.manager.search(query, limit=SEARCH_LIMIT)
+            hits = self.ctx.manager.search(query, limit=SEARCH_LIMIT, progress=self._indexing)
+        except QueryError as exc:
+            self.app.call_from_thread(self._status, f"{exc}")
+            return
         except PromptSessionsError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        rows = [Row(h.session, h.snippet, h.message_index) for h in hits]
+        rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in hits]
         self.app.call_from_thread(self._searched, query, rows)
+
+    def _indexing(self, done: int, total: int) -> None:
+        """Progress of a search index catching up (the first search of a large store)."""
+        self.app.call_from_thread(self._status, f"Indexing sessions for search… {done}/{total}")
+
+    def _status(self, text: str) -> None:
+        self.query_one("#status", Label).update(text)
 
     def _searched(self, query: str, rows: list[Row] | None) -> None:
         if query != self.query_text:
@@ -295,7 +310,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         columns = layout(width, self.hits is not None)
         line = self._row_text([cells[key] for key, _, _ in columns], columns)
         if row.snippet is not None:
-            line.append_text(highlight(row.snippet, self.query_text))
+            line.append_text(highlight(row.snippet, row.spans or []))
         return line
 
     def lineage(self, s: SessionSummary) -> str:
@@ -321,10 +336,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         return cell
 
 
-def highlight(snippet: str, query: str) -> Text:
-    """The snippet with every case-insensitive match of the query highlighted."""
+def highlight(snippet: str, spans: list[tuple[int, int]]) -> Text:
+    """The snippet with the matches the search found, ``(start, end)`` in it, highlighted."""
     text = Text(snippet, style="dim")
-    if query.strip():
-        for m in re.finditer(re.escape(query.strip()), snippet, flags=re.IGNORECASE):
-            text.stylize("bold reverse", m.start(), m.end())
+    for start, end in spans:
+        text.stylize("bold reverse", start, end)
     return text

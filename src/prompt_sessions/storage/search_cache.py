@@ -1,0 +1,267 @@
+"""The JSON store's search index: a cache in ``.prompt_objects/cache/search.sqlite3`` (DESIGN 12).
+
+The session files stay the truth. Each write updates the cache when it exists (a failure there
+never fails the write); each search first compares every session's stamp in the cache with the
+catalog's summary and indexes again the sessions that differ, so a cache that is missing, behind
+(a crash between the file write and the cache, another program's edit) or of another version is
+brought up to date before it answers. Deleting ``cache/`` loses nothing.
+
+When the cache cannot be written (a read-only folder), searches build the same index in memory,
+so answers have the same meaning, only slower.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from ..errors import StorageError
+from ..models import Message, Session, SessionSummary
+from ..search import SearchHit, search_connection
+from ..search_query import Query
+from . import search_index
+from .base import HealthReport
+
+CACHE_DIR = "cache"
+CACHE_NAME = "search.sqlite3"
+BATCH_SESSIONS = 200  # at most this many sessions per transaction while catching up,
+BATCH_MESSAGES = 20_000  # and about this many messages, so progress moves and memory stays low
+Progress = Callable[[int, int], None]
+
+
+class SearchCache:
+    """The search index of one store, kept in ``root/cache/`` (in memory only when ``root`` is
+    None). ``list_sessions`` and ``load`` read the store itself."""
+
+    def __init__(
+        self,
+        root: Path | None,
+        list_sessions: Callable[[], list[SessionSummary]],
+        load: Callable[[str], Session],
+    ) -> None:
+        self.path = root / CACHE_DIR / CACHE_NAME if root is not None else None
+        self._list = list_sessions
+        self._load = load
+        self._conn: sqlite3.Connection | None = None
+        self._hook_conn: sqlite3.Connection | None = None
+        self._memory: sqlite3.Connection | None = None
+        self._lock = threading.RLock()  # the searches' connection
+        self._hook_lock = threading.Lock()  # the writes' connection
+
+    # ------------------------------------------------------------------ connection
+
+    def _open(self, create: bool) -> sqlite3.Connection | None:
+        """The searches' connection; None when the cache cannot be opened for writing (or does
+        not exist and ``create`` is false). A file that is not a database is replaced."""
+        if self._conn is None and self.path is not None:
+            try:
+                self._conn = self._connect(create)
+            except sqlite3.DatabaseError:
+                if not create:
+                    return None
+                self._remove_files()
+                with suppress(sqlite3.DatabaseError):
+                    self._conn = self._connect(create)
+        return self._conn
+
+    def _open_for_hooks(self) -> sqlite3.Connection | None:
+        """The writes' own connection. Writes hold the store's lock and then this one, searches
+        hold theirs and then read the store: separate connections and locks keep the two orders
+        from ever waiting on each other (SQLite's busy timeout orders the database writes)."""
+        if self._hook_conn is None and self.path is not None:
+            with suppress(sqlite3.DatabaseError):
+                self._hook_conn = self._connect(create=False)
+        return self._hook_conn
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        assert self.path is not None
+        if not create and not self.path.exists():
+            return None
+        try:
+            os.makedirs(self.path.parent, mode=0o700, exist_ok=True)
+            if os.path.islink(self.path):
+                return None
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            os.close(fd)
+        except OSError:
+            return None
+        try:
+            conn = sqlite3.connect(
+                str(self.path), timeout=10, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.OperationalError:
+            return None
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = OFF")  # a cache: a lost write is re-indexed
+            with self._transaction(conn):
+                if search_index.version(conn) != search_index.VERSION:
+                    search_index.create(conn)
+        except sqlite3.OperationalError:
+            conn.close()
+            return None  # read-only, locked too long, disk full: searches use memory
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+
+    @staticmethod
+    @contextmanager
+    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock, self._hook_lock:
+            for conn in (self._conn, self._hook_conn, self._memory):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._hook_conn = self._memory = None
+
+    # ------------------------------------------------------------------ kept in step by writes
+
+    def _hook(self, action: Callable[[sqlite3.Connection], object]) -> None:
+        """Apply one write to the cache if it exists; any failure leaves a stale stamp behind,
+        which the next search notices and repairs."""
+        with self._hook_lock:
+            conn = self._open_for_hooks()
+            if conn is None:
+                return
+            with suppress(sqlite3.Error), self._transaction(conn):
+                action(conn)
+
+    def session_written(self, session: Session, summary: SessionSummary) -> None:
+        """A session was created or rewritten whole."""
+        self._hook(lambda c: search_index.put_session(c, session, summary))
+
+    def head_written(self, session: Session, summary: SessionSummary) -> None:
+        """A session's fields changed, its messages did not."""
+
+        def apply(conn: sqlite3.Connection) -> None:
+            if not search_index.put_head(conn, summary):
+                search_index.put_session(conn, session, summary)
+
+        self._hook(apply)
+
+    def message_appended(self, summary: SessionSummary, message: Message) -> None:
+        self._hook(lambda c: search_index.add_message(c, summary, message))
+
+    def session_dropped(self, session_id: str) -> None:
+        self._hook(lambda c: search_index.drop_session(c, session_id))
+
+    # ------------------------------------------------------------------ catching up
+
+    def _catch_up(
+        self,
+        conn: sqlite3.Connection,
+        summaries: Sequence[SessionSummary],
+        progress: Progress | None,
+    ) -> int:
+        """Index again every session whose stamp differs from the catalog; drop the gone ones.
+        Returns how many sessions were (re)indexed."""
+        known = search_index.stamps(conn)
+        wanted = {s.id: s for s in summaries}
+        stale = [s.id for s in summaries if known.get(s.id) != search_index.stamp_of(s)]
+        gone = [sid for sid in known if sid not in wanted]
+        if gone:
+            with self._transaction(conn):
+                for sid in gone:
+                    search_index.drop_session(conn, sid)
+        total = len(stale)
+        if total and progress is not None:
+            progress(0, total)
+        done = 0
+        for batch in _batches([wanted[sid] for sid in stale]):
+            loaded: list[tuple[str, Session | None]] = []
+            for sid in batch:
+                try:
+                    loaded.append((sid, self._load(sid)))
+                except StorageError:
+                    loaded.append((sid, None))  # damaged or deleted since the listing
+            with self._transaction(conn):
+                for sid, session in loaded:
+                    if session is None:
+                        search_index.drop_session(conn, sid)
+                    else:
+                        search_index.put_session(conn, session, session.summary())
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        return total
+
+    def _ready(self, progress: Progress | None) -> tuple[sqlite3.Connection, list[SessionSummary]]:
+        summaries = self._list()
+        conn = self._open(create=True)
+        if conn is not None:
+            try:
+                self._catch_up(conn, summaries, progress)
+                return conn, summaries
+            except sqlite3.Error:
+                pass  # e.g. the folder became read-only: answer from memory instead
+        if self._memory is None:
+            self._memory = sqlite3.connect(":memory:", check_same_thread=False)
+            self._memory.isolation_level = None
+            search_index.create(self._memory)
+        self._catch_up(self._memory, summaries, progress)
+        return self._memory, summaries
+
+    # ------------------------------------------------------------------ searching and health
+
+    def search(self, query: Query, limit: int, progress: Progress | None = None) -> list[SearchHit]:
+        with self._lock:
+            conn, summaries = self._ready(progress)
+            by_id = {s.id: s for s in summaries}
+            return search_connection(
+                conn, query, lambda ids: {i: by_id[i] for i in ids if i in by_id}, limit
+            )
+
+    def check(self, report: HealthReport, repair: bool) -> None:
+        """For ``doctor``: bring an existing cache up to date; with ``repair``, build it afresh."""
+        with self._lock:
+            if repair and self.path is not None:
+                self.close()
+                self._remove_files()
+            conn = self._open(create=repair)
+            if conn is None or self.path is None:
+                return  # none yet (the first search builds it), or it cannot be written here
+            try:
+                done = self._catch_up(conn, self._list(), None)
+                with self._transaction(conn):
+                    conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+            except sqlite3.Error as exc:
+                report.fixed.append(f"search index unusable ({exc}); rebuilt")
+                self.check(report, repair=True) if not repair else None
+                return
+            if repair:
+                report.fixed.append(f"search index rebuilt ({done} sessions)")
+            elif done:
+                report.fixed.append(f"search index: {done} session(s) indexed again")
+
+
+def _batches(summaries: Sequence[SessionSummary]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    messages = 0
+    for summary in summaries:
+        batch.append(summary.id)
+        messages += summary.message_count
+        if len(batch) >= BATCH_SESSIONS or messages >= BATCH_MESSAGES:
+            yield batch
+            batch, messages = [], 0
+    if batch:
+        yield batch

@@ -1,0 +1,317 @@
+"""The search index: SQLite FTS5 tables any store can keep next to its sessions (DESIGN section 12).
+
+The JSON store keeps these tables in a cache file, the sqlite backend inside its own database, and
+both ask them the same questions through :func:`query`, so a query gives the same hits on either.
+
+Tables (all prefixed ``search_``)::
+
+    search_meta(key, value)          the index version: texts folded by another version are rebuilt
+    search_session(id, stamp, ...)   per session: the summary it was indexed from (JSON) and the
+                                     fields filters use (folded PO name, flags, folded tags)
+    search_doc(rowid, session_id, message_index, role, created_at, text)
+                                     one row per message, and one for the name (message_index NULL)
+    search_fts(body)                 the folded words of each doc, same rowid; unicode61 splitting
+                                     on spaces only, since the words were cut by ``search_text``;
+                                     nothing else, so ranking reads as little as a bare FTS5 table
+
+Functions take an open connection; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import msgspec
+
+from ..models import Message, Session, SessionSummary
+from ..search_query import Query
+from ..search_text import FOLD_VERSION, Term, fold, index_text
+
+VERSION = f"3/{FOLD_VERSION}"
+_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS search_session (
+    id TEXT PRIMARY KEY,
+    stamp BLOB NOT NULL,
+    po_key TEXT NOT NULL,
+    archived INTEGER NOT NULL,
+    pinned INTEGER NOT NULL,
+    thread_type TEXT,
+    tags TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS search_doc (
+    rowid INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    message_index INTEGER,
+    role TEXT,
+    created_at TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_doc_by_session ON search_doc (session_id, message_index);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body, tokenize="{_TOKENIZER}");
+"""
+_TABLES = ("search_fts", "search_doc", "search_session", "search_meta")
+_encoder = msgspec.json.Encoder()
+_SEP = "\x1f"
+
+
+def fts5_available() -> bool:
+    """Whether this Python's SQLite was built with FTS5."""
+    try:
+        sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def stamp_of(summary: SessionSummary) -> bytes:
+    """What a session is indexed as: when a store's summary differs, the index is behind."""
+    return _encoder.encode(summary)
+
+
+def version(conn: sqlite3.Connection) -> str | None:
+    try:
+        row = conn.execute("SELECT value FROM search_meta WHERE key = 'version'").fetchone()
+    except sqlite3.OperationalError:
+        return None  # no tables yet
+    return row[0] if row else None
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Make the tables (dropping any of another version) and record this version."""
+    if version(conn) not in (None, VERSION):
+        drop(conn)
+    conn.executescript(_SCHEMA) if not conn.in_transaction else _run_script(conn, _SCHEMA)
+    conn.execute("INSERT OR REPLACE INTO search_meta VALUES ('version', ?)", (VERSION,))
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would commit the caller's transaction first.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def drop(conn: sqlite3.Connection) -> None:
+    for table in _TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _tags_key(tags: list[str] | None) -> str:
+    return "".join(f"{_SEP}{fold(t)}{_SEP}" for t in tags or ())
+
+
+def _put_head(conn: sqlite3.Connection, summary: SessionSummary) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO search_session VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            summary.id,
+            stamp_of(summary),
+            fold(summary.po_name),
+            int(summary.archived),
+            int(summary.pinned),
+            summary.thread_type,
+            _tags_key(summary.tags),
+        ),
+    )
+
+
+def _add_doc(
+    conn: sqlite3.Connection,
+    sid: str,
+    index: int | None,
+    role: str | None,
+    created_at: str,
+    text: str,
+) -> None:
+    cur = conn.execute(
+        "INSERT INTO search_doc (session_id, message_index, role, created_at, text) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (sid, index, role, created_at, text),
+    )
+    conn.execute(
+        "INSERT INTO search_fts (rowid, body) VALUES (?, ?)", (cur.lastrowid, index_text(text))
+    )
+
+
+def put_session(conn: sqlite3.Connection, session: Session, summary: SessionSummary) -> None:
+    """Index (or index again) a whole session: its name and every message."""
+    drop_session(conn, session.id)
+    _put_head(conn, summary)
+    sid = session.id
+    docs: list[tuple[int | None, str | None, str, str]] = [
+        (None, None, session.created_at, session.name)
+    ]
+    docs += [(i, m.role, m.created_at, m.content) for i, m in enumerate(session.history)]
+    (last,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM search_doc").fetchone()
+    conn.executemany(
+        "INSERT INTO search_doc (rowid, session_id, message_index, role, created_at, text) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ((last + 1 + k, sid, *doc) for k, doc in enumerate(docs)),
+    )
+    conn.executemany(
+        "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
+        ((last + 1 + k, index_text(doc[3])) for k, doc in enumerate(docs)),
+    )
+
+
+def put_head(conn: sqlite3.Connection, summary: SessionSummary) -> bool:
+    """Index a session's changed fields (name, flags, tags), its messages unchanged.
+    False when the index does not hold the session as it was (index it whole instead)."""
+    row = conn.execute("SELECT stamp FROM search_session WHERE id = ?", (summary.id,)).fetchone()
+    if row is None or msgspec.json.decode(row[0]).get("message_count") != summary.message_count:
+        return False
+    conn.execute(
+        "DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_doc "
+        "WHERE session_id = ? AND message_index IS NULL)",
+        (summary.id,),
+    )
+    conn.execute(
+        "DELETE FROM search_doc WHERE session_id = ? AND message_index IS NULL", (summary.id,)
+    )
+    _put_head(conn, summary)
+    _add_doc(conn, summary.id, None, None, summary.created_at, summary.name)
+    return True
+
+
+def add_message(conn: sqlite3.Connection, summary: SessionSummary, message: Message) -> bool:
+    """Index one appended message (number ``summary.message_count - 1``). False when the index
+    did not hold every earlier message (the session then needs indexing whole)."""
+    index = summary.message_count - 1
+    row = conn.execute("SELECT stamp FROM search_session WHERE id = ?", (summary.id,)).fetchone()
+    if row is None or msgspec.json.decode(row[0]).get("message_count") != index:
+        return False
+    _put_head(conn, summary)
+    _add_doc(conn, summary.id, index, message.role, message.created_at, message.content)
+    return True
+
+
+def drop_session(conn: sqlite3.Connection, sid: str) -> None:
+    conn.execute(
+        "DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_doc WHERE session_id = ?)",
+        (sid,),
+    )
+    conn.execute("DELETE FROM search_doc WHERE session_id = ?", (sid,))
+    conn.execute("DELETE FROM search_session WHERE id = ?", (sid,))
+
+
+def stamps(conn: sqlite3.Connection) -> dict[str, bytes]:
+    """Each indexed session's stamp (see :func:`stamp_of`)."""
+    return dict(conn.execute("SELECT id, stamp FROM search_session"))
+
+
+# ---------------------------------------------------------------------- asking
+
+
+@dataclass(frozen=True)
+class Row:
+    session_id: str
+    message_index: int | None
+    text: str
+    rank: float
+
+
+def _phrase(term: Term) -> str:
+    return '"' + " ".join(term.words) + '"' + (" *" if term.prefix else "")
+
+
+def match_expression(query: Query) -> str:
+    """The FTS5 MATCH text for the query's words (the words are letters and digits only)."""
+    expr = " AND ".join(_phrase(t) for t in query.include)
+    for term in query.exclude:
+        expr = f"({expr}) NOT {_phrase(term)}"
+    return expr
+
+
+def _conditions(query: Query) -> tuple[list[str], list[object]]:
+    """SQL conditions over ``d`` (search_doc) and ``s`` (search_session) for the filters."""
+    where: list[str] = []
+    params: list[object] = []
+    for negated in (False, True):
+        wrap = (lambda c: f"NOT ({c})") if negated else (lambda c: c)
+        for key, column in (("po", "s.po_key"), ("role", "coalesce(d.role, '')")):
+            values = query.values(key, negated=negated)
+            if values:
+                marks = ", ".join("?" * len(values))
+                where.append(wrap(f"{column} IN ({marks})"))
+                params += [fold(v) if key == "po" else v for v in values]
+        for tag in query.values("tag", negated=negated):
+            where.append(wrap("instr(s.tags, ?) > 0"))
+            params.append(f"{_SEP}{fold(tag)}{_SEP}")
+        for flag in query.values("is", negated=negated):
+            if flag in ("archived", "pinned"):
+                where.append(wrap(f"s.{flag} = 1"))
+            else:
+                where.append(wrap("s.thread_type IS ?"))
+                params.append(flag)
+        for day in query.values("after", negated=negated):
+            where.append(wrap("d.created_at >= ?"))
+            params.append(day)
+        for day in query.values("before", negated=negated):
+            where.append(wrap("d.created_at < ?"))
+            params.append(day)
+        if query.values("in", negated=negated):
+            where.append(wrap("d.message_index IS NULL"))
+    return where, params
+
+
+def query(conn: sqlite3.Connection, q: Query, limit: int | None = None) -> Iterator[Row]:
+    """Matching docs, best first (BM25); equal scores in (session id, message number) order,
+    so every store lists them alike. ``limit`` bounds the rows read (None: all)."""
+    where, params = _conditions(q)
+    if limit is not None and not where:
+        yield from _best(conn, match_expression(q), limit)
+        return
+    sql = (
+        "SELECT d.session_id, d.message_index, d.text, f.rank FROM search_fts f "
+        "JOIN search_doc d ON d.rowid = f.rowid "
+        + ("JOIN search_session s ON s.id = d.session_id " if where else "")
+        + "WHERE search_fts MATCH ? "
+        + "".join(f"AND {c} " for c in where)
+        + "ORDER BY f.rank, d.session_id, d.message_index IS NOT NULL, d.message_index"
+        + (" LIMIT ?" if limit is not None else "")
+    )
+    args: list[object] = [match_expression(q), *params]
+    if limit is not None:
+        args.append(limit)
+    for sid, index, text, rank in conn.execute(sql, args):
+        yield Row(sid, index, text, rank)
+
+
+def _best(conn: sqlite3.Connection, expr: str, limit: int) -> Iterator[Row]:
+    """The best ``limit`` rows without filters: FTS5 ranks alone, as fast as a bare query, then
+    only the winners are read. Rows tied with the last winner are all fetched, so the tie-break
+    by (session id, message number) picks the same rows on every store."""
+    fetch = limit + 16
+    while True:
+        ranked = conn.execute(
+            "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT ?",
+            (expr, fetch),
+        ).fetchall()
+        if len(ranked) < fetch or limit == 0:
+            break  # every match is here
+        boundary = ranked[limit - 1][1]
+        if ranked[-1][1] != boundary:
+            ranked = [r for r in ranked if r[1] <= boundary]  # the ties at the cut, and no more
+            break
+        fetch *= 4
+    rank_of = dict(ranked)
+    rows = [
+        Row(sid, index, text, rank_of[rowid])
+        for rowid, sid, index, text in conn.execute(
+            "SELECT rowid, session_id, message_index, text FROM search_doc "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
+            (_encoder.encode(list(rank_of)),),
+        )
+    ]
+    rows.sort(
+        key=lambda r: (r.rank, r.session_id, r.message_index is not None, r.message_index or 0)
+    )
+    yield from rows[:limit]
+
+
+def sessions_in(conn: sqlite3.Connection) -> Iterable[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM search_session")]

@@ -1,0 +1,81 @@
+"""Folding and words: how texts and queries are made comparable (DESIGN section 12)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prompt_sessions.search_text import Term, fold, index_text, locate, tokens
+
+
+def test_fold_normalises_case_and_accents() -> None:
+    """NFKC, case folding and accent folding: ß is ss, full-width letters are plain, é is e."""
+    assert fold("Crème Brûlée") == "creme brulee"
+    assert fold("STRASSE Straße") == "strasse strasse"
+    assert fold("ＣＯＮＦＩＧ") == "config"
+    assert fold("e\u0301") == "e"  # a combining accent
+    assert fold("Ελληνικά") == "ελληνικα"
+
+
+def test_marks_other_scripts_need_are_kept() -> None:
+    """Vowel signs of Devanagari or Thai are not accents: they stay part of the word."""
+    assert fold("नमस्ते") == "नमस्ते"
+    assert tokens(fold("नमस्ते दुनिया")) == ["नमस्ते", "दुनिया"]
+
+
+def test_unspaced_scripts_are_one_word_per_character() -> None:
+    """CJK text is cut into characters, so any run of them is a phrase to find."""
+    assert tokens(fold("今天讨论数据库")) == list("今天讨论数据库")
+    assert tokens(fold("abc数据def")) == ["abc", "数", "据", "def"]
+    assert index_text("The config.yaml, v2!") == "the config yaml v2"
+
+
+def test_locate_finds_matches_in_the_original_text() -> None:
+    """Spans point into the unfolded text, for phrases and prefixes too."""
+    text = "Crème BRÛLÉE, then configuration"
+    found = locate(text, [Term(("creme", "brulee")), Term(("config",), prefix=True)])
+    assert [(n, text[a:b]) for n, a, b in found] == [(0, "Crème BRÛLÉE"), (1, "configuration")]
+    assert locate(text, [Term(("config",))]) == []  # whole words only
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_index_text_is_words_separated_by_spaces(text: str) -> None:
+    """Whatever the text, the index gets words without spaces, separated by single spaces,
+    and folding the folded text changes nothing more."""
+    stored = index_text(text)
+    assert stored == " ".join(stored.split(" "))
+    assert all(word and not any(c.isspace() for c in word) for word in stored.split(" ") if stored)
+    assert index_text(stored) == stored
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=127), max_size=80))
+def test_ascii_shortcut_agrees_with_the_general_path(text: str) -> None:
+    """For ASCII text the fast path gives exactly the words the general folding gives."""
+    from prompt_sessions import search_text
+
+    general = " ".join(
+        text.lower()[a:b] for a, b in search_text.word_spans(text.lower() + "\u00e9")
+    ).removesuffix("\u00e9").rstrip()
+    assert index_text(text) == " ".join(tokens(fold(text)))
+    assert index_text(text) == " ".join(general.split())
+
+
+_ascii_words = st.lists(st.sampled_from(["ab", "abc", "b", "cd", "x1", "1"]), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "abc", "b", "cd", "x1", "1", " ", ".", "-", "AB"]), max_size=20),
+    st.lists(st.tuples(_ascii_words, st.booleans()), min_size=1, max_size=3),
+)
+def test_ascii_locate_agrees_with_the_general_path(parts: list[str], raw_terms: list) -> None:
+    """For ASCII text the regex shortcut finds exactly what the word-by-word scan finds."""
+    from prompt_sessions import search_text
+
+    text = "".join(parts)
+    terms = [Term(tuple(words), prefix) for words, prefix in raw_terms]
+    general = search_text.locate(text + " é", terms)  # non-ASCII: the general path
+    general = [(n, a, b) for n, a, b in general if b <= len(text)]
+    assert sorted(locate(text, terms)) == sorted(general)
