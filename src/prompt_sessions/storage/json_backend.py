@@ -692,7 +692,12 @@ class JsonBackend:
             self._report(report, view)
             if repair and view.damaged:
                 self._move_aside(view, report)
-            view.current = {po: sid for po, sid in current.items() if sid in view.sessions}
+            # A session that could not be opened just now is still there: keep its choice.
+            view.current = {
+                po: sid
+                for po, sid in current.items()
+                if sid in view.sessions or sid in self._unreadable
+            }
             files.atomic_write(self.index_path, catalog.encode_catalog(view))
             self._drop_journal()
             self._view = View()
