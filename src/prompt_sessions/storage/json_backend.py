@@ -508,8 +508,9 @@ class JsonBackend:
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
         found = session_codec.find_tail(end)
-        if found is None or state.size != st.st_size:
-            # Not our layout (hand-edited or older): rewrite it canonically, then append.
+        if found is None or version is None or state.size != st.st_size:
+            # Not our layout (hand-edited or older; ours starts with format_version): rewrite
+            # it canonically, then append.
             session, _, data = self._load_with_bytes(sid)
             if session.format_version > FORMAT_VERSION:
                 raise session_codec.refuse_newer(path, session.format_version)
