@@ -20,7 +20,13 @@ from typing import Any
 
 import msgspec
 import pytest
+
+import prompt_sessions.manager as manager_module
 from faults import FaultPlan, injected
+from prompt_sessions.errors import PromptSessionsError, StorageError
+from prompt_sessions.manager import SessionManager
+from prompt_sessions.models import Message, Session
+from prompt_sessions.storage import session_codec
 from reliability_support import (
     abandon,
     assert_at_rest,
@@ -30,12 +36,6 @@ from reliability_support import (
     rebuilt_summaries,
     snapshot,
 )
-
-import prompt_sessions.manager as manager_module
-from prompt_sessions.errors import PromptSessionsError, StorageError
-from prompt_sessions.manager import SessionManager
-from prompt_sessions.models import Message, Session
-from prompt_sessions.storage import session_codec
 
 ERRNOS = (errno.ENOSPC, errno.EIO, errno.EACCES)
 PO = "coordinator"
@@ -127,15 +127,6 @@ def _prepare_pending_fold(root: Path, ids: Ids, mgr: SessionManager) -> None:
     mgr.append(ids.empty, message(20))
 
 
-def _doctor(mgr: SessionManager) -> Any:
-    """``doctor --repair`` as the CLI judges it: a file it could not read is a failure (exit 1),
-    not a success, even though the check itself returned."""
-    report = mgr.check(repair=True)
-    if report.unreadable:
-        raise StorageError(f"unreadable: {sorted(report.unreadable)}")
-    return report
-
-
 @dataclass
 class Case:
     name: str
@@ -166,8 +157,17 @@ CASES = [
     Case("switch", lambda m, i: m.switch(PO, i.empty)),
     Case("fold", lambda m, i: m.flush(), _prepare_pending_fold),
     Case("repair_torn_tail", lambda m, i: m.get(i.full), _prepare_torn),
-    Case("doctor_repair", lambda m, i: _doctor(m), _prepare_damage),
+    Case("doctor_repair", lambda m, i: _doctor_repair(m), _prepare_damage),
 ]
+
+
+def _doctor_repair(mgr: SessionManager) -> Any:
+    """doctor --repair as the CLI judges it: a session it could not open is reported (exit 1),
+    not a success; the rest of the store is still checked."""
+    report = mgr.check(repair=True)
+    if report.unreadable:
+        raise StorageError("; ".join(report.unreadable.values()))
+    return report
 
 
 def run_case(

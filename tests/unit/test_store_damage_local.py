@@ -121,6 +121,9 @@ def test_a_session_file_we_may_not_read_stays_local(
     monkeypatch.undo()
     code, out, _ = run("list")
     assert code == 0 and "Bad, restored" in out  # readable again: listed again
+    # It was the PO's current session, and a rebuild while it could not be read kept that.
+    catalog = json.loads((run.store / "sessions" / "index.json").read_bytes())
+    assert catalog["current"] == {"coordinator": bad}
 
 
 def test_a_directory_at_a_session_path_stays_local(run: Run) -> None:

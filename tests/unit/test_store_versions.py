@@ -331,3 +331,23 @@ def test_unknown_fields_survive_an_update_in_sqlite(tmp_path: Path) -> None:
     assert doc["colour"] == "teal" and doc["name"] == "Renamed"
     assert backend.get(s.id).name == "Renamed"
     backend.close()
+
+
+def test_an_append_never_trusts_a_head_it_does_not_recognise(tmp_path: Path) -> None:
+    """A newer file that ends the way this version writes files but starts differently (its
+    format_version not first) is still recognised as newer by an append, which refuses."""
+    root = tmp_path / ".prompt_objects"
+    backend = JsonBackend(root, idle_fold_seconds=None)
+    s = make_session(messages=[make_message("one", 1)])
+    backend.create(s)
+    path = root / "sessions" / f"{s.id}.json"
+    data = path.read_bytes().replace(
+        b'{"format_version":1,"id":"' + s.id.encode() + b'",',
+        b'{"id":"' + s.id.encode() + b'","format_version":2,',
+        1,
+    )
+    path.write_bytes(data)
+    with pytest.raises(ReadOnlyStore, match="format_version 2"):
+        backend.append(s.id, make_message("two", 2))
+    assert path.read_bytes() == data
+    backend.close()

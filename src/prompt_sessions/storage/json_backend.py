@@ -544,8 +544,9 @@ class JsonBackend:
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
         found = session_codec.find_tail(end)
-        if found is None or state.size != st.st_size:
-            # Not our layout (hand-edited or older): rewrite it canonically, then append.
+        if found is None or version is None or state.size != st.st_size:
+            # Not our layout (hand-edited or older; ours starts with format_version): rewrite
+            # it canonically, then append.
             session, _, data = self._load_with_bytes(sid)
             if session.format_version > FORMAT_VERSION:
                 raise session_codec.refuse_newer(path, session.format_version)
@@ -735,7 +736,12 @@ class JsonBackend:
             self._report(report, view)
             if repair and view.damaged:
                 self._move_aside(view, report)
-            view.current = {po: sid for po, sid in current.items() if sid in view.sessions}
+            # A session that could not be opened just now is still there: keep its choice.
+            view.current = {
+                po: sid
+                for po, sid in current.items()
+                if sid in view.sessions or sid in self._unreadable
+            }
             files.atomic_write(self.index_path, catalog.encode_catalog(view))
             self._drop_journal()
             self._view = View()
