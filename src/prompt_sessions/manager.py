@@ -28,7 +28,7 @@ from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import SearchHit, hits_in, raw_may_contain
 from .storage.base import HealthReport, StorageBackend
-from .text import fold, unencodable
+from .text import fold, quoted, unencodable
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
@@ -435,7 +435,7 @@ class SessionManager:
         session = self.get(session_id)
         if session.po_name != po_name:
             raise UsageError(
-                f"session '{session.name}' belongs to {session.po_name}, not {po_name}"
+                f"session {quoted(session.name)} belongs to {session.po_name}, not {po_name}"
             )
         self.backend.set_current(po_name, session.id)
         self.host.notify("session_switched", po_name=po_name, session_id=session.id, manager=self)
