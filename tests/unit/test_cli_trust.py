@@ -301,3 +301,12 @@ def test_an_export_to_a_terminal_shows_controls_but_a_redirect_keeps_them(
     ).replace(b"\x1b[0m", b"")
     code, out, _ = run("export", "Evil", "--format", "json")
     assert code == 0 and json.loads(out)["history"][0]["content"] == HOSTILE
+
+
+def test_warnings_show_control_characters_visibly(capsys: pytest.CaptureFixture[str]) -> None:
+    """A warning that quotes damaged data (a reason, a path) prints on one line with control
+    characters as escapes."""
+    from prompt_sessions.cli.output import warn
+
+    warn("bad \x1b]0;t\x07 data\nsecond line")
+    assert capsys.readouterr().err == "Warning: bad \\x1b]0;t\\x07 data\\nsecond line\n"
