@@ -39,7 +39,7 @@ from .search import DEFAULT_LIMIT, SearchHit
 from .search_query import Query
 from .search_query import parse as parse_query
 from .storage.base import HealthReport, SearchableBackend, StorageBackend
-from .text import unencodable
+from .text import quoted, unencodable
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
@@ -461,7 +461,7 @@ class SessionManager:
         session = self.get(session_id)
         if session.po_name != po_name:
             raise UsageError(
-                f"session '{session.name}' belongs to {session.po_name}, not {po_name}"
+                f"session {quoted(session.name)} belongs to {session.po_name}, not {po_name}"
             )
         self.backend.set_current(po_name, session.id)
         self.host.notify("session_switched", po_name=po_name, session_id=session.id, manager=self)

@@ -251,3 +251,62 @@ def test_a_search_query_with_invalid_utf8_from_a_real_argv(tmp_path: Path) -> No
         "Error: query is not valid UTF-8 text: caf\\xe9 "
         "(check the terminal's or the shell's encoding)\n"
     )
+
+
+def _on_a_terminal(store: Path, *args: str) -> bytes:
+    """What the console script writes when its stdout is a terminal (a pseudo-terminal)."""
+    import pty
+
+    main, follower = pty.openpty()
+    script = Path(sys.executable).with_name("prompt-sessions")
+    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
+    try:
+        done = subprocess.run(
+            [str(script), "--dir", str(store), *args],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the terminal is closed once everything is read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(main)
+        if follower >= 0:
+            os.close(follower)
+
+
+def test_an_export_to_a_terminal_shows_controls_but_a_redirect_keeps_them(
+    run: Run, tmp_path: Path
+) -> None:
+    """`export` to a terminal is read by a person: escape sequences show as escapes, and
+    `show` on a terminal too; written to a pipe or file, the export keeps the text exact."""
+    _hostile_session(run, "json")
+    shown = _on_a_terminal(run.store, "export", "Evil")
+    assert b"\x1b" not in shown and b"\x07" not in shown
+    assert b"\\x1b]52;c;ZXZpbA==\\x07" in shown
+    assert b"\x1b" not in _on_a_terminal(run.store, "show", "Evil").replace(
+        b"\x1b[1m", b""
+    ).replace(b"\x1b[0m", b"")
+    code, out, _ = run("export", "Evil", "--format", "json")
+    assert code == 0 and json.loads(out)["history"][0]["content"] == HOSTILE
+
+
+def test_warnings_show_control_characters_visibly(capsys: pytest.CaptureFixture[str]) -> None:
+    """A warning that quotes damaged data (a reason, a path) prints on one line with control
+    characters as escapes."""
+    from prompt_sessions.cli.output import warn
+
+    warn("bad \x1b]0;t\x07 data\nsecond line")
+    assert capsys.readouterr().err == "Warning: bad \\x1b]0;t\\x07 data\\nsecond line\n"

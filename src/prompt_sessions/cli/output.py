@@ -78,7 +78,7 @@ def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = 
 
 
 def warn(text: str) -> None:
-    click.echo(f"Warning: {text}", err=True)
+    click.echo(f"Warning: {visible(text, one_line=True)}", err=True)
 
 
 def warn_problems(problems: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ImportFormatError
+from ..errors import ImportFormatError, UsageError
 from ..outputs import write_output
 from ..text import counted, quoted, visible
 from .output import print_json, summary_json
@@ -45,8 +45,19 @@ def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | No
         size = f"{len(raw):,} byte{'' if len(raw) == 1 else 's'}"
         click.echo(f"Wrote {visible(where, one_line=True)} ({size})", err=True)
     else:
+        if sys.stdout.isatty():  # a person reads it: stored text must not drive the terminal
+            raw = _for_terminal(raw, fmt)
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
+
+
+def _for_terminal(raw: bytes, fmt: str) -> bytes:
+    """An export shown on a terminal, control characters visible; redirected, it stays exact."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"the {fmt} export is binary; write it to a file with -o FILE") from None
+    return visible(text).encode("utf-8")
 
 
 @click.command("import")

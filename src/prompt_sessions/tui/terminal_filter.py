@@ -21,7 +21,7 @@ class DropControlCharacters(LineFilter):
     """Removes C0, DEL and C1 characters from the text of every drawn line."""
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        if not any(_CONTROL.search(s.text) for s in segments if not s.control):
+        if not _CONTROL.search("".join([s.text for s in segments if not s.control])):
             return segments
         return [
             s if s.control else Segment(_CONTROL.sub("", s.text), s.style, s.control)
