@@ -91,6 +91,7 @@ class SqliteBackend:
         self.lock_timeout = lock_timeout
         self._mutex = threading.RLock()  # one connection, shared by this process's threads
         self._conn: sqlite3.Connection | None = None
+        self._reading_only = False  # _conn is the full-disk fallback, which cannot write
         self._schema_version = 0
         self._problems: dict[str, str] = {}
         _open_backends.add(self)
@@ -100,7 +101,9 @@ class SqliteBackend:
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         """The open connection; None when the store does not exist and ``create`` is false."""
         if self._conn is not None:
-            return self._conn
+            if not (create and self._reading_only):
+                return self._conn
+            self.close()  # a write needs a normal connection: try one again
         if os.path.islink(self.db_path):
             raise StorageError(f"{self.db_path} is a symbolic link, which is refused")
         if not self.db_path.exists():
@@ -109,26 +112,46 @@ class SqliteBackend:
             self._create_database()
         else:
             self._sweep_temp_files()
+        reading_only = False
         with self._translate("open"):
-            conn = sqlite3.connect(
-                str(self.db_path),
-                timeout=self.lock_timeout,
-                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                check_same_thread=False,
-            )
             try:
-                conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
-                conn.execute("PRAGMA synchronous = FULL")
+                conn = self._open(reading_only=False)
+            except sqlite3.OperationalError as exc:
+                if create or not _out_of_space(exc):
+                    raise
+                # On a full disk SQLite cannot grow the WAL index (the -shm file) that shared
+                # access needs. Reading never needs to write: read with the index in memory.
+                conn = self._open(reading_only=True)
+                reading_only = True
+        self._conn = conn
+        self._reading_only = reading_only
+        _open_backends.add(self)  # again, if it was closed and is being used once more
+        return conn
+
+    def _open(self, *, reading_only: bool) -> sqlite3.Connection:
+        """A configured connection. ``reading_only``: the full-disk fallback, which keeps the WAL
+        index in memory (exclusive locking, so no -shm is used) and refuses writes."""
+        conn = sqlite3.connect(
+            str(self.db_path),
+            timeout=self.lock_timeout,
+            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+            check_same_thread=False,
+        )
+        try:
+            if reading_only:
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # before the file is touched
+                conn.execute("PRAGMA query_only = 1")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
+            conn.execute("PRAGMA synchronous = FULL")
+            if not reading_only:
                 # A read-only file keeps the mode it was created with (WAL).
                 with suppress(sqlite3.OperationalError):
                     conn.execute("PRAGMA journal_mode = WAL")
-                self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
-                conn.create_function("ps_contains", 2, _contains, deterministic=True)
-            except BaseException:
-                conn.close()
-                raise
-        self._conn = conn
-        _open_backends.add(self)  # again, if it was closed and is being used once more
+            self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.create_function("ps_contains", 2, _contains, deterministic=True)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _create_database(self) -> None:
@@ -589,6 +612,7 @@ class SqliteBackend:
         """Close the connection; the last one to close folds the WAL in and removes it."""
         with self._mutex:
             conn, self._conn = self._conn, None
+            self._reading_only = False
             _open_backends.discard(self)
             if conn is not None:
                 conn.close()
@@ -630,6 +654,12 @@ def _with_head(summary: SessionSummary, session: Session) -> SessionSummary:
         pinned=session.pinned,
         tags=session.tags,
     )
+
+
+def _out_of_space(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_FULL, or the I/O error SQLite reports when it cannot size its -shm file."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL) or "disk" in str(exc)
 
 
 def _contains(text: object, needle: str) -> bool:
