@@ -11,7 +11,7 @@ import msgspec
 from . import limits
 from .config import load_config, section
 from .envdir import find_env_dir
-from .errors import ImportFormatError, StorageError, UnknownFormat, UsageError
+from .errors import ImportFormatError, SessionNotFound, StorageError, UnknownFormat, UsageError
 from .ids import new_id, validate_id
 from .models import (
     DEFAULT_SESSION_NAME,
@@ -349,15 +349,17 @@ class SessionManager:
         for summary in self.list(po_name):
             name_hit = query.lower() in summary.name.lower()
             read_raw = getattr(self.backend, "read_raw", None)
+            # A session deleted by another process since the listing is skipped, as if listed a
+            # moment later; a damaged one is skipped as list skips it.
             if not name_hit and read_raw is not None:
                 try:
                     if not raw_may_contain(read_raw(summary.id), query):
                         continue
-                except (OSError, StorageError):
+                except (OSError, StorageError, SessionNotFound):
                     continue
             try:
                 session = self.backend.get(summary.id)
-            except StorageError:
+            except (StorageError, SessionNotFound):
                 continue
             hits.extend(hits_in(session, summary, query))
             if len(hits) >= limit:
@@ -381,13 +383,22 @@ class SessionManager:
         return live[0] if live else None
 
     def current(self, po_name: str) -> Session:
-        """The PO's current session; a "New Session" is created if it has none."""
-        found = self.peek_current(po_name)
-        if found is None:
-            session = self.create(po_name)
-            self.backend.set_current(po_name, session.id)
-            return session
-        return self.get(found.id)
+        """The PO's current session; a "New Session" is created if it has none.
+
+        A current session deleted by another process between choosing and reading it is
+        skipped: the choice is made again.
+        """
+        for _ in range(5):
+            found = self.peek_current(po_name)
+            if found is None:
+                break
+            try:
+                return self.get(found.id)
+            except SessionNotFound:
+                continue
+        session = self.create(po_name)
+        self.backend.set_current(po_name, session.id)
+        return session
 
     def switch(self, po_name: str, session_id: str) -> Session:
         session = self.get(session_id)

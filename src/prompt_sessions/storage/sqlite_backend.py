@@ -477,6 +477,9 @@ class SqliteBackend:
                 ") WHERE n <= ?3 ORDER BY session_id, idx",
                 (po_name, needle, HITS_PER_SESSION),
             ).fetchall()
+            # Listed a moment ago, deleted by another process since: skip it.
+            alive = {r[0] for r in conn.execute("SELECT id FROM sessions")}
+        summaries = [s for s in summaries if s.id in alive]
         by_session: dict[str, list[tuple[int, str]]] = {}
         for sid, idx, content in rows:
             by_session.setdefault(sid, []).append((idx, content))
