@@ -173,6 +173,23 @@ def test_a_fold_due_after_a_write_never_fails_that_write(tmp_path: Path) -> None
     assert_at_rest(root)
 
 
+def test_deleting_the_current_session_on_a_full_disk_succeeds(tmp_path: Path) -> None:
+    """Removing a file needs no space: deleting the current session succeeds, and forgetting
+    the choice that named it (a tidy-up the full disk refuses) does not turn it into an error."""
+    root = tmp_path / ".prompt_objects"
+    first, second = _store(root)
+    mgr = open_manager(root)
+    with injected(DiskFull()):
+        mgr.delete(second)
+        assert [s.id for s in mgr.list()] == [first]
+        assert mgr.peek_current(PO).id == first  # type: ignore[union-attr]
+    mgr.close()
+    mgr = open_manager(root)
+    assert mgr.backend.get_current(PO) is None
+    mgr.close()
+    assert_at_rest(root)
+
+
 @pytest.mark.parametrize(
     "write",
     ["create", "append", "rename", "switch", "delete_current"],
