@@ -343,3 +343,25 @@ if _can_mount_tmpfs():
         current = json.loads(_run(root, "list", "--json").stdout)
         assert [s["name"] for s in current if s["name"] == "Second"] == ["Second"]
         assert _run(root, "doctor").returncode == 0
+
+    def test_a_sqlite_reader_on_a_full_disk_blocks_no_one(small_disk: Path) -> None:
+        """The full-disk read connection (exclusive, WAL index in memory) is handed back after
+        each read: another process reads meanwhile, and once space is freed this process
+        writes normally."""
+        root = small_disk / ".prompt_objects"
+        _config(root, f'{CONFIG}[storage]\nbackend = "sqlite"\nlock_timeout = 2\n')
+        mgr = SessionManager.open(root, config={"storage": {"backend": "sqlite"}})
+        sid = mgr.create(PO, "Kept").id
+        mgr.close()
+        filler = _fill(small_disk)
+        mgr = SessionManager.open(root, config={"storage": {"backend": "sqlite"}})
+        assert [s.id for s in mgr.list()] == [sid]
+        other = _run(root, "list", "--json")
+        assert other.returncode == 0, other.stderr
+        assert [s["id"] for s in json.loads(other.stdout)] == [sid]
+        with pytest.raises(StorageError):
+            mgr.append(sid, Message(role="user", content="no room"))
+        filler.unlink()
+        mgr.append(sid, Message(role="user", content="room again"))
+        assert [m.content for m in mgr.get(sid).history] == ["room again"]
+        mgr.close()

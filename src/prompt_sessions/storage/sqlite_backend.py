@@ -226,12 +226,18 @@ class SqliteBackend:
             if conn is None:
                 yield None
                 return
-            with self._translate("read"):
-                conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    conn.execute("COMMIT")
+            try:
+                with self._translate("read"):
+                    conn.execute("BEGIN")
+                    try:
+                        yield conn
+                    finally:
+                        conn.execute("COMMIT")
+            finally:
+                if self._reading_only:
+                    # The full-disk fallback locks the file for itself: hand it back after
+                    # each read, so other processes (and a freed disk) are not kept waiting.
+                    self.close()
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
