@@ -133,6 +133,14 @@ class UsageError(PromptSessionsError):
     title = "Usage"
 
 
+class StorageWarning(UserWarning):
+    """A tidy-up after a write that succeeded (folding the catalog journal) could not be done.
+
+    Issued with :func:`warnings.warn` by ``close()``; the write itself is on disk, and the next
+    process to open the store does the tidy-up (DESIGN section 4).
+    """
+
+
 def _shorten(text: str, limit: int = 80) -> str:
     # Control characters (a carriage return, an escape sequence) would break the one-line
     # message or the terminal: show them escaped, by the rule every output follows.

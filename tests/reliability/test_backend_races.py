@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from prompt_sessions.errors import CorruptSession, ReadOnlyStore, StorageError
+from prompt_sessions.errors import CorruptSession, ReadOnlyStore, StorageError, StorageWarning
 from prompt_sessions.models import Message, Session
 from prompt_sessions.storage import json_backend
 from prompt_sessions.storage.json_backend import JsonBackend
@@ -376,7 +376,8 @@ def test_backends_left_open_are_folded_at_exit_even_if_one_fails(
 
     monkeypatch.setattr(failing, "flush", full_disk)
     monkeypatch.setattr(json_backend, "_open_backends", weakref.WeakSet([failing, backend]))
-    json_backend._flush_open_backends()
+    with pytest.warns(StorageWarning, match="your changes are saved"):
+        json_backend._flush_open_backends()  # the failed fold is a warning, not an error
     assert list(json_backend._open_backends) == []
     assert (failing_root / "sessions" / "index.journal").exists()
     assert_at_rest(root)

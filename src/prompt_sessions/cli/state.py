@@ -44,5 +44,19 @@ class CliState:
 
     def close(self) -> None:
         if self._manager is not None:
-            self._manager.close()
+            import warnings
+
+            from ..errors import StorageWarning
+            from .output import warn
+
+            # A tidy-up that fails after the command's writes succeeded is a warning, not an
+            # error: the command did what it said, and exits 0.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", StorageWarning)
+                self._manager.close()
             self._manager = None
+            for item in caught:
+                if issubclass(item.category, StorageWarning):
+                    warn(str(item.message))
+                else:
+                    warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)

@@ -14,6 +14,7 @@ import os
 import stat
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..errors import CorruptSession, NewerSession, ReadOnlyStore, SessionNotFound, StorageError
+from ..errors import (
+    CorruptSession,
+    NewerSession,
+    ReadOnlyStore,
+    SessionNotFound,
+    StorageError,
+    StorageWarning,
+)
 from ..ids import SESSION_NAMES_RE, validate_id
 from ..models import (
     FORMAT_VERSION,
@@ -96,6 +104,7 @@ class JsonBackend:
         # so commands that never search do not import sqlite3.
         self._search_cache: SearchCache | None = None
         self._search_cache_file = self.root / "cache" / "search.sqlite3"
+        self._wrote = False  # this backend changed the store (so a failed fold is worth a word)
         _open_backends.add(self)
 
     # ------------------------------------------------------------------ paths and locking
@@ -205,23 +214,19 @@ class JsonBackend:
                 # The current session per PO lives only in the catalog: losing the write
                 # silently would report a switch that never happened.
                 raise files.describe(exc, "write", self.journal_path) from exc
-            # For the rest the catalog is a cache: if its journal cannot be written, drop the
-            # cached index so the next reader rebuilds it from the session files instead.
-            self._invalidate_index()
+            # For the rest the catalog is a cache whose entries carry the (size, mtime) of the
+            # file they were made from: a reader finds the entry stale and reads the file. The
+            # catalog is kept, with the current-session choices only it holds.
         self._journal_writes += 1
         if self._view.loaded:
             self._view.apply(change)
 
-    def _invalidate_index(self) -> None:
-        try:
-            os.unlink(self.index_path)
-        except OSError:
-            pass
-        self._view = View()
-
     def _schedule_fold(self) -> None:
         if self._journal_writes >= self.fold_after_lines:
-            self.flush()
+            try:
+                self.flush()
+            except StorageError:
+                pass  # the write that got us here is on disk; the fold is retried later
             return
         if self.idle_fold_seconds is None or self._closed:
             return
@@ -442,7 +447,10 @@ class JsonBackend:
             # A read-only store, or a newer version's file, is read as it was before the cut
             # and never rewritten.
             return session
-        files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
+        try:
+            files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
+        except StorageError:
+            pass  # reading never needs the write (a full disk): the next write rewrites it whole
         return session
 
     def _load_state(self, sid: str) -> _FileState:
@@ -504,6 +512,7 @@ class JsonBackend:
             raise files.describe(exc, "read", path) from exc
 
     def _after_write(self, sid: str, summary: SessionSummary) -> SessionSummary:
+        self._wrote = True
         st = self._stat_file(sid)
         self._files[sid] = _FileState(st.st_ino, st.st_size, st.st_mtime_ns, summary)
         self._record(Put(s=summary, f=(st.st_size, st.st_mtime_ns)))
@@ -569,6 +578,7 @@ class JsonBackend:
             self._files.pop(sid, None)
             self._undo_append(fd, offset, old_tail, st.st_size)
             raise files.describe(exc, "append to", self.dir / f"{sid}.json") from exc
+        self._wrote = True
         new_st = os.fstat(fd)
         summary = summary_after_append(state.summary, message)
         self._files[sid] = _FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
@@ -624,6 +634,7 @@ class JsonBackend:
             except OSError as exc:
                 raise files.describe(exc, "delete", path) from exc
             self._files.pop(sid, None)
+            self._wrote = True
             self._sync_dir(self.dir)
             self._record(Drop(id=sid))
             self._indexed("session_dropped", sid)
@@ -650,6 +661,7 @@ class JsonBackend:
         with self._writing():
             self._fresh_view()
             self._record(Current(po=po_name, id=session_id))
+            self._wrote = True
 
     # ------------------------------------------------------------------ folding and health
 
@@ -696,6 +708,10 @@ class JsonBackend:
                     self._sweep_temp_files()
                     self._swept = True
                 self.flush()
+            except StorageError:
+                # Folding is a tidy-up (a full disk, a read-only folder): readers read the
+                # journal in memory, and reading never needs to write.
+                pass
             finally:
                 self.lock.release()
 
@@ -807,11 +823,23 @@ class JsonBackend:
         self._sync_dir(self.dir)
 
     def close(self) -> None:
+        """Fold the journal and stop. Never raises for a fold that fails: every write that
+        returned is already on disk, and the next process to open the store folds the journal.
+        A failed fold after this backend's own writes is told with a :class:`StorageWarning`."""
         if self._closed:
             return
         self._wake.set()
         try:
             self.flush()
+        except StorageError as exc:
+            if self._wrote:
+                warnings.warn(
+                    StorageWarning(
+                        f"the catalog could not be updated ({exc}); your changes are saved and "
+                        "the catalog catches up when the store is next opened"
+                    ),
+                    stacklevel=2,
+                )
         finally:
             self._closed = True
             if self._search_cache is not None:

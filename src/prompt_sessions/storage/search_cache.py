@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ..errors import StorageError
+from ..errors import SessionNotFound, StorageError
 from ..models import Message, Session, SessionSummary
 from ..search import SearchHit, search_connection
 from ..search_query import Query
@@ -192,7 +192,7 @@ class SearchCache:
             for sid in batch:
                 try:
                     loaded.append((sid, self._load(sid)))
-                except StorageError:
+                except (StorageError, SessionNotFound):
                     loaded.append((sid, None))  # damaged or deleted since the listing
             with self._transaction(conn):
                 for sid, session in loaded:

@@ -103,6 +103,7 @@ class SqliteBackend:
         self.lock_timeout = lock_timeout
         self._mutex = threading.RLock()  # one connection, shared by this process's threads
         self._conn: sqlite3.Connection | None = None
+        self._reading_only = False  # _conn is the full-disk fallback, which cannot write
         self._schema_version = 0
         self._search_ready = False
         self._problems: dict[str, str] = {}
@@ -114,7 +115,9 @@ class SqliteBackend:
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         """The open connection; None when the store does not exist and ``create`` is false."""
         if self._conn is not None:
-            return self._conn
+            if not (create and self._reading_only):
+                return self._conn
+            self.close()  # a write needs a normal connection: try one again
         if os.path.islink(self.db_path):
             raise StorageError(f"{self.db_path} is a symbolic link, which is refused")
         if not self.db_path.exists():
@@ -123,30 +126,49 @@ class SqliteBackend:
             self._create_database()
         else:
             self._sweep_temp_files()
+        reading_only = False
         with self._translate("open"):
-            conn = sqlite3.connect(
-                str(self.db_path),
-                timeout=self.lock_timeout,
-                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                check_same_thread=False,
-            )
             try:
-                conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
-                conn.execute("PRAGMA synchronous = FULL")
-                self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn = self._open(reading_only=False)
+            except sqlite3.OperationalError as exc:
+                if create or not _out_of_space(exc):
+                    raise
+                # On a full disk SQLite cannot grow the WAL index (the -shm file) that shared
+                # access needs. Reading never needs to write: read with the index in memory.
+                conn = self._open(reading_only=True)
+                reading_only = True
+        self._conn = conn
+        self._reading_only = reading_only
+        _open_backends.add(self)  # again, if it was closed and is being used once more
+        return conn
+
+    def _open(self, *, reading_only: bool) -> sqlite3.Connection:
+        """A configured connection. ``reading_only``: the full-disk fallback, which keeps the WAL
+        index in memory (exclusive locking, so no -shm is used) and refuses writes."""
+        conn = sqlite3.connect(
+            str(self.db_path),
+            timeout=self.lock_timeout,
+            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+            check_same_thread=False,
+        )
+        try:
+            if reading_only:
+                conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # before the file is touched
+                conn.execute("PRAGMA query_only = 1")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
+            conn.execute("PRAGMA synchronous = FULL")
+            self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if not reading_only and self._schema_version <= SCHEMA_VERSION:
                 # A read-only file keeps the mode it was created with (WAL); so does a newer
                 # version's database, which this one never changes.
-                if self._schema_version <= SCHEMA_VERSION:
-                    with suppress(sqlite3.OperationalError):
-                        conn.execute("PRAGMA journal_mode = WAL")
-                self._search_ready = self._index_current(conn)
-                if not self._search_ready and os.access(self.db_path, os.W_OK):
-                    self._upgrade(conn)
-            except BaseException:
-                conn.close()
-                raise
-        self._conn = conn
-        _open_backends.add(self)  # again, if it was closed and is being used once more
+                with suppress(sqlite3.OperationalError):
+                    conn.execute("PRAGMA journal_mode = WAL")
+            self._search_ready = self._index_current(conn)
+            if not self._search_ready and not reading_only and os.access(self.db_path, os.W_OK):
+                self._upgrade(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _create_database(self) -> None:
@@ -255,12 +277,18 @@ class SqliteBackend:
             if conn is None:
                 yield None
                 return
-            with self._translate("read"):
-                conn.execute("BEGIN")
-                try:
-                    yield conn
-                finally:
-                    conn.execute("COMMIT")
+            try:
+                with self._translate("read"):
+                    conn.execute("BEGIN")
+                    try:
+                        yield conn
+                    finally:
+                        conn.execute("COMMIT")
+            finally:
+                if self._reading_only:
+                    # The full-disk fallback locks the file for itself: hand it back after
+                    # each read, so other processes (and a freed disk) are not kept waiting.
+                    self.close()
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -554,6 +582,8 @@ class SqliteBackend:
                         found[sid] = self._summary(sid, data)
                 return found
 
+            # Sessions deleted by another process since they were indexed have no summary here:
+            # search_connection skips them.
             return search_connection(conn, query, summaries, limit)
 
     # ------------------------------------------------------------------ health
@@ -740,6 +770,7 @@ class SqliteBackend:
         """Close the connection; the last one to close folds the WAL in and removes it."""
         with self._mutex:
             conn, self._conn = self._conn, None
+            self._reading_only = False
             _open_backends.discard(self)
             if conn is not None:
                 conn.close()
@@ -768,6 +799,12 @@ def _exact(value: object) -> object:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         return {"base64": base64.b64encode(value).decode("ascii")}
+
+
+def _out_of_space(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_FULL, or the I/O error SQLite reports when it cannot size its -shm file."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL) or "disk" in str(exc)
 
 
 @atexit.register
