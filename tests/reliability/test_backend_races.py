@@ -364,26 +364,37 @@ def test_writes_during_a_background_fold_are_folded_too(
 def test_backends_left_open_are_folded_at_exit_even_if_one_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The exit hook closes every open backend; one that fails to close does not stop the rest."""
+    """The exit hook closes every open backend; one whose fold fails (a warning) or whose close
+    breaks (an unexpected error) does not stop the rest."""
     failing_root, root = tmp_path / "failing" / ".prompt_objects", tmp_path / ".prompt_objects"
+    broken_root = tmp_path / "broken" / ".prompt_objects"
     failing = JsonBackend(failing_root, lock_timeout=5.0, idle_fold_seconds=None)
     failing.create(_new_session("Stays in the journal"))
+    broken = JsonBackend(broken_root, lock_timeout=5.0, idle_fold_seconds=None)
+    broken.create(_new_session("Stays in the journal too"))
     backend = JsonBackend(root, lock_timeout=5.0, idle_fold_seconds=None)
     backend.create(_new_session("Folded at exit"))
 
     def full_disk() -> None:
         raise StorageError("cannot write index.json: No space left on device")
 
+    def bug() -> None:
+        raise RuntimeError("a bug")
+
     monkeypatch.setattr(failing, "flush", full_disk)
-    monkeypatch.setattr(json_backend, "_open_backends", weakref.WeakSet([failing, backend]))
+    monkeypatch.setattr(broken, "flush", bug)
+    monkeypatch.setattr(json_backend, "_open_backends", weakref.WeakSet([failing, broken, backend]))
     with pytest.warns(StorageWarning, match="your changes are saved"):
         json_backend._flush_open_backends()  # the failed fold is a warning, not an error
     assert list(json_backend._open_backends) == []
     assert (failing_root / "sessions" / "index.journal").exists()
+    assert (broken_root / "sessions" / "index.journal").exists()
     assert_at_rest(root)
     monkeypatch.undo()
     failing.flush()
+    broken.flush()
     assert_at_rest(failing_root)
+    assert_at_rest(broken_root)
 
 
 def test_a_script_that_forgets_close_leaves_the_folder_at_rest(tmp_path: Path) -> None:

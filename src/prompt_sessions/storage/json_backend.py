@@ -17,7 +17,7 @@ import time
 import warnings
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,10 +223,8 @@ class JsonBackend:
 
     def _schedule_fold(self) -> None:
         if self._journal_writes >= self.fold_after_lines:
-            try:
+            with suppress(StorageError):  # the write that got us here is on disk; fold later
                 self.flush()
-            except StorageError:
-                pass  # the write that got us here is on disk; the fold is retried later
             return
         if self.idle_fold_seconds is None or self._closed:
             return
@@ -447,10 +445,9 @@ class JsonBackend:
             # A read-only store, or a newer version's file, is read as it was before the cut
             # and never rewritten.
             return session
-        try:
+        # Reading never needs the write (a full disk): the next write rewrites the file whole.
+        with suppress(StorageError):
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
-        except StorageError:
-            pass  # reading never needs the write (a full disk): the next write rewrites it whole
         return session
 
     def _load_state(self, sid: str) -> _FileState:
