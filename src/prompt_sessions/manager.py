@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -408,7 +409,7 @@ class SessionManager:
         *,
         limit: int = DEFAULT_LIMIT,
         progress: Callable[[int, int], None] | None = None,
-    ) -> list[SearchHit]:
+    ) -> builtins.list[SearchHit]:
         """Hits for ``query`` in the search language (DESIGN section 12), best first.
 
         :param query: the query text (or one already parsed by ``search_query.parse``).

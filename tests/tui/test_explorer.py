@@ -102,6 +102,22 @@ async def test_search_speaks_the_search_language(make_ctx, make_app):
         assert [r.summary.name for r in app.screen.query_one(RowList).rows] == ["Dessert"]
 
 
+async def test_is_archived_in_the_query_shows_archived_hits(make_ctx, make_app):
+    """With the Archived box unticked, archived hits stay hidden, unless the query itself asks
+    for them with is:archived."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press(*"budget")
+        await settle(pilot)
+        assert [r.summary.name for r in app.screen.query_one(RowList).rows] == ["Plans"]
+        await pilot.press(*" is:archived")
+        await settle(pilot)
+        assert [r.summary.name for r in app.screen.query_one(RowList).rows] == ["Old"]
+
+
 def test_highlight_marks_the_spans_the_search_found():
     """Exactly the given spans of the snippet are marked."""
     text = highlight("Crème and crème", [(0, 5), (10, 15)])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from prompt_sessions.errors import StorageError
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
 from prompt_sessions.storage import search_index
@@ -229,3 +230,16 @@ def corpus_session():  # a small session for the store-level tests above
     from prompt_sessions.testing.conformance import make_message, make_session
 
     return make_session(messages=[make_message("hello")])
+
+
+def test_without_fts5_search_says_so_in_one_line(
+    manager: SessionManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python whose SQLite lacks FTS5 gets a storage error naming what is missing, and
+    writes still work."""
+    monkeypatch.setattr(search_index, "fts5_available", lambda: False)
+    s = manager.create("po", "Walrus")
+    manager.append(s.id, Message(role="user", content="still stored"))
+    with pytest.raises(StorageError, match="search needs SQLite's FTS5"):
+        manager.search("walrus")
+    assert [m.content for m in manager.get(s.id).history] == ["still stored"]

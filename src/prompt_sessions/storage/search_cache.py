@@ -49,6 +49,7 @@ class SearchCache:
         self._conn: sqlite3.Connection | None = None
         self._hook_conn: sqlite3.Connection | None = None
         self._memory: sqlite3.Connection | None = None
+        self._seen: tuple[sqlite3.Connection, int, dict[str, bytes]] | None = None
         self._lock = threading.RLock()  # the searches' connection
         self._hook_lock = threading.Lock()  # the writes' connection
 
@@ -133,6 +134,7 @@ class SearchCache:
                 if conn is not None:
                     conn.close()
             self._conn = self._hook_conn = self._memory = None
+            self._seen = None
 
     # ------------------------------------------------------------------ kept in step by writes
 
@@ -175,7 +177,29 @@ class SearchCache:
     ) -> int:
         """Index again every session whose stamp differs from the catalog; drop the gone ones.
         Returns how many sessions were (re)indexed."""
-        known = search_index.stamps(conn)
+        try:
+            return self._catch_up_known(conn, self._known(conn), summaries, progress)
+        except BaseException:
+            self._seen = None  # what was written is uncertain: read the stamps again next time
+            raise
+
+    def _known(self, conn: sqlite3.Connection) -> dict[str, bytes]:
+        """The cache's stamps, read again only when another connection has written since
+        (SQLite's data_version), so a search of an unchanged cache does not read them all."""
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        seen = self._seen
+        if seen is None or seen[0] is not conn or seen[1] != version:
+            seen = (conn, version, search_index.stamps(conn))
+            self._seen = seen
+        return seen[2]
+
+    def _catch_up_known(
+        self,
+        conn: sqlite3.Connection,
+        known: dict[str, bytes],
+        summaries: Sequence[SessionSummary],
+        progress: Progress | None,
+    ) -> int:
         wanted = {s.id: s for s in summaries}
         stale = [s.id for s in summaries if known.get(s.id) != search_index.stamp_of(s)]
         gone = [sid for sid in known if sid not in wanted]
@@ -183,6 +207,8 @@ class SearchCache:
             with self._transaction(conn):
                 for sid in gone:
                     search_index.drop_session(conn, sid)
+            for sid in gone:
+                del known[sid]
         total = len(stale)
         if total and progress is not None:
             progress(0, total)
@@ -200,6 +226,11 @@ class SearchCache:
                         search_index.drop_session(conn, sid)
                     else:
                         search_index.put_session(conn, session, session.summary())
+            for sid, session in loaded:
+                if session is None:
+                    known.pop(sid, None)
+                else:
+                    known[sid] = search_index.stamp_of(session.summary())
             done += len(batch)
             if progress is not None:
                 progress(done, total)

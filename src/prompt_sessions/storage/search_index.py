@@ -19,12 +19,14 @@ Functions take an open connection; the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import msgspec
 
+from ..errors import StorageError
 from ..models import Message, Session, SessionSummary
 from ..search_query import Query
 from ..search_text import FOLD_VERSION, Term, fold, index_text
@@ -58,8 +60,9 @@ _encoder = msgspec.json.Encoder()
 _SEP = "\x1f"
 
 
+@functools.cache
 def fts5_available() -> bool:
-    """Whether this Python's SQLite was built with FTS5."""
+    """Whether this Python's SQLite was built with FTS5 (nearly every build is)."""
     try:
         sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x)")
     except sqlite3.OperationalError:
@@ -81,7 +84,13 @@ def version(conn: sqlite3.Connection) -> str | None:
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """Make the tables (dropping any of another version) and record this version."""
+    """Make the tables (dropping any of another version) and record this version.
+    Raises StorageError when SQLite has no FTS5."""
+    if not fts5_available():
+        raise StorageError(
+            f"search needs SQLite's FTS5, which this Python's SQLite {sqlite3.sqlite_version} "
+            "lacks; use a Python whose sqlite3 module includes it"
+        )
     if version(conn) not in (None, VERSION):
         drop(conn)
     conn.executescript(_SCHEMA) if not conn.in_transaction else _run_script(conn, _SCHEMA)

@@ -164,7 +164,12 @@ class SqliteBackend:
                 with suppress(sqlite3.OperationalError):
                     conn.execute("PRAGMA journal_mode = WAL")
             self._search_ready = self._index_current(conn)
-            if not self._search_ready and not reading_only and os.access(self.db_path, os.W_OK):
+            if (
+                not self._search_ready
+                and not reading_only
+                and search_index.fts5_available()
+                and os.access(self.db_path, os.W_OK)
+            ):
                 self._upgrade(conn)
         except BaseException:
             conn.close()
@@ -187,8 +192,11 @@ class SqliteBackend:
                 conn = sqlite3.connect(str(tmp), isolation_level=None)
                 try:
                     conn.executescript(_SCHEMA)
-                    search_index.create(conn)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    version = 1  # without FTS5, a store without a search index; upgraded later
+                    if search_index.fts5_available():
+                        search_index.create(conn)
+                        version = SCHEMA_VERSION
+                    conn.execute(f"PRAGMA user_version = {version}")
                     conn.execute("PRAGMA journal_mode = WAL")  # recorded in the file header
                 finally:
                     conn.close()

@@ -30,6 +30,7 @@ from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...search_query import QueryError
+from ...search_query import parse as parse_query
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 
@@ -122,6 +123,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.summaries: list[SessionSummary] = []
         self._by_id: dict[str, SessionSummary] = {}
         self.hits: list[Row] | None = None
+        self.asks_archived = False  # the search has is:archived, whatever the checkbox says
         self.query_text = ""
         self.initial_po = po_name
 
@@ -175,7 +177,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             for r in base
             if (po is None or r.summary.po_name == po)
             and (source is None or (r.summary.source or "unknown") == source)
-            and (archived or not r.summary.archived)
+            and (archived or self.asks_archived or not r.summary.archived)
         ]
         self.query_one(RowList).set_rows(rows)
         shown = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
@@ -184,10 +186,11 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
         if not query.strip():
-            self.app.call_from_thread(self._searched, query, None)
+            self.app.call_from_thread(self._searched, query, None, False)
             return
         try:
-            hits = self.ctx.manager.search(query, limit=SEARCH_LIMIT, progress=self._indexing)
+            parsed = parse_query(query)
+            hits = self.ctx.manager.search(parsed, limit=SEARCH_LIMIT, progress=self._indexing)
         except QueryError as exc:
             self.app.call_from_thread(self._status, f"{exc}")
             return
@@ -195,7 +198,8 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in hits]
-        self.app.call_from_thread(self._searched, query, rows)
+        asks = "archived" in parsed.values("is")  # the query asks for them: show them
+        self.app.call_from_thread(self._searched, query, rows, asks)
 
     def _indexing(self, done: int, total: int) -> None:
         """Progress of a search index catching up (the first search of a large store)."""
@@ -204,7 +208,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def _status(self, text: str) -> None:
         self.query_one("#status", Label).update(text)
 
-    def _searched(self, query: str, rows: list[Row] | None) -> None:
+    def _searched(self, query: str, rows: list[Row] | None, asks_archived: bool) -> None:
         if query != self.query_text:
             return  # a newer search is on its way
         searching = rows is not None
@@ -212,6 +216,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             self.hits = rows
             self._draw_header()  # the columns give the snippet room while searching
         self.hits = rows
+        self.asks_archived = asks_archived
         self.apply()
 
     # -------------------------------------------------------------- events
