@@ -10,6 +10,7 @@ import pytest
 
 from prompt_sessions.context import AppContext
 from prompt_sessions.errors import InvalidName, SessionNotFound, UnknownFormat, UsageError
+from prompt_sessions.models import Message
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.runtime import Coordinator, SessionBusy, SessionNotOpen, Status
 from prompt_sessions.runtime.events import (
@@ -316,3 +317,22 @@ async def test_delete_through_the_coordinator_cancels_closes_and_removes(
     assert SessionRemoved(s.id, "doomed", "po", deleted=False) in events
     with pytest.raises(SessionNotFound):
         ctx.manager.get(s.id)
+
+
+async def test_resume_answers_a_turn_cut_short_and_keeps_the_cut_text(
+    ctx: AppContext, coord: Coordinator
+) -> None:
+    """resume runs the reply again after an incomplete one: the responder is asked without the
+    cut-short text (echo answers the user's message) and both replies stay stored."""
+    s = ctx.manager.create("po", "cut")
+    ctx.manager.append(s.id, Message(role="user", content="hello"))
+    ctx.manager.append(s.id, Message(role="assistant", content="You sa", incomplete=True))
+    assert await coord.resume(s.id) is True
+    await coord.wait_idle(s.id)
+    history = ctx.manager.get(s.id).history
+    assert [(m.content, bool(m.incomplete)) for m in history] == [
+        ("hello", False),
+        ("You sa", True),
+        ("You said: hello", False),
+    ]
+    assert await coord.resume(s.id) is False  # the turn has its reply now

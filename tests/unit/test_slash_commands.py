@@ -24,9 +24,14 @@ class RecordingFrontend(PlainFrontend):
         self.answer = answer
         self.questions: list[str] = []
         self.cancelled: list[str] = []
+        self.retried: list[str] = []
 
     def cancel_reply(self, session_id: str) -> bool:
         self.cancelled.append(session_id)
+        return True
+
+    def retry_reply(self, session_id: str) -> bool:
+        self.retried.append(session_id)
         return True
 
     def confirm(self, question, action):  # type: ignore[no-untyped-def]
@@ -240,6 +245,18 @@ def test_cancel_asks_frontend(app_ctx, router):
     ctx.session_id = app_ctx.manager.create("coordinator").id
     assert router.run(ctx, "/cancel") == "Reply cancelled"
     assert ctx.frontend.cancelled == [ctx.session_id]
+
+
+def test_retry_asks_frontend(app_ctx, router):
+    """/retry asks the frontend to run the shown session's last reply again; with no session
+    shown there is nothing to retry."""
+    ctx = make_ctx(app_ctx)
+    assert router.run(ctx, "/retry") == "Nothing to retry: the last turn has its reply"
+    ctx.session_id = app_ctx.manager.create("coordinator").id
+    assert router.run(ctx, "/retry") == "Running the reply again"
+    assert ctx.frontend.retried == [ctx.session_id]
+    with pytest.raises(UsageError, match="usage: /retry"):
+        router.run(ctx, "/retry now")
 
 
 def test_sessions_lists_with_marker(app_ctx, router):

@@ -22,6 +22,10 @@ class Frontend(Protocol):
     def cancel_reply(self, session_id: str) -> bool:
         """Stop the session's streaming reply; False if none was running."""
 
+    def retry_reply(self, session_id: str) -> bool:
+        """Run the reply of the session's last turn again (it is unanswered or was cut short);
+        False if the last turn has its reply."""
+
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:
         """Ask a yes/no question; on yes run ``action`` and show what it returns."""
 
@@ -37,6 +41,9 @@ class PlainFrontend:
         self.shown = (po_name, session_id)
 
     def cancel_reply(self, session_id: str) -> bool:
+        return False
+
+    def retry_reply(self, session_id: str) -> bool:
         return False
 
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:

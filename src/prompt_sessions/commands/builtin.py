@@ -128,6 +128,13 @@ def cancel(ctx: CommandContext, args: list[str]) -> str:
     return "No reply is streaming"
 
 
+def retry(ctx: CommandContext, args: list[str]) -> str:
+    _no_args(args, "/retry")
+    if ctx.session_id is not None and ctx.frontend.retry_reply(ctx.session_id):
+        return "Running the reply again"
+    return "Nothing to retry: the last turn has its reply"
+
+
 def plugins(ctx: CommandContext, args: list[str]) -> str:
     _no_args(args, "/plugins")
     lines = []
@@ -225,6 +232,13 @@ BUILTIN_COMMANDS: tuple[SlashCommand, ...] = (
         "stop the reply streaming in the shown session",
         category="session",
         palette_title="Cancel reply",
+    ),
+    SlashCommand(
+        "retry",
+        retry,
+        "run the reply again when the last turn is unanswered or was cut short (ctrl+r)",
+        category="session",
+        palette_title="Retry reply",
     ),
     SlashCommand(
         "plugins",

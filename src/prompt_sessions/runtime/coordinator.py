@@ -29,7 +29,7 @@ from .events import (
     StatusChanged,
 )
 from .live_session import LiveSession
-from .reply_task import run_reply
+from .reply_task import retryable, run_reply
 from .responder_pool import ResponderPool
 from .retry import RetryPolicy
 from .settings import RuntimeSettings
@@ -209,12 +209,13 @@ class Coordinator:
         return stored
 
     async def resume(self, session_id: str) -> bool:
-        """Reply again to a session whose last message is the user's (after an error or cancel)."""
+        """Reply again to a session whose last turn lacks its reply: its last message is the
+        user's, or a reply cut short (after an error, a cancel or a crash). False if it has its
+        reply; SessionBusy if a reply is running."""
         live = self.open(session_id)
         if live.busy:
             raise SessionBusy(live.name)
-        history = live.history
-        if not history or history[-1].role != "user":
+        if not retryable(live.history):
             return False
         responder, options = self.responders.for_po(live.po_name)
         self._start_reply(live, responder, options)

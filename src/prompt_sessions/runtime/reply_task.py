@@ -26,6 +26,24 @@ if TYPE_CHECKING:
     from .coordinator import Coordinator
 
 
+def retryable(history: list[Message]) -> bool:
+    """True when the last turn lacks its reply: the history ends with the user's message, or
+    with a reply cut short (``incomplete``), as after a crash, a cancel or an error."""
+    if not history:
+        return False
+    last = history[-1]
+    return last.role == "user" or (last.role == "assistant" and bool(last.incomplete))
+
+
+def answered_up_to(history: list[Message]) -> list[Message]:
+    """The history a reply is asked for: a trailing reply cut short is left out, so running
+    the reply again answers the turn anew (the cut-short text stays stored, never deleted)."""
+    end = len(history)
+    while end and history[end - 1].role == "assistant" and history[end - 1].incomplete:
+        end -= 1
+    return list(history[:end])
+
+
 async def run_reply(
     coord: Coordinator, live: LiveSession, responder: Any, options: dict[str, Any], reserved: bool
 ) -> Message | None:
@@ -59,7 +77,7 @@ async def _stream_with_retries(
         session = live.session
         request = ReplyRequest(
             po=po,
-            session=msgspec.structs.replace(session, history=list(session.history)),
+            session=msgspec.structs.replace(session, history=answered_up_to(session.history)),
             options=options,
             tools=list(toolset.specs),
         )

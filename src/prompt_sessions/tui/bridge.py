@@ -22,6 +22,9 @@ class TuiFrontend:
     def cancel_reply(self, session_id: str) -> bool:
         return self.screen.coord.cancel(session_id)
 
+    def retry_reply(self, session_id: str) -> bool:
+        return self.screen.retry(session_id)
+
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:
         def on_yes() -> None:
             try:

@@ -50,6 +50,7 @@ SNIPPET_ROOM = 30  # cells a search's snippet keeps; columns give way, least use
 GIVE_WAY = ("source", "updated", "msgs")
 GAP = 2
 NARROW = 100  # screen width (cells) below which the filters go under the search box
+TINY = 60  # screen width below which the archived box hides (the `a` key still toggles it)
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
 
 
@@ -104,6 +105,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     ExplorerScreen.-narrow #search { column-span: 3; }
     ExplorerScreen.-narrow Select { width: 1fr; }
     ExplorerScreen.-short Checkbox { border: none; height: 1; padding: 0 1; }
+    ExplorerScreen.-tiny #filters { grid-size: 2; grid-columns: 1fr 1fr; }
+    ExplorerScreen.-tiny #search { column-span: 2; }
+    ExplorerScreen.-tiny Checkbox { display: none; }
     ExplorerScreen #header { padding: 0 0; text-style: bold; background: $panel; height: 1; }
     ExplorerScreen .hint { color: $text-muted; padding: 0 1; }
     """
@@ -292,6 +296,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         # narrow: the filters move under the search box, which keeps the whole width; short:
         # the boxes lose their borders, so the rows keep the height
         self.set_class(self.size.width < NARROW, "-narrow")
+        self.set_class(self.size.width < TINY, "-tiny")  # the archived box hides; `a` still works
         short = self.size.height < SHORT
         self.set_class(short, "-short")
         for box in self.query("#filters > Input, #filters > Select").results():

@@ -5,7 +5,10 @@ Events carry their session's id and are routed by it, never by what happens to b
 
 from __future__ import annotations
 
+from ....errors import PromptSessionsError
+from ....runtime import SessionBusy
 from ....runtime import events as rt
+from ....runtime.reply_task import retryable
 from ...messages import ChunksArrived, RuntimeUpdate
 from .shown_session import ShownSession
 
@@ -36,6 +39,32 @@ class ReplyStream(ShownSession):
                 self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
             case rt.SessionRemoved() as event:
                 self.session_removed(event)
+
+    def action_retry(self) -> None:
+        """ctrl+r: run the shown session's last reply again (unanswered or cut short)."""
+        if self.session_id is None:
+            self.notify("Nothing to retry yet: this PO has no session")
+            return
+        try:
+            started = self.retry(self.session_id)
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        if not started:
+            self.notify("Nothing to retry: the last turn has its reply")
+
+    def retry(self, session_id: str) -> bool:
+        """Start the reply of the session's last turn again; False if the turn has its reply.
+
+        Raises SessionBusy while a reply runs (DESIGN section 8: one reply per session).
+        """
+        live = self.coord.open(session_id)
+        if live.busy:
+            raise SessionBusy(live.name)
+        if not retryable(live.history):
+            return False
+        self.run_worker(self.coord.resume(session_id), group="retry", exit_on_error=False)
+        return True
 
     def on_chunks_arrived(self, _: ChunksArrived) -> None:
         for session_id in self.tui.link.take_chunked():

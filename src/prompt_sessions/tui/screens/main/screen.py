@@ -43,6 +43,7 @@ class MainScreen(SessionActions, FindFilter, ReplyStream):
         Binding("escape", "nothing", show=False),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "cancel_reply", "Cancel reply", priority=True, show=False),
+        Binding("ctrl+r", "retry", "Retry reply", priority=True, show=False),
     ]
 
     def compose(self) -> ComposeResult:

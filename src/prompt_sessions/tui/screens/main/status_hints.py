@@ -7,6 +7,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from ....runtime import LiveSession, Status, status_label
+from ....runtime.reply_task import retryable
 from ...widgets.find_bar import FindBar
 from ...widgets.message_box import MessageBox
 from ...widgets.po_list import PoList
@@ -74,5 +75,7 @@ class StatusHints(MainScreenBase):
         if live.status is Status.WAITING:
             return "waiting for your answer"
         if live.status is Status.ERROR:
-            return "error (see the last note)"
+            return "error (see the last note; ctrl+r or /retry runs the reply again)"
+        if not live.busy and retryable(live.history):
+            return "the last turn has no full reply: ctrl+r or /retry runs it again"
         return ""
