@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "prompt_sessions.default_plugins.echo",
     "prompt_sessions.default_plugins.slash_commands",
     "prompt_sessions.default_plugins.tui",
+    "prompt_sessions.default_plugins.mcp_server",
 )
 
 _REQUIRED = {

@@ -30,6 +30,7 @@ BUILTIN_COMMANDS = {
     "plugins": "admin:plugins",
     "doctor": "admin:doctor",
     "config": "admin:config",
+    "serve": "frontend:serve",
 }
 
 
