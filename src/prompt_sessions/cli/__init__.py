@@ -31,6 +31,7 @@ BUILTIN_COMMANDS = {
     "doctor": "admin:doctor",
     "config": "admin:config",
     "serve": "frontend:serve",
+    "web": "frontend:web",
 }
 
 

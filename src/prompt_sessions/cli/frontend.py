@@ -42,3 +42,17 @@ def serve(state: CliState, use_mcp: bool) -> None:
     if "mcp" not in frontends:
         raise UnknownFormat("mcp", frontends, kind="frontend")
     frontends["mcp"].value(ctx)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Allow a non-loopback --host; requests then need the access token printed at start.",
+)
+@pass_state
+def web(state: CliState, host: str, port: int, public: bool) -> None:
+    """Open the TUI in a browser: serve it over HTTP (loopback only unless --public)."""
+    run_frontend(state, "web", host=host, port=port, public=public)
