@@ -1,5 +1,5 @@
-"""Talking to ``prompt-sessions serve --mcp`` the way any MCP client does: the SDK's own
-stdio client spawning the console script."""
+"""Talking to the MCP server the way any MCP client does: the SDK's own stdio client spawning
+``prompt-sessions serve --mcp``, or the SDK's in-process client on the same server object."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from mcp import ClientSession, StdioServerParameters
+from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+
+from prompt_sessions.context import AppContext
+from prompt_sessions.frontends.mcp_server import build_server
+from prompt_sessions.plugins import PluginHost
 
 SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
 
@@ -33,10 +37,26 @@ async def mcp_client(
         yield session
 
 
+@asynccontextmanager
+async def connect(store: Path, env: dict[str, str], transport: str) -> AsyncIterator[Any]:
+    """A connected client: ``stdio`` spawns the console script, ``memory`` serves in-process
+    (built-in plugins only)."""
+    if transport == "stdio":
+        async with mcp_client(store, env) as session:
+            yield session
+        return
+    ctx = AppContext.open(store, host=PluginHost.create(entry_points=False))
+    try:
+        async with Client(build_server(ctx)) as client:
+            yield client
+    finally:
+        ctx.manager.close()
+
+
 LIST_TOOLS = {"list_prompt_objects", "list_sessions", "search_sessions"}
 
 
-async def call(client: ClientSession, tool: str, /, **arguments: Any) -> Any:
+async def call(client: Any, tool: str, /, **arguments: Any) -> Any:
     """Call a tool that must succeed; returns its structured result (a list tool's list)."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
@@ -48,7 +68,7 @@ async def call(client: ClientSession, tool: str, /, **arguments: Any) -> Any:
     return data["result"] if tool in LIST_TOOLS else data
 
 
-async def refusal(client: ClientSession, tool: str, /, **arguments: Any) -> str:
+async def refusal(client: Any, tool: str, /, **arguments: Any) -> str:
     """Call a tool that must fail; returns its one-line error text."""
     result = await client.call_tool(tool, arguments)
     assert result.is_error

@@ -1,17 +1,27 @@
-"""The MCP server (`prompt-sessions serve --mcp`), driven over stdio by the SDK's own client."""
+"""The MCP server (`prompt-sessions serve --mcp`), driven by the SDK's own clients: over stdio as
+an MCP client runs it, and in-process for the finer cases."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
-from mcp_client import SCRIPT, call, mcp_client, refusal
+from mcp_client import SCRIPT, call, connect, refusal
 
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
+
+BOTH = pytest.mark.parametrize("transport", ["stdio", "memory"])
+
+
+@pytest.fixture
+def transport() -> str:
+    return "memory"
+
 
 TOOLS = {
     "list_prompt_objects",
@@ -36,9 +46,12 @@ def seed(store: Path) -> dict[str, str]:
         return {"plan": plan.id, "old": old.id, "notes": notes.id}
 
 
-async def test_lists_every_tool_with_typed_input_schemas(store: Path, child_env) -> None:
+@BOTH
+async def test_lists_every_tool_with_typed_input_schemas(
+    store: Path, child_env, transport: str
+) -> None:
     """The six tools are listed, each with a JSON input schema naming its typed arguments."""
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) == TOOLS
     send = tools["send_message"].input_schema
@@ -52,11 +65,11 @@ async def test_lists_every_tool_with_typed_input_schemas(store: Path, child_env)
     assert all(tool.description for tool in tools.values())
 
 
-async def test_list_prompt_objects(store: Path, child_env) -> None:
+async def test_list_prompt_objects(store: Path, child_env, transport: str) -> None:
     """POs with a file come with their description and responder; POs with only sessions too."""
     with SessionManager.open(store) as mgr:
         mgr.create("loose", "Orphan")
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         found = await call(client, "list_prompt_objects")
     by_name = {po["name"]: po for po in found}
     assert [po["name"] for po in found] == ["coordinator", "researcher", "loose"]
@@ -73,10 +86,10 @@ async def test_list_prompt_objects(store: Path, child_env) -> None:
     }
 
 
-async def test_list_sessions_by_po_and_query(store: Path, child_env) -> None:
+async def test_list_sessions_by_po_and_query(store: Path, child_env, transport: str) -> None:
     """list_sessions filters by PO and by a query over names and messages; archived ones hide."""
     ids = seed(store)
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         everything = await call(client, "list_sessions")
         coordinator = await call(client, "list_sessions", po="coordinator")
         with_archived = await call(client, "list_sessions", po="coordinator", include_archived=True)
@@ -91,10 +104,10 @@ async def test_list_sessions_by_po_and_query(store: Path, child_env) -> None:
     assert plan["name"] == "Plan the launch" and plan["message_count"] == 2
 
 
-async def test_get_session_by_name_and_id_prefix(store: Path, child_env) -> None:
+async def test_get_session_by_name_and_id_prefix(store: Path, child_env, transport: str) -> None:
     """get_session resolves a name or an id prefix and returns the file's shape with history."""
     ids = seed(store)
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         by_name = await call(client, "get_session", ref="Notes")
         by_prefix = await call(client, "get_session", ref=ids["plan"][:8])
     assert by_name["id"] == ids["notes"] and by_name["po_name"] == "researcher"
@@ -104,10 +117,10 @@ async def test_get_session_by_name_and_id_prefix(store: Path, child_env) -> None
     assert by_prefix["format_version"] == 1
 
 
-async def test_search_sessions(store: Path, child_env) -> None:
+async def test_search_sessions(store: Path, child_env, transport: str) -> None:
     """search_sessions returns hits with the session, a snippet and the message index."""
     ids = seed(store)
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         hits = await call(client, "search_sessions", query="checklist")
         limited = await call(client, "search_sessions", query="launch", limit=1)
         none = await call(client, "search_sessions", query="nothing like this")
@@ -117,9 +130,11 @@ async def test_search_sessions(store: Path, child_env) -> None:
     assert none == []
 
 
-async def test_create_session_is_marked_mcp_and_current(store: Path, child_env) -> None:
+async def test_create_session_is_marked_mcp_and_current(
+    store: Path, child_env, transport: str
+) -> None:
     """create_session makes a session with source mcp and makes it the PO's current one."""
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         made = await call(client, "create_session", po="researcher", name="From a client")
         unnamed = await call(client, "create_session", po="coordinator")
     assert made["name"] == "From a client" and made["source"] == "mcp"
@@ -129,9 +144,10 @@ async def test_create_session_is_marked_mcp_and_current(store: Path, child_env) 
         assert mgr.peek_current("researcher").id == made["id"]
 
 
-async def test_send_message_runs_the_echo_responder(store: Path, child_env) -> None:
+@BOTH
+async def test_send_message_runs_the_echo_responder(store: Path, child_env, transport: str) -> None:
     """send_message stores the message (source mcp), runs echo and returns the stored reply."""
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         answer = await call(client, "send_message", po="coordinator", message="hello there")
         again = await call(client, "send_message", po="coordinator", message="second turn")
     assert answer["reply"] == "You said: hello there"
@@ -150,13 +166,13 @@ async def test_send_message_runs_the_echo_responder(store: Path, child_env) -> N
     assert session.history[1].model == "echo"
 
 
-async def test_send_message_into_a_named_session(store: Path, child_env) -> None:
+async def test_send_message_into_a_named_session(store: Path, child_env, transport: str) -> None:
     """send_message with a session ref talks in that session, not the current one."""
     ids = seed(store)
     with SessionManager.open(store) as mgr:
         other = mgr.create("coordinator", "Other")
         mgr.switch("coordinator", other.id)
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         answer = await call(
             client, "send_message", po="coordinator", message="one more", session="Plan the"
         )
@@ -170,14 +186,15 @@ async def test_send_message_into_a_named_session(store: Path, child_env) -> None
         assert mgr.get(other.id).history == []
 
 
-async def test_refusals_are_one_line_tool_errors(store: Path, child_env) -> None:
+@BOTH
+async def test_refusals_are_one_line_tool_errors(store: Path, child_env, transport: str) -> None:
     """Unknown POs and sessions, ambiguous refs and bad arguments are isError results of one
     line, and nothing is written."""
     ids = seed(store)
     with SessionManager.open(store) as mgr:
         mgr.create("researcher", "Notes on launch")
         before = {s.id: s.message_count for s in mgr.list()}
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         unknown_po = await refusal(client, "send_message", po="nobody", message="hi")
         unknown_po_list = await refusal(client, "list_sessions", po="nobody")
         unknown_po_create = await refusal(client, "create_session", po="nobody")
@@ -209,12 +226,13 @@ async def test_refusals_are_one_line_tool_errors(store: Path, child_env) -> None
     assert ids  # the seeded sessions are the ones compared above
 
 
-async def test_a_failing_responder_is_a_tool_error(store: Path, child_env) -> None:
+@BOTH
+async def test_a_failing_responder_is_a_tool_error(store: Path, child_env, transport: str) -> None:
     """A responder that fails makes send_message an isError result; the user's message stays."""
     (store / "config.toml").write_text(
         "[responders.echo]\nchunk_delay_ms = 0\nfail_always = true\n"
     )
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         text = await refusal(client, "send_message", po="coordinator", message="are you there")
     assert "echo" in text
     with SessionManager.open(store) as mgr:
@@ -342,15 +360,53 @@ def test_serve_needs_a_protocol(store: Path, child_env) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-async def test_send_message_on_the_sqlite_backend(store: Path, child_env, backend: str) -> None:
+@BOTH
+async def test_send_message_on_the_sqlite_backend(
+    store: Path, child_env, backend: str, transport: str
+) -> None:
     """The server works the same on the other built-in backend."""
     (store / "config.toml").write_text(
         f'[storage]\nbackend = "{backend}"\n[responders.echo]\nchunk_delay_ms = 0\n'
     )
-    async with mcp_client(store, child_env) as client:
+    async with connect(store, child_env, transport) as client:
         answer = await call(client, "send_message", po="researcher", message="over sqlite")
         hits = await call(client, "search_sessions", query="sqlite")
     assert answer["reply"] == "You said: over sqlite"
     assert {h["id"] for h in hits} == {answer["session"]["id"]}
     with SessionManager.open(store) as mgr:
         assert mgr.get(answer["session"]["id"]).history[0].source == "mcp"
+
+
+async def test_a_po_added_while_serving_is_known(store: Path, child_env, transport: str) -> None:
+    """A server runs for long: a PO file added after it started is listed and can be talked to."""
+    async with connect(store, child_env, transport) as client:
+        before = await call(client, "list_prompt_objects")
+        (store / "objects" / "writer.md").write_text(
+            "---\nname: writer\ndescription: Writes.\n---\n"
+        )
+        after = await call(client, "list_prompt_objects")
+        answer = await call(client, "send_message", po="writer", message="a draft")
+    assert "writer" not in [po["name"] for po in before]
+    assert {"name": "writer", "description": "Writes."}.items() <= after[-1].items()
+    assert answer["reply"] == "You said: a draft"
+
+
+async def test_turns_in_one_session_do_not_interleave(
+    store: Path, child_env, transport: str
+) -> None:
+    """Two send_message calls into one session at once run one after the other: each reply
+    follows its own message."""
+    (store / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 20\n")
+    async with connect(store, child_env, transport) as client:
+        made = await call(client, "create_session", po="coordinator", name="Busy")
+        await asyncio.gather(
+            *(
+                call(client, "send_message", po="coordinator", message=f"turn {n} of the test")
+                for n in (1, 2)
+            )
+        )
+    with SessionManager.open(store) as mgr:
+        history = mgr.get(made["id"]).history
+    assert [m.role for m in history] == ["user", "assistant", "user", "assistant"]
+    for asked, answered in ((history[0], history[1]), (history[2], history[3])):
+        assert answered.content == f"You said: {asked.content}"

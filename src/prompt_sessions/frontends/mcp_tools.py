@@ -36,10 +36,17 @@ class SessionTools:
     """
 
     def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
+        self._base = ctx
         # One reply at a time per session: two clients sending into one session must not
         # interleave their turns.
         self._turns: dict[str, asyncio.Lock] = {}
+
+    @property
+    def ctx(self) -> AppContext:
+        """The environment as it is now: a server runs for long, and POs come and go in
+        ``objects/``, so each call reads them afresh (the manager and plugins stay)."""
+        base = self._base
+        return AppContext(manager=base.manager, host=base.host, root=base.root, config=base.config)
 
     def _known_po(self, po: str) -> str:
         names = self.ctx.po_names()
@@ -49,18 +56,19 @@ class SessionTools:
 
     def list_prompt_objects(self) -> list[dict[str, Any]]:
         """Every PO: those with an ``objects/`` file first, then those that only have sessions."""
+        ctx = self.ctx
         counts: dict[str, int] = {}
-        for summary in self.ctx.manager.list():
+        for summary in ctx.manager.list():
             counts[summary.po_name] = counts.get(summary.po_name, 0) + 1
         found = []
-        for name in self.ctx.po_names():
-            po = self.ctx.prompt_object(name)
+        for name in ctx.po_names():
+            po = ctx.prompt_object(name)
             found.append(
                 {
                     "name": name,
                     "description": po.description,
                     "capabilities": list(po.capabilities),
-                    "responder": self.ctx.responder_name(po),
+                    "responder": ctx.responder_name(po),
                     "has_file": not po.bare,
                     "sessions": counts.get(name, 0),
                 }
@@ -127,14 +135,15 @@ class SessionTools:
         """
         from ..reply import run_reply
 
+        ctx = self.ctx
         self._known_po(po)
         if not message.strip():
             raise UsageError("message is empty")
         target = self._target(po, session)
         lock = self._turns.setdefault(target.id, asyncio.Lock())
         async with lock:
-            self.ctx.manager.append(target.id, Message(role="user", content=message, source=SOURCE))
-            reply = await run_reply(self.ctx, target.id)
+            ctx.manager.append(target.id, Message(role="user", content=message, source=SOURCE))
+            reply = await run_reply(ctx, target.id)
         return {
             "reply": reply.content,
             "session": {"id": target.id, "name": target.name, "po_name": target.po_name},
