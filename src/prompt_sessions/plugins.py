@@ -29,6 +29,8 @@ DEFAULT_PLUGINS = (
     "prompt_sessions.default_plugins.echo",
     "prompt_sessions.default_plugins.slash_commands",
     "prompt_sessions.default_plugins.tui",
+    "prompt_sessions.default_plugins.mcp",
+    "prompt_sessions.default_plugins.web",
 )
 
 _REQUIRED = {

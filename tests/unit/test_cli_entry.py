@@ -161,4 +161,4 @@ def test_no_command_opens_the_configured_frontend(
 def test_an_unknown_frontend_lists_the_known_ones(run: Run) -> None:
     """ui.frontend naming no installed frontend is one error line listing those that exist."""
     run("config", "set", "ui.frontend", "gui")
-    assert run() == (1, "", "Error: unknown frontend 'gui'; known: tui\n")
+    assert run() == (1, "", "Error: unknown frontend 'gui'; known: mcp, tui, web\n")

@@ -31,6 +31,8 @@ BUILTIN_COMMANDS = {
     "doctor": "admin:doctor",
     "config": "admin:config",
     "migrate": "migrate:migrate",
+    "serve": "frontend:serve",
+    "web": "frontend:web",
 }
 
 
