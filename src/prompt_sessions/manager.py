@@ -17,6 +17,7 @@ from .errors import (
     ImportFormatError,
     InvalidName,
     ReadOnlyStore,
+    SessionNotFound,
     StorageError,
     UnknownFormat,
     UsageError,
@@ -450,13 +451,22 @@ class SessionManager:
 
     def current(self, po_name: str, *, source: str | None = API_SOURCE) -> Session:
         """The PO's current session; a "New Session" is created (from ``source``, as in
-        :meth:`create`) if it has none."""
-        found = self.peek_current(po_name)
-        if found is None:
-            session = self.create(po_name, source=source)
-            self.backend.set_current(po_name, session.id)
-            return session
-        return self.get(found.id)
+        :meth:`create`) if it has none.
+
+        A current session deleted by another process between choosing and reading it is
+        skipped: the choice is made again.
+        """
+        for _ in range(5):
+            found = self.peek_current(po_name)
+            if found is None:
+                break
+            try:
+                return self.get(found.id)
+            except SessionNotFound:
+                continue
+        session = self.create(po_name, source=source)
+        self.backend.set_current(po_name, session.id)
+        return session
 
     def switch(self, po_name: str, session_id: str) -> Session:
         session = self.get(session_id)

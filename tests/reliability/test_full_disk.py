@@ -99,7 +99,9 @@ def test_reads_open_list_show_search_export_on_a_full_disk(tmp_path: Path) -> No
     first, second = _store(healthy)
     shutil.copytree(healthy, full)
     before = _folder_bytes(full)
-    expected = _reads(open_manager(healthy), first)
+    reference = open_manager(healthy)
+    expected = _reads(reference, first)
+    reference.close()
     assert expected["current"] == second
 
     plan = DiskFull()
@@ -123,7 +125,7 @@ def test_a_saved_turn_is_not_reported_as_failed_when_the_fold_fails(
     with injected(DiskFull(("write",))), pytest.raises(SystemExit) as exit_:
         cli_main(["--dir", str(root), "send", PO, "are you there?"])
     out, err = capfd.readouterr()
-    assert exit_.value.code == 0
+    assert exit_.value.code == 0, err
     assert out == "You said: are you there?\n"
     assert err.count("\n") == 1 and err.startswith("Warning: the catalog could not be updated")
     mgr = open_manager(root)

@@ -62,7 +62,9 @@ def _delete_after(
     monkeypatch.setattr(target, name, wrapped)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+# The sqlite store answers a search in one read transaction (the index and the summaries in one
+# snapshot), so no session can vanish in the middle of it; the JSON store lists, then reads.
+@pytest.mark.parametrize("backend", ["json"])
 @pytest.mark.parametrize("query", ["needle", "victim"])
 def test_search_skips_sessions_deleted_after_the_listing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, query: str

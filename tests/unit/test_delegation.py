@@ -76,8 +76,10 @@ class Plugin:
 
 
 def write_po(root: Path, name: str, front: str = "") -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)  # private, as the store makes its folder (doctor reports it otherwise)
     folder = root / "objects"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     text = f"---\nname: {name}\nresponder: caller\ndescription: The {name}\n{front}---\n"
     (folder / f"{name}.md").write_text(text, encoding="utf-8")
 
@@ -239,7 +241,7 @@ def test_doctor_reports_unknown_capabilities(run) -> None:  # type: ignore[no-un
     write_po(run.store, "boss", "capabilities: [worker, nowhere]\n")
     write_po(run.store, "worker")
     code, out, _ = run("doctor")
-    assert code == 0
+    assert code == 0, out
     assert "UNKNOWN CAPABILITY boss: 'nowhere' is neither a PO here nor a tool" in out
     assert "'worker'" not in out
 
