@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import msgspec
 
 from . import limits
-from .config import load_config, section
+from .config import check_config, load_config
+from .config_schema import Config
 from .envdir import find_env_dir
 from .errors import ImportFormatError, StorageError, UnknownFormat, UsageError
 from .ids import new_id, validate_id
@@ -26,7 +28,15 @@ from .models import (
 from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import SearchHit, hits_in, raw_may_contain
-from .storage.base import HealthReport, StorageBackend
+from .storage.base import (
+    HealthReport,
+    StorageBackend,
+    SupportsFork,
+    SupportsOpen,
+    SupportsPaths,
+    SupportsRawRead,
+    SupportsSearch,
+)
 from .timeutil import now_iso
 
 IMPORTED_SUFFIX = " (imported)"
@@ -41,11 +51,13 @@ class SessionManager:
         backend: StorageBackend,
         host: PluginHost,
         config: dict[str, Any] | None = None,
+        settings: Config | None = None,
     ) -> None:
         self.root = root
         self.backend = backend
         self.host = host
-        self.config = config or {}
+        self.config = config or {}  # config.toml as TOML data
+        self.settings = settings or check_config(self.config)  # the same, checked and typed
 
     @classmethod
     def open(
@@ -56,16 +68,28 @@ class SessionManager:
         backend: str | None = None,
         config: dict[str, Any] | None = None,
     ) -> SessionManager:
+        """Open the environment folder ``path`` (default: the nearest ``.prompt_objects``).
+
+        Args:
+            path: the folder, or a folder inside which to look for it.
+            host: the plugin host (default: built-ins and installed plugins).
+            backend: a storage backend name overriding ``[storage] backend``.
+            config: ``config.toml`` data to use instead of reading the file.
+
+        Raises:
+            ConfigError: config.toml is unreadable or says something the schema refuses
+                (``config_schema``, DESIGN section 3), named by key in one line.
+            UnknownFormat: ``backend`` names no installed backend.
+        """
         root = find_env_dir(path)
         config = load_config(root) if config is None else config
         host = host or PluginHost.create()
-        storage = section(config, "storage")
-        name = backend or storage.get("backend", "json")
-        store = host.storage_factory(str(name))(root, storage)
-        opener = getattr(store, "open_store", None)
-        if opener is not None:
-            opener()
-        return cls(root, store, host, config)
+        settings = check_config(config, host, external=False)
+        name = backend or settings.storage.backend
+        store = host.storage_factory(name)(root, settings.storage)
+        if isinstance(store, SupportsOpen):
+            store.open_store()
+        return cls(root, store, host, config, settings)
 
     def __enter__(self) -> SessionManager:
         return self
@@ -118,19 +142,19 @@ class SessionManager:
         if session.history:
             session.updated_at = max(now, session.history[-1].created_at)
         self.backend.create(session)
-        self.host.notify("session_created", session=session, manager=self)
+        self.host.session_created(session=session, manager=self)
         return session
 
     def append(self, session_id: str, message: Message) -> Message:
         sid = validate_id(session_id)
         checked = self._checked(message)
         self.backend.append(sid, checked)
-        self.host.notify("message_appended", session_id=sid, message=checked, manager=self)
+        self.host.message_appended(session_id=sid, message=checked, manager=self)
         return checked
 
     def list(
         self, po_name: str | None = None, *, include_archived: bool = True
-    ) -> list[SessionSummary]:
+    ) -> builtins.list[SessionSummary]:
         found = self.backend.list()
         if po_name is not None:
             found = [s for s in found if s.po_name == po_name]
@@ -150,7 +174,7 @@ class SessionManager:
         name = clean_name(new_name)
         old = self.backend.get(sid).name
         session = self.backend.update(sid, name=name)
-        self.host.notify("session_renamed", session=session, old_name=old, manager=self)
+        self.host.session_renamed(session=session, old_name=old, manager=self)
         return session
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -181,7 +205,7 @@ class SessionManager:
         self.backend.delete(sid)
         if po_name is not None and self.backend.get_current(po_name) == sid:
             self.backend.set_current(po_name, None)
-        self.host.notify("session_deleted", session_id=sid, po_name=po_name or "", manager=self)
+        self.host.session_deleted(session_id=sid, po_name=po_name or "", manager=self)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = self.get(session_id)
@@ -201,11 +225,10 @@ class SessionManager:
             or cut > len(source.history)
         ):
             raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at!r}")
-        fork = getattr(self.backend, "fork", None)
         label = name if name is not None else _suffixed(source.name, " (fork)")
-        if fork is not None:
-            session = fork(source.id, cut, clean_name(label))
-            self.host.notify("session_created", session=session, manager=self)
+        if isinstance(self.backend, SupportsFork):
+            session = self.backend.fork(source.id, cut, clean_name(label))
+            self.host.session_created(session=session, manager=self)
             return session
         return self._derive(
             source,
@@ -217,7 +240,7 @@ class SessionManager:
         )
 
     def _derive(
-        self, source: Session, name: str, *, history: list[Message], **fields: Any
+        self, source: Session, name: str, *, history: builtins.list[Message], **fields: Any
     ) -> Session:
         fields = {k: v for k, v in fields.items() if v is not None}
         return self.create(
@@ -232,7 +255,7 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export and import
 
-    def formats(self) -> dict[str, list[str]]:
+    def formats(self) -> dict[str, builtins.list[str]]:
         return {"export": sorted(self.host.exporters()), "import": sorted(self.host.importers())}
 
     def export(self, session_id: str, format: str = "markdown") -> str | bytes:
@@ -252,7 +275,7 @@ class SessionManager:
         *,
         filename: str | None = None,
         po_name: str | None = None,
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         """Import every conversation in ``data``. Nothing is written unless all of it is valid."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if not isinstance(raw, bytes | bytearray):
@@ -276,7 +299,7 @@ class SessionManager:
         if not loaded:
             raise ImportFormatError("the file holds no sessions")
         prepared = [self._imported_copy(s, importer.name, filename, po_name) for s in loaded]
-        written: list[Session] = []
+        written: builtins.list[Session] = []
         try:
             for session in prepared:
                 self.backend.create(session)
@@ -290,7 +313,7 @@ class SessionManager:
                     pass
             raise
         for session in written:
-            self.host.notify("session_created", session=session, manager=self)
+            self.host.session_created(session=session, manager=self)
         return written
 
     def _pick_importer(self, raw: bytes, format: str | None, filename: str | None) -> Any:
@@ -339,19 +362,18 @@ class SessionManager:
 
     def search(
         self, query: str, po_name: str | None = None, *, limit: int = 200
-    ) -> list[SearchHit]:
+    ) -> builtins.list[SearchHit]:
         if not isinstance(query, str) or not query.strip():
             raise UsageError("search needs some text to look for")
-        native = getattr(self.backend, "search", None)
-        if native is not None:
-            return list(native(query, po_name=po_name, limit=limit))
-        hits: list[SearchHit] = []
+        if isinstance(self.backend, SupportsSearch):
+            return builtins.list(self.backend.search(query, po_name=po_name, limit=limit))
+        hits: builtins.list[SearchHit] = []
+        raw = self.backend if isinstance(self.backend, SupportsRawRead) else None
         for summary in self.list(po_name):
             name_hit = query.lower() in summary.name.lower()
-            read_raw = getattr(self.backend, "read_raw", None)
-            if not name_hit and read_raw is not None:
+            if not name_hit and raw is not None:
                 try:
-                    if not raw_may_contain(read_raw(summary.id), query):
+                    if not raw_may_contain(raw.read_raw(summary.id), query):
                         continue
                 except (OSError, StorageError):
                     continue
@@ -396,7 +418,7 @@ class SessionManager:
                 f"session '{session.name}' belongs to {session.po_name}, not {po_name}"
             )
         self.backend.set_current(po_name, session.id)
-        self.host.notify("session_switched", po_name=po_name, session_id=session.id, manager=self)
+        self.host.session_switched(po_name=po_name, session_id=session.id, manager=self)
         return session
 
     # ------------------------------------------------------------------ health
@@ -405,8 +427,9 @@ class SessionManager:
         return self.backend.check(repair=repair)
 
     def session_path(self, session_id: str) -> Path | None:
-        path_for = getattr(self.backend, "path_for", None)
-        return path_for(session_id) if path_for else None
+        if isinstance(self.backend, SupportsPaths):
+            return self.backend.path_for(session_id)
+        return None
 
     # ------------------------------------------------------------------ helpers
 

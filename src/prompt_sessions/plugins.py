@@ -8,17 +8,27 @@ register is reported by name and left out; it never takes the app down.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError, UnknownFormat
+
+if TYPE_CHECKING:
+    import click
+
+    from .commands.base import SlashCommand
+    from .manager import SessionManager
+    from .models import Message, Session
+    from .protocols import Exporter, Frontend, Importer, ResponderFactory, StorageFactory
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 DEFAULT_PLUGINS = (
@@ -38,12 +48,15 @@ _REQUIRED = {
 }
 
 
+T = TypeVar("T")
+
+
 @dataclass
-class Contribution:
+class Contribution(Generic[T]):
     """One thing a plugin registered, and which plugin it came from."""
 
     name: str
-    value: Any
+    value: T
     plugin: str
 
 
@@ -60,6 +73,115 @@ class PluginInfo:
 class Failure:
     plugin: str
     error: str
+
+
+# The plugin whose hook implementation is running: ``register`` callbacks credit it.
+_CALLING: contextvars.ContextVar[str] = contextvars.ContextVar("prompt_sessions_plugin")
+
+
+class IsolatingPluginManager(pluggy.PluginManager):
+    """A PluginManager whose hook implementations cannot break a hook call.
+
+    Each implementation's function is wrapped when its plugin registers: an exception is handed
+    to ``on_error(plugin, hook, exc)`` and the call goes on with the next implementation, as if
+    the failing one had returned None. The calls themselves stay pluggy's, so ``tryfirst``,
+    ``trylast``, ``wrapper=True`` and ``firstresult`` keep their meaning.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.on_error: Callable[[str, str, Exception], None] = _report
+        self.on_call: Callable[[str, str], None] = lambda plugin, hook: None
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        plugin_name = super().register(plugin, name)
+        if plugin_name is None:
+            return None
+        for caller in self.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    wrapped = _isolated(impl, caller.name, self)
+                    # pluggy read the argument names from the original function already; only
+                    # the callable it invokes changes.
+                    impl.function = wrapped  # type: ignore[misc]
+        return plugin_name
+
+
+def _report(plugin: str, hook: str, exc: Exception) -> None:
+    print(f"Warning: plugin '{plugin}' failed in {hook}: {exc}", file=sys.stderr)
+
+
+def _isolated(impl: pluggy.HookImpl, hook: str, pm: IsolatingPluginManager) -> Callable[..., Any]:
+    function = impl.function
+    plugin = impl.plugin_name
+
+    def on_error(plugin: str, hook: str, exc: Exception) -> None:
+        pm.on_error(plugin, hook, exc)
+
+    if not (impl.wrapper or impl.hookwrapper):
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            pm.on_call(plugin, hook)
+            token = _CALLING.set(plugin)
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:
+                on_error(plugin, hook, exc)
+                return None
+            finally:
+                _CALLING.reset(token)
+
+        return call
+
+    @functools.wraps(function)
+    def wrap(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+        # A wrapper runs around the others: its code before ``yield`` and after it are each
+        # isolated; a broken wrapper leaves the inner result (or error) as it was.
+        pm.on_call(plugin, hook)
+        token = _CALLING.set(plugin)
+        gen: Generator[Any, Any, Any] | None
+        try:
+            gen = cast("Generator[Any, Any, Any]", function(*args, **kwargs))
+            next(gen)
+        except Exception as exc:
+            on_error(plugin, hook, exc)
+            gen = None
+        finally:
+            _CALLING.reset(token)
+        if gen is None:
+            return (yield)
+        try:
+            outcome = yield
+        except BaseException as raised:
+            token = _CALLING.set(plugin)
+            try:
+                gen.throw(raised)
+            except StopIteration as stop:
+                return stop.value
+            except Exception as exc:
+                if exc is not raised:
+                    on_error(plugin, hook, exc)
+                raise raised from None
+            finally:
+                _CALLING.reset(token)
+            gen.close()
+            raise
+        token = _CALLING.set(plugin)
+        try:
+            gen.send(outcome)
+        except StopIteration as stop:
+            return outcome if impl.hookwrapper else stop.value
+        except Exception as exc:
+            on_error(plugin, hook, exc)
+            return outcome if impl.wrapper else None
+        finally:
+            _CALLING.reset(token)
+        gen.close()
+        on_error(plugin, hook, RuntimeError("wrapper yielded more than once"))
+        return outcome if impl.wrapper else None
+
+    return wrap
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -86,8 +208,11 @@ class PluginHost:
         self._dists: dict[str, tuple[str, str]] = {}
         self.failures: list[Failure] = []
         self._warn = warn or (lambda text: print(f"Warning: {text}", file=sys.stderr))
-        self._cache: dict[tuple[str, bool], dict[str, Contribution]] = {}
+        self._cache: dict[tuple[str, bool], dict[str, Contribution[Any]]] = {}
         self.tracing = False
+        if isinstance(pm, IsolatingPluginManager):
+            pm.on_error = self._hook_failed
+            pm.on_call = lambda plugin, hook: self._trace(f"{hook} -> {plugin}")
 
     @classmethod
     def create(
@@ -98,7 +223,7 @@ class PluginHost:
         plugins: Iterable[object] = (),
         warn: Callable[[str], None] | None = None,
     ) -> PluginHost:
-        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm = IsolatingPluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
         host = cls(pm, entry_points=entry_points, warn=warn)
         disabled = set(_env_list("PROMPT_SESSIONS_DISABLE_PLUGINS") or [])
@@ -111,8 +236,7 @@ class PluginHost:
         for plugin in plugins:
             host._register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
         if os.environ.get("PROMPT_SESSIONS_TRACE_PLUGINS") == "1":
-            # The host calls each implementation itself (to isolate failures), so pluggy's own
-            # tracing would only see direct pm.hook calls; the host writes its own lines too.
+            # pluggy traces every hook call; the host adds a line per contribution registered.
             host.tracing = True
             pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[plugins] {text}"))
             pm.enable_tracing()
@@ -198,55 +322,59 @@ class PluginHost:
 
     def _collect(
         self, hook: str, kind: str, *, external: bool = True, keyed: bool = False
-    ) -> dict[str, Contribution]:
+    ) -> dict[str, Contribution[Any]]:
         if external:
             self.load_external()
         cache_key = (hook, external)
         if cache_key in self._cache:
             return self._cache[cache_key]
+        offered: list[Contribution] = []
+
+        def register(*args: Any) -> None:
+            plugin = _CALLING.get("?")
+            if keyed:
+                if len(args) != 2:
+                    raise PluginError(f"{hook}: register(name, factory) takes two arguments")
+                name, value = args
+            else:
+                if len(args) != 1:
+                    raise PluginError(f"{hook}: register(obj) takes one argument")
+                value = args[0]
+                missing = [a for a in _REQUIRED.get(kind, ()) if not hasattr(value, a)]
+                if missing:
+                    raise PluginError(f"{kind} from {plugin} lacks {', '.join(missing)}")
+                name = value.name
+            if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+                raise PluginError(f"{kind} from {plugin} has an invalid name {name!r}")
+            offered.append(Contribution(name, value, plugin))
+            self._trace(f"{hook}: {plugin} registered {kind} '{name}'")
+
+        getattr(self.pm.hook, hook)(register=register)
+        # pluggy calls plugins in its own order (tryfirst, trylast, last registered first); for
+        # a name offered twice the plugin registered first wins, so built-ins win ties.
+        rank = {name: i for i, (name, _) in enumerate(self.pm.list_name_plugin())}
         found: dict[str, Contribution] = {}
-        caller = getattr(self.pm.hook, hook)
-        for impl in caller.get_hookimpls():  # registration order: built-ins first win ties
-            plugin_name = self.pm.get_name(impl.plugin) or "?"
-
-            def register(*args: Any, _plugin: str = plugin_name) -> None:
-                if keyed:
-                    if len(args) != 2:
-                        raise PluginError(f"{hook}: register(name, factory) takes two arguments")
-                    name, value = args
-                else:
-                    if len(args) != 1:
-                        raise PluginError(f"{hook}: register(obj) takes one argument")
-                    value = args[0]
-                    missing = [a for a in _REQUIRED.get(kind, ()) if not hasattr(value, a)]
-                    if missing:
-                        raise PluginError(f"{kind} from {_plugin} lacks {', '.join(missing)}")
-                    name = value.name
-                if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
-                    raise PluginError(f"{kind} from {_plugin} has an invalid name {name!r}")
-                if name in found:
-                    self._warn(
-                        f"{kind} '{name}' from plugin '{_plugin}' ignored: "
-                        f"'{found[name].plugin}' already provides it"
-                    )
-                    return
-                found[name] = Contribution(name, value, _plugin)
-                self._trace(f"{hook}: {_plugin} registered {kind} '{name}'")
-
-            kwargs = {"register": register} if "register" in impl.argnames else {}
-            self._trace(f"{hook} -> {plugin_name}")
-            try:
-                impl.function(**kwargs)
-            except Exception as exc:
-                self._fail(plugin_name, f"{hook} raised {type(exc).__name__}: {exc}")
+        for item in sorted(offered, key=lambda c: rank.get(c.plugin, len(rank))):
+            if item.name in found:
+                self._warn(
+                    f"{kind} '{item.name}' from plugin '{item.plugin}' ignored: "
+                    f"'{found[item.name].plugin}' already provides it"
+                )
+                continue
+            found[item.name] = item
         self._cache[cache_key] = found
         return found
 
-    def storage_backends(self) -> dict[str, Contribution]:
+    def storage_backends(self) -> dict[str, Contribution[StorageFactory]]:
+        """Every storage backend, by name (``register_storage_backends``)."""
         return self._collect("register_storage_backends", "storage backend", keyed=True)
 
-    def storage_factory(self, name: str) -> Callable[..., Any]:
-        """Built-ins answer without loading external plugins; others load them first."""
+    def storage_factory(self, name: str) -> StorageFactory:
+        """Built-ins answer without loading external plugins; others load them first.
+
+        Raises:
+            UnknownFormat: no backend has that name (the message lists the known ones).
+        """
         builtin = self._collect(
             "register_storage_backends", "storage backend", external=False, keyed=True
         )
@@ -257,56 +385,93 @@ class PluginHost:
             raise UnknownFormat(name, backends, kind="storage backend")
         return backends[name].value
 
-    def exporters(self) -> dict[str, Contribution]:
+    def exporters(self) -> dict[str, Contribution[Exporter]]:
+        """Every export format, by name (``register_exporters``)."""
         return self._collect("register_exporters", "exporter")
 
-    def importers(self) -> dict[str, Contribution]:
+    def importers(self) -> dict[str, Contribution[Importer]]:
+        """Every import format, by name (``register_importers``)."""
         return self._collect("register_importers", "importer")
 
-    def responders(self) -> dict[str, Contribution]:
+    def responders(self) -> dict[str, Contribution[ResponderFactory]]:
+        """Every responder factory, by name (``register_responders``)."""
         return self._collect("register_responders", "responder", keyed=True)
 
-    def frontends(self) -> dict[str, Contribution]:
+    def frontends(self) -> dict[str, Contribution[Frontend]]:
+        """Every frontend, by name (``register_frontends``)."""
         return self._collect("register_frontends", "frontend", keyed=True)
 
-    def commands(self) -> dict[str, Contribution]:
+    def commands(self) -> dict[str, Contribution[SlashCommand]]:
+        """Every slash command, by name (``register_commands``)."""
         return self._collect("register_commands", "command")
 
-    def exporter(self, name: str) -> Any:
+    def exporter(self, name: str) -> Exporter:
+        """The exporter called ``name``; UnknownFormat (listing the known ones) if none."""
         found = self.exporters()
         if name not in found:
             raise UnknownFormat(name, found, kind="export format")
         return found[name].value
 
-    def responder_factory(self, name: str) -> Callable[..., Any]:
+    def responder_factory(self, name: str) -> ResponderFactory:
+        """The responder factory called ``name``; UnknownFormat (listing the known ones) if none."""
         found = self.responders()
         if name not in found:
             raise UnknownFormat(name, found, kind="responder")
         return found[name].value
 
-    def add_cli_commands(self, cli: Any) -> None:
+    def config_tables(self, *, external: bool = True) -> dict[str, dict[str, Any]]:
+        """Plugin tables of config.toml: ``{"storage": {backend: schema}, "responders": {...}}``.
+
+        A schema is the Struct type a factory declares as ``config_schema``, or None when it
+        declares none (its table is taken as it is). DESIGN section 3.
+        """
+        tables: dict[str, dict[str, Any]] = {}
+        for key, hook, kind in (
+            ("storage", "register_storage_backends", "storage backend"),
+            ("responders", "register_responders", "responder"),
+        ):
+            found = self._collect(hook, kind, external=external, keyed=True)
+            tables[key] = {n: getattr(c.value, "config_schema", None) for n, c in found.items()}
+        return tables
+
+    def add_cli_commands(self, cli: click.Group) -> None:
+        """Call ``register_cli_commands``: plugins add their click commands to ``cli``."""
         self.load_external()
-        for impl in self.pm.hook.register_cli_commands.get_hookimpls():
-            self._trace(f"register_cli_commands -> {self.pm.get_name(impl.plugin)}")
-            try:
-                impl.function(cli=cli)
-            except Exception as exc:
-                self._fail(
-                    self.pm.get_name(impl.plugin) or "?", f"register_cli_commands raised {exc}"
-                )
+        self.pm.hook.register_cli_commands(cli=cli)
 
     # ------------------------------------------------------------------ events
 
-    def notify(self, event: str, **kwargs: Any) -> None:
-        """Call an event hook on every plugin; one plugin's failure does not stop the others."""
+    def _hook_failed(self, plugin: str, hook: str, exc: Exception) -> None:
+        """A hook implementation raised: name the plugin; the other implementations still run."""
+        if hook.startswith("register_"):
+            self._fail(plugin, f"{hook} raised {type(exc).__name__}: {exc}")
+        else:
+            self._warn(f"plugin '{plugin}' failed in {hook}: {type(exc).__name__}: {exc}")
+
+    def session_created(self, session: Session, manager: SessionManager) -> None:
+        """Call ``session_created`` on every plugin (DESIGN section 7)."""
         self.load_external()
-        for impl in getattr(self.pm.hook, event).get_hookimpls():
-            args = {k: v for k, v in kwargs.items() if k in impl.argnames}
-            self._trace(f"{event} -> {self.pm.get_name(impl.plugin)}")
-            try:
-                impl.function(**args)
-            except Exception as exc:
-                self._warn(f"plugin '{self.pm.get_name(impl.plugin)}' failed in {event}: {exc}")
+        self.pm.hook.session_created(session=session, manager=manager)
+
+    def session_renamed(self, session: Session, old_name: str, manager: SessionManager) -> None:
+        """Call ``session_renamed`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.session_renamed(session=session, old_name=old_name, manager=manager)
+
+    def session_deleted(self, session_id: str, po_name: str, manager: SessionManager) -> None:
+        """Call ``session_deleted`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.session_deleted(session_id=session_id, po_name=po_name, manager=manager)
+
+    def message_appended(self, session_id: str, message: Message, manager: SessionManager) -> None:
+        """Call ``message_appended`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.message_appended(session_id=session_id, message=message, manager=manager)
+
+    def session_switched(self, po_name: str, session_id: str, manager: SessionManager) -> None:
+        """Call ``session_switched`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.session_switched(po_name=po_name, session_id=session_id, manager=manager)
 
     # ------------------------------------------------------------------ introspection
 

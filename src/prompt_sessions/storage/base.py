@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..models import Message, Session, SessionSummary
+
+if TYPE_CHECKING:
+    from ..search import SearchHit
 
 
 @dataclass
@@ -24,45 +30,182 @@ class HealthReport:
 
 @runtime_checkable
 class StorageBackend(Protocol):
-    """A store of sessions and their catalog. Every method is safe across threads and processes.
+    """A store of sessions and their catalog (DESIGN sections 4 and 7).
 
-    Ids reaching a backend are already validated. Methods raise errors of ``prompt_sessions.errors``.
+    Every method is safe across threads and processes. Ids reaching a backend are already
+    validated. Methods raise errors of ``prompt_sessions.errors``: ``SessionNotFound`` for an
+    unknown id, ``CorruptSession`` for one that cannot be read, ``StorageError`` (or its
+    ``ReadOnlyStore`` and ``LockTimeout``) when the store itself fails. Optional capabilities are
+    the ``Supports*`` Protocols below; the manager asks for them with ``isinstance``.
     """
 
     name: str
 
     def create(self, session: Session) -> SessionSummary:
-        """Write a new session (with any history it already has)."""
+        """Write a new session (with any history it already has).
 
-    def list(self) -> list[SessionSummary]:
-        """Summaries of every readable session, most recently updated first."""
+        Args:
+            session: the session to write; its id is new.
+
+        Returns:
+            Its summary as the catalog now lists it.
+
+        Raises:
+            StorageError: the session could not be written; nothing was.
+        """
+
+    def list(self) -> builtins.list[SessionSummary]:
+        """Summaries of every readable session, most recently updated first.
+
+        Returns:
+            The summaries; damaged sessions are left out and reported by ``problems()``.
+        """
 
     def get(self, session_id: str) -> Session:
-        """The full session. SessionNotFound or CorruptSession."""
+        """The full session.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            CorruptSession: it exists but cannot be read.
+        """
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
-        """Durably add one message at the end; returns the new summary."""
+        """Durably add one message at the end.
+
+        Returns:
+            The session's new summary.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            StorageError: the message was not written.
+        """
 
     def update(self, session_id: str, **fields: object) -> Session:
-        """Change top-level fields (name, archived, pinned, tags, metadata)."""
+        """Change top-level fields (name, archived, pinned, tags, metadata).
+
+        Returns:
+            The session after the change.
+
+        Raises:
+            SessionNotFound: no session has that id.
+        """
 
     def delete(self, session_id: str) -> None:
-        """Remove a session for good."""
+        """Remove a session for good.
+
+        Raises:
+            SessionNotFound: no session has that id.
+        """
 
     def get_current(self, po_name: str) -> str | None:
         """The id of the PO's current session, if one was chosen."""
 
     def set_current(self, po_name: str, session_id: str | None) -> None:
-        """Remember the PO's current session."""
+        """Remember the PO's current session (None forgets it)."""
 
     def problems(self) -> dict[str, str]:
         """Damaged sessions seen by the last ``list``: id -> reason."""
 
     def check(self, repair: bool = False) -> HealthReport:
-        """Read every session, rebuild the catalog; with ``repair``, move damaged files aside."""
+        """Read every session and rebuild the catalog.
+
+        Args:
+            repair: move damaged files aside (never deleting their bytes).
+
+        Returns:
+            What was found and fixed.
+        """
 
     def flush(self) -> None:
         """Bring the at-rest files fully up to date (fold any pending catalog changes)."""
 
     def close(self) -> None:
         """Flush and release resources."""
+
+
+# ---------------------------------------------------------------- optional capabilities
+# A backend has a capability when it has the method; ``isinstance(backend, SupportsFork)`` asks.
+
+
+@runtime_checkable
+class SupportsOpen(Protocol):
+    """Work to do once when a manager opens the store (a JSON store folds a crashed journal)."""
+
+    def open_store(self) -> None:
+        """Tidy up after a crashed process if that is possible now; never required for reading."""
+
+
+@runtime_checkable
+class SupportsFork(Protocol):
+    """A native fork, cheaper than reading and rewriting the history."""
+
+    def fork(self, session_id: str, at: int, name: str) -> Session:
+        """A new session with the first ``at`` messages of ``session_id``, its parent recorded.
+
+        Args:
+            session_id: the session to fork.
+            at: how many messages to keep, 0 to ``len(history)``.
+            name: the new session's (already cleaned) name.
+
+        Returns:
+            The new session.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            UsageError: ``at`` is out of range.
+        """
+
+
+@runtime_checkable
+class SupportsSearch(Protocol):
+    """Native search, with the same hits, snippets and caps as the manager's scan (DESIGN 12)."""
+
+    def search(
+        self, query: str, po_name: str | None = None, limit: int = 200
+    ) -> builtins.list[SearchHit]:
+        """Hits for ``query`` in session names and message texts, in ``list`` order.
+
+        Args:
+            query: the text to look for (not empty).
+            po_name: only sessions of this PO, when given.
+            limit: at most this many hits.
+        """
+
+
+@runtime_checkable
+class SupportsRawRead(Protocol):
+    """A session's stored bytes, so that a search can skip sessions cheaply."""
+
+    def read_raw(self, session_id: str) -> bytes:
+        """The bytes at rest for the session.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            OSError: the bytes cannot be read.
+        """
+
+
+@runtime_checkable
+class SupportsPaths(Protocol):
+    """One file per session (the JSON store): ``show --path`` and the TUI can point at it."""
+
+    def path_for(self, session_id: str) -> Path:
+        """The session's file (it may not exist)."""
+
+
+@runtime_checkable
+class SingleFileStore(Protocol):
+    """A store that is one database file (sqlite): the watcher follows that file."""
+
+    db_path: Path
+
+
+@runtime_checkable
+class SupportsChanges(Protocol):
+    """A change feed from the store itself (PostgreSQL's LISTEN/NOTIFY, DESIGN section 13).
+
+    Backends without it are followed by watching their files (``runtime.watcher``).
+    """
+
+    def changes(self) -> AsyncIterator[str]:
+        """Yield the id of each session another process created, changed or deleted."""
