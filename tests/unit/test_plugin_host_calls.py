@@ -238,3 +238,24 @@ def test_events_from_the_manager_reach_wrappers(tmp_path: Any) -> None:
     with SessionManager.open(tmp_path / "env", host=make_host(Around()), config={}) as manager:
         manager.create("po", "Hello")
     assert seen == ["before Hello", "after Hello"]
+
+
+def test_an_old_style_hookwrapper_runs_around_and_is_isolated_too() -> None:
+    """hookwrapper=True (pluggy's older style) runs around the others; raising after its yield
+    is reported and the event still reaches every plugin."""
+    log: list[str] = []
+    warnings: list[str] = []
+
+    class Old:
+        __name__ = "old"
+
+        @hookimpl(hookwrapper=True)
+        def session_deleted(self, session_id: str) -> Generator[None, Any, None]:
+            log.append("old:before")
+            outcome = yield
+            log.append(f"old:after result={outcome.get_result()!r}")
+            raise RuntimeError("old broke after")
+
+    delete_event(make_host(plain(log, "inner"), Old(), warnings=warnings))
+    assert log == ["old:before", "inner:deleted", "old:after result=[]"]
+    assert warnings == ["plugin 'old' failed in session_deleted: RuntimeError: old broke after"]
