@@ -154,7 +154,8 @@ def check_config(
             sub-tables must name one too, and plugin tables are checked against the
             ``config_schema`` their factory declares.
         external: whether the host may load entry-point plugins for that; with False only
-            the built-ins answer unless a name needs more.
+            the built-ins answer unless a backend name needs more. With True, ``responder`` and
+            ``ui.frontend`` must name an installed responder and frontend too.
 
     Raises:
         ConfigError: one line, ``config.toml: KEY: what is wrong``.
@@ -172,7 +173,15 @@ def check_config(
         schema = (tables or {}).get("responders", {}).get(name)
         if schema is not None:
             config.responders[name] = _convert(table, schema, f"responders.{name}")
+    if host is not None and external:  # names of plugins that may not be loaded yet: look now
+        _known("responder", config.responder, host.responders(), "responder")
+        _known("ui.frontend", config.ui.frontend, host.frontends(), "frontend")
     return config
+
+
+def _known(path: str, name: str, known: dict[str, Any], kind: str) -> None:
+    if name not in known:
+        raise _error(path, f"unknown {kind} '{name}'; known: {', '.join(sorted(known))}")
 
 
 def storage_config(table: dict[str, Any]) -> StorageConfig:
