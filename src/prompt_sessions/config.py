@@ -8,6 +8,7 @@ whole new file before writing anything (DESIGN section 3).
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,7 +216,7 @@ def _plugin_tables(
 
 def _storage(table: dict[str, Any], tables: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     """Move ``[storage.<backend>]`` sub-tables into ``sections``, each checked by its backend."""
-    fields = {f.name for f in msgspec.structs.fields(StorageConfig)} - {"sections"}
+    fields = set(_fields(StorageConfig))
     plain = {k: v for k, v in table.items() if k in fields or not isinstance(v, dict)}
     known = (tables or {}).get("storage")
     sections: dict[str, Any] = {}
@@ -237,9 +238,7 @@ def _storage(table: dict[str, Any], tables: dict[str, dict[str, Any]] | None) ->
 
 def _check_keys(table: dict[str, Any], schema: type[Any], path: str) -> None:
     """Unknown keys name themselves, with the closest known key as a hint."""
-    info = msgspec.inspect.type_info(schema)
-    assert isinstance(info, msgspec.inspect.StructType)
-    known = {f.encode_name: f for f in info.fields if f.name != "sections"}
+    known = _fields(schema)
     for key, value in table.items():
         where = f"{path}.{key}" if path else key
         if key not in known:
@@ -256,6 +255,14 @@ def _check_keys(table: dict[str, Any], schema: type[Any], path: str) -> None:
                     _convert(sub, item.cls, f"{where}.{name}")
                 elif isinstance(item, msgspec.inspect.DictType) and not isinstance(sub, dict):
                     raise _error(f"{where}.{name}", f"expected a table, got {_describe(sub)}")
+
+
+@functools.cache
+def _fields(schema: type[Any]) -> dict[str, msgspec.inspect.Field]:
+    """The keys of a table Struct by name (type_info walks the whole tree: once per type)."""
+    info = msgspec.inspect.type_info(schema)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {f.encode_name: f for f in info.fields if f.name != "sections"}
 
 
 def _unwrap(info: msgspec.inspect.Type) -> msgspec.inspect.Type:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from ..config import check_table
 from ..config_schema import EchoOptions
 from ..errors import ResponderError
@@ -53,7 +51,7 @@ class EchoResponder:
             ConfigError: an echo option has the wrong type (other front matter keys are the
                 PO's, not echo's, and are left alone).
         """
-        known = {f.name for f in msgspec.structs.fields(EchoOptions)}
+        known = EchoOptions.__struct_fields__
         given = {k: v for k, v in (options or {}).items() if k in known}
         checked: EchoOptions = check_table(given, EchoOptions, "responders.echo")
         self.chunk_delay = checked.chunk_delay_ms / 1000
