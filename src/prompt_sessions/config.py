@@ -258,7 +258,7 @@ def _check_keys(table: dict[str, Any], schema: type[Any], path: str) -> None:
 
 
 @functools.cache
-def _fields(schema: type[Any]) -> dict[str, msgspec.inspect.Field]:
+def _fields(schema: Any) -> dict[str, msgspec.inspect.Field]:
     """The keys of a table Struct by name (type_info walks the whole tree: once per type)."""
     info = msgspec.inspect.type_info(schema)
     assert isinstance(info, msgspec.inspect.StructType)
