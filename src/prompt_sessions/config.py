@@ -8,7 +8,6 @@ whole new file before writing anything (DESIGN section 3).
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -257,12 +256,16 @@ def _check_keys(table: dict[str, Any], schema: type[Any], path: str) -> None:
                     raise _error(f"{where}.{name}", f"expected a table, got {_describe(sub)}")
 
 
-@functools.cache
-def _fields(schema: Any) -> dict[str, msgspec.inspect.Field]:
+_FIELDS: dict[type[Any], dict[str, msgspec.inspect.Field]] = {}
+
+
+def _fields(schema: type[Any]) -> dict[str, msgspec.inspect.Field]:
     """The keys of a table Struct by name (type_info walks the whole tree: once per type)."""
-    info = msgspec.inspect.type_info(schema)
-    assert isinstance(info, msgspec.inspect.StructType)
-    return {f.encode_name: f for f in info.fields if f.name != "sections"}
+    if schema not in _FIELDS:
+        info = msgspec.inspect.type_info(schema)
+        assert isinstance(info, msgspec.inspect.StructType)
+        _FIELDS[schema] = {f.encode_name: f for f in info.fields if f.name != "sections"}
+    return _FIELDS[schema]
 
 
 def _unwrap(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
