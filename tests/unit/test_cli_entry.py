@@ -162,6 +162,12 @@ def test_no_command_opens_the_configured_frontend(
 
 
 def test_an_unknown_frontend_lists_the_known_ones(run: Run) -> None:
-    """ui.frontend naming no installed frontend is one error line listing those that exist."""
-    run("config", "set", "ui.frontend", "gui")
+    """ui.frontend naming no installed frontend is one error line listing those that exist, both
+    from `config set` (which then writes nothing) and from a file edited by hand."""
+    assert run("config", "set", "ui.frontend", "gui") == (
+        1,
+        "",
+        "Error: config.toml: ui.frontend: unknown frontend 'gui'; known: tui\n",
+    )
+    (run.store / "config.toml").write_text('[ui]\nfrontend = "gui"\n')
     assert run() == (1, "", "Error: unknown frontend 'gui'; known: tui\n")
