@@ -2,21 +2,28 @@
 
 Contribution hooks take a ``register`` callback: the core validates each contribution, rejects
 duplicate names and remembers which plugin gave it. Hooks only ever grow new parameters; an
-implementation may accept any subset of a hook's parameters.
+implementation may accept any subset of a hook's parameters. The contributed shapes are the
+Protocols of ``prompt_sessions.protocols``.
+
+Every hook is called through pluggy (``PluginHost`` has one typed method per hook), so
+``tryfirst``, ``trylast`` and ``wrapper=True`` hold; an implementation that raises is named in a
+warning and skipped, and the others still run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
 
+    from .commands.base import SlashCommand
     from .manager import SessionManager
     from .models import Message, Session
+    from .protocols import Exporter, Frontend, Importer, ResponderFactory, StorageFactory, Tool
 
 PROJECT = "prompt_sessions"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -27,30 +34,33 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def register_storage_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
     """Add storage backends.
 
-    :param register: call ``register(name, factory)``; ``factory(root: Path, config: dict)``
-        returns an object implementing ``prompt_sessions.storage.base.StorageBackend`` for the
-        environment folder ``root``; ``config`` is the ``[storage]`` table of ``config.toml``.
+    :param register: call ``register(name, factory)`` with a ``protocols.StorageFactory``:
+        ``factory(root: Path, config: StorageConfig)`` returns an object implementing
+        ``prompt_sessions.storage.base.StorageBackend`` for the environment folder ``root``;
+        ``config`` is the checked ``[storage]`` table of ``config.toml`` and
+        ``config.sections[name]`` the backend's own ``[storage.<name>]`` table (checked against
+        the factory's ``config_schema`` Struct when it has one).
     """
 
 
 @hookspec
-def register_exporters(register: Callable[[Any], None]) -> None:
+def register_exporters(register: Callable[[Exporter], None]) -> None:
     """Add export formats.
 
-    :param register: call ``register(exporter)`` with an object that has ``name`` (the format
+    :param register: call ``register(exporter)`` with a ``protocols.Exporter``: ``name`` (the format
         name users type), ``extension`` (without a dot), ``media_type`` and
         ``export(session: Session) -> str | bytes``.
     """
 
 
 @hookspec
-def register_importers(register: Callable[[Any], None]) -> None:
+def register_importers(register: Callable[[Importer], None]) -> None:
     """Add import formats.
 
-    :param register: call ``register(importer)`` with an object that has ``name``,
+    :param register: call ``register(importer)`` with a ``protocols.Importer``: ``name``,
         ``sniff(data: bytes, filename: str | None) -> bool`` and
         ``load(data: bytes, filename: str | None) -> Iterable[Session | Skipped]`` (one file may
         hold many conversations; ``prompt_sessions.importing.Skipped(where, reason)`` stands for
@@ -60,17 +70,19 @@ def register_importers(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def register_responders(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_responders(register: Callable[[str, ResponderFactory], None]) -> None:
     """Add responders: what makes a PO answer.
 
-    :param register: call ``register(name, factory)``; ``factory(options: dict)`` returns a
-        ``prompt_sessions.responders.Responder`` (``options`` is ``[responders.<name>]`` from
-        ``config.toml`` merged with the PO's front matter options).
+    :param register: call ``register(name, factory)`` with a ``protocols.ResponderFactory``:
+        ``factory(options: dict)`` returns a ``prompt_sessions.responders.Responder``
+        (``options`` is ``[responders.<name>]`` from ``config.toml`` merged with the PO's front
+        matter options). A ``config_schema`` attribute on the factory (a ``msgspec.Struct``
+        type) declares what ``[responders.<name>]`` may say; without one it is free-form.
     """
 
 
 @hookspec
-def register_tools(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_tools(register: Callable[[str, Tool], None]) -> None:
     """Add tools a PO may call when its front matter lists them in ``capabilities``.
 
     :param register: call ``register(name, function)`` with a plain typed Python function; its
@@ -83,7 +95,7 @@ def register_tools(register: Callable[[str, Callable[..., Any]], None]) -> None:
 
 
 @hookspec
-def register_frontends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_frontends(register: Callable[[str, Frontend], None]) -> None:
     """Add user interfaces.
 
     :param register: call ``register(name, run)``; ``run(context: AppContext) -> None`` runs the
@@ -92,7 +104,7 @@ def register_frontends(register: Callable[[str, Callable[..., Any]], None]) -> N
 
 
 @hookspec
-def register_commands(register: Callable[[Any], None]) -> None:
+def register_commands(register: Callable[[SlashCommand], None]) -> None:
     """Add slash commands, available in every frontend.
 
     :param register: call ``register(command)`` with a ``prompt_sessions.commands.SlashCommand``

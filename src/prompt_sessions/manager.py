@@ -11,7 +11,8 @@ import msgspec
 
 from . import limits
 from .cells import boundary
-from .config import load_config, section
+from .config import check_config, load_config
+from .config_schema import Config
 from .envdir import find_env_dir
 from .errors import (
     ImportFormatError,
@@ -40,7 +41,14 @@ from .resolve import resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
 from .search_query import Query
 from .search_query import parse as parse_query
-from .storage.base import HealthReport, SearchableBackend, StorageBackend
+from .storage.base import (
+    HealthReport,
+    StorageBackend,
+    SupportsFork,
+    SupportsOpen,
+    SupportsPaths,
+    SupportsSearch,
+)
 from .text import quoted, unencodable
 from .timeutil import now_iso
 
@@ -57,11 +65,13 @@ class SessionManager:
         backend: StorageBackend,
         host: PluginHost,
         config: dict[str, Any] | None = None,
+        settings: Config | None = None,
     ) -> None:
         self.root = root
         self.backend = backend
         self.host = host
-        self.config = config or {}
+        self.config = config or {}  # config.toml as TOML data
+        self.settings = settings or check_config(self.config)  # the same, checked and typed
         self._search_memory: Any = None  # a storage.search_cache.SearchCache, made on demand
 
     @classmethod
@@ -73,16 +83,28 @@ class SessionManager:
         backend: str | None = None,
         config: dict[str, Any] | None = None,
     ) -> SessionManager:
+        """Open the environment folder ``path`` (default: the nearest ``.prompt_objects``).
+
+        Args:
+            path: the folder, or a folder inside which to look for it.
+            host: the plugin host (default: built-ins and installed plugins).
+            backend: a storage backend name overriding ``[storage] backend``.
+            config: ``config.toml`` data to use instead of reading the file.
+
+        Raises:
+            ConfigError: config.toml is unreadable or says something the schema refuses
+                (``config_schema``, DESIGN section 3), named by key in one line.
+            UnknownFormat: ``backend`` names no installed backend.
+        """
         root = find_env_dir(path)
         config = load_config(root) if config is None else config
         host = host or PluginHost.create()
-        storage = section(config, "storage")
-        name = backend or storage.get("backend", "json")
-        store = host.storage_factory(str(name))(root, storage)
-        opener = getattr(store, "open_store", None)
-        if opener is not None:
-            opener()
-        return cls(root, store, host, config)
+        settings = check_config(config, host, external=False)
+        name = backend or settings.storage.backend
+        store = host.storage_factory(name)(root, settings.storage)
+        if isinstance(store, SupportsOpen):
+            store.open_store()
+        return cls(root, store, host, config, settings)
 
     def __enter__(self) -> SessionManager:
         return self
@@ -139,19 +161,19 @@ class SessionManager:
         if session.history:
             session.updated_at = max(now, session.history[-1].created_at)
         self.backend.create(session)
-        self.host.notify("session_created", session=session, manager=self)
+        self.host.session_created(session=session, manager=self)
         return session
 
     def append(self, session_id: str, message: Message) -> Message:
         sid = validate_id(session_id)
         checked = self._checked(message)
         self.backend.append(sid, checked)
-        self.host.notify("message_appended", session_id=sid, message=checked, manager=self)
+        self.host.message_appended(session_id=sid, message=checked, manager=self)
         return checked
 
     def list(
         self, po_name: str | None = None, *, include_archived: bool = True
-    ) -> list[SessionSummary]:
+    ) -> builtins.list[SessionSummary]:
         found = self.backend.list()
         if po_name is not None:
             found = [s for s in found if s.po_name == po_name]
@@ -171,7 +193,7 @@ class SessionManager:
         name = clean_name(new_name)
         old = self.backend.get(sid).name
         session = self.backend.update(sid, name=name)
-        self.host.notify("session_renamed", session=session, old_name=old, manager=self)
+        self.host.session_renamed(session=session, old_name=old, manager=self)
         return session
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -202,7 +224,7 @@ class SessionManager:
         self.backend.delete(sid)
         if po_name is not None and self.backend.get_current(po_name) == sid:
             self.backend.set_current(po_name, None)
-        self.host.notify("session_deleted", session_id=sid, po_name=po_name or "", manager=self)
+        self.host.session_deleted(session_id=sid, po_name=po_name or "", manager=self)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = _not_newer(self.get(session_id))
@@ -222,11 +244,10 @@ class SessionManager:
             or cut > len(source.history)
         ):
             raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at!r}")
-        fork = getattr(self.backend, "fork", None)
         label = name if name is not None else _suffixed(source.name, " (fork)")
-        if fork is not None:
-            session = fork(source.id, cut, clean_name(label))
-            self.host.notify("session_created", session=session, manager=self)
+        if isinstance(self.backend, SupportsFork):
+            session = self.backend.fork(source.id, cut, clean_name(label))
+            self.host.session_created(session=session, manager=self)
             return session
         return self._derive(
             source,
@@ -238,7 +259,7 @@ class SessionManager:
         )
 
     def _derive(
-        self, source: Session, name: str, *, history: list[Message], **fields: Any
+        self, source: Session, name: str, *, history: builtins.list[Message], **fields: Any
     ) -> Session:
         fields = {k: v for k, v in fields.items() if v is not None}
         return self.create(
@@ -253,7 +274,7 @@ class SessionManager:
 
     # ------------------------------------------------------------------ export and import
 
-    def formats(self) -> dict[str, list[str]]:
+    def formats(self) -> dict[str, builtins.list[str]]:
         return {"export": sorted(self.host.exporters()), "import": sorted(self.host.importers())}
 
     def export(self, session_id: str, format: str = "markdown") -> str | bytes:
@@ -273,7 +294,7 @@ class SessionManager:
         *,
         filename: str | None = None,
         po_name: str | None = None,
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         """Import every conversation in ``data`` that can be read; see :meth:`import_report`."""
         return self.import_report(data, format, filename=filename, po_name=po_name).sessions
 
@@ -318,8 +339,8 @@ class SessionManager:
             raise ImportFormatError(
                 f"the {importer.name} importer could not read it: {exc}"
             ) from exc
-        prepared: list[Session] = []
-        skipped: list[Skipped] = []
+        prepared: builtins.list[Session] = []
+        skipped: builtins.list[Skipped] = []
         for number, item in enumerate(loaded):
             if isinstance(item, Skipped):
                 skipped.append(item)
@@ -334,7 +355,7 @@ class SessionManager:
                 raise ImportFormatError("the file holds no sessions")
             more = f" ({len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
             raise ImportFormatError(f"{skipped[0]}{more}")
-        written: list[Session] = []
+        written: builtins.list[Session] = []
         try:
             for session in prepared:
                 self.backend.create(session)
@@ -348,7 +369,7 @@ class SessionManager:
                     pass
             raise
         for session in written:
-            self.host.notify("session_created", session=session, manager=self)
+            self.host.session_created(session=session, manager=self)
         return ImportReport(sessions=written, skipped=skipped)
 
     def _pick_importer(self, raw: bytes, format: str | None, filename: str | None) -> Any:
@@ -425,7 +446,7 @@ class SessionManager:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise UsageError(f"limit must be a positive whole number, not {limit!r}")
         parsed = parsed.with_po(po_name)
-        if isinstance(self.backend, SearchableBackend):
+        if isinstance(self.backend, SupportsSearch):
             return self.backend.search(parsed, limit=limit, progress=progress)
         if self._search_memory is None:  # a backend without an index: build one in memory
             from .storage.search_cache import SearchCache
@@ -475,7 +496,7 @@ class SessionManager:
                 f"session {quoted(session.name)} belongs to {session.po_name}, not {po_name}"
             )
         self.backend.set_current(po_name, session.id)
-        self.host.notify("session_switched", po_name=po_name, session_id=session.id, manager=self)
+        self.host.session_switched(po_name=po_name, session_id=session.id, manager=self)
         return session
 
     # ------------------------------------------------------------------ health
@@ -484,8 +505,9 @@ class SessionManager:
         return self.backend.check(repair=repair)
 
     def session_path(self, session_id: str) -> Path | None:
-        path_for = getattr(self.backend, "path_for", None)
-        return path_for(session_id) if path_for else None
+        if isinstance(self.backend, SupportsPaths):
+            return self.backend.path_for(session_id)
+        return None
 
     # ------------------------------------------------------------------ helpers
 

@@ -13,12 +13,21 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError, UnknownFormat
+from .plugin_manager import CALLING, IsolatingPluginManager
+
+if TYPE_CHECKING:
+    import click
+
+    from .commands.base import SlashCommand
+    from .manager import SessionManager
+    from .models import Message, Session
+    from .protocols import Exporter, Frontend, Importer, ResponderFactory, StorageFactory, Tool
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 DEFAULT_PLUGINS = (
@@ -40,12 +49,15 @@ _REQUIRED = {
 }
 
 
+T = TypeVar("T")
+
+
 @dataclass
-class Contribution:
+class Contribution(Generic[T]):
     """One thing a plugin registered, and which plugin it came from."""
 
     name: str
-    value: Any
+    value: T
     plugin: str
 
 
@@ -88,8 +100,11 @@ class PluginHost:
         self._dists: dict[str, tuple[str, str]] = {}
         self.failures: list[Failure] = []
         self._warn = warn or (lambda text: print(f"Warning: {text}", file=sys.stderr))
-        self._cache: dict[tuple[str, bool], dict[str, Contribution]] = {}
+        self._cache: dict[tuple[str, bool], dict[str, Contribution[Any]]] = {}
         self.tracing = False
+        if isinstance(pm, IsolatingPluginManager):
+            pm.on_error = self._hook_failed
+            pm.on_call = lambda plugin, hook: self._trace(f"{hook} -> {plugin}")
 
     @classmethod
     def create(
@@ -100,7 +115,7 @@ class PluginHost:
         plugins: Iterable[object] = (),
         warn: Callable[[str], None] | None = None,
     ) -> PluginHost:
-        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm = IsolatingPluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
         host = cls(pm, entry_points=entry_points, warn=warn)
         disabled = set(_env_list("PROMPT_SESSIONS_DISABLE_PLUGINS") or [])
@@ -113,8 +128,7 @@ class PluginHost:
         for plugin in plugins:
             host._register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
         if os.environ.get("PROMPT_SESSIONS_TRACE_PLUGINS") == "1":
-            # The host calls each implementation itself (to isolate failures), so pluggy's own
-            # tracing would only see direct pm.hook calls; the host writes its own lines too.
+            # pluggy traces every hook call; the host adds a line per contribution registered.
             host.tracing = True
             pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[plugins] {text}"))
             pm.enable_tracing()
@@ -200,55 +214,59 @@ class PluginHost:
 
     def _collect(
         self, hook: str, kind: str, *, external: bool = True, keyed: bool = False
-    ) -> dict[str, Contribution]:
+    ) -> dict[str, Contribution[Any]]:
         if external:
             self.load_external()
         cache_key = (hook, external)
         if cache_key in self._cache:
             return self._cache[cache_key]
+        offered: list[Contribution] = []
+
+        def register(*args: Any) -> None:
+            plugin = CALLING.get("?")
+            if keyed:
+                if len(args) != 2:
+                    raise PluginError(f"{hook}: register(name, factory) takes two arguments")
+                name, value = args
+            else:
+                if len(args) != 1:
+                    raise PluginError(f"{hook}: register(obj) takes one argument")
+                value = args[0]
+                missing = [a for a in _REQUIRED.get(kind, ()) if not hasattr(value, a)]
+                if missing:
+                    raise PluginError(f"{kind} from {plugin} lacks {', '.join(missing)}")
+                name = value.name
+            if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
+                raise PluginError(f"{kind} from {plugin} has an invalid name {name!r}")
+            offered.append(Contribution(name, value, plugin))
+            self._trace(f"{hook}: {plugin} registered {kind} '{name}'")
+
+        getattr(self.pm.hook, hook)(register=register)
+        # pluggy calls plugins in its own order (tryfirst, trylast, last registered first); for
+        # a name offered twice the plugin registered first wins, so built-ins win ties.
+        rank = {name: i for i, (name, _) in enumerate(self.pm.list_name_plugin())}
         found: dict[str, Contribution] = {}
-        caller = getattr(self.pm.hook, hook)
-        for impl in caller.get_hookimpls():  # registration order: built-ins first win ties
-            plugin_name = self.pm.get_name(impl.plugin) or "?"
-
-            def register(*args: Any, _plugin: str = plugin_name) -> None:
-                if keyed:
-                    if len(args) != 2:
-                        raise PluginError(f"{hook}: register(name, factory) takes two arguments")
-                    name, value = args
-                else:
-                    if len(args) != 1:
-                        raise PluginError(f"{hook}: register(obj) takes one argument")
-                    value = args[0]
-                    missing = [a for a in _REQUIRED.get(kind, ()) if not hasattr(value, a)]
-                    if missing:
-                        raise PluginError(f"{kind} from {_plugin} lacks {', '.join(missing)}")
-                    name = value.name
-                if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
-                    raise PluginError(f"{kind} from {_plugin} has an invalid name {name!r}")
-                if name in found:
-                    self._warn(
-                        f"{kind} '{name}' from plugin '{_plugin}' ignored: "
-                        f"'{found[name].plugin}' already provides it"
-                    )
-                    return
-                found[name] = Contribution(name, value, _plugin)
-                self._trace(f"{hook}: {_plugin} registered {kind} '{name}'")
-
-            kwargs = {"register": register} if "register" in impl.argnames else {}
-            self._trace(f"{hook} -> {plugin_name}")
-            try:
-                impl.function(**kwargs)
-            except Exception as exc:
-                self._fail(plugin_name, f"{hook} raised {type(exc).__name__}: {exc}")
+        for item in sorted(offered, key=lambda c: rank.get(c.plugin, len(rank))):
+            if item.name in found:
+                self._warn(
+                    f"{kind} '{item.name}' from plugin '{item.plugin}' ignored: "
+                    f"'{found[item.name].plugin}' already provides it"
+                )
+                continue
+            found[item.name] = item
         self._cache[cache_key] = found
         return found
 
-    def storage_backends(self) -> dict[str, Contribution]:
+    def storage_backends(self) -> dict[str, Contribution[StorageFactory]]:
+        """Every storage backend, by name (``register_storage_backends``)."""
         return self._collect("register_storage_backends", "storage backend", keyed=True)
 
-    def storage_factory(self, name: str) -> Callable[..., Any]:
-        """Built-ins answer without loading external plugins; others load them first."""
+    def storage_factory(self, name: str) -> StorageFactory:
+        """Built-ins answer without loading external plugins; others load them first.
+
+        Raises:
+            UnknownFormat: no backend has that name (the message lists the known ones).
+        """
         builtin = self._collect(
             "register_storage_backends", "storage backend", external=False, keyed=True
         )
@@ -259,60 +277,97 @@ class PluginHost:
             raise UnknownFormat(name, backends, kind="storage backend")
         return backends[name].value
 
-    def exporters(self) -> dict[str, Contribution]:
+    def exporters(self) -> dict[str, Contribution[Exporter]]:
+        """Every export format, by name (``register_exporters``)."""
         return self._collect("register_exporters", "exporter")
 
-    def importers(self) -> dict[str, Contribution]:
+    def importers(self) -> dict[str, Contribution[Importer]]:
+        """Every import format, by name (``register_importers``)."""
         return self._collect("register_importers", "importer")
 
-    def responders(self) -> dict[str, Contribution]:
+    def responders(self) -> dict[str, Contribution[ResponderFactory]]:
+        """Every responder factory, by name (``register_responders``)."""
         return self._collect("register_responders", "responder", keyed=True)
 
-    def tools(self) -> dict[str, Contribution]:
+    def tools(self) -> dict[str, Contribution[Tool]]:
         """Tools from ``register_tools``: name -> the function a PO may call."""
         return self._collect("register_tools", "tool", keyed=True)
 
-    def frontends(self) -> dict[str, Contribution]:
+    def frontends(self) -> dict[str, Contribution[Frontend]]:
+        """Every frontend, by name (``register_frontends``)."""
         return self._collect("register_frontends", "frontend", keyed=True)
 
-    def commands(self) -> dict[str, Contribution]:
+    def commands(self) -> dict[str, Contribution[SlashCommand]]:
+        """Every slash command, by name (``register_commands``)."""
         return self._collect("register_commands", "command")
 
-    def exporter(self, name: str) -> Any:
+    def exporter(self, name: str) -> Exporter:
+        """The exporter called ``name``; UnknownFormat (listing the known ones) if none."""
         found = self.exporters()
         if name not in found:
             raise UnknownFormat(name, found, kind="export format")
         return found[name].value
 
-    def responder_factory(self, name: str) -> Callable[..., Any]:
+    def responder_factory(self, name: str) -> ResponderFactory:
+        """The responder factory called ``name``; UnknownFormat (listing the known ones) if none."""
         found = self.responders()
         if name not in found:
             raise UnknownFormat(name, found, kind="responder")
         return found[name].value
 
-    def add_cli_commands(self, cli: Any) -> None:
+    def config_tables(self, *, external: bool = True) -> dict[str, dict[str, Any]]:
+        """Plugin tables of config.toml: ``{"storage": {backend: schema}, "responders": {...}}``.
+
+        A schema is the Struct type a factory declares as ``config_schema``, or None when it
+        declares none (its table is taken as it is). DESIGN section 3.
+        """
+        tables: dict[str, dict[str, Any]] = {}
+        for key, hook, kind in (
+            ("storage", "register_storage_backends", "storage backend"),
+            ("responders", "register_responders", "responder"),
+        ):
+            found = self._collect(hook, kind, external=external, keyed=True)
+            tables[key] = {n: getattr(c.value, "config_schema", None) for n, c in found.items()}
+        return tables
+
+    def add_cli_commands(self, cli: click.Group) -> None:
+        """Call ``register_cli_commands``: plugins add their click commands to ``cli``."""
         self.load_external()
-        for impl in self.pm.hook.register_cli_commands.get_hookimpls():
-            self._trace(f"register_cli_commands -> {self.pm.get_name(impl.plugin)}")
-            try:
-                impl.function(cli=cli)
-            except Exception as exc:
-                self._fail(
-                    self.pm.get_name(impl.plugin) or "?", f"register_cli_commands raised {exc}"
-                )
+        self.pm.hook.register_cli_commands(cli=cli)
 
     # ------------------------------------------------------------------ events
 
-    def notify(self, event: str, **kwargs: Any) -> None:
-        """Call an event hook on every plugin; one plugin's failure does not stop the others."""
+    def _hook_failed(self, plugin: str, hook: str, exc: Exception) -> None:
+        """A hook implementation raised: name the plugin; the other implementations still run."""
+        if hook.startswith("register_"):
+            self._fail(plugin, f"{hook} raised {type(exc).__name__}: {exc}")
+        else:
+            self._warn(f"plugin '{plugin}' failed in {hook}: {type(exc).__name__}: {exc}")
+
+    def session_created(self, session: Session, manager: SessionManager) -> None:
+        """Call ``session_created`` on every plugin (DESIGN section 7)."""
         self.load_external()
-        for impl in getattr(self.pm.hook, event).get_hookimpls():
-            args = {k: v for k, v in kwargs.items() if k in impl.argnames}
-            self._trace(f"{event} -> {self.pm.get_name(impl.plugin)}")
-            try:
-                impl.function(**args)
-            except Exception as exc:
-                self._warn(f"plugin '{self.pm.get_name(impl.plugin)}' failed in {event}: {exc}")
+        self.pm.hook.session_created(session=session, manager=manager)
+
+    def session_renamed(self, session: Session, old_name: str, manager: SessionManager) -> None:
+        """Call ``session_renamed`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.session_renamed(session=session, old_name=old_name, manager=manager)
+
+    def session_deleted(self, session_id: str, po_name: str, manager: SessionManager) -> None:
+        """Call ``session_deleted`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.session_deleted(session_id=session_id, po_name=po_name, manager=manager)
+
+    def message_appended(self, session_id: str, message: Message, manager: SessionManager) -> None:
+        """Call ``message_appended`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.message_appended(session_id=session_id, message=message, manager=manager)
+
+    def session_switched(self, po_name: str, session_id: str, manager: SessionManager) -> None:
+        """Call ``session_switched`` on every plugin (DESIGN section 7)."""
+        self.load_external()
+        self.pm.hook.session_switched(po_name=po_name, session_id=session_id, manager=manager)
 
     # ------------------------------------------------------------------ introspection
 

@@ -10,7 +10,7 @@ import pytest
 
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.plugins import PluginHost
-from prompt_sessions.storage.base import SearchableBackend
+from prompt_sessions.storage.base import SupportsSearch
 from prompt_sessions.storage.json_backend import JsonBackend
 from prompt_sessions.testing.conformance import (
     BackendConformance,
@@ -55,6 +55,6 @@ class TestBackendWithoutSearchConformance(SearchConformance):
     @pytest.fixture
     def manager(self, backend: Any, tmp_path: Path) -> Iterator[SessionManager]:
         mgr = SessionManager(tmp_path, backend, PluginHost.create(entry_points=False))
-        assert not isinstance(mgr.backend, SearchableBackend)
+        assert not isinstance(mgr.backend, SupportsSearch)
         yield mgr
         mgr.close()

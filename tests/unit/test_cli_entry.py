@@ -136,7 +136,10 @@ def test_a_plugin_whose_commands_fail_to_register_is_reported(
     fake_entry_points(broken=_plugin(register_cli_commands=broken))
     code, _, err = run("frobnicate")
     assert code == 2
-    assert "plugin 'broken' was not loaded: register_cli_commands raised no commands today" in err
+    assert (
+        "plugin 'broken' was not loaded: register_cli_commands raised ValueError: no commands today"
+        in err
+    )
     assert run("list", "--json")[0] == 0
     code, _, err = run("frobnicate")
     assert code == 2 and "broken" not in err  # plugins are asked for commands once per process
@@ -159,6 +162,12 @@ def test_no_command_opens_the_configured_frontend(
 
 
 def test_an_unknown_frontend_lists_the_known_ones(run: Run) -> None:
-    """ui.frontend naming no installed frontend is one error line listing those that exist."""
-    run("config", "set", "ui.frontend", "gui")
+    """ui.frontend naming no installed frontend is one error line listing those that exist, both
+    from `config set` (which then writes nothing) and from a file edited by hand."""
+    assert run("config", "set", "ui.frontend", "gui") == (
+        1,
+        "",
+        "Error: config.toml: ui.frontend: unknown frontend 'gui'; known: mcp, tui, web\n",
+    )
+    (run.store / "config.toml").write_text('[ui]\nfrontend = "gui"\n')
     assert run() == (1, "", "Error: unknown frontend 'gui'; known: mcp, tui, web\n")

@@ -80,3 +80,15 @@ def test_folder_at_rest_is_whole_truth(store: Path) -> None:
     assert entry["message_count"] == 6
     session = json.loads((sessions / f"{entry['id']}.json").read_text())
     assert len(session["history"]) == 6
+
+
+def test_tui_start_with_a_bad_config_is_one_line(store: Path) -> None:
+    """`prompt-sessions` with no command (the TUI) and a bad config.toml prints one error line
+    naming the key and exits 1 before any screen is drawn."""
+    (store / "config.toml").write_text('[storage]\nlock_timeout = "ten"\n')
+    result = run(store)
+    assert result.returncode == 1
+    assert result.stderr == (
+        'Error: config.toml: storage.lock_timeout: expected a number, got text "ten"\n'
+    )
+    assert result.stdout == ""

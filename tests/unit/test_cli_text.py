@@ -152,12 +152,13 @@ def test_plugins_reports_a_plugin_that_cannot_be_found(
 
 def test_config_get_prints_tables_as_json_and_values_as_toml_reads_them(run: Run) -> None:
     """A table prints as JSON; numbers and booleans print as JSON values; text prints as is."""
-    run("config", "set", "ui.theme", "dark")
-    run("config", "set", "ui.compact", "true")
-    assert run("config", "get", "ui.theme")[1] == "dark\n"
-    assert run("config", "get", "ui.compact")[1] == "true\n"
-    code, out, _ = run("config", "get", "ui")
-    assert code == 0 and out.strip() == '{"theme":"dark","compact":true}'
+    run("config", "set", "responders.echo.awaiting_input", "true")
+    run("config", "set", "responders.echo.chunk_delay_ms", "5")
+    run("config", "set", "ui.frontend", "tui")
+    assert run("config", "get", "ui.frontend")[1] == "tui\n"
+    assert run("config", "get", "responders.echo.awaiting_input")[1] == "true\n"
+    code, out, _ = run("config", "get", "responders.echo")
+    assert code == 0 and out.strip() == '{"chunk_delay_ms":5,"awaiting_input":true}'
 
 
 def test_import_text_lists_what_it_imported(run: Run, tmp_path: Path) -> None:

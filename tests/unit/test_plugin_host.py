@@ -195,7 +195,7 @@ def test_event_hook_failure_does_not_stop_other_plugins() -> None:
         plugin_module("good_listener", session_deleted=good),
         warnings=warnings,
     )
-    host.notify("session_deleted", session_id="abc", po_name="po", manager=None)
+    host.session_deleted(session_id="abc", po_name="po", manager=None)  # type: ignore[arg-type]
     assert seen == ["po:abc"]
     assert any("bad_listener" in w and "session_deleted" in w for w in warnings)
 
@@ -289,7 +289,7 @@ def test_trace_env_writes_hook_calls_to_stderr(
     monkeypatch.setenv("PROMPT_SESSIONS_TRACE_PLUGINS", "1")
     host = make_host(plugin_module("listener", session_deleted=lambda session_id: None))
     host.exporters()
-    host.notify("session_deleted", session_id="x", po_name="p", manager=None)
+    host.session_deleted(session_id="x", po_name="p", manager=None)  # type: ignore[arg-type]
     err = capsys.readouterr().err
     assert "register_exporters" in err and "exporters" in err
     assert "session_deleted" in err and "listener" in err

@@ -94,12 +94,14 @@ def test_settings_defaults_and_overrides() -> None:
 @pytest.mark.parametrize(
     ("table", "words"),
     [
-        ({"max_generating": 0}, "at least 1"),
-        ({"max_loaded": "ten"}, "must be a number"),
-        ({"max_loaded": 2.5}, "whole number"),
-        ({"retry_jitter": 2}, "between 0 and 1"),
-        ({"retry_attempts": -1}, "must not be negative"),
-        ({"buffer_limit_bytes": True}, "must be a number"),
+        ({"max_generating": 0}, "max_generating: expected a whole number >= 1, not 0$"),
+        ({"max_loaded": "ten"}, 'max_loaded: expected a whole number, got text "ten"$'),
+        ({"max_loaded": 2.5}, "max_loaded: expected a whole number, got 2.5$"),
+        ({"retry_jitter": 2}, r"retry_jitter: expected a number <= 1\.0, not 2$"),
+        ({"retry_attempts": -1}, "retry_attempts: expected a whole number >= 0, not -1$"),
+        ({"buffer_limit_bytes": True}, "buffer_limit_bytes: expected a whole number, got true$"),
+        ({"retry_base_ms": "5"}, 'retry_base_ms: expected a number, got text "5"$'),
+        ({"max_generatin": 2}, "max_generatin: unknown key; did you mean 'max_generating'\\?$"),
     ],
 )
 def test_settings_refuse_bad_values_with_a_clear_message(

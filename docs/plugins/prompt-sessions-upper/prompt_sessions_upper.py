@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import prompt_sessions
+from prompt_sessions.protocols import Exporter
 
 
 class UpperExporter:
@@ -21,5 +21,5 @@ class UpperExporter:
 
 
 @prompt_sessions.hookimpl
-def register_exporters(register: Callable[[Any], None]) -> None:
-    register(UpperExporter())
+def register_exporters(register: Callable[[Exporter], None]) -> None:
+    register(UpperExporter())  # mypy checks UpperExporter against the Exporter Protocol

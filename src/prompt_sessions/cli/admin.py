@@ -23,8 +23,8 @@ def formats(state: CliState) -> None:
     for name, c in sorted(host.exporters().items()):
         click.echo(f"  {name:12} .{c.value.extension:6} {c.value.media_type:24} ({c.plugin})")
     click.echo("Import formats:")
-    for name, c in sorted(host.importers().items()):
-        click.echo(f"  {name:12} ({c.plugin})")
+    for name, i in sorted(host.importers().items()):
+        click.echo(f"  {name:12} ({i.plugin})")
 
 
 @click.command()
@@ -130,12 +130,10 @@ def config_get(state: CliState, key: str) -> None:
     from ..envdir import find_env_dir
 
     value = get_value(load_config(find_env_dir(state.directory)), key)
-    if isinstance(value, dict):
+    if isinstance(value, str):
+        click.echo(value)
+    else:  # tables, numbers, booleans and lists print as JSON
         print_json(value)
-    else:
-        click.echo(
-            value if isinstance(value, str) else print_json(value) or "", nl=isinstance(value, str)
-        )
 
 
 @config.command("set")
@@ -147,5 +145,7 @@ def config_set(state: CliState, key: str, value: str) -> None:
     from ..config import parse_value, set_value
     from ..envdir import find_env_dir
 
-    set_value(find_env_dir(state.directory), key, parse_value(value))
+    note = set_value(find_env_dir(state.directory), key, parse_value(value), state.host)
     click.echo(f"{key} = {value}")
+    if note:
+        click.echo(f"Note: {note}", err=True)

@@ -9,13 +9,18 @@ retrying; ``fail_after_chunks`` makes a failing reply stream that many chunks be
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
+from ..config import check_table
+from ..config_schema import EchoOptions
 from ..errors import ResponderError
 from ..hookspecs import hookimpl
 from ..models import Usage
 from ..responders import ReplyEnd, ReplyRequest
+
+if TYPE_CHECKING:
+    from ..protocols import ResponderFactory
 
 WORDS_PER_CHUNK = 3
 
@@ -34,16 +39,27 @@ def chunks(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
 
 
 class EchoResponder:
+    """The ``echo`` responder; ``config_schema`` declares what ``[responders.echo]`` may say."""
+
     name = "echo"
+    config_schema = EchoOptions
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
-        options = options or {}
-        self.chunk_delay = float(options.get("chunk_delay_ms", 20)) / 1000
-        self.fail_times = int(options.get("fail_times", 0))
-        self.fail_always = bool(options.get("fail_always", False))
-        self.transient = bool(options.get("transient", True))
-        self.fail_after_chunks = int(options.get("fail_after_chunks", 0))
-        self.awaiting_input = bool(options.get("awaiting_input", False))
+        """Build it from ``[responders.echo]`` merged with a PO's front matter options.
+
+        Raises:
+            ConfigError: an echo option has the wrong type (other front matter keys are the
+                PO's, not echo's, and are left alone).
+        """
+        known = EchoOptions.__struct_fields__
+        given = {k: v for k, v in (options or {}).items() if k in known}
+        checked: EchoOptions = check_table(given, EchoOptions, "responders.echo")
+        self.chunk_delay = checked.chunk_delay_ms / 1000
+        self.fail_times = checked.fail_times
+        self.fail_always = checked.fail_always
+        self.transient = checked.transient
+        self.fail_after_chunks = checked.fail_after_chunks
+        self.awaiting_input = checked.awaiting_input
         self.calls = 0
 
     async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd]:
@@ -74,5 +90,5 @@ class EchoResponder:
 
 
 @hookimpl
-def register_responders(register):  # type: ignore[no-untyped-def]
+def register_responders(register: Callable[[str, ResponderFactory], None]) -> None:
     register("echo", EchoResponder)

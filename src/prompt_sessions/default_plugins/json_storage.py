@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..hookspecs import hookimpl
 
-
-def _factory(root: Path, config: dict[str, Any]) -> Any:
+if TYPE_CHECKING:
+    from ..config_schema import StorageConfig
+    from ..protocols import StorageFactory
     from ..storage.json_backend import JsonBackend
 
-    timeout = float(config.get("lock_timeout", 10.0))
-    return JsonBackend(root, lock_timeout=timeout)
+
+def _factory(root: Path, config: StorageConfig) -> JsonBackend:
+    from ..storage.json_backend import JsonBackend
+
+    return JsonBackend(root, lock_timeout=config.lock_timeout)
 
 
 @hookimpl
-def register_storage_backends(register):  # type: ignore[no-untyped-def]
+def register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
     register("json", _factory)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..hookspecs import hookimpl
 
+if TYPE_CHECKING:
+    from ..config_schema import StorageConfig
+    from ..protocols import StorageFactory
+    from ..storage.sqlite_backend import SqliteBackend
 
-def _factory(root: Path, config: dict[str, Any]) -> Any:
+
+def _factory(root: Path, config: StorageConfig) -> SqliteBackend:
     # Imported here so that stores using the JSON backend never pay for sqlite3.
     from ..storage.sqlite_backend import SqliteBackend
 
-    timeout = float(config.get("lock_timeout", 10.0))
-    return SqliteBackend(root, lock_timeout=timeout)
+    return SqliteBackend(root, lock_timeout=config.lock_timeout)
 
 
 @hookimpl
-def register_storage_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
+def register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
     register("sqlite", _factory)

@@ -18,6 +18,7 @@ from ..context import AppContext
 from ..errors import SessionNotFound, StorageError, UsageError
 from ..ids import validate_id
 from ..models import Message, SessionSummary
+from ..storage.base import ChangeWatcher, SupportsChanges
 from .errors import SessionBusy, SessionNotOpen
 from .events import (
     MessageAdded,
@@ -68,7 +69,7 @@ class Coordinator:
         self._slots = GenerationSlots(self.settings.max_generating)
         self._clock = itertools.count(1)
         self._sync = StoreSync(self)
-        self._watcher: StoreWatcher | None = None
+        self._watcher: ChangeWatcher | None = None
         self._own_changes: str | None = None  # the plugin name of our OwnChanges listener
         # A one-shot frontend (the CLI's send) leaves the TUI's saved workspace alone.
         self._saver = WorkspaceSaver(
@@ -402,9 +403,9 @@ class Coordinator:
         await self._sync.baseline()
         if self._own_changes is None:  # the watcher sees our own deletions too: mark them
             self._own_changes = self.ctx.host.register(OwnChanges(self._sync))
-        change_watcher = getattr(self.manager.backend, "change_watcher", None)
-        if change_watcher is not None:  # a server backend announces changes itself
-            self._watcher = change_watcher(self.refresh, self.settings.watch_debounce_ms)
+        backend = self.manager.backend
+        if isinstance(backend, SupportsChanges):  # a server backend announces changes itself
+            self._watcher = backend.change_watcher(self.refresh, self.settings.watch_debounce_ms)
         else:
             folder, relevant = watch_target(self.manager.backend, self.manager.root)
             self._watcher = StoreWatcher(

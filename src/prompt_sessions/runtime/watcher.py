@@ -15,6 +15,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from ..storage.base import SingleFileStore
+
 log = logging.getLogger(__name__)
 
 STEP_MS = 50  # quiet time that ends a batch of changes
@@ -31,8 +33,8 @@ def relevant(path: str) -> bool:
 
 def watch_target(backend: object, root: Path) -> tuple[Path, Callable[[str], bool]]:
     """The folder to watch for a backend and which changed paths in it matter."""
-    db_path = getattr(backend, "db_path", None)
-    if isinstance(db_path, Path):  # a single-file database (sqlite) and its -wal / -journal
+    if isinstance(backend, SingleFileStore) and isinstance(backend.db_path, Path):
+        db_path = backend.db_path  # one database file (sqlite) and its -wal / -journal
         prefix = db_path.name
         return db_path.parent, lambda path: Path(path).name.startswith(prefix)
     return root / "sessions", relevant

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import builtins
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..models import Message, Session, SessionSummary
-from ..search import SearchHit
-from ..search_query import Query
+
+if TYPE_CHECKING:
+    from ..search import SearchHit
+    from ..search_query import Query
 
 
 @dataclass
@@ -39,42 +42,91 @@ class HealthReport:
 
 @runtime_checkable
 class StorageBackend(Protocol):
-    """A store of sessions and their catalog. Every method is safe across threads and processes.
+    """A store of sessions and their catalog (DESIGN sections 4 and 7).
 
-    Ids reaching a backend are already validated. Methods raise errors of ``prompt_sessions.errors``.
+    Every method is safe across threads and processes. Ids reaching a backend are already
+    validated. Methods raise errors of ``prompt_sessions.errors``: ``SessionNotFound`` for an
+    unknown id, ``CorruptSession`` for one that cannot be read, ``StorageError`` (or its
+    ``ReadOnlyStore`` and ``LockTimeout``) when the store itself fails. Optional capabilities are
+    the ``Supports*`` Protocols below; the manager asks for them with ``isinstance``.
     """
 
     name: str
 
     def create(self, session: Session) -> SessionSummary:
-        """Write a new session (with any history it already has)."""
+        """Write a new session (with any history it already has).
 
-    def list(self) -> list[SessionSummary]:
-        """Summaries of every readable session, most recently updated first."""
+        Args:
+            session: the session to write; its id is new.
+
+        Returns:
+            Its summary as the catalog now lists it.
+
+        Raises:
+            StorageError: the session could not be written; nothing was.
+        """
+
+    def list(self) -> builtins.list[SessionSummary]:
+        """Summaries of every readable session, most recently updated first.
+
+        Returns:
+            The summaries; damaged sessions are left out and reported by ``problems()``.
+        """
 
     def get(self, session_id: str) -> Session:
-        """The full session. SessionNotFound or CorruptSession."""
+        """The full session.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            CorruptSession: it exists but cannot be read.
+        """
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
-        """Durably add one message at the end; returns the new summary."""
+        """Durably add one message at the end.
+
+        Returns:
+            The session's new summary.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            StorageError: the message was not written.
+        """
 
     def update(self, session_id: str, **fields: object) -> Session:
-        """Change top-level fields (name, archived, pinned, tags, metadata)."""
+        """Change top-level fields (name, archived, pinned, tags, metadata).
+
+        Returns:
+            The session after the change.
+
+        Raises:
+            SessionNotFound: no session has that id.
+        """
 
     def delete(self, session_id: str) -> None:
-        """Remove a session for good."""
+        """Remove a session for good.
+
+        Raises:
+            SessionNotFound: no session has that id.
+        """
 
     def get_current(self, po_name: str) -> str | None:
         """The id of the PO's current session, if one was chosen."""
 
     def set_current(self, po_name: str, session_id: str | None) -> None:
-        """Remember the PO's current session."""
+        """Remember the PO's current session (None forgets it)."""
 
     def problems(self) -> dict[str, str]:
         """Damaged sessions seen by the last ``list``: id -> reason."""
 
     def check(self, repair: bool = False) -> HealthReport:
-        """Read every session, rebuild the catalog; with ``repair``, move damaged files aside."""
+        """Read every session and rebuild the catalog.
+
+        Args:
+            repair: move damaged files aside (never deleting their bytes).
+
+        Returns:
+            What was found and fixed.
+        """
 
     def flush(self) -> None:
         """Bring the at-rest files fully up to date (fold any pending catalog changes)."""
@@ -99,12 +151,104 @@ def check_private(report: HealthReport, paths: list[Path], repair: bool) -> None
             report.loose.append(f"{path} is {mode:04o}, not {wanted:04o}")
 
 
+# ---------------------------------------------------------------- optional capabilities
+# A backend has a capability when it has the method; ``isinstance(backend, SupportsFork)`` asks.
+
+
 @runtime_checkable
-class SearchableBackend(Protocol):
+class SupportsOpen(Protocol):
+    """Work to do once when a manager opens the store (a JSON store folds a crashed journal)."""
+
+    def open_store(self) -> None:
+        """Tidy up after a crashed process if that is possible now; never required for reading."""
+
+
+@runtime_checkable
+class SupportsFork(Protocol):
+    """A native fork, cheaper than reading and rewriting the history."""
+
+    def fork(self, session_id: str, at: int, name: str) -> Session:
+        """A new session with the first ``at`` messages of ``session_id``, its parent recorded.
+
+        Args:
+            session_id: the session to fork.
+            at: how many messages to keep, 0 to ``len(history)``.
+            name: the new session's (already cleaned) name.
+
+        Returns:
+            The new session.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            UsageError: ``at`` is out of range.
+        """
+
+
+@runtime_checkable
+class SupportsSearch(Protocol):
     """A backend that answers searches from its own index (DESIGN section 12). The manager uses
     it when present and otherwise indexes the backend's sessions in memory."""
 
     def search(
         self, query: Query, *, limit: int, progress: Callable[[int, int], None] | None = None
-    ) -> list[SearchHit]:
-        """Hits for a parsed query, best first, at most ``limit``, archived sessions included."""
+    ) -> builtins.list[SearchHit]:
+        """Hits for a parsed query, best first, at most ``limit``, archived sessions included.
+
+        Args:
+            query: a parsed query (``search_query.parse``), the PO filter already applied.
+            limit: at most this many hits (a positive int).
+            progress: called as ``progress(done, total)`` while the index catches up.
+        """
+
+
+@runtime_checkable
+class SupportsRawRead(Protocol):
+    """A session's stored bytes, so that a search can skip sessions cheaply."""
+
+    def read_raw(self, session_id: str) -> bytes:
+        """The bytes at rest for the session.
+
+        Raises:
+            SessionNotFound: no session has that id.
+            OSError: the bytes cannot be read.
+        """
+
+
+@runtime_checkable
+class SupportsPaths(Protocol):
+    """One file per session (the JSON store): ``show --path`` and the TUI can point at it."""
+
+    def path_for(self, session_id: str) -> Path:
+        """The session's file (it may not exist)."""
+
+
+@runtime_checkable
+class SingleFileStore(Protocol):
+    """A store that is one database file (sqlite): the watcher follows that file."""
+
+    db_path: Path
+
+
+class ChangeWatcher(Protocol):
+    """What a change feed hands the runtime: started in a running event loop, stopped by it."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@runtime_checkable
+class SupportsChanges(Protocol):
+    """A change feed from the store itself (PostgreSQL's LISTEN/NOTIFY, DESIGN section 13).
+
+    Backends without it are followed by watching their files (``runtime.watcher``).
+    """
+
+    def change_watcher(
+        self, on_change: Callable[[], Awaitable[None]], debounce_ms: int = 100
+    ) -> ChangeWatcher:
+        """A watcher that awaits ``on_change()`` after other processes' changes commit, a burst
+        of them gathered for ``debounce_ms`` milliseconds into one call."""

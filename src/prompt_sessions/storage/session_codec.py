@@ -15,6 +15,7 @@ its first append.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -39,23 +40,43 @@ def encode_message(message: Message) -> bytes:
     return _encoder.encode(message)
 
 
+# Written after the head: the history, then updated_at as the file's last key (see above).
+_TAIL_FIELDS = frozenset({"history", "updated_at"})
+# Written even when they hold their default, so every file states them.
+_ALWAYS = frozenset({"format_version", "metadata"})
+
+
+@functools.cache
+def _head_layout(model: type[Session]) -> tuple[tuple[str, str, bool, Any], ...]:
+    """(attribute, JSON key, always written, default) per head field of ``model``, in order.
+
+    Derived from the model, so a field added to ``Session`` is stored by both backends.
+    ``format_version`` comes first, so a reader sees it before anything else.
+    """
+    layout = []
+    for field in msgspec.structs.fields(model):
+        if field.name in _TAIL_FIELDS:
+            continue
+        if field.default is not msgspec.NODEFAULT:
+            default = field.default
+        elif field.default_factory is not msgspec.NODEFAULT:
+            default = field.default_factory()
+        else:
+            default = msgspec.NODEFAULT
+        always = field.required or field.name in _ALWAYS
+        layout.append((field.name, field.encode_name, always, default))
+    layout.sort(key=lambda entry: entry[0] != "format_version")
+    return tuple(layout)
+
+
 def head_fields(session: Session) -> dict[str, Any]:
-    head: dict[str, Any] = {
-        "format_version": session.format_version,
-        "id": session.id,
-        "name": session.name,
-        "po_name": session.po_name,
-        "created_at": session.created_at,
-        "metadata": session.metadata,
-    }
-    for key in ("source", "thread_type", "parent_id", "parent_message_index", "tags"):
-        value = getattr(session, key)
-        if value is not None:
+    """Every field of the session but its history and ``updated_at``, as the file's head holds
+    them: fields still at their default are left out (``format_version`` and ``metadata`` never)."""
+    head: dict[str, Any] = {}
+    for name, key, always, default in _head_layout(type(session)):
+        value = getattr(session, name)
+        if always or value != default:
             head[key] = value
-    if session.archived:
-        head["archived"] = True
-    if session.pinned:
-        head["pinned"] = True
     return head
 
 

@@ -85,11 +85,13 @@ def backend_factory_for(
     name: str, *, plugins: Iterable[object] = (), config: dict[str, Any] | None = None
 ) -> BackendFactory:
     """A factory that builds the backend registered as ``name``, as ``SessionManager.open`` does."""
+    from ..config import check_config
     from ..plugins import PluginHost
 
     host = PluginHost.create(entry_points=False, plugins=plugins)
     factory = host.storage_factory(name)
-    return lambda root: factory(root, dict(config or {}))
+    storage = check_config({"storage": {"backend": name, **(config or {})}}, host).storage
+    return lambda root: factory(root, storage)
 
 
 class BackendConformance(SearchConformance):
@@ -533,7 +535,7 @@ class BackendConformance(SearchConformance):
                 model[sid].history.append(m)
                 model[sid].updated_at = m.created_at
             elif op == "update":
-                fields = rng.choice(
+                fields: dict[str, Any] = rng.choice(
                     [
                         {"name": f"renamed {next(clock)}"},
                         {"archived": True},
