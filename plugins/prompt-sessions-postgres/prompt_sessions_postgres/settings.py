@@ -43,9 +43,9 @@ class PostgresSettings:
     pool_size: int = 4
 
     @classmethod
-    def from_config(cls, storage: dict[str, Any]) -> PostgresSettings:
-        """Build from the ``[storage]`` table; raises ConfigRefused on a bad or secret value."""
-        table = storage.get("postgres", {})
+    def from_table(cls, table: object) -> PostgresSettings:
+        """Build from the ``[storage.postgres]`` table as written; raises ConfigRefused on a bad
+        or secret value."""
         if not isinstance(table, dict):
             raise ConfigRefused("[storage.postgres] must be a table")
         unknown = sorted(set(table) - KNOWN_KEYS)
