@@ -1,4 +1,7 @@
-"""Which environment folder: --dir > $PROMPT_OBJECTS_DIR > nearest .prompt_objects/ > ./.prompt_objects/."""
+"""Which environment folder.
+
+--dir > $PROMPT_OBJECTS_DIR > the nearest .prompt_objects/ > ./.prompt_objects/.
+"""
 
 from __future__ import annotations
 

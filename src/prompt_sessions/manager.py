@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -363,10 +364,8 @@ class SessionManager:
         except BaseException:
             # A failed write takes back what this import already wrote before reporting it.
             for session in written:
-                try:
+                with contextlib.suppress(Exception):
                     self.backend.delete(session.id)
-                except Exception:
-                    pass
             raise
         for session in written:
             self.host.session_created(session=session, manager=self)
@@ -535,7 +534,8 @@ def _not_newer(source: Session) -> Session:
 
 
 def _check_encodable(value: object, what: str) -> None:
-    """Text that cannot be written as UTF-8 (lone surrogates) is refused before it reaches a file."""
+    """Text that cannot be written as UTF-8 (lone surrogates) is refused before it reaches a
+    file."""
     try:
         msgspec.json.encode(value)
     except (UnicodeEncodeError, msgspec.EncodeError, TypeError) as exc:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from .config_schema import StorageConfig
     from .context import AppContext
+    from .importing import Skipped
     from .models import Session
     from .responders import Responder
     from .storage.base import StorageBackend
@@ -58,8 +59,9 @@ class Importer(Protocol):
         """Whether ``data`` looks like this format; must not raise on other input."""
         ...
 
-    def load(self, data: bytes, filename: str | None) -> Iterable[Session]:
-        """Every conversation ``data`` holds (one file may hold many).
+    def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
+        """Every conversation ``data`` holds (one file may hold many); an entry it cannot read
+        may be given as ``Skipped(where, reason)`` so the others still import (DESIGN 16).
 
         Raises:
             ImportFormatError: input this importer cannot read.

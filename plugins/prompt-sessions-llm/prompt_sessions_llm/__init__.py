@@ -6,13 +6,19 @@ commands such as ``prompt-sessions list`` never pay for it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from prompt_sessions import hookimpl
 
 from .responder import LlmResponder
+
+if TYPE_CHECKING:
+    from prompt_sessions.protocols import ResponderFactory
 
 __all__ = ["LlmResponder"]
 
 
 @hookimpl
-def register_responders(register):  # type: ignore[no-untyped-def]
+def register_responders(register: Callable[[str, ResponderFactory], None]) -> None:
     register("llm", LlmResponder)

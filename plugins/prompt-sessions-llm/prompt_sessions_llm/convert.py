@@ -77,7 +77,7 @@ def llm_messages(request: ReplyRequest) -> list[Any]:
             if parts:
                 out.append(LlmMessage(role="assistant", parts=parts))
         elif message.role == "tool":
-            results = [
+            results: list[Any] = [
                 ToolResultPart(
                     name=names[str(r["tool_call_id"])],
                     output=str(r.get("content", "")),

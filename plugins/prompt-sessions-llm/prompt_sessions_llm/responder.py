@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from prompt_sessions.errors import ResponderError
@@ -125,7 +125,7 @@ def _tool_turn(text: str, calls: list[ToolCall], step: ToolCalls) -> list[Any]:
     names = {call.id: call.name for call in calls}
     parts: list[Any] = [TextPart(text=text)] if text else []
     parts += [ToolCallPart(name=c.name, arguments=c.arguments, tool_call_id=c.id) for c in calls]
-    results = [
+    results: list[Any] = [
         ToolResultPart(
             name=names.get(r.tool_call_id, ""), output=r.content, tool_call_id=r.tool_call_id
         )
@@ -134,13 +134,13 @@ def _tool_turn(text: str, calls: list[ToolCall], step: ToolCalls) -> list[Any]:
     return [Message(role="assistant", parts=parts), Message(role="tool", parts=results)]
 
 
-async def _stream_async(response: Any) -> AsyncIterator[str]:
+async def _stream_async(response: Any) -> AsyncGenerator[str, None]:
     async for chunk in response:
         if chunk:
             yield chunk
 
 
-async def _stream_sync(response: Any) -> AsyncIterator[str]:
+async def _stream_sync(response: Any) -> AsyncGenerator[str, None]:
     """A sync-only model streams in a worker thread; chunks cross over through a queue.
 
     When the reply is cancelled the thread is told to stop at its next chunk (a blocking call

@@ -101,10 +101,8 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
     ctx = state.app_context()
     mgr = ctx.manager
     ResponderPool(ctx).for_po(po)  # a bad responder setup fails before anything is written
-    if ref is not None:  # an empty --session is a bad ref, not "the current session"
-        target = mgr.get(mgr.resolve(po, ref).id)
-    else:
-        target = mgr.current(po, source="cli")
+    # An empty --session is a bad ref, not "the current session".
+    target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
     if not message.strip():
         raise click.UsageError("MESSAGE is empty")
     mgr.append(target.id, Message(role="user", content=message, source="cli"))

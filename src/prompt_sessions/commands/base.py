@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 
 class Frontend(Protocol):
-    """What a command may ask of the UI that runs it. :class:`PlainFrontend` is a headless default."""
+    """What a command may ask of the UI that runs it.
+
+    :class:`PlainFrontend` is a headless default.
+    """
 
     def show_session(self, po_name: str, session_id: str | None) -> None:
         """Display the session (already made current in the store) of the given PO."""
@@ -85,7 +88,9 @@ RunFunction = Callable[[CommandContext, list[str]], "str | None"]
 
 @dataclass
 class SlashCommand:
-    """One slash command. A dot in ``name`` is a space when typed: ``session.new`` is ``/session new``.
+    """One slash command.
+
+    A dot in ``name`` is a space when typed: ``session.new`` is ``/session new``.
 
     ``run(ctx, args)`` gets the words after the command (shell quoting rules) and returns text to
     show, or None. It raises errors from ``prompt_sessions.errors`` for bad input.

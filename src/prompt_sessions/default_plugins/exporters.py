@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..hookspecs import hookimpl
 from ..models import Message, Session
 from .markdown_blocks import close_open_blocks
+
+if TYPE_CHECKING:
+    from ..protocols import Exporter
 
 
 class JsonExporter:
@@ -132,6 +137,6 @@ def _only_results(message: Message) -> bool:
 
 
 @hookimpl
-def register_exporters(register):  # type: ignore[no-untyped-def]
+def register_exporters(register: Callable[[Exporter], None]) -> None:
     register(JsonExporter())
     register(MarkdownExporter())

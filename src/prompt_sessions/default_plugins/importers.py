@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -10,6 +11,9 @@ from ..errors import ImportFormatError
 from ..hookspecs import hookimpl
 from ..importing import Skipped, text_bytes
 from ..models import Session, validation_message
+
+if TYPE_CHECKING:
+    from ..protocols import Importer
 
 
 class JsonImporter:
@@ -64,7 +68,7 @@ def _session(item: object, i: int) -> Session:
 
 
 @hookimpl
-def register_importers(register):  # type: ignore[no-untyped-def]
+def register_importers(register: Callable[[Importer], None]) -> None:
     register(JsonImporter())
 
 

@@ -8,6 +8,7 @@ what happened through events (see ``events.py``), delivered on the event loop's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -483,9 +484,7 @@ class Coordinator:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self._saver.drain()
         await asyncio.to_thread(self._saver.save_now)
-        try:
+        # A tidy-up, not a write: every reply is already on disk. Closing the store tries again
+        # and warns if it still cannot (docs/storage.md, "Reads never write").
+        with contextlib.suppress(StorageError):
             await asyncio.to_thread(self.manager.flush)
-        except StorageError:
-            # A tidy-up, not a write: every reply is already on disk. Closing the store tries
-            # again and warns if it still cannot (DESIGN section 4; docs/storage.md).
-            pass

@@ -1,4 +1,7 @@
-"""What a storage backend provides. The conformance suite in ``prompt_sessions.testing`` checks it."""
+"""What a storage backend provides.
+
+The conformance suite in ``prompt_sessions.testing`` checks it.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ folder is fsynced, so a crash leaves either the old file or the new one, never a
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -62,10 +63,7 @@ def write_all(fd: int, data: bytes, offset: int | None = None) -> None:
     view = memoryview(data)
     pos = 0
     while pos < len(view):
-        if offset is None:
-            n = os.write(fd, view[pos:])
-        else:
-            n = os.pwrite(fd, view[pos:], offset + pos)
+        n = os.write(fd, view[pos:]) if offset is None else os.pwrite(fd, view[pos:], offset + pos)
         if n <= 0:
             raise OSError(errno.EIO, "short write")
         pos += n
@@ -102,10 +100,8 @@ def atomic_write(target: Path, data: bytes) -> None:
 
 
 def _discard(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def read_bytes(path: Path) -> bytes:

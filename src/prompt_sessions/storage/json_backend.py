@@ -193,10 +193,8 @@ class JsonBackend:
             return  # housekeeping only: a later open sweeps what this one could not
         for name in names:
             if name.startswith(".") and name.endswith(files.TEMP_SUFFIX):
-                try:
+                with suppress(OSError):
                     os.unlink(self.dir / name)
-                except OSError:
-                    pass
 
     # ------------------------------------------------------------------ journal
 
@@ -246,10 +244,8 @@ class JsonBackend:
                 self._wake.wait(wait)
                 continue
             started = time.monotonic()
-            try:
+            with suppress(Exception):  # a fold that fails is retried at close or next open
                 self.flush()
-            except Exception:
-                pass  # a background fold that fails is retried at close or next open
             if self._last_write < started:
                 return
 
@@ -323,7 +319,8 @@ class JsonBackend:
         return set(SESSION_NAMES_RE.findall("\n".join(names)))
 
     def _reconcile(self) -> View:
-        """Make the view agree with the folder: add files it misses, drop entries whose file is gone."""
+        """Make the view agree with the folder: add files it misses, drop entries whose file is
+        gone."""
         view = self._fresh_view()
         on_disk = self._ids_on_disk()
         self._unreadable = {}
@@ -777,10 +774,8 @@ class JsonBackend:
         check_private(report, paths, repair)
 
     def _current_or_empty(self) -> dict[str, str]:
-        try:
+        with suppress(catalog.CatalogUnreadable):
             catalog.refresh(self._view, self.index_path, self.journal_path)
-        except catalog.CatalogUnreadable:
-            pass
         return dict(self._view.current)
 
     def _move_aside(self, view: View, report: HealthReport) -> None:
@@ -848,7 +843,5 @@ class JsonBackend:
 def _flush_open_backends() -> None:
     """A script that forgets close() still leaves the folder whole at rest."""
     for backend in list(_open_backends):
-        try:
+        with suppress(Exception):
             backend.close()
-        except Exception:
-            pass

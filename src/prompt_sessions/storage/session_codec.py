@@ -8,7 +8,8 @@ A file we write looks like::
     ],"updated_at":"2025-01-03T14:30:00.000Z"}
 
 Each message sits on its own line (JSON strings never hold a raw newline), and ``updated_at`` is
-the last key, so appending is one positioned write over the tail: ``,\\n{message}\\n],"updated_at":...``.
+the last key, so appending is one positioned write over the tail:
+``,\\n{message}\\n],"updated_at":...``.
 Readers never depend on key order; a file in any other valid layout is rewritten into this one on
 its first append.
 """

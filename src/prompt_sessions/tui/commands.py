@@ -1,8 +1,9 @@
 """Command palette providers. Titles are category-prefixed (``session: Rename``).
 
 ``SessionCommands`` offers the session actions, a ``session: Switch to <name> (<po>)`` per open
-session and a ``session: Switch to <name>`` per other session of the PO, an ``export: <format>`` per exporter plugin and ``plugins: List``. ``SlashCommands`` turns
-every registered slash command (plugins' included) into an entry, so plugins extend the palette
+session and a ``session: Switch to <name>`` per other session of the PO, an ``export:
+<format>`` per exporter plugin and ``plugins: List``. ``SlashCommands`` turns every registered
+slash command (plugins' included) into an entry, so plugins extend the palette
 by registering commands.
 """
 
@@ -85,7 +86,7 @@ class SessionCommands(_EntryProvider):
             ),
             ("plugins: List", partial(main.run_command, "/plugins"), "the plugins and their hooks"),
         ]
-        for name, contribution in sorted(ctx.host.exporters().items()):
+        for name, _contribution in sorted(ctx.host.exporters().items()):
             found.append(
                 (
                     f"export: {name.title()}",

@@ -17,7 +17,10 @@ class ChoiceScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
-    ChoiceScreen > Vertical { width: 50; max-width: 100%; height: auto; max-height: 80%; border: thick $accent; background: $surface; padding: 1 2; }
+    ChoiceScreen > Vertical {
+        width: 50; max-width: 100%; height: auto; max-height: 80%;
+        border: thick $accent; background: $surface; padding: 1 2;
+    }
     ChoiceScreen OptionList { height: auto; max-height: 20; }
     """
 

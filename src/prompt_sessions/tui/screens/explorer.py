@@ -97,7 +97,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     ]
     DEFAULT_CSS = """
     ExplorerScreen { align: center middle; }
-    ExplorerScreen > Vertical { width: 96%; height: 92%; border: thick $accent; background: $surface; }
+    ExplorerScreen > Vertical {
+        width: 96%; height: 92%; border: thick $accent; background: $surface;
+    }
     ExplorerScreen #filters { height: auto; }
     ExplorerScreen #search { width: 1fr; }
     ExplorerScreen Select { width: 22; }

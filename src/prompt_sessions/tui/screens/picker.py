@@ -46,7 +46,9 @@ class SessionPicker(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = """
     SessionPicker { align: center middle; }
-    SessionPicker > Vertical { width: 90%; max-width: 100; height: 80%; border: thick $accent; background: $surface; }
+    SessionPicker > Vertical {
+        width: 90%; max-width: 100; height: 80%; border: thick $accent; background: $surface;
+    }
     SessionPicker #title { padding: 0 1; text-style: bold; }
     SessionPicker Input { display: none; }
     SessionPicker Input.-shown { display: block; }
@@ -129,7 +131,8 @@ class SessionPicker(ModalScreen[str | None]):
 
     def render_row(self, s: SessionSummary, width: int) -> Text:
         mark = "*" if s.id == self.current_id else " "
-        right = f"{s.message_count:>6} msg{' ' if s.message_count == 1 else 's'} {when(s.updated_at, self.now):>10}"
+        unit = "msg " if s.message_count == 1 else "msgs"
+        right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
         name = Text(s.name)
         name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))

@@ -69,7 +69,9 @@ class MessageView(Vertical):
     def compose(self) -> ComposeResult:
         message = self.message
         note = "(cut short)" if message.incomplete else ""
-        title = header(visible(speaker_of(message, self.po_name), one_line=True), message.role, note)
+        title = header(
+            visible(speaker_of(message, self.po_name), one_line=True), message.role, note
+        )
         if message.content:
             # Stored text with its control characters visible: it never drives the terminal.
             body: Markdown | Text | None = Markdown(visible(message.content))
@@ -96,10 +98,13 @@ STREAM_TAIL = 8_000  # characters of a reply in progress drawn while it streams
 
 
 class StreamingView(Static):
-    """A reply as it streams in: plain text while it grows, replaced by a MessageView when stored."""
+    """A reply as it streams in: plain text while it grows, replaced by a MessageView when
+    stored."""
 
     DEFAULT_CSS = """
-    StreamingView { height: auto; margin: 0 0 1 0; border-left: thick $success 50%; padding-left: 1; }
+    StreamingView {
+        height: auto; margin: 0 0 1 0; border-left: thick $success 50%; padding-left: 1;
+    }
     """
 
     def __init__(self, speaker: str, text: str = "", note: str = "streaming…") -> None:
@@ -139,7 +144,10 @@ class NoteView(Static):
     """A line from the app itself (a command's result); shown, never stored."""
 
     DEFAULT_CSS = """
-    NoteView { height: auto; margin: 0 0 1 0; color: $text-muted; border-left: thick $secondary; padding-left: 1; }
+    NoteView {
+        height: auto; margin: 0 0 1 0; color: $text-muted;
+        border-left: thick $secondary; padding-left: 1;
+    }
     NoteView.-error { color: $error; border-left: thick $error; }
     """
 

@@ -188,4 +188,3 @@ class ShownSession(StatusHints):
             self.notify(f"{event.po_name} has no delegation session here yet", severity="warning")
             return
         self.show(event.po_name, found[0].id)  # a look, not a choice of current session
-
