@@ -29,7 +29,7 @@ CAPABILITIES = {
 @pytest.mark.parametrize(
     ("backend", "expected"),
     [
-        (JsonBackend, {"SupportsOpen", "SupportsRawRead", "SupportsPaths"}),
+        (JsonBackend, {"SupportsOpen", "SupportsRawRead", "SupportsPaths", "SupportsSearch"}),
         (SqliteBackend, {"SupportsFork", "SupportsSearch", "SingleFileStore"}),
     ],
     ids=["json", "sqlite"],

@@ -298,7 +298,7 @@ def test_every_command_and_the_tui_report_a_bad_config_in_one_line(
         ("prices.gpt-4o.input", "cheap", "prices.gpt-4o.input: expected a number"),
         ("ui.theme", "dark", "ui.theme: unknown key"),
         ("responder", "nosuch", "responder: unknown responder 'nosuch'; known: echo"),
-        ("ui.frontend", "nosuch", "ui.frontend: unknown frontend 'nosuch'; known: tui"),
+        ("ui.frontend", "nosuch", "ui.frontend: unknown frontend 'nosuch'; known: mcp, tui, web"),
         ("nosuch.key", "1", "nosuch: unknown key"),
     ],
 )
