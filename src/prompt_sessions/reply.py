@@ -23,6 +23,7 @@ async def run_reply(
     responder: Any = None,
     on_chunk: Callable[[str], None] | None = None,
     on_event: Callable[[Any], None] | None = None,
+    source: str | None = None,
 ) -> Message:
     """Reply to the session's last user message and return the stored reply.
 
@@ -30,14 +31,15 @@ async def run_reply(
     retries transient errors with backoff, runs tool calls and delegations, and keeps the text
     of a reply cut short as ``incomplete``. ``responder`` replaces the PO's own for this reply;
     ``on_chunk(text)`` sees the reply's chunks as they stream, ``on_event(event)`` every
-    runtime event (``prompt_sessions.runtime.events``, delegations included). Raises
+    runtime event (``prompt_sessions.runtime.events``, delegations included). ``source`` is
+    stamped on every message the reply stores (the MCP server's ``"mcp"``). Raises
     ResponderError when the reply failed for good, UsageError when the session does not end
     with a user message.
     """
     from .runtime import Coordinator
     from .runtime.events import ChunkReceived, RuntimeEvent
 
-    coord = Coordinator(ctx, keep_workspace=False)
+    coord = Coordinator(ctx, keep_workspace=False, reply_source=source)
     live = coord.open(session_id)
     if responder is not None:
         coord.responders.pin(live.po_name, responder)

@@ -146,7 +146,8 @@ async def test_create_session_is_marked_mcp_and_current(
 
 @BOTH
 async def test_send_message_runs_the_echo_responder(store: Path, child_env, transport: str) -> None:
-    """send_message stores the message (source mcp), runs echo and returns the stored reply."""
+    """send_message stores the message and the reply (both source mcp), runs echo and returns
+    the stored reply."""
     async with connect(store, child_env, transport) as client:
         answer = await call(client, "send_message", po="coordinator", message="hello there")
         again = await call(client, "send_message", po="coordinator", message="second turn")
@@ -159,9 +160,9 @@ async def test_send_message_runs_the_echo_responder(store: Path, child_env, tran
     assert session.source == "mcp"  # made by the server: the PO had no session
     assert [(m.role, m.content, m.source) for m in session.history] == [
         ("user", "hello there", "mcp"),
-        ("assistant", "You said: hello there", None),
+        ("assistant", "You said: hello there", "mcp"),
         ("user", "second turn", "mcp"),
-        ("assistant", "You said: second turn", None),
+        ("assistant", "You said: second turn", "mcp"),
     ]
     assert session.history[1].model == "echo"
 

@@ -143,7 +143,7 @@ class SessionTools:
         lock = self._turns.setdefault(target.id, asyncio.Lock())
         async with lock:
             ctx.manager.append(target.id, Message(role="user", content=message, source=SOURCE))
-            reply = await run_reply(ctx, target.id)
+            reply = await run_reply(ctx, target.id, source=SOURCE)
         return {
             "reply": reply.content,
             "session": {"id": target.id, "name": target.name, "po_name": target.po_name},

@@ -15,6 +15,8 @@ import itertools
 import logging
 from collections.abc import Callable
 
+import msgspec
+
 from ..context import AppContext
 from ..errors import SessionNotFound, StorageError, UsageError
 from ..ids import validate_id
@@ -56,6 +58,7 @@ class Coordinator:
         settings: RuntimeSettings | None = None,
         retry: RetryPolicy | None = None,
         source: str | None = None,
+        reply_source: str | None = None,
         keep_workspace: bool = True,
     ) -> None:
         self.ctx = ctx
@@ -63,6 +66,8 @@ class Coordinator:
         self.settings = settings or RuntimeSettings.from_config(ctx.config)
         self.retry = retry or RetryPolicy.from_settings(self.settings)
         self.source = source  # stamped on the user's messages ("tui", "api", ...)
+        # Stamped on what the replies store, for a frontend that marks its whole turn ("mcp").
+        self.reply_source = reply_source
         self.responders = ResponderPool(ctx)
         self._sessions: dict[str, LiveSession] = {}
         self._shown: str | None = None
@@ -292,6 +297,8 @@ class Coordinator:
         A cancellation arriving mid-write waits for the write and is delivered afterwards, so
         memory and disk never disagree about whether the message was stored.
         """
+        if self.reply_source is not None and message.source is None:
+            message = msgspec.structs.replace(message, source=self.reply_source)
         cancelled = False
         try:
             async with live._io:
