@@ -33,9 +33,8 @@ from prompt_sessions.errors import (
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
-    UsageError,
 )
-from prompt_sessions.ids import new_id, validate_id
+from prompt_sessions.ids import validate_id
 from prompt_sessions.models import (
     FORMAT_VERSION,
     Message,
@@ -47,7 +46,6 @@ from prompt_sessions.models import (
 )
 from prompt_sessions.storage import session_codec
 from prompt_sessions.storage.base import HealthReport
-from prompt_sessions.timeutil import now_iso
 
 from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
 from .settings import PostgresSettings
@@ -416,27 +414,7 @@ class PostgresBackend:
         """A new session with the first ``at`` messages, copied row for row on the server."""
         sid = validate_id(session_id)
         with self._writing() as conn:
-            source = self._load(conn, sid)
-            if not isinstance(at, int) or not 0 <= at <= len(source.history):
-                raise UsageError(
-                    f"fork point must be between 0 and {len(source.history)}, not {at}"
-                )
-            now = now_iso()
-            history = source.history[:at]
-            fork = Session(
-                id=new_id(),
-                name=name,
-                po_name=source.po_name,
-                created_at=now,
-                updated_at=max(now, history[-1].created_at) if history else now,
-                metadata=dict(source.metadata),
-                history=history,
-                source=source.source,
-                thread_type="fork",
-                parent_id=source.id,
-                parent_message_index=at,
-                tags=list(source.tags) if source.tags else None,
-            )
+            fork = session_codec.forked(self._load(conn, sid), at, name)
             self._insert(conn, fork, [])
             conn.execute(
                 f"INSERT INTO {self._q}.messages (session_id, idx, body) "

@@ -44,9 +44,8 @@ from ..errors import (
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
-    UsageError,
 )
-from ..ids import new_id, validate_id
+from ..ids import validate_id
 from ..models import (
     FORMAT_VERSION,
     Message,
@@ -58,7 +57,6 @@ from ..models import (
 )
 from ..search import SearchHit, search_connection
 from ..search_query import Query
-from ..timeutil import now_iso
 from . import files, search_index, session_codec
 from .base import HealthReport, check_private
 
@@ -534,27 +532,7 @@ class SqliteBackend:
         """A new session with the first ``at`` messages, copied row for row inside SQLite."""
         sid = validate_id(session_id)
         with self._writing() as conn:
-            source = self._load(conn, sid)
-            if not isinstance(at, int) or not 0 <= at <= len(source.history):
-                raise UsageError(
-                    f"fork point must be between 0 and {len(source.history)}, not {at}"
-                )
-            now = now_iso()
-            history = source.history[:at]
-            fork = Session(
-                id=new_id(),
-                name=name,
-                po_name=source.po_name,
-                created_at=now,
-                updated_at=max(now, history[-1].created_at) if history else now,
-                metadata=dict(source.metadata),
-                history=history,
-                source=source.source,
-                thread_type="fork",
-                parent_id=source.id,
-                parent_message_index=at,
-                tags=list(source.tags) if source.tags else None,
-            )
+            fork = session_codec.forked(self._load(conn, sid), at, name)
             self._insert(conn, fork, [])
             conn.execute(
                 "INSERT INTO messages (session_id, idx, body) "
