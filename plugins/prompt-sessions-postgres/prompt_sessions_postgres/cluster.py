@@ -63,7 +63,9 @@ class ThrowawayCluster:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self._as_root:
             command = ["runuser", "-u", SERVER_USER, "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # Run in the cluster's own folder: the server user may not be able to enter (or even
+        # find) the caller's working directory.
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.base)
         if result.returncode != 0:
             raise RuntimeError(f"{args[0]} failed: {result.stderr.strip() or result.stdout}")
 
