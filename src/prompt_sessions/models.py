@@ -180,6 +180,37 @@ def summary_with_head(summary: SessionSummary, session: Session) -> SessionSumma
     )
 
 
+def forked(source: Session, at: int, name: str) -> Session:
+    """The head of a fork of ``source`` keeping its first ``at`` messages (DESIGN section 5,
+    ``fork``): a new id, ``thread_type`` fork, the parent and branch point recorded; metadata,
+    tags and source copied. A database backend copies the message rows itself.
+
+    Raises:
+        UsageError: ``at`` is not a whole number from 0 to ``len(source.history)``.
+    """
+    from .errors import UsageError  # imported here: errors and ids import nothing from models
+    from .ids import new_id
+
+    if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= len(source.history):
+        raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at}")
+    now = now_iso()
+    history = source.history[:at]
+    return Session(
+        id=new_id(),
+        name=name,
+        po_name=source.po_name,
+        created_at=now,
+        updated_at=max(now, history[-1].created_at) if history else now,
+        metadata=dict(source.metadata),
+        history=history,
+        source=source.source,
+        thread_type="fork",
+        parent_id=source.id,
+        parent_message_index=at,
+        tags=list(source.tags) if source.tags else None,
+    )
+
+
 def clean_name(name: object, field: str = "name") -> str:
     """Validate a user-given name: 1 to 80 characters after trimming, no control characters
     (C0, DEL or C1). Names read from files are not held to the C1 rule, so a store written

@@ -40,6 +40,7 @@ from prompt_sessions.models import (
     Message,
     Session,
     SessionSummary,
+    forked,
     summarize,
     summary_after_append,
     summary_with_head,
@@ -414,7 +415,7 @@ class PostgresBackend:
         """A new session with the first ``at`` messages, copied row for row on the server."""
         sid = validate_id(session_id)
         with self._writing() as conn:
-            fork = session_codec.forked(self._load(conn, sid), at, name)
+            fork = forked(self._load(conn, sid), at, name)
             self._insert(conn, fork, [])
             conn.execute(
                 f"INSERT INTO {self._q}.messages (session_id, idx, body) "

@@ -51,6 +51,7 @@ from ..models import (
     Message,
     Session,
     SessionSummary,
+    forked,
     summarize,
     summary_after_append,
     summary_with_head,
@@ -532,7 +533,7 @@ class SqliteBackend:
         """A new session with the first ``at`` messages, copied row for row inside SQLite."""
         sid = validate_id(session_id)
         with self._writing() as conn:
-            fork = session_codec.forked(self._load(conn, sid), at, name)
+            fork = forked(self._load(conn, sid), at, name)
             self._insert(conn, fork, [])
             conn.execute(
                 "INSERT INTO messages (session_id, idx, body) "
