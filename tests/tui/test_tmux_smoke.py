@@ -97,7 +97,10 @@ def test_console_script_in_tmux(tmp_path: Path):
         tmux.wait_for(lambda s: "Sessions of helper" in s, "the session picker")
         tmux.keys("Escape")
         tmux.wait_for(lambda s: "Sessions of helper" not in s, "the picker closing")
+        # Focus goes back where it was before the picker: the keys of that place show.
+        tmux.wait_for(lambda s: "S sessions" in s, "the keys outside the message box")
         tmux.keys("i")
+        tmux.wait_for(lambda s: "Enter send" in s, "the message box's keys")
         tmux.text("/session new Smoke [test]")
         tmux.keys("Enter")
         tmux.wait_for(lambda s: "helper: Smoke [test]" in s, "the new session's title")
