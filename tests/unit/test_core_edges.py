@@ -154,3 +154,25 @@ def test_rows_with_updated_at_as_bytes_decode() -> None:
     body = session_codec.encode_message(Message(role="user", content="hi", created_at=STAMP))
     session = session_codec.decode_rows(SID, head, STAMP.encode(), [body])
     assert session.updated_at == STAMP and [m.content for m in session.history] == ["hi"]
+
+
+def test_a_file_removed_by_hand_during_delete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session file a person removes between delete's version check and its unlink (no lock
+    binds a person) makes delete say SessionNotFound, not an OS error."""
+    from prompt_sessions.errors import SessionNotFound
+
+    backend = JsonBackend(tmp_path, lock_timeout=1.0)
+    backend.create(_session())
+    real = backend._stored_version
+
+    def checked_then_removed(sid: str) -> int | None:
+        version = real(sid)
+        (tmp_path / "sessions" / f"{sid}.json").unlink()
+        return version
+
+    monkeypatch.setattr(backend, "_stored_version", checked_then_removed)
+    with pytest.raises(SessionNotFound):
+        backend.delete(SID)
+    backend.close()
