@@ -129,21 +129,31 @@ def summarize(session: Session) -> SessionSummary:
             output_tokens += m.usage.output_tokens
     return SessionSummary(
         id=session.id,
-        name=session.name,
-        po_name=session.po_name,
         message_count=len(history),
         created_at=session.created_at,
-        updated_at=session.updated_at,
         preview=make_preview(history[-1].content) if history else "",
-        source=session.source,
-        thread_type=session.thread_type,
-        parent_id=session.parent_id,
-        archived=session.archived,
-        pinned=session.pinned,
-        tags=session.tags,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
+        **_head_of(session),
     )
+
+
+# The summary fields that copy the session's own fields, so a change of them is one replace.
+SUMMARY_HEAD = (
+    "name",
+    "po_name",
+    "updated_at",
+    "source",
+    "thread_type",
+    "parent_id",
+    "archived",
+    "pinned",
+    "tags",
+)
+
+
+def _head_of(session: Session) -> dict[str, Any]:
+    return {name: getattr(session, name) for name in SUMMARY_HEAD}
 
 
 def summary_after_append(summary: SessionSummary, message: Message) -> SessionSummary:
@@ -166,18 +176,7 @@ def _is_control(c: str) -> bool:
 
 def summary_with_head(summary: SessionSummary, session: Session) -> SessionSummary:
     """The summary after a change of ``session``'s own fields; message counts unchanged."""
-    return msgspec.structs.replace(
-        summary,
-        name=session.name,
-        po_name=session.po_name,
-        updated_at=session.updated_at,
-        source=session.source,
-        thread_type=session.thread_type,
-        parent_id=session.parent_id,
-        archived=session.archived,
-        pinned=session.pinned,
-        tags=session.tags,
-    )
+    return msgspec.structs.replace(summary, **_head_of(session))
 
 
 def forked(source: Session, at: int, name: str) -> Session:
