@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -71,12 +70,8 @@ def doctor(state: CliState, repair: bool) -> None:
     mgr = state.manager
     if sys.stderr.isatty():
         click.echo("Checking sessions…", err=True)
-    catalog = getattr(mgr.backend, "index_path", None)
-    before = _read_or_none(catalog)
     report = mgr.check(repair=repair)
-    # The JSON store rewrites its catalog on every check; that is a fix only when it changed.
-    unchanged = before is not None and before == _read_or_none(catalog)
-    fixed = [f for f in report.fixed if not (unchanged and f.startswith("catalog rebuilt"))]
+    fixed = report.fixed
     click.echo(f"{counted(report.sessions, 'session')} readable in {mgr.root}")
     for sid, reason in sorted(report.damaged.items()):
         click.echo(f"DAMAGED {sid}: {visible(reason, one_line=True)}")
@@ -107,13 +102,6 @@ def doctor(state: CliState, repair: bool) -> None:
         )
     if len(report.moved) < len(report.damaged) or report.unreadable or report.loose:
         sys.exit(1)  # damage remains that repair could not (or was not asked to) fix
-
-
-def _read_or_none(path: object) -> bytes | None:
-    try:
-        return Path(path).read_bytes() if isinstance(path, str | Path) else None
-    except OSError:
-        return None
 
 
 @click.group()

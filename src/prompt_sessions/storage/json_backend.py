@@ -752,10 +752,16 @@ class JsonBackend:
                 for po, sid in current.items()
                 if sid in view.sessions or sid in self._unreadable
             }
-            files.atomic_write(self.index_path, catalog.encode_catalog(view))
+            rebuilt = catalog.encode_catalog(view)
+            try:
+                same = self.index_path.read_bytes() == rebuilt
+            except OSError:
+                same = False
+            if not same:  # a healthy catalog is left as it is: nothing was fixed
+                files.atomic_write(self.index_path, rebuilt)
+                report.fixed.append("catalog rebuilt from session files")
             self._drop_journal()
             self._view = View()
-        report.fixed.append("catalog rebuilt from session files")
         self._dirty = False
         self._check_modes(report, repair)
         return report
