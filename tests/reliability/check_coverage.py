@@ -21,6 +21,10 @@ CORE = (
     "storage/catalog.py",
     "storage/session_codec.py",
     "storage/json_backend.py",
+    "storage/json_store_base.py",
+    "storage/json_reading.py",
+    "storage/json_catalog_view.py",
+    "storage/json_health.py",
     "ids.py",
 )
 

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prompt_sessions.storage import catalog, files, json_backend, locking
+from prompt_sessions.storage import (
+    catalog,
+    files,
+    json_backend,
+    json_catalog_view,
+    json_health,
+    json_reading,
+    json_store_base,
+    locking,
+)
 
 INTERCEPTED = (
     "open",
@@ -26,7 +35,16 @@ INTERCEPTED = (
     "mkdir",
     "ftruncate",
 )
-MODULES = (files, json_backend, catalog, locking)
+MODULES = (
+    files,
+    json_backend,
+    json_store_base,
+    json_reading,
+    json_catalog_view,
+    json_health,
+    catalog,
+    locking,
+)
 
 
 class FaultPlan:

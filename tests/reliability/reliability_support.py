@@ -13,7 +13,15 @@ from prompt_sessions.ids import SESSION_FILE_RE
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import SessionSummary, summarize
 from prompt_sessions.plugins import PluginHost
-from prompt_sessions.storage import catalog, session_codec
+from prompt_sessions.storage import (
+    catalog,
+    json_backend,
+    json_catalog_view,
+    json_health,
+    json_reading,
+    json_store_base,
+    session_codec,
+)
 from prompt_sessions.storage.files import TEMP_SUFFIX
 from prompt_sessions.storage.json_backend import JsonBackend
 
@@ -147,3 +155,18 @@ def hygiene_problems(base: Path, check_modes: bool = True) -> list[str]:
             if stat.S_IMODE(st.st_mode) != want:
                 problems.append(f"{path} has mode {oct(stat.S_IMODE(st.st_mode))}, not {oct(want)}")
     return problems
+
+
+JSON_STORE_MODULES = (
+    json_backend,
+    json_catalog_view,
+    json_health,
+    json_reading,
+    json_store_base,
+)
+
+
+def patch_store_os(monkeypatch: Any, fake: Any) -> None:
+    """Replace ``os`` in every JSON-store module, so a fault hits whichever layer calls it."""
+    for module in JSON_STORE_MODULES:
+        monkeypatch.setattr(module, "os", fake)

@@ -29,6 +29,7 @@ from reliability_support import (
     abandon,
     assert_at_rest,
     open_manager,
+    patch_store_os,
     rebuilt_summaries,
     snapshot,
     temp_files,
@@ -95,7 +96,7 @@ def test_a_session_deleted_between_listing_and_reading_is_dropped(
         return names
 
     mgr = open_manager(root)
-    monkeypatch.setattr(json_backend, "os", _OS(listdir=listdir_then_delete))
+    patch_store_os(monkeypatch, _OS(listdir=listdir_then_delete))
     assert [s.id for s in mgr.list()] == [kept]
     assert mgr.problems() == {}
     monkeypatch.undo()
@@ -111,7 +112,7 @@ def test_a_folder_that_cannot_be_listed_is_an_error_for_readers(
     root = tmp_path / ".prompt_objects"
     _store(root, "Unlistable")
     mgr = open_manager(root)
-    monkeypatch.setattr(json_backend, "os", _OS(listdir=_eio))
+    patch_store_os(monkeypatch, _OS(listdir=_eio))
     with pytest.raises(StorageError, match="cannot read folder") as caught:
         mgr.list()
     assert not isinstance(caught.value, ReadOnlyStore)
@@ -131,7 +132,7 @@ def test_a_sweep_that_cannot_list_the_folder_does_not_fail_the_write(
     leftover = root / "sessions" / f".{sid}.json.0123456789ab.tmp"
     os.close(os.open(leftover, os.O_WRONLY | os.O_CREAT, 0o600))
     mgr = JsonBackend(root, lock_timeout=5.0, idle_fold_seconds=None)  # not opened: no sweep yet
-    monkeypatch.setattr(json_backend, "os", _OS(listdir=_eio))
+    patch_store_os(monkeypatch, _OS(listdir=_eio))
     mgr.update(sid, name="Written")
     monkeypatch.undo()
     assert mgr.get(sid).name == "Written"
@@ -158,7 +159,7 @@ def test_a_leftover_that_cannot_be_removed_does_not_fail_the_write(
         real_unlink(path, *args, **kwargs)
 
     mgr = JsonBackend(root, lock_timeout=5.0, idle_fold_seconds=None)
-    monkeypatch.setattr(json_backend, "os", _OS(unlink=unlink_refusing_leftovers))
+    patch_store_os(monkeypatch, _OS(unlink=unlink_refusing_leftovers))
     mgr.update(sid, name="Written")
     monkeypatch.undo()
     assert leftover.exists()
@@ -175,7 +176,7 @@ def test_a_read_error_inside_a_session_file_is_not_damage(
     root = tmp_path / ".prompt_objects"
     (sid,) = _store(root, "Unreadable for a moment", messages=2)
     mgr = open_manager(root)
-    monkeypatch.setattr(json_backend, "os", _OS(pread=_eio))
+    patch_store_os(monkeypatch, _OS(pread=_eio))
     with pytest.raises(StorageError, match="cannot read") as caught:
         mgr.get(sid)
     assert not isinstance(caught.value, CorruptSession)
@@ -191,7 +192,7 @@ def test_a_write_whose_final_stat_fails_reports_it_and_the_next_list_finds_the_s
     storage error, and the file, which is the truth, is listed afterwards."""
     root = tmp_path / ".prompt_objects"
     mgr = open_manager(root)
-    monkeypatch.setattr(json_backend, "os", _OS(stat=_eio))
+    patch_store_os(monkeypatch, _OS(stat=_eio))
     with pytest.raises(StorageError, match="cannot read"):
         mgr.create("po", "Written, not catalogued")
     monkeypatch.undo()
@@ -291,7 +292,7 @@ def test_an_open_that_cannot_list_the_folder_leaves_it_alone(
     leftover = root / "sessions" / f".{sid}.json.0123456789ab.tmp"
     os.close(os.open(leftover, os.O_WRONLY | os.O_CREAT, 0o600))
     backend = JsonBackend(root, lock_timeout=5.0, idle_fold_seconds=None)
-    monkeypatch.setattr(json_backend, "os", _OS(listdir=_eio))
+    patch_store_os(monkeypatch, _OS(listdir=_eio))
     backend.open_store()
     monkeypatch.undo()
     assert leftover.exists()

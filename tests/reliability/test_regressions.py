@@ -12,8 +12,14 @@ import pytest
 from prompt_sessions import limits
 from prompt_sessions.errors import CorruptSession
 from prompt_sessions.models import Message
-from prompt_sessions.storage import json_backend, session_codec
-from reliability_support import assert_at_rest, by_id, open_manager, rebuilt_summaries
+from prompt_sessions.storage import session_codec
+from reliability_support import (
+    assert_at_rest,
+    by_id,
+    open_manager,
+    patch_store_os,
+    rebuilt_summaries,
+)
 
 
 def _store_with(root: Path, messages: int) -> str:
@@ -95,7 +101,7 @@ def test_read_error_does_not_make_doctor_move_a_healthy_session(
                 raise OSError(errno.EIO, os.strerror(errno.EIO))
             return os.open(path, flags, *args)
 
-    monkeypatch.setattr(json_backend, "os", FailingReads())
+    patch_store_os(monkeypatch, FailingReads())
     report = mgr.check(repair=True)
     monkeypatch.undo()
     assert list(report.unreadable) == [sid] and report.damaged == {} and not report.healthy

@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 from cli_runner import Run
 
-from prompt_sessions.storage import json_backend
+from prompt_sessions.storage import (
+    json_backend,
+    json_catalog_view,
+    json_health,
+    json_reading,
+    json_store_base,
+)
 from prompt_sessions.storage.sqlite_backend import DB_NAME, SqliteBackend
 from prompt_sessions.testing.conformance import make_message, make_session
 
@@ -97,7 +103,8 @@ def _refuse_reading(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
                 raise PermissionError(errno.EACCES, "Permission denied", str(target))
             return os.open(target, flags, *args, **kwargs)
 
-    monkeypatch.setattr(json_backend, "os", _OS())
+    for module in (json_backend, json_catalog_view, json_health, json_reading, json_store_base):
+        monkeypatch.setattr(module, "os", _OS())
 
 
 def test_a_session_file_we_may_not_read_stays_local(

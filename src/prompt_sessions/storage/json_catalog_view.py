@@ -1,0 +1,141 @@
+"""The JSON store's catalog view: ``index.json`` plus the journal, checked against the folder.
+
+A session file missing from the catalog, changed since its entry, or an entry whose file is gone
+is stale (DESIGN section 3) and is re-scanned; the repairs are recorded when this process may write.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
+from ..ids import SESSION_NAMES_RE
+from ..models import FORMAT_VERSION
+from . import catalog, files
+from .catalog import Bad, Change, Drop, Put, View
+from .json_reading import JsonReading
+from .json_store_base import FileState
+
+
+class JsonCatalogView(JsonReading):
+    """Keep the in-memory catalog in agreement with the session files."""
+
+    def _fresh_view(self) -> View:
+        """The catalog as index.json + journal say, rebuilt from files if it cannot be read."""
+        try:
+            catalog.refresh(self._view, self.index_path, self.journal_path)
+        except catalog.CatalogUnreadable as exc:
+            current = self._view.current
+            self._view = self._rebuild_view()
+            # The per-PO current session lives only in the catalog: keep what we knew of it.
+            self._view.current = {
+                po: sid for po, sid in current.items() if sid in self._view.sessions
+            }
+            if exc.version is not None and exc.version > FORMAT_VERSION:
+                # A newer program's catalog in a shape we cannot read: use the session files
+                # in memory, and never write over it.
+                self._view.version = exc.version
+            else:
+                self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
+        return self._view
+
+    def _rebuild_view(self) -> View:
+        view = View()
+        view.loaded = True
+        self._unreadable = {}
+        self._newer = {}
+        for sid in self._ids_on_disk():
+            self._scan_into(view, sid)
+        return view
+
+    def _scan_into(self, view: View, sid: str) -> None:
+        """Judge one session file into ``view``. Whatever is wrong with it stays with it: a
+        file we may not open is noted in ``_unreadable`` (its content is unknown, so it is
+        neither listed nor recorded as damaged), and every other session is still scanned."""
+        self._newer.pop(sid, None)
+        try:
+            state = self._load_state(sid)
+        except CorruptSession as exc:
+            if isinstance(exc, NewerSession):
+                self._newer[sid] = exc.reason
+            view.apply(Bad(id=sid, error=exc.reason, f=self._stamp(sid)))
+        except SessionNotFound:
+            view.apply(Drop(id=sid))
+        except StorageError as exc:
+            self._unreadable[sid] = exc.message
+        else:
+            view.apply(Put(s=state.summary, f=(state.size, state.mtime_ns)))
+            if state.version > FORMAT_VERSION:
+                self._newer[sid] = (
+                    f"format_version {state.version} is newer than this program "
+                    f"({FORMAT_VERSION}); it is read-only here"
+                )
+
+    def _stamp(self, sid: str) -> tuple[int, int] | None:
+        try:
+            st = os.stat(f"{self.dir}/{sid}.json", follow_symlinks=False)
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
+
+    def _ids_on_disk(self) -> set[str]:
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return set()
+        except OSError as exc:
+            raise files.describe(exc, "read folder", self.dir) from exc
+        return set(SESSION_NAMES_RE.findall("\n".join(names)))
+
+    def _reconcile(self) -> View:
+        """Make the view agree with the folder: add files it misses, drop entries whose file is
+        gone."""
+        view = self._fresh_view()
+        on_disk = self._ids_on_disk()
+        self._unreadable = {}
+        missing = on_disk - view.sessions.keys() - view.damaged.keys()
+        gone = (view.sessions.keys() | view.damaged.keys()) - on_disk
+        # A file changed since its entry (a hand edit, a write by a crashed process, new damage)
+        # is stale too: compare every entry's recorded (size, mtime) with the file's.
+        known = (view.sessions.keys() | view.damaged.keys()) & on_disk
+        changed = [sid for sid in known if view.stamps.get(sid) != self._stamp(sid)]
+        if not (missing or gone or changed):
+            return view
+        scratch = View()
+        scratch.loaded = True
+        scanned = sorted(missing | set(changed))
+        for sid in scanned:
+            self._scan_into(scratch, sid)
+        # A file deleted since the listing is gone too, though the listing still named it.
+        vanished = {
+            sid
+            for sid in scanned
+            if sid not in scratch.sessions
+            and sid not in scratch.damaged
+            and sid not in self._unreadable
+        }
+        changes: list[Change] = [Drop(id=sid) for sid in sorted(gone | vanished)]
+        changes += [Put(s=s, f=scratch.stamps.get(s.id)) for s in scratch.sessions.values()]
+        changes += [Bad(id=sid, error=d.error, f=d.stamp) for sid, d in scratch.damaged.items()]
+        self._persist_or_apply(changes)
+        return self._view
+
+    def _persist_or_apply(self, changes: list[Change]) -> None:
+        """Record repairs to the catalog if we may write; otherwise just use them in memory."""
+        if self._may_write():
+            try:
+                with self._writing():
+                    for change in changes:
+                        self._record(change)
+                return
+            except StorageError:
+                pass
+        for change in changes:
+            self._view.apply(change)
+
+    def _state_from_catalog(self, sid: str, st: os.stat_result) -> FileState | None:
+        view = self._fresh_view()
+        entry = view.sessions.get(sid)
+        if entry is not None and view.stamps.get(sid) == (st.st_size, st.st_mtime_ns):
+            return FileState(st.st_ino, st.st_size, st.st_mtime_ns, entry)
+        return None

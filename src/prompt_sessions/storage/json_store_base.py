@@ -1,0 +1,227 @@
+"""The JSON store's state and write discipline: the store lock, the journal and its folding.
+
+The bottom layer of :class:`~prompt_sessions.storage.json_backend.JsonBackend` (DESIGN section 4,
+"Many processes, one store"): every write runs inside :meth:`JsonStoreBase._writing`, which holds
+the store-wide lock, refuses a newer catalog, and schedules folding the journal into ``index.json``
+once writes pause.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ..errors import ReadOnlyStore, StorageError
+from ..ids import validate_id
+from ..models import FORMAT_VERSION, SessionSummary
+from . import catalog, files
+from .catalog import Change, Current, View
+from .locking import StoreLock
+
+if TYPE_CHECKING:
+    from .search_cache import SearchCache
+
+FOLD_AFTER_LINES = 2000
+IDLE_FOLD_SECONDS = 2.0
+
+
+class FileState(msgspec.Struct):
+    """What this process last knew of a session file, valid while (ino, size, mtime) match."""
+
+    ino: int
+    size: int
+    mtime_ns: int
+    summary: SessionSummary
+    version: int = FORMAT_VERSION  # a newer one than ours makes the file read-only here
+
+
+class JsonStoreBase:
+    """Paths, the lock, the journal and the fold thread of one JSON store folder."""
+
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        lock_timeout: float = 10.0,
+        fold_after_lines: int = FOLD_AFTER_LINES,
+        idle_fold_seconds: float | None = IDLE_FOLD_SECONDS,
+    ) -> None:
+        self.root = Path(root)
+        self.dir = self.root / "sessions"
+        self.index_path = self.dir / "index.json"
+        self.journal_path = self.dir / "index.journal"
+        self.lock = StoreLock(self.dir / ".lock", timeout=lock_timeout)
+        self.fold_after_lines = fold_after_lines
+        self.idle_fold_seconds = idle_fold_seconds
+        self._mutex = threading.RLock()
+        self._view = View()
+        self._files: dict[str, FileState] = {}
+        self._problems: dict[str, str] = {}
+        self._swept = False
+        self._dirty = False
+        self._folder_thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._last_write = 0.0
+        self._closed = False
+        self._folding = False
+        self._journal_writes = 0
+        self._unreadable: dict[str, str] = {}  # files we may not open, as of the last scan
+        self._newer: dict[str, str] = {}  # sessions a newer version wrote, as of the last scan
+        self._version_key: tuple[int, int, int] | None = None
+        self._catalog_version: int | None = None
+        self._tightened = False
+        # The search index is a cache beside the store (DESIGN section 12). Made on first use,
+        # so commands that never search do not import sqlite3.
+        self._search_cache: SearchCache | None = None
+        self._search_cache_file = self.root / "cache" / "search.sqlite3"
+        self._wrote = False  # this backend changed the store (so a failed fold is worth a word)
+
+    def path_for(self, session_id: str) -> Path:
+        return self.dir / f"{validate_id(session_id)}.json"
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the store lock for a write; create the folders; sweep leftovers once."""
+        with self._mutex:
+            self._check_writable()
+            files.ensure_dir(self.root)
+            files.ensure_dir(self.dir)
+            self.lock.acquire()
+            try:
+                if not self._tightened:
+                    self._tighten_store()
+                if not self._swept:
+                    self._sweep_temp_files()
+                    self._swept = True
+                yield
+            finally:
+                self.lock.release()
+            if not self._folding:
+                self._dirty = True
+                self._schedule_fold()
+
+    def _check_writable(self) -> None:
+        version = self._newer_catalog()
+        if version is not None:
+            raise ReadOnlyStore(
+                f"{self.index_path} has format_version {version}, newer than this "
+                f"program ({FORMAT_VERSION}); the store is read-only. Upgrade prompt-sessions."
+            )
+
+    def _newer_catalog(self) -> int | None:
+        """The catalog's format_version when a newer program wrote it, else None.
+
+        Checked before every write, not only once the catalog is loaded: a process that only
+        appends never loads it, and a newer catalog must never be folded over (DESIGN section 4,
+        "Versioned"). Costs one stat while index.json is unchanged.
+        """
+        if self._view.loaded and self._view.version > FORMAT_VERSION:
+            return self._view.version
+        try:
+            st = os.stat(self.index_path, follow_symlinks=False)
+            key: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = None
+        if key != self._version_key:
+            self._version_key = key
+            self._catalog_version = catalog.peek_version(self.index_path) if key else None
+        version = self._catalog_version
+        return version if version is not None and version > FORMAT_VERSION else None
+
+    def _tighten_store(self) -> None:
+        """Make the folders and shared files this process writes private, once per process:
+        a store restored from git or a backup comes back 0644/0755 (DESIGN section 4, "Private").
+        Session files are tightened as they are written; ``doctor --repair`` does the rest."""
+        files.tighten([self.root, self.dir, self.lock.path, self.index_path, self.journal_path])
+        self._tightened = True
+
+    def _sweep_temp_files(self) -> None:
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return  # housekeeping only: a later open sweeps what this one could not
+        for name in names:
+            if name.startswith(".") and name.endswith(files.TEMP_SUFFIX):
+                with suppress(OSError):
+                    os.unlink(self.dir / name)
+
+    def _may_write(self) -> bool:
+        return os.access(self.dir, os.W_OK) and self._newer_catalog() is None
+
+    def _sync_dir(self, folder: Path) -> None:
+        try:
+            files.fsync_dir(folder)
+        except OSError as exc:
+            raise files.describe(exc, "sync folder", folder) from exc
+
+    def _drop_journal(self) -> None:
+        """Remove the folded journal durably; a failure leaves it to be folded again (harmless)."""
+        try:
+            os.unlink(self.journal_path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise files.describe(exc, "remove", self.journal_path) from exc
+        self._sync_dir(self.dir)
+
+    def _record(self, change: Change) -> None:
+        """Add one change to the journal (under the lock) and to our view."""
+        data = catalog.encode_change(change)
+        try:
+            fd = files.open_append(self.journal_path)
+            try:
+                files.write_all(fd, catalog.line_start(fd) + data)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            if isinstance(change, Current):
+                # The current session per PO lives only in the catalog: losing the write
+                # silently would report a switch that never happened.
+                raise files.describe(exc, "write", self.journal_path) from exc
+            # For the rest the catalog is a cache whose entries carry the (size, mtime) of the
+            # file they were made from: a reader finds the entry stale and reads the file. The
+            # catalog is kept, with the current-session choices only it holds.
+        self._journal_writes += 1
+        if self._view.loaded:
+            self._view.apply(change)
+
+    def _schedule_fold(self) -> None:
+        if self._journal_writes >= self.fold_after_lines:
+            with suppress(StorageError):  # the write that got us here is on disk; fold later
+                self.flush()
+            return
+        if self.idle_fold_seconds is None or self._closed:
+            return
+        self._last_write = time.monotonic()
+        if self._folder_thread is None or not self._folder_thread.is_alive():
+            # One thread per backend folds the journal once writes pause; starting a timer per
+            # append would cost more than the append itself.
+            thread = threading.Thread(
+                target=self._fold_when_idle, name="prompt-sessions-fold", daemon=True
+            )
+            self._folder_thread = thread
+            thread.start()
+
+    def _fold_when_idle(self) -> None:
+        assert self.idle_fold_seconds is not None
+        while not self._closed:
+            wait = self._last_write + self.idle_fold_seconds - time.monotonic()
+            if wait > 0:
+                self._wake.wait(wait)
+                continue
+            started = time.monotonic()
+            with suppress(Exception):  # a fold that fails is retried at close or next open
+                self.flush()
+            if self._last_write < started:
+                return
+
+    def flush(self) -> None:
+        """Fold the journal into index.json (defined by the backend)."""
+        raise NotImplementedError
