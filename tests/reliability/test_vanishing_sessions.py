@@ -22,6 +22,7 @@ from prompt_sessions.context import AppContext
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
 from prompt_sessions.runtime import Coordinator
+from prompt_sessions.storage import sqlite_rows
 
 PO = "coordinator"
 BACKENDS = ["json", "sqlite"]
@@ -120,7 +121,7 @@ def test_doctor_skips_a_session_deleted_while_it_checks(
         monkeypatch.setattr(mgr.backend, "_may_write", lambda: False)
         _delete_after(monkeypatch, mgr.backend, "_ids_on_disk", lambda: other.delete(victim))
     else:
-        _delete_after(monkeypatch, mgr.backend, "_load", lambda: other.delete(victim), before=True)
+        _delete_after(monkeypatch, sqlite_rows, "load", lambda: other.delete(victim), before=True)
     report = mgr.check()
     assert report.damaged == {}
     assert report.sessions == 1

@@ -23,7 +23,7 @@ from prompt_sessions.errors import (
 )
 from prompt_sessions.search import HITS_PER_SESSION
 from prompt_sessions.search_query import parse
-from prompt_sessions.storage import search_index, sqlite_backend
+from prompt_sessions.storage import search_index, sqlite_connection
 from prompt_sessions.storage.sqlite_backend import (
     DB_NAME,
     SCHEMA_VERSION,
@@ -175,7 +175,7 @@ def test_a_store_that_cannot_be_linked_into_place_is_not_created(
     def no_links(source: Any, target: Any) -> None:
         raise OSError(errno.EPERM, os.strerror(errno.EPERM))
 
-    monkeypatch.setattr(sqlite_backend, "os", _OS(link=no_links))
+    monkeypatch.setattr(sqlite_connection, "os", _OS(link=no_links))
     store = SqliteBackend(root)
     with pytest.raises(StorageError, match=f"cannot create {root / DB_NAME}"):
         store.create(make_session())
@@ -195,7 +195,7 @@ def test_opening_when_the_folder_cannot_be_listed_still_works(
     def unlistable(path: Any) -> list[str]:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(sqlite_backend, "os", _OS(listdir=unlistable))
+    monkeypatch.setattr(sqlite_connection, "os", _OS(listdir=unlistable))
     store = SqliteBackend(root)
     assert store.get(session.id) == session
     store.close()
@@ -238,8 +238,8 @@ def test_backends_left_open_are_closed_at_exit_even_if_one_fails(
         raise StorageError("cannot close")
 
     monkeypatch.setattr(failing, "close", broken_close)
-    monkeypatch.setattr(sqlite_backend, "_open_backends", weakref.WeakSet([failing, store]))
-    sqlite_backend._close_open_backends()
+    monkeypatch.setattr(sqlite_connection, "open_backends", weakref.WeakSet([failing, store]))
+    sqlite_connection._close_open_backends()
     assert sorted(os.listdir(root)) == [DB_NAME]
     monkeypatch.undo()
     failing.close()
@@ -307,7 +307,7 @@ def test_a_version_1_database_that_may_not_be_upgraded_is_searched_in_memory(
     with closing(sqlite3.connect(root / DB_NAME, isolation_level=None)) as conn:
         search_index.drop(conn)
         conn.execute("PRAGMA user_version = 1")
-    monkeypatch.setattr(sqlite_backend.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(sqlite_connection.os, "access", lambda path, mode: False)
     store = SqliteBackend(root)
     try:
         hits = store.search(parse("creme"), limit=10)
