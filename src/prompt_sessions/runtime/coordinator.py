@@ -11,18 +11,17 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import itertools
 import logging
 from collections.abc import Callable
 
 import msgspec
 
 from ..context import AppContext
-from ..errors import SessionNotFound, StorageError, UsageError
+from ..errors import StorageError, UsageError
 from ..ids import validate_id
 from ..models import Message, SessionSummary
-from ..storage.base import ChangeWatcher, SupportsChanges
 from .errors import SessionBusy, SessionNotOpen
+from .event_bus import EventBus, Subscriber
 from .events import (
     MessageAdded,
     ReplyCancelled,
@@ -33,19 +32,17 @@ from .events import (
     StatusChanged,
 )
 from .live_session import LiveSession
+from .memory import SessionMemory
 from .reply_task import retryable, run_reply
 from .responder_pool import ResponderPool
 from .retry import RetryPolicy
 from .settings import RuntimeSettings
 from .slots import GenerationSlots
 from .status import Status
-from .store_sync import OwnChanges, StoreSync
-from .watcher import StoreWatcher, watch_target
+from .store_sync import StoreSync
 from .workspace import Workspace, WorkspaceSaver, load_workspace
 
 log = logging.getLogger(__name__)
-
-Subscriber = Callable[[RuntimeEvent], None]
 
 
 class Coordinator:
@@ -71,39 +68,38 @@ class Coordinator:
         self.responders = ResponderPool(ctx)
         self._sessions: dict[str, LiveSession] = {}
         self._shown: str | None = None
-        self._subscribers: list[Subscriber] = []
+        self.events = EventBus(ctx.warnings)
         self._slots = GenerationSlots(self.settings.max_generating)
-        self._clock = itertools.count(1)
+        self._memory = SessionMemory(self)
         self._sync = StoreSync(self)
-        self._watcher: ChangeWatcher | None = None
-        self._own_changes: str | None = None  # the plugin name of our OwnChanges listener
         # A one-shot frontend (the CLI's send) leaves the TUI's saved workspace alone.
         self._saver = WorkspaceSaver(
-            self.manager.root, self.workspace, self._warn, enabled=keep_workspace
+            self.manager.root, self.workspace, self.warn, enabled=keep_workspace
         )
 
     # ------------------------------------------------------------------ events
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(event)`` for every event; returns a function that unsubscribes."""
-        self._subscribers.append(callback)
+        return self.events.subscribe(callback)
 
-        def unsubscribe() -> None:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
+    def emit(self, event: RuntimeEvent) -> None:
+        """Deliver ``event`` to every subscriber (for the runtime's reply and sync tasks)."""
+        self.events.emit(event)
 
-        return unsubscribe
+    def warn(self, text: str) -> None:
+        """Log ``text`` and keep it for the frontend to show."""
+        self.events.warn(text)
 
-    def _emit(self, event: RuntimeEvent) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:  # one broken subscriber must not stop a reply or the others
-                log.exception("event subscriber failed on %s", type(event).__name__)
+    @property
+    def live_sessions(self) -> dict[str, LiveSession]:
+        """The open sessions by id, in the order they were opened (read it, do not change it)."""
+        return self._sessions
 
-    def _warn(self, text: str) -> None:
-        log.warning("%s", text)
-        self.ctx.warnings.append(text)
+    @property
+    def slots(self) -> GenerationSlots:
+        """The generation slots that bound how many replies run at once."""
+        return self._slots
 
     # ------------------------------------------------------------------ open, show, close
 
@@ -125,14 +121,14 @@ class Coordinator:
         live = self._sessions.get(sid)
         if live is None:
             session = self.manager.get(sid)  # SessionNotFound or CorruptSession: a clear error
-            live = LiveSession(session, self, self.settings.buffer_limit_bytes)
+            live = LiveSession(session, self._memory, self.settings.buffer_limit_bytes)
             self._sessions[sid] = live
-            self._touch(live)
-            self._emit(SessionOpened(sid))
-            self._enforce_memory_limit(keep=live)
+            self._memory.touch(live)
+            self.emit(SessionOpened(sid))
+            self._memory.enforce_limit(keep=live)
             self._saver.save_soon()
         else:
-            self._touch(live)
+            self._memory.touch(live)
         return live
 
     def show(self, session_id: str | None) -> LiveSession | None:
@@ -144,10 +140,10 @@ class Coordinator:
         live = self.open(session_id)
         self._shown = live.session_id
         if not live.loaded:
-            self._ensure_loaded(live)
+            self._memory.ensure_loaded(live)
         if live.unread:
             live.unread = 0
-            self._emit(SessionChanged(live.session_id, "unread"))
+            self.emit(SessionChanged(live.session_id, "unread"))
         self._saver.save_soon()
         return live
 
@@ -156,9 +152,9 @@ class Coordinator:
         live = self._sessions.get(session_id)
         if live is None:
             raise SessionNotOpen(session_id)
-        self._remove(live, deleted=False)
+        self.remove_session(live, deleted=False)
 
-    def _remove(self, live: LiveSession, *, deleted: bool) -> None:
+    def remove_session(self, live: LiveSession, *, deleted: bool) -> None:
         """Drop an open session; ``deleted``: it is gone from the store, and unless this process
         deleted it, another program did (``SessionRemoved.deleted``)."""
         deleted = deleted and not self._sync.deleted_here(live.session_id)
@@ -167,7 +163,7 @@ class Coordinator:
         self._sessions.pop(live.session_id, None)
         if self._shown == live.session_id:
             self._shown = None
-        self._emit(SessionRemoved(live.session_id, live.name, live.po_name, deleted))
+        self.emit(SessionRemoved(live.session_id, live.name, live.po_name, deleted))
         self._saver.save_soon()
 
     def rename(self, session_id: str, new_name: str) -> LiveSession | None:
@@ -185,7 +181,7 @@ class Coordinator:
         live = self._sessions.get(sid)
         if live is not None:
             task = live._task
-            self._remove(live, deleted=True)
+            self.remove_session(live, deleted=True)
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
         await asyncio.to_thread(self.manager.delete, sid)
@@ -207,12 +203,12 @@ class Coordinator:
         live._sending = True
         try:
             message = Message(role="user", content=text, source=source or self.source)
-            stored = await self._store(live, message)
+            stored = await self.store_message(live, message)
         finally:
             live._sending = False
-        self._touch(live)
+        self._memory.touch(live)
         if self._sessions.get(live.session_id) is live:  # not closed while the message was stored
-            self._start_reply(live, responder, options)
+            self.start_reply(live, responder, options)
         return stored
 
     async def resume(self, session_id: str) -> bool:
@@ -225,10 +221,10 @@ class Coordinator:
         if not retryable(live.history):
             return False
         responder, options = self.responders.for_po(live.po_name)
-        self._start_reply(live, responder, options)
+        self.start_reply(live, responder, options)
         return True
 
-    def _start_reply(
+    def start_reply(
         self,
         live: LiveSession,
         responder: object,
@@ -244,7 +240,7 @@ class Coordinator:
         live._holds_slot = reserved and slot
         live._call_path = path
         live.retry_attempt = 0
-        self._set_status(live, Status.STREAMING if reserved else Status.QUEUED)
+        self.set_status(live, Status.STREAMING if reserved else Status.QUEUED)
         task = asyncio.create_task(
             run_reply(self, live, responder, options, reserved), name=f"reply {live.session_id}"
         )
@@ -252,7 +248,7 @@ class Coordinator:
         task.add_done_callback(functools.partial(self._reply_done, live))
         return task
 
-    def _release_slot(self, live: LiveSession) -> None:
+    def release_slot(self, live: LiveSession) -> None:
         if live._holds_slot:
             live._holds_slot = False
             self._slots.release()
@@ -260,17 +256,17 @@ class Coordinator:
     def _reply_done(self, live: LiveSession, task: asyncio.Task[Message | None]) -> None:
         if live._task is task:
             live._task = None
-        self._release_slot(live)  # a task cancelled before it ever ran still held its slot
+        self.release_slot(live)  # a task cancelled before it ever ran still held its slot
         if task.cancelled():
             if live.status.busy:  # cancelled before it ran: nothing streamed, nothing stored
-                self._set_status(live, Status.IDLE)
-                self._emit(ReplyCancelled(live.session_id, None))
+                self.set_status(live, Status.IDLE)
+                self.emit(ReplyCancelled(live.session_id, None))
         elif task.exception() is not None:
             exc = task.exception()
             log.error("reply task of %s crashed", live.session_id, exc_info=exc)
             live._reply.clear()
-            self._set_status(live, Status.ERROR, error=f"internal error: {exc}")
-        self._enforce_memory_limit()
+            self.set_status(live, Status.ERROR, error=f"internal error: {exc}")
+        self._memory.enforce_limit()
 
     def cancel(self, session_id: str) -> bool:
         """Cancel the session's queued or running reply. False if it had none."""
@@ -291,7 +287,7 @@ class Coordinator:
                 return
             await asyncio.wait(tasks)
 
-    async def _store(self, live: LiveSession, message: Message) -> Message:
+    async def store_message(self, live: LiveSession, message: Message) -> Message:
         """Append durably (in a thread), then record it in memory and tell subscribers.
 
         A cancellation arriving mid-write waits for the write and is delivered afterwards, so
@@ -326,11 +322,11 @@ class Coordinator:
             live._session.history.append(stored)
         live._note_message(stored)
         self._sync.note_own_append(live)
-        self._emit(MessageAdded(live.session_id, stored, live.message_count - 1, external))
+        self.emit(MessageAdded(live.session_id, stored, live.message_count - 1, external))
 
-    # ------------------------------------------------------------------ status, unread, memory
+    # ------------------------------------------------------------------ status and unread
 
-    def _set_status(
+    def set_status(
         self,
         live: LiveSession,
         status: Status,
@@ -349,89 +345,28 @@ class Coordinator:
         if status is not Status.UNLOADED and not status.busy:
             live._resting = status
         if (previous, old_attempt, old_error) != (status, live.retry_attempt, live.error):
-            self._emit(
+            self.emit(
                 StatusChanged(live.session_id, status, previous, live.retry_attempt, live.error)
             )
 
-    def _add_unread(self, live: LiveSession, count: int = 1) -> None:
+    def add_unread(self, live: LiveSession, count: int = 1) -> None:
         live.unread += count
-        self._emit(SessionChanged(live.session_id, "unread"))
-
-    def _touch(self, live: LiveSession) -> None:
-        live.last_used = next(self._clock)
-
-    def _ensure_loaded(self, live: LiveSession) -> None:
-        """Read an unloaded session back from the store and restore its status."""
-        if live._session is not None:
-            return
-        try:
-            session = self.manager.get(live.session_id)
-        except SessionNotFound:
-            if live.session_id in self._sessions:
-                self._remove(live, deleted=True)
-            raise
-        live._adopt(session)
-        self._touch(live)
-        self._set_status(live, live._resting)
-        self._emit(SessionChanged(live.session_id, "loaded"))
-        self._enforce_memory_limit(keep=live)
-
-    def _enforce_memory_limit(self, keep: LiveSession | None = None) -> None:
-        """Unload least recently used idle sessions until at most ``max_loaded`` hold history."""
-        loaded = [live for live in self._sessions.values() if live.loaded]
-        excess = len(loaded) - self.settings.max_loaded
-        if excess <= 0:
-            return
-        candidates = sorted(
-            (
-                live
-                for live in loaded
-                if live is not keep
-                and live.session_id != self._shown
-                and not live.busy
-                and not live._io.locked()
-            ),
-            key=lambda live: live.last_used,
-        )
-        for live in candidates[:excess]:
-            self._unload(live)
-
-    def _unload(self, live: LiveSession) -> None:
-        live._session = None
-        live._reply.clear()
-        self._set_status(live, Status.UNLOADED)
-        self._emit(SessionChanged(live.session_id, "loaded"))
+        self.emit(SessionChanged(live.session_id, "unread"))
 
     # ------------------------------------------------------------------ live sync
 
     async def start_watching(self) -> None:
         """Follow other processes' changes to the store (appends, renames, creates, deletes)."""
-        if self._watcher is not None and self._watcher.running:
-            return
-        await self._sync.baseline()
-        if self._own_changes is None:  # the watcher sees our own deletions too: mark them
-            self._own_changes = self.ctx.host.register(OwnChanges(self._sync))
-        backend = self.manager.backend
-        if isinstance(backend, SupportsChanges):  # a server backend announces changes itself
-            self._watcher = backend.change_watcher(self.refresh, self.settings.watch_debounce_ms)
-        else:
-            folder, relevant = watch_target(self.manager.backend, self.manager.root)
-            self._watcher = StoreWatcher(
-                folder, self.refresh, self.settings.watch_debounce_ms, relevant
-            )
-        self._watcher.start()
+        await self._sync.start_watching()
 
     async def stop_watching(self) -> None:
-        if self._watcher is not None:
-            await self._watcher.stop()
-            self._watcher = None
-        if self._own_changes is not None:
-            self.ctx.host.unregister(self._own_changes)
-            self._own_changes = None
+        """Stop following other processes' changes."""
+        await self._sync.stop_watching()
 
     @property
     def watching(self) -> bool:
-        return self._watcher is not None and self._watcher.running
+        """Whether other processes' changes are being followed."""
+        return self._sync.watching
 
     def known_sessions(self, po_name: str | None = None) -> list[SessionSummary] | None:
         """The unarchived sessions as the last sync read them, without touching the disk; None
@@ -471,7 +406,7 @@ class Coordinator:
             try:
                 live = self.open(sid)
             except Exception as exc:
-                self._warn(f"session {sid[:8]} could not be reopened: {exc}")
+                self.warn(f"session {sid[:8]} could not be reopened: {exc}")
                 continue
             if sid in saved.views:
                 live.view = saved.views[sid]

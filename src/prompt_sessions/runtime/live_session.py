@@ -14,7 +14,7 @@ PREVIEW_TAIL = 320  # characters of a streaming reply read to build its preview
 
 
 class _Loader(Protocol):
-    def _ensure_loaded(self, live: LiveSession) -> None: ...
+    def ensure_loaded(self, live: LiveSession) -> None: ...
 
 
 class LiveSession:
@@ -63,7 +63,7 @@ class LiveSession:
     def history(self) -> list[Message]:
         """The stored messages. Reading it reloads an unloaded session from the store."""
         if self._session is None:
-            self._owner._ensure_loaded(self)
+            self._owner.ensure_loaded(self)
         assert self._session is not None
         return self._session.history
 

@@ -51,16 +51,16 @@ async def run_reply(
     none is needed). Returns the stored final reply, or None if it failed."""
     if not reserved:
         try:
-            await coord._slots.acquire()
+            await coord.slots.acquire()
         except asyncio.CancelledError:
-            coord._set_status(live, Status.IDLE)
-            coord._emit(ReplyCancelled(live.session_id, None))
+            coord.set_status(live, Status.IDLE)
+            coord.emit(ReplyCancelled(live.session_id, None))
             raise
         live._holds_slot = True
     try:
         return await _stream_with_retries(coord, live, responder, options)
     finally:
-        coord._release_slot(live)
+        coord.release_slot(live)
 
 
 async def _stream_with_retries(
@@ -69,11 +69,11 @@ async def _stream_with_retries(
     po = coord.ctx.prompt_object(live.po_name)
     toolset = toolset_for(coord.ctx, po)
     for name in toolset.unknown:
-        coord._warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")
+        coord.warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")
     attempt = 0
     while True:
         live._reply.clear()
-        coord._set_status(live, Status.STREAMING, attempt=attempt)
+        coord.set_status(live, Status.STREAMING, attempt=attempt)
         session = live.session
         request = ReplyRequest(
             po=po,
@@ -89,27 +89,27 @@ async def _stream_with_retries(
                     end = item
                 elif isinstance(item, str) and item:
                     live._reply.add(item)
-                    coord._emit(ChunkReceived(live.session_id, item))
+                    coord.emit(ChunkReceived(live.session_id, item))
                 elif isinstance(item, ToolCalls):
                     await run_tool_step(coord, live, item, toolset, started)
                     started = time.perf_counter()
         except asyncio.CancelledError:
             partial = await _save_partial(coord, live, end, started)
             live._reply.clear()
-            coord._set_status(live, Status.IDLE)
-            coord._emit(ReplyCancelled(live.session_id, partial))
+            coord.set_status(live, Status.IDLE)
+            coord.emit(ReplyCancelled(live.session_id, partial))
             raise
         except Exception as exc:
             error = _as_responder_error(exc, responder)
             if error.transient and coord.retry.should_retry(attempt + 1):
                 attempt += 1
                 live._reply.clear()
-                coord._set_status(live, Status.RETRYING, attempt=attempt)
+                coord.set_status(live, Status.RETRYING, attempt=attempt)
                 try:
                     await asyncio.sleep(coord.retry.delay(attempt))
                 except asyncio.CancelledError:
-                    coord._set_status(live, Status.IDLE)
-                    coord._emit(ReplyCancelled(live.session_id, None))
+                    coord.set_status(live, Status.IDLE)
+                    coord.emit(ReplyCancelled(live.session_id, None))
                     raise
                 continue
             partial = await _save_partial(coord, live, end, started)
@@ -123,7 +123,7 @@ async def _save_reply(
 ) -> Message | None:
     message = _message(live, end, started, incomplete=False)
     try:
-        stored = await coord._store(live, message)
+        stored = await coord.store_message(live, message)
     except PromptSessionsError as exc:
         _fail(coord, live, f"the reply could not be saved: {exc}", None)
         return None
@@ -135,17 +135,17 @@ def _finished(coord: Coordinator, live: LiveSession, end: ReplyEnd | None, store
     live._reply.clear()
     background = coord.shown != live.session_id
     if background:
-        coord._add_unread(live)
-    coord._set_status(
+        coord.add_unread(live)
+    coord.set_status(
         live, Status.WAITING if end is not None and end.awaiting_input else Status.IDLE
     )
-    coord._emit(ReplyFinished(live.session_id, stored, background))
+    coord.emit(ReplyFinished(live.session_id, stored, background))
 
 
 def _fail(coord: Coordinator, live: LiveSession, error: str, partial: Message | None) -> None:
     live._reply.clear()
-    coord._set_status(live, Status.ERROR, error=error)
-    coord._emit(ReplyFailed(live.session_id, error, partial, coord.shown != live.session_id))
+    coord.set_status(live, Status.ERROR, error=error)
+    coord.emit(ReplyFailed(live.session_id, error, partial, coord.shown != live.session_id))
 
 
 async def _save_partial(
@@ -156,9 +156,9 @@ async def _save_partial(
         return None
     message = _message(live, end, started, incomplete=True)
     try:
-        return await coord._store(live, message)
+        return await coord.store_message(live, message)
     except PromptSessionsError as exc:
-        coord._warn(f"the incomplete reply in '{live.name}' could not be saved: {exc}")
+        coord.warn(f"the incomplete reply in '{live.name}' could not be saved: {exc}")
         return None
 
 

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 from ..errors import PromptSessionsError, SessionNotFound
 from ..hookspecs import hookimpl
 from ..models import SessionSummary
+from ..storage.base import ChangeWatcher, SupportsChanges
 from .events import MessageAdded, SessionChanged, SessionsChanged
 from .live_session import LiveSession
+from .watcher import StoreWatcher, watch_target
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -43,12 +45,16 @@ def catalog_key(summary: SessionSummary) -> CatalogKey:
 
 
 class StoreSync:
+    """Follows the store for one coordinator and applies other processes' changes to it."""
+
     def __init__(self, coord: Coordinator) -> None:
         self.coord = coord
         self._known: dict[str, CatalogKey] | None = None
         self._running = asyncio.Lock()
         self.summaries: list[SessionSummary] | None = None  # the catalog as last read
         self._deleted_here: set[str] = set()
+        self._watcher: ChangeWatcher | None = None
+        self._own_changes: str | None = None  # the plugin name of our OwnChanges listener
 
     def note_own_delete(self, session_id: str) -> None:
         """This process deleted the session: its disappearance is no one else's doing."""
@@ -63,6 +69,38 @@ class StoreSync:
         summaries = await asyncio.to_thread(self.coord.manager.list)
         self._known = {s.id: catalog_key(s) for s in summaries}
         self.summaries = summaries
+
+    async def start_watching(self) -> None:
+        """Follow other processes' changes: through the backend's own announcements when it
+        declares ``SupportsChanges`` (a server), else by watching the store's folder."""
+        if self._watcher is not None and self._watcher.running:
+            return
+        await self.baseline()
+        coord = self.coord
+        if self._own_changes is None:  # the watcher sees our own deletions too: mark them
+            self._own_changes = coord.ctx.host.register(OwnChanges(self))
+        backend = coord.manager.backend
+        debounce = coord.settings.watch_debounce_ms
+        if isinstance(backend, SupportsChanges):
+            self._watcher = backend.change_watcher(coord.refresh, debounce)
+        else:
+            folder, relevant = watch_target(backend, coord.manager.root)
+            self._watcher = StoreWatcher(folder, coord.refresh, debounce, relevant)
+        self._watcher.start()
+
+    async def stop_watching(self) -> None:
+        """Stop the watcher and forget our deletion listener."""
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+        if self._own_changes is not None:
+            self.coord.ctx.host.unregister(self._own_changes)
+            self._own_changes = None
+
+    @property
+    def watching(self) -> bool:
+        """Whether a watcher is running."""
+        return self._watcher is not None and self._watcher.running
 
     def note_own_append(self, live: LiveSession) -> None:
         """Our own append changed the catalog; do not report it back as someone else's change."""
@@ -81,11 +119,11 @@ class StoreSync:
             keys = {sid: catalog_key(s) for sid, s in current.items()}
             catalog_changed = self._known is not None and keys != self._known
             self._known = keys
-            for live in list(self.coord._sessions.values()):
+            for live in list(self.coord.live_sessions.values()):
                 summary = current.get(live.session_id)
                 if summary is None:
                     if live.session_id not in damaged and await self._gone(live):
-                        self.coord._remove(live, deleted=True)
+                        self.coord.remove_session(live, deleted=True)
                     continue
                 self.rename(live, summary.name)
                 if (summary.message_count, summary.updated_at) != (
@@ -94,7 +132,7 @@ class StoreSync:
                 ):
                     await self._reload(live, summary)
             if catalog_changed:
-                self.coord._emit(SessionsChanged())
+                self.coord.emit(SessionsChanged())
 
     async def _gone(self, live: LiveSession) -> bool:
         try:
@@ -115,7 +153,7 @@ class StoreSync:
         if self._known is not None and live.session_id in self._known:
             _, *rest = self._known[live.session_id]
             self._known[live.session_id] = (name, *rest)
-        self.coord._emit(SessionChanged(live.session_id, "name"))
+        self.coord.emit(SessionChanged(live.session_id, "name"))
 
     async def _reload(self, live: LiveSession, summary: SessionSummary) -> None:
         coord = self.coord
@@ -126,13 +164,13 @@ class StoreSync:
             try:
                 session = await asyncio.to_thread(coord.manager.get, live.session_id)
             except SessionNotFound:
-                if live.session_id in coord._sessions:
-                    coord._remove(live, deleted=True)
+                if live.session_id in coord.live_sessions:
+                    coord.remove_session(live, deleted=True)
                 return
             except PromptSessionsError as exc:
-                coord._warn(f"session '{live.name}' could not be read again: {exc}")
+                coord.warn(f"session '{live.name}' could not be read again: {exc}")
                 return
-            if live._session is None or live.session_id not in coord._sessions:
+            if live._session is None or live.session_id not in coord.live_sessions:
                 return
             self.rename(live, session.name)
             old, new = live._session.history, session.history
@@ -141,24 +179,24 @@ class StoreSync:
                 for message in new[known:]:
                     old.append(message)
                     live._note_message(message)
-                    coord._emit(MessageAdded(live.session_id, message, len(old) - 1, external=True))
+                    coord.emit(MessageAdded(live.session_id, message, len(old) - 1, external=True))
                 live.updated_at = session.updated_at
                 added = len(new) - known
             else:
                 live._adopt(session)
-                coord._emit(SessionChanged(live.session_id, "history"))
+                coord.emit(SessionChanged(live.session_id, "history"))
                 added = 0
             if added and coord.shown != live.session_id:
-                coord._add_unread(live, added)
+                coord.add_unread(live, added)
 
     def _catch_up_unloaded(self, live: LiveSession, summary: SessionSummary) -> None:
         added = summary.message_count - live.message_count
         live.message_count = summary.message_count
         live.updated_at = summary.updated_at
         live._preview = summary.preview
-        self.coord._emit(SessionChanged(live.session_id, "preview"))
+        self.coord.emit(SessionChanged(live.session_id, "preview"))
         if added > 0 and self.coord.shown != live.session_id:
-            self.coord._add_unread(live, added)
+            self.coord.add_unread(live, added)
 
 
 class OwnChanges:

@@ -31,7 +31,7 @@ async def run_tool_step(
     asked = reply_message(live._reply.text, end, started, incomplete=False)
     asked.tool_calls = [call.to_json() for call in step.calls]
     live._reply.clear()
-    await coord._store(live, asked)
+    await coord.store_message(live, asked)
     index = live.message_count - 1
     results = [await _run_call(coord, live, call, toolset, index) for call in step.calls]
     stored = Message(
@@ -39,7 +39,7 @@ async def run_tool_step(
         content="\n\n".join(r.content for r in results),
         tool_results=[r.to_json() for r in results],
     )
-    await coord._store(live, stored)
+    await coord.store_message(live, stored)
     step.results = results
 
 
@@ -83,10 +83,10 @@ async def _delegate(
     if child.busy:
         raise ToolError(f"{target} is still busy with an earlier request")
     responder, options = coord.responders.for_po(target)
-    await coord._store(
+    await coord.store_message(
         child, Message(role="user", content=message, from_po=live.po_name, source="delegation")
     )
-    task = coord._start_reply(child, responder, options, path=path, slot=False)
+    task = coord.start_reply(child, responder, options, path=path, slot=False)
     try:
         await asyncio.wait([task])
     except asyncio.CancelledError:
