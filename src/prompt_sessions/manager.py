@@ -46,6 +46,7 @@ from .storage.base import (
     HealthReport,
     StorageBackend,
     SupportsFork,
+    SupportsKnownList,
     SupportsOpen,
     SupportsPaths,
     SupportsSearch,
@@ -454,7 +455,18 @@ class SessionManager:
         return self._search_memory.search(parsed, limit, progress)
 
     def resolve(self, po_name: str | None, ref: str) -> SessionSummary:
-        """Exact name, then unique id prefix, then unique name prefix, among the PO's sessions."""
+        """Exact name, then unique id prefix, then unique name prefix, among the PO's sessions.
+
+        Looks first among the sessions the store already knows (a backend with
+        ``list_known``), so resolving costs the same in a big store as in a small one; only
+        when that finds nothing does it list, which also finds files changed behind the
+        program's back. Raises SessionNotFound or AmbiguousSession (errors.py).
+        """
+        backend = self.backend
+        if isinstance(backend, SupportsKnownList):
+            known = [s for s in backend.list_known() if po_name is None or s.po_name == po_name]
+            with contextlib.suppress(SessionNotFound):
+                return resolve_ref(ref, known, po_name)
         return resolve_ref(ref, self.list(po_name), po_name)
 
     # ------------------------------------------------------------------ current session per PO

@@ -188,6 +188,23 @@ class SupportsFork(Protocol):
 
 
 @runtime_checkable
+class SupportsKnownList(Protocol):
+    """Listing from what the store already knows, without checking every session against it.
+
+    For resolving what a person typed in a big store (DESIGN section 10: a write costs the
+    same in a store of 20,000 sessions as in one of 100); ``list`` stays the call that finds
+    changes made behind the program's back (DESIGN section 3, "Stale").
+    """
+
+    def list_known(self) -> builtins.list[SessionSummary]:
+        """Every session the catalog holds, as the catalog holds it (any order).
+
+        May miss a session file added, changed or removed by another program since the last
+        ``list``; the caller falls back to ``list`` when what it looks for is not there.
+        """
+
+
+@runtime_checkable
 class SupportsSearch(Protocol):
     """A backend that answers searches from its own index (DESIGN section 12). The manager uses
     it when present and otherwise indexes the backend's sessions in memory."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..ids import is_valid_id
+from ..ids import all_valid_ids, is_valid_id
 from ..models import FORMAT_VERSION, SessionSummary
 from . import files
 
@@ -215,10 +215,10 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
 
 def _ids_valid(catalog: CatalogFile) -> bool:
     return (
-        all(is_valid_id(s.id) for s in catalog.sessions)
-        and all(is_valid_id(sid) for sid in catalog.current.values())
-        and all(is_valid_id(sid) for sid in catalog.files)
-        and all(is_valid_id(sid) for sid in catalog.damaged)
+        all_valid_ids([s.id for s in catalog.sessions])
+        and all_valid_ids(list(catalog.current.values()))
+        and all_valid_ids(list(catalog.files))
+        and all_valid_ids(list(catalog.damaged))
     )
 
 

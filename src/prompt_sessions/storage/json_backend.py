@@ -103,6 +103,12 @@ class JsonBackend(JsonHealth):
             found = [s for s in view.sessions.values() if s.id not in self._unreadable]
             return sorted(found, key=lambda s: s.updated_at, reverse=True)
 
+    def list_known(self) -> builtins.list[SessionSummary]:
+        """The sessions index.json and the journal hold, without a look at any session file."""
+        with self._mutex:
+            view = self._fresh_view()
+            return [s for s in view.sessions.values() if s.id not in self._unreadable]
+
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
 
@@ -271,7 +277,17 @@ class JsonBackend(JsonHealth):
             self._wrote = True
 
     def flush(self) -> None:
-        """Fold the journal into index.json so the folder at rest is the whole truth."""
+        """Fold the journal into index.json so the folder at rest is the whole truth.
+
+        Costs one read and one write of the catalog, never a look at every session file: every
+        change this program makes is in the journal, and a file changed behind its back is
+        found by the next ``list`` or ``doctor`` (DESIGN section 3, "Stale").
+        """
+        self._fold(reconcile=False)
+
+    def _fold(self, *, reconcile: bool) -> None:
+        """Write index.json from the catalog view; with ``reconcile``, check it against every
+        session file first (after a crash, whose last writes may be missing from the journal)."""
         with self._mutex:
             if not self.dir.is_dir() or not self._may_write():
                 return
@@ -285,7 +301,7 @@ class JsonBackend(JsonHealth):
             self._folding = True
             try:
                 with self._writing():
-                    view = self._reconcile()
+                    view = self._reconcile() if reconcile else self._fresh_view()
                     files.atomic_write(self.index_path, catalog.encode_catalog(view))
                     self._drop_journal()
             finally:
@@ -302,6 +318,10 @@ class JsonBackend(JsonHealth):
         except OSError:
             return
         temp_left = any(n.endswith(files.TEMP_SUFFIX) for n in names)
+        if not temp_left:
+            # Nothing to sweep as the store opens: this process's writes need not list the
+            # folder again (a listing costs O(sessions); DESIGN section 10).
+            self._swept = True
         if ("index.journal" in names or temp_left) and self._may_write():
             try:
                 self.lock.acquire(timeout=0)
@@ -312,7 +332,7 @@ class JsonBackend(JsonHealth):
                     # Under the lock no temp file is being written: every one left is a crash's.
                     self._sweep_temp_files()
                     self._swept = True
-                self.flush()
+                self._fold(reconcile=True)
             except StorageError:
                 # Folding is a tidy-up (a full disk, a read-only folder): readers read the
                 # journal in memory, and reading never needs to write.
