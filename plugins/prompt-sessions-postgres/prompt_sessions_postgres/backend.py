@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,12 @@ from prompt_sessions.models import (
     summary_after_append,
     summary_with_head,
 )
+from prompt_sessions.search import SearchHit
+from prompt_sessions.search_query import Query
 from prompt_sessions.storage import session_codec
 from prompt_sessions.storage.base import HealthReport
 
+from . import search
 from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
 from .settings import PostgresSettings
 
@@ -179,17 +182,21 @@ class PostgresBackend:
     def _writing(self) -> Iterator[Any]:
         """A write transaction on an up-to-date schema; ReadOnlyStore for a newer schema."""
         with self._connection("write to") as conn:
-            version = self._version(conn)
-            if version < SCHEMA_VERSION:
-                self._upgrade(conn)
-            elif version > SCHEMA_VERSION:
-                raise ReadOnlyStore(
-                    f"{self.settings.where()} schema {self.schema} has version {version}, newer "
-                    f"than this program ({SCHEMA_VERSION}); the store is read-only. "
-                    "Upgrade prompt-sessions-postgres."
-                )
+            self._ready_to_write(conn)
             with conn.transaction():
                 yield conn
+
+    def _ready_to_write(self, conn: Any) -> None:
+        """Upgrade an older schema; ReadOnlyStore for a newer one."""
+        version = self._version(conn)
+        if version < SCHEMA_VERSION:
+            self._upgrade(conn)
+        elif version > SCHEMA_VERSION:
+            raise ReadOnlyStore(
+                f"{self.settings.where()} schema {self.schema} has version {version}, newer "
+                f"than this program ({SCHEMA_VERSION}); the store is read-only. "
+                "Upgrade prompt-sessions-postgres."
+            )
 
     def _upgrade(self, conn: Any) -> None:
         """Run the missing steps in one transaction, under an advisory lock."""
@@ -199,7 +206,11 @@ class PostgresBackend:
             self._schema_version = None
             current = self._version(conn)
             for step in range(current, SCHEMA_VERSION):
-                conn.execute(STEPS[step].format(s=self._q))
+                for part in STEPS[step]:
+                    if isinstance(part, str):
+                        conn.execute(part.format(s=self._q))
+                    else:
+                        part(conn, self._q)
                 conn.execute(
                     f"INSERT INTO {self._q}.meta (key, value) VALUES ('schema_version', %s) "
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -254,6 +265,8 @@ class PostgresBackend:
         )
 
     def _insert(self, conn: Any, session: Session, bodies: builtins.list[str]) -> SessionSummary:
+        """Insert the session's row and, for each of ``bodies`` (the encoded history), its
+        message row; every text's search columns with it."""
         import psycopg
 
         summary = summarize(session)
@@ -261,8 +274,9 @@ class PostgresBackend:
             with conn.transaction():  # a savepoint, so a duplicate id leaves the outer one usable
                 conn.execute(
                     f"INSERT INTO {self._q}.sessions "
-                    "(id, po_name, created_at, updated_at, head, summary) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    "(id, po_name, created_at, updated_at, head, summary, "
+                    "folded_name, name_words, po_key, tag_keys) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         session.id,
                         session.po_name,
@@ -270,6 +284,7 @@ class PostgresBackend:
                         session.updated_at,
                         _text(session_codec.head_fields(session)),
                         _text(summary),
+                        *search.session_columns(session.name, session.po_name, session.tags),
                     ),
                 )
         except psycopg.errors.UniqueViolation:
@@ -277,8 +292,12 @@ class PostgresBackend:
         if bodies:
             with conn.cursor() as cur:
                 cur.executemany(
-                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
-                    [(session.id, i, body) for i, body in enumerate(bodies)],
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    [
+                        (session.id, i, body, *search.text_columns(m.content))
+                        for i, (body, m) in enumerate(zip(bodies, session.history, strict=True))
+                    ],
                 )
         return summary
 
@@ -325,33 +344,50 @@ class PostgresBackend:
             return self._load(conn, sid)
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
-        """One row in, one summary updated, under the session's row lock: O(1) in its length."""
+        """One row in, one summary updated, under the session's row lock: O(1) in its length.
+
+        Two round trips: BEGIN with the lock of the session's row, then the INSERT, the
+        summary's UPDATE and COMMIT together. The message takes the number the locked summary
+        counts; if a row already has it (the rows were edited by hand), the transaction fails
+        whole and the append is made again numbered after the last row.
+        """
+        import psycopg
+
         sid = validate_id(session_id)
         body = _text(message)  # fail on bad content before taking the lock
-        with self._writing() as conn:
-            head, _, stored = self._head_row(conn, sid, lock=True)
-            self._check_not_newer(sid, head)
-            before = self._summary(sid, stored)
-            summary = summary_after_append(before, message)
-            with conn.pipeline():  # one round trip for both statements
-                inserted = conn.execute(
-                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING RETURNING idx",
-                    (sid, before.message_count, body),
-                )
-                self._write_summary(conn, summary)
-            if inserted.fetchone() is None:
-                # The summary's count disagrees with the rows (edited by hand?): go by the rows.
+        folded, words = search.text_columns(message.content)
+        with self._connection("write to") as conn:
+            self._ready_to_write(conn)
+            try:
+                with conn.pipeline(), conn.transaction():
+                    head, _, stored = self._head_row(conn, sid, lock=True)
+                    self._check_not_newer(sid, head)
+                    summary = summary_after_append(self._summary(sid, stored), message)
+                    conn.execute(
+                        f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                        "VALUES (%s, %s, %s, %s, %s)",
+                        (sid, summary.message_count - 1, body, folded, words),
+                    )
+                    self._write_summary(conn, summary)
+                return summary
+            except psycopg.errors.UniqueViolation:
+                pass
+            with conn.transaction():
+                self._head_row(conn, sid, lock=True)
                 (last,) = conn.execute(
                     f"SELECT MAX(idx) FROM {self._q}.messages WHERE session_id = %s", (sid,)
                 ).fetchone()
-                conn.execute(
-                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
-                    (sid, last + 1, body),
+                before = self._summary(sid, self._head_row(conn, sid)[2])
+                summary = msgspec.structs.replace(
+                    summary_after_append(before, message), message_count=last + 2
                 )
-                summary = msgspec.structs.replace(summary, message_count=last + 2)
+                conn.execute(
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (sid, last + 1, body, folded, words),
+                )
                 self._write_summary(conn, summary)
-            return summary
+                return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
@@ -369,8 +405,12 @@ class PostgresBackend:
             # Fields this version does not know (a plugin's, a person's) survive the update.
             unknown = session_codec.unknown_fields(head.encode())
             conn.execute(
-                f"UPDATE {self._q}.sessions SET head = %s WHERE id = %s",
-                (session_codec.encode_head(session, unknown).decode(), sid),
+                f"UPDATE {self._q}.sessions SET head = %s, {search.SESSION_COLUMNS} WHERE id = %s",
+                (
+                    session_codec.encode_head(session, unknown).decode(),
+                    *search.session_columns(session.name, session.po_name, session.tags),
+                    sid,
+                ),
             )
             self._write_summary(conn, summary_with_head(self._summary(sid, summary_text), session))
             return self._load(conn, sid)
@@ -418,12 +458,44 @@ class PostgresBackend:
             fork = forked(self._load(conn, sid), at, name)
             self._insert(conn, fork, [])
             conn.execute(
-                f"INSERT INTO {self._q}.messages (session_id, idx, body) "
-                f"SELECT %s, idx, body FROM {self._q}.messages WHERE session_id = %s "
+                f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                f"SELECT %s, idx, body, folded, words FROM {self._q}.messages "
+                "WHERE session_id = %s "
                 "AND idx < %s",
                 (fork.id, sid, at),
             )
             return fork
+
+    def search(self, query: Query, *, limit: int, progress: Any = None) -> builtins.list[SearchHit]:
+        """Ranked hits answered by the server (DESIGN section 12; see :mod:`.search`).
+
+        A schema older than the search columns is never upgraded by a read: its sessions are
+        then indexed in memory, with the same answers.
+        """
+        with self._reading(snapshot=True) as conn:
+            if conn is None:
+                return []
+            if self._version(conn) >= 2:
+
+                def summaries(ids: builtins.list[str]) -> dict[str, SessionSummary]:
+                    found = {}
+                    rows = conn.execute(
+                        f"SELECT id, summary::text FROM {self._q}.sessions WHERE id = ANY(%s)",
+                        (ids,),
+                    )
+                    for sid, data in rows:
+                        with suppress(CorruptSession):
+                            found[sid] = self._summary(sid, data)
+                    return found
+
+                return search.search(conn, self._q, query, limit, summaries)
+        from prompt_sessions.storage.search_cache import SearchCache
+
+        memory = SearchCache(None, self.list, self.get)
+        try:
+            return memory.search(query, limit, progress)
+        finally:
+            memory.close()
 
     def change_watcher(self, on_change: Any, debounce_ms: int = 100) -> Any:
         """A watcher that calls ``on_change()`` (async) after other programs' commits."""
