@@ -19,6 +19,7 @@ decodes them with the same strict decoder as the JSON store: damage is reported 
 from __future__ import annotations
 
 import builtins
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -41,6 +42,7 @@ from prompt_sessions.models import (
     Session,
     SessionSummary,
     forked,
+    make_preview,
     summarize,
     summary_after_append,
     summary_with_head,
@@ -55,6 +57,7 @@ from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
 from .settings import PostgresSettings
 
 _FIXED_FIELDS = ("id", "history", "format_version", "created_at")
+_KNOWN_VERSIONS = [str(v) for v in range(FORMAT_VERSION + 1)]  # as a head's JSON spells them
 _encoder = msgspec.json.Encoder()
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 _summaries_decoder = msgspec.json.Decoder(builtins.list[SessionSummary])
@@ -344,50 +347,96 @@ class PostgresBackend:
             return self._load(conn, sid)
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
-        """One row in, one summary updated, under the session's row lock: O(1) in its length.
+        """One row in, one summary updated, in one statement: O(1) in the session's length.
 
-        Two round trips: BEGIN with the lock of the session's row, then the INSERT, the
-        summary's UPDATE and COMMIT together. The message takes the number the locked summary
-        counts; if a row already has it (the rows were edited by hand), the transaction fails
-        whole and the append is made again numbered after the last row.
+        The statement updates the session's summary on the server (the UPDATE holds the row's
+        lock, so concurrent appends queue and each counts from the one before) and inserts the
+        message numbered from the new count: one round trip, committed on its own. Anything it
+        does not expect (no such session, a newer or damaged one, rows that disagree with the
+        summary) makes it change nothing; the append is then made step by step under the row
+        lock, which reports the problem or goes by the rows.
         """
         import psycopg
 
         sid = validate_id(session_id)
-        body = _text(message)  # fail on bad content before taking the lock
+        body = _text(message)  # fail on bad content before touching the server
         folded, words = search.text_columns(message.content)
+        usage = message.usage
         with self._connection("write to") as conn:
             self._ready_to_write(conn)
             try:
-                with conn.pipeline(), conn.transaction():
-                    head, _, stored = self._head_row(conn, sid, lock=True)
-                    self._check_not_newer(sid, head)
-                    summary = summary_after_append(self._summary(sid, stored), message)
-                    conn.execute(
-                        f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
-                        "VALUES (%s, %s, %s, %s, %s)",
-                        (sid, summary.message_count - 1, body, folded, words),
-                    )
-                    self._write_summary(conn, summary)
-                return summary
-            except psycopg.errors.UniqueViolation:
-                pass
-            with conn.transaction():
-                self._head_row(conn, sid, lock=True)
+                row = conn.execute(
+                    self._append_sql,
+                    {
+                        "sid": sid,
+                        "at": message.created_at,
+                        "preview": make_preview(message.content),
+                        "inp": usage.input_tokens if usage else 0,
+                        "out": usage.output_tokens if usage else 0,
+                        "versions": _KNOWN_VERSIONS,
+                        "body": body,
+                        "folded": folded,
+                        "words": words,
+                    },
+                ).fetchone()
+                if row is not None:
+                    return self._summary(sid, row[0])
+            except (psycopg.errors.UniqueViolation, psycopg.DataError):
+                pass  # nothing was written: the statement failed whole
+            return self._append_locked(conn, sid, message, (body, folded, words))
+
+    @functools.cached_property
+    def _append_sql(self) -> str:
+        q = self._q
+        return f"""
+            WITH s AS (
+                UPDATE {q}.sessions SET
+                    summary = (summary::jsonb || jsonb_build_object(
+                        'message_count', (summary->>'message_count')::int + 1,
+                        'updated_at', %(at)s::text,
+                        'preview', %(preview)s::text,
+                        'input_tokens', coalesce((summary->>'input_tokens')::int, 0) + %(inp)s,
+                        'output_tokens', coalesce((summary->>'output_tokens')::int, 0) + %(out)s
+                    ))::json,
+                    updated_at = %(at)s
+                WHERE id = %(sid)s AND head->>'format_version' = ANY(%(versions)s)
+                    AND json_typeof(summary) = 'object'
+                    AND json_typeof(summary->'message_count') = 'number'
+                RETURNING id, summary, (summary->>'message_count')::int - 1 AS idx
+            ), i AS (
+                INSERT INTO {q}.messages (session_id, idx, body, folded, words)
+                SELECT id, idx, %(body)s, %(folded)s, %(words)s FROM s RETURNING idx
+            )
+            SELECT s.summary::text FROM s, i
+        """
+
+    def _append_locked(
+        self, conn: Any, sid: str, message: Message, row: tuple[str, str, int]
+    ) -> SessionSummary:
+        """The append step by step under the row lock, for the cases the one statement of
+        :meth:`append` leaves alone; raises SessionNotFound, NewerSession, CorruptSession."""
+        with conn.transaction():
+            head, _, stored = self._head_row(conn, sid, lock=True)
+            self._check_not_newer(sid, head)
+            summary = summary_after_append(self._summary(sid, stored), message)
+            inserted = conn.execute(
+                f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING idx",
+                (sid, summary.message_count - 1, *row),
+            ).fetchone()
+            if inserted is None:
+                # The summary's count disagrees with the rows (edited by hand?): go by the rows.
                 (last,) = conn.execute(
                     f"SELECT MAX(idx) FROM {self._q}.messages WHERE session_id = %s", (sid,)
                 ).fetchone()
-                before = self._summary(sid, self._head_row(conn, sid)[2])
-                summary = msgspec.structs.replace(
-                    summary_after_append(before, message), message_count=last + 2
-                )
                 conn.execute(
                     f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
                     "VALUES (%s, %s, %s, %s, %s)",
-                    (sid, last + 1, body, folded, words),
+                    (sid, last + 1, *row),
                 )
-                self._write_summary(conn, summary)
-                return summary
+                summary = msgspec.structs.replace(summary, message_count=last + 2)
+            self._write_summary(conn, summary)
+            return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
