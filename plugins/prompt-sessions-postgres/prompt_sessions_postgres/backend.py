@@ -23,6 +23,7 @@ import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ from .settings import PostgresSettings
 _FIXED_FIELDS = ("id", "history", "format_version", "created_at")
 _KNOWN_VERSIONS = [str(v) for v in range(FORMAT_VERSION + 1)]  # as a head's JSON spells them
 _encoder = msgspec.json.Encoder()
+_BY_ID = attrgetter("id")
+_BY_RECENT = attrgetter("updated_at", "created_at")  # most recent first, ties by id
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 _summaries_decoder = msgspec.json.Decoder(builtins.list[SessionSummary])
 
@@ -317,16 +320,21 @@ class PostgresBackend:
             if conn is None:
                 self._problems = {}
                 return []
-            rows = conn.execute(
-                f"SELECT id, summary::text FROM {self._q}.sessions "
-                "ORDER BY updated_at DESC, created_at DESC, id"
-            ).fetchall()
-        try:  # the fast path: one decode for the whole list
-            found = _summaries_decoder.decode("[" + ",".join(r[1] for r in rows) + "]")
-            self._problems = {}
-            return found
-        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
-            pass
+            # The fast path: one decode for the whole list, sorted here (two stable sorts
+            # cost less than the server's sort on three keys of rows this wide).
+            texts = conn.execute(f"SELECT summary::text FROM {self._q}.sessions").fetchall()
+            try:
+                found = _summaries_decoder.decode("[" + ",".join(r[0] for r in texts) + "]")
+            except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+                rows = conn.execute(
+                    f"SELECT id, summary::text FROM {self._q}.sessions "
+                    "ORDER BY updated_at DESC, created_at DESC, id"
+                ).fetchall()
+            else:
+                found.sort(key=_BY_ID)
+                found.sort(key=_BY_RECENT, reverse=True)
+                self._problems = {}
+                return found
         found, problems = [], {}
         for sid, data in rows:
             try:
