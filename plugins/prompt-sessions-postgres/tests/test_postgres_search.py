@@ -191,13 +191,15 @@ def test_the_patterns_can_use_the_trigram_index(tmp_path: Path, pg_dsn: str) -> 
 
 
 def _downgrade_to_version_1(dsn: str, schema: str) -> None:
-    """Make the store look as version 1 left it: no search columns or indexes."""
+    """Make the store look as version 1 left it: no search columns, its index on updated_at."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             f'ALTER TABLE "{schema}".messages DROP COLUMN folded, DROP COLUMN words;'
             f'ALTER TABLE "{schema}".sessions DROP COLUMN folded_name, DROP COLUMN name_words, '
             "DROP COLUMN po_key, DROP COLUMN tag_keys;"
-            f"UPDATE \"{schema}\".meta SET value = '1' WHERE key = 'schema_version'"
+            f"UPDATE \"{schema}\".meta SET value = '1' WHERE key = 'schema_version';"
+            f'CREATE INDEX sessions_by_update ON "{schema}".sessions '
+            "(updated_at DESC, created_at DESC)"
         )
 
 
