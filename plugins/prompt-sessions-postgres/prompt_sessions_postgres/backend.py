@@ -607,6 +607,8 @@ class PostgresBackend:
                 if stored != expected:
                     self._write_summary(wconn, expected)
                     report.fixed.append(f"summary of {sid} rebuilt from its messages")
+                if search.repair(wconn, self._q, sid):
+                    report.fixed.append(f"search words of {sid} folded again from its texts")
             if repair:
                 self._move_aside(wconn, builtins.list(report.damaged), report)
         return report

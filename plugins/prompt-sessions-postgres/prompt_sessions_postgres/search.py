@@ -83,6 +83,39 @@ def backfill(conn: Any, s: str) -> None:
             )
 
 
+def repair(conn: Any, s: str, sid: str) -> bool:
+    """Make the search columns of session ``sid`` agree with its texts again (after an edit by
+    hand, say); True when any had to change. The caller holds the session's row lock."""
+    row = conn.execute(
+        f"SELECT coalesce(head->>'name', ''), po_name, (head->'tags')::text, folded_name, "
+        f"name_words, po_key, tag_keys FROM {s}.sessions WHERE id = %s",
+        (sid,),
+    ).fetchone()
+    if row is None:
+        return False
+    changed = False
+    want = session_columns(row[0], row[1], _tags(row[2]))
+    if tuple(row[3:]) != want:
+        conn.execute(f"UPDATE {s}.sessions SET {SESSION_COLUMNS} WHERE id = %s", (*want, sid))
+        changed = True
+    stale = []
+    for idx, text, folded, words in conn.execute(
+        f"SELECT idx, coalesce(body->>'content', ''), folded, words FROM {s}.messages "
+        "WHERE session_id = %s",
+        (sid,),
+    ):
+        if (folded, words) != (wanted := text_columns(text)):
+            stale.append((*wanted, sid, idx))
+    if stale:
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {s}.messages SET folded = %s, words = %s "
+                "WHERE session_id = %s AND idx = %s",
+                stale,
+            )
+    return changed or bool(stale)
+
+
 def _tags(data: str | None) -> list[str] | None:
     try:
         return _tags_decoder.decode(data) if data else None

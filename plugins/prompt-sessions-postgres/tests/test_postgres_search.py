@@ -239,3 +239,31 @@ def test_upgrade_fills_the_search_columns_of_existing_rows(
         monkeypatch.setattr(search_cache, "SearchCache", _refuse)
         after = {q: [(h.session.id, h.message_index) for h in mgr.search(q)] for q in queries}
     assert after == before
+
+
+def test_doctor_folds_texts_edited_by_hand_again(tmp_path: Path, pg_dsn: str) -> None:
+    """A message and a name changed with SQL leave stale search words behind; ``check`` (what
+    doctor runs) finds them, reports them, and the next search sees the new words only."""
+    root = write_config(tmp_path / "env", pg_dsn)
+    schema = schema_for(root)
+    with _open(root) as mgr:
+        sid = mgr.create("coordinator", "Old name").id
+        mgr.append(sid, Message(role="user", content="the walrus speaks"))
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(
+                f"UPDATE \"{schema}\".messages SET body = json_build_object('role', 'user', "
+                "'content', 'the pelican speaks', 'created_at', body->>'created_at') "
+                "WHERE session_id = %s",
+                (sid,),
+            )
+            conn.execute(
+                f'UPDATE "{schema}".sessions SET head = (head::jsonb || \'{{"name": '
+                '"Pelican notes"}\')::json WHERE id = %s',
+                (sid,),
+            )
+        assert [h.message_index for h in mgr.search("walrus")] == [0]  # stale until checked
+        report = mgr.backend.check()
+        assert f"search words of {sid} folded again from its texts" in report.fixed
+        assert mgr.search("walrus") == []
+        assert [h.message_index for h in mgr.search("pelican")] == [None, 0]
+        assert mgr.backend.check().fixed == []
