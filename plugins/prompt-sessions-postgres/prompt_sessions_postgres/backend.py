@@ -31,7 +31,6 @@ import msgspec
 
 from prompt_sessions.errors import (
     CorruptSession,
-    NewerSession,
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
@@ -563,86 +562,12 @@ class PostgresBackend:
     # ------------------------------------------------------------------ health
 
     def check(self, repair: bool = False) -> HealthReport:
-        """Decode every session and fix summaries that disagree with their messages; with
-        ``repair``, copy damaged sessions' rows to ``damaged/`` (every byte) and drop them."""
-        report = HealthReport()
-        with self._reading(snapshot=True) as conn:
-            if conn is None:
-                return report
-            ids = [r[0] for r in conn.execute(f"SELECT id FROM {self._q}.sessions ORDER BY id")]
-            healthy: dict[str, Session] = {}
-            for sid in ids:
-                try:
-                    session = self._load(conn, sid)
-                except NewerSession as exc:
-                    report.newer[sid] = exc.reason  # not damage: never moved aside
-                except CorruptSession as exc:
-                    report.damaged[sid] = exc.reason
-                except SessionNotFound:
-                    continue
-                else:
-                    if session.format_version > FORMAT_VERSION:
-                        report.newer[sid] = (
-                            f"format_version {session.format_version} is newer than this "
-                            f"program ({FORMAT_VERSION}); it is read-only here"
-                        )
-                    else:
-                        healthy[sid] = session
-        report.sessions = len(healthy) + len(report.newer)
-        if self._schema_version is not None and self._schema_version > SCHEMA_VERSION:
-            return report  # newer data is never rewritten
-        with self._writing() as wconn:
-            for sid, session in healthy.items():
-                row = wconn.execute(
-                    f"SELECT summary::text FROM {self._q}.sessions WHERE id = %s FOR UPDATE",
-                    (sid,),
-                ).fetchone()
-                if row is None:
-                    continue
-                expected = summarize(session)
-                try:
-                    stored = _summary_decoder.decode(row[0])
-                except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
-                    stored = None
-                if stored != expected:
-                    self._write_summary(wconn, expected)
-                    report.fixed.append(f"summary of {sid} rebuilt from its messages")
-                if search.repair(wconn, self._q, sid):
-                    report.fixed.append(f"search words of {sid} folded again from its texts")
-            if repair:
-                self._move_aside(wconn, builtins.list(report.damaged), report)
-        return report
+        """Decode every session and fix summaries and search columns that disagree with its
+        texts; with ``repair``, copy damaged sessions' rows to ``damaged/`` (every byte) and
+        drop them (see :mod:`.health`)."""
+        from .health import check
 
-    def _move_aside(self, conn: Any, damaged: builtins.list[str], report: HealthReport) -> None:
-        if not damaged:
-            return
-        import time
-
-        from prompt_sessions.storage import files
-
-        aside = self.root / "damaged"
-        files.ensure_dir(aside)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        for sid in damaged:
-            row = conn.execute(
-                f"SELECT head::text, updated_at, summary::text FROM {self._q}.sessions "
-                "WHERE id = %s",
-                (sid,),
-            ).fetchone()
-            if row is None:
-                continue
-            bodies = [
-                r[0]
-                for r in conn.execute(
-                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s ORDER BY idx",
-                    (sid,),
-                )
-            ]
-            salvage = {"head": row[0], "updated_at": row[1], "summary": row[2], "messages": bodies}
-            target = aside / f"{sid}.{stamp}.json"
-            files.atomic_write(target, _encoder.encode(salvage) + b"\n")
-            conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
-            report.moved.append(str(target))
+        return check(self, repair)
 
     # ------------------------------------------------------------------ lifecycle
 

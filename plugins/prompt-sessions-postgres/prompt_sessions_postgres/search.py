@@ -259,6 +259,8 @@ def search(
     ``summaries(ids)`` gives the current summaries of sessions (missing ones are skipped).
     """
     terms = query.include
+    if not terms:
+        return []  # nothing to look for (the parser refuses such queries)
     rows, words, hits = _statistics(conn, s, terms)
     if rows == 0 or words == 0 or 0 in hits:
         return []  # some word occurs nowhere
