@@ -201,28 +201,32 @@ class _Branch:
                 where.append(wrap("true" if self.names else "false"))
         return where, params
 
-    def score(self, terms: list[Term], idf: list[float], avgdl: float) -> tuple[str, list[object]]:
-        """FTS5's bm25 score as SQL, summed phrase by phrase in query order as FTS5 does."""
-        parts, params = ["0::float8"], []
-        length = f"{self.words}::float8"
-        for term, weight in zip(terms, idf, strict=True):
-            freq = f"(SELECT count(*) FROM regexp_matches({self.folded}, %s, 'g'))::float8"
-            parts.append(
-                f"{weight!r}::float8 * (({freq} * {_K1 + 1.0!r}::float8) / ({freq} + "
-                f"{_K1!r}::float8 * ({1 - _B!r}::float8 + {_B!r}::float8 * {length} / "
-                f"{avgdl!r}::float8)))"
-            )
-            params += [count_pattern(term), count_pattern(term)]
-        return " + ".join(parts), params
-
-    def select(self, query: Query, idf: list[float], avgdl: float) -> tuple[str, list[object]]:
-        score, params = self.score(query.include, idf, avgdl)
-        where, more = self.conditions(query)
-        sql = (
-            f"SELECT {self.sid} AS sid, {self.idx} AS idx, {score} AS score FROM {self.source} "
-            f"WHERE {' AND '.join(where)}"
+    def select(
+        self, query: Query, idf: list[float], avgdl: float, count: str
+    ) -> tuple[str, list[object]]:
+        """The branch's matching rows with their score: FTS5's bm25, summed phrase by phrase in
+        query order as FTS5 does. ``count`` is the SQL counting a pattern's matches in a text
+        (``{text}`` and one parameter). Each term's count is computed once per row (the inner
+        query is kept whole by ``OFFSET 0``, so the planner does not copy it into the sum)."""
+        terms = query.include
+        where, params = self.conditions(query)
+        counts = "".join(
+            f", {count.format(text=self.folded)}::float8 AS f{k}" for k in range(len(terms))
         )
-        return sql, params + more
+        inner = (
+            f"SELECT {self.sid} AS sid, {self.idx} AS idx, {self.words}::float8 AS d{counts} "
+            f"FROM {self.source} WHERE {' AND '.join(where)} OFFSET 0"
+        )
+        norm = f"{_K1!r}::float8 * ({1 - _B!r}::float8 + {_B!r}::float8 * d / {avgdl!r}::float8)"
+        score = " + ".join(
+            ["0::float8"]
+            + [
+                f"{weight!r}::float8 * ((f{k} * {_K1 + 1.0!r}::float8) / (f{k} + {norm}))"
+                for k, weight in enumerate(idf)
+            ]
+        )
+        sql = f"SELECT sid, idx, {score} AS score FROM ({inner}) x"
+        return sql, [count_pattern(t) for t in terms] + params
 
 
 def _statistics(conn: Any, s: str, terms: list[Term]) -> tuple[int, int, list[int]]:
@@ -266,8 +270,12 @@ def search(
         return []  # some word occurs nowhere
     idf = [_idf(rows, h) for h in hits]
     avgdl = words / rows
+    if conn.info.server_version >= 150000:
+        count = "regexp_count({text}, %s)"
+    else:
+        count = "(SELECT count(*) FROM regexp_matches({text}, %s, 'g'))"
     branches = [_Branch(s, names=False), _Branch(s, names=True)]
-    selects = [b.select(query, idf, avgdl) for b in branches]
+    selects = [b.select(query, idf, avgdl, count) for b in branches]
     union = " UNION ALL ".join(sql for sql, _ in selects)
     params = [p for _, more in selects for p in more]
 
