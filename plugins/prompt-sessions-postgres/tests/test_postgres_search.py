@@ -267,3 +267,24 @@ def test_doctor_folds_texts_edited_by_hand_again(tmp_path: Path, pg_dsn: str) ->
         assert mgr.search("walrus") == []
         assert [h.message_index for h in mgr.search("pelican")] == [None, 0]
         assert mgr.backend.check().fixed == []
+
+
+def test_without_the_trigram_indexes_searches_scan_with_the_same_hits(
+    tmp_path: Path, pg_dsn: str, no_memory_index: None
+) -> None:
+    """A server without pg_trgm has no trigram indexes: the same queries give the same hits in
+    the same order, by scanning."""
+    root = write_config(tmp_path / "env", pg_dsn)
+    with _open(root) as mgr:
+        for session in _ranking_corpus():
+            mgr.backend.create(session)
+        before = {
+            q: [(h.session.id, h.message_index) for h in mgr.search(q)] for q in RANKED_QUERIES
+        }
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            schema = schema_for(root)
+            conn.execute(f'DROP INDEX "{schema}".messages_words, "{schema}".sessions_words')
+        after = {
+            q: [(h.session.id, h.message_index) for h in mgr.search(q)] for q in RANKED_QUERIES
+        }
+    assert after == before and all(before.values())
