@@ -2,7 +2,8 @@
 
 - append one message vs a raw INSERT + COMMIT of the same row (target <= 1.5x);
 - list 10,000 summaries vs a raw SELECT of the same summaries, decoded (target <= 2x);
-- the same append and list workload on json, sqlite and postgres side by side.
+- the same append, list and search workload on json, sqlite and postgres side by side (search:
+  a word of every session's message with one of a single session's, ``hello 777``).
 
 Needs Debian's postgresql (``./scripts/test`` installs it); starts a throwaway server.
 Run: python bench/bench_postgres.py [--quick]
@@ -109,7 +110,7 @@ def main() -> None:
                 2.0,
             )
         print("\nThe same workload on each backend (ms, median):")
-        print(f"{'backend':10} {'append':>10} {'list ' + format(SESSIONS, ','):>14}")
+        print(f"{'backend':10} {'append':>10} {'list ' + format(SESSIONS, ','):>14} {'search':>10}")
         for backend in ("json", "sqlite", "postgres"):
             with open_store(Path(tmp) / f"side-{backend}", backend, dsn, f"side_{backend}") as mgr:
                 sid = mgr.create("po", "bench").id
@@ -118,7 +119,8 @@ def main() -> None:
                 fill(mgr, SESSIONS)
                 mgr.flush()
                 listed = median_ms(mgr.list, 5 if QUICK else 15)
-                print(f"{backend:10} {append:10.3f} {listed:14.1f}")
+                found = median_ms(lambda: mgr.search("hello 777"), 5 if QUICK else 15)  # noqa: B023
+                print(f"{backend:10} {append:10.3f} {listed:14.1f} {found:10.1f}")
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ decodes them with the same strict decoder as the JSON store: damage is reported 
 from __future__ import annotations
 
 import builtins
+import functools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,6 @@ import msgspec
 
 from prompt_sessions.errors import (
     CorruptSession,
-    NewerSession,
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
@@ -41,18 +42,25 @@ from prompt_sessions.models import (
     Session,
     SessionSummary,
     forked,
+    make_preview,
     summarize,
     summary_after_append,
     summary_with_head,
 )
+from prompt_sessions.search import SearchHit
+from prompt_sessions.search_query import Query
 from prompt_sessions.storage import session_codec
 from prompt_sessions.storage.base import HealthReport
 
+from . import search
 from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
 from .settings import PostgresSettings
 
 _FIXED_FIELDS = ("id", "history", "format_version", "created_at")
+_KNOWN_VERSIONS = [str(v) for v in range(FORMAT_VERSION + 1)]  # as a head's JSON spells them
 _encoder = msgspec.json.Encoder()
+_BY_ID = attrgetter("id")
+_BY_RECENT = attrgetter("updated_at", "created_at")  # most recent first, ties by id
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 _summaries_decoder = msgspec.json.Decoder(builtins.list[SessionSummary])
 
@@ -179,17 +187,21 @@ class PostgresBackend:
     def _writing(self) -> Iterator[Any]:
         """A write transaction on an up-to-date schema; ReadOnlyStore for a newer schema."""
         with self._connection("write to") as conn:
-            version = self._version(conn)
-            if version < SCHEMA_VERSION:
-                self._upgrade(conn)
-            elif version > SCHEMA_VERSION:
-                raise ReadOnlyStore(
-                    f"{self.settings.where()} schema {self.schema} has version {version}, newer "
-                    f"than this program ({SCHEMA_VERSION}); the store is read-only. "
-                    "Upgrade prompt-sessions-postgres."
-                )
+            self._ready_to_write(conn)
             with conn.transaction():
                 yield conn
+
+    def _ready_to_write(self, conn: Any) -> None:
+        """Upgrade an older schema; ReadOnlyStore for a newer one."""
+        version = self._version(conn)
+        if version < SCHEMA_VERSION:
+            self._upgrade(conn)
+        elif version > SCHEMA_VERSION:
+            raise ReadOnlyStore(
+                f"{self.settings.where()} schema {self.schema} has version {version}, newer "
+                f"than this program ({SCHEMA_VERSION}); the store is read-only. "
+                "Upgrade prompt-sessions-postgres."
+            )
 
     def _upgrade(self, conn: Any) -> None:
         """Run the missing steps in one transaction, under an advisory lock."""
@@ -199,7 +211,11 @@ class PostgresBackend:
             self._schema_version = None
             current = self._version(conn)
             for step in range(current, SCHEMA_VERSION):
-                conn.execute(STEPS[step].format(s=self._q))
+                for part in STEPS[step]:
+                    if isinstance(part, str):
+                        conn.execute(part.format(s=self._q))
+                    else:
+                        part(conn, self._q)
                 conn.execute(
                     f"INSERT INTO {self._q}.meta (key, value) VALUES ('schema_version', %s) "
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -254,6 +270,8 @@ class PostgresBackend:
         )
 
     def _insert(self, conn: Any, session: Session, bodies: builtins.list[str]) -> SessionSummary:
+        """Insert the session's row and, for each of ``bodies`` (the encoded history), its
+        message row; every text's search columns with it."""
         import psycopg
 
         summary = summarize(session)
@@ -261,8 +279,9 @@ class PostgresBackend:
             with conn.transaction():  # a savepoint, so a duplicate id leaves the outer one usable
                 conn.execute(
                     f"INSERT INTO {self._q}.sessions "
-                    "(id, po_name, created_at, updated_at, head, summary) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    "(id, po_name, created_at, updated_at, head, summary, "
+                    "folded_name, name_words, po_key, tag_keys) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         session.id,
                         session.po_name,
@@ -270,6 +289,7 @@ class PostgresBackend:
                         session.updated_at,
                         _text(session_codec.head_fields(session)),
                         _text(summary),
+                        *search.session_columns(session.name, session.po_name, session.tags),
                     ),
                 )
         except psycopg.errors.UniqueViolation:
@@ -277,8 +297,12 @@ class PostgresBackend:
         if bodies:
             with conn.cursor() as cur:
                 cur.executemany(
-                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
-                    [(session.id, i, body) for i, body in enumerate(bodies)],
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    [
+                        (session.id, i, body, *search.text_columns(m.content))
+                        for i, (body, m) in enumerate(zip(bodies, session.history, strict=True))
+                    ],
                 )
         return summary
 
@@ -295,16 +319,21 @@ class PostgresBackend:
             if conn is None:
                 self._problems = {}
                 return []
-            rows = conn.execute(
-                f"SELECT id, summary::text FROM {self._q}.sessions "
-                "ORDER BY updated_at DESC, created_at DESC, id"
-            ).fetchall()
-        try:  # the fast path: one decode for the whole list
-            found = _summaries_decoder.decode("[" + ",".join(r[1] for r in rows) + "]")
-            self._problems = {}
-            return found
-        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
-            pass
+            # The fast path: one decode for the whole list, sorted here (two stable sorts
+            # cost less than the server's sort on three keys of rows this wide).
+            texts = conn.execute(f"SELECT summary::text FROM {self._q}.sessions").fetchall()
+            try:
+                found = _summaries_decoder.decode("[" + ",".join(r[0] for r in texts) + "]")
+            except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+                rows = conn.execute(
+                    f"SELECT id, summary::text FROM {self._q}.sessions "
+                    "ORDER BY updated_at DESC, created_at DESC, id"
+                ).fetchall()
+            else:
+                found.sort(key=_BY_ID)
+                found.sort(key=_BY_RECENT, reverse=True)
+                self._problems = {}
+                return found
         found, problems = [], {}
         for sid, data in rows:
             try:
@@ -325,32 +354,95 @@ class PostgresBackend:
             return self._load(conn, sid)
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
-        """One row in, one summary updated, under the session's row lock: O(1) in its length."""
+        """One row in, one summary updated, in one statement: O(1) in the session's length.
+
+        The statement updates the session's summary on the server (the UPDATE holds the row's
+        lock, so concurrent appends queue and each counts from the one before) and inserts the
+        message numbered from the new count: one round trip, committed on its own. Anything it
+        does not expect (no such session, a newer or damaged one, rows that disagree with the
+        summary) makes it change nothing; the append is then made step by step under the row
+        lock, which reports the problem or goes by the rows.
+        """
+        import psycopg
+
         sid = validate_id(session_id)
-        body = _text(message)  # fail on bad content before taking the lock
-        with self._writing() as conn:
+        body = _text(message)  # fail on bad content before touching the server
+        folded, words = search.text_columns(message.content)
+        usage = message.usage
+        with self._connection("write to") as conn:
+            self._ready_to_write(conn)
+            try:
+                row = conn.execute(
+                    self._append_sql,
+                    {
+                        "sid": sid,
+                        "at": message.created_at,
+                        "preview": make_preview(message.content),
+                        "inp": usage.input_tokens if usage else 0,
+                        "out": usage.output_tokens if usage else 0,
+                        "versions": _KNOWN_VERSIONS,
+                        "body": body,
+                        "folded": folded,
+                        "words": words,
+                    },
+                ).fetchone()
+                if row is not None:
+                    return self._summary(sid, row[0])
+            except (psycopg.errors.UniqueViolation, psycopg.DataError):
+                pass  # nothing was written: the statement failed whole
+            return self._append_locked(conn, sid, message, (body, folded, words))
+
+    @functools.cached_property
+    def _append_sql(self) -> str:
+        q = self._q
+        return f"""
+            WITH s AS (
+                UPDATE {q}.sessions SET
+                    summary = (summary::jsonb || jsonb_build_object(
+                        'message_count', (summary->>'message_count')::int + 1,
+                        'updated_at', %(at)s::text,
+                        'preview', %(preview)s::text,
+                        'input_tokens', coalesce((summary->>'input_tokens')::int, 0) + %(inp)s,
+                        'output_tokens', coalesce((summary->>'output_tokens')::int, 0) + %(out)s
+                    ))::json,
+                    updated_at = %(at)s
+                WHERE id = %(sid)s AND head->>'format_version' = ANY(%(versions)s)
+                    AND json_typeof(summary) = 'object'
+                    AND json_typeof(summary->'message_count') = 'number'
+                RETURNING id, summary, (summary->>'message_count')::int - 1 AS idx
+            ), i AS (
+                INSERT INTO {q}.messages (session_id, idx, body, folded, words)
+                SELECT id, idx, %(body)s, %(folded)s, %(words)s FROM s RETURNING idx
+            )
+            SELECT s.summary::text FROM s, i
+        """
+
+    def _append_locked(
+        self, conn: Any, sid: str, message: Message, row: tuple[str, str, int]
+    ) -> SessionSummary:
+        """The append step by step under the row lock, for the cases the one statement of
+        :meth:`append` leaves alone; raises SessionNotFound, NewerSession, CorruptSession."""
+        with conn.transaction():
             head, _, stored = self._head_row(conn, sid, lock=True)
             self._check_not_newer(sid, head)
-            before = self._summary(sid, stored)
-            summary = summary_after_append(before, message)
-            with conn.pipeline():  # one round trip for both statements
-                inserted = conn.execute(
-                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s) "
-                    "ON CONFLICT DO NOTHING RETURNING idx",
-                    (sid, before.message_count, body),
-                )
-                self._write_summary(conn, summary)
-            if inserted.fetchone() is None:
+            summary = summary_after_append(self._summary(sid, stored), message)
+            inserted = conn.execute(
+                f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING idx",
+                (sid, summary.message_count - 1, *row),
+            ).fetchone()
+            if inserted is None:
                 # The summary's count disagrees with the rows (edited by hand?): go by the rows.
                 (last,) = conn.execute(
                     f"SELECT MAX(idx) FROM {self._q}.messages WHERE session_id = %s", (sid,)
                 ).fetchone()
                 conn.execute(
-                    f"INSERT INTO {self._q}.messages (session_id, idx, body) VALUES (%s, %s, %s)",
-                    (sid, last + 1, body),
+                    f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (sid, last + 1, *row),
                 )
                 summary = msgspec.structs.replace(summary, message_count=last + 2)
-                self._write_summary(conn, summary)
+            self._write_summary(conn, summary)
             return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -369,8 +461,12 @@ class PostgresBackend:
             # Fields this version does not know (a plugin's, a person's) survive the update.
             unknown = session_codec.unknown_fields(head.encode())
             conn.execute(
-                f"UPDATE {self._q}.sessions SET head = %s WHERE id = %s",
-                (session_codec.encode_head(session, unknown).decode(), sid),
+                f"UPDATE {self._q}.sessions SET head = %s, {search.SESSION_COLUMNS} WHERE id = %s",
+                (
+                    session_codec.encode_head(session, unknown).decode(),
+                    *search.session_columns(session.name, session.po_name, session.tags),
+                    sid,
+                ),
             )
             self._write_summary(conn, summary_with_head(self._summary(sid, summary_text), session))
             return self._load(conn, sid)
@@ -418,12 +514,44 @@ class PostgresBackend:
             fork = forked(self._load(conn, sid), at, name)
             self._insert(conn, fork, [])
             conn.execute(
-                f"INSERT INTO {self._q}.messages (session_id, idx, body) "
-                f"SELECT %s, idx, body FROM {self._q}.messages WHERE session_id = %s "
+                f"INSERT INTO {self._q}.messages (session_id, idx, body, folded, words) "
+                f"SELECT %s, idx, body, folded, words FROM {self._q}.messages "
+                "WHERE session_id = %s "
                 "AND idx < %s",
                 (fork.id, sid, at),
             )
             return fork
+
+    def search(self, query: Query, *, limit: int, progress: Any = None) -> builtins.list[SearchHit]:
+        """Ranked hits answered by the server (DESIGN section 12; see :mod:`.search`).
+
+        A schema older than the search columns is never upgraded by a read: its sessions are
+        then indexed in memory, with the same answers.
+        """
+        with self._reading(snapshot=True) as conn:
+            if conn is None:
+                return []
+            if self._version(conn) >= 2:
+
+                def summaries(ids: builtins.list[str]) -> dict[str, SessionSummary]:
+                    found = {}
+                    rows = conn.execute(
+                        f"SELECT id, summary::text FROM {self._q}.sessions WHERE id = ANY(%s)",
+                        (ids,),
+                    )
+                    for sid, data in rows:
+                        with suppress(CorruptSession):
+                            found[sid] = self._summary(sid, data)
+                    return found
+
+                return search.search(conn, self._q, query, limit, summaries)
+        from prompt_sessions.storage.search_cache import SearchCache
+
+        memory = SearchCache(None, self.list, self.get)
+        try:
+            return memory.search(query, limit, progress)
+        finally:
+            memory.close()
 
     def change_watcher(self, on_change: Any, debounce_ms: int = 100) -> Any:
         """A watcher that calls ``on_change()`` (async) after other programs' commits."""
@@ -434,84 +562,12 @@ class PostgresBackend:
     # ------------------------------------------------------------------ health
 
     def check(self, repair: bool = False) -> HealthReport:
-        """Decode every session and fix summaries that disagree with their messages; with
-        ``repair``, copy damaged sessions' rows to ``damaged/`` (every byte) and drop them."""
-        report = HealthReport()
-        with self._reading(snapshot=True) as conn:
-            if conn is None:
-                return report
-            ids = [r[0] for r in conn.execute(f"SELECT id FROM {self._q}.sessions ORDER BY id")]
-            healthy: dict[str, Session] = {}
-            for sid in ids:
-                try:
-                    session = self._load(conn, sid)
-                except NewerSession as exc:
-                    report.newer[sid] = exc.reason  # not damage: never moved aside
-                except CorruptSession as exc:
-                    report.damaged[sid] = exc.reason
-                except SessionNotFound:
-                    continue
-                else:
-                    if session.format_version > FORMAT_VERSION:
-                        report.newer[sid] = (
-                            f"format_version {session.format_version} is newer than this "
-                            f"program ({FORMAT_VERSION}); it is read-only here"
-                        )
-                    else:
-                        healthy[sid] = session
-        report.sessions = len(healthy) + len(report.newer)
-        if self._schema_version is not None and self._schema_version > SCHEMA_VERSION:
-            return report  # newer data is never rewritten
-        with self._writing() as wconn:
-            for sid, session in healthy.items():
-                row = wconn.execute(
-                    f"SELECT summary::text FROM {self._q}.sessions WHERE id = %s FOR UPDATE",
-                    (sid,),
-                ).fetchone()
-                if row is None:
-                    continue
-                expected = summarize(session)
-                try:
-                    stored = _summary_decoder.decode(row[0])
-                except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
-                    stored = None
-                if stored != expected:
-                    self._write_summary(wconn, expected)
-                    report.fixed.append(f"summary of {sid} rebuilt from its messages")
-            if repair:
-                self._move_aside(wconn, builtins.list(report.damaged), report)
-        return report
+        """Decode every session and fix summaries and search columns that disagree with its
+        texts; with ``repair``, copy damaged sessions' rows to ``damaged/`` (every byte) and
+        drop them (see :mod:`.health`)."""
+        from .health import check
 
-    def _move_aside(self, conn: Any, damaged: builtins.list[str], report: HealthReport) -> None:
-        if not damaged:
-            return
-        import time
-
-        from prompt_sessions.storage import files
-
-        aside = self.root / "damaged"
-        files.ensure_dir(aside)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        for sid in damaged:
-            row = conn.execute(
-                f"SELECT head::text, updated_at, summary::text FROM {self._q}.sessions "
-                "WHERE id = %s",
-                (sid,),
-            ).fetchone()
-            if row is None:
-                continue
-            bodies = [
-                r[0]
-                for r in conn.execute(
-                    f"SELECT body::text FROM {self._q}.messages WHERE session_id = %s ORDER BY idx",
-                    (sid,),
-                )
-            ]
-            salvage = {"head": row[0], "updated_at": row[1], "summary": row[2], "messages": bodies}
-            target = aside / f"{sid}.{stamp}.json"
-            files.atomic_write(target, _encoder.encode(salvage) + b"\n")
-            conn.execute(f"DELETE FROM {self._q}.sessions WHERE id = %s", (sid,))
-            report.moved.append(str(target))
+        return check(self, repair)
 
     # ------------------------------------------------------------------ lifecycle
 

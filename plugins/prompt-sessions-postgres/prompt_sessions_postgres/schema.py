@@ -19,14 +19,22 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 from prompt_sessions.errors import StorageError
 
+from . import search
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-# Each step takes the schema from version i to i + 1; "{s}" is the quoted schema name.
-STEPS: tuple[str, ...] = (
-    """
+# Each step takes the schema from version i to i + 1. A step is SQL ("{s}" is the quoted schema
+# name) and functions ``f(conn, s)`` run in order, for what only Python can compute (the folding
+# of texts for search, which must be the core's own).
+Part = str | Callable[[Any, str], None]
+STEPS: tuple[tuple[Part, ...], ...] = (
+    (
+        """
     CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL);
     CREATE TABLE {s}.sessions (
         id text COLLATE "C" PRIMARY KEY,
@@ -57,6 +65,50 @@ STEPS: tuple[str, ...] = (
     CREATE TRIGGER current_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.current
         FOR EACH STATEMENT EXECUTE FUNCTION {s}.announce();
     """,
+    ),
+    # 2: search. Every text's folded words (``search_text.index_text``) and their count, so the
+    # server selects candidates and computes BM25; pg_trgm's GIN index, where the server has the
+    # extension, lets the word patterns use an index instead of a scan.
+    (
+        """
+    ALTER TABLE {s}.messages ADD COLUMN folded text, ADD COLUMN words integer;
+    ALTER TABLE {s}.sessions ADD COLUMN folded_name text, ADD COLUMN name_words integer,
+        ADD COLUMN po_key text, ADD COLUMN tag_keys text;
+    """,
+        search.backfill,
+        """
+    ALTER TABLE {s}.messages ALTER COLUMN folded SET NOT NULL, ALTER COLUMN words SET NOT NULL;
+    -- list sorts in Python; without an index on updated_at, and with room left in each page,
+    -- the summary update of an append is a HOT update that touches no index.
+    DROP INDEX IF EXISTS {s}.sessions_by_update;
+    ALTER TABLE {s}.sessions SET (fillfactor = 85);
+    ALTER TABLE {s}.sessions ALTER COLUMN folded_name SET NOT NULL,
+        ALTER COLUMN name_words SET NOT NULL, ALTER COLUMN po_key SET NOT NULL,
+        ALTER COLUMN tag_keys SET NOT NULL;
+    DO $$
+    DECLARE
+        home text;
+    BEGIN
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        EXCEPTION WHEN OTHERS THEN
+            BEGIN  -- no right to create in the default schema: in ours, then
+                CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {s};
+            EXCEPTION WHEN OTHERS THEN
+                NULL;  -- not installed or not allowed: searches scan instead
+            END;
+        END;
+        SELECT n.nspname INTO home FROM pg_extension e
+            JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+        IF home IS NOT NULL THEN
+            EXECUTE format('CREATE INDEX messages_words ON {s}.messages '
+                'USING gin (folded %I.gin_trgm_ops)', home);
+            EXECUTE format('CREATE INDEX sessions_words ON {s}.sessions '
+                'USING gin (folded_name %I.gin_trgm_ops)', home);
+        END IF;
+    END $$;
+    """,
+    ),
 )
 SCHEMA_VERSION = len(STEPS)
 

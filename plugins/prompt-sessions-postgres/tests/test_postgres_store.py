@@ -172,7 +172,7 @@ with SessionManager.open(root) as mgr:
 
 def test_eight_processes_append_to_one_session(tmp_path: Path, pg_dsn: str) -> None:
     """Eight processes append ten messages each to one session: every message present once,
-    each process's in its order, the count in the summary right."""
+    each process's in its order, the count in the summary right, each found by search."""
     root = write_config(tmp_path / "env", pg_dsn)
     with _open(root) as mgr:
         sid = mgr.create("coordinator", "Busy").id
@@ -188,6 +188,10 @@ def test_eight_processes_append_to_one_session(tmp_path: Path, pg_dsn: str) -> N
                 f"p{n}-{i}" for i in range(10)
             ]
         assert mgr.list()[0].message_count == 80
+        for n in range(8):  # each append's search words were written with it
+            assert sorted(h.message_index for h in mgr.search(f"p{n}")) == sorted(
+                k for k, c in enumerate(contents) if c.startswith(f"p{n}-")
+            )
 
 
 def test_a_newer_schema_opens_read_only(tmp_path: Path, pg_dsn: str) -> None:
