@@ -26,9 +26,7 @@ def is_valid_id(value: object) -> bool:
     return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
 
 
-_ID_LINES_RE = re.compile(
-    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*"
-)
+_ID_LINES_RE = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
 
 
 def all_valid_ids(values: Collection[str]) -> bool:

@@ -74,12 +74,12 @@ def backfill(conn: Any, s: str) -> None:
     with conn.cursor(name="search_backfill_messages") as rows:
         rows.execute(f"SELECT session_id, idx, coalesce(body->>'content', '') FROM {s}.messages")
         while batch := rows.fetchmany(_BATCH):
-            values = [(sid, idx, *text_columns(text)) for sid, idx, text in batch]
+            texts = [(sid, idx, *text_columns(text)) for sid, idx, text in batch]
             conn.execute(
                 f"UPDATE {s}.messages t SET folded = v.f, words = v.w "
                 "FROM unnest(%s::text[], %s::int[], %s::text[], %s::int[]) AS v(sid, idx, f, w) "
                 "WHERE t.session_id = v.sid AND t.idx = v.idx",
-                [list(column) for column in zip(*values, strict=True)],
+                [list(column) for column in zip(*texts, strict=True)],
             )
 
 

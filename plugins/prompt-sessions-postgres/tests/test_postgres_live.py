@@ -117,7 +117,7 @@ async def test_open_tui_shows_another_machines_sessions_renames_and_messages(
                 raise AssertionError("the TUI did not catch up")
 
             await until(lambda: app.coord.watching)
-            await asyncio.wait_for(app.coord._watcher.connected.wait(), 10)  # type: ignore[union-attr]
+            await asyncio.wait_for(app.coord._sync._watcher.connected.wait(), 10)  # type: ignore[union-attr]
             names = lambda: {s.name for s in app.coord.known_sessions("coordinator") or []}  # noqa: E731
             sid = await asyncio.to_thread(_desktop, desktop, "create")
             await until(lambda: "Made on the desktop" in names())
