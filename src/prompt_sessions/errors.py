@@ -19,6 +19,9 @@ class PromptSessionsError(Exception):
 
 
 class SessionNotFound(PromptSessionsError):
+    """No session has this id, or none matches what was typed (``ref``), among ``po_name``'s
+    sessions when given. Raised by ``SessionManager.get``, ``resolve`` and every write."""
+
     title = "Session not found"
 
     def __init__(self, ref: str, po_name: str | None = None) -> None:
@@ -29,6 +32,9 @@ class SessionNotFound(PromptSessionsError):
 
 
 class AmbiguousSession(PromptSessionsError):
+    """What was typed (``ref``) matches several sessions; ``candidates`` holds ``(id, name)``
+    pairs to choose from (DESIGN section 6: names, then id prefixes, then name prefixes)."""
+
     title = "Ambiguous session"
 
     def __init__(self, ref: str, candidates: Iterable[tuple[str, str]]) -> None:
@@ -40,10 +46,16 @@ class AmbiguousSession(PromptSessionsError):
 
 
 class InvalidName(PromptSessionsError):
+    """A session or PO name that cannot be stored: empty, too long, control characters,
+    slashes in a PO name, or text that is not valid Unicode."""
+
     title = "Invalid name"
 
 
 class InvalidSessionId(PromptSessionsError):
+    """Something used as a session id is not a lowercase UUID; raised before it touches a path
+    (DESIGN section 4, "Hostile input is data")."""
+
     title = "Invalid session id"
 
     def __init__(self, value: object) -> None:
@@ -52,6 +64,9 @@ class InvalidSessionId(PromptSessionsError):
 
 
 class UnknownFormat(PromptSessionsError):
+    """No plugin registered this exporter, importer, backend or responder name (``kind``);
+    ``known`` lists the names that are registered."""
+
     title = "Unknown format"
 
     def __init__(self, name: str, known: Iterable[str], kind: str = "format") -> None:
@@ -63,10 +78,17 @@ class UnknownFormat(PromptSessionsError):
 
 
 class ImportFormatError(PromptSessionsError):
+    """An import file is not in the format asked for, or exceeds the size and depth limits
+    (``limits.py``); nothing of it is stored."""
+
     title = "Cannot import"
 
 
 class StorageError(PromptSessionsError):
+    """The store could not do what was asked (an I/O error, a full disk, a refused path). Every
+    error a backend raises on purpose is one of these or a subclass; nothing acknowledged is
+    lost when it is raised (DESIGN section 4)."""
+
     title = "Storage error"
 
 
@@ -97,6 +119,9 @@ class NewerSession(CorruptSession):
 
 
 class LockTimeout(StorageError):
+    """The store's write lock (``lock_path``) was not free within ``timeout`` seconds
+    (DESIGN section 4, "Many processes, one store"); ``holder`` names the process when known."""
+
     title = "Store busy"
 
     def __init__(self, lock_path: str, timeout: float, holder: str | None = None) -> None:
@@ -110,10 +135,16 @@ class LockTimeout(StorageError):
 
 
 class ReadOnlyStore(StorageError):
+    """A write to a store that may only be read: a newer version wrote it, or its folder or
+    database is not writable (DESIGN section 4, "Versioned")."""
+
     title = "Read-only store"
 
 
 class PluginError(PromptSessionsError):
+    """A plugin could not be loaded or registered something invalid; the message names the
+    plugin (DESIGN section 7)."""
+
     title = "Plugin error"
 
 

@@ -44,12 +44,23 @@ ThreadType = Literal["root", "fork", "delegation", "continuation"]
 # Messages, usage and summaries are plain data decoded from JSON, so they cannot form reference
 # cycles; keeping them out of the garbage collector makes loading 10,000 of them far cheaper.
 class Usage(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
+    """Tokens one reply cost, as the provider reported them (DESIGN section 11); counts of
+    tokens, 0 when unknown."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0  # input tokens served from the provider's cache, where reported
 
 
 class Message(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
+    """One message of a session's history, exactly as stored (DESIGN section 3).
+
+    ``role`` is ``user``, ``assistant``, ``system`` or ``tool``; ``created_at`` an ISO-8601 UTC
+    timestamp; ``tool_calls`` / ``tool_results`` the shapes of DESIGN section 11; ``model``,
+    ``usage`` and ``latency_ms`` (milliseconds) describe a reply; ``incomplete`` marks a reply
+    cut short; ``source`` says which frontend wrote it; ``metadata`` is free for plugins.
+    """
+
     role: Role
     content: str
     created_at: Timestamp = msgspec.field(default_factory=now_iso)
@@ -65,6 +76,13 @@ class Message(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
 
 
 class Session(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A whole session: its own fields and its history (DESIGN section 3, the session file).
+
+    ``id`` is a lowercase UUID4; ``thread_type``, ``parent_id`` and ``parent_message_index``
+    record forks and delegations; ``format_version`` is the file format it was written in.
+    Unknown fields in a stored file are kept by the backends when they rewrite it.
+    """
+
     id: SessionId
     name: Name
     po_name: PoName
@@ -83,13 +101,19 @@ class Session(msgspec.Struct, omit_defaults=True, kw_only=True):
 
     @property
     def message_count(self) -> int:
+        """How many messages the history holds."""
         return len(self.history)
 
     def summary(self) -> SessionSummary:
+        """This session's catalog entry (:func:`summarize`)."""
         return summarize(self)
 
 
 class SessionSummary(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False):
+    """What lists show of a session without reading its history: one catalog entry (DESIGN
+    section 3, ``index.json``). ``preview`` is the last words of the last message;
+    ``input_tokens`` / ``output_tokens`` total the replies' usage."""
+
     id: str
     name: str
     po_name: str
@@ -121,6 +145,7 @@ def make_preview(content: str) -> str:
 
 
 def summarize(session: Session) -> SessionSummary:
+    """The catalog entry of ``session``, computed from its fields and whole history."""
     history = session.history
     input_tokens = output_tokens = 0
     for m in history:
@@ -230,6 +255,8 @@ def clean_name(name: object, field: str = "name") -> str:
 
 
 def clean_po_name(name: object) -> str:
+    """``name`` trimmed, as a PO name; raises :class:`InvalidName` when it is empty, longer
+    than 200 characters, or holds a slash or a control character (a PO name names a file)."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidName("PO name must not be empty")
     trimmed = name.strip()

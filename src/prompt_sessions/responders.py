@@ -97,6 +97,7 @@ class ReplyRequest:
 
     @property
     def last_user_message(self) -> Message | None:
+        """The newest message of the session with role ``user``; None if there is none."""
         for message in reversed(self.session.history):
             if message.role == "user":
                 return message
@@ -113,6 +114,12 @@ class ReplyEnd:
 
 
 class Responder(Protocol):
+    """What answers for a PO (DESIGN section 11): made by a ``ResponderFactory`` that a plugin
+    registers with ``register_responders``. ``respond`` streams text chunks, then may yield
+    :class:`ToolCalls` (the runtime runs them and asks again) and ends with a :class:`ReplyEnd`.
+    Raise :class:`~prompt_sessions.errors.ResponderError` (``transient=True`` to be retried).
+    """
+
     name: str
 
     def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:

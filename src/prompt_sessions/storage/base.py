@@ -40,6 +40,8 @@ class HealthReport:
 
     @property
     def healthy(self) -> bool:
+        """No damaged or unreadable session and no loose file mode (newer files are not
+        damage: DESIGN section 4, "Versioned")."""
         return not (self.damaged or self.unreadable or self.loose)
 
 
@@ -253,11 +255,14 @@ class ChangeWatcher(Protocol):
     """What a change feed hands the runtime: started in a running event loop, stopped by it."""
 
     @property
-    def running(self) -> bool: ...
+    def running(self) -> bool:
+        """Whether the feed is started and not yet stopped."""
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Start following changes; called from a running event loop."""
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop following changes and release the feed's connection or thread."""
 
 
 @runtime_checkable
