@@ -56,7 +56,6 @@ from . import search
 from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
 from .settings import PostgresSettings
 
-_FIXED_FIELDS = ("id", "history", "format_version", "created_at")
 _KNOWN_VERSIONS = [str(v) for v in range(FORMAT_VERSION + 1)]  # as a head's JSON spells them
 _encoder = msgspec.json.Encoder()
 _BY_ID = attrgetter("id")
@@ -447,11 +446,7 @@ class PostgresBackend:
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
-        for key in fields:
-            if key in _FIXED_FIELDS:
-                raise StorageError(f"field {key!r} cannot be changed")
-            if key not in Session.__struct_fields__:
-                raise StorageError(f"sessions have no field {key!r}")
+        session_codec.check_update(fields)
         with self._writing() as conn:
             head, _, summary_text = self._head_row(conn, sid, lock=True)
             self._check_not_newer(sid, head)

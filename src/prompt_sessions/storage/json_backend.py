@@ -226,14 +226,13 @@ class JsonBackend(JsonHealth):
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
+        session_codec.check_update(fields)
         path = self.dir / f"{sid}.json"
         with self._writing():
             session, _, data = self._load_with_bytes(sid)
             if session.format_version > FORMAT_VERSION:
                 raise session_codec.refuse_newer(path, session.format_version)
             for key, value in fields.items():
-                if key in ("id", "history", "format_version", "created_at"):
-                    raise StorageError(f"field {key!r} cannot be changed")
                 setattr(session, key, value)
             # Fields this version does not know (a plugin's, a person's) survive the rewrite.
             unknown = session_codec.unknown_fields(data) if data else None

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
-from ..errors import CorruptSession, NewerSession, ReadOnlyStore
+from ..errors import CorruptSession, NewerSession, ReadOnlyStore, StorageError
 from ..models import FORMAT_VERSION, Message, Session, validation_message
 
 _encoder = msgspec.json.Encoder()
@@ -35,6 +36,20 @@ TAIL_SUFFIX = b'"}\n'
 TAIL_PROBE = 96
 _TAIL_RE = re.compile(rb'(\[|\})\n\],"updated_at":"([0-9TZ:.\-]{20,30})"\}\n\Z')
 _HISTORY_OPEN = b'"history":['
+
+
+FIXED_FIELDS = ("id", "history", "format_version", "created_at")
+
+
+def check_update(fields: Iterable[str]) -> None:
+    """Refuse an ``update`` that names a field a session keeps for life (``FIXED_FIELDS``) or
+    one sessions do not have, before anything is written (DESIGN section 5: ``update``
+    changes a session's own fields). Raises :class:`StorageError` naming the field."""
+    for key in fields:
+        if key in FIXED_FIELDS:
+            raise StorageError(f"field {key!r} cannot be changed")
+        if key not in Session.__struct_fields__:
+            raise StorageError(f"sessions have no field {key!r}")
 
 
 def encode_message(message: Message) -> bytes:

@@ -26,7 +26,7 @@ import builtins
 from contextlib import suppress
 from typing import Any
 
-from ..errors import CorruptSession, SessionNotFound, StorageError
+from ..errors import CorruptSession, SessionNotFound
 from ..ids import validate_id
 from ..models import (
     FORMAT_VERSION,
@@ -46,7 +46,6 @@ from .sqlite_health import SqliteHealth
 
 __all__ = ["DB_NAME", "SCHEMA_VERSION", "SqliteBackend"]
 
-_FIXED_FIELDS = ("id", "history", "format_version", "created_at")
 
 
 class SqliteBackend(SqliteHealth):
@@ -123,15 +122,12 @@ class SqliteBackend(SqliteHealth):
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
+        session_codec.check_update(fields)
         with self._writing() as conn:
             head = rows.head_row(conn, sid)[0]
             self._check_not_newer(sid, head)
             session = rows.load(conn, sid, history=False)
             for key, value in fields.items():
-                if key in _FIXED_FIELDS:
-                    raise StorageError(f"field {key!r} cannot be changed")
-                if key not in Session.__struct_fields__:
-                    raise StorageError(f"sessions have no field {key!r}")
                 setattr(session, key, value)
             summary = rows.decode_summary(sid, rows.head_row(conn, sid)[2])
             # Fields this version does not know (a plugin's, a person's) survive the update.

@@ -353,6 +353,14 @@ class BackendConformance(SearchConformance):
             backend.update(session.id, **{field: values[field]})
         assert backend.get(session.id) == session
 
+    def test_update_refuses_a_field_sessions_do_not_have(self, backend: StorageBackend) -> None:
+        """update naming a field sessions do not have raises StorageError and changes nothing."""
+        session = make_session(messages=[make_message("keep", 1)])
+        backend.create(session)
+        with pytest.raises(StorageError, match="no field 'colour'"):
+            backend.update(session.id, name="Renamed", colour="blue")
+        assert backend.get(session.id) == session
+
     def test_update_of_a_missing_session_fails(self, backend: StorageBackend) -> None:
         """update on an unknown id raises SessionNotFound."""
         with pytest.raises(SessionNotFound):
