@@ -26,6 +26,9 @@ from .convert import as_responder_error, llm_messages, usage_of
 
 KEY_OPTIONS = ("key", "api_key", "openai_api_key", "anthropic_api_key")
 DEFAULT_CHAIN_LIMIT = 10
+# llm loads its plugins on first use, process-wide and without a lock: replies starting at once
+# in several threads would each see a half-loaded registry and call a real model unknown.
+_RESOLVING = threading.Lock()
 
 
 class LlmResponder:
@@ -55,6 +58,10 @@ class LlmResponder:
 
     def resolve(self) -> tuple[Any, bool]:
         """The llm model and whether it is async. One-line ResponderError if it is unknown."""
+        with _RESOLVING:
+            return self._resolve()
+
+    def _resolve(self) -> tuple[Any, bool]:
         import llm
 
         name = self.model_id or llm.get_default_model()

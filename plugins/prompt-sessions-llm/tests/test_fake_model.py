@@ -205,3 +205,30 @@ def test_listing_sessions_does_not_import_llm(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stderr.strip().splitlines()[-1] == "CLEAN"
+
+
+def test_twenty_replies_starting_at_once_all_find_their_model(llm_home: Path) -> None:
+    """llm loads its plugins on first use without a lock; twenty replies resolving their model
+    in threads at the same moment, in a fresh process, all find it (none says "unknown")."""
+    (llm_home / "extra-openai-models.yaml").write_text(
+        "- model_id: local\n  model_name: local\n  api_base: http://127.0.0.1:9/v1\n"
+    )
+    code = (
+        "import threading\n"
+        "from prompt_sessions_llm.responder import LlmResponder\n"
+        "barrier = threading.Barrier(20)\n"
+        "errors = []\n"
+        "def work():\n"
+        "    responder = LlmResponder({'model': 'local'})\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        responder.resolve()\n"
+        "    except Exception as exc:\n"
+        "        errors.append(str(exc))\n"
+        "threads = [threading.Thread(target=work) for _ in range(20)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(len(errors), errors[:1])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
