@@ -78,29 +78,14 @@ async def through_runtime(coord, sid: str) -> float:  # type: ignore[no-untyped-
 
 
 async def main(repeat: int) -> None:
-    import prompt_sessions_llm
 
-    from prompt_sessions.context import AppContext
-    from prompt_sessions.plugins import PluginHost
     from prompt_sessions.runtime import Coordinator
 
     process, port = start_server()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp) / "llm"
-            home.mkdir()
-            os.environ["LLM_USER_PATH"] = str(home)
-            os.environ["NO_PROXY"] = "127.0.0.1"
-            (home / "extra-openai-models.yaml").write_text(
-                f"- model_id: local\n  model_name: local\n  api_base: http://127.0.0.1:{port}/v1\n"
-            )
-            store = Path(tmp) / ".prompt_objects"
-            (store / "objects").mkdir(parents=True)
-            (store / "objects" / "po.md").write_text(
-                "---\nname: po\nresponder: llm\nmodel: local\n---\nYou are brief.\n"
-            )
-            host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_llm])
-            ctx = AppContext.open(store, host=host)
+            declare_local_model(Path(tmp) / "llm", port)
+            ctx = open_llm_store(Path(tmp) / ".prompt_objects")
             coord = Coordinator(ctx, keep_workspace=False)
             sid = ctx.manager.create("po", "bench").id
             for _ in range(3):  # warm up: imports, plugin loading, connection setup
@@ -129,6 +114,21 @@ async def main(repeat: int) -> None:
 STREAMING = 20
 
 
+def open_llm_store(store: Path):  # type: ignore[no-untyped-def]
+    """An AppContext over a new store whose PO ``po`` answers through llm model ``local``."""
+    import prompt_sessions_llm
+
+    from prompt_sessions.context import AppContext
+    from prompt_sessions.plugins import PluginHost
+
+    (store / "objects").mkdir(parents=True)
+    (store / "objects" / "po.md").write_text(
+        "---\nname: po\nresponder: llm\nmodel: local\n---\nYou are brief.\n"
+    )
+    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_llm])
+    return AppContext.open(store, host=host)
+
+
 def declare_local_model(home: Path, port: int) -> None:
     home.mkdir()
     os.environ["LLM_USER_PATH"] = str(home)
@@ -141,11 +141,8 @@ def declare_local_model(home: Path, port: int) -> None:
 async def keys_while_streaming() -> None:
     """p95 of a key press while 20 llm replies stream over HTTP from the local server."""
     sys.path.insert(0, str(Path(__file__).parent))
-    import prompt_sessions_llm
     from bench_tui import key_presses, p95
 
-    from prompt_sessions.context import AppContext
-    from prompt_sessions.plugins import PluginHost
     from prompt_sessions.runtime import Status
     from prompt_sessions.tui.app import PromptSessionsApp
 
@@ -153,13 +150,7 @@ async def keys_while_streaming() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             declare_local_model(Path(tmp) / "llm", port)
-            store = Path(tmp) / ".prompt_objects"
-            (store / "objects").mkdir(parents=True)
-            (store / "objects" / "po.md").write_text(
-                "---\nname: po\nresponder: llm\nmodel: local\n---\nYou are brief.\n"
-            )
-            host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_llm])
-            ctx = AppContext.open(store, host=host)
+            ctx = open_llm_store(Path(tmp) / ".prompt_objects")
             ctx.config["runtime"] = {"max_generating": STREAMING, "max_loaded": STREAMING + 2}
             # The server streams the user's words back one by one: 4,000 words, 20 s each.
             long_text = " ".join(f"word{i}" for i in range(4_000))

@@ -16,7 +16,6 @@ import builtins
 import os
 import stat
 import warnings
-import weakref
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -36,38 +35,20 @@ from . import catalog, files, session_codec
 from .base import HealthReport
 from .catalog import Current, Drop, Put
 from .json_health import JsonHealth
-from .json_store_base import FOLD_AFTER_LINES, IDLE_FOLD_SECONDS, FileState
+from .json_store_base import FOLD_AFTER_LINES, IDLE_FOLD_SECONDS, FileState, open_backends
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .search_cache import Progress, SearchCache
 
 __all__ = ["FOLD_AFTER_LINES", "IDLE_FOLD_SECONDS", "JsonBackend"]
 
-_open_backends: weakref.WeakSet[JsonBackend] = weakref.WeakSet()
+_open_backends = open_backends  # the stores this process has not closed yet
 
 
 class JsonBackend(JsonHealth):
     """The JSON store of one environment folder (``root``), backend name ``json``."""
 
     name = "json"
-
-    def __init__(
-        self,
-        root: Path | str,
-        *,
-        lock_timeout: float = 10.0,
-        fold_after_lines: int = FOLD_AFTER_LINES,
-        idle_fold_seconds: float | None = IDLE_FOLD_SECONDS,
-    ) -> None:
-        super().__init__(
-            root,
-            lock_timeout=lock_timeout,
-            fold_after_lines=fold_after_lines,
-            idle_fold_seconds=idle_fold_seconds,
-        )
-        _open_backends.add(self)
 
     @property
     def search_cache(self) -> SearchCache:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 FOLD_AFTER_LINES = 2000
 IDLE_FOLD_SECONDS = 2.0
+# Every store not yet closed, so an exit folds the journals a script forgot to close.
+open_backends: weakref.WeakSet[JsonStoreBase] = weakref.WeakSet()
 
 
 class FileState(msgspec.Struct):
@@ -82,6 +85,7 @@ class JsonStoreBase:
         self._search_cache: SearchCache | None = None
         self._search_cache_file = self.root / "cache" / "search.sqlite3"
         self._wrote = False  # this backend changed the store (so a failed fold is worth a word)
+        open_backends.add(self)
 
     def path_for(self, session_id: str) -> Path:
         return self.dir / f"{validate_id(session_id)}.json"
@@ -222,6 +226,8 @@ class JsonStoreBase:
             if self._last_write < started:
                 return
 
-    def flush(self) -> None:
-        """Fold the journal into index.json (defined by the backend)."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # defined by the backend, the top layer
+
+        def flush(self) -> None: ...
+
+        def close(self) -> None: ...

@@ -158,13 +158,9 @@ class SqliteHealth(SqliteConnection):
         files.tighten([aside])
         stamp = time.strftime("%Y%m%dT%H%M%S")
         for sid in damaged:
-            # CAST: a TEXT value that is not UTF-8 must come back as its bytes, not fail.
-            row = conn.execute(
-                "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB), CAST(summary AS BLOB)"
-                " FROM sessions WHERE id = ?",
-                (sid,),
-            ).fetchone()
-            if row is None:
+            try:
+                row = rows.head_row(conn, sid)  # as bytes, whatever their encoding
+            except SessionNotFound:
                 continue
             messages = [
                 {"idx": r[0], "body": rows.exact(r[1])}
