@@ -1,4 +1,5 @@
-"""The built-in ``json`` importer: our own session files and exports, one or many per file."""
+"""The built-in importers: ``json`` (our own session files and exports, one or many per file)
+here, and the other tools' formats of ``prompt_sessions.importers`` (DESIGN section 16)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,10 @@ def _session(item: object, i: int) -> Session:
 
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
+    from ..importers.claude_code import ClaudeCodeImporter
+
     register(JsonImporter())
+    register(ClaudeCodeImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:

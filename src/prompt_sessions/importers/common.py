@@ -1,0 +1,166 @@
+"""What the importers share: JSON Lines read line by line, times, names, source ids.
+
+Everything here reads untrusted input: a value of the wrong type is treated as absent, a line
+that cannot be read is a :class:`Skipped` naming it, and nothing raises but
+``ImportFormatError``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .. import limits
+from ..errors import ImportFormatError
+from ..importing import Skipped
+from ..models import NAME_MAX, Message
+from ..timeutil import TIMESTAMP_PATTERN
+
+TITLE_CHARS = 50  # an auto-name's length (DESIGN section 14)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_OURS = re.compile(TIMESTAMP_PATTERN.removesuffix("$") + r"\Z")
+_decoder = msgspec.json.Decoder()
+
+
+def source(source_id: object, **more: Any) -> dict[str, Any]:
+    """The ``metadata["import"]`` an importer gives a session: its id at the source (the core
+    adds the format and the digest) and, for a delegation, its parent's ``parent_source_id``."""
+    stamp: dict[str, Any] = {"source_id": str(source_id)}
+    stamp.update({k: str(v) for k, v in more.items() if v is not None})
+    return stamp
+
+
+def json_lines(data: bytes) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of JSON Lines; a line that is not
+    JSON, not UTF-8 or nested too deep gives a :class:`Skipped` as its value instead, so one
+    odd line never sinks the rest."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            limits.check_nesting(line)
+            yield number, _decoder.decode(line)
+        except ImportFormatError as exc:
+            yield number, Skipped(f"line {number}", str(exc))
+        except (msgspec.DecodeError, RecursionError) as exc:
+            yield number, Skipped(f"line {number}", f"not valid JSON ({_first_line(exc)})")
+
+
+def load_json(data: bytes) -> Any:
+    """One JSON document; ImportFormatError when it is not JSON (bad UTF-8 included)."""
+    try:
+        return _decoder.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise ImportFormatError(f"not valid JSON ({_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def text(value: object) -> str:
+    """Text fit to store: lone surrogates (legal in JSON escapes, not in UTF-8) replaced."""
+    if not isinstance(value, str):
+        return ""
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def when(value: object) -> str | None:
+    """A time as the store writes it (ISO-8601 UTC ending in Z), from an ISO-8601 text with any
+    offset, or epoch seconds (milliseconds when the number is that large); None if unusable."""
+    if isinstance(value, str):
+        if _OURS.match(value):
+            return value
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return _iso(moment.astimezone(UTC))
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds
+        try:
+            return _iso(datetime.fromtimestamp(seconds, UTC))
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    # Formatted by hand: strftime does not pad years below 1000 on every platform.
+    millis = moment.microsecond // 1000
+    stamp = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+    return stamp + (f".{millis:03d}Z" if millis else "Z")
+
+
+def fill_times(messages: list[Message], start: str | None, fallback: str) -> str:
+    """Give each message without a time the one before it (``start`` for the first); returns
+    the session's start: ``start``, else the first message's time, else ``fallback``."""
+    known = [m.created_at for m in messages if m.created_at]
+    begin = start or (min(known) if known else fallback)
+    previous = begin
+    for message in messages:
+        if message.created_at:
+            previous = message.created_at
+        else:
+            message.created_at = previous
+    return begin
+
+
+def name_of(*candidates: object, fallback: str) -> str:
+    """The first usable candidate as a session name: one line, control characters dropped,
+    cut at a word to 50 characters (an auto-name, DESIGN section 14); else ``fallback``."""
+    for candidate in candidates:
+        flat = " ".join(_CONTROLS.sub(" ", text(candidate)).split())
+        if not flat:
+            continue
+        if len(flat) > TITLE_CHARS:
+            cut = flat[: TITLE_CHARS + 1].rsplit(" ", 1)[0]
+            flat = (cut if len(cut) > TITLE_CHARS // 2 else flat[:TITLE_CHARS]).rstrip()
+        return flat[:NAME_MAX]
+    return fallback
+
+
+def tool_home(env_var: str, default: str, base: Path | None) -> Path:
+    """A tool's folder: ``base`` when given, else ``$env_var``, else ``~/default``."""
+    if base is not None:
+        return base
+    named = os.environ.get(env_var)
+    return Path(named).expanduser() if named else Path.home() / default
+
+
+def files_under(folder: Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` (a glob, ``**`` allowed) under ``folder``, by path; a missing
+    folder is none."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(pattern) if p.is_file())
+
+
+def dict_of(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def list_of(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def str_of(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def int_of(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
