@@ -71,9 +71,11 @@ def _session(item: object, i: int) -> Session:
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
     from ..importers.claude_code import ClaudeCodeImporter
+    from ..importers.codex import CodexImporter
 
     register(JsonImporter())
     register(ClaudeCodeImporter())
+    register(CodexImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:
