@@ -72,10 +72,12 @@ def _session(item: object, i: int) -> Session:
 def register_importers(register: Callable[[Importer], None]) -> None:
     from ..importers.claude_code import ClaudeCodeImporter
     from ..importers.codex import CodexImporter
+    from ..importers.llm_logs import LlmImporter
 
     register(JsonImporter())
     register(ClaudeCodeImporter())
     register(CodexImporter())
+    register(LlmImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:

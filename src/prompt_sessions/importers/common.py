@@ -164,3 +164,50 @@ def str_of(value: object) -> str | None:
 
 def int_of(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def open_sqlite(data: bytes) -> Any:
+    """An in-memory, read-only copy of a SQLite database file's bytes.
+
+    A database in WAL mode is read as a rollback-journal one (the two header bytes that say
+    so are set back), since an in-memory copy cannot use a WAL; what the WAL file alone holds
+    is not part of ``data``.
+
+    :raises ImportFormatError: ``data`` is not a SQLite database.
+    """
+    import sqlite3
+
+    if not data.startswith(SQLITE_HEADER) or len(data) < 100:
+        raise ImportFormatError("not a SQLite database")
+    raw = bytearray(data)
+    if raw[18] == 2 or raw[19] == 2:
+        raw[18] = raw[19] = 1
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(bytes(raw))
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        conn.close()
+        raise ImportFormatError(f"not a readable SQLite database ({exc})") from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def columns(conn: Any, table: str) -> set[str]:
+    """The columns ``table`` has (empty when there is no such table): older versions of a
+    tool's database lack the columns later migrations added."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table!r})")}
+
+
+def decode_json(value: object) -> Any:
+    """A JSON column's value, None when it is empty or not JSON."""
+    if not isinstance(value, str | bytes) or not value:
+        return None
+    try:
+        return _decoder.decode(value.encode() if isinstance(value, str) else value)
+    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
+        return None
