@@ -73,11 +73,13 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     from ..importers.claude_code import ClaudeCodeImporter
     from ..importers.codex import CodexImporter
     from ..importers.llm_logs import LlmImporter
+    from ..importers.prompt_objects import PromptObjectsImporter
 
     register(JsonImporter())
     register(ClaudeCodeImporter())
     register(CodexImporter())
     register(LlmImporter())
+    register(PromptObjectsImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:
