@@ -73,6 +73,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     from ..importers.claude_code import ClaudeCodeImporter
     from ..importers.codex import CodexImporter
     from ..importers.llm_logs import LlmImporter
+    from ..importers.open_webui import OpenWebUiImporter
     from ..importers.prompt_objects import PromptObjectsImporter
 
     register(JsonImporter())
@@ -80,6 +81,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     register(CodexImporter())
     register(LlmImporter())
     register(PromptObjectsImporter())
+    register(OpenWebUiImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:
