@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -119,8 +120,8 @@ def digest_of(history: list[Any]) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
-def _key(message: Message) -> tuple[str, str, str]:
-    return (message.role, message.content, message.created_at)
+def _key(message: Message, timed: bool = True) -> tuple[str, str, str]:
+    return (message.role, message.content, message.created_at if timed else "")
 
 
 class ImportRun:
@@ -132,7 +133,8 @@ class ImportRun:
     again finds the earlier copy by format and source id and adds only the messages it lacks;
     ``as_new`` makes a fresh copy instead. A session an importer gives a ``parent_id`` equal to
     the id of another session it returned, or a ``metadata.import.parent_source_id`` naming an
-    imported conversation of the same format, is stored under that session's copy.
+    imported conversation of the same format, is stored under that session's copy. An importer
+    whose source keeps no message times sets ``metadata.import.timed`` to False.
 
     :param manager: the open ``SessionManager``.
     :param po_name: the PO every session goes to, instead of the one the input names.
@@ -253,11 +255,12 @@ class ImportRun:
         given = dict(given) if isinstance(given, dict) else {}
         source_id = str(given.get("source_id") or loaded.id)
         parent_source = given.pop("parent_source_id", None)
+        timed = given.pop("timed", True) is not False
         stamp = {"format": format, "source_id": source_id, "digest": digest_of(loaded.history)}
         copies = self._index()
         earlier = None if self.as_new else copies.get((format, source_id))
         if earlier is not None:
-            outcome = self._merge(earlier, loaded, stamp)
+            outcome = self._merge(earlier, loaded, stamp, timed)
             if outcome is not None:
                 self._given_ids[loaded.id] = outcome.session.id
                 return outcome
@@ -286,16 +289,28 @@ class ImportRun:
             copies[(format, source_id)] = copy.id
         return Outcome(copy, "new", len(copy.history))
 
-    def _merge(self, copy_id: str, loaded: Session, stamp: dict[str, str]) -> Outcome | None:
-        """Add the messages of ``loaded`` its earlier copy lacks; None if the copy is gone."""
+    def _merge(
+        self, copy_id: str, loaded: Session, stamp: dict[str, str], timed: bool
+    ) -> Outcome | None:
+        """Add the messages of ``loaded`` its earlier copy lacks; None if the copy is gone.
+
+        A message is the same when its role, text and time are; for a source without times
+        (the importer says ``timed: False``), when its role and text are, counted, so a "yes"
+        said twice is two messages."""
         try:
             copy = self.manager.get(copy_id)
         except Exception:
             return None
         if copy.metadata.get("import", {}).get("digest") == stamp["digest"]:
             return Outcome(copy, "unchanged", 0)
-        have = {_key(m) for m in copy.history}
-        new = [m for m in loaded.history if _key(m) not in have]
+        have = Counter(_key(m, timed) for m in copy.history)
+        new = []
+        for message in loaded.history:
+            key = _key(message, timed)
+            if have[key]:
+                have[key] -= 1
+            else:
+                new.append(message)
         if self.dry_run:
             return Outcome(copy, "updated" if new else "unchanged", len(new))
         for message in new:

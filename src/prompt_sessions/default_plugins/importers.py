@@ -72,6 +72,7 @@ def _session(item: object, i: int) -> Session:
 def register_importers(register: Callable[[Importer], None]) -> None:
     from ..importers.claude_code import ClaudeCodeImporter
     from ..importers.codex import CodexImporter
+    from ..importers.gemini_cli import GeminiCliImporter
     from ..importers.llm_logs import LlmImporter
     from ..importers.open_webui import OpenWebUiImporter
     from ..importers.prompt_objects import PromptObjectsImporter
@@ -82,6 +83,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     register(LlmImporter())
     register(PromptObjectsImporter())
     register(OpenWebUiImporter())
+    register(GeminiCliImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:
