@@ -74,6 +74,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     from ..importers.codex import CodexImporter
     from ..importers.gemini_cli import GeminiCliImporter
     from ..importers.llm_logs import LlmImporter
+    from ..importers.markdown import MarkdownImporter
     from ..importers.open_webui import OpenWebUiImporter
     from ..importers.prompt_objects import PromptObjectsImporter
 
@@ -84,6 +85,7 @@ def register_importers(register: Callable[[Importer], None]) -> None:
     register(PromptObjectsImporter())
     register(OpenWebUiImporter())
     register(GeminiCliImporter())
+    register(MarkdownImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:
