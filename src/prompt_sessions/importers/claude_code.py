@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ..importing import Skipped
 from ..models import Message, Session, Usage
-from ..timeutil import now_iso
 from .common import (
     dict_of,
     files_under,
@@ -36,6 +37,55 @@ from .common import (
 
 PO_NAME = "claude-code"
 _DELEGATING_TOOLS = {"Task", "Agent"}  # the tools that start a sub-agent
+
+
+# The parts of a line the import reads, decoded straight into these: fields it does not read
+# are skipped by the decoder, and values are checked where they are used (``Any``), so an odd
+# value is ignored rather than sinking the line.
+class _Block(msgspec.Struct, gc=False):
+    type: Any = None
+    text: Any = None
+    thinking: Any = None
+    id: Any = None
+    name: Any = None
+    input: Any = None
+    tool_use_id: Any = None
+    content: Any = None
+    is_error: Any = None
+
+
+class _Usage(msgspec.Struct, gc=False):
+    input_tokens: Any = 0
+    output_tokens: Any = 0
+    cache_creation_input_tokens: Any = 0
+    cache_read_input_tokens: Any = 0
+
+
+class _Body(msgspec.Struct, gc=False):
+    id: Any = None
+    model: Any = None
+    content: str | list[_Block] | None = None
+    usage: _Usage | None = None
+
+
+class _Line(msgspec.Struct, gc=False):
+    type: Any = None
+    uuid: Any = None
+    parentUuid: Any = None  # noqa: N815 (the transcript's own key)
+    isSidechain: Any = None  # noqa: N815
+    isMeta: Any = None  # noqa: N815
+    sessionId: Any = None  # noqa: N815
+    agentId: Any = None  # noqa: N815
+    cwd: Any = None
+    version: Any = None
+    gitBranch: Any = None  # noqa: N815
+    timestamp: Any = None
+    summary: Any = None
+    message: _Body | None = None
+
+
+_LINE = msgspec.json.Decoder(_Line)
+_LINES = msgspec.json.Decoder(list[_Line])
 
 
 class ClaudeCodeImporter:
@@ -59,28 +109,26 @@ class ClaudeCodeImporter:
         return sorted(found, key=lambda p: (p.name.startswith("agent-"), str(p)))
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        lines: list[dict[str, Any]] = []
+        lines: list[_Line] = []
         skipped: list[Skipped] = []
-        for number, value in json_lines(data):
+        for _number, value in json_lines(data, _LINE, _LINES):
             if isinstance(value, Skipped):
                 skipped.append(value)
-            elif isinstance(value, dict):
-                lines.append(value)
             else:
-                skipped.append(Skipped(f"line {number}", "not a JSON object"))
+                lines.append(value)
         fallback_id = Path(filename).stem if filename else None
         return [*_sessions(lines, fallback_id), *skipped]
 
 
-def _sessions(lines: list[dict[str, Any]], fallback_id: str | None) -> list[Session]:
-    session_id = next((s for line in lines if (s := str_of(line.get("sessionId")))), None)
+def _sessions(lines: list[_Line], fallback_id: str | None) -> list[Session]:
+    session_id = next((s for line in lines if (s := str_of(line.sessionId))), None)
     session_id = session_id or fallback_id or str(uuid.uuid4())
-    main = [ln for ln in lines if ln.get("isSidechain") is not True]
-    branches = _sidechains([ln for ln in lines if ln.get("isSidechain") is True])
-    summaries = [s for ln in lines if ln.get("type") == "summary" if (s := text(ln.get("summary")))]
+    main = [ln for ln in lines if ln.isSidechain is not True]
+    branches = _sidechains([ln for ln in lines if ln.isSidechain is True])
+    summaries = [s for ln in lines if ln.type == "summary" if (s := text(ln.summary))]
     found: list[Session] = []
     parent: Session | None = None
-    if any(ln.get("type") in ("user", "assistant") for ln in main):
+    if any(ln.type in ("user", "assistant") for ln in main):
         parent = _session(main, session_id, summaries, source(session_id))
         found.append(parent)
     for key, branch in branches.items():
@@ -94,53 +142,63 @@ def _sessions(lines: list[dict[str, Any]], fallback_id: str | None) -> list[Sess
     return found
 
 
-def _sidechains(lines: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _sidechains(lines: list[_Line]) -> dict[str, list[_Line]]:
     """Sub-agent lines grouped by run: by ``agentId`` where written, else by the first line of
     their parent chain."""
-    by_uuid = {u: ln for ln in lines if (u := str_of(ln.get("uuid")))}
-    groups: dict[str, list[dict[str, Any]]] = {}
+    by_uuid = {u: ln for ln in lines if (u := str_of(ln.uuid))}
+    groups: dict[str, list[_Line]] = {}
     for line in lines:
-        key = str_of(line.get("agentId"))
+        key = str_of(line.agentId)
         if key is None:
             node, seen = line, set()
-            while (up := str_of(node.get("parentUuid"))) in by_uuid and up not in seen:
+            while (up := str_of(node.parentUuid)) in by_uuid and up not in seen:
                 seen.add(up)
                 node = by_uuid[up]
-            key = str_of(node.get("uuid")) or "sidechain"
+            key = str_of(node.uuid) or "sidechain"
         groups.setdefault(key, []).append(line)
     return groups
 
 
 def _session(
-    lines: list[dict[str, Any]], session_id: str, summaries: list[str], stamp: dict[str, Any]
+    lines: list[_Line], session_id: str, summaries: list[str], stamp: dict[str, Any]
 ) -> Session:
     messages: list[Message] = []
     ids: list[str | None] = []  # the API message id of each assistant message, to merge lines
+    usages: dict[int, _Usage] = {}  # message index -> its usage, converted once at the end
+    first: _Line | None = None
     for line in lines:
-        kind = line.get("type")
-        if kind not in ("user", "assistant") or line.get("isMeta") is True:
+        kind = line.type
+        if first is None and (line.cwd or line.version):
+            first = line
+        if (kind != "user" and kind != "assistant") or line.isMeta is True:
             continue
-        body = dict_of(line.get("message"))
-        at = when(line.get("timestamp")) or ""
+        body = line.message or _EMPTY
+        at = when(line.timestamp) or ""
         if kind == "assistant":
-            _assistant(body, at, messages, ids)
+            _assistant(body, at, messages, ids, usages)
         else:
             for message in _user(body, at):
                 messages.append(message)
                 ids.append(None)
-    start = fill_times(messages, None, now_iso())
-    first = next((ln for ln in lines if ln.get("cwd") or ln.get("version")), {})
+    for index, usage in usages.items():
+        messages[index].usage = Usage(
+            input_tokens=int_of(usage.input_tokens) + int_of(usage.cache_creation_input_tokens),
+            output_tokens=int_of(usage.output_tokens),
+            cached_tokens=int_of(usage.cache_read_input_tokens),
+        )
+    start = fill_times(messages, None)
+    first = first or _Line()
     details = {
         "session_id": session_id,
-        "version": str_of(first.get("version")),
-        "git_branch": str_of(first.get("gitBranch")),
+        "version": str_of(first.version),
+        "git_branch": str_of(first.gitBranch),
         "summaries": summaries or None,
     }
     metadata: dict[str, Any] = {
         "claude_code": {k: v for k, v in details.items() if v},
         "import": stamp,
     }
-    if cwd := str_of(first.get("cwd")):
+    if cwd := str_of(first.cwd):
         metadata["cwd"] = cwd
     first_user = next((m.content for m in messages if m.role == "user" and m.content), None)
     return Session(
@@ -154,22 +212,24 @@ def _session(
     )
 
 
-def _user(body: dict[str, Any], at: str) -> list[Message]:
-    content = body.get("content")
+_EMPTY = _Body()
+
+
+def _user(body: _Body, at: str) -> list[Message]:
+    content = body.content
     if isinstance(content, str):
         return [Message(role="user", content=text(content), created_at=at)] if content else []
     words: list[str] = []
     results: list[dict[str, Any]] = []
-    for block in list_of(content):
-        block = dict_of(block)
-        if block.get("type") == "text" and (said := text(block.get("text"))):
+    for block in content or ():
+        if block.type == "text" and (said := text(block.text)):
             words.append(said)
-        elif block.get("type") == "tool_result":
+        elif block.type == "tool_result":
             result: dict[str, Any] = {
-                "tool_call_id": text(block.get("tool_use_id")),
-                "content": _result_text(block.get("content")),
+                "tool_call_id": text(block.tool_use_id),
+                "content": _result_text(block.content),
             }
-            if block.get("is_error") is True:
+            if block.is_error is True:
                 result["is_error"] = True
             results.append(result)
     found: list[Message] = []
@@ -189,13 +249,17 @@ def _result_text(content: object) -> str:
 
 
 def _assistant(
-    body: dict[str, Any], at: str, messages: list[Message], ids: list[str | None]
+    body: _Body,
+    at: str,
+    messages: list[Message],
+    ids: list[str | None],
+    usages: dict[int, _Usage],
 ) -> None:
-    api_id = str_of(body.get("id"))
+    api_id = str_of(body.id)
     if api_id is not None and ids and ids[-1] == api_id:
         message = messages[-1]  # the same reply, streamed over several lines
     else:
-        model = str_of(body.get("model"))
+        model = str_of(body.model)
         message = Message(
             role="assistant",
             content="",
@@ -204,32 +268,25 @@ def _assistant(
         )
         messages.append(message)
         ids.append(api_id)
-    content = body.get("content")
-    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
-    for block in list_of(blocks):
-        block = dict_of(block)
-        kind = block.get("type")
-        if kind == "text" and (said := text(block.get("text"))):
+    content = body.content
+    blocks = [_Block(type="text", text=content)] if isinstance(content, str) else content or ()
+    for block in blocks:
+        kind = block.type
+        if kind == "text" and (said := text(block.text)):
             message.content = f"{message.content}\n\n{said}" if message.content else said
         elif kind == "tool_use":
             call = {
-                "id": text(block.get("id")),
-                "name": text(block.get("name")),
-                "arguments": dict_of(block.get("input")),
+                "id": text(block.id),
+                "name": text(block.name),
+                "arguments": dict_of(block.input),
             }
             message.tool_calls = [*(message.tool_calls or []), call]
-        elif kind == "thinking" and (thought := text(block.get("thinking"))):
+        elif kind == "thinking" and (thought := text(block.thinking)):
             meta = message.metadata or {}
             meta["thinking"] = [*meta.get("thinking", []), thought]
             message.metadata = meta
-    usage = dict_of(body.get("usage"))
-    if usage:
-        message.usage = Usage(
-            input_tokens=int_of(usage.get("input_tokens"))
-            + int_of(usage.get("cache_creation_input_tokens")),
-            output_tokens=int_of(usage.get("output_tokens")),
-            cached_tokens=int_of(usage.get("cache_read_input_tokens")),
-        )
+    if body.usage is not None:
+        usages[len(messages) - 1] = body.usage  # the last line's counts are the reply's
 
 
 def _call_index(parent: Session, child: Session) -> int | None:

@@ -19,7 +19,6 @@ from typing import Any
 
 from ..importing import Skipped
 from ..models import Message, Role, Session, Usage
-from ..timeutil import now_iso
 from .common import (
     dict_of,
     files_under,
@@ -161,7 +160,7 @@ class _Reading:
     def session(self, fallback_id: str) -> Session:
         meta = self.meta
         session_id = str_of(meta.get("id")) or fallback_id
-        start = fill_times(self.messages, when(meta.get("timestamp")), now_iso())
+        start = fill_times(self.messages, when(meta.get("timestamp")))
         git = dict_of(meta.get("git"))
         details = {
             "session_id": session_id,

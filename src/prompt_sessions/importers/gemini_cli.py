@@ -162,7 +162,7 @@ def _recorded(doc: dict[str, Any], filename: str | None) -> Session:
         elif record.get("type") == "gemini":
             history.extend(_reply(record, said, at))
     session_id = str_of(doc.get("sessionId")) or (Path(filename).stem if filename else None)
-    start = fill_times(history, when(doc.get("startTime")), now_iso())
+    start = fill_times(history, when(doc.get("startTime")))
     first_user = next((m.content for m in history if m.role == "user"), None)
     return Session(
         id=str(uuid.uuid4()),

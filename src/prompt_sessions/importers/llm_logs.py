@@ -20,7 +20,6 @@ from typing import Any
 from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Session, Usage
-from ..timeutil import now_iso
 from .common import (
     SQLITE_HEADER,
     columns,
@@ -152,7 +151,7 @@ def _session(
             history.append(reply)
             if reply.model and reply.model not in models:
                 models.append(reply.model)
-    start = fill_times(history, None, now_iso())
+    start = fill_times(history, None)
     first_prompt = next((m.content for m in history if m.role == "user"), None)
     metadata: dict[str, Any] = {"import": source(key)}
     if models:

@@ -17,7 +17,6 @@ from typing import Any
 from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Session, Usage
-from ..timeutil import now_iso
 from .common import (
     dict_of,
     fill_times,
@@ -129,7 +128,7 @@ def _session(
     stamp: dict[str, Any],
 ) -> Session:
     history = [m for m in (_message(r) for r in raw) if m is not None]
-    begin = fill_times(history, start, now_iso())
+    begin = fill_times(history, start)
     tags = [t for t in _tags(record, chat) if t]
     models = [m for m in list_of(chat.get("models")) if isinstance(m, str)]
     metadata: dict[str, Any] = {"import": stamp}

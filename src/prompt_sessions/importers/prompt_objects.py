@@ -22,7 +22,6 @@ from typing import cast
 from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Role, Session, Usage
-from ..timeutil import now_iso
 from .common import (
     SQLITE_HEADER,
     columns,
@@ -122,7 +121,7 @@ def _session(
         if message is not None:
             history.append(message)
             message_ids.append(m["id"])
-    start = fill_times(history, when(row["created_at"]), now_iso())
+    start = fill_times(history, when(row["created_at"]))
     details = {
         key: row[key]
         for key in ("source", "source_client", "parent_po")
