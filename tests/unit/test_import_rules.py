@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cli_runner import Run
 
 
@@ -114,3 +116,46 @@ def test_from_an_unknown_format_lists_the_known(run: Run) -> None:
     """--from NAME of no importer lists the known formats."""
     code, _, err = run("import", "--from", "nothing")
     assert code != 0 and "unknown import format 'nothing'" in err and "json" in err
+
+
+def test_new_messages_follow_what_was_added_to_the_copy(session_manager) -> None:
+    """Messages a person added to the imported copy stay; a later import appends the source's
+    new messages after them, and nothing already there is added twice."""
+    from prompt_sessions.importing import ImportRun
+    from prompt_sessions.models import Message
+
+    doc = {
+        "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        "name": "Source",
+        "po_name": "po",
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+        "history": [{"role": "user", "content": "a", "created_at": "2025-01-01T00:00:01Z"}],
+    }
+    copy = ImportRun(session_manager).add(json.dumps(doc).encode()).outcomes[0].session
+    session_manager.append(copy.id, Message(role="user", content="mine"))
+    doc["history"].append(
+        {"role": "assistant", "content": "b", "created_at": "2025-01-01T00:00:02Z"}
+    )
+    report = ImportRun(session_manager).add(json.dumps(doc).encode())
+    assert [(o.action, o.added) for o in report.outcomes] == [("updated", 1)]
+    assert [m.content for m in session_manager.get(copy.id).history] == ["a", "mine", "b"]
+
+
+def test_a_progress_bar_on_a_terminal_only(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing several files shows a progress bar on stderr when it is a terminal, and
+    nothing extra when it is not."""
+    import sys
+
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"s{i}.json"
+        path.write_text(json.dumps(exported(run, name=f"S{i}", messages=1)))
+        paths.append(str(path))
+    code, _, err = run("import", *paths)
+    assert (code, err) == (0, "")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    code, _, err = run("import", *paths, "--as-new")
+    assert code == 0 and "Importing" in err
