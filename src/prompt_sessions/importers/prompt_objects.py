@@ -122,7 +122,7 @@ def _session(
             history.append(message)
             message_ids.append(m["id"])
     start = fill_times(history, when(row["created_at"]))
-    details = {
+    details: dict[str, object] = {
         key: row[key]
         for key in ("source", "source_client", "parent_po")
         if key in have and str_of(row[key])
