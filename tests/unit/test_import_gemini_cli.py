@@ -105,8 +105,16 @@ def test_from_gemini_and_a_resaved_chat(
 
 
 def test_sniff() -> None:
-    """sniff() takes saved chats and recorded sessions, not our own sessions."""
+    """sniff() takes saved chats (bare and wrapped), checkpoints and recorded sessions, not our
+    own sessions nor a ChatGPT export."""
     importer = GeminiCliImporter()
     assert importer.sniff(SAVED.read_bytes(), None)
     assert importer.sniff(RECORDED.read_bytes(), None)
+    assert importer.sniff(next((PROJECT / "checkpoints").glob("*.json")).read_bytes(), None)
+    assert importer.sniff((PROJECT / "checkpoint-wrapped.json").read_bytes(), None)
     assert not importer.sniff(b'{"po_name": "x", "history": [{"role": "user"}]}', None)
+    chatgpt = (
+        b'[{"title": "t", "mapping": {"a": {"message": {"author": {"role": "user"},'
+        b' "content": {"content_type": "text", "parts": ["hi"]}}}}}]'
+    )
+    assert not importer.sniff(chatgpt, None)

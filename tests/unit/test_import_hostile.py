@@ -18,7 +18,12 @@ HUGE = 8 * 1024 * 1024
 
 
 def _db(make: Callable[[Path], Path]) -> Callable[[Path], bytes]:
-    return lambda tmp: make(tmp / "sample.db").read_bytes()
+    def build(tmp: Path) -> bytes:
+        path = tmp / f"{make.__name__}.db"
+        path.unlink(missing_ok=True)
+        return make(path).read_bytes()
+
+    return build
 
 
 def _llm(path: Path) -> Path:
@@ -148,3 +153,23 @@ def test_a_database_with_a_wrong_column_type(run: Run, tmp_path: Path) -> None:
     conn.close()
     code, _ = check_import(run, db, "--format", "prompt-objects")
     assert code == 0
+
+
+def test_each_sample_is_recognised_as_its_own_format(tmp_path: Path) -> None:
+    """Sniffing picks the right importer for every format's sample, and none of the built-ins
+    claims a ChatGPT export (its plugin's format)."""
+    from prompt_sessions.manager import SessionManager
+    from prompt_sessions.plugins import PluginHost
+
+    chatgpt = (
+        Path(__file__).parents[2] / "plugins/prompt-sessions-chatgpt/tests/data/conversations.json"
+    ).read_bytes()
+    host = PluginHost.create(entry_points=False)
+    with SessionManager.open(tmp_path / ".po", host=host, config={}) as mgr:
+        from prompt_sessions.importing import ImportRun
+
+        run = ImportRun(mgr)
+        for fmt, sample in SAMPLES.items():
+            assert run.importer(sample(tmp_path), None, None).name == fmt
+        claimed = [i.value.name for i in host.importers().values() if i.value.sniff(chatgpt, None)]
+        assert claimed == []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,6 +43,7 @@ from .common import (
 )
 
 PO_NAME = "gemini"
+_SAVED = re.compile(rb'(\{\s*"history"\s*:\s*)?\[\s*\{\s*"(role|parts)"\s*:')
 
 
 class GeminiCliImporter:
@@ -52,8 +54,10 @@ class GeminiCliImporter:
         if head[:1] not in (b"[", b"{"):
             return False
         recorded = b'"sessionId"' in head and b'"projectHash"' in head
-        contents = b'"parts"' in head and (b'"model"' in head or b'"user"' in head)
-        return recorded or (contents and b'"role"' in head and b'"po_name"' not in head)
+        checkpoint = b'"clientHistory"' in head and b'"parts"' in head
+        # A saved chat starts with its first content's role or parts, bare or under "history";
+        # other tools' exports (ChatGPT's parts sit deep in a mapping) do not.
+        return recorded or checkpoint or _SAVED.match(head) is not None
 
     def locate(self, base: Path | None = None) -> list[Path]:
         """Saved chats, checkpoints and recorded sessions of every project under ``tmp/`` of
