@@ -120,6 +120,18 @@ def digest_of(history: list[Any]) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+def import_stamp(session: Session, format: str) -> dict[str, str]:
+    """``metadata.import`` for a copy of ``session`` imported as ``format`` (DESIGN 16): the
+    source id the importer named (else the session's own id) and the digest of its messages."""
+    given = session.metadata.get("import")
+    source_id = given.get("source_id") if isinstance(given, dict) else None
+    return {
+        "format": format,
+        "source_id": str(source_id or session.id),
+        "digest": digest_of(session.history),
+    }
+
+
 def _key(message: Message, timed: bool = True) -> tuple[str, str, str]:
     return (message.role, message.content, message.created_at if timed else "")
 
@@ -253,10 +265,10 @@ class ImportRun:
     ) -> Outcome:
         given = loaded.metadata.get("import")
         given = dict(given) if isinstance(given, dict) else {}
-        source_id = str(given.get("source_id") or loaded.id)
-        parent_source = given.pop("parent_source_id", None)
-        timed = given.pop("timed", True) is not False
-        stamp = {"format": format, "source_id": source_id, "digest": digest_of(loaded.history)}
+        parent_source = given.get("parent_source_id")
+        timed = given.get("timed", True) is not False
+        stamp = import_stamp(loaded, format)
+        source_id = stamp["source_id"]
         copies = self._index()
         earlier = None if self.as_new else copies.get((format, source_id))
         if earlier is not None:

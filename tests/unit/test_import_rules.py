@@ -159,3 +159,18 @@ def test_a_progress_bar_on_a_terminal_only(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     code, _, err = run("import", *paths, "--as-new")
     assert code == 0 and "Importing" in err
+
+
+def test_the_manager_import_report_records_the_import_too(session_manager) -> None:
+    """SessionManager.import_report (the API and /session import) also records
+    metadata.import on every copy."""
+    doc = {
+        "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        "name": "Source",
+        "po_name": "po",
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+    }
+    (copy,) = session_manager.import_report(json.dumps(doc).encode()).sessions
+    stamp = session_manager.get(copy.id).metadata["import"]
+    assert (stamp["format"], stamp["source_id"]) == ("json", doc["id"])
