@@ -277,8 +277,11 @@ class ImportRun:
                 self._given_ids[loaded.id] = outcome.session.id
                 return outcome
         parent_id = loaded.parent_id and self._given_ids.get(loaded.parent_id)
+        at = loaded.parent_message_index
         if parent_source is not None:
             parent_id = copies.get((format, str(parent_source)), parent_id)
+            if parent_id and at is None and loaded.thread_type == "delegation":
+                at = self._calling_message(parent_id, loaded)
         origin: dict[str, Any] = {"id": loaded.id, "format": format, "imported_at": now_iso()}
         if filename:
             origin["file"] = Path(filename).name
@@ -291,7 +294,7 @@ class ImportRun:
             source="import",
             format_version=FORMAT_VERSION,
             parent_id=parent_id or None,
-            parent_message_index=loaded.parent_message_index if parent_id else None,
+            parent_message_index=at if parent_id else None,
         )
         self._given_ids[loaded.id] = copy.id
         if not self.dry_run:
@@ -300,6 +303,21 @@ class ImportRun:
             self.manager.host.session_created(session=copy, manager=self.manager)
             copies[(format, source_id)] = copy.id
         return Outcome(copy, "new", len(copy.history))
+
+    def _calling_message(self, parent_id: str, child: Session) -> int | None:
+        """The index in the parent's copy of the assistant message whose tool call handed
+        ``child`` its first message (a delegation found through its parent's source id)."""
+        first = next((m.content for m in child.history if m.role == "user"), None)
+        try:
+            history = self.manager.get(parent_id).history
+        except Exception:
+            return None
+        for index, message in enumerate(history):
+            for call in message.tool_calls or []:
+                arguments = call.get("arguments") if isinstance(call, dict) else None
+                if isinstance(arguments, dict) and first in arguments.values():
+                    return index
+        return None
 
     def _merge(
         self, copy_id: str, loaded: Session, stamp: dict[str, str], timed: bool

@@ -100,7 +100,8 @@ def test_newer_files_without_summary_are_named_from_the_first_message() -> None:
 
 def test_agent_file_lands_under_its_parent_copy(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     """import --from claude-code reads ~/.claude/projects: the agent file's delegation is stored
-    under the copy of the session that started it; a second run finds every copy unchanged."""
+    under the copy of the session that started it, at the message whose call started it; a
+    second run finds every copy unchanged."""
     home = Path(run.store).parent / "home"
     (home / ".claude" / "projects").mkdir(parents=True)
     import shutil
@@ -116,6 +117,7 @@ def test_agent_file_lands_under_its_parent_copy(run: Run, monkeypatch: pytest.Mo
     child = sessions["Count the plants in plants.txt. (imported)"]
     assert child["parent_id"] == parent["id"] and child["thread_type"] == "delegation"
     shown = run.json("show", child["id"], "--json")
+    assert shown["parent_message_index"] == 1  # the reply whose Task call started it
     assert shown["metadata"]["import"]["source_id"].endswith("/agent-a1b2c3d4")
     again = run("import", "--from", "claude-code")
     assert again[1].count("Unchanged ") == 4 and len(run.json("list", "--json")) == 4

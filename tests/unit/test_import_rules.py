@@ -174,3 +174,11 @@ def test_the_manager_import_report_records_the_import_too(session_manager) -> No
     (copy,) = session_manager.import_report(json.dumps(doc).encode()).sessions
     stamp = session_manager.get(copy.id).metadata["import"]
     assert (stamp["format"], stamp["source_id"]) == ("json", doc["id"])
+
+
+def test_a_folder_needs_a_tool_and_formats_must_agree(run: Run, tmp_path: Path) -> None:
+    """A folder without --from, and --from with a different --format, are one-line errors."""
+    code, _, err = run("import", str(tmp_path))
+    assert code != 0 and err.strip().endswith("is a folder; name a file")
+    code, _, err = run("import", "--from", "codex", "--format", "json", str(tmp_path))
+    assert code != 0 and err.strip() == "Error: --from codex and --format json disagree; give one"
