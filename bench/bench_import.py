@@ -6,7 +6,8 @@ times, each as the median of ``--repeat`` runs over all the files:
 
 - the floor: reading every file and decoding every line with msgspec (what any reader must do);
 - the importer: reading every file and turning it into checked sessions (``ClaudeCodeImporter``
-  plus the validation the import applies), which the target is set against (at most 1.5x);
+  plus ``checked_session``, the validation every import applies), which the target is set
+  against (at most 1.5x);
 - the whole import into a fresh JSON store (``ImportRun``, one file after another), next to the
   store's own cost of creating the same sessions, so the import's share of it shows.
 
@@ -30,8 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import open_manager, report  # noqa: E402
 
 from prompt_sessions.importers.claude_code import ClaudeCodeImporter  # noqa: E402
-from prompt_sessions.importing import ImportRun  # noqa: E402
-from prompt_sessions.models import Session  # noqa: E402
+from prompt_sessions.importing import ImportRun, checked_session  # noqa: E402
 
 TEXT = "Some words about the garden and the watering schedule. " * 4
 
@@ -131,7 +131,7 @@ def main() -> int:
         def parse() -> None:
             for path in files:
                 for session in importer.load(path.read_bytes(), str(path)):
-                    msgspec.convert(msgspec.to_builtins(session), Session)
+                    checked_session(session, "claude-code")
 
         floor_s = median_s(floor, args.repeat)
         parse_s = median_s(parse, args.repeat)

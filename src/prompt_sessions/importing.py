@@ -136,6 +136,38 @@ def _key(message: Message, timed: bool = True) -> tuple[str, str, str]:
     return (message.role, message.content, message.created_at if timed else "")
 
 
+_ENCODER = msgspec.json.Encoder()
+_SESSION = msgspec.json.Decoder(Session)
+
+
+def checked_session(session: Any, format: str) -> Session:
+    """``session`` as an importer returned it, checked as strictly as a session file is read.
+
+    :param session: what the ``format`` importer yielded.
+    :returns: a validated copy.
+    :raises ImportFormatError: not a Session, a field of the wrong shape, text that cannot be
+        written as UTF-8, a newer ``format_version`` or a name with control characters.
+    """
+    if not isinstance(session, Session):
+        raise ImportFormatError(
+            f"the {format} importer returned {type(session).__name__}, not a Session"
+        )
+    try:
+        # Through JSON and back: the strict check files get, and quicker than convert.
+        checked = _SESSION.decode(_ENCODER.encode(session))
+    except msgspec.ValidationError as exc:
+        raise ImportFormatError(validation_message(exc)) from exc
+    except (msgspec.EncodeError, UnicodeEncodeError, TypeError, ValueError) as exc:
+        raise ImportFormatError(f"the session cannot be stored as JSON ({exc})") from exc
+    if checked.format_version > FORMAT_VERSION:
+        raise ImportFormatError(
+            f"session '{checked.name}' has format_version {checked.format_version}, newer "
+            f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
+        )
+    clean_name(checked.name)
+    return checked
+
+
 class ImportRun:
     """One ``import``: any number of files, the same copies found across them (DESIGN 16).
 
@@ -244,21 +276,7 @@ class ImportRun:
     # ------------------------------------------------------------ one session
 
     def _checked(self, session: Any, format: str) -> Session:
-        if not isinstance(session, Session):
-            raise ImportFormatError(
-                f"the {format} importer returned {type(session).__name__}, not a Session"
-            )
-        try:
-            checked = msgspec.convert(msgspec.to_builtins(session), Session)
-        except msgspec.ValidationError as exc:
-            raise ImportFormatError(validation_message(exc)) from exc
-        if checked.format_version > FORMAT_VERSION:
-            raise ImportFormatError(
-                f"session '{checked.name}' has format_version {checked.format_version}, newer "
-                f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
-            )
-        clean_name(checked.name)
-        return checked
+        return checked_session(session, format)
 
     def _store(
         self, loaded: Session, format: str, filename: str | None, written: list[str]

@@ -182,3 +182,22 @@ def test_a_folder_needs_a_tool_and_formats_must_agree(run: Run, tmp_path: Path) 
     assert code != 0 and err.strip().endswith("is a folder; name a file")
     code, _, err = run("import", "--from", "codex", "--format", "json", str(tmp_path))
     assert code != 0 and err.strip() == "Error: --from codex and --format json disagree; give one"
+
+
+def test_text_that_cannot_be_written_is_refused_before_the_write() -> None:
+    """A session holding a lone surrogate (legal in Python, not in UTF-8) is refused by the
+    import's check with a one-line reason, rather than failing mid-write."""
+    from prompt_sessions.errors import ImportFormatError
+    from prompt_sessions.importing import checked_session
+    from prompt_sessions.models import Message, Session
+
+    bad = Session(
+        id="6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        name="x",
+        po_name="po",
+        created_at="2025-01-01T00:00:00Z",
+        updated_at="2025-01-01T00:00:00Z",
+        history=[Message(role="user", content="a\ud800b", created_at="2025-01-01T00:00:00Z")],
+    )
+    with pytest.raises(ImportFormatError, match="cannot be stored as JSON"):
+        checked_session(bad, "test")

@@ -165,19 +165,15 @@ def _session(
     messages: list[Message] = []
     ids: list[str | None] = []  # the API message id of each assistant message, to merge lines
     usages: dict[int, _Usage] = {}  # message index -> its usage, converted once at the end
-    first: _Line | None = None
     for line in lines:
         kind = line.type
-        if first is None and (line.cwd or line.version):
-            first = line
         if (kind != "user" and kind != "assistant") or line.isMeta is True:
             continue
         body = line.message or _EMPTY
-        at = when(line.timestamp) or ""
         if kind == "assistant":
-            _assistant(body, at, messages, ids, usages)
+            _assistant(body, line.timestamp, messages, ids, usages)
         else:
-            for message in _user(body, at):
+            for message in _user(body, when(line.timestamp) or ""):
                 messages.append(message)
                 ids.append(None)
     for index, usage in usages.items():
@@ -187,7 +183,7 @@ def _session(
             cached_tokens=int_of(usage.cache_read_input_tokens),
         )
     start = fill_times(messages, None)
-    first = first or _Line()
+    first = next((ln for ln in lines if ln.cwd or ln.version), _EMPTY_LINE)
     details = {
         "session_id": session_id,
         "version": str_of(first.version),
@@ -213,6 +209,7 @@ def _session(
 
 
 _EMPTY = _Body()
+_EMPTY_LINE = _Line()
 
 
 def _user(body: _Body, at: str) -> list[Message]:
@@ -250,7 +247,7 @@ def _result_text(content: object) -> str:
 
 def _assistant(
     body: _Body,
-    at: str,
+    stamp: object,
     messages: list[Message],
     ids: list[str | None],
     usages: dict[int, _Usage],
@@ -263,7 +260,7 @@ def _assistant(
         message = Message(
             role="assistant",
             content="",
-            created_at=at,
+            created_at=when(stamp) or "",
             model=model if model != "<synthetic>" else None,
         )
         messages.append(message)

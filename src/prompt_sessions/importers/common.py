@@ -50,16 +50,20 @@ def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[
     """
     decode = (decoder or _decoder).decode
     limit = limits.MAX_NESTING  # read per call, so a deployment (or a test) can lower it
-    numbered = [(n, ln) for n, ln in enumerate(data.split(b"\n"), start=1) if ln.strip()]
-    if batch is not None:
-        whole = _all_at_once(numbered, batch, limit)
+    lines = data.split(b"\n")
+    # Each line's opening brackets, counted in one pass over the file: only a line with more
+    # than the limit can be nested too deep, and only those get the exact check.
+    openers = data.translate(None, _NOT_OPENERS).split(b"\n")
+    if batch is not None and max(map(len, openers), default=0) <= limit:
+        whole = _all_at_once(lines, batch)
         if whole is not None:
-            yield from zip((n for n, _ in numbered), whole, strict=True)
+            yield from whole
             return
-    for number, line in numbered:
+    for number, (line, opened) in enumerate(zip(lines, openers, strict=True), start=1):
+        if not line or line.isspace():
+            continue
         try:
-            # Counting brackets is cheap; the exact check runs only when they could be too deep.
-            if line.count(b"[") + line.count(b"{") > limit:
+            if len(opened) > limit:
                 limits.check_nesting(line, limit)
             yield number, decode(line)
         except ImportFormatError as exc:
@@ -70,21 +74,32 @@ def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[
             yield number, Skipped(f"line {number}", f"not valid JSON ({_first_line(exc)})")
 
 
-def _all_at_once(numbered: list[tuple[int, bytes]], batch: Any, limit: int) -> list[Any] | None:
-    """Every line decoded as one JSON list, or None when a line might not stand alone.
+_NOT_OPENERS = bytes(c for c in range(256) if c not in b"[{\n")
 
-    Each line must be one object (``{`` to ``}``) shallow enough, and the list must have one
-    value per line; otherwise the caller reads line by line and reports the odd ones.
-    """
-    lines = [ln.strip() for _, ln in numbered]
-    for line in lines:
-        if line[:1] != b"{" or line[-1:] != b"}" or line.count(b"[") + line.count(b"{") > limit:
-            return None
+
+def _all_at_once(lines: list[bytes], batch: Any) -> list[tuple[int, Any]] | None:
+    """Every line decoded in one call as one JSON list, or None when a line might not stand
+    alone: each non-blank line must start with ``{`` and end with ``}`` (checked on the joined
+    text, where a newline can only sit between lines) and give exactly one value."""
+    numbers = [n for n, ln in enumerate(lines, start=1) if ln and not ln.isspace()]
+    if not numbers:
+        return []
+    joined = b"\n".join(lines[n - 1] for n in numbers)
+    seams = len(numbers) - 1
+    if (
+        not joined.startswith(b"{")
+        or not joined.endswith(b"}")
+        or joined.count(b"\n{") != seams
+        or joined.count(b"}\n") != seams
+    ):
+        return None
     try:
-        values = batch.decode(b"[" + b",".join(lines) + b"]")
+        values = batch.decode(b"[" + joined.replace(b"\n", b",") + b"]")
     except (msgspec.DecodeError, RecursionError):
         return None
-    return values if len(values) == len(lines) else None
+    if len(values) != len(numbers):
+        return None
+    return list(zip(numbers, values, strict=True))
 
 
 def load_json(data: bytes) -> Any:
