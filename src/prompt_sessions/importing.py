@@ -46,6 +46,11 @@ class Skipped(msgspec.Struct, frozen=True):
         return f"{self.where}: {self.reason}" if self.where else self.reason
 
 
+class NothingToImport(ImportFormatError):
+    """The input is of the format but holds no conversation (a transcript with no messages yet,
+    an empty saved chat): not damage, so ``import --from`` passes over such files."""
+
+
 class ImportReport(msgspec.Struct):
     """The result of one import: the sessions written (new ids) and the entries skipped."""
 
@@ -226,6 +231,7 @@ class ImportRun:
 
         :raises ImportFormatError: the input as a whole cannot be read, or no entry could; then
             nothing of this file is written.
+        :raises NothingToImport: (an ImportFormatError) it holds no conversation at all.
         :raises UnknownFormat: ``format`` is not a known import format.
         """
         limits.check_size(data)
@@ -258,7 +264,7 @@ class ImportRun:
                 report.skipped.append(Skipped(where, str(exc)))
         if not prepared:
             if not report.skipped:
-                raise ImportFormatError("the file holds no sessions")
+                raise NothingToImport("the file holds no conversation")
             more = f" ({len(report.skipped) - 1} more skipped)" if len(report.skipped) > 1 else ""
             raise ImportFormatError(f"{report.skipped[0]}{more}")
         written: list[str] = []

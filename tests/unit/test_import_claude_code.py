@@ -168,3 +168,18 @@ def test_reimport_of_a_grown_transcript_adds_its_new_lines(session_manager) -> N
     assert [(o.action, o.added) for o in again.outcomes] == [("updated", 1)]
     stored = session_manager.get(first.outcomes[0].session.id)
     assert stored.history[-1].content == "You have 2 plants."
+
+
+def test_a_transcript_without_messages(run: Run, tmp_path: Path) -> None:
+    """A transcript holding only a summary is passed over when found in a folder (exit 0, the
+    others imported) and is a one-line error when named."""
+    folder = tmp_path / "projects" / "p"
+    folder.mkdir(parents=True)
+    empty = folder / "0f0e0d0c-0b0a-4909-8807-060504030201.jsonl"
+    empty.write_text('{"type": "summary", "summary": "Nothing yet", "leafUuid": "x"}\n')
+    (folder / NEWER.name).write_bytes(NEWER.read_bytes())
+    code, out, err = run("import", "--from", "claude-code", str(tmp_path / "projects"))
+    assert (code, err) == (0, "") and out.count("Imported ") == 1
+    code, out, err = run("import", str(empty), "--format", "claude-code")
+    assert (code, out) == (1, "")
+    assert err == f"Error: {empty}: the file holds no conversation\n"

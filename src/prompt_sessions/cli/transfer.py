@@ -88,13 +88,13 @@ def import_(
     """Import sessions from files, or with --from FORMAT from that tool's own folder: every
     conversation that can be read; the rest are named with the reason on stderr. Importing a
     conversation again adds only its new messages to the earlier copy."""
-    from ..importing import ImportRun
+    from ..importing import ImportRun, NothingToImport
 
     mgr = state.manager
     if source and fmt and source != fmt:
         raise UsageError(f"--from {source} and --format {fmt} disagree; give one")
     fmt = fmt or source
-    paths = _paths(mgr, files, source)
+    paths, found = _paths(mgr, files, source)
     run = ImportRun(mgr, po_name=po, as_new=as_new, dry_run=dry_run)
     outcomes = []
     failed = 0
@@ -108,6 +108,11 @@ def import_(
             name = str(path)
             try:
                 report = run.add(_read(path), fmt, filename=name)
+            except NothingToImport as exc:
+                if path not in found:  # named by the person: say so, as for any other failure
+                    failed += 1
+                    click.echo(f"Error: {visible(name, one_line=True)}: {exc}", err=True)
+                continue  # a tool's own file with no conversation yet is passed over
             except ImportFormatError as exc:
                 failed += 1
                 click.echo(f"Error: {visible(name, one_line=True)}: {exc}", err=True)
@@ -151,9 +156,10 @@ def _said(outcome: Any, dry_run: bool) -> str:
     return f"{verb} {quoted(session.name)} ({ident}{what})"
 
 
-def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> list[Path]:
+def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> tuple[list[Path], set[Path]]:
     """The files to read: those given (a folder stands for the files the --from format finds
-    in it), or the --from format's default location."""
+    in it), or the --from format's default location; and which of them were found rather than
+    named."""
     from ..importing import LocatesFiles
 
     locator = None
@@ -174,17 +180,20 @@ def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> list[Path]:
         found = locator.locate()
         if not found:
             raise UsageError(f"no {source} files found in its default location")
-        return found
+        return found, set(found)
     paths: list[Path] = []
+    located: set[Path] = set()
     for name in files:
         path = Path(name)
         if path.is_dir():
             if locator is None:
                 raise UsageError(f"{visible(name, one_line=True)} is a folder; name a file")
-            paths.extend(locator.locate(path))
+            inside = locator.locate(path)
+            paths.extend(inside)
+            located.update(inside)
         else:
             paths.append(path)
-    return paths
+    return paths, located
 
 
 class _plain:

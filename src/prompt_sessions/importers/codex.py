@@ -72,7 +72,7 @@ class CodexImporter:
             else:
                 state.line(value)
         if not state.messages:
-            return [Skipped("", "no messages in this rollout"), *skipped]
+            return skipped  # a rollout with no message yet holds no conversation
         fallback = Path(filename).stem if filename else str(uuid.uuid4())
         return [state.session(fallback), *skipped]
 

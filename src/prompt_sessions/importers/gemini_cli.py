@@ -83,17 +83,18 @@ class GeminiCliImporter:
             contents = doc.get("clientHistory", doc.get("history"))
         if not isinstance(contents, list):
             raise ImportFormatError("expected a saved chat (a list of contents) or a session")
-        return [_saved(contents, filename)]
+        saved = _saved(contents, filename)
+        return [saved] if saved is not None else []
 
 
-def _saved(contents: list[Any], filename: str | None) -> Session:
+def _saved(contents: list[Any], filename: str | None) -> Session | None:
     """A ``/chat save`` file or a checkpoint: contents without times."""
     at = _file_time(filename)
     history: list[Message] = []
     for content in contents:
         history.extend(_content(dict_of(content), at))
     if not history:
-        raise ImportFormatError("the saved chat holds no messages")
+        return None  # an empty saved chat holds no conversation
     path = Path(filename) if filename else None
     source_id = f"{path.parent.name}/{path.stem}" if path else str(uuid.uuid4())
     tag = path.stem.removeprefix("checkpoint-") if path else None
