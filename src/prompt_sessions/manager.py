@@ -25,7 +25,7 @@ from .errors import (
     UsageError,
 )
 from .ids import new_id, validate_id
-from .importing import ImportReport, Skipped, text_bytes
+from .importing import ImportReport, Skipped, import_stamp, text_bytes
 from .models import (
     DEFAULT_SESSION_NAME,
     FORMAT_VERSION,
@@ -417,7 +417,11 @@ class SessionManager:
             id=new_id(),
             name=_suffixed(checked.name, IMPORTED_SUFFIX),
             po_name=clean_po_name(po_name) if po_name else checked.po_name,
-            metadata={**checked.metadata, "imported_from": origin},
+            metadata={
+                **checked.metadata,
+                "imported_from": origin,
+                "import": import_stamp(checked, format),
+            },
             source="import",
             format_version=1,
         )

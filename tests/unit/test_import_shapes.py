@@ -47,14 +47,16 @@ def test_a_file_with_some_bad_entries_imports_the_rest_and_names_them(
     run: Run, tmp_path: Path
 ) -> None:
     """Good sessions are imported; each bad one is a warning line naming the file, the entry
-    and the reason; the exit code is 0 because something was imported."""
+    and the reason; the exit code is 0 because something was imported. The same session twice
+    in one file is one copy: the second finds nothing new."""
     good = exported(run)
     bad = dict(good, created_at="yesterday")
     path = tmp_path / "mixed.json"
     path.write_text(json.dumps([good, bad, 7, good]))
     code, out, err = run("import", str(path))
     assert code == 0
-    assert out.count("Imported 'Source (imported)'") == 2
+    assert out.count("Imported 'Source (imported)'") == 1
+    assert out.count("Unchanged 'Source (imported)'") == 1
     assert err.splitlines() == [
         f"Warning: {path}: skipped session 1: `$.created_at` is not an ISO-8601 UTC timestamp "
         "ending in Z",

@@ -220,7 +220,12 @@ def _origin(conversation: dict[str, Any]) -> dict[str, Any]:
         for key in ("conversation_id", "id", "default_model_slug")
         if isinstance(value := conversation.get(key), str)
     }
-    return {"chatgpt": origin} if origin else {}
+    found: dict[str, Any] = {"chatgpt": origin} if origin else {}
+    source_id = origin.get("conversation_id") or origin.get("id")
+    if source_id:
+        # Re-importing the export finds this copy by it (DESIGN section 16).
+        found["import"] = {"source_id": source_id}
+    return found
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -108,15 +108,16 @@ def test_times_become_iso_utc() -> None:
 
 
 def test_origin_is_kept_in_metadata_and_po_name_is_an_option() -> None:
-    """The conversation id and default model are kept under metadata['chatgpt']; the PO is
-    'imported' unless the importer is built with another."""
+    """The conversation id and default model are kept under metadata['chatgpt'], the id also
+    as the import's source id; the PO is 'imported' unless the importer is built with another."""
     oslo = list(ChatGptImporter().load(read("conversations.json"), None))[0]
     assert oslo.po_name == "imported"
     assert oslo.metadata == {
         "chatgpt": {
             "conversation_id": "3f8a5a8e-2d55-4b8e-9f1d-6b0a1c2e7d40",
             "default_model_slug": "gpt-4o",
-        }
+        },
+        "import": {"source_id": "3f8a5a8e-2d55-4b8e-9f1d-6b0a1c2e7d40"},
     }
     assert load([minimal()], ChatGptImporter(po_name="travel"))[0].po_name == "travel"
 
@@ -340,3 +341,39 @@ def test_installed_entry_point_is_found(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("PROMPT_SESSIONS_DISABLE_PLUGINS", raising=False)
     host = PluginHost.create()
     assert isinstance(host.importers()["chatgpt"].value, ChatGptImporter)
+
+
+def test_importing_the_export_again_adds_only_new_messages(
+    session_manager, registered_plugin
+) -> None:
+    """A second import of a grown export finds the earlier copies by conversation id: the
+    unchanged conversation stays as it is and the grown one gets only its new message; the
+    copies record metadata.import with the format, the conversation id and a digest."""
+    from prompt_sessions.importing import ImportRun
+
+    doc = json.loads(read("conversations.json"))
+    with registered_plugin(prompt_sessions_chatgpt):
+        first = ImportRun(session_manager).add(json.dumps(doc).encode())
+        stamp = first.outcomes[1].session.metadata["import"]
+        assert stamp["format"] == "chatgpt"
+        assert stamp["source_id"] == "9b2e1f7c-0a3d-4e6f-8c1b-2d4e6f8a0b1c"
+        grown = doc[1]
+        leaf = grown["current_node"]
+        grown["mapping"]["extra"] = {
+            "id": "extra",
+            "parent": leaf,
+            "children": [],
+            "message": {
+                "author": {"role": "user"},
+                "create_time": 1736100000.0,
+                "content": {"content_type": "text", "parts": ["One more thing."]},
+            },
+        }
+        grown["mapping"][leaf]["children"] = ["extra"]
+        grown["current_node"] = "extra"
+        again = ImportRun(session_manager).add(json.dumps(doc).encode())
+    assert [(o.action, o.added) for o in again.outcomes] == [("unchanged", 0), ("updated", 1)]
+    assert len(session_manager.list()) == 2
+    stored = session_manager.get(first.outcomes[1].session.id)
+    assert [m.content for m in stored.history][-1] == "One more thing."
+    assert stored.metadata["import"]["digest"] != stamp["digest"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -61,56 +62,145 @@ def _for_terminal(raw: bytes, fmt: str) -> bytes:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path())
 @click.option("--format", "-f", "fmt", help="Import format (default: detected).")
+@click.option(
+    "--from",
+    "source",
+    metavar="FORMAT",
+    help="Read FORMAT's own files: its default location, or the FILES and folders given.",
+)
 @click.option("--po", help="Assign the imported sessions to this PO.")
+@click.option("--as-new", is_flag=True, help="Make fresh copies of sessions imported before.")
+@click.option("--dry-run", is_flag=True, help="List what would be imported; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the imported sessions' summaries.")
 @pass_state
 def import_(
-    state: CliState, files: tuple[str, ...], fmt: str | None, po: str | None, as_json: bool
+    state: CliState,
+    files: tuple[str, ...],
+    fmt: str | None,
+    source: str | None,
+    po: str | None,
+    as_new: bool,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
-    """Import sessions from files: every conversation that can be read; the rest are named
-    with the reason on stderr."""
+    """Import sessions from files, or with --from FORMAT from that tool's own folder: every
+    conversation that can be read; the rest are named with the reason on stderr. Importing a
+    conversation again adds only its new messages to the earlier copy."""
+    from ..importing import ImportRun, NothingToImport
+
     mgr = state.manager
-    imported = []
+    if source and fmt and source != fmt:
+        raise UsageError(f"--from {source} and --format {fmt} disagree; give one")
+    fmt = fmt or source
+    paths, found = _paths(mgr, files, source)
+    run = ImportRun(mgr, po_name=po, as_new=as_new, dry_run=dry_run)
+    outcomes = []
     failed = 0
-    show_bar = len(files) > 1 and sys.stderr.isatty() and not as_json
+    show_bar = len(paths) > 1 and sys.stderr.isatty() and not as_json
     with (
-        click.progressbar(files, label="Importing", file=sys.stderr)
+        click.progressbar(paths, label="Importing", file=sys.stderr)
         if show_bar
-        else _plain(files) as items
+        else _plain(paths) as items
     ):
-        for name in items:
+        for path in items:
+            name = str(path)
             try:
-                data = _read(Path(name))
-                report = mgr.import_report(data, fmt, filename=name, po_name=po)
+                report = run.add(_read(path), fmt, filename=name)
+            except NothingToImport as exc:
+                if path not in found:  # named by the person: say so, as for any other failure
+                    failed += 1
+                    click.echo(f"Error: {visible(name, one_line=True)}: {exc}", err=True)
+                continue  # a tool's own file with no conversation yet is passed over
             except ImportFormatError as exc:
                 failed += 1
                 click.echo(f"Error: {visible(name, one_line=True)}: {exc}", err=True)
                 continue
-            imported.extend(report.sessions)
+            outcomes.extend(report.outcomes)
             for skip in report.skipped:
                 click.echo(
                     f"Warning: {visible(name, one_line=True)}: skipped {visible(str(skip))}",
                     err=True,
                 )
     if as_json:
-        print_json([summary_json(s.summary()) for s in imported])
+        print_json(
+            [
+                {**summary_json(o.session.summary()), "import": o.action, "added": o.added}
+                for o in outcomes
+            ]
+        )
     else:
-        for session in imported:
-            click.echo(
-                f"Imported {quoted(session.name)} "
-                f"({session.id}, {counted(len(session.history), 'message')})"
-            )
+        for outcome in outcomes:
+            click.echo(_said(outcome, dry_run))
     if failed:
         sys.exit(1)
 
 
+_VERBS = {
+    False: {"new": "Imported", "updated": "Updated", "unchanged": "Unchanged"},
+    True: {"new": "Would import", "updated": "Would update", "unchanged": "Unchanged"},
+}
+
+
+def _said(outcome: Any, dry_run: bool) -> str:
+    session = outcome.session
+    verb = _VERBS[dry_run][outcome.action]
+    if outcome.action == "new":
+        what = counted(len(session.history), "message")
+    elif outcome.action == "updated":
+        what = f"+{counted(outcome.added, 'message')}"
+    else:
+        what = "nothing new"
+    ident = "" if dry_run and outcome.action == "new" else f"{session.id}, "
+    return f"{verb} {quoted(session.name)} ({ident}{what})"
+
+
+def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> tuple[list[Path], set[Path]]:
+    """The files to read: those given (a folder stands for the files the --from format finds
+    in it), or the --from format's default location; and which of them were found rather than
+    named."""
+    from ..importing import LocatesFiles
+
+    locator = None
+    if source is not None:
+        importers = mgr.host.importers()
+        if source not in importers:
+            from ..errors import UnknownFormat
+
+            raise UnknownFormat(source, importers, kind="import format")
+        locator = importers[source].value
+        if not isinstance(locator, LocatesFiles):
+            if not files:
+                raise UsageError(f"the {source} format has no default location; name the files")
+            locator = None
+    if not files:
+        if locator is None:
+            raise UsageError("name the files to import, or a tool with --from FORMAT")
+        found = locator.locate()
+        if not found:
+            raise UsageError(f"no {source} files found in its default location")
+        return found, set(found)
+    paths: list[Path] = []
+    located: set[Path] = set()
+    for name in files:
+        path = Path(name)
+        if path.is_dir():
+            if locator is None:
+                raise UsageError(f"{visible(name, one_line=True)} is a folder; name a file")
+            inside = locator.locate(path)
+            paths.extend(inside)
+            located.update(inside)
+        else:
+            paths.append(path)
+    return paths, located
+
+
 class _plain:
-    def __init__(self, items: tuple[str, ...]) -> None:
+    def __init__(self, items: list[Path]) -> None:
         self.items = items
 
-    def __enter__(self) -> tuple[str, ...]:
+    def __enter__(self) -> list[Path]:
         return self.items
 
     def __exit__(self, *exc: object) -> None:

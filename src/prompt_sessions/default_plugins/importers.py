@@ -1,4 +1,5 @@
-"""The built-in ``json`` importer: our own session files and exports, one or many per file."""
+"""The built-in importers: ``json`` (our own session files and exports, one or many per file)
+here, and the other tools' formats of ``prompt_sessions.importers`` (DESIGN section 16)."""
 
 from __future__ import annotations
 
@@ -69,7 +70,22 @@ def _session(item: object, i: int) -> Session:
 
 @hookimpl
 def register_importers(register: Callable[[Importer], None]) -> None:
+    from ..importers.claude_code import ClaudeCodeImporter
+    from ..importers.codex import CodexImporter
+    from ..importers.gemini_cli import GeminiCliImporter
+    from ..importers.llm_logs import LlmImporter
+    from ..importers.markdown import MarkdownImporter
+    from ..importers.open_webui import OpenWebUiImporter
+    from ..importers.prompt_objects import PromptObjectsImporter
+
     register(JsonImporter())
+    register(ClaudeCodeImporter())
+    register(CodexImporter())
+    register(LlmImporter())
+    register(PromptObjectsImporter())
+    register(OpenWebUiImporter())
+    register(GeminiCliImporter())
+    register(MarkdownImporter())
 
 
 def _timed(history: list[object], start: object) -> list[object]:

@@ -1,0 +1,263 @@
+"""What the importers share: JSON Lines read line by line, times, names, source ids.
+
+Everything here reads untrusted input: a value of the wrong type is treated as absent, a line
+that cannot be read is a :class:`Skipped` naming it, and nothing raises but
+``ImportFormatError``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .. import limits
+from ..errors import ImportFormatError
+from ..importing import Skipped
+from ..models import NAME_MAX, Message
+from ..timeutil import TIMESTAMP_PATTERN, now_iso
+
+TITLE_CHARS = 50  # an auto-name's length (DESIGN section 14)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_OURS = re.compile(TIMESTAMP_PATTERN.removesuffix("$") + r"\Z")
+_decoder = msgspec.json.Decoder()
+
+
+def source(source_id: object, **more: Any) -> dict[str, Any]:
+    """The ``metadata["import"]`` an importer gives a session: its id at the source (the core
+    adds the format and the digest) and, for a delegation, its parent's ``parent_source_id``."""
+    stamp: dict[str, Any] = {"source_id": str(source_id)}
+    stamp.update({k: str(v) for k, v in more.items() if v is not None})
+    return stamp
+
+
+def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of JSON Lines, decoded by ``decoder``
+    (a ``msgspec.json.Decoder``; plain JSON values by default). A line that is not JSON, not
+    UTF-8, not of the decoder's shape or nested too deep gives a :class:`Skipped` as its value
+    instead, so one odd line never sinks the rest.
+
+    ``batch`` (a decoder of a list of the same shape) first tries every line in one call, which
+    is several times quicker; any line that would be skipped sends the whole file down the
+    line-by-line path instead.
+    """
+    decode = (decoder or _decoder).decode
+    limit = limits.MAX_NESTING  # read per call, so a deployment (or a test) can lower it
+    lines = data.split(b"\n")
+    # Each line's opening brackets, counted in one pass over the file: only a line with more
+    # than the limit can be nested too deep, and only those get the exact check.
+    openers = data.translate(None, _NOT_OPENERS).split(b"\n")
+    if batch is not None and max(map(len, openers), default=0) <= limit:
+        whole = _all_at_once(lines, batch)
+        if whole is not None:
+            yield from whole
+            return
+    for number, (line, opened) in enumerate(zip(lines, openers, strict=True), start=1):
+        if not line or line.isspace():
+            continue
+        try:
+            if len(opened) > limit:
+                limits.check_nesting(line, limit)
+            yield number, decode(line)
+        except ImportFormatError as exc:
+            yield number, Skipped(f"line {number}", str(exc))
+        except msgspec.ValidationError as exc:
+            yield number, Skipped(f"line {number}", f"unexpected shape ({_first_line(exc)})")
+        except (msgspec.DecodeError, RecursionError) as exc:
+            yield number, Skipped(f"line {number}", f"not valid JSON ({_first_line(exc)})")
+
+
+_NOT_OPENERS = bytes(c for c in range(256) if c not in b"[{\n")
+
+
+def _all_at_once(lines: list[bytes], batch: Any) -> list[tuple[int, Any]] | None:
+    """Every line decoded in one call as one JSON list, or None when a line might not stand
+    alone: each non-blank line must start with ``{`` and end with ``}`` (checked on the joined
+    text, where a newline can only sit between lines) and give exactly one value."""
+    numbers = [n for n, ln in enumerate(lines, start=1) if ln and not ln.isspace()]
+    if not numbers:
+        return []
+    joined = b"\n".join(lines[n - 1] for n in numbers)
+    seams = len(numbers) - 1
+    if (
+        not joined.startswith(b"{")
+        or not joined.endswith(b"}")
+        or joined.count(b"\n{") != seams
+        or joined.count(b"}\n") != seams
+    ):
+        return None
+    try:
+        values = batch.decode(b"[" + joined.replace(b"\n", b",") + b"]")
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if len(values) != len(numbers):
+        return None
+    return list(zip(numbers, values, strict=True))
+
+
+def load_json(data: bytes) -> Any:
+    """One JSON document; ImportFormatError when it is not JSON (bad UTF-8 included)."""
+    try:
+        return _decoder.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise ImportFormatError(f"not valid JSON ({_first_line(exc)})") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def text(value: object) -> str:
+    """Text fit to store: lone surrogates (legal in JSON escapes, not in UTF-8) replaced."""
+    if not isinstance(value, str):
+        return ""
+    if value.isascii():  # the usual case, and a quick one
+        return value
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def when(value: object) -> str | None:
+    """A time as the store writes it (ISO-8601 UTC ending in Z), from an ISO-8601 text with any
+    offset, or epoch seconds (milliseconds when the number is that large); None if unusable."""
+    if isinstance(value, str):
+        if _OURS.match(value):
+            return value
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return _iso(moment.astimezone(UTC))
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds
+        try:
+            return _iso(datetime.fromtimestamp(seconds, UTC))
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    # Formatted by hand: strftime does not pad years below 1000 on every platform.
+    millis = moment.microsecond // 1000
+    stamp = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+    return stamp + (f".{millis:03d}Z" if millis else "Z")
+
+
+def fill_times(messages: list[Message], start: str | None) -> str:
+    """Give each message without a time the one before it (``start`` for the first); returns
+    the session's start: ``start``, else the earliest message time, else now."""
+    known = [m.created_at for m in messages if m.created_at]
+    begin = start or (min(known) if known else now_iso())
+    previous = begin
+    for message in messages:
+        if message.created_at:
+            previous = message.created_at
+        else:
+            message.created_at = previous
+    return begin
+
+
+def name_of(*candidates: object, fallback: str) -> str:
+    """The first usable candidate as a session name: one line, control characters dropped,
+    cut at a word to 50 characters (an auto-name, DESIGN section 14); else ``fallback``."""
+    for candidate in candidates:
+        flat = " ".join(_CONTROLS.sub(" ", text(candidate)).split())
+        if not flat:
+            continue
+        if len(flat) > TITLE_CHARS:
+            cut = flat[: TITLE_CHARS + 1].rsplit(" ", 1)[0]
+            flat = (cut if len(cut) > TITLE_CHARS // 2 else flat[:TITLE_CHARS]).rstrip()
+        return flat[:NAME_MAX]
+    return fallback
+
+
+def tool_home(env_var: str, default: str, base: Path | None) -> Path:
+    """A tool's folder: ``base`` when given, else ``$env_var``, else ``~/default``."""
+    if base is not None:
+        return base
+    named = os.environ.get(env_var)
+    return Path(named).expanduser() if named else Path.home() / default
+
+
+def files_under(folder: Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` (a glob, ``**`` allowed) under ``folder``, by path; a missing
+    folder is none."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(pattern) if p.is_file())
+
+
+def dict_of(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def list_of(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def str_of(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def int_of(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def open_sqlite(data: bytes) -> Any:
+    """An in-memory, read-only copy of a SQLite database file's bytes.
+
+    A database in WAL mode is read as a rollback-journal one (the two header bytes that say
+    so are set back), since an in-memory copy cannot use a WAL; what the WAL file alone holds
+    is not part of ``data``.
+
+    :raises ImportFormatError: ``data`` is not a SQLite database.
+    """
+    import sqlite3
+
+    if not data.startswith(SQLITE_HEADER) or len(data) < 100:
+        raise ImportFormatError("not a SQLite database")
+    raw = bytearray(data)
+    if raw[18] == 2 or raw[19] == 2:
+        raw[18] = raw[19] = 1
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(bytes(raw))
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        conn.close()
+        raise ImportFormatError(f"not a readable SQLite database ({exc})") from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def columns(conn: Any, table: str) -> set[str]:
+    """The columns ``table`` has (empty when there is no such table): older versions of a
+    tool's database lack the columns later migrations added."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table!r})")}
+
+
+def decode_json(value: object) -> Any:
+    """A JSON column's value, None when it is empty or not JSON."""
+    if not isinstance(value, str | bytes) or not value:
+        return None
+    try:
+        return _decoder.decode(value.encode() if isinstance(value, str) else value)
+    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
+        return None
