@@ -47,7 +47,6 @@ from .sqlite_health import SqliteHealth
 __all__ = ["DB_NAME", "SCHEMA_VERSION", "SqliteBackend"]
 
 
-
 class SqliteBackend(SqliteHealth):
     """The sqlite store of one environment folder (``root``), backend name ``sqlite``."""
 
