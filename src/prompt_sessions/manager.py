@@ -10,22 +10,19 @@ from typing import Any
 
 import msgspec
 
-from . import limits
 from .cells import boundary
 from .config import check_config, load_config
 from .config_schema import Config
 from .envdir import find_env_dir
 from .errors import (
     ImportFormatError,
-    InvalidName,
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
-    UnknownFormat,
     UsageError,
 )
 from .ids import new_id, validate_id
-from .importing import ImportReport, Skipped, import_stamp, text_bytes
+from .importing import ImportReport
 from .models import (
     DEFAULT_SESSION_NAME,
     FORMAT_VERSION,
@@ -321,110 +318,14 @@ class SessionManager:
 
         One odd entry never sinks the rest (DESIGN section 16).
         """
+        from .importing import ImportRun
+
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if not isinstance(raw, bytes | bytearray):
             raise ImportFormatError("import data must be bytes or text")
-        raw = bytes(raw)
-        limits.check_size(raw)
-        raw = text_bytes(raw)
-        limits.check_nesting(raw)
-        importer = self._pick_importer(raw, format, filename)
-        try:
-            loaded = list(importer.load(raw, filename))
-        except ImportFormatError:
-            raise
-        except (RecursionError, MemoryError) as exc:
-            raise ImportFormatError(
-                f"input is too deeply nested or too large ({type(exc).__name__})"
-            ) from exc
-        except Exception as exc:
-            raise ImportFormatError(
-                f"the {importer.name} importer could not read it: {exc}"
-            ) from exc
-        prepared: builtins.list[Session] = []
-        skipped: builtins.list[Skipped] = []
-        for number, item in enumerate(loaded):
-            if isinstance(item, Skipped):
-                skipped.append(item)
-                continue
-            try:
-                prepared.append(self._imported_copy(item, importer.name, filename, po_name))
-            except (ImportFormatError, InvalidName) as exc:
-                where = f"session {number}" if len(loaded) > 1 else ""
-                skipped.append(Skipped(where, str(exc)))
-        if not prepared:
-            if not skipped:
-                raise ImportFormatError("the file holds no sessions")
-            more = f" ({len(skipped) - 1} more skipped)" if len(skipped) > 1 else ""
-            raise ImportFormatError(f"{skipped[0]}{more}")
-        written: builtins.list[Session] = []
-        try:
-            for session in prepared:
-                self.backend.create(session)
-                written.append(session)
-        except BaseException:
-            # A failed write takes back what this import already wrote before reporting it.
-            for session in written:
-                with contextlib.suppress(Exception):
-                    self.backend.delete(session.id)
-            raise
-        for session in written:
-            self.host.session_created(session=session, manager=self)
-        return ImportReport(sessions=written, skipped=skipped)
-
-    def _pick_importer(self, raw: bytes, format: str | None, filename: str | None) -> Any:
-        importers = self.host.importers()
-        if format is not None:
-            if format not in importers:
-                raise UnknownFormat(format, importers, kind="import format")
-            return importers[format].value
-        for contribution in importers.values():
-            try:
-                if contribution.value.sniff(raw, filename):
-                    return contribution.value
-            except Exception:
-                continue
-        raise ImportFormatError(
-            f"no importer recognises this input; known formats: {', '.join(sorted(importers))} "
-            "(choose one with --format)"
-        )
-
-    def _imported_copy(
-        self, session: Any, format: str, filename: str | None, po_name: str | None
-    ) -> Session:
-        if not isinstance(session, Session):
-            raise ImportFormatError(
-                f"the {format} importer returned {type(session).__name__}, not a Session"
-            )
-        try:
-            checked = msgspec.convert(msgspec.to_builtins(session), Session)
-        except msgspec.ValidationError as exc:
-            raise ImportFormatError(validation_message(exc)) from exc
-        if checked.format_version > FORMAT_VERSION:
-            # Importing would write it back as version 1, dropping what this version does not
-            # understand (DESIGN section 4, "Versioned").
-            raise ImportFormatError(
-                f"session '{checked.name}' has format_version {checked.format_version}, newer "
-                f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
-            )
-        clean_name(checked.name)  # names written today are refused C1 controls too
-        now = now_iso()
-        origin: dict[str, Any] = {"id": checked.id, "format": format, "imported_at": now}
-        if filename:
-            origin["file"] = Path(filename).name
-        return msgspec.structs.replace(
-            checked,
-            id=new_id(),
-            name=_suffixed(checked.name, IMPORTED_SUFFIX),
-            po_name=clean_po_name(po_name) if po_name else checked.po_name,
-            metadata={
-                **checked.metadata,
-                "imported_from": origin,
-                "import": import_stamp(checked, format),
-            },
-            source="import",
-            format_version=1,
-        )
+        run = ImportRun(self, po_name=po_name, as_new=True)
+        report = run.add(bytes(raw), format, filename)
+        return ImportReport(sessions=[o.session for o in report.outcomes], skipped=report.skipped)
 
     # ------------------------------------------------------------------ search and resolve
 

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import pytest
 
+import prompt_sessions.importing as importing_module
 import prompt_sessions.manager as manager_module
 from faults import FaultPlan, injected
 from prompt_sessions.errors import PromptSessionsError, StorageError
@@ -65,10 +66,11 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None
         tick = next(ticks)
         return f"2025-02-01T{tick // 3600:02d}:{tick // 60 % 60:02d}:{tick % 60:02d}.000Z"
 
-    monkeypatch.setattr(
-        manager_module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4))
-    )
-    monkeypatch.setattr(manager_module, "now_iso", clock)
+    for module in (manager_module, importing_module):  # the import path makes its own copies
+        monkeypatch.setattr(
+            module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4))
+        )
+        monkeypatch.setattr(module, "now_iso", clock)
     yield reset
 
 

@@ -12,6 +12,7 @@ from cli_runner import Run
 from prompt_sessions.commands import CommandContext, CommandRouter
 from prompt_sessions.commands.base import PlainFrontend
 from prompt_sessions.context import AppContext
+from prompt_sessions.models import Message
 from prompt_sessions.plugins import PluginHost
 
 
@@ -94,5 +95,32 @@ def test_the_tui_import_reports_what_it_skipped(tmp_path: Path) -> None:
         assert said.startswith("Imported 'Source (imported)' (po); skipped 2 entries: session 1:")
         assert said.endswith(" (and 1 more)")
         assert app.manager.get(ctx.session_id).name == "Source (imported)"
+    finally:
+        app.manager.close()
+
+
+def test_the_tui_import_of_the_same_file_twice_keeps_one_copy(tmp_path: Path) -> None:
+    """/session import follows the import rules of the command line: the second import of
+    the same file finds the earlier copy, says so and adds nothing; a message added at the
+    source since is added to that copy."""
+    app = AppContext.open(tmp_path / ".po", host=PluginHost.create(entry_points=False))
+    try:
+        s = app.manager.create("po", "Source")
+        app.manager.append(s.id, Message(role="user", content="first"))
+        path = tmp_path / "one.json"
+        path.write_text(app.manager.export(s.id, "json"))
+        router = CommandRouter.from_host(app.host)
+        ctx = CommandContext(app, "po", s.id, PlainFrontend())
+        assert router.run(ctx, f"/session import {path}").startswith("Imported 'Source (imp")
+        copy_id = ctx.session_id
+        assert router.run(ctx, f"/session import {path}").startswith("Already imported: ")
+        app.manager.append(s.id, Message(role="user", content="second"))
+        path.write_text(app.manager.export(s.id, "json"))
+        said = router.run(ctx, f"/session import {path}")
+        assert said.startswith("Added 1 message to the earlier copy, 'Source (imported)'"), said
+        assert ctx.session_id == copy_id
+        names = sorted(x.name for x in app.manager.list())
+        assert names == ["Source", "Source (imported)"]
+        assert [m.content for m in app.manager.get(copy_id).history] == ["first", "second"]
     finally:
         app.manager.close()

@@ -80,7 +80,7 @@ def _raise(exc: BaseException) -> Callable[[bytes], Any]:
             _raise(ValueError("unexpected byte 7")),
             "the odd importer could not read it: unexpected byte 7",
         ),
-        (lambda data: [], "the file holds no sessions"),
+        (lambda data: [], "the file holds no conversation"),
         (lambda data: [{"name": "a dict"}], "the odd importer returned dict, not a Session"),
         (
             lambda data: [_session(created_at="yesterday")],

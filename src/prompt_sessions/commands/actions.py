@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ..errors import AmbiguousSession, SessionNotFound, UsageError
-from ..importing import ImportReport
+from ..importing import ImportRun, RunReport
 from ..manager import SessionManager
 from ..models import DEFAULT_SESSION_NAME, Session, SessionSummary
 from ..outputs import write_output
@@ -117,14 +117,19 @@ def export_to_file(
 
 def import_file(
     manager: SessionManager, path: str | Path, *, po_name: str | None = None
-) -> ImportReport:
-    """Import every conversation of one file that can be read; the report lists the rest."""
+) -> RunReport:
+    """Import every conversation of one file that can be read; the report lists the rest.
+
+    As ``prompt-sessions import`` does (DESIGN section 16): a conversation imported before
+    only gets the messages its earlier copy lacks. Raises UsageError when the file cannot be
+    read, ImportFormatError when nothing in it can be imported.
+    """
     source = Path(path).expanduser()
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
-    return manager.import_report(data, filename=str(source), po_name=po_name)
+    return ImportRun(manager, po_name=po_name).add(data, filename=str(source))
 
 
 def slug(name: str) -> str:

@@ -95,12 +95,17 @@ def session_export(ctx: CommandContext, args: list[str]) -> str:
 def session_import(ctx: CommandContext, args: list[str]) -> str:
     path = rest_of_line(args, "a file: /session import <path>")
     report = actions.import_file(ctx.manager, path or "")
-    imported = report.sessions
-    first = imported[0]
+    outcomes = report.outcomes
+    first = outcomes[0].session
     ctx.manager.switch(first.po_name, first.id)
     ctx.show(first.po_name, first.id)
-    more = f" and {len(imported) - 1} more" if len(imported) > 1 else ""
-    said = f"Imported {quoted(first.name)} ({first.po_name}){more}"
+    more = f" and {len(outcomes) - 1} more" if len(outcomes) > 1 else ""
+    done = {
+        "new": "Imported",
+        "updated": f"Added {count(outcomes[0].added, 'message')} to the earlier copy,",
+        "unchanged": "Already imported:",
+    }[outcomes[0].action]
+    said = f"{done} {quoted(first.name)} ({first.po_name}){more}"
     if report.skipped:
         said += f"; skipped {count(len(report.skipped), 'entry', 'entries')}: {report.skipped[0]}"
         if len(report.skipped) > 1:
