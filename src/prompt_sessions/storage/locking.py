@@ -88,9 +88,13 @@ class StoreLock:
 
     def _mark_holder(self) -> None:
         try:
-            fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+            mark = f"{os.getpid():<12d}\n".encode()
+            fd = os.open(self.path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
             try:
-                os.pwrite(fd, f"{os.getpid():<12d}\n".encode(), 0)
+                # Rewriting the same pid would dirty the file on every write of this process,
+                # and the fsync of the write it guards would have to flush it too.
+                if os.pread(fd, len(mark) + 1, 0) != mark:
+                    os.pwrite(fd, mark, 0)
             finally:
                 os.close(fd)
         except OSError:
