@@ -12,6 +12,7 @@ from prompt_sessions.responders import ReplyEnd, ReplyRequest, ToolCall, ToolCal
 from prompt_sessions.tui.widgets.delegation_line import DelegationLine
 from prompt_sessions.tui.widgets.message_box import MessageBox
 from prompt_sessions.tui.widgets.message_view import MessageView
+from prompt_sessions.tui.widgets.status_bar import StatusBar
 
 from .conftest import settle, wait_until
 
@@ -78,6 +79,9 @@ async def test_a_delegation_line_opens_the_delegation_session(make_ctx, make_app
         assert str(line.render()).startswith("▸ -> worker: sort the very long")
         assert str(line.render()).endswith("…")
         line.focus()
+        await pilot.pause()
+        # Where the line has the focus, the status bar says what Enter does there.
+        assert "Enter open the delegation" in str(screen.query_one(StatusBar).render())
         await pilot.press("space")
         assert str(line.render()).endswith("very long list")
         await pilot.press("enter")

@@ -8,6 +8,7 @@ from textual.widget import Widget
 
 from ....runtime import LiveSession, Status, status_label
 from ....runtime.reply_task import retryable
+from ...widgets.delegation_line import DelegationLine
 from ...widgets.find_bar import FindBar
 from ...widgets.message_box import MessageBox
 from ...widgets.po_list import PoList
@@ -22,6 +23,7 @@ BOX_HINTS = "Tab POs  Esc keys (S N E q)  Enter send  shift+Enter new line  /hel
 NARROW_BOX_HINTS = "Esc keys (E all POs, S N q)  Enter send  /help  ^p palette"
 PO_HINTS = "↑↓ choose PO  Enter type  S sessions  N new  E explorer  ^p palette  q quit"
 OPEN_HINTS = "↑↓ open sessions  Enter show  Tab conversation  S sessions  N new  q quit"
+DELEGATION_HINTS = "Enter open the delegation  space fold  Tab next  i type  S sessions  q quit"
 FIND_HINTS = "Enter next match  Esc close"
 FILTER_HINTS = "type to narrow  Enter or Esc put the bar away (it keeps the text)"
 
@@ -37,6 +39,8 @@ def hints_for(focused: Widget | None, *, narrow: bool = False) -> str:
         return PO_HINTS
     if isinstance(focused, SessionBar):
         return OPEN_HINTS
+    if isinstance(focused, DelegationLine):
+        return DELEGATION_HINTS
     return HINTS
 
 
