@@ -37,6 +37,7 @@ from .models import (
     clean_po_name,
     validation_message,
 )
+from .organise import trash
 from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
@@ -49,6 +50,8 @@ from .storage.base import (
     SupportsOpen,
     SupportsPaths,
     SupportsSearch,
+    SupportsTrash,
+    TrashedSession,
 )
 from .text import quoted, unencodable
 from .timeutil import now_iso
@@ -217,15 +220,34 @@ class SessionManager:
         return self.update(session_id, archived=archived)
 
     def delete(self, session_id: str) -> None:
+        """Move a session to the trash (DESIGN section 4, promise 5); a backend without
+        :class:`~.storage.base.SupportsTrash` deletes it for good."""
         sid = validate_id(session_id)
         try:
             po_name: str | None = self.backend.get(sid).po_name
         except StorageError:
             po_name = None  # a damaged session can still be deleted; its PO is unknown
-        self.backend.delete(sid)
+        if isinstance(self.backend, SupportsTrash):
+            self.backend.trash(sid)
+        else:
+            self.backend.delete(sid)
         if po_name is not None and self.backend.get_current(po_name) == sid:
             self.backend.set_current(po_name, None)
         self.host.session_deleted(session_id=sid, po_name=po_name or "", manager=self)
+
+    # ------------------------------------------------------------------ trash (organise.trash)
+
+    def trashed(self) -> builtins.list[TrashedSession]:
+        """Trashed sessions, most recently deleted first (DESIGN section 14)."""
+        return trash.trashed(self)
+
+    def restore(self, ref: str) -> TrashedSession:
+        """Bring back the trashed session ``ref`` (name or id prefix) unchanged."""
+        return trash.restore(self, ref)
+
+    def empty_trash(self, older_than_days: float | None = None) -> builtins.list[TrashedSession]:
+        """Delete for good what was trashed more than ``older_than_days`` days ago (all: None)."""
+        return trash.empty(self, older_than_days)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = _not_newer(self.get(session_id))

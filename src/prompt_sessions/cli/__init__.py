@@ -22,6 +22,8 @@ BUILTIN_COMMANDS = {
     "duplicate": "sessions:duplicate",
     "fork": "sessions:fork",
     "archive": "sessions:archive",
+    "trash": "organise:trash",
+    "restore": "organise:restore",
     "export": "transfer:export",
     "import": "transfer:import_",
     "search": "talk:search",

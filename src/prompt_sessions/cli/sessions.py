@@ -6,6 +6,7 @@ import click
 import msgspec
 
 from ..models import Session
+from ..organise.trash import undo_hint
 from ..text import counted, quoted, visible
 from .output import TEXT, print_json, print_table, summary_json, warn_problems, when
 from .state import CliState
@@ -112,7 +113,7 @@ def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_state
 def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
-    """Delete a session for good (asks first)."""
+    """Move a session to the trash (asks first); `restore` brings it back."""
     mgr = state.manager
     target = mgr.resolve(po, ref)
     if not yes:
@@ -122,7 +123,7 @@ def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
             abort=True,
         )
     mgr.delete(target.id)
-    click.echo(f"Deleted {quoted(target.name)}")
+    click.echo(f"Deleted {quoted(target.name)}{undo_hint(mgr, target.id)}")
 
 
 @click.command()

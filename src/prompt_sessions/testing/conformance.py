@@ -16,9 +16,9 @@ folders must give separate stores::
 To test the backend exactly as users get it, through your plugin's registration, use
 ``backend_factory_for("my-backend", plugins=[my_plugin_module])``.
 
-Optional capabilities (``search``, ``fork``) are checked through ``SessionManager``, which uses
-them when a backend has them and falls back to its own code when not: either way the results must
-be the same.
+Optional capabilities (``search``, ``fork``, the trash) are checked through ``SessionManager``,
+which uses them when a backend has them and falls back to its own code when not: either way the
+results must be the same.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from ..ids import new_id
 from ..models import FORMAT_VERSION, Message, Session, Usage, summarize
 from ..storage.base import StorageBackend
 from .search_conformance import SearchConformance
+from .trash_conformance import TrashConformance
 
 BackendFactory = Callable[[Path], StorageBackend]
 
@@ -94,7 +95,7 @@ def backend_factory_for(
     return lambda root: factory(root, storage)
 
 
-class BackendConformance(SearchConformance):
+class BackendConformance(SearchConformance, TrashConformance):
     """The suite. Not collected by itself (no ``Test`` prefix); collected in each subclass."""
 
     # ------------------------------------------------------------------ fixtures

@@ -19,6 +19,7 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
+from ...organise.trash import undo_hint
 from ...text import fold
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -266,7 +267,7 @@ class SessionPicker(ModalScreen[str | None]):
                 return
             if target.id == self.current_id:
                 self.current_id = next_id
-            self.notify(f"Deleted '{target.name}'")
+            self.notify(f"Deleted '{target.name}'{undo_hint(self.ctx.manager, target.id)}")
             self.reload(select=self.current_id)
 
         count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
