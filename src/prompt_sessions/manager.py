@@ -37,7 +37,7 @@ from .models import (
     clean_po_name,
     validation_message,
 )
-from .organise import trash
+from .organise import labels, trash
 from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
@@ -218,6 +218,17 @@ class SessionManager:
 
     def archive(self, session_id: str, archived: bool = True) -> Session:
         return self.update(session_id, archived=archived)
+
+    def pin(self, session_id: str, pinned: bool = True) -> Session:
+        """Pin a session (pinned ones come first in lists) or unpin it (DESIGN section 14)."""
+        return self.update(session_id, pinned=pinned)
+
+    def tag(self, session_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Session:
+        """Add and remove tags (one word each, compared without regard to case).
+
+        :raises UsageError: a tag is empty, too long or holds spaces; nothing is written.
+        """
+        return labels.tag(self, session_id, add, remove)
 
     def delete(self, session_id: str) -> None:
         """Move a session to the trash (DESIGN section 4, promise 5); a backend without

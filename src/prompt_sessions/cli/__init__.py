@@ -24,6 +24,8 @@ BUILTIN_COMMANDS = {
     "archive": "sessions:archive",
     "trash": "organise:trash",
     "restore": "organise:restore",
+    "pin": "organise:pin",
+    "tag": "organise:tag",
     "export": "transfer:export",
     "import": "transfer:import_",
     "search": "talk:search",

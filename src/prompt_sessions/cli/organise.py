@@ -92,3 +92,46 @@ def restore(state: CliState, ref: str, as_json: bool) -> None:
         print_json(msgspec.to_builtins(entry.summary))
     else:
         click.echo(f"Restored {quoted(entry.summary.name)} ({entry.summary.id})")
+
+
+po_option = click.option("--po", help="Only look among this PO's sessions.")
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@po_option
+@click.option("--undo", is_flag=True, help="Unpin the session.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's summary.")
+@pass_state
+def pin(state: CliState, ref: str, po: str | None, undo: bool, as_json: bool) -> None:
+    """Pin a session: pinned sessions come first in lists and the picker."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    session = mgr.pin(target.id, pinned=not undo) if target.pinned == undo else None
+    if as_json:
+        print_json(msgspec.to_builtins(session.summary() if session else target))
+    elif session is None:  # nothing to change: say so rather than claim it was done
+        click.echo(f"{quoted(target.name)} is {'not pinned' if undo else 'already pinned'}")
+    else:
+        click.echo(f"{'Unpinned' if undo else 'Pinned'} {quoted(target.name)}")
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@click.argument("tags", nargs=-1, required=True, type=TEXT)
+@po_option
+@click.option("--remove", is_flag=True, help="Take these tags off instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's summary.")
+@pass_state
+def tag(
+    state: CliState, ref: str, tags: tuple[str, ...], po: str | None, remove: bool, as_json: bool
+) -> None:
+    """Add tags to a session (one word each), or take them off with --remove."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    session = mgr.tag(target.id, remove=tags) if remove else mgr.tag(target.id, add=tags)
+    if as_json:
+        print_json(msgspec.to_builtins(session.summary()))
+        return
+    shown = " ".join(f"#{visible(t, one_line=True)}" for t in session.tags or ()) or "no tags"
+    click.echo(f"{quoted(session.name)}: {shown}")

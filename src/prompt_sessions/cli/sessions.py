@@ -35,13 +35,27 @@ def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
 @click.command("list")
 @po_option
 @click.option("--all", "show_all", is_flag=True, help="Include archived sessions.")
+@click.option("--pinned", is_flag=True, help="Only pinned sessions.")
+@click.option("--tag", "tags", multiple=True, type=TEXT, help="Only sessions with this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print an array of summaries.")
 @pass_state
-def list_(state: CliState, po: str | None, show_all: bool, as_json: bool) -> None:
-    """List sessions, most recently updated first."""
+def list_(
+    state: CliState,
+    po: str | None,
+    show_all: bool,
+    pinned: bool,
+    tags: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """List sessions, pinned first, then most recently updated first."""
+    from ..organise.labels import has_tag, pinned_first
+
     mgr = state.manager
     found = mgr.list(po, include_archived=show_all)
     warn_problems(mgr.problems())
+    found = pinned_first(
+        s for s in found if (s.pinned or not pinned) and all(has_tag(s, t) for t in tags)
+    )
     if as_json:
         print_json(found)
         return
@@ -157,14 +171,21 @@ def fork(state: CliState, ref: str, at: int | None, name: str | None, po: str | 
 @click.argument("ref")
 @po_option
 @click.option("--undo", is_flag=True, help="Bring an archived session back.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's summary.")
 @pass_state
-def archive(state: CliState, ref: str, po: str | None, undo: bool) -> None:
+def archive(state: CliState, ref: str, po: str | None, undo: bool, as_json: bool) -> None:
     """Hide a session from lists without deleting it."""
     mgr = state.manager
     target = mgr.resolve(po, ref)
     if target.archived != undo:  # nothing to change: say so rather than claim it was done
+        if as_json:
+            print_json(summary_json(target))
+            return
         state_now = "not archived" if undo else "already archived"
         click.echo(f"{quoted(target.name)} is {state_now}")
         return
-    mgr.archive(target.id, archived=not undo)
+    session = mgr.archive(target.id, archived=not undo)
+    if as_json:
+        print_json(summary_json(session.summary()))
+        return
     click.echo(f"{'Restored' if undo else 'Archived'} {quoted(target.name)}")

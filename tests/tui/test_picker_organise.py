@@ -1,0 +1,94 @@
+"""The picker's organising keys (DESIGN section 14): p pins (pinned rows come first), t edits
+tags in a small dialog, a archives (the row leaves the picker), and d says how to undo."""
+
+from __future__ import annotations
+
+from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.screens.tags_prompt import TagsPrompt
+
+from .conftest import at, fixed_session
+from .test_picker import open_picker, rows, seed
+
+
+async def test_p_pins_and_pinned_rows_come_first(make_ctx, make_app):
+    """p on Gamma pins it: it moves to the top with a pin mark, stays selected, and p again
+    unpins it back to its place by time."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("down", "p")  # from Beta (current) down to Gamma
+        assert ctx.manager.get(c.id).pinned
+        lines = rows(app)
+        assert lines[0].startswith("  📌 Gamma")
+        assert [r.id for r in app.screen.rows_widget.rows] == [c.id, a.id, b.id]
+        assert app.screen.selected.id == c.id
+        await pilot.press("p")
+        assert not ctx.manager.get(c.id).pinned
+        assert [r.id for r in app.screen.rows_widget.rows] == [a.id, b.id, c.id]
+
+
+async def test_pinned_sessions_from_the_store_come_first_on_open(make_ctx, make_app):
+    """A session pinned elsewhere (the CLI) is first when the picker opens."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    fixed_session(ctx, "e", "coordinator", "Old but pinned", [], at(1, 0, 0), pinned=True)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        assert rows(app)[0].startswith("  📌 Old but pinned")
+
+
+async def test_t_edits_tags_in_a_dialog(make_ctx, make_app):
+    """t opens the tags dialog with the current tags; Enter stores the new set, shown on the
+    row; a tag with a control character is refused in the dialog; Esc changes nothing."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, TagsPrompt)
+        await pilot.press(*"ops urgent", "enter")
+        assert isinstance(app.screen, SessionPicker)
+        assert ctx.manager.get(b.id).tags == ["ops", "urgent"]
+        assert "#ops #urgent" in rows(app)[1]
+        await pilot.press("t")
+        dialog = app.screen
+        assert isinstance(dialog, TagsPrompt)
+        assert dialog.query_one("#tags").value == "ops urgent"
+        dialog.query_one("#tags").value = "ops bad\x07tag"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TagsPrompt)  # refused, the dialog says why
+        await pilot.press("escape")
+        assert ctx.manager.get(b.id).tags == ["ops", "urgent"]
+        await pilot.press("t")
+        app.screen.query_one("#tags").value = ""
+        await pilot.press("enter")
+        assert ctx.manager.get(b.id).tags is None
+
+
+async def test_a_archives_and_the_row_leaves(make_ctx, make_app):
+    """a archives the selected session: it is stored archived and no longer listed."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "a")  # Alpha
+        assert ctx.manager.get(a.id).archived
+        assert [r.id for r in app.screen.rows_widget.rows] == [b.id, c.id]
+
+
+async def test_d_says_how_to_undo(make_ctx, make_app):
+    """After d and y the notification names the restore command; the session is in the trash."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "d", "y")
+        said = [n.message for n in app._notifications]
+        assert any(f"prompt-sessions restore {a.id[:8]}" in m for m in said)
+        assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
