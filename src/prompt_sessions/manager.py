@@ -37,7 +37,7 @@ from .models import (
     clean_po_name,
     validation_message,
 )
-from .organise import labels, trash
+from .organise import labels, names, trash
 from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
@@ -137,8 +137,11 @@ class SessionManager:
         **fields: Any,
     ) -> Session:
         """A new session of ``po_name``. ``source`` says where it came from (DESIGN section 3):
-        ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...)."""
+        ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...).
+        Without ``name`` it is auto-named: its first user message names it (section 14)."""
         now = now_iso()
+        if name is None:
+            fields.setdefault("auto_named", True)
         if metadata is not None and not isinstance(metadata, dict):
             raise UsageError(f"metadata must be a mapping, not {type(metadata).__name__}")
         try:
@@ -171,7 +174,8 @@ class SessionManager:
     def append(self, session_id: str, message: Message) -> Message:
         sid = validate_id(session_id)
         checked = self._checked(message)
-        self.backend.append(sid, checked)
+        summary = self.backend.append(sid, checked)
+        names.after_append(self, sid, checked, summary)
         self.host.message_appended(session_id=sid, message=checked, manager=self)
         return checked
 
@@ -196,7 +200,7 @@ class SessionManager:
         sid = validate_id(session_id)
         name = clean_name(new_name)
         old = self.backend.get(sid).name
-        session = self.backend.update(sid, name=name)
+        session = self.backend.update(sid, name=name, auto_named=False)  # a person's name
         self.host.session_renamed(session=session, old_name=old, manager=self)
         return session
 
