@@ -37,7 +37,7 @@ from .models import (
     clean_po_name,
     validation_message,
 )
-from .organise import labels, names, trash
+from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
@@ -263,6 +263,14 @@ class SessionManager:
     def empty_trash(self, older_than_days: float | None = None) -> builtins.list[TrashedSession]:
         """Delete for good what was trashed more than ``older_than_days`` days ago (all: None)."""
         return trash.empty(self, older_than_days)
+
+    def copy_to_po(self, session_id: str, po_name: str) -> Session:
+        """A copy of the session under another PO (DESIGN section 14); the source is kept."""
+        return between_pos.copy_to_po(self, session_id, po_name)
+
+    def rename_po(self, old: str, new: str) -> between_pos.PoRename:
+        """Move every session of PO ``old`` (and its PO file) to the name ``new``."""
+        return between_pos.rename_po(self, old, new)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = _not_newer(self.get(session_id))

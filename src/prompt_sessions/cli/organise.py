@@ -135,3 +135,117 @@ def tag(
         return
     shown = " ".join(f"#{visible(t, one_line=True)}" for t in session.tags or ()) or "no tags"
     click.echo(f"{quoted(session.name)}: {shown}")
+
+
+@click.command()
+@click.option("--empty", "empty", is_flag=True, help="Sessions without messages (required).")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Only sessions last changed more than DAYS days ago.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Move them to the trash (else only list).")
+@click.option("--json", "as_json", is_flag=True, help="Print an array of their summaries.")
+@pass_state
+def prune(state: CliState, empty: bool, days: float | None, yes: bool, as_json: bool) -> None:
+    """List empty sessions; with --yes, move them to the trash (restorable)."""
+    from ..organise import prune as rules
+    from .output import print_table
+
+    if not empty:
+        raise click.UsageError("say what to prune: --empty")
+    mgr = state.manager
+    found = rules.empty_sessions(mgr, days)
+    if yes:
+        found = rules.prune(mgr, found)
+    if as_json:
+        print_json(found)
+    elif yes:
+        click.echo(f"Moved {counted(len(found), 'empty session')} to the trash.")
+    else:
+        print_table(found)
+        if found:
+            click.echo(f"Add --yes to move {counted(len(found), 'session')} to the trash.")
+
+
+@click.command()
+@po_option
+@click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON.")
+@pass_state
+def stats(state: CliState, po: str | None, as_json: bool) -> None:
+    """Sessions, messages, tokens and cost per PO, model and day."""
+    import sys
+
+    from ..organise import stats as rules
+
+    result = rules.usage(state.manager, po)
+    if as_json:
+        print_json(result.as_json())
+        return
+    _usage_table("", {"total": result.total})
+    for title, groups in (("PO", result.by_po), ("MODEL", result.by_model)):
+        if groups:
+            click.echo("")
+            _usage_table(title, groups)
+    if result.by_day and sys.stdout.isatty():
+        click.echo("")
+        for day, bar, tokens in rules.bars(result.by_day):
+            click.echo(f"{day}  {bar} {tokens:,}")
+    elif result.by_day:
+        click.echo("")
+        _usage_table("DAY", result.by_day)
+
+
+def _usage_table(title: str, groups: dict[str, Any]) -> None:
+    names = {key: visible(key, one_line=True) for key in groups}
+    width = min(30, max(len(title), 5, *(cell_len(n) for n in names.values())))
+    click.echo(
+        f"{title:{width}}  {'SESSIONS':>8}  {'MESSAGES':>8}  {'TOKENS IN':>10}  "
+        f"{'TOKENS OUT':>10}  {'COST':>10}"
+    )
+    for key, u in groups.items():
+        cost = f"{u.cost:.4f}" if u.cost is not None else "-"
+        click.echo(
+            f"{pad(names[key], width)}  {u.sessions:>8,}  {u.messages:>8,}  "
+            f"{u.input_tokens:>10,}  {u.output_tokens:>10,}  {cost:>10}"
+        )
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@click.option("--to-po", "to_po", required=True, type=TEXT, help="The PO to copy it to.")
+@po_option
+@click.option("--json", "as_json", is_flag=True, help="Print the copy's summary.")
+@pass_state
+def copy(state: CliState, ref: str, to_po: str, po: str | None, as_json: bool) -> None:
+    """Copy a session (its whole history) to another PO."""
+    mgr = state.manager
+    session = mgr.copy_to_po(mgr.resolve(po, ref).id, to_po)
+    if as_json:
+        print_json(session.summary())
+    else:
+        target = visible(session.po_name, one_line=True)
+        click.echo(f"Copied {quoted(session.name)} to {target} ({session.id})")
+
+
+@click.group("po")
+def po_group() -> None:
+    """Prompt objects: rename one in every session."""
+
+
+@po_group.command("rename")
+@click.argument("old", type=TEXT)
+@click.argument("new", type=TEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print the moved sessions' summaries.")
+@pass_state
+def po_rename(state: CliState, old: str, new: str, as_json: bool) -> None:
+    """Give every session of PO OLD the PO name NEW (and rename objects/OLD.md)."""
+    report = state.manager.rename_po(old, new)
+    if as_json:
+        print_json({"sessions": report.sessions, "file": report.file or None})
+        return
+    click.echo(f"Moved {counted(len(report.sessions), 'session')} to {visible(new, one_line=True)}")
+    if report.file:
+        click.echo(visible(report.file, one_line=True))

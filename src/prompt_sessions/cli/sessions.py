@@ -37,6 +37,9 @@ def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include archived sessions.")
 @click.option("--pinned", is_flag=True, help="Only pinned sessions.")
 @click.option("--tag", "tags", multiple=True, type=TEXT, help="Only sessions with this tag.")
+@click.option(
+    "--orphaned", "orphaned_only", is_flag=True, help="Only sessions whose PO file is gone."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print an array of summaries.")
 @pass_state
 def list_(
@@ -45,9 +48,11 @@ def list_(
     show_all: bool,
     pinned: bool,
     tags: tuple[str, ...],
+    orphaned_only: bool,
     as_json: bool,
 ) -> None:
     """List sessions, pinned first, then most recently updated first."""
+    from ..organise.between_pos import orphaned
     from ..organise.labels import has_tag, pinned_first
 
     mgr = state.manager
@@ -56,15 +61,19 @@ def list_(
     found = pinned_first(
         s for s in found if (s.pinned or not pinned) and all(has_tag(s, t) for t in tags)
     )
+    orphans = orphaned(mgr, found)
+    if orphaned_only:
+        found = [s for s in found if s.id in orphans]
     if as_json:
-        print_json(found)
+        # An orphaned session (its PO file is gone) says so; the others are plain summaries.
+        print_json([{**summary_json(s), "orphaned": True} if s.id in orphans else s for s in found])
         return
     current = set()
     for po_name in {s.po_name for s in found}:
         chosen = mgr.backend.get_current(po_name)
         if chosen:
             current.add(chosen)
-    print_table(found, current)
+    print_table(found, current, orphans)
 
 
 def session_json(session: Session) -> dict:
