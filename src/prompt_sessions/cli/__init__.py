@@ -30,6 +30,8 @@ BUILTIN_COMMANDS = {
     "stats": "organise:stats",
     "copy": "organise:copy",
     "po": "organise:po_group",
+    "backup": "organise:backup",
+    "restore-backup": "organise:restore_backup",
     "export": "transfer:export",
     "import": "transfer:import_",
     "search": "talk:search",

@@ -249,3 +249,72 @@ def po_rename(state: CliState, old: str, new: str, as_json: bool) -> None:
     click.echo(f"Moved {counted(len(report.sessions), 'session')} to {visible(new, one_line=True)}")
     if report.file:
         click.echo(visible(report.file, one_line=True))
+
+
+def _progress_bar(label: str) -> Any:
+    """A click progress bar on stderr when it is a terminal, else a no-op (DESIGN section 6)."""
+    import contextlib
+    import sys
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return click.progressbar(length=1, label=label, file=sys.stderr)
+
+
+def _advance(bar: Any) -> Any:
+    if bar is None:
+        return None
+
+    def update(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    return update
+
+
+@click.command()
+@click.option("-o", "output", type=click.Path(dir_okay=False), help="The zip to write.")
+@click.option("--json", "as_json", is_flag=True, help="Print the file and counts as JSON.")
+@pass_state
+def backup(state: CliState, output: str | None, as_json: bool) -> None:
+    """Write a dated zip of the sessions, PO files and config."""
+    from pathlib import Path
+
+    from ..organise import backup as rules
+
+    target = Path(output) if output else Path(rules.default_name())
+    with _progress_bar("Backing up") as bar:
+        counts = rules.write_backup(state.manager, target, _advance(bar))
+    if as_json:
+        print_json({"file": str(target), **counts})
+        return
+    click.echo(
+        f"Wrote {target}: {counted(counts['sessions'], 'session')}, "
+        f"{counts['trash']} in the trash, {counted(counts['objects'], 'PO file')}"
+        + (", config.toml" if counts["config"] else "")
+    )
+
+
+@click.command("restore-backup")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print what was added and the conflicts.")
+@pass_state
+def restore_backup(state: CliState, file: str, as_json: bool) -> None:
+    """Add what a backup holds and this environment lacks; never overwrite, list conflicts."""
+    from pathlib import Path
+
+    from ..organise import backup as rules
+
+    with _progress_bar("Restoring") as bar:
+        report = rules.restore_backup(state.manager, Path(file), _advance(bar))
+    if as_json:
+        print_json(
+            {"added": report.added, "unchanged": report.unchanged, "conflicts": report.conflicts}
+        )
+        return
+    click.echo(
+        f"Added {counted(len(report.added), 'item')}, {report.unchanged} already here, "
+        f"{counted(len(report.conflicts), 'conflict')}."
+    )
+    for line in report.conflicts:
+        click.echo(f"  conflict: {visible(line, one_line=True)}")
