@@ -202,3 +202,20 @@ def test_doctor_reports_damage_and_loose_modes_in_the_trash(run: Run) -> None:
     run("doctor", "--repair")
     assert trashed.read_bytes() == b"{not json"
     assert stat.S_IMODE((run.store / "trash").stat().st_mode) == 0o700
+
+
+def test_sqlite_doctor_reports_a_damaged_trashed_session(run: Run) -> None:
+    """doctor on the sqlite store names a trashed session whose rows cannot be read, keeps it,
+    and exits 1; a healthy trash passes."""
+    _use(run, "sqlite")
+    sid = _new(run, "Later broken")
+    run("delete", sid, "--yes")
+    assert run("doctor")[0] == 0
+    with closing(sqlite3.connect(run.store / DB_NAME, isolation_level=None)) as conn:
+        conn.execute("UPDATE trash SET head = ? WHERE id = ?", (b"{broken", sid))
+    code, out, _ = run("doctor")
+    assert code == 1 and f"trash/{sid}" in out
+    with closing(sqlite3.connect(run.store / DB_NAME)) as conn:
+        assert (
+            conn.execute("SELECT head FROM trash WHERE id = ?", (sid,)).fetchone()[0] == b"{broken"
+        )

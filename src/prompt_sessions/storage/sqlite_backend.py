@@ -43,7 +43,7 @@ from ..search import SearchHit, search_connection
 from ..search_query import Query
 from . import search_index, session_codec, sqlite_trash
 from . import sqlite_rows as rows
-from .base import TrashedSession
+from .base import HealthReport, TrashedSession
 from .sqlite_connection import DB_NAME, SCHEMA_VERSION
 from .sqlite_health import SqliteHealth
 
@@ -165,6 +165,13 @@ class SqliteBackend(SqliteHealth):
             search_index.drop_session(conn, sid)
 
     # The trash (DESIGN section 14), in ``sqlite_trash``: a row moves whole in one transaction.
+
+    def check(self, repair: bool = False) -> HealthReport:
+        """The store's health (DESIGN section 4), the trashed sessions' rows included."""
+        report = super().check(repair)
+        if DB_NAME not in report.damaged:  # a file SQLite cannot read is reported once, above
+            sqlite_trash.check(self, report)
+        return report
 
     def trash(self, session_id: str) -> None:
         sqlite_trash.trash(self, session_id)

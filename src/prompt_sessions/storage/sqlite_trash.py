@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..ids import validate_id
 from ..timeutil import now_iso
-from . import search_index
+from . import search_index, session_codec
 from . import sqlite_rows as rows
-from .base import TrashedSession
+from .base import HealthReport, TrashedSession
 from .sqlite_connection import TRASH_SCHEMA
 
 if TYPE_CHECKING:
@@ -125,3 +125,29 @@ def purge(store: SqliteBackend, session_id: str) -> None:
         if conn.execute("DELETE FROM trash WHERE id = ?", (sid,)).rowcount == 0:
             raise SessionNotFound(sid)
         conn.execute("DELETE FROM trash_messages WHERE session_id = ?", (sid,))
+
+
+def check(store: SqliteBackend, report: HealthReport) -> None:
+    """Report trashed sessions whose rows cannot be read, as ``trash/<id>``; they stay where
+    they are (the trash is already out of the way, and only a person empties it)."""
+    with store._reading() as conn:
+        if conn is None or not _has_table(conn):
+            return
+        ids = [r[0] for r in conn.execute("SELECT id FROM trash ORDER BY id")]
+        for sid in ids:
+            row = conn.execute(
+                "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB) FROM trash WHERE id = ?",
+                (sid,),
+            ).fetchone()
+            bodies = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT CAST(body AS BLOB) FROM trash_messages WHERE session_id = ?"
+                    " ORDER BY idx",
+                    (sid,),
+                )
+            ]
+            try:
+                session_codec.decode_rows(sid, row[0], row[1], bodies)
+            except CorruptSession as exc:
+                report.damaged[f"trash/{sid}"] = exc.reason
