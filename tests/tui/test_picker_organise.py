@@ -92,3 +92,24 @@ async def test_d_says_how_to_undo(make_ctx, make_app):
         said = [n.message for n in app._notifications]
         assert any(f"prompt-sessions restore {a.id[:8]}" in m for m in said)
         assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
+
+
+async def test_u_undoes_a_delete_for_a_moment(make_ctx, make_app, monkeypatch):
+    """u right after a delete brings the session back from the trash into the picker; after
+    the undo window u does nothing but say how to find it."""
+    from prompt_sessions.tui.screens import picker as picker_module
+
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "d", "y")
+        assert a.id not in {r.id for r in app.screen.rows_widget.rows}
+        await pilot.press("u")
+        assert ctx.manager.trashed() == []
+        assert app.screen.selected.id == a.id
+        await pilot.press("d", "y")
+        monkeypatch.setattr(picker_module, "UNDO_SECONDS", -1.0)  # the moment has passed
+        await pilot.press("u")
+        assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
@@ -21,6 +22,7 @@ from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...organise.labels import changed_tags, pinned_first
 from ...organise.trash import undo_hint
+from ...storage.base import SupportsTrash
 from ...text import fold
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -28,6 +30,7 @@ from .name_prompt import NamePrompt
 from .tags_prompt import TagsPrompt
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
+UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
 
 
 class SessionPicker(ModalScreen[str | None]):
@@ -45,6 +48,7 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("p", "pin", "Pin"),
         Binding("t", "tags", "Tags"),
         Binding("a", "archive", "Archive"),
+        Binding("u", "undo_delete", "Undo delete", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Cancel"),
         # from the filter box the arrows go on to the rows, where r, d and Enter act
@@ -79,6 +83,7 @@ class SessionPicker(ModalScreen[str | None]):
         self.all_rows: list[SessionSummary] = []
         self._position = (0, 0)  # cursor and row count shown in the title
         self.filter_text = ""
+        self._deleted: tuple[str, float] | None = None  # (id, monotonic time) of the last delete
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -276,7 +281,11 @@ class SessionPicker(ModalScreen[str | None]):
                 return
             if target.id == self.current_id:
                 self.current_id = next_id
-            self.notify(f"Deleted '{target.name}'{undo_hint(self.ctx.manager, target.id)}")
+            hint = undo_hint(self.ctx.manager, target.id)
+            if isinstance(self.ctx.manager.backend, SupportsTrash):
+                self._deleted = (target.id, time.monotonic())
+                hint += f"; press u within {UNDO_SECONDS:.0f} s to undo"
+            self.notify(f"Deleted '{target.name}'{hint}")
             self.reload(select=self.current_id)
 
         count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
@@ -329,3 +338,21 @@ class SessionPicker(ModalScreen[str | None]):
             f"Archived '{target.name}' (undo with: prompt-sessions archive {target.id[:8]} --undo)"
         )
         self._change(target, lambda: self.ctx.manager.archive(target.id), said)
+
+    def action_undo_delete(self) -> None:
+        """Bring back the session deleted last, if that was less than UNDO_SECONDS ago
+        (DESIGN section 14: the TUI's delete says how to undo it and offers it for a moment)."""
+        if self._deleted is None:
+            return
+        sid, when_deleted = self._deleted
+        self._deleted = None
+        if time.monotonic() - when_deleted > UNDO_SECONDS:
+            self.notify("Too late to undo here: `prompt-sessions trash` lists deleted sessions")
+            return
+        try:
+            entry = self.ctx.manager.restore(sid)
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        self.notify(f"Restored '{entry.summary.name}'")
+        self.reload(select=sid)
