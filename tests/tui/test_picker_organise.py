@@ -113,3 +113,25 @@ async def test_u_undoes_a_delete_for_a_moment(make_ctx, make_app, monkeypatch):
         monkeypatch.setattr(picker_module, "UNDO_SECONDS", -1.0)  # the moment has passed
         await pilot.press("u")
         assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
+
+
+async def test_slash_session_delete_moves_to_the_trash_and_says_how_to_undo(make_ctx, make_app):
+    """/session delete on the main screen (the palette's and the d key's path) moves the session
+    to the trash and its answer names the restore command."""
+    from prompt_sessions.tui.screens.confirm import ConfirmScreen
+
+    from .test_slash_in_tui import notes, type_line
+
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "Keep")
+    gone = ctx.manager.create("coordinator", "Gone")
+    ctx.manager.switch("coordinator", gone.id)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "/session delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert [e.summary.id for e in ctx.manager.trashed()] == [gone.id]
+        said = [n.message for n in app._notifications] + notes(app)
+        assert any(f"prompt-sessions restore {gone.id[:8]}" in m for m in said), said
