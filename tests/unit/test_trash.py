@@ -219,3 +219,24 @@ def test_sqlite_doctor_reports_a_damaged_trashed_session(run: Run) -> None:
         assert (
             conn.execute("SELECT head FROM trash WHERE id = ?", (sid,)).fetchone()[0] == b"{broken"
         )
+
+
+def test_links_and_strangers_in_the_trash_folder_are_never_followed(
+    run: Run, tmp_path: Path
+) -> None:
+    """A symlink planted as trash/<uuid>.json is not listed, not restored (one-line error) and
+    reported by doctor; files with other names are ignored."""
+    outside = tmp_path / "secret.json"
+    outside.write_text("{}")
+    folder = run.store / "trash"
+    folder.mkdir(mode=0o700)
+    planted = "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11"
+    (folder / f"{planted}.json").symlink_to(outside)
+    (folder / "notes.txt").write_text("mine")
+    assert run.json("trash", "--json") == []
+    code, _, err = run("restore", planted)
+    assert code == 1 and err.count("\n") == 1
+    code, out, _ = run("doctor")
+    assert code == 1 and f"trash/{planted}.json" in out
+    assert outside.read_text() == "{}" and (folder / "notes.txt").read_text() == "mine"
+    assert not (run.store / "sessions" / f"{planted}.json").exists()
