@@ -179,3 +179,17 @@ def test_without_po_files_nothing_is_orphaned(run: Run) -> None:
     with _manager(run) as mgr:
         mgr.create("bare", "Fine")
     assert "orphaned" not in json.dumps(run.json("list", "--json"))
+
+
+def test_po_rename_leaves_a_file_whose_front_matter_names_the_po(run: Run) -> None:
+    """A PO file whose front matter says `name: old` is not renamed (the name would not
+    change); the sessions move and the answer says to edit the file."""
+    (run.store / "objects").mkdir()
+    (run.store / "objects" / "old.md").write_text("---\nname: old\n---\nHi.\n")
+    with _manager(run) as mgr:
+        mgr.create("old", "A")
+    code, out, _ = run("po", "rename", "old", "new")
+    assert code == 0 and "change its 'name:' there" in out
+    assert (run.store / "objects" / "old.md").exists()
+    assert not (run.store / "objects" / "new.md").exists()
+    assert [s["po_name"] for s in run.json("list", "--json")] == ["new"]

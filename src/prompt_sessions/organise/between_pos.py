@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
-from ..objects import load_prompt_objects
+from ..objects import PromptObjectError, load_prompt_objects, parse_prompt_object
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -80,15 +80,19 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     if current is not None:
         manager.backend.set_current(new, current)
         manager.backend.set_current(old, None)
-    report.file = _move_po_file(old_file, new_file, old)
+    report.file = _move_po_file(old_file, new_file)
     return report
 
 
-def _move_po_file(old_file: Path, new_file: Path, old: str) -> str:
+def _move_po_file(old_file: Path, new_file: Path) -> str:
     if not old_file.exists() or old_file.is_symlink():
         return ""
-    po = load_prompt_objects(old_file.parent.parent).get(old)
-    if po is None or po.path != old_file:
+    try:
+        # Read as if it were already called NEW.md: a front matter ``name:`` would still win.
+        renamed = parse_prompt_object(old_file.read_text(encoding="utf-8"), new_file.stem)
+    except (OSError, UnicodeDecodeError, PromptObjectError) as exc:
+        return f"{old_file} was not renamed: {exc}"
+    if renamed.name != new_file.stem:
         return f"{old_file} names its PO in its front matter: change its 'name:' there"
     if os.path.lexists(new_file):
         return f"{old_file} was not renamed: {new_file.name} exists"
