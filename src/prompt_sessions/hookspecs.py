@@ -120,6 +120,24 @@ def register_cli_commands(cli: click.Group) -> None:
     """
 
 
+# ---------------------------------------------------------------- questions
+
+
+@hookspec(firstresult=True)
+def session_title(session: Session, manager: SessionManager) -> str | None:
+    """A better name for a session no person named, asked once after its first reply.
+
+    ``firstresult``: the first plugin that returns a name wins; return None to let others
+    answer. The answer is cleaned like a name a person types (whitespace collapsed, at most 50
+    characters); one that is not a valid name is ignored. A session a person renamed is never
+    asked about, and a rename made while the plugin works is kept (DESIGN section 14).
+
+    :param session: the session with its history (its first user message and first reply).
+    :param manager: the manager that stores it.
+    :returns: the name, or None.
+    """
+
+
 # ---------------------------------------------------------------- events (after the fact)
 
 

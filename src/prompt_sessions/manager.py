@@ -34,6 +34,7 @@ from .models import (
     clean_po_name,
     validation_message,
 )
+from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
 from .resolve import resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
@@ -47,6 +48,8 @@ from .storage.base import (
     SupportsOpen,
     SupportsPaths,
     SupportsSearch,
+    SupportsTrash,
+    TrashedSession,
 )
 from .text import quoted, unencodable
 from .timeutil import now_iso
@@ -132,8 +135,11 @@ class SessionManager:
         **fields: Any,
     ) -> Session:
         """A new session of ``po_name``. ``source`` says where it came from (DESIGN section 3):
-        ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...)."""
+        ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...).
+        Without ``name`` it is auto-named: its first user message names it (section 14)."""
         now = now_iso()
+        if name is None:
+            fields.setdefault("auto_named", True)
         if metadata is not None and not isinstance(metadata, dict):
             raise UsageError(f"metadata must be a mapping, not {type(metadata).__name__}")
         try:
@@ -166,7 +172,8 @@ class SessionManager:
     def append(self, session_id: str, message: Message) -> Message:
         sid = validate_id(session_id)
         checked = self._checked(message)
-        self.backend.append(sid, checked)
+        summary = self.backend.append(sid, checked)
+        names.after_append(self, sid, checked, summary)
         self.host.message_appended(session_id=sid, message=checked, manager=self)
         return checked
 
@@ -191,7 +198,7 @@ class SessionManager:
         sid = validate_id(session_id)
         name = clean_name(new_name)
         old = self.backend.get(sid).name
-        session = self.backend.update(sid, name=name)
+        session = self.backend.update(sid, name=name, auto_named=False)  # a person's name
         self.host.session_renamed(session=session, old_name=old, manager=self)
         return session
 
@@ -214,16 +221,54 @@ class SessionManager:
     def archive(self, session_id: str, archived: bool = True) -> Session:
         return self.update(session_id, archived=archived)
 
+    def pin(self, session_id: str, pinned: bool = True) -> Session:
+        """Pin a session (pinned ones come first in lists) or unpin it (DESIGN section 14)."""
+        return self.update(session_id, pinned=pinned)
+
+    def tag(self, session_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Session:
+        """Add and remove tags (one word each, compared without regard to case).
+
+        :raises UsageError: a tag is empty, too long or holds spaces; nothing is written.
+        """
+        return labels.tag(self, session_id, add, remove)
+
     def delete(self, session_id: str) -> None:
+        """Move a session to the trash (DESIGN section 4, promise 5); a backend without
+        :class:`~.storage.base.SupportsTrash` deletes it for good."""
         sid = validate_id(session_id)
         try:
             po_name: str | None = self.backend.get(sid).po_name
         except StorageError:
             po_name = None  # a damaged session can still be deleted; its PO is unknown
-        self.backend.delete(sid)
+        if isinstance(self.backend, SupportsTrash):
+            self.backend.trash(sid)
+        else:
+            self.backend.delete(sid)
         if po_name is not None and self.backend.get_current(po_name) == sid:
             self.backend.set_current(po_name, None)
         self.host.session_deleted(session_id=sid, po_name=po_name or "", manager=self)
+
+    # ------------------------------------------------------------------ trash (organise.trash)
+
+    def trashed(self) -> builtins.list[TrashedSession]:
+        """Trashed sessions, most recently deleted first (DESIGN section 14)."""
+        return trash.trashed(self)
+
+    def restore(self, ref: str) -> TrashedSession:
+        """Bring back the trashed session ``ref`` (name or id prefix) unchanged."""
+        return trash.restore(self, ref)
+
+    def empty_trash(self, older_than_days: float | None = None) -> builtins.list[TrashedSession]:
+        """Delete for good what was trashed more than ``older_than_days`` days ago (all: None)."""
+        return trash.empty(self, older_than_days)
+
+    def copy_to_po(self, session_id: str, po_name: str) -> Session:
+        """A copy of the session under another PO (DESIGN section 14); the source is kept."""
+        return between_pos.copy_to_po(self, session_id, po_name)
+
+    def rename_po(self, old: str, new: str) -> between_pos.PoRename:
+        """Move every session of PO ``old`` (and its PO file) to the name ``new``."""
+        return between_pos.rename_po(self, old, new)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
         source = _not_newer(self.get(session_id))

@@ -98,6 +98,10 @@ class Session(msgspec.Struct, omit_defaults=True, kw_only=True):
     archived: bool = False
     pinned: bool = False
     tags: list[str] | None = None
+    # The name was chosen by the program, not a person (DESIGN section 14, "Auto-names"): the
+    # first user message or the session_title hook may replace it; a person's rename clears it.
+    # Absent in files written before it, whose names are kept as they are.
+    auto_named: bool = False
 
     @property
     def message_count(self) -> int:
@@ -127,6 +131,7 @@ class SessionSummary(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False)
     archived: bool = False
     pinned: bool = False
     tags: list[str] | None = None
+    auto_named: bool = False
     input_tokens: int = 0
     output_tokens: int = 0
 
@@ -174,6 +179,7 @@ SUMMARY_HEAD = (
     "archived",
     "pinned",
     "tags",
+    "auto_named",
 )
 
 

@@ -335,6 +335,19 @@ class PluginHost:
         self.load_external()
         self.pm.hook.register_cli_commands(cli=cli)
 
+    # ------------------------------------------------------------------ questions
+
+    def has_session_title(self) -> bool:
+        """Whether any plugin implements ``session_title`` (so asking it may be skipped)."""
+        self.load_external()
+        return bool(self.pm.hook.session_title.get_hookimpls())
+
+    def session_title(self, session: Session, manager: SessionManager) -> str | None:
+        """Call ``session_title`` (firstresult): a better name for an auto-named session."""
+        self.load_external()
+        result = self.pm.hook.session_title(session=session, manager=manager)
+        return result if isinstance(result, str) else None
+
     # ------------------------------------------------------------------ events
 
     def _hook_failed(self, plugin: str, hook: str, exc: Exception) -> None:

@@ -25,3 +25,10 @@ def now_iso() -> str:
 
 def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def iso_from_epoch(seconds: float) -> str:
+    """A POSIX time (seconds) as ISO-8601 UTC with milliseconds and ``Z``."""
+    ms = int(seconds * 1000)
+    secs, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"

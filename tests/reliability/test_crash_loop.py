@@ -1,5 +1,8 @@
 """The crash loop (issue 3, suite 1): SIGKILL a writer at random moments, again and again.
 
+The workload deletes to the trash, restores and purges too: after every kill each session is
+whole in exactly one place, live or trashed.
+
 A forked child runs the mixed workload of ``workload.py`` and reports every call; the parent
 kills it at a random moment. After each kill, before any open: every session file parses as it
 lies. Then the store must hold exactly the acknowledged state, or that state plus the one call
@@ -34,15 +37,21 @@ from reliability_support import (
 )
 
 KILLS = scaled(200)
-State = dict[str, tuple[str, str, tuple[str, ...]]]  # id -> (name, po, message contents)
+# id -> (name, po, message contents, "live" or "trash")
+State = dict[str, tuple[str, str, tuple[str, ...], str]]
 
 
 def read_state(root: Path) -> State:
-    """The store as the files lie, decoded strictly: a file that does not parse fails here."""
+    """The store as the files lie, decoded strictly: a file that does not parse fails here, and
+    so does a session found both live and in the trash (it must be whole in exactly one place)."""
     state = {}
-    for sid, path in session_files(root).items():
-        s = session_codec.decode_session(path.read_bytes(), sid)
-        state[sid] = (s.name, s.po_name, tuple(m.content for m in s.history))
+    trash = root / "trash"
+    trashed = {p.name[:-5]: p for p in trash.iterdir()} if trash.is_dir() else {}
+    for place, found in (("live", session_files(root)), ("trash", trashed)):
+        for sid, path in found.items():
+            assert sid not in state, f"session {sid} is both live and in the trash"
+            s = session_codec.decode_session(path.read_bytes(), sid)
+            state[sid] = (s.name, s.po_name, tuple(m.content for m in s.history), place)
     return state
 
 
@@ -51,23 +60,27 @@ def apply(state: State, intent: dict[str, Any], new_id: str | None) -> State:
     after = dict(state)
     op, sid = intent["op"], intent["id"]
     if op == "create":
-        after[new_id] = (intent["name"], intent["po"], ())  # type: ignore[index]
+        after[new_id] = (intent["name"], intent["po"], (), "live")  # type: ignore[index]
     elif op == "import":
-        after[new_id] = (intent["name"] + " (imported)", intent["po"], tuple(intent["contents"]))  # type: ignore[index]
+        contents = tuple(intent["contents"])
+        after[new_id] = (intent["name"] + " (imported)", intent["po"], contents, "live")  # type: ignore[index]
     elif op == "append":
-        name, po, contents = after[sid]
-        after[sid] = (name, po, (*contents, intent["content"]))
+        name, po, contents, place = after[sid]
+        after[sid] = (name, po, (*contents, intent["content"]), place)
     elif op == "rename":
-        _, po, contents = after[sid]
-        after[sid] = (intent["name"], po, contents)
-    elif op == "delete":
+        _, po, contents, place = after[sid]
+        after[sid] = (intent["name"], po, contents, place)
+    elif op in ("delete", "restore"):  # delete moves to the trash, restore back
+        name, po, contents, _ = after[sid]
+        after[sid] = (name, po, contents, "trash" if op == "delete" else "live")
+    elif op == "purge":
         del after[sid]
     elif op == "fork":
-        _, po, contents = after[sid]
-        after[new_id] = (intent["name"], po, contents[: intent["at"]])  # type: ignore[index]
+        _, po, contents, _ = after[sid]
+        after[new_id] = (intent["name"], po, contents[: intent["at"]], "live")  # type: ignore[index]
     elif op == "duplicate":
-        _, po, contents = after[sid]
-        after[new_id] = (intent["name"], po, contents)  # type: ignore[index]
+        _, po, contents, _ = after[sid]
+        after[new_id] = (intent["name"], po, contents, "live")  # type: ignore[index]
     return after
 
 

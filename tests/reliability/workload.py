@@ -52,12 +52,16 @@ def run(root: Path, seed: int, out_fd: int) -> None:
         sessions = mgr.list()
         ids = [s.id for s in sessions]
         counts = {s.id: s.message_count for s in sessions}
+        trashed = [e.summary.id for e in mgr.trashed()]
         choices = ["create"] * 3 + ["import"]
         if ids:
             choices += ["append"] * 10 + ["rename"] * 2 + ["fork", "duplicate", "switch", "reopen"]
             choices += ["delete"] * (6 if len(ids) > 10 else 1)
+        if trashed:  # delete moves to the trash; restore and purge take from it
+            choices += ["restore"] * 2 + ["purge"] * (4 if len(trashed) > 5 else 1)
         op = rng.choice(choices)
-        sid = rng.choice(ids) if ids else None
+        pool = trashed if op in ("restore", "purge") else ids
+        sid = rng.choice(pool) if pool else None
         intent: dict[str, Any] = {"op": op, "id": sid, "token": token}
         if op == "create":
             intent.update(name=f"c {token}", po=rng.choice(POS))
@@ -103,6 +107,10 @@ def perform(mgr: Any, intent: dict[str, Any]) -> str | None:
         mgr.rename(sid, intent["name"])
     elif op == "delete":
         mgr.delete(sid)
+    elif op == "restore":
+        mgr.restore(sid)
+    elif op == "purge":
+        mgr.backend.purge(sid)
     elif op == "fork":
         return mgr.fork(sid, at=intent["at"], name=intent["name"]).id
     elif op == "duplicate":

@@ -57,7 +57,7 @@ async def test_enter_sends_and_reply_is_stored(make_ctx, make_app):
         ]
         assert history[0].source == "tui" and summary.source == "tui"
         assert isinstance(app.screen.focused, MessageBox)
-        assert "Session: New Session (2 msgs)" in status_text(app)
+        assert "Session: hello [x] (2 msgs)" in status_text(app)  # named by its first message
         assert len(app.screen.conversation.query(MessageView)) == 2
 
 

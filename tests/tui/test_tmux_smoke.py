@@ -117,7 +117,7 @@ def test_console_script_in_tmux(tmp_path: Path):
             tmux.run("kill-server")
     ctx = AppContext.open(store, host=PluginHost.create(entry_points=False))
     names = {s.name: s for s in ctx.manager.list("helper")}
-    assert set(names) == {"New Session", "Smoke [test]"}
-    assert names["New Session"].message_count == 2
+    assert set(names) == {"hello from tmux", "Smoke [test]"}  # named by its first message
+    assert names["hello from tmux"].message_count == 2
     assert ctx.manager.backend.get_current("helper") == names["Smoke [test]"].id
     ctx.manager.close()

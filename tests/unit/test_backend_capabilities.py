@@ -23,14 +23,18 @@ CAPABILITIES = {
     "SupportsPaths": base.SupportsPaths,
     "SingleFileStore": base.SingleFileStore,
     "SupportsChanges": base.SupportsChanges,
+    "SupportsTrash": base.SupportsTrash,
 }
 
 
 @pytest.mark.parametrize(
     ("backend", "expected"),
     [
-        (JsonBackend, {"SupportsOpen", "SupportsRawRead", "SupportsPaths", "SupportsSearch"}),
-        (SqliteBackend, {"SupportsFork", "SupportsSearch", "SingleFileStore"}),
+        (
+            JsonBackend,
+            {"SupportsOpen", "SupportsRawRead", "SupportsPaths", "SupportsSearch", "SupportsTrash"},
+        ),
+        (SqliteBackend, {"SupportsFork", "SupportsSearch", "SingleFileStore", "SupportsTrash"}),
     ],
     ids=["json", "sqlite"],
 )

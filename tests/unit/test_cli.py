@@ -38,7 +38,7 @@ def test_send_streams_reply_and_stores_both_messages(run: Run) -> None:
     code, out, err = run("send", "writer", "draft the intro")
     assert code == 0, err
     assert out.strip() == "You said: draft the intro"
-    shown = run.json("show", "New Session", "--po", "writer", "--json")
+    shown = run.json("show", "draft the intro", "--po", "writer", "--json")  # auto-named
     roles = [m["role"] for m in shown["history"]]
     assert roles == ["user", "assistant"]
     assert shown["history"][1]["usage"]["output_tokens"] > 0

@@ -97,7 +97,7 @@ def test_send_prints_the_reply_visibly(run: Run) -> None:
     responder repeats the message), and stores it exactly."""
     code, out, _ = run("send", "po", "title \x1b]0;owned\x07")
     assert code == 0 and "\x1b" not in out and "\\x1b]0;owned\\x07" in out
-    stored = run.json("show", "New Session", "--json")["history"][-1]["content"]
+    stored = run.json("show", "title", "--json")["history"][-1]["content"]  # auto-named
     assert "\x1b]0;owned\x07" in stored
 
 
@@ -124,7 +124,9 @@ def test_every_session_message_quotes_names_the_same_way(run: Run) -> None:
     assert run("rename", "Bob's", 'Bob\'s "plan"')[1] == "Renamed 'Bob's' to 'Bob's \"plan\"'\n"
     assert run("duplicate", 'Bob\'s "plan"')[1].startswith("Created 'Bob's \"plan\" (copy)' (")
     assert run("archive", 'Bob\'s "plan" (copy)')[1] == "Archived 'Bob's \"plan\" (copy)'\n"
-    assert run("delete", 'Bob\'s "plan" (copy)', "--yes")[1] == "Deleted 'Bob's \"plan\" (copy)'\n"
+    assert run("delete", 'Bob\'s "plan" (copy)', "--yes")[1].startswith(
+        "Deleted 'Bob's \"plan\" (copy)' (moved to the trash"
+    )
 
 
 @pytest.mark.parametrize("name", ["a\x9b2Jb", "a\x85b", "x\x80"])
@@ -166,6 +168,7 @@ def test_fork_and_import_counts_use_the_right_number(run: Run, tmp_path: Path) -
     """`fork --at 1` says "with 1 message", import says "1 message", delete asks about
     "1 message"; 0 and 2 take the plural."""
     run("send", "po", "hello")
+    run("rename", "hello", "New Session")  # auto-named from the message; named back here
     out = run("fork", "New Session", "--at", "1")[1]
     assert out.endswith(" with 1 message\n")
     assert run("fork", "New Session", "--at", "0")[1].endswith(" with 0 messages\n")

@@ -38,7 +38,7 @@ def umask(mask: int) -> Iterator[None]:
 @pytest.fixture
 def session(run: Run) -> str:
     run("send", "po", "hello there")
-    return "New Session"
+    return "hello there"  # auto-named from the first message
 
 
 def test_dash_writes_to_stdout_and_creates_no_file(

@@ -30,6 +30,7 @@ def test_head_holds_every_model_field_but_history_and_updated_at() -> None:
         pinned=True,
         tags=[],
         metadata={"k": 1},
+        auto_named=True,
     )
     names = {f.encode_name for f in msgspec.structs.fields(Session)}
     head = session_codec.head_fields(session)

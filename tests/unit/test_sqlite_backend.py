@@ -248,7 +248,8 @@ def test_backends_left_open_are_closed_at_exit_even_if_one_fails(
 
 def test_a_version_1_database_gets_its_search_index(root: Path) -> None:
     """Opening a store of schema version 1 (before the search index) for writing upgrades it in
-    one transaction: every session is indexed and user_version becomes 2."""
+    one transaction, step by step: every session is indexed, the trash table added, and
+    user_version becomes 3."""
     old = SqliteBackend(root)
     session = make_session(name="Walrus", messages=[make_message("crème brûlée")])
     old.create(session)
@@ -261,7 +262,8 @@ def test_a_version_1_database_gets_its_search_index(root: Path) -> None:
         hits = upgraded.search(parse("creme"), limit=10)
         assert [(h.session.id, h.message_index) for h in hits] == [(session.id, 0)]
         with closing(sqlite3.connect(root / DB_NAME)) as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+            assert conn.execute("SELECT count(*) FROM trash").fetchone()[0] == 0
     finally:
         upgraded.close()
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from prompt_sessions import Message, SessionManager
+from prompt_sessions.organise.names import is_placeholder, title_from
 from prompt_sessions.plugins import PluginHost
 
 POS = ["coordinator", "writer"]
@@ -29,6 +30,7 @@ class Model:
     touched: int = 0
     parent: str | None = None
     fork_point: int | None = None
+    auto: bool = False  # auto-named: the first user message names it (DESIGN section 14)
 
 
 class TwoManagers(RuleBasedStateMachine):
@@ -67,7 +69,7 @@ class TwoManagers(RuleBasedStateMachine):
         s = self._mgr(which).create(po, name)
         expected = "New Session" if name is None else name.strip()
         assert s.name == expected
-        self.model[s.id] = Model(name=expected, po=po, touched=self._tick())
+        self.model[s.id] = Model(name=expected, po=po, touched=self._tick(), auto=name is None)
 
     @precondition(lambda self: self.model)
     @rule(
@@ -79,7 +81,10 @@ class TwoManagers(RuleBasedStateMachine):
     def append(self, which: int, role: str, content: str, data: st.DataObject) -> None:
         sid = self._pick(data)
         self._mgr(which).append(sid, Message(role=role, content=content))  # type: ignore[arg-type]
-        self.model[sid].history.append((role, content))
+        model = self.model[sid]
+        if role == "user" and model.auto and is_placeholder(model.name):
+            model.name = title_from(content) or model.name
+        model.history.append((role, content))
         self.model[sid].touched = self._tick()
 
     @precondition(lambda self: self.model)
@@ -88,6 +93,7 @@ class TwoManagers(RuleBasedStateMachine):
         sid = self._pick(data)
         self._mgr(which).rename(sid, name)
         self.model[sid].name = name.strip()
+        self.model[sid].auto = False
 
     @precondition(lambda self: self.model)
     @rule(which=st.integers(0, 1), data=st.data())

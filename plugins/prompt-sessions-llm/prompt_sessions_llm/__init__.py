@@ -14,6 +14,8 @@ from prompt_sessions import hookimpl
 from .responder import LlmResponder
 
 if TYPE_CHECKING:
+    from prompt_sessions.manager import SessionManager
+    from prompt_sessions.models import Session
     from prompt_sessions.protocols import ResponderFactory
 
 __all__ = ["LlmResponder"]
@@ -22,3 +24,11 @@ __all__ = ["LlmResponder"]
 @hookimpl
 def register_responders(register: Callable[[str, ResponderFactory], None]) -> None:
     register("llm", LlmResponder)
+
+
+@hookimpl
+def session_title(session: Session, manager: SessionManager) -> str | None:
+    """A short name from ``[responders.llm] title_model`` after the first reply (DESIGN 14)."""
+    from .title import session_title as make
+
+    return make(session, manager)

@@ -7,6 +7,8 @@ Options (``[responders.llm]`` in config.toml, overridden by a PO's front matter)
 - ``log``: also record each reply in llm's own ``logs.db`` (default false; the session file is
   the truth either way).
 - ``chain_limit``: how many rounds of tool calls one reply may make (default 10).
+- ``title_model``: a model that names auto-named sessions after their first reply (the
+  ``session_title`` hook, in ``title.py``); none: they keep the first message's words.
 
 Keys are llm's business: ``llm keys set NAME`` or the provider's environment variable. A key in
 config.toml or front matter is refused when the responder is built.

@@ -56,7 +56,11 @@ def when(iso: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = None) -> None:
+def print_table(
+    summaries: Iterable[SessionSummary],
+    current: set[str] | None = None,
+    orphaned: set[str] | None = None,
+) -> None:
     rows = list(summaries)
     if not rows:
         click.echo("No sessions.")
@@ -71,7 +75,9 @@ def print_table(summaries: Iterable[SessionSummary], current: set[str] | None = 
     for s, shown, po in zip(rows, names, pos, strict=True):
         mark = "*" if s.id in current else " "
         name, po = pad(shown, name_width), pad(po, po_width)
-        flags = " (archived)" if s.archived else ""
+        flags = (" (pinned)" if s.pinned else "") + (" (archived)" if s.archived else "")
+        flags += "".join(f" #{visible(t, one_line=True)}" for t in s.tags or ())
+        flags += " (orphaned: its PO file is gone)" if orphaned and s.id in orphaned else ""
         click.echo(
             f"{mark} {s.id[:8]}  {name}  {po}  {s.message_count:>4}  {when(s.updated_at)}{flags}"
         )

@@ -6,6 +6,7 @@ import click
 import msgspec
 
 from ..models import Session
+from ..organise.trash import undo_hint
 from ..text import counted, quoted, visible
 from .output import TEXT, print_json, print_table, summary_json, warn_problems, when
 from .state import CliState
@@ -34,22 +35,45 @@ def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
 @click.command("list")
 @po_option
 @click.option("--all", "show_all", is_flag=True, help="Include archived sessions.")
+@click.option("--pinned", is_flag=True, help="Only pinned sessions.")
+@click.option("--tag", "tags", multiple=True, type=TEXT, help="Only sessions with this tag.")
+@click.option(
+    "--orphaned", "orphaned_only", is_flag=True, help="Only sessions whose PO file is gone."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print an array of summaries.")
 @pass_state
-def list_(state: CliState, po: str | None, show_all: bool, as_json: bool) -> None:
-    """List sessions, most recently updated first."""
+def list_(
+    state: CliState,
+    po: str | None,
+    show_all: bool,
+    pinned: bool,
+    tags: tuple[str, ...],
+    orphaned_only: bool,
+    as_json: bool,
+) -> None:
+    """List sessions, pinned first, then most recently updated first."""
+    from ..organise.between_pos import orphaned
+    from ..organise.labels import has_tag, pinned_first
+
     mgr = state.manager
     found = mgr.list(po, include_archived=show_all)
     warn_problems(mgr.problems())
+    found = pinned_first(
+        s for s in found if (s.pinned or not pinned) and all(has_tag(s, t) for t in tags)
+    )
+    orphans = orphaned(mgr, found)
+    if orphaned_only:
+        found = [s for s in found if s.id in orphans]
     if as_json:
-        print_json(found)
+        # An orphaned session (its PO file is gone) says so; the others are plain summaries.
+        print_json([{**summary_json(s), "orphaned": True} if s.id in orphans else s for s in found])
         return
     current = set()
     for po_name in {s.po_name for s in found}:
         chosen = mgr.backend.get_current(po_name)
         if chosen:
             current.add(chosen)
-    print_table(found, current)
+    print_table(found, current, orphans)
 
 
 def session_json(session: Session) -> dict:
@@ -112,7 +136,7 @@ def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_state
 def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
-    """Delete a session for good (asks first)."""
+    """Move a session to the trash (asks first); `restore` brings it back."""
     mgr = state.manager
     target = mgr.resolve(po, ref)
     if not yes:
@@ -122,7 +146,7 @@ def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
             abort=True,
         )
     mgr.delete(target.id)
-    click.echo(f"Deleted {quoted(target.name)}")
+    click.echo(f"Deleted {quoted(target.name)}{undo_hint(mgr, target.id)}")
 
 
 @click.command()
@@ -156,14 +180,21 @@ def fork(state: CliState, ref: str, at: int | None, name: str | None, po: str | 
 @click.argument("ref")
 @po_option
 @click.option("--undo", is_flag=True, help="Bring an archived session back.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's summary.")
 @pass_state
-def archive(state: CliState, ref: str, po: str | None, undo: bool) -> None:
+def archive(state: CliState, ref: str, po: str | None, undo: bool, as_json: bool) -> None:
     """Hide a session from lists without deleting it."""
     mgr = state.manager
     target = mgr.resolve(po, ref)
     if target.archived != undo:  # nothing to change: say so rather than claim it was done
+        if as_json:
+            print_json(summary_json(target))
+            return
         state_now = "not archived" if undo else "already archived"
         click.echo(f"{quoted(target.name)} is {state_now}")
         return
-    mgr.archive(target.id, archived=not undo)
+    session = mgr.archive(target.id, archived=not undo)
+    if as_json:
+        print_json(summary_json(session.summary()))
+        return
     click.echo(f"{'Restored' if undo else 'Archived'} {quoted(target.name)}")

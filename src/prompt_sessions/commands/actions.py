@@ -30,8 +30,12 @@ def auto_name(manager: SessionManager, po_name: str) -> str:
 def new_session(
     manager: SessionManager, po_name: str, name: str | None = None, *, source: str = "tui"
 ) -> Session:
-    """Create a session and make it the PO's current one."""
-    session = manager.create(po_name, name or auto_name(manager, po_name), source=source)
+    """Create a session and make it the PO's current one. Without a name, or with the offered
+    default unchanged, the session is auto-named (its first message names it, DESIGN section 14).
+    """
+    default = auto_name(manager, po_name)
+    auto = not name or name == default
+    session = manager.create(po_name, name or default, source=source, auto_named=auto)
     manager.switch(po_name, session.id)
     return session
 

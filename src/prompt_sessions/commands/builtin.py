@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import UsageError
+from ..organise.trash import undo_hint
 from ..text import quoted
 from . import actions
 from .base import CommandContext, SlashCommand, rest_of_line
@@ -66,7 +67,7 @@ def session_delete(ctx: CommandContext, args: list[str]) -> None:
     def delete() -> str:
         po_name, next_id = actions.delete_session(ctx.manager, sid)
         ctx.show(po_name, next_id)
-        return f"Deleted session '{session.name}'"
+        return f"Deleted session '{session.name}'{undo_hint(ctx.manager, sid)}"
 
     ctx.frontend.confirm(
         f"Delete session '{session.name}' ({count(len(session.history))})?", delete

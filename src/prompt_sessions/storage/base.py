@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import msgspec
+
 from ..models import Message, Session, SessionSummary
 
 if TYPE_CHECKING:
@@ -186,6 +188,54 @@ class SupportsFork(Protocol):
         Raises:
             SessionNotFound: no session has that id.
             UsageError: ``at`` is out of range.
+        """
+
+
+class TrashedSession(msgspec.Struct, kw_only=True, gc=False):
+    """A session in the trash (DESIGN section 14): its summary and when it was deleted.
+
+    ``deleted_at`` is an ISO-8601 UTC time with ``Z``.
+    """
+
+    summary: SessionSummary
+    deleted_at: str
+
+
+@runtime_checkable
+class SupportsTrash(Protocol):
+    """Delete that keeps the session restorable (DESIGN section 4, "Nothing is deleted
+    automatically", and section 14, "Trash"). Each call moves a session whole between the live
+    store and the trash in one atomic step: a crash leaves it in exactly one of the two.
+
+    Without this capability ``SessionManager.delete`` removes the session for good."""
+
+    def trash(self, session_id: str) -> None:
+        """Move a live session to the trash, out of ``list``, ``get`` and search.
+
+        Raises:
+            SessionNotFound: no live session has that id.
+        """
+
+    def trashed(self) -> builtins.list[TrashedSession]:
+        """The sessions in the trash, most recently deleted first; unreadable ones left out
+        (``check`` reports them)."""
+
+    def restore(self, session_id: str) -> TrashedSession:
+        """Bring a trashed session back exactly as it was deleted.
+
+        Returns:
+            The session's summary and when it had been deleted.
+
+        Raises:
+            SessionNotFound: the trash holds no session with that id.
+            StorageError: a live session has that id already.
+        """
+
+    def purge(self, session_id: str) -> None:
+        """Delete a trashed session for good.
+
+        Raises:
+            SessionNotFound: the trash holds no session with that id.
         """
 
 

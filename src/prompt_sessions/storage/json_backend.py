@@ -31,8 +31,8 @@ from ..models import (
 )
 from ..search import SearchHit
 from ..search_query import Query
-from . import catalog, files, session_codec
-from .base import HealthReport
+from . import catalog, files, json_trash, session_codec
+from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
 from .json_health import JsonHealth
 from .json_store_base import FOLD_AFTER_LINES, IDLE_FOLD_SECONDS, FileState, open_backends
@@ -71,6 +71,7 @@ class JsonBackend(JsonHealth):
     def check(self, repair: bool = False) -> HealthReport:
         """The store's health (DESIGN section 4), the search cache's included."""
         report = super().check(repair)
+        json_trash.check(self, report, repair)
         self.search_cache.check(report, repair)
         return report
 
@@ -240,6 +241,20 @@ class JsonBackend(JsonHealth):
             self._sync_dir(self.dir)
             self._record(Drop(id=sid))
             self._indexed("session_dropped", sid)
+
+    # The trash (DESIGN section 14), in ``json_trash``: a session file moves whole by rename.
+
+    def trash(self, session_id: str) -> None:
+        json_trash.trash(self, session_id)
+
+    def trashed(self) -> builtins.list[TrashedSession]:
+        return json_trash.trashed(self)
+
+    def restore(self, session_id: str) -> TrashedSession:
+        return json_trash.restore(self, session_id)
+
+    def purge(self, session_id: str) -> None:
+        json_trash.purge(self, session_id)
 
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:

@@ -13,6 +13,8 @@ Tables::
         summary  the SessionSummary as JSON, kept up to date by every write (list reads only this)
     messages(session_id, idx, body)    one row per message, body is the message as JSON
     current(po_name, session_id)       each PO's current session
+    trash(id, deleted_at, ...)         deleted sessions' rows (``storage.sqlite_trash``); their
+                                       messages stay in ``messages``
     search_*                           the search index (``storage.search_index``), written by
                                        the same transactions as the sessions it indexes
 
@@ -39,8 +41,9 @@ from ..models import (
 )
 from ..search import SearchHit, search_connection
 from ..search_query import Query
-from . import search_index, session_codec
+from . import search_index, session_codec, sqlite_trash
 from . import sqlite_rows as rows
+from .base import HealthReport, TrashedSession
 from .sqlite_connection import DB_NAME, SCHEMA_VERSION
 from .sqlite_health import SqliteHealth
 
@@ -155,6 +158,27 @@ class SqliteBackend(SqliteHealth):
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
             search_index.drop_session(conn, sid)
+
+    # The trash (DESIGN section 14), in ``sqlite_trash``: a row moves whole in one transaction.
+
+    def check(self, repair: bool = False) -> HealthReport:
+        """The store's health (DESIGN section 4), the trashed sessions' rows included."""
+        report = super().check(repair)
+        if DB_NAME not in report.damaged:  # a file SQLite cannot read is reported once, above
+            sqlite_trash.check(self, report)
+        return report
+
+    def trash(self, session_id: str) -> None:
+        sqlite_trash.trash(self, session_id)
+
+    def trashed(self) -> builtins.list[TrashedSession]:
+        return sqlite_trash.trashed(self)
+
+    def restore(self, session_id: str) -> TrashedSession:
+        return sqlite_trash.restore(self, session_id)
+
+    def purge(self, session_id: str) -> None:
+        sqlite_trash.purge(self, session_id)
 
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:

@@ -22,7 +22,8 @@ from . import files, search_index
 from . import sqlite_rows as rows
 
 DB_NAME = "sessions.sqlite3"
-SCHEMA_VERSION = 2  # PRAGMA user_version; a newer one opens read-only. 2: the search index
+# PRAGMA user_version; a newer one opens read-only. 2: the search index; 3: the trash.
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE sessions (
@@ -43,6 +44,27 @@ CREATE TABLE messages (
 CREATE TABLE current (
     po_name TEXT PRIMARY KEY,
     session_id TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+# Deleted sessions (DESIGN section 14): the ``sessions`` row moves to ``trash`` whole, with the
+# time of deletion, and its ``messages`` rows to ``trash_messages``, byte for byte.
+# "IF NOT EXISTS": a store without FTS5 stays at version 1 and gains the tables on first use.
+TRASH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trash (
+    id TEXT PRIMARY KEY,
+    deleted_at TEXT NOT NULL,
+    po_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    head BLOB NOT NULL,
+    summary BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trash_messages (
+    session_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (session_id, idx)
 ) WITHOUT ROWID;
 """
 
@@ -119,7 +141,7 @@ class SqliteConnection:
                     conn.execute("PRAGMA journal_mode = WAL")
             self._search_ready = self._index_current(conn)
             if (
-                not self._search_ready
+                (not self._search_ready or self._schema_version < SCHEMA_VERSION)
                 and not reading_only
                 and search_index.fts5_available()
                 and os.access(self.db_path, os.W_OK)
@@ -145,7 +167,7 @@ class SqliteConnection:
             with self._translate("create"):
                 conn = sqlite3.connect(str(tmp), isolation_level=None)
                 try:
-                    conn.executescript(SCHEMA)
+                    conn.executescript(SCHEMA + TRASH_SCHEMA)
                     version = 1  # without FTS5, a store without a search index; upgraded later
                     if search_index.fts5_available():
                         search_index.create(conn)
@@ -173,13 +195,14 @@ class SqliteConnection:
     def _index_current(self, conn: sqlite3.Connection) -> bool:
         """Whether the database has the search index, of this program's index version."""
         return (
-            self._schema_version == SCHEMA_VERSION
+            2 <= self._schema_version <= SCHEMA_VERSION
             and search_index.version(conn) == search_index.VERSION
         )
 
     def _upgrade(self, conn: sqlite3.Connection) -> None:
-        """Bring an older schema up to date in one transaction: version 2 adds the search index
-        of every session already stored; an index of another version is built again."""
+        """Bring an older schema up to date in one transaction, step by step: version 2 adds the
+        search index of every session already stored (an index of another version is built
+        again); version 3 adds the trash table."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -194,6 +217,9 @@ class SqliteConnection:
                     except CorruptSession:
                         continue  # doctor reports it; it is indexed once repaired
                     search_index.put_session(conn, session, summarize(session))
+            for statement in TRASH_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:

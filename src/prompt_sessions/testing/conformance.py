@@ -16,9 +16,9 @@ folders must give separate stores::
 To test the backend exactly as users get it, through your plugin's registration, use
 ``backend_factory_for("my-backend", plugins=[my_plugin_module])``.
 
-Optional capabilities (``search``, ``fork``) are checked through ``SessionManager``, which uses
-them when a backend has them and falls back to its own code when not: either way the results must
-be the same.
+Optional capabilities (``search``, ``fork``, the trash) are checked through ``SessionManager``,
+which uses them when a backend has them and falls back to its own code when not: either way the
+results must be the same.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from .conformance_data import (
 )
 from .conformance_sharing import SharingConformance
 from .search_conformance import SearchConformance
+from .trash_conformance import TrashConformance
 
 __all__ = [
     "BAD_IDS",
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 
-class BackendConformance(CrudConformance, SharingConformance, SearchConformance):
+class BackendConformance(CrudConformance, SharingConformance, SearchConformance, TrashConformance):
     """The suite. Not collected by itself (no ``Test`` prefix); collected in each subclass."""
 
     # ------------------------------------------------------------------ fixtures

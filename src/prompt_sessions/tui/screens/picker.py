@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
@@ -19,16 +20,22 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
+from ...organise.labels import changed_tags, pinned_first
+from ...organise.trash import undo_hint
+from ...storage.base import SupportsTrash
 from ...text import fold
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
 from .name_prompt import NamePrompt
+from .tags_prompt import TagsPrompt
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
+UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
 
 
 class SessionPicker(ModalScreen[str | None]):
-    """``n`` new, ``r`` rename, ``d`` delete, ``/`` filter, Enter select, Esc cancel.
+    """``n`` new, ``r`` rename, ``d`` delete, ``p`` pin, ``t`` tags, ``a`` archive, ``/``
+    filter, Enter select, Esc cancel. Pinned sessions come first (DESIGN section 14).
 
     ``known`` rows (the runtime's last reading of the catalog) are shown at once and the store
     is read again in a thread; the rows are replaced only if that reading differs.
@@ -38,6 +45,10 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("n", "new", "New"),
         Binding("r", "rename", "Rename"),
         Binding("d", "delete", "Delete"),
+        Binding("p", "pin", "Pin"),
+        Binding("t", "tags", "Tags"),
+        Binding("a", "archive", "Archive"),
+        Binding("u", "undo_delete", "Undo delete", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Cancel"),
         # from the filter box the arrows go on to the rows, where r, d and Enter act
@@ -72,6 +83,7 @@ class SessionPicker(ModalScreen[str | None]):
         self.all_rows: list[SessionSummary] = []
         self._position = (0, 0)  # cursor and row count shown in the title
         self.filter_text = ""
+        self._deleted: tuple[str, float] | None = None  # (id, monotonic time) of the last delete
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -133,7 +145,9 @@ class SessionPicker(ModalScreen[str | None]):
         mark = "*" if s.id == self.current_id else " "
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
-        name = Text(s.name)
+        name = Text(("📌 " if s.pinned else "") + s.name)
+        if s.tags:
+            name.append(" " + " ".join(f"#{t}" for t in s.tags), style="dim")
         name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
@@ -146,6 +160,7 @@ class SessionPicker(ModalScreen[str | None]):
     def _apply(self, select: str | None = None) -> None:
         needle = fold(self.filter_text)
         rows = [s for s in self.all_rows if needle in fold(s.name)] if needle else self.all_rows
+        rows = pinned_first(rows)
         cursor = next((i for i, s in enumerate(rows) if s.id == select), 0) if select else 0
         self.rows_widget.set_rows(rows, cursor)
         self._show_position()
@@ -266,8 +281,78 @@ class SessionPicker(ModalScreen[str | None]):
                 return
             if target.id == self.current_id:
                 self.current_id = next_id
-            self.notify(f"Deleted '{target.name}'")
+            hint = undo_hint(self.ctx.manager, target.id)
+            if isinstance(self.ctx.manager.backend, SupportsTrash):
+                self._deleted = (target.id, time.monotonic())
+                hint += f"; press u within {UNDO_SECONDS:.0f} s to undo"
+            self.notify(f"Deleted '{target.name}'{hint}")
             self.reload(select=self.current_id)
 
         count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
         self.app.push_screen(ConfirmScreen(f"Delete session '{target.name}' ({count})?"), answered)
+
+    # -------------------------------------------------------------- pin, tags, archive
+
+    def _change(self, target: SessionSummary, change: Callable[[], object], said: str) -> bool:
+        """Run one change of ``target``, then show the rows again with it selected."""
+        try:
+            change()
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return False
+        self.notify(said)
+        self.reload(select=target.id)
+        return True
+
+    def action_pin(self) -> None:
+        target = self.selected
+        if target is None:
+            return
+        pinned = not target.pinned
+        said = f"{'Pinned' if pinned else 'Unpinned'} '{target.name}'"
+        self._change(target, lambda: self.ctx.manager.pin(target.id, pinned), said)
+
+    def action_tags(self) -> None:
+        target = self.selected
+        if target is None:
+            return
+
+        def answered(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            shown = " ".join(f"#{t}" for t in tags) or "no tags"
+            self._change(
+                target,
+                lambda: self.ctx.manager.update(target.id, tags=changed_tags(None, tags)),
+                f"'{target.name}': {shown}",
+            )
+
+        self.app.push_screen(TagsPrompt(f"Tags of '{target.name}'", target.tags), answered)
+
+    def action_archive(self) -> None:
+        """Archive the selected session: it leaves the picker (``list --all`` still shows it)."""
+        target = self.selected
+        if target is None:
+            return
+        said = (
+            f"Archived '{target.name}' (undo with: prompt-sessions archive {target.id[:8]} --undo)"
+        )
+        self._change(target, lambda: self.ctx.manager.archive(target.id), said)
+
+    def action_undo_delete(self) -> None:
+        """Bring back the session deleted last, if that was less than UNDO_SECONDS ago
+        (DESIGN section 14: the TUI's delete says how to undo it and offers it for a moment)."""
+        if self._deleted is None:
+            return
+        sid, when_deleted = self._deleted
+        self._deleted = None
+        if time.monotonic() - when_deleted > UNDO_SECONDS:
+            self.notify("Too late to undo here: `prompt-sessions trash` lists deleted sessions")
+            return
+        try:
+            entry = self.ctx.manager.restore(sid)
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        self.notify(f"Restored '{entry.summary.name}'")
+        self.reload(select=sid)

@@ -1,0 +1,320 @@
+"""Organising commands (DESIGN section 14): trash, restore, pin, tag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import msgspec
+
+from ..cells import cell_len, pad
+from ..storage.base import TrashedSession
+from ..text import counted, quoted, visible
+from .output import TEXT, print_json, when
+from .state import CliState
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+def trashed_json(entry: TrashedSession) -> dict[str, Any]:
+    """A trashed session as JSON: its summary plus ``deleted_at``."""
+    return {**msgspec.to_builtins(entry.summary), "deleted_at": entry.deleted_at}
+
+
+def _print_trash(entries: list[TrashedSession]) -> None:
+    if not entries:
+        click.echo("The trash is empty.")
+        return
+    names = [visible(e.summary.name, one_line=True) for e in entries]
+    pos = [visible(e.summary.po_name, one_line=True) for e in entries]
+    name_width = min(40, max(4, *(cell_len(n) for n in names)))
+    po_width = min(20, max(2, *(cell_len(p) for p in pos)))
+    click.echo(f"{'ID':8}  {'NAME':{name_width}}  {'PO':{po_width}}  {'MSGS':>4}  DELETED")
+    for entry, name, po in zip(entries, names, pos, strict=True):
+        s = entry.summary
+        click.echo(
+            f"{s.id[:8]}  {pad(name, name_width)}  {pad(po, po_width)}  "
+            f"{s.message_count:>4}  {when(entry.deleted_at)}"
+        )
+
+
+@click.command()
+@click.option("--empty", "empty", is_flag=True, help="Delete trashed sessions for good.")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="With --empty: only sessions deleted more than DAYS days ago.",
+)
+@click.option("--yes", "-y", is_flag=True, help="With --empty: really delete (else only list).")
+@click.option("--json", "as_json", is_flag=True, help="Print an array of trashed sessions.")
+@pass_state
+def trash(state: CliState, empty: bool, days: float | None, yes: bool, as_json: bool) -> None:
+    """List the trash; with --empty --yes, delete what it holds for good."""
+    from ..organise import trash as trash_rules
+
+    if days is not None and not empty:
+        raise click.UsageError("--older-than needs --empty")
+    mgr = state.manager
+    if not empty:
+        found = mgr.trashed()
+        if as_json:
+            print_json([trashed_json(e) for e in found])
+        else:
+            _print_trash(found)
+        return
+    if not yes:
+        # Nothing leaves the trash without a person asking (DESIGN section 4, promise 5).
+        chosen = trash_rules.older_than(mgr.trashed(), days)
+        if as_json:
+            print_json([trashed_json(e) for e in chosen])
+            return
+        _print_trash(chosen)
+        if chosen:
+            click.echo(f"Add --yes to delete {counted(len(chosen), 'session')} for good.")
+        return
+    gone = mgr.empty_trash(days)
+    if as_json:
+        print_json([trashed_json(e) for e in gone])
+    else:
+        click.echo(f"Deleted {counted(len(gone), 'session')} for good.")
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print the restored session's summary.")
+@pass_state
+def restore(state: CliState, ref: str, as_json: bool) -> None:
+    """Bring a session back from the trash, exactly as it was deleted."""
+    entry = state.manager.restore(ref)
+    if as_json:
+        print_json(msgspec.to_builtins(entry.summary))
+    else:
+        click.echo(f"Restored {quoted(entry.summary.name)} ({entry.summary.id})")
+
+
+po_option = click.option("--po", help="Only look among this PO's sessions.")
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@po_option
+@click.option("--undo", is_flag=True, help="Unpin the session.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's summary.")
+@pass_state
+def pin(state: CliState, ref: str, po: str | None, undo: bool, as_json: bool) -> None:
+    """Pin a session: pinned sessions come first in lists and the picker."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    session = mgr.pin(target.id, pinned=not undo) if target.pinned == undo else None
+    if as_json:
+        print_json(msgspec.to_builtins(session.summary() if session else target))
+    elif session is None:  # nothing to change: say so rather than claim it was done
+        click.echo(f"{quoted(target.name)} is {'not pinned' if undo else 'already pinned'}")
+    else:
+        click.echo(f"{'Unpinned' if undo else 'Pinned'} {quoted(target.name)}")
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@click.argument("tags", nargs=-1, required=True, type=TEXT)
+@po_option
+@click.option("--remove", is_flag=True, help="Take these tags off instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's summary.")
+@pass_state
+def tag(
+    state: CliState, ref: str, tags: tuple[str, ...], po: str | None, remove: bool, as_json: bool
+) -> None:
+    """Add tags to a session (one word each), or take them off with --remove."""
+    mgr = state.manager
+    target = mgr.resolve(po, ref)
+    session = mgr.tag(target.id, remove=tags) if remove else mgr.tag(target.id, add=tags)
+    if as_json:
+        print_json(msgspec.to_builtins(session.summary()))
+        return
+    shown = " ".join(f"#{visible(t, one_line=True)}" for t in session.tags or ()) or "no tags"
+    click.echo(f"{quoted(session.name)}: {shown}")
+
+
+@click.command()
+@click.option("--empty", "empty", is_flag=True, help="Sessions without messages (required).")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Only sessions last changed more than DAYS days ago.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Move them to the trash (else only list).")
+@click.option("--json", "as_json", is_flag=True, help="Print an array of their summaries.")
+@pass_state
+def prune(state: CliState, empty: bool, days: float | None, yes: bool, as_json: bool) -> None:
+    """List empty sessions; with --yes, move them to the trash (restorable)."""
+    from ..organise import prune as rules
+    from .output import print_table
+
+    if not empty:
+        raise click.UsageError("say what to prune: --empty")
+    mgr = state.manager
+    found = rules.empty_sessions(mgr, days)
+    if yes:
+        found = rules.prune(mgr, found)
+    if as_json:
+        print_json(found)
+    elif yes:
+        click.echo(f"Moved {counted(len(found), 'empty session')} to the trash.")
+    else:
+        print_table(found)
+        if found:
+            click.echo(f"Add --yes to move {counted(len(found), 'session')} to the trash.")
+
+
+@click.command()
+@po_option
+@click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON.")
+@pass_state
+def stats(state: CliState, po: str | None, as_json: bool) -> None:
+    """Sessions, messages, tokens and cost per PO, model and day."""
+    import sys
+
+    from ..organise import stats as rules
+
+    result = rules.usage(state.manager, po)
+    if as_json:
+        print_json(result.as_json())
+        return
+    _usage_table("", {"total": result.total})
+    for title, groups in (("PO", result.by_po), ("MODEL", result.by_model)):
+        if groups:
+            click.echo("")
+            _usage_table(title, groups)
+    if result.by_day and sys.stdout.isatty():
+        click.echo("")
+        for day, bar, tokens in rules.bars(result.by_day):
+            click.echo(f"{day}  {bar} {tokens:,}")
+    elif result.by_day:
+        click.echo("")
+        _usage_table("DAY", result.by_day)
+
+
+def _usage_table(title: str, groups: dict[str, Any]) -> None:
+    names = {key: visible(key, one_line=True) for key in groups}
+    width = min(30, max(len(title), 5, *(cell_len(n) for n in names.values())))
+    click.echo(
+        f"{title:{width}}  {'SESSIONS':>8}  {'MESSAGES':>8}  {'TOKENS IN':>10}  "
+        f"{'TOKENS OUT':>10}  {'COST':>10}"
+    )
+    for key, u in groups.items():
+        cost = f"{u.cost:.4f}" if u.cost is not None else "-"
+        click.echo(
+            f"{pad(names[key], width)}  {u.sessions:>8,}  {u.messages:>8,}  "
+            f"{u.input_tokens:>10,}  {u.output_tokens:>10,}  {cost:>10}"
+        )
+
+
+@click.command()
+@click.argument("ref", type=TEXT)
+@click.option("--to-po", "to_po", required=True, type=TEXT, help="The PO to copy it to.")
+@po_option
+@click.option("--json", "as_json", is_flag=True, help="Print the copy's summary.")
+@pass_state
+def copy(state: CliState, ref: str, to_po: str, po: str | None, as_json: bool) -> None:
+    """Copy a session (its whole history) to another PO."""
+    mgr = state.manager
+    session = mgr.copy_to_po(mgr.resolve(po, ref).id, to_po)
+    if as_json:
+        print_json(session.summary())
+    else:
+        target = visible(session.po_name, one_line=True)
+        click.echo(f"Copied {quoted(session.name)} to {target} ({session.id})")
+
+
+@click.group("po")
+def po_group() -> None:
+    """Prompt objects: rename one in every session."""
+
+
+@po_group.command("rename")
+@click.argument("old", type=TEXT)
+@click.argument("new", type=TEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print the moved sessions' summaries.")
+@pass_state
+def po_rename(state: CliState, old: str, new: str, as_json: bool) -> None:
+    """Give every session of PO OLD the PO name NEW (and rename objects/OLD.md)."""
+    report = state.manager.rename_po(old, new)
+    if as_json:
+        print_json({"sessions": report.sessions, "file": report.file or None})
+        return
+    click.echo(f"Moved {counted(len(report.sessions), 'session')} to {visible(new, one_line=True)}")
+    if report.file:
+        click.echo(visible(report.file, one_line=True))
+
+
+def _progress_bar(label: str) -> Any:
+    """A click progress bar on stderr when it is a terminal, else a no-op (DESIGN section 6)."""
+    import contextlib
+    import sys
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return click.progressbar(length=1, label=label, file=sys.stderr)
+
+
+def _advance(bar: Any) -> Any:
+    if bar is None:
+        return None
+
+    def update(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    return update
+
+
+@click.command()
+@click.option("-o", "output", type=click.Path(dir_okay=False), help="The zip to write.")
+@click.option("--json", "as_json", is_flag=True, help="Print the file and counts as JSON.")
+@pass_state
+def backup(state: CliState, output: str | None, as_json: bool) -> None:
+    """Write a dated zip of the sessions, PO files and config."""
+    from pathlib import Path
+
+    from ..organise import backup as rules
+
+    target = Path(output) if output else Path(rules.default_name())
+    with _progress_bar("Backing up") as bar:
+        counts = rules.write_backup(state.manager, target, _advance(bar))
+    if as_json:
+        print_json({"file": str(target), **counts})
+        return
+    click.echo(
+        f"Wrote {target}: {counted(counts['sessions'], 'session')}, "
+        f"{counts['trash']} in the trash, {counted(counts['objects'], 'PO file')}"
+        + (", config.toml" if counts["config"] else "")
+    )
+
+
+@click.command("restore-backup")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print what was added and the conflicts.")
+@pass_state
+def restore_backup(state: CliState, file: str, as_json: bool) -> None:
+    """Add what a backup holds and this environment lacks; never overwrite, list conflicts."""
+    from pathlib import Path
+
+    from ..organise import backup as rules
+
+    with _progress_bar("Restoring") as bar:
+        report = rules.restore_backup(state.manager, Path(file), _advance(bar))
+    if as_json:
+        print_json(
+            {"added": report.added, "unchanged": report.unchanged, "conflicts": report.conflicts}
+        )
+        return
+    click.echo(
+        f"Added {counted(len(report.added), 'item')}, {report.unchanged} already here, "
+        f"{counted(len(report.conflicts), 'conflict')}."
+    )
+    for line in report.conflicts:
+        click.echo(f"  conflict: {visible(line, one_line=True)}")

@@ -1,0 +1,47 @@
+"""``prune --empty`` (DESIGN section 14): empty sessions a person may clear away, moved to the
+trash (restorable), never deleted for good."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from ..errors import SessionNotFound, UsageError
+from ..models import SessionSummary
+from ..timeutil import now_iso, parse_iso
+
+if TYPE_CHECKING:
+    from ..manager import SessionManager
+
+
+def empty_sessions(manager: SessionManager, days: float | None = None) -> list[SessionSummary]:
+    """Sessions without messages, last changed more than ``days`` days ago (any age: None),
+    archived ones included. A PO's current session is left out: it is the one in use.
+
+    Raises:
+        UsageError: ``days`` is negative.
+    """
+    if days is not None and days < 0:
+        raise UsageError(f"--older-than must be zero or more days, not {days}")
+    cutoff = parse_iso(now_iso()) - timedelta(days=days or 0)
+    found = manager.list()
+    current = {manager.backend.get_current(po) for po in {s.po_name for s in found}}
+    return [
+        s
+        for s in found
+        if s.message_count == 0
+        and s.id not in current
+        and (days is None or parse_iso(s.updated_at) < cutoff)
+    ]
+
+
+def prune(manager: SessionManager, sessions: list[SessionSummary]) -> list[SessionSummary]:
+    """Move ``sessions`` to the trash; returns those moved (one deleted meanwhile is skipped)."""
+    moved = []
+    for s in sessions:
+        try:
+            manager.delete(s.id)
+        except SessionNotFound:
+            continue
+        moved.append(s)
+    return moved

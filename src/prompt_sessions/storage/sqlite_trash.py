@@ -1,0 +1,153 @@
+"""The sqlite store's trash (DESIGN section 14): the ``trash`` table.
+
+Deleting moves the session's ``sessions`` row into ``trash`` with the time of deletion and its
+``messages`` rows into ``trash_messages``, in one transaction that also drops the session from
+the search index and the current-session choices. Restoring moves the rows back and indexes the
+session again.
+The stored bytes never change, so a restored session is exactly the one deleted, and a crash
+leaves it in one place: SQLite commits the move whole or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+from ..errors import CorruptSession, SessionNotFound, StorageError
+from ..ids import validate_id
+from ..timeutil import now_iso
+from . import search_index, session_codec
+from . import sqlite_rows as rows
+from .base import HealthReport, TrashedSession
+from .sqlite_connection import TRASH_SCHEMA
+
+if TYPE_CHECKING:
+    from .sqlite_backend import SqliteBackend
+
+_COLUMNS = "id, po_name, created_at, updated_at, head, summary"
+
+
+def _ensure_table(conn: sqlite3.Connection) -> None:
+    """The trash table, in a store that has not been upgraded yet (a store without FTS5)."""
+    for statement in TRASH_SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _move_messages(conn: sqlite3.Connection, sid: str, source: str, target: str) -> None:
+    """Move a session's message rows between ``messages`` and ``trash_messages`` unchanged."""
+    conn.execute(
+        f"INSERT INTO {target} (session_id, idx, body) "
+        f"SELECT session_id, idx, body FROM {source} WHERE session_id = ?",
+        (sid,),
+    )
+    conn.execute(f"DELETE FROM {source} WHERE session_id = ?", (sid,))
+
+
+def _has_table(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trash'"
+    ).fetchone()
+    return row is not None
+
+
+def trash(store: SqliteBackend, session_id: str) -> None:
+    """Move the session's row to ``trash``."""
+    sid = validate_id(session_id)
+    with store._writing() as conn:
+        row = conn.execute(
+            "SELECT CAST(head AS BLOB) FROM sessions WHERE id = ?", (sid,)
+        ).fetchone()
+        if row is not None:
+            store._check_not_newer(sid, row[0])  # read-only here (DESIGN section 4, "Versioned")
+        _ensure_table(conn)
+        moved = conn.execute(
+            f"INSERT INTO trash (deleted_at, {_COLUMNS}) "
+            f"SELECT ?, {_COLUMNS} FROM sessions WHERE id = ?",
+            (now_iso(), sid),
+        ).rowcount
+        if moved == 0:
+            raise SessionNotFound(sid)
+        conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+        _move_messages(conn, sid, "messages", "trash_messages")
+        conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
+        search_index.drop_session(conn, sid)
+
+
+def trashed(store: SqliteBackend) -> list[TrashedSession]:
+    """Every readable trashed session, most recently deleted first."""
+    with store._reading() as conn:
+        if conn is None or not _has_table(conn):
+            return []
+        found_rows = conn.execute(
+            "SELECT id, deleted_at, CAST(summary AS BLOB) FROM trash ORDER BY deleted_at DESC, id"
+        ).fetchall()
+    found = []
+    for sid, deleted_at, data in found_rows:
+        try:
+            found.append(
+                TrashedSession(summary=rows.decode_summary(sid, data), deleted_at=deleted_at)
+            )
+        except CorruptSession:
+            continue  # doctor reports it
+    return found
+
+
+def restore(store: SqliteBackend, session_id: str) -> TrashedSession:
+    """Move the row back to ``sessions`` and index the session again."""
+    sid = validate_id(session_id)
+    with store._writing() as conn:
+        if not _has_table(conn):
+            raise SessionNotFound(sid)
+        row = conn.execute(
+            "SELECT deleted_at, CAST(summary AS BLOB) FROM trash WHERE id = ?", (sid,)
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(sid)
+        entry = TrashedSession(summary=rows.decode_summary(sid, row[1]), deleted_at=row[0])
+        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (sid,)).fetchone():
+            raise StorageError(f"a session with id {sid} exists already; the trashed one was kept")
+        conn.execute(
+            f"INSERT INTO sessions ({_COLUMNS}) SELECT {_COLUMNS} FROM trash WHERE id = ?", (sid,)
+        )
+        conn.execute("DELETE FROM trash WHERE id = ?", (sid,))
+        _move_messages(conn, sid, "trash_messages", "messages")
+        search_index.put_session(conn, rows.load(conn, sid), entry.summary)
+        return entry
+
+
+def purge(store: SqliteBackend, session_id: str) -> None:
+    """Delete the trashed session's row and its messages for good."""
+    sid = validate_id(session_id)
+    with store._writing() as conn:
+        if not _has_table(conn):
+            raise SessionNotFound(sid)
+        if conn.execute("DELETE FROM trash WHERE id = ?", (sid,)).rowcount == 0:
+            raise SessionNotFound(sid)
+        conn.execute("DELETE FROM trash_messages WHERE session_id = ?", (sid,))
+
+
+def check(store: SqliteBackend, report: HealthReport) -> None:
+    """Report trashed sessions whose rows cannot be read, as ``trash/<id>``; they stay where
+    they are (the trash is already out of the way, and only a person empties it)."""
+    with store._reading() as conn:
+        if conn is None or not _has_table(conn):
+            return
+        ids = [r[0] for r in conn.execute("SELECT id FROM trash ORDER BY id")]
+        for sid in ids:
+            row = conn.execute(
+                "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB) FROM trash WHERE id = ?",
+                (sid,),
+            ).fetchone()
+            bodies = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT CAST(body AS BLOB) FROM trash_messages WHERE session_id = ?"
+                    " ORDER BY idx",
+                    (sid,),
+                )
+            ]
+            try:
+                session_codec.decode_rows(sid, row[0], row[1], bodies)
+            except CorruptSession as exc:
+                report.damaged[f"trash/{sid}"] = exc.reason

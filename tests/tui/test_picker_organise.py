@@ -1,0 +1,137 @@
+"""The picker's organising keys (DESIGN section 14): p pins (pinned rows come first), t edits
+tags in a small dialog, a archives (the row leaves the picker), and d says how to undo."""
+
+from __future__ import annotations
+
+from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.screens.tags_prompt import TagsPrompt
+
+from .conftest import at, fixed_session
+from .test_picker import open_picker, rows, seed
+
+
+async def test_p_pins_and_pinned_rows_come_first(make_ctx, make_app):
+    """p on Gamma pins it: it moves to the top with a pin mark, stays selected, and p again
+    unpins it back to its place by time."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("down", "p")  # from Beta (current) down to Gamma
+        assert ctx.manager.get(c.id).pinned
+        lines = rows(app)
+        assert lines[0].startswith("  📌 Gamma")
+        assert [r.id for r in app.screen.rows_widget.rows] == [c.id, a.id, b.id]
+        assert app.screen.selected.id == c.id
+        await pilot.press("p")
+        assert not ctx.manager.get(c.id).pinned
+        assert [r.id for r in app.screen.rows_widget.rows] == [a.id, b.id, c.id]
+
+
+async def test_pinned_sessions_from_the_store_come_first_on_open(make_ctx, make_app):
+    """A session pinned elsewhere (the CLI) is first when the picker opens."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    fixed_session(ctx, "e", "coordinator", "Old but pinned", [], at(1, 0, 0), pinned=True)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        assert rows(app)[0].startswith("  📌 Old but pinned")
+
+
+async def test_t_edits_tags_in_a_dialog(make_ctx, make_app):
+    """t opens the tags dialog with the current tags; Enter stores the new set, shown on the
+    row; a tag with a control character is refused in the dialog; Esc changes nothing."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, TagsPrompt)
+        await pilot.press(*"ops urgent", "enter")
+        assert isinstance(app.screen, SessionPicker)
+        assert ctx.manager.get(b.id).tags == ["ops", "urgent"]
+        assert "#ops #urgent" in rows(app)[1]
+        await pilot.press("t")
+        dialog = app.screen
+        assert isinstance(dialog, TagsPrompt)
+        assert dialog.query_one("#tags").value == "ops urgent"
+        dialog.query_one("#tags").value = "ops bad\x07tag"
+        await pilot.press("enter")
+        assert isinstance(app.screen, TagsPrompt)  # refused, the dialog says why
+        await pilot.press("escape")
+        assert ctx.manager.get(b.id).tags == ["ops", "urgent"]
+        await pilot.press("t")
+        app.screen.query_one("#tags").value = ""
+        await pilot.press("enter")
+        assert ctx.manager.get(b.id).tags is None
+
+
+async def test_a_archives_and_the_row_leaves(make_ctx, make_app):
+    """a archives the selected session: it is stored archived and no longer listed."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "a")  # Alpha
+        assert ctx.manager.get(a.id).archived
+        assert [r.id for r in app.screen.rows_widget.rows] == [b.id, c.id]
+
+
+async def test_d_says_how_to_undo(make_ctx, make_app):
+    """After d and y the notification names the restore command; the session is in the trash."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "d", "y")
+        said = [n.message for n in app._notifications]
+        assert any(f"prompt-sessions restore {a.id[:8]}" in m for m in said)
+        assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
+
+
+async def test_u_undoes_a_delete_for_a_moment(make_ctx, make_app, monkeypatch):
+    """u right after a delete brings the session back from the trash into the picker; after
+    the undo window u does nothing but say how to find it."""
+    from prompt_sessions.tui.screens import picker as picker_module
+
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "d", "y")
+        assert a.id not in {r.id for r in app.screen.rows_widget.rows}
+        await pilot.press("u")
+        assert ctx.manager.trashed() == []
+        assert app.screen.selected.id == a.id
+        await pilot.press("d", "y")
+        monkeypatch.setattr(picker_module, "UNDO_SECONDS", -1.0)  # the moment has passed
+        await pilot.press("u")
+        assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
+
+
+async def test_slash_session_delete_moves_to_the_trash_and_says_how_to_undo(make_ctx, make_app):
+    """/session delete on the main screen (the palette's and the d key's path) moves the session
+    to the trash and its answer names the restore command."""
+    from prompt_sessions.tui.screens.confirm import ConfirmScreen
+
+    from .test_slash_in_tui import notes, type_line
+
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "Keep")
+    gone = ctx.manager.create("coordinator", "Gone")
+    ctx.manager.switch("coordinator", gone.id)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "/session delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert [e.summary.id for e in ctx.manager.trashed()] == [gone.id]
+        said = [n.message for n in app._notifications] + notes(app)
+        assert any(f"prompt-sessions restore {gone.id[:8]}" in m for m in said), said
