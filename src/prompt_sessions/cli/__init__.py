@@ -22,6 +22,7 @@ BUILTIN_COMMANDS = {
     "duplicate": "sessions:duplicate",
     "fork": "sessions:fork",
     "archive": "sessions:archive",
+    "rewind": "history:rewind",
     "export": "transfer:export",
     "import": "transfer:import_",
     "search": "talk:search",
