@@ -277,3 +277,23 @@ def test_cli_rewind_json_is_valid_for_undo_after_new_messages(run: Run, backend:
     run("send", "po", "another way")
     out = json.loads(run("rewind", "Chat", "--undo", "--json")[1])
     assert out["kept"]["message_count"] == 4 and out["session"]["message_count"] == 4
+
+
+def test_unknown_fields_stay_with_their_own_messages(tmp_path: Path) -> None:
+    """A field this version does not know stays on the kept message it belongs to and never
+    moves onto the message an edit puts in its place (JSON store, hand-edited file)."""
+    host = PluginHost.create(entry_points=False)
+    with SessionManager.open(tmp_path / "env", host=host, config={}) as mgr:
+        sid = _session(mgr, 4)
+        path = mgr.session_path(sid)
+        assert path is not None
+        doc = json.loads(path.read_bytes())
+        doc["plugin_field"] = 1
+        doc["history"][0]["note"] = "first"
+        doc["history"][2]["note"] = "third"
+        path.write_text(json.dumps(doc))
+        rewind(mgr, sid, 2, kind="edit", tail=[Message(role="user", content="changed")])
+        after = json.loads(path.read_bytes())
+        assert after["plugin_field"] == 1
+        assert after["history"][0]["note"] == "first"
+        assert "note" not in after["history"][2] and after["history"][2]["content"] == "changed"

@@ -85,6 +85,8 @@ def rewrite_json(
             raise session_codec.refuse_newer(path, session.format_version)
         session = _rewritten(session, keep, tail, expect)
         unknown = session_codec.unknown_fields(data) if data else None
+        if unknown is not None:  # kept by position: only the kept messages still have theirs
+            unknown = session_codec.Unknown(unknown.head, unknown.messages[:keep])
         files.atomic_write(path, session_codec.encode_session(session, unknown))
         summary = backend._after_write(sid, summarize(session))
         backend._indexed("session_written", session, summary)
