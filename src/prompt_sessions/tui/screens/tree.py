@@ -67,8 +67,11 @@ class TreeScreen(ModalScreen[Choice | None]):
 
     def _add(self, parent: TreeNode[SessionSummary], node: Node) -> None:
         for child in node.children:
-            leaf = parent.add(label(child.summary, self.shown), data=child.summary)
-            self._add(leaf, child)
+            text = label(child.summary, self.shown)
+            if child.children:
+                self._add(parent.add(text, data=child.summary), child)
+            else:
+                parent.add_leaf(text, data=child.summary)
 
     def on_mount(self) -> None:
         tree = self.query_one(Tree)
