@@ -139,14 +139,17 @@ def undo(manager: SessionManager, session_id: str) -> Rewound:
             f"'{fork.name}' branched from; open that fork instead"
         )
     kept = None
-    if len(current.history) > at:
-        kept = _keep_path(manager, current, at, "undo")
-    try:
-        session = _rewrite(manager, current, at, fork.history[at:])
-    except HistoryChanged:
-        if kept is not None:
-            manager.backend.delete(kept.id)
-        raise
+    if current.history == fork.history:
+        session = current  # the cut never happened (a crash between the two steps): no change
+    else:
+        if len(current.history) > at:
+            kept = _keep_path(manager, current, at, "undo")
+        try:
+            session = _rewrite(manager, current, at, fork.history[at:])
+        except HistoryChanged:
+            if kept is not None:
+                manager.backend.delete(kept.id)
+            raise
     removed = None
     if not any(s.parent_id == fork.id for s in manager.list()):
         manager.delete(fork.id)  # its messages are all in the session again

@@ -16,7 +16,7 @@ from prompt_sessions.hookspecs import hookimpl
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
 from prompt_sessions.plugins import PluginHost
-from prompt_sessions.rewind import lineage, rewind, undo
+from prompt_sessions.rewind import _keep_path, lineage, rewind, undo
 from prompt_sessions.storage.rewrite import HistoryChanged, SupportsRewrite
 
 
@@ -297,3 +297,18 @@ def test_unknown_fields_stay_with_their_own_messages(tmp_path: Path) -> None:
         assert after["plugin_field"] == 1
         assert after["history"][0]["note"] == "first"
         assert "note" not in after["history"][2] and after["history"][2]["content"] == "changed"
+
+
+def test_undo_of_a_rewind_cut_short_by_a_crash_only_removes_the_fork(
+    mgr: SessionManager,
+) -> None:
+    """A fork written by a rewind whose cut never happened (the process died between the two
+    steps) is folded back by undo without another copy or a rewrite."""
+    sid = _session(mgr)
+    before = mgr.get(sid)
+    _keep_path(mgr, before, 2, "rewind")  # step one alone, as a crash would leave it
+    done = mgr.undo_rewind(sid)
+    assert done.kept is None and done.removed is not None
+    assert mgr.get(sid) == before and [s.id for s in mgr.list()] == [sid]
+    with pytest.raises(UsageError, match="nothing to undo"):
+        mgr.undo_rewind(sid)
