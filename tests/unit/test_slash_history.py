@@ -83,6 +83,15 @@ def test_edit_changes_the_last_message_and_asks_for_a_reply(app_ctx: AppContext)
     assert _texts(ctx) == ["ask 0", "answer 0", "ask 1", "answer 1"]
 
 
+def test_edit_takes_the_text_as_typed(app_ctx: AppContext) -> None:
+    """/edit keeps apostrophes, quotes, spacing and line breaks that shell quoting would eat."""
+    ctx = _ctx(app_ctx)
+    _run(ctx, '/edit it\'s "quoted"  twice\nand a second line')
+    assert _texts(ctx)[-1] == 'it\'s "quoted"  twice\nand a second line'
+    _run(ctx, "/edit 1   don't")
+    assert _texts(ctx) == ["don't"]
+
+
 def test_edit_a_numbered_message(app_ctx: AppContext) -> None:
     """/edit N <text> changes message N and drops what followed it into the fork."""
     ctx = _ctx(app_ctx)
@@ -122,6 +131,7 @@ def test_tree_prints_the_lineage_without_a_tree_view(app_ctx: AppContext) -> Non
         ("/rewind 1 2", r"usage: /rewind \[N\] or /rewind --undo"),
         ("/undo", "nothing to undo"),
         ("/edit", "give the new text"),
+        ("/edit 3", "give the new text"),
         ("/edit 2 not mine", "message 2 is not yours"),
         ("/edit 9 text", "there is no message 9"),
         ("/regenerate now", "usage: /regenerate"),

@@ -115,7 +115,9 @@ class SlashCommand:
     A dot in ``name`` is a space when typed: ``session.new`` is ``/session new``.
 
     ``run(ctx, args)`` gets the words after the command (shell quoting rules) and returns text to
-    show, or None. It raises errors from ``prompt_sessions.errors`` for bad input.
+    show, or None. It raises errors from ``prompt_sessions.errors`` for bad input. With ``raw``
+    it gets instead the rest of the line exactly as typed (quotes, apostrophes and line breaks
+    kept) as one argument, or none when nothing follows: for commands that take message text.
     """
 
     name: str
@@ -125,6 +127,7 @@ class SlashCommand:
     aliases: tuple[str, ...] = ()
     category: str = "command"
     palette_title: str | None = None
+    raw: bool = False
 
     def __post_init__(self) -> None:
         if not self.usage:

@@ -2,10 +2,13 @@
 "Rewind without loss"): ``/rewind [N]``, ``/rewind --undo`` (also ``/undo``), ``/edit [N] <text>``,
 ``/regenerate`` and ``/tree``. Registered by ``default_plugins/slash_commands.py``.
 
-Message numbers count from 1, as people read them: ``/rewind 4`` keeps messages 1 to 4.
+Message numbers count from 1, as people read them: ``/rewind 4`` keeps messages 1 to 4. The new
+text of ``/edit`` is taken as typed (quotes, apostrophes and line breaks kept).
 """
 
 from __future__ import annotations
+
+import re
 
 from ..errors import UsageError
 from ..models import Message
@@ -88,16 +91,17 @@ def edit_command(ctx: CommandContext, args: list[str]) -> str:
     usage = "/edit [N] <new text>"
     sid = ctx.require_session()
     history = ctx.manager.get(sid).history
-    if len(args) > 1 and args[0].isdigit():
-        number, words = _number(args[0], usage), args[1:]
+    rest = args[0] if args else ""  # the rest of the line as typed (a raw command)
+    numbered = re.match(r"(\d+)\s+(\S.*)\Z", rest, re.DOTALL)
+    if not rest or rest.isdigit():
+        raise UsageError(f"give the new text; usage: {usage}")
+    if numbered:
+        number, text = int(numbered[1]), numbered[2]
     else:
         last = _last_user(history)
         if last is None:
             raise UsageError("nothing to edit: this session has no message of yours")
-        number, words = last + 1, args
-    text = " ".join(words).strip()
-    if not text:
-        raise UsageError(f"give the new text; usage: {usage}")
+        number, text = last + 1, rest
     if not 1 <= number <= len(history):
         raise UsageError(f"there is no message {number}; this session has {len(history)}")
     if history[number - 1].role != "user":
@@ -170,6 +174,7 @@ HISTORY_COMMANDS: tuple[SlashCommand, ...] = (
         "/edit [N] <new text>",
         category="session",
         palette_title="Edit last message",
+        raw=True,
     ),
     SlashCommand(
         "regenerate",
