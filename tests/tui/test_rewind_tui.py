@@ -123,3 +123,20 @@ async def test_tree_modal_opens_a_fork_on_enter(make_ctx, make_app):
         await pilot.pause()
         assert isinstance(app.screen, MainScreen) and app.screen.session_id == fork.id
         assert app.screen.message_count == 4
+
+
+async def test_edit_alone_offers_the_last_message_in_the_box(make_ctx, make_app):
+    """/edit without text puts ``/edit 3 second`` in the box; changing it and pressing Enter
+    edits message 3 and asks again."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/edit")
+        box = app.screen.message_box
+        assert box.text == "/edit 3 second" and box.has_focus
+        await pilot.press(*" thoughts", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: ctx.manager.get(sid).summary().message_count == 4)
+        assert ctx.manager.get(sid).history[2].content == "second thoughts"

@@ -92,6 +92,31 @@ def test_edit_takes_the_text_as_typed(app_ctx: AppContext) -> None:
     assert _texts(ctx) == ["don't"]
 
 
+class WithBox(PlainFrontend):
+    """A frontend with a message box: records what is offered there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drafts: list[str] = []
+
+    def offer_draft(self, text: str) -> bool:
+        self.drafts.append(text)
+        return True
+
+
+def test_edit_without_text_offers_the_message_in_the_box(app_ctx: AppContext) -> None:
+    """/edit and /edit N alone put ``/edit N <old text>`` in the box and change nothing."""
+    ctx = _ctx(app_ctx)
+    box = WithBox()
+    ctx.frontend = box
+    assert _run(ctx, "/edit") == "Change message 3 in the box and press Enter to ask again"
+    _run(ctx, "/edit 1")
+    assert box.drafts == ["/edit 3 ask 1", "/edit 1 ask 0"]
+    assert len(_texts(ctx)) == 4 and len(ctx.manager.list()) == 1
+    with pytest.raises(UsageError, match="give the new text"):
+        _run(ctx, "/edit 2")  # not a message of the person's
+
+
 def test_edit_a_numbered_message(app_ctx: AppContext) -> None:
     """/edit N <text> changes message N and drops what followed it into the fork."""
     ctx = _ctx(app_ctx)

@@ -43,6 +43,10 @@ class Frontend(Protocol):
         """Show the session's lineage in a view of its own (the TUI's tree modal); False when
         this frontend has none, and the command prints it as text."""
 
+    def offer_draft(self, text: str) -> bool:
+        """Put ``text`` in the message box for the person to change and send (``/edit`` offers
+        the message it would change); False when this frontend has no message box."""
+
 
 class PlainFrontend:
     """A frontend without a screen: records the session it was told to show and the histories
@@ -74,6 +78,9 @@ class PlainFrontend:
         self.rewritten.append((session_id, reply))
 
     def open_tree(self, session_id: str) -> bool:
+        return False
+
+    def offer_draft(self, text: str) -> bool:
         return False
 
 

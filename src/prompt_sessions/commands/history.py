@@ -94,7 +94,7 @@ def edit_command(ctx: CommandContext, args: list[str]) -> str:
     rest = args[0] if args else ""  # the rest of the line as typed (a raw command)
     numbered = re.match(r"(\d+)\s+(\S.*)\Z", rest, re.DOTALL)
     if not rest or rest.isdigit():
-        raise UsageError(f"give the new text; usage: {usage}")
+        return _offer(ctx, history, int(rest) if rest else None, usage)
     if numbered:
         number, text = int(numbered[1]), numbered[2]
     else:
@@ -112,6 +112,22 @@ def edit_command(ctx: CommandContext, args: list[str]) -> str:
     )
     _rewritten(ctx, sid, reply=True)
     return f"Edited message {number} and asked again; the earlier path is " + _kept(done)
+
+
+def _offer(ctx: CommandContext, history: list[Message], number: int | None, usage: str) -> str:
+    """``/edit`` or ``/edit N`` without text: the message it would change, offered in the
+    message box as ``/edit N <its text>`` to change and send."""
+    if number is None:
+        last = _last_user(history)
+        if last is None:
+            raise UsageError("nothing to edit: this session has no message of yours")
+        number = last + 1
+    if not 1 <= number <= len(history) or history[number - 1].role != "user":
+        raise UsageError(f"give the new text; usage: {usage}")
+    offer = getattr(ctx.frontend, "offer_draft", None)
+    if offer is None or not offer(f"/edit {number} {history[number - 1].content}"):
+        raise UsageError(f"give the new text; usage: {usage}")
+    return f"Change message {number} in the box and press Enter to ask again"
 
 
 def regenerate_command(ctx: CommandContext, args: list[str]) -> str:

@@ -43,6 +43,13 @@ class TuiFrontend:
 
         screen.run_worker(again(), group="rewrite", exit_on_error=False)
 
+    def offer_draft(self, text: str) -> bool:
+        box = self.screen.message_box
+        box.text = text
+        box.move_cursor(box.document.end)
+        box.focus()
+        return True
+
     def open_tree(self, session_id: str) -> bool:
         """Show the lineage in the tree modal; Enter there shows the chosen session."""
         from ..rewind import lineage
