@@ -138,6 +138,21 @@ def session_title(session: Session, manager: SessionManager) -> str | None:
     """
 
 
+# ---------------------------------------------------------------- attention
+
+
+@hookspec
+def session_attention(session: Session, reason: str, manager: SessionManager) -> None:
+    """A session the person is not looking at needs them (DESIGN section 15, "Attention"): its
+    reply finished, failed, or asks for input. Called once per such event, by the TUI, from a
+    worker thread (a slow notifier never freezes the screen); never for the session on screen.
+
+    :param session: the session as the frontend holds it, its new reply last.
+    :param reason: ``"finished"``, ``"failed"`` or ``"waiting"`` (the reply asks for input).
+    :param manager: the manager of the environment.
+    """
+
+
 # ---------------------------------------------------------------- events (after the fact)
 
 

@@ -6,7 +6,7 @@ import builtins
 import contextlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -53,6 +53,9 @@ from .storage.base import (
 )
 from .text import quoted, unencodable
 from .timeutil import now_iso
+
+if TYPE_CHECKING:
+    from .rewind import Rewound
 
 IMPORTED_SUFFIX = " (imported)"
 API_SOURCE = "api"  # the source of sessions made through this class by Python code
@@ -301,6 +304,18 @@ class SessionManager:
             parent_id=source.id,
             parent_message_index=cut,
         )
+
+    def rewind(self, session_id: str, to: int) -> Rewound:
+        """End the session at message ``to``; the rest is kept in a fork (``rewind.rewind``)."""
+        from .rewind import rewind
+
+        return rewind(self, session_id, to)
+
+    def undo_rewind(self, session_id: str) -> Rewound:
+        """Take back the session's last rewind, edit or regenerate (``rewind.undo``)."""
+        from .rewind import undo
+
+        return undo(self, session_id)
 
     def _derive(
         self, source: Session, name: str, *, history: builtins.list[Message], **fields: Any

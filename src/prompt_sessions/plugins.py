@@ -357,6 +357,11 @@ class PluginHost:
         else:
             self._warn(f"plugin '{plugin}' failed in {hook}: {type(exc).__name__}: {exc}")
 
+    def session_attention(self, session: Session, reason: str, manager: SessionManager) -> None:
+        """Call ``session_attention`` on every plugin (DESIGN section 15, "Attention")."""
+        self.load_external()
+        self.pm.hook.session_attention(session=session, reason=reason, manager=manager)
+
     def session_created(self, session: Session, manager: SessionManager) -> None:
         """Call ``session_created`` on every plugin (DESIGN section 7)."""
         self.load_external()

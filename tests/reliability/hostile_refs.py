@@ -190,6 +190,7 @@ def main() -> None:
         "resolve_po": lambda r: mgr.resolve("po", r),
         "resolve_any": lambda r: mgr.resolve(None, r),
         "session_path": lambda r: mgr.session_path(r),
+        "undo_rewind": lambda r: mgr.undo_rewind(r),
     }
     d = str(store)
     cli = {
@@ -202,6 +203,7 @@ def main() -> None:
         "archive": lambda r: ["--dir", d, "archive", r],
         "export": lambda r: ["--dir", d, "export", r],
         "send": lambda r: ["--dir", d, "send", "po", "hello", "--session", r],
+        "rewind": lambda r: ["--dir", d, "rewind", r, "--undo"],
     }
 
     def run_cli(argv: list[str]) -> tuple[int, str]:
@@ -216,7 +218,7 @@ def main() -> None:
 
     # Warm up with a real ref, so lazily imported modules are loaded before the hook watches.
     for name, call in api.items():
-        if name not in ("delete", "rename", "update"):
+        if name not in ("delete", "rename", "update", "undo_rewind"):
             call(real.id)
     for name, argv in cli.items():
         if name not in ("delete", "rename", "archive"):

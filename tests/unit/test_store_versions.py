@@ -201,6 +201,8 @@ def test_a_newer_session_is_read_only_to_every_command(run: Run, backend: str) -
         ("delete", "Future", "--yes"),
         ("fork", "Future"),
         ("duplicate", "Future"),
+        ("rewind", "Future", "--to", "1"),
+        ("rewind", "Future", "--undo"),
     ]
     for args in refused:
         code, _, err = run(*args)

@@ -32,6 +32,7 @@ BUILTIN_COMMANDS = {
     "po": "organise:po_group",
     "backup": "organise:backup",
     "restore-backup": "organise:restore_backup",
+    "rewind": "history:rewind",
     "export": "transfer:export",
     "import": "transfer:import_",
     "search": "talk:search",

@@ -32,13 +32,30 @@ class Frontend(Protocol):
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:
         """Ask a yes/no question; on yes run ``action`` and show what it returns."""
 
+    def reply_running(self, session_id: str) -> bool:
+        """Whether the session has a reply queued or streaming here."""
+
+    def history_rewritten(self, session_id: str, *, reply: bool = False) -> None:
+        """The session's history was rewritten in the store (a rewind, an edit): show it again;
+        with ``reply``, then run the reply to its last turn."""
+
+    def open_tree(self, session_id: str) -> bool:
+        """Show the session's lineage in a view of its own (the TUI's tree modal); False when
+        this frontend has none, and the command prints it as text."""
+
+    def offer_draft(self, text: str) -> bool:
+        """Put ``text`` in the message box for the person to change and send (``/edit`` offers
+        the message it would change); False when this frontend has no message box."""
+
 
 class PlainFrontend:
-    """A frontend without a screen: records the session it was told to show, confirms everything."""
+    """A frontend without a screen: records the session it was told to show and the histories
+    rewritten, confirms everything, runs no replies."""
 
     def __init__(self) -> None:
         self.shown: tuple[str, str | None] | None = None
         self.messages: list[str] = []
+        self.rewritten: list[tuple[str, bool]] = []  # (session, reply asked) per rewrite
 
     def show_session(self, po_name: str, session_id: str | None) -> None:
         self.shown = (po_name, session_id)
@@ -53,6 +70,18 @@ class PlainFrontend:
         result = action()
         if result:
             self.messages.append(result)
+
+    def reply_running(self, session_id: str) -> bool:
+        return False
+
+    def history_rewritten(self, session_id: str, *, reply: bool = False) -> None:
+        self.rewritten.append((session_id, reply))
+
+    def open_tree(self, session_id: str) -> bool:
+        return False
+
+    def offer_draft(self, text: str) -> bool:
+        return False
 
 
 @dataclass
@@ -93,7 +122,9 @@ class SlashCommand:
     A dot in ``name`` is a space when typed: ``session.new`` is ``/session new``.
 
     ``run(ctx, args)`` gets the words after the command (shell quoting rules) and returns text to
-    show, or None. It raises errors from ``prompt_sessions.errors`` for bad input.
+    show, or None. It raises errors from ``prompt_sessions.errors`` for bad input. With ``raw``
+    it gets instead the rest of the line exactly as typed (quotes, apostrophes and line breaks
+    kept) as one argument, or none when nothing follows: for commands that take message text.
     """
 
     name: str
@@ -103,6 +134,7 @@ class SlashCommand:
     aliases: tuple[str, ...] = ()
     category: str = "command"
     palette_title: str | None = None
+    raw: bool = False
 
     def __post_init__(self) -> None:
         if not self.usage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from typing import Any
@@ -57,10 +58,14 @@ class CommandRouter:
 
     def run(self, ctx: CommandContext, line: str) -> str | None:
         """Run one command line. Errors of the project propagate for the frontend to show."""
-        words = split_command(line)
-        if not words:
-            raise UsageError("type a command after the slash; /help lists them")
-        command, args = self.find(words)
+        found = self._raw(line)
+        if found is not None:
+            command, args = found
+        else:
+            words = split_command(line)
+            if not words:
+                raise UsageError("type a command after the slash; /help lists them")
+            command, args = self.find(words)
         if getattr(command, "name", None) == "help":
             return self.help_text(args)
         try:
@@ -69,6 +74,23 @@ class CommandRouter:
             raise
         except Exception as exc:  # a plugin's bug is reported, not fatal
             raise UsageError(f"/{_typed(command)} failed: {type(exc).__name__}: {exc}") from exc
+
+    def _raw(self, line: str) -> tuple[Any, list[str]] | None:
+        """A command that takes the rest of the line as typed (``SlashCommand.raw``), with that
+        rest as its one argument; None for any other line (command names never need quoting)."""
+        text = line.strip().removeprefix("/")
+        words = text.split()
+        if not words:
+            return None
+        try:
+            command, args = self.find(words)
+        except UsageError:
+            return None
+        if not getattr(command, "raw", False):
+            return None
+        named = len(words) - len(args)
+        rest = re.sub(rf"^\s*(?:\S+\s+){{{named - 1}}}\S+", "", text, count=1).strip()
+        return command, [rest] if rest else []
 
     def help_text(self, args: list[str] | None = None) -> str:
         """One line per command (usage, aliases, help); with arguments, only matching commands."""

@@ -16,6 +16,7 @@ import builtins
 import os
 import stat
 import warnings
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ from ..models import (
 )
 from ..search import SearchHit
 from ..search_query import Query
-from . import catalog, files, json_trash, session_codec
+from . import catalog, files, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
 from .json_health import JsonHealth
@@ -222,6 +223,12 @@ class JsonBackend(JsonHealth):
             summary = self._after_write(sid, summarize(session))
             self._indexed("head_written", session, summary)
             return session
+
+    def rewrite_history(
+        self, session_id: str, keep: int, tail: Sequence[Message], *, expect: int
+    ) -> Session:
+        """Rewind's atomic cut (``storage.rewrite``, DESIGN section 14)."""
+        return rewrite.rewrite_json(self, session_id, keep, tail, expect)
 
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)

@@ -25,6 +25,7 @@ decodes them with the same strict decoder as the JSON store: damage is reported 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -41,7 +42,7 @@ from ..models import (
 )
 from ..search import SearchHit, search_connection
 from ..search_query import Query
-from . import search_index, session_codec, sqlite_trash
+from . import rewrite, search_index, session_codec, sqlite_trash
 from . import sqlite_rows as rows
 from .base import HealthReport, TrashedSession
 from .sqlite_connection import DB_NAME, SCHEMA_VERSION
@@ -144,6 +145,12 @@ class SqliteBackend(SqliteHealth):
             if not search_index.put_head(conn, summary):
                 search_index.put_session(conn, whole, summary)
             return whole
+
+    def rewrite_history(
+        self, session_id: str, keep: int, tail: Sequence[Message], *, expect: int
+    ) -> Session:
+        """Rewind's atomic cut (``storage.rewrite``, DESIGN section 14)."""
+        return rewrite.rewrite_sqlite(self, session_id, keep, tail, expect)
 
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)

@@ -55,6 +55,13 @@ class PromptSessionsApp(App[None]):
         """The one Coordinator of this app: every open session and its reply live there."""
         return self.link.coord
 
+    def write_to_terminal(self, data: str) -> None:
+        """Write ``data`` (an escape sequence, such as a notification) straight to the
+        terminal, past the screen; nothing is written to a browser (``web``)."""
+        driver = self._driver
+        if driver is not None and not driver.is_web:
+            driver.write(data)
+
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the guard that keeps control characters off the terminal."""
         return [*super().get_line_filters(), self._drop_controls]

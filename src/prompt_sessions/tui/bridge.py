@@ -25,6 +25,47 @@ class TuiFrontend:
     def retry_reply(self, session_id: str) -> bool:
         return self.screen.retry(session_id)
 
+    def reply_running(self, session_id: str) -> bool:
+        live = self.screen.coord.get(session_id)
+        return live is not None and live.busy
+
+    def history_rewritten(self, session_id: str, *, reply: bool = False) -> None:
+        """Read the rewritten session into the runtime now, then (``reply``) start its reply."""
+        screen = self.screen
+
+        async def again() -> None:
+            await screen.coord.refresh()
+            if reply:
+                try:
+                    await screen.coord.resume(session_id)
+                except PromptSessionsError as exc:
+                    screen.notify(str(exc), title=exc.title, severity="error")
+
+        screen.run_worker(again(), group="rewrite", exit_on_error=False)
+
+    def offer_draft(self, text: str) -> bool:
+        box = self.screen.message_box
+        box.text = text
+        box.move_cursor(box.document.end)
+        box.focus()
+        return True
+
+    def open_tree(self, session_id: str) -> bool:
+        """Show the lineage in the tree modal; Enter there shows the chosen session."""
+        from ..rewind import lineage
+        from .screens.tree import TreeScreen
+
+        screen = self.screen
+
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                screen.switch_to(*choice, land=True)
+
+        screen.app.push_screen(
+            TreeScreen(lineage(screen.tui.ctx.manager, session_id), session_id), chosen
+        )
+        return True
+
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:
         def on_yes() -> None:
             try:

@@ -1,8 +1,11 @@
 """The open sessions: a state glyph, the name, an unread badge and a one-line preview each.
 
-Hidden while only one session is open. Status, unread and name changes redraw their row at
-once; the preview of a streaming reply is redrawn at most every ``PREVIEW_EVERY`` seconds, so
-twenty replies streaming at once cost the UI a few redraws a second, not one per chunk.
+Hidden while only one session is open. Sessions that need the person (a reply finished, failed or
+asks for input while another was shown, DESIGN section 15) come first until they are shown.
+
+Status, unread and name changes redraw their row at once; the preview of a streaming reply is
+redrawn at most every ``PREVIEW_EVERY`` seconds, so twenty replies streaming at once cost the UI a
+few redraws a second, not one per chunk.
 """
 
 from __future__ import annotations
@@ -85,15 +88,35 @@ class SessionBar(OptionList):
         self._stale: set[str] = set()
         self._timer_pending = False
         self.shown: str | None = None
+        self.needing: dict[str, str] = {}  # session id -> why it needs the person, oldest first
         self.display = False
 
     @property
     def session_ids(self) -> list[str]:
         return list(self._ids)
 
+    def ordered(self, lives: Sequence[LiveSession]) -> list[LiveSession]:
+        """``lives`` as the bar lists them: those needing the person first (the one that asked
+        first on top), then the rest in the order given."""
+        first = {sid: n for n, sid in enumerate(self.needing)}
+        return sorted(lives, key=lambda live: first.get(live.session_id, len(first)))
+
+    def need(self, session_id: str, reason: str) -> None:
+        """``session_id`` needs the person: list it first until it is shown."""
+        self.needing.pop(session_id, None)
+        self.needing[session_id] = reason
+        if self._lives:
+            self.rebuild(list(self._lives.values()), self.shown)
+
     def rebuild(self, lives: Sequence[LiveSession], shown: str | None) -> None:
-        """Show these open sessions (in this order), the shown one highlighted."""
+        """Show these open sessions (those needing the person first, the rest in this order),
+        the shown one highlighted; being shown ends a session's need."""
         self.shown = shown
+        if shown is not None:
+            self.needing.pop(shown, None)
+        known = {live.session_id for live in lives}
+        self.needing = {sid: why for sid, why in self.needing.items() if sid in known}
+        lives = self.ordered(lives)
         self._ids = [live.session_id for live in lives]
         self._lives = {live.session_id: live for live in lives}
         self._stale.clear()

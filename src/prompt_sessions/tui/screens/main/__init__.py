@@ -7,7 +7,8 @@
 - ``composer.py``: the message box: sending messages and running slash commands;
 - ``find_filter.py``: finding text in the shown session and filtering it;
 - ``reply_stream.py``: runtime events: replies streaming, messages arriving, sessions removed;
-- ``session_actions.py``: the session keys and modals: picker, new, explorer, step, close, rename.
+- ``session_actions.py``: the session keys and modals: picker, new, explorer, step, close, rename;
+- ``attention.py``: telling the person a session they do not look at needs them.
 """
 
 from .screen import MainScreen

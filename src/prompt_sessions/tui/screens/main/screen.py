@@ -17,6 +17,7 @@ from ...widgets.message_box import MessageBox
 from ...widgets.po_list import PoList
 from ...widgets.session_bar import SessionBar
 from ...widgets.status_bar import StatusBar
+from .attention import Attention
 from .find_filter import FindFilter
 from .reply_stream import ReplyStream
 from .session_actions import SessionActions
@@ -25,7 +26,7 @@ FALLBACK_PO = "assistant"  # shown in an empty environment; a bare PO with the d
 NARROW, MEDIUM = 60, 90  # terminal widths (cells) below which the PO column hides / thins
 
 
-class MainScreen(SessionActions, FindFilter, ReplyStream):
+class MainScreen(SessionActions, FindFilter, ReplyStream, Attention):
     """The layout, the keys (DESIGN section 8) and start-up; each responsibility is a base class."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -30,10 +30,10 @@ class SessionActions(Composer):
         self.app.exit()
 
     def action_step(self, step: int) -> None:
-        """Move to the previous or next open session (in the order they were opened, as the
-        sidebar lists them); with no other session open, to the PO's previous or next session
-        (in the picker's order), so the keys follow what is on screen."""
-        lives = self.coord.open_sessions()
+        """Move to the previous or next open session (in the order the sidebar lists them);
+        with no other session open, to the PO's previous or next session (in the picker's
+        order), so the keys follow what is on screen."""
+        lives = self.sidebar.ordered(self.coord.open_sessions())
         if len(lives) >= 2:
             order = [(live.po_name, live.session_id) for live in lives]
         else:

@@ -1,0 +1,142 @@
+"""/rewind, /undo, /edit, /regenerate and /tree in the real TUI (DESIGN section 14): the shown
+conversation follows the store, replies run again, and the tree modal opens a session."""
+
+from __future__ import annotations
+
+from textual.widgets import Tree
+
+from prompt_sessions.tui.screens.main import MainScreen
+from prompt_sessions.tui.screens.tree import TreeScreen
+from prompt_sessions.tui.widgets.message_view import NoteView
+
+from .conftest import settle, wait_until
+
+
+async def type_line(pilot, line: str) -> None:
+    await pilot.press(*line, "enter")
+    await pilot.pause()
+
+
+def shown_texts(app) -> list[str]:
+    return [m.content for m in app.screen.conversation.history]
+
+
+async def two_turns(pilot) -> None:
+    await type_line(pilot, "first")
+    await settle(pilot)
+    await type_line(pilot, "second")
+    await settle(pilot)
+
+
+async def test_rewind_and_undo_redraw_the_shown_session(make_ctx, make_app):
+    """/rewind shows the shorter history at once and keeps the rest in a fork; /undo brings
+    it back on screen."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/rewind")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(shown_texts(app)) == 2)
+        assert shown_texts(app) == ["first", "You said: first"]
+        assert app.screen.message_count == 2 and app.screen.session_id == sid
+        forks = [s for s in ctx.manager.list() if s.parent_id == sid]
+        assert [f.message_count for f in forks] == [4]
+        await type_line(pilot, "/undo")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(shown_texts(app)) == 4)
+        assert [s.id for s in ctx.manager.list()] == [sid]
+
+
+async def test_regenerate_runs_a_new_reply(make_ctx, make_app):
+    """/regenerate moves the last reply to a fork and streams a new one into the session."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/regenerate")
+        await settle(pilot)
+        await wait_until(pilot, lambda: ctx.manager.get(sid).summary().message_count == 4)
+        await settle(pilot)
+        assert shown_texts(app)[-1] == "You said: second"
+        names = sorted(s.name for s in ctx.manager.list())
+        assert names == ["New Session", "New Session (earlier reply)"]
+
+
+async def test_edit_asks_again_with_the_new_text(make_ctx, make_app):
+    """/edit replaces the last message of the person and the reply answers the new text."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/edit changed my mind")
+        await settle(pilot)
+        await wait_until(pilot, lambda: ctx.manager.get(sid).summary().message_count == 4)
+        await settle(pilot)
+        assert [m.content for m in ctx.manager.get(sid).history][2:] == [
+            "changed my mind",
+            "You said: changed my mind",
+        ]
+        await wait_until(pilot, lambda: shown_texts(app)[-1] == "You said: changed my mind")
+
+
+async def test_rewind_refused_while_the_reply_streams(make_ctx, make_app, gate):
+    """A session that is replying is not rewound; the note says to cancel first."""
+    ctx = make_ctx(responder="gate")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_line(pilot, "question")
+        await wait_until(pilot, lambda: gate.started == 1)
+        await type_line(pilot, "/rewind 0")
+        notes = [str(n.render()) for n in app.screen.conversation.query(NoteView)]
+        assert any("/cancel it first" in n for n in notes)
+        gate.opened.set()
+        await settle(pilot)
+        assert len(ctx.manager.list()) == 1
+
+
+async def test_tree_modal_opens_a_fork_on_enter(make_ctx, make_app):
+    """/tree shows the root with its fork under it, the shown session under the cursor; Enter
+    on the fork shows it; Esc closes without moving."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/rewind")
+        await settle(pilot)
+        (fork,) = [s for s in ctx.manager.list() if s.parent_id == sid]
+        await type_line(pilot, "/tree")
+        assert isinstance(app.screen, TreeScreen)
+        await pilot.pause()
+        tree = app.screen.query_one(Tree)
+        assert tree.cursor_node is not None and tree.cursor_node.data.id == sid
+        assert [child.data.id for child in tree.root.children] == [fork.id]
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen) and app.screen.session_id == sid
+        await type_line(pilot, "/tree")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and app.screen.session_id == fork.id
+        assert app.screen.message_count == 4
+
+
+async def test_edit_alone_offers_the_last_message_in_the_box(make_ctx, make_app):
+    """/edit without text puts ``/edit 3 second`` in the box; changing it and pressing Enter
+    edits message 3 and asks again."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/edit")
+        box = app.screen.message_box
+        assert box.text == "/edit 3 second" and box.has_focus
+        await pilot.press(*" thoughts", "enter")
+        await settle(pilot)
+        await wait_until(pilot, lambda: ctx.manager.get(sid).summary().message_count == 4)
+        assert ctx.manager.get(sid).history[2].content == "second thoughts"
