@@ -18,7 +18,8 @@ To test the backend exactly as users get it, through your plugin's registration,
 
 Optional capabilities (``search``, ``fork``) are checked through ``SessionManager``, which uses
 them when a backend has them and falls back to its own code when not: either way the results must
-be the same.
+be the same. ``replace_last`` (``SupportsReplaceLast``) has no fallback: its cases run for
+backends that declare it and are skipped, saying so, for the others.
 """
 
 from __future__ import annotations
@@ -32,10 +33,18 @@ from typing import Any
 import msgspec
 import pytest
 
-from ..errors import InvalidSessionId, ReadOnlyStore, SessionNotFound, StorageError
+from ..errors import (
+    InvalidSessionId,
+    NotLastMessage,
+    ReadOnlyStore,
+    SessionNotFound,
+    StorageError,
+    UsageError,
+)
+from ..hookspecs import hookimpl
 from ..ids import new_id
 from ..models import FORMAT_VERSION, Message, Session, Usage, summarize
-from ..storage.base import StorageBackend
+from ..storage.base import StorageBackend, SupportsReplaceLast
 from .search_conformance import SearchConformance
 
 BackendFactory = Callable[[Path], StorageBackend]
@@ -692,3 +701,128 @@ class BackendConformance(SearchConformance):
         backend.create(s)
         hits = manager.search("NEEDLE")
         assert [h.message_index for h in hits] == list(range(20))
+
+    # ------------------------------------------------------------------ replace_last (optional)
+    # Run for backends declaring ``SupportsReplaceLast``; the runtime checkpoints streaming
+    # replies with it (DESIGN section 8). The first case holds for every backend.
+
+    @pytest.fixture
+    def replacing(self, backend: StorageBackend) -> SupportsReplaceLast:
+        """The backend, for the cases of a capability it declares."""
+        if not isinstance(backend, SupportsReplaceLast):
+            pytest.skip(f"the {backend.name} backend does not declare SupportsReplaceLast")
+        return backend
+
+    def test_replace_last_through_the_manager(self, manager: Any, backend: StorageBackend) -> None:
+        """With the capability the manager replaces the last message and plugins hear of it
+        as of a message added; without it the manager refuses and nothing changes."""
+        s = make_session(messages=[make_message("ask", 1), make_message("draft", 2)])
+        backend.create(s)
+        heard: list[str] = []
+
+        class Listener:
+            @hookimpl
+            def message_appended(self, session_id: str, message: Message, manager: Any) -> None:
+                heard.append(message.content)
+
+        manager.host.register(Listener())
+        final = make_message("final", 3, role="assistant")
+        if isinstance(backend, SupportsReplaceLast):
+            manager.replace_last(s.id, final, index=1)
+            assert [m.content for m in backend.get(s.id).history] == ["ask", "final"]
+            assert heard == ["final"]
+        else:
+            with pytest.raises(UsageError):
+                manager.replace_last(s.id, final, index=1)
+            assert backend.get(s.id) == s
+            assert heard == []
+
+    def test_replace_last_rewrites_only_the_last_message(
+        self, replacing: SupportsReplaceLast, backend: StorageBackend
+    ) -> None:
+        """The last message is replaced, every other one kept; the summary returned and listed
+        follows the new message (preview, usage, updated_at) with the same count."""
+        s = make_session(
+            messages=[
+                make_message("one", 1, usage=Usage(input_tokens=1, output_tokens=2)),
+                make_message("draft", 2, role="assistant", incomplete=True),
+            ]
+        )
+        backend.create(s)
+        new = make_message(
+            "the reply", 3, role="assistant", usage=Usage(input_tokens=5, output_tokens=7)
+        )
+        summary = replacing.replace_last(s.id, new, index=1)
+        got = backend.get(s.id)
+        assert got.history == [s.history[0], new]
+        assert got.updated_at == new.created_at
+        assert summary == summarize(got)
+        assert (summary.message_count, summary.preview) == (2, "the reply")
+        assert (summary.input_tokens, summary.output_tokens) == (6, 9)
+        assert [x for x in backend.list() if x.id == s.id] == [summary]
+
+    def test_replace_last_again_and_again_keeps_one_message(
+        self, replacing: SupportsReplaceLast, backend: StorageBackend
+    ) -> None:
+        """Rewriting the same last message many times, longer and shorter (a reply checkpointed
+        as it streams, then a retry), leaves one message; appends go on after it."""
+        s = make_session(messages=[make_message("ask", 1)])
+        backend.create(s)
+        backend.append(s.id, make_message("", 2, role="assistant", incomplete=True))
+        sizes = [10, 5000, 70000, 3, 0, 200]
+        for second, size in enumerate(sizes):
+            text = "x" * size
+            replacing.replace_last(
+                s.id, make_message(text, 3, second, role="assistant", incomplete=True), index=1
+            )
+            assert [m.content for m in backend.get(s.id).history] == ["ask", text]
+        backend.append(s.id, make_message("next", 4))
+        assert [m.content for m in backend.get(s.id).history] == ["ask", "x" * 200, "next"]
+        assert [x for x in backend.list() if x.id == s.id] == [summarize(backend.get(s.id))]
+
+    @pytest.mark.parametrize("index", [0, 2, -1])
+    def test_replace_last_refuses_a_message_that_is_not_last(
+        self, replacing: SupportsReplaceLast, backend: StorageBackend, index: int
+    ) -> None:
+        """An index that is not the last message's (another writer appended, or a wrong one)
+        is NotLastMessage, and nothing is written."""
+        s = make_session(messages=[make_message("one", 1), make_message("two", 2)])
+        backend.create(s)
+        with pytest.raises(NotLastMessage):
+            replacing.replace_last(s.id, make_message("x", 3), index=index)
+        assert backend.get(s.id) == s
+
+    def test_replace_last_of_an_empty_or_missing_session(
+        self, replacing: SupportsReplaceLast, backend: StorageBackend
+    ) -> None:
+        """A session without messages has no last one to replace; an unknown id is
+        SessionNotFound."""
+        s = make_session()
+        backend.create(s)
+        with pytest.raises(NotLastMessage):
+            replacing.replace_last(s.id, make_message("x", 3), index=0)
+        assert backend.get(s.id) == s
+        with pytest.raises(SessionNotFound):
+            replacing.replace_last(new_id(), make_message("x", 3), index=0)
+
+    def test_replace_last_is_seen_by_a_second_instance_and_search(
+        self,
+        replacing: SupportsReplaceLast,
+        backend: StorageBackend,
+        manager: Any,
+        open_backend: Callable[..., StorageBackend],
+    ) -> None:
+        """Another instance (process) reads the new message and lists the new summary; search
+        finds the new words and no longer the old ones, with or without an index built first."""
+        s = make_session(messages=[make_message("ask", 1), make_message("zebra draft", 2)])
+        backend.create(s)
+        assert [h.message_index for h in manager.search("zebra")] == [1]
+        summary = replacing.replace_last(s.id, make_message("giraffe reply", 3), index=1)
+        other = open_backend()
+        assert other.get(s.id) == backend.get(s.id)
+        assert [x for x in other.list() if x.id == s.id] == [summary]
+        assert manager.search("zebra") == []
+        assert [h.message_index for h in manager.search("giraffe")] == [1]
+        backend.close()
+        again = open_backend()
+        assert [x for x in again.list() if x.id == s.id] == [summary]
