@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from prompt_sessions.context import AppContext
-from prompt_sessions.errors import ResponderError
+from prompt_sessions.errors import ResponderError, StorageError
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message, Session
 from prompt_sessions.plugins import PluginHost
@@ -334,4 +334,140 @@ async def test_the_reply_source_is_stamped_on_the_copy(
     responder.go.set()
     await coord.wait_idle(sid)
     assert [m.source for m in other.get(sid).history] == [None, "mcp"]
+    await coord.shutdown()
+
+
+async def test_a_reply_stored_after_another_writer_appended_to_the_copy(
+    ctx: AppContext, other: SessionManager
+) -> None:
+    """When another process appends after the copy and the reply ends before the sync or a
+    checkpoint noticed, the reply is appended after that message (the copy stays, an
+    incomplete message), and the next sync brings memory in line with the store."""
+    sid = asked(ctx)
+    coord = coordinator(ctx)
+    responder = Staged("Hello ", "")  # the last stage adds no text: no checkpoint after it
+    live = await start(coord, sid, responder)
+    await until(copy_holds(other, sid, "Hello "), "the copy is stored")
+    other.append(sid, Message(role="user", content="from elsewhere"))
+    responder.go.set()
+    await coord.wait_idle(sid)
+    assert contents(other.get(sid)) == [
+        ("user", "question", False),
+        ("assistant", "Hello ", True),
+        ("user", "from elsewhere", False),
+        ("assistant", "Hello ", False),
+    ]
+    await coord.refresh()
+    assert live.history == other.get(sid).history
+    await coord.shutdown()
+
+
+async def test_a_checkpoint_after_another_writer_stops_checkpointing(
+    ctx: AppContext, other: SessionManager
+) -> None:
+    """A checkpoint that finds another process's message after the copy stops: the copy stays
+    an ordinary incomplete message and the reply is appended at the end."""
+    sid = asked(ctx)
+    coord = coordinator(ctx)
+    responder = Staged("Hello ", "wide ", "world")
+    await start(coord, sid, responder)
+    await until(copy_holds(other, sid, "Hello "), "the copy is stored")
+    other.append(sid, Message(role="user", content="from elsewhere"))
+    responder.go.set()  # new text: the next checkpoint meets the other message
+    await asyncio.sleep(0.2)
+    assert [m.content for m in other.get(sid).history][-1] == "from elsewhere"
+    responder.go.set()
+    await coord.wait_idle(sid)
+    assert contents(other.get(sid))[1:] == [
+        ("assistant", "Hello ", True),
+        ("user", "from elsewhere", False),
+        ("assistant", "Hello wide world", False),
+    ]
+    await coord.shutdown()
+
+
+async def test_a_failing_checkpoint_warns_and_never_fails_the_reply(
+    ctx: AppContext, other: SessionManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint the store refuses (a full disk, say) is one warning; checkpointing stops,
+    and the reply is still stored, once."""
+    sid = asked(ctx)
+    coord = coordinator(ctx)
+    backend = ctx.manager.backend
+    real = backend.replace_last  # type: ignore[attr-defined]
+    failures = [StorageError("the disk is full")]
+
+    def flaky(session_id: str, message: Message, *, index: int) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(session_id, message, index=index)
+
+    monkeypatch.setattr(backend, "replace_last", flaky)
+    responder = Staged("Hello ", "wide ", "world")
+    await start(coord, sid, responder)
+    await until(copy_holds(other, sid, "Hello "), "the copy is stored")
+    responder.go.set()
+    await until(lambda: not failures, "the checkpoint fails")
+    responder.go.set()
+    await coord.wait_idle(sid)
+    assert contents(other.get(sid))[1:] == [("assistant", "Hello wide world", False)]
+    assert any("could not be checkpointed" in w for w in ctx.warnings)
+    await coord.shutdown()
+
+
+async def test_a_backend_without_the_capability_is_not_checkpointed(
+    ctx: AppContext, other: SessionManager
+) -> None:
+    """A store that cannot rewrite a message in place gets no copies; the reply is stored
+    when it ends, as ever."""
+
+    class Plain:
+        """The store with its ``replace_last`` hidden."""
+
+        def __init__(self, inner: Any) -> None:
+            self._inner = inner
+
+        def __getattr__(self, attr: str) -> Any:
+            if attr == "replace_last":
+                raise AttributeError(attr)
+            return getattr(self._inner, attr)
+
+    sid = asked(ctx)
+    ctx.manager.backend = Plain(ctx.manager.backend)  # type: ignore[assignment]
+    coord = coordinator(ctx)
+    responder = Staged("Hello ", "world")
+    await start(coord, sid, responder)
+    await asyncio.sleep(0.1)
+    assert contents(other.get(sid)) == [("user", "question", False)]
+    responder.go.set()
+    await coord.wait_idle(sid)
+    assert contents(other.get(sid))[1:] == [("assistant", "Hello world", False)]
+    ctx.manager.backend = ctx.manager.backend._inner  # type: ignore[attr-defined]
+    await coord.shutdown()
+
+
+async def test_another_writer_before_the_first_checkpoint(
+    ctx: AppContext, other: SessionManager
+) -> None:
+    """A message another process appends before any text streamed comes first; the copy is
+    stored after it, left out of memory by the sync (which shows the other message), and the
+    reply takes the copy's place."""
+    sid = asked(ctx)
+    coord = coordinator(ctx)
+    responder = Staged("", "Hello ", "world")  # nothing to checkpoint until "Hello "
+    live = await start(coord, sid, responder)
+    await asyncio.sleep(0.1)
+    other.append(sid, Message(role="user", content="from elsewhere"))
+    responder.go.set()
+    await until(copy_holds(other, sid, "Hello "), "the copy is stored")
+    await coord.refresh()
+    assert [m.content for m in live.history] == ["question", "from elsewhere"]
+    responder.go.set()
+    await coord.wait_idle(sid)
+    assert contents(other.get(sid)) == [
+        ("user", "question", False),
+        ("user", "from elsewhere", False),
+        ("assistant", "Hello world", False),
+    ]
+    assert live.history == other.get(sid).history
     await coord.shutdown()
