@@ -18,8 +18,8 @@ To test the backend exactly as users get it, through your plugin's registration,
 
 Optional capabilities (``search``, ``fork``) are checked through ``SessionManager``, which uses
 them when a backend has them and falls back to its own code when not: either way the results must
-be the same. ``replace_last`` (``SupportsReplaceLast``) has no fallback: its cases run for
-backends that declare it and are skipped, saying so, for the others.
+be the same. ``replace_last`` (``SupportsReplaceLast``) has no fallback: its cases are in
+:class:`ReplaceLastConformance`, which the test class of a backend declaring it adds.
 """
 
 from __future__ import annotations
@@ -702,16 +702,9 @@ class BackendConformance(SearchConformance):
         hits = manager.search("NEEDLE")
         assert [h.message_index for h in hits] == list(range(20))
 
-    # ------------------------------------------------------------------ replace_last (optional)
-    # Run for backends declaring ``SupportsReplaceLast``; the runtime checkpoints streaming
-    # replies with it (DESIGN section 8). The first case holds for every backend.
-
-    @pytest.fixture
-    def replacing(self, backend: StorageBackend) -> SupportsReplaceLast:
-        """The backend, for the cases of a capability it declares."""
-        if not isinstance(backend, SupportsReplaceLast):
-            pytest.skip(f"the {backend.name} backend does not declare SupportsReplaceLast")
-        return backend
+    # ------------------------------------------------------------------ replace_last
+    # The optional SupportsReplaceLast capability, with which the runtime checkpoints a streaming
+    # reply (DESIGN section 8), has its own cases in ReplaceLastConformance below.
 
     def test_replace_last_through_the_manager(self, manager: Any, backend: StorageBackend) -> None:
         """With the capability the manager replaces the last message and plugins hear of it
@@ -728,6 +721,10 @@ class BackendConformance(SearchConformance):
         manager.host.register(Listener())
         final = make_message("final", 3, role="assistant")
         if isinstance(backend, SupportsReplaceLast):
+            assert isinstance(self, ReplaceLastConformance), (
+                f"the {backend.name} backend declares SupportsReplaceLast: add "
+                "ReplaceLastConformance to its test class, beside BackendConformance"
+            )
             manager.replace_last(s.id, final, index=1)
             assert [m.content for m in backend.get(s.id).history] == ["ask", "final"]
             assert heard == ["final"]
@@ -737,9 +734,17 @@ class BackendConformance(SearchConformance):
             assert backend.get(s.id) == s
             assert heard == []
 
-    def test_replace_last_rewrites_only_the_last_message(
-        self, replacing: SupportsReplaceLast, backend: StorageBackend
-    ) -> None:
+
+class ReplaceLastConformance:
+    """The cases of ``SupportsReplaceLast``. Add this class to the test class of a backend that
+    declares it, beside :class:`BackendConformance` (whose fixtures it uses)::
+
+        class TestMyBackend(BackendConformance, ReplaceLastConformance): ...
+
+    ``BackendConformance`` fails for a backend that declares the capability without them.
+    """
+
+    def test_replace_last_rewrites_only_the_last_message(self, backend: Any) -> None:
         """The last message is replaced, every other one kept; the summary returned and listed
         follows the new message (preview, usage, updated_at) with the same count."""
         s = make_session(
@@ -752,7 +757,7 @@ class BackendConformance(SearchConformance):
         new = make_message(
             "the reply", 3, role="assistant", usage=Usage(input_tokens=5, output_tokens=7)
         )
-        summary = replacing.replace_last(s.id, new, index=1)
+        summary = backend.replace_last(s.id, new, index=1)
         got = backend.get(s.id)
         assert got.history == [s.history[0], new]
         assert got.updated_at == new.created_at
@@ -761,9 +766,7 @@ class BackendConformance(SearchConformance):
         assert (summary.input_tokens, summary.output_tokens) == (6, 9)
         assert [x for x in backend.list() if x.id == s.id] == [summary]
 
-    def test_replace_last_again_and_again_keeps_one_message(
-        self, replacing: SupportsReplaceLast, backend: StorageBackend
-    ) -> None:
+    def test_replace_last_again_and_again_keeps_one_message(self, backend: Any) -> None:
         """Rewriting the same last message many times, longer and shorter (a reply checkpointed
         as it streams, then a retry), leaves one message; appends go on after it."""
         s = make_session(messages=[make_message("ask", 1)])
@@ -772,7 +775,7 @@ class BackendConformance(SearchConformance):
         sizes = [10, 5000, 70000, 3, 0, 200]
         for second, size in enumerate(sizes):
             text = "x" * size
-            replacing.replace_last(
+            backend.replace_last(
                 s.id, make_message(text, 3, second, role="assistant", incomplete=True), index=1
             )
             assert [m.content for m in backend.get(s.id).history] == ["ask", text]
@@ -782,33 +785,30 @@ class BackendConformance(SearchConformance):
 
     @pytest.mark.parametrize("index", [0, 2, -1])
     def test_replace_last_refuses_a_message_that_is_not_last(
-        self, replacing: SupportsReplaceLast, backend: StorageBackend, index: int
+        self, backend: Any, index: int
     ) -> None:
         """An index that is not the last message's (another writer appended, or a wrong one)
         is NotLastMessage, and nothing is written."""
         s = make_session(messages=[make_message("one", 1), make_message("two", 2)])
         backend.create(s)
         with pytest.raises(NotLastMessage):
-            replacing.replace_last(s.id, make_message("x", 3), index=index)
+            backend.replace_last(s.id, make_message("x", 3), index=index)
         assert backend.get(s.id) == s
 
-    def test_replace_last_of_an_empty_or_missing_session(
-        self, replacing: SupportsReplaceLast, backend: StorageBackend
-    ) -> None:
+    def test_replace_last_of_an_empty_or_missing_session(self, backend: Any) -> None:
         """A session without messages has no last one to replace; an unknown id is
         SessionNotFound."""
         s = make_session()
         backend.create(s)
         with pytest.raises(NotLastMessage):
-            replacing.replace_last(s.id, make_message("x", 3), index=0)
+            backend.replace_last(s.id, make_message("x", 3), index=0)
         assert backend.get(s.id) == s
         with pytest.raises(SessionNotFound):
-            replacing.replace_last(new_id(), make_message("x", 3), index=0)
+            backend.replace_last(new_id(), make_message("x", 3), index=0)
 
     def test_replace_last_is_seen_by_a_second_instance_and_search(
         self,
-        replacing: SupportsReplaceLast,
-        backend: StorageBackend,
+        backend: Any,
         manager: Any,
         open_backend: Callable[..., StorageBackend],
     ) -> None:
@@ -817,7 +817,7 @@ class BackendConformance(SearchConformance):
         s = make_session(messages=[make_message("ask", 1), make_message("zebra draft", 2)])
         backend.create(s)
         assert [h.message_index for h in manager.search("zebra")] == [1]
-        summary = replacing.replace_last(s.id, make_message("giraffe reply", 3), index=1)
+        summary = backend.replace_last(s.id, make_message("giraffe reply", 3), index=1)
         other = open_backend()
         assert other.get(s.id) == backend.get(s.id)
         assert [x for x in other.list() if x.id == s.id] == [summary]
