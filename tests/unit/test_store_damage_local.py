@@ -21,8 +21,8 @@ from prompt_sessions.storage import (
     json_backend,
     json_catalog_view,
     json_health,
-    json_replace,
     json_reading,
+    json_replace,
     json_store_base,
 )
 from prompt_sessions.storage.sqlite_backend import DB_NAME, SqliteBackend
