@@ -23,7 +23,6 @@ from prompt_sessions.runtime.events import (
     MessageAdded,
     RuntimeEvent,
     SessionChanged,
-    SessionsChanged,
 )
 
 
@@ -256,8 +255,8 @@ async def test_a_retry_that_ends_without_text_keeps_the_copy_once(
 
 
 async def test_the_sync_knows_the_copy_as_our_own(ctx: AppContext, other: SessionManager) -> None:
-    """Store syncs while a copy is stored report nothing: no external message (the TUI would
-    show the text twice), no change of the session list."""
+    """Store syncs while a copy is stored report no external message (the TUI would show the
+    text twice) and no change of the history."""
     sid = asked(ctx)
     coord = coordinator(ctx)
     await coord.start_watching()
@@ -271,7 +270,9 @@ async def test_the_sync_knows_the_copy_as_our_own(ctx: AppContext, other: Sessio
     await coord.refresh()
     assert [m.role for m in live.history] == ["user"]
     assert not [e for e in events if isinstance(e, MessageAdded)]
-    assert not [e for e in events if isinstance(e, (SessionsChanged, SessionChanged))]
+    # No history change either. (A SessionsChanged, a cue to list the sessions again, may come
+    # when a sync's read of the catalog races a checkpoint's write: it shows nothing twice.)
+    assert not [e for e in events if isinstance(e, SessionChanged)]
     responder.go.set()
     await coord.wait_idle(sid)
     await coord.refresh()
