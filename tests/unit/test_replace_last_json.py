@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from prompt_sessions.errors import CorruptSession, ReadOnlyStore
+from prompt_sessions.errors import CorruptSession, NotLastMessage, ReadOnlyStore
 from prompt_sessions.models import FORMAT_VERSION, Message, Session, summarize
 from prompt_sessions.storage import session_codec
 from prompt_sessions.storage.json_backend import JsonBackend
@@ -174,3 +174,21 @@ def test_a_message_that_cannot_be_encoded_fails_before_anything_is_written(
     with pytest.raises(UnicodeEncodeError):
         store.replace_last(s.id, Message(role="assistant", content="\ud800"), index=1)
     assert store.path_for(s.id).read_bytes() == before
+
+
+def test_the_whole_file_judges_when_what_was_known_of_it_is_wrong(store: JsonBackend) -> None:
+    """When this process's note of a file (size, time and count) vouches for a count the file
+    does not have, the rewrite of the whole file goes by the file: NotLastMessage, nothing
+    written."""
+    s = seeded(store, "ask")
+    path = store.path_for(s.id)
+    path.write_bytes(msgspec.json.format(path.read_bytes(), indent=2))
+    st = os.stat(path)
+    state = store._load_state(s.id)
+    state.summary = msgspec.structs.replace(state.summary, message_count=2)
+    store._files[s.id] = state
+    assert (state.size, state.mtime_ns) == (st.st_size, st.st_mtime_ns)
+    before = path.read_bytes()
+    with pytest.raises(NotLastMessage):
+        store.replace_last(s.id, make_message("reply", 3), index=1)
+    assert path.read_bytes() == before

@@ -105,14 +105,14 @@ class JsonReplaceLast(JsonHealth):
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         found = session_codec.find_tail(os.pread(fd, st.st_size - probe_at, probe_at))
         if found is None or version is None or state.size != st.st_size:
-            return self._replace_whole(sid, message)  # not our layout: rewrite it canonically
+            return self._replace_whole(sid, message, index)  # not our layout: rewrite it whole
         tail_at = st.st_size - found.length
         start = line_start(fd, tail_at)
         old_rest = os.pread(fd, st.st_size - start, start)  # the old message and tail
         before = os.pread(fd, 2, max(0, start - 2))
         old = _decoded(old_rest[: tail_at - start])
         if old is None or before not in (b"[\n", b",\n"):
-            return self._replace_whole(sid, message)
+            return self._replace_whole(sid, message, index)
         payload = body + session_codec.tail(message.created_at)
         try:
             os.ftruncate(fd, start)
@@ -130,12 +130,14 @@ class JsonReplaceLast(JsonHealth):
         self._indexed("message_replaced", summary, message)
         return summary
 
-    def _replace_whole(self, sid: str, message: Message) -> SessionSummary:
+    def _replace_whole(self, sid: str, message: Message, index: int) -> SessionSummary:
         """Rewrite the whole file (atomically) with its last message replaced."""
         path = self.dir / f"{sid}.json"
         session, _, data = self._load_with_bytes(sid)
         if session.format_version > FORMAT_VERSION:
             raise session_codec.refuse_newer(path, session.format_version)
+        if len(session.history) != index + 1:  # the file, read whole, is the judge
+            raise NotLastMessage(sid, index, len(session.history))
         # Fields this version does not know survive, but not those of the message replaced.
         unknown = session_codec.unknown_fields(data or b"")
         session.history[-1] = message
