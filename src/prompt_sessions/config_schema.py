@@ -74,6 +74,14 @@ class RuntimeConfig(Table):
         _doc("Milliseconds the watcher gathers file changes from other processes before syncing."),
     ] = 100
 
+    checkpoint_ms: Annotated[
+        NonNegative,
+        _doc(
+            "Milliseconds between checkpoints of a streaming reply to the store, so a crash keeps "
+            "its text; 0 turns them off."
+        ),
+    ] = 1000.0
+
 
 class UiConfig(Table):
     """``[ui]``: which user interface opens when no command is given (DESIGN section 15)."""

@@ -164,6 +164,21 @@ class UsageError(PromptSessionsError):
     title = "Usage"
 
 
+class NotLastMessage(UsageError):
+    """A rewrite of a session's last message found another message last: a writer appended
+    since (``replace_last``, DESIGN section 4, "no lost update"). Nothing was written."""
+
+    title = "Not the last message"
+
+    def __init__(self, session_id: str, index: int, count: int) -> None:
+        super().__init__(
+            f"message {index} is not the last of session {session_id}: it has {count} messages"
+        )
+        self.session_id = session_id
+        self.index = index
+        self.count = count
+
+
 class StorageWarning(UserWarning):
     """A tidy-up after a write that succeeded (folding the catalog journal) could not be done.
 

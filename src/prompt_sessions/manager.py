@@ -47,6 +47,7 @@ from .storage.base import (
     SupportsKnownList,
     SupportsOpen,
     SupportsPaths,
+    SupportsReplaceLast,
     SupportsSearch,
     SupportsTrash,
     TrashedSession,
@@ -177,6 +178,25 @@ class SessionManager:
         checked = self._checked(message)
         summary = self.backend.append(sid, checked)
         names.after_append(self, sid, checked, summary)
+        self.host.message_appended(session_id=sid, message=checked, manager=self)
+        return checked
+
+    def replace_last(self, session_id: str, message: Message, *, index: int) -> Message:
+        """Put ``message`` in place of the session's last message, number ``index``: how the
+        runtime stores a reply over the provisional copy it checkpointed while the reply
+        streamed (DESIGN section 8). Plugins hear of it through ``message_appended``: the copy
+        it replaces was written with the backend's own calls, which no plugin hears of.
+
+        Raises:
+            UsageError: the message is invalid, or the backend lacks ``SupportsReplaceLast``.
+            NotLastMessage: the session does not end with message ``index``.
+            SessionNotFound, StorageError: as for ``append``.
+        """
+        sid = validate_id(session_id)
+        checked = self._checked(message)
+        if not isinstance(self.backend, SupportsReplaceLast):
+            raise UsageError(f"the {self.backend.name} store cannot replace a message in place")
+        self.backend.replace_last(sid, checked, index=index)
         self.host.message_appended(session_id=sid, message=checked, manager=self)
         return checked
 

@@ -200,6 +200,23 @@ def summary_after_append(summary: SessionSummary, message: Message) -> SessionSu
     )
 
 
+def summary_after_replace(summary: SessionSummary, old: Message, new: Message) -> SessionSummary:
+    """A session's summary once its last message ``old`` is replaced by ``new``, without
+    re-reading its history (``SupportsReplaceLast``)."""
+    before, after = old.usage, new.usage
+    return msgspec.structs.replace(
+        summary,
+        updated_at=new.created_at,
+        preview=make_preview(new.content),
+        input_tokens=summary.input_tokens
+        - (before.input_tokens if before else 0)
+        + (after.input_tokens if after else 0),
+        output_tokens=summary.output_tokens
+        - (before.output_tokens if before else 0)
+        + (after.output_tokens if after else 0),
+    )
+
+
 def _is_control(c: str) -> bool:
     # C0 (with DEL) and C1 controls: U+009B alone starts a terminal command, as ESC [ does.
     return ord(c) < 32 or 127 <= ord(c) <= 159

@@ -15,12 +15,13 @@ from prompt_sessions.storage.json_backend import JsonBackend
 from prompt_sessions.testing.conformance import (
     BackendConformance,
     BackendFactory,
+    ReplaceLastConformance,
     backend_factory_for,
 )
 from prompt_sessions.testing.search_conformance import SearchConformance
 
 
-class TestJsonBackendConformance(BackendConformance):
+class TestJsonBackendConformance(BackendConformance, ReplaceLastConformance):
     """Every conformance check, on the JSON store built as users get it (through its plugin)."""
 
     @pytest.fixture

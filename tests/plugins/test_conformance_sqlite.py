@@ -20,13 +20,14 @@ from prompt_sessions.storage.sqlite_backend import DB_NAME, SCHEMA_VERSION, Sqli
 from prompt_sessions.testing.conformance import (
     BackendConformance,
     BackendFactory,
+    ReplaceLastConformance,
     backend_factory_for,
     make_message,
     make_session,
 )
 
 
-class TestSqliteBackendConformance(BackendConformance):
+class TestSqliteBackendConformance(BackendConformance, ReplaceLastConformance):
     """Every conformance check, on the SQLite store built as users get it (through its plugin)."""
 
     @pytest.fixture

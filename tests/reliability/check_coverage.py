@@ -25,6 +25,7 @@ CORE = (
     "storage/json_reading.py",
     "storage/json_catalog_view.py",
     "storage/json_health.py",
+    "storage/json_replace.py",
     "ids.py",
 )
 

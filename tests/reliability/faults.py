@@ -20,6 +20,7 @@ from prompt_sessions.storage import (
     json_catalog_view,
     json_health,
     json_reading,
+    json_replace,
     json_store_base,
     locking,
 )
@@ -42,6 +43,7 @@ MODULES = (
     json_reading,
     json_catalog_view,
     json_health,
+    json_replace,
     catalog,
     locking,
 )

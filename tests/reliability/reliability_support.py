@@ -19,6 +19,7 @@ from prompt_sessions.storage import (
     json_catalog_view,
     json_health,
     json_reading,
+    json_replace,
     json_store_base,
     session_codec,
 )
@@ -162,6 +163,7 @@ JSON_STORE_MODULES = (
     json_catalog_view,
     json_health,
     json_reading,
+    json_replace,
     json_store_base,
 )
 

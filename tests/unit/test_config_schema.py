@@ -55,7 +55,8 @@ def test_misspelled_key_names_it_with_a_hint() -> None:
         "config.toml: responderz: unknown key; did you mean 'responder'?"
     )
     assert refused({"runtime": {"zzz": 1}}).startswith(
-        "config.toml: runtime.zzz: unknown key; known: buffer_limit_bytes, max_generating"
+        "config.toml: runtime.zzz: unknown key; known: buffer_limit_bytes, checkpoint_ms, "
+        "max_generating"
     )
 
 

@@ -269,3 +269,39 @@ def test_send_shows_a_delegation_and_show_json_has_the_parent(  # type: ignore[n
         1,
     )
     assert shown["source"] == "delegation"
+
+
+def test_a_delegated_reply_is_checkpointed_in_its_own_session(ctx: AppContext) -> None:
+    """A delegate's reply streaming in its delegation session is checkpointed there (one
+    incomplete copy while the caller waits); cancelling keeps that text once."""
+    ctx.config["runtime"] = {"retry_base_ms": 1, "checkpoint_ms": 20}
+    write_po(ctx.root, "boss", "capabilities: [worker]\n")
+    write_po(ctx.root, "worker", "slow: true\n")
+    ctx._objects = None
+    session = ctx.manager.current("boss")
+    ctx.manager.append(session.id, Message(role="user", content="dig"))
+
+    def child_history() -> list[Message]:
+        found = delegations(ctx, "worker")
+        return ctx.manager.get(found[0]).history if found else []
+
+    async def run_then_cancel() -> None:
+        task = asyncio.ensure_future(run_reply(ctx, session.id))
+        for _ in range(500):
+            history = child_history()
+            if history and history[-1].role == "assistant":
+                break
+            await asyncio.sleep(0.01)
+        assert not task.done()
+        assert [(m.role, m.content, m.incomplete) for m in child_history()[1:]] == [
+            ("assistant", "working ", True)
+        ]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_then_cancel())
+    assert [(m.role, m.content, m.incomplete) for m in child_history()] == [
+        ("user", "dig", None),
+        ("assistant", "working ", True),
+    ]

@@ -22,6 +22,7 @@ from prompt_sessions.storage import (
     json_catalog_view,
     json_health,
     json_reading,
+    json_replace,
     json_store_base,
 )
 from prompt_sessions.storage.sqlite_backend import DB_NAME, SqliteBackend
@@ -103,7 +104,14 @@ def _refuse_reading(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
                 raise PermissionError(errno.EACCES, "Permission denied", str(target))
             return os.open(target, flags, *args, **kwargs)
 
-    for module in (json_backend, json_catalog_view, json_health, json_reading, json_store_base):
+    for module in (
+        json_backend,
+        json_catalog_view,
+        json_health,
+        json_reading,
+        json_replace,
+        json_store_base,
+    ):
         monkeypatch.setattr(module, "os", _OS())
 
 

@@ -12,14 +12,16 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import msgspec
 
 from ..context import AppContext
-from ..errors import StorageError, UsageError
+from ..errors import NotLastMessage, StorageError, UsageError
 from ..ids import validate_id
 from ..models import Message, SessionSummary
+from . import checkpoint
 from .errors import SessionBusy, SessionNotOpen
 from .event_bus import EventBus, Subscriber
 from .events import (
@@ -43,6 +45,27 @@ from .store_sync import StoreSync
 from .workspace import Workspace, WorkspaceSaver, load_workspace
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def _completed(write: Awaitable[T]) -> T:
+    """Wait for a store write (running in a thread, which cannot be stopped) even when the task
+    is cancelled meanwhile; the cancellation is delivered once it is done."""
+    future = asyncio.ensure_future(write)
+    cancelled = False
+    try:
+        while True:
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if future.cancelled():
+                    raise
+                cancelled = True
+    finally:
+        if cancelled:
+            task = asyncio.current_task()
+            if task is not None:
+                task.cancel()
 
 
 class Coordinator:
@@ -256,6 +279,7 @@ class Coordinator:
     def _reply_done(self, live: LiveSession, task: asyncio.Task[Message | None]) -> None:
         if live._task is task:
             live._task = None
+            live._provisional = None  # a copy left by a task that crashed is an ordinary message
         self.release_slot(live)  # a task cancelled before it ever ran still held its slot
         if task.cancelled():
             if live.status.busy:  # cancelled before it ran: nothing streamed, nothing stored
@@ -291,31 +315,51 @@ class Coordinator:
         """Append durably (in a thread), then record it in memory and tell subscribers.
 
         A cancellation arriving mid-write waits for the write and is delivered afterwards, so
-        memory and disk never disagree about whether the message was stored.
+        memory and disk never disagree about whether the message was stored. A reply whose
+        checkpoints left a copy in the store is stored over it (``checkpoint.py``).
         """
         if self.reply_source is not None and message.source is None:
             message = msgspec.structs.replace(message, source=self.reply_source)
-        cancelled = False
-        try:
-            async with live._io:
-                write = asyncio.ensure_future(
-                    asyncio.to_thread(self.manager.append, live.session_id, message)
+        async with live._io:
+            if live._provisional is None:
+                write = asyncio.to_thread(self.manager.append, live.session_id, message)
+            else:  # a reply stored over the copy its checkpoints left (checkpoint.py)
+                write = asyncio.to_thread(
+                    checkpoint.settle, self.manager, live.session_id, message, live._provisional
                 )
-                while True:
-                    try:
-                        stored = await asyncio.shield(write)
-                        break
-                    except asyncio.CancelledError:
-                        if write.cancelled():
-                            raise
-                        cancelled = True
-                self._record_stored(live, stored)
-        finally:
-            if cancelled:
-                task = asyncio.current_task()
-                if task is not None:
-                    task.cancel()
+            stored = await _completed(write)
+            live._provisional = None
+            self._record_stored(live, stored)
         return stored
+
+    async def store_checkpoint(self, live: LiveSession, copy: Callable[[], Message | None]) -> bool:
+        """Store the provisional copy of the reply in progress (``checkpoint.py``): ``copy()``,
+        called once no other write of the session runs, gives it, or None when there is nothing
+        new. Only the store holds it: memory, events and plugins hear of the reply once, when
+        ``store_message`` stores it over the copy. Returns whether a copy was written.
+
+        Raises:
+            NotLastMessage: another writer added to the session after the copy, which stays an
+                ordinary message; the reply will be appended after it.
+            StorageError: the copy was not written.
+        """
+        async with live._io:
+            message = copy()
+            if message is None:
+                return False
+            if self.reply_source is not None and message.source is None:
+                message = msgspec.structs.replace(message, source=self.reply_source)
+            write = asyncio.to_thread(
+                checkpoint.write_copy, self.manager, live.session_id, message, live._provisional
+            )
+            try:
+                summary = await _completed(write)
+            except NotLastMessage:
+                live._provisional = None
+                raise
+            live._provisional = summary.message_count - 1
+            self._sync.note_own_write(summary)
+        return True
 
     def _record_stored(self, live: LiveSession, stored: Message, *, external: bool = False) -> None:
         if live._session is not None:

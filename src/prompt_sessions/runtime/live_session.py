@@ -46,6 +46,9 @@ class LiveSession:
         self._holds_slot = False  # a generation slot is taken for this session's reply
         self._resting = Status.IDLE  # the status to show again after an unload and reload
         self._io = asyncio.Lock()  # one store write or reload at a time per session
+        # Where the store holds a provisional copy of the reply in progress (checkpoint.py), a
+        # message that is not in the history held here; None when there is none.
+        self._provisional: int | None = None
 
     def __repr__(self) -> str:
         return f"<LiveSession {self.session_id[:8]} {self.name!r} {self.status.value}>"

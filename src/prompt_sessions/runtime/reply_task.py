@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..delegation import toolset_for
+from ..delegation import Toolset, toolset_for
 from ..errors import PromptSessionsError, ResponderError
 from ..models import Message
+from ..objects import PromptObject
 from ..reply import reply_message
 from ..responders import ReplyEnd, ReplyRequest, ToolCalls
+from .checkpoint import Checkpoints
 from .events import ChunkReceived, ReplyCancelled, ReplyFailed, ReplyFinished
 from .live_session import LiveSession
 from .status import Status
@@ -70,6 +72,22 @@ async def _stream_with_retries(
     toolset = toolset_for(coord.ctx, po)
     for name in toolset.unknown:
         coord.warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")
+    checkpoints = Checkpoints(coord, live, time.perf_counter())
+    try:
+        return await _attempts(coord, live, responder, options, toolset, po, checkpoints)
+    finally:
+        await checkpoints.stop()  # a task that ended some other way stops checkpointing too
+
+
+async def _attempts(
+    coord: Coordinator,
+    live: LiveSession,
+    responder: Any,
+    options: dict[str, Any],
+    toolset: Toolset,
+    po: PromptObject,
+    checkpoints: Checkpoints,
+) -> Message | None:
     attempt = 0
     while True:
         live._reply.clear()
@@ -94,7 +112,8 @@ async def _stream_with_retries(
                     await run_tool_step(coord, live, item, toolset, started)
                     started = time.perf_counter()
         except asyncio.CancelledError:
-            partial = await _save_partial(coord, live, end, started)
+            await checkpoints.stop()
+            partial = await _save_partial(coord, live, end, started, checkpoints)
             live._reply.clear()
             coord.set_status(live, Status.IDLE)
             coord.emit(ReplyCancelled(live.session_id, partial))
@@ -112,9 +131,11 @@ async def _stream_with_retries(
                     coord.emit(ReplyCancelled(live.session_id, None))
                     raise
                 continue
-            partial = await _save_partial(coord, live, end, started)
+            await checkpoints.stop()
+            partial = await _save_partial(coord, live, end, started, checkpoints)
             _fail(coord, live, str(error), partial)
             return None
+        await checkpoints.stop()
         return await _save_reply(coord, live, end, started)
 
 
@@ -149,12 +170,20 @@ def _fail(coord: Coordinator, live: LiveSession, error: str, partial: Message | 
 
 
 async def _save_partial(
-    coord: Coordinator, live: LiveSession, end: ReplyEnd | None, started: float
+    coord: Coordinator,
+    live: LiveSession,
+    end: ReplyEnd | None,
+    started: float,
+    checkpoints: Checkpoints,
 ) -> Message | None:
-    """Store what arrived of a reply cut short, marked incomplete; nothing if nothing arrived."""
-    if not live._reply:
+    """Store what arrived of a reply cut short, marked incomplete; nothing if nothing arrived.
+    A retry that failed before any text leaves the text of the checkpoint before it."""
+    if live._reply:
+        message = _message(live, end, started, incomplete=True)
+    elif live._provisional is not None and checkpoints.last is not None:
+        message = checkpoints.last
+    else:
         return None
-    message = _message(live, end, started, incomplete=True)
     try:
         return await coord.store_message(live, message)
     except PromptSessionsError as exc:

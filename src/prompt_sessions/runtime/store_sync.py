@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import PromptSessionsError, SessionNotFound
 from ..hookspecs import hookimpl
-from ..models import SessionSummary
+from ..models import Session, SessionSummary
 from ..storage.base import ChangeWatcher, SupportsChanges
 from .events import MessageAdded, SessionChanged, SessionsChanged
 from .live_session import LiveSession
@@ -109,6 +109,12 @@ class StoreSync:
         name, po_name, _, _, *rest = self._known[live.session_id]
         self._known[live.session_id] = (name, po_name, live.message_count, live.updated_at, *rest)
 
+    def note_own_write(self, summary: SessionSummary) -> None:
+        """Our own write that memory does not hold (a reply's provisional copy, checkpoint.py)
+        changed the catalog; do not report it back as someone else's change."""
+        if self._known is not None and summary.id in self._known:
+            self._known[summary.id] = catalog_key(summary)
+
     async def run(self) -> None:
         async with self._running:
             manager = self.coord.manager
@@ -126,6 +132,8 @@ class StoreSync:
                         self.coord.remove_session(live, deleted=True)
                     continue
                 self.rename(live, summary.name)
+                if live._provisional == live.message_count == summary.message_count - 1:
+                    continue  # all the store has beyond memory is our reply's copy
                 if (summary.message_count, summary.updated_at) != (
                     live.message_count,
                     live.updated_at,
@@ -173,6 +181,7 @@ class StoreSync:
             if live._session is None or live.session_id not in coord.live_sessions:
                 return
             self.rename(live, session.name)
+            _without_copy(live, session)
             old, new = live._session.history, session.history
             known = len(old)
             if len(new) >= known and new[:known] == old:
@@ -197,6 +206,19 @@ class StoreSync:
         self.coord.emit(SessionChanged(live.session_id, "preview"))
         if added > 0 and self.coord.shown != live.session_id:
             self.coord.add_unread(live, added)
+
+
+def _without_copy(live: LiveSession, session: Session) -> None:
+    """Leave our reply's provisional copy (checkpoint.py) out of a session read from the store,
+    as memory never holds it. A copy that is no longer last (another writer appended after it)
+    is an ordinary message from now on, and the reply will be appended after it."""
+    copy = live._provisional
+    if copy is None:
+        return
+    if len(session.history) == copy + 1:
+        del session.history[copy]
+    else:
+        live._provisional = None
 
 
 class OwnChanges:

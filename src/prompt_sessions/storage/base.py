@@ -257,6 +257,34 @@ class SupportsKnownList(Protocol):
 
 
 @runtime_checkable
+class SupportsReplaceLast(Protocol):
+    """Rewriting a session's last message in place, at a cost that does not grow with the
+    history: the runtime checkpoints a streaming reply with it (DESIGN section 8), so a crash
+    keeps the text shown up to the last checkpoint. Backends without it are not checkpointed."""
+
+    def replace_last(self, session_id: str, message: Message, *, index: int) -> SessionSummary:
+        """Durably put ``message`` in place of the session's last message, number ``index``.
+
+        Atomic as ``append`` is: after a crash the session holds the old message, the new one,
+        or (JSON store, a crash inside the rewrite) neither, every earlier message whole.
+
+        Args:
+            session_id: the session.
+            index: the position of the message to replace (0-based); it must be the last.
+
+        Returns:
+            The session's new summary (same message count; preview, usage and ``updated_at``,
+            which becomes ``message.created_at``, follow the new message).
+
+        Raises:
+            SessionNotFound: no session has that id.
+            NotLastMessage: the session does not end with message ``index`` (another writer
+                appended, or it has no messages); nothing was written.
+            StorageError: the message was not written; the old one is kept.
+        """
+
+
+@runtime_checkable
 class SupportsSearch(Protocol):
     """A backend that answers searches from its own index (DESIGN section 12). The manager uses
     it when present and otherwise indexes the backend's sessions in memory."""

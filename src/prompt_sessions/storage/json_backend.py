@@ -6,7 +6,8 @@ under it only when they catch a file mid-write; damage stays with the one sessio
 
 The class is built in layers, each in its own module: :mod:`.json_store_base` (lock, journal,
 folding), :mod:`.json_reading` (reading and torn-tail repair), :mod:`.json_catalog_view` (the
-catalog against the folder), :mod:`.json_health` (``doctor``), and here the public API.
+catalog against the folder), :mod:`.json_health` (``doctor``), :mod:`.json_replace` (rewriting
+the last message in place), and here the public API.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from ..search_query import Query
 from . import catalog, files, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
-from .json_health import JsonHealth
+from .json_replace import JsonReplaceLast
 from .json_store_base import FOLD_AFTER_LINES, IDLE_FOLD_SECONDS, FileState, open_backends
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ __all__ = ["FOLD_AFTER_LINES", "IDLE_FOLD_SECONDS", "JsonBackend"]
 _open_backends = open_backends  # the stores this process has not closed yet
 
 
-class JsonBackend(JsonHealth):
+class JsonBackend(JsonReplaceLast):
     """The JSON store of one environment folder (``root``), backend name ``json``."""
 
     name = "json"

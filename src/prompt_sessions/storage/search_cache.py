@@ -164,6 +164,11 @@ class SearchCache:
     def message_appended(self, summary: SessionSummary, message: Message) -> None:
         self._hook(lambda c: search_index.add_message(c, summary, message))
 
+    def message_replaced(self, summary: SessionSummary, message: Message) -> None:
+        """The session's last message was replaced by ``message`` (an index that was behind
+        keeps its old stamp, so the next search indexes the session again)."""
+        self._hook(lambda c: search_index.replace_last_message(c, summary, message))
+
     def session_dropped(self, session_id: str) -> None:
         self._hook(lambda c: search_index.drop_session(c, session_id))
 

@@ -186,6 +186,28 @@ def put_head(conn: sqlite3.Connection, summary: SessionSummary) -> bool:
     return True
 
 
+def replace_last_message(
+    conn: sqlite3.Connection, summary: SessionSummary, message: Message
+) -> bool:
+    """Index ``message`` in place of the session's last one (number ``summary.message_count
+    - 1``). False when the index did not hold the session's messages as they were."""
+    index = summary.message_count - 1
+    row = conn.execute("SELECT stamp FROM search_session WHERE id = ?", (summary.id,)).fetchone()
+    if row is None or msgspec.json.decode(row[0]).get("message_count") != summary.message_count:
+        return False
+    conn.execute(
+        "DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_doc "
+        "WHERE session_id = ? AND message_index = ?)",
+        (summary.id, index),
+    )
+    conn.execute(
+        "DELETE FROM search_doc WHERE session_id = ? AND message_index = ?", (summary.id, index)
+    )
+    _put_head(conn, summary)
+    _add_doc(conn, summary.id, index, message.role, message.created_at, message.content)
+    return True
+
+
 def add_message(conn: sqlite3.Connection, summary: SessionSummary, message: Message) -> bool:
     """Index one appended message (number ``summary.message_count - 1``). False when the index
     did not hold every earlier message (the session then needs indexing whole)."""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from ..errors import CorruptSession, SessionNotFound
+from ..errors import CorruptSession, NotLastMessage, SessionNotFound
 from ..ids import validate_id
 from ..models import (
     FORMAT_VERSION,
@@ -38,6 +38,7 @@ from ..models import (
     SessionSummary,
     forked,
     summary_after_append,
+    summary_after_replace,
     summary_with_head,
 )
 from ..search import SearchHit, search_connection
@@ -120,6 +121,37 @@ class SqliteBackend(SqliteHealth):
             summary = summary_after_append(summary, message)
             rows.write_summary(conn, summary)
             if not search_index.add_message(conn, summary, message):
+                search_index.put_session(conn, rows.load(conn, sid), summary)
+            return summary
+
+    def replace_last(self, session_id: str, message: Message, *, index: int) -> SessionSummary:
+        """The last message's row and the summary rewritten in one transaction
+        (``storage.base.SupportsReplaceLast``): O(1) however long the session is.
+
+        Raises:
+            SessionNotFound, NotLastMessage, CorruptSession, ReadOnlyStore or StorageError.
+        """
+        sid = validate_id(session_id)
+        body = session_codec.encode_message(message)  # fail on bad content before locking
+        with self._writing() as conn:
+            head, _, stored_summary = rows.head_row(conn, sid)
+            self._check_not_newer(sid, head)
+            summary = rows.decode_summary(sid, stored_summary)
+            last = conn.execute(
+                "SELECT idx, CAST(body AS BLOB) FROM messages WHERE session_id = ?"
+                " ORDER BY idx DESC LIMIT 1",
+                (sid,),
+            ).fetchone()
+            if last is None or index < 0 or summary.message_count != index + 1:
+                raise NotLastMessage(sid, index, summary.message_count)
+            old = rows.decode_message(sid, last[1])
+            conn.execute(
+                "UPDATE messages SET body = ? WHERE session_id = ? AND idx = ?",
+                (body, sid, last[0]),
+            )
+            summary = summary_after_replace(summary, old, message)
+            rows.write_summary(conn, summary)
+            if not search_index.replace_last_message(conn, summary, message):
                 search_index.put_session(conn, rows.load(conn, sid), summary)
             return summary
 

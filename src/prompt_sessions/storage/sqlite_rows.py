@@ -10,7 +10,7 @@ import sqlite3
 import msgspec
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
-from ..models import Session, SessionSummary, summarize
+from ..models import Message, Session, SessionSummary, summarize
 from . import search_index, session_codec
 
 encoder = msgspec.json.Encoder()
@@ -80,6 +80,14 @@ def decode_summary(sid: str, data: bytes) -> SessionSummary:
         return summary_decoder.decode(data)
     except UNREADABLE as exc:
         raise CorruptSession(sid, f"its summary cannot be read ({exc})") from exc
+
+
+def decode_message(sid: str, body: bytes) -> Message:
+    """One stored message body; :class:`CorruptSession` when it does not decode."""
+    try:
+        return session_codec.decode_message(body)
+    except UNREADABLE as exc:
+        raise CorruptSession(sid, f"a message cannot be read ({exc})") from exc
 
 
 def write_summary(conn: sqlite3.Connection, summary: SessionSummary) -> None:

@@ -18,7 +18,8 @@ To test the backend exactly as users get it, through your plugin's registration,
 
 Optional capabilities (``search``, ``fork``, the trash) are checked through ``SessionManager``,
 which uses them when a backend has them and falls back to its own code when not: either way the
-results must be the same.
+results must be the same. ``replace_last`` (``SupportsReplaceLast``) has no fallback: its cases
+are in :class:`ReplaceLastConformance`, which the test class of a backend declaring it adds.
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ from typing import Any
 
 import pytest
 
-from ..errors import ReadOnlyStore, SessionNotFound
-from ..models import FORMAT_VERSION, summarize
-from ..storage.base import StorageBackend
+from ..errors import (
+    ReadOnlyStore,
+    SessionNotFound,
+    UsageError,
+)
+from ..hookspecs import hookimpl
+from ..models import FORMAT_VERSION, Message, summarize
+from ..storage.base import StorageBackend, SupportsReplaceLast
 from .conformance_crud import CrudConformance
 from .conformance_data import (
     BAD_IDS,
@@ -43,10 +49,12 @@ from .conformance_data import (
     stamp,
 )
 from .conformance_sharing import SharingConformance
+from .replace_last_conformance import ReplaceLastConformance
 from .search_conformance import SearchConformance
 from .trash_conformance import TrashConformance
 
 __all__ = [
+    "ReplaceLastConformance",
     "BAD_IDS",
     "BASE_DAY",
     "BackendConformance",
@@ -271,3 +279,35 @@ class BackendConformance(CrudConformance, SharingConformance, SearchConformance,
         backend.create(s)
         hits = manager.search("NEEDLE")
         assert [h.message_index for h in hits] == list(range(20))
+
+    # ------------------------------------------------------------------ replace_last
+    # The optional SupportsReplaceLast capability, with which the runtime checkpoints a streaming
+    # reply (DESIGN section 8), has its own cases in ReplaceLastConformance below.
+
+    def test_replace_last_through_the_manager(self, manager: Any, backend: StorageBackend) -> None:
+        """With the capability the manager replaces the last message and plugins hear of it
+        as of a message added; without it the manager refuses and nothing changes."""
+        s = make_session(messages=[make_message("ask", 1), make_message("draft", 2)])
+        backend.create(s)
+        heard: list[str] = []
+
+        class Listener:
+            @hookimpl
+            def message_appended(self, session_id: str, message: Message, manager: Any) -> None:
+                heard.append(message.content)
+
+        manager.host.register(Listener())
+        final = make_message("final", 3, role="assistant")
+        if isinstance(backend, SupportsReplaceLast):
+            assert isinstance(self, ReplaceLastConformance), (
+                f"the {backend.name} backend declares SupportsReplaceLast: add "
+                "ReplaceLastConformance to its test class, beside BackendConformance"
+            )
+            manager.replace_last(s.id, final, index=1)
+            assert [m.content for m in backend.get(s.id).history] == ["ask", "final"]
+            assert heard == ["final"]
+        else:
+            with pytest.raises(UsageError):
+                manager.replace_last(s.id, final, index=1)
+            assert backend.get(s.id) == s
+            assert heard == []
