@@ -62,7 +62,7 @@ async def test_regenerate_runs_a_new_reply(make_ctx, make_app):
         await settle(pilot)
         assert shown_texts(app)[-1] == "You said: second"
         names = sorted(s.name for s in ctx.manager.list())
-        assert names == ["New Session", "New Session (earlier reply)"]
+        assert names == ["first", "first (earlier reply)"]  # auto-named by its first message
 
 
 async def test_edit_asks_again_with_the_new_text(make_ctx, make_app):
