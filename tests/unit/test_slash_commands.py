@@ -12,7 +12,7 @@ from prompt_sessions.commands import CommandContext, CommandRouter, SlashCommand
 from prompt_sessions.commands.base import PlainFrontend
 from prompt_sessions.context import AppContext
 from prompt_sessions.errors import AmbiguousSession, SessionNotFound, UnknownFormat, UsageError
-from prompt_sessions.models import Message
+from prompt_sessions.models import Message, Usage
 from prompt_sessions.plugins import PluginHost
 
 
@@ -225,6 +225,62 @@ def test_info_lists_fields(app_ctx, router):
     out = router.run(ctx, "/session info")
     assert s.id in out and "PO: coordinator" in out and "Messages: 1" in out
     assert "Tokens: 3 in, 4 out" in out and f"{s.id}.json" in out
+
+
+def test_info_counts_the_delegations_under_the_session_and_their_cost(tmp_path):
+    """/session info adds the tokens of the delegations made under the session (at any
+    depth), per model, with the cost from [prices.<model>] per million tokens."""
+    root = tmp_path / ".prompt_objects"
+    root.mkdir()
+    (root / "config.toml").write_text("[prices.big]\ninput = 2.0\noutput = 10.0\n")
+    app = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    try:
+        manager = app.manager
+        top = manager.create("boss", "Top")
+        manager.append(
+            top.id,
+            Message(
+                role="assistant",
+                content="a",
+                model="big",
+                usage=Usage(input_tokens=100, output_tokens=10),
+            ),
+        )
+        child = manager.create("worker", "Asked")
+        manager.backend.update(child.id, thread_type="delegation", parent_id=top.id)
+        manager.append(
+            child.id,
+            Message(
+                role="assistant",
+                content="b",
+                model="small",
+                usage=Usage(input_tokens=5, output_tokens=1),
+            ),
+        )
+        grandchild = manager.create("helper", "Asked again")
+        manager.backend.update(grandchild.id, thread_type="delegation", parent_id=child.id)
+        manager.append(
+            grandchild.id,
+            Message(
+                role="assistant",
+                content="c",
+                model="big",
+                usage=Usage(input_tokens=900, output_tokens=90),
+            ),
+        )
+        unrelated = manager.create("boss", "Other")
+        manager.append(
+            unrelated.id,
+            Message(role="assistant", content="d", usage=Usage(input_tokens=7, output_tokens=7)),
+        )
+        ctx = make_ctx(app)
+        ctx.session_id = top.id
+        out = CommandRouter.from_host(app.host).run(ctx, "/session info")
+        assert "Tokens: 1005 in, 101 out (with 2 delegations)" in out
+        assert "  big: 1000 in, 100 out" in out and "  small: 5 in, 1 out" in out
+        assert "Cost: 0.0030 (from [prices] in config.toml)" in out  # 1000*2 + 100*10 per 1M
+    finally:
+        app.manager.close()
 
 
 def test_fork_copies_history(app_ctx, router):

@@ -9,9 +9,10 @@ from ..errors import AmbiguousSession, SessionNotFound, UsageError
 from ..importing import ImportRun, RunReport
 from ..manager import SessionManager
 from ..models import DEFAULT_SESSION_NAME, Session, SessionSummary
+from ..organise.stats import session_usage
 from ..outputs import write_output
 from ..resolve import MIN_ID_PREFIX
-from ..text import fold
+from ..text import counted, fold
 
 _HEX = set("0123456789abcdef-")
 
@@ -163,8 +164,18 @@ def session_info(manager: SessionManager, session_id: str) -> str:
         f"Updated: {session.updated_at}",
         f"Messages: {summary.message_count}",
     ]
-    if summary.input_tokens or summary.output_tokens:
-        lines.append(f"Tokens: {summary.input_tokens} in, {summary.output_tokens} out")
+    spent = session_usage(manager, session.id)
+    total = spent.total
+    if total.input_tokens or total.output_tokens:
+        delegated = total.sessions - 1
+        with_delegations = f" (with {counted(delegated, 'delegation')})" if delegated else ""
+        lines.append(
+            f"Tokens: {total.input_tokens} in, {total.output_tokens} out{with_delegations}"
+        )
+        for model, used in sorted(spent.by_model.items()):
+            lines.append(f"  {model}: {used.input_tokens} in, {used.output_tokens} out")
+        if total.cost is not None:
+            lines.append(f"Cost: {total.cost:.4f} (from [prices] in config.toml)")
     if session.parent_id:
         lines.append(f"Forked from: {session.parent_id} at message {session.parent_message_index}")
     path = manager.session_path(session.id)

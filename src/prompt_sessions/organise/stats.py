@@ -47,13 +47,18 @@ class Stats:
 def _selected(summaries: list[SessionSummary], po_name: str | None) -> list[SessionSummary]:
     if po_name is None:
         return summaries
-    chosen = {s.id for s in summaries if s.po_name == po_name}
+    return _with_delegations(summaries, {s.id for s in summaries if s.po_name == po_name})
+
+
+def _with_delegations(summaries: list[SessionSummary], roots: set[str]) -> list[SessionSummary]:
+    """The sessions ``roots`` names and the delegations made under them, at any depth."""
+    chosen = set(roots)
     children: dict[str, list[str]] = {}
     for s in summaries:
         if s.parent_id and s.thread_type == "delegation":
             children.setdefault(s.parent_id, []).append(s.id)
     stack = list(chosen)
-    while stack:  # delegations under the PO's sessions, at any depth
+    while stack:
         for child in children.get(stack.pop(), ()):
             if child not in chosen:
                 chosen.add(child)
@@ -72,6 +77,22 @@ def usage(manager: SessionManager, po_name: str | None = None) -> Stats:
         except (SessionNotFound, CorruptSession):
             continue
         _count(stats, session, prices)
+    return stats
+
+
+def session_usage(manager: SessionManager, session_id: str) -> Stats:
+    """Totals of one session and the delegations made under it, at any depth (``/session
+    info``; DESIGN section 14). A delegation that cannot be read is left out."""
+    prices = manager.settings.prices
+    stats = Stats()
+    _count(stats, manager.get(session_id), prices)
+    for summary in _with_delegations(manager.list(), {session_id}):
+        if summary.id == session_id:
+            continue
+        try:
+            _count(stats, manager.get(summary.id), prices)
+        except (SessionNotFound, CorruptSession):
+            continue
     return stats
 
 
