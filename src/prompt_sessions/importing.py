@@ -17,12 +17,11 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 
 from . import limits
-from .cells import boundary
+from .copies import suffixed
 from .errors import ImportFormatError, InvalidName, UnknownFormat
 from .ids import new_id
 from .models import (
     FORMAT_VERSION,
-    NAME_MAX,
     Message,
     Session,
     clean_name,
@@ -312,7 +311,7 @@ class ImportRun:
         copy = msgspec.structs.replace(
             loaded,
             id=new_id(),
-            name=_suffixed(loaded.name, " (imported)"),
+            name=suffixed(loaded.name, " (imported)"),
             po_name=clean_po_name(self.po_name) if self.po_name else loaded.po_name,
             metadata={**loaded.metadata, "imported_from": origin, "import": stamp},
             source="import",
@@ -387,8 +386,3 @@ class ImportRun:
                         if key not in self._copies:
                             self._copies[key] = summary.id
         return self._copies
-
-
-def _suffixed(name: str, suffix: str) -> str:
-    room = boundary(name, NAME_MAX - len(suffix))  # never half an emoji
-    return (name[:room].rstrip() or "Session") + suffix

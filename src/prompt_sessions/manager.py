@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .cells import boundary
+from . import copies
 from .config import check_config, load_config
 from .config_schema import Config
 from .envdir import find_env_dir
 from .errors import (
     ImportFormatError,
-    ReadOnlyStore,
     SessionNotFound,
     StorageError,
     UsageError,
@@ -25,8 +24,6 @@ from .ids import new_id, validate_id
 from .importing import ImportReport
 from .models import (
     DEFAULT_SESSION_NAME,
-    FORMAT_VERSION,
-    NAME_MAX,
     Message,
     Session,
     SessionSummary,
@@ -43,7 +40,6 @@ from .search_query import parse as parse_query
 from .storage.base import (
     HealthReport,
     StorageBackend,
-    SupportsFork,
     SupportsKnownList,
     SupportsOpen,
     SupportsPaths,
@@ -294,36 +290,15 @@ class SessionManager:
         return between_pos.rename_po(self, old, new)
 
     def duplicate(self, session_id: str, new_name: str | None = None) -> Session:
-        source = _not_newer(self.get(session_id))
-        name = new_name if new_name is not None else _suffixed(source.name, " (copy)")
-        return self._derive(
-            source, name, history=list(source.history), thread_type=source.thread_type
-        )
+        """A new session with the whole history, named ``new_name`` or "<name> (copy)"
+        (``copies.duplicate``)."""
+        return copies.duplicate(self, session_id, new_name)
 
     def fork(self, session_id: str, at: int | None = None, name: str | None = None) -> Session:
-        """A new session with ``history[:at]`` (all of it by default), its parent recorded."""
-        source = _not_newer(self.get(session_id))
-        cut = len(source.history) if at is None else at
-        if (
-            not isinstance(cut, int)
-            or isinstance(cut, bool)
-            or cut < 0
-            or cut > len(source.history)
-        ):
-            raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at!r}")
-        label = name if name is not None else _suffixed(source.name, " (fork)")
-        if isinstance(self.backend, SupportsFork):
-            session = self.backend.fork(source.id, cut, clean_name(label))
-            self.host.session_created(session=session, manager=self)
-            return session
-        return self._derive(
-            source,
-            label,
-            history=list(source.history[:cut]),
-            thread_type="fork",
-            parent_id=source.id,
-            parent_message_index=cut,
-        )
+        """A new session with ``history[:at]`` (all of it by default), its parent recorded
+        (``copies.fork``). Raises UsageError for ``at`` out of range, ReadOnlyStore for a session
+        a newer version wrote."""
+        return copies.fork(self, session_id, at, name)
 
     def rewind(self, session_id: str, to: int) -> Rewound:
         """End the session at message ``to``; the rest is kept in a fork (``rewind.rewind``)."""
@@ -336,20 +311,6 @@ class SessionManager:
         from .rewind import undo
 
         return undo(self, session_id)
-
-    def _derive(
-        self, source: Session, name: str, *, history: builtins.list[Message], **fields: Any
-    ) -> Session:
-        fields = {k: v for k, v in fields.items() if v is not None}
-        return self.create(
-            source.po_name,
-            name,
-            source=source.source,
-            metadata=dict(source.metadata),
-            history=history,
-            tags=list(source.tags) if source.tags else None,
-            **fields,
-        )
 
     # ------------------------------------------------------------------ export and import
 
@@ -518,18 +479,6 @@ class SessionManager:
         return checked
 
 
-def _not_newer(source: Session) -> Session:
-    """Refuse to copy a session a newer version wrote: the copy would be written as this
-    version's format, silently dropping what it does not understand (DESIGN section 4)."""
-    if source.format_version > FORMAT_VERSION:
-        raise ReadOnlyStore(
-            f"session {source.id} has format_version {source.format_version}, newer than this "
-            f"program ({FORMAT_VERSION}); a copy made here would lose what this version does "
-            "not understand. Upgrade prompt-sessions."
-        )
-    return source
-
-
 def _check_encodable(value: object, what: str) -> None:
     """Text that cannot be written as UTF-8 (lone surrogates) is refused before it reaches a
     file."""
@@ -537,8 +486,3 @@ def _check_encodable(value: object, what: str) -> None:
         msgspec.json.encode(value)
     except (UnicodeEncodeError, msgspec.EncodeError, TypeError) as exc:
         raise UsageError(f"invalid {what}: {exc}") from exc
-
-
-def _suffixed(name: str, suffix: str) -> str:
-    room = boundary(name, NAME_MAX - len(suffix))  # never half an emoji
-    return (name[:room].rstrip() or "Session") + suffix
