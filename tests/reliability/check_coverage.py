@@ -26,6 +26,7 @@ CORE = (
     "storage/json_catalog_view.py",
     "storage/json_health.py",
     "storage/json_replace.py",
+    "storage/json_trash.py",
     "ids.py",
 )
 

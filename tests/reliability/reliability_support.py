@@ -21,6 +21,7 @@ from prompt_sessions.storage import (
     json_reading,
     json_replace,
     json_store_base,
+    json_trash,
     session_codec,
 )
 from prompt_sessions.storage.files import TEMP_SUFFIX
@@ -160,6 +161,7 @@ def hygiene_problems(base: Path, check_modes: bool = True) -> list[str]:
 
 JSON_STORE_MODULES = (
     json_backend,
+    json_trash,
     json_catalog_view,
     json_health,
     json_reading,

@@ -417,3 +417,28 @@ def test_a_script_that_forgets_close_leaves_the_folder_at_rest(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     assert_at_rest(root)
     assert [s.message_count for s in rebuilt_summaries(root).values()] == [1]
+
+
+def test_a_delete_the_folder_refuses_is_a_storage_error_and_keeps_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete for good (emptying the trash, an import's rollback) that the file system
+    refuses names the file in a StorageError; the session is still there and still listed."""
+    root = tmp_path / ".prompt_objects"
+    (sid,) = _store(root, "Kept")
+    backend = JsonBackend(root, lock_timeout=5.0, idle_fold_seconds=None)
+    real_unlink = os.unlink
+
+    def refusing(path: Any, *args: Any, **kwargs: Any) -> None:
+        if str(path).endswith(f"{sid}.json"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        real_unlink(path, *args, **kwargs)
+
+    patch_store_os(monkeypatch, _OS(unlink=refusing))
+    with pytest.raises(StorageError, match="delete"):
+        backend.delete(sid)
+    monkeypatch.undo()
+    assert backend.get(sid).name == "Kept"
+    assert [s.id for s in backend.list()] == [sid]
+    backend.close()
+    assert_at_rest(root)
