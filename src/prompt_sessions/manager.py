@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from . import copies
+from . import copies, current_session
 from .config import check_config, load_config
 from .config_schema import Config
 from .envdir import find_env_dir
@@ -48,7 +48,7 @@ from .storage.base import (
     SupportsTrash,
     TrashedSession,
 )
-from .text import quoted, unencodable
+from .text import unencodable
 from .timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -419,42 +419,17 @@ class SessionManager:
 
     def peek_current(self, po_name: str) -> SessionSummary | None:
         """The PO's current session without creating one (most recent if none was chosen)."""
-        sid = self.backend.get_current(po_name)
-        sessions = self.list(po_name)
-        for s in sessions:
-            if s.id == sid:
-                return s
-        live = [s for s in sessions if not s.archived]
-        return live[0] if live else None
+        return current_session.peek(self, po_name)
 
     def current(self, po_name: str, *, source: str | None = API_SOURCE) -> Session:
         """The PO's current session; a "New Session" is created (from ``source``, as in
-        :meth:`create`) if it has none.
-
-        A current session deleted by another process between choosing and reading it is
-        skipped: the choice is made again.
-        """
-        for _ in range(5):
-            found = self.peek_current(po_name)
-            if found is None:
-                break
-            try:
-                return self.get(found.id)
-            except SessionNotFound:
-                continue
-        session = self.create(po_name, source=source)
-        self.backend.set_current(po_name, session.id)
-        return session
+        :meth:`create`) if it has none (``current_session.current``)."""
+        return current_session.current(self, po_name, source=source)
 
     def switch(self, po_name: str, session_id: str) -> Session:
-        session = self.get(session_id)
-        if session.po_name != po_name:
-            raise UsageError(
-                f"session {quoted(session.name)} belongs to {session.po_name}, not {po_name}"
-            )
-        self.backend.set_current(po_name, session.id)
-        self.host.session_switched(po_name=po_name, session_id=session.id, manager=self)
-        return session
+        """Make ``session_id`` the PO's current session. Raises SessionNotFound, or UsageError
+        when the session belongs to another PO (DESIGN section 5)."""
+        return current_session.switch(self, po_name, session_id)
 
     # ------------------------------------------------------------------ health
 

@@ -1,0 +1,56 @@
+"""Each PO's current session (DESIGN section 5): the one ``send`` and the TUI use when no
+session is named, remembered by the store per PO."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import SessionNotFound, UsageError
+from .models import Session, SessionSummary
+from .text import quoted
+
+if TYPE_CHECKING:
+    from .manager import SessionManager
+
+
+def peek(manager: SessionManager, po_name: str) -> SessionSummary | None:
+    """The PO's current session without creating one: the chosen one, else the most recently
+    updated unarchived one; None when the PO has none."""
+    sid = manager.backend.get_current(po_name)
+    sessions = manager.list(po_name)
+    for s in sessions:
+        if s.id == sid:
+            return s
+    live = [s for s in sessions if not s.archived]
+    return live[0] if live else None
+
+
+def current(manager: SessionManager, po_name: str, *, source: str | None) -> Session:
+    """The PO's current session, created (from ``source``) and chosen when it has none.
+
+    A current session deleted by another process between choosing and reading it is skipped:
+    the choice is made again.
+    """
+    for _ in range(5):
+        found = manager.peek_current(po_name)
+        if found is None:
+            break
+        try:
+            return manager.get(found.id)
+        except SessionNotFound:
+            continue
+    session = manager.create(po_name, source=source)
+    manager.backend.set_current(po_name, session.id)
+    return session
+
+
+def switch(manager: SessionManager, po_name: str, session_id: str) -> Session:
+    """Make ``session_id`` the PO's current session and tell plugins (``session_switched``)."""
+    session = manager.get(session_id)
+    if session.po_name != po_name:
+        raise UsageError(
+            f"session {quoted(session.name)} belongs to {session.po_name}, not {po_name}"
+        )
+    manager.backend.set_current(po_name, session.id)
+    manager.host.session_switched(po_name=po_name, session_id=session.id, manager=manager)
+    return session
