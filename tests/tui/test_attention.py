@@ -101,7 +101,9 @@ async def test_the_shown_session_never_asks_for_attention(make_ctx, make_app, wr
 async def test_a_failed_background_reply_says_failed(make_ctx, make_app, written):
     """A reply failing for good (after its retry) while another session is shown: reason
     ``failed``, once."""
-    slow_retry = {"retry_attempts": 1, "retry_base_ms": 300, "retry_max_ms": 300}
+    # The retry waits long enough that the reply fails for good only after the person has
+    # moved to the other session, however slow the machine (settle waits for it).
+    slow_retry = {"retry_attempts": 1, "retry_base_ms": 1500, "retry_max_ms": 1500}
     ctx = make_ctx(fail_always=True, runtime={**slow_retry, "retry_jitter": 0})
     listener = Listener()
     ctx.host.register(listener)
