@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import builtins
 import os
-import stat
 import warnings
 from collections.abc import Sequence
 from contextlib import suppress
@@ -149,20 +148,7 @@ class JsonBackend(JsonReplaceLast):
                 os.close(fd)
 
     def _append_locked(self, sid: str, fd: int, message: Message) -> SessionSummary:
-        st = os.fstat(fd)
-        path = self.dir / f"{sid}.json"
-        version = session_codec.head_version(os.pread(fd, session_codec.HEAD_PROBE, 0))
-        if version is not None and version > FORMAT_VERSION:
-            raise session_codec.refuse_newer(path, version)
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            files.tighten([path])  # restored from git or a backup: private from now on
-        state = self._files.get(sid)
-        if state is None or (state.ino, state.size, state.mtime_ns) != (
-            st.st_ino,
-            st.st_size,
-            st.st_mtime_ns,
-        ):
-            state = self._state_from_catalog(sid, st) or self._load_state(sid)
+        st, path, version, state = self._locked_state(sid, fd)
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
         found = session_codec.find_tail(end)

@@ -7,11 +7,13 @@ is stale (DESIGN section 3) and is re-scanned; the repairs are recorded when thi
 from __future__ import annotations
 
 import os
+import stat
+from pathlib import Path
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
 from ..models import FORMAT_VERSION
-from . import catalog, files
+from . import catalog, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
 from .json_reading import JsonReading
 from .json_store_base import FileState
@@ -139,3 +141,26 @@ class JsonCatalogView(JsonReading):
         if entry is not None and view.stamps.get(sid) == (st.st_size, st.st_mtime_ns):
             return FileState(st.st_ino, st.st_size, st.st_mtime_ns, entry)
         return None
+
+    def _locked_state(
+        self, sid: str, fd: int
+    ) -> tuple[os.stat_result, Path, int | None, FileState]:
+        """What an in-place write of session ``sid`` (open as ``fd``, under the store lock)
+        starts from: the file's stat, its path, the format_version its head claims (None when
+        the head is not in our layout) and what is known of it. Refuses a newer version's file
+        (DESIGN section 4, "Versioned") and makes a restored file private again."""
+        st = os.fstat(fd)
+        path = self.dir / f"{sid}.json"
+        version = session_codec.head_version(os.pread(fd, session_codec.HEAD_PROBE, 0))
+        if version is not None and version > FORMAT_VERSION:
+            raise session_codec.refuse_newer(path, version)
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            files.tighten([path])  # restored from git or a backup: private from now on
+        state = self._files.get(sid)
+        if state is None or (state.ino, state.size, state.mtime_ns) != (
+            st.st_ino,
+            st.st_size,
+            st.st_mtime_ns,
+        ):
+            state = self._state_from_catalog(sid, st) or self._load_state(sid)
+        return st, path, version, state

@@ -11,7 +11,6 @@ the new message's bytes spliced into the old one's. A failed write puts the old 
 from __future__ import annotations
 
 import os
-import stat
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -85,20 +84,7 @@ class JsonReplaceLast(JsonHealth):
     def _replace_locked(
         self, sid: str, fd: int, message: Message, body: bytes, index: int
     ) -> SessionSummary:
-        st = os.fstat(fd)
-        path = self.dir / f"{sid}.json"
-        version = session_codec.head_version(os.pread(fd, session_codec.HEAD_PROBE, 0))
-        if version is not None and version > FORMAT_VERSION:
-            raise session_codec.refuse_newer(path, version)
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            files.tighten([path])  # restored from git or a backup: private from now on
-        state = self._files.get(sid)
-        if state is None or (state.ino, state.size, state.mtime_ns) != (
-            st.st_ino,
-            st.st_size,
-            st.st_mtime_ns,
-        ):
-            state = self._state_from_catalog(sid, st) or self._load_state(sid)
+        st, path, version, state = self._locked_state(sid, fd)
         count = state.summary.message_count
         if index < 0 or count != index + 1:
             raise NotLastMessage(sid, index, count)
