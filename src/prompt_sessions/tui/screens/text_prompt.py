@@ -1,0 +1,80 @@
+"""What the one-line prompts share (a name, tags): a title, an input with a default, an error
+line, OK and Cancel; Enter or OK accepts, Esc or Cancel answers None."""
+
+from __future__ import annotations
+
+from typing import ClassVar, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label
+
+from .dialog import Dialog
+
+T = TypeVar("T")
+
+
+class TextPrompt(Dialog[T | None]):
+    """Subclasses give the input (:meth:`make_input`) and check what was typed (:meth:`accept`,
+    which dismisses with the answer or calls :meth:`refuse`)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    TextPrompt { align: center middle; }
+    TextPrompt > Vertical {
+        width: 64; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 1 2;
+    }
+    TextPrompt #buttons { height: auto; align-horizontal: right; }
+    TextPrompt Button { margin-left: 2; min-width: 8; }
+    TextPrompt.-small > Vertical { padding: 0 1; border: round $accent; }
+    TextPrompt.-small .hint { display: none; }
+    TextPrompt #error { color: $error; height: auto; }
+    TextPrompt .hint { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, default: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.default = default
+
+    def make_input(self) -> Input:
+        """The input, holding ``self.default``."""
+        return Input(value=self.default)
+
+    def accept(self, value: str) -> None:
+        """Dismiss with the answer for ``value``, or :meth:`refuse` it."""
+        raise NotImplementedError
+
+    def refuse(self, reason: str) -> None:
+        """Say in the dialog why what was typed cannot be accepted; the dialog stays."""
+        self.query_one("#error", Label).update(Text(reason))
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.title_text))
+            yield self.make_input()
+            yield Label("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button("OK", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+            yield Label("Enter accept   Esc cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.accept(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.accept(self.query_one(Input).value)
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
