@@ -31,6 +31,7 @@ import msgspec
 
 from prompt_sessions.errors import (
     CorruptSession,
+    NotLastMessage,
     ReadOnlyStore,
     SessionNotFound,
     StorageError,
@@ -45,6 +46,7 @@ from prompt_sessions.models import (
     make_preview,
     summarize,
     summary_after_append,
+    summary_after_replace,
     summary_with_head,
 )
 from prompt_sessions.search import SearchHit
@@ -443,6 +445,46 @@ class PostgresBackend:
                 summary = msgspec.structs.replace(summary, message_count=last + 2)
             self._write_summary(conn, summary)
             return summary
+
+    def replace_last(self, session_id: str, message: Message, *, index: int) -> SessionSummary:
+        """The last message's row (with its search columns) and the summary rewritten in one
+        transaction under the session's row lock (``storage.base.SupportsReplaceLast``): how
+        the runtime checkpoints a streaming reply, O(1) however long the session is. Other
+        machines hear of it through the same NOTIFY as any write.
+
+        Raises:
+            SessionNotFound, NotLastMessage (nothing written), CorruptSession, ReadOnlyStore
+            or StorageError.
+        """
+        sid = validate_id(session_id)
+        body = _text(message)  # fail on bad content before touching the server
+        folded, words = search.text_columns(message.content)
+        q = self._q
+        with self._connection("write to") as conn:
+            self._ready_to_write(conn)
+            with conn.transaction():
+                head, _, stored = self._head_row(conn, sid, lock=True)
+                self._check_not_newer(sid, head)
+                summary = self._summary(sid, stored)
+                last = conn.execute(
+                    f"SELECT idx, body::text FROM {q}.messages WHERE session_id = %s"
+                    " ORDER BY idx DESC LIMIT 1",
+                    (sid,),
+                ).fetchone()
+                if last is None or index < 0 or summary.message_count != index + 1:
+                    raise NotLastMessage(sid, index, summary.message_count)
+                try:
+                    old = session_codec.decode_message(last[1].encode())
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    raise CorruptSession(sid, f"its last message cannot be read ({exc})") from exc
+                conn.execute(
+                    f"UPDATE {q}.messages SET body = %s, folded = %s, words = %s"
+                    " WHERE session_id = %s AND idx = %s",
+                    (body, folded, words, sid, last[0]),
+                )
+                summary = summary_after_replace(summary, old, message)
+                self._write_summary(conn, summary)
+                return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)

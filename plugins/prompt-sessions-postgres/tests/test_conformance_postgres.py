@@ -11,11 +11,12 @@ from pg_support import schema_for
 from prompt_sessions.testing.conformance import (
     BackendConformance,
     BackendFactory,
+    ReplaceLastConformance,
     backend_factory_for,
 )
 
 
-class TestPostgresBackendConformance(BackendConformance):
+class TestPostgresBackendConformance(BackendConformance, ReplaceLastConformance):
     """Every conformance check, on the postgres backend built as users get it (its plugin)."""
 
     @pytest.fixture
