@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from ...errors import UsageError
 from ...organise.labels import clean_tag
 from .text_prompt import TextPrompt
 
@@ -14,16 +13,12 @@ class TagsPrompt(TextPrompt[list[str]]):
     """Dismisses with the checked tags (an empty list clears them), or None when cancelled."""
 
     def __init__(self, title: str, tags: list[str] | None) -> None:
-        super().__init__(title, " ".join(tags or ()))
+        super().__init__(title, " ".join(tags or ()), _checked_tags)
 
     def make_input(self) -> Input:
         return Input(value=self.default, placeholder="tags, separated by spaces", id="tags")
 
-    def accept(self, value: str) -> None:
-        """Answer with the checked tags, or say in the dialog why one is refused."""
-        try:
-            tags = [clean_tag(word) for word in value.split()]
-        except UsageError as exc:
-            self.refuse(str(exc))
-            return
-        self.dismiss(tags)
+
+def _checked_tags(value: str) -> list[str]:
+    """The words of ``value`` as tags; UsageError names the first that is not one."""
+    return [clean_tag(word) for word in value.split()]

@@ -3,6 +3,7 @@ line, OK and Cancel; Enter or OK accepts, Esc or Cancel answers None."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
@@ -11,14 +12,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
+from ...errors import PromptSessionsError
 from .dialog import Dialog
 
 T = TypeVar("T")
 
 
 class TextPrompt(Dialog[T | None]):
-    """Subclasses give the input (:meth:`make_input`) and check what was typed (:meth:`accept`,
-    which dismisses with the answer or calls :meth:`refuse`)."""
+    """Subclasses give the input (:meth:`make_input`) and ``check``: what was typed to the
+    answer, raising a :class:`~prompt_sessions.errors.PromptSessionsError` that says why it
+    cannot be accepted (shown in the dialog, which stays open)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
@@ -35,22 +38,24 @@ class TextPrompt(Dialog[T | None]):
     TextPrompt .hint { color: $text-muted; }
     """
 
-    def __init__(self, title: str, default: str = "") -> None:
+    def __init__(self, title: str, default: str, check: Callable[[str], T]) -> None:
         super().__init__()
         self.title_text = title
         self.default = default
+        self.check = check
 
     def make_input(self) -> Input:
         """The input, holding ``self.default``."""
         return Input(value=self.default)
 
     def accept(self, value: str) -> None:
-        """Dismiss with the answer for ``value``, or :meth:`refuse` it."""
-        raise NotImplementedError
-
-    def refuse(self, reason: str) -> None:
-        """Say in the dialog why what was typed cannot be accepted; the dialog stays."""
-        self.query_one("#error", Label).update(Text(reason))
+        """Dismiss with the answer for ``value``, or say in the dialog why it is refused."""
+        try:
+            answer = self.check(value)
+        except PromptSessionsError as exc:
+            self.query_one("#error", Label).update(Text(str(exc)))
+            return
+        self.dismiss(answer)
 
     def compose(self) -> ComposeResult:
         with Vertical():
