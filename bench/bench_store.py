@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import statistics
 import os
+import statistics
 import subprocess
 import sys
 import tempfile

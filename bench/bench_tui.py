@@ -227,26 +227,25 @@ def p95(samples: list[float]) -> float:
     return samples[int(len(samples) * 0.95) - 1]
 
 
-async def measure_keys_while_streaming(root: Path) -> tuple[float, float, float, int]:
-    """p95 and median of a key press handled while 20 replies stream, p95 with none streaming
-    (the same machine's baseline), and how many replies streamed throughout."""
+async def keys_while_streaming(
+    ctx: AppContext, po: str, text: str, *, settle_s: float = 0.0
+) -> tuple[list[float], list[float], int]:
+    """In the TUI over ``ctx``: send ``text`` in STREAMING new sessions of ``po``, then type
+    in another one while their replies stream. Returns the key-press samples while streaming,
+    the samples once every reply is cancelled, and how many replies streamed throughout."""
     from prompt_sessions.runtime import Status
     from prompt_sessions.tui.app import PromptSessionsApp
 
-    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
-    ctx.config["responder"] = "echo"
-    ctx.config["responders"] = {"echo": {"chunk_delay_ms": 5}}
-    ctx.config["runtime"] = {"max_generating": STREAMING, "max_loaded": STREAMING + 2}
-    long_text = " ".join(f"word{i}" for i in range(30_000))  # 10,000 chunks: streams all along
-    sessions = [ctx.manager.create("streamer", f"Stream {i}").id for i in range(STREAMING)]
-    typing_here = ctx.manager.create("streamer", "Typing here").id
+    sessions = [ctx.manager.create(po, f"Stream {i}").id for i in range(STREAMING)]
+    typing_here = ctx.manager.create(po, "Typing here").id
     app = PromptSessionsApp(ctx, cursor_blink=False, watch_store=False)
     async with app.run_test(size=(120, 40)) as pilot:
         main = app.screen
         for sid in sessions:
-            main.switch_to("streamer", sid)
-            await app.coord.send(sid, long_text)
-        main.switch_to("streamer", typing_here)  # you type in one session while 20 others stream
+            main.switch_to(po, sid)
+            await app.coord.send(sid, text)
+        main.switch_to(po, typing_here)  # you type in one session while 20 others stream
+        await asyncio.sleep(settle_s)
         await pilot.pause()
         streaming = sum(1 for live in app.coord.open_sessions() if live.status is Status.STREAMING)
         samples = await key_presses(pilot)
@@ -256,8 +255,20 @@ async def measure_keys_while_streaming(root: Path) -> tuple[float, float, float,
         await app.coord.wait_idle()
         await pilot.pause()
         idle = await key_presses(pilot)
+    return samples, idle, min(streaming, still)
+
+
+async def measure_keys_while_streaming(root: Path) -> tuple[float, float, float, int]:
+    """p95 and median of a key press handled while 20 echo replies stream, p95 with none
+    streaming (the same machine's baseline), and how many replies streamed throughout."""
+    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    ctx.config["responder"] = "echo"
+    ctx.config["responders"] = {"echo": {"chunk_delay_ms": 5}}
+    ctx.config["runtime"] = {"max_generating": STREAMING, "max_loaded": STREAMING + 2}
+    long_text = " ".join(f"word{i}" for i in range(30_000))  # 10,000 chunks: streams all along
+    samples, idle, streamed = await keys_while_streaming(ctx, "streamer", long_text)
     ctx.manager.close()
-    return p95(samples), statistics.median(samples), p95(idle), min(streaming, still)
+    return p95(samples), statistics.median(samples), p95(idle), streamed
 
 
 def main() -> None:
