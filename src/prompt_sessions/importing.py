@@ -372,10 +372,11 @@ class ImportRun:
         return Outcome(updated, "updated" if new else "unchanged", len(new))
 
     def _index(self) -> dict[tuple[str, str], str]:
-        """(format, source id) -> the id of the copy, read once per run from imported sessions."""
+        """(format, source id) -> the id of the copy, read once per run from imported sessions;
+        with ``as_new`` only this run's copies (no earlier copy is looked for, so none is read)."""
         if self._copies is None:
             self._copies = {}
-            for summary in self.manager.list():
+            for summary in [] if self.as_new else self.manager.list():
                 if summary.source != "import":
                     continue
                 with contextlib.suppress(Exception):
