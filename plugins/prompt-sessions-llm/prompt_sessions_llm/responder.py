@@ -33,6 +33,15 @@ DEFAULT_CHAIN_LIMIT = 10
 _RESOLVING = threading.Lock()
 
 
+def sync_model(name: str) -> Any:
+    """llm's synchronous model ``name``, looked up under the same lock as every reply's model
+    (llm loads its plugins on first use without one). Raises ``llm.UnknownModelError``."""
+    import llm
+
+    with _RESOLVING:
+        return llm.get_model(name)
+
+
 class LlmResponder:
     """Answers through an llm model. One instance serves many replies, even at once."""
 

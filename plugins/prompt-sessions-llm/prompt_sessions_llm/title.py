@@ -28,7 +28,7 @@ def make_title(session: Session, model_id: str) -> str | None:
     Returns None when the model gives no text; errors of llm or the provider propagate (the
     plugin host reports them as a warning and the name stays).
     """
-    import llm
+    from .responder import sync_model
 
     first_user = next((m.content for m in session.history if m.role == "user"), "")
     first_reply = next((m.content for m in session.history if m.role == "assistant"), "")
@@ -36,7 +36,7 @@ def make_title(session: Session, model_id: str) -> str | None:
         f"{INSTRUCTION}\n\nUser: {first_user[:EXCERPT_CHARS]}\n\n"
         f"Assistant: {first_reply[:EXCERPT_CHARS]}"
     )
-    text = llm.get_model(model_id).prompt(prompt).text()
+    text = sync_model(model_id).prompt(prompt).text()
     title = text.strip().strip("\"'“”").rstrip(".").strip()
     return title or None
 

@@ -208,24 +208,25 @@ def test_listing_sessions_does_not_import_llm(tmp_path: Path) -> None:
 
 
 def test_twenty_replies_starting_at_once_all_find_their_model(llm_home: Path) -> None:
-    """llm loads its plugins on first use without a lock; twenty replies resolving their model
-    in threads at the same moment, in a fresh process, all find it (none says "unknown")."""
+    """llm loads its plugins on first use without a lock; twenty replies (and session titles,
+    which look up their model the same way) resolving it in threads at the same moment, in a
+    fresh process, all find it (none says "unknown")."""
     (llm_home / "extra-openai-models.yaml").write_text(
         "- model_id: local\n  model_name: local\n  api_base: http://127.0.0.1:9/v1\n"
     )
     code = (
         "import threading\n"
-        "from prompt_sessions_llm.responder import LlmResponder\n"
+        "from prompt_sessions_llm.responder import LlmResponder, sync_model\n"
         "barrier = threading.Barrier(20)\n"
         "errors = []\n"
-        "def work():\n"
+        "def work(n):\n"
         "    responder = LlmResponder({'model': 'local'})\n"
         "    barrier.wait()\n"
         "    try:\n"
-        "        responder.resolve()\n"
+        "        responder.resolve() if n % 2 else sync_model('local')\n"
         "    except Exception as exc:\n"
         "        errors.append(str(exc))\n"
-        "threads = [threading.Thread(target=work) for _ in range(20)]\n"
+        "threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]\n"
         "for t in threads: t.start()\n"
         "for t in threads: t.join()\n"
         "print(len(errors), errors[:1])\n"
