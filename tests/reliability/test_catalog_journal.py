@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from prompt_sessions.models import Session, SessionSummary
+from prompt_sessions.models import Message, Session, SessionSummary
 from prompt_sessions.storage import catalog, files
 from prompt_sessions.storage.catalog import Bad, Current, Drop, Put, View
 from prompt_sessions.storage.json_backend import JsonBackend
@@ -27,6 +27,7 @@ from reliability_support import (
     by_id,
     catalog_on_disk,
     open_manager,
+    patch_store_os,
     rebuilt_summaries,
 )
 
@@ -311,3 +312,56 @@ def test_a_catalog_written_by_a_newer_program_is_repaired_in_memory_only(tmp_pat
     assert {s.id for s in backend.list()} == {catalogued, copied}
     backend.close()
     assert {p.name: p.read_bytes() for p in (root / "sessions").iterdir()} == before
+
+
+def test_a_write_process_folds_without_looking_at_other_session_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that opens a store, creates, renames and appends to one session and closes
+    (what a CLI write does) never stats, opens or lists the other sessions' files: its cost
+    does not grow with the store (DESIGN section 10). The catalog at rest is still whole, and
+    a file another program changed is still found by the next list."""
+    root = tmp_path / ".prompt_objects"
+    mgr = open_manager(root)
+    others = [mgr.create("po", f"other {i}").id for i in range(30)]
+    mgr.close()
+    touched: list[str] = []
+
+    class Watching:
+        def __getattr__(self, name: str) -> Any:
+            real = getattr(os, name)
+            if name not in ("stat", "open", "lstat"):
+                return real
+
+            def call(path: Any, *args: Any, **kwargs: Any) -> Any:
+                if any(sid in str(path) for sid in others):
+                    touched.append(f"{name} {path}")
+                return real(path, *args, **kwargs)
+
+            return call
+
+        @staticmethod
+        def listdir(path: Any) -> list[str]:
+            touched.append(f"listdir {path}")
+            return os.listdir(path)
+
+    backend = JsonBackend(root, idle_fold_seconds=None)
+    backend.open_store()
+    patch_store_os(monkeypatch, Watching())
+    session = Session(
+        id="00000000-0000-4000-8000-000000000077",
+        name="new",
+        po_name="po",
+        created_at="2025-01-01T00:00:00.000Z",
+        updated_at="2025-01-01T00:00:00.000Z",
+    )
+    backend.create(session)
+    backend.update(session.id, name="renamed")
+    backend.append(session.id, Message(role="user", content="hello"))
+    backend.close()
+    monkeypatch.undo()
+    assert touched == []
+    assert_at_rest(root)
+    mgr = open_manager(root)
+    assert len(mgr.list()) == 31
+    mgr.close()
