@@ -174,7 +174,9 @@ def _term_pattern(term: Term) -> re.Pattern[str] | None:
         return None
     body = "[^a-z0-9]+".join(re.escape(w) for w in term.words)
     tail = "[a-z0-9]*" if term.prefix else "(?![a-z0-9])"
-    return re.compile(f"(?<![a-z0-9]){body}{tail}")
+    # Inside a lookahead, so that matches may overlap ("ab ab" twice in "ab ab ab"), as the
+    # word-by-word scan finds them: the match is group 1.
+    return re.compile(f"(?<![a-z0-9])(?=({body}{tail}))")
 
 
 def _locate_ascii(text: str, terms: Sequence[Term]) -> list[tuple[int, int, int]]:
@@ -183,7 +185,7 @@ def _locate_ascii(text: str, terms: Sequence[Term]) -> list[tuple[int, int, int]
     for number, term in enumerate(terms):
         pattern = _term_pattern(term) if term.words else None
         if pattern is not None:
-            found += [(number, m.start(), m.end()) for m in pattern.finditer(lowered)]
+            found += [(number, m.start(1), m.end(1)) for m in pattern.finditer(lowered)]
     found.sort(key=lambda f: (f[1], f[0]))
     return found
 

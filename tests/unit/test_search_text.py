@@ -38,6 +38,14 @@ def test_locate_finds_matches_in_the_original_text() -> None:
     assert locate(text, [Term(("config",))]) == []  # whole words only
 
 
+def test_a_phrase_is_found_where_its_occurrences_overlap() -> None:
+    """"ab ab" occurs twice in "ab ab ab" (at 0 and at 3); ASCII text finds both, as any other
+    text does (a regex scan resumed after each match found only the first)."""
+    terms = [Term(("ab", "ab"), False)]
+    assert locate("ab ab ab", terms) == [(0, 0, 5), (0, 3, 8)]
+    assert locate("ab ab ab é", terms) == [(0, 0, 5), (0, 3, 8)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_index_text_is_words_separated_by_spaces(text: str) -> None:
