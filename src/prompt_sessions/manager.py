@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from . import copies, current_session
+from . import checks, copies, current_session
 from .config import check_config, load_config
 from .config_schema import Config
 from .envdir import find_env_dir
@@ -20,16 +18,13 @@ from .errors import (
     StorageError,
     UsageError,
 )
-from .ids import new_id, validate_id
+from .ids import validate_id
 from .importing import ImportReport
 from .models import (
-    DEFAULT_SESSION_NAME,
     Message,
     Session,
     SessionSummary,
     clean_name,
-    clean_po_name,
-    validation_message,
 )
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
@@ -49,7 +44,6 @@ from .storage.base import (
     TrashedSession,
 )
 from .text import unencodable
-from .timeutil import now_iso
 
 if TYPE_CHECKING:
     from .rewind import Rewound
@@ -137,41 +131,16 @@ class SessionManager:
         """A new session of ``po_name``. ``source`` says where it came from (DESIGN section 3):
         ``"api"`` for Python code unless a frontend names itself (``"cli"``, ``"tui"``, ...).
         Without ``name`` it is auto-named: its first user message names it (section 14)."""
-        now = now_iso()
-        if name is None:
-            fields.setdefault("auto_named", True)
-        if metadata is not None and not isinstance(metadata, dict):
-            raise UsageError(f"metadata must be a mapping, not {type(metadata).__name__}")
-        try:
-            session = Session(
-                id=new_id(),
-                name=clean_name(name if name is not None else DEFAULT_SESSION_NAME),
-                po_name=clean_po_name(po_name),
-                created_at=now,
-                updated_at=now,
-                metadata=dict(metadata or {}),
-                source=source,
-                **fields,
-            )
-        except TypeError as exc:  # an unknown keyword
-            raise UsageError(f"cannot create a session: {exc}") from exc
-        # Check the fields before anything is written: a bad value would otherwise produce a
-        # file that reads back as damaged. Messages are checked one by one below.
-        _check_encodable(session, "session")
-        try:
-            msgspec.convert(msgspec.to_builtins(session), Session)
-        except msgspec.ValidationError as exc:
-            raise UsageError(f"invalid session: {validation_message(exc)}") from exc
-        session.history = [self._checked(m) for m in history]
-        if session.history:
-            session.updated_at = max(now, session.history[-1].created_at)
+        session = checks.new_session(
+            po_name, name, source=source, metadata=metadata, history=history, fields=fields
+        )
         self.backend.create(session)
         self.host.session_created(session=session, manager=self)
         return session
 
     def append(self, session_id: str, message: Message) -> Message:
         sid = validate_id(session_id)
-        checked = self._checked(message)
+        checked = checks.message(message)
         summary = self.backend.append(sid, checked)
         names.after_append(self, sid, checked, summary)
         self.host.message_appended(session_id=sid, message=checked, manager=self)
@@ -189,7 +158,7 @@ class SessionManager:
             SessionNotFound, StorageError: as for ``append``.
         """
         sid = validate_id(session_id)
-        checked = self._checked(message)
+        checked = checks.message(message)
         if not isinstance(self.backend, SupportsReplaceLast):
             raise UsageError(f"the {self.backend.name} store cannot replace a message in place")
         self.backend.replace_last(sid, checked, index=index)
@@ -223,18 +192,7 @@ class SessionManager:
 
     def update(self, session_id: str, **fields: Any) -> Session:
         """Change archived, pinned, tags or metadata."""
-        allowed = {"archived", "pinned", "tags", "metadata"}
-        bad = set(fields) - allowed
-        if bad:
-            raise UsageError(
-                f"cannot update {', '.join(sorted(bad))}; allowed: {', '.join(sorted(allowed))}"
-            )
-        probe = msgspec.structs.replace(self.backend.get(validate_id(session_id)), **fields)
-        try:
-            msgspec.convert(msgspec.to_builtins(probe), Session)
-        except msgspec.ValidationError as exc:
-            raise UsageError(validation_message(exc)) from exc
-        _check_encodable(probe, "session")
+        checks.update(self.backend.get(validate_id(session_id)), fields)
         return self.backend.update(session_id, **fields)
 
     def archive(self, session_id: str, archived: bool = True) -> Session:
@@ -440,24 +398,3 @@ class SessionManager:
         if isinstance(self.backend, SupportsPaths):
             return self.backend.path_for(session_id)
         return None
-
-    # ------------------------------------------------------------------ helpers
-
-    def _checked(self, message: Message) -> Message:
-        if not isinstance(message, Message):
-            raise UsageError(f"expected a Message, not {type(message).__name__}")
-        try:
-            checked = msgspec.convert(msgspec.to_builtins(message), Message)
-        except msgspec.ValidationError as exc:
-            raise UsageError(f"invalid message: {validation_message(exc)}") from exc
-        _check_encodable(checked, "message")
-        return checked
-
-
-def _check_encodable(value: object, what: str) -> None:
-    """Text that cannot be written as UTF-8 (lone surrogates) is refused before it reaches a
-    file."""
-    try:
-        msgspec.json.encode(value)
-    except (UnicodeEncodeError, msgspec.EncodeError, TypeError) as exc:
-        raise UsageError(f"invalid {what}: {exc}") from exc

@@ -12,14 +12,14 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
 from .errors import PluginError, UnknownFormat
-from .plugin_manager import CALLING, IsolatingPluginManager
+from .plugin_manager import IsolatingPluginManager
+from .plugin_registry import Contribution, Failure, PluginInfo, collect
 
 if TYPE_CHECKING:
     import click
@@ -41,39 +41,6 @@ DEFAULT_PLUGINS = (
     "prompt_sessions.default_plugins.mcp",
     "prompt_sessions.default_plugins.web",
 )
-
-_REQUIRED = {
-    "exporter": ("name", "extension", "media_type", "export"),
-    "importer": ("name", "sniff", "load"),
-    "command": ("name", "run"),
-}
-
-
-T = TypeVar("T")
-
-
-@dataclass
-class Contribution(Generic[T]):
-    """One thing a plugin registered, and which plugin it came from."""
-
-    name: str
-    value: T
-    plugin: str
-
-
-@dataclass
-class PluginInfo:
-    name: str
-    version: str | None
-    hooks: list[str]
-    builtin: bool
-    package: str | None = None
-
-
-@dataclass
-class Failure:
-    plugin: str
-    error: str
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -218,44 +185,11 @@ class PluginHost:
         if external:
             self.load_external()
         cache_key = (hook, external)
-        if cache_key in self._cache:
-            return self._cache[cache_key]
-        offered: list[Contribution] = []
-
-        def register(*args: Any) -> None:
-            plugin = CALLING.get("?")
-            if keyed:
-                if len(args) != 2:
-                    raise PluginError(f"{hook}: register(name, factory) takes two arguments")
-                name, value = args
-            else:
-                if len(args) != 1:
-                    raise PluginError(f"{hook}: register(obj) takes one argument")
-                value = args[0]
-                missing = [a for a in _REQUIRED.get(kind, ()) if not hasattr(value, a)]
-                if missing:
-                    raise PluginError(f"{kind} from {plugin} lacks {', '.join(missing)}")
-                name = value.name
-            if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name):
-                raise PluginError(f"{kind} from {plugin} has an invalid name {name!r}")
-            offered.append(Contribution(name, value, plugin))
-            self._trace(f"{hook}: {plugin} registered {kind} '{name}'")
-
-        getattr(self.pm.hook, hook)(register=register)
-        # pluggy calls plugins in its own order (tryfirst, trylast, last registered first); for
-        # a name offered twice the plugin registered first wins, so built-ins win ties.
-        rank = {name: i for i, (name, _) in enumerate(self.pm.list_name_plugin())}
-        found: dict[str, Contribution] = {}
-        for item in sorted(offered, key=lambda c: rank.get(c.plugin, len(rank))):
-            if item.name in found:
-                self._warn(
-                    f"{kind} '{item.name}' from plugin '{item.plugin}' ignored: "
-                    f"'{found[item.name].plugin}' already provides it"
-                )
-                continue
-            found[item.name] = item
-        self._cache[cache_key] = found
-        return found
+        if cache_key not in self._cache:
+            self._cache[cache_key] = collect(
+                self.pm, hook, kind, keyed=keyed, trace=self._trace, warn=self._warn
+            )
+        return self._cache[cache_key]
 
     def storage_backends(self) -> dict[str, Contribution[StorageFactory]]:
         """Every storage backend, by name (``register_storage_backends``)."""

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from . import checks
 from .cells import boundary
 from .errors import StorageError, UsageError
 from .ids import validate_id
@@ -86,7 +87,7 @@ def rewind(
         raise UsageError(
             f"nothing to rewind: '{source.name}' has {count} messages and would keep them all"
         )
-    checked = [manager._checked(m) for m in tail]
+    checked = [checks.message(m) for m in tail]
     kept = _keep_path(manager, source, to, kind)
     try:
         session = _rewrite(manager, source, to, checked)

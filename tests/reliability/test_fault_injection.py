@@ -22,7 +22,7 @@ import msgspec
 import pytest
 
 import prompt_sessions.importing as importing_module
-import prompt_sessions.manager as manager_module
+import prompt_sessions.checks as checks_module
 from faults import FaultPlan, injected
 from prompt_sessions.errors import PromptSessionsError, StorageError
 from prompt_sessions.manager import SessionManager
@@ -66,7 +66,7 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None
         tick = next(ticks)
         return f"2025-02-01T{tick // 3600:02d}:{tick // 60 % 60:02d}:{tick % 60:02d}.000Z"
 
-    for module in (manager_module, importing_module):  # the import path makes its own copies
+    for module in (checks_module, importing_module):  # the import path makes its own copies
         monkeypatch.setattr(
             module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4))
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import prompt_sessions.manager as manager_module
+import prompt_sessions.checks as checks_module
 from prompt_sessions import hookimpl
 from prompt_sessions.commands import CommandContext, CommandRouter
 from prompt_sessions.commands.base import PlainFrontend
@@ -104,7 +104,7 @@ def test_an_id_prefix_matching_sessions_of_two_pos_is_ambiguous(
     """/session switch with an id prefix that two sessions (of other POs) share names both."""
     counter = itertools.count(1)
     monkeypatch.setattr(
-        manager_module,
+        checks_module,
         "new_id",
         lambda: str(uuid.UUID(f"abcdef00-0000-4000-8000-{next(counter):012d}")),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -38,17 +39,40 @@ def _print_trash(entries: list[TrashedSession]) -> None:
         )
 
 
+def _sweep_options(
+    empty: str, older: str, yes: str, json: str
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options `trash` and `prune` share (--empty, --older-than, --yes, --json), each
+    with its command's help text (DESIGN section 14)."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(
+            (
+                click.option("--empty", "empty", is_flag=True, help=empty),
+                click.option(
+                    "--older-than",
+                    "days",
+                    type=click.FloatRange(min=0),
+                    metavar="DAYS",
+                    help=older,
+                ),
+                click.option("--yes", "-y", is_flag=True, help=yes),
+                click.option("--json", "as_json", is_flag=True, help=json),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @click.command()
-@click.option("--empty", "empty", is_flag=True, help="Delete trashed sessions for good.")
-@click.option(
-    "--older-than",
-    "days",
-    type=click.FloatRange(min=0),
-    metavar="DAYS",
-    help="With --empty: only sessions deleted more than DAYS days ago.",
+@_sweep_options(
+    empty="Delete trashed sessions for good.",
+    older="With --empty: only sessions deleted more than DAYS days ago.",
+    yes="With --empty: really delete (else only list).",
+    json="Print an array of trashed sessions.",
 )
-@click.option("--yes", "-y", is_flag=True, help="With --empty: really delete (else only list).")
-@click.option("--json", "as_json", is_flag=True, help="Print an array of trashed sessions.")
 @pass_state
 def trash(state: CliState, empty: bool, days: float | None, yes: bool, as_json: bool) -> None:
     """List the trash; with --empty --yes, delete what it holds for good."""
@@ -138,16 +162,12 @@ def tag(
 
 
 @click.command()
-@click.option("--empty", "empty", is_flag=True, help="Sessions without messages (required).")
-@click.option(
-    "--older-than",
-    "days",
-    type=click.FloatRange(min=0),
-    metavar="DAYS",
-    help="Only sessions last changed more than DAYS days ago.",
+@_sweep_options(
+    empty="Sessions without messages (required).",
+    older="Only sessions last changed more than DAYS days ago.",
+    yes="Move them to the trash (else only list).",
+    json="Print an array of their summaries.",
 )
-@click.option("--yes", "-y", is_flag=True, help="Move them to the trash (else only list).")
-@click.option("--json", "as_json", is_flag=True, help="Print an array of their summaries.")
 @pass_state
 def prune(state: CliState, empty: bool, days: float | None, yes: bool, as_json: bool) -> None:
     """List empty sessions; with --yes, move them to the trash (restorable)."""

@@ -12,20 +12,16 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
-import msgspec
-
 from ..context import AppContext
-from ..errors import NotLastMessage, StorageError, UsageError
+from ..errors import StorageError, UsageError
 from ..ids import validate_id
 from ..models import Message, SessionSummary
-from . import checkpoint
 from .errors import SessionBusy, SessionNotOpen
 from .event_bus import EventBus, Subscriber
 from .events import (
-    MessageAdded,
     ReplyCancelled,
     RuntimeEvent,
     SessionChanged,
@@ -42,30 +38,11 @@ from .settings import RuntimeSettings
 from .slots import GenerationSlots
 from .status import Status
 from .store_sync import StoreSync
-from .workspace import Workspace, WorkspaceSaver, load_workspace
+from .store_writer import StoreWriter
+from .workspace import Workspace, WorkspaceSaver, load_workspace, reopen
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-async def _completed(write: Awaitable[T]) -> T:
-    """Wait for a store write (running in a thread, which cannot be stopped) even when the task
-    is cancelled meanwhile; the cancellation is delivered once it is done."""
-    future = asyncio.ensure_future(write)
-    cancelled = False
-    try:
-        while True:
-            try:
-                return await asyncio.shield(future)
-            except asyncio.CancelledError:
-                if future.cancelled():
-                    raise
-                cancelled = True
-    finally:
-        if cancelled:
-            task = asyncio.current_task()
-            if task is not None:
-                task.cancel()
 
 
 class Coordinator:
@@ -95,6 +72,7 @@ class Coordinator:
         self._slots = GenerationSlots(self.settings.max_generating)
         self._memory = SessionMemory(self)
         self._sync = StoreSync(self)
+        self._writer = StoreWriter(self.manager, self._sync, self.emit, reply_source)
         # A one-shot frontend (the CLI's send) leaves the TUI's saved workspace alone.
         self._saver = WorkspaceSaver(
             self.manager.root, self.workspace, self.warn, enabled=keep_workspace
@@ -312,61 +290,18 @@ class Coordinator:
             await asyncio.wait(tasks)
 
     async def store_message(self, live: LiveSession, message: Message) -> Message:
-        """Append durably (in a thread), then record it in memory and tell subscribers.
-
-        A cancellation arriving mid-write waits for the write and is delivered afterwards, so
-        memory and disk never disagree about whether the message was stored. A reply whose
-        checkpoints left a copy in the store is stored over it (``checkpoint.py``).
-        """
-        if self.reply_source is not None and message.source is None:
-            message = msgspec.structs.replace(message, source=self.reply_source)
-        async with live._io:
-            if live._provisional is None:
-                write = asyncio.to_thread(self.manager.append, live.session_id, message)
-            else:  # a reply stored over the copy its checkpoints left (checkpoint.py)
-                write = asyncio.to_thread(
-                    checkpoint.settle, self.manager, live.session_id, message, live._provisional
-                )
-            stored = await _completed(write)
-            live._provisional = None
-            self._record_stored(live, stored)
-        return stored
+        """Append ``message`` to the session durably, then record it and tell subscribers
+        (``StoreWriter.store_message``)."""
+        return await self._writer.store_message(live, message)
 
     async def store_checkpoint(self, live: LiveSession, copy: Callable[[], Message | None]) -> bool:
-        """Store the provisional copy of the reply in progress (``checkpoint.py``): ``copy()``,
-        called once no other write of the session runs, gives it, or None when there is nothing
-        new. Only the store holds it: memory, events and plugins hear of the reply once, when
-        ``store_message`` stores it over the copy. Returns whether a copy was written.
+        """Store the provisional copy of the reply in progress (``StoreWriter.store_checkpoint``).
 
         Raises:
-            NotLastMessage: another writer added to the session after the copy, which stays an
-                ordinary message; the reply will be appended after it.
+            NotLastMessage: another writer added to the session after the copy.
             StorageError: the copy was not written.
         """
-        async with live._io:
-            message = copy()
-            if message is None:
-                return False
-            if self.reply_source is not None and message.source is None:
-                message = msgspec.structs.replace(message, source=self.reply_source)
-            write = asyncio.to_thread(
-                checkpoint.write_copy, self.manager, live.session_id, message, live._provisional
-            )
-            try:
-                summary = await _completed(write)
-            except NotLastMessage:
-                live._provisional = None
-                raise
-            live._provisional = summary.message_count - 1
-            self._sync.note_own_write(summary)
-        return True
-
-    def _record_stored(self, live: LiveSession, stored: Message, *, external: bool = False) -> None:
-        if live._session is not None:
-            live._session.history.append(stored)
-        live._note_message(stored)
-        self._sync.note_own_append(live)
-        self.emit(MessageAdded(live.session_id, stored, live.message_count - 1, external))
+        return await self._writer.store_checkpoint(live, copy)
 
     # ------------------------------------------------------------------ status and unread
 
@@ -445,18 +380,7 @@ class Coordinator:
 
         Sessions deleted or damaged since are skipped with a warning.
         """
-        saved = load_workspace(self.manager.root)
-        for sid in saved.open:
-            try:
-                live = self.open(sid)
-            except Exception as exc:
-                self.warn(f"session {sid[:8]} could not be reopened: {exc}")
-                continue
-            if sid in saved.views:
-                live.view = saved.views[sid]
-        if saved.shown is not None and saved.shown in self._sessions:
-            return self.show(saved.shown)
-        return None
+        return reopen(self, load_workspace(self.manager.root))
 
     # ------------------------------------------------------------------ shutdown
 

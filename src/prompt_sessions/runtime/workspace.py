@@ -13,11 +13,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ids import is_valid_id
 from ..storage.files import atomic_write, ensure_dir, read_bytes
 from .view_state import ViewState
+
+if TYPE_CHECKING:
+    from .coordinator import Coordinator
+    from .live_session import LiveSession
 
 WORKSPACE_FILE = "workspace.json"
 WORKSPACE_VERSION = 1
@@ -133,3 +137,21 @@ class WorkspaceSaver:
                 self.warn(f"could not save the open sessions: {exc}")
             if not self._again:
                 return
+
+
+def reopen(coord: Coordinator, saved: Workspace) -> LiveSession | None:
+    """Open the sessions of ``saved`` in ``coord`` with their views; returns the shown one.
+
+    Sessions deleted or damaged since are skipped with a warning (``coord.warn``).
+    """
+    for sid in saved.open:
+        try:
+            live = coord.open(sid)
+        except Exception as exc:
+            coord.warn(f"session {sid[:8]} could not be reopened: {exc}")
+            continue
+        if sid in saved.views:
+            live.view = saved.views[sid]
+    if saved.shown is not None and coord.get(saved.shown) is not None:
+        return coord.show(saved.shown)
+    return None
