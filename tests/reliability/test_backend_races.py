@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -440,5 +441,31 @@ def test_a_delete_the_folder_refuses_is_a_storage_error_and_keeps_the_file(
     monkeypatch.undo()
     assert backend.get(sid).name == "Kept"
     assert [s.id for s in backend.list()] == [sid]
+    backend.close()
+    assert_at_rest(root)
+
+
+def test_a_store_folder_removed_while_a_backend_runs_is_made_again_on_its_next_write(
+    tmp_path: Path,
+) -> None:
+    """The lock keeps its file open between writes and so stands in for checking the folders
+    on each one: when a person removes the whole store meanwhile, the next write still makes
+    the folders again and lands, under a lock on the new lock file."""
+    root = tmp_path / ".prompt_objects"
+    backend = JsonBackend(root, lock_timeout=5.0, idle_fold_seconds=None)
+    backend.create(_new_session("before"))
+    shutil.rmtree(root)
+    session = _new_session("after")
+    backend.create(session)
+    backend.append(session.id, Message(role="user", content="still written"))
+    assert [m.content for m in backend.get(session.id).history] == ["still written"]
+    assert (root / "sessions" / ".lock").exists()
+    probe = StoreLock(root / "sessions" / ".lock", timeout=5.0)
+    backend.lock.acquire()
+    try:
+        with pytest.raises(StorageError):  # the backend holds the new lock file, not the old
+            probe.acquire(timeout=0.05)
+    finally:
+        backend.lock.release()
     backend.close()
     assert_at_rest(root)

@@ -351,6 +351,7 @@ class JsonBackend(JsonReplaceLast):
             self._closed = True
             if self._search_cache is not None:
                 self._search_cache.close()
+            self.lock.close()
             _open_backends.discard(self)
 
 

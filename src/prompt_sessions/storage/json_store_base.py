@@ -60,7 +60,7 @@ class JsonStoreBase:
         self.dir = self.root / "sessions"
         self.index_path = self.dir / "index.json"
         self.journal_path = self.dir / "index.journal"
-        self.lock = StoreLock(self.dir / ".lock", timeout=lock_timeout)
+        self.lock = StoreLock(self.dir / ".lock", timeout=lock_timeout, keep_open=True)
         self.fold_after_lines = fold_after_lines
         self.idle_fold_seconds = idle_fold_seconds
         self._mutex = threading.RLock()
@@ -95,9 +95,7 @@ class JsonStoreBase:
         """Hold the store lock for a write; create the folders; sweep leftovers once."""
         with self._mutex:
             self._check_writable()
-            files.ensure_dir(self.root)
-            files.ensure_dir(self.dir)
-            self.lock.acquire()
+            self._lock_folders()
             try:
                 if not self._tightened:
                     self._tighten_store()
@@ -110,6 +108,19 @@ class JsonStoreBase:
             if not self._folding:
                 self._dirty = True
                 self._schedule_fold()
+
+    def _lock_folders(self) -> None:
+        """Take the store lock, creating the folders first if missing.
+
+        While the lock keeps its file open and that file is still in place (checked on each
+        acquire), it vouches for the folders around it: two stats fewer per append (DESIGN
+        section 10).
+        """
+        if self.lock.acquire_kept():
+            return
+        files.ensure_dir(self.root)
+        files.ensure_dir(self.dir)
+        self.lock.acquire()
 
     def _check_writable(self) -> None:
         version = self._newer_catalog()
