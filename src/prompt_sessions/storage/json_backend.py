@@ -132,20 +132,10 @@ class JsonBackend(JsonReplaceLast):
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
         sid = validate_id(session_id)
-        path = self.dir / f"{sid}.json"
         encoded_probe = session_codec.encode_message(message)  # fail on bad content before locking
         del encoded_probe
-        with self._writing():
-            try:
-                fd = files.open_rw(path)
-            except FileNotFoundError:
-                raise SessionNotFound(sid) from None
-            except OSError as exc:
-                raise files.describe(exc, "open", path) from exc
-            try:
-                return self._append_locked(sid, fd, message)
-            finally:
-                os.close(fd)
+        with self._writing_session(sid) as fd:
+            return self._append_locked(sid, fd, message)
 
     def _append_locked(self, sid: str, fd: int, message: Message) -> SessionSummary:
         st, path, version, state = self._locked_state(sid, fd)

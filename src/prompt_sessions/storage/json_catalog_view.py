@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
@@ -141,6 +143,27 @@ class JsonCatalogView(JsonReading):
         if entry is not None and view.stamps.get(sid) == (st.st_size, st.st_mtime_ns):
             return FileState(st.st_ino, st.st_size, st.st_mtime_ns, entry)
         return None
+
+    @contextmanager
+    def _writing_session(self, sid: str) -> Iterator[int]:
+        """Hold the store lock with session ``sid``'s file open for an in-place write.
+
+        Raises:
+            SessionNotFound: there is no such file.
+            StorageError: the file cannot be opened (named, with the reason).
+        """
+        path = self.dir / f"{sid}.json"
+        with self._writing():
+            try:
+                fd = files.open_rw(path)
+            except FileNotFoundError:
+                raise SessionNotFound(sid) from None
+            except OSError as exc:
+                raise files.describe(exc, "open", path) from exc
+            try:
+                yield fd
+            finally:
+                os.close(fd)
 
     def _locked_state(
         self, sid: str, fd: int

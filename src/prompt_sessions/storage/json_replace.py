@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..errors import NotLastMessage, SessionNotFound
+from ..errors import NotLastMessage
 from ..ids import validate_id
 from ..models import FORMAT_VERSION, Message, SessionSummary, summarize, summary_after_replace
 from . import files, session_codec
@@ -67,19 +67,9 @@ class JsonReplaceLast(JsonHealth):
                 undo failed, a torn tail the next read repairs).
         """
         sid = validate_id(session_id)
-        path = self.dir / f"{sid}.json"
         body = session_codec.encode_message(message)  # fail on bad content before locking
-        with self._writing():
-            try:
-                fd = files.open_rw(path)
-            except FileNotFoundError:
-                raise SessionNotFound(sid) from None
-            except OSError as exc:
-                raise files.describe(exc, "open", path) from exc
-            try:
-                return self._replace_locked(sid, fd, message, body, index)
-            finally:
-                os.close(fd)
+        with self._writing_session(sid) as fd:
+            return self._replace_locked(sid, fd, message, body, index)
 
     def _replace_locked(
         self, sid: str, fd: int, message: Message, body: bytes, index: int
