@@ -191,9 +191,11 @@ def test_the_patterns_can_use_the_trigram_index(tmp_path: Path, pg_dsn: str) -> 
 
 
 def _downgrade_to_version_1(dsn: str, schema: str) -> None:
-    """Make the store look as version 1 left it: no search columns, its index on updated_at."""
+    """Make the store look as version 1 left it: no search columns, its index on updated_at,
+    no trash."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
+            f'DROP TABLE "{schema}".trash_messages, "{schema}".trash;'
             f'ALTER TABLE "{schema}".messages DROP COLUMN folded, DROP COLUMN words;'
             f'ALTER TABLE "{schema}".sessions DROP COLUMN folded_name, DROP COLUMN name_words, '
             "DROP COLUMN po_key, DROP COLUMN tag_keys;"
