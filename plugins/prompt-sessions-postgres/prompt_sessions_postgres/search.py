@@ -137,10 +137,14 @@ def where_pattern(term: Term) -> str:
 
 
 def count_pattern(term: Term) -> str:
-    """A regular expression matching each occurrence of ``term`` once (lookarounds, so that
-    neighbouring occurrences do not share a space)."""
+    """A regular expression matching once at the start of each occurrence of ``term``.
+
+    The occurrence itself sits inside a lookahead, so the match is empty and the next search
+    starts one character on: occurrences that overlap ("ab ab" twice in "ab ab ab") are each
+    counted, as FTS5 counts a phrase's instances for BM25.
+    """
     body = " ".join(_escaped(w) for w in term.words)
-    return f"(?<![^ ]){body}" + ("" if term.prefix else "(?![^ ])")
+    return f"(?<![^ ])(?={body}" + ("" if term.prefix else "(?![^ ])") + ")"
 
 
 class _Branch:
