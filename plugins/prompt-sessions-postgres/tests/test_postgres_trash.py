@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import prompt_sessions_postgres
@@ -17,6 +19,7 @@ from pg_support import schema_for, write_config
 from prompt_sessions_postgres.schema import SCHEMA_VERSION
 
 from prompt_sessions import Message, SessionManager
+from prompt_sessions.errors import StorageError
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.storage.base import SupportsTrash, SupportsTrashCopy
 
@@ -210,3 +213,66 @@ def test_migrate_copies_the_trash_to_and_from_postgres(tmp_path: Path, pg_dsn: s
     for env in (pg_env, back):
         assert _cli(env, "restore", "Binned").returncode == 0
         assert _cli(env, "show", "Binned", "--json").stdout == shown
+
+
+def _cut_while_waiting(dsn: str, lock_sql: str, lock_args: tuple[object, ...], act) -> list:  # type: ignore[no-untyped-def]
+    """Run ``act`` in a thread while another connection holds a row lock it needs, kill the
+    waiting connection from the server side, and return what ``act`` raised."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            act()
+        except BaseException as exc:
+            errors.append(exc)
+
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute(lock_sql, lock_args)
+        worker = threading.Thread(target=run)
+        worker.start()
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            for _ in range(200):
+                killed = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'prompt-sessions' AND wait_event_type = 'Lock'"
+                ).fetchall()
+                if killed:
+                    break
+                time.sleep(0.05)
+        worker.join(timeout=30)
+        blocker.rollback()
+    return errors
+
+
+def test_a_connection_lost_mid_move_leaves_the_session_whole_in_one_place(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    """A delete and a restore whose connections die mid-transaction fail with one line and
+    leave the session whole where it was (live, then trashed); the next try works."""
+    root = write_config(tmp_path / "env", pg_dsn)
+    schema = schema_for(root)
+    with _open(root) as mgr:
+        s = mgr.create("coordinator", "Fragile")
+        mgr.append(s.id, Message(role="user", content="keep me"))
+        before = mgr.get(s.id)
+        errors = _cut_while_waiting(
+            pg_dsn,
+            f'SELECT 1 FROM "{schema}".sessions WHERE id = %s FOR UPDATE',
+            (s.id,),
+            lambda: mgr.backend.trash(s.id),
+        )
+        assert len(errors) == 1 and isinstance(errors[0], StorageError)
+        assert "\n" not in str(errors[0])
+        assert mgr.get(s.id) == before and mgr.trashed() == []
+        mgr.delete(s.id)
+        errors = _cut_while_waiting(
+            pg_dsn,
+            f'SELECT 1 FROM "{schema}".trash WHERE id = %s FOR UPDATE',
+            (s.id,),
+            lambda: mgr.backend.restore(s.id),
+        )
+        assert len(errors) == 1 and isinstance(errors[0], StorageError)
+        assert mgr.list() == [] and [e.summary.id for e in mgr.trashed()] == [s.id]
+        assert mgr.backend.read_trashed(s.id) == before
+        mgr.restore(s.id)
+        assert mgr.get(s.id) == before
