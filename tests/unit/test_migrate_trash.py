@@ -154,3 +154,53 @@ def test_json_put_trashed_reports_a_time_it_cannot_set(
             mgr.backend.put_trashed(session, "2025-01-01T00:00:00.000Z")  # type: ignore[attr-defined]
         monkeypatch.setattr(json_trash.os, "utime", os.utime)
         assert mgr.backend.read_trashed(s.id) == session  # type: ignore[attr-defined]
+
+
+def test_a_damaged_trashed_session_is_reported_and_the_rest_copied(tmp_path: Path) -> None:
+    """A trashed session whose rows cannot be read is listed as failed (the source untouched);
+    the other trashed sessions are copied; a damaged copy already in the target's trash is a
+    conflict, left as it is."""
+    import sqlite3
+    from contextlib import closing
+
+    from prompt_sessions.storage.sqlite_backend import DB_NAME
+
+    with _open(tmp_path / "a", "sqlite") as src:
+        _, gone, empty = _fill(src)
+    with closing(sqlite3.connect(tmp_path / "a" / DB_NAME)) as conn, conn:
+        conn.execute("UPDATE trash_messages SET body = '{' WHERE session_id = ?", (gone,))
+    with _open(tmp_path / "a", "sqlite") as src, _open(tmp_path / "b", "json") as dst:
+        report = migrate(src.backend, dst.backend)
+        assert list(report.failed) == [gone] and "unreadable" in report.failed[gone]
+        assert report.trash_copied == [empty]
+        (tmp_path / "b" / "trash" / f"{empty}.json").write_bytes(b"{broken")
+        again = migrate(src.backend, dst.backend)
+        assert list(again.conflicts) == [empty]
+        assert (tmp_path / "b" / "trash" / f"{empty}.json").read_bytes() == b"{broken"
+
+
+def test_a_source_trash_that_cannot_be_read_whole_is_listed_as_failed(tmp_path: Path) -> None:
+    """A source backend with a trash but without SupportsTrashCopy: its trashed sessions are
+    named as not copied, and the live ones are copied."""
+    from prompt_sessions.storage.sqlite_backend import SqliteBackend
+
+    class OldTrash:
+        """The sqlite store with only the four trash methods of an older backend."""
+
+        name = "old"
+
+        def __init__(self, inner: SqliteBackend) -> None:
+            self._inner = inner
+
+        def __getattr__(self, attr: str) -> object:
+            if attr in {"read_trashed", "put_trashed"}:
+                raise AttributeError(attr)
+            return getattr(self._inner, attr)
+
+    with _open(tmp_path / "a", "sqlite") as src:
+        live, gone, empty = _fill(src)
+        with _open(tmp_path / "b", "json") as dst:
+            report = migrate(OldTrash(src.backend), dst.backend)  # type: ignore[arg-type]
+            assert report.copied == [live] and sorted(report.failed) == sorted([gone, empty])
+            assert "cannot be read whole" in report.failed[gone]
+            assert dst.trashed() == []
