@@ -10,6 +10,11 @@ Rules:
 - Every copied session is read back from the target and compared with the source whole
   (fields and every message); a difference is reported as a failure.
 - Each PO's current-session choice is copied when the target has none.
+- The trash is copied too (DESIGN section 14): each trashed session arrives in the target's
+  trash with the same content and deletion time, read back and compared like a live one; one
+  already there identical is skipped, any other version there is a conflict. Both stores need
+  :class:`~.storage.base.SupportsTrashCopy` for it; otherwise each trashed session is listed
+  as failed, since it was not copied.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import migrate_trash
 from .errors import SessionNotFound, StorageError
 from .models import Session
 from .storage.base import StorageBackend
@@ -32,6 +38,9 @@ class MigrationReport:
     conflicts: dict[str, str] = field(default_factory=dict)  # id -> why it was left alone
     failed: dict[str, str] = field(default_factory=dict)  # id -> what went wrong
     source_count: int = 0
+    trash_count: int = 0  # sessions in the source's trash
+    trash_copied: list[str] = field(default_factory=list)
+    trash_skipped: list[str] = field(default_factory=list)  # already in the target's trash
 
     @property
     def ok(self) -> bool:
@@ -45,6 +54,11 @@ class MigrationReport:
             "skipped": len(self.skipped),
             "conflicts": self.conflicts,
             "failed": self.failed,
+            "trash": {
+                "sessions": self.trash_count,
+                "copied": len(self.trash_copied),
+                "skipped": len(self.trash_skipped),
+            },
         }
 
 
@@ -70,7 +84,7 @@ def migrate(
     Args:
         source: the backend to read (never written).
         target: the backend to write; may already hold an earlier copy.
-        progress: called with 1 after each session, for a progress bar.
+        progress: called with 1 after each session, live or trashed, for a progress bar.
 
     Returns:
         A :class:`MigrationReport`; damaged source sessions are listed in ``failed``.
@@ -98,6 +112,7 @@ def migrate(
                 target.set_current(po, chosen)
             except StorageError as exc:
                 report.failed[chosen] = f"current session of {po} not copied: {exc}"
+    migrate_trash.copy_trash(source, target, report, progress)
     return report
 
 

@@ -15,7 +15,7 @@ from prompt_sessions.storage.base import SupportsTrash
 from prompt_sessions.storage.json_backend import JsonBackend
 from prompt_sessions.testing.trash_conformance import TrashConformance
 
-_TRASH_METHODS = {"trash", "trashed", "restore", "purge"}
+_TRASH_METHODS = {"trash", "trashed", "restore", "purge", "read_trashed", "put_trashed"}
 
 
 class _WithoutTrash:

@@ -44,8 +44,9 @@ def _seed(store: Path) -> tuple[str, str]:
 def test_backup_then_restore_into_an_empty_environment(
     run: Run, tmp_path: Path, backend: str
 ) -> None:
-    """The zip holds the sessions, PO files and config; restoring it into an empty environment
-    brings back the same sessions (the JSON store's files byte for byte) and files."""
+    """The zip holds the sessions, the trash, PO files and config; restoring it into an empty
+    environment brings back the same sessions, trashed ones into the trash (the JSON store's
+    files byte for byte), and files."""
     _use(run.store, backend)
     kept, gone = _seed(run.store)
     target = tmp_path / "b.zip"
@@ -62,9 +63,11 @@ def test_backup_then_restore_into_an_empty_environment(
     assert [s["id"] for s in restored.json("list", "--json")] == [kept]
     with _manager(run.store) as a, _manager(fresh) as b:
         assert a.get(kept) == b.get(kept)
+    assert f"trash/{gone}.json" in names and result["trash"] == 1
+    assert [e["id"] for e in restored.json("trash", "--json")] == [gone]
+    with _manager(run.store) as a, _manager(fresh) as b:
+        assert a.backend.read_trashed(gone) == b.backend.read_trashed(gone)  # type: ignore[attr-defined]
     if backend == "json":
-        assert f"trash/{gone}.json" in names
-        assert [e["id"] for e in restored.json("trash", "--json")] == [gone]
         original = (run.store / "sessions" / f"{kept}.json").read_bytes()
         assert (fresh / "sessions" / f"{kept}.json").read_bytes() == original
 

@@ -93,6 +93,7 @@ def test_cli_migrate_reports_and_never_changes_the_source(run: Run, tmp_path: Pa
         "skipped": 1,
         "conflicts": {},
         "failed": {},
+        "trash": {"sessions": 0, "copied": 0, "skipped": 0},
     }
     with _open(target, "sqlite") as copied:
         assert [s.name for s in copied.list()] == ["One"]

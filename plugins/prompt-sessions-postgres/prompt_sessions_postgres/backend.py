@@ -52,9 +52,10 @@ from prompt_sessions.models import (
 from prompt_sessions.search import SearchHit
 from prompt_sessions.search_query import Query
 from prompt_sessions.storage import session_codec
-from prompt_sessions.storage.base import HealthReport
+from prompt_sessions.storage.base import HealthReport, TrashedSession
 
 from . import search
+from . import trash as trash_rows
 from .schema import SCHEMA_VERSION, STEPS, channel, lock_key
 from .settings import PostgresSettings
 
@@ -520,6 +521,26 @@ class PostgresBackend:
             if deleted.rowcount == 0:
                 raise SessionNotFound(sid)
 
+    # The trash (DESIGN section 14), in :mod:`.trash`: rows move whole in one transaction.
+
+    def trash(self, session_id: str) -> None:
+        trash_rows.trash(self, session_id)
+
+    def trashed(self) -> builtins.list[TrashedSession]:
+        return trash_rows.trashed(self)
+
+    def restore(self, session_id: str) -> TrashedSession:
+        return trash_rows.restore(self, session_id)
+
+    def purge(self, session_id: str) -> None:
+        trash_rows.purge(self, session_id)
+
+    def read_trashed(self, session_id: str) -> Session:
+        return trash_rows.read_trashed(self, session_id)
+
+    def put_trashed(self, session: Session, deleted_at: str) -> None:
+        trash_rows.put_trashed(self, session, deleted_at)
+
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
             if conn is None:
@@ -604,7 +625,9 @@ class PostgresBackend:
         drop them (see :mod:`.health`)."""
         from .health import check
 
-        return check(self, repair)
+        report = check(self, repair)
+        trash_rows.check(self, report)
+        return report
 
     # ------------------------------------------------------------------ lifecycle
 

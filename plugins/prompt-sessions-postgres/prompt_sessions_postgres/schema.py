@@ -9,7 +9,7 @@ Message bodies and the session fields are ``json``, not ``jsonb``: ``json`` keep
 so every string round-trips, U+0000 included, which ``jsonb`` refuses. Ids and times sort
 with the ``C`` collation: they are ASCII, and byte order is both right and fast.
 
-Triggers announce every change to ``sessions`` and ``current`` on the channel
+Triggers announce every change to ``sessions``, ``current`` and ``trash`` on the channel
 ``<schema>_changes`` (:func:`channel`); an append changes its session's summary row, so it is
 announced too. PostgreSQL delivers a notification only when its transaction commits, and the
 writer pays no extra round trip for it.
@@ -107,6 +107,36 @@ STEPS: tuple[tuple[Part, ...], ...] = (
                 'USING gin (folded_name %I.gin_trgm_ops)', home);
         END IF;
     END $$;
+    """,
+    ),
+    # 3: the trash (DESIGN section 14). A deleted session's rows move here whole, search
+    # columns included, so a restore moves them back unchanged; deleting from ``trash`` takes
+    # its messages with it. Announced like the live tables, so other TUIs see a restore.
+    (
+        """
+    CREATE TABLE {s}.trash (
+        id text COLLATE "C" PRIMARY KEY,
+        deleted_at text COLLATE "C" NOT NULL,
+        po_name text NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        updated_at text COLLATE "C" NOT NULL,
+        head json NOT NULL,
+        summary json NOT NULL,
+        folded_name text NOT NULL,
+        name_words integer NOT NULL,
+        po_key text NOT NULL,
+        tag_keys text NOT NULL
+    );
+    CREATE TABLE {s}.trash_messages (
+        session_id text COLLATE "C" NOT NULL REFERENCES {s}.trash (id) ON DELETE CASCADE,
+        idx integer NOT NULL,
+        body json NOT NULL,
+        folded text NOT NULL,
+        words integer NOT NULL,
+        PRIMARY KEY (session_id, idx)
+    );
+    CREATE TRIGGER trash_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.trash
+        FOR EACH STATEMENT EXECUTE FUNCTION {s}.announce();
     """,
     ),
 )

@@ -29,8 +29,8 @@ from prompt_sessions.models import SessionSummary
 from prompt_sessions.search import SearchHit, collect
 from prompt_sessions.search_query import Query
 from prompt_sessions.search_text import Term, fold, index_text
+from prompt_sessions.storage import search_filters
 
-_SEP = "\x1f"
 _K1, _B = 1.2, 0.75  # FTS5's bm25() constants
 _BATCH = 1000
 _tags_decoder = msgspec.json.Decoder(list[str] | None)
@@ -48,7 +48,7 @@ def text_columns(text: str) -> tuple[str, int]:
 def session_columns(name: str, po_name: str, tags: list[str] | None) -> tuple[str, int, str, str]:
     """(folded name, its word count, folded PO name, folded tags) of a session row."""
     folded, words = text_columns(name)
-    return folded, words, fold(po_name), "".join(f"{_SEP}{fold(t)}{_SEP}" for t in tags or ())
+    return folded, words, fold(po_name), search_filters.tags_key(tags)
 
 
 SESSION_COLUMNS = "folded_name = %s, name_words = %s, po_key = %s, tag_keys = %s"
@@ -137,10 +137,37 @@ def where_pattern(term: Term) -> str:
 
 
 def count_pattern(term: Term) -> str:
-    """A regular expression matching each occurrence of ``term`` once (lookarounds, so that
-    neighbouring occurrences do not share a space)."""
+    """A regular expression matching once at the start of each occurrence of ``term``.
+
+    The occurrence itself sits inside a lookahead, so the match is empty and the next search
+    starts one character on: occurrences that overlap ("ab ab" twice in "ab ab ab") are each
+    counted, as FTS5 counts a phrase's instances for BM25.
+    """
     body = " ".join(_escaped(w) for w in term.words)
-    return f"(?<![^ ]){body}" + ("" if term.prefix else "(?![^ ])")
+    return f"(?<![^ ])(?={body}" + ("" if term.prefix else "(?![^ ])") + ")"
+
+
+def _filters(*, role: str, created: str, is_name: str) -> search_filters.FilterSql:
+    """How the filters read a row joined to its session ``s`` (the flags from its summary)."""
+    return search_filters.FilterSql(
+        mark="%s",
+        find="strpos",
+        po_key="s.po_key",
+        role=role,
+        created=created,
+        tags="s.tag_keys",
+        flag="coalesce(s.summary->>'{flag}', '') = 'true'",
+        thread_type="coalesce(s.summary->>'thread_type', '')",
+        is_name=is_name,
+    )
+
+
+_MESSAGE_FILTERS = _filters(
+    role="coalesce(m.body->>'role', '')",
+    created="(m.body->>'created_at') COLLATE \"C\"",
+    is_name="false",
+)
+_NAME_FILTERS = _filters(role="''", created="s.created_at", is_name="true")
 
 
 class _Branch:
@@ -156,7 +183,7 @@ class _Branch:
                 "s.folded_name",
                 "s.name_words",
             )
-            self.role, self.created = "''", "s.created_at"
+            self.filters = _NAME_FILTERS
         else:
             self.source = f"{s}.messages m JOIN {s}.sessions s ON s.id = m.session_id"
             self.sid, self.idx, self.folded, self.words = (
@@ -165,8 +192,7 @@ class _Branch:
                 "m.folded",
                 "m.words",
             )
-            self.role = "coalesce(m.body->>'role', '')"
-            self.created = "(m.body->>'created_at') COLLATE \"C\""
+            self.filters = _MESSAGE_FILTERS
 
     def conditions(self, query: Query) -> tuple[list[str], list[object]]:
         """SQL conditions for the query's words and filters, with their parameters."""
@@ -175,31 +201,8 @@ class _Branch:
         for term in query.exclude:
             where.append(f"NOT {self.folded} ~ %s")
             params.append(where_pattern(term))
-        for negated in (False, True):
-            wrap = (lambda c: f"NOT ({c})") if negated else (lambda c: c)
-            for key, column in (("po", "s.po_key"), ("role", self.role)):
-                values = query.values(key, negated=negated)
-                if values:
-                    where.append(wrap(f"{column} = ANY(%s::text[])"))
-                    params.append([fold(v) if key == "po" else v for v in values])
-            for tag in query.values("tag", negated=negated):
-                where.append(wrap("strpos(s.tag_keys, %s) > 0"))
-                params.append(f"{_SEP}{fold(tag)}{_SEP}")
-            for flag in query.values("is", negated=negated):
-                if flag in ("archived", "pinned"):
-                    where.append(wrap(f"coalesce(s.summary->>'{flag}', '') = 'true'"))
-                else:
-                    where.append(wrap("coalesce(s.summary->>'thread_type', '') = %s"))
-                    params.append(flag)
-            for day in query.values("after", negated=negated):
-                where.append(wrap(f"{self.created} >= %s"))
-                params.append(day)
-            for day in query.values("before", negated=negated):
-                where.append(wrap(f"{self.created} < %s"))
-                params.append(day)
-            if query.values("in", negated=negated):
-                where.append(wrap("true" if self.names else "false"))
-        return where, params
+        filtered, more = search_filters.conditions(query, self.filters)
+        return where + filtered, params + more
 
     def select(
         self, query: Query, idf: list[float], avgdl: float, count: str

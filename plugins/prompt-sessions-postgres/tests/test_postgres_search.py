@@ -138,6 +138,80 @@ def test_hits_and_order_equal_the_sqlite_store(
         assert pg.search("deploy")  # the corpus does match
 
 
+def _overlap_corpus() -> list[Session]:
+    """Texts where a phrase's occurrences overlap, at different rates and lengths, in ASCII,
+    accented and CJK text, so BM25's count of each phrase decides the order."""
+    texts = [
+        "ab ab ab",
+        "ab ab ab ab",
+        "ab ab zz",
+        "zz ab ab zz ab ab",
+        "abc ab ab abc",
+        "éa éa éa",
+        "Éa ÉA éa éa zz",
+        "ea ea zz",
+        "数据数据数据",
+        "数据数据猫狗",
+        "数据 数据 数据 数据",
+        "zz yy xx",
+    ]
+    return [
+        Session(
+            id=new_id(),
+            name=f"overlap {n}",
+            po_name="po",
+            created_at="2025-01-01T09:00:00.000Z",
+            updated_at="2025-01-01T10:00:00.000Z",
+            history=[
+                Message(role="user", content=text, created_at="2025-01-01T10:00:00.000Z"),
+                Message(
+                    role="assistant",
+                    content=f"{text} {text}",
+                    created_at="2025-01-01T10:00:00.000Z",
+                ),
+            ],
+        )
+        for n, text in enumerate(texts)
+    ]
+
+
+OVERLAP_QUERIES = [
+    '"ab ab"',
+    '"ab ab ab"',
+    '"ab a"*',
+    "ab*",
+    '"ea ea"',
+    '"éa éa éa"',
+    '"数据数据"',
+    "数据",
+]
+
+
+def test_overlapping_phrases_rank_and_count_as_in_sqlite(
+    tmp_path: Path, pg_dsn: str, no_memory_index: None
+) -> None:
+    """Phrases whose occurrences overlap ("ab ab" in "ab ab ab"), in ASCII and non-ASCII
+    text: the same hits, in the same order, with the same counts as the sqlite store, with and
+    without a limit."""
+    sessions = _overlap_corpus()
+    lite_root = tmp_path / "lite"
+    lite_root.mkdir()
+    (lite_root / "config.toml").write_text('[storage]\nbackend = "sqlite"\n')
+    with (
+        _open(write_config(tmp_path / "pg", pg_dsn)) as pg,
+        _open(lite_root) as lite,
+    ):
+        for session in sessions:
+            pg.backend.create(session)
+            lite.backend.create(session)
+        for query in OVERLAP_QUERIES:
+            for limit in (200, 3):
+                ours = [(h.session.id, h.message_index) for h in pg.search(query, limit=limit)]
+                theirs = [(h.session.id, h.message_index) for h in lite.search(query, limit=limit)]
+                assert ours == theirs, query
+                assert ours, query
+
+
 # ---------------------------------------------------------------------- kept in step by writes
 
 
@@ -191,9 +265,11 @@ def test_the_patterns_can_use_the_trigram_index(tmp_path: Path, pg_dsn: str) -> 
 
 
 def _downgrade_to_version_1(dsn: str, schema: str) -> None:
-    """Make the store look as version 1 left it: no search columns, its index on updated_at."""
+    """Make the store look as version 1 left it: no search columns, its index on updated_at,
+    no trash."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
+            f'DROP TABLE "{schema}".trash_messages, "{schema}".trash;'
             f'ALTER TABLE "{schema}".messages DROP COLUMN folded, DROP COLUMN words;'
             f'ALTER TABLE "{schema}".sessions DROP COLUMN folded_name, DROP COLUMN name_words, '
             "DROP COLUMN po_key, DROP COLUMN tag_keys;"

@@ -36,6 +36,7 @@ def migrate(
     """
     from ..manager import SessionManager
     from ..migrate import migrate as run_migration
+    from ..migrate_trash import trash_size
 
     source = state.manager
     root = Path(to_dir).resolve() if to_dir else source.root
@@ -60,7 +61,7 @@ def migrate(
             else:
                 os.environ[DSN_VARIABLE] = saved
     with target:
-        total = len(source.backend.list())
+        total = len(source.backend.list()) + trash_size(source.backend)
         if sys.stderr.isatty() and not as_json:
             with click.progressbar(length=total, label="Copying", file=sys.stderr) as bar:
                 report = run_migration(source.backend, target.backend, progress=bar.update)
@@ -74,6 +75,11 @@ def migrate(
             f"{report.source_count} {noun} in {source.backend.name}: {len(report.copied)} copied, "
             f"{len(report.extended)} brought up to date, {len(report.skipped)} already there"
         )
+        if report.trash_count:
+            click.echo(
+                f"{report.trash_count} in the trash: {len(report.trash_copied)} copied to the "
+                f"trash, {len(report.trash_skipped)} already there"
+            )
         for sid, why in sorted(report.conflicts.items()):
             click.echo(f"CONFLICT {sid}: {why}")
         for sid, why in sorted(report.failed.items()):

@@ -34,7 +34,7 @@ from ..errors import (
 from ..limits import MAX_IMPORT_BYTES
 from ..models import Session
 from ..storage import files, session_codec
-from ..storage.base import SupportsRawRead, SupportsTrash
+from ..storage.base import SupportsPaths, SupportsRawRead, SupportsTrash, SupportsTrashCopy
 from ..timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -62,11 +62,18 @@ def _session_bytes(manager: SessionManager, session_id: str) -> bytes:
 
 
 def _trashed_bytes(manager: SessionManager, session_id: str) -> bytes | None:
+    backend = manager.backend
+    if not isinstance(backend, SupportsPaths) and isinstance(backend, SupportsTrashCopy):
+        # A trash that is not files (sqlite, postgres): the session file's bytes, encoded.
+        try:
+            return session_codec.encode_session(backend.read_trashed(session_id))
+        except StorageError:
+            return None  # emptied meanwhile, or damaged: doctor reports it
     path = manager.root / "trash" / f"{session_id}.json"
     try:
         return files.read_bytes(path)
     except OSError:
-        return None  # a store whose trash is not files (sqlite) is backed up live sessions only
+        return None  # a store with neither: its backup holds the live sessions only
 
 
 def write_backup(
@@ -280,9 +287,12 @@ def _restore_sessions(
                 report.conflicts.append(f"{name}: {where} holds another version; kept")
             continue
         try:
-            manager.backend.create(session)
-            if place == "trash" and isinstance(manager.backend, SupportsTrash):
-                manager.backend.trash(sid)
+            if place == "trash" and isinstance(manager.backend, SupportsTrashCopy):
+                manager.backend.put_trashed(session, now_iso())  # never live, even for a moment
+            else:
+                manager.backend.create(session)
+                if place == "trash" and isinstance(manager.backend, SupportsTrash):
+                    manager.backend.trash(sid)
         except StorageError as exc:
             report.conflicts.append(f"{name}: not restored ({exc})")
             continue

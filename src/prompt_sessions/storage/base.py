@@ -6,6 +6,7 @@ The conformance suite in ``prompt_sessions.testing`` checks it.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import msgspec
 
+from ..errors import StorageError
 from ..models import Message, Session, SessionSummary
+from ..timeutil import TIMESTAMP_PATTERN
 
 if TYPE_CHECKING:
     from ..search import SearchHit
@@ -237,6 +240,38 @@ class SupportsTrash(Protocol):
         Raises:
             SessionNotFound: the trash holds no session with that id.
         """
+
+
+@runtime_checkable
+class SupportsTrashCopy(Protocol):
+    """Reading and writing whole trashed sessions, so ``migrate`` copies a trash from one store
+    to another unchanged (DESIGN section 13, ``migrate``; section 14, "Trash")."""
+
+    def read_trashed(self, session_id: str) -> Session:
+        """The whole trashed session, as ``get`` would have returned it before the delete.
+
+        Raises:
+            SessionNotFound: the trash holds no session with that id.
+            CorruptSession: it cannot be read.
+        """
+
+    def put_trashed(self, session: Session, deleted_at: str) -> None:
+        """Write ``session`` straight into the trash, deleted at ``deleted_at`` (ISO-8601 UTC
+        with ``Z``; ``trashed`` reports it back to the millisecond). A live session of the same
+        id is left alone.
+
+        Raises:
+            StorageError: the trash holds that id already (nothing written), or ``deleted_at``
+                is not such a time.
+        """
+
+
+def check_deleted_at(value: str) -> str:
+    """``value`` when it is an ISO-8601 UTC time with ``Z`` (a trash's ``deleted_at``);
+    StorageError otherwise, before anything is written."""
+    if not isinstance(value, str) or not re.match(TIMESTAMP_PATTERN, value):
+        raise StorageError(f"deleted_at must be an ISO-8601 UTC time with Z, not {value!r}")
+    return value
 
 
 @runtime_checkable

@@ -240,6 +240,12 @@ class JsonBackend(JsonReplaceLast):
     def purge(self, session_id: str) -> None:
         json_trash.purge(self, session_id)
 
+    def read_trashed(self, session_id: str) -> Session:
+        return json_trash.read_trashed(self, session_id)
+
+    def put_trashed(self, session: Session, deleted_at: str) -> None:
+        json_trash.put_trashed(self, session, deleted_at)
+
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
             sid = self._fresh_view().current.get(po_name)

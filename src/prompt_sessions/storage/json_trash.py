@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..ids import validate_id
-from ..models import FORMAT_VERSION, summarize
-from ..timeutil import iso_from_epoch
+from ..models import FORMAT_VERSION, Session, summarize
+from ..timeutil import iso_from_epoch, parse_iso
 from . import files, session_codec
-from .base import HealthReport, TrashedSession, check_private
+from .base import HealthReport, TrashedSession, check_deleted_at, check_private
 from .catalog import Drop
 
 if TYPE_CHECKING:
@@ -144,6 +144,36 @@ def purge(store: JsonBackend, session_id: str) -> None:
         except OSError as exc:
             raise files.describe(exc, "delete", path) from exc
         store._sync_dir(path.parent)
+
+
+def read_trashed(store: JsonBackend, session_id: str) -> Session:
+    """The whole trashed session (``SupportsTrashCopy.read_trashed``)."""
+    sid = validate_id(session_id)
+    path = trash_dir(store) / f"{sid}.json"
+    _regular(path, sid)
+    return session_codec.decode_session(files.read_bytes(path), sid)
+
+
+def put_trashed(store: JsonBackend, session: Session, deleted_at: str) -> None:
+    """Write ``trash/<id>.json`` (atomically) with its mtime at ``deleted_at``
+    (``SupportsTrashCopy.put_trashed``); StorageError when the trash holds its id already."""
+    sid = validate_id(session.id)
+    check_deleted_at(deleted_at)
+    data = session_codec.encode_session(session)
+    folder = trash_dir(store)
+    target = folder / f"{sid}.json"
+    # Half a millisecond past ``deleted_at``, so the float mtime ``trashed`` reads truncates
+    # back to the same millisecond.
+    ns = int(parse_iso(deleted_at).timestamp() * 1000) * 1_000_000 + 500_000
+    with store._writing():
+        files.ensure_dir(folder)
+        if os.path.lexists(target):
+            raise StorageError(f"the trash holds a session with id {sid} already; nothing written")
+        files.atomic_write(target, data)
+        try:
+            os.utime(target, ns=(ns, ns), follow_symlinks=False)
+        except OSError as exc:
+            raise files.describe(exc, "write", target) from exc
 
 
 def check(store: JsonBackend, report: HealthReport, repair: bool) -> None:

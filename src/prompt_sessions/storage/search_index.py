@@ -30,6 +30,7 @@ from ..errors import StorageError
 from ..models import Message, Session, SessionSummary
 from ..search_query import Query
 from ..search_text import FOLD_VERSION, Term, fold, index_text
+from . import search_filters
 
 VERSION = f"3/{FOLD_VERSION}"
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
@@ -57,7 +58,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body, tokenize="{_TOKEN
 """
 _TABLES = ("search_fts", "search_doc", "search_session", "search_meta")
 _encoder = msgspec.json.Encoder()
-_SEP = "\x1f"
 
 
 @functools.cache
@@ -110,7 +110,7 @@ def drop(conn: sqlite3.Connection) -> None:
 
 
 def _tags_key(tags: list[str] | None) -> str:
-    return "".join(f"{_SEP}{fold(t)}{_SEP}" for t in tags or ())
+    return search_filters.tags_key(tags)
 
 
 def _put_head(conn: sqlite3.Connection, summary: SessionSummary) -> None:
@@ -257,36 +257,22 @@ def match_expression(query: Query) -> str:
     return expr
 
 
+_FILTERS = search_filters.FilterSql(
+    mark="?",
+    find="instr",
+    po_key="s.po_key",
+    role="coalesce(d.role, '')",
+    created="d.created_at",
+    tags="s.tags",
+    flag="s.{flag} = 1",
+    thread_type="coalesce(s.thread_type, '')",
+    is_name="d.message_index IS NULL",
+)
+
+
 def _conditions(query: Query) -> tuple[list[str], list[object]]:
     """SQL conditions over ``d`` (search_doc) and ``s`` (search_session) for the filters."""
-    where: list[str] = []
-    params: list[object] = []
-    for negated in (False, True):
-        wrap = (lambda c: f"NOT ({c})") if negated else (lambda c: c)
-        for key, column in (("po", "s.po_key"), ("role", "coalesce(d.role, '')")):
-            values = query.values(key, negated=negated)
-            if values:
-                marks = ", ".join("?" * len(values))
-                where.append(wrap(f"{column} IN ({marks})"))
-                params += [fold(v) if key == "po" else v for v in values]
-        for tag in query.values("tag", negated=negated):
-            where.append(wrap("instr(s.tags, ?) > 0"))
-            params.append(f"{_SEP}{fold(tag)}{_SEP}")
-        for flag in query.values("is", negated=negated):
-            if flag in ("archived", "pinned"):
-                where.append(wrap(f"s.{flag} = 1"))
-            else:
-                where.append(wrap("s.thread_type IS ?"))
-                params.append(flag)
-        for day in query.values("after", negated=negated):
-            where.append(wrap("d.created_at >= ?"))
-            params.append(day)
-        for day in query.values("before", negated=negated):
-            where.append(wrap("d.created_at < ?"))
-            params.append(day)
-        if query.values("in", negated=negated):
-            where.append(wrap("d.message_index IS NULL"))
-    return where, params
+    return search_filters.conditions(query, _FILTERS)
 
 
 def query(conn: sqlite3.Connection, q: Query, limit: int | None = None) -> Iterator[Row]:

@@ -219,6 +219,12 @@ class SqliteBackend(SqliteHealth):
     def purge(self, session_id: str) -> None:
         sqlite_trash.purge(self, session_id)
 
+    def read_trashed(self, session_id: str) -> Session:
+        return sqlite_trash.read_trashed(self, session_id)
+
+    def put_trashed(self, session: Session, deleted_at: str) -> None:
+        sqlite_trash.put_trashed(self, session, deleted_at)
+
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
             if conn is None:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..ids import validate_id
+from ..models import Session, summarize
 from ..timeutil import now_iso
 from . import search_index, session_codec
 from . import sqlite_rows as rows
-from .base import HealthReport, TrashedSession
+from .base import HealthReport, TrashedSession, check_deleted_at
 from .sqlite_connection import TRASH_SCHEMA
 
 if TYPE_CHECKING:
@@ -127,6 +128,60 @@ def purge(store: SqliteBackend, session_id: str) -> None:
         conn.execute("DELETE FROM trash_messages WHERE session_id = ?", (sid,))
 
 
+def _load(conn: sqlite3.Connection, sid: str) -> Session:
+    """The trashed session ``sid`` decoded from its rows; SessionNotFound, CorruptSession."""
+    row = conn.execute(
+        "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB) FROM trash WHERE id = ?", (sid,)
+    ).fetchone()
+    if row is None:
+        raise SessionNotFound(sid)
+    bodies = [
+        r[0]
+        for r in conn.execute(
+            "SELECT CAST(body AS BLOB) FROM trash_messages WHERE session_id = ? ORDER BY idx",
+            (sid,),
+        )
+    ]
+    return session_codec.decode_rows(sid, row[0], row[1], bodies)
+
+
+def read_trashed(store: SqliteBackend, session_id: str) -> Session:
+    """The whole trashed session (``SupportsTrashCopy.read_trashed``)."""
+    sid = validate_id(session_id)
+    with store._reading() as conn:
+        if conn is None or not _has_table(conn):
+            raise SessionNotFound(sid)
+        return _load(conn, sid)
+
+
+def put_trashed(store: SqliteBackend, session: Session, deleted_at: str) -> None:
+    """Write ``session`` straight into the trash, deleted at ``deleted_at``
+    (``SupportsTrashCopy.put_trashed``); StorageError when the trash holds its id already."""
+    sid = validate_id(session.id)
+    check_deleted_at(deleted_at)
+    bodies = [session_codec.encode_message(m) for m in session.history]
+    with store._writing() as conn:
+        _ensure_table(conn)
+        if conn.execute("SELECT 1 FROM trash WHERE id = ?", (sid,)).fetchone():
+            raise StorageError(f"the trash holds a session with id {sid} already; nothing written")
+        conn.execute(
+            f"INSERT INTO trash (deleted_at, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                deleted_at,
+                sid,
+                session.po_name,
+                session.created_at,
+                session.updated_at,
+                rows.encoder.encode(session_codec.head_fields(session)),
+                rows.encoder.encode(summarize(session)),
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO trash_messages (session_id, idx, body) VALUES (?, ?, ?)",
+            ((sid, i, body) for i, body in enumerate(bodies)),
+        )
+
+
 def check(store: SqliteBackend, report: HealthReport) -> None:
     """Report trashed sessions whose rows cannot be read, as ``trash/<id>``; they stay where
     they are (the trash is already out of the way, and only a person empties it)."""
@@ -135,19 +190,7 @@ def check(store: SqliteBackend, report: HealthReport) -> None:
             return
         ids = [r[0] for r in conn.execute("SELECT id FROM trash ORDER BY id")]
         for sid in ids:
-            row = conn.execute(
-                "SELECT CAST(head AS BLOB), CAST(updated_at AS BLOB) FROM trash WHERE id = ?",
-                (sid,),
-            ).fetchone()
-            bodies = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT CAST(body AS BLOB) FROM trash_messages WHERE session_id = ?"
-                    " ORDER BY idx",
-                    (sid,),
-                )
-            ]
             try:
-                session_codec.decode_rows(sid, row[0], row[1], bodies)
+                _load(conn, sid)
             except CorruptSession as exc:
                 report.damaged[f"trash/{sid}"] = exc.reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from ..errors import UsageError
@@ -196,6 +197,31 @@ class SearchConformance:
         assert long.startswith("…") and long.endswith("…") and "needle haystack" in long
         with pytest.raises(UsageError, match="limit"):
             manager.search("needle", limit=0)
+
+    @pytest.mark.parametrize(
+        ("query", "twice", "once"),
+        [
+            ('"ab ab"', "ab ab ab", "ab ab zz"),
+            ('"éa éa"', "éa éa éa", "Éa éa zz"),
+            ('"数据数据"', "数据数据数据", "数据数据猫狗"),
+        ],
+    )
+    def test_overlapping_phrase_occurrences_all_count(
+        self, manager: Any, backend: StorageBackend, query: str, twice: str, once: str
+    ) -> None:
+        """A phrase whose occurrences overlap ("ab ab" twice in "ab ab ab") counts each of them
+        for BM25, as FTS5 does: of two equally long texts, the one holding it twice ranks above
+        the one holding it once, although the other's session comes first in id order."""
+        from ..ids import new_id
+
+        low, high = sorted(new_id() for _ in range(2))
+        backend.create(msgspec.structs.replace(_session("po", "Once", _DAY1, _msg(once)), id=low))
+        backend.create(
+            msgspec.structs.replace(_session("po", "Twice", _DAY1, _msg(twice)), id=high)
+        )
+        backend.create(_session("po", "Other", _DAY1, *(_msg(f"zz yy {i}") for i in range(6))))
+        hits = manager.search(query)
+        assert [(h.session.id, h.message_index) for h in hits] == [(high, 0), (low, 0)]
 
     def test_search_follows_writes(self, manager: Any, backend: StorageBackend) -> None:
         """Appends, renames, archiving and deletes show in the next search at once."""

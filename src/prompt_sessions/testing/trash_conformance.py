@@ -9,6 +9,7 @@ empty trash, so third-party backends written before the trash keep working.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from ..errors import SessionNotFound, StorageError
 from ..ids import new_id
 from ..models import Message, Session, summarize
-from ..storage.base import StorageBackend, SupportsTrash
+from ..storage.base import StorageBackend, SupportsTrash, SupportsTrashCopy
 
 
 def _session(name: str, *texts: str) -> Session:
@@ -153,3 +154,41 @@ class TrashConformance:
         assert isinstance(again, SupportsTrash)
         assert again.restore(s.id).summary.id == s.id
         assert other.get(s.id) == s
+
+    def test_a_trash_copies_whole_between_stores(
+        self,
+        backend: StorageBackend,
+        open_backend: Callable[..., StorageBackend],
+        tmp_path: Path,
+    ) -> None:
+        """read_trashed gives the deleted session back equal to what get gave; put_trashed
+        writes one straight into the trash with its deletion time kept to the millisecond,
+        beside a live session of the same id; a second put of that id and a bad time are
+        refused with nothing written."""
+        if not isinstance(backend, SupportsTrashCopy):
+            return
+        assert isinstance(backend, SupportsTrash)
+        s = _session("Copied ünïcode walrus", "one", "two ✓")
+        backend.create(s)
+        before = backend.get(s.id)
+        backend.trash(s.id)
+        assert backend.read_trashed(s.id) == before
+        with pytest.raises(SessionNotFound):
+            backend.read_trashed(new_id())
+        other = open_backend(tmp_path / "elsewhere")
+        assert isinstance(other, SupportsTrashCopy) and isinstance(other, SupportsTrash)
+        other.create(s)  # a live session of the same id stays as it is
+        other.put_trashed(before, "2024-02-29T23:59:59.999Z")
+        (entry,) = other.trashed()
+        assert entry.deleted_at == "2024-02-29T23:59:59.999Z"
+        assert entry.summary == summarize(before)
+        assert other.read_trashed(s.id) == before
+        assert other.get(s.id) == s
+        with pytest.raises(StorageError):
+            other.put_trashed(before, "2025-01-01T00:00:00.000Z")
+        late = _session("Late", "x")
+        with pytest.raises(StorageError):
+            other.put_trashed(late, "yesterday")
+        assert [e.summary.id for e in other.trashed()] == [s.id]
+        other.purge(s.id)
+        assert other.trashed() == []
