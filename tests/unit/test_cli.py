@@ -332,3 +332,21 @@ def test_search_draws_a_progress_bar_on_a_terminal_while_indexing(
     assert code == 0 and "Indexing sessions" in err and "Walrus 4" in out
     code, _, err = run("search", "walrus")
     assert code == 0 and "Indexing sessions" not in err
+
+
+def test_show_json_of_a_long_session_is_its_file_byte_for_byte(run: Run) -> None:
+    """show --json writes the session out piece by piece in the file's own layout (so a long
+    session is never held twice over): the output is the file's bytes, and parses the same."""
+    run("new", "coordinator", "--name", "Talk")
+    for text in ("first", 'quote " and\nnewline', "émoji 🎉"):
+        run("send", "coordinator", text)
+    code, out, _ = run("show", "Talk", "--json")
+    assert code == 0
+    sid = json.loads(out)["id"]
+    on_disk = (run.store / "sessions" / f"{sid}.json").read_text(encoding="utf-8")
+    assert out == on_disk + "\n"
+    assert [m["content"] for m in json.loads(out)["history"]][:3] == [
+        "first",
+        "You said: first",
+        'quote " and\nnewline',
+    ]

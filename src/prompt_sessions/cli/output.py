@@ -36,9 +36,15 @@ TEXT = _Text()
 
 
 def print_json(value: Any) -> None:
-    data = msgspec.json.encode(value)
+    """Print ``value`` as one line of JSON on stdout."""
+    print_json_chunks((msgspec.json.encode(value),))
+
+
+def print_json_chunks(chunks: Iterable[bytes]) -> None:
+    """Print JSON already encoded, in UTF-8 pieces, on stdout, with a final newline."""
     out = sys.stdout.buffer
-    out.write(data)
+    for chunk in chunks:
+        out.write(chunk)
     out.write(b"\n")
     out.flush()
 

@@ -8,7 +8,15 @@ import msgspec
 from ..models import Session
 from ..organise.trash import undo_hint
 from ..text import counted, quoted, visible
-from .output import TEXT, print_json, print_table, summary_json, warn_problems, when
+from .output import (
+    TEXT,
+    print_json,
+    print_json_chunks,
+    print_table,
+    summary_json,
+    warn_problems,
+    when,
+)
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -93,7 +101,11 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
     mgr = state.manager
     session = mgr.get(mgr.resolve(po, ref).id)
     if as_json:
-        print_json(session_json(session))
+        # The file's own layout, written out piece by piece as it is encoded: a dict, or the
+        # whole encoding, would hold a long session twice more (DESIGN section 10, memory).
+        from ..storage.session_codec import session_chunks
+
+        print_json_chunks(session_chunks(session))
         return
     # Stored text is shown with its control characters visible: it never drives the terminal.
     click.echo(f"{visible(session.po_name, one_line=True)}: {visible(session.name, one_line=True)}")

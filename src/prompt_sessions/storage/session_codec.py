@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -149,15 +149,24 @@ def _with_unknown(encoded: bytes, extra: dict[str, Any] | None) -> bytes:
 
 
 def encode_session(session: Session, unknown: Unknown | None = None) -> bytes:
-    parts = [encode_head(session, unknown)[:-1], b",", _HISTORY_OPEN]
+    """The session file's bytes (DESIGN section 3): the head, one message per line, the tail.
+
+    ``unknown`` carries fields this version does not know, kept as they were read.
+    """
+    return b"".join(session_chunks(session, unknown))
+
+
+def session_chunks(session: Session, unknown: Unknown | None = None) -> Iterator[bytes]:
+    """:func:`encode_session`'s bytes in pieces, so a long session can be written out without
+    holding its whole encoding (``show --json``)."""
+    yield encode_head(session, unknown)[:-1]
+    yield b","
+    yield _HISTORY_OPEN
     extras = unknown.messages if unknown is not None else []
     for i, message in enumerate(session.history):
-        parts.append(b"\n" if i == 0 else b",\n")
-        parts.append(
-            _with_unknown(_encoder.encode(message), extras[i] if i < len(extras) else None)
-        )
-    parts.append(tail(session.updated_at))
-    return b"".join(parts)
+        yield b"\n" if i == 0 else b",\n"
+        yield _with_unknown(_encoder.encode(message), extras[i] if i < len(extras) else None)
+    yield tail(session.updated_at)
 
 
 _HEAD_VERSION_RE = re.compile(rb'\{"format_version":([0-9]{1,9}),')
