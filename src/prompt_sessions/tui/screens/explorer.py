@@ -180,7 +180,10 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         sources = sorted({s.source or "unknown" for s in summaries})
         self.query_one("#po", Select).set_options([(Text(p), p) for p in pos])
         self.query_one("#source", Select).set_options([(Text(s), s) for s in sources])
-        tags = {fold(t): t for s in summaries for t in reversed(s.tags or ())}
+        tags: dict[str, str] = {}
+        for s in summaries:  # newest first: a tag is offered as most recently spelled
+            for t in s.tags or ():
+                tags.setdefault(fold(t), t)
         self.query_one("#tag", Select).set_options(
             [(Text(f"#{t}"), t) for _, t in sorted(tags.items())]
         )
