@@ -55,8 +55,8 @@ NAME_WIDTH = (12, 28)
 SNIPPET_ROOM = 30  # cells a search's snippet keeps; columns give way, least useful first
 GIVE_WAY = ("source", "updated", "msgs")
 GAP = 2
-NARROW = 100  # screen width (cells) below which the filters go under the search box
-TINY = 60  # screen width below which the check boxes hide (the `p` and `a` keys still toggle)
+NARROW = 140  # screen width (cells) below which the filters go under the search box
+TINY = 70  # screen width below which the check boxes hide (the `p` and `a` keys still toggle)
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
 
 
@@ -110,7 +110,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     }
     ExplorerScreen #filters { height: auto; }
     ExplorerScreen #search { width: 1fr; }
-    ExplorerScreen Select { width: 18; }
+    ExplorerScreen Select { width: 22; }
     ExplorerScreen #toggles { width: auto; height: auto; }
     ExplorerScreen.-narrow #filters {
         layout: grid; grid-size: 4; grid-columns: 1fr 1fr 1fr auto; grid-rows: auto;
