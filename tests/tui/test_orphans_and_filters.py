@@ -10,6 +10,7 @@ from textual.widgets import Checkbox, Select
 from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.picker import SessionPicker
 from prompt_sessions.tui.screens.picker_rows import Heading
+from prompt_sessions.tui.widgets.row_list import RowList
 
 from .conftest import at, fixed_session, settle, wait_until, write_po
 from .test_explorer import open_explorer, shown
@@ -72,6 +73,13 @@ async def test_explorer_t_opens_the_tag_list(make_ctx, make_app):
         await pilot.pause()
         tag = app.screen.query_one("#tag", Select)
         assert tag.expanded and tag.has_focus_within
+        await pilot.pause()
+        await pilot.press("down", "down")  # the list opens on nothing: Any tag, then #ops
+        await pilot.pause()
+        await pilot.press("enter")  # the focus goes back to the rows
+        await settle(pilot)
+        assert tag.value == "ops" and app.screen.query_one(RowList).has_focus
+        assert shown(app) == ["Ops plan", "Pinned ops"]
         hints = " ".join(app.screen.query_one(HintLine).lines())
         assert "p pinned" in hints and "t tag" in hints and "a archived" in hints
 

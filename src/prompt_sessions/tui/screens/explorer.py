@@ -145,6 +145,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.asks_archived = False  # the search has is:archived, whatever the checkbox says
         self.query_text = ""
         self.initial_po = po_name
+        self._tag_from_rows = False  # t was pressed in the rows: a chosen tag returns there
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -282,6 +283,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         if event.select.id != "source":
             self._search_again()  # a search carries the PO and tag filters
         self.apply()
+        if event.select.id == "tag" and self._tag_from_rows:
+            self._tag_from_rows = False
+            self.query_one(RowList).focus()  # back where t was pressed (Down would reopen it)
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         if event.checkbox.id == "pinned":
@@ -313,6 +317,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def action_choose_tag(self) -> None:
         """Open the tag list (Enter picks one; its blank entry, any tag)."""
         tags = self.query_one("#tag", Select)
+        self._tag_from_rows = self.query_one(RowList).has_focus
         tags.focus()
         tags.expanded = True
 

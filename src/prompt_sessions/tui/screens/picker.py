@@ -171,7 +171,7 @@ class SessionPicker(ModalScreen[str | None]):
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
         name = Text(("📌 " if s.pinned else "") + s.name)
-        if s.id in self.orphan_ids:
+        if s.id in self.orphan_ids and s.po_name != self.po_name:
             name = Text.assemble((f"{s.po_name}: ", "italic"), name)
         if s.tags:
             name.append(" " + " ".join(f"#{t}" for t in s.tags), style="dim")
