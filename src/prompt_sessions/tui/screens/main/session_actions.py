@@ -70,9 +70,9 @@ class SessionActions(Composer):
             if session_id is not None:
                 # an orphaned session listed there may belong to another PO
                 self.switch_to(picker.po_of(session_id), session_id, land=True)
-            elif picker.current_id not in (None, self.session_id):
+            elif (current := picker.current_id) is not None and current != self.session_id:
                 # a delete (or its undo) there changed the PO's current session: show it
-                self.switch_to(self.po_name, picker.current_id)
+                self.switch_to(self.po_name, current)
             else:
                 self.reload()  # the picker may have renamed or deleted sessions
 
