@@ -44,12 +44,14 @@ class Rewound:
     """What a rewind (or its undo) did.
 
     ``session``: the session as it is now. ``kept``: the fork that holds the path taken away
-    (None when nothing was taken away). ``removed``: the id of the fork an undo folded back.
+    (None when nothing was taken away). ``removed``: the id of the fork an undo folded back
+    (moved to the trash, or deleted on a store without one); ``removed_name``: its name.
     """
 
     session: Session
     kept: Session | None = None
     removed: str | None = None
+    removed_name: str | None = None
 
 
 def rewind(
@@ -155,7 +157,7 @@ def undo(manager: SessionManager, session_id: str) -> Rewound:
     if not any(s.parent_id == fork.id for s in manager.list()):
         manager.delete(fork.id)  # its messages are all in the session again
         removed = fork.id
-    return Rewound(session, kept, removed)
+    return Rewound(session, kept, removed, fork.name if removed else None)
 
 
 # ---------------------------------------------------------------------- lineage

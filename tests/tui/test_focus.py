@@ -163,7 +163,8 @@ async def test_status_bar_offers_the_keys_that_work_where_focus_is(make_ctx, mak
     def hints() -> str:
         return str(app.screen.query_one(StatusBar).render()).split("│", 1)[1].strip()
 
-    async with app.run_test() as pilot:
+    # wide enough for every hint: at 80 columns the last ones give way whole (test_hint_lines)
+    async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         assert hints().startswith("Tab POs")
         assert "S sessions" not in hints() and "q quit" not in hints()

@@ -140,3 +140,49 @@ async def test_edit_alone_offers_the_last_message_in_the_box(make_ctx, make_app)
         await settle(pilot)
         await wait_until(pilot, lambda: ctx.manager.get(sid).summary().message_count == 4)
         assert ctx.manager.get(sid).history[2].content == "second thoughts"
+
+
+def conversation_order(app) -> list[str]:
+    """The shown conversation's messages and notes, top to bottom."""
+    from prompt_sessions.tui.widgets.message_view import MessageView
+
+    found = []
+    for child in app.screen.conversation.children:
+        if isinstance(child, NoteView):
+            found.append("note: " + child.text)
+        elif isinstance(child, MessageView):
+            found.append(child.message.content)
+    return found
+
+
+async def test_rewind_and_undo_notes_follow_the_history_they_speak_of(make_ctx, make_app):
+    """The /rewind note stays under the shortened history (the redraw keeps it); /undo's note
+    comes after the messages it brings back, and says the emptied fork went to the trash and
+    how to bring it back."""
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        await type_line(pilot, "/rewind")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(shown_texts(app)) == 2)
+        await settle(pilot)
+        order = conversation_order(app)
+        assert order[:2] == ["first", "You said: first"]
+        assert order[2].startswith("note: Rewound to 2 messages") and len(order) == 3
+        [fork] = [s for s in ctx.manager.list() if s.id != app.screen.session_id]
+        await type_line(pilot, "/undo")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(shown_texts(app)) == 4)
+        await settle(pilot)
+        order = conversation_order(app)
+        assert order[:4] == ["first", "You said: first", "second", "You said: second"]
+        assert order[4].startswith("note: Rewound")
+        assert order[5] == (
+            "note: Undid the last rewind: 4 messages again; the fork 'first (before rewind)' is "
+            "no longer needed (moved to the trash; undo with: prompt-sessions restore "
+            f"{fork.id[:8]})"
+        )
+        await type_line(pilot, "after")  # a new message follows the notes again
+        await settle(pilot)
+        assert conversation_order(app)[6:] == ["after", "You said: after"]

@@ -10,7 +10,6 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-
 from .conftest import at, fixed_session, settle, wait_until, write_po
 
 SIZE = (110, 32)
@@ -213,3 +212,36 @@ def test_small_terminals(snap_compare, make_app, demo, screen, size):
     under a full-width search box and its snippets keep their room, and the dialogs fit with
     their buttons."""
     assert snap_compare(make_app(demo), terminal_size=size, run_before=SMALL_SCREENS[screen])
+
+
+def test_picker_with_orphaned_sessions(snap_compare, make_app, demo, root):
+    """The picker at 80 columns: the PO's sessions, then the orphaned sessions of a PO whose
+    file is gone under their heading, each with its PO; the hint line on two lines."""
+    fixed_session(demo, "5", "ghost", "Left behind", [("user", "hello")], at(2, 8, 0))
+    fixed_session(demo, "6", "ghost", "Also left", [], at(1, 8, 0), pinned=True)
+
+    async def open_picker(pilot):
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        await wait_until(pilot, lambda: len(pilot.app.screen.rows_widget.rows) == 6)
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo), terminal_size=(80, 24), run_before=open_picker)
+
+
+def test_explorer_tag_and_pinned_filters(snap_compare, make_app, demo):
+    """The explorer's filter row with a tag chosen and Pinned checked, at 120 columns."""
+    demo.manager.update("11111111-0000-4000-8000-111111111111", tags=["release"])
+    demo.manager.pin("11111111-0000-4000-8000-111111111111")
+    demo.manager.update("44444444-0000-4000-8000-444444444444", tags=["release"])
+
+    async def filtered(pilot):
+        await pilot.press("escape", "E")
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#tag").value = "release"
+        await settle(pilot)
+        await pilot.press("down", "p")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo), terminal_size=(120, 32), run_before=filtered)

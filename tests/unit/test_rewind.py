@@ -235,6 +235,14 @@ def test_cli_rewind_text_and_undo(run: Run, backend: str) -> None:
     code, out, _ = run("rewind", "Chat", "--to", "0")
     assert code == 0
     assert "Rewound 'Chat' to 0 messages" in out and "--undo" in out
+    fork = next(s["id"] for s in run.json("list", "--json") if s["id"] != sid)
+    code, out, _ = run("rewind", "Chat", "--undo")
+    assert code == 0 and "Undid the last rewind of 'Chat': 6 messages again" in out
+    # the emptied fork is not removed silently: the text says where it went
+    said = "The fork 'Chat (before rewind)' is no longer needed (moved to the trash; undo with: "
+    assert said + f"prompt-sessions restore {fork[:8]})" in out
+    assert [s["id"] for s in run.json("list", "--json")] == [sid]
+    run("rewind", "Chat", "--to", "0")
     out = run.json("rewind", "Chat", "--undo", "--json")
     assert out["session"]["message_count"] == 6 and out["removed"]
     assert [s["id"] for s in run.json("list", "--json")] == [sid]

@@ -62,14 +62,25 @@ def test_rewind_without_a_number_takes_back_the_last_turn(app_ctx: AppContext) -
 
 
 def test_rewind_to_a_number_and_undo_both_spellings(app_ctx: AppContext) -> None:
-    """/rewind N keeps N messages; /undo and /rewind --undo take rewinds back."""
+    """/rewind N keeps N messages; /undo and /rewind --undo take rewinds back, each saying
+    that the fork it emptied went to the trash and how to bring it back."""
     ctx = _ctx(app_ctx)
     _run(ctx, "/rewind 1")
+    forks = {s.id for s in ctx.manager.list()} - {ctx.session_id}
     _run(ctx, "/rewind 0")
+    latest = ({s.id for s in ctx.manager.list()} - {ctx.session_id} - forks).pop()
+    first = forks.pop()
     assert _texts(ctx) == []
-    assert _run(ctx, "/rewind --undo") == "Undid the last rewind: 1 message again"
-    assert _run(ctx, "/undo") == "Undid the last rewind: 4 messages again"
+    assert _run(ctx, "/rewind --undo") == (
+        "Undid the last rewind: 1 message again; the fork 'Chat (before rewind)' is no longer "
+        f"needed (moved to the trash; undo with: prompt-sessions restore {latest[:8]})"
+    )
+    assert _run(ctx, "/undo") == (
+        "Undid the last rewind: 4 messages again; the fork 'Chat (before rewind)' is no longer "
+        f"needed (moved to the trash; undo with: prompt-sessions restore {first[:8]})"
+    )
     assert len(ctx.manager.list()) == 1
+    assert {e.summary.id for e in ctx.manager.trashed()} == {first, latest}
 
 
 def test_edit_changes_the_last_message_and_asks_for_a_reply(app_ctx: AppContext) -> None:

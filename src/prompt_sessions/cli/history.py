@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from ..organise.trash import folded_fork_note
 from ..text import counted, quoted
 from .output import print_json, summary_json
 from .state import CliState
@@ -60,3 +61,6 @@ def rewind(
             if not undo
             else f"Kept what followed in {quoted(kept.name)} ({kept.id})"
         )
+    if done.removed is not None:
+        note = folded_fork_note(mgr, done.removed, done.removed_name)
+        click.echo(note[0].upper() + note[1:])

@@ -12,6 +12,7 @@ import re
 
 from ..errors import UsageError
 from ..models import Message
+from ..organise.trash import folded_fork_note
 from ..rewind import Rewound, lineage, rewind, undo
 from ..text import quoted
 from .base import CommandContext, SlashCommand
@@ -84,6 +85,8 @@ def undo_command(ctx: CommandContext, args: list[str]) -> str:
     said = f"Undid the last rewind: {count(len(done.session.history), 'message')} again"
     if done.kept is not None:
         said += f"; what followed it is kept in {quoted(done.kept.name)}"
+    if done.removed is not None:
+        said += "; " + folded_fork_note(ctx.manager, done.removed, done.removed_name)
     return said
 
 

@@ -30,6 +30,13 @@ def undo_hint(manager: SessionManager, session_id: str) -> str:
     return f" (moved to the trash; undo with: prompt-sessions restore {session_id[:8]})"
 
 
+def folded_fork_note(manager: SessionManager, fork_id: str, name: str | None) -> str:
+    """What to say when an undo of a rewind took the fork's messages back and removed the
+    fork: that it went to the trash and how to bring it back (nothing leaves silently)."""
+    quoted = f"'{name}' " if name else ""
+    return f"the fork {quoted}is no longer needed{undo_hint(manager, fork_id)}"
+
+
 def trashed(manager: SessionManager) -> list[TrashedSession]:
     """The trashed sessions, most recently deleted first (empty for a store without a trash)."""
     if not isinstance(manager.backend, SupportsTrash):

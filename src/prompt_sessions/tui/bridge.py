@@ -32,6 +32,13 @@ class TuiFrontend:
     def history_rewritten(self, session_id: str, *, reply: bool = False) -> None:
         """Read the rewritten session into the runtime now, then (``reply``) start its reply."""
         screen = self.screen
+        if session_id == screen.session_id:
+            try:
+                count = screen.tui.ctx.manager.get(session_id).summary().message_count
+            except PromptSessionsError:
+                count = None
+            if count is not None:
+                screen.conversation.rewritten(count)
 
         async def again() -> None:
             await screen.coord.refresh()

@@ -10,7 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label
 
+from ..widgets.hint_line import HintLine
 from .dialog import Dialog
+
+HINTS = ("y yes", "n/Esc no", "Enter presses the highlighted button")
 
 
 class ConfirmScreen(Dialog[bool]):
@@ -31,7 +34,7 @@ class ConfirmScreen(Dialog[bool]):
     ConfirmScreen #question { width: 100%; }
     ConfirmScreen #buttons { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; min-width: 8; }
-    ConfirmScreen .hint { color: $text-muted; margin-top: 1; }
+    ConfirmScreen .hint { margin-top: 1; }
     ConfirmScreen.-small > Vertical { padding: 0 1; border: round $error; }
     ConfirmScreen.-small #buttons { margin-top: 0; }
     ConfirmScreen.-small .hint { display: none; }
@@ -47,7 +50,7 @@ class ConfirmScreen(Dialog[bool]):
             with Horizontal(id="buttons"):
                 yield Button("Yes", variant="error", id="yes")
                 yield Button("No", variant="primary", id="no")
-            yield Label("y yes   n/Esc no   Enter presses the highlighted button", classes="hint")
+            yield HintLine(HINTS, max_lines=2, classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -29,14 +29,20 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
-from ...search_query import QueryError
+from ...search_controls import control_filters, session_matches, with_filters
+from ...search_query import Filter, QueryError
 from ...search_query import parse as parse_query
+from ...search_text import fold
+from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
-HINT = "type to search  Down rows  Enter open  x export  a archived  / search  Esc close"
+HINT = (
+    "type to search  Down rows  Enter open  x export  p pinned  t tag  a archived  / search  "
+    "Esc close"
+)
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
 COLUMNS = (
     ("po", "PO", 16),
@@ -49,8 +55,8 @@ NAME_WIDTH = (12, 28)
 SNIPPET_ROOM = 30  # cells a search's snippet keeps; columns give way, least useful first
 GIVE_WAY = ("source", "updated", "msgs")
 GAP = 2
-NARROW = 100  # screen width (cells) below which the filters go under the search box
-TINY = 60  # screen width below which the archived box hides (the `a` key still toggles it)
+NARROW = 140  # screen width (cells) below which the filters go under the search box
+TINY = 70  # screen width below which the check boxes hide (the `p` and `a` keys still toggle)
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
 
 
@@ -94,6 +100,8 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         Binding("x", "export", "Export"),
         Binding("slash", "search", "Search"),
         Binding("a", "toggle_archived", "Archived"),
+        Binding("p", "toggle_pinned", "Pinned"),
+        Binding("t", "choose_tag", "Tag"),
     ]
     DEFAULT_CSS = """
     ExplorerScreen { align: center middle; }
@@ -103,15 +111,20 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     ExplorerScreen #filters { height: auto; }
     ExplorerScreen #search { width: 1fr; }
     ExplorerScreen Select { width: 22; }
-    ExplorerScreen.-narrow #filters { layout: grid; grid-size: 3; grid-columns: 1fr 1fr auto; }
-    ExplorerScreen.-narrow #search { column-span: 3; }
+    ExplorerScreen #toggles { width: auto; height: auto; }
+    ExplorerScreen.-narrow #filters {
+        layout: grid; grid-size: 4; grid-columns: 1fr 1fr 1fr auto; grid-rows: auto;
+    }
+    ExplorerScreen.-narrow #search { column-span: 4; }
     ExplorerScreen.-narrow Select { width: 1fr; }
     ExplorerScreen.-short Checkbox { border: none; height: 1; padding: 0 1; }
-    ExplorerScreen.-tiny #filters { grid-size: 2; grid-columns: 1fr 1fr; }
-    ExplorerScreen.-tiny #search { column-span: 2; }
-    ExplorerScreen.-tiny Checkbox { display: none; }
+    ExplorerScreen.-tiny #filters { grid-size: 3; grid-columns: 1fr 1fr 1fr; }
+    ExplorerScreen.-tiny #search { column-span: 3; }
+    ExplorerScreen.-tiny #toggles { display: none; }
     ExplorerScreen #header { padding: 0 0; text-style: bold; background: $panel; height: 1; }
-    ExplorerScreen .hint { color: $text-muted; padding: 0 1; }
+    ExplorerScreen #foot { height: auto; }
+    ExplorerScreen #status { color: $text-muted; padding: 0 1; width: auto; }
+    ExplorerScreen #keys { padding: 0 1; width: 1fr; }
     """
 
     def __init__(
@@ -132,6 +145,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.asks_archived = False  # the search has is:archived, whatever the checkbox says
         self.query_text = ""
         self.initial_po = po_name
+        self._tag_from_rows = False  # t was pressed in the rows: a chosen tag returns there
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -139,10 +153,15 @@ class ExplorerScreen(ModalScreen[Choice | None]):
                 yield Input(placeholder="search names and messages", id="search")
                 yield Select([], prompt="All POs", id="po", allow_blank=True)
                 yield Select([], prompt="All sources", id="source", allow_blank=True)
-                yield Checkbox("Archived", id="archived")
+                yield Select([], prompt="Any tag", id="tag", allow_blank=True)
+                with Horizontal(id="toggles"):
+                    yield Checkbox("Pinned", id="pinned")
+                    yield Checkbox("Archived", id="archived")
             yield Static(self.header_text(), id="header")
             yield RowList(self.render_row, empty_text="Loading…", id="rows")
-            yield Label(HINT, classes="hint", id="status")
+            with Horizontal(id="foot"):
+                yield Label("", id="status")
+                yield HintLine(HINT, max_lines=2, id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()  # type to search at once
@@ -162,6 +181,13 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         sources = sorted({s.source or "unknown" for s in summaries})
         self.query_one("#po", Select).set_options([(Text(p), p) for p in pos])
         self.query_one("#source", Select).set_options([(Text(s), s) for s in sources])
+        tags: dict[str, str] = {}
+        for s in summaries:  # newest first: a tag is offered as most recently spelled
+            for t in s.tags or ():
+                tags.setdefault(fold(t), t)
+        self.query_one("#tag", Select).set_options(
+            [(Text(f"#{t}"), t) for _, t in sorted(tags.items())]
+        )
         self.query_one(RowList).empty_text = "No sessions match"
         self.apply()
 
@@ -184,10 +210,10 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             if (po is None or r.summary.po_name == po)
             and (source is None or (r.summary.source or "unknown") == source)
             and (archived or self.asks_archived or not r.summary.archived)
+            and session_matches(r.summary, self.control_filters())
         ]
         self.query_one(RowList).set_rows(rows)
-        shown = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
-        self.query_one("#status", Label).update(f"{shown}   {HINT}")
+        self.query_one("#status", Label).update(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
@@ -227,10 +253,26 @@ class ExplorerScreen(ModalScreen[Choice | None]):
 
     # -------------------------------------------------------------- events
 
+    def control_filters(self) -> tuple[Filter, ...]:
+        """The PO, tag and pinned controls as the search language's filters: a search
+        carries them, a list without one is narrowed by them (``search_controls``)."""
+        po, _, _ = self.filters()
+        tag = self.query_one("#tag", Select).value
+        pinned = self.query_one("#pinned", Checkbox).value
+        return control_filters(po=po, tag=tag if isinstance(tag, str) else None, pinned=pinned)
+
+    def query_for(self, typed: str) -> str:
+        """The query a search runs: what was typed, with the controls' filters."""
+        return with_filters(typed, self.control_filters())
+
+    def _search_again(self) -> None:
+        self.query_text = self.query_for(self.query_one("#search", Input).value)
+        self.search(self.query_text)
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
-            self.query_text = event.value
-            self.search(event.value)
+            self.query_text = self.query_for(event.value)
+            self.search(self.query_text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the search opens the row under the cursor, the best match after a search."""
@@ -238,9 +280,16 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.query_one(RowList).action_choose()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "source":
+            self._search_again()  # a search carries the PO and tag filters
         self.apply()
+        if event.select.id == "tag" and self._tag_from_rows:
+            self._tag_from_rows = False
+            self.query_one(RowList).focus()  # back where t was pressed (Down would reopen it)
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "pinned":
+            self._search_again()
         self.apply()
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
@@ -261,6 +310,16 @@ class ExplorerScreen(ModalScreen[Choice | None]):
 
     def action_toggle_archived(self) -> None:
         self.query_one("#archived", Checkbox).toggle()
+
+    def action_toggle_pinned(self) -> None:
+        self.query_one("#pinned", Checkbox).toggle()
+
+    def action_choose_tag(self) -> None:
+        """Open the tag list (Enter picks one; its blank entry, any tag)."""
+        tags = self.query_one("#tag", Select)
+        self._tag_from_rows = self.query_one(RowList).has_focus
+        tags.focus()
+        tags.expanded = True
 
     def action_export(self) -> None:
         row: Row | None = self.query_one(RowList).current

@@ -20,22 +20,40 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
-from ...organise.labels import changed_tags, pinned_first
+from ...organise.between_pos import copy_to_po, orphaned, po_files
+from ...organise.labels import changed_tags
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
-from ...text import fold
+from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
+from .choice import ChoiceScreen
 from .confirm import ConfirmScreen
 from .name_prompt import NamePrompt
+from .picker_rows import Heading, Row, grouped
 from .tags_prompt import TagsPrompt
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
+HINTS = (
+    "Enter select",
+    "n new",
+    "r rename",
+    "d delete",
+    "u undo delete",
+    "p pin",
+    "t tags",
+    "a archive",
+    "c copy to PO",
+    "/ filter",
+    "Esc cancel",
+)
 
 
 class SessionPicker(ModalScreen[str | None]):
-    """``n`` new, ``r`` rename, ``d`` delete, ``p`` pin, ``t`` tags, ``a`` archive, ``/``
-    filter, Enter select, Esc cancel. Pinned sessions come first (DESIGN section 14).
+    """``n`` new, ``r`` rename, ``d`` delete (``u`` undoes it for a moment), ``p`` pin, ``t``
+    tags, ``a`` archive, ``c`` copy to a PO, ``/`` filter, Enter select, Esc cancel. Pinned
+    sessions come first; orphaned sessions of every PO follow under their own heading (DESIGN
+    section 14). The hint line names every key, on two lines when narrow.
 
     ``known`` rows (the runtime's last reading of the catalog) are shown at once and the store
     is read again in a thread; the rows are replaced only if that reading differs.
@@ -48,7 +66,8 @@ class SessionPicker(ModalScreen[str | None]):
         Binding("p", "pin", "Pin"),
         Binding("t", "tags", "Tags"),
         Binding("a", "archive", "Archive"),
-        Binding("u", "undo_delete", "Undo delete", show=False),
+        Binding("u", "undo_delete", "Undo delete"),
+        Binding("c", "copy", "Copy to PO"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Cancel"),
         # from the filter box the arrows go on to the rows, where r, d and Enter act
@@ -63,7 +82,7 @@ class SessionPicker(ModalScreen[str | None]):
     SessionPicker #title { padding: 0 1; text-style: bold; }
     SessionPicker Input { display: none; }
     SessionPicker Input.-shown { display: block; }
-    SessionPicker .hint { color: $text-muted; padding: 0 1; }
+    SessionPicker .hint { padding: 0 1; }
     """
 
     def __init__(
@@ -81,9 +100,11 @@ class SessionPicker(ModalScreen[str | None]):
         self.current_id = current_id
         self.clock = clock
         self.all_rows: list[SessionSummary] = []
+        self.orphan_ids: set[str] = set()
         self._position = (0, 0)  # cursor and row count shown in the title
         self.filter_text = ""
-        self._deleted: tuple[str, float] | None = None  # (id, monotonic time) of the last delete
+        # the last delete: (id, monotonic time, whether it was the current session)
+        self._deleted: tuple[str, float, bool] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -92,9 +113,7 @@ class SessionPicker(ModalScreen[str | None]):
             yield RowList(
                 self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions"
             )
-            yield Label(
-                "Enter select  n new  r rename  d delete  / filter  Esc cancel", classes="hint"
-            )
+            yield HintLine(HINTS, max_lines=2, classes="hint")
 
     def on_mount(self) -> None:
         self.reload(select=self.current_id, rows=self.known)
@@ -110,14 +129,18 @@ class SessionPicker(ModalScreen[str | None]):
     def _read_again(self) -> None:
         self.app.call_from_thread(self._take, self._read())
 
-    def _read(self) -> list[SessionSummary]:
-        return self.ctx.manager.list(self.po_name, include_archived=False)
+    def _read(self) -> tuple[list[SessionSummary], set[str]]:
+        """The PO's sessions and the orphaned ones of every PO, and the orphans' ids."""
+        found = self.ctx.manager.list(include_archived=False)
+        lost = orphaned(self.ctx.manager, found)
+        return [s for s in found if s.po_name == self.po_name or s.id in lost], lost
 
-    def _take(self, rows: list[SessionSummary]) -> None:
+    def _take(self, read: tuple[list[SessionSummary], set[str]]) -> None:
         if not self.is_attached:
             return  # closed before the reading came back
-        if rows != self.all_rows:
-            self.all_rows = rows
+        rows, lost = read
+        if rows != self.all_rows or lost != self.orphan_ids:
+            self.all_rows, self.orphan_ids = rows, lost
             self._apply(self.selected.id if self.selected else self.current_id)
 
     def title_text(self, cursor: int = 0, count: int = 0) -> Text:
@@ -141,39 +164,56 @@ class SessionPicker(ModalScreen[str | None]):
     def rows_widget(self) -> RowList:
         return self.query_one("#sessions", RowList)
 
-    def render_row(self, s: SessionSummary, width: int) -> Text:
+    def render_row(self, s: Row, width: int) -> Text:
+        if isinstance(s, Heading):
+            return s.render(width)
         mark = "*" if s.id == self.current_id else " "
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
         name = Text(("📌 " if s.pinned else "") + s.name)
+        if s.id in self.orphan_ids and s.po_name != self.po_name:
+            name = Text.assemble((f"{s.po_name}: ", "italic"), name)
         if s.tags:
             name.append(" " + " ".join(f"#{t}" for t in s.tags), style="dim")
         name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
-        """Show ``rows``, or the store's sessions of the PO, keeping ``select`` under the cursor."""
+        """Show ``rows`` (the PO's, known beforehand), or the store's sessions of the PO and the
+        orphaned ones, keeping ``select`` under the cursor."""
         self.now = self.clock()
-        self.all_rows = self._read() if rows is None else rows
+        if rows is None:
+            self.all_rows, self.orphan_ids = self._read()
+        else:
+            self.all_rows = rows
         self._apply(select)
 
     def _apply(self, select: str | None = None) -> None:
-        needle = fold(self.filter_text)
-        rows = [s for s in self.all_rows if needle in fold(s.name)] if needle else self.all_rows
-        rows = pinned_first(rows)
-        cursor = next((i for i, s in enumerate(rows) if s.id == select), 0) if select else 0
+        rows = grouped(self.all_rows, self.orphan_ids, self.filter_text)
+        cursor = 0
+        if select:
+            cursor = next((i for i, s in enumerate(rows) if getattr(s, "id", None) == select), 0)
         self.rows_widget.set_rows(rows, cursor)
         self._show_position()
 
     @property
     def selected(self) -> SessionSummary | None:
-        return self.rows_widget.current
+        """The session under the cursor (None on a heading or in an empty list)."""
+        row = self.rows_widget.current
+        return row if isinstance(row, SessionSummary) else None
+
+    def po_of(self, session_id: str) -> str:
+        """The PO of a listed session (an orphaned one may belong to another PO)."""
+        found = next((s for s in self.all_rows if s.id == session_id), None)
+        return found.po_name if found is not None else self.po_name
 
     # -------------------------------------------------------------- choosing
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         event.stop()
-        self.dismiss(self.rows_widget.rows[event.index].id)
+        row = self.rows_widget.rows[event.index]
+        if isinstance(row, SessionSummary):
+            self.dismiss(row.id)
 
     def action_back(self) -> None:
         for box in self.query(Input).results():
@@ -279,11 +319,12 @@ class SessionPicker(ModalScreen[str | None]):
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
-            if target.id == self.current_id:
+            was_current = target.id == self.current_id
+            if was_current:
                 self.current_id = next_id
             hint = undo_hint(self.ctx.manager, target.id)
             if isinstance(self.ctx.manager.backend, SupportsTrash):
-                self._deleted = (target.id, time.monotonic())
+                self._deleted = (target.id, time.monotonic(), was_current)
                 hint += f"; press u within {UNDO_SECONDS:.0f} s to undo"
             self.notify(f"Deleted '{target.name}'{hint}")
             self.reload(select=self.current_id)
@@ -340,11 +381,12 @@ class SessionPicker(ModalScreen[str | None]):
         self._change(target, lambda: self.ctx.manager.archive(target.id), said)
 
     def action_undo_delete(self) -> None:
-        """Bring back the session deleted last, if that was less than UNDO_SECONDS ago
-        (DESIGN section 14: the TUI's delete says how to undo it and offers it for a moment)."""
+        """Bring back the session deleted last, if that was less than UNDO_SECONDS ago; one
+        that was current is made current again, and the note says so (DESIGN section 14: the
+        TUI's delete says how to undo it and offers it for a moment)."""
         if self._deleted is None:
             return
-        sid, when_deleted = self._deleted
+        sid, when_deleted, was_current = self._deleted
         self._deleted = None
         if time.monotonic() - when_deleted > UNDO_SECONDS:
             self.notify("Too late to undo here: `prompt-sessions trash` lists deleted sessions")
@@ -354,5 +396,43 @@ class SessionPicker(ModalScreen[str | None]):
         except PromptSessionsError as exc:
             self.notify(str(exc), title=exc.title, severity="error")
             return
-        self.notify(f"Restored '{entry.summary.name}'")
+        said = f"Restored '{entry.summary.name}'"
+        if was_current:
+            try:
+                self.ctx.manager.switch(entry.summary.po_name, sid)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+            else:
+                self.current_id = sid
+                said += "; it is the current session again"
+        self.notify(said)
         self.reload(select=sid)
+
+    def action_copy(self) -> None:
+        """Copy the selected session to a PO chosen from those with a file (an orphaned
+        session's way back; ``copy REF --to-po PO`` in the CLI). The original stays."""
+        target = self.selected
+        if target is None:
+            return
+        try:
+            names = sorted(po_files(self.ctx.manager) - {target.po_name})
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        if not names:
+            self.notify("No other PO has a file to copy to (objects/<name>.md)", severity="warning")
+            return
+
+        def chosen(po_name: str | None) -> None:
+            if po_name is None:
+                return
+            try:
+                copy = copy_to_po(self.ctx.manager, target.id, po_name)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+                return
+            self.notify(f"Copied '{target.name}' to {po_name} as {copy.id[:8]}; the original stays")
+            self.reload(select=copy.id if po_name == self.po_name else target.id)
+
+        choices = [(name, name) for name in names]
+        self.app.push_screen(ChoiceScreen(f"Copy '{target.name}' to", choices), chosen)

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
 from ...errors import PromptSessionsError
+from ..widgets.hint_line import HintLine
 from .dialog import Dialog
 
 T = TypeVar("T")
@@ -35,7 +36,6 @@ class TextPrompt(Dialog[T | None]):
     TextPrompt.-small > Vertical { padding: 0 1; border: round $accent; }
     TextPrompt.-small .hint { display: none; }
     TextPrompt #error { color: $error; height: auto; }
-    TextPrompt .hint { color: $text-muted; }
     """
 
     def __init__(self, title: str, default: str, check: Callable[[str], T]) -> None:
@@ -65,7 +65,7 @@ class TextPrompt(Dialog[T | None]):
             with Horizontal(id="buttons"):
                 yield Button("OK", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
-            yield Label("Enter accept   Esc cancel", classes="hint")
+            yield HintLine(("Enter accept", "Esc cancel"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

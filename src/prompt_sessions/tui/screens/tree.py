@@ -17,6 +17,7 @@ from textual.widgets.tree import TreeNode
 from ...models import SessionSummary
 from ...rewind import Node
 from ...text import counted
+from ..widgets.hint_line import HintLine
 
 Choice = tuple[str, str]  # (po_name, session_id)
 KINDS = {"fork": "fork", "delegation": "delegated", "continuation": "continued"}
@@ -43,7 +44,6 @@ class TreeScreen(ModalScreen[Choice | None]):
         border: thick $accent; background: $surface; padding: 0 1;
     }
     TreeScreen Tree { height: auto; max-height: 30; }
-    TreeScreen .hint { color: $text-muted; }
     """
 
     def __init__(self, root: Node, shown: str) -> None:
@@ -63,7 +63,7 @@ class TreeScreen(ModalScreen[Choice | None]):
             self._add(tree.root, self.root_node)
             tree.root.expand_all()
             yield tree
-            yield Label("Enter opens  Esc closes", classes="hint")
+            yield HintLine(("Enter opens", "Esc closes"), classes="hint")
 
     def _add(self, parent: TreeNode[SessionSummary], node: Node) -> None:
         for child in node.children:

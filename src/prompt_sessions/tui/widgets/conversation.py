@@ -42,6 +42,10 @@ class Conversation(VerticalScroll, can_focus=True):
         self.streaming: StreamingView | None = None
         self._loading = False
         self._end_pending = False  # showing the end waits for the first layout that scrolls
+        self.session_id: str | None = None
+        # after a rewrite here, the message count the rewritten history reaches: messages up
+        # to it go before the notes at the end (the note saying what was done comes after them)
+        self._rewritten_to: int | None = None
 
     # -------------------------------------------------------------- whole views
 
@@ -49,7 +53,13 @@ class Conversation(VerticalScroll, can_focus=True):
         self, session: Session | None, po_name: str, *, at: int | None = None, filter: str = ""
     ) -> None:
         """Show a session (None: the PO has none yet); ``at`` opens the window at that message
-        (its index in the session); ``filter`` lists only the messages that contain it."""
+        (its index in the session); ``filter`` lists only the messages that contain it.
+        Drawing the same session again keeps the notes that followed its last message (a
+        rewind's or an undo's note stays after the history it speaks of)."""
+        same = session is not None and session.id == self.session_id
+        notes = self._trailing_notes() if same else []
+        self.session_id = session.id if session is not None else None
+        self._rewritten_to = None
         full = list(session.history) if session else []
         self.seen, self.filter, self.positions = len(full), filter, None
         if filter:
@@ -68,6 +78,8 @@ class Conversation(VerticalScroll, can_focus=True):
             self.end = min(total, self.start + PAGE)
         self.remove_children()
         self.mount_all([self._view(i) for i in range(self.start, self.end)])
+        if notes:
+            self.mount_all([NoteView(text, error=error) for text, error in notes])
         if at is None or not 0 <= at < total:
             self._end_pending = True
             self.call_after_refresh(self._settle_end)
@@ -85,6 +97,28 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def on_resize(self) -> None:
         self._settle_end()
+
+    def rewritten(self, count: int) -> None:
+        """The session's history was rewritten here (a rewind, an edit, an undo) to ``count``
+        messages: those it brings back are shown before the note saying so, not after it."""
+        self._rewritten_to = count
+
+    def _first_trailing_note(self) -> NoteView | None:
+        found = None
+        for child in reversed(self.children):
+            if not isinstance(child, NoteView):
+                break
+            found = child
+        return found
+
+    def _trailing_notes(self) -> list[tuple[str, bool]]:
+        """The notes after the last message, as ``(text, error)``."""
+        found: list[tuple[str, bool]] = []
+        for child in reversed(self.children):
+            if not isinstance(child, NoteView):
+                break
+            found.append((child.text, child.has_class("-error")))
+        return found[::-1]
 
     def catch_up(self, session: Session | None) -> bool:
         """Show the messages stored since this view was drawn; False if the history was
@@ -134,11 +168,15 @@ class Conversation(VerticalScroll, can_focus=True):
             self.mount_all([self._view(i) for i in range(self.start, self.end)])
         else:
             self.end = len(self.history)
-            before = (
+            before: Widget | None = (
                 self.streaming
                 if self.streaming is not None and self.streaming.parent is self
                 else None
             )
+            if self._rewritten_to is not None:
+                if self.seen >= self._rewritten_to:
+                    self._rewritten_to = None  # caught up: later messages follow the notes
+                before = before or self._first_trailing_note()
             self.mount(self._view(self.end - 1), before=before)
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 

@@ -153,3 +153,4 @@ class NoteView(Static):
 
     def __init__(self, text: str, *, error: bool = False) -> None:
         super().__init__(Text(text), classes="-error" if error else "")
+        self.text = text

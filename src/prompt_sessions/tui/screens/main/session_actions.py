@@ -63,17 +63,20 @@ class SessionActions(Composer):
             self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
 
     def action_picker(self) -> None:
+        known = self.coord.known_sessions(self.po_name)
+        picker = SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known)
+
         def chosen(session_id: str | None) -> None:
             if session_id is not None:
-                self.switch_to(self.po_name, session_id, land=True)
+                # an orphaned session listed there may belong to another PO
+                self.switch_to(picker.po_of(session_id), session_id, land=True)
+            elif (current := picker.current_id) is not None and current != self.session_id:
+                # a delete (or its undo) there changed the PO's current session: show it
+                self.switch_to(self.po_name, current)
             else:
                 self.reload()  # the picker may have renamed or deleted sessions
 
-        known = self.coord.known_sessions(self.po_name)
-        self.app.push_screen(
-            SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known),
-            chosen,
-        )
+        self.app.push_screen(picker, chosen)
 
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager
