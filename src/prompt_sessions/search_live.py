@@ -1,0 +1,132 @@
+"""Searching as the user types (the explorer, DESIGN sections 8, 10 and 12): a first page of hits
+found fast, then the ranked hits that replace it.
+
+Ranking best first costs what FTS5 needs to score every match: for a word found in most of a
+million messages, a second or more. The explorer's first results are due within 50 ms (DESIGN
+section 10), so it first asks :func:`first_page` for the newest matches, unranked and read from
+the index as it stands, shows them, then asks :func:`ranked`, whose hits are exactly
+``SessionManager.search``'s and replace them. A newer keystroke cancels the older ranked search
+(its ``cancelled`` callable) instead of waiting for it to finish.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .errors import PromptSessionsError, UsageError
+from .models import SessionSummary
+from .search import SearchHit, collect
+from .search_query import Query
+from .search_query import parse as parse_query
+from .text import unencodable
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from .manager import SessionManager
+
+Progress = Callable[[int, int], None]
+
+
+class SearchCancelled(PromptSessionsError):
+    """A ranked search stopped because its caller no longer wanted it (``cancelled()`` became
+    true); nothing was changed by stopping it."""
+
+    title = "Search cancelled"
+
+
+@runtime_checkable
+class SupportsFirstPage(Protocol):
+    """An index that can answer a first page unranked (the JSON store's search cache)."""
+
+    def first_page(self, query: Query, *, limit: int) -> builtins.list[SearchHit] | None: ...
+
+
+def first_hits(
+    conn: sqlite3.Connection,
+    query: Query,
+    summaries: Callable[[list[str]], dict[str, SessionSummary]],
+    limit: int,
+) -> list[SearchHit]:
+    """Hits from the index tables in ``conn`` (``storage.search_index``), newest first, not
+    ranked, with snippets and at most ``search.HITS_PER_SESSION`` per session, as ranked hits
+    are built; ``summaries(ids)`` gives the sessions' summaries (missing ones are skipped)."""
+    from .storage import search_index
+
+    def rows_for(n: int | None) -> Iterable[tuple[str, int | None, str]]:
+        rows = search_index.first_rows(conn, query, n)
+        return ((r.session_id, r.message_index, r.text) for r in rows)
+
+    return collect(rows_for, query, summaries, limit)
+
+
+def _parsed(query: str | Query, po_name: str | None, limit: int) -> Query:
+    """The same checks as ``SessionManager.search``."""
+    if isinstance(query, str) and unencodable(query):
+        raise UsageError("the search text is not valid UTF-8 text")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+    parsed = query if isinstance(query, Query) else parse_query(query)
+    return parsed.with_po(po_name)
+
+
+def _index_of(manager: SessionManager) -> object:
+    """The JSON store's search cache, else the backend itself."""
+    backend = manager.backend
+    return getattr(backend, "search_cache", None) or backend
+
+
+def first_page(
+    manager: SessionManager, query: str | Query, po_name: str | None = None, *, limit: int
+) -> list[SearchHit] | None:
+    """Up to ``limit`` hits for ``query`` found fast: the newest matching messages and names,
+    not ranked, read from the index as it stands (not brought up to date with the store first),
+    each with its summary as indexed and a snippet. Meant to be shown at once and replaced by
+    :func:`ranked`'s hits (DESIGN sections 10 and 12).
+
+    :param query: the query text or a parsed ``search_query.Query``.
+    :param po_name: only this PO's sessions (as the filter ``po:NAME``).
+    :param limit: at most this many hits (a positive int).
+    :returns: the hits, or None when there is no index to read yet (the ranked search builds
+        it) or the store keeps none this way (then only the ranked search answers).
+    :raises QueryError: (a UsageError) a malformed query, with one line saying why.
+    :raises UsageError: a limit that is not a positive int.
+    """
+    parsed = _parsed(query, po_name, limit)
+    index = _index_of(manager)
+    if isinstance(index, SupportsFirstPage):
+        return index.first_page(parsed, limit=limit)
+    return None
+
+
+def ranked(
+    manager: SessionManager,
+    query: str | Query,
+    po_name: str | None = None,
+    *,
+    limit: int,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[SearchHit]:
+    """The hits of ``SessionManager.search`` (ranked best first, the index brought up to date
+    first, DESIGN section 12), stopped early once ``cancelled()`` is true.
+
+    :param query: the query text or a parsed ``search_query.Query``.
+    :param po_name: only this PO's sessions (as the filter ``po:NAME``).
+    :param limit: at most this many hits (a positive int).
+    :param progress: called as ``progress(done, total)`` (sessions) while the index catches up.
+    :param cancelled: asked while the ranking runs; true stops it. Catching up is never
+        stopped half way, so the next search does not repeat it. Stores without a search cache
+        run to the end.
+    :raises SearchCancelled: ``cancelled()`` became true before the hits were ready.
+    :raises QueryError: (a UsageError) a malformed query, with one line saying why.
+    """
+    index = _index_of(manager)
+    search = getattr(index, "search", None)
+    if cancelled is not None and isinstance(index, SupportsFirstPage) and search is not None:
+        parsed = _parsed(query, po_name, limit)
+        hits: list[SearchHit] = search(parsed, limit, progress, cancelled=cancelled)
+        return hits
+    return manager.search(query, po_name, limit=limit, progress=progress)
