@@ -12,6 +12,8 @@ the index as it stands, shows them, then asks :func:`ranked`, whose hits are exa
 from __future__ import annotations
 
 import builtins
+import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -23,11 +25,10 @@ from .search_query import parse as parse_query
 from .text import unencodable
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from .manager import SessionManager
 
 Progress = Callable[[int, int], None]
+CHECK_STEPS = 1000  # SQLite virtual machine steps between two looks at the clock
 
 
 class SearchCancelled(PromptSessionsError):
@@ -41,7 +42,9 @@ class SearchCancelled(PromptSessionsError):
 class SupportsFirstPage(Protocol):
     """An index that can answer a first page unranked (the JSON store's search cache)."""
 
-    def first_page(self, query: Query, *, limit: int) -> builtins.list[SearchHit] | None: ...
+    def first_page(
+        self, query: Query, *, limit: int, within: float | None = None
+    ) -> builtins.list[SearchHit] | None: ...
 
 
 def first_hits(
@@ -49,15 +52,34 @@ def first_hits(
     query: Query,
     summaries: Callable[[list[str]], dict[str, SessionSummary]],
     limit: int,
+    within: float | None = None,
 ) -> list[SearchHit]:
     """Hits from the index tables in ``conn`` (``storage.search_index``), newest first, not
     ranked, with snippets and at most ``search.HITS_PER_SESSION`` per session, as ranked hits
-    are built; ``summaries(ids)`` gives the sessions' summaries (missing ones are skipped)."""
+    are built; ``summaries(ids)`` gives the sessions' summaries (missing ones are skipped).
+    With ``within`` (seconds), the matches found by then: a word in every message under a
+    filter that keeps none of them would otherwise walk them all."""
     from .storage import search_index
 
+    deadline = None if within is None else time.monotonic() + within
+
+    def late() -> bool:
+        return deadline is not None and time.monotonic() > deadline
+
     def rows_for(n: int | None) -> Iterable[tuple[str, int | None, str]]:
-        rows = search_index.first_rows(conn, query, n)
-        return ((r.session_id, r.message_index, r.text) for r in rows)
+        found: list[tuple[str, int | None, str]] = []
+        if deadline is not None:
+            conn.set_progress_handler(late, CHECK_STEPS)  # true interrupts the query
+        try:
+            for r in search_index.first_rows(conn, query, n):
+                found.append((r.session_id, r.message_index, r.text))
+        except sqlite3.OperationalError:
+            if not late():
+                raise
+        finally:
+            if deadline is not None:
+                conn.set_progress_handler(None, 0)
+        return found
 
     return collect(rows_for, query, summaries, limit)
 
@@ -79,7 +101,12 @@ def _index_of(manager: SessionManager) -> object:
 
 
 def first_page(
-    manager: SessionManager, query: str | Query, po_name: str | None = None, *, limit: int
+    manager: SessionManager,
+    query: str | Query,
+    po_name: str | None = None,
+    *,
+    limit: int,
+    within: float | None = None,
 ) -> list[SearchHit] | None:
     """Up to ``limit`` hits for ``query`` found fast: the newest matching messages and names,
     not ranked, read from the index as it stands (not brought up to date with the store first),
@@ -89,6 +116,8 @@ def first_page(
     :param query: the query text or a parsed ``search_query.Query``.
     :param po_name: only this PO's sessions (as the filter ``po:NAME``).
     :param limit: at most this many hits (a positive int).
+    :param within: seconds the index may spend looking (None: no bound); then the matches
+        found by then, possibly none, are the page.
     :returns: the hits, or None when there is no index to read yet (the ranked search builds
         it) or the store keeps none this way (then only the ranked search answers).
     :raises QueryError: (a UsageError) a malformed query, with one line saying why.
@@ -97,7 +126,7 @@ def first_page(
     parsed = _parsed(query, po_name, limit)
     index = _index_of(manager)
     if isinstance(index, SupportsFirstPage):
-        return index.first_page(parsed, limit=limit)
+        return index.first_page(parsed, limit=limit, within=within)
     return None
 
 

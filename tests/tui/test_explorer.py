@@ -141,6 +141,8 @@ async def test_search_shows_the_newest_hits_first_then_the_ranked_ones(
             statuses.append(str(self.query_one("#status", Label).render()))
 
     monkeypatch.setattr(ExplorerScreen, "_searched", spy)
+    # No time bound on the first page: a loaded test machine must not make it come back short.
+    monkeypatch.setattr("prompt_sessions.tui.screens.explorer.FIRST_PAGE_SECONDS", None)
     app = make_app(ctx)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_explorer(pilot)

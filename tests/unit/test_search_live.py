@@ -76,6 +76,20 @@ def test_first_page_applies_limit_filters_and_po(manager: SessionManager) -> Non
     ]
 
 
+def test_first_page_within_a_time_bound_gives_what_it_found_by_then(
+    manager: SessionManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``within`` spent (here none at all, the clock looked at every SQLite step) the
+    first page is what was found by then, here nothing, instead of an error; the next page
+    without a bound finds everything, so the connection was left as it was."""
+    _seed(manager)
+    manager.search("walrus")
+    monkeypatch.setattr(search_live, "CHECK_STEPS", 1)
+    assert search_live.first_page(manager, "walrus", limit=10, within=0) == []
+    assert len(search_live.first_page(manager, "walrus", limit=10) or []) == 3
+    assert len(search_live.first_page(manager, "walrus", limit=10, within=60) or []) == 3
+
+
 def test_first_page_rejects_what_search_rejects(manager: SessionManager) -> None:
     """A malformed query and a bad limit get the same one-line errors as search."""
     with pytest.raises(QueryError, match="quote"):

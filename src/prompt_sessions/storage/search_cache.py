@@ -326,12 +326,15 @@ class SearchCache:
                 if cancelled is not None:
                     conn.set_progress_handler(None, 0)
 
-    def first_page(self, query: Query, *, limit: int) -> list[SearchHit] | None:
+    def first_page(
+        self, query: Query, *, limit: int, within: float | None = None
+    ) -> list[SearchHit] | None:
         """Up to ``limit`` hits, newest first and not ranked, read from the index file as it
         stands (not caught up first), each with the summary its session was indexed from; the
         explorer's first results (``search_live.first_page``, DESIGN sections 10 and 12).
-        None when there is no index file of this version to read (the next ``search`` builds
-        it) or it cannot be read."""
+        ``within``: seconds the index may spend looking, then the matches found by then. None
+        when there is no index file of this version to read (the next ``search`` builds it) or
+        it cannot be read."""
         if self.path is None:
             return None
         with self._peek_lock:
@@ -340,7 +343,7 @@ class SearchCache:
                 if conn is None or search_index.version(conn) != search_index.VERSION:
                     return None
                 return first_hits(
-                    conn, query, lambda ids: search_index.summaries_of(conn, ids), limit
+                    conn, query, lambda ids: search_index.summaries_of(conn, ids), limit, within
                 )
             except sqlite3.Error:
                 # e.g. replaced by the ranked search as damaged: open it afresh next time
