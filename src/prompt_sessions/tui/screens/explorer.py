@@ -135,7 +135,6 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.hits: list[Row] | None = None
         self.asks_archived = False  # the search has is:archived, whatever the checkbox says
         self.query_text = ""
-        self.ranking = False  # the rows shown are a search's first page, the ranked ones to come
         self.initial_po = po_name
 
     def compose(self) -> ComposeResult:
@@ -251,7 +250,6 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             self._draw_header()  # the columns give the snippet room while searching
         self.hits = rows
         self.asks_archived = asks_archived
-        self.ranking = first
         self.apply()
         if first:
             shown = len(self.query_one(RowList).rows)
