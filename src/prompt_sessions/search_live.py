@@ -15,6 +15,7 @@ import builtins
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .errors import PromptSessionsError, UsageError
@@ -40,7 +41,8 @@ class SearchCancelled(PromptSessionsError):
 
 @runtime_checkable
 class SupportsFirstPage(Protocol):
-    """An index that can answer a first page unranked (the JSON store's search cache)."""
+    """An index that can answer a first page unranked (the JSON store's search cache, the
+    sqlite store)."""
 
     def first_page(
         self, query: Query, *, limit: int, within: float | None = None
@@ -84,6 +86,43 @@ def first_hits(
     return collect(rows_for, query, summaries, limit)
 
 
+def read_first_page(
+    path: Path,
+    query: Query,
+    limit: int,
+    within: float | None = None,
+    conn: sqlite3.Connection | None = None,
+) -> tuple[list[SearchHit] | None, sqlite3.Connection | None]:
+    """A first page (:func:`first_hits`) from the index tables in the SQLite file at ``path``,
+    on a connection that only reads, apart from the store's own, so it never waits for a ranked
+    search or a catch-up in another thread (WAL lets readers and a writer overlap). Each hit
+    carries the summary its session was indexed from.
+
+    ``conn`` is the connection a previous call returned, to reuse. Returns (hits, the
+    connection to pass next time); hits are None when the file holds no index of this version
+    or cannot be read, and the connection is None when it was closed (or never opened)."""
+    from .storage import search_index
+
+    try:
+        if conn is None:
+            if not path.is_file() or path.is_symlink():
+                return None, None
+            conn = sqlite3.connect(
+                str(path), timeout=1, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA query_only = 1")
+        if search_index.version(conn) != search_index.VERSION:
+            return None, conn
+        found = first_hits(
+            conn, query, lambda ids: search_index.summaries_of(conn, ids), limit, within
+        )
+        return found, conn
+    except sqlite3.Error:
+        if conn is not None:
+            conn.close()  # e.g. replaced as damaged: open it afresh next time
+        return None, None
+
+
 def _parsed(query: str | Query, po_name: str | None, limit: int) -> Query:
     """The same checks as ``SessionManager.search``."""
     if isinstance(query, str) and unencodable(query):
@@ -119,7 +158,8 @@ def first_page(
     :param within: seconds the index may spend looking (None: no bound); then the matches
         found by then, possibly none, are the page.
     :returns: the hits, or None when there is no index to read yet (the ranked search builds
-        it) or the store keeps none this way (then only the ranked search answers).
+        it) or the store keeps none this way (PostgreSQL, or a store without an index: then
+        only the ranked search answers).
     :raises QueryError: (a UsageError) a malformed query, with one line saying why.
     :raises UsageError: a limit that is not a positive int.
     """
@@ -148,14 +188,13 @@ def ranked(
     :param progress: called as ``progress(done, total)`` (sessions) while the index catches up.
     :param cancelled: asked while the ranking runs; true stops it. Catching up is never
         stopped half way, so the next search does not repeat it. Stores without a search cache
-        run to the end.
+        (the sqlite store ranks inside its database) run to the end.
     :raises SearchCancelled: ``cancelled()`` became true before the hits were ready.
     :raises QueryError: (a UsageError) a malformed query, with one line saying why.
     """
+    from .storage.search_cache import SearchCache
+
     index = _index_of(manager)
-    search = getattr(index, "search", None)
-    if cancelled is not None and isinstance(index, SupportsFirstPage) and search is not None:
-        parsed = _parsed(query, po_name, limit)
-        hits: list[SearchHit] = search(parsed, limit, progress, cancelled=cancelled)
-        return hits
+    if cancelled is not None and isinstance(index, SearchCache):
+        return index.search(_parsed(query, po_name, limit), limit, progress, cancelled)
     return manager.search(query, po_name, limit=limit, progress=progress)

@@ -5,6 +5,8 @@ unranked and newest first, read from the index as it stands; then the ranked hit
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,9 +47,18 @@ def test_first_page_is_none_before_any_index_exists(manager: SessionManager) -> 
     assert not (manager.backend.root / "cache").exists()  # type: ignore[attr-defined]
 
 
-def test_first_page_finds_what_search_finds_newest_first(manager: SessionManager) -> None:
-    """Once indexed, the first page holds the same hits as the ranked search, newest first;
-    the ranked search puts the best match first."""
+@pytest.fixture(params=["json", "sqlite"])
+def store(request: pytest.FixtureRequest, root: Path, host: PluginHost) -> Iterator[SessionManager]:
+    """A manager on each store that keeps a search index: the JSON store's cache, sqlite's own."""
+    manager = SessionManager.open(root, host=host, backend=request.param)
+    yield manager
+    manager.close()
+
+
+def test_first_page_finds_what_search_finds_newest_first(store: SessionManager) -> None:
+    """Once indexed, the first page holds the same hits as the ranked search, newest first,
+    on either store; the ranked search puts the best match first."""
+    manager = store
     old, new = _seed(manager)
     ranked = manager.search("walrus")
     assert _keys(ranked)[0] == (old, 0)
@@ -60,8 +71,10 @@ def test_first_page_finds_what_search_finds_newest_first(manager: SessionManager
     assert first[0].session == manager.get(new).summary()
 
 
-def test_first_page_applies_limit_filters_and_po(manager: SessionManager) -> None:
-    """The limit, the query's filters and ``po_name`` mean what they mean for search."""
+def test_first_page_applies_limit_filters_and_po(store: SessionManager) -> None:
+    """The limit, the query's filters and ``po_name`` mean what they mean for search, on
+    either store."""
+    manager = store
     old, new = _seed(manager)
     manager.search("walrus")
     assert _keys(search_live.first_page(manager, "walrus", limit=1) or []) == [(new, 1)]
@@ -145,13 +158,25 @@ def test_ranked_is_search_and_cancelled_stops_it(
     assert manager.backend.search_cache._memory is None  # type: ignore[attr-defined]
 
 
-def test_sqlite_store_has_no_first_page_and_ranks_as_search(root: Path, host: PluginHost) -> None:
-    """A store that indexes inside its database answers only ranked: no first page (None), and
-    the ranked hits are its search's."""
+def test_sqlite_store_ranks_as_search_and_reads_its_first_page_beside_it(
+    root: Path, host: PluginHost
+) -> None:
+    """The sqlite store (its index inside the database) answers a first page at once, on a
+    connection of its own, while its own connection is inside a read; the ranked hits are its
+    search's."""
     manager = SessionManager.open(root, host=host, backend="sqlite")
     try:
-        old, _ = _seed(manager)
-        assert search_live.first_page(manager, "walrus", limit=5) is None
+        old, new = _seed(manager)
+        pages: list = []
+        with manager.backend._reading():  # type: ignore[attr-defined]
+            # Another thread: the store's lock is held here until the page is in.
+            reader = threading.Thread(
+                target=lambda: pages.append(search_live.first_page(manager, "walrus", limit=5))
+            )
+            reader.start()
+            reader.join(timeout=30)
+            assert not reader.is_alive(), "the first page waited for the store's connection"
+        assert _keys(pages[0] or []) == [(new, 1), (new, 0), (old, 0)]
         hits = search_live.ranked(manager, "walrus", limit=5, cancelled=lambda: False)
         assert hits == manager.search("walrus", limit=5)
         assert _keys(hits)[0] == (old, 0)

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..errors import SessionNotFound, StorageError
 from ..models import Message, Session, SessionSummary
 from ..search import SearchHit, search_connection
-from ..search_live import SearchCancelled, first_hits
+from ..search_live import SearchCancelled, read_first_page
 from ..search_query import Query
 from . import search_index
 from .base import HealthReport
@@ -338,31 +338,8 @@ class SearchCache:
         if self.path is None:
             return None
         with self._peek_lock:
-            try:
-                conn = self._peek or self._open_reader()
-                if conn is None or search_index.version(conn) != search_index.VERSION:
-                    return None
-                return first_hits(
-                    conn, query, lambda ids: search_index.summaries_of(conn, ids), limit, within
-                )
-            except sqlite3.Error:
-                # e.g. replaced by the ranked search as damaged: open it afresh next time
-                if self._peek is not None:
-                    self._peek.close()
-                    self._peek = None
-                return None
-
-    def _open_reader(self) -> sqlite3.Connection | None:
-        """A connection that only reads, opened only when the index file exists."""
-        assert self.path is not None
-        if not self.path.is_file() or self.path.is_symlink():
-            return None
-        conn = sqlite3.connect(
-            str(self.path), timeout=1, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA query_only = 1")
-        self._peek = conn
-        return conn
+            hits, self._peek = read_first_page(self.path, query, limit, within, self._peek)
+            return hits
 
     def check(self, report: HealthReport, repair: bool) -> None:
         """For ``doctor``: bring an existing cache up to date; with ``repair``, build it afresh."""
