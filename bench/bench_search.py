@@ -6,7 +6,12 @@ Builds a JSON store of ``--sessions`` x ``--messages`` messages by writing sessi
 (``ORDER BY rank LIMIT 20`` with ``snippet()``, unicode61 with accents removed). Each query's
 figure is its median of ``--repeat`` runs; the target compares the p95 of those figures.
 
-    python bench/bench_search.py [--sessions 2000] [--messages 500] [--keep DIR]
+Then the explorer's first results (DESIGN section 10: within 50 ms): the same 30 queries, and
+each again with a filter (``role:user``, ``is:archived``) and as a quoted phrase, through
+``search_live.first_page`` with the explorer's limit, the call its search worker makes before
+the ranked hits; and the fixed cost of a search that finds nothing, taken apart.
+
+    python bench/bench_search.py [--sessions 2000] [--messages 500] [--keep DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import open_manager  # noqa: E402
 
+from prompt_sessions import search_live  # noqa: E402
 from prompt_sessions.models import Message, Session  # noqa: E402
 from prompt_sessions.storage.session_codec import encode_session  # noqa: E402
+from prompt_sessions.tui.screens.explorer import FIRST_PAGE_SECONDS, SEARCH_LIMIT  # noqa: E402
 
 SEED = 20261201
 VOCABULARY = 30_000
@@ -145,7 +152,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the store in this folder")
+    parser.add_argument(
+        "--quick", action="store_true", help="200 sessions (100,000 messages), 3 runs per query"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.sessions, args.repeat = 200, 3
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench-search-"))
     root = base / ".prompt_objects"
     total = args.sessions * args.messages
@@ -201,7 +213,81 @@ def main() -> None:
         f"ratio {ratio:.2f}x (target <= 3x) {'MET' if ratio <= 3 else 'MISSED'}"
     )
     print(f"API p50 {statistics.median(api_ms):.1f} ms, raw p50 {statistics.median(raw_ms):.1f} ms")
+    explorer(mgr, queries(rng_words), rng_words, args.repeat)
+    fixed_cost(mgr, args.repeat)
     mgr.close()
+
+
+def explorer(mgr: object, plain: list[str], top: list[str], repeat: int) -> None:
+    """The explorer's first page for plain, filtered and phrase queries, and for the hardest
+    kinds (the commonest word under a filter that keeps nothing, a one-letter prefix), through
+    the call the explorer makes, with its time bound (target: 50 ms)."""
+    words = [q.split() for q in plain]
+    variants = {
+        "words": plain,
+        "role:user": [f"{q} role:user" for q in plain],
+        "is:archived": [f"{q} is:archived" for q in plain],
+        "phrase": [f'"{w[0]} {w[1]}"' if len(w) > 1 else f'"{w[0]}"' for w in words],
+        "hard": [f"{top[0]} before:2000-01-01", f"{top[1]} po:nobody", "w*", "a*", "x*"],
+    }
+
+    def page(q: str, within: float | None) -> list:
+        found = search_live.first_page(mgr, q, limit=SEARCH_LIMIT, within=within)  # type: ignore[arg-type]
+        assert found is not None, "the index exists by now"
+        return found
+
+    print(
+        f"\nexplorer's first page (search_live.first_page, limit {SEARCH_LIMIT}, "
+        f"within {FIRST_PAGE_SECONDS * 1000:.0f} ms):"
+    )
+    print(f"{'kind':12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'empty':>6} {'cut':>4}")
+    everything: list[float] = []
+    for kind, texts in variants.items():
+        figures = []
+        empty = cut = 0
+        for q in texts:
+            bounded = page(q, FIRST_PAGE_SECONDS)
+            empty += not bounded
+            cut += len(bounded) < len(page(q, None))  # the time bound left matches out
+            figures.append(timed(lambda q=q: page(q, FIRST_PAGE_SECONDS), repeat))
+        everything += figures
+        print(
+            f"{kind:12} {statistics.median(figures):8.2f} {p95(figures):8.2f} "
+            f"{max(figures):8.2f} {empty:6} {cut:4}"
+        )
+    worst = p95(everything)
+    print(
+        f"first page p95 over {len(everything)} queries: {worst:.1f} ms "
+        f"(target <= 50 ms) {'MET' if worst <= 50 else 'MISSED'}; max {max(everything):.1f} ms"
+    )
+
+
+def fixed_cost(mgr: object, repeat: int) -> None:
+    """What a search that finds nothing costs, and its parts (JSON store)."""
+    backend = mgr.backend  # type: ignore[attr-defined]
+    nothing = "qqqqzzzz"
+    total = timed(lambda: mgr.search(nothing, limit=20), repeat)  # type: ignore[attr-defined]
+    listing = timed(backend.list, repeat)
+    known = timed(backend.list_known, repeat) if hasattr(backend, "list_known") else float("nan")
+    first = timed(lambda: search_live.first_page(mgr, nothing, limit=SEARCH_LIMIT), repeat)  # type: ignore[arg-type]
+    print(
+        f"\nsearch finding nothing: {total:.2f} ms, of which the catalog's list() {listing:.2f} ms "
+        f"(list_known(), without a look at the files: {known:.2f} ms); "
+        f"the first page finding nothing: {first:.2f} ms"
+    )
+    if hasattr(backend, "list_known"):
+        # The same cache file checked against the catalog as index.json and the journal hold
+        # it: what a search costs once list() no longer looks at every file.
+        from prompt_sessions.search_query import parse
+        from prompt_sessions.storage.search_cache import SearchCache
+
+        cache = SearchCache(backend.root, backend.list_known, backend.get)
+        query = parse(nothing)
+        try:
+            light = timed(lambda: cache.search(query, 20), repeat)
+        finally:
+            cache.close()
+        print(f"the same search checked against list_known() instead: {light:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -118,6 +118,42 @@ async def test_is_archived_in_the_query_shows_archived_hits(make_ctx, make_app):
         assert [r.summary.name for r in app.screen.query_one(RowList).rows] == ["Old"]
 
 
+async def test_search_shows_the_newest_hits_first_then_the_ranked_ones(
+    make_ctx, make_app, monkeypatch
+):
+    """With an index in place, a typed query shows its newest hits at once (status "ranking…"),
+    then the ranked hits replace them: the final list is SessionManager.search's, best first."""
+    ctx = make_ctx()
+    fixed_session(ctx, "a", "zoo", "Zoo", [("user", "walrus walrus walrus")], at(1, 9))
+    fixed_session(
+        ctx, "b", "beach", "Beach", [("user", "a walrus among many other animals")], at(3, 9)
+    )
+    ranked = [(h.session.name, h.message_index) for h in ctx.manager.search("walrus")]
+    assert ranked == [("Zoo", 0), ("Beach", 0)]  # the index now exists
+    shown_for: list[tuple[bool, list]] = []
+    statuses: list[str] = []
+    original = ExplorerScreen._searched
+
+    def spy(self, query, rows, asks_archived, first=False):
+        original(self, query, rows, asks_archived, first)
+        if query == "walrus":
+            shown_for.append((first, [(r.summary.name, r.message_index) for r in rows]))
+            statuses.append(str(self.query_one("#status", Label).render()))
+
+    monkeypatch.setattr(ExplorerScreen, "_searched", spy)
+    # No time bound on the first page: a loaded test machine must not make it come back short.
+    monkeypatch.setattr("prompt_sessions.tui.screens.explorer.FIRST_PAGE_SECONDS", None)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press(*"walrus")
+        await settle(pilot)
+        assert shown_for == [(True, [("Beach", 0), ("Zoo", 0)]), (False, ranked)]
+        assert "ranking" in statuses[0] and "ranking" not in statuses[1]
+        rows = app.screen.query_one(RowList).rows
+        assert [(r.summary.name, r.message_index) for r in rows] == ranked
+
+
 def test_highlight_marks_the_spans_the_search_found():
     """Exactly the given spans of the snippet are marked."""
     text = highlight("Crème and crème", [(0, 5), (10, 15)])

@@ -52,7 +52,8 @@ def _occurs(term: Term, words: list[str]) -> bool:
 @given(_texts, _queries)
 def test_index_agrees_with_the_reference(texts: list[str], text: str) -> None:
     """Every generated query finds, through FTS5, exactly the texts the reference finds, and
-    asking for the best k gives the first k of the full ranking."""
+    asking for the best k gives the first k of the full ranking; the unranked first page finds
+    the same texts, newest indexed first."""
     try:
         query = parse(text)
     except QueryError:
@@ -73,6 +74,11 @@ def test_index_agrees_with_the_reference(texts: list[str], text: str) -> None:
         ):
             expected.add(f"s{i}")
     assert got == expected
+    # The explorer's first page finds the same docs, newest indexed first, cut at k.
+    newest_first = sorted(expected, key=lambda sid: int(sid[1:]), reverse=True)
+    assert [r.session_id for r in search_index.first_rows(conn, query, None)] == newest_first
+    for k in (1, 2, 4):
+        assert [r.session_id for r in search_index.first_rows(conn, query, k)] == newest_first[:k]
 
 
 def test_equal_scores_at_the_cut_are_chosen_by_session_and_message() -> None:

@@ -4,7 +4,12 @@ The session files stay the truth. Each write updates the cache when it exists (a
 never fails the write); each search first compares every session's stamp in the cache with the
 catalog's summary and indexes again the sessions that differ, so a cache that is missing, behind
 (a crash between the file write and the cache, another program's edit) or of another version is
-brought up to date before it answers. Deleting ``cache/`` loses nothing.
+brought up to date before it answers. Deleting ``cache/`` loses nothing. A summary once found
+equal to its stamp is remembered (the same object, or an equal one, is not encoded again), so an
+unchanged store costs a search one comparison per session on top of the catalog's ``list()``.
+
+The explorer's first page (``first_page``, see :mod:`prompt_sessions.search_live`) reads the
+index as it stands on a connection of its own, so it never waits for a ranked search or a catch-up.
 
 When the cache cannot be written (a read-only folder), searches build the same index in memory,
 so answers have the same meaning, only slower.
@@ -22,6 +27,7 @@ from pathlib import Path
 from ..errors import SessionNotFound, StorageError
 from ..models import Message, Session, SessionSummary
 from ..search import SearchHit, search_connection
+from ..search_live import SearchCancelled, read_first_page
 from ..search_query import Query
 from . import search_index
 from .base import HealthReport
@@ -30,7 +36,9 @@ CACHE_DIR = "cache"
 CACHE_NAME = "search.sqlite3"
 BATCH_SESSIONS = 200  # at most this many sessions per transaction while catching up,
 BATCH_MESSAGES = 20_000  # and about this many messages, so progress moves and memory stays low
+CANCEL_STEPS = 4000  # SQLite virtual machine steps between two looks at ``cancelled()``
 Progress = Callable[[int, int], None]
+Seen = tuple[sqlite3.Connection, int, dict[str, bytes], dict[str, SessionSummary]]
 
 
 class SearchCache:
@@ -49,9 +57,12 @@ class SearchCache:
         self._conn: sqlite3.Connection | None = None
         self._hook_conn: sqlite3.Connection | None = None
         self._memory: sqlite3.Connection | None = None
-        self._seen: tuple[sqlite3.Connection, int, dict[str, bytes]] | None = None
+        self._peek: sqlite3.Connection | None = None  # the first pages' connection
+        # (connection, its data_version, the stamps in it, the summaries found equal to them)
+        self._seen: Seen | None = None
         self._lock = threading.RLock()  # the searches' connection
         self._hook_lock = threading.Lock()  # the writes' connection
+        self._peek_lock = threading.Lock()  # the first pages' connection
 
     # ------------------------------------------------------------------ connection
 
@@ -129,11 +140,11 @@ class SearchCache:
             raise
 
     def close(self) -> None:
-        with self._lock, self._hook_lock:
-            for conn in (self._conn, self._hook_conn, self._memory):
+        with self._lock, self._hook_lock, self._peek_lock:
+            for conn in (self._conn, self._hook_conn, self._memory, self._peek):
                 if conn is not None:
                     conn.close()
-            self._conn = self._hook_conn = self._memory = None
+            self._conn = self._hook_conn = self._memory = self._peek = None
             self._seen = None
 
     # ------------------------------------------------------------------ kept in step by writes
@@ -183,30 +194,51 @@ class SearchCache:
         """Index again every session whose stamp differs from the catalog; drop the gone ones.
         Returns how many sessions were (re)indexed."""
         try:
-            return self._catch_up_known(conn, self._known(conn), summaries, progress)
+            known, confirmed = self._known(conn)
+            return self._catch_up_known(conn, known, confirmed, summaries, progress)
         except BaseException:
             self._seen = None  # what was written is uncertain: read the stamps again next time
             raise
 
-    def _known(self, conn: sqlite3.Connection) -> dict[str, bytes]:
+    def _known(
+        self, conn: sqlite3.Connection
+    ) -> tuple[dict[str, bytes], dict[str, SessionSummary]]:
         """The cache's stamps, read again only when another connection has written since
-        (SQLite's data_version), so a search of an unchanged cache does not read them all."""
+        (SQLite's data_version), so a search of an unchanged cache does not read them all; and
+        the summaries found equal to them, kept for the sessions whose stamp did not change."""
         (version,) = conn.execute("PRAGMA data_version").fetchone()
         seen = self._seen
         if seen is None or seen[0] is not conn or seen[1] != version:
-            seen = (conn, version, search_index.stamps(conn))
+            known = search_index.stamps(conn)
+            confirmed: dict[str, SessionSummary] = {}
+            if seen is not None and seen[0] is conn:
+                before = seen[2]
+                confirmed = {
+                    sid: s for sid, s in seen[3].items() if known.get(sid) == before.get(sid)
+                }
+            seen = (conn, version, known, confirmed)
             self._seen = seen
-        return seen[2]
+        return seen[2], seen[3]
 
     def _catch_up_known(
         self,
         conn: sqlite3.Connection,
         known: dict[str, bytes],
+        confirmed: dict[str, SessionSummary],
         summaries: Sequence[SessionSummary],
         progress: Progress | None,
     ) -> int:
         wanted = {s.id: s for s in summaries}
-        stale = [s.id for s in summaries if known.get(s.id) != search_index.stamp_of(s)]
+        stale = []
+        for s in summaries:
+            seen = confirmed.get(s.id)
+            if seen is s or (seen is not None and seen == s):
+                continue  # equal to its stamp when last compared, and the stamp is unchanged
+            if known.get(s.id) == search_index.stamp_of(s):
+                confirmed[s.id] = s
+            else:
+                confirmed.pop(s.id, None)
+                stale.append(s.id)
         gone = [sid for sid in known if sid not in wanted]
         if gone:
             with self._transaction(conn):
@@ -214,10 +246,14 @@ class SearchCache:
                     search_index.drop_session(conn, sid)
             for sid in gone:
                 del known[sid]
+                confirmed.pop(sid, None)
         total = len(stale)
         if total and progress is not None:
             progress(0, total)
         done = 0
+        # Oldest first, so the newest sessions get the highest rowids: a first page (newest
+        # rowids first) then shows recent conversations.
+        stale.sort(key=lambda sid: wanted[sid].updated_at)
         for batch in _batches([wanted[sid] for sid in stale]):
             loaded: list[tuple[str, Session | None]] = []
             for sid in batch:
@@ -259,13 +295,51 @@ class SearchCache:
 
     # ------------------------------------------------------------------ searching and health
 
-    def search(self, query: Query, limit: int, progress: Progress | None = None) -> list[SearchHit]:
+    def search(
+        self,
+        query: Query,
+        limit: int,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[SearchHit]:
+        """Hits for a parsed query, best first, at most ``limit`` (DESIGN section 12), the
+        index brought up to date with the store first (``progress(done, total)`` in sessions
+        while it catches up). Once ``cancelled()`` is true the ranking stops and
+        SearchCancelled is raised; catching up is never stopped half way."""
         with self._lock:
+            if cancelled is not None and cancelled():
+                raise SearchCancelled("the search was cancelled")
             conn, summaries = self._ready(progress)
             by_id = {s.id: s for s in summaries}
-            return search_connection(
-                conn, query, lambda ids: {i: by_id[i] for i in ids if i in by_id}, limit
-            )
+            if cancelled is not None:
+                # SQLite asks every few thousand steps; a true answer interrupts the query.
+                conn.set_progress_handler(lambda: 1 if cancelled() else 0, CANCEL_STEPS)
+            try:
+                return search_connection(
+                    conn, query, lambda ids: {i: by_id[i] for i in ids if i in by_id}, limit
+                )
+            except sqlite3.OperationalError:
+                if cancelled is not None and cancelled():
+                    raise SearchCancelled("the search was cancelled") from None
+                raise
+            finally:
+                if cancelled is not None:
+                    conn.set_progress_handler(None, 0)
+
+    def first_page(
+        self, query: Query, *, limit: int, within: float | None = None
+    ) -> list[SearchHit] | None:
+        """Up to ``limit`` hits, newest first and not ranked, read from the index file as it
+        stands (not caught up first), each with the summary its session was indexed from; the
+        explorer's first results (``search_live.first_page``, DESIGN sections 10 and 12).
+        ``within``: seconds the index may spend looking, then the matches found by then. None
+        when there is no index file of this version to read (the next ``search`` builds it) or
+        it cannot be read."""
+        if self.path is None:
+            return None
+        with self._peek_lock:
+            hits, self._peek = read_first_page(self.path, query, limit, within, self._peek)
+            return hits
 
     def check(self, report: HealthReport, repair: bool) -> None:
         """For ``doctor``: bring an existing cache up to date; with ``repair``, build it afresh."""

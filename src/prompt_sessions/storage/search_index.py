@@ -58,6 +58,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body, tokenize="{_TOKEN
 """
 _TABLES = ("search_fts", "search_doc", "search_session", "search_meta")
 _encoder = msgspec.json.Encoder()
+_summary_decoder = msgspec.json.Decoder(SessionSummary)
 
 
 @functools.cache
@@ -296,6 +297,43 @@ def query(conn: sqlite3.Connection, q: Query, limit: int | None = None) -> Itera
         args.append(limit)
     for sid, index, text, rank in conn.execute(sql, args):
         yield Row(sid, index, text, rank)
+
+
+def first_rows(conn: sqlite3.Connection, q: Query, limit: int | None) -> Iterator[Row]:
+    """Matching docs newest indexed first, not ranked (``rank`` 0): FTS5 walks its matches in
+    rowid order and stops at the ``limit``-th, so a word found in every message costs about
+    what a rare one does. The explorer's first page (DESIGN sections 10 and 12); the ranked
+    :func:`query` replaces it."""
+    where, params = _conditions(q)
+    sql = (
+        "SELECT d.session_id, d.message_index, d.text FROM search_fts f "
+        "JOIN search_doc d ON d.rowid = f.rowid "
+        + ("JOIN search_session s ON s.id = d.session_id " if where else "")
+        + "WHERE search_fts MATCH ? "
+        + "".join(f"AND {c} " for c in where)
+        + "ORDER BY f.rowid DESC"
+        + (" LIMIT ?" if limit is not None else "")
+    )
+    args: list[object] = [match_expression(q), *params]
+    if limit is not None:
+        args.append(limit)
+    for sid, index, text in conn.execute(sql, args):
+        yield Row(sid, index, text, 0.0)
+
+
+def summaries_of(conn: sqlite3.Connection, ids: list[str]) -> dict[str, SessionSummary]:
+    """The summaries these sessions were indexed from (their stamps), without asking the store;
+    ids not indexed are left out."""
+    found = {}
+    for sid, stamp in conn.execute(
+        "SELECT id, stamp FROM search_session WHERE id IN (SELECT value FROM json_each(?))",
+        (_encoder.encode(ids),),
+    ):
+        try:
+            found[sid] = _summary_decoder.decode(stamp)
+        except msgspec.DecodeError:
+            continue  # written by a program with another summary shape: caught up later
+    return found
 
 
 def _best(conn: sqlite3.Connection, expr: str, limit: int) -> Iterator[Row]:

@@ -292,6 +292,19 @@ class SqliteBackend(SqliteHealth):
             # search_connection skips them.
             return search_connection(conn, query, summaries, limit)
 
+    def first_page(
+        self, query: Query, *, limit: int, within: float | None = None
+    ) -> builtins.list[SearchHit] | None:
+        """The explorer's first page (``search_live.first_page``, DESIGN sections 10 and 12):
+        the newest hits, unranked, read on a connection of its own, so it never waits behind a
+        ranked search; None when the database holds no index of this version."""
+        from ..search_live import read_first_page
+
+        hits, conn = read_first_page(self.db_path, query, limit, within)
+        if conn is not None:
+            conn.close()
+        return hits
+
     def flush(self) -> None:
         """Copy committed transactions from the WAL into the database file, without waiting."""
         with self._mutex:

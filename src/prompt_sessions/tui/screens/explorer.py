@@ -23,13 +23,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.worker import get_current_worker
 
+from ... import search_live
 from ...commands import actions
 from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...search_controls import control_filters, session_matches, with_filters
+from ...search_live import SearchCancelled
 from ...search_query import Filter, QueryError
 from ...search_query import parse as parse_query
 from ...search_text import fold
@@ -39,6 +42,7 @@ from .choice import ChoiceScreen
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
+FIRST_PAGE_SECONDS = 0.03  # the newest hits found by then show at once (DESIGN 10: 50 ms)
 HINT = (
     "type to search  Down rows  Enter open  x export  p pinned  t tag  a archived  / search  "
     "Esc close"
@@ -217,12 +221,31 @@ class ExplorerScreen(ModalScreen[Choice | None]):
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
+        """Show the newest hits at once, then the ranked ones in their place (``search_live``,
+        DESIGN sections 10 and 12); a newer keystroke's search cancels this one."""
         if not query.strip():
             self.app.call_from_thread(self._searched, query, None, False)
             return
+        worker = get_current_worker()
+        manager = self.ctx.manager
         try:
             parsed = parse_query(query)
-            hits = self.ctx.manager.search(parsed, limit=SEARCH_LIMIT, progress=self._indexing)
+            asks = "archived" in parsed.values("is")  # the query asks for them: show them
+            first = search_live.first_page(
+                manager, parsed, limit=SEARCH_LIMIT, within=FIRST_PAGE_SECONDS
+            )
+            if first is not None and not worker.is_cancelled:
+                rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in first]
+                self.app.call_from_thread(self._searched, query, rows, asks, True)
+            hits = search_live.ranked(
+                manager,
+                parsed,
+                limit=SEARCH_LIMIT,
+                progress=self._indexing,
+                cancelled=lambda: worker.is_cancelled,
+            )
+        except SearchCancelled:
+            return  # a newer query took over
         except QueryError as exc:
             self.app.call_from_thread(self._status, f"{exc}")
             return
@@ -230,8 +253,8 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in hits]
-        asks = "archived" in parsed.values("is")  # the query asks for them: show them
-        self.app.call_from_thread(self._searched, query, rows, asks)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._searched, query, rows, asks)
 
     def _indexing(self, done: int, total: int) -> None:
         """Progress of a search index catching up (the first search of a large store)."""
@@ -240,7 +263,11 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def _status(self, text: str) -> None:
         self.query_one("#status", Label).update(text)
 
-    def _searched(self, query: str, rows: list[Row] | None, asks_archived: bool) -> None:
+    def _searched(
+        self, query: str, rows: list[Row] | None, asks_archived: bool, first: bool = False
+    ) -> None:
+        """Show a search's rows (None: no search, every session); ``first``: the newest hits,
+        shown until the ranked ones replace them."""
         if query != self.query_text:
             return  # a newer search is on its way
         searching = rows is not None
@@ -250,6 +277,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.hits = rows
         self.asks_archived = asks_archived
         self.apply()
+        if first:
+            shown = len(self.query_one(RowList).rows)
+            self._status(f"{shown} row{'s' if shown != 1 else ''}, newest first; ranking…")
 
     # -------------------------------------------------------------- events
 
