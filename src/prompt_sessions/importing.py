@@ -113,7 +113,10 @@ class LocatesFiles(Protocol):
         """The files to import, oldest first; ``base`` replaces the tool's default folder.
 
         The default folder is under the home directory (``Path.home()``) unless the tool's own
-        environment variable names another; a missing folder is an empty list.
+        environment variable names another; a missing folder is an empty list. An importer
+        may also have ``default_folder() -> (Path, variable name)``, the folder read without
+        ``base`` and the environment variable that moves it, so that finding nothing names
+        where it looked.
         """
         ...
 

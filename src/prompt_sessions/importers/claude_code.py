@@ -102,11 +102,12 @@ class ClaudeCodeImporter:
     def locate(self, base: Path | None = None) -> list[Path]:
         """Every transcript under ``projects/`` of Claude Code's folder (or under ``base``);
         sub-agent files last, so their parents are imported first."""
-        root = base if base is not None else tool_home("CLAUDE_CONFIG_DIR", ".claude", None)
-        if base is None:
-            root = root / "projects"
-        found = files_under(root, "**/*.jsonl")
+        found = files_under(base if base is not None else self.default_folder()[0], "**/*.jsonl")
         return sorted(found, key=lambda p: (p.name.startswith("agent-"), str(p)))
+
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        return tool_home("CLAUDE_CONFIG_DIR", ".claude", None) / "projects", "CLAUDE_CONFIG_DIR"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         lines: list[_Line] = []

@@ -192,6 +192,14 @@ def tool_home(env_var: str, default: str, base: Path | None) -> Path:
     return Path(named).expanduser() if named else Path.home() / default
 
 
+def nothing_found(format: str, folder: Path, env_var: str | None) -> str:
+    """The one line ``import --from FORMAT`` gives when ``folder`` (where the tool keeps its
+    files, moved by ``$env_var``) holds none of them (DESIGN section 16)."""
+    state = "" if folder.is_dir() else " (no such folder)"
+    hint = f"set {env_var} to read another folder, or " if env_var else ""
+    return f"no {format} files found in {folder}{state}; {hint}name the files or folders to read"
+
+
 def files_under(folder: Path, pattern: str) -> list[Path]:
     """Files matching ``pattern`` (a glob, ``**`` allowed) under ``folder``, by path; a missing
     folder is none."""

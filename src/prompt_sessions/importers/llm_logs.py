@@ -53,14 +53,15 @@ class LlmImporter:
 
     def locate(self, base: Path | None = None) -> list[Path]:
         """``logs.db`` in ``base``, else in ``$LLM_USER_PATH``, else in llm's own folder."""
+        found = (base if base is not None else self.default_folder()[0]) / "logs.db"
+        return [found] if found.is_file() else []
+
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
         import os
 
-        if base is None and (named := os.environ.get("LLM_USER_PATH")):
-            base = Path(named).expanduser()
-        if base is None:
-            base = _llm_folder()
-        found = base / "logs.db"
-        return [found] if found.is_file() else []
+        named = os.environ.get("LLM_USER_PATH")
+        return (Path(named).expanduser() if named else _llm_folder()), "LLM_USER_PATH"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         conn = open_sqlite(data)

@@ -57,8 +57,12 @@ class PromptObjectsImporter:
     def locate(self, base: Path | None = None) -> list[Path]:
         """``sessions.db`` of every environment under ``base`` (or ``$PROMPT_OBJECTS_HOME``,
         else ``~/.prompt_objects``)."""
-        root = tool_home("PROMPT_OBJECTS_HOME", ".prompt_objects", base)
+        root = base if base is not None else self.default_folder()[0]
         return files_under(root, "environments/*/sessions.db") or files_under(root, "sessions.db")
+
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        return tool_home("PROMPT_OBJECTS_HOME", ".prompt_objects", None), "PROMPT_OBJECTS_HOME"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         conn = open_sqlite(data)
