@@ -30,6 +30,7 @@ from .common import (
     name_of,
     open_sqlite,
     source,
+    sqlite_head,
     str_of,
     text,
     when,
@@ -43,7 +44,7 @@ class LlmImporter:
     binary = True  # a SQLite file: no JSON nesting check
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
-        head = data[:1_000_000]
+        head = sqlite_head(data, filename) if data.startswith(SQLITE_HEADER) else b""
         return (
             data.startswith(SQLITE_HEADER)
             and b"conversations" in head
@@ -64,7 +65,7 @@ class LlmImporter:
         return (Path(named).expanduser() if named else _llm_folder()), "LLM_USER_PATH"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        conn = open_sqlite(data)
+        conn = open_sqlite(data, filename)
         try:
             if not columns(conn, "responses"):
                 raise ImportFormatError("no responses table: not an llm logs.db")

@@ -33,6 +33,7 @@ from .common import (
     name_of,
     open_sqlite,
     source,
+    sqlite_head,
     str_of,
     text,
     tool_home,
@@ -49,7 +50,7 @@ class PromptObjectsImporter:
     binary = True
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
-        head = data[:1_000_000]
+        head = sqlite_head(data, filename) if data.startswith(SQLITE_HEADER) else b""
         return data.startswith(SQLITE_HEADER) and all(
             word in head for word in (b"po_name", b"from_po", b"tool_results")
         )
@@ -65,7 +66,7 @@ class PromptObjectsImporter:
         return tool_home("PROMPT_OBJECTS_HOME", ".prompt_objects", None), "PROMPT_OBJECTS_HOME"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        conn = open_sqlite(data)
+        conn = open_sqlite(data, filename)
         try:
             if not {"id", "po_name"} <= columns(conn, "sessions") or not columns(conn, "messages"):
                 raise ImportFormatError("no sessions and messages tables: not a sessions.db")
