@@ -6,8 +6,8 @@ times, each as the median of ``--repeat`` runs over all the files:
 
 - the floor: reading every file and decoding every line with msgspec (what any reader must do);
 - the importer: reading every file and turning it into checked sessions (``ClaudeCodeImporter``
-  plus ``checked_session``, the validation every import applies), which the target is set
-  against (at most 1.5x);
+  plus ``checked_session``, the validation every import applies, as ``ImportRun`` calls it),
+  which the target is set against (at most 1.5x);
 - the whole import into a fresh JSON store (``ImportRun``, one file after another), next to the
   store's own cost of creating the same sessions, so the import's share of it shows.
 
@@ -131,7 +131,7 @@ def main() -> int:
         def parse() -> None:
             for path in files:
                 for session in importer.load(path.read_bytes(), str(path)):
-                    checked_session(session, "claude-code")
+                    checked_session(session, "claude-code", importer.typed)
 
         floor_s = median_s(floor, args.repeat)
         parse_s = median_s(parse, args.repeat)

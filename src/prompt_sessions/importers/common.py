@@ -38,34 +38,60 @@ def source(source_id: object, **more: Any) -> dict[str, Any]:
     return stamp
 
 
-def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[tuple[int, Any]]:
+def json_lines(data: bytes, decoder: Any = None, fallback: Any = None) -> Iterator[tuple[int, Any]]:
     """``(line number, value)`` for each non-blank line of JSON Lines, decoded by ``decoder``
     (a ``msgspec.json.Decoder``; plain JSON values by default). A line that is not JSON, not
-    UTF-8, not of the decoder's shape or nested too deep gives a :class:`Skipped` as its value
-    instead, so one odd line never sinks the rest.
+    UTF-8, not of the decoder's shape or nested deeper than ``limits.MAX_NESTING`` gives a
+    :class:`Skipped` as its value instead, so one odd line never sinks the rest.
 
-    ``batch`` (a decoder of a list of the same shape) first tries every line in one call, which
-    is several times quicker; any line that would be skipped sends the whole file down the
-    line-by-line path instead.
+    ``fallback`` (a more lenient decoder) reads a line ``decoder`` refuses for its shape; its
+    value is yielded as it is, for the importer to tell apart. A file whose lines all pass is
+    decoded in one call (:func:`all_lines`), several times quicker than line by line.
     """
-    decode = (decoder or _decoder).decode
+    decoder = decoder or _decoder
     limit = limits.MAX_NESTING  # read per call, so a deployment (or a test) can lower it
-    lines = data.split(b"\n")
     # Each line's opening brackets, counted in one pass over the file: only a line with more
     # than the limit can be nested too deep, and only those get the exact check.
-    openers = data.translate(None, _NOT_OPENERS).split(b"\n")
-    if batch is not None and max(map(len, openers), default=0) <= limit:
-        whole = _all_at_once(lines, batch)
-        if whole is not None:
-            yield from whole
-            return
+    openers = _openers(data)
+    if max(map(len, openers)) <= limit:
+        values = all_lines(data, decoder)
+        if values is not None:
+            return enumerate(values, start=1)
+    return _line_by_line(data, openers, decoder, fallback, limit)
+
+
+def all_lines(data: bytes, decoder: Any) -> list[Any] | None:
+    """Every value of JSON Lines decoded in one call, or None when any line does not pass
+    ``decoder``. Nesting is not checked here: a caller that takes this path checks what it
+    keeps against ``limits.MAX_NESTING`` (see :func:`deeper_than`), which spares a pass over
+    the bytes. Values are told apart by the JSON itself, so a value broken over two lines
+    reads as one."""
+    try:
+        return decoder.decode_lines(data)
+    except (msgspec.DecodeError, RecursionError):  # a ValidationError is a DecodeError
+        return None
+
+
+def _openers(data: bytes) -> list[bytes]:
+    return data.translate(None, _NOT_OPENERS).split(b"\n")
+
+
+def _line_by_line(
+    data: bytes, openers: list[bytes], decoder: Any, fallback: Any, limit: int
+) -> Iterator[tuple[int, Any]]:
+    lines = data.split(b"\n")
     for number, (line, opened) in enumerate(zip(lines, openers, strict=True), start=1):
         if not line or line.isspace():
             continue
         try:
             if len(opened) > limit:
                 limits.check_nesting(line, limit)
-            yield number, decode(line)
+            try:
+                yield number, decoder.decode(line)
+            except msgspec.ValidationError:
+                if fallback is None:
+                    raise
+                yield number, fallback.decode(line)
         except ImportFormatError as exc:
             yield number, Skipped(f"line {number}", str(exc))
         except msgspec.ValidationError as exc:
@@ -77,29 +103,17 @@ def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[
 _NOT_OPENERS = bytes(c for c in range(256) if c not in b"[{\n")
 
 
-def _all_at_once(lines: list[bytes], batch: Any) -> list[tuple[int, Any]] | None:
-    """Every line decoded in one call as one JSON list, or None when a line might not stand
-    alone: each non-blank line must start with ``{`` and end with ``}`` (checked on the joined
-    text, where a newline can only sit between lines) and give exactly one value."""
-    numbers = [n for n, ln in enumerate(lines, start=1) if ln and not ln.isspace()]
-    if not numbers:
-        return []
-    joined = b"\n".join(lines[n - 1] for n in numbers)
-    seams = len(numbers) - 1
-    if (
-        not joined.startswith(b"{")
-        or not joined.endswith(b"}")
-        or joined.count(b"\n{") != seams
-        or joined.count(b"}\n") != seams
-    ):
-        return None
-    try:
-        values = batch.decode(b"[" + joined.replace(b"\n", b",") + b"]")
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    if len(values) != len(numbers):
-        return None
-    return list(zip(numbers, values, strict=True))
+def deeper_than(value: Any, levels: int) -> bool:
+    """Whether ``value`` (decoded JSON) nests lists and objects more than ``levels`` deep:
+    ``{}`` is 1 deep, ``[[]]`` 2, a plain value 0. The walk stops at ``levels``."""
+    if not isinstance(value, dict | list):
+        return False
+    if levels < 1:
+        return True
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, dict | list) and deeper_than(item, levels - 1):
+            return True
+    return False
 
 
 def load_json(data: bytes) -> Any:
@@ -122,6 +136,9 @@ def text(value: object) -> str:
     if value.isascii():  # the usual case, and a quick one
         return value
     return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+is_stored_time = _OURS.match  # whether a text is a time already as the store writes it
 
 
 def when(value: object) -> str | None:
