@@ -15,12 +15,12 @@ import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from random import getrandbits
 from typing import Any
 
 import msgspec
 
 from .. import limits
-from ..ids import new_id
 from ..importing import Skipped
 from ..models import Message, Session, Usage
 from .claude_code_shapes import Block, Body, Line, LooseLine, tidy
@@ -209,7 +209,12 @@ def _session(
             output_tokens=usage.output_tokens,
             cached_tokens=usage.cache_read_input_tokens,
         )
-    start = fill_times(messages, None)
+    known = [m.created_at for m in messages if m.created_at]
+    if known and len(known) == len(messages):
+        start, end = min(known), max(known)
+    else:
+        start = fill_times(messages, None)
+        end = max([start, *(m.created_at for m in messages)])
     first = next((ln for ln in lines if ln.cwd or ln.version), _EMPTY_LINE)
     details = {
         "session_id": session_id,
@@ -225,11 +230,11 @@ def _session(
         metadata["cwd"] = first.cwd
     first_user = next((m.content for m in messages if m.role == "user" and m.content), None)
     return Session(
-        id=new_id(),
+        id=_fresh_id(),
         name=name_of(*summaries[-1:], first_user, fallback="Claude Code session"),
         po_name=PO_NAME,
         created_at=start,
-        updated_at=max([start, *(m.created_at for m in messages)]),
+        updated_at=end,
         metadata=metadata,
         history=messages,
     )
@@ -237,6 +242,14 @@ def _session(
 
 _EMPTY = Body()
 _EMPTY_LINE = Line()
+
+
+def _fresh_id() -> str:
+    """A random id in the form of a session id, for telling this file's sessions apart (a
+    parent from its delegations); the import stores each copy under an id of its own, so this
+    one needs no system randomness, which costs a system call."""
+    digits = f"{getrandbits(128):032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _user_blocks(blocks: list[Block], at: str, messages: list[Message]) -> bool:
