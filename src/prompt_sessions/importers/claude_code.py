@@ -73,11 +73,10 @@ class ClaudeCodeImporter:
         return tool_home("CLAUDE_CONFIG_DIR", ".claude", None) / "projects", "CLAUDE_CONFIG_DIR"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        fallback_id = os.path.splitext(os.path.basename(filename))[0] if filename else None
         lines = all_lines(data, _LINE)
         if lines is not None:  # the usual file: every line read in one call
             try:
-                return _sessions(lines, fallback_id, limits.MAX_NESTING)
+                return _sessions(lines, filename, limits.MAX_NESTING)
             except _TooDeep:
                 pass  # read line by line, where the deep line is named and skipped
         lines = []
@@ -89,18 +88,20 @@ class ClaudeCodeImporter:
                 skipped.append(value)
             else:
                 lines.append(tidy(value))
-        return [*_sessions(lines, fallback_id, None), *skipped]
+        return [*_sessions(lines, filename, None), *skipped]
 
 
 class _TooDeep(Exception):
     """A tool call's arguments nest deeper than the limit (read in one call, unchecked)."""
 
 
-def _sessions(lines: list[Line], fallback_id: str | None, limit: int | None) -> list[Session]:
+def _sessions(lines: list[Line], filename: str | None, limit: int | None) -> list[Session]:
     """The sessions of one transcript's lines; ``limit``: the nesting limit to check kept
     values against (None when the lines were checked as they were read)."""
-    session_id = next((s for line in lines if (s := str_of(line.sessionId))), None)
-    session_id = session_id or fallback_id or str(uuid.uuid4())
+    session_id = next((s for line in lines if (s := line.sessionId)), None)
+    if session_id is None:  # named by its file, as Claude Code names them
+        named = os.path.splitext(os.path.basename(filename))[0] if filename else None
+        session_id = named or str(uuid.uuid4())
     side = [ln for ln in lines if ln.isSidechain]
     main = [ln for ln in lines if not ln.isSidechain] if side else lines
     branches = _sidechains(side) if side else {}
@@ -108,7 +109,7 @@ def _sessions(lines: list[Line], fallback_id: str | None, limit: int | None) -> 
     found: list[Session] = []
     parent: Session | None = None
     if any(ln.type in ("user", "assistant") for ln in main):
-        parent = _session(main, session_id, summaries, source(session_id), limit)
+        parent = _session(main, session_id, summaries, {"source_id": session_id}, limit)
         found.append(parent)
     for key, branch in branches.items():
         stamp = source(f"{session_id}/agent-{key}", parent_source_id=None if parent else session_id)
@@ -162,7 +163,19 @@ def _session(
                 if content:
                     messages.append(Message(role="user", content=content, created_at=at))
                     reply = reply_id = None  # a reply streamed on after it is a new message
-            elif content and _user_blocks(content, at, messages):
+            elif not content:
+                continue
+            elif len(content) == 1 and content[0].type == "tool_result":  # the usual result
+                block = content[0]
+                said = _result_text(block.content)
+                result = {"tool_call_id": block.tool_use_id or "", "content": said}
+                if block.is_error:
+                    result["is_error"] = True
+                messages.append(
+                    Message(role="tool", content=said, created_at=at, tool_results=[result])
+                )
+                reply = reply_id = None
+            elif _user_blocks(content, at, messages):
                 reply = reply_id = None
             continue
         api_id = body.id
@@ -189,8 +202,11 @@ def _session(
                 elif kind == "tool_use":
                     arguments = block.input or {}
                     # Four levels down: the line, its message, the content list, the block.
-                    if limit is not None and deeper_than(arguments, limit - 4):
-                        raise _TooDeep
+                    # Flat arguments, the usual, are told at a glance.
+                    if limit is not None:
+                        for value in arguments.values():
+                            if type(value) in _NESTED and deeper_than(arguments, limit - 4):
+                                raise _TooDeep
                     call = {"id": block.id or "", "name": block.name or "", "arguments": arguments}
                     if reply.tool_calls is None:
                         reply.tool_calls = [call]
@@ -242,6 +258,7 @@ def _session(
 
 _EMPTY = Body()
 _EMPTY_LINE = Line()
+_NESTED = (dict, list)
 
 
 def _fresh_id() -> str:
