@@ -365,6 +365,25 @@ def columns(conn: Any, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table!r})")}
 
 
+def require_columns(conn: Any, tables: dict[str, set[str]], what: str) -> None:
+    """Refuse a database whose ``tables`` lack the columns the importer reads (every version
+    of the tool's schema has them), naming what is missing.
+
+    :param tables: table name -> the columns it must have.
+    :param what: the file it should be, for the message (``"an llm logs.db"``).
+    :raises ImportFormatError: a table or a column is missing.
+    """
+    for table, needed in tables.items():
+        have = columns(conn, table)
+        if not have:
+            raise ImportFormatError(f"no {table} table: not {what}")
+        if missing := sorted(needed - have):
+            raise ImportFormatError(
+                f"the {table} table has no {', '.join(missing)} column"
+                f"{'s' if len(missing) > 1 else ''}: not {what}"
+            )
+
+
 def decode_json(value: object) -> Any:
     """A JSON column's value, None when it is empty or not JSON."""
     if not isinstance(value, str | bytes) or not value:

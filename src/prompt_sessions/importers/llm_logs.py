@@ -29,6 +29,7 @@ from .common import (
     int_of,
     name_of,
     open_sqlite,
+    require_columns,
     source,
     sqlite_head,
     str_of,
@@ -67,11 +68,14 @@ class LlmImporter:
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         conn = open_sqlite(data, filename)
         try:
-            if not columns(conn, "responses"):
-                raise ImportFormatError("no responses table: not an llm logs.db")
+            require_columns(conn, {"responses": _NEEDED}, "an llm logs.db")
             return list(_conversations(conn))
         finally:
             conn.close()
+
+
+# The columns of responses in llm's first logs.db schema, which every later one keeps.
+_NEEDED = {"id", "model", "prompt", "system", "response"}
 
 
 def _llm_folder() -> Path:
@@ -92,7 +96,7 @@ def _llm_folder() -> Path:
 def _conversations(conn: sqlite3.Connection) -> Iterable[Session | Skipped]:
     have = columns(conn, "responses")
     names: dict[str, str | None] = {}
-    if columns(conn, "conversations"):
+    if {"id", "name"} <= columns(conn, "conversations"):
         names = {r["id"]: r["name"] for r in conn.execute("SELECT id, name FROM conversations")}
     order = "datetime_utc, id" if "datetime_utc" in have else "rowid"
     groups: dict[str, list[sqlite3.Row]] = {}
@@ -105,17 +109,22 @@ def _conversations(conn: sqlite3.Connection) -> Iterable[Session | Skipped]:
     tools = _tool_rows(conn)
     for key, rows in groups.items():
         try:
-            yield _session(key, names.get(key), rows, tools, have)
-        except (sqlite3.Error, ValueError, TypeError) as exc:
+            session = _session(key, names.get(key), rows, tools, have)
+        except (sqlite3.Error, ValueError, TypeError, IndexError) as exc:
             yield Skipped(f"conversation {key}", str(exc))
+            continue
+        if session.history:
+            yield session
+        else:  # every row of it holds something other than text
+            yield Skipped(f"conversation {key}", "no prompt or response that can be read")
 
 
 def _tool_rows(conn: sqlite3.Connection) -> dict[str, dict[str, list[sqlite3.Row]]]:
     """Tool calls and results by response id (none before llm had tools)."""
     found: dict[str, dict[str, list[sqlite3.Row]]] = {"calls": {}, "results": {}}
     for kind, table in (("calls", "tool_calls"), ("results", "tool_results")):
-        if not columns(conn, table):
-            continue
+        if not {"id", "response_id"} <= columns(conn, table):
+            continue  # none before llm had tools (or not llm's table)
         for row in conn.execute(f"SELECT * FROM {table} ORDER BY id"):
             found[kind].setdefault(row["response_id"], []).append(row)
     return found

@@ -32,6 +32,7 @@ from .common import (
     int_of,
     name_of,
     open_sqlite,
+    require_columns,
     source,
     sqlite_head,
     str_of,
@@ -68,11 +69,18 @@ class PromptObjectsImporter:
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         conn = open_sqlite(data, filename)
         try:
-            if not {"id", "po_name"} <= columns(conn, "sessions") or not columns(conn, "messages"):
-                raise ImportFormatError("no sessions and messages tables: not a sessions.db")
+            require_columns(conn, _NEEDED, "a sessions.db")
             return list(_sessions(conn))
         finally:
             conn.close()
+
+
+# The columns of the first schema version, which every later one keeps.
+_NEEDED = {
+    "sessions": {"id", "po_name", "created_at", "updated_at"},
+    "messages": {"id", "session_id", "role", "content", "from_po", "tool_calls", "tool_results"}
+    | {"created_at"},
+}
 
 
 def _sessions(conn: sqlite3.Connection) -> Iterable[Session | Skipped]:
