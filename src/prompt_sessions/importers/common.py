@@ -45,8 +45,9 @@ def json_lines(data: bytes, decoder: Any = None, fallback: Any = None) -> Iterat
     :class:`Skipped` as its value instead, so one odd line never sinks the rest.
 
     ``fallback`` (a more lenient decoder) reads a line ``decoder`` refuses for its shape; its
-    value is yielded as it is, for the importer to tell apart. A file whose lines all pass is
-    decoded in one call (:func:`all_lines`), several times quicker than line by line.
+    value is yielded as it is, for the importer to tell apart. A file whose lines all pass, one
+    value a line, is decoded in one call (:func:`all_lines`), several times quicker than line by
+    line.
     """
     decoder = decoder or _decoder
     limit = limits.MAX_NESTING  # read per call, so a deployment (or a test) can lower it
@@ -55,9 +56,26 @@ def json_lines(data: bytes, decoder: Any = None, fallback: Any = None) -> Iterat
     openers = _openers(data)
     if max(map(len, openers)) <= limit:
         values = all_lines(data, decoder)
-        if values is not None:
+        if values is not None and _one_object_a_line(data.rstrip(), len(values)):
             return enumerate(values, start=1)
     return _line_by_line(data, openers, decoder, fallback, limit)
+
+
+def _one_object_a_line(body: bytes, count: int) -> bool:
+    """Whether ``count`` values read from ``body`` are one object on each line, with no blank
+    line between, so that their numbers are the lines': every line starts with ``{`` and ends
+    with ``}`` (then no value runs over two lines, since ``}`` then ``{`` is never valid inside
+    one), and there are as many values as lines."""
+    if not body:
+        return count == 0
+    seams = body.count(b"\n")
+    return (
+        count == seams + 1
+        and body[:1] == b"{"
+        and body[-1:] == b"}"
+        and body.count(b"\n{") == seams
+        and body.count(b"}\n") == seams
+    )
 
 
 def all_lines(data: bytes, decoder: Any) -> list[Any] | None:
