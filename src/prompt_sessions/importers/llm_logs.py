@@ -21,21 +21,17 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Session, Usage
 from .common import (
-    SQLITE_HEADER,
-    columns,
     decode_json,
     dict_of,
     fill_times,
     int_of,
     name_of,
-    open_sqlite,
-    require_columns,
     source,
-    sqlite_head,
     str_of,
     text,
     when,
 )
+from .sqlite_source import SQLITE_HEADER, columns, open_sqlite, require_columns, sqlite_head
 
 PO_NAME = "llm"
 

@@ -23,23 +23,19 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Role, Session, Usage
 from .common import (
-    SQLITE_HEADER,
-    columns,
     decode_json,
     dict_of,
     files_under,
     fill_times,
     int_of,
     name_of,
-    open_sqlite,
-    require_columns,
     source,
-    sqlite_head,
     str_of,
     text,
     tool_home,
     when,
 )
+from .sqlite_source import SQLITE_HEADER, columns, open_sqlite, require_columns, sqlite_head
 
 _ROLES: set[str] = {"user", "assistant", "system", "tool"}
 _THREADS = {"root", "fork", "delegation", "continuation"}
