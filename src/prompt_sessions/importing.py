@@ -113,7 +113,10 @@ class LocatesFiles(Protocol):
         """The files to import, oldest first; ``base`` replaces the tool's default folder.
 
         The default folder is under the home directory (``Path.home()``) unless the tool's own
-        environment variable names another; a missing folder is an empty list.
+        environment variable names another; a missing folder is an empty list. An importer
+        may also have ``default_folder() -> (Path, variable name)``, the folder read without
+        ``base`` and the environment variable that moves it, so that finding nothing names
+        where it looked.
         """
         ...
 
@@ -144,11 +147,14 @@ _ENCODER = msgspec.json.Encoder()
 _SESSION = msgspec.json.Decoder(Session)
 
 
-def checked_session(session: Any, format: str) -> Session:
+def checked_session(session: Any, format: str, typed: bool = False) -> Session:
     """``session`` as an importer returned it, checked as strictly as a session file is read.
 
     :param session: what the ``format`` importer yielded.
-    :returns: a validated copy.
+    :param typed: the importer builds sessions only from values its decoder checked as it read
+        them (its ``typed`` attribute is True): every field already has its stored type, so
+        the check through JSON and back is spared; the rest of the check still applies.
+    :returns: a validated copy (``session`` itself when ``typed``).
     :raises ImportFormatError: not a Session, a field of the wrong shape, text that cannot be
         written as UTF-8, a newer ``format_version`` or a name with control characters.
     """
@@ -156,6 +162,9 @@ def checked_session(session: Any, format: str) -> Session:
         raise ImportFormatError(
             f"the {format} importer returned {type(session).__name__}, not a Session"
         )
+    if typed:
+        clean_name(session.name)
+        return session
     try:
         # Through JSON and back: the strict check files get, and quicker than convert.
         checked = _SESSION.decode(_ENCODER.encode(session))
@@ -257,7 +266,7 @@ class ImportRun:
                 report.skipped.append(item)
                 continue
             try:
-                prepared.append(self._checked(item, importer.name))
+                prepared.append(self._checked(item, importer))
             except (ImportFormatError, InvalidName) as exc:
                 where = f"session {number}" if len(loaded) > 1 else ""
                 report.skipped.append(Skipped(where, str(exc)))
@@ -280,8 +289,8 @@ class ImportRun:
 
     # ------------------------------------------------------------ one session
 
-    def _checked(self, session: Any, format: str) -> Session:
-        return checked_session(session, format)
+    def _checked(self, session: Any, importer: Any) -> Session:
+        return checked_session(session, importer.name, getattr(importer, "typed", False) is True)
 
     def _store(
         self, loaded: Session, format: str, filename: str | None, written: list[str]

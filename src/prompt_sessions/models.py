@@ -269,6 +269,8 @@ def clean_name(name: object, field: str = "name") -> str:
         raise InvalidName(f"{field} must not be empty")
     if len(trimmed) > NAME_MAX:
         raise InvalidName(f"{field} is {len(trimmed)} characters; the limit is {NAME_MAX}")
+    if trimmed.isascii() and trimmed.isprintable():  # the usual name, told in two quick calls
+        return trimmed
     if any(_is_control(c) for c in trimmed):
         raise InvalidName(f"{field} must not contain control characters")
     if any(0xD800 <= ord(c) <= 0xDFFF for c in trimmed):

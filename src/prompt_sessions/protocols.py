@@ -54,6 +54,8 @@ class Importer(Protocol):
     """An import format (``register_importers``)."""
 
     name: str
+    # Optional: ``typed = True`` says ``load`` builds sessions only from values its decoder
+    # checked as it read them, so the import spares them the check through JSON and back.
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
         """Whether ``data`` looks like this format; must not raise on other input."""

@@ -179,7 +179,7 @@ def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> tuple[list[P
             raise UsageError("name the files to import, or a tool with --from FORMAT")
         found = locator.locate()
         if not found:
-            raise UsageError(f"no {source} files found in its default location")
+            raise UsageError(_nothing_found(locator, source))
         return found, set(found)
     paths: list[Path] = []
     located: set[Path] = set()
@@ -189,11 +189,28 @@ def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> tuple[list[P
             if locator is None:
                 raise UsageError(f"{visible(name, one_line=True)} is a folder; name a file")
             inside = locator.locate(path)
+            if not inside:
+                raise UsageError(_nothing_found(locator, str(source), path))
             paths.extend(inside)
             located.update(inside)
         else:
             paths.append(path)
     return paths, located
+
+
+def _nothing_found(locator: Any, source: str, folder: Path | None = None) -> str:
+    """The one line for a --from FORMAT that found no files: the folder looked in and, for the
+    default one, the variable that moves it (an importer's ``default_folder``, when it has one)."""
+    from ..importers.common import nothing_found
+
+    default = getattr(locator, "default_folder", None)
+    if folder is not None:
+        said = nothing_found(source, folder, None)
+    elif default is None:
+        said = f"no {source} files found in its default location; name the files to read"
+    else:
+        said = nothing_found(source, *default())
+    return visible(said, one_line=True)
 
 
 class _plain:

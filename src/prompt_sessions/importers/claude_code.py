@@ -11,20 +11,27 @@ sharing one ``message.id`` is one message.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from random import getrandbits
 from typing import Any
 
 import msgspec
 
+from .. import limits
 from ..importing import Skipped
 from ..models import Message, Session, Usage
+from .claude_code_shapes import Block, Body, Line, LooseLine, tidy
+from .claude_code_shapes import Usage as CountedUsage
 from .common import (
+    all_lines,
+    deeper_than,
     dict_of,
     files_under,
     fill_times,
-    int_of,
+    is_stored_time,
     json_lines,
     list_of,
     name_of,
@@ -39,58 +46,14 @@ PO_NAME = "claude-code"
 _DELEGATING_TOOLS = {"Task", "Agent"}  # the tools that start a sub-agent
 
 
-# The parts of a line the import reads, decoded straight into these: fields it does not read
-# are skipped by the decoder, and values are checked where they are used (``Any``), so an odd
-# value is ignored rather than sinking the line.
-class _Block(msgspec.Struct, gc=False):
-    type: Any = None
-    text: Any = None
-    thinking: Any = None
-    id: Any = None
-    name: Any = None
-    input: Any = None
-    tool_use_id: Any = None
-    content: Any = None
-    is_error: Any = None
-
-
-class _Usage(msgspec.Struct, gc=False):
-    input_tokens: Any = 0
-    output_tokens: Any = 0
-    cache_creation_input_tokens: Any = 0
-    cache_read_input_tokens: Any = 0
-
-
-class _Body(msgspec.Struct, gc=False):
-    id: Any = None
-    model: Any = None
-    content: str | list[_Block] | None = None
-    usage: _Usage | None = None
-
-
-class _Line(msgspec.Struct, gc=False):
-    type: Any = None
-    uuid: Any = None
-    parentUuid: Any = None  # noqa: N815 (the transcript's own key)
-    isSidechain: Any = None  # noqa: N815
-    isMeta: Any = None  # noqa: N815
-    sessionId: Any = None  # noqa: N815
-    agentId: Any = None  # noqa: N815
-    cwd: Any = None
-    version: Any = None
-    gitBranch: Any = None  # noqa: N815
-    timestamp: Any = None
-    summary: Any = None
-    message: _Body | None = None
-
-
-_LINE = msgspec.json.Decoder(_Line)
-_LINES = msgspec.json.Decoder(list[_Line])
+_LINE = msgspec.json.Decoder(Line)
+_LOOSE = msgspec.json.Decoder(LooseLine)
 
 
 class ClaudeCodeImporter:
     name = "claude-code"
     line_based = True  # nesting is checked line by line, so one deep line is one skipped line
+    typed = True  # sessions are built from values the typed shapes checked as they were read
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
         # The first lines can be summaries or file snapshots; one of a few names a session.
@@ -102,38 +65,55 @@ class ClaudeCodeImporter:
     def locate(self, base: Path | None = None) -> list[Path]:
         """Every transcript under ``projects/`` of Claude Code's folder (or under ``base``);
         sub-agent files last, so their parents are imported first."""
-        root = base if base is not None else tool_home("CLAUDE_CONFIG_DIR", ".claude", None)
-        if base is None:
-            root = root / "projects"
-        found = files_under(root, "**/*.jsonl")
+        found = files_under(base if base is not None else self.default_folder()[0], "**/*.jsonl")
         return sorted(found, key=lambda p: (p.name.startswith("agent-"), str(p)))
 
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        return tool_home("CLAUDE_CONFIG_DIR", ".claude", None) / "projects", "CLAUDE_CONFIG_DIR"
+
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        lines: list[_Line] = []
+        lines = all_lines(data, _LINE)
+        if lines is not None:  # the usual file: every line read in one call
+            try:
+                return _sessions(lines, filename, limits.MAX_NESTING)
+            except _TooDeep:
+                pass  # read line by line, where the deep line is named and skipped
+        lines = []
         skipped: list[Skipped] = []
-        for _number, value in json_lines(data, _LINE, _LINES):
-            if isinstance(value, Skipped):
+        for _number, value in json_lines(data, _LINE, _LOOSE):
+            if type(value) is Line:
+                lines.append(value)
+            elif isinstance(value, Skipped):
                 skipped.append(value)
             else:
-                lines.append(value)
-        fallback_id = Path(filename).stem if filename else None
-        return [*_sessions(lines, fallback_id), *skipped]
+                lines.append(tidy(value))
+        return [*_sessions(lines, filename, None), *skipped]
 
 
-def _sessions(lines: list[_Line], fallback_id: str | None) -> list[Session]:
-    session_id = next((s for line in lines if (s := str_of(line.sessionId))), None)
-    session_id = session_id or fallback_id or str(uuid.uuid4())
-    main = [ln for ln in lines if ln.isSidechain is not True]
-    branches = _sidechains([ln for ln in lines if ln.isSidechain is True])
-    summaries = [s for ln in lines if ln.type == "summary" if (s := text(ln.summary))]
+class _TooDeep(Exception):
+    """A tool call's arguments nest deeper than the limit (read in one call, unchecked)."""
+
+
+def _sessions(lines: list[Line], filename: str | None, limit: int | None) -> list[Session]:
+    """The sessions of one transcript's lines; ``limit``: the nesting limit to check kept
+    values against (None when the lines were checked as they were read)."""
+    session_id = next((s for line in lines if (s := line.sessionId)), None)
+    if session_id is None:  # named by its file, as Claude Code names them
+        named = os.path.splitext(os.path.basename(filename))[0] if filename else None
+        session_id = named or str(uuid.uuid4())
+    side = [ln for ln in lines if ln.isSidechain]
+    main = [ln for ln in lines if not ln.isSidechain] if side else lines
+    branches = _sidechains(side) if side else {}
+    summaries = [ln.summary for ln in lines if ln.type == "summary" and ln.summary]
     found: list[Session] = []
     parent: Session | None = None
     if any(ln.type in ("user", "assistant") for ln in main):
-        parent = _session(main, session_id, summaries, source(session_id))
+        parent = _session(main, session_id, summaries, {"source_id": session_id}, limit)
         found.append(parent)
     for key, branch in branches.items():
         stamp = source(f"{session_id}/agent-{key}", parent_source_id=None if parent else session_id)
-        child = _session(branch, session_id, [], stamp)
+        child = _session(branch, session_id, [], stamp, limit)
         child.thread_type = "delegation"
         if parent is not None:
             child.parent_id = parent.id
@@ -142,11 +122,11 @@ def _sessions(lines: list[_Line], fallback_id: str | None) -> list[Session]:
     return found
 
 
-def _sidechains(lines: list[_Line]) -> dict[str, list[_Line]]:
+def _sidechains(lines: list[Line]) -> dict[str, list[Line]]:
     """Sub-agent lines grouped by run: by ``agentId`` where written, else by the first line of
     their parent chain."""
     by_uuid = {u: ln for ln in lines if (u := str_of(ln.uuid))}
-    groups: dict[str, list[_Line]] = {}
+    groups: dict[str, list[Line]] = {}
     for line in lines:
         key = str_of(line.agentId)
         if key is None:
@@ -160,130 +140,165 @@ def _sidechains(lines: list[_Line]) -> dict[str, list[_Line]]:
 
 
 def _session(
-    lines: list[_Line], session_id: str, summaries: list[str], stamp: dict[str, Any]
+    lines: list[Line],
+    session_id: str,
+    summaries: list[str],
+    stamp: dict[str, Any],
+    limit: int | None,
 ) -> Session:
     messages: list[Message] = []
-    ids: list[str | None] = []  # the API message id of each assistant message, to merge lines
-    usages: dict[int, _Usage] = {}  # message index -> its usage, converted once at the end
+    reply: Message | None = None  # the assistant message a streamed line may continue
+    reply_id: str | None = None  # its API message id
+    usages: dict[int, CountedUsage] = {}  # message index -> its usage, converted at the end
     for line in lines:
         kind = line.type
-        if (kind != "user" and kind != "assistant") or line.isMeta is True:
+        if (kind != "user" and kind != "assistant") or line.isMeta:
             continue
         body = line.message or _EMPTY
-        if kind == "assistant":
-            _assistant(body, line.timestamp, messages, ids, usages)
-        else:
-            for message in _user(body, when(line.timestamp) or ""):
-                messages.append(message)
-                ids.append(None)
+        stamp_at = line.timestamp
+        content = body.content
+        if kind == "user":
+            at = stamp_at if stamp_at and is_stored_time(stamp_at) else when(stamp_at) or ""
+            if type(content) is str:
+                if content:
+                    messages.append(Message(role="user", content=content, created_at=at))
+                    reply = reply_id = None  # a reply streamed on after it is a new message
+            elif not content:
+                continue
+            elif len(content) == 1 and content[0].type == "tool_result":  # the usual result
+                block = content[0]
+                said = _result_text(block.content)
+                result = {"tool_call_id": block.tool_use_id or "", "content": said}
+                if block.is_error:
+                    result["is_error"] = True
+                messages.append(
+                    Message(role="tool", content=said, created_at=at, tool_results=[result])
+                )
+                reply = reply_id = None
+            elif _user_blocks(content, at, messages):
+                reply = reply_id = None
+            continue
+        api_id = body.id
+        if reply is None or api_id is None or api_id != reply_id:
+            at = stamp_at if stamp_at and is_stored_time(stamp_at) else when(stamp_at) or ""
+            model = body.model
+            reply = Message(
+                role="assistant",
+                content="",
+                created_at=at,
+                model=model if model and model != "<synthetic>" else None,
+            )
+            messages.append(reply)
+            reply_id = api_id
+        if type(content) is str:
+            if content:
+                reply.content = f"{reply.content}\n\n{content}" if reply.content else content
+        elif content:
+            for block in content:
+                kind = block.type
+                if kind == "text":
+                    if said := block.text:
+                        reply.content = f"{reply.content}\n\n{said}" if reply.content else said
+                elif kind == "tool_use":
+                    arguments = block.input or {}
+                    # Four levels down: the line, its message, the content list, the block.
+                    # Flat arguments, the usual, are told at a glance.
+                    if limit is not None:
+                        for value in arguments.values():
+                            if type(value) in _NESTED and deeper_than(arguments, limit - 4):
+                                raise _TooDeep
+                    call = {"id": block.id or "", "name": block.name or "", "arguments": arguments}
+                    if reply.tool_calls is None:
+                        reply.tool_calls = [call]
+                    else:
+                        reply.tool_calls.append(call)
+                elif kind == "thinking" and (thought := block.thinking):
+                    if reply.metadata is None:
+                        reply.metadata = {"thinking": [thought]}
+                    else:
+                        reply.metadata.setdefault("thinking", []).append(thought)
+        if body.usage is not None:
+            usages[len(messages) - 1] = body.usage  # the last line's counts are the reply's
     for index, usage in usages.items():
         messages[index].usage = Usage(
-            input_tokens=int_of(usage.input_tokens) + int_of(usage.cache_creation_input_tokens),
-            output_tokens=int_of(usage.output_tokens),
-            cached_tokens=int_of(usage.cache_read_input_tokens),
+            input_tokens=usage.input_tokens + usage.cache_creation_input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_tokens=usage.cache_read_input_tokens,
         )
-    start = fill_times(messages, None)
+    known = [m.created_at for m in messages if m.created_at]
+    if known and len(known) == len(messages):
+        start, end = min(known), max(known)
+    else:
+        start = fill_times(messages, None)
+        end = max([start, *(m.created_at for m in messages)])
     first = next((ln for ln in lines if ln.cwd or ln.version), _EMPTY_LINE)
     details = {
         "session_id": session_id,
-        "version": str_of(first.version),
-        "git_branch": str_of(first.gitBranch),
+        "version": first.version,
+        "git_branch": first.gitBranch,
         "summaries": summaries or None,
     }
     metadata: dict[str, Any] = {
         "claude_code": {k: v for k, v in details.items() if v},
         "import": stamp,
     }
-    if cwd := str_of(first.cwd):
-        metadata["cwd"] = cwd
+    if first.cwd:
+        metadata["cwd"] = first.cwd
     first_user = next((m.content for m in messages if m.role == "user" and m.content), None)
     return Session(
-        id=str(uuid.uuid4()),
+        id=_fresh_id(),
         name=name_of(*summaries[-1:], first_user, fallback="Claude Code session"),
         po_name=PO_NAME,
         created_at=start,
-        updated_at=max([start, *(m.created_at for m in messages)]),
+        updated_at=end,
         metadata=metadata,
         history=messages,
     )
 
 
-_EMPTY = _Body()
-_EMPTY_LINE = _Line()
+_EMPTY = Body()
+_EMPTY_LINE = Line()
+_NESTED = (dict, list)
 
 
-def _user(body: _Body, at: str) -> list[Message]:
-    content = body.content
-    if isinstance(content, str):
-        return [Message(role="user", content=text(content), created_at=at)] if content else []
+def _fresh_id() -> str:
+    """A random id in the form of a session id, for telling this file's sessions apart (a
+    parent from its delegations); the import stores each copy under an id of its own, so this
+    one needs no system randomness, which costs a system call."""
+    digits = f"{getrandbits(128):032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _user_blocks(blocks: list[Block], at: str, messages: list[Message]) -> bool:
+    """Add a user line's text and tool results as messages; whether it added any."""
     words: list[str] = []
     results: list[dict[str, Any]] = []
-    for block in content or ():
-        if block.type == "text" and (said := text(block.text)):
-            words.append(said)
-        elif block.type == "tool_result":
+    for block in blocks:
+        kind = block.type
+        if kind == "text":
+            if block.text:
+                words.append(block.text)
+        elif kind == "tool_result":
             result: dict[str, Any] = {
-                "tool_call_id": text(block.tool_use_id),
+                "tool_call_id": block.tool_use_id or "",
                 "content": _result_text(block.content),
             }
-            if block.is_error is True:
+            if block.is_error:
                 result["is_error"] = True
             results.append(result)
-    found: list[Message] = []
     if results:
         joined = "\n\n".join(r["content"] for r in results)
-        found.append(Message(role="tool", content=joined, created_at=at, tool_results=results))
+        messages.append(Message(role="tool", content=joined, created_at=at, tool_results=results))
     if words:
-        found.append(Message(role="user", content="\n\n".join(words), created_at=at))
-    return found
+        messages.append(Message(role="user", content="\n\n".join(words), created_at=at))
+    return bool(results or words)
 
 
 def _result_text(content: object) -> str:
     if isinstance(content, str):
-        return text(content)
+        return content
     parts = [text(dict_of(b).get("text")) for b in list_of(content)]
     return "\n\n".join(p for p in parts if p)
-
-
-def _assistant(
-    body: _Body,
-    stamp: object,
-    messages: list[Message],
-    ids: list[str | None],
-    usages: dict[int, _Usage],
-) -> None:
-    api_id = str_of(body.id)
-    if api_id is not None and ids and ids[-1] == api_id:
-        message = messages[-1]  # the same reply, streamed over several lines
-    else:
-        model = str_of(body.model)
-        message = Message(
-            role="assistant",
-            content="",
-            created_at=when(stamp) or "",
-            model=model if model != "<synthetic>" else None,
-        )
-        messages.append(message)
-        ids.append(api_id)
-    content = body.content
-    blocks = [_Block(type="text", text=content)] if isinstance(content, str) else content or ()
-    for block in blocks:
-        kind = block.type
-        if kind == "text" and (said := text(block.text)):
-            message.content = f"{message.content}\n\n{said}" if message.content else said
-        elif kind == "tool_use":
-            call = {
-                "id": text(block.id),
-                "name": text(block.name),
-                "arguments": dict_of(block.input),
-            }
-            message.tool_calls = [*(message.tool_calls or []), call]
-        elif kind == "thinking" and (thought := text(block.thinking)):
-            meta = message.metadata or {}
-            meta["thinking"] = [*meta.get("thinking", []), thought]
-            message.metadata = meta
-    if body.usage is not None:
-        usages[len(messages) - 1] = body.usage  # the last line's counts are the reply's
 
 
 def _call_index(parent: Session, child: Session) -> int | None:

@@ -58,8 +58,12 @@ class CodexImporter:
     def locate(self, base: Path | None = None) -> list[Path]:
         """Every ``rollout-*.jsonl`` under ``sessions/`` of ``$CODEX_HOME`` (``~/.codex``), or
         under ``base``."""
-        root = base if base is not None else tool_home("CODEX_HOME", ".codex", None) / "sessions"
+        root = base if base is not None else self.default_folder()[0]
         return files_under(root, "**/rollout-*.jsonl")
+
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        return tool_home("CODEX_HOME", ".codex", None) / "sessions", "CODEX_HOME"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         state = _Reading()

@@ -38,34 +38,78 @@ def source(source_id: object, **more: Any) -> dict[str, Any]:
     return stamp
 
 
-def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[tuple[int, Any]]:
+def json_lines(data: bytes, decoder: Any = None, fallback: Any = None) -> Iterator[tuple[int, Any]]:
     """``(line number, value)`` for each non-blank line of JSON Lines, decoded by ``decoder``
     (a ``msgspec.json.Decoder``; plain JSON values by default). A line that is not JSON, not
-    UTF-8, not of the decoder's shape or nested too deep gives a :class:`Skipped` as its value
-    instead, so one odd line never sinks the rest.
+    UTF-8, not of the decoder's shape or nested deeper than ``limits.MAX_NESTING`` gives a
+    :class:`Skipped` as its value instead, so one odd line never sinks the rest.
 
-    ``batch`` (a decoder of a list of the same shape) first tries every line in one call, which
-    is several times quicker; any line that would be skipped sends the whole file down the
-    line-by-line path instead.
+    ``fallback`` (a more lenient decoder) reads a line ``decoder`` refuses for its shape; its
+    value is yielded as it is, for the importer to tell apart. A file whose lines all pass, one
+    value a line, is decoded in one call (:func:`all_lines`), several times quicker than line by
+    line.
     """
-    decode = (decoder or _decoder).decode
+    decoder = decoder or _decoder
     limit = limits.MAX_NESTING  # read per call, so a deployment (or a test) can lower it
-    lines = data.split(b"\n")
     # Each line's opening brackets, counted in one pass over the file: only a line with more
     # than the limit can be nested too deep, and only those get the exact check.
-    openers = data.translate(None, _NOT_OPENERS).split(b"\n")
-    if batch is not None and max(map(len, openers), default=0) <= limit:
-        whole = _all_at_once(lines, batch)
-        if whole is not None:
-            yield from whole
-            return
+    openers = _openers(data)
+    if max(map(len, openers)) <= limit:
+        values = all_lines(data, decoder)
+        if values is not None and _one_object_a_line(data.rstrip(), len(values)):
+            return enumerate(values, start=1)
+    return _line_by_line(data, openers, decoder, fallback, limit)
+
+
+def _one_object_a_line(body: bytes, count: int) -> bool:
+    """Whether ``count`` values read from ``body`` are one object on each line, with no blank
+    line between, so that their numbers are the lines': every line starts with ``{`` and ends
+    with ``}`` (then no value runs over two lines, since ``}`` then ``{`` is never valid inside
+    one), and there are as many values as lines."""
+    if not body:
+        return count == 0
+    seams = body.count(b"\n")
+    return (
+        count == seams + 1
+        and body[:1] == b"{"
+        and body[-1:] == b"}"
+        and body.count(b"\n{") == seams
+        and body.count(b"}\n") == seams
+    )
+
+
+def all_lines(data: bytes, decoder: Any) -> list[Any] | None:
+    """Every value of JSON Lines decoded in one call, or None when any line does not pass
+    ``decoder``. Nesting is not checked here: a caller that takes this path checks what it
+    keeps against ``limits.MAX_NESTING`` (see :func:`deeper_than`), which spares a pass over
+    the bytes. Values are told apart by the JSON itself, so a value broken over two lines
+    reads as one."""
+    try:
+        return decoder.decode_lines(data)
+    except (msgspec.DecodeError, RecursionError):  # a ValidationError is a DecodeError
+        return None
+
+
+def _openers(data: bytes) -> list[bytes]:
+    return data.translate(None, _NOT_OPENERS).split(b"\n")
+
+
+def _line_by_line(
+    data: bytes, openers: list[bytes], decoder: Any, fallback: Any, limit: int
+) -> Iterator[tuple[int, Any]]:
+    lines = data.split(b"\n")
     for number, (line, opened) in enumerate(zip(lines, openers, strict=True), start=1):
         if not line or line.isspace():
             continue
         try:
             if len(opened) > limit:
                 limits.check_nesting(line, limit)
-            yield number, decode(line)
+            try:
+                yield number, decoder.decode(line)
+            except msgspec.ValidationError:
+                if fallback is None:
+                    raise
+                yield number, fallback.decode(line)
         except ImportFormatError as exc:
             yield number, Skipped(f"line {number}", str(exc))
         except msgspec.ValidationError as exc:
@@ -77,29 +121,17 @@ def json_lines(data: bytes, decoder: Any = None, batch: Any = None) -> Iterator[
 _NOT_OPENERS = bytes(c for c in range(256) if c not in b"[{\n")
 
 
-def _all_at_once(lines: list[bytes], batch: Any) -> list[tuple[int, Any]] | None:
-    """Every line decoded in one call as one JSON list, or None when a line might not stand
-    alone: each non-blank line must start with ``{`` and end with ``}`` (checked on the joined
-    text, where a newline can only sit between lines) and give exactly one value."""
-    numbers = [n for n, ln in enumerate(lines, start=1) if ln and not ln.isspace()]
-    if not numbers:
-        return []
-    joined = b"\n".join(lines[n - 1] for n in numbers)
-    seams = len(numbers) - 1
-    if (
-        not joined.startswith(b"{")
-        or not joined.endswith(b"}")
-        or joined.count(b"\n{") != seams
-        or joined.count(b"}\n") != seams
-    ):
-        return None
-    try:
-        values = batch.decode(b"[" + joined.replace(b"\n", b",") + b"]")
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    if len(values) != len(numbers):
-        return None
-    return list(zip(numbers, values, strict=True))
+def deeper_than(value: Any, levels: int) -> bool:
+    """Whether ``value`` (decoded JSON) nests lists and objects more than ``levels`` deep:
+    ``{}`` is 1 deep, ``[[]]`` 2, a plain value 0. The walk stops at ``levels``."""
+    if not isinstance(value, dict | list):
+        return False
+    if levels < 1:
+        return True
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, dict | list) and deeper_than(item, levels - 1):
+            return True
+    return False
 
 
 def load_json(data: bytes) -> Any:
@@ -122,6 +154,9 @@ def text(value: object) -> str:
     if value.isascii():  # the usual case, and a quick one
         return value
     return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+is_stored_time = _OURS.match  # whether a text is a time already as the store writes it
 
 
 def when(value: object) -> str | None:
@@ -192,6 +227,14 @@ def tool_home(env_var: str, default: str, base: Path | None) -> Path:
     return Path(named).expanduser() if named else Path.home() / default
 
 
+def nothing_found(format: str, folder: Path, env_var: str | None) -> str:
+    """The one line ``import --from FORMAT`` gives when ``folder`` (where the tool keeps its
+    files, moved by ``$env_var``) holds none of them (DESIGN section 16)."""
+    state = "" if folder.is_dir() else " (no such folder)"
+    hint = f"set {env_var} to read another folder, or " if env_var else ""
+    return f"no {format} files found in {folder}{state}; {hint}name the files or folders to read"
+
+
 def files_under(folder: Path, pattern: str) -> list[Path]:
     """Files matching ``pattern`` (a glob, ``**`` allowed) under ``folder``, by path; a missing
     folder is none."""
@@ -214,43 +257,6 @@ def str_of(value: object) -> str | None:
 
 def int_of(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def open_sqlite(data: bytes) -> Any:
-    """An in-memory, read-only copy of a SQLite database file's bytes.
-
-    A database in WAL mode is read as a rollback-journal one (the two header bytes that say
-    so are set back), since an in-memory copy cannot use a WAL; what the WAL file alone holds
-    is not part of ``data``.
-
-    :raises ImportFormatError: ``data`` is not a SQLite database.
-    """
-    import sqlite3
-
-    if not data.startswith(SQLITE_HEADER) or len(data) < 100:
-        raise ImportFormatError("not a SQLite database")
-    raw = bytearray(data)
-    if raw[18] == 2 or raw[19] == 2:
-        raw[18] = raw[19] = 1
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.deserialize(bytes(raw))
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.Error as exc:
-        conn.close()
-        raise ImportFormatError(f"not a readable SQLite database ({exc})") from exc
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def columns(conn: Any, table: str) -> set[str]:
-    """The columns ``table`` has (empty when there is no such table): older versions of a
-    tool's database lack the columns later migrations added."""
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table!r})")}
 
 
 def decode_json(value: object) -> Any:

@@ -64,8 +64,7 @@ class GeminiCliImporter:
         Gemini CLI's folder (``~/.gemini``, or ``$GEMINI_CLI_HOME/.gemini``), or under
         ``base``."""
         if base is None:
-            home = os.environ.get("GEMINI_CLI_HOME")
-            base = (Path(home) if home else Path.home()) / ".gemini" / "tmp"
+            base = self.default_folder()[0]
         return sorted(
             {
                 *files_under(base, "**/checkpoint-*.json"),
@@ -73,6 +72,11 @@ class GeminiCliImporter:
                 *files_under(base, "**/chats/session-*.json"),
             }
         )
+
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        home = os.environ.get("GEMINI_CLI_HOME")
+        return (Path(home) if home else Path.home()) / ".gemini" / "tmp", "GEMINI_CLI_HOME"
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         doc = load_json(data)

@@ -21,19 +21,17 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Session, Usage
 from .common import (
-    SQLITE_HEADER,
-    columns,
     decode_json,
     dict_of,
     fill_times,
     int_of,
     name_of,
-    open_sqlite,
     source,
     str_of,
     text,
     when,
 )
+from .sqlite_source import SQLITE_HEADER, columns, open_sqlite, require_columns, sqlite_head
 
 PO_NAME = "llm"
 
@@ -43,7 +41,7 @@ class LlmImporter:
     binary = True  # a SQLite file: no JSON nesting check
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
-        head = data[:1_000_000]
+        head = sqlite_head(data, filename) if data.startswith(SQLITE_HEADER) else b""
         return (
             data.startswith(SQLITE_HEADER)
             and b"conversations" in head
@@ -53,23 +51,27 @@ class LlmImporter:
 
     def locate(self, base: Path | None = None) -> list[Path]:
         """``logs.db`` in ``base``, else in ``$LLM_USER_PATH``, else in llm's own folder."""
-        import os
-
-        if base is None and (named := os.environ.get("LLM_USER_PATH")):
-            base = Path(named).expanduser()
-        if base is None:
-            base = _llm_folder()
-        found = base / "logs.db"
+        found = (base if base is not None else self.default_folder()[0]) / "logs.db"
         return [found] if found.is_file() else []
 
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        import os
+
+        named = os.environ.get("LLM_USER_PATH")
+        return (Path(named).expanduser() if named else _llm_folder()), "LLM_USER_PATH"
+
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        conn = open_sqlite(data)
+        conn = open_sqlite(data, filename)
         try:
-            if not columns(conn, "responses"):
-                raise ImportFormatError("no responses table: not an llm logs.db")
+            require_columns(conn, {"responses": _NEEDED}, "an llm logs.db")
             return list(_conversations(conn))
         finally:
             conn.close()
+
+
+# The columns of responses in llm's first logs.db schema, which every later one keeps.
+_NEEDED = {"id", "model", "prompt", "system", "response"}
 
 
 def _llm_folder() -> Path:
@@ -90,7 +92,7 @@ def _llm_folder() -> Path:
 def _conversations(conn: sqlite3.Connection) -> Iterable[Session | Skipped]:
     have = columns(conn, "responses")
     names: dict[str, str | None] = {}
-    if columns(conn, "conversations"):
+    if {"id", "name"} <= columns(conn, "conversations"):
         names = {r["id"]: r["name"] for r in conn.execute("SELECT id, name FROM conversations")}
     order = "datetime_utc, id" if "datetime_utc" in have else "rowid"
     groups: dict[str, list[sqlite3.Row]] = {}
@@ -103,17 +105,22 @@ def _conversations(conn: sqlite3.Connection) -> Iterable[Session | Skipped]:
     tools = _tool_rows(conn)
     for key, rows in groups.items():
         try:
-            yield _session(key, names.get(key), rows, tools, have)
-        except (sqlite3.Error, ValueError, TypeError) as exc:
+            session = _session(key, names.get(key), rows, tools, have)
+        except (sqlite3.Error, ValueError, TypeError, IndexError) as exc:
             yield Skipped(f"conversation {key}", str(exc))
+            continue
+        if session.history:
+            yield session
+        else:  # every row of it holds something other than text
+            yield Skipped(f"conversation {key}", "no prompt or response that can be read")
 
 
 def _tool_rows(conn: sqlite3.Connection) -> dict[str, dict[str, list[sqlite3.Row]]]:
     """Tool calls and results by response id (none before llm had tools)."""
     found: dict[str, dict[str, list[sqlite3.Row]]] = {"calls": {}, "results": {}}
     for kind, table in (("calls", "tool_calls"), ("results", "tool_results")):
-        if not columns(conn, table):
-            continue
+        if not {"id", "response_id"} <= columns(conn, table):
+            continue  # none before llm had tools (or not llm's table)
         for row in conn.execute(f"SELECT * FROM {table} ORDER BY id"):
             found[kind].setdefault(row["response_id"], []).append(row)
     return found

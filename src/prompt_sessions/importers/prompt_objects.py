@@ -23,21 +23,19 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Role, Session, Usage
 from .common import (
-    SQLITE_HEADER,
-    columns,
     decode_json,
     dict_of,
     files_under,
     fill_times,
     int_of,
     name_of,
-    open_sqlite,
     source,
     str_of,
     text,
     tool_home,
     when,
 )
+from .sqlite_source import SQLITE_HEADER, columns, open_sqlite, require_columns, sqlite_head
 
 _ROLES: set[str] = {"user", "assistant", "system", "tool"}
 _THREADS = {"root", "fork", "delegation", "continuation"}
@@ -49,7 +47,7 @@ class PromptObjectsImporter:
     binary = True
 
     def sniff(self, data: bytes, filename: str | None) -> bool:
-        head = data[:1_000_000]
+        head = sqlite_head(data, filename) if data.startswith(SQLITE_HEADER) else b""
         return data.startswith(SQLITE_HEADER) and all(
             word in head for word in (b"po_name", b"from_po", b"tool_results")
         )
@@ -57,17 +55,28 @@ class PromptObjectsImporter:
     def locate(self, base: Path | None = None) -> list[Path]:
         """``sessions.db`` of every environment under ``base`` (or ``$PROMPT_OBJECTS_HOME``,
         else ``~/.prompt_objects``)."""
-        root = tool_home("PROMPT_OBJECTS_HOME", ".prompt_objects", base)
+        root = base if base is not None else self.default_folder()[0]
         return files_under(root, "environments/*/sessions.db") or files_under(root, "sessions.db")
 
+    def default_folder(self) -> tuple[Path, str]:
+        """The folder :meth:`locate` reads without ``base``, and the variable that moves it."""
+        return tool_home("PROMPT_OBJECTS_HOME", ".prompt_objects", None), "PROMPT_OBJECTS_HOME"
+
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
-        conn = open_sqlite(data)
+        conn = open_sqlite(data, filename)
         try:
-            if not {"id", "po_name"} <= columns(conn, "sessions") or not columns(conn, "messages"):
-                raise ImportFormatError("no sessions and messages tables: not a sessions.db")
+            require_columns(conn, _NEEDED, "a sessions.db")
             return list(_sessions(conn))
         finally:
             conn.close()
+
+
+# The columns of the first schema version, which every later one keeps.
+_NEEDED = {
+    "sessions": {"id", "po_name", "created_at", "updated_at"},
+    "messages": {"id", "session_id", "role", "content", "from_po", "tool_calls", "tool_results"}
+    | {"created_at"},
+}
 
 
 def _sessions(conn: sqlite3.Connection) -> Iterable[Session | Skipped]:
