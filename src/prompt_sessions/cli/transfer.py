@@ -175,7 +175,7 @@ def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> tuple[list[P
                 raise UsageError(f"the {source} format has no default location; name the files")
             locator = None
     if not files:
-        if locator is None:
+        if locator is None or source is None:
             raise UsageError("name the files to import, or a tool with --from FORMAT")
         found = locator.locate()
         if not found:

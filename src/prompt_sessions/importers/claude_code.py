@@ -159,7 +159,7 @@ def _session(
         content = body.content
         if kind == "user":
             at = stamp_at if stamp_at and is_stored_time(stamp_at) else when(stamp_at) or ""
-            if type(content) is str:
+            if isinstance(content, str):
                 if content:
                     messages.append(Message(role="user", content=content, created_at=at))
                     reply = reply_id = None  # a reply streamed on after it is a new message
@@ -168,7 +168,7 @@ def _session(
             elif len(content) == 1 and content[0].type == "tool_result":  # the usual result
                 block = content[0]
                 said = _result_text(block.content)
-                result = {"tool_call_id": block.tool_use_id or "", "content": said}
+                result: dict[str, Any] = {"tool_call_id": block.tool_use_id or "", "content": said}
                 if block.is_error:
                     result["is_error"] = True
                 messages.append(
@@ -190,15 +190,15 @@ def _session(
             )
             messages.append(reply)
             reply_id = api_id
-        if type(content) is str:
+        if isinstance(content, str):
             if content:
                 reply.content = f"{reply.content}\n\n{content}" if reply.content else content
         elif content:
             for block in content:
                 kind = block.type
                 if kind == "text":
-                    if said := block.text:
-                        reply.content = f"{reply.content}\n\n{said}" if reply.content else said
+                    if text := block.text:
+                        reply.content = f"{reply.content}\n\n{text}" if reply.content else text
                 elif kind == "tool_use":
                     arguments = block.input or {}
                     # Four levels down: the line, its message, the content list, the block.

@@ -11,7 +11,6 @@ Listing and searching run in thread workers, so a large store never blocks the s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -39,6 +38,7 @@ from ...search_text import fold
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
+from .explorer_rows import Row, highlight, layout, row_text
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -47,51 +47,9 @@ HINT = (
     "type to search  Down rows  Enter open  x export  p pinned  t tag  a archived  / search  "
     "Esc close"
 )
-# (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
-COLUMNS = (
-    ("po", "PO", 16),
-    ("name", "Name", 0),
-    ("msgs", "Msgs", 6),
-    ("source", "Source", 8),
-    ("updated", "Updated", 11),
-)
-NAME_WIDTH = (12, 28)
-SNIPPET_ROOM = 30  # cells a search's snippet keeps; columns give way, least useful first
-GIVE_WAY = ("source", "updated", "msgs")
-GAP = 2
 NARROW = 140  # screen width (cells) below which the filters go under the search box
 TINY = 70  # screen width below which the check boxes hide (the `p` and `a` keys still toggle)
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
-
-
-def layout(width: int, searching: bool) -> list[tuple[str, str, int]]:
-    """The columns that fit in ``width`` cells, with their widths; with ``searching`` the
-    snippet after them keeps at least ``SNIPPET_ROOM`` cells (narrow terminals drop the source,
-    the time and the count, in that order, and shorten the PO)."""
-    room = SNIPPET_ROOM + GAP if searching else 0
-    columns = list(COLUMNS)
-
-    def spare() -> int:
-        fixed = sum(w for _, _, w in columns) + GAP * len(columns)
-        return width - fixed - room - NAME_WIDTH[0]
-
-    for key in GIVE_WAY:
-        if spare() >= 0:
-            break
-        columns = [c for c in columns if c[0] != key]
-    if spare() < 0:
-        columns = [(k, t, 10 if k == "po" else w) for k, t, w in columns]
-    fixed = sum(w for _, _, w in columns) + GAP * len(columns)
-    name = max(NAME_WIDTH[0], min(NAME_WIDTH[1], width - fixed - room))
-    return [(k, t, w or name) for k, t, w in columns]
-
-
-@dataclass
-class Row:
-    summary: SessionSummary
-    snippet: str | None = None
-    message_index: int | None = None
-    spans: list[tuple[int, int]] | None = None
 
 
 Choice = tuple[str, str, int | None]
@@ -378,7 +336,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
 
     def header_text(self, width: int = 100) -> Text:
         columns = layout(width, self.hits is not None)
-        line = self._row_text([Text(title) for _, title, _ in columns], columns)
+        line = row_text([Text(title) for _, title, _ in columns], columns)
         if self.hits is not None:
             line.append("Match")
         return line
@@ -409,7 +367,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             "updated": Text(when(s.updated_at, self.now)),
         }
         columns = layout(width, self.hits is not None)
-        line = self._row_text([cells[key] for key, _, _ in columns], columns)
+        line = row_text([cells[key] for key, _, _ in columns], columns)
         if row.snippet is not None:
             line.append_text(highlight(row.snippet, row.spans or []))
         return line
@@ -421,25 +379,3 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         parent = self._by_id.get(s.parent_id or "")
         of = f" of {parent.po_name}: {parent.name}" if parent else ""
         return f"  ↳ {s.thread_type}{of}"
-
-    @staticmethod
-    def _row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
-        parts: list[Text] = []
-        for (_, _, w), cell in zip(columns, cells, strict=True):
-            parts.append(ExplorerScreen._cell(cell, w))
-            parts.append(Text(" " * GAP))
-        return Text.assemble(*parts)
-
-    @staticmethod
-    def _cell(text: Text, width: int) -> Text:
-        cell = text.copy()
-        cell.truncate(width, overflow="ellipsis", pad=True)
-        return cell
-
-
-def highlight(snippet: str, spans: list[tuple[int, int]]) -> Text:
-    """The snippet with the matches the search found, ``(start, end)`` in it, highlighted."""
-    text = Text(snippet, style="dim")
-    for start, end in spans:
-        text.stylize("bold reverse", start, end)
-    return text
