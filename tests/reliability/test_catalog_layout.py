@@ -266,3 +266,43 @@ def test_damaged_entries_round_trip(tmp_path: Path) -> None:
     spliced = catalog_layout.splice(data, [Current(po="x", id=IDS[0])], None)
     doc = msgspec.json.decode(spliced, type=catalog.CatalogFile)  # type: ignore[arg-type]
     assert doc.damaged == {IDS[5]: Damaged(error="not JSON", stamp=(15, 105, 1005))}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_changes_splice_as_a_full_encode(seed: int) -> None:
+    """Random catalogs (ties in time, sessions without stamps, damaged ones, current choices)
+    and random runs of puts, deletes, damage and current changes, a session touched several
+    times among them: every splice that does not decline gives the full encode's bytes."""
+    import random
+
+    rng = random.Random(seed)
+    spliced = 0
+    for _ in range(400):
+        start: list[Change] = []
+        for n in rng.sample(range(10), rng.randint(0, 8)):
+            day = rng.randint(1, 3)
+            stamp = rng.choice([None, (n, n, n)])
+            start.append(Put(s=_summary(n, f"2025-01-0{day}T00:00:00.000Z"), f=stamp))
+        if rng.random() < 0.3:
+            start.append(Bad(id=IDS[rng.randrange(10)], error="x", f=(1, 1, 1)))
+        start.append(Current(po="po", id=IDS[rng.randrange(10)]))
+        changes: list[Change] = []
+        for _ in range(rng.randint(1, 4)):
+            n, roll = rng.randrange(10), rng.random()
+            if roll < 0.5:
+                when = f"2025-01-0{rng.randint(1, 5)}T00:00:00.000Z"
+                name = rng.choice(["a", "b", None])
+                changes.append(Put(s=_summary(n, when, name), f=rng.choice([None, (2, 2, n)])))
+            elif roll < 0.7:
+                changes.append(Drop(id=IDS[n]))
+            elif roll < 0.8:
+                changes.append(Bad(id=IDS[n], error="y", f=(3, 3, 3)))
+            else:
+                changes.append(Current(po=rng.choice(["po", "q"]), id=rng.choice([None, IDS[n]])))
+        got = catalog_layout.splice(catalog.encode_catalog(_view(start)), changes, 7)
+        if got is not None:
+            want = _view(start + changes)
+            want.folder = 7
+            assert got == catalog.encode_catalog(want)
+            spliced += 1
+    assert spliced > 200  # most runs are spliced, not declined
