@@ -465,6 +465,8 @@ def test_a_catalog_without_a_folder_stamp_gets_one(tmp_path: Path) -> None:
     index.write_bytes(json.dumps(doc).encode())
     assert catalog_layout.peek_folder(index) is None
     assert catalog_layout.peek_folder(tmp_path / "no such catalog") is None
+    (tmp_path / "a folder").mkdir()  # opens, but cannot be read
+    assert catalog_layout.peek_folder(tmp_path / "a folder") is None
     mgr = open_manager(root)
     mgr.rename(sid, "b")
     mgr.close()

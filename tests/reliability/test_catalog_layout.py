@@ -8,6 +8,7 @@ catalog in any other layout: a person's pretty-printed file, a cut one, another 
 from __future__ import annotations
 
 import json
+import random
 import os
 import shutil
 import subprocess
@@ -273,8 +274,6 @@ def test_random_changes_splice_as_a_full_encode(seed: int) -> None:
     """Random catalogs (ties in time, sessions without stamps, damaged ones, current choices)
     and random runs of puts, deletes, damage and current changes, a session touched several
     times among them: every splice that does not decline gives the full encode's bytes."""
-    import random
-
     rng = random.Random(seed)
     spliced = 0
     for _ in range(400):

@@ -85,6 +85,7 @@ class JsonStoreBase:
         self._write_depth = 0
         self._folder_at_entry: int | None = None
         self._folder_ok = False
+        self._journal_fd: int | None = None  # the journal, open while a write holds the lock
         self._tightened = False
         # The search index is a cache beside the store (DESIGN section 12). Made on first use,
         # so commands that never search do not import sqlite3.
@@ -118,12 +119,15 @@ class JsonStoreBase:
                 if not self._swept:
                     self._sweep_temp_files()
                     self._swept = True
-                self._journal_intent()
+                if outer:
+                    self._journal_intent()
                 yield
                 if outer and self._folder_ok:
                     self._pin_folder()
             finally:
                 self._write_depth -= 1
+                if outer:
+                    self._close_journal()
                 self.lock.release()
             if not self._folding:
                 self._dirty = True
@@ -166,8 +170,14 @@ class JsonStoreBase:
         before its change reached the journal, such as an append made in place, then still
         leaves the journal behind, and the next open checks every session file against the
         catalog (a ``list`` checks only the folder's listing; DESIGN section 10)."""
+        self._journal_fd = None
         with suppress(OSError):  # the write itself reports a folder it cannot write
-            os.close(files.open_append(self.journal_path))
+            self._journal_fd = files.open_append(self.journal_path)  # _record writes to it
+
+    def _close_journal(self) -> None:
+        fd, self._journal_fd = self._journal_fd, None
+        if fd is not None:
+            os.close(fd)
 
     def _check_writable(self) -> None:
         version = self._newer_catalog()
@@ -226,6 +236,7 @@ class JsonStoreBase:
 
     def _drop_journal(self) -> None:
         """Remove the folded journal durably; a failure leaves it to be folded again (harmless)."""
+        self._close_journal()  # a change recorded after this starts a new journal
         try:
             os.unlink(self.journal_path)
         except FileNotFoundError:
@@ -238,11 +249,15 @@ class JsonStoreBase:
         """Add one change to the journal (under the lock) and to our view."""
         data = catalog.encode_change(change)
         try:
-            fd = files.open_append(self.journal_path)
-            try:
+            fd = self._journal_fd
+            if fd is not None:  # opened as the write began
                 files.write_all(fd, catalog.line_start(fd) + data)
-            finally:
-                os.close(fd)
+            else:
+                fd = files.open_append(self.journal_path)
+                try:
+                    files.write_all(fd, catalog.line_start(fd) + data)
+                finally:
+                    os.close(fd)
         except OSError as exc:
             # The catalog misses a change: lists must look at the files, and the fold must
             # check them (the journal on disk cannot be spliced in alone).
