@@ -19,6 +19,7 @@ CORE = (
     "storage/files.py",
     "storage/locking.py",
     "storage/catalog.py",
+    "storage/catalog_layout.py",
     "storage/session_codec.py",
     "storage/json_backend.py",
     "storage/json_store_base.py",

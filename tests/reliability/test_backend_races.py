@@ -86,9 +86,17 @@ def test_a_session_deleted_between_listing_and_reading_is_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process deletes a session just after our listing of the folder: list() leaves it
-    out, without an error, and the catalog forgets it."""
+    out, without an error, and the catalog forgets it. (A session added behind the store's
+    back makes list compare every file, the path where the listing and the reads part.)"""
     root = tmp_path / ".prompt_objects"
     kept, deleted = _store(root, "Kept", "Deleted elsewhere")
+    added = _new_session("Added behind its back")
+    (tmp_path / "elsewhere").mkdir()
+    JsonBackend(tmp_path / "elsewhere").create(added)
+    os.replace(
+        tmp_path / "elsewhere" / "sessions" / f"{added.id}.json",
+        root / "sessions" / f"{added.id}.json",
+    )
     real_listdir = os.listdir
 
     def listdir_then_delete(path: Any) -> list[str]:
@@ -98,7 +106,7 @@ def test_a_session_deleted_between_listing_and_reading_is_dropped(
 
     mgr = open_manager(root)
     patch_store_os(monkeypatch, _OS(listdir=listdir_then_delete))
-    assert [s.id for s in mgr.list()] == [kept]
+    assert {s.id for s in mgr.list()} == {kept, added.id}
     assert mgr.problems() == {}
     monkeypatch.undo()
     mgr.close()
@@ -112,8 +120,9 @@ def test_a_folder_that_cannot_be_listed_is_an_error_for_readers(
     folder, not an empty store and not a bare OSError."""
     root = tmp_path / ".prompt_objects"
     _store(root, "Unlistable")
+    os.utime(root / "sessions", ns=(0, 0))  # the folder changed: list must look at its files
     mgr = open_manager(root)
-    patch_store_os(monkeypatch, _OS(listdir=_eio))
+    patch_store_os(monkeypatch, _OS(listdir=_eio, scandir=_eio))
     with pytest.raises(StorageError, match="cannot read folder") as caught:
         mgr.list()
     assert not isinstance(caught.value, ReadOnlyStore)

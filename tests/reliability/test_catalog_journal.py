@@ -89,7 +89,7 @@ def test_reading_a_store_at_rest_with_a_damaged_session_writes_nothing(tmp_path:
     """The catalog's stamp of a damaged file is trusted like a healthy one's: readers only read."""
     root = tmp_path / ".prompt_objects"
     healthy, damaged = _store(root, "Healthy", "Damaged")
-    (root / "sessions" / f"{damaged}.json").write_bytes(b'{"format_version": 1, "id": ')
+    _replace_file(root / "sessions" / f"{damaged}.json", b'{"format_version": 1, "id": ')
     mgr = open_manager(root)
     mgr.list()  # the damage is catalogued once, and folded into index.json at close
     mgr.close()
@@ -365,3 +365,12 @@ def test_a_write_process_folds_without_looking_at_other_session_files(
     mgr = open_manager(root)
     assert len(mgr.list()) == 31
     mgr.close()
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

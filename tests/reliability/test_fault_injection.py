@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -114,15 +115,23 @@ def _prepare_foreign_layout(root: Path, ids: Ids, mgr: SessionManager) -> None:
     path.write_bytes(msgspec.json.format(msgspec.json.encode(doc), indent=2))
 
 
+def _replace_file(path: Path, data: bytes) -> None:
+    """A file that arrives behind the store's back (restored, synced): a new file renamed over
+    the old one, which list notices (an edit in place is for doctor and get)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)
+
+
 def _prepare_torn(root: Path, ids: Ids, mgr: SessionManager) -> None:
-    # Power loss cut the last append short: the next read repairs the tail.
+    # A copy whose last append power loss cut short: the next read repairs the tail.
     path = root / "sessions" / f"{ids.full}.json"
-    data = path.read_bytes()
-    path.write_bytes(data[:-20])
+    _replace_file(path, path.read_bytes()[:-20])
 
 
 def _prepare_damage(root: Path, ids: Ids, mgr: SessionManager) -> None:
-    (root / "sessions" / f"{ids.other}.json").write_bytes(b'{"format_version": 1, "id": ')
+    _replace_file(root / "sessions" / f"{ids.other}.json", b'{"format_version": 1, "id": ')
 
 
 def _prepare_pending_fold(root: Path, ids: Ids, mgr: SessionManager) -> None:

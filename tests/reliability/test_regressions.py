@@ -58,7 +58,7 @@ def test_bad_utf8_in_a_session_file_is_damage_not_a_crash(tmp_path: Path) -> Non
     sid = _store_with(root, 1)
     other = _store_with(root, 1)
     path = root / "sessions" / f"{sid}.json"
-    path.write_bytes(path.read_bytes().replace(b'"m0"', b'"m\x80"'))
+    _replace_file(path, path.read_bytes().replace(b'"m0"', b'"m\x80"'))
     mgr = open_manager(root)
     with pytest.raises(CorruptSession):
         mgr.get(sid)
@@ -145,3 +145,12 @@ def test_nesting_check_is_linear_on_a_trailing_backslash() -> None:
     limits.check_nesting(b'"\\' * 500_000)
     with pytest.raises(Exception, match="nested deeper"):
         limits.check_nesting(b"[" * 65 + b'"\\' * 500_000)
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

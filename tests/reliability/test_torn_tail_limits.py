@@ -7,6 +7,7 @@ session's id is reported as damage and left on disk byte for byte.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_damage_mid_file_with_a_cut_tail_is_reported(tmp_path: Path) -> None:
     sid, _ = _store(root, ["one", "two", "three"])
     path = _session_file(root, sid)
     data = path.read_bytes().replace(b'"content":"one"', b'"content":"one', 1)[:-20]
-    path.write_bytes(data)
+    _replace_file(path, data)
     _assert_reported_and_kept(root, sid, data)
 
 
@@ -105,7 +106,7 @@ def test_a_damaged_head_with_a_cut_tail_is_reported(tmp_path: Path) -> None:
     sid, _ = _store(root, ["one"])
     path = _session_file(root, sid)
     data = path.read_bytes().replace(b'"name":"Torn"', b'"name":"Torn', 1)[:-20]
-    path.write_bytes(data)
+    _replace_file(path, data)
     _assert_reported_and_kept(root, sid, data)
 
 
@@ -116,5 +117,14 @@ def test_a_cut_file_claiming_another_id_is_reported(tmp_path: Path) -> None:
     other, _ = _store(root, ["theirs"])
     path = _session_file(root, other)
     data = _session_file(root, sid).read_bytes()[:-20]
-    path.write_bytes(data)
+    _replace_file(path, data)
     _assert_reported_and_kept(root, other, data)
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

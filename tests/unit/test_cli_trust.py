@@ -85,7 +85,7 @@ def test_a_c1_name_written_by_an_older_version_lists_visibly(run: Run) -> None:
     opens, and `list` and `show` print the control as an escape."""
     sid = _hostile_session(run, "json")
     path = run.store / "sessions" / f"{sid}.json"
-    path.write_text(path.read_text().replace('"name":"Evil"', '"name":"Ev\\u009bil"'))
+    _replace_file(path, path.read_text().replace('"name":"Evil"', '"name":"Ev\\u009bil"').encode())
     code, out, _ = run("list")
     assert code == 0 and "Ev\\x9bil" in out and "\x9b" not in out
     code, out, _ = run("show", sid[:8])
@@ -313,3 +313,12 @@ def test_warnings_show_control_characters_visibly(capsys: pytest.CaptureFixture[
 
     warn("bad \x1b]0;t\x07 data\nsecond line")
     assert capsys.readouterr().err == "Warning: bad \\x1b]0;t\\x07 data\\nsecond line\n"
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

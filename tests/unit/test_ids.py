@@ -29,3 +29,17 @@ def test_all_valid_ids_agrees_with_is_valid_id(values: list[str], expected: bool
     """Each case gives what checking every value with is_valid_id gives."""
     assert all_valid_ids(values) is expected
     assert all(is_valid_id(v) for v in values) is expected
+
+
+def test_all_valid_ids_agrees_with_is_valid_id_on_every_one_character_change() -> None:
+    """Any single character of an id replaced (a dash moved, a digit made upper case or
+    non-hex, a newline or a non-ASCII letter slipped in), first, middle or last in a list,
+    is refused exactly when is_valid_id refuses it."""
+    base = [new_id() for _ in range(3)]
+    for where in range(3):
+        for pos in range(36):
+            for char in ("-", "0", "f", "g", "A", "\n", "é", "ü"):
+                values = list(base)
+                values[where] = values[where][:pos] + char + values[where][pos + 1 :]
+                expected = all(is_valid_id(v) for v in values)
+                assert all_valid_ids(values) is expected, (where, pos, char)

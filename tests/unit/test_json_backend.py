@@ -232,7 +232,7 @@ def test_session_file_changed_since_its_entry_is_read_again(root: Path) -> None:
     doc["name"] = "edited by hand"
     doc["history"] = [{"role": "user", "content": "typed in", "created_at": ts(70)}]
     doc["updated_at"] = ts(70)
-    path.write_text(json.dumps(doc, indent=2))  # another layout, written in place
+    _replace_file(path, json.dumps(doc, indent=2).encode())  # another layout, a new file
     store = reopen(root)
     top = store.list()[0]
     assert (top.id, top.name, top.message_count, top.preview) == (
@@ -305,7 +305,7 @@ def test_damaged_session_is_reported_and_kept_while_others_work(root: Path, dama
     """A corrupt file is skipped by list, named by problems(), kept byte for byte, and others still work."""
     a, b = _store_with_two(root)
     bad_path = session_file(root, b.id)
-    bad_path.write_bytes(damage)
+    _replace_file(bad_path, damage)
     store = reopen(root)
     try:
         assert [s.id for s in store.list()] == [a.id]
@@ -351,7 +351,7 @@ def test_damage_appearing_after_the_catalog_was_written_is_noticed(root: Path) -
     store = reopen(root)
     try:
         assert len(store.list()) == 2
-        session_file(root, a.id).write_bytes(b"oops")
+        _replace_file(session_file(root, a.id), b"oops")
         assert [s.id for s in store.list()] == [b.id]
         assert a.id in store.problems()
     finally:
@@ -488,3 +488,12 @@ def test_catalog_at_rest_names_its_format_version(root: Path, backend: JsonBacke
     backend.close()
     doc = index_doc(root)
     assert doc["format_version"] == 1 and list(doc)[0] == "format_version"
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

@@ -83,7 +83,7 @@ def test_a_file_changed_by_another_program_is_indexed_again(
     edited.history[0].content = "new words"
     edited.history.append(Message(role="assistant", content="more new words"))
     path = root / "sessions" / f"{s.id}.json"
-    path.write_bytes(encode_session(edited))
+    _replace_file(path, encode_session(edited))
     os.utime(path, ns=(1, 1))  # a different mtime, whatever the clock's resolution
     assert _found(manager, "old") == set()
     assert _found(manager, "new") == {(s.id, 0), (s.id, 1)}
@@ -243,3 +243,12 @@ def test_without_fts5_search_says_so_in_one_line(
     with pytest.raises(StorageError, match="search needs SQLite's FTS5"):
         manager.search("walrus")
     assert [m.content for m in manager.get(s.id).history] == ["still stored"]
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

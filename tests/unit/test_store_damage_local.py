@@ -81,7 +81,7 @@ def test_a_deeply_nested_json_session_stays_local(run: Run, shape: str) -> None:
     by --repair."""
     _, bad = _store_with_a_bad_one(run)
     path = run.store / "sessions" / f"{bad}.json"
-    path.write_text(JSON_SHAPES[shape] % {"id": bad})
+    _replace_file(path, (JSON_SHAPES[shape] % {"id": bad}).encode())
     _assert_the_rest_works(run, bad)
     code, out, err = run("doctor")
     assert code == 1 and f"DAMAGED {bad}" in out and "unexpected" not in err, out + err
@@ -124,7 +124,7 @@ def test_a_session_file_we_may_not_read_stays_local(
     _, bad = _store_with_a_bad_one(run)
     path = run.store / "sessions" / f"{bad}.json"
     # As restored from another machine: the catalog has not seen this file yet.
-    path.write_bytes(path.read_bytes().replace(b'"Bad"', b'"Bad, restored"'))
+    _replace_file(path, path.read_bytes().replace(b'"Bad"', b'"Bad, restored"'))
     _refuse_reading(monkeypatch, path)
     _assert_the_rest_works(run, bad)
     for args in (("doctor",), ("doctor", "--repair")):
@@ -264,3 +264,12 @@ def test_a_damaged_sqlite_summary_is_skipped_by_list(tmp_path: Path, value: byte
     assert {s.id for s in backend.list()} == {good.id, bad.id}
     backend.append(good.id, make_message("still writable", 5))
     backend.close()
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

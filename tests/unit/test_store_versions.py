@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -223,7 +224,7 @@ def test_a_newer_session_this_version_cannot_decode_is_never_moved_aside(run: Ru
     path = run.store / "sessions" / f"{sid}.json"
     doc = json.loads(path.read_bytes())
     doc.update(format_version=NEWER, history={"a": "shape of the future"})
-    path.write_text(json.dumps(doc))
+    _replace_file(path, json.dumps(doc).encode())
     before = path.read_bytes()
     code, out, err = run("list")
     assert code == 0 and "Future" not in out and "newer than this program" in err
@@ -353,3 +354,12 @@ def test_an_append_never_trusts_a_head_it_does_not_recognise(tmp_path: Path) -> 
         backend.append(s.id, make_message("two", 2))
     assert path.read_bytes() == data
     backend.close()
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` as editors, sync tools and ``cp``-then-rename do: a new file renamed
+    over it (what ``list`` notices; an edit in place is noticed by ``doctor`` and ``get``)."""
+    new = path.with_name(path.name + ".new")
+    new.write_bytes(data)
+    os.chmod(new, 0o600)
+    os.replace(new, path)

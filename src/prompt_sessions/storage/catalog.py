@@ -19,7 +19,14 @@ from ..ids import all_valid_ids, is_valid_id
 from ..models import FORMAT_VERSION, SessionSummary
 from . import files
 
-FileStamp = tuple[int, int]  # (size, mtime_ns) of a session file when its entry was made
+# (size, mtime_ns, inode) of a session file when its entry was made. Catalogs written before
+# the inode was kept hold (size, mtime_ns): such a stamp never matches, so its file is read again.
+FileStamp = tuple[int, ...]
+
+
+def stamp_of(st: os.stat_result) -> FileStamp:
+    """The stamp of a session file from its ``stat``."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 class Damaged(msgspec.Struct, omit_defaults=True):
@@ -33,6 +40,9 @@ class CatalogFile(msgspec.Struct, kw_only=True):
     current: dict[str, str] = msgspec.field(default_factory=dict)
     files: dict[str, FileStamp] = msgspec.field(default_factory=dict)
     damaged: dict[str, Damaged] = msgspec.field(default_factory=dict)
+    # The modification time ``sessions/`` keeps at rest while the catalog explains every file
+    # in it (``JsonStoreBase._pin_folder``); None in a catalog that never had one.
+    folder_mtime_ns: int | None = None
 
 
 class Put(msgspec.Struct, tag="put", tag_field="op"):
@@ -113,6 +123,7 @@ class View:
         self.current: dict[str, str] = {}
         self.damaged: dict[str, Damaged] = {}
         self.version = FORMAT_VERSION
+        self.folder: int | None = None  # the catalog's folder_mtime_ns
         self.index_key: tuple[int, int, int] | None = None
         self.journal_ino: int | None = None
         self.journal_offset = 0
@@ -148,16 +159,6 @@ class View:
                 self.stamps[change.id] = change.f
             else:
                 self.stamps.pop(change.id, None)
-
-    def to_file(self) -> CatalogFile:
-        ordered = sorted(self.sessions.values(), key=lambda s: s.updated_at, reverse=True)
-        return CatalogFile(
-            format_version=FORMAT_VERSION,
-            sessions=ordered,
-            current=dict(self.current),
-            files={sid: self.stamps[sid] for sid in self.sessions if sid in self.stamps},
-            damaged=dict(self.damaged),
-        )
 
 
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
@@ -201,6 +202,7 @@ def _load_index(view: View, index_path: Path, key: tuple[int, int, int] | None) 
                 # damaged, and the whole catalog is rebuilt from the session files instead.
                 raise CatalogUnreadable("the catalog holds an entry whose id is not a session id")
             fresh.version = catalog.format_version
+            fresh.folder = catalog.folder_mtime_ns
             fresh.sessions = {s.id: s for s in catalog.sessions}
             fresh.stamps = dict(catalog.files)
             # A damaged file's stamp is kept with its entry; without it every reader would
@@ -226,6 +228,21 @@ def _change_valid(change: Change) -> bool:
     if isinstance(change, Put):
         return is_valid_id(change.s.id)
     return change.id is None or is_valid_id(change.id)
+
+
+def decode_changes(data: bytes) -> list[Change]:
+    """The journal lines in ``data`` that can be trusted, in order: a torn or damaged line, or
+    one naming an id that is not a session id, is skipped as :func:`refresh` skips it."""
+    end = data.rfind(b"\n") + 1  # a line without its newline is still being written or torn
+    changes = []
+    for line in data[:end].splitlines():
+        try:
+            change = _change_decoder.decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+            continue
+        if _change_valid(change):
+            changes.append(change)
+    return changes
 
 
 def _read_journal(view: View, journal_path: Path) -> None:
@@ -284,4 +301,7 @@ def encode_change(change: Change) -> bytes:
 
 
 def encode_catalog(view: View) -> bytes:
-    return _encoder.encode(view.to_file()) + b"\n"
+    """The view as ``index.json``, in the canonical layout of :mod:`.catalog_layout`."""
+    from .catalog_layout import encode  # that module builds on this one's types
+
+    return encode(view.sessions.values(), view.current, view.stamps, view.damaged, view.folder)

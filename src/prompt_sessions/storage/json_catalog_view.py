@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
-from ..models import FORMAT_VERSION
-from . import catalog, files, session_codec
+from ..models import FORMAT_VERSION, Session, summarize
+from . import catalog, catalog_layout, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
 from .json_reading import JsonReading
 from .json_store_base import FileState
@@ -41,7 +41,23 @@ class JsonCatalogView(JsonReading):
                 self._view.version = exc.version
             else:
                 self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
+                self._rebuilt = True
         return self._view
+
+    def _spliced_catalog(self, folder: int) -> bytes | None:
+        """index.json with the journal's changes spliced in (``catalog_layout``), read and
+        written as bytes: a fold costs a copy of the catalog, not a decode and an encode of
+        every entry (DESIGN section 10). None when the catalog is not in the canonical layout,
+        is missing, or was found unreadable here: the caller folds the decoded view. Under the
+        store lock."""
+        if self._rebuilt:
+            return None
+        try:
+            data = files.read_bytes(self.index_path)
+            journal = files.read_bytes(self.journal_path)
+        except OSError:
+            return None
+        return catalog_layout.splice(data, catalog.decode_changes(journal), folder)
 
     def _rebuild_view(self) -> View:
         view = View()
@@ -68,19 +84,19 @@ class JsonCatalogView(JsonReading):
         except StorageError as exc:
             self._unreadable[sid] = exc.message
         else:
-            view.apply(Put(s=state.summary, f=(state.size, state.mtime_ns)))
+            view.apply(Put(s=state.summary, f=(state.size, state.mtime_ns, state.ino)))
             if state.version > FORMAT_VERSION:
                 self._newer[sid] = (
                     f"format_version {state.version} is newer than this program "
                     f"({FORMAT_VERSION}); it is read-only here"
                 )
 
-    def _stamp(self, sid: str) -> tuple[int, int] | None:
+    def _stamp(self, sid: str) -> catalog.FileStamp | None:
         try:
             st = os.stat(f"{self.dir}/{sid}.json", follow_symlinks=False)
         except OSError:
             return None
-        return (st.st_size, st.st_mtime_ns)
+        return catalog.stamp_of(st)
 
     def _ids_on_disk(self) -> set[str]:
         try:
@@ -93,18 +109,38 @@ class JsonCatalogView(JsonReading):
 
     def _reconcile(self) -> View:
         """Make the view agree with the folder: add files it misses, drop entries whose file is
-        gone."""
+        gone, read again files replaced since their entry.
+
+        The cheap check, one stat (DESIGN section 10): ``sessions/`` still has the modification
+        time the catalog records (``JsonStoreBase._pin_folder``), so no file was added, removed
+        or replaced by a rename since the catalog last explained the folder. Otherwise every
+        entry is compared with its file. A file rewritten in place (the folder's time does not
+        move) is found by ``doctor`` and when it is read (:meth:`_notice_read`).
+        """
+        seen = self._folder_mtime()  # before the catalog: a change after it is seen next time
         view = self._fresh_view()
+        if seen is not None and seen == view.folder:
+            self._unreadable = {}
+            return view
+        return self._full_check(view, seen)
+
+    def _full_check(self, view: View, seen: int | None = None) -> View:
+        """Compare every entry's stamp with its file's, and scan what differs. ``seen`` is the
+        folder's modification time before the check: when it is still the same under the lock
+        once the catalog is corrected, the catalog explains the folder again and the folder is
+        pinned to its stamp (when this process may write)."""
         on_disk = self._ids_on_disk()
         self._unreadable = {}
         missing = on_disk - view.sessions.keys() - view.damaged.keys()
         gone = (view.sessions.keys() | view.damaged.keys()) - on_disk
         # A file changed since its entry (a hand edit, a write by a crashed process, new damage)
-        # is stale too: compare every entry's recorded (size, mtime) with the file's.
+        # is stale too: compare every entry's recorded (size, mtime, inode) with the file's.
         known = (view.sessions.keys() | view.damaged.keys()) & on_disk
         changed = [sid for sid in known if view.stamps.get(sid) != self._stamp(sid)]
         if not (missing or gone or changed):
-            return view
+            if view.folder is not None and seen is not None and not self._unreadable:
+                self._persist_or_apply([], seen)
+            return self._view
         scratch = View()
         scratch.loaded = True
         scanned = sorted(missing | set(changed))
@@ -121,14 +157,18 @@ class JsonCatalogView(JsonReading):
         changes: list[Change] = [Drop(id=sid) for sid in sorted(gone | vanished)]
         changes += [Put(s=s, f=scratch.stamps.get(s.id)) for s in scratch.sessions.values()]
         changes += [Bad(id=sid, error=d.error, f=d.stamp) for sid, d in scratch.damaged.items()]
-        self._persist_or_apply(changes)
+        self._persist_or_apply(changes, None if self._unreadable else seen)
         return self._view
 
-    def _persist_or_apply(self, changes: list[Change]) -> None:
-        """Record repairs to the catalog if we may write; otherwise just use them in memory."""
+    def _persist_or_apply(self, changes: list[Change], seen: int | None = None) -> None:
+        """Record repairs to the catalog if we may write; otherwise just use them in memory.
+        ``seen``: the folder's modification time when the files were checked (see
+        :meth:`_full_check`)."""
         if self._may_write():
             try:
                 with self._writing():
+                    if seen is not None and self._folder_at_entry == seen:
+                        self._folder_ok = True  # nothing changed in the folder meanwhile
                     for change in changes:
                         self._record(change)
                 return
@@ -137,10 +177,34 @@ class JsonCatalogView(JsonReading):
         for change in changes:
             self._view.apply(change)
 
+    def _notice_read(self, sid: str, session: Session, st: os.stat_result) -> None:
+        """A session file just read whole that differs from its catalog entry (edited in place
+        by another program, say) makes the entry stale (DESIGN section 3): correct it, in the
+        catalog if this process may write, else in memory. Only while this process holds the
+        catalog: loading it for one read would cost O(sessions)."""
+        if not self._view.loaded:
+            return
+        with self._mutex:
+            view = self._fresh_view()
+            stamp = catalog.stamp_of(st)
+            if sid in view.sessions and view.stamps.get(sid) == stamp:
+                return
+            change = Put(s=summarize(session), f=stamp)
+            if self._may_write():
+                try:
+                    with self._writing():
+                        # Changed again since it was read: the next reader judges it.
+                        if self._stamp(sid) == stamp:
+                            self._record(change)
+                    return
+                except StorageError:
+                    pass
+            view.apply(change)
+
     def _state_from_catalog(self, sid: str, st: os.stat_result) -> FileState | None:
         view = self._fresh_view()
         entry = view.sessions.get(sid)
-        if entry is not None and view.stamps.get(sid) == (st.st_size, st.st_mtime_ns):
+        if entry is not None and view.stamps.get(sid) == catalog.stamp_of(st):
             return FileState(st.st_ino, st.st_size, st.st_mtime_ns, entry)
         return None
 

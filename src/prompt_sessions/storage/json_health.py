@@ -60,6 +60,9 @@ class JsonHealth(JsonCatalogView):
                 for po, sid in current.items()
                 if sid in view.sessions or sid in self._unreadable
             }
+            view.folder = self._folder_stamp() or self._new_folder_stamp()
+            # Every file was judged under the lock: the catalog explains the folder.
+            self._folder_ok = not self._unreadable
             rebuilt = catalog.encode_catalog(view)
             try:
                 same = self.index_path.read_bytes() == rebuilt

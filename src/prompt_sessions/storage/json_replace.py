@@ -18,7 +18,7 @@ import msgspec
 from ..errors import NotLastMessage
 from ..ids import validate_id
 from ..models import FORMAT_VERSION, Message, SessionSummary, summarize, summary_after_replace
-from . import files, session_codec
+from . import catalog, files, session_codec
 from .catalog import Put
 from .json_health import JsonHealth
 from .json_store_base import FileState
@@ -102,7 +102,7 @@ class JsonReplaceLast(JsonHealth):
         new_st = os.fstat(fd)
         summary = summary_after_replace(state.summary, old, message)
         self._files[sid] = FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
-        self._record(Put(s=summary, f=(new_st.st_size, new_st.st_mtime_ns)))
+        self._record(Put(s=summary, f=catalog.stamp_of(new_st)))
         self._indexed("message_replaced", summary, message)
         return summary
 

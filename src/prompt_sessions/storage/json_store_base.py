@@ -22,7 +22,7 @@ import msgspec
 from ..errors import ReadOnlyStore, StorageError
 from ..ids import validate_id
 from ..models import FORMAT_VERSION, SessionSummary
-from . import catalog, files
+from . import catalog, catalog_layout, files
 from .catalog import Change, Current, View
 from .locking import StoreLock
 
@@ -69,6 +69,8 @@ class JsonStoreBase:
         self._problems: dict[str, str] = {}
         self._swept = False
         self._dirty = False
+        self._rebuilt = False  # the catalog was unreadable: the next fold writes it whole
+        self._journal_missed = False  # a change did not reach the journal
         self._folder_thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._last_write = 0.0
@@ -79,6 +81,11 @@ class JsonStoreBase:
         self._newer: dict[str, str] = {}  # sessions a newer version wrote, as of the last scan
         self._version_key: tuple[int, int, int] | None = None
         self._catalog_version: int | None = None
+        self._catalog_folder: int | None = None
+        self._write_depth = 0
+        self._folder_at_entry: int | None = None
+        self._folder_ok = False
+        self._journal_fd: int | None = None  # the journal, open while a write holds the lock
         self._tightened = False
         # The search index is a cache beside the store (DESIGN section 12). Made on first use,
         # so commands that never search do not import sqlite3.
@@ -96,14 +103,29 @@ class JsonStoreBase:
         with self._mutex:
             self._check_writable()
             self._lock_folders()
+            outer = self._write_depth == 0
+            self._write_depth += 1
             try:
+                if outer:
+                    # Whether the folder is as the catalog left it (DESIGN section 10): only
+                    # then may this write's own changes to it be pinned (_pin_folder).
+                    self._folder_at_entry = self._folder_mtime()
+                    stamp = self._folder_stamp()
+                    self._folder_ok = stamp is not None and self._folder_at_entry == stamp
                 if not self._tightened:
                     self._tighten_store()
                 if not self._swept:
                     self._sweep_temp_files()
                     self._swept = True
+                if outer:
+                    self._journal_intent()
                 yield
+                if outer and self._folder_ok:
+                    self._pin_folder()
             finally:
+                self._write_depth -= 1
+                if outer:
+                    self._close_journal()
                 self.lock.release()
             if not self._folding:
                 self._dirty = True
@@ -121,6 +143,52 @@ class JsonStoreBase:
         files.ensure_dir(self.root)
         files.ensure_dir(self.dir)
         self.lock.acquire()
+
+    def _folder_mtime(self) -> int | None:
+        try:
+            return os.stat(self.dir).st_mtime_ns
+        except OSError:
+            return None
+
+    def _folder_stamp(self) -> int | None:
+        """The catalog's ``folder_mtime_ns`` (read with its version, one stat while index.json
+        is unchanged)."""
+        self._newer_catalog()
+        return self._catalog_folder
+
+    def _pin_folder(self) -> None:
+        """Set the modification time of ``sessions/`` back to the catalog's stamp after this
+        program's own changes to it, all of them in the catalog. A ``list`` that finds the
+        folder with that time trusts the catalog without listing the folder; any file another
+        program adds, removes or renames there moves the time on, since the stamp is in the
+        past (DESIGN section 10). Under the store lock; a folder whose time cannot be set only
+        makes lists check every file."""
+        stamp = self._folder_stamp()
+        if stamp is None:
+            return
+        with suppress(OSError):
+            st = os.stat(self.dir)
+            if st.st_mtime_ns != stamp:
+                os.utime(self.dir, ns=(st.st_atime_ns, stamp))
+
+    def _new_folder_stamp(self) -> int:
+        """A stamp for a catalog that has none: a moment before the folder's last change, a
+        time no later change can give it."""
+        return (self._folder_at_entry or time.time_ns()) - 1
+
+    def _journal_intent(self) -> None:
+        """Make sure the journal exists before a write starts. A write cut short (kill -9)
+        before its change reached the journal, such as an append made in place, then still
+        leaves the journal behind, and the next open checks every session file against the
+        catalog (a ``list`` checks only the folder's listing; DESIGN section 10)."""
+        self._journal_fd = None
+        with suppress(OSError):  # the write itself reports a folder it cannot write
+            self._journal_fd = files.open_append(self.journal_path)  # _record writes to it
+
+    def _close_journal(self) -> None:
+        fd, self._journal_fd = self._journal_fd, None
+        if fd is not None:
+            os.close(fd)
 
     def _check_writable(self) -> None:
         version = self._newer_catalog()
@@ -147,6 +215,7 @@ class JsonStoreBase:
         if key != self._version_key:
             self._version_key = key
             self._catalog_version = catalog.peek_version(self.index_path) if key else None
+            self._catalog_folder = catalog_layout.peek_folder(self.index_path) if key else None
         version = self._catalog_version
         return version if version is not None and version > FORMAT_VERSION else None
 
@@ -178,6 +247,7 @@ class JsonStoreBase:
 
     def _drop_journal(self) -> None:
         """Remove the folded journal durably; a failure leaves it to be folded again (harmless)."""
+        self._close_journal()  # a change recorded after this starts a new journal
         try:
             os.unlink(self.journal_path)
         except FileNotFoundError:
@@ -190,12 +260,20 @@ class JsonStoreBase:
         """Add one change to the journal (under the lock) and to our view."""
         data = catalog.encode_change(change)
         try:
-            fd = files.open_append(self.journal_path)
-            try:
+            fd = self._journal_fd
+            if fd is not None:  # opened as the write began
                 files.write_all(fd, catalog.line_start(fd) + data)
-            finally:
-                os.close(fd)
+            else:
+                fd = files.open_append(self.journal_path)
+                try:
+                    files.write_all(fd, catalog.line_start(fd) + data)
+                finally:
+                    os.close(fd)
         except OSError as exc:
+            # The catalog misses a change: lists must look at the files, and the fold must
+            # check them (the journal on disk cannot be spliced in alone).
+            self._folder_ok = False
+            self._journal_missed = True
             if isinstance(change, Current):
                 # The current session per PO lives only in the catalog: losing the write
                 # silently would report a switch that never happened.
