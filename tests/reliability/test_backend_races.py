@@ -92,7 +92,9 @@ def test_a_session_deleted_between_listing_and_reading_is_dropped(
     kept, deleted = _store(root, "Kept", "Deleted elsewhere")
     added = _new_session("Added behind its back")
     (tmp_path / "elsewhere").mkdir()
-    JsonBackend(tmp_path / "elsewhere").create(added)
+    elsewhere = JsonBackend(tmp_path / "elsewhere", idle_fold_seconds=None)
+    elsewhere.create(added)
+    elsewhere.close()
     os.replace(
         tmp_path / "elsewhere" / "sessions" / f"{added.id}.json",
         root / "sessions" / f"{added.id}.json",

@@ -11,7 +11,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from ...cells import cell_len
@@ -20,17 +19,15 @@ from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
-from ...organise.between_pos import copy_to_po, orphaned, po_files
-from ...organise.labels import changed_tags
+from ...organise.between_pos import orphaned
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
-from .choice import ChoiceScreen
 from .confirm import ConfirmScreen
 from .name_prompt import NamePrompt
+from .picker_organise import OrganisingScreen
 from .picker_rows import Heading, Row, grouped
-from .tags_prompt import TagsPrompt
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
@@ -49,7 +46,7 @@ HINTS = (
 )
 
 
-class SessionPicker(ModalScreen[str | None]):
+class SessionPicker(OrganisingScreen):
     """``n`` new, ``r`` rename, ``d`` delete (``u`` undoes it for a moment), ``p`` pin, ``t``
     tags, ``a`` archive, ``c`` copy to a PO, ``/`` filter, Enter select, Esc cancel. Pinned
     sessions come first; orphaned sessions of every PO follow under their own heading (DESIGN
@@ -332,54 +329,6 @@ class SessionPicker(ModalScreen[str | None]):
         count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
         self.app.push_screen(ConfirmScreen(f"Delete session '{target.name}' ({count})?"), answered)
 
-    # -------------------------------------------------------------- pin, tags, archive
-
-    def _change(self, target: SessionSummary, change: Callable[[], object], said: str) -> bool:
-        """Run one change of ``target``, then show the rows again with it selected."""
-        try:
-            change()
-        except PromptSessionsError as exc:
-            self.notify(str(exc), title=exc.title, severity="error")
-            return False
-        self.notify(said)
-        self.reload(select=target.id)
-        return True
-
-    def action_pin(self) -> None:
-        target = self.selected
-        if target is None:
-            return
-        pinned = not target.pinned
-        said = f"{'Pinned' if pinned else 'Unpinned'} '{target.name}'"
-        self._change(target, lambda: self.ctx.manager.pin(target.id, pinned), said)
-
-    def action_tags(self) -> None:
-        target = self.selected
-        if target is None:
-            return
-
-        def answered(tags: list[str] | None) -> None:
-            if tags is None:
-                return
-            shown = " ".join(f"#{t}" for t in tags) or "no tags"
-            self._change(
-                target,
-                lambda: self.ctx.manager.update(target.id, tags=changed_tags(None, tags)),
-                f"'{target.name}': {shown}",
-            )
-
-        self.app.push_screen(TagsPrompt(f"Tags of '{target.name}'", target.tags), answered)
-
-    def action_archive(self) -> None:
-        """Archive the selected session: it leaves the picker (``list --all`` still shows it)."""
-        target = self.selected
-        if target is None:
-            return
-        said = (
-            f"Archived '{target.name}' (undo with: prompt-sessions archive {target.id[:8]} --undo)"
-        )
-        self._change(target, lambda: self.ctx.manager.archive(target.id), said)
-
     def action_undo_delete(self) -> None:
         """Bring back the session deleted last, if that was less than UNDO_SECONDS ago; one
         that was current is made current again, and the note says so (DESIGN section 14: the
@@ -407,32 +356,3 @@ class SessionPicker(ModalScreen[str | None]):
                 said += "; it is the current session again"
         self.notify(said)
         self.reload(select=sid)
-
-    def action_copy(self) -> None:
-        """Copy the selected session to a PO chosen from those with a file (an orphaned
-        session's way back; ``copy REF --to-po PO`` in the CLI). The original stays."""
-        target = self.selected
-        if target is None:
-            return
-        try:
-            names = sorted(po_files(self.ctx.manager) - {target.po_name})
-        except PromptSessionsError as exc:
-            self.notify(str(exc), title=exc.title, severity="error")
-            return
-        if not names:
-            self.notify("No other PO has a file to copy to (objects/<name>.md)", severity="warning")
-            return
-
-        def chosen(po_name: str | None) -> None:
-            if po_name is None:
-                return
-            try:
-                copy = copy_to_po(self.ctx.manager, target.id, po_name)
-            except PromptSessionsError as exc:
-                self.notify(str(exc), title=exc.title, severity="error")
-                return
-            self.notify(f"Copied '{target.name}' to {po_name} as {copy.id[:8]}; the original stays")
-            self.reload(select=copy.id if po_name == self.po_name else target.id)
-
-        choices = [(name, name) for name in names]
-        self.app.push_screen(ChoiceScreen(f"Copy '{target.name}' to", choices), chosen)

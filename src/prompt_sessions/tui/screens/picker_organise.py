@@ -1,0 +1,110 @@
+"""The session picker's organising keys: pin, tags, archive and copy to a PO (DESIGN section
+14). :class:`SessionPicker` is built on this screen; each key changes the selected session
+through the session API and shows the rows again with it selected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.screen import ModalScreen
+
+from ...errors import PromptSessionsError
+from ...models import SessionSummary
+from ...organise.between_pos import copy_to_po, po_files
+from ...organise.labels import changed_tags
+from .choice import ChoiceScreen
+from .tags_prompt import TagsPrompt
+
+if TYPE_CHECKING:
+    from ...context import AppContext
+
+
+class OrganisingScreen(ModalScreen[str | None]):
+    """The picker's ``p``, ``t``, ``a`` and ``c`` actions; the picker supplies what they act on."""
+
+    if TYPE_CHECKING:
+        ctx: AppContext
+        po_name: str
+
+        @property
+        def selected(self) -> SessionSummary | None: ...
+
+        def reload(
+            self, select: str | None = None, rows: list[SessionSummary] | None = None
+        ) -> None: ...
+
+    def _change(self, target: SessionSummary, change: Callable[[], object], said: str) -> bool:
+        """Run one change of ``target``, then show the rows again with it selected."""
+        try:
+            change()
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return False
+        self.notify(said)
+        self.reload(select=target.id)
+        return True
+
+    def action_pin(self) -> None:
+        target = self.selected
+        if target is None:
+            return
+        pinned = not target.pinned
+        said = f"{'Pinned' if pinned else 'Unpinned'} '{target.name}'"
+        self._change(target, lambda: self.ctx.manager.pin(target.id, pinned), said)
+
+    def action_tags(self) -> None:
+        target = self.selected
+        if target is None:
+            return
+
+        def answered(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            shown = " ".join(f"#{t}" for t in tags) or "no tags"
+            self._change(
+                target,
+                lambda: self.ctx.manager.update(target.id, tags=changed_tags(None, tags)),
+                f"'{target.name}': {shown}",
+            )
+
+        self.app.push_screen(TagsPrompt(f"Tags of '{target.name}'", target.tags), answered)
+
+    def action_archive(self) -> None:
+        """Archive the selected session: it leaves the picker (``list --all`` still shows it)."""
+        target = self.selected
+        if target is None:
+            return
+        said = (
+            f"Archived '{target.name}' (undo with: prompt-sessions archive {target.id[:8]} --undo)"
+        )
+        self._change(target, lambda: self.ctx.manager.archive(target.id), said)
+
+    def action_copy(self) -> None:
+        """Copy the selected session to a PO chosen from those with a file (an orphaned
+        session's way back; ``copy REF --to-po PO`` in the CLI). The original stays."""
+        target = self.selected
+        if target is None:
+            return
+        try:
+            names = sorted(po_files(self.ctx.manager) - {target.po_name})
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        if not names:
+            self.notify("No other PO has a file to copy to (objects/<name>.md)", severity="warning")
+            return
+
+        def chosen(po_name: str | None) -> None:
+            if po_name is None:
+                return
+            try:
+                copy = copy_to_po(self.ctx.manager, target.id, po_name)
+            except PromptSessionsError as exc:
+                self.notify(str(exc), title=exc.title, severity="error")
+                return
+            self.notify(f"Copied '{target.name}' to {po_name} as {copy.id[:8]}; the original stays")
+            self.reload(select=copy.id if po_name == self.po_name else target.id)
+
+        choices = [(name, name) for name in names]
+        self.app.push_screen(ChoiceScreen(f"Copy '{target.name}' to", choices), chosen)
