@@ -283,18 +283,8 @@ def query(conn: sqlite3.Connection, q: Query, limit: int | None = None) -> Itera
     if limit is not None and not where:
         yield from _best(conn, match_expression(q), limit)
         return
-    sql = (
-        "SELECT d.session_id, d.message_index, d.text, f.rank FROM search_fts f "
-        "JOIN search_doc d ON d.rowid = f.rowid "
-        + ("JOIN search_session s ON s.id = d.session_id " if where else "")
-        + "WHERE search_fts MATCH ? "
-        + "".join(f"AND {c} " for c in where)
-        + "ORDER BY f.rank, d.session_id, d.message_index IS NOT NULL, d.message_index"
-        + (" LIMIT ?" if limit is not None else "")
-    )
-    args: list[object] = [match_expression(q), *params]
-    if limit is not None:
-        args.append(limit)
+    order = "f.rank, d.session_id, d.message_index IS NOT NULL, d.message_index"
+    sql, args = _matching(q, where, params, ", f.rank", order, limit)
     for sid, index, text, rank in conn.execute(sql, args):
         yield Row(sid, index, text, rank)
 
@@ -305,20 +295,34 @@ def first_rows(conn: sqlite3.Connection, q: Query, limit: int | None) -> Iterato
     what a rare one does. The explorer's first page (DESIGN sections 10 and 12); the ranked
     :func:`query` replaces it."""
     where, params = _conditions(q)
+    sql, args = _matching(q, where, params, "", "f.rowid DESC", limit)
+    for sid, index, text in conn.execute(sql, args):
+        yield Row(sid, index, text, 0.0)
+
+
+def _matching(
+    q: Query,
+    where: list[str],
+    params: list[object],
+    extra: str,
+    order: str,
+    limit: int | None,
+) -> tuple[str, list[object]]:
+    """The statement (and its arguments) reading the docs that match ``q`` and its filters
+    ``where``: session id, message number, text and ``extra`` columns, in ``order``."""
     sql = (
-        "SELECT d.session_id, d.message_index, d.text FROM search_fts f "
+        f"SELECT d.session_id, d.message_index, d.text{extra} FROM search_fts f "
         "JOIN search_doc d ON d.rowid = f.rowid "
         + ("JOIN search_session s ON s.id = d.session_id " if where else "")
         + "WHERE search_fts MATCH ? "
         + "".join(f"AND {c} " for c in where)
-        + "ORDER BY f.rowid DESC"
+        + f"ORDER BY {order}"
         + (" LIMIT ?" if limit is not None else "")
     )
     args: list[object] = [match_expression(q), *params]
     if limit is not None:
         args.append(limit)
-    for sid, index, text in conn.execute(sql, args):
-        yield Row(sid, index, text, 0.0)
+    return sql, args
 
 
 def summaries_of(conn: sqlite3.Connection, ids: list[str]) -> dict[str, SessionSummary]:
