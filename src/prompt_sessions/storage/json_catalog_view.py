@@ -181,9 +181,10 @@ class JsonCatalogView(JsonReading):
         """A session file just read whole that differs from its catalog entry (edited in place
         by another program, say) makes the entry stale (DESIGN section 3): correct it, in the
         catalog if this process may write, else in memory. Only while this process holds the
-        catalog: loading it for one read would cost O(sessions)."""
-        if not self._view.loaded:
-            return
+        catalog or found the entry by id: loading it for one read would cost O(sessions)."""
+        peeked = None if self._view.loaded else self._peeked.get(sid)
+        if not self._view.loaded and (peeked is None or peeked[1] == catalog.stamp_of(st)):
+            return  # unknown, or as the catalog's entry found by id says: nothing to correct
         with self._mutex:
             view = self._fresh_view()
             stamp = catalog.stamp_of(st)
@@ -202,9 +203,14 @@ class JsonCatalogView(JsonReading):
             view.apply(change)
 
     def _state_from_catalog(self, sid: str, st: os.stat_result) -> FileState | None:
-        view = self._fresh_view()
-        entry = view.sessions.get(sid)
-        if entry is not None and view.stamps.get(sid) == catalog.stamp_of(st):
+        # An entry found by id (``known_by_id_prefix``) spares loading the whole catalog.
+        peeked = None if self._view.loaded else self._peeked.get(sid)
+        if peeked is not None:
+            entry, stamp = peeked
+        else:
+            view = self._fresh_view()
+            entry, stamp = view.sessions.get(sid), view.stamps.get(sid)
+        if entry is not None and stamp == catalog.stamp_of(st):
             return FileState(st.st_ino, st.st_size, st.st_mtime_ns, entry)
         return None
 
