@@ -19,7 +19,7 @@ from prompt_sessions.errors import AmbiguousSession, SessionNotFound
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Session
 from prompt_sessions.resolve import by_id_lookup, resolve_ref
-from prompt_sessions.storage import catalog_layout
+from prompt_sessions.storage import catalog_layout, catalog_lookup
 from prompt_sessions.storage.json_backend import JsonBackend
 
 A = "abcd1111-0000-4000-8000-000000000001"
@@ -255,7 +255,7 @@ def test_a_fork_naming_its_parent_does_not_stop_the_look_up(
     assert _resolve(tmp_path, "po", D) == D
 
 
-# The catalog's bytes, judged line by line (catalog_layout.entries_by_id).
+# The catalog's bytes, judged line by line (catalog_lookup.entries_by_id).
 
 
 def _catalog(*sessions: Session) -> bytes:
@@ -270,8 +270,8 @@ def test_escapes_of_control_characters_and_backslashes_are_no_doubt() -> None:
     cannot spell an id, so the bytes still answer."""
     data = _catalog(_session(A, "bell\x07"), _session(C, "back\\slash\\u0041"))
     assert b"\\u0007" in data and b"\\\\u0041" in data
-    assert [s.id for s, _ in catalog_layout.entries_by_id(data, "abcd", "abcd")] == [A]
-    assert catalog_layout.entries_by_id(data, "0000", "0000") == []
+    assert [s.id for s, _ in catalog_lookup.entries_by_id(data, "abcd", "abcd")] == [A]
+    assert catalog_lookup.entries_by_id(data, "0000", "0000") == []
 
 
 def test_a_name_written_with_escapes_is_still_an_exact_name() -> None:
@@ -279,8 +279,8 @@ def test_a_name_written_with_escapes_is_still_an_exact_name() -> None:
     to the ref: the bytes cannot tell, and the catalog is decoded."""
     data = _catalog(_session(A, "first"), _session(C, "xbcd1111"))
     edited = data.replace(b'"name":"xbcd1111"', b'"name":"\\u0061bcd1111"')
-    assert catalog_layout.entries_by_id(edited, "abcd1111", "abcd1111") is None
-    assert catalog_layout.entries_by_id(data, "abcd1111", "abcd1111") is not None
+    assert catalog_lookup.entries_by_id(edited, "abcd1111", "abcd1111") is None
+    assert catalog_lookup.entries_by_id(data, "abcd1111", "abcd1111") is not None
 
 
 def _entry(data: bytes, sid: str) -> bytes:
@@ -317,17 +317,17 @@ def _entry(data: bytes, sid: str) -> bytes:
 def test_bytes_that_cannot_tell_for_sure_give_no_answer(edit: Any) -> None:
     """Each kind of doubt in the catalog's bytes makes the look-up step aside (None)."""
     data = _catalog(_session(A, "first"), _session(C, "third"))
-    assert catalog_layout.entries_by_id(data, "abcd", "abcd") is not None
-    assert catalog_layout.entries_by_id(edit(data), "abcd", "abcd") is None
+    assert catalog_lookup.entries_by_id(data, "abcd", "abcd") is not None
+    assert catalog_lookup.entries_by_id(edit(data), "abcd", "abcd") is None
 
 
 def test_entries_come_with_their_files_stamps() -> None:
     """Each entry found carries its file's stamp from the ``files`` section (None without)."""
     data = _catalog(_session(A, "first"), _session(C, "third"), _session(D, "fourth"))
-    assert [(s.id, f) for s, f in catalog_layout.entries_by_id(data, "abcd", "x")] == [
+    assert [(s.id, f) for s, f in catalog_lookup.entries_by_id(data, "abcd", "x")] == [
         (A, (1, 2, 3))
     ]
-    assert [(s.id, f) for s, f in catalog_layout.entries_by_id(data, "cafe", "x")] == [(C, None)]
+    assert [(s.id, f) for s, f in catalog_lookup.entries_by_id(data, "cafe", "x")] == [(C, None)]
 
 
 def _no_catalog_load(patch: pytest.MonkeyPatch) -> None:
@@ -385,3 +385,117 @@ def test_a_file_changed_since_its_entry_is_read_again_before_an_append(tmp_path:
     finally:
         mgr.close()
     assert_at_rest(tmp_path)
+
+
+# The per-PO current sessions, read without loading the catalog (catalog_lookup.current_of).
+
+
+def test_deleting_the_current_session_needs_no_catalog_load(tmp_path: Path) -> None:
+    """``delete`` of a session found by id, the current one of its PO, clears the PO's current
+    session from index.json's bytes and the journal, without loading the catalog."""
+    _default_store(tmp_path)
+    mgr = open_manager(tmp_path)
+    mgr.switch("po", C)
+    mgr.close()
+    mgr = open_manager(tmp_path)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            _no_catalog_load(patch)
+            assert mgr.backend.get_current("po") == C
+            mgr.delete(mgr.resolve("po", C).id)
+            assert mgr.backend.get_current("po") is None
+            assert mgr.backend.get_current("other") is None
+    finally:
+        mgr.close()
+    mgr = open_manager(tmp_path)
+    try:
+        assert mgr.backend.get_current("po") is None
+        assert C not in {s.id for s in mgr.list()}
+    finally:
+        mgr.close()
+    assert_at_rest(tmp_path)
+
+
+def test_a_current_session_set_by_another_writer_is_seen(tmp_path: Path) -> None:
+    """A switch still in another writer's journal is seen by a new reader."""
+    _default_store(tmp_path)
+    writer = open_manager(tmp_path)
+    try:
+        writer.switch("po", D)
+        reader = _reader(tmp_path)
+        try:
+            assert reader.backend.get_current("po") == D
+        finally:
+            reader.close()
+    finally:
+        writer.close()
+
+
+def test_current_sessions_from_a_catalog_that_cannot_tell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without index.json, or when it is folded while it is read, the current sessions come
+    from the catalog loaded the ordinary way, with the same answer."""
+    _default_store(tmp_path)
+    mgr = open_manager(tmp_path)
+    mgr.switch("po", D)
+    mgr.close()
+    index = tmp_path / "sessions" / "index.json"
+    from prompt_sessions.storage import files
+
+    real = files.read_bytes
+
+    def folded_meanwhile(path: Path) -> bytes:
+        data = real(path)
+        if path == index:
+            copy = index.with_name("index.copy")
+            copy.write_bytes(data)
+            copy.replace(index)  # a new inode: as a fold leaves it
+        return data
+
+    reader = _reader(tmp_path)
+    try:
+        assert reader.backend._current_from_bytes() == {"po": D}
+        monkeypatch.setattr(files, "read_bytes", folded_meanwhile)
+        assert reader.backend._current_from_bytes() is None
+        assert reader.backend.get_current("po") == D
+    finally:
+        monkeypatch.undo()
+        reader.close()
+    index.unlink()
+    reader = _reader(tmp_path)
+    try:
+        assert reader.backend._current_from_bytes() is None
+        reader.backend.get_current("po")  # rebuilt from the files: the choice lived in index
+    finally:
+        reader.close()
+
+
+def test_current_of_replays_the_journal_in_order() -> None:
+    """Switches and deletes in the journal apply to the table in their order."""
+    from prompt_sessions.storage.catalog import Current, Drop
+
+    data = catalog_layout.encode([], {"po": A, "other": B}, {}, {})
+    changes = [
+        Current(po="po", id=C),
+        Drop(id=B),
+        Current(po="new", id=D),
+        Current(po="new", id=None),
+    ]
+    assert catalog_lookup.current_of(data, changes) == {"po": C}
+    assert catalog_lookup.current_of(data, []) == {"po": A, "other": B}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d.replace(b'"current":{"po":"%s"}' % A.encode(), b'"current":{"po":5}'),
+        lambda d: d.replace(A.encode(), b"../../elsewhere"),
+        lambda d: d.replace(b"\n", b"\n  "),
+    ],
+)
+def test_a_current_table_that_cannot_tell_gives_no_answer(edit: Any) -> None:
+    """A table that does not decode, names no session id, or a catalog in another layout."""
+    data = catalog_layout.encode([], {"po": A}, {}, {})
+    assert catalog_lookup.current_of(data, []) == {"po": A}
+    assert catalog_lookup.current_of(edit(data), []) is None

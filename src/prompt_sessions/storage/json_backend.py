@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..search import SearchHit
 from ..search_query import Query
-from . import catalog, catalog_layout, files, json_trash, rewrite, session_codec
+from . import catalog, catalog_lookup, files, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
 from .json_replace import JsonReplaceLast
@@ -94,7 +94,7 @@ class JsonBackend(JsonReplaceLast):
             return [s for s in view.sessions.values() if s.id not in self._unreadable]
 
     def known_by_id_prefix(self, prefix: str) -> builtins.list[SessionSummary] | None:
-        """Sessions by id prefix from index.json's bytes (``catalog_layout.entries_by_id``);
+        """Sessions by id prefix from index.json's bytes (``catalog_lookup.entries_by_id``);
         None while this process holds the catalog (``list_known`` is cheap then), while the
         journal holds changes not folded into index.json, or when index.json cannot tell.
         The entries found and their stamps are kept in ``_peeked`` until this process writes."""
@@ -114,7 +114,7 @@ class JsonBackend(JsonReplaceLast):
                 data = files.read_bytes(self.index_path)
             except OSError:
                 return None
-            found = catalog_layout.entries_by_id(data, prefix.lower(), prefix)
+            found = catalog_lookup.entries_by_id(data, prefix.lower(), prefix)
             if found is None:
                 return None
             # Kept, so that reading or writing the session found need not load the catalog.
@@ -278,7 +278,8 @@ class JsonBackend(JsonReplaceLast):
 
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
-            sid = self._fresh_view().current.get(po_name)
+            current = None if self._view.loaded else self._current_from_bytes()
+            sid = (self._fresh_view().current if current is None else current).get(po_name)
             if sid is not None and not (self.dir / f"{sid}.json").exists():
                 return None
             return sid

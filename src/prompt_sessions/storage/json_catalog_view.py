@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
 from ..models import FORMAT_VERSION, Session, summarize
-from . import catalog, catalog_layout, files, session_codec
+from . import catalog, catalog_layout, catalog_lookup, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
 from .json_reading import JsonReading
 from .json_store_base import FileState
@@ -58,6 +58,24 @@ class JsonCatalogView(JsonReading):
         except OSError:
             return None
         return catalog_layout.splice(data, catalog.decode_changes(journal), folder)
+
+    def _current_from_bytes(self) -> dict[str, str] | None:
+        """The per-PO current sessions as index.json and the journal say, read without loading
+        the catalog (``catalog_lookup.current_of``; DESIGN section 10). None when they cannot
+        tell: index.json missing or in another layout, or folded while it was read."""
+        try:
+            before = os.stat(self.index_path, follow_symlinks=False)
+            try:
+                journal = files.read_bytes(self.journal_path)
+            except FileNotFoundError:
+                journal = b""
+            data = files.read_bytes(self.index_path)
+            after = os.stat(self.index_path, follow_symlinks=False)
+        except OSError:
+            return None
+        if catalog.stamp_of(before) != catalog.stamp_of(after):
+            return None  # a fold in between: the journal read may hold changes older than it
+        return catalog_lookup.current_of(data, catalog.decode_changes(journal))
 
     def _rebuild_view(self) -> View:
         view = View()
