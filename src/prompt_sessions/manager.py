@@ -28,7 +28,7 @@ from .models import (
 )
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
-from .resolve import resolve_ref
+from .resolve import by_id_lookup, resolve_ref
 from .search import DEFAULT_LIMIT, SearchHit
 from .search_query import Query
 from .search_query import parse as parse_query
@@ -361,11 +361,11 @@ class SessionManager:
     def resolve(self, po_name: str | None, ref: str) -> SessionSummary:
         """Exact name, then unique id prefix, then unique name prefix, among the PO's sessions.
 
-        Looks first among the sessions the store already knows (a backend with
-        ``list_known``), so resolving costs the same in a big store as in a small one; only
-        when that finds nothing does it list, which also finds files changed behind the
-        program's back. Raises SessionNotFound or AmbiguousSession (errors.py).
+        An id lookup, then what the store knows (``list_known``), then a list, which finds files
+        changed behind the program's back (DESIGN 10). Raises SessionNotFound, AmbiguousSession.
         """
+        if (found := by_id_lookup(self.backend, ref, po_name)) is not None:
+            return found
         backend = self.backend
         if isinstance(backend, SupportsKnownList):
             known = [s for s in backend.list_known() if po_name is None or s.po_name == po_name]

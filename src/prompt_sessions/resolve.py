@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from .errors import AmbiguousSession, SessionNotFound
 from .models import SessionSummary
+from .storage.base import SupportsIdLookup
 from .text import fold, same_text
 
 MIN_ID_PREFIX = 4
@@ -45,3 +46,21 @@ def resolve_ref(
     if len(prefixed) > 1:
         raise AmbiguousSession(text, [(s.id, s.name) for s in prefixed])
     raise SessionNotFound(text, po_name)
+
+
+def by_id_lookup(backend: object, ref: str, po_name: str | None = None) -> SessionSummary | None:
+    """The session ``ref`` names when it looks like an id (:data:`MIN_ID_PREFIX` or more hex
+    digits and dashes) and a backend with :class:`~prompt_sessions.storage.base.SupportsIdLookup`
+    finds exactly one of ``po_name``'s sessions (any PO's when None) by that prefix, no session
+    being named ``ref``: what :func:`resolve_ref` would return over every session, found without
+    listing them (DESIGN section 10). None otherwise; the caller then resolves by listing, which
+    also raises the errors.
+    """
+    if not isinstance(backend, SupportsIdLookup) or not isinstance(ref, str):
+        return None
+    text = ref.strip()
+    if len(text) < MIN_ID_PREFIX or not set(text.lower()) <= _HEX:
+        return None
+    found = backend.known_by_id_prefix(text)
+    mine = [s for s in found or () if po_name is None or s.po_name == po_name]
+    return mine[0] if len(mine) == 1 else None

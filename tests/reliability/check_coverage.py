@@ -20,6 +20,7 @@ CORE = (
     "storage/locking.py",
     "storage/catalog.py",
     "storage/catalog_layout.py",
+    "storage/catalog_lookup.py",
     "storage/session_codec.py",
     "storage/json_backend.py",
     "storage/json_store_base.py",

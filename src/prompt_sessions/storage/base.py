@@ -292,6 +292,22 @@ class SupportsKnownList(Protocol):
 
 
 @runtime_checkable
+class SupportsIdLookup(Protocol):
+    """Finding sessions by id prefix without reading the whole catalog, so that resolving an id
+    costs the same in a store of 20,000 sessions as in one of 100 (DESIGN section 10)."""
+
+    def known_by_id_prefix(self, prefix: str) -> builtins.list[SessionSummary] | None:
+        """The sessions the catalog holds whose id starts with ``prefix`` lowercased (``prefix``:
+        hex digits of either case and dashes, as typed), as :meth:`SupportsKnownList.list_known`
+        would list them.
+
+        None when the store cannot tell cheaply and for sure (the caller then lists), and also
+        when a session's name is exactly ``prefix``: the exact-name rule would pick it before
+        any id (``resolve.resolve_ref``).
+        """
+
+
+@runtime_checkable
 class SupportsReplaceLast(Protocol):
     """Rewriting a session's last message in place, at a cost that does not grow with the
     history: the runtime checkpoints a streaming reply with it (DESIGN section 8), so a crash

@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..search import SearchHit
 from ..search_query import Query
-from . import catalog, files, json_trash, rewrite, session_codec
+from . import catalog, catalog_lookup, files, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
 from .json_replace import JsonReplaceLast
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["FOLD_AFTER_LINES", "IDLE_FOLD_SECONDS", "JsonBackend"]
 
 _open_backends = open_backends  # the stores this process has not closed yet
+_HEX_TYPED = frozenset("0123456789abcdefABCDEF-")
 
 
 class JsonBackend(JsonReplaceLast):
@@ -91,6 +92,34 @@ class JsonBackend(JsonReplaceLast):
         with self._mutex:
             view = self._fresh_view()
             return [s for s in view.sessions.values() if s.id not in self._unreadable]
+
+    def known_by_id_prefix(self, prefix: str) -> builtins.list[SessionSummary] | None:
+        """Sessions by id prefix from index.json's bytes (``catalog_lookup.entries_by_id``);
+        None while this process holds the catalog (``list_known`` is cheap then), while the
+        journal holds changes not folded into index.json, or when index.json cannot tell.
+        The entries found and their stamps are kept in ``_peeked`` until this process writes."""
+        if not prefix or not set(prefix) <= _HEX_TYPED:
+            return None
+        with self._mutex:
+            if self._view.loaded:
+                return None
+            # The journal first: index.json read after it holds at least what it held then.
+            try:
+                journal = os.lstat(self.journal_path).st_size
+            except OSError as exc:
+                journal = 0 if isinstance(exc, FileNotFoundError) else 1
+            if journal:
+                return None
+            try:
+                data = files.read_bytes(self.index_path)
+            except OSError:
+                return None
+            found = catalog_lookup.entries_by_id(data, prefix.lower(), prefix)
+            if found is None:
+                return None
+            # Kept, so that reading or writing the session found need not load the catalog.
+            self._peeked.update((s.id, (s, stamp)) for s, stamp in found)
+            return [s for s, _ in found if s.id not in self._unreadable]
 
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
@@ -249,7 +278,8 @@ class JsonBackend(JsonReplaceLast):
 
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
-            sid = self._fresh_view().current.get(po_name)
+            current = None if self._view.loaded else self._current_from_bytes()
+            sid = (self._fresh_view().current if current is None else current).get(po_name)
             if sid is not None and not (self.dir / f"{sid}.json").exists():
                 return None
             return sid

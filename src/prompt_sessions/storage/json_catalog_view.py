@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
 from ..models import FORMAT_VERSION, Session, summarize
-from . import catalog, catalog_layout, files, session_codec
+from . import catalog, catalog_layout, catalog_lookup, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
 from .json_reading import JsonReading
 from .json_store_base import FileState
@@ -58,6 +58,24 @@ class JsonCatalogView(JsonReading):
         except OSError:
             return None
         return catalog_layout.splice(data, catalog.decode_changes(journal), folder)
+
+    def _current_from_bytes(self) -> dict[str, str] | None:
+        """The per-PO current sessions as index.json and the journal say, read without loading
+        the catalog (``catalog_lookup.current_of``; DESIGN section 10). None when they cannot
+        tell: index.json missing or in another layout, or folded while it was read."""
+        try:
+            before = os.stat(self.index_path, follow_symlinks=False)
+            try:
+                journal = files.read_bytes(self.journal_path)
+            except FileNotFoundError:
+                journal = b""
+            data = files.read_bytes(self.index_path)
+            after = os.stat(self.index_path, follow_symlinks=False)
+        except OSError:
+            return None
+        if catalog.stamp_of(before) != catalog.stamp_of(after):
+            return None  # a fold in between: the journal read may hold changes older than it
+        return catalog_lookup.current_of(data, catalog.decode_changes(journal))
 
     def _rebuild_view(self) -> View:
         view = View()
@@ -181,9 +199,10 @@ class JsonCatalogView(JsonReading):
         """A session file just read whole that differs from its catalog entry (edited in place
         by another program, say) makes the entry stale (DESIGN section 3): correct it, in the
         catalog if this process may write, else in memory. Only while this process holds the
-        catalog: loading it for one read would cost O(sessions)."""
-        if not self._view.loaded:
-            return
+        catalog or found the entry by id: loading it for one read would cost O(sessions)."""
+        peeked = None if self._view.loaded else self._peeked.get(sid)
+        if not self._view.loaded and (peeked is None or peeked[1] == catalog.stamp_of(st)):
+            return  # unknown, or as the catalog's entry found by id says: nothing to correct
         with self._mutex:
             view = self._fresh_view()
             stamp = catalog.stamp_of(st)
@@ -202,9 +221,14 @@ class JsonCatalogView(JsonReading):
             view.apply(change)
 
     def _state_from_catalog(self, sid: str, st: os.stat_result) -> FileState | None:
-        view = self._fresh_view()
-        entry = view.sessions.get(sid)
-        if entry is not None and view.stamps.get(sid) == catalog.stamp_of(st):
+        # An entry found by id (``known_by_id_prefix``) spares loading the whole catalog.
+        peeked = None if self._view.loaded else self._peeked.get(sid)
+        if peeked is not None:
+            entry, stamp = peeked
+        else:
+            view = self._fresh_view()
+            entry, stamp = view.sessions.get(sid), view.stamps.get(sid)
+        if entry is not None and stamp == catalog.stamp_of(st):
             return FileState(st.st_ino, st.st_size, st.st_mtime_ns, entry)
         return None
 

@@ -23,7 +23,7 @@ from ..errors import ReadOnlyStore, StorageError
 from ..ids import validate_id
 from ..models import FORMAT_VERSION, SessionSummary
 from . import catalog, catalog_layout, files
-from .catalog import Change, Current, View
+from .catalog import Change, Current, FileStamp, View
 from .locking import StoreLock
 
 if TYPE_CHECKING:
@@ -78,6 +78,8 @@ class JsonStoreBase:
         self._folding = False
         self._journal_writes = 0
         self._unreadable: dict[str, str] = {}  # files we may not open, as of the last scan
+        # Catalog entries (and their files' stamps) read by id while the catalog is not loaded.
+        self._peeked: dict[str, tuple[SessionSummary, FileStamp | None]] = {}
         self._newer: dict[str, str] = {}  # sessions a newer version wrote, as of the last scan
         self._version_key: tuple[int, int, int] | None = None
         self._catalog_version: int | None = None
@@ -282,6 +284,7 @@ class JsonStoreBase:
             # file they were made from: a reader finds the entry stale and reads the file. The
             # catalog is kept, with the current-session choices only it holds.
         self._journal_writes += 1
+        self._peeked.clear()  # the catalog changed since they were read
         if self._view.loaded:
             self._view.apply(change)
 
