@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
-from ..models import FORMAT_VERSION, Session, summarize
+from ..models import FORMAT_VERSION, Session, SessionSummary, summarize
 from . import catalog, catalog_layout, catalog_lookup, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
 from .json_reading import JsonReading
@@ -223,6 +223,7 @@ class JsonCatalogView(JsonReading):
     def _state_from_catalog(self, sid: str, st: os.stat_result) -> FileState | None:
         # An entry found by id (``known_by_id_prefix``) spares loading the whole catalog.
         peeked = None if self._view.loaded else self._peeked.get(sid)
+        entry: SessionSummary | None
         if peeked is not None:
             entry, stamp = peeked
         else:
