@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from prompt_sessions.context import AppContext
+from prompt_sessions.manager import SessionManager
 from prompt_sessions.models import Message
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.runtime import Coordinator, Status
@@ -315,3 +316,30 @@ async def test_own_deletions_are_not_reported_as_another_programs(root: Path, ba
         await coord.shutdown()
         ctx.manager.close()
     assert "OwnChanges" not in " ".join(p.name for p in ctx.host.plugins())
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+async def test_a_change_made_before_the_watch_is_in_place_is_caught_up(
+    root: Path, backend: str
+) -> None:
+    """A message another program appends after the coordinator's first reading but before the
+    folder watch is in place reaches the open session all the same: the watch's first report
+    (changes or none) is followed by a catch-up reading."""
+    root.mkdir(parents=True)
+    (root / "config.toml").write_text(
+        f'[storage]\nbackend = "{backend}"\n[runtime]\nwatch_debounce_ms = 50\n'
+    )
+    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    coord = Coordinator(ctx)
+    s = ctx.manager.create("po", "early")
+    live = coord.open(s.id)
+    watch = Watch(coord)
+    await coord.start_watching()
+    # No await between starting the watch and this write: the watch task has not run yet.
+    other = SessionManager.open(root, host=PluginHost.create(entry_points=False))
+    other.append(s.id, Message(role="user", content="before the watch"))
+    other.close()
+    await watch.until(lambda e: isinstance(e, MessageAdded) and e.external)
+    assert [m.content for m in live.history] == ["before the watch"]
+    await coord.shutdown()
+    ctx.manager.close()

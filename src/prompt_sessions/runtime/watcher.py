@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 STEP_MS = 50  # quiet time that ends a batch of changes
 RESTART_DELAY = 0.5  # after the watch itself fails (folder removed, watch limit reached)
+# The watch reports in at least this often (ms) even with nothing to say: its first report,
+# changes or not, proves it is in place, and a catch-up then covers what changed before.
+REPORT_MS = 1000
 
 
 def relevant(path: str) -> bool:
@@ -90,6 +93,7 @@ class StoreWatcher:
             if target is None:
                 return
             waiting_for_store = target != self.folder
+            caught_up = waiting_for_store
             try:
                 async for changes in awatch(
                     target,
@@ -97,7 +101,17 @@ class StoreWatcher:
                     debounce=self.debounce_ms,
                     step=STEP_MS,
                     recursive=False,
+                    rust_timeout=REPORT_MS,
+                    yield_on_timeout=True,
                 ):
+                    if not caught_up:
+                        # A change made after the caller's last reading but before the watch
+                        # was in place would otherwise wait for the next one.
+                        caught_up = True
+                        await self._notify()
+                        continue
+                    if not changes:
+                        continue
                     if waiting_for_store or not self.folder.is_dir():
                         if self._target() != target:
                             break  # the store appeared (or vanished): watch the new target
