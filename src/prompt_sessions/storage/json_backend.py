@@ -288,7 +288,8 @@ class JsonBackend(JsonReplaceLast):
         if session_id is not None:
             validate_id(session_id)
         with self._writing():
-            self._fresh_view()
+            # Recorded without loading the catalog: readers of this process replay the journal
+            # over index.json's bytes (get_current), and the fold splices the line.
             self._record(Current(po=po_name, id=session_id))
             self._wrote = True
 
