@@ -114,6 +114,20 @@ def peek_version(index_path: Path) -> int | None:
         os.close(fd)
 
 
+def apply_current(current: dict[str, str], change: Change) -> None:
+    """Apply one change to the current session per PO (PO name -> session id), in place: a
+    ``Current`` chooses or clears one, a ``Drop`` clears every choice of the dropped session;
+    other changes leave it alone. The one rule for the catalog, its splice and its lookup."""
+    if isinstance(change, Current):
+        if change.id is None:
+            current.pop(change.po, None)
+        else:
+            current[change.po] = change.id
+    elif isinstance(change, Drop):
+        for po in [po for po, sid in current.items() if sid == change.id]:
+            del current[po]
+
+
 class View:
     """An in-memory catalog, kept in step with the files on disk incrementally."""
 
@@ -143,14 +157,9 @@ class View:
             self.sessions.pop(change.id, None)
             self.stamps.pop(change.id, None)
             self.damaged.pop(change.id, None)
-            for po, sid in list(self.current.items()):
-                if sid == change.id:
-                    del self.current[po]
+            apply_current(self.current, change)
         elif isinstance(change, Current):
-            if change.id is None:
-                self.current.pop(change.po, None)
-            else:
-                self.current[change.po] = change.id
+            apply_current(self.current, change)
         else:  # Bad
             self.sessions.pop(change.id, None)
             self.damaged[change.id] = Damaged(error=change.error, stamp=change.f)

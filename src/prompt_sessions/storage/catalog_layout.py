@@ -31,7 +31,7 @@ import msgspec
 
 from ..models import FORMAT_VERSION, SessionSummary
 from . import files
-from .catalog import Bad, Change, Current, Damaged, Drop, FileStamp, Put
+from .catalog import Bad, Change, Current, Damaged, Drop, FileStamp, Put, apply_current
 
 HEAD = b'{"format_version":%d,' % FORMAT_VERSION
 _HEAD_RE = re.compile(
@@ -240,17 +240,11 @@ def splice(data: bytes, changes: list[Change], folder: int | None) -> bytes | No
         return None
     # The small tables replay every change in order, exactly as View.apply does.
     for change in changes:
-        if isinstance(change, Current):
-            if change.id is None:
-                current.pop(change.po, None)
-            else:
-                current[change.po] = change.id
-        elif isinstance(change, Bad):
+        apply_current(current, change)
+        if isinstance(change, Bad):
             damaged[change.id] = Damaged(error=change.error, stamp=change.f)
-        else:
+        elif not isinstance(change, Current):
             damaged.pop(_sid(change), None)
-            if isinstance(change, Drop):
-                current = {po: cur for po, cur in current.items() if cur != change.id}
     for change in latest:
         sid = _sid(change)
         old = sessions.remove(_id_prefix(sid))

@@ -15,7 +15,7 @@ import msgspec
 
 from ..ids import all_valid_ids, is_valid_id
 from ..models import SessionSummary
-from .catalog import Change, Current, Drop, FileStamp
+from .catalog import Change, FileStamp, apply_current
 from .catalog_layout import _cut
 
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
@@ -114,11 +114,5 @@ def current_of(data: bytes, changes: Iterable[Change]) -> dict[str, str] | None:
     if not all_valid_ids(list(current.values())):
         return None
     for change in changes:
-        if isinstance(change, Current):
-            if change.id is None:
-                current.pop(change.po, None)
-            else:
-                current[change.po] = change.id
-        elif isinstance(change, Drop):
-            current = {po: sid for po, sid in current.items() if sid != change.id}
+        apply_current(current, change)
     return current
