@@ -196,3 +196,16 @@ def unused_path(folder: Path, stem: str, suffix: str) -> Path:
         n += 1
         path = folder / f"{stem}.{n}{suffix}"
     return path
+
+
+def put_back(fd: int, old: bytes, offset: int, old_size: int) -> None:
+    """Undo a failed in-place write: ``old`` (the bytes that stood at ``offset``) back, the
+    file cut to ``old_size`` bytes and synced, so it is byte-identical to before. If even that
+    fails, the torn tail is repaired on the next read, keeping every whole message (DESIGN
+    section 4, promise 2)."""
+    try:
+        write_all(fd, old, offset)
+        os.ftruncate(fd, old_size)
+        os.fsync(fd)
+    except OSError:
+        pass

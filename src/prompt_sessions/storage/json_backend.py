@@ -195,7 +195,7 @@ class JsonBackend(JsonReplaceLast):
             os.fsync(fd)
         except OSError as exc:
             self._files.pop(sid, None)
-            self._undo_append(fd, offset, old_tail, st.st_size)
+            files.put_back(fd, old_tail, offset, st.st_size)
             raise files.describe(exc, "append to", self.dir / f"{sid}.json") from exc
         self._wrote = True
         new_st = os.fstat(fd)
@@ -204,15 +204,6 @@ class JsonBackend(JsonReplaceLast):
         self._record(Put(s=summary, f=catalog.stamp_of(new_st)))
         self._indexed("message_appended", summary, message)
         return summary
-
-    def _undo_append(self, fd: int, offset: int, old_tail: bytes, old_size: int) -> None:
-        """Put the old tail back after a failed append, so the file is byte-identical to before."""
-        try:
-            files.write_all(fd, old_tail, offset)
-            os.ftruncate(fd, old_size)
-            os.fsync(fd)
-        except OSError:
-            pass  # the torn tail is repaired on the next read, keeping every whole message
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)

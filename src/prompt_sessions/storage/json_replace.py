@@ -96,7 +96,7 @@ class JsonReplaceLast(JsonHealth):
             os.fsync(fd)
         except OSError as exc:
             self._files.pop(sid, None)
-            _undo(fd, start, old_rest, st.st_size)
+            files.put_back(fd, old_rest, start, st.st_size)
             raise files.describe(exc, "rewrite", path) from exc
         self._wrote = True
         new_st = os.fstat(fd)
@@ -124,13 +124,3 @@ class JsonReplaceLast(JsonHealth):
         summary = self._after_write(sid, summarize(session))
         self._indexed("session_written", session, summary)
         return summary
-
-
-def _undo(fd: int, start: int, old_rest: bytes, old_size: int) -> None:
-    """Put the old last message and tail back after a failed rewrite."""
-    try:
-        files.write_all(fd, old_rest, start)
-        os.ftruncate(fd, old_size)
-        os.fsync(fd)
-    except OSError:
-        pass  # the torn tail is repaired on the next read, keeping every earlier message
