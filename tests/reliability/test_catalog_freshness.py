@@ -23,7 +23,13 @@ import pytest
 from prompt_sessions.models import Message
 from prompt_sessions.storage import catalog_layout
 from prompt_sessions.storage.json_backend import JsonBackend
-from reliability_support import assert_at_rest, catalog_on_disk, open_manager, patch_store_os
+from reliability_support import (
+    abandon,
+    assert_at_rest,
+    catalog_on_disk,
+    open_manager,
+    patch_store_os,
+)
 
 SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
 
@@ -469,3 +475,61 @@ def test_a_catalog_without_a_folder_stamp_gets_one(tmp_path: Path) -> None:
     assert catalog_layout.peek_folder(index) is not None
     assert _names_by_new_manager(root) == {sid: "b"}
     assert _pinned(root)
+
+
+def _count_listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    listed: list[str] = []
+
+    def listdir(path: Any = ".") -> list[str]:
+        listed.append(str(path))
+        return os.listdir(path)
+
+    patch_store_os(monkeypatch, _OS(listdir=listdir))
+    return listed
+
+
+def test_opening_a_store_at_rest_does_not_list_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder as this program's last write left it holds no crash's leftovers: opening the
+    store, writing and closing list no folder (a listing costs O(sessions))."""
+    root = tmp_path / ".prompt_objects"
+    _store(root, "a", "b")
+    assert _pinned(root)
+    listed = _count_listings(monkeypatch)
+    mgr = open_manager(root)
+    mgr.create("po", "c")
+    mgr.close()
+    monkeypatch.undo()
+    assert listed == []
+    assert set(_names_by_new_manager(root).values()) == {"a", "b", "c"}
+    assert_at_rest(root)
+
+
+def test_a_journal_left_in_a_pinned_folder_is_folded_on_open(tmp_path: Path) -> None:
+    """A process killed after a write that pinned the folder leaves its journal behind: the
+    next open still finds it (without a listing) and folds it."""
+    root = tmp_path / ".prompt_objects"
+    (sid,) = _store(root, "a")
+    killed = open_manager(root)
+    killed.rename(sid, "renamed")
+    abandon(killed)
+    assert _pinned(root) and (root / "sessions" / "index.journal").exists()
+    open_manager(root).close()
+    assert_at_rest(root)
+    assert json.loads((root / "sessions" / "index.json").read_text())["sessions"][0]["name"] == (
+        "renamed"
+    )
+
+
+def test_a_temp_file_left_by_a_killed_write_is_swept_on_open(tmp_path: Path) -> None:
+    """A write killed after making its temp file never pinned the folder back: the folder's
+    time moved, so the open lists it and sweeps the temp file."""
+    root = tmp_path / ".prompt_objects"
+    (sid,) = _store(root, "a")
+    leftover = root / "sessions" / f".{sid}.json.0123456789ab.tmp"
+    os.close(os.open(leftover, os.O_WRONLY | os.O_CREAT, 0o600))
+    assert not _pinned(root)
+    open_manager(root).close()
+    assert not leftover.exists()
+    assert_at_rest(root)

@@ -305,3 +305,28 @@ def test_random_changes_splice_as_a_full_encode(seed: int) -> None:
             assert got == catalog.encode_catalog(want)
             spliced += 1
     assert spliced > 200  # most runs are spliced, not declined
+
+
+@pytest.mark.parametrize("offset", [None, 3])
+def test_pieces_are_written_whole_in_order_through_short_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offset: int | None
+) -> None:
+    """A spliced catalog is written as its pieces (bytes and slices of the old catalog), each
+    in full even when the kernel takes a few bytes at a time, at a position or appended."""
+    from prompt_sessions.storage import files
+
+    real_write, real_pwrite = os.write, os.pwrite
+    monkeypatch.setattr(files.os, "write", lambda fd, data: real_write(fd, bytes(data[:2])))
+    monkeypatch.setattr(
+        files.os, "pwrite", lambda fd, data, at: real_pwrite(fd, bytes(data[:2]), at)
+    )
+    old = b"0123456789"
+    pieces = [b"head,", memoryview(old)[2:7], b"", b",tail"]
+    path = tmp_path / "out"
+    path.write_bytes(b"XYZ")
+    fd = os.open(path, os.O_RDWR | (os.O_APPEND if offset is None else 0))
+    try:
+        files.write_all(fd, pieces, offset)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"XYZhead,23456,tail"

@@ -68,9 +68,7 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None
         return f"2025-02-01T{tick // 3600:02d}:{tick // 60 % 60:02d}:{tick % 60:02d}.000Z"
 
     for module in (checks_module, importing_module):  # the import path makes its own copies
-        monkeypatch.setattr(
-            module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4))
-        )
+        monkeypatch.setattr(module, "new_id", lambda: str(uuid.UUID(int=next(counter), version=4)))
         monkeypatch.setattr(module, "now_iso", clock)
     yield reset
 

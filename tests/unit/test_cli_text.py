@@ -124,7 +124,9 @@ def test_new_and_session_commands_say_what_they_did(run: Run) -> None:
     assert run("duplicate", "Plain", "--name", "Copy")[1].startswith("Created 'Copy' (")
     assert run("fork", "Plain", "--name", "Branch")[1].endswith("with 0 messages\n")
     said = run("delete", "Copy", "--yes")[1]
-    assert said.startswith("Deleted 'Copy' (moved to the trash; undo with: prompt-sessions restore ")
+    assert said.startswith(
+        "Deleted 'Copy' (moved to the trash; undo with: prompt-sessions restore "
+    )
 
 
 def test_plugins_without_external_ones_points_at_all(run: Run) -> None:

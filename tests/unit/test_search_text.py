@@ -39,7 +39,7 @@ def test_locate_finds_matches_in_the_original_text() -> None:
 
 
 def test_a_phrase_is_found_where_its_occurrences_overlap() -> None:
-    """"ab ab" occurs twice in "ab ab ab" (at 0 and at 3); ASCII text finds both, as any other
+    """ "ab ab" occurs twice in "ab ab ab" (at 0 and at 3); ASCII text finds both, as any other
     text does (a regex scan resumed after each match found only the first)."""
     terms = [Term(("ab", "ab"), False)]
     assert locate("ab ab ab", terms) == [(0, 0, 5), (0, 3, 8)]
@@ -63,19 +63,25 @@ def test_ascii_shortcut_agrees_with_the_general_path(text: str) -> None:
     """For ASCII text the fast path gives exactly the words the general folding gives."""
     from prompt_sessions import search_text
 
-    general = " ".join(
-        text.lower()[a:b] for a, b in search_text.word_spans(text.lower() + "\u00e9")
-    ).removesuffix("\u00e9").rstrip()
+    general = (
+        " ".join(text.lower()[a:b] for a, b in search_text.word_spans(text.lower() + "\u00e9"))
+        .removesuffix("\u00e9")
+        .rstrip()
+    )
     assert index_text(text) == " ".join(tokens(fold(text)))
     assert index_text(text) == " ".join(general.split())
 
 
-_ascii_words = st.lists(st.sampled_from(["ab", "abc", "b", "cd", "x1", "1"]), min_size=1, max_size=3)
+_ascii_words = st.lists(
+    st.sampled_from(["ab", "abc", "b", "cd", "x1", "1"]), min_size=1, max_size=3
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from(["ab", "abc", "b", "cd", "x1", "1", " ", ".", "-", "AB"]), max_size=20),
+    st.lists(
+        st.sampled_from(["ab", "abc", "b", "cd", "x1", "1", " ", ".", "-", "AB"]), max_size=20
+    ),
     st.lists(st.tuples(_ascii_words, st.booleans()), min_size=1, max_size=3),
 )
 def test_ascii_locate_agrees_with_the_general_path(parts: list[str], raw_terms: list) -> None:

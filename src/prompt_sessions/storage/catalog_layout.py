@@ -226,6 +226,15 @@ def splice(data: bytes, changes: list[Change], folder: int | None) -> bytes | No
     """``data`` (a catalog in the canonical layout) with ``changes`` applied and ``folder`` as
     its folder stamp, as :func:`encode` would write it; None when ``data`` is not in that
     layout or a change cannot be placed by splicing (the caller then decodes the catalog)."""
+    parts = splice_parts(data, changes, folder)
+    return None if parts is None else b"".join(parts)
+
+
+def splice_parts(
+    data: bytes, changes: list[Change], folder: int | None
+) -> list[bytes | memoryview] | None:
+    """:func:`splice` as the pieces to write in order: mostly slices of ``data``, so a fold
+    copies the catalog once, into the file, rather than into a joined copy first."""
     cut = _cut(data)
     if cut is None:
         return None
@@ -251,19 +260,17 @@ def splice(data: bytes, changes: list[Change], folder: int | None) -> bytes | No
         old_stamp = stamps.remove(_stamp_prefix(sid))
         if isinstance(change, Put) and not _place(sessions, stamps, change, old, old_stamp):
             return None
-    return b"".join(
-        (
-            head(folder),
-            *sessions.parts(),
-            _CURRENT,
-            _encoder.encode(current),
-            _FILES,
-            *stamps.parts(),
-            _DAMAGED,
-            _encoder.encode(damaged),
-            _END,
-        )
-    )
+    return [
+        head(folder),
+        *sessions.parts(),
+        _CURRENT,
+        _encoder.encode(current),
+        _FILES,
+        *stamps.parts(),
+        _DAMAGED,
+        _encoder.encode(damaged),
+        _END,
+    ]
 
 
 def _place(

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ReadOnlyStore, StorageError
@@ -59,7 +60,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_all(fd: int, data: bytes, offset: int | None = None) -> None:
+def write_all(
+    fd: int, data: bytes | memoryview | Sequence[bytes | memoryview], offset: int | None = None
+) -> None:
+    """Write every byte of ``data`` at ``offset`` (None: the file position). ``data`` may be a
+    sequence of pieces, written one after another, so that a catalog spliced from slices of
+    the old one is never joined into a copy first (DESIGN section 10)."""
+    if not isinstance(data, bytes | memoryview):
+        for piece in data:
+            write_all(fd, piece, offset)
+            if offset is not None:
+                offset += len(piece)
+        return
     view = memoryview(data)
     pos = 0
     while pos < len(view):
@@ -73,8 +85,9 @@ def temp_path_for(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data`` durably. On failure the old file is untouched."""
+def atomic_write(target: Path, data: bytes | Sequence[bytes | memoryview]) -> None:
+    """Replace ``target`` with ``data`` (bytes, or pieces written in order) durably. On
+    failure the old file is untouched."""
     tmp = temp_path_for(target)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE)

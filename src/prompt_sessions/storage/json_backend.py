@@ -316,7 +316,9 @@ class JsonBackend(JsonReplaceLast):
                         reconcile or self._journal_missed or not os.path.lexists(self.index_path)
                     )
                     folder = self._folder_stamp() or self._new_folder_stamp()
-                    data = None if reconcile else self._spliced_catalog(folder)
+                    data: bytes | list[bytes | memoryview] | None = (
+                        None if reconcile else self._spliced_catalog(folder)
+                    )
                     if data is None:
                         view = self._fresh_view()
                         if reconcile:  # every file checked under the lock: pin what it found
@@ -336,12 +338,20 @@ class JsonBackend(JsonReplaceLast):
         """Fold a journal or sweep temp files left by a crashed process, if the lock is free."""
         if not self.dir.is_dir():
             return
-        try:
-            names = os.listdir(self.dir)
-        except OSError:
-            return
-        # One search of the joined names, not a call per file (20,000 in a big store).
-        temp_left = f"{files.TEMP_SUFFIX}\n" in "\n".join(names) + "\n"
+        if self._folder_as_pinned():
+            # No name came or went since this program's last write left the folder whole: no
+            # temp file of a crashed write can be there, and the folder need not be listed (a
+            # listing costs O(sessions); DESIGN section 10). Only the journal may be.
+            self._swept = True
+            names = ["index.journal"] if os.path.lexists(self.journal_path) else []
+            temp_left = False
+        else:
+            try:
+                names = os.listdir(self.dir)
+            except OSError:
+                return
+            # One search of the joined names, not a call per file (20,000 in a big store).
+            temp_left = f"{files.TEMP_SUFFIX}\n" in "\n".join(names) + "\n"
         if not temp_left:
             # Nothing to sweep as the store opens: this process's writes need not list the
             # folder again (a listing costs O(sessions); DESIGN section 10).

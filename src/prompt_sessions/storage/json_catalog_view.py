@@ -44,7 +44,7 @@ class JsonCatalogView(JsonReading):
                 self._rebuilt = True
         return self._view
 
-    def _spliced_catalog(self, folder: int) -> bytes | None:
+    def _spliced_catalog(self, folder: int) -> list[bytes | memoryview] | None:
         """index.json with the journal's changes spliced in (``catalog_layout``), read and
         written as bytes: a fold costs a copy of the catalog, not a decode and an encode of
         every entry (DESIGN section 10). None when the catalog is not in the canonical layout,
@@ -57,7 +57,7 @@ class JsonCatalogView(JsonReading):
             journal = files.read_bytes(self.journal_path)
         except OSError:
             return None
-        return catalog_layout.splice(data, catalog.decode_changes(journal), folder)
+        return catalog_layout.splice_parts(data, catalog.decode_changes(journal), folder)
 
     def _current_from_bytes(self) -> dict[str, str] | None:
         """The per-PO current sessions as index.json and the journal say, read without loading

@@ -152,6 +152,12 @@ class JsonStoreBase:
         except OSError:
             return None
 
+    def _folder_as_pinned(self) -> bool:
+        """Whether ``sessions/`` still has the modification time the catalog records: then every
+        name in it was put there by a write that finished (see :meth:`_pin_folder`)."""
+        stamp = self._folder_stamp()
+        return stamp is not None and self._folder_mtime() == stamp
+
     def _folder_stamp(self) -> int | None:
         """The catalog's ``folder_mtime_ns`` (read with its version, one stat while index.json
         is unchanged)."""
