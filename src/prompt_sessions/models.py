@@ -6,7 +6,6 @@ objects in code does not, so the manager validates what callers hand it before i
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -137,13 +136,14 @@ class SessionSummary(msgspec.Struct, omit_defaults=True, kw_only=True, gc=False)
 
 
 PREVIEW_CHARS = 80
-_WS = re.compile(r"\s+")
 
 
 def make_preview(content: str) -> str:
     """The last words of a message, on one line."""
     tail = content[-(PREVIEW_CHARS * 4) :]
-    flat = _WS.sub(" ", tail).strip()
+    # str.split() splits on exactly the characters re's \s matches, ten times faster: this
+    # runs on every append (DESIGN section 10).
+    flat = " ".join(tail.split())
     if len(flat) <= PREVIEW_CHARS:
         return flat
     return "…" + flat[-(PREVIEW_CHARS - 1) :].lstrip()

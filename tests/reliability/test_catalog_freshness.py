@@ -533,3 +533,33 @@ def test_a_temp_file_left_by_a_killed_write_is_swept_on_open(tmp_path: Path) -> 
     open_manager(root).close()
     assert not leftover.exists()
     assert_at_rest(root)
+
+
+def test_an_append_looks_at_no_folder_and_keeps_it_pinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append changes one file in place: with the journal already open for business it
+    looks at neither the folder's time nor its listing, the folder stays pinned, and other
+    processes' lists see the new message through the journal."""
+    root = tmp_path / ".prompt_objects"
+    (sid,) = _store(root, "a")
+    mgr = open_manager(root)
+    mgr.append(sid, Message(role="user", content="first"))  # makes the journal
+    folder = str(root / "sessions")
+    looked: list[str] = []
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path).rstrip("/") == folder:
+            looked.append(str(path))
+        return os.stat(path, *args, **kwargs)
+
+    patch_store_os(monkeypatch, _OS(stat=stat, listdir=lambda *a: looked.append("listdir")))
+    mgr.append(sid, Message(role="user", content="second"))
+    monkeypatch.undo()
+    assert looked == []
+    assert _pinned(root)
+    other = open_manager(root)
+    assert [(s.id, s.message_count) for s in other.list()] == [(sid, 2)]
+    other.close()
+    mgr.close()
+    assert_at_rest(root)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from prompt_sessions.errors import CorruptSession, InvalidName
 from prompt_sessions.models import (
@@ -260,3 +263,16 @@ def test_clean_name_refuses_lone_surrogates() -> None:
     """Text that cannot be stored as UTF-8 is an invalid name, refused before any write."""
     with pytest.raises(InvalidName, match="Unicode"):
         clean_name("half \ud83d emoji")
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from("ab \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u2028\u3000é"), max_size=400
+    )
+)
+def test_preview_flattens_every_unicode_whitespace_run_to_one_space(text: str) -> None:
+    """Any run of Unicode whitespace (as a regular expression's \\s matches it) becomes one
+    space, and none is left at either end."""
+    flat = re.sub(r"\s+", " ", text[-320:]).strip()
+    expected = flat if len(flat) <= 80 else "…" + flat[-79:].lstrip()
+    assert make_preview(text) == expected

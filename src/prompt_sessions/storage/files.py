@@ -155,6 +155,11 @@ def open_append(path: Path) -> int:
     return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, FILE_MODE)
 
 
+def open_existing_append(path: Path) -> int:
+    """:func:`open_append` of a file that must exist already (FileNotFoundError if not)."""
+    return os.open(path, os.O_RDWR | os.O_APPEND | _NOFOLLOW | _CLOEXEC)
+
+
 def loose_mode(path: Path) -> tuple[int, int] | None:
     """``(mode, wanted)`` when ``path`` is a folder or regular file more open than 0700 / 0600;
     None when it is private, missing, or something else (a symlink is never followed)."""

@@ -242,7 +242,7 @@ class JsonCatalogView(JsonReading):
             StorageError: the file cannot be opened (named, with the reason).
         """
         path = self.dir / f"{sid}.json"
-        with self._writing():
+        with self._writing(in_place=True):
             try:
                 fd = files.open_rw(path)
             except FileNotFoundError:
