@@ -49,7 +49,9 @@ def _cuts(old: bytes, message: Message) -> list[tuple[int, str, bytes]]:
     found = session_codec.find_tail(old[-session_codec.TAIL_PROBE :])
     assert found is not None
     offset = len(old) - found.length
-    payload = session_codec.append_bytes(message, first=found.empty, updated_at=message.created_at)
+    payload = session_codec.append_bytes(
+        session_codec.encode_message(message), first=found.empty, updated_at=message.created_at
+    )
     cuts = []
     for k in range(1, len(payload)):
         cuts.append((k, "over the old tail", old[:offset] + payload[:k] + old[offset + k :]))

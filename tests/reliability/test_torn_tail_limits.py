@@ -28,7 +28,9 @@ def _cut_append(data: bytes, message: Message, keep: int, filler: bytes = b"") -
     found = session_codec.find_tail(data[-session_codec.TAIL_PROBE :])
     assert found is not None
     offset = len(data) - found.length
-    payload = session_codec.append_bytes(message, first=found.empty, updated_at=message.created_at)
+    payload = session_codec.append_bytes(
+        session_codec.encode_message(message), first=found.empty, updated_at=message.created_at
+    )
     return data[:offset] + payload[:keep] + filler
 
 

@@ -31,7 +31,9 @@ def test_append_cut_at_a_page_boundary_reads_as_before(tmp_path: Path, cut: int)
     found = session_codec.find_tail(data[-session_codec.TAIL_PROBE :])
     assert found is not None
     big = Message(role="assistant", content="x" * 10_000)
-    payload = session_codec.append_bytes(big, first=False, updated_at=big.created_at)
+    payload = session_codec.append_bytes(
+        session_codec.encode_message(big), first=False, updated_at=big.created_at
+    )
     offset = len(data) - found.length
     torn = data[:offset] + payload[:cut] + data[offset + cut :]
     path.write_bytes(torn)

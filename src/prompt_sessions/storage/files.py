@@ -147,7 +147,7 @@ def read_fd(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def open_rw(path: Path) -> int:
+def open_rw(path: Path | str) -> int:
     return os.open(path, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
 
 

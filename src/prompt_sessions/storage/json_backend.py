@@ -162,19 +162,19 @@ class JsonBackend(JsonReplaceLast):
 
     def append(self, session_id: str, message: Message) -> SessionSummary:
         sid = validate_id(session_id)
-        encoded_probe = session_codec.encode_message(message)  # fail on bad content before locking
-        del encoded_probe
+        body = session_codec.encode_message(message)  # fail on bad content before locking
         with self._writing_session(sid) as fd:
-            return self._append_locked(sid, fd, message)
+            return self._append_locked(sid, fd, message, body)
 
-    def _append_locked(self, sid: str, fd: int, message: Message) -> SessionSummary:
-        st, path, version, state = self._locked_state(sid, fd)
+    def _append_locked(self, sid: str, fd: int, message: Message, body: bytes) -> SessionSummary:
+        st, version, state = self._locked_state(sid, fd)
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
         found = session_codec.find_tail(end)
         if found is None or version is None or state.size != st.st_size:
             # Not our layout (hand-edited or older; ours starts with format_version): rewrite
             # it canonically, then append.
+            path = self.dir / f"{sid}.json"
             session, _, data = self._load_with_bytes(sid)
             if session.format_version > FORMAT_VERSION:
                 raise session_codec.refuse_newer(path, session.format_version)
@@ -187,9 +187,7 @@ class JsonBackend(JsonReplaceLast):
             return summary
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
-        payload = session_codec.append_bytes(
-            message, first=found.empty, updated_at=message.created_at
-        )
+        payload = session_codec.append_bytes(body, first=found.empty, updated_at=message.created_at)
         try:
             files.write_all(fd, payload, offset)
             os.fsync(fd)

@@ -10,7 +10,6 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
@@ -241,33 +240,29 @@ class JsonCatalogView(JsonReading):
             SessionNotFound: there is no such file.
             StorageError: the file cannot be opened (named, with the reason).
         """
-        path = self.dir / f"{sid}.json"
         with self._writing(in_place=True):
             try:
-                fd = files.open_rw(path)
+                fd = files.open_rw(f"{self.dir}/{sid}.json")  # a str: no Path built per append
             except FileNotFoundError:
                 raise SessionNotFound(sid) from None
             except OSError as exc:
-                raise files.describe(exc, "open", path) from exc
+                raise files.describe(exc, "open", self.dir / f"{sid}.json") from exc
             try:
                 yield fd
             finally:
                 os.close(fd)
 
-    def _locked_state(
-        self, sid: str, fd: int
-    ) -> tuple[os.stat_result, Path, int | None, FileState]:
+    def _locked_state(self, sid: str, fd: int) -> tuple[os.stat_result, int | None, FileState]:
         """What an in-place write of session ``sid`` (open as ``fd``, under the store lock)
-        starts from: the file's stat, its path, the format_version its head claims (None when
-        the head is not in our layout) and what is known of it. Refuses a newer version's file
-        (DESIGN section 4, "Versioned") and makes a restored file private again."""
+        starts from: the file's stat, the format_version its head claims (None when the head
+        is not in our layout) and what is known of it. Refuses a newer version's file (DESIGN
+        section 4, "Versioned") and makes a restored file private again."""
         st = os.fstat(fd)
-        path = self.dir / f"{sid}.json"
         version = session_codec.head_version(os.pread(fd, session_codec.HEAD_PROBE, 0))
         if version is not None and version > FORMAT_VERSION:
-            raise session_codec.refuse_newer(path, version)
+            raise session_codec.refuse_newer(self.dir / f"{sid}.json", version)
         if stat.S_IMODE(st.st_mode) & 0o077:
-            files.tighten([path])  # restored from git or a backup: private from now on
+            files.tighten([self.dir / f"{sid}.json"])  # restored from git or a backup: private
         state = self._files.get(sid)
         if state is None or (state.ino, state.size, state.mtime_ns) != (
             st.st_ino,
@@ -275,4 +270,4 @@ class JsonCatalogView(JsonReading):
             st.st_mtime_ns,
         ):
             state = self._state_from_catalog(sid, st) or self._load_state(sid)
-        return st, path, version, state
+        return st, version, state

@@ -74,7 +74,7 @@ class JsonReplaceLast(JsonHealth):
     def _replace_locked(
         self, sid: str, fd: int, message: Message, body: bytes, index: int
     ) -> SessionSummary:
-        st, path, version, state = self._locked_state(sid, fd)
+        st, version, state = self._locked_state(sid, fd)
         count = state.summary.message_count
         if index < 0 or count != index + 1:
             raise NotLastMessage(sid, index, count)
@@ -97,7 +97,7 @@ class JsonReplaceLast(JsonHealth):
         except OSError as exc:
             self._files.pop(sid, None)
             files.put_back(fd, old_rest, start, st.st_size)
-            raise files.describe(exc, "rewrite", path) from exc
+            raise files.describe(exc, "rewrite", self.dir / f"{sid}.json") from exc
         self._wrote = True
         new_st = os.fstat(fd)
         summary = summary_after_replace(state.summary, old, message)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import threading
 from pathlib import Path
@@ -202,7 +203,7 @@ class StoreLock:
 
     def _mark_holder(self) -> None:
         try:
-            mark = f"{os.getpid():<12d}\n".encode()
+            mark = _mark_of(self._pid)
             if self._held_fast and self._fd is not None:
                 self._write_mark(self._fd, mark)
                 return
@@ -227,3 +228,9 @@ class StoreLock:
         except OSError:
             return None
         return f"pid {text}" if text.isdigit() else None
+
+
+@functools.lru_cache(maxsize=4)
+def _mark_of(pid: int) -> bytes:
+    """The lock file's holder mark for ``pid``, made once per process."""
+    return f"{pid:<12d}\n".encode()

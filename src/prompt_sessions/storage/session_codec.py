@@ -188,8 +188,10 @@ def refuse_newer(what: object, version: int) -> ReadOnlyStore:
     )
 
 
-def append_bytes(message: Message, *, first: bool, updated_at: str) -> bytes:
-    return (b"\n" if first else b",\n") + _encoder.encode(message) + tail(updated_at)
+def append_bytes(body: bytes, *, first: bool, updated_at: str) -> bytes:
+    """What an append writes over the file's tail: the encoded message ``body`` after a
+    separator, then the tail with the new ``updated_at``."""
+    return (b"\n" if first else b",\n") + body + tail(updated_at)
 
 
 class Tail(msgspec.Struct):
