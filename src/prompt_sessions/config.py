@@ -7,8 +7,6 @@ whole new file before writing anything (DESIGN section 3).
 
 from __future__ import annotations
 
-import difflib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -327,11 +325,15 @@ def _describe(value: object) -> str:
 
 
 def _show(value: Any) -> str:
+    import json  # error messages only: every command reads the config (DESIGN section 10)
+
     shown = json.dumps(value, ensure_ascii=False, default=str)
     return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _hint(key: str, known: Any) -> str:
+    import difflib  # error messages only
+
     close = difflib.get_close_matches(key, list(known), n=1)
     if close:
         return f"; did you mean '{close[0]}'?"

@@ -8,6 +8,9 @@ from .errors import ImportFormatError
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_NESTING = 64
+# Search hits returned when no limit is given (DESIGN section 12); here rather than in
+# ``search`` so that the manager's signature does not load the search modules.
+SEARCH_RESULTS = 200
 
 # One JSON string, or an unterminated one running to the end of the input. The unrolled form
 # and the \Z alternative keep the scan linear: a pattern that must find a closing quote retries

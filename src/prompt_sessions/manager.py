@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import checks, copies, current_session
+from . import checks, copies, current_session, limits
 from .config import check_config, load_config
 from .config_schema import Config
 from .envdir import find_env_dir
@@ -19,7 +19,6 @@ from .errors import (
     UsageError,
 )
 from .ids import validate_id
-from .importing import ImportReport
 from .models import (
     Message,
     Session,
@@ -29,9 +28,6 @@ from .models import (
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
 from .resolve import by_id_lookup, resolve_ref
-from .search import DEFAULT_LIMIT, SearchHit
-from .search_query import Query
-from .search_query import parse as parse_query
 from .storage.base import (
     HealthReport,
     StorageBackend,
@@ -46,7 +42,10 @@ from .storage.base import (
 from .text import unencodable
 
 if TYPE_CHECKING:
+    from .importing import ImportReport
     from .rewind import Rewound
+    from .search import SearchHit
+    from .search_query import Query
 
 IMPORTED_SUFFIX = " (imported)"
 API_SOURCE = "api"  # the source of sessions made through this class by Python code
@@ -317,7 +316,7 @@ class SessionManager:
 
         One odd entry never sinks the rest (DESIGN section 16).
         """
-        from .importing import ImportRun
+        from .importing import ImportReport, ImportRun  # only imports need it (DESIGN section 10)
 
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if not isinstance(raw, bytes | bytearray):
@@ -333,7 +332,7 @@ class SessionManager:
         query: str | Query,
         po_name: str | None = None,
         *,
-        limit: int = DEFAULT_LIMIT,
+        limit: int = limits.SEARCH_RESULTS,
         progress: Callable[[int, int], None] | None = None,
     ) -> builtins.list[SearchHit]:
         """Hits for ``query`` in the search language (DESIGN section 12), best first.
@@ -344,9 +343,11 @@ class SessionManager:
         :param progress: called as ``progress(done, total)`` while an index catches up.
         :raises QueryError: (a UsageError) a malformed query, with one line saying why.
         """
+        from .search_query import Query, parse  # loaded by the commands that search
+
         if isinstance(query, str) and unencodable(query):
             raise UsageError("the search text is not valid UTF-8 text")
-        parsed = query if isinstance(query, Query) else parse_query(query)
+        parsed = query if isinstance(query, Query) else parse(query)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise UsageError(f"limit must be a positive whole number, not {limit!r}")
         parsed = parsed.with_po(po_name)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from . import limits
 from .cells import boundary
 from .models import SessionSummary
 from .search_query import Query
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 HITS_PER_SESSION = 20  # one long session must not crowd every other out of the results
-DEFAULT_LIMIT = 200
+DEFAULT_LIMIT = limits.SEARCH_RESULTS
 
 
 class SearchHit(msgspec.Struct, kw_only=True):

@@ -69,6 +69,39 @@ def test_list_json_never_imports_textual(store: Path) -> None:
     assert result.stderr.strip().endswith("CLEAN"), result.stderr
 
 
+@pytest.mark.parametrize(
+    "module",
+    [
+        "prompt_sessions.search",
+        "prompt_sessions.search_query",
+        "prompt_sessions.importing",
+        "prompt_sessions.responders",
+        "json",
+        "difflib",
+        "sqlite3",
+        "asyncio",
+    ],
+)
+def test_list_json_loads_no_module_only_other_commands_use(store: Path, module: str) -> None:
+    """`list --json` loads neither search, imports, responders nor what only error messages
+    use: each costs every `list` milliseconds (DESIGN section 10)."""
+    run(store, "new", "coordinator")
+    code = (
+        "import sys\n"
+        "from prompt_sessions.cli import main\n"
+        "try:\n"
+        f"    main(['--dir', {str(store)!r}, 'list', '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('LOADED' if {module!r} in sys.modules else 'CLEAN', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.stderr.strip().endswith("CLEAN"), result.stderr
+
+
 def test_folder_at_rest_is_whole_truth(store: Path) -> None:
     """After the process exits, index.json lists every session and no journal is left."""
     for i in range(3):

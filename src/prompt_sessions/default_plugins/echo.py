@@ -17,10 +17,10 @@ from ..config_schema import EchoOptions
 from ..errors import ResponderError
 from ..hookspecs import hookimpl
 from ..models import Usage
-from ..responders import ReplyEnd, ReplyRequest
 
 if TYPE_CHECKING:
     from ..protocols import ResponderFactory
+    from ..responders import ReplyEnd, ReplyRequest
 
 WORDS_PER_CHUNK = 3
 
@@ -70,7 +70,10 @@ class EchoResponder:
             raise ResponderError(f"echo failed on purpose (call {call})", transient=self.transient)
         last = request.last_user_message
         text = echo_text(last.content if last else "", request.po.name)
-        import asyncio  # imported here so loading built-ins stays cheap for `list`
+        # Imported here so loading the built-ins stays cheap for `list` (DESIGN section 10).
+        import asyncio
+
+        from ..responders import ReplyEnd
 
         for sent, piece in enumerate(chunks(text)):
             if failing and sent == self.fail_after_chunks:

@@ -10,10 +10,10 @@ import msgspec
 
 from ..errors import ImportFormatError
 from ..hookspecs import hookimpl
-from ..importing import Skipped, text_bytes
 from ..models import Session, validation_message
 
 if TYPE_CHECKING:
+    from ..importing import Skipped
     from ..protocols import Importer
 
 
@@ -27,6 +27,9 @@ class JsonImporter:
         return head.startswith((b"{", b"[")) and b'"po_name"' in data[:1_000_000]
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
+        # Loaded here, not with the plugin: commands that import nothing never pay for it.
+        from ..importing import Skipped, text_bytes
+
         try:
             doc = msgspec.json.decode(text_bytes(data))
         except msgspec.DecodeError as exc:

@@ -30,8 +30,6 @@ from ..models import (
     summarize,
     summary_after_append,
 )
-from ..search import SearchHit
-from ..search_query import Query
 from . import catalog, catalog_lookup, files, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
@@ -39,6 +37,8 @@ from .json_replace import JsonReplaceLast
 from .json_store_base import FOLD_AFTER_LINES, IDLE_FOLD_SECONDS, FileState, open_backends
 
 if TYPE_CHECKING:
+    from ..search import SearchHit
+    from ..search_query import Query
     from .search_cache import Progress, SearchCache
 
 __all__ = ["FOLD_AFTER_LINES", "IDLE_FOLD_SECONDS", "JsonBackend"]
