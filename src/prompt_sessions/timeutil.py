@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+# ASCII digits only: in a str pattern \d also matches the digits of other scripts ("٢٠٢٥"),
+# which are not ISO 8601 and sort after every real date.
 TIMESTAMP_PATTERN = (
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$"
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?Z$"
 )
 
 _last_ms = 0

@@ -42,6 +42,8 @@ async def test_the_page_links_follow_the_address_used(store: Path) -> None:
         ({"Host": "evil.example"}, "only on loopback"),
         ({"Host": "evil.example:80"}, "only on loopback"),
         ({"Host": "bad host<script>"}, "bad Host header"),
+        ({"Host": "localhost:\u0669\u0669"}, "bad Host header"),  # another script's digits
+        ({"Host": "[::1]:80:80"}, "bad Host header"),
         ({"Origin": "http://evil.example"}, "another site"),
     ],
 )

@@ -42,6 +42,8 @@ def test_placeholders() -> None:
     """Only the names a session gets before its first message are placeholders."""
     assert is_placeholder("New Session") and is_placeholder("New Session 12")
     assert not is_placeholder("New Session plan") and not is_placeholder("Plan")
+    # Another script's digits make a name a person chose, never a numbered placeholder.
+    assert not is_placeholder("New Session \u0663") and not is_placeholder("New Session \uff11")
 
 
 def _open(root: Path, backend: str, plugins: list[object] = ()) -> SessionManager:

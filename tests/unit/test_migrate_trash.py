@@ -204,3 +204,26 @@ def test_a_source_trash_that_cannot_be_read_whole_is_listed_as_failed(tmp_path: 
             assert report.copied == [live] and sorted(report.failed) == sorted([gone, empty])
             assert "cannot be read whole" in report.failed[gone]
             assert dst.trashed() == []
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+@pytest.mark.parametrize(
+    "deleted_at",
+    ["2025-01-01T00:00:00Z\n", "\u0662\u0660\u0662\u0665-01-01T00:00:00Z", "yesterday"],
+    ids=["trailing newline", "other script's digits", "words"],
+)
+def test_put_trashed_refuses_a_time_that_is_not_iso_8601(
+    tmp_path: Path, backend: str, deleted_at: str
+) -> None:
+    """A trashed copy's ``deleted_at`` is the whole of an ISO-8601 UTC time with ASCII digits:
+    a trailing newline or another script's digits are refused before anything is written."""
+    from prompt_sessions.errors import StorageError
+
+    with _open(tmp_path / "a", backend) as mgr:
+        s = mgr.create("coordinator", "Dated")
+        session = mgr.get(s.id)
+        mgr.backend.trash(s.id)  # type: ignore[attr-defined]
+        mgr.backend.purge(s.id)  # type: ignore[attr-defined]
+        with pytest.raises(StorageError, match="deleted_at must be"):
+            mgr.backend.put_trashed(session, deleted_at)  # type: ignore[attr-defined]
+        assert mgr.backend.trashed() == []  # type: ignore[attr-defined]

@@ -128,6 +128,9 @@ BAD_FILES = [
     ("created_at", "2025-13-03T10:00:00Z", ["$.created_at", "ISO-8601"]),
     ("created_at", "2025-01-03T10:00:00+01:00", ["$.created_at", "ISO-8601"]),
     ("updated_at", "2025-01-03T10:00:00Z\n", ["$.updated_at", "ISO-8601"]),
+    # Digits of other scripts are digits to a regular expression's \d, not to ISO 8601.
+    ("created_at", "\u0662\u0660\u0662\u0665-01-03T10:00:00Z", ["$.created_at", "ISO-8601"]),
+    ("history.0.created_at", "2025-01-03T1\uff10:00:00Z", ["$.history[0].created_at", "ISO-8601"]),
     ("updated_at", 1735900000, ["$.updated_at", "str"]),
     ("id", "not-a-uuid", ["$.id", "UUID"]),
     ("parent_id", "../../x", ["$.parent_id", "UUID"]),

@@ -28,7 +28,8 @@ from ..errors import UsageError
 
 COOKIE = "prompt_sessions_token"
 # What a Host header may look like before it is written into the page (name or address, port).
-_HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+# ASCII digits and \Z: \d takes other scripts' digits, and $ a trailing newline.
+_HOST_HEADER = re.compile(r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -33,7 +33,7 @@ _SECTION = re.compile(
 _FIELD = re.compile(r"^- \*\*(?P<key>[^*]+):\*\* (?P<value>.*)$")
 _CALL = re.compile(r"^\*\*Tool call\*\* `(?P<name>[^`]*)`(?: \(`(?P<id>[^`]*)`\))?:$")
 _RESULT = re.compile(r"^\*\*Tool result\*\*(?: for `(?P<id>[^`]*)`)?:$")
-_PARENT = re.compile(r"^`(?P<id>[^`]+)` at message (?P<at>\d+|None)$")
+_PARENT = re.compile(r"^`(?P<id>[^`]+)` at message (?P<at>[0-9]+|None)$")
 _ROLES: dict[str, Role] = {"User": "user", "System": "system", "Tool": "tool"}
 
 

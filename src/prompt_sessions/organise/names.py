@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 TITLE_MAX = 50
 _WS = re.compile(r"\s+")
-_PLACEHOLDER = re.compile(rf"^{re.escape(DEFAULT_SESSION_NAME)}( \d+)?$")
+# ASCII digits: "New Session ٣" is a name a person chose, not a numbered placeholder.
+_PLACEHOLDER = re.compile(rf"{re.escape(DEFAULT_SESSION_NAME)}( [0-9]+)?\Z")
 
 
 def title_from(text: str) -> str | None:

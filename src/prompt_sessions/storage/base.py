@@ -269,7 +269,7 @@ class SupportsTrashCopy(Protocol):
 def check_deleted_at(value: str) -> str:
     """``value`` when it is an ISO-8601 UTC time with ``Z`` (a trash's ``deleted_at``);
     StorageError otherwise, before anything is written."""
-    if not isinstance(value, str) or not re.match(TIMESTAMP_PATTERN, value):
+    if not isinstance(value, str) or not re.fullmatch(TIMESTAMP_PATTERN, value):
         raise StorageError(f"deleted_at must be an ISO-8601 UTC time with Z, not {value!r}")
     return value
 
