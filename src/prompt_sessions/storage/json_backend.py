@@ -323,6 +323,9 @@ class JsonBackend(JsonReplaceLast):
                         view = self._fresh_view()
                         if reconcile:  # every file checked under the lock: pin what it found
                             view = self._full_check(view)
+                            if not self._swept:  # under the lock every temp file is a crash's
+                                self._sweep_temp_files()
+                                self._swept = True
                             self._folder_ok = not self._unreadable
                         view.folder = folder
                         data = catalog.encode_catalog(view)
