@@ -481,3 +481,44 @@ def test_managers_interleaved_in_one_process_agree_with_the_files(
         assert {s.id: (s.name, s.message_count) for s in fresh.list()} == model
     finally:
         fresh.close()
+
+
+# ------------------------------------------------------------------ the folder kept pinned
+
+
+def _other_layout(root: Path, sid: str) -> None:
+    """Rewrite a session file in place in another JSON layout, as an editor saving over it:
+    the folder's time does not move, so it stays pinned."""
+    import json
+
+    path = root / "sessions" / f"{sid}.json"
+    data = json.dumps(json.loads(path.read_bytes()), indent=4).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("op", ["append", "replace_last"])
+def test_a_write_that_rewrites_a_file_whole_keeps_the_folder_pinned(
+    tmp_path: Path, op: str
+) -> None:
+    """An append or replace_last to a file not in this program's layout rewrites it whole (a
+    temp file renamed over it), even with the journal already in place: the folder was as the
+    catalog left it, so it is pinned back after the write and after the close, and lists stay
+    cheap."""
+    root = tmp_path / ".prompt_objects"
+    a, b = _store(root, "a", "b", messages=1)
+    mgr = open_manager(root)
+    mgr.append(a, Message(role="user", content="makes the journal"))
+    _other_layout(root, b)
+    assert _pinned(root)
+    if op == "append":
+        mgr.append(b, Message(role="user", content="more"))
+    else:
+        mgr.replace_last(b, Message(role="user", content="again"), index=0)
+    assert _pinned(root)
+    mgr.close()
+    assert _pinned(root)
+    _listed_as_rebuilt(root)

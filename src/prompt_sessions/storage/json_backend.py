@@ -181,6 +181,7 @@ class JsonBackend(JsonReplaceLast):
             unknown = session_codec.unknown_fields(data) if data else None
             session.history.append(message)
             session.updated_at = message.created_at
+            self._before_rename_in()
             files.atomic_write(path, session_codec.encode_session(session, unknown))
             summary = self._after_write(sid, summarize(session))
             self._indexed("session_written", session, summary)
