@@ -183,6 +183,14 @@ _CHILD = textwrap.dedent(
         after(json_store_base.JsonStoreBase, "_pin_folder")
     elif step == "unlink":
         after(json_backend.os, "unlink")
+    elif step == "index-half":  # the fold's spliced pieces, half of them written
+        real_write_all = files.write_all
+        def write_all(fd, data, offset=None):
+            if isinstance(data, list):
+                real_write_all(fd, data[: len(data) // 2], offset)
+                die()
+            return real_write_all(fd, data, offset)
+        files.write_all = write_all
     if op == "append":
         backend.append(sid, Message(role="assistant", content="cut"))
     elif op == "replace_last":
@@ -218,6 +226,8 @@ _CASES = [
     ("delete", "unlink"),
     ("delete", "record"),
     ("delete", "index-written"),
+    ("append", "index-half"),
+    ("delete", "index-half"),
 ]
 
 
@@ -522,3 +532,43 @@ def test_a_write_that_rewrites_a_file_whole_keeps_the_folder_pinned(
     mgr.close()
     assert _pinned(root)
     _listed_as_rebuilt(root)
+
+
+def test_a_fold_whose_pieces_cannot_all_be_written_keeps_the_catalog_and_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk in the middle of the spliced catalog's pieces: the close warns, index.json
+    is as it was, the journal and every append are kept, no temp file is left, and the next
+    open folds them."""
+    import errno
+
+    from prompt_sessions.errors import StorageWarning
+    from prompt_sessions.storage import files
+
+    root = tmp_path / ".prompt_objects"
+    (sid,) = _store(root, "a", messages=1)
+    index = root / "sessions" / "index.json"
+    before = index.read_bytes()
+    mgr = open_manager(root)
+    mgr.append(sid, Message(role="user", content="kept"))
+    real_write_all = files.write_all
+    cut: list[int] = []
+
+    def write_all(fd: int, data: Any, offset: int | None = None) -> None:
+        if isinstance(data, list):
+            assert len(data) > 2  # written as pieces, not joined
+            real_write_all(fd, data[:2], offset)
+            cut.append(len(data))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write_all(fd, data, offset)
+
+    monkeypatch.setattr(files, "write_all", write_all)
+    with pytest.warns(StorageWarning):
+        mgr.close()
+    monkeypatch.undo()
+    assert cut
+    assert index.read_bytes() == before
+    assert (root / "sessions" / "index.journal").exists()
+    assert temp_files(root) == []
+    _listed_as_rebuilt(root)
+    assert [s.message_count for s in catalog_on_disk(root).sessions] == [2]
