@@ -572,3 +572,55 @@ def test_a_fold_whose_pieces_cannot_all_be_written_keeps_the_catalog_and_journal
     assert temp_files(root) == []
     _listed_as_rebuilt(root)
     assert [s.message_count for s in catalog_on_disk(root).sessions] == [2]
+
+
+def test_a_journal_removed_during_an_append_loses_no_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``index.journal`` deleted by another program while an append holds it open (its line
+    goes to the removed file): removing a name moves the folder's time, so a new process's
+    ``list`` checks every file and counts the message, and the store comes to rest."""
+    from prompt_sessions.storage.json_store_base import JsonStoreBase
+
+    root = tmp_path / ".prompt_objects"
+    a, b = _store(root, "a", "b")
+    mgr = open_manager(root)
+    mgr.append(b, Message(role="user", content="makes the journal"))
+    real_record = JsonStoreBase._record
+
+    def record(self: JsonStoreBase, change: Any) -> None:
+        assert self._journal_fd is not None  # the append opened the journal
+        os.unlink(self.journal_path)
+        real_record(self, change)
+
+    monkeypatch.setattr(JsonStoreBase, "_record", record)
+    mgr.append(a, Message(role="user", content="lost line"))
+    monkeypatch.undo()
+    other = open_manager(root)
+    try:
+        assert {s.id: s.message_count for s in other.list()} == {a: 1, b: 1}
+    finally:
+        other.close()
+    mgr.close()
+    _listed_as_rebuilt(root)
+
+
+def test_write_all_takes_every_bytes_like_and_refuses_text(tmp_path: Path) -> None:
+    """``files.write_all`` writes bytes, a bytearray, a memoryview or a list of pieces (the
+    spliced catalog's) alike, and a str is a TypeError, not an endless recursion through its
+    one-character pieces."""
+    from prompt_sessions.storage import files
+
+    path = tmp_path / "out"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        files.write_all(fd, b"ab")
+        files.write_all(fd, bytearray(b"cd"))
+        files.write_all(fd, memoryview(b"ef"))
+        files.write_all(fd, [b"gh", memoryview(b"xij")[1:], bytearray(b"k")])
+        files.write_all(fd, [b"Z", b"Y"], 0)
+        with pytest.raises(TypeError):
+            files.write_all(fd, "text")  # type: ignore[arg-type]
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"ZYcdefghijk"
