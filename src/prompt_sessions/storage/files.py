@@ -61,12 +61,21 @@ def fsync_dir(path: Path) -> None:
 
 
 def write_all(
-    fd: int, data: bytes | memoryview | Sequence[bytes | memoryview], offset: int | None = None
+    fd: int,
+    data: bytes | bytearray | memoryview | Sequence[bytes | memoryview],
+    offset: int | None = None,
 ) -> None:
     """Write every byte of ``data`` at ``offset`` (None: the file position). ``data`` may be a
     sequence of pieces, written one after another, so that a catalog spliced from slices of
-    the old one is never joined into a copy first (DESIGN section 10)."""
-    if not isinstance(data, bytes | memoryview):
+    the old one is never joined into a copy first (DESIGN section 10).
+
+    Raises:
+        OSError: the write failed.
+        TypeError: ``data`` is neither bytes-like nor a sequence of bytes-like pieces.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        if isinstance(data, str):  # a sequence too, of itself: would recurse without end
+            raise TypeError("write_all takes bytes, not str")
         for piece in data:
             write_all(fd, piece, offset)
             if offset is not None:

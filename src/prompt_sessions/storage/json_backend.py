@@ -181,6 +181,7 @@ class JsonBackend(JsonReplaceLast):
             unknown = session_codec.unknown_fields(data) if data else None
             session.history.append(message)
             session.updated_at = message.created_at
+            self._before_rename_in()
             files.atomic_write(path, session_codec.encode_session(session, unknown))
             summary = self._after_write(sid, summarize(session))
             self._indexed("session_written", session, summary)
@@ -321,6 +322,9 @@ class JsonBackend(JsonReplaceLast):
                         view = self._fresh_view()
                         if reconcile:  # every file checked under the lock: pin what it found
                             view = self._full_check(view)
+                            if not self._swept:  # under the lock every temp file is a crash's
+                                self._sweep_temp_files()
+                                self._swept = True
                             self._folder_ok = not self._unreadable
                         view.folder = folder
                         data = catalog.encode_catalog(view)

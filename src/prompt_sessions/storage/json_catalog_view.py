@@ -122,7 +122,12 @@ class JsonCatalogView(JsonReading):
             return set()
         except OSError as exc:
             raise files.describe(exc, "read folder", self.dir) from exc
-        return set(SESSION_NAMES_RE.findall("\n".join(names)))
+        joined = "\n".join(names) + "\n"
+        if f"{files.TEMP_SUFFIX}\n" in joined:
+            # A crash's temp file (or a write's in progress): swept under the lock before this
+            # process pins the folder again, since an open that finds it pinned lists nothing.
+            self._swept = False
+        return set(SESSION_NAMES_RE.findall(joined))
 
     def _reconcile(self) -> View:
         """Make the view agree with the folder: add files it misses, drop entries whose file is

@@ -120,6 +120,7 @@ class JsonReplaceLast(JsonHealth):
         if unknown is not None:
             del unknown.messages[len(session.history) - 1 :]
         session.updated_at = message.created_at
+        self._before_rename_in()
         files.atomic_write(path, session_codec.encode_session(session, unknown))
         summary = self._after_write(sid, summarize(session))
         self._indexed("session_written", session, summary)

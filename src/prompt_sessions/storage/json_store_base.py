@@ -87,6 +87,7 @@ class JsonStoreBase:
         self._write_depth = 0
         self._folder_at_entry: int | None = None
         self._folder_ok = False
+        self._folder_looked = False
         self._journal_fd: int | None = None  # the journal, open while a write holds the lock
         self._tightened = False
         # The search index is a cache beside the store (DESIGN section 12). Made on first use,
@@ -137,17 +138,30 @@ class JsonStoreBase:
         at: three stats fewer per append.
         """
         if in_place and self._swept and self._tightened and self._open_journal(create=False):
-            self._folder_ok = False  # nothing of this write's to pin
+            self._folder_ok = False  # nothing of this write's to pin, unless it renames a file
+            self._folder_looked = False  # in after all (:meth:`_before_rename_in`)
             return
-        self._folder_at_entry = self._folder_mtime()
-        stamp = self._folder_stamp()
-        self._folder_ok = stamp is not None and self._folder_at_entry == stamp
+        self._look_at_folder()
         if not self._tightened:
             self._tighten_store()
         if not self._swept:
             self._sweep_temp_files()
             self._swept = True
         self._open_journal(create=True)
+
+    def _look_at_folder(self) -> None:
+        """Note whether ``sessions/`` is as the catalog left it, before this write changes it."""
+        self._folder_at_entry = self._folder_mtime()
+        stamp = self._folder_stamp()
+        self._folder_ok = stamp is not None and self._folder_at_entry == stamp
+        self._folder_looked = True
+
+    def _before_rename_in(self) -> None:
+        """Called by an in-place write that must rewrite its file whole after all (a file not in
+        this program's layout): the folder is looked at before the rename moves its time, so a
+        folder as the catalog left it is pinned back after the write."""
+        if not self._folder_looked:
+            self._look_at_folder()
 
     def _lock_folders(self) -> None:
         """Take the store lock, creating the folders first if missing.
