@@ -13,7 +13,7 @@ import filelock
 import pytest
 
 from prompt_sessions.errors import LockTimeout
-from prompt_sessions.storage import locking
+from prompt_sessions.storage import holder_mark, locking
 from prompt_sessions.storage.locking import StoreLock
 
 
@@ -134,7 +134,7 @@ def test_a_forked_child_gets_a_lock_of_its_own(tmp_path: Path, keep_open: bool) 
     assert first == {"held_after_fork": False, "timeout_holder": f"pid {os.getpid()}"}
     assert second == {
         "held_own": True,
-        "named_in_lock_file": str(child.pid),
+        "named_in_lock_file": f"{child.pid} {holder_mark.host()}",
         "held_after_release": False,
     }
 

@@ -254,14 +254,9 @@ def test_a_write_killed_at_a_chosen_step_is_found_whole_by_the_next_open(
     _listed_as_rebuilt(root)
 
 
-_STALE = pytest.mark.xfail(
-    strict=True,
-    reason="the fold of a process that did not see another's crash trusts the journal: a "
-    "killed in-place write is in its file but not in the catalog, and the folder is pinned",
-)
 _WHILE_RUNNING = [
-    pytest.param("append", "record", marks=_STALE, id="append-record"),
-    pytest.param("replace_last", "record", marks=_STALE, id="replace_last-record"),
+    pytest.param("append", "record", id="append-record"),
+    pytest.param("replace_last", "record", id="replace_last-record"),
     pytest.param("append", "index-written", id="append-index-written"),
     pytest.param("append", "journal-dropped", id="append-journal-dropped"),
     pytest.param("new", "replace", id="new-replace"),

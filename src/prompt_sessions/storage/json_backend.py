@@ -376,6 +376,19 @@ class JsonBackend(JsonReplaceLast):
             finally:
                 self.lock.release()
 
+    def _sign_off(self) -> None:
+        """Mark the lock file as left by a process that closed the store whole, when this one
+        marked it (``holder_mark``); a later holder then has no crash to suspect. Not after a
+        change the journal missed: then the next holder should check every file."""
+        if self._journal_missed or not self.lock.marked:
+            return
+        with suppress(StorageError):
+            self.lock.acquire(timeout=min(self.lock.timeout, 1.0))
+            try:
+                self.lock.mark_done()
+            finally:
+                self.lock.release()
+
     def close(self) -> None:
         """Fold the journal and stop. Never raises for a fold that fails: every write that
         returned is already on disk, and the next process to open the store folds the journal.
@@ -385,6 +398,7 @@ class JsonBackend(JsonReplaceLast):
         self._wake.set()
         try:
             self.flush()
+            self._sign_off()
         except StorageError as exc:
             if self._wrote:
                 warnings.warn(

@@ -110,6 +110,8 @@ class JsonStoreBase:
         with self._mutex:
             self._check_writable()
             self._lock_folders()
+            if self.lock.take_crashed() is not None:
+                self._after_crash()
             outer = self._write_depth == 0
             self._write_depth += 1
             try:
@@ -126,6 +128,15 @@ class JsonStoreBase:
             if not self._folding:
                 self._dirty = True
                 self._schedule_fold()
+
+    def _after_crash(self) -> None:
+        """Another process ended with the store open (``holder_mark``), perhaps between a
+        write to a session file and its journal line: the catalog may not explain the folder.
+        Until the next fold checks every file, the folder's time is moved off its stamp, so
+        every ``list`` checks the files too (DESIGN sections 3 and 4)."""
+        self._journal_missed = True  # the next fold checks every file
+        with suppress(OSError):
+            os.utime(self.dir)
 
     def _begin_write(self, in_place: bool) -> None:
         """Ready the store for a write under the lock: make it private and sweep a crash's

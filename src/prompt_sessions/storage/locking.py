@@ -2,7 +2,8 @@
 
 filelock's default poll sleeps 50 ms between attempts, so a waiting process would idle ~45 ms
 per handoff; we poll every millisecond. The holder writes its pid into the lock file so a
-timeout can name it.
+timeout can name it, and a later holder can tell a process killed with the store open
+(``holder_mark``).
 
 An uncontended acquire takes a fast path: one ``flock`` on a descriptor of the lock file the
 process keeps open. filelock locks the same file with the same ``flock`` (its Unix lock), so
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import threading
 from pathlib import Path
@@ -23,6 +23,7 @@ from pathlib import Path
 import filelock
 
 from ..errors import LockTimeout
+from . import holder_mark
 from .files import FILE_MODE, describe, read_bytes
 
 try:
@@ -56,6 +57,7 @@ class StoreLock:
         self._fd: int | None = None  # the fast path's descriptor, kept open between holds
         self._fast = keep_open and fcntl is not None  # off once closed or flock is missing
         self._held_fast = False
+        self._crashed: int | None = None  # see take_crashed
 
     def _new_file_lock(self) -> filelock.FileLock:
         return filelock.FileLock(
@@ -202,35 +204,52 @@ class StoreLock:
         os.close(fd)
 
     def _mark_holder(self) -> None:
+        self._write_mark(holder_mark.live(self._pid), notice=True)
+        self.marked = True
+
+    marked = False  # this process wrote its mark: it owes a done mark when it closes the store
+
+    def mark_done(self) -> None:
+        """Record, while holding the lock, that this process is done with the store: the next
+        holder then knows it did not end in the middle of a write (``holder_mark``)."""
+        self._write_mark(holder_mark.done(self._pid), notice=False)
+
+    def take_crashed(self) -> int | None:
+        """The pid of a process found, as this one last took the lock, to have ended without
+        closing the store (perhaps in the middle of a write); None if none. Cleared by the
+        call."""
+        pid, self._crashed = self._crashed, None
+        return pid
+
+    def _write_mark(self, mark: bytes, *, notice: bool) -> None:
         try:
-            mark = _mark_of(self._pid)
             if self._held_fast and self._fd is not None:
-                self._write_mark(self._fd, mark)
+                self._replace_mark(self._fd, mark, notice)
                 return
             fd = os.open(self.path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
             try:
-                self._write_mark(fd, mark)
+                self._replace_mark(fd, mark, notice)
             finally:
                 os.close(fd)
         except OSError:
-            pass  # naming the holder is a courtesy; the lock itself is held
+            pass  # the mark is a courtesy and a hint; the lock itself is held
 
-    @staticmethod
-    def _write_mark(fd: int, mark: bytes) -> None:
-        # Rewriting the same pid would dirty the file on every write of this process, and the
+    def _replace_mark(self, fd: int, mark: bytes, notice: bool) -> None:
+        # Rewriting the same mark would dirty the file on every write of this process, and the
         # fsync of the write it guards would have to flush it too.
-        if os.pread(fd, len(mark) + 1, 0) != mark:
-            os.pwrite(fd, mark, 0)
+        found = os.pread(fd, holder_mark.MAX_BYTES, 0)
+        if found == mark:
+            return
+        previous = holder_mark.parse(found)
+        if notice and previous is not None and holder_mark.crashed(previous, self._pid):
+            self._crashed = previous.pid
+        os.pwrite(fd, mark, 0)
+        if len(found) > len(mark):
+            os.ftruncate(fd, len(mark))
 
     def _holder(self) -> str | None:
         try:
-            text = read_bytes(self.path).decode("ascii", "replace").strip()
+            mark = holder_mark.parse(read_bytes(self.path)[: holder_mark.MAX_BYTES])
         except OSError:
             return None
-        return f"pid {text}" if text.isdigit() else None
-
-
-@functools.lru_cache(maxsize=4)
-def _mark_of(pid: int) -> bytes:
-    """The lock file's holder mark for ``pid``, made once per process."""
-    return f"{pid:<12d}\n".encode()
+        return f"pid {mark.pid}" if mark is not None and not mark.done else None
