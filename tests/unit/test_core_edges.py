@@ -80,7 +80,7 @@ def test_torn_tail_repair_of_another_shape_gives_up(
 
     backend = JsonBackend(tmp_path, lock_timeout=1.0)
     monkeypatch.setattr(session_codec, "repair_torn_tail", too_deep)
-    assert backend._repair_tail(SID, b"{") is None
+    assert backend._repair_tail(SID, b"{", os.stat(tmp_path)) is None
     backend.close()
 
 

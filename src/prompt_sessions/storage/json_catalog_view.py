@@ -16,7 +16,7 @@ from ..ids import SESSION_NAMES_RE
 from ..models import FORMAT_VERSION, Session, SessionSummary, summarize
 from . import catalog, catalog_layout, catalog_lookup, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
-from .json_reading import JsonReading
+from .json_reading import JsonReading, lost_more_than_a_write
 from .json_store_base import FileState
 
 
@@ -223,6 +223,24 @@ class JsonCatalogView(JsonReading):
                 except StorageError:
                     pass
             view.apply(change)
+
+    def _not_a_cut_write(self, sid: str, session: Session, st: os.stat_result) -> str | None:
+        """As the base judges, else by the catalog: its entry's message count, or its record of
+        this very file (same stamp) as damaged. The catalog is loaded if it must be (a cut file
+        is rare) but never rebuilt here: a rebuild reads every file, this one included."""
+        if sid in self._files:
+            return super()._not_a_cut_write(sid, session, st)
+        peeked = None if self._view.loaded else self._peeked.get(sid)
+        if peeked is not None:
+            return lost_more_than_a_write(session, peeked[0].message_count)
+        try:
+            catalog.refresh(self._view, self.index_path, self.journal_path)
+        except catalog.CatalogUnreadable:
+            return None
+        entry, damaged = self._view.sessions.get(sid), self._view.damaged.get(sid)
+        if damaged is not None and damaged.stamp == catalog.stamp_of(st):
+            return damaged.error  # judged damaged before, and unchanged since
+        return None if entry is None else lost_more_than_a_write(session, entry.message_count)
 
     def _state_from_catalog(self, sid: str, st: os.stat_result) -> FileState | None:
         # An entry found by id (``known_by_id_prefix``) spares loading the whole catalog.

@@ -74,18 +74,31 @@ class JsonReading(JsonStoreBase):
                 try:
                     return session_codec.decode_session(data, sid, allow_torn=False), st, data
                 except CorruptSession as exc:
-                    repaired = self._repair_tail(sid, data)
+                    repaired = self._repair_tail(sid, data, st)
                     if repaired is None:
                         raise exc from None
                     return repaired, self._stat_file(sid), None
             finally:
                 self.lock.release()
 
-    def _repair_tail(self, sid: str, data: bytes) -> Session | None:
+    def _repair_tail(self, sid: str, data: bytes, st: os.stat_result) -> Session | None:
+        """The session as it was before a cut-short write, rewritten so when this process may
+        write; None for damage of another shape.
+
+        Raises:
+            CorruptSession: fewer whole messages are left than a cut write can leave (one less
+                than the store knew of: the message a rewrite of the last one had cut), so more
+                was lost than the one write in flight and the file was cut by something else;
+                or the store judged this very file so before. It is reported and left as it is
+                (DESIGN section 4).
+        """
         try:
             session = session_codec.repair_torn_tail(data, sid)
         except (RecursionError, MemoryError):
             return None  # damage of another shape: reported as such by the caller
+        refused = None if session is None else self._not_a_cut_write(sid, session, st)
+        if refused is not None:
+            raise CorruptSession(sid, refused)
         if session is None or not self._may_write() or session.format_version > FORMAT_VERSION:
             # A read-only store, or a newer version's file, is read as it was before the cut
             # and never rewritten.
@@ -94,6 +107,14 @@ class JsonReading(JsonStoreBase):
         with suppress(StorageError):
             files.atomic_write(self.dir / f"{sid}.json", session_codec.encode_session(session))
         return session
+
+    def _not_a_cut_write(self, sid: str, session: Session, st: os.stat_result) -> str | None:
+        """Why the whole messages of session ``sid`` found before its damage are not what a
+        cut-short write leaves, judged by what this process knew of it; None if they may be."""
+        state = self._files.get(sid)
+        if state is None:
+            return None
+        return lost_more_than_a_write(session, state.summary.message_count)
 
     def _load_state(self, sid: str) -> FileState:
         session, st = self._load(sid)
@@ -118,3 +139,14 @@ class JsonReading(JsonStoreBase):
         except StorageError:
             return None
         return session_codec.stored_version(data)
+
+
+def lost_more_than_a_write(session: Session, known: int) -> str | None:
+    """Why ``session`` (a cut file read back) lost more than one write in flight can lose,
+    when the store knew of ``known`` messages; None when it did not."""
+    if len(session.history) >= known - 1:
+        return None
+    return (
+        f"cut short: {len(session.history)} whole messages left of the {known} stored, more "
+        "than an interrupted write can lose; left as it is"
+    )
