@@ -24,9 +24,10 @@ class SessionNotFound(PromptSessionsError):
 
     title = "Session not found"
 
-    def __init__(self, ref: str, po_name: str | None = None) -> None:
+    def __init__(self, ref: str, po_name: str | None = None, hint: str | None = None) -> None:
         where = f" for PO '{_shorten(po_name)}'" if po_name else ""
-        super().__init__(f"no session matches '{_shorten(ref)}'{where}")
+        said = f"; {hint}" if hint else ""
+        super().__init__(f"no session matches '{_shorten(ref)}'{where}{said}")
         self.ref = ref
         self.po_name = po_name
 

@@ -20,22 +20,28 @@ def resolve_ref(
 
     Names compare as text, not code points: an exact match is one in the same Unicode normal
     form (NFC), the case-insensitive steps compare :func:`~prompt_sessions.text.fold`-ed names.
+    A whole id names its session whatever the names say, and a name that is also the start of
+    another session's id is ambiguous (raised with both), never silently the named one: an id
+    prefix copied from ``list`` must not reach a session that merely bears it as its name.
     """
     if not isinstance(ref, str) or not ref.strip():
         raise SessionNotFound(str(ref), po_name)
     text = ref.strip()
-    exact = [s for s in sessions if same_text(s.name, text)]
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise AmbiguousSession(text, [(s.id, s.name) for s in exact])
     lowered = text.lower()
-    if len(lowered) >= MIN_ID_PREFIX and set(lowered) <= _HEX:
-        by_id = [s for s in sessions if s.id.startswith(lowered)]
-        if len(by_id) == 1:
-            return by_id[0]
-        if len(by_id) > 1:
-            raise AmbiguousSession(text, [(s.id, s.name) for s in by_id])
+    looks_like_id = len(lowered) >= MIN_ID_PREFIX and set(lowered) <= _HEX
+    by_id = [s for s in sessions if s.id.startswith(lowered)] if looks_like_id else []
+    if len(by_id) == 1 and by_id[0].id == lowered:
+        return by_id[0]
+    exact = [s for s in sessions if same_text(s.name, text)]
+    shadowed = [s for s in by_id if s not in exact]
+    if len(exact) == 1 and not shadowed:
+        return exact[0]
+    if exact:
+        raise AmbiguousSession(text, [(s.id, s.name) for s in exact + shadowed])
+    if len(by_id) == 1:
+        return by_id[0]
+    if len(by_id) > 1:
+        raise AmbiguousSession(text, [(s.id, s.name) for s in by_id])
     wanted = fold(text)
     folded = [s for s in sessions if fold(s.name) == wanted]
     if len(folded) == 1:
@@ -45,6 +51,11 @@ def resolve_ref(
         return prefixed[0]
     if len(prefixed) > 1:
         raise AmbiguousSession(text, [(s.id, s.name) for s in prefixed])
+    short = not looks_like_id and set(lowered) <= _HEX
+    if short and any(s.id.startswith(lowered) for s in sessions):
+        raise SessionNotFound(
+            text, po_name, f"an id prefix needs at least {MIN_ID_PREFIX} characters"
+        )
     raise SessionNotFound(text, po_name)
 
 

@@ -32,11 +32,27 @@ def test_exact_name_wins() -> None:
     assert resolve_ref("Debug task", ALL) is A
 
 
-def test_exact_name_beats_an_id_prefix() -> None:
-    """A name that looks like hex resolves to the session so named before any id prefix."""
+def test_a_name_that_is_also_an_id_prefix_is_ambiguous() -> None:
+    """A name that looks like hex resolves to the session so named while no id starts with it;
+    when another session's id does, the ref is ambiguous and both are named: an id prefix
+    copied from `list` never silently reaches the session that bears it as a name."""
     assert resolve_ref("cafe", ALL) is C
     other = summary("cafe9999-0000-4000-8000-000000000005", "Other")
-    assert resolve_ref("cafe", [C, other]) is C
+    with pytest.raises(AmbiguousSession) as info:
+        resolve_ref("cafe", [C, other])
+    assert {sid for sid, _ in info.value.candidates} == {C.id, other.id}
+    assert resolve_ref("cafe9", [C, other]) is other
+    assert resolve_ref(other.id, [C, other, summary(D.id, other.id)]) is other  # a whole id wins
+
+
+def test_an_id_prefix_too_short_says_so() -> None:
+    """Three hex digits that start an id are not an id prefix; the error says how many are
+    needed instead of only that nothing matches."""
+    with pytest.raises(SessionNotFound, match=f"at least {MIN_ID_PREFIX} characters"):
+        resolve_ref(D.id[:3], ALL)
+    with pytest.raises(SessionNotFound) as info:
+        resolve_ref("zzz", ALL)
+    assert "at least" not in str(info.value)
 
 
 def test_unique_id_prefix_and_full_id() -> None:
