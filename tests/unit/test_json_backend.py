@@ -82,6 +82,14 @@ def test_empty_store_lists_nothing_and_creates_no_folder(root: Path, backend: Js
     assert not root.exists()
 
 
+def test_searching_a_store_not_yet_created_creates_nothing(root: Path, backend: JsonBackend) -> None:
+    """A search of a folder that does not exist yet finds nothing and makes no search cache."""
+    from prompt_sessions.search_query import parse
+
+    assert backend.search(parse("hello"), limit=10) == []
+    assert not root.exists()
+
+
 def test_create_get_list_append_update_delete(backend: JsonBackend) -> None:
     """The whole life of a session through the backend."""
     s = make_session("First")

@@ -138,7 +138,10 @@ class JsonBackend(JsonReplaceLast):
     def search(
         self, query: Query, *, limit: int, progress: Progress | None = None
     ) -> builtins.list[SearchHit]:
-        """Ranked hits from the search cache, brought up to date first (DESIGN section 12)."""
+        """Ranked hits from the search cache, brought up to date first (DESIGN section 12). A
+        store not yet created has no hits, and gets no cache: reading it creates nothing."""
+        if not self.dir.is_dir():
+            return []
         return self.search_cache.search(query, limit, progress)
 
     def create(self, session: Session) -> SessionSummary:
