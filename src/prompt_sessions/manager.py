@@ -12,19 +12,9 @@ from . import checks, copies, current_session, limits
 from .config import check_config, load_config
 from .config_schema import Config
 from .envdir import find_env_dir
-from .errors import (
-    ImportFormatError,
-    SessionNotFound,
-    StorageError,
-    UsageError,
-)
+from .errors import ImportFormatError, SessionNotFound, StorageError, UsageError
 from .ids import validate_id
-from .models import (
-    Message,
-    Session,
-    SessionSummary,
-    clean_name,
-)
+from .models import Message, Session, SessionSummary, clean_name
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
 from .resolve import by_id_lookup, resolve_ref
@@ -372,7 +362,10 @@ class SessionManager:
             known = [s for s in backend.list_known() if po_name is None or s.po_name == po_name]
             with contextlib.suppress(SessionNotFound):
                 return resolve_ref(ref, known, po_name)
-        return resolve_ref(ref, self.list(po_name), po_name)
+        try:
+            return resolve_ref(ref, self.list(po_name), po_name)
+        except SessionNotFound:
+            raise trash.not_found(self, ref, po_name) from None
 
     # ------------------------------------------------------------------ current session per PO
 

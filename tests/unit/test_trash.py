@@ -134,6 +134,21 @@ def test_cli_delete_trash_restore(run: Run, backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_ref_to_a_trashed_session_says_how_to_restore_it(run: Run, backend: str) -> None:
+    """`show`, `rename` or `export` of a session in the trash, by name or id prefix, fails with
+    one line that says it is in the trash and how to bring it back; other refs are unchanged."""
+    _use(run, backend)
+    sid = _new(run, "Walrus notes", "the walrus sings")
+    run("delete", "Walrus notes", "--yes")
+    hint = f"it is in the trash: prompt-sessions restore {sid[:8]}"
+    for args in (("show", sid[:8]), ("show", "Walrus notes"), ("rename", "walrus", "x")):
+        code, _, err = run(*args)
+        assert code == 1 and err.strip().endswith(hint), (args, err)
+    code, _, err = run("show", "nothing like it")
+    assert code == 1 and "trash" not in err
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_empty_needs_yes_and_honours_older_than(run: Run, backend: str) -> None:
     """trash --empty without --yes only lists and says to add --yes; --older-than DAYS keeps
     what was deleted more recently; with --yes the rest is gone for good."""

@@ -4,10 +4,11 @@ and emptying the trash, only ever when asked."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from ..errors import SessionNotFound, UsageError
+from ..errors import PromptSessionsError, SessionNotFound, UsageError
 from ..resolve import resolve_ref
 from ..storage.base import SupportsTrash, TrashedSession
 from ..timeutil import now_iso, parse_iso
@@ -54,6 +55,17 @@ def find(manager: SessionManager, ref: str) -> TrashedSession:
     entries = trashed(manager)
     summary = resolve_ref(ref, [e.summary for e in entries])
     return next(e for e in entries if e.summary.id == summary.id)
+
+
+def not_found(manager: SessionManager, ref: str, po_name: str | None) -> SessionNotFound:
+    """The error for a ``ref`` no live session matches, saying how to restore it when it names
+    a session in the trash (the trash is read only on this error's way)."""
+    with contextlib.suppress(PromptSessionsError):
+        entries = [e for e in trashed(manager) if po_name is None or e.summary.po_name == po_name]
+        gone = resolve_ref(ref, [e.summary for e in entries])
+        hint = f"it is in the trash: prompt-sessions restore {gone.id[:8]}"
+        return SessionNotFound(ref, po_name, hint)
+    return SessionNotFound(ref, po_name)
 
 
 def restore(manager: SessionManager, ref: str) -> TrashedSession:
