@@ -58,6 +58,7 @@ def test_first_search_builds_a_private_cache_and_deleting_it_loses_nothing(
 
 def test_writes_update_an_existing_cache(manager: SessionManager, root: Path) -> None:
     """Create, append, rename and delete change the cache as they write, not at the next search."""
+    (root / "sessions").mkdir(parents=True, mode=0o700)  # a store, empty: search makes a cache
     manager.search("anything")  # builds the (empty) cache
     s = manager.create("po", "First name")
     manager.append(s.id, Message(role="user", content="hello there"))
