@@ -97,7 +97,13 @@ def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) 
             raise UsageError(f"'{part}' in '{key}' is a value, not a table")
         node = child
     node[parts[-1]] = value
-    check_config(config, host)
+    try:
+        check_config(config, host)
+    except ConfigError as exc:
+        if parts[0] == "prices" and len(parts) > 3:  # a model id split at its dots
+            quoted = f'prices."{".".join(parts[1:-1])}".{parts[-1]}'
+            raise ConfigError(f"{exc}; quote a model id that holds dots: {quoted}") from None
+        raise
     new = tomli_w.dumps(config).encode("utf-8")
     note = None
     try:
@@ -125,9 +131,26 @@ def _loses_comments(old: bytes) -> bool:
 
 
 def _split(key: str) -> list[str]:
-    parts = key.split(".")
-    if not key or any(not p.strip() for p in parts):
-        raise UsageError(f"invalid config key '{key}': use dotted names like storage.backend")
+    """The parts of a dotted key, read as TOML reads one: a part that holds dots is quoted
+    (``prices."claude-3.5-sonnet".input``), and quotes are not part of the name."""
+    import tomllib
+
+    bad = UsageError(
+        f"invalid config key '{key}': use dotted names like storage.backend, and quote a name "
+        'that holds dots: prices."claude-3.5-sonnet".input'
+    )
+    if "\n" in key or "=" in key.replace('"', "").replace("'", ""):
+        raise bad
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise bad from None
+    parts: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        ((part, node),) = node.items()
+        parts.append(part)
+    if not parts or any(not p.strip() for p in parts):
+        raise bad
     return parts
 
 

@@ -106,3 +106,23 @@ def test_section_tolerates_missing_and_wrong_types() -> None:
     assert section(config, "responders", "nope") == {}
     assert section(config, "storage") == {}
     assert section(config, "storage", "backend") == {}
+
+
+def test_a_name_that_holds_dots_is_quoted_as_in_toml(tmp_path: Path) -> None:
+    """A model id with dots is one quoted part of the key (TOML's own rule): set and get find
+    it, and the file holds the id without the quotes."""
+    set_value(tmp_path, 'prices."claude-3.5-sonnet".input', 3)
+    set_value(tmp_path, "prices.'gpt-4.1'.output", 8)
+    config = load_config(tmp_path)
+    assert config == {"prices": {"claude-3.5-sonnet": {"input": 3}, "gpt-4.1": {"output": 8}}}
+    assert get_value(config, 'prices."claude-3.5-sonnet".input') == 3
+
+
+def test_an_unquoted_dotted_model_id_says_how_to_quote_it(tmp_path: Path) -> None:
+    """`prices.claude-3.5-sonnet.input` splits the id at its dots; the error shows the quoted
+    key to use, and nothing is written."""
+    with pytest.raises(
+        ConfigError, match=r'quote a model id that holds dots: prices\."claude-3\.5-sonnet"\.input'
+    ):
+        set_value(tmp_path, "prices.claude-3.5-sonnet.input", 3)
+    assert not (tmp_path / "config.toml").exists()
