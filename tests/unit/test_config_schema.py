@@ -301,6 +301,8 @@ def test_every_command_and_the_tui_report_a_bad_config_in_one_line(
         ("responder", "nosuch", "responder: unknown responder 'nosuch'; known: echo"),
         ("ui.frontend", "nosuch", "ui.frontend: unknown frontend 'nosuch'; known: mcp, tui, web"),
         ("nosuch.key", "1", "nosuch: unknown key"),
+        # A value that starts with "-" is the value, not an option.
+        ("runtime.max_generating", "-3", "runtime.max_generating: expected a whole number >= 1"),
     ],
 )
 def test_config_set_refuses_and_writes_nothing(run: Run, key: str, value: str, words: str) -> None:

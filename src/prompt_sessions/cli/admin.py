@@ -124,7 +124,8 @@ def config_get(state: CliState, key: str) -> None:
         print_json(value)
 
 
-@config.command("set")
+# A value may start with "-" (a negative number): it is the value, not an option.
+@config.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @pass_state
