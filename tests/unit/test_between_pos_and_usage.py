@@ -43,6 +43,12 @@ def test_prune_lists_then_moves_empty_sessions_to_the_trash(run: Run, backend: s
     assert [s["id"] for s in run.json("prune", "--empty", "--yes", "--json")] == [empty.id]
     assert [e["id"] for e in run.json("trash", "--json")] == [empty.id]
     assert run("prune")[0] == 2  # what to prune must be said
+    # Only the current (empty) session is left: the answer says why it is not offered.
+    assert run("prune", "--empty") == (
+        0,
+        "No empty sessions to prune (a PO's current session is kept, even empty).\n",
+        "",
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -182,12 +182,14 @@ def prune(state: CliState, empty: bool, days: float | None, yes: bool, as_json: 
         found = rules.prune(mgr, found)
     if as_json:
         print_json(found)
+    elif not found:
+        # Say why an empty session a person can see is not offered.
+        click.echo("No empty sessions to prune (a PO's current session is kept, even empty).")
     elif yes:
         click.echo(f"Moved {counted(len(found), 'empty session')} to the trash.")
     else:
         print_table(found)
-        if found:
-            click.echo(f"Add --yes to move {counted(len(found), 'session')} to the trash.")
+        click.echo(f"Add --yes to move {counted(len(found), 'session')} to the trash.")
 
 
 @click.command()
