@@ -1,6 +1,7 @@
 """Output paths that are not plain files: ``-`` is stdout, devices and FIFOs are written to and
 never replaced, regular files are replaced atomically with the umask's mode, a missing folder is
-refused; the CLI's ``export -o`` and the TUI's ``/session export`` follow the same rule."""
+refused, a folder gets a new file named after the session; the CLI's ``export -o`` and the TUI's
+``/session export`` follow the same rule."""
 
 from __future__ import annotations
 
@@ -135,18 +136,23 @@ def test_an_existing_file_is_replaced_atomically_keeping_its_mode_and_links(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
 
 
-def test_a_missing_folder_or_a_folder_is_refused_in_one_line(
+def test_a_missing_folder_is_refused_and_a_folder_gets_a_new_file(
     run: Run, session: str, tmp_path: Path
 ) -> None:
-    """A path in a folder that does not exist, or a folder itself, is one error line, exit 1,
-    and creates nothing."""
+    """A path in a folder that does not exist is one error line, exit 1, and creates nothing;
+    a folder gets a new file named after the session (as the TUI's export does), never an
+    existing one overwritten."""
     code, out, err = run("export", session, "-o", str(tmp_path / "no" / "such" / "out.md"))
     assert (code, out) == (1, "")
     folder = tmp_path / "no" / "such"
     assert err == f"Error: cannot write {folder}/out.md: the folder {folder} does not exist\n"
     assert not (tmp_path / "no").exists()
-    code, _, err = run("export", session, "-o", str(tmp_path))
-    assert code == 1 and err == f"Error: cannot write {tmp_path}: it is a folder\n"
+    sid = run.json("list", "--json")[0]["id"]
+    first, second = tmp_path / f"hello-there-{sid[:8]}.md", tmp_path / f"hello-there-{sid[:8]}-2.md"
+    for made in (first, second):
+        code, _, err = run("export", session, "-o", str(tmp_path))
+        assert code == 0 and err.startswith(f"Wrote {made} ("), err
+    assert first.read_text() == second.read_text() and "hello there" in first.read_text()
 
 
 def test_the_tui_export_follows_the_same_rule(tmp_path: Path) -> None:

@@ -42,7 +42,13 @@ def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | No
     data = mgr.export(target.id, format=fmt)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if output and output != "-":
-        where = write_output(output, raw)
+        path = Path(output).expanduser()
+        if path.is_dir():  # a new file in it, named after the session, as the TUI's export does
+            from ..commands.actions import free_path, slug
+
+            stem = f"{slug(target.name)}-{target.id[:8]}"
+            path = free_path(path, stem, mgr.host.exporter(fmt).extension)
+        where = write_output(path, raw)
         size = f"{len(raw):,} byte{'' if len(raw) == 1 else 's'}"
         click.echo(f"Wrote {visible(where, one_line=True)} ({size})", err=True)
     else:
