@@ -107,6 +107,17 @@ def test_backup_is_dated_and_never_replaces_a_file(
     assert code == 1 and "exists already" in err and err.count("\n") == 1
 
 
+def test_backup_into_a_folder_gets_the_dated_name_there(run: Run, tmp_path: Path) -> None:
+    """`-o DIR` writes the dated zip into that folder (as `export -o DIR` does)."""
+    _seed(run.store)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    code, out, _ = run("backup", "-o", str(folder))
+    (made,) = list(folder.iterdir())
+    assert code == 0 and out.startswith(f"Wrote {made}:")
+    assert re.fullmatch(r"prompt-sessions-backup-\d{8}-\d{6}\.zip", made.name)
+
+
 def _zip(path: Path, members: dict[str, bytes], link: str | None = None) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("manifest.json", b'{"format": 1}')

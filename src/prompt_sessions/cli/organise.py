@@ -295,7 +295,7 @@ def _advance(bar: Any) -> Any:
 
 
 @click.command()
-@click.option("-o", "output", type=click.Path(dir_okay=False), help="The zip to write.")
+@click.option("-o", "output", type=click.Path(), help="The zip to write, or a folder for it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the file and counts as JSON.")
 @pass_state
 def backup(state: CliState, output: str | None, as_json: bool) -> None:
@@ -304,7 +304,9 @@ def backup(state: CliState, output: str | None, as_json: bool) -> None:
 
     from ..organise import backup as rules
 
-    target = Path(output) if output else Path(rules.default_name())
+    target = Path(output).expanduser() if output else Path(rules.default_name())
+    if target.is_dir():  # the dated name, in that folder
+        target = target / rules.default_name()
     with _progress_bar("Backing up") as bar:
         counts = rules.write_backup(state.manager, target, _advance(bar))
     if as_json:
