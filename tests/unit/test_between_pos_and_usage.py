@@ -131,7 +131,8 @@ def test_copy_to_another_po_keeps_the_source(run: Run, backend: str) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_po_rename_moves_sessions_current_and_file(run: Run, backend: str) -> None:
     """po rename updates every session of the PO, its current session and objects/OLD.md;
-    other POs are untouched; a second run finds nothing left to move."""
+    other POs are untouched; a second run finds no PO of that name and says so (as a typo
+    does), changing nothing."""
     _use(run, backend)
     (run.store / "objects").mkdir()
     (run.store / "objects" / "old.md").write_text("---\ndescription: d\n---\nHi.\n")
@@ -149,7 +150,9 @@ def test_po_rename_moves_sessions_current_and_file(run: Run, backend: str) -> No
     with _manager(run) as mgr:
         assert mgr.backend.get_current("new") == a.id
         assert mgr.backend.get_current("old") is None
-    assert run.json("po", "rename", "old", "new", "--json") == {"sessions": [], "file": None}
+    code, out, err = run("po", "rename", "old", "new", "--json")
+    assert (code, out) == (1, "") and err.startswith("Error: there is no PO 'old'")
+    assert sorted(s["name"] for s in run.json("list", "--po", "new", "--json")) == ["A", "B"]
 
 
 def test_po_rename_refuses_to_overwrite_a_po_file(run: Run) -> None:

@@ -59,8 +59,9 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
 
     Raises:
         InvalidName: ``new`` is not a valid PO name.
-        UsageError: the names are the same, or ``objects/<new>.md`` exists already (checked
-            before anything is changed).
+        UsageError: the names are the same, ``objects/<new>.md`` exists already, or no PO is
+            called ``old`` (no session of it and no ``objects/<old>.md``: a typo, say);
+            checked before anything is changed.
     """
     old, new = clean_po_name(old), clean_po_name(new)
     if old == new:
@@ -69,9 +70,12 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     old_file, new_file = folder / f"{old}.md", folder / f"{new}.md"
     if old_file.exists() and new_file.exists():
         raise UsageError(f"{new_file} exists already; nothing was changed")
+    sessions = manager.list(old)
+    if not sessions and not os.path.lexists(old_file):
+        raise UsageError(f"there is no PO '{old}': no session of it and no {old_file}")
     report = PoRename()
     current = manager.backend.get_current(old)
-    for summary in manager.list(old):
+    for summary in sessions:
         try:
             session = manager.backend.update(summary.id, po_name=new)
         except SessionNotFound:
