@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..hookspecs import hookimpl
 from ..models import Message, Session
 from .markdown_blocks import close_open_blocks
+from .markdown_text import encode
 
 if TYPE_CHECKING:
     from ..protocols import Exporter
@@ -68,10 +69,12 @@ class MarkdownExporter:
             )
             lines.append("")
             if message.content and not _only_results(message):
-                lines.append(close_open_blocks(message.content))
+                lines.append(encode(message.content))
                 lines.append("")
             lines.extend(tool_lines(message))
-        return "\n".join(lines).rstrip("\n") + "\n"
+        # Every section ends with a blank line, so the text ends with one line break; a
+        # message's own trailing line breaks stay (the importer keeps them).
+        return "\n".join(lines)
 
     @staticmethod
     def speaker(session: Session, message: Message) -> str:
