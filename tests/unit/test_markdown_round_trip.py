@@ -190,3 +190,89 @@ def test_cli_export_then_import_keeps_the_messages(run, tmp_path, fmt: str) -> N
     original = messages("mdtrip")
     assert original[0] == ("user", FORGED, original[0][2])
     assert messages(imported["id"]) == original
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+NAMES = st.sampled_from(["run", "with space", "tick`", "", "line\nbreak", "ok "])
+CALLS = st.one_of(
+    st.fixed_dictionaries(
+        {"name": NAMES, "arguments": JSONISH}, optional={"id": NAMES, "type": NAMES}
+    ),
+    JSONISH,
+)
+RESULTS = st.one_of(
+    st.fixed_dictionaries(
+        {"content": st.one_of(TEXTS, JSONISH)},
+        optional={"tool_call_id": NAMES, "is_error": st.booleans()},
+    ),
+    JSONISH,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    TEXTS,
+    st.lists(CALLS, min_size=1, max_size=3),
+    st.lists(RESULTS, min_size=1, max_size=3),
+)
+def test_tool_calls_and_results_round_trip(content: str, calls: list, results: list) -> None:
+    """Tool calls and results of any shape (ids and names with backticks or line breaks, extra
+    fields such as ``is_error``, results with trailing spaces or open fences) come back as they
+    were, with the text before them."""
+    original = session(
+        [
+            Message(
+                role="assistant",
+                content=content,
+                created_at=T,
+                tool_calls=calls,
+                tool_results=None,
+            ),
+            Message(
+                role="tool",
+                content=content,
+                created_at="2025-02-01T10:00:01Z",
+                tool_results=results,
+            ),
+            Message(role="user", content="after", created_at="2025-02-01T10:00:02Z"),
+        ]
+    )
+    back = round_trip(original)
+    assert shape(back) == shape(original)
+    assert [(m.tool_calls, m.tool_results) for m in back.history] == [
+        (m.tool_calls, m.tool_results) for m in original.history
+    ]
+
+
+@pytest.mark.parametrize("content", ["the answer", "", "other words"])
+def test_a_tool_message_text_next_to_its_results_comes_back(content: str) -> None:
+    """A tool message's text comes back whether it repeats its quoted results (left out of the
+    export and rebuilt), is empty (not rebuilt) or says something else."""
+    original = session(
+        [
+            Message(
+                role="tool",
+                content=content,
+                created_at=T,
+                tool_results=[{"tool_call_id": "c1", "content": "the answer"}],
+            ),
+            Message(
+                role="assistant",
+                content="the answer",
+                created_at=T,
+                tool_results=[{"tool_call_id": "c1", "content": "the answer"}],
+            ),
+        ]
+    )
+    exported = MarkdownExporter().export(original)
+    if content == "the answer":
+        assert exported.count("the answer") == 3  # the tool text left out, the reply's shown
+    back = round_trip(original)
+    assert shape(back) == shape(original)
+    assert [m.tool_results for m in back.history] == [m.tool_results for m in original.history]

@@ -115,9 +115,9 @@ def _message(match: re.Match[str], body: str, po_name: str) -> Message:
     speaker = match["speaker"]
     role = _ROLES.get(speaker, "assistant")
     lines = body.split("\n")
-    content_lines, calls, results = _split_tools(lines)
+    content_lines, calls, results, quoted = _split_tools(lines)
     content = decode("\n".join(content_lines))
-    if not content and results and role == "tool":
+    if not content and results and quoted and role == "tool":
         # The export leaves out a tool message's text when it only repeats its results.
         content = "\n\n".join(str(r.get("content", "")) for r in results)
     message = Message(role=role, content=text(content), created_at=match["at"])
@@ -130,22 +130,23 @@ def _message(match: re.Match[str], body: str, po_name: str) -> Message:
     return message
 
 
-def _split_tools(lines: list[str]) -> tuple[list[str], list[Any], list[Any]]:
-    """The message's text lines and the tool calls and results written after them: the tool
-    part starts at the first tool heading from which every line to the end reads as tool
-    blocks."""
+def _split_tools(lines: list[str]) -> tuple[list[str], list[Any], list[Any], bool]:
+    """The message's text lines, the tool calls and results written after them, and whether
+    every result was a block quote: the tool part starts at the first tool heading from which
+    every line to the end reads as tool blocks."""
     for start, line in enumerate(lines):
         if not line.startswith("**Tool "):
             continue
         parsed = _tools(lines[start:])
         if parsed is not None and (start == 0 or lines[start - 1] == ""):
-            return lines[: max(start - 1, 0)], parsed[0], parsed[1]
-    return lines, [], []
+            return lines[: max(start - 1, 0)], *parsed
+    return lines, [], [], True
 
 
-def _tools(lines: list[str]) -> tuple[list[Any], list[Any]] | None:
+def _tools(lines: list[str]) -> tuple[list[Any], list[Any], bool] | None:
     calls: list[Any] = []
     results: list[Any] = []
+    quoted = True
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -176,11 +177,12 @@ def _tools(lines: list[str]) -> tuple[list[Any], list[Any]] | None:
                 return None
             value, i = block
             results.append(value)
+            quoted = False
         else:
             return None
         while i < len(lines) and lines[i] == "":
             i += 1
-    return calls, results
+    return calls, results, quoted
 
 
 def _fenced(lines: list[str], i: int) -> tuple[Any, int] | None:
