@@ -276,3 +276,30 @@ def test_a_tool_message_text_next_to_its_results_comes_back(content: str) -> Non
     back = round_trip(original)
     assert shape(back) == shape(original)
     assert [m.tool_results for m in back.history] == [m.tool_results for m in original.history]
+
+
+@pytest.mark.parametrize("po", ["User", "System", "Tool", "helper (PO)", "coordinator"])
+def test_a_po_named_like_a_role_keeps_its_replies(po: str) -> None:
+    """Replies of a PO named ``User``, ``System`` or ``Tool`` (as the session's PO or as
+    ``from_po``) come back as the PO's replies, not as another role's messages."""
+    original = Session(
+        id=SID,
+        name="Names",
+        po_name=po,
+        created_at=T,
+        updated_at=T,
+        history=[
+            Message(role="user", content="hi", created_at=T),
+            Message(role="assistant", content="own reply", created_at=T),
+            Message(role="assistant", content="delegated", created_at=T, from_po=po + "x"),
+            Message(
+                role="assistant",
+                content="other",
+                created_at=T,
+                from_po="System" if po == "Tool" else "Tool",
+            ),
+        ],
+    )
+    back = round_trip(original)
+    assert back.po_name == po
+    assert shape(back) == shape(original)

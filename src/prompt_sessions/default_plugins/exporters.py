@@ -79,11 +79,18 @@ class MarkdownExporter:
 
     @staticmethod
     def speaker(session: Session, message: Message) -> str:
+        """The heading's speaker: ``User``, ``System``, ``Tool`` or the PO's name. A PO named
+        like a role, or ending in `` (PO)``, gets `` (PO)`` added, so the importer cannot take
+        its replies for another role's (it takes one `` (PO)`` off)."""
         if message.role == "user":
             return "User"
         if message.role == "assistant":
-            return message.from_po or session.po_name
+            name = message.from_po or session.po_name
+            return f"{name} (PO)" if name in _ROLE_SPEAKERS or name.endswith(" (PO)") else name
         return message.role.capitalize()
+
+
+_ROLE_SPEAKERS = {"User", "System", "Tool"}
 
 
 def tool_lines(message: Message, *, quote_results: bool = True) -> list[str]:

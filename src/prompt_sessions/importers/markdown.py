@@ -114,6 +114,7 @@ def _body(section: str, nxt: re.Match[str] | None) -> str:
 def _message(match: re.Match[str], body: str, po_name: str) -> Message:
     speaker = match["speaker"]
     role = _ROLES.get(speaker, "assistant")
+    speaker = speaker.removesuffix(" (PO)")  # the exporter's mark on a PO named like a role
     lines = body.split("\n")
     content_lines, calls, results, quoted = _split_tools(lines)
     content = decode("\n".join(content_lines))
