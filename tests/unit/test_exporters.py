@@ -131,7 +131,7 @@ def test_an_imported_session_exports_its_tool_calls_to_markdown(run, tmp_path) -
             },
             {
                 "role": "tool",
-                "content": "",
+                "content": "the answer",
                 "created_at": "2025-01-03T10:00:02Z",
                 "tool_results": [{"tool_call_id": "c1", "content": "the answer"}],
             },

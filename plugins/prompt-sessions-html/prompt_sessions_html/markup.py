@@ -1,7 +1,9 @@
 """Message text to HTML: fenced code blocks become ``<pre><code>``, the rest escaped paragraphs.
 
 Only fences and `code spans` are recognised, not the rest of Markdown: what a person typed shows
-as typed, and no input can produce markup other than paragraphs, line breaks and code.
+as typed, and no input can produce markup other than paragraphs, line breaks and code. No text
+is dropped: only the fence and code span markers are taken as markup, and a fence's info string
+that is more than one plain language word is shown above its code block.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def render_text(text: str) -> str:
     code: list[str] | None = None
     fence = ""
     language = ""
+    info = ""
 
     def end_paragraph() -> None:
         if paragraph:
@@ -35,7 +38,7 @@ def render_text(text: str) -> str:
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if code is not None:
             if _closes(line, fence):
-                blocks.append(_code_block(code, language))
+                blocks.append(_code_block(code, language, info))
                 code = None
             else:
                 code.append(line)
@@ -44,7 +47,8 @@ def render_text(text: str) -> str:
         if opened:
             end_paragraph()
             fence = opened["fence"]
-            language = _language(opened["info"])
+            info = opened["info"].strip()
+            language = _language(info)
             code = []
         elif line.strip():
             paragraph.append(line)
@@ -53,7 +57,7 @@ def render_text(text: str) -> str:
     # A fence left open runs to the end of the message, as in CommonMark; the block is still
     # closed in the HTML, so one message never swallows the next.
     if code is not None:
-        blocks.append(_code_block(code, language))
+        blocks.append(_code_block(code, language, info))
     end_paragraph()
     return "\n".join(blocks)
 
@@ -87,6 +91,9 @@ def _language(info: str) -> str:
     return match.group(0) if match else ""
 
 
-def _code_block(lines: list[str], language: str) -> str:
+def _code_block(lines: list[str], language: str, info: str) -> str:
+    """A code block; an info string that is not just its language word (more words, or a word
+    that cannot be a class) is shown as a caption line before it, so none of it is lost."""
     attribute = f' class="language-{escape(language)}"' if language else ""
-    return f"<pre><code{attribute}>" + escape("\n".join(lines)) + "</code></pre>"
+    caption = f'<p class="code-info">{escape(info)}</p>\n' if info and info != language else ""
+    return caption + f"<pre><code{attribute}>" + escape("\n".join(lines)) + "</code></pre>"

@@ -115,13 +115,17 @@ def _article(session: Session, message: Message, number: int) -> str:
         lines.append(
             f'<div class="tool-call"><span class="tool-name">→ {_text(str(call["name"]))}</span>'
             + _call_id(call.get("id"))
-            + f"<pre><code>{_text(_json(call.get('arguments', {})))}</code></pre></div>"
+            + f"<pre><code>{_text(_json(call.get('arguments', {})))}</code></pre>"
+            + _other_fields(call, ("name", "id", "arguments"))
+            + "</div>"
         )
     for result in results:
         lines.append(
             '<div class="tool-result"><span class="tool-name">Result</span>'
             + _call_id(result.get("tool_call_id"))
-            + f'\n<div class="content">\n{render_text(str(result["content"]))}\n</div></div>'
+            + f'\n<div class="content">\n{render_text(str(result["content"]))}\n</div>'
+            + _other_fields(result, ("tool_call_id", "content"))
+            + "</div>"
         )
     # Other structured extras stay folded away: they matter for debugging, not for reading.
     for label, value in (
@@ -142,6 +146,17 @@ def _split(entries: list[Any] | None, key: str) -> tuple[list[dict[str, Any]], l
     """Entries in DESIGN section 11's shape (dicts with ``key``), and the rest."""
     good = [e for e in entries or [] if isinstance(e, dict) and key in e]
     return good, [e for e in entries or [] if not (isinstance(e, dict) and key in e)]
+
+
+def _other_fields(entry: dict[str, Any], shown: tuple[str, ...]) -> str:
+    """A tool call's or result's fields besides the shown ones (``is_error``, a call's
+    ``type`` ...), folded away like other extras, so none is lost."""
+    other = {key: value for key, value in entry.items() if key not in shown}
+    if not other:
+        return ""
+    return (
+        f"<details><summary>Fields</summary><pre><code>{_text(_json(other))}</code></pre></details>"
+    )
 
 
 def _call_id(value: Any) -> str:

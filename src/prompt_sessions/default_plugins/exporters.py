@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..hookspecs import hookimpl
 from ..models import Message, Session
 from .markdown_blocks import close_open_blocks
+from .markdown_text import encode
 
 if TYPE_CHECKING:
     from ..protocols import Exporter
@@ -67,29 +68,40 @@ class MarkdownExporter:
                 f"*{message.created_at}*" + (" *(incomplete)*" if message.incomplete else "")
             )
             lines.append("")
-            if message.content and not _only_results(message):
-                lines.append(close_open_blocks(message.content))
+            repeats, quote = _result_form(message)
+            if message.content and not repeats:
+                lines.append(encode(message.content))
                 lines.append("")
-            lines.extend(tool_lines(message))
-        return "\n".join(lines).rstrip("\n") + "\n"
+            lines.extend(tool_lines(message, quote_results=quote))
+        # Every section ends with a blank line, so the text ends with one line break; a
+        # message's own trailing line breaks stay (the importer keeps them).
+        return "\n".join(lines)
 
     @staticmethod
     def speaker(session: Session, message: Message) -> str:
+        """The heading's speaker: ``User``, ``System``, ``Tool`` or the PO's name. A PO named
+        like a role, or ending in `` (PO)``, gets `` (PO)`` added, so the importer cannot take
+        its replies for another role's (it takes one `` (PO)`` off)."""
         if message.role == "user":
             return "User"
         if message.role == "assistant":
-            return message.from_po or session.po_name
+            name = message.from_po or session.po_name
+            return f"{name} (PO)" if name in _ROLE_SPEAKERS or name.endswith(" (PO)") else name
         return message.role.capitalize()
 
 
-def tool_lines(message: Message) -> list[str]:
+_ROLE_SPEAKERS = {"User", "System", "Tool"}
+
+
+def tool_lines(message: Message, *, quote_results: bool = True) -> list[str]:
     """Markdown for a message's tool calls (name, id and arguments as JSON) and tool results
-    (DESIGN section 11); entries of another shape are shown as JSON."""
+    (DESIGN section 11): a result as a block quote when ``quote_results`` and it reads back the
+    same, else shown whole as JSON, like calls of another shape."""
     import json
 
     lines: list[str] = []
     for call in message.tool_calls or []:
-        if isinstance(call, dict) and "name" in call:
+        if _plain_call(call):
             lines.append(f"**Tool call** `{call['name']}`" + _call_id(call.get("id")) + ":")
             shown = call.get("arguments", {})
         else:
@@ -99,7 +111,7 @@ def tool_lines(message: Message) -> list[str]:
         lines.extend(_fenced(json.dumps(shown, ensure_ascii=False, indent=2), "json"))
         lines.append("")
     for result in message.tool_results or []:
-        if isinstance(result, dict) and "content" in result:
+        if quote_results and _plain_result(result):
             lines.append("**Tool result**" + _call_id(result.get("tool_call_id"), "for") + ":")
             lines.append("")
             text = close_open_blocks(str(result["content"]))
@@ -110,6 +122,42 @@ def tool_lines(message: Message) -> list[str]:
             lines.extend(_fenced(json.dumps(result, ensure_ascii=False, indent=2), "json"))
         lines.append("")
     return lines
+
+
+# A name or id shown between backticks on a heading line, as the importer reads it back.
+_CODE_WORD = re.compile(r"[^`\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _plain_call(call: object) -> bool:
+    """A call shown as a heading and its arguments: one that reads back the same (a name and
+    arguments, an id or none, nothing else); any other is shown whole as JSON."""
+    if not isinstance(call, dict) or not {"name", "arguments"} <= call.keys() <= _CALL_KEYS:
+        return False
+    return _code_word(call["name"]) and ("id" not in call or _code_word(call["id"]))
+
+
+def _plain_result(result: object) -> bool:
+    """A result shown as a block quote: one that reads back the same (text content, a call id
+    or none, nothing else; no line ending in white space, no block left open)."""
+    if not isinstance(result, dict) or not {"content"} <= result.keys() <= _RESULT_KEYS:
+        return False
+    content = result["content"]
+    if "tool_call_id" in result and not _code_word(result["tool_call_id"]):
+        return False
+    return (
+        isinstance(content, str)
+        and (content.splitlines() or [""]) == content.split("\n")
+        and all(line == line.rstrip() for line in content.split("\n"))
+        and close_open_blocks(content) == content
+    )
+
+
+_CALL_KEYS = {"name", "id", "arguments"}
+_RESULT_KEYS = {"tool_call_id", "content"}
+
+
+def _code_word(value: object) -> bool:
+    return isinstance(value, str) and _CODE_WORD.fullmatch(value) is not None
 
 
 def _call_id(value: object, word: str = "") -> str:
@@ -125,15 +173,22 @@ def _fenced(text: str, info: str) -> list[str]:
     return [f"{fence}{info}", text, fence]
 
 
-def _only_results(message: Message) -> bool:
-    """A tool message whose content just repeats its results (as the runtime stores it)."""
+def _result_form(message: Message) -> tuple[bool, bool]:
+    """Whether a message's text is left out, and whether its results are block quotes.
+
+    A tool message whose text just repeats its results (as the runtime stores it) leaves the
+    text out when every result is a block quote: the importer rebuilds it from them. So a tool
+    message with an empty text and quoted results of some text shows its results as JSON, which
+    the importer does not rebuild a text from.
+    """
     results = message.tool_results or []
-    texts = [r.get("content") for r in results if isinstance(r, dict)]
-    return (
-        bool(results)
-        and len(texts) == len(results)
-        and message.content == "\n\n".join(str(t) for t in texts)
-    )
+    quoted = all(_plain_result(r) for r in results)
+    if message.role != "tool" or not results or not quoted:
+        return False, quoted
+    joined = "\n\n".join(r["content"] for r in results)
+    if message.content == joined:
+        return True, True
+    return False, bool(message.content) or joined == ""
 
 
 @hookimpl

@@ -17,7 +17,8 @@ from functools import cache
 from typing import Any
 
 # Only text with one of these at a line start can leave a block open; the rest skips the parser.
-_MAY_LEAK = re.compile(r"^ {0,3}(?:`{3,}|~{3,}|<)", re.MULTILINE)
+_MAY_LEAK = re.compile(r"(?:^|(?<=\r)) {0,3}(?:`{3,}|~{3,}|<)", re.MULTILINE)
+_LINE_END = re.compile(r"\r\n?|\n")
 # CommonMark's HTML block starts that end at a marker (types 1 to 5), with their end markers.
 _HTML_ENDS: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r" {0,3}<(script|pre|style|textarea)(?:[ \t>]|$)", re.IGNORECASE), None),
@@ -50,7 +51,8 @@ def close_open_blocks(text: str) -> str:
     if not top:
         return text
     last = top[-1]
-    lines = text.split("\n")
+    # Lines as the parser counts them: CommonMark ends a line at CR, LF or CRLF.
+    lines = _LINE_END.split(text)
     start, end = last.map
     if end < len(lines) and any(line.strip() for line in lines[end:]):
         return text  # the block ended before the text did

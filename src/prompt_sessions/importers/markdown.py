@@ -5,10 +5,11 @@ message count, source, parent, tags), then one section per message: a ``---`` ru
 ``## speaker`` heading, the time in italics (and ``*(incomplete)*``), the text, and each tool
 call (name, id and arguments as a JSON block) and tool result (a block quote). This reads that
 shape back: roles, speakers (``from_po``), texts, times, tool calls and results, and the
-session's fields. A section starts only where a rule, a speaker heading and a time line follow
-each other, so rules and headings inside a message stay part of its text. What the export
-leaves out (usage, models, metadata) is not recovered; a code block the exporter had to close
-keeps the closing fence it added.
+session's fields. A section starts only where a ``---`` rule, a speaker heading and a time
+line follow each other; the exporter marks the lines of a text that would read as such a start
+or as a tool heading, and the closing line it adds to a block a text left open, and
+:func:`~prompt_sessions.default_plugins.markdown_text.decode` undoes exactly those marks, so a
+text comes back exactly. What the export leaves out (usage, models, metadata) is not recovered.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from ..default_plugins.markdown_text import decode
 from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Role, Session
@@ -46,9 +48,13 @@ class MarkdownImporter:
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         try:
-            doc = data.decode("utf-8").replace("\r\n", "\n")
+            doc = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ImportFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        if doc.split("\n", 1)[0].endswith("\r"):
+            # Saved with CRLF line ends: the export writes LF only, so a CR before every line
+            # break was added (a message's own CR stays, with the LF it had).
+            doc = doc.replace("\r\n", "\n")
         if not doc.startswith("# "):
             raise ImportFormatError("expected a Markdown export: it starts with '# <name>'")
         sections = list(_SECTION.finditer(doc))
@@ -58,8 +64,10 @@ class MarkdownImporter:
         if not po_name:
             raise ImportFormatError("the export names no PO ('- **PO:** ...')")
         history = [
-            _message(match, doc[match.end() : nxt.start() if nxt else len(doc)], po_name)
-            for match, nxt in zip(sections, [*sections[1:], None], strict=True)
+            _message(
+                match, _body(doc[match.end() : nxt.start() if nxt else len(doc)], nxt), po_name
+            )
+            for match, nxt in zip(sections, [*sections[1:], None][: len(sections)], strict=True)
         ]
         original = fields.get("Session", "").strip("`") or str(uuid.uuid4())
         first = history[0].created_at if history else None
@@ -92,13 +100,25 @@ def _fields(head: str) -> dict[str, str]:
     return found
 
 
+def _body(section: str, nxt: re.Match[str] | None) -> str:
+    """A section's text and tool blocks without the blank lines the export puts around them:
+    one after the time line, one before the next section's rule (the end of the file is one
+    line break). A text's own trailing line breaks stay."""
+    section = section.removeprefix("\n")
+    end = "\n\n" if nxt else "\n"
+    if section.endswith(end) or not section:
+        return section.removesuffix(end)
+    return section.rstrip("\n")  # edited by hand: the blank lines are not the export's
+
+
 def _message(match: re.Match[str], body: str, po_name: str) -> Message:
     speaker = match["speaker"]
     role = _ROLES.get(speaker, "assistant")
-    lines = body.removeprefix("\n").rstrip("\n").split("\n")
-    content_lines, calls, results = _split_tools(lines)
-    content = "\n".join(content_lines).rstrip("\n")
-    if not content and results and role == "tool":
+    speaker = speaker.removesuffix(" (PO)")  # the exporter's mark on a PO named like a role
+    lines = body.split("\n")
+    content_lines, calls, results, quoted = _split_tools(lines)
+    content = decode("\n".join(content_lines))
+    if not content and results and quoted and role == "tool":
         # The export leaves out a tool message's text when it only repeats its results.
         content = "\n\n".join(str(r.get("content", "")) for r in results)
     message = Message(role=role, content=text(content), created_at=match["at"])
@@ -111,22 +131,23 @@ def _message(match: re.Match[str], body: str, po_name: str) -> Message:
     return message
 
 
-def _split_tools(lines: list[str]) -> tuple[list[str], list[Any], list[Any]]:
-    """The message's text lines and the tool calls and results written after them: the tool
-    part starts at the first tool heading from which every line to the end reads as tool
-    blocks."""
+def _split_tools(lines: list[str]) -> tuple[list[str], list[Any], list[Any], bool]:
+    """The message's text lines, the tool calls and results written after them, and whether
+    every result was a block quote: the tool part starts at the first tool heading from which
+    every line to the end reads as tool blocks."""
     for start, line in enumerate(lines):
         if not line.startswith("**Tool "):
             continue
         parsed = _tools(lines[start:])
         if parsed is not None and (start == 0 or lines[start - 1] == ""):
-            return lines[: max(start - 1, 0)], parsed[0], parsed[1]
-    return lines, [], []
+            return lines[: max(start - 1, 0)], *parsed
+    return lines, [], [], True
 
 
-def _tools(lines: list[str]) -> tuple[list[Any], list[Any]] | None:
+def _tools(lines: list[str]) -> tuple[list[Any], list[Any], bool] | None:
     calls: list[Any] = []
     results: list[Any] = []
+    quoted = True
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -157,11 +178,12 @@ def _tools(lines: list[str]) -> tuple[list[Any], list[Any]] | None:
                 return None
             value, i = block
             results.append(value)
+            quoted = False
         else:
             return None
         while i < len(lines) and lines[i] == "":
             i += 1
-    return calls, results
+    return calls, results, quoted
 
 
 def _fenced(lines: list[str], i: int) -> tuple[Any, int] | None:
