@@ -75,3 +75,19 @@ async def test_explorer_rows_and_snippets_keep_families_whole(make_ctx, make_app
         assert hit.snippet is not None and not cut_family(hit.snippet)
         for line in row_lines(app.screen):
             assert not cut_family(line), line
+
+
+@pytest.mark.parametrize("room", [80, 30, 20, 12])
+def test_a_snippet_shows_its_match_in_the_room_the_row_leaves(room: int) -> None:
+    """A snippet whose match lies past the cells left on the row loses its start (shown as
+    "…", cut between graphemes) so that the match is seen, highlighted, within that room."""
+    from prompt_sessions.cells import cell_len
+    from prompt_sessions.tui.screens.explorer_rows import highlight
+
+    snippet = "…1500: deploy database release 数据库 kickoff unique1500 and more words after it"
+    at = snippet.index("unique1500")
+    text = highlight(snippet, [(at, at + 10)], room)
+    (span,) = [s for s in text.spans if "reverse" in str(s.style)]
+    assert text.plain[span.start : span.end] == "unique1500"
+    assert cell_len(text.plain[: span.end]) <= room
+    assert text.plain == snippet or text.plain.startswith("…")

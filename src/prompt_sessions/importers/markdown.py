@@ -167,10 +167,10 @@ def _tools(lines: list[str]) -> tuple[list[Any], list[Any], bool] | None:
             else:
                 calls.append(value)
         elif result := _RESULT.match(line):
-            quoted, i = _quoted(lines, i + 2)
-            entry = {"content": quoted}
+            said, i = _quoted(lines, i + 2)
+            entry = {"content": said}
             if result["id"]:
-                entry = {"tool_call_id": result["id"], "content": quoted}
+                entry = {"tool_call_id": result["id"], "content": said}
             results.append(entry)
         elif line == "**Tool result:**":
             block = _fenced(lines, i + 2)

@@ -369,7 +369,8 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         columns = layout(width, self.hits is not None)
         line = row_text([cells[key] for key, _, _ in columns], columns)
         if row.snippet is not None:
-            line.append_text(highlight(row.snippet, row.spans or []))
+            room = width - line.cell_len
+            line.append_text(highlight(row.snippet, row.spans or [], room))
         return line
 
     def lineage(self, s: SessionSummary) -> str:

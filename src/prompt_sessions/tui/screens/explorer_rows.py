@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from ...cells import boundary, cell_len
 from ...models import SessionSummary
 
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
@@ -67,9 +68,31 @@ def row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
     return Text.assemble(*parts)
 
 
-def highlight(snippet: str, spans: list[tuple[int, int]]) -> Text:
-    """The snippet with the matches the search found, ``(start, end)`` in it, highlighted."""
-    text = Text(snippet, style="dim")
+def highlight(snippet: str, spans: list[tuple[int, int]], room: int | None = None) -> Text:
+    """The snippet with the matches the search found, ``(start, end)`` in it, highlighted.
+
+    With ``room`` (cells left on the row), a snippet whose first match would fall past that
+    room loses its start instead (``…`` in its place, cut between graphemes), so the match is
+    seen in a narrow terminal.
+    """
+    cut = _start_for(snippet, spans[0], room) if spans and room else 0
+    shown = ("…" + snippet[cut:]) if cut else snippet
+    shift = 1 - cut if cut else 0
+    text = Text(shown, style="dim")
     for start, end in spans:
-        text.stylize("bold reverse", start, end)
+        if start + shift >= (1 if cut else 0):
+            text.stylize("bold reverse", start + shift, end + shift)
     return text
+
+
+def _start_for(snippet: str, first: tuple[int, int], room: int) -> int:
+    """Where to start ``snippet`` so that its ``first`` match ends within ``room`` cells, with
+    a few cells of what comes before it; 0 when it fits as it is."""
+    start, end = first
+    if cell_len(snippet[:end]) <= room:
+        return 0
+    lead = max(0, room - 1 - cell_len(snippet[start:end]))  # 1: the "…"
+    at = start
+    while at > 0 and cell_len(snippet[at - 1 : start]) <= min(lead, 12):
+        at -= 1
+    return boundary(snippet, at, forward=True) or 0
