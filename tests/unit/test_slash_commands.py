@@ -338,6 +338,10 @@ def test_unknown_and_bad_arguments(app_ctx, router):
         router.run(ctx, "/session export json a.json extra")
     with pytest.raises(UsageError, match="type a command after the slash"):
         router.run(ctx, "/")
+    # A group's word alone, or with a word the group does not know, says what the group takes.
+    for line in ("/session", "/session bogus"):
+        with pytest.raises(UsageError, match=r"/session takes: /session new \[name\], "):
+            router.run(ctx, line)
     with pytest.raises(UsageError, match="no command starts with '/zzz'"):
         router.run(ctx, "/help zzz")
 

@@ -54,6 +54,18 @@ class CommandRouter:
             if command is not None:
                 return command, words[size:]
         shown = " ".join(words[:2]) if words else ""
+        group = (
+            [
+                c
+                for c in self.commands
+                if len(_words(c.name)) > 1 and _words(c.name)[0] == lowered[0]
+            ]
+            if words
+            else []
+        )
+        if group:  # "/session" alone, or with a word it does not know: say what it takes
+            forms = ", ".join(getattr(c, "usage", "") or f"/{_typed(c)}" for c in group)
+            raise UsageError(f"'/{shown}' is not a command; /{words[0]} takes: {forms}")
         raise UsageError(f"unknown command '/{shown}'; type /help for the list")
 
     def run(self, ctx: CommandContext, line: str) -> str | None:
