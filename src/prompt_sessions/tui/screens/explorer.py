@@ -38,7 +38,7 @@ from ...search_text import fold
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
-from .explorer_rows import Row, highlight, layout, row_text
+from .explorer_rows import Row, empty_text, highlight, layout, row_text
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -150,7 +150,6 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.query_one("#tag", Select).set_options(
             [(Text(f"#{t}"), t) for _, t in sorted(tags.items())]
         )
-        self.query_one(RowList).empty_text = "No sessions match"
         self.apply()
 
     def filters(self) -> tuple[str | None, str | None, bool]:
@@ -174,8 +173,24 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             and (archived or self.asks_archived or not r.summary.archived)
             and session_matches(r.summary, self.control_filters())
         ]
-        self.query_one(RowList).set_rows(rows)
+        listed = self.query_one(RowList)
+        listed.empty_text = self.empty_text() if not rows else listed.empty_text
+        listed.set_rows(rows)
         self.query_one("#status", Label).update(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+    def empty_text(self) -> str:
+        """Why no row is listed, and how to list some (``explorer_rows.empty_text``)."""
+        po, source, archived = self.filters()
+        tag = self.query_one("#tag", Select).value
+        return empty_text(
+            sessions=len(self.summaries),
+            search=self.query_one("#search", Input).value,
+            lists={"PO": po, "source": source, "tag": tag if isinstance(tag, str) else None},
+            pinned=self.query_one("#pinned", Checkbox).value,
+            archived_hidden=sum(1 for s in self.summaries if s.archived)
+            if not (archived or self.asks_archived)
+            else 0,
+        )
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:

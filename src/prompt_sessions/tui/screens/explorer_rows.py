@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from ...models import SessionSummary
+from ...text import quoted, visible
 
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
 COLUMNS = (
@@ -73,3 +74,42 @@ def highlight(snippet: str, spans: list[tuple[int, int]]) -> Text:
     for start, end in spans:
         text.stylize("bold reverse", start, end)
     return text
+
+
+def empty_text(
+    *,
+    sessions: int,
+    search: str,
+    lists: dict[str, str | None],
+    pinned: bool,
+    archived_hidden: int,
+) -> str:
+    """What the explorer says when no row is listed: that there is no session at all, or what
+    narrows the list and the keys that widen it.
+
+    :param sessions: how many sessions the store holds (archived ones included).
+    :param search: the text in the search box.
+    :param lists: the PO, source and tag lists' choices by label (None: any).
+    :param pinned: whether the Pinned box is ticked.
+    :param archived_hidden: how many archived sessions the unticked Archived box hides (0 when
+        they are shown).
+    """
+    if not sessions:
+        return "No sessions yet: Esc, then type a message to start one"
+    narrowing: list[str] = []
+    widen: list[str] = []
+    if search.strip():
+        narrowing.append(f"the search {quoted(search)}")
+        widen.append("/ then ctrl+u clears the search")
+    chosen = [f"{label} {visible(v, one_line=True)}" for label, v in lists.items() if v]
+    if chosen:
+        narrowing.extend(chosen)
+        widen.append("Tab reaches the lists")
+    if pinned:
+        narrowing.append("pinned only")
+        widen.append("Down, p shows unpinned ones")
+    if archived_hidden:
+        widen.append("Down, a shows archived ones")
+    if not narrowing:
+        return f"No sessions but {archived_hidden:,} archived: Down, a shows them"
+    return f"No session matches {', '.join(narrowing)}: {'; '.join(widen)}"

@@ -22,6 +22,7 @@ from ...models import SessionSummary
 from ...organise.between_pos import orphaned
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
+from ...text import counted, quoted
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -31,6 +32,7 @@ from .picker_rows import Heading, Row, grouped
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
+NO_SESSIONS = "No sessions yet: press n for a new one"
 HINTS = (
     "Enter select",
     "n new",
@@ -107,9 +109,7 @@ class SessionPicker(OrganisingScreen):
         with Vertical():
             yield Label(self.title_text(), id="title")
             # the filter and rename boxes are mounted when first asked for: fewer widgets to open
-            yield RowList(
-                self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions"
-            )
+            yield RowList(self.render_row, empty_text=NO_SESSIONS, id="sessions")
             yield HintLine(HINTS, max_lines=2, classes="hint")
 
     def on_mount(self) -> None:
@@ -190,8 +190,25 @@ class SessionPicker(OrganisingScreen):
         cursor = 0
         if select:
             cursor = next((i for i, s in enumerate(rows) if getattr(s, "id", None) == select), 0)
+        self.rows_widget.empty_text = self.empty_text()
         self.rows_widget.set_rows(rows, cursor)
         self._show_position()
+
+    def empty_text(self) -> str:
+        """What an empty list says: that the PO has no session, or that none matches the
+        filter (and how to clear it)."""
+        if not self.filter_text:
+            if self.all_rows:
+                return NO_SESSIONS  # not drawn: the list has rows
+            # read only for an empty list: archived sessions are not listed here
+            archived = sum(1 for s in self.ctx.manager.list(self.po_name) if s.archived)
+            if archived:
+                return (
+                    f"No sessions but {counted(archived, 'archived one')}: "
+                    "E, Down, a lists them; n makes a new one"
+                )
+            return NO_SESSIONS
+        return f"No session name holds {quoted(self.filter_text)}: Esc clears the filter"
 
     @property
     def selected(self) -> SessionSummary | None:
