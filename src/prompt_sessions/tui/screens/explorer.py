@@ -35,6 +35,7 @@ from ...search_live import SearchCancelled
 from ...search_query import Filter, QueryError
 from ...search_query import parse as parse_query
 from ...search_text import fold
+from ...text import visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
@@ -141,14 +142,18 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self._by_id = {s.id: s for s in summaries}
         pos = sorted({s.po_name for s in summaries})
         sources = sorted({s.source or "unknown" for s in summaries})
-        self.query_one("#po", Select).set_options([(Text(p), p) for p in pos])
-        self.query_one("#source", Select).set_options([(Text(s), s) for s in sources])
+        self.query_one("#po", Select).set_options(
+            [(Text(visible(p, one_line=True)), p) for p in pos]
+        )
+        self.query_one("#source", Select).set_options(
+            [(Text(visible(s, one_line=True)), s) for s in sources]
+        )
         tags: dict[str, str] = {}
         for s in summaries:  # newest first: a tag is offered as most recently spelled
             for t in s.tags or ():
                 tags.setdefault(fold(t), t)
         self.query_one("#tag", Select).set_options(
-            [(Text(f"#{t}"), t) for _, t in sorted(tags.items())]
+            [(Text(visible(f"#{t}", one_line=True)), t) for _, t in sorted(tags.items())]
         )
         self.apply()
 
@@ -375,10 +380,14 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def render_row(self, row: Row, width: int) -> Text:
         s = row.summary
         cells = {
-            "po": Text(s.po_name),
-            "name": Text(s.name + ("  (archived)" if s.archived else "") + self.lineage(s)),
+            "po": Text(visible(s.po_name, one_line=True)),
+            "name": Text(
+                visible(
+                    s.name + ("  (archived)" if s.archived else "") + self.lineage(s), one_line=True
+                )
+            ),
             "msgs": Text(str(s.message_count)),
-            "source": Text(s.source or ""),
+            "source": Text(visible(s.source or "", one_line=True)),
             "updated": Text(when(s.updated_at, self.now)),
         }
         columns = layout(width, self.hits is not None)

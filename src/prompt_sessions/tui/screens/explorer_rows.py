@@ -70,9 +70,18 @@ def row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
 
 def highlight(snippet: str, spans: list[tuple[int, int]]) -> Text:
     """The snippet with the matches the search found, ``(start, end)`` in it, highlighted."""
-    text = Text(snippet, style="dim")
-    for start, end in spans:
-        text.stylize("bold reverse", start, end)
+    text = Text(style="dim")
+    done = 0
+    # each piece escaped on its own: escapes are longer than what they show, so the spans
+    # (offsets in the stored text) are applied before the text is made visible
+    for start, end in sorted(spans):
+        start = max(start, done)
+        if end <= start:
+            continue
+        text.append(visible(snippet[done:start], one_line=True))
+        text.append(visible(snippet[start:end], one_line=True), style="bold reverse")
+        done = end
+    text.append(visible(snippet[done:], one_line=True))
     return text
 
 

@@ -22,7 +22,7 @@ from ...models import SessionSummary
 from ...organise.between_pos import orphaned
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
-from ...text import counted, quoted
+from ...text import counted, quoted, visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -142,7 +142,7 @@ class SessionPicker(OrganisingScreen):
 
     def title_text(self, cursor: int = 0, count: int = 0) -> Text:
         """The title, with where the cursor is: the list has no scrollbar."""
-        title = Text(f"Sessions of {self.po_name}")
+        title = Text(f"Sessions of {visible(self.po_name, one_line=True)}")
         if count:
             title.append(f"  {cursor + 1:,} of {count:,}", style="dim")
         return title
@@ -167,11 +167,12 @@ class SessionPicker(OrganisingScreen):
         mark = "*" if s.id == self.current_id else " "
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
-        name = Text(("📌 " if s.pinned else "") + s.name)
+        name = Text(("📌 " if s.pinned else "") + visible(s.name, one_line=True))
         if s.id in self.orphan_ids and s.po_name != self.po_name:
-            name = Text.assemble((f"{s.po_name}: ", "italic"), name)
+            name = Text.assemble((f"{visible(s.po_name, one_line=True)}: ", "italic"), name)
         if s.tags:
-            name.append(" " + " ".join(f"#{t}" for t in s.tags), style="dim")
+            tags = " ".join(f"#{t}" for t in s.tags)
+            name.append(" " + visible(tags, one_line=True), style="dim")
         name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 

@@ -16,7 +16,7 @@ from textual.widgets.tree import TreeNode
 
 from ...models import SessionSummary
 from ...rewind import Node
-from ...text import counted
+from ...text import counted, visible
 from ..widgets.hint_line import HintLine
 
 Choice = tuple[str, str]  # (po_name, session_id)
@@ -26,9 +26,11 @@ KINDS = {"fork": "fork", "delegation": "delegated", "continuation": "continued"}
 def label(summary: SessionSummary, shown: str) -> Text:
     """One line: name, PO, message count and the kind of thread; the shown one bold with *."""
     text = Text("* " if summary.id == shown else "", style="bold")
-    text.append(summary.name, style="bold" if summary.id == shown else "")
+    text.append(visible(summary.name, one_line=True), style="bold" if summary.id == shown else "")
     kind = KINDS.get(summary.thread_type or "")
-    details = f"  {summary.po_name} · {counted(summary.message_count, 'msg')}"
+    details = (
+        f"  {visible(summary.po_name, one_line=True)} · {counted(summary.message_count, 'msg')}"
+    )
     text.append(details + (f" · {kind}" if kind else ""), style="dim")
     return text
 

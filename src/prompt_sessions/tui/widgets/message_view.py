@@ -150,7 +150,9 @@ class StreamingView(Static):
             body.append(visible(shown[cut:]))
         else:
             body = Text(visible(shown) or "…")
-        self.update(Group(header(self.speaker, "assistant", self.note), body))
+        self.update(
+            Group(header(visible(self.speaker, one_line=True), "assistant", self.note), body)
+        )
 
 
 class NoteView(Static):
@@ -165,5 +167,5 @@ class NoteView(Static):
     """
 
     def __init__(self, text: str, *, error: bool = False) -> None:
-        super().__init__(Text(text), classes="-error" if error else "")
+        super().__init__(Text(visible(text)), classes="-error" if error else "")
         self.text = text
