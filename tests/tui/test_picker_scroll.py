@@ -1,16 +1,18 @@
 """The picker's highlighted row is on screen: when it opens on the current session far down a
-long list, after a filter is cleared, after a delete, an undo and a rename; and an empty list
-says why it is empty."""
+long list, after a filter is cleared, after a delete, an undo, a rename and a resize; the
+lineage tree opens with the shown session on screen too."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from textual.widgets import Tree
 
-from prompt_sessions.models import Session
+from prompt_sessions.models import Message, Session
 from prompt_sessions.tui.screens.confirm import ConfirmScreen
 from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.screens.tree import TreeScreen
 from prompt_sessions.tui.widgets.row_list import RowList
 
 from .conftest import settle, wait_until, write_po
@@ -185,3 +187,25 @@ async def test_a_short_list_resized_keeps_the_cursor_in_view(make_ctx, make_app,
         await pilot.pause()
         assert cursor_name(picker) == where and cursor_in_view(picker)
         assert isinstance(picker.rows_widget, RowList)
+
+
+async def test_the_tree_opens_with_the_shown_session_in_view(make_ctx, make_app, root):
+    """/tree on the last of 60 forks of a session (more than the modal's height): the shown
+    session, selected, is scrolled into view."""
+    write_po(root, "coordinator")
+    ctx = make_ctx()
+    base = ctx.manager.create("coordinator", "base")
+    ctx.manager.append(base.id, Message(role="user", content="hi"))
+    forks = [ctx.manager.fork(base.id, name=f"fork {i:02d}") for i in range(60)]
+    shown = forks[-1]
+    ctx.manager.switch("coordinator", shown.id)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"/tree", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TreeScreen))
+        await settle(pilot)
+        tree = app.screen.query_one(Tree)
+        assert tree.cursor_node is not None and tree.cursor_node.data.id == shown.id
+        top = int(tree.scroll_offset.y)
+        assert top <= tree.cursor_line < top + tree.scrollable_content_region.height

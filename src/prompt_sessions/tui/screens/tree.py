@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Label, Tree
 from textual.widgets.tree import TreeNode
@@ -84,6 +85,11 @@ class TreeScreen(ModalScreen[Choice | None]):
                 node = tree.get_node_at_line(line)
                 if node is not None and node.data is not None and node.data.id == self.shown:
                     tree.cursor_line = line
+                    # moving the cursor does not scroll a Tree: a long lineage would open
+                    # with the shown session below the modal's edge
+                    tree.scroll_to_region(
+                        Region(0, line, 1, 1), center=True, animate=False, immediate=True
+                    )
                     return
 
         self.call_after_refresh(to_shown)
