@@ -6,6 +6,7 @@ show it so; what is stored is unchanged. Names holding ``[`` are never taken as 
 from __future__ import annotations
 
 from textual.geometry import Region
+from textual.widgets import Input
 from textual.widgets._toast import Toast
 
 from prompt_sessions.models import Message
@@ -154,3 +155,19 @@ async def test_a_name_with_brackets_is_not_markup_in_notifications(make_ctx, mak
         await pilot.pause()
         toasts = [str(t.render()) for t in app.screen.query(Toast)]
         assert any("Deleted 'a[/b] [bold]c'" in t for t in toasts)
+
+
+async def test_an_unreadable_search_with_brackets_is_named_as_typed(make_ctx, make_app):
+    """A query still being typed that cannot be read (an open quote) holding ``[/b]`` and an
+    override is named in the explorer's status line as typed, escaped, without a crash."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "plain")
+    app = make_app(ctx)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.press("escape", "E")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplorerScreen))
+        await settle(pilot)
+        app.screen.query_one("#search", Input).value = '"[/b] \u202ex'  # as if pasted
+        await settle(pilot)
+        status = str(app.screen.query_one("#status").render())
+        assert "unclosed quote in '\"[/b] \\u202ex'" in status and no_hidden(status)

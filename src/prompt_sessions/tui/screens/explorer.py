@@ -181,7 +181,7 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         listed = self.query_one(RowList)
         listed.empty_text = self.empty_text() if not rows else listed.empty_text
         listed.set_rows(rows)
-        self.query_one("#status", Label).update(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+        self._status(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
 
     def empty_text(self) -> str:
         """Why no row is listed, and how to list some (``explorer_rows.empty_text``)."""
@@ -239,7 +239,8 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.app.call_from_thread(self._status, f"Indexing sessions for search… {done}/{total}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Label).update(text)
+        """The status line, as plain text: it may quote what was typed (``[`` is no markup)."""
+        self.query_one("#status", Label).update(Text(visible(text, one_line=True)))
 
     def _searched(
         self, query: str, rows: list[Row] | None, asks_archived: bool, first: bool = False
