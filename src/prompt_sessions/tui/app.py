@@ -9,9 +9,11 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 
 from ..context import AppContext
 from ..runtime import Coordinator
+from ..text import visible
 from .commands import SessionCommands, SlashCommands
 from .replies import RuntimeLink
 from .screens.main import MainScreen
@@ -49,6 +51,27 @@ class PromptSessionsApp(App[None]):
         self.watch_store = watch_store
         self.link = RuntimeLink(ctx)
         self._drop_controls = DropControlCharacters()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, always as plain text: notifications say session names and error
+        messages, where ``[`` is text, never markup (widgets pass ``markup=True`` by default;
+        it is ignored). Control and bidirectional characters show as escapes
+        (``text.visible``, DESIGN section 12)."""
+        super().notify(
+            visible(message),
+            title=visible(title, one_line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     @property
     def coord(self) -> Coordinator:

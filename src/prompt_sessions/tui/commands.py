@@ -19,6 +19,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from ..commands import actions
 from ..errors import PromptSessionsError
 from ..runtime import status_label
+from ..text import visible
 
 if TYPE_CHECKING:
     from .screens.main import MainScreen
@@ -103,7 +104,7 @@ class SessionCommands(_EntryProvider):
                 )
                 found.append(
                     (
-                        f"session: Switch to {live.name} ({live.po_name})",
+                        visible(f"session: Switch to {live.name} ({live.po_name})", one_line=True),
                         partial(main.switch_to, live.po_name, live.session_id, land=True),
                         help,
                     )
@@ -112,7 +113,7 @@ class SessionCommands(_EntryProvider):
             if s.id not in offered:
                 found.append(
                     (
-                        f"session: Switch to {s.name}",
+                        visible(f"session: Switch to {s.name}", one_line=True),
                         partial(main.switch_to, s.po_name, s.id, land=True),
                         s.id[:8],
                     )

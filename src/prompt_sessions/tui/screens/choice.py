@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from ...text import visible
+
 
 class ChoiceScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
@@ -32,8 +34,13 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.title_text))
-            yield OptionList(*[Option(Text(label), id=value) for value, label in self.choices])
+            yield Label(Text(visible(self.title_text)))
+            yield OptionList(
+                *[
+                    Option(Text(visible(label, one_line=True)), id=value)
+                    for value, label in self.choices
+                ]
+            )
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label
 
+from ...text import visible
 from ..widgets.hint_line import HintLine
 from .dialog import Dialog
 
@@ -46,7 +47,7 @@ class ConfirmScreen(Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.question), id="question")
+            yield Label(Text(visible(self.question)), id="question")
             with Horizontal(id="buttons"):
                 yield Button("Yes", variant="error", id="yes")
                 yield Button("No", variant="primary", id="no")

@@ -35,10 +35,11 @@ from ...search_live import SearchCancelled
 from ...search_query import Filter, QueryError
 from ...search_query import parse as parse_query
 from ...search_text import fold
+from ...text import visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
-from .explorer_rows import Row, highlight, layout, row_text
+from .explorer_rows import Row, empty_text, highlight, layout, row_text
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -141,16 +142,19 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self._by_id = {s.id: s for s in summaries}
         pos = sorted({s.po_name for s in summaries})
         sources = sorted({s.source or "unknown" for s in summaries})
-        self.query_one("#po", Select).set_options([(Text(p), p) for p in pos])
-        self.query_one("#source", Select).set_options([(Text(s), s) for s in sources])
+        self.query_one("#po", Select).set_options(
+            [(Text(visible(p, one_line=True)), p) for p in pos]
+        )
+        self.query_one("#source", Select).set_options(
+            [(Text(visible(s, one_line=True)), s) for s in sources]
+        )
         tags: dict[str, str] = {}
         for s in summaries:  # newest first: a tag is offered as most recently spelled
             for t in s.tags or ():
                 tags.setdefault(fold(t), t)
         self.query_one("#tag", Select).set_options(
-            [(Text(f"#{t}"), t) for _, t in sorted(tags.items())]
+            [(Text(visible(f"#{t}", one_line=True)), t) for _, t in sorted(tags.items())]
         )
-        self.query_one(RowList).empty_text = "No sessions match"
         self.apply()
 
     def filters(self) -> tuple[str | None, str | None, bool]:
@@ -174,8 +178,24 @@ class ExplorerScreen(ModalScreen[Choice | None]):
             and (archived or self.asks_archived or not r.summary.archived)
             and session_matches(r.summary, self.control_filters())
         ]
-        self.query_one(RowList).set_rows(rows)
-        self.query_one("#status", Label).update(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+        listed = self.query_one(RowList)
+        listed.empty_text = self.empty_text() if not rows else listed.empty_text
+        listed.set_rows(rows)
+        self._status(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+    def empty_text(self) -> str:
+        """Why no row is listed, and how to list some (``explorer_rows.empty_text``)."""
+        po, source, archived = self.filters()
+        tag = self.query_one("#tag", Select).value
+        return empty_text(
+            sessions=len(self.summaries),
+            search=self.query_one("#search", Input).value,
+            lists={"PO": po, "source": source, "tag": tag if isinstance(tag, str) else None},
+            pinned=self.query_one("#pinned", Checkbox).value,
+            archived_hidden=sum(1 for s in self.summaries if s.archived)
+            if not (archived or self.asks_archived)
+            else 0,
+        )
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
@@ -219,7 +239,8 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         self.app.call_from_thread(self._status, f"Indexing sessions for search… {done}/{total}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Label).update(text)
+        """The status line, as plain text: it may quote what was typed (``[`` is no markup)."""
+        self.query_one("#status", Label).update(Text(visible(text, one_line=True)))
 
     def _searched(
         self, query: str, rows: list[Row] | None, asks_archived: bool, first: bool = False
@@ -360,10 +381,14 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def render_row(self, row: Row, width: int) -> Text:
         s = row.summary
         cells = {
-            "po": Text(s.po_name),
-            "name": Text(s.name + ("  (archived)" if s.archived else "") + self.lineage(s)),
+            "po": Text(visible(s.po_name, one_line=True)),
+            "name": Text(
+                visible(
+                    s.name + ("  (archived)" if s.archived else "") + self.lineage(s), one_line=True
+                )
+            ),
             "msgs": Text(str(s.message_count)),
-            "source": Text(s.source or ""),
+            "source": Text(visible(s.source or "", one_line=True)),
             "updated": Text(when(s.updated_at, self.now)),
         }
         columns = layout(width, self.hits is not None)

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ...cells import boundary, cell_len
 from ...models import SessionSummary
+from ...text import quoted, visible
 
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
 COLUMNS = (
@@ -69,19 +70,26 @@ def row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
 
 
 def highlight(snippet: str, spans: list[tuple[int, int]], room: int | None = None) -> Text:
-    """The snippet with the matches the search found, ``(start, end)`` in it, highlighted.
+    """The snippet with the matches the search found, ``(start, end)`` in it, highlighted, and
+    hidden characters made visible.
 
     With ``room`` (cells left on the row), a snippet whose first match would fall past that
     room loses its start instead (``…`` in its place, cut between graphemes), so the match is
     seen in a narrow terminal.
     """
-    cut = _start_for(snippet, spans[0], room) if spans and room else 0
-    shown = ("…" + snippet[cut:]) if cut else snippet
-    shift = 1 - cut if cut else 0
-    text = Text(shown, style="dim")
-    for start, end in spans:
-        if start + shift >= (1 if cut else 0):
-            text.stylize("bold reverse", start + shift, end + shift)
+    ordered = sorted(spans)
+    done = _start_for(snippet, ordered[0], room) if ordered and room else 0
+    text = Text("…" if done else "", style="dim")
+    # each piece escaped on its own: escapes are longer than what they show, so the spans
+    # (offsets in the stored text) are applied before the text is made visible
+    for start, end in ordered:
+        start = max(start, done)
+        if end <= start:
+            continue
+        text.append(visible(snippet[done:start], one_line=True))
+        text.append(visible(snippet[start:end], one_line=True), style="bold reverse")
+        done = end
+    text.append(visible(snippet[done:], one_line=True))
     return text
 
 
@@ -96,3 +104,42 @@ def _start_for(snippet: str, first: tuple[int, int], room: int) -> int:
     while at > 0 and cell_len(snippet[at - 1 : start]) <= min(lead, 12):
         at -= 1
     return boundary(snippet, at, forward=True) or 0
+
+
+def empty_text(
+    *,
+    sessions: int,
+    search: str,
+    lists: dict[str, str | None],
+    pinned: bool,
+    archived_hidden: int,
+) -> str:
+    """What the explorer says when no row is listed: that there is no session at all, or what
+    narrows the list and the keys that widen it.
+
+    :param sessions: how many sessions the store holds (archived ones included).
+    :param search: the text in the search box.
+    :param lists: the PO, source and tag lists' choices by label (None: any).
+    :param pinned: whether the Pinned box is ticked.
+    :param archived_hidden: how many archived sessions the unticked Archived box hides (0 when
+        they are shown).
+    """
+    if not sessions:
+        return "No sessions yet: Esc, then type a message to start one"
+    narrowing: list[str] = []
+    widen: list[str] = []
+    if search.strip():
+        narrowing.append(f"the search {quoted(search)}")
+        widen.append("/ then ctrl+u clears the search")
+    chosen = [f"{label} {visible(v, one_line=True)}" for label, v in lists.items() if v]
+    if chosen:
+        narrowing.extend(chosen)
+        widen.append("Tab reaches the lists")
+    if pinned:
+        narrowing.append("pinned only")
+        widen.append("Down, p shows unpinned ones")
+    if archived_hidden:
+        widen.append("Down, a shows archived ones")
+    if not narrowing:
+        return f"No sessions but {archived_hidden:,} archived: Down, a shows them"
+    return f"No session matches {', '.join(narrowing)}: {'; '.join(widen)}"

@@ -22,6 +22,7 @@ from ...models import SessionSummary
 from ...organise.between_pos import orphaned
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
+from ...text import counted, quoted, visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -31,6 +32,7 @@ from .picker_rows import Heading, Row, grouped
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
+NO_SESSIONS = "No sessions yet: press n for a new one"
 HINTS = (
     "Enter select",
     "n new",
@@ -107,9 +109,7 @@ class SessionPicker(OrganisingScreen):
         with Vertical():
             yield Label(self.title_text(), id="title")
             # the filter and rename boxes are mounted when first asked for: fewer widgets to open
-            yield RowList(
-                self.render_row, empty_text="No sessions yet: press n for a new one", id="sessions"
-            )
+            yield RowList(self.render_row, empty_text=NO_SESSIONS, id="sessions")
             yield HintLine(HINTS, max_lines=2, classes="hint")
 
     def on_mount(self) -> None:
@@ -142,7 +142,7 @@ class SessionPicker(OrganisingScreen):
 
     def title_text(self, cursor: int = 0, count: int = 0) -> Text:
         """The title, with where the cursor is: the list has no scrollbar."""
-        title = Text(f"Sessions of {self.po_name}")
+        title = Text(f"Sessions of {visible(self.po_name, one_line=True)}")
         if count:
             title.append(f"  {cursor + 1:,} of {count:,}", style="dim")
         return title
@@ -167,11 +167,12 @@ class SessionPicker(OrganisingScreen):
         mark = "*" if s.id == self.current_id else " "
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
-        name = Text(("📌 " if s.pinned else "") + s.name)
+        name = Text(("📌 " if s.pinned else "") + visible(s.name, one_line=True))
         if s.id in self.orphan_ids and s.po_name != self.po_name:
-            name = Text.assemble((f"{s.po_name}: ", "italic"), name)
+            name = Text.assemble((f"{visible(s.po_name, one_line=True)}: ", "italic"), name)
         if s.tags:
-            name.append(" " + " ".join(f"#{t}" for t in s.tags), style="dim")
+            tags = " ".join(f"#{t}" for t in s.tags)
+            name.append(" " + visible(tags, one_line=True), style="dim")
         name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
@@ -190,8 +191,25 @@ class SessionPicker(OrganisingScreen):
         cursor = 0
         if select:
             cursor = next((i for i, s in enumerate(rows) if getattr(s, "id", None) == select), 0)
+        self.rows_widget.empty_text = self.empty_text()
         self.rows_widget.set_rows(rows, cursor)
         self._show_position()
+
+    def empty_text(self) -> str:
+        """What an empty list says: that the PO has no session, or that none matches the
+        filter (and how to clear it)."""
+        if not self.filter_text:
+            if self.all_rows:
+                return NO_SESSIONS  # not drawn: the list has rows
+            # read only for an empty list: archived sessions are not listed here
+            archived = sum(1 for s in self.ctx.manager.list(self.po_name) if s.archived)
+            if archived:
+                return (
+                    f"No sessions but {counted(archived, 'archived one')}: "
+                    "E, Down, a lists them; n makes a new one"
+                )
+            return NO_SESSIONS
+        return f"No session name holds {quoted(self.filter_text)}: Esc clears the filter"
 
     @property
     def selected(self) -> SessionSummary | None:

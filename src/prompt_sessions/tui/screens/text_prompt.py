@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
 from ...errors import PromptSessionsError
+from ...text import visible
 from ..widgets.hint_line import HintLine
 from .dialog import Dialog
 
@@ -53,13 +54,13 @@ class TextPrompt(Dialog[T | None]):
         try:
             answer = self.check(value)
         except PromptSessionsError as exc:
-            self.query_one("#error", Label).update(Text(str(exc)))
+            self.query_one("#error", Label).update(Text(visible(str(exc))))
             return
         self.dismiss(answer)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.title_text))
+            yield Label(Text(visible(self.title_text)))
             yield self.make_input()
             yield Label("", id="error")
             with Horizontal(id="buttons"):

@@ -10,13 +10,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Label, Tree
 from textual.widgets.tree import TreeNode
 
 from ...models import SessionSummary
 from ...rewind import Node
-from ...text import counted
+from ...text import counted, visible
 from ..widgets.hint_line import HintLine
 
 Choice = tuple[str, str]  # (po_name, session_id)
@@ -26,9 +27,11 @@ KINDS = {"fork": "fork", "delegation": "delegated", "continuation": "continued"}
 def label(summary: SessionSummary, shown: str) -> Text:
     """One line: name, PO, message count and the kind of thread; the shown one bold with *."""
     text = Text("* " if summary.id == shown else "", style="bold")
-    text.append(summary.name, style="bold" if summary.id == shown else "")
+    text.append(visible(summary.name, one_line=True), style="bold" if summary.id == shown else "")
     kind = KINDS.get(summary.thread_type or "")
-    details = f"  {summary.po_name} · {counted(summary.message_count, 'msg')}"
+    details = (
+        f"  {visible(summary.po_name, one_line=True)} · {counted(summary.message_count, 'msg')}"
+    )
     text.append(details + (f" · {kind}" if kind else ""), style="dim")
     return text
 
@@ -82,6 +85,11 @@ class TreeScreen(ModalScreen[Choice | None]):
                 node = tree.get_node_at_line(line)
                 if node is not None and node.data is not None and node.data.id == self.shown:
                     tree.cursor_line = line
+                    # moving the cursor does not scroll a Tree: a long lineage would open
+                    # with the shown session below the modal's edge
+                    tree.scroll_to_region(
+                        Region(0, line, 1, 1), center=True, animate=False, immediate=True
+                    )
                     return
 
         self.call_after_refresh(to_shown)

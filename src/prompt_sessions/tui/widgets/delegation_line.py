@@ -13,6 +13,8 @@ from textual.binding import Binding
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
+from ...text import visible
+
 LINE_CHARS = 72  # of the message, on the folded line
 
 
@@ -56,13 +58,14 @@ class DelegationLine(Static, can_focus=True):
 
     def _draw(self) -> None:
         flat = " ".join(self.message.split())
+        po = visible(self.po_name, one_line=True)
         if self.unfolded:
-            text = Text(f"▾ -> {self.po_name}: ", style="bold")
-            text.append(self.message, style="")
+            text = Text(f"▾ -> {po}: ", style="bold")
+            text.append(visible(self.message), style="")
         else:
             short = flat if len(flat) <= LINE_CHARS else flat[: LINE_CHARS - 1] + "…"
-            text = Text(f"▸ -> {self.po_name}: ", style="bold")
-            text.append(short)
+            text = Text(f"▸ -> {po}: ", style="bold")
+            text.append(visible(short, one_line=True))
         self.update(text)
 
     def action_open(self) -> None:

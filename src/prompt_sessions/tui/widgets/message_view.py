@@ -1,4 +1,9 @@
-"""One message of the conversation: the speaker, the text as Markdown, tool calls folded."""
+"""One message of the conversation: the speaker, the text, tool calls folded.
+
+A PO's reply is drawn as Markdown (models write it). Everything else (what a person typed,
+a tool's output, a system text) is drawn as written, every line where it was typed: Markdown
+would join single line breaks into one paragraph and take ``*`` or ``#`` as formatting.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,15 @@ def speaker_of(message: Message, po_name: str) -> str:
     if message.role == "user":
         return "you" if not message.from_po else message.from_po
     return message.role
+
+
+def message_body(message: Message) -> Markdown | Text:
+    """A message's text: Markdown for a PO's reply, the text as written for any other role.
+    Stored text has its control characters made visible: it never drives the terminal."""
+    shown = visible(message.content)
+    if message.role == "assistant":
+        return Markdown(shown)
+    return Text(shown)
 
 
 def header(name: str, role: str, note: str = "") -> Text:
@@ -73,8 +87,7 @@ class MessageView(Vertical):
             visible(speaker_of(message, self.po_name), one_line=True), message.role, note
         )
         if message.content:
-            # Stored text with its control characters visible: it never drives the terminal.
-            body: Markdown | Text | None = Markdown(visible(message.content))
+            body: Markdown | Text | None = message_body(message)
         else:  # a message that only calls tools says nothing: its calls follow
             body = None if message.tool_calls else Text("(empty)", style="dim")
         yield Static(Group(title, body) if body is not None else title, classes="body")
@@ -137,7 +150,9 @@ class StreamingView(Static):
             body.append(visible(shown[cut:]))
         else:
             body = Text(visible(shown) or "…")
-        self.update(Group(header(self.speaker, "assistant", self.note), body))
+        self.update(
+            Group(header(visible(self.speaker, one_line=True), "assistant", self.note), body)
+        )
 
 
 class NoteView(Static):
@@ -152,5 +167,5 @@ class NoteView(Static):
     """
 
     def __init__(self, text: str, *, error: bool = False) -> None:
-        super().__init__(Text(text), classes="-error" if error else "")
+        super().__init__(Text(visible(text)), classes="-error" if error else "")
         self.text = text

@@ -9,6 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ...text import visible
+
 
 class PoList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -21,7 +23,7 @@ class PoList(OptionList):
 
     def set_pos(self, names: list[str], current: str) -> None:
         self.clear_options()
-        self.add_options([Option(Text(name), id=name) for name in names])
+        self.add_options([Option(Text(visible(name, one_line=True)), id=name) for name in names])
         if current in names:
             self.highlighted = names.index(current)
 

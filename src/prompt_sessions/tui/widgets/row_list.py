@@ -70,7 +70,7 @@ class RowList(ScrollView, can_focus=True):
         # no width: rows are cut to the widget, and a width that follows the size would make each
         # scrollbar change resize the content and lay the screen out again
         self.virtual_size = Size(0, len(rows))
-        self._keep_cursor_visible()
+        self._bring_cursor_into_view()
         self.refresh()
         if rows:
             self.post_message(self.Highlighted(self, self.cursor))
@@ -89,6 +89,20 @@ class RowList(ScrollView, can_focus=True):
 
     def _keep_cursor_visible(self) -> None:
         self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, immediate=True)
+
+    def _bring_cursor_into_view(self) -> None:
+        """After new rows or a new size: a cursor out of view is centred, with rows around it
+        (arrow keys scroll the least instead)."""
+        height = self.scrollable_content_region.height
+        top = int(self.scroll_offset.y)
+        if height <= 0 or top <= self.cursor < top + height and top <= self.max_scroll_y:
+            return
+        self.scroll_to(y=self.cursor - (height - 1) // 2, animate=False, immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Rows set before the first layout (a picker opening on its current session) met a list
+        # of no height, where nothing can be scrolled to: the first size brings the cursor in.
+        self._bring_cursor_into_view()
 
     def action_cursor(self, step: int) -> None:
         self.move_to(self.cursor + step)

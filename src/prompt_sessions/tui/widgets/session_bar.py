@@ -19,6 +19,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ...runtime import LiveSession, Status
+from ...text import visible
 
 PREVIEW_EVERY = 0.1
 
@@ -51,7 +52,7 @@ def row(live: LiveSession, width: int = 0) -> Text:
     head.append_text(glyph(live))
     head.append(" ")
     badge = Text(f" {live.unread} ", style="reverse bold") if live.unread else Text()
-    name = Text(live.name, style="bold" if live.unread else "")
+    name = Text(visible(live.name, one_line=True), style="bold" if live.unread else "")
     if width:
         name.truncate(
             max(1, width - head.cell_len - (badge.cell_len + 1 if badge else 0)),
@@ -62,9 +63,9 @@ def row(live: LiveSession, width: int = 0) -> Text:
         head.append(" ")
         head.append_text(badge)
     if live.status is Status.ERROR and live.error:
-        tail = Text("  " + live.error, style="red")
+        tail = Text("  " + visible(live.error, one_line=True), style="red")
     else:
-        tail = Text("  " + (live.preview or "(empty)"), style="dim italic")
+        tail = Text("  " + visible(live.preview or "(empty)", one_line=True), style="dim italic")
     if width:
         tail.truncate(width, overflow="ellipsis")
     return Text("\n").join([head, tail])

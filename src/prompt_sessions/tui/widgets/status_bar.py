@@ -7,6 +7,7 @@ from textual.app import RenderResult
 from textual.widgets import Static
 
 from ...cells import cell_len
+from ...text import visible
 from .hint_line import entries, fit
 
 HINTS = "S sessions  N new  E explorer  [ ] prev/next  i type  ^p palette  q quit"
@@ -48,7 +49,7 @@ class StatusBar(Static):
         if room < NAME_MIN and not state:
             text.append(count)
         else:
-            shown = Text(name)
+            shown = Text(visible(name, one_line=True))
             shown.truncate(max(room, NAME_MIN), overflow="ellipsis")
             text.append(label, style="bold")
             text.append_text(shown)

@@ -8,6 +8,7 @@ from textual.widget import Widget
 
 from ....runtime import LiveSession, Status, status_label
 from ....runtime.reply_task import retryable
+from ....text import visible
 from ...widgets.delegation_line import DelegationLine
 from ...widgets.find_bar import FindBar
 from ...widgets.message_box import MessageBox
@@ -55,7 +56,9 @@ class StatusHints(MainScreenBase):
         return f"{status_label(live.status, live.retry_attempt)}…"
 
     def refresh_labels(self) -> None:
-        self.conversation.border_title = Content(f"{self.po_name}: {self.session_name}")
+        self.conversation.border_title = Content(
+            visible(f"{self.po_name}: {self.session_name}", one_line=True)
+        )
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -73,7 +76,8 @@ class StatusHints(MainScreenBase):
             return ""
         if live.view.filter:
             shown = len(self.conversation.history)
-            return f'filter "{live.view.filter}": {shown} of {live.message_count} (F changes it)'
+            typed = visible(live.view.filter, one_line=True)
+            return f'filter "{typed}": {shown} of {live.message_count} (F changes it)'
         if live.status.busy:
             return f"{status_label(live.status, live.retry_attempt)}… (ctrl+c cancels)"
         if live.status is Status.WAITING:
