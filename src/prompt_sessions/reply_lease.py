@@ -14,9 +14,10 @@ for that mark): removing a lock file while another process waits on it would let
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 LEASE_DIR = "leases"
 DEFAULT_WAIT = 300.0  # seconds: long enough for a few slow replies ahead, never forever
+ASYNC_POLL = 0.05  # seconds between an event loop's tries
 
 
 class SessionReplying(PromptSessionsError):
@@ -92,6 +94,21 @@ class ReplyLease:
             raise SessionReplying(self.name, wait, exc.holder) from None
         self._lock = lock
 
+    async def acquire_async(self, wait: float = DEFAULT_WAIT) -> None:
+        """:meth:`acquire` for an event loop: tries without blocking every ``ASYNC_POLL``
+        seconds until ``wait`` has passed, so the loop keeps running meanwhile (and the lease
+        is taken and given back on the loop's thread). Raises as :meth:`acquire` does."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            try:
+                self.acquire(0)
+                return
+            except SessionReplying as exc:
+                if loop.time() >= deadline:
+                    raise SessionReplying(self.name, wait, exc.holder) from None
+            await asyncio.sleep(ASYNC_POLL)
+
     def release(self, *, forget: bool = False) -> None:
         """Give the lease back (nothing if it is not held). ``forget``: the store refused the
         turn as read-only, so remove the lease file (and the folder, if this lease made it and
@@ -118,6 +135,22 @@ def reply_lease(
     """Hold the session's lease for the block (see :class:`ReplyLease.acquire` for errors)."""
     lease = ReplyLease(root, session_id, name)
     lease.acquire(wait)
+    try:
+        yield lease
+    except ReadOnlyStore:
+        lease.release(forget=True)
+        raise
+    finally:
+        lease.release()
+
+
+@asynccontextmanager
+async def reply_lease_async(
+    root: Path, session_id: str, name: str, *, wait: float = DEFAULT_WAIT
+) -> AsyncIterator[ReplyLease]:
+    """:func:`reply_lease` for an event loop (:meth:`ReplyLease.acquire_async`)."""
+    lease = ReplyLease(root, session_id, name)
+    await lease.acquire_async(wait)
     try:
         yield lease
     except ReadOnlyStore:
