@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import LockTimeout, PromptSessionsError, ReadOnlyStore
+from .errors import LockTimeout, PromptSessionsError, ReadOnlyStore, UsageError
 from .ids import validate_id
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 LEASE_DIR = "leases"
 DEFAULT_WAIT = 300.0  # seconds: long enough for a few slow replies ahead, never forever
+MAX_WAIT = 86400.0  # seconds: the longest wait send accepts (a day)
 ASYNC_POLL = 0.05  # seconds between an event loop's tries
 
 
@@ -79,7 +80,10 @@ class ReplyLease:
         Raises:
             SessionReplying: another process held it all that time (named by pid when known).
             StorageError: the lease folder or file cannot be created or locked.
+            UsageError: ``wait`` is not a number of seconds from 0 to ``MAX_WAIT``.
         """
+        if not 0 <= wait <= MAX_WAIT:  # NaN too: a wait is bounded (DESIGN section 4)
+            raise UsageError(f"a wait is 0 to {MAX_WAIT:g} seconds, not {wait}")
         # Imported here: the CLI loads this module for send's --wait default on every command.
         from .storage import files
         from .storage.locking import StoreLock

@@ -193,3 +193,40 @@ def test_send_to_a_newer_store_leaves_no_lease_behind(tmp_path: Path) -> None:
     assert len(sent.stderr.strip().splitlines()) == 1
     assert "newer than this program" in sent.stderr
     assert sorted(p.name for p in store.iterdir()) == before
+
+
+def test_concurrent_sends_without_a_session_share_the_new_current_one(root: Path) -> None:
+    """Eight processes sending at once to a PO that has no session yet (no --session) all exit
+    0 and end up in one new current session holding eight user/reply pairs."""
+    procs = [
+        subprocess.Popen(
+            _cli(root, "send", "fresh", f"f{i}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        for i in range(SENDERS)
+    ]
+    for i, proc in enumerate(procs):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == f"You said: f{i}"
+    listed = json.loads(_run(root, "list", "--po", "fresh", "--json").stdout)
+    assert len(listed) == 1
+    history = _history(root, listed[0]["id"])
+    assert len(history) == 2 * SENDERS
+    for (role, asked), (reply_role, answered) in zip(history[0::2], history[1::2], strict=True):
+        assert (role, reply_role) == ("user", "assistant")
+        assert answered == f"You said: {asked}"
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "1e9"])
+def test_send_refuses_a_wait_that_is_not_bounded(root: Path, wait: str) -> None:
+    """--wait must be a number of seconds from 0 to a day: anything else is a usage error (exit
+    2) that stores nothing."""
+    sent = _run(root, "send", "reviewer", "hi", "--session", "conc", "--wait", wait)
+    assert sent.returncode == 2
+    assert "--wait" in sent.stderr
+    assert "Traceback" not in sent.stderr
+    assert _history(root) == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prompt_sessions.context import AppContext
-from prompt_sessions.errors import ReadOnlyStore
+from prompt_sessions.errors import ReadOnlyStore, UsageError
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.reply_lease import ReplyLease, SessionReplying, lease_path
 from prompt_sessions.responders import ReplyEnd, ReplyRequest
@@ -158,3 +158,12 @@ async def test_runtime_leaves_no_lease_in_a_store_that_refuses_writes(
         await coord.send(sid, "hello")
     assert not lease_path(ctx.manager.root, sid).parent.exists()
     assert not coord.get(sid).busy
+
+
+@pytest.mark.parametrize("wait", [float("nan"), float("inf"), -1.0])
+def test_a_lease_wait_is_bounded(root: Path, wait: float) -> None:
+    """A lease is never waited for without end: a wait that is not 0 to a day is refused
+    before anything is created."""
+    with pytest.raises(UsageError, match="a wait is 0 to"):
+        ReplyLease(root, "00000000-0000-4000-8000-000000000000", "x").acquire(wait)
+    assert not (root / "leases").exists()

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..reply_lease import DEFAULT_WAIT, reply_lease
+from ..reply_lease import DEFAULT_WAIT, MAX_WAIT, reply_lease
 from ..text import visible
 from .output import TEXT, print_json, when
 from .state import CliState
@@ -87,9 +87,10 @@ def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
 @click.option("--session", "ref", help="Session to talk in (default: the PO's current session).")
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=MAX_WAIT),
     default=DEFAULT_WAIT,
     show_default=True,
+    callback=lambda _ctx, _param, value: _finite_wait(value),
     help="Seconds to wait while another process replies in the session.",
 )
 @pass_state
@@ -114,6 +115,13 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     with reply_lease(mgr.root, target.id, target.name, wait=wait):
         mgr.append(target.id, Message(role="user", content=message, source="cli"))
         _reply(ctx, target.id)
+
+
+def _finite_wait(value: float) -> float:
+    # FloatRange lets NaN through (it compares false with both bounds); a wait is a number.
+    if value != value:
+        raise click.BadParameter("not a number of seconds", param_hint="'--wait'")
+    return value
 
 
 def _reply(ctx: Any, session_id: str) -> None:
