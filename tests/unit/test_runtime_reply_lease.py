@@ -106,7 +106,7 @@ async def test_runtime_send_is_refused_while_another_process_replies(
     ctx: AppContext, coord: Coordinator
 ) -> None:
     """While another holder keeps the session's lease (another process's turn), the runtime's
-    send and resume are refused at once with SessionReplying naming the session, and store
+    send is refused after a short grace with SessionReplying naming the session, and stores
     nothing; once the lease is free, the send goes through."""
     sid = ctx.manager.create("po", "shared").id
     other = ReplyLease(ctx.manager.root, sid, "shared")

@@ -43,6 +43,7 @@ from .store_writer import StoreWriter
 from .workspace import Workspace, WorkspaceSaver, load_workspace, reopen
 
 log = logging.getLogger(__name__)
+LEASE_GRACE = 2.0  # seconds a send or resume waits for another program's reply lease
 T = TypeVar("T")
 
 
@@ -209,9 +210,10 @@ class Coordinator:
         if live.busy:
             raise SessionBusy(live.name)
         responder, options = self.responders.for_po(live.po_name)  # an unknown responder fails here
-        lease = self._take_lease(live)
+        lease: ReplyLease | None = None
         live._sending = True
         try:
+            lease = await self._take_lease(live)
             message = Message(role="user", content=text, source=source or self.source)
             stored = await self.store_message(live, message)
         except BaseException as exc:
@@ -238,14 +240,23 @@ class Coordinator:
         if not retryable(live.history):
             return False
         responder, options = self.responders.for_po(live.po_name)
-        lease = self._take_lease(live)
+        live._sending = True  # busy while the lease is taken: no second turn slips in
+        try:
+            lease = await self._take_lease(live)
+        finally:
+            live._sending = False
+        if lease is not None and lease.held and not retryable(live.history):
+            lease.release()  # answered meanwhile by the program whose turn this one waited for
+            return False
         self.start_reply(live, responder, options)
         self._keep_lease(live, lease)
         return True
 
-    def _take_lease(self, live: LiveSession) -> ReplyLease | None:
-        """The session's reply lease, taken without waiting (a frontend must not block), or
-        None when this coordinator does not lease. SessionReplying when another holds it."""
+    async def _take_lease(self, live: LiveSession) -> ReplyLease | None:
+        """The session's reply lease, or None when this coordinator does not lease.
+        SessionReplying when another program holds it past ``LEASE_GRACE`` seconds: a frontend
+        does not wait for another program's reply, only for a process that is just dying (the
+        kernel frees its lease once it has died, a moment after the kill)."""
         if not self._lease_turns:
             return None
         # A reply that just ended (the session is not busy) may not have given its lease back
@@ -254,7 +265,7 @@ class Coordinator:
         if lease is not None and lease.held:
             return lease
         lease = ReplyLease(self.manager.root, live.session_id, live.name)
-        lease.acquire(0)
+        await lease.acquire_async(LEASE_GRACE)
         return lease
 
     def _keep_lease(self, live: LiveSession, lease: ReplyLease | None) -> None:
