@@ -34,12 +34,16 @@ async def run_reply(
     runtime event (``prompt_sessions.runtime.events``, delegations included). ``source`` is
     stamped on every message the reply stores (the MCP server's ``"mcp"``). Raises
     ResponderError when the reply failed for good, UsageError when the session does not end
-    with a user message.
+    with a user message. A caller that appended the user's message holds the session's reply
+    lease (``reply_lease``) from before that append until this returns, so that another
+    process's turn cannot come in between.
     """
     from .runtime import Coordinator
     from .runtime.events import ChunkReceived, RuntimeEvent
 
-    coord = Coordinator(ctx, keep_workspace=False, reply_source=source)
+    # The caller holds the session's reply lease around its append and this reply
+    # (reply_lease.py); the coordinator taking it again would find it taken.
+    coord = Coordinator(ctx, keep_workspace=False, reply_source=source, lease_turns=False)
     live = coord.open(session_id)
     if responder is not None:
         coord.responders.pin(live.po_name, responder)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..reply_lease import DEFAULT_WAIT, MAX_WAIT, reply_lease
 from ..text import visible
 from .output import TEXT, print_json, when
 from .state import CliState
@@ -84,18 +85,24 @@ def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
 @click.argument("po", type=TEXT)
 @click.argument("message", type=TEXT)
 @click.option("--session", "ref", help="Session to talk in (default: the PO's current session).")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0, max=MAX_WAIT),
+    default=DEFAULT_WAIT,
+    show_default=True,
+    callback=lambda _ctx, _param, value: _finite_wait(value),
+    help="Seconds to wait while another process replies in the session.",
+)
 @pass_state
-def send(state: CliState, po: str, message: str, ref: str | None) -> None:
+def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -> None:
     """Add MESSAGE to a session of PO, run the PO's responder and print the reply as it streams.
 
     The reply runs through the same loop as the TUI's: transient errors are retried with
-    backoff, and tools and delegations run (each delegation is noted on stderr).
+    backoff, and tools and delegations run (each delegation is noted on stderr). Sends to one
+    session take turns (``reply_lease``): each waits up to ``--wait`` seconds for the one
+    before it to store its reply, and stores nothing if it gives up.
     """
-    import asyncio
-
     from ..models import Message
-    from ..reply import run_reply
-    from ..runtime.events import MessageAdded
     from ..runtime.responder_pool import ResponderPool
 
     ctx = state.app_context()
@@ -105,7 +112,24 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
     target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
     if not message.strip():
         raise click.UsageError("MESSAGE is empty")
-    mgr.append(target.id, Message(role="user", content=message, source="cli"))
+    with reply_lease(mgr.root, target.id, target.name, wait=wait):
+        mgr.append(target.id, Message(role="user", content=message, source="cli"))
+        _reply(ctx, target.id)
+
+
+def _finite_wait(value: float) -> float:
+    # FloatRange lets NaN through (it compares false with both bounds); a wait is a number.
+    if value != value:
+        raise click.BadParameter("not a number of seconds", param_hint="'--wait'")
+    return value
+
+
+def _reply(ctx: Any, session_id: str) -> None:
+    """Run the reply to the session's last message, streaming it to stdout."""
+    import asyncio
+
+    from ..reply import run_reply
+    from ..runtime.events import MessageAdded
 
     def on_chunk(text: str) -> None:
         sys.stdout.write(visible(text))  # a reply is stored text too: it never drives the terminal
@@ -117,5 +141,5 @@ def send(state: CliState, po: str, message: str, ref: str | None) -> None:
             called = ctx.manager.get(event.session_id).po_name
             click.echo(f"-> {called}: {added.content}", err=True)
 
-    asyncio.run(run_reply(ctx, target.id, on_chunk=on_chunk, on_event=on_event))
+    asyncio.run(run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event))
     sys.stdout.write("\n")

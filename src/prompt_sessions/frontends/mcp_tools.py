@@ -134,6 +134,7 @@ class SessionTools:
         (one is created if it has none). Raises ``ResponderError`` when the responder fails.
         """
         from ..reply import run_reply
+        from ..reply_lease import reply_lease_async
 
         ctx = self.ctx
         self._known_po(po)
@@ -141,7 +142,8 @@ class SessionTools:
             raise UsageError("message is empty")
         target = self._target(po, session)
         lock = self._turns.setdefault(target.id, asyncio.Lock())
-        async with lock:
+        # The lock orders this server's own calls; the lease, other processes' sends.
+        async with lock, reply_lease_async(ctx.manager.root, target.id, target.name):
             ctx.manager.append(target.id, Message(role="user", content=message, source=SOURCE))
             reply = await run_reply(ctx, target.id, source=SOURCE)
         return {

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..context import AppContext
-from ..errors import StorageError, UsageError
+from ..errors import ReadOnlyStore, StorageError, UsageError
 from ..ids import validate_id
 from ..models import Message, SessionSummary
+from ..reply_lease import ReplyLease
 from .errors import SessionBusy, SessionNotOpen
 from .event_bus import EventBus, Subscriber
 from .events import (
@@ -42,6 +43,7 @@ from .store_writer import StoreWriter
 from .workspace import Workspace, WorkspaceSaver, load_workspace, reopen
 
 log = logging.getLogger(__name__)
+LEASE_GRACE = 2.0  # seconds a send or resume waits for another program's reply lease
 T = TypeVar("T")
 
 
@@ -57,6 +59,7 @@ class Coordinator:
         source: str | None = None,
         reply_source: str | None = None,
         keep_workspace: bool = True,
+        lease_turns: bool = True,
     ) -> None:
         self.ctx = ctx
         self.manager = ctx.manager
@@ -67,6 +70,11 @@ class Coordinator:
         self.reply_source = reply_source
         self.responders = ResponderPool(ctx)
         self._sessions: dict[str, LiveSession] = {}
+        # Each turn this coordinator starts holds its session's reply lease (reply_lease.py)
+        # until the reply ends, so another process's send waits for it; off for a caller that
+        # holds the lease itself (reply.run_reply).
+        self._lease_turns = lease_turns
+        self._leases: dict[str, ReplyLease] = {}
         self._shown: str | None = None
         self.events = EventBus(ctx.warnings)
         self._slots = GenerationSlots(self.settings.max_generating)
@@ -193,7 +201,8 @@ class Coordinator:
         """Store the user's message in this session, then start its reply in the background.
 
         Returns once the message is stored. The reply waits for a free slot if ``max_generating``
-        replies are already running. SessionBusy if this session is still replying.
+        replies are already running. SessionBusy if this session is still replying,
+        SessionReplying if another process is (its reply lease is held; nothing is stored).
         """
         if not isinstance(text, str) or not text.strip():
             raise UsageError("the message is empty")
@@ -201,29 +210,72 @@ class Coordinator:
         if live.busy:
             raise SessionBusy(live.name)
         responder, options = self.responders.for_po(live.po_name)  # an unknown responder fails here
+        lease: ReplyLease | None = None
         live._sending = True
         try:
+            lease = await self._take_lease(live)
             message = Message(role="user", content=text, source=source or self.source)
             stored = await self.store_message(live, message)
+        except BaseException as exc:
+            if lease is not None:
+                lease.release(forget=isinstance(exc, ReadOnlyStore))
+            raise
         finally:
             live._sending = False
         self._memory.touch(live)
         if self._sessions.get(live.session_id) is live:  # not closed while the message was stored
             self.start_reply(live, responder, options)
+            self._keep_lease(live, lease)
+        elif lease is not None:
+            lease.release()
         return stored
 
     async def resume(self, session_id: str) -> bool:
         """Reply again to a session whose last turn lacks its reply: its last message is the
         user's, or a reply cut short (after an error, a cancel or a crash). False if it has its
-        reply; SessionBusy if a reply is running."""
+        reply; SessionBusy if a reply is running, SessionReplying if another process's is."""
         live = self.open(session_id)
         if live.busy:
             raise SessionBusy(live.name)
         if not retryable(live.history):
             return False
         responder, options = self.responders.for_po(live.po_name)
+        live._sending = True  # busy while the lease is taken: no second turn slips in
+        try:
+            lease = await self._take_lease(live)
+        finally:
+            live._sending = False
+        if lease is not None and lease.held and not retryable(live.history):
+            lease.release()  # answered meanwhile by the program whose turn this one waited for
+            return False
         self.start_reply(live, responder, options)
+        self._keep_lease(live, lease)
         return True
+
+    async def _take_lease(self, live: LiveSession) -> ReplyLease | None:
+        """The session's reply lease, or None when this coordinator does not lease.
+        SessionReplying when another program holds it past ``LEASE_GRACE`` seconds: a frontend
+        does not wait for another program's reply, only for a process that is just dying (the
+        kernel frees its lease once it has died, a moment after the kill)."""
+        if not self._lease_turns:
+            return None
+        # A reply that just ended (the session is not busy) may not have given its lease back
+        # yet (``_reply_done`` runs after the task): the new turn takes it over.
+        lease = self._leases.pop(live.session_id, None)
+        if lease is not None and lease.held:
+            return lease
+        lease = ReplyLease(self.manager.root, live.session_id, live.name)
+        await lease.acquire_async(LEASE_GRACE)
+        return lease
+
+    def _keep_lease(self, live: LiveSession, lease: ReplyLease | None) -> None:
+        """Hold ``lease`` until the reply just started ends (``_reply_done``)."""
+        if lease is None:
+            return
+        if live._task is None or live._task.done():
+            lease.release()
+        else:
+            self._leases[live.session_id] = lease
 
     def start_reply(
         self,
@@ -258,6 +310,9 @@ class Coordinator:
         if live._task is task:
             live._task = None
             live._provisional = None  # a copy left by a task that crashed is an ordinary message
+            lease = self._leases.pop(live.session_id, None)
+            if lease is not None:
+                lease.release()  # the turn is over: another process's send may go on
         self.release_slot(live)  # a task cancelled before it ever ran still held its slot
         if task.cancelled():
             if live.status.busy:  # cancelled before it ran: nothing streamed, nothing stored

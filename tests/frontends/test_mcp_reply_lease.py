@@ -1,0 +1,45 @@
+"""The MCP server's `send_message` takes turns with other processes' sends to one session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from prompt_sessions.context import AppContext
+from prompt_sessions.frontends.mcp_tools import SessionTools
+from prompt_sessions.plugins import PluginHost
+from prompt_sessions.reply_lease import ReplyLease
+
+
+@pytest.fixture
+async def ctx(tmp_path: Path) -> AsyncIterator[AppContext]:
+    root = tmp_path / ".prompt_objects"
+    root.mkdir()
+    (root / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 0\n")
+    context = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    yield context
+    context.manager.close()
+
+
+async def test_send_message_waits_for_another_holder_of_the_session(ctx: AppContext) -> None:
+    """While another holder keeps the session's reply lease (another process's turn),
+    `send_message` stores nothing and keeps the event loop running; once the lease is free it
+    stores its message and the reply to it."""
+    sid = ctx.manager.create("coordinator", "Busy").id
+    tools = SessionTools(ctx)
+    other = ReplyLease(ctx.manager.root, sid, "Busy")
+    other.acquire(0)
+    try:
+        call = asyncio.create_task(tools.send_message("coordinator", "hello", session="Busy"))
+        await asyncio.sleep(0.5)  # the loop runs on while the call waits
+        assert not call.done()
+        assert ctx.manager.get(sid).history == []
+    finally:
+        other.release()
+    result = await asyncio.wait_for(call, timeout=30)
+    assert result["reply"] == "You said: hello"
+    history = [(m.role, m.content) for m in ctx.manager.get(sid).history]
+    assert history == [("user", "hello"), ("assistant", "You said: hello")]
