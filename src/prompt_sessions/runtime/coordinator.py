@@ -40,10 +40,10 @@ from .slots import GenerationSlots
 from .status import Status
 from .store_sync import StoreSync
 from .store_writer import StoreWriter
+from .turn_leases import TurnLeases
 from .workspace import Workspace, WorkspaceSaver, load_workspace, reopen
 
 log = logging.getLogger(__name__)
-LEASE_GRACE = 2.0  # seconds a send or resume waits for another program's reply lease
 T = TypeVar("T")
 
 
@@ -70,11 +70,7 @@ class Coordinator:
         self.reply_source = reply_source
         self.responders = ResponderPool(ctx)
         self._sessions: dict[str, LiveSession] = {}
-        # Each turn this coordinator starts holds its session's reply lease (reply_lease.py)
-        # until the reply ends, so another process's send waits for it; off for a caller that
-        # holds the lease itself (reply.run_reply).
-        self._lease_turns = lease_turns
-        self._leases: dict[str, ReplyLease] = {}
+        self._turns = TurnLeases(self.manager.root, lease_turns)
         self._shown: str | None = None
         self.events = EventBus(ctx.warnings)
         self._slots = GenerationSlots(self.settings.max_generating)
@@ -213,7 +209,7 @@ class Coordinator:
         lease: ReplyLease | None = None
         live._sending = True
         try:
-            lease = await self._take_lease(live)
+            lease = await self._turns.take(live.session_id, live.name)
             message = Message(role="user", content=text, source=source or self.source)
             stored = await self.store_message(live, message)
         except BaseException as exc:
@@ -225,7 +221,7 @@ class Coordinator:
         self._memory.touch(live)
         if self._sessions.get(live.session_id) is live:  # not closed while the message was stored
             self.start_reply(live, responder, options)
-            self._keep_lease(live, lease)
+            self._turns.keep(live.session_id, lease, live._task)
         elif lease is not None:
             lease.release()
         return stored
@@ -242,40 +238,15 @@ class Coordinator:
         responder, options = self.responders.for_po(live.po_name)
         live._sending = True  # busy while the lease is taken: no second turn slips in
         try:
-            lease = await self._take_lease(live)
+            lease = await self._turns.take(live.session_id, live.name)
         finally:
             live._sending = False
         if lease is not None and lease.held and not retryable(live.history):
             lease.release()  # answered meanwhile by the program whose turn this one waited for
             return False
         self.start_reply(live, responder, options)
-        self._keep_lease(live, lease)
+        self._turns.keep(live.session_id, lease, live._task)
         return True
-
-    async def _take_lease(self, live: LiveSession) -> ReplyLease | None:
-        """The session's reply lease, or None when this coordinator does not lease.
-        SessionReplying when another program holds it past ``LEASE_GRACE`` seconds: a frontend
-        does not wait for another program's reply, only for a process that is just dying (the
-        kernel frees its lease once it has died, a moment after the kill)."""
-        if not self._lease_turns:
-            return None
-        # A reply that just ended (the session is not busy) may not have given its lease back
-        # yet (``_reply_done`` runs after the task): the new turn takes it over.
-        lease = self._leases.pop(live.session_id, None)
-        if lease is not None and lease.held:
-            return lease
-        lease = ReplyLease(self.manager.root, live.session_id, live.name)
-        await lease.acquire_async(LEASE_GRACE)
-        return lease
-
-    def _keep_lease(self, live: LiveSession, lease: ReplyLease | None) -> None:
-        """Hold ``lease`` until the reply just started ends (``_reply_done``)."""
-        if lease is None:
-            return
-        if live._task is None or live._task.done():
-            lease.release()
-        else:
-            self._leases[live.session_id] = lease
 
     def start_reply(
         self,
@@ -310,9 +281,7 @@ class Coordinator:
         if live._task is task:
             live._task = None
             live._provisional = None  # a copy left by a task that crashed is an ordinary message
-            lease = self._leases.pop(live.session_id, None)
-            if lease is not None:
-                lease.release()  # the turn is over: another process's send may go on
+            self._turns.end(live.session_id)
         self.release_slot(live)  # a task cancelled before it ever ran still held its slot
         if task.cancelled():
             if live.status.busy:  # cancelled before it ran: nothing streamed, nothing stored
