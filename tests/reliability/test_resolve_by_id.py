@@ -118,9 +118,13 @@ def _fail(self: Any, *args: Any) -> Any:
     raise AssertionError("the whole catalog was read")
 
 
-def test_a_session_named_like_an_id_prefix_still_wins(tmp_path: Path) -> None:
-    """The exact-name rule comes first: a session whose name is another's id prefix (or full
-    id, in the case typed) is the one resolved, so the look-up by id steps aside."""
+def test_a_session_named_like_an_id_prefix_is_ambiguous_and_a_whole_id_wins(
+    tmp_path: Path,
+) -> None:
+    """A name that is another session's id prefix is ambiguous (both are named), a session
+    named with another's whole id does not shadow it, and a name that is its own session's id
+    prefix resolves to it; the look-up by id steps aside for every named ref, and listing
+    agrees."""
     _store(
         tmp_path,
         _session(A, "first"),
@@ -128,14 +132,18 @@ def test_a_session_named_like_an_id_prefix_still_wins(tmp_path: Path) -> None:
         _session(D, A),
         _session(B, "ABCD2222"),
     )
-    for ref, named in (("abcd1111", C), (A, D), ("ABCD2222", B)):
+    for ref, found in (("abcd1111", {A, C}), (A, {A}), ("ABCD2222", {B})):
         mgr = open_manager(tmp_path)
         try:
             assert mgr.backend.known_by_id_prefix(ref) is None
-            assert mgr.resolve("po" if named != B else None, ref).id == named
+            if len(found) > 1:
+                with pytest.raises(AmbiguousSession) as info:
+                    mgr.resolve(None, ref)
+                assert {sid for sid, _ in info.value.candidates} == found
+            else:
+                assert mgr.resolve(None, ref).id in found
         finally:
             mgr.close()
-        assert _by_listing(tmp_path, None, ref) == named
     # The other case of a name is no exact match: the id prefix finds its session.
     assert _resolve(tmp_path, None, "abcd2222") == B
 

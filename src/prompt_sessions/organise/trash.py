@@ -60,6 +60,8 @@ def find(manager: SessionManager, ref: str) -> TrashedSession:
 def not_found(manager: SessionManager, ref: str, po_name: str | None) -> SessionNotFound:
     """The error for a ``ref`` no live session matches, saying how to restore it when it names
     a session in the trash (the trash is read only on this error's way)."""
+    if not isinstance(ref, str):
+        return SessionNotFound(str(ref), po_name)
     with contextlib.suppress(PromptSessionsError):
         entries = [e for e in trashed(manager) if po_name is None or e.summary.po_name == po_name]
         gone = resolve_ref(ref, [e.summary for e in entries])
