@@ -120,3 +120,17 @@ def test_what_a_cut_write_of_the_store_leaves_is_still_repaired(tmp_path: Path, 
         f"message number {n}" for n in range(whole)
     ]
     mgr.close()
+
+
+def test_an_entry_found_by_id_is_enough_to_judge(tmp_path: Path) -> None:
+    """A process that found the session by id prefix (its catalog entry read alone, the
+    catalog not loaded) judges the cut by that entry."""
+    root = tmp_path / ".prompt_objects"
+    sid = _session(root, 4)
+    _cut_after(root / "sessions" / f"{sid}.json", 1)
+    mgr = open_manager(root)
+    assert mgr.resolve(None, sid[:8]).id == sid  # found by id: the entry is peeked
+    assert not mgr.backend._view.loaded  # type: ignore[attr-defined]
+    with pytest.raises(CorruptSession, match="1 whole messages left of the 4 stored"):
+        mgr.get(sid)
+    mgr.close()

@@ -225,11 +225,14 @@ class JsonCatalogView(JsonReading):
             view.apply(change)
 
     def _not_a_cut_write(self, sid: str, session: Session, st: os.stat_result) -> str | None:
-        """As the base judges, else by the catalog: its entry's message count, or its record of
-        this very file (same stamp) as damaged. The catalog is loaded if it must be (a cut file
-        is rare) but never rebuilt here: a rebuild reads every file, this one included."""
-        if sid in self._files:
-            return super()._not_a_cut_write(sid, session, st)
+        """Why the whole messages of session ``sid`` found before its damage are not what a
+        cut-short write leaves; None if they may be. Judged by what this process knew of the
+        session, else by the catalog: its entry's message count, or its record of this very
+        file (same stamp) as damaged. The catalog is loaded if it must be (a cut file is rare)
+        but never rebuilt here: a rebuild reads every file, this one included."""
+        state = self._files.get(sid)
+        if state is not None:
+            return lost_more_than_a_write(session, state.summary.message_count)
         peeked = None if self._view.loaded else self._peeked.get(sid)
         if peeked is not None:
             return lost_more_than_a_write(session, peeked[0].message_count)
