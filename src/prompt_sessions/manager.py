@@ -364,8 +364,10 @@ class SessionManager:
                 return resolve_ref(ref, known, po_name)
         try:
             return resolve_ref(ref, self.list(po_name), po_name)
-        except SessionNotFound:
-            raise trash.not_found(self, ref, po_name) from None
+        except SessionNotFound as exc:
+            if (hint := trash.in_trash_hint(self, ref, po_name)) is None:
+                raise
+            raise SessionNotFound(ref, po_name, hint) from exc
 
     # ------------------------------------------------------------------ current session per PO
 

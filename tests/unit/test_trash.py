@@ -146,6 +146,9 @@ def test_a_ref_to_a_trashed_session_says_how_to_restore_it(run: Run, backend: st
         assert code == 1 and err.strip().endswith(hint), (args, err)
     code, _, err = run("show", "nothing like it")
     assert code == 1 and "trash" not in err
+    live = _new(run, "Seal notes", "the seal naps")
+    code, _, err = run("show", live[:3])  # the hint of a too-short prefix reaches the CLI
+    assert code == 1 and "an id prefix needs at least 4 characters" in err
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

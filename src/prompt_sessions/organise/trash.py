@@ -57,17 +57,16 @@ def find(manager: SessionManager, ref: str) -> TrashedSession:
     return next(e for e in entries if e.summary.id == summary.id)
 
 
-def not_found(manager: SessionManager, ref: str, po_name: str | None) -> SessionNotFound:
-    """The error for a ``ref`` no live session matches, saying how to restore it when it names
-    a session in the trash (the trash is read only on this error's way)."""
+def in_trash_hint(manager: SessionManager, ref: object, po_name: str | None) -> str | None:
+    """How to restore what ``ref`` names when no live session matches it but a session in the
+    trash does; None otherwise (the trash is read only on this error's way)."""
     if not isinstance(ref, str):
-        return SessionNotFound(str(ref), po_name)
+        return None
     with contextlib.suppress(PromptSessionsError):
         entries = [e for e in trashed(manager) if po_name is None or e.summary.po_name == po_name]
         gone = resolve_ref(ref, [e.summary for e in entries])
-        hint = f"it is in the trash: prompt-sessions restore {gone.id[:8]}"
-        return SessionNotFound(ref, po_name, hint)
-    return SessionNotFound(ref, po_name)
+        return f"it is in the trash: prompt-sessions restore {gone.id[:8]}"
+    return None
 
 
 def restore(manager: SessionManager, ref: str) -> TrashedSession:
