@@ -332,6 +332,7 @@ class JsonBackend(JsonReplaceLast):
                         view.folder = folder
                         data = catalog.encode_catalog(view)
                     files.atomic_write(self.index_path, data)
+                    self._wrote_catalog(folder)
                     self._drop_journal()
                     self._rebuilt = self._journal_missed = False
             finally:

@@ -247,6 +247,17 @@ class JsonStoreBase:
         if fd is not None:
             os.close(fd)
 
+    def _wrote_catalog(self, folder: int) -> None:
+        """Note the version and folder stamp of the index.json this process just wrote under
+        the lock, so that the checks after it need not open it again (two opens and reads of a
+        file just replaced, slow while the disk takes the new one; DESIGN section 10)."""
+        try:
+            st = os.stat(self.index_path, follow_symlinks=False)
+        except OSError:
+            return
+        self._version_key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        self._catalog_version, self._catalog_folder = FORMAT_VERSION, folder
+
     def _check_writable(self) -> None:
         version = self._newer_catalog()
         if version is not None:
