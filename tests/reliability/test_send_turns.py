@@ -193,6 +193,11 @@ def test_send_to_a_newer_store_leaves_no_lease_behind(tmp_path: Path) -> None:
     assert len(sent.stderr.strip().splitlines()) == 1
     assert "newer than this program" in sent.stderr
     assert sorted(p.name for p in store.iterdir()) == before
+    # No session named, and the PO has none yet: its first session would be made (under the
+    # PO's first-session lock), and the refusal still leaves no folder behind.
+    sent = _run(store, "send", "writer", "hi")
+    assert sent.returncode == 1 and "newer than this program" in sent.stderr
+    assert sorted(p.name for p in store.iterdir()) == before
 
 
 def test_concurrent_sends_without_a_session_share_the_new_current_one(root: Path) -> None:
