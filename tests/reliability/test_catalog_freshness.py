@@ -563,3 +563,31 @@ def test_an_append_looks_at_no_folder_and_keeps_it_pinned(
     other.close()
     mgr.close()
     assert_at_rest(root)
+
+
+def test_a_fold_whose_catalog_cannot_be_stat_ed_afterwards_still_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After its fold a process notes the catalog it wrote (one stat); when that stat fails the
+    fold still completes, and the catalog is simply read again when next needed."""
+    from prompt_sessions.storage import json_store_base
+
+    root = tmp_path / ".prompt_objects"
+    (sid,) = _store(root, "a")
+    mgr = open_manager(root)
+    mgr.rename(sid, "renamed")
+    index = str(root / "sessions" / "index.json")
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path) == index:
+            raise OSError(5, "Input/output error")
+        return os.stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(json_store_base, "os", _OS(stat=stat))
+    mgr.flush()
+    monkeypatch.undo()
+    assert mgr.backend._version_key is None  # type: ignore[attr-defined]
+    assert [s.name for s in mgr.list()] == ["renamed"]
+    mgr.close()
+    assert _names_by_new_manager(root) == {sid: "renamed"}
+    assert_at_rest(root)
