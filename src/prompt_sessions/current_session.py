@@ -3,13 +3,9 @@ session is named, remembered by the store per PO."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
-from .errors import ReadOnlyStore, SessionNotFound, StorageError, UsageError
+from .errors import SessionNotFound, UsageError
 from .models import Session, SessionSummary
 from .text import quoted
 
@@ -38,9 +34,13 @@ def current(manager: SessionManager, po_name: str, *, source: str | None) -> Ses
     found = _current_of(manager, po_name)
     if found is not None:
         return found
-    # None yet: made under the PO's first-session lock, so that processes asking at once (8
+    # None yet: made under the PO's first-session lease, so that processes asking at once (8
     # sends to a new PO) agree on one session instead of each making its own.
-    with _first_session_lock(manager, po_name):
+    from .reply_lease import first_session_path, reply_lease
+
+    with reply_lease(
+        manager.root, "", po_name, wait=30.0, path=first_session_path(manager.root, po_name)
+    ):
         found = _current_of(manager, po_name)
         if found is not None:
             return found
@@ -59,40 +59,6 @@ def _current_of(manager: SessionManager, po_name: str) -> Session | None:
         except SessionNotFound:
             continue
     return None
-
-
-@contextmanager
-def _first_session_lock(manager: SessionManager, po_name: str) -> Iterator[None]:
-    """A lock (``leases/po-<digest>.lock``, beside the reply leases; DESIGN section 4) held
-    while a PO's first session is made. Where it cannot be taken (a read-only folder), the
-    creation goes on unlocked and reports what is wrong itself."""
-    from .reply_lease import LEASE_DIR
-    from .storage.files import ensure_dir
-    from .storage.locking import StoreLock
-
-    digest = hashlib.sha256(po_name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    folder = manager.root / LEASE_DIR
-    made = not folder.exists()
-    path = folder / f"po-{digest}.lock"
-    try:
-        ensure_dir(folder)
-        lock = StoreLock(path, timeout=30.0)
-        lock.acquire()
-    except StorageError:
-        yield
-        return
-    refused = False
-    try:
-        yield
-    except ReadOnlyStore:
-        refused = True
-        raise
-    finally:
-        lock.release()
-        if refused and made:  # a store that refuses writes keeps no folder of ours
-            with suppress(OSError):
-                os.unlink(path)
-                os.rmdir(folder)
 
 
 def switch(manager: SessionManager, po_name: str, session_id: str) -> Session:

@@ -15,6 +15,7 @@ for that mark): removing a lock file while another process waits on it would let
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -55,6 +56,13 @@ def lease_path(root: Path, session_id: str) -> Path:
     return root / LEASE_DIR / f"{validate_id(session_id)}.lock"
 
 
+def first_session_path(root: Path, po_name: str) -> Path:
+    """The lease file held while PO ``po_name``'s first session is made, so that programs
+    sending at once to a PO without a session agree on one (``current_session.current``)."""
+    digest = hashlib.sha256(po_name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return root / LEASE_DIR / f"po-{digest}.lock"
+
+
 class ReplyLease:
     """The lease of one session. Take it with :meth:`acquire`, give it back with :meth:`release`.
 
@@ -64,8 +72,8 @@ class ReplyLease:
         name: the session's name, for the error.
     """
 
-    def __init__(self, root: Path, session_id: str, name: str) -> None:
-        self.path = lease_path(root, session_id)
+    def __init__(self, root: Path, session_id: str, name: str, *, path: Path | None = None) -> None:
+        self.path = path or lease_path(root, session_id)
         self.name = name
         self._lock: StoreLock | None = None
         self._made_dir = False  # this lease created the leases folder
@@ -134,10 +142,16 @@ class ReplyLease:
 
 @contextmanager
 def reply_lease(
-    root: Path, session_id: str, name: str, *, wait: float = DEFAULT_WAIT
+    root: Path,
+    session_id: str,
+    name: str,
+    *,
+    wait: float = DEFAULT_WAIT,
+    path: Path | None = None,
 ) -> Iterator[ReplyLease]:
-    """Hold the session's lease for the block (see :class:`ReplyLease.acquire` for errors)."""
-    lease = ReplyLease(root, session_id, name)
+    """Hold the session's lease (or the one at ``path``) for the block (see
+    :class:`ReplyLease.acquire` for errors)."""
+    lease = ReplyLease(root, session_id, name, path=path)
     lease.acquire(wait)
     try:
         yield lease
