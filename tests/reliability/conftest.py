@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from reliability_support import LONG_ENV, hygiene_problems
+# Its assertions (assert_at_rest) say what they found, as a test's own do.
+pytest.register_assert_rewrite("reliability_support")
+
+from reliability_support import LONG_ENV, hygiene_problems  # noqa: E402
 
 PLUGIN_ENV_VARS = (
     "PROMPT_SESSIONS_PLUGINS",

@@ -399,7 +399,7 @@ class JsonBackend(JsonReplaceLast):
         A failed fold after this backend's own writes is told with a :class:`StorageWarning`."""
         if self._closed:
             return
-        self._wake.set()
+        self._stop_fold_thread()
         try:
             self.flush()
             self._sign_off()
@@ -413,7 +413,6 @@ class JsonBackend(JsonReplaceLast):
                     stacklevel=2,
                 )
         finally:
-            self._closed = True
             if self._search_cache is not None:
                 self._search_cache.close()
             self.lock.close()

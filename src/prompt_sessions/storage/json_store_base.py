@@ -371,6 +371,16 @@ class JsonStoreBase:
             self._folder_thread = thread
             thread.start()
 
+    def _stop_fold_thread(self) -> None:
+        """Stop the idle-fold thread and wait for a fold it is in, as close begins. The thread
+        is a daemon, stopped wherever it is when the program ends: a fold it began after close
+        (another process's journal line appeared) would leave its temp file behind."""
+        self._closed = True  # the thread's loop ends, and no new thread starts
+        self._wake.set()
+        thread = self._folder_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
     def _fold_when_idle(self) -> None:
         assert self.idle_fold_seconds is not None
         while not self._closed:
