@@ -26,15 +26,16 @@ def toasts(app) -> list[str]:
 
 
 async def send(pilot, text: str) -> None:
-    """Type a message in the box of the shown session, press Enter and wait until it is stored
-    (the screen handles Enter in its own turn, later on a loaded machine)."""
+    """Type a message in the box of the shown session, press Enter and wait until that session
+    holds it (the screen handles Enter in its own turn, later on a loaded machine; a count of
+    the messages shown could still be moved by the session shown before)."""
     screen = pilot.app.screen
-    before = screen.message_count
+    live = pilot.app.coord.get(screen.session_id)
     box = screen.query_one(MessageBox)
     box.focus()
     box.text = text
     await pilot.press("enter")
-    await wait_until(pilot, lambda: screen.message_count > before)
+    await wait_until(pilot, lambda: any(m.content == text for m in live.history))
 
 
 def open_all(screen: MainScreen, *sessions) -> None:
