@@ -11,7 +11,7 @@ import pytest
 from prompt_sessions.context import AppContext
 from prompt_sessions.frontends.mcp_tools import SessionTools
 from prompt_sessions.plugins import PluginHost
-from prompt_sessions.reply_lease import ReplyLease
+from prompt_sessions.reply_lease import ReplyLease, first_session_path
 
 
 @pytest.fixture
@@ -43,3 +43,28 @@ async def test_send_message_waits_for_another_holder_of_the_session(ctx: AppCont
     assert result["reply"] == "You said: hello"
     history = [(m.role, m.content) for m in ctx.manager.get(sid).history]
     assert history == [("user", "hello"), ("assistant", "You said: hello")]
+
+
+async def test_send_message_to_a_po_without_a_session_joins_the_one_being_made(
+    ctx: AppContext,
+) -> None:
+    """Another process is making the first session of a PO (it holds the PO's first-session
+    lease, as ``send`` does): `send_message` without a session waits for it, keeps the loop
+    running, and talks in that session instead of making a second one."""
+    mgr = ctx.manager
+    (mgr.root / "objects").mkdir()
+    (mgr.root / "objects" / "fresh.md").write_text("---\nname: fresh\n---\nA new PO.\n")
+    tools = SessionTools(ctx)
+    other = ReplyLease(mgr.root, "", "fresh", path=first_session_path(mgr.root, "fresh"))
+    other.acquire(0)
+    try:
+        call = asyncio.create_task(tools.send_message("fresh", "hello"))
+        await asyncio.sleep(0.5)  # the loop runs on while the call waits
+        assert not call.done()
+        made = mgr.create("fresh", "Made elsewhere")
+        mgr.backend.set_current("fresh", made.id)
+    finally:
+        other.release()
+    result = await asyncio.wait_for(call, timeout=30)
+    assert result["session"]["id"] == made.id
+    assert [s.id for s in mgr.list("fresh")] == [made.id]

@@ -15,15 +15,18 @@ SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("
 
 
 def run(
-    store: Path, *args: str, env: dict[str, str] | None = None
+    store: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": "", **(env or {})}
-    return subprocess.run(
+    done = subprocess.run(
         [SCRIPT, "--dir", str(store), *args],
         capture_output=True,
-        text=True,
+        input=stdin if stdin is not None else b"",
         timeout=60,
         env=full_env,
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
 
 
@@ -125,3 +128,28 @@ def test_tui_start_with_a_bad_config_is_one_line(store: Path) -> None:
         'Error: config.toml: storage.lock_timeout: expected a number, got text "ten"\n'
     )
     assert result.stdout == ""
+
+
+def test_send_dash_reads_the_message_from_standard_input(store: Path) -> None:
+    """``send PO -`` sends what is piped in, whole lines kept, the final line end dropped."""
+    sent = run(store, "send", "coordinator", "-", stdin="first line\nsecond ✓\n".encode())
+    assert sent.returncode == 0, sent.stderr
+    shown = json.loads(run(store, "show", "first line", "--po", "coordinator", "--json").stdout)
+    assert shown["history"][0]["content"] == "first line\nsecond ✓"
+
+
+@pytest.mark.parametrize(
+    ("piped", "said"),
+    [
+        (b"caf\xe9\n", "standard input is not UTF-8 text (byte 3); nothing was sent"),
+        (b"\n", "MESSAGE is empty"),
+        (b"", "MESSAGE is empty"),
+    ],
+)
+def test_send_dash_refuses_bad_standard_input_and_stores_nothing(
+    store: Path, piped: bytes, said: str
+) -> None:
+    sent = run(store, "send", "coordinator", "-", stdin=piped)
+    assert sent.returncode == 2
+    assert said in sent.stderr and "Traceback" not in sent.stderr
+    assert json.loads(run(store, "list", "--json").stdout) == []

@@ -96,6 +96,7 @@ def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
 @pass_state
 def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -> None:
     """Add MESSAGE to a session of PO, run the PO's responder and print the reply as it streams.
+    A MESSAGE of - is read from standard input (UTF-8; its final line end is dropped).
 
     The reply runs through the same loop as the TUI's: transient errors are retried with
     backoff, and tools and delegations run (each delegation is noted on stderr). Sends to one
@@ -105,16 +106,40 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     from ..models import Message
     from ..runtime.responder_pool import ResponderPool
 
+    message = _message_from_stdin() if message == "-" else message
+    if not message.strip():  # before a PO's first session is made for it
+        raise click.UsageError("MESSAGE is empty")
     ctx = state.app_context()
     mgr = ctx.manager
     ResponderPool(ctx).for_po(po)  # a bad responder setup fails before anything is written
     # An empty --session is a bad ref, not "the current session".
     target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
-    if not message.strip():
-        raise click.UsageError("MESSAGE is empty")
     with reply_lease(mgr.root, target.id, target.name, wait=wait):
         mgr.append(target.id, Message(role="user", content=message, source="cli"))
         _reply(ctx, target.id)
+
+
+def _message_from_stdin() -> str:
+    """Standard input as one message, as ``-`` means for most command-line tools: UTF-8 text
+    of at most ``limits.MAX_IMPORT_BYTES``, without the line end that ends its last line.
+
+    Raises:
+        click.UsageError: more than the limit, or bytes that are not UTF-8 (nothing is sent).
+    """
+    from ..limits import MAX_IMPORT_BYTES
+
+    data = click.get_binary_stream("stdin").read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise click.UsageError(
+            f"standard input holds more than {MAX_IMPORT_BYTES // 2**20} MiB; nothing was sent"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.UsageError(
+            f"standard input is not UTF-8 text (byte {exc.start}); nothing was sent"
+        ) from None
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 def _finite_wait(value: float) -> float:

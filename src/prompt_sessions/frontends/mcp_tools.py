@@ -117,15 +117,14 @@ class SessionTools:
         return summary_json(session.summary())
 
     def _target(self, po: str, ref: str | None) -> Session:
+        """The session ``ref`` names, or the PO's current one. A PO's first session is made
+        as ``send`` makes it (``current_session.current``), so that clients and processes
+        sending to a new PO at once share one session. May wait for another process making
+        it: run it off the event loop."""
         mgr = self.ctx.manager
         if ref is not None:
             return mgr.get(mgr.resolve(po, ref).id)
-        current = mgr.peek_current(po)
-        if current is not None:
-            return mgr.get(current.id)
-        session = mgr.create(po, source=SOURCE)
-        mgr.switch(po, session.id)
-        return session
+        return mgr.current(po, source=SOURCE)
 
     async def send_message(self, po: str, message: str, session: str | None = None) -> dict:
         """Append ``message`` as the user's, run the PO's responder, return the stored reply.
@@ -140,7 +139,7 @@ class SessionTools:
         self._known_po(po)
         if not message.strip():
             raise UsageError("message is empty")
-        target = self._target(po, session)
+        target = await asyncio.to_thread(self._target, po, session)
         lock = self._turns.setdefault(target.id, asyncio.Lock())
         # The lock orders this server's own calls; the lease, other processes' sends.
         async with lock, reply_lease_async(ctx.manager.root, target.id, target.name):
