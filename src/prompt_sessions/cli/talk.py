@@ -128,7 +128,7 @@ def _message_from_stdin() -> str:
     """
     from ..limits import MAX_IMPORT_BYTES
 
-    data = click.get_binary_stream("stdin").read(MAX_IMPORT_BYTES + 1)
+    data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise click.UsageError(
             f"standard input holds more than {MAX_IMPORT_BYTES // 2**20} MiB; nothing was sent"
