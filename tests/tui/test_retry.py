@@ -89,3 +89,29 @@ async def test_cancelled_reply_then_ctrl_r(make_ctx, make_app, gate):
         await settle(pilot)
         assert turns(ctx, sid)[-1] == ("assistant", "Thinking about it - done.", False)
         assert gate.started == 2
+
+
+async def test_retry_while_another_program_replies_says_so(make_ctx, make_app):
+    """ctrl+r in a session whose reply lease another program holds (its send is replying)
+    says that the session is replying elsewhere, instead of doing nothing in silence; the
+    session is left as it was."""
+    from textual.widgets._toast import Toast
+
+    from prompt_sessions.reply_lease import ReplyLease
+
+    ctx = make_ctx()
+    s = ctx.manager.create("coordinator", "Shared")
+    ctx.manager.append(s.id, Message(role="user", content="anyone?"))
+    other = ReplyLease(ctx.manager.root, s.id, "Shared")
+    other.acquire(0)
+    app = make_app(ctx)
+    try:
+        async with app.run_test(notifications=True) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+r")
+            await settle(pilot)  # the retry waits out the lease's grace, then gives up
+            toasts = [str(t.render()) for t in app.screen.query(Toast)]
+            assert any("'Shared' is replying to another message" in t for t in toasts), toasts
+            assert turns(ctx, s.id) == [("user", "anyone?", False)]
+    finally:
+        other.release()

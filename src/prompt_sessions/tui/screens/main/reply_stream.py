@@ -63,8 +63,20 @@ class ReplyStream(ShownSession):
             raise SessionBusy(live.name)
         if not retryable(live.history):
             return False
-        self.run_worker(self.coord.resume(session_id), group="retry", exit_on_error=False)
+        self.run_worker(self.resume_reply(session_id), group="retry", exit_on_error=False)
         return True
+
+    async def resume_reply(self, session_id: str) -> None:
+        """Run the reply of the session's last turn again, saying why when it cannot: another
+        program replies in the session (its reply lease, DESIGN section 8), or the turn got
+        its reply meanwhile."""
+        try:
+            started = await self.coord.resume(session_id)
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        if not started:
+            self.notify("Nothing to retry: the last turn got its reply meanwhile")
 
     def on_chunks_arrived(self, _: ChunksArrived) -> None:
         for session_id in self.tui.link.take_chunked():
