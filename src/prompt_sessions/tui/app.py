@@ -7,9 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
+from textual.widgets import Input, TextArea
 
 from ..context import AppContext
 from ..runtime import Coordinator
@@ -72,6 +74,12 @@ class PromptSessionsApp(App[None]):
             timeout=timeout,
             markup=False,
         )
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """With ``cursor_blink`` off, no text box blinks: the message box, the explorer's
+        search, the picker's filter and every prompt (a snapshot must not catch a phase)."""
+        if not self.cursor_blink and isinstance(event.widget, Input | TextArea):
+            event.widget.cursor_blink = False
 
     @property
     def coord(self) -> Coordinator:

@@ -92,6 +92,4 @@ class MainScreen(SessionActions, FindFilter, ReplyStream, Attention):
             self.show(restored.po_name, restored.session_id)
         else:
             self.show_po(start)
-        box = self.message_box
-        box.cursor_blink = self.tui.cursor_blink
-        box.focus()
+        self.message_box.focus()
