@@ -7,7 +7,8 @@ A query is words and filters separated by spaces::
 
 Every word must occur in a message (or the session's name), in any order, each as a whole word;
 ``word*`` matches words starting with ``word``; ``"two words"`` must occur together, in order;
-``-word`` (or ``-"a phrase"``) excludes messages that have it. Filters narrow the hits; a filter
+``-word`` (or ``-"a phrase"``) excludes messages that have it; inside quotes ``\\"`` is a quote
+and ``\\\\`` a backslash. Filters narrow the hits; a filter
 preceded by ``-`` excludes instead. ``po:`` and ``role:`` given twice mean either one; every other
 filter must hold. ``after:D`` keeps hits dated on or after day D, ``before:D`` those before D (UTC;
 a message is dated by its own timestamp, a name by the session's creation). ``in:name`` searches
@@ -57,7 +58,7 @@ class Word:
         return Term(tuple(tokens(fold(self.text))), self.prefix)
 
     def __str__(self) -> str:
-        body = f'"{self.text}"' if self.phrase else self.text
+        body = _quote(self.text) if self.phrase else self.text
         return ("-" if self.negated else "") + body + ("*" if self.prefix else "")
 
 
@@ -69,8 +70,8 @@ class Filter:
 
     def __str__(self) -> str:
         value = self.value
-        if not value or any(c.isspace() for c in value) or value.startswith('"'):
-            value = f'"{value}"'
+        if not value or any(c.isspace() or c == '"' for c in value):
+            value = _quote(value)
         return ("-" if self.negated else "") + f"{self.key}:{value}"
 
 
@@ -117,10 +118,7 @@ def parse(text: str) -> Query:
         if negated:
             i += 1
         if text[i] == '"':
-            end = text.find('"', i + 1)
-            if end < 0:
-                raise QueryError(f'unclosed quote in {text.strip()!r}: add the closing "')
-            body, i = text[i + 1 : end], end + 1
+            body, i = _unquote(text, i)
             prefix = i < n and text[i] == "*"
             i += prefix
             words.append(Word(body, phrase=True, prefix=prefix, negated=negated))
@@ -133,10 +131,7 @@ def parse(text: str) -> Query:
         if match and (match.group(2) or (i < n and text[i] == '"')):
             value = match.group(2)
             if not value:  # key:"quoted value"
-                end = text.find('"', i + 1)
-                if end < 0:
-                    raise QueryError(f'unclosed quote in {text.strip()!r}: add the closing "')
-                value, i = text[i + 1 : end], end + 1
+                value, i = _unquote(text, i)
             filters.append(_filter(match.group(1), value, negated))
             continue
         if match and match.group(1).lower() in FILTER_VALUES:
@@ -150,6 +145,33 @@ def parse(text: str) -> Query:
             "(filters and -words only narrow a search)"
         )
     return query
+
+
+def _quote(text: str) -> str:
+    """``text`` between double quotes, as :func:`_unquote` reads it back."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unquote(text: str, start: int) -> tuple[str, int]:
+    """The quoted text opening at ``text[start]`` (a ``"``) and the index after its closing
+    quote. Inside quotes ``\\"`` is a quote and ``\\\\`` a backslash, so that a tag or a PO
+    name holding a quote can be searched for; any other backslash is itself.
+
+    Raises:
+        QueryError: no closing quote.
+    """
+    out: list[str] = []
+    i, n = start + 1, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            return "".join(out), i + 1
+        if c == "\\" and i + 1 < n and text[i + 1] in '"\\':
+            i += 1
+            c = text[i]
+        out.append(c)
+        i += 1
+    raise QueryError(f'unclosed quote in {text.strip()!r}: add the closing "')
 
 
 def _filter(key: str, value: str, negated: bool) -> Filter:

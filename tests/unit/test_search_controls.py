@@ -80,6 +80,17 @@ def test_controls_spell_the_language_filters() -> None:
     assert with_filters("deploy", ()) == "deploy"
 
 
+def test_a_tag_holding_a_quote_chosen_in_the_explorer_finds_its_session(ctx) -> None:
+    """The explorer's tag list offers every tag, ``say"hi"`` too: the query it spells for it
+    parses, and finds the session on both stores."""
+    manager = ctx.manager
+    s = manager.create("writer", "quoted", tags=['say"hi'])
+    manager.append(s.id, Message(role="user", content="alpha quoted"))
+    manager.create("writer", "other", tags=["plain"])
+    typed = with_filters("alpha", control_filters(tag='say"hi'))
+    assert [hit.session.id for hit in manager.search(parse(typed))] == [s.id]
+
+
 def test_a_message_filter_is_refused() -> None:
     """role: and the date filters depend on a message, not a session: ValueError names them."""
     from prompt_sessions.models import SessionSummary

@@ -97,6 +97,31 @@ def test_canonical_spelling() -> None:
     assert parse(str(q)) == q
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (r'x tag:"a\"b"', 'a"b'),
+        (r'x tag:"say \"hi\""', 'say "hi"'),
+        (r'x po:"back\\slash"', "back\\slash"),
+        (r'x po:"C:\path"', "C:\\path"),  # a backslash before anything else is itself
+    ],
+)
+def test_a_quote_or_backslash_inside_quotes_is_escaped(text: str, value: str) -> None:
+    """Inside quotes \\" is a quote and \\\\ a backslash: a tag or PO name holding a quote
+    can be searched for, and the canonical spelling reads back the same."""
+    q = parse(text)
+    assert [f.value for f in q.filters] == [value]
+    assert parse(str(q)) == q
+
+
+@pytest.mark.parametrize("value", ['a"b', '"lead', 'tail"', "back\\", 'two "words" here', "\\\""])
+def test_a_filter_made_by_a_program_spells_a_query_that_reads_back(value: str) -> None:
+    """The explorer turns its tag and PO controls into filters (``search_controls``): any value
+    a tag or PO name may hold spells a query that parses to that same value."""
+    q = Query((Word("x"),), (Filter("tag", value),))
+    assert parse(str(q)).filters == (Filter("tag", value),)
+
+
 def test_match_expression_quotes_every_word() -> None:
     """The FTS5 expression joins the terms with AND and each exclusion with NOT; prefixes
     become FTS5 prefix queries."""
@@ -112,7 +137,9 @@ def test_with_po_adds_a_filter() -> None:
 
 # ---------------------------------------------------------------------- generated input
 
-_ALPHABET = st.sampled_from(list('ab "-*:\t\n\u00e9\u6570po:is:role:after:2025-01-01x!.é\u0301'))
+_ALPHABET = st.sampled_from(
+    list('ab "-*:\t\n\u00e9\u6570po:is:role:after:2025-01-01x!.é\u0301\\')
+)
 _pieces = st.one_of(
     st.text(min_size=0, max_size=30),
     st.lists(
@@ -134,6 +161,9 @@ _pieces = st.one_of(
                 "Crème",
                 "-x",
                 'po:"a b"',
+                "\\",
+                '\\"',
+                'tag:"a\\"b"',
             ]
         ),
         max_size=8,

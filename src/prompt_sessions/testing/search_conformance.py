@@ -49,7 +49,7 @@ def corpus() -> dict[str, Session]:
         _msg("How do I make a crème brûlée?"),
         _msg("Heat the cream, then caramelise the sugar.", "assistant", minute=2),
         _msg("今天我们讨论数据库迁移计划", minute=3),
-        tags=["Cooking"],
+        tags=["Cooking", 'grand"mere'],
     )
     deploy = _session(
         "ops",
@@ -113,6 +113,7 @@ LANGUAGE_CASES: list[tuple[str, set[tuple[str, int | None]]]] = [
     ("deploy po:chef", set()),
     ("creme tag:cooking", {("chef", None), ("chef", 0)}),
     ("creme -tag:COOKING", set()),
+    ('creme tag:"grand\\"mere"', {("chef", None), ("chef", 0)}),  # \" is a quote in quotes
     ("config after:2025-01-04", {("fork", 0)}),
     ("config before:2025-01-04", {("deploy", 0)}),
     ("absent", set()),
