@@ -83,6 +83,7 @@ def test_cli_migrate_reports_and_never_changes_the_source(run: Run, tmp_path: Pa
     code, out, err = run("migrate", "--to", "sqlite", "--to-dir", str(target))
     assert code == 0, err
     assert out.startswith("1 session in json: 1 copied")
+    assert f"To use it: prompt-sessions --dir {target} config set storage.backend sqlite" in out
     after = {p.name: p.read_bytes() for p in sessions.iterdir() if p.suffix == ".json"}
     assert after == before
     report = run.json("migrate", "--to", "sqlite", "--to-dir", str(target), "--json")
@@ -97,6 +98,31 @@ def test_cli_migrate_reports_and_never_changes_the_source(run: Run, tmp_path: Pa
     }
     with _open(target, "sqlite") as copied:
         assert [s.name for s in copied.list()] == ["One"]
+
+
+def test_cli_migrate_conflict_says_how_to_keep_both_copies(run: Run, tmp_path: Path) -> None:
+    """A session changed in the target since the last migrate is a conflict: exit 1, a line
+    naming it, and the way to keep both copies, which works as said."""
+    run("new", "coordinator", "--name", "One")
+    run("send", "coordinator", "hi", "--session", "One")
+    target = tmp_path / "elsewhere"
+    assert run("migrate", "--to", "sqlite", "--to-dir", str(target))[0] == 0
+    with _open(target, "sqlite") as copied:
+        sid = copied.list()[0].id
+        copied.append(sid, Message(role="user", content="only in the target"))
+    code, out, _ = run("migrate", "--to", "sqlite", "--to-dir", str(target))
+    assert code == 1
+    assert f"CONFLICT {sid}: the target holds a different version; left as it is" in out
+    assert "export ID --format json -o FILE here, then import FILE --as-new" in out
+    exported = tmp_path / "one.json"
+    assert run("export", sid, "--format", "json", "-o", str(exported))[0] == 0
+    in_target = Run(run.capsys, run.monkeypatch, target)
+    assert in_target("config", "set", "storage.backend", "sqlite")[0] == 0
+    code, _, err = in_target("import", str(exported), "--as-new")
+    assert code == 0, err
+    with _open(target, "sqlite") as copied:
+        counts = sorted(s.message_count for s in copied.list())
+    assert counts == [2, 3]  # the source's copy beside the target's own
 
 
 def test_cli_migrate_refuses_the_store_itself(run: Run) -> None:

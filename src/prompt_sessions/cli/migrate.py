@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -82,9 +83,21 @@ def migrate(
             )
         for sid, why in sorted(report.conflicts.items()):
             click.echo(f"CONFLICT {sid}: {why}")
+        if report.conflicts:
+            click.echo(
+                "To keep both copies of a conflicting session: prompt-sessions export ID "
+                "--format json -o FILE here, then import FILE --as-new into the target store."
+            )
         for sid, why in sorted(report.failed.items()):
             click.echo(f"FAILED {sid}: {why}")
         if report.ok and to_backend != source.backend.name and same_folder:
             click.echo(f"To use it: prompt-sessions config set storage.backend {to_backend}")
+        elif report.ok and not same_folder and not dsn:
+            # The new folder has no config.toml of its own yet: without it the folder reads as
+            # an empty JSON store.
+            folder = shlex.quote(str(root))
+            click.echo(
+                f"To use it: prompt-sessions --dir {folder} config set storage.backend {to_backend}"
+            )
     if not report.ok:
         sys.exit(1)
