@@ -81,6 +81,40 @@ def test_show_prints_a_transcript_with_speakers_and_flags(run: Run) -> None:
     assert lines[-1] == "cut off"
 
 
+def test_show_prints_tool_calls_and_results_a_message_holds(run: Run) -> None:
+    """A reply that only calls tools is not a blank: a delegation shows as ``-> PO: message``
+    (as ``send`` and the TUI show it), any other call with its arguments, and results the
+    message's text does not already hold."""
+    mgr = _manager(run)
+    session = mgr.create("coordinator", "Tools")
+    mgr.append(session.id, Message(role="user", content="plan it"))
+    calls = [
+        {"id": "c1", "name": "researcher", "arguments": {"message": "find\nthe dates"}},
+        {"id": "c2", "name": "clock", "arguments": {"zone": "UTC"}},
+    ]
+    mgr.append(session.id, Message(role="assistant", content="", tool_calls=calls))
+    mgr.append(
+        session.id,
+        Message(
+            role="tool",
+            content="May 3",
+            tool_results=[{"tool_call_id": "c1", "content": "May 3"}],
+        ),
+    )
+    mgr.append(
+        session.id,
+        Message(role="tool", content="", tool_results=[{"tool_call_id": "c2", "content": "12:00"}]),
+    )
+    mgr.close()
+    code, out, _ = run("show", "Tools")
+    assert code == 0
+    lines = out.splitlines()
+    assert "-> researcher: find\\nthe dates" in lines  # one line: its newline made visible
+    assert '-> clock {"zone": "UTC"}' in lines
+    assert lines.count("May 3") == 1  # the result the text already says is not said twice
+    assert "result for c2: 12:00" in lines
+
+
 def test_timestamps_show_in_local_time_and_odd_ones_as_they_are() -> None:
     """A stored UTC time is shown as local 'YYYY-MM-DD HH:MM'; text that is no time is kept."""
     assert len(when("2025-01-03T10:00:00.000Z")) == len("2025-01-03 10:00")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import msgspec
 
+from .. import tool_calls
 from ..models import Session
 from ..organise.trash import undo_hint
 from ..text import counted, quoted, visible
@@ -126,7 +127,13 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
         click.secho(
             f"{visible(speaker, one_line=True)} · {when(message.created_at)}{flag}", bold=True
         )
-        click.echo(visible(message.content))
+        if message.content or not (message.tool_calls or message.tool_results):
+            click.echo(visible(message.content))
+        for call in message.tool_calls or []:
+            click.echo(visible(tool_calls.call_line(call), one_line=True))
+        if message.tool_results and not tool_calls.repeats_results(message):
+            for result in message.tool_results:
+                click.echo(visible(tool_calls.result_line(result), one_line=True))
 
 
 @click.command()

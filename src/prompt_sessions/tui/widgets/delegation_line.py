@@ -18,18 +18,6 @@ from ...text import visible
 LINE_CHARS = 72  # of the message, on the folded line
 
 
-def is_delegation(call: Any) -> bool:
-    """A stored tool call of a PO tool: a name and exactly one string argument ``message``."""
-    if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-        return False
-    arguments = call.get("arguments")
-    return (
-        isinstance(arguments, dict)
-        and set(arguments) == {"message"}
-        and isinstance(arguments["message"], str)
-    )
-
-
 class DelegationLine(Static, can_focus=True):
     DEFAULT_CSS = """
     DelegationLine { height: auto; color: $text-muted; }

@@ -19,7 +19,8 @@ from textual.widgets import Collapsible, Static
 
 from ...models import Message
 from ...text import visible
-from .delegation_line import DelegationLine, is_delegation
+from ...tool_calls import is_delegation, repeats_results
+from .delegation_line import DelegationLine
 
 
 def speaker_of(message: Message, po_name: str) -> str:
@@ -51,14 +52,6 @@ def folded(data: Any) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return repr(data)
-
-
-def repeats_results(message: Message) -> bool:
-    """A tool message whose text is just its results joined (as the runtime stores it)."""
-    results = message.tool_results or []
-    texts = [r.get("content") for r in results if isinstance(r, dict)]
-    joined = "\n\n".join(str(t) for t in texts)
-    return len(texts) == len(results) and message.content == joined
 
 
 class MessageView(Vertical):
