@@ -24,6 +24,10 @@ Its ``respond(request)`` is an async iterator:
   :class:`ToolResult` per call, in order) before the responder's generator resumes. The
   responder then sends the results to its model and goes on streaming (or calls again).
   A responder that ignores ``request.tools`` works as before.
+- **Setup check** (optional): a ``check()`` method that raises ``ResponderError`` for a setup that
+  can never answer (an unknown model, a missing key). ``send`` (the CLI and the MCP server) calls
+  it before storing the person's message, so a wrong setup leaves no unanswered message behind;
+  :func:`check_ready` calls it where it exists. It may block (reading a plugin registry).
 """
 
 from __future__ import annotations
@@ -124,3 +128,14 @@ class Responder(Protocol):
 
     def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:
         """Stream the reply."""
+
+
+def check_ready(responder: object) -> None:
+    """Run the responder's optional ``check()`` (see the module's "Setup check").
+
+    Raises:
+        ResponderError: the responder's setup cannot answer; nothing should be stored.
+    """
+    check = getattr(responder, "check", None)
+    if callable(check):
+        check()

@@ -7,7 +7,6 @@ apart only when the text does not already hold them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .models import Message
@@ -51,6 +50,8 @@ def result_line(result: Any) -> str:
 
 
 def _compact(data: Any) -> str:
+    import json  # only `show` of a session with tools needs it; `list` never does
+
     try:
         return json.dumps(data, ensure_ascii=False, default=str)
     except (TypeError, ValueError):

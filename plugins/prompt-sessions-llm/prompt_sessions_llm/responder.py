@@ -67,6 +67,17 @@ class LlmResponder:
         self.chain_limit = int(options.get("chain_limit", DEFAULT_CHAIN_LIMIT))
         self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
 
+    def check(self) -> None:
+        """Raise now, before a message is stored, for a setup that cannot answer: an unknown
+        model, or a model that needs a key llm does not have (``responders.check_ready``)."""
+        if self._resolved is None:
+            self._resolved = self.resolve()
+        model = self._resolved[0]
+        try:
+            model.get_key()
+        except Exception as exc:
+            raise as_responder_error(exc, model.model_id) from exc
+
     def resolve(self) -> tuple[Any, bool]:
         """The llm model and whether it is async. One-line ResponderError if it is unknown."""
         with _RESOLVING:

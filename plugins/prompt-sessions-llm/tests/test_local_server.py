@@ -152,8 +152,16 @@ def test_a_key_in_config_is_refused_in_one_line(tmp_path, local_server):
     assert not (store / "sessions").exists() or not open_store(store).list()
 
 
+def _stored(store: Path) -> list[tuple[str, int]]:
+    if not (store / "sessions").exists():
+        return []
+    with open_store(store) as mgr:
+        return [(s.po_name, s.message_count) for s in mgr.list()]
+
+
 def test_an_unknown_model_is_one_line(tmp_path, local_server):
-    """A model no llm plugin provides: one line naming `llm models`, exit 1, no traceback."""
+    """A model no llm plugin provides: one line naming `llm models`, exit 1, no traceback, and
+    nothing stored (a send run again once the model is right does not repeat the message)."""
     local_server()
     store = tmp_path / ".prompt_objects"
     write_po(store, "coordinator", "responder: llm\nmodel: no-such-model\n")
@@ -162,6 +170,10 @@ def test_an_unknown_model_is_one_line(tmp_path, local_server):
     assert done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("Error: unknown model 'no-such-model'")
     assert "`llm models`" in done.stderr
+    assert _stored(store) == []
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    assert send(store, "coordinator", "hi").returncode == 0
+    assert _stored(store) == [("coordinator", 2)]
 
 
 def test_a_missing_key_is_one_line(tmp_path, llm_home):
@@ -173,3 +185,4 @@ def test_a_missing_key_is_one_line(tmp_path, llm_home):
     assert done.stderr.count("\n") == 1, done.stderr
     assert "llm keys set openai" in done.stderr
     assert json.dumps(done.stderr).count("Traceback") == 0
+    assert _stored(store) == []

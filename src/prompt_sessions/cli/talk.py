@@ -104,6 +104,7 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     before it to store its reply, and stores nothing if it gives up.
     """
     from ..models import Message
+    from ..responders import check_ready
     from ..runtime.responder_pool import ResponderPool
 
     message = _message_from_stdin() if message == "-" else message
@@ -111,7 +112,9 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
         raise click.UsageError("MESSAGE is empty")
     ctx = state.app_context()
     mgr = ctx.manager
-    ResponderPool(ctx).for_po(po)  # a bad responder setup fails before anything is written
+    # A bad responder setup (an unknown responder or model, a missing key) fails before
+    # anything is written: a send run again after the fix does not repeat the message.
+    check_ready(ResponderPool(ctx).for_po(po)[0])
     # An empty --session is a bad ref, not "the current session".
     target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
     with reply_lease(mgr.root, target.id, target.name, wait=wait):

@@ -134,11 +134,15 @@ class SessionTools:
         """
         from ..reply import run_reply
         from ..reply_lease import reply_lease_async
+        from ..responders import check_ready
+        from ..runtime.responder_pool import ResponderPool
 
         ctx = self.ctx
         self._known_po(po)
         if not message.strip():
             raise UsageError("message is empty")
+        responder, _ = ResponderPool(ctx).for_po(po)
+        await asyncio.to_thread(check_ready, responder)  # a bad setup stores nothing
         target = await asyncio.to_thread(self._target, po, session)
         lock = self._turns.setdefault(target.id, asyncio.Lock())
         # The lock orders this server's own calls; the lease, other processes' sends.
