@@ -77,3 +77,18 @@ async def test_mcp_send_message_with_a_setup_that_cannot_answer_stores_nothing(
         assert ctx.manager.list() == []
     finally:
         ctx.manager.close()
+
+
+def test_cli_send_whose_reply_fails_says_the_message_is_kept(run: Run) -> None:
+    """A reply that fails for good (after its retries) leaves the person's message stored; the
+    one error line says so, where, and how it gets its reply."""
+    (run.store / "config.toml").write_text(
+        "[responders.echo]\nchunk_delay_ms = 0\nfail_always = true\ntransient = false\n"
+    )
+    run("new", "writer", "--name", "Draft")
+    code, _, err = run("send", "writer", "hello")
+    assert code == 1
+    assert err.count("\n") == 1, err
+    assert "the message is kept in 'Draft' without a reply (ctrl+r in the TUI answers it)" in err
+    [session] = run.json("list", "--json")
+    assert session["message_count"] == 1

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..reply_lease import DEFAULT_WAIT, MAX_WAIT, reply_lease
-from ..text import visible
+from ..text import quoted, visible
 from .output import TEXT, print_json, when
 from .state import CliState
 
@@ -103,6 +103,7 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     session take turns (``reply_lease``): each waits up to ``--wait`` seconds for the one
     before it to store its reply, and stores nothing if it gives up.
     """
+    from ..errors import ResponderError
     from ..models import Message
     from ..responders import check_ready
     from ..runtime.responder_pool import ResponderPool
@@ -119,7 +120,14 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
     with reply_lease(mgr.root, target.id, target.name, wait=wait):
         mgr.append(target.id, Message(role="user", content=message, source="cli"))
-        _reply(ctx, target.id)
+        try:
+            _reply(ctx, target.id)
+        except ResponderError as exc:
+            # The message is stored already: say so, and how it gets its reply.
+            raise ResponderError(
+                f"{exc}; the message is kept in {quoted(target.name)} without a reply "
+                "(ctrl+r in the TUI answers it)"
+            ) from exc
 
 
 def _message_from_stdin() -> str:
