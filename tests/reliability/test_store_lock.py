@@ -280,3 +280,21 @@ def test_closing_a_held_lock_keeps_the_hold_until_release(tmp_path: Path) -> Non
     assert _descriptors_of(path) == 0
     probe.acquire()
     probe.release()
+
+
+def test_a_lock_dropped_as_the_interpreter_ends_says_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At interpreter exit a kept lock may be collected after its module's globals are gone
+    (``os`` and the rest are None then): dropping it raises nothing, so nothing is printed at exit."""
+    lock = StoreLock(tmp_path / ".lock", timeout=1.0, keep_open=True)
+    lock.acquire()
+    lock.release()
+    fd = lock._fd
+    assert fd is not None
+    for name in ("os", "contextlib"):  # every module global the lock could reach for
+        monkeypatch.setattr(locking, name, None, raising=False)
+    lock.__del__()  # raises nothing
+    monkeypatch.undo()
+    os.close(fd)
+    lock._fd = None

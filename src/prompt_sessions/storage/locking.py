@@ -14,7 +14,6 @@ does the waiting, with its timeout.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import threading
@@ -154,8 +153,11 @@ class StoreLock:
             os.close(fd)
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):  # at interpreter exit, modules may be gone
+        # At interpreter exit module globals may be gone (``contextlib`` too): no helper here.
+        try:  # noqa: SIM105 - contextlib.suppress may be gone
             self.close()
+        except Exception:
+            pass  # nothing to tell at exit: the kernel closes the descriptor
 
     @property
     def held(self) -> bool:
