@@ -42,7 +42,8 @@ def load_config(root: Path) -> dict[str, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        # utf-8-sig: a file saved by an editor that starts UTF-8 with a byte-order mark
+        return tomllib.loads(data.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
 
@@ -69,6 +70,8 @@ def parse_value(text: str) -> Any:
 def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) -> str | None:
     """Set one dotted key in ``root/config.toml`` after checking the whole new file.
 
+    The file is edited in place (tomlkit), so its comments, order and spacing stay as they were.
+
     Args:
         root: the environment folder.
         key: a dotted key such as ``storage.backend``.
@@ -76,15 +79,13 @@ def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) 
         host: when given, plugin tables and backend names are checked too.
 
     Returns:
-        A one-line note when the old file had comments (tomli-w cannot keep them) and was kept
-        as ``config.toml.bak``; otherwise None.
+        A one-line note when the file could not be edited in place and was written anew,
+        its comments lost, the old one kept as ``config.toml.bak``; otherwise None.
 
     Raises:
         UsageError: the key is malformed or goes through a value.
         ConfigError: the new file would not pass ``check_config``; nothing is written.
     """
-    import tomli_w
-
     from .storage.files import atomic_write, ensure_dir
 
     path = root / CONFIG_NAME
@@ -104,18 +105,50 @@ def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) 
             quoted = f'prices."{".".join(parts[1:-1])}".{parts[-1]}'
             raise ConfigError(f"{exc}; quote a model id that holds dots: {quoted}") from None
         raise
-    new = tomli_w.dumps(config).encode("utf-8")
-    note = None
     try:
         old = path.read_bytes()
     except FileNotFoundError:
         old = b""
-    if _loses_comments(old):
-        atomic_write(root / BACKUP_NAME, old)
-        note = f"{CONFIG_NAME} had comments, which are not kept; the old file is {BACKUP_NAME}"
+    new = _edited(old, parts, value, config)
+    note = None
+    if new is None:  # a layout tomlkit could not edit to the same data: write it anew
+        import tomli_w
+
+        new = tomli_w.dumps(config).encode("utf-8")
+        if _loses_comments(old):
+            atomic_write(root / BACKUP_NAME, old)
+            note = f"{CONFIG_NAME} had comments, which are not kept; the old file is {BACKUP_NAME}"
     ensure_dir(root)
     atomic_write(path, new)
     return note
+
+
+def _edited(old: bytes, parts: list[str], value: Any, expected: dict[str, Any]) -> bytes | None:
+    """``old`` with the key ``parts`` set to ``value`` and everything else kept as written;
+    None unless the result reads back exactly as ``expected``."""
+    import tomllib
+
+    import tomlkit
+
+    try:
+        doc = tomlkit.parse(old.decode("utf-8-sig"))
+        node: Any = doc
+        made = None  # the table this edit adds for the value, if any
+        for depth, part in enumerate(parts[:-1]):
+            if part not in node:
+                holds_value = depth == len(parts) - 2
+                # Tables on the way only name the path: no empty [prices] header of their own.
+                node[part] = tomlkit.table(is_super_table=not holds_value)
+                made = node[part] if holds_value else made
+            node = node[part]
+        node[parts[-1]] = value
+        if made is not None:
+            made.add(tomlkit.nl())  # a blank line before whatever table follows it
+        new = (tomlkit.dumps(doc).rstrip("\n") + "\n").encode("utf-8")
+        same = tomllib.loads(new.decode("utf-8")) == expected
+    except Exception:  # any surprise of the editor: write the file anew
+        return None
+    return new if same else None
 
 
 def _loses_comments(old: bytes) -> bool:
@@ -126,7 +159,7 @@ def _loses_comments(old: bytes) -> bool:
 
     import tomli_w
 
-    text = old.decode("utf-8")
+    text = old.decode("utf-8-sig")
     return tomli_w.dumps(tomllib.loads(text)).count("#") < text.count("#")
 
 

@@ -79,6 +79,17 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
     )
 
 
+def po_text(path: Path) -> str:
+    """A PO file's text. A UTF-8 byte-order mark (some editors write one) is dropped: it must
+    not hide the front matter.
+
+    Raises:
+        OSError: the file cannot be read.
+        UnicodeDecodeError: it is not UTF-8.
+    """
+    return path.read_text(encoding="utf-8-sig")
+
+
 def load_prompt_objects(root: Path, warn: Any = None) -> dict[str, PromptObject]:
     """Every readable PO of the environment, by name. Bad files are reported, not fatal."""
     folder = root / "objects"
@@ -91,7 +102,7 @@ def load_prompt_objects(root: Path, warn: Any = None) -> dict[str, PromptObject]
         try:
             if path.is_symlink() or path.stat().st_size > MAX_PO_FILE:
                 raise PromptObjectError(f"{path}: refused (symbolic link or larger than 1 MB)")
-            po = parse_prompt_object(path.read_text(encoding="utf-8"), path.stem, path)
+            po = parse_prompt_object(po_text(path), path.stem, path)
         except (OSError, UnicodeDecodeError) as exc:
             if warn:
                 warn(f"cannot read {path}: {exc}")

@@ -190,11 +190,13 @@ def test_without_po_files_nothing_is_orphaned(run: Run) -> None:
     assert "orphaned" not in json.dumps(run.json("list", "--json"))
 
 
-def test_po_rename_leaves_a_file_whose_front_matter_names_the_po(run: Run) -> None:
+@pytest.mark.parametrize("mark", [b"", b"\xef\xbb\xbf"], ids=["plain", "byte-order mark"])
+def test_po_rename_leaves_a_file_whose_front_matter_names_the_po(run: Run, mark: bytes) -> None:
     """A PO file whose front matter says `name: old` is not renamed (the name would not
-    change); the sessions move and the answer says to edit the file."""
+    change), with or without a byte-order mark before it; the sessions move and the answer
+    says to edit the file."""
     (run.store / "objects").mkdir()
-    (run.store / "objects" / "old.md").write_text("---\nname: old\n---\nHi.\n")
+    (run.store / "objects" / "old.md").write_bytes(mark + b"---\nname: old\n---\nHi.\n")
     with _manager(run) as mgr:
         mgr.create("old", "A")
     code, out, _ = run("po", "rename", "old", "new")

@@ -126,3 +126,13 @@ def test_an_unquoted_dotted_model_id_says_how_to_quote_it(tmp_path: Path) -> Non
     ):
         set_value(tmp_path, "prices.claude-3.5-sonnet.input", 3)
     assert not (tmp_path / "config.toml").exists()
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read_and_set(tmp_path: Path) -> None:
+    """A config.toml that starts with a UTF-8 byte-order mark (some editors write one) reads as
+    its TOML, and `config set` edits it keeping its comment."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'\xef\xbb\xbf# mine\n[storage]\nbackend = "json"\n')
+    assert load_config(tmp_path) == {"storage": {"backend": "json"}}
+    assert set_value(tmp_path, "storage.lock_timeout", 3) is None
+    assert path.read_text() == '# mine\n[storage]\nbackend = "json"\nlock_timeout = 3\n'

@@ -333,8 +333,60 @@ def test_config_set_accepts_good_values_and_get_reads_them(run: Run) -> None:
     assert run("config", "get", "responders.llm.model")[1] == "gpt-4o-mini\n"
 
 
-def test_config_set_keeps_a_commented_file_as_bak(run: Run) -> None:
-    """A file with comments is kept as config.toml.bak, and `config set` says so in one line."""
+def test_config_set_keeps_comments_order_and_spacing(run: Run) -> None:
+    """`config set` edits the file in place: its comments, order and blank lines stay, a new
+    key joins its table, a new table joins its parent's or goes at the end, and no backup or
+    note is made."""
+    run.store.mkdir(parents=True, exist_ok=True)
+    path = run.store / "config.toml"
+    path.write_text(
+        "# my settings\n"
+        'responder = "echo"  # offline\n'
+        "\n"
+        "[responders.echo]\n"
+        "# pause between chunks\n"
+        "chunk_delay_ms = 0  # fast\n"
+        "\n"
+        "[storage]\n"
+        'backend = "json"  # files\n'
+    )
+    for key, value in [
+        ("storage.backend", "sqlite"),
+        ("storage.lock_timeout", "4"),
+        ("responders.llm.model", "local"),
+        ('prices."claude-3.5-sonnet".input', "3"),
+    ]:
+        code, _, err = run("config", "set", key, value)
+        assert (code, err) == (0, "")
+    assert path.read_text() == (
+        "# my settings\n"
+        'responder = "echo"  # offline\n'
+        "\n"
+        "[responders.echo]\n"
+        "# pause between chunks\n"
+        "chunk_delay_ms = 0  # fast\n"
+        "\n"
+        "[responders.llm]\n"
+        'model = "local"\n'
+        "\n"
+        "[storage]\n"
+        'backend = "sqlite"  # files\n'
+        "lock_timeout = 4\n"
+        "\n"
+        '[prices."claude-3.5-sonnet"]\n'
+        "input = 3\n"
+    )
+    assert not (run.store / "config.toml.bak").exists()
+
+
+def test_config_set_writes_anew_with_a_backup_when_the_file_cannot_be_edited(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the in-place edit not read back as the checked data, the file is written anew:
+    its comments are then kept in config.toml.bak, and `config set` says so in one line."""
+    from prompt_sessions import config as config_module
+
+    monkeypatch.setattr(config_module, "_edited", lambda *args: None)
     run.store.mkdir(parents=True, exist_ok=True)
     path = run.store / "config.toml"
     original = b"# my settings\n[responders.echo]\nchunk_delay_ms = 0  # fast\n"

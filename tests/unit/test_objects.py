@@ -108,3 +108,17 @@ def test_missing_objects_folder_means_no_pos(tmp_path: Path) -> None:
     assert load_prompt_objects(tmp_path) == {}
     po = bare("researcher")
     assert po.bare and po.system_prompt == "" and po.responder is None
+
+
+def test_a_po_file_saved_with_a_byte_order_mark_keeps_its_front_matter(tmp_path: Path) -> None:
+    """Some editors start UTF-8 files with a byte-order mark: the front matter still counts
+    (its responder, its name), and the mark is not part of the system prompt."""
+    folder = tmp_path / "objects"
+    folder.mkdir()
+    (folder / "file-name.md").write_bytes(
+        b"\xef\xbb\xbf---\nname: bommy\ndescription: Saved by Notepad.\nresponder: echo\n---\n"
+        b"You help.\n"
+    )
+    [po] = load_prompt_objects(tmp_path).values()
+    assert (po.name, po.description, po.responder) == ("bommy", "Saved by Notepad.", "echo")
+    assert po.system_prompt == "You help.\n"

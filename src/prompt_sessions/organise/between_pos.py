@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
-from ..objects import PromptObjectError, load_prompt_objects, parse_prompt_object
+from ..objects import PromptObjectError, load_prompt_objects, parse_prompt_object, po_text
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -93,7 +93,7 @@ def _move_po_file(old_file: Path, new_file: Path) -> str:
         return ""
     try:
         # Read as if it were already called NEW.md: a front matter ``name:`` would still win.
-        renamed = parse_prompt_object(old_file.read_text(encoding="utf-8"), new_file.stem)
+        renamed = parse_prompt_object(po_text(old_file), new_file.stem)
     except (OSError, UnicodeDecodeError, PromptObjectError) as exc:
         return f"{old_file} was not renamed: {exc}"
     if renamed.name != new_file.stem:
