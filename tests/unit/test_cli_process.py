@@ -153,3 +153,27 @@ def test_send_dash_refuses_bad_standard_input_and_stores_nothing(
     assert sent.returncode == 2
     assert said in sent.stderr and "Traceback" not in sent.stderr
     assert json.loads(run(store, "list", "--json").stdout) == []
+
+
+def test_send_dash_at_a_terminal_says_how_the_message_ends(store: Path) -> None:
+    """With a terminal on standard input, ``send PO -`` says on stderr how to end the message
+    (Ctrl-D), then sends what was typed."""
+    import pty
+
+    main_fd, term_fd = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [SCRIPT, "--dir", str(store), "send", "coordinator", "-"],
+            stdin=term_fd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PROMPT_SESSIONS_PLUGINS": ""},
+        )
+        os.write(main_fd, b"typed here\n\x04")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(term_fd)
+        os.close(main_fd)
+    assert proc.returncode == 0, err
+    assert err.decode() == "Type the message; end it with Ctrl-D on a line of its own.\n"
+    assert out.decode().strip() == "You said: typed here"

@@ -139,6 +139,8 @@ def _message_from_stdin() -> str:
     """
     from ..limits import MAX_IMPORT_BYTES
 
+    if sys.stdin.isatty():  # a person at a terminal: say how the message ends
+        click.echo("Type the message; end it with Ctrl-D on a line of its own.", err=True)
     data = sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise click.UsageError(
