@@ -339,7 +339,7 @@ def test_config_set_keeps_comments_order_and_spacing(run: Run) -> None:
     note is made."""
     run.store.mkdir(parents=True, exist_ok=True)
     path = run.store / "config.toml"
-    path.write_text(
+    head = (
         "# my settings\n"
         'responder = "echo"  # offline\n'
         "\n"
@@ -347,9 +347,8 @@ def test_config_set_keeps_comments_order_and_spacing(run: Run) -> None:
         "# pause between chunks\n"
         "chunk_delay_ms = 0  # fast\n"
         "\n"
-        "[storage]\n"
-        'backend = "json"  # files\n'
     )
+    path.write_text(head + '[storage]\nbackend = "json"  # files\n')
     for key, value in [
         ("storage.backend", "sqlite"),
         ("storage.lock_timeout", "4"),
@@ -358,14 +357,7 @@ def test_config_set_keeps_comments_order_and_spacing(run: Run) -> None:
     ]:
         code, _, err = run("config", "set", key, value)
         assert (code, err) == (0, "")
-    assert path.read_text() == (
-        "# my settings\n"
-        'responder = "echo"  # offline\n'
-        "\n"
-        "[responders.echo]\n"
-        "# pause between chunks\n"
-        "chunk_delay_ms = 0  # fast\n"
-        "\n"
+    assert path.read_text() == head + (
         "[responders.llm]\n"
         'model = "local"\n'
         "\n"
