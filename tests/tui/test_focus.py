@@ -177,3 +177,48 @@ async def test_status_bar_offers_the_keys_that_work_where_focus_is(make_ctx, mak
         assert hints().startswith("↑↓ choose PO")
         await pilot.press("escape", "f")
         assert hints().startswith("Enter next match")
+
+
+def burst(app, keys: str) -> None:
+    """Keys as a terminal delivers a burst of them (a fast typist, a slow link, a loaded
+    machine): all queued before the first is handled, unlike ``pilot.press``, which waits
+    for each key in turn."""
+    from textual import events
+
+    for key in keys.split("|"):
+        character = {"space": " ", "escape": "\x1b"}.get(key, key if len(key) == 1 else None)
+        app.post_message(events.Key(key, character))
+
+
+async def test_keys_typed_right_after_i_land_in_the_box(make_ctx, make_app):
+    """``i`` then a message typed at once: every key after ``i`` is text in the box, none a
+    key command (the ``S`` of "Send" does not open the picker)."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.focused, MessageBox)
+        burst(app, "i|S|e|n|d|space|N|o|w")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.query_one(MessageBox).text == "Send Now"
+
+
+async def test_keys_typed_right_after_escape_are_key_commands(make_ctx, make_app):
+    """Esc in the box then ``S`` at once: ``S`` opens the picker, as it does when typed slowly,
+    and is not left in the box as text."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert isinstance(app.focused, MessageBox)
+        burst(app, "escape|S")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPicker)
+        app.screen.dismiss(None)
+        await settle(pilot)
+        assert app.screen.query_one(MessageBox).text == ""

@@ -22,12 +22,6 @@ class MessageBox(TextArea):
         box: MessageBox
         text: str
 
-    @dataclass
-    class Left(Message):
-        """Esc was pressed: focus should go elsewhere."""
-
-        box: MessageBox
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
 
@@ -44,10 +38,5 @@ class MessageBox(TextArea):
             event.stop()
             event.prevent_default()
             self.insert("\n")
-            return
-        if event.key == "escape":
-            event.stop()
-            event.prevent_default()
-            self.post_message(self.Left(self))
             return
         await super()._on_key(event)

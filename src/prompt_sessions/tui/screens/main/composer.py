@@ -13,10 +13,6 @@ from .shown_session import ShownSession
 
 
 class Composer(ShownSession):
-    @on(MessageBox.Left)
-    def leave_box(self) -> None:
-        self.conversation.focus()
-
     @on(MessageBox.Submitted)
     async def submitted(self, event: MessageBox.Submitted) -> None:
         text = event.text

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.actions import SkipAction
+from textual.widgets import Input, TextArea
+
 from ....commands import actions
 from ....errors import PromptSessionsError
 from ..confirm import ConfirmScreen
@@ -17,8 +20,24 @@ class SessionActions(Composer):
     def action_nothing(self) -> None:
         """Esc outside the message box is harmless."""
 
+    # ``i`` and Esc are priority keys: each moves the focus before the next key is handled,
+    # so keys typed right after them (a fast typist, a slow link) go where the person meant:
+    # text after ``i``, key commands after Esc (DESIGN section 8). A plain binding would act
+    # only once the key had bubbled up, after the keys behind it went to the old focus.
+
     def action_type(self) -> None:
-        self.message_box.focus()
+        """``i`` (or Enter outside the box): type in the message box. Typed in a text field,
+        ``i`` is a letter like any other."""
+        if isinstance(self.focused, Input | TextArea):
+            raise SkipAction()
+        self.set_focus(self.message_box)
+
+    def action_leave_box(self) -> None:
+        """Esc in the message box: leave it for the conversation, where single letters are
+        key commands. Elsewhere Esc does what the focused widget makes of it."""
+        if self.focused is not self.message_box:
+            raise SkipAction()
+        self.set_focus(self.conversation)
 
     def action_cancel_reply(self) -> None:
         if self.session_id is not None and self.coord.cancel(self.session_id):
