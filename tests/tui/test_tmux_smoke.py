@@ -100,7 +100,8 @@ def test_console_script_in_tmux(tmp_path: Path):
         # Focus goes back where it was before the picker: the keys of that place show.
         tmux.wait_for(lambda s: "S sessions" in s, "the keys outside the message box")
         tmux.keys("i")
-        tmux.wait_for(lambda s: "Enter send" in s, "the message box's keys")
+        # The status bar's keys of the message box (its placeholder says "Enter sends" too).
+        tmux.wait_for(lambda s: "Esc keys (S N E q)" in s, "the message box's keys")
         tmux.text("/session new Smoke [test]")
         tmux.keys("Enter")
         tmux.wait_for(lambda s: "helper: Smoke [test]" in s, "the new session's title")
