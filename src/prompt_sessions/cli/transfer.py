@@ -231,12 +231,9 @@ class _plain:
 
 
 def _read(path: Path) -> bytes:
-    from ..limits import MAX_IMPORT_BYTES
+    from ..limits import read_input
 
     try:
-        size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise ImportFormatError(f"{size:,} bytes; the limit is {MAX_IMPORT_BYTES:,} bytes")
-        return path.read_bytes()
+        return read_input(path)
     except OSError as exc:
         raise ImportFormatError(f"cannot read it: {exc.strerror}") from exc
