@@ -18,7 +18,7 @@ import msgspec
 
 from . import limits
 from .copies import suffixed
-from .errors import ImportFormatError, InvalidName, UnknownFormat
+from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
 from .models import (
     FORMAT_VERSION,
@@ -122,9 +122,15 @@ class LocatesFiles(Protocol):
 
 
 def digest_of(history: list[Any]) -> str:
-    """A short fingerprint of the imported messages: equal when nothing changed at the source."""
-    raw = msgspec.json.encode([(m.role, m.content, m.created_at) for m in history])
+    """A short fingerprint of the imported messages, every field of them (a reply's tool calls
+    or usage may be written after its text): equal when nothing changed at the source."""
+    raw = msgspec.json.encode([_taken(m) for m in history])
     return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _taken(message: Message) -> Message:
+    """What an import takes of a message: all but ``source``, which a store may stamp."""
+    return msgspec.structs.replace(message, source=None)
 
 
 def import_stamp(session: Session, format: str) -> dict[str, str]:
@@ -179,6 +185,21 @@ def checked_session(session: Any, format: str, typed: bool = False) -> Session:
         )
     clean_name(checked.name)
     return checked
+
+
+def _grown_last(copy: Session, loaded: Session) -> Message | None:
+    """The source's message that the copy's last message is an earlier state of, when it has
+    changed since: a tool still writing a reply when it was imported (a streamed reply's text,
+    tool calls or usage written line by line). It is the one source message of the same role
+    and time, which a message added to the copy here (timed now) never shares; None when there
+    is no such message or it is unchanged."""
+    if not copy.history:
+        return None
+    last = copy.history[-1]
+    same = [m for m in loaded.history if (m.role, m.created_at) == (last.role, last.created_at)]
+    if len(same) != 1 or _taken(same[0]) == _taken(last):
+        return None
+    return same[0]
 
 
 class ImportRun:
@@ -365,20 +386,35 @@ class ImportRun:
             return None
         if copy.metadata.get("import", {}).get("digest") == stamp["digest"]:
             return Outcome(copy, "unchanged", 0)
+        grown = _grown_last(copy, loaded) if timed else None
         have = Counter(_key(m, timed) for m in copy.history)
         new = []
         for message in loaded.history:
             key = _key(message, timed)
+            if message is grown:
+                continue
             if have[key]:
                 have[key] -= 1
             else:
                 new.append(message)
+        taken = len(new) + (grown is not None)
+        action = "updated" if taken else "unchanged"
         if self.dry_run:
-            return Outcome(copy, "updated" if new else "unchanged", len(new))
+            return Outcome(copy, action, taken)
+        if grown is not None:
+            self._complete_last(copy, grown, new)
         for message in new:
             self.manager.append(copy.id, message)
         updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
-        return Outcome(updated, "updated" if new else "unchanged", len(new))
+        return Outcome(updated, action, taken)
+
+    def _complete_last(self, copy: Session, grown: Message, new: list[Message]) -> None:
+        """Put the source's fuller version ``grown`` in place of the copy's last message; a
+        store that cannot replace in place gets it appended (with ``new``) instead."""
+        try:
+            self.manager.replace_last(copy.id, grown, index=len(copy.history) - 1)
+        except UsageError:
+            new.insert(0, grown)
 
     def _index(self) -> dict[tuple[str, str], str]:
         """(format, source id) -> the id of the copy, read once per run from imported sessions;
