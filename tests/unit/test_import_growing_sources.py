@@ -63,3 +63,46 @@ def test_a_reply_completed_after_a_message_added_here_is_added_not_replaced(
     history = session_manager.get(copy.id).history
     assert [m.content for m in history][2] == "a note added here"
     assert history[1].content == "" and history[3].content
+
+
+def _chat(branches: dict[str, list[str]]) -> bytes:
+    """An Open WebUI export of one chat: ``u1`` answered by ``a1`` (shown) and ``a2``; each
+    entry of ``branches`` continues the message it names with user messages of those ids."""
+    nodes: dict[str, dict] = {
+        "u1": {"parentId": None, "role": "user", "content": "hello", "timestamp": 1_700_000_000},
+        "a1": {"parentId": "u1", "role": "assistant", "content": "one", "timestamp": 1_700_000_010},
+        "a2": {"parentId": "u1", "role": "assistant", "content": "two", "timestamp": 1_700_000_020},
+    }
+    for at, ids in branches.items():
+        for number, node_id in enumerate(ids):
+            nodes[node_id] = {
+                "parentId": at,
+                "role": "user",
+                "content": f"more {node_id}",
+                "timestamp": 1_700_000_100 + number,
+            }
+            at = node_id
+    for node_id, node in nodes.items():
+        node["id"] = node_id
+        node["childrenIds"] = [k for k, n in nodes.items() if n["parentId"] == node_id]
+    history = {"currentId": "a1", "messages": nodes}
+    record = {"id": "c1", "user_id": "u", "title": "T", "chat": {"title": "T", "history": history}}
+    return msgspec.json.encode([record])
+
+
+def test_an_open_webui_branch_continued_since_the_last_import_updates_its_fork(
+    session_manager: SessionManager,
+) -> None:
+    """A branch (a regenerated answer) continued in Open WebUI after an import is known again
+    by where it parts from the others, so its fork copy gets the new messages instead of a
+    second fork beside it; a new branch off it is a fork of its own."""
+    first = ImportRun(session_manager).add(_chat({}), "open-webui")
+    assert [o.action for o in first.outcomes] == ["new", "new"]
+    fork_id = first.outcomes[1].session.id
+    grown = ImportRun(session_manager).add(_chat({"a2": ["u3", "u4"]}), "open-webui")
+    assert [(o.action, o.added) for o in grown.outcomes] == [("unchanged", 0), ("updated", 2)]
+    assert grown.outcomes[1].session.id == fork_id
+    assert [m.content for m in session_manager.get(fork_id).history][-1] == "more u4"
+    split = ImportRun(session_manager).add(_chat({"a2": ["u3", "u4"], "u3": ["u5"]}), "open-webui")
+    assert [o.action for o in split.outcomes] == ["unchanged", "unchanged", "new"]
+    assert len(session_manager.list()) == 3
