@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .config_schema import Config, StorageConfig
+from .config_schema import FINITE, Config, StorageConfig
 from .errors import PromptSessionsError, UsageError
+from .text import visible
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -136,8 +137,8 @@ def _split(key: str) -> list[str]:
     import tomllib
 
     bad = UsageError(
-        f"invalid config key '{key}': use dotted names like storage.backend, and quote a name "
-        'that holds dots: prices."claude-3.5-sonnet".input'
+        f"invalid config key '{visible(key, one_line=True)}': use dotted names like "
+        'storage.backend, and quote a name that holds dots: prices."claude-3.5-sonnet".input'
     )
     if "\n" in key or "=" in key.replace('"', "").replace("'", ""):
         raise bad
@@ -325,6 +326,7 @@ def _translate(exc: msgspec.ValidationError, table: dict[str, Any], path: str) -
         return _error(".".join(p for p in (path, rel, key) if p), "unknown key")
     for name, words in _TYPES.items():
         text = text.replace(f"`{name}`", words)
+    text = text.replace(f"a number <= {FINITE!r}", "a finite number")
     text = text[:1].lower() + text[1:]
     value: Any = table
     for part in rel.split(".") if rel else ():
@@ -364,4 +366,7 @@ def _hint(key: str, known: Any) -> str:
 
 
 def _error(path: str, text: str) -> ConfigError:
-    return ConfigError(f"{CONFIG_NAME}: {path}: {text}" if path else f"{CONFIG_NAME}: {text}")
+    # Keys and values may hold line breaks or control characters (quoted TOML keys, values
+    # given to `config set`): the error stays one printable line.
+    said = f"{CONFIG_NAME}: {path}: {text}" if path else f"{CONFIG_NAME}: {text}"
+    return ConfigError(visible(said, one_line=True))
