@@ -421,14 +421,23 @@ class ImportRun:
         with ``as_new`` only this run's copies (no earlier copy is looked for, so none is read)."""
         if self._copies is None:
             self._copies = {}
+            found: dict[tuple[str, str], tuple[str, str, str]] = {}
             for summary in [] if self.as_new else self.manager.list():
                 if summary.source != "import":
                     continue
                 with contextlib.suppress(Exception):
-                    stamp = self.manager.get(summary.id).metadata.get("import")
+                    metadata = self.manager.get(summary.id).metadata
+                    stamp = metadata.get("import")
                     if isinstance(stamp, dict) and "format" in stamp and "source_id" in stamp:
                         key = (str(stamp["format"]), str(stamp["source_id"]))
-                        # The oldest copy wins, so later --as-new copies do not take over.
-                        if key not in self._copies:
-                            self._copies[key] = summary.id
+                        # The oldest copy wins, however recently the others were used (lists
+                        # put those first): duplicates and the forks a rewind keeps carry the
+                        # same stamp but are made later; later --as-new copies share the
+                        # source's start but were imported later.
+                        origin = metadata.get("imported_from")
+                        when = origin.get("imported_at") if isinstance(origin, dict) else None
+                        made = (summary.created_at, str(when or ""), summary.id)
+                        if key not in found or made < found[key]:
+                            found[key] = made
+            self._copies = {key: made[2] for key, made in found.items()}
         return self._copies

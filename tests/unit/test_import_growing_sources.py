@@ -6,6 +6,7 @@ usage written one after another) is completed in place, not added twice."""
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import msgspec
@@ -106,3 +107,26 @@ def test_an_open_webui_branch_continued_since_the_last_import_updates_its_fork(
     split = ImportRun(session_manager).add(_chat({"a2": ["u3", "u4"], "u3": ["u5"]}), "open-webui")
     assert [o.action for o in split.outcomes] == ["unchanged", "unchanged", "new"]
     assert len(session_manager.list()) == 3
+
+
+def test_the_oldest_copy_takes_the_new_messages_however_recently_others_were_used(
+    session_manager: SessionManager,
+) -> None:
+    """An ``--as-new`` copy, a duplicate or a rewind's fork carries the same import stamp as
+    the first copy; a later import still adds the new messages to the first copy, even when
+    one of the others was written to since and so comes first in lists."""
+    path = TRANSCRIPTS[0][1]
+    lines = path.read_bytes().splitlines(keepends=True)
+    head = b"".join(lines[:-2])
+    first = ImportRun(session_manager).add(head, "claude-code", path.name).outcomes[0].session
+    time.sleep(0.01)  # imported_at has millisecond steps: the second copy is told apart by it
+    again = ImportRun(session_manager, as_new=True).add(head, "claude-code", path.name)
+    other = again.outcomes[0].session
+    twin = session_manager.duplicate(first.id)
+    for copy in (other, twin):
+        session_manager.append(copy.id, Message(role="user", content="used here"))
+    assert session_manager.list()[0].id in (other.id, twin.id)
+    grown = ImportRun(session_manager).add(b"".join(lines), "claude-code", path.name)
+    assert grown.outcomes[0].session.id == first.id
+    assert grown.outcomes[0].action == "updated"
+    assert len(session_manager.get(other.id).history) == len(first.history) + 1
