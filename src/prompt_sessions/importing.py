@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import hashlib
 from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -20,6 +19,7 @@ from . import limits
 from .copies import suffixed
 from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
+from .import_changes import digest_of, grown_last, kept_path, same_key
 from .models import (
     FORMAT_VERSION,
     Message,
@@ -121,18 +121,6 @@ class LocatesFiles(Protocol):
         ...
 
 
-def digest_of(history: list[Any]) -> str:
-    """A short fingerprint of the imported messages, every field of them (a reply's tool calls
-    or usage may be written after its text): equal when nothing changed at the source."""
-    raw = msgspec.json.encode([_taken(m) for m in history])
-    return hashlib.sha256(raw).hexdigest()[:32]
-
-
-def _taken(message: Message) -> Message:
-    """What an import takes of a message: all but ``source``, which a store may stamp."""
-    return msgspec.structs.replace(message, source=None)
-
-
 def import_stamp(session: Session, format: str) -> dict[str, str]:
     """``metadata.import`` for a copy of ``session`` imported as ``format`` (DESIGN 16): the
     source id the importer named (else the session's own id) and the digest of its messages."""
@@ -143,10 +131,6 @@ def import_stamp(session: Session, format: str) -> dict[str, str]:
         "source_id": str(source_id or session.id),
         "digest": digest_of(session.history),
     }
-
-
-def _key(message: Message, timed: bool = True) -> tuple[str, str, str]:
-    return (message.role, message.content, message.created_at if timed else "")
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -185,21 +169,6 @@ def checked_session(session: Any, format: str, typed: bool = False) -> Session:
         )
     clean_name(checked.name)
     return checked
-
-
-def _grown_last(copy: Session, loaded: Session) -> Message | None:
-    """The source's message that the copy's last message is an earlier state of, when it has
-    changed since: a tool still writing a reply when it was imported (a streamed reply's text,
-    tool calls or usage written line by line). It is the one source message of the same role
-    and time, which a message added to the copy here (timed now) never shares; None when there
-    is no such message or it is unchanged."""
-    if not copy.history:
-        return None
-    last = copy.history[-1]
-    same = [m for m in loaded.history if (m.role, m.created_at) == (last.role, last.created_at)]
-    if len(same) != 1 or _taken(same[0]) == _taken(last):
-        return None
-    return same[0]
 
 
 class ImportRun:
@@ -386,11 +355,14 @@ class ImportRun:
             return None
         if copy.metadata.get("import", {}).get("digest") == stamp["digest"]:
             return Outcome(copy, "unchanged", 0)
-        grown = _grown_last(copy, loaded) if timed else None
-        have = Counter(_key(m, timed) for m in copy.history)
+        grown = grown_last(copy, loaded) if timed else None
+        kept = kept_path(copy, loaded, grown) if timed else None
+        if kept is not None:
+            return self._follow(copy, loaded, stamp, kept)
+        have = Counter(same_key(m, timed) for m in copy.history)
         new = []
         for message in loaded.history:
-            key = _key(message, timed)
+            key = same_key(message, timed)
             if message is grown:
                 continue
             if have[key]:
@@ -407,6 +379,18 @@ class ImportRun:
             self.manager.append(copy.id, message)
         updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
         return Outcome(updated, action, taken)
+
+    def _follow(self, copy: Session, loaded: Session, stamp: dict[str, str], at: int) -> Outcome:
+        """Make the copy's history the source's again, which parted from it after message
+        ``at``: the copy's old path is kept in a fork first, as a rewind keeps it."""
+        tail = loaded.history[at:]
+        if self.dry_run:
+            return Outcome(copy, "updated", len(tail))
+        from .rewind import rewind
+
+        rewind(self.manager, copy.id, at, kind="import", tail=tail)
+        updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
+        return Outcome(updated, "updated", len(tail))
 
     def _complete_last(self, copy: Session, grown: Message, new: list[Message]) -> None:
         """Put the source's fuller version ``grown`` in place of the copy's last message; a

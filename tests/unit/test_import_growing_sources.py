@@ -66,9 +66,10 @@ def test_a_reply_completed_after_a_message_added_here_is_added_not_replaced(
     assert history[1].content == "" and history[3].content
 
 
-def _chat(branches: dict[str, list[str]]) -> bytes:
-    """An Open WebUI export of one chat: ``u1`` answered by ``a1`` (shown) and ``a2``; each
-    entry of ``branches`` continues the message it names with user messages of those ids."""
+def _chat(branches: dict[str, list[str]], current: str = "a1") -> bytes:
+    """An Open WebUI export of one chat: ``u1`` answered by ``a1`` and ``a2``, ``current``
+    shown; each entry of ``branches`` continues the message it names with user messages of
+    those ids."""
     nodes: dict[str, dict] = {
         "u1": {"parentId": None, "role": "user", "content": "hello", "timestamp": 1_700_000_000},
         "a1": {"parentId": "u1", "role": "assistant", "content": "one", "timestamp": 1_700_000_010},
@@ -86,7 +87,7 @@ def _chat(branches: dict[str, list[str]]) -> bytes:
     for node_id, node in nodes.items():
         node["id"] = node_id
         node["childrenIds"] = [k for k, n in nodes.items() if n["parentId"] == node_id]
-    history = {"currentId": "a1", "messages": nodes}
+    history = {"currentId": current, "messages": nodes}
     record = {"id": "c1", "user_id": "u", "title": "T", "chat": {"title": "T", "history": history}}
     return msgspec.json.encode([record])
 
@@ -130,3 +131,41 @@ def test_the_oldest_copy_takes_the_new_messages_however_recently_others_were_use
     assert grown.outcomes[0].session.id == first.id
     assert grown.outcomes[0].action == "updated"
     assert len(session_manager.get(other.id).history) == len(first.history) + 1
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_a_source_that_switched_branch_is_followed_and_the_old_path_kept(
+    tmp_path: Path, backend: str
+) -> None:
+    """Open WebUI showing another answer since the import (a regenerated reply chosen): the
+    copy becomes that path, as a fresh import would make it, instead of holding both answers
+    in a row; the path it held is kept in a fork first, so nothing is lost."""
+    with SessionManager.open(tmp_path / ".prompt_objects", backend=backend) as manager:
+        first = ImportRun(manager).add(_chat({}, current="a1"), "open-webui")
+        main = first.outcomes[0].session
+        switched = ImportRun(manager).add(_chat({}, current="a2"), "open-webui")
+        assert (switched.outcomes[0].session.id, switched.outcomes[0].action) == (
+            main.id,
+            "updated",
+        )
+        assert [m.content for m in manager.get(main.id).history] == ["hello", "two"]
+        kept = [s for s in manager.list() if s.parent_id == main.id and "re-import" in s.name]
+        assert len(kept) == 1
+        assert [m.content for m in manager.get(kept[0].id).history] == ["hello", "one"]
+        again = ImportRun(manager).add(_chat({}, current="a2"), "open-webui")
+        assert {o.action for o in again.outcomes} == {"unchanged"}
+
+
+def test_a_copy_with_messages_added_here_is_never_cut(session_manager: SessionManager) -> None:
+    """When the copy holds messages added here since the import, a source that switched
+    branch only adds its new messages after them: what was written here stays in place."""
+    first = ImportRun(session_manager).add(_chat({}, current="a1"), "open-webui")
+    main = first.outcomes[0].session
+    session_manager.append(main.id, Message(role="user", content="mine"))
+    ImportRun(session_manager).add(_chat({}, current="a2"), "open-webui")
+    assert [m.content for m in session_manager.get(main.id).history] == [
+        "hello",
+        "one",
+        "mine",
+        "two",
+    ]
