@@ -33,15 +33,16 @@ def grown_last(copy: Session, loaded: Session) -> Message | None:
     """The source's message that the copy's last message is an earlier state of, when it has
     changed since: a tool still writing a reply when it was imported (a streamed reply's text,
     tool calls or usage written line by line). It is the one source message of the same role
-    and time, which a message added to the copy here (timed now) never shares; None when there
-    is no such message or it is unchanged."""
+    and time, which a message added to the copy here (timed now) never shares, and its text
+    starts with the copy's; None when there is no such message or it is unchanged."""
     if not copy.history:
         return None
     last = copy.history[-1]
     same = [m for m in loaded.history if (m.role, m.created_at) == (last.role, last.created_at)]
     if len(same) != 1 or taken(same[0]) == taken(last):
         return None
-    return same[0]
+    # A reply being written only gains text: other text is an edit, for kept_path to keep.
+    return same[0] if same[0].content.startswith(last.content) else None
 
 
 def kept_path(copy: Session, loaded: Session, grown: Message | None) -> int | None:

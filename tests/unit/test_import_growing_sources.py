@@ -169,3 +169,29 @@ def test_a_copy_with_messages_added_here_is_never_cut(session_manager: SessionMa
         "mine",
         "two",
     ]
+
+
+def test_a_last_message_edited_at_the_source_is_kept_not_overwritten(
+    session_manager: SessionManager,
+) -> None:
+    """A source whose last message now says something else at the same time (edited, not
+    still being written) does not overwrite the copy's message in place: the copy follows the
+    source and the message it held is kept in the '(before re-import)' fork."""
+
+    def export(text: str) -> bytes:
+        message = {"role": "user", "content": text, "created_at": "2025-01-01T00:00:00Z"}
+        session = {
+            "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+            "name": "n",
+            "po_name": "p",
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
+            "history": [message],
+        }
+        return msgspec.json.encode(session)
+
+    first = ImportRun(session_manager).add(export("first words"), "json").outcomes[0].session
+    ImportRun(session_manager).add(export("other words"), "json")
+    assert [m.content for m in session_manager.get(first.id).history] == ["other words"]
+    kept = [s for s in session_manager.list() if s.parent_id == first.id]
+    assert [m.content for m in session_manager.get(kept[0].id).history] == ["first words"]
