@@ -1,6 +1,6 @@
-"""The sqlite store's search index is a cache (DESIGN section 12): a database whose index
-tables were dropped or whose index pages are damaged (a hand edit, a tool that "cleaned" it)
-still searches, takes writes once ``doctor`` has run, and ``doctor`` builds the index again
+"""The search index is a cache (DESIGN section 12), in the sqlite store's database and in the
+JSON store's ``cache/``: an index whose tables were dropped or whose pages are damaged (a hand
+edit, a tool that "cleaned" it) still searches, takes writes, and ``doctor`` builds it again
 instead of failing. The sessions themselves are never touched."""
 
 from __future__ import annotations
@@ -65,3 +65,26 @@ def test_damaged_index_pages_are_built_again_by_doctor(tmp_path: Path) -> None:
         manager.append(ids[1], Message(role="user", content="a later delta"))
         assert _hits(manager, "delta") == [("about bravo", 1)]
         assert len(manager.get(ids[0]).history) == 1
+
+
+@pytest.mark.parametrize(
+    "table", ["search_fts", "search_doc", "search_session", "search_meta", "search_fts_data"]
+)
+def test_the_json_stores_cache_with_a_table_gone_is_built_again_on_search(
+    tmp_path: Path, table: str
+) -> None:
+    """The JSON store's cache (``cache/search.sqlite3``) with one of its tables dropped, even
+    a table FTS5 keeps for itself: the next search builds the cache again and finds every
+    message, instead of failing with SQLite's error."""
+    root = tmp_path / ".prompt_objects"
+    with SessionManager.open(root) as manager:
+        for word in ("alpha", "bravo"):
+            session = manager.create("po", f"about {word}")
+            manager.append(session.id, Message(role="user", content=f"the {word} plan"))
+        assert len(_hits(manager, "plan")) == 2
+    conn = sqlite3.connect(root / "cache" / "search.sqlite3", isolation_level=None)
+    conn.execute(f"DROP TABLE {table}")
+    conn.close()
+    with SessionManager.open(root) as manager:
+        assert _hits(manager, "plan") == [("about alpha", 0), ("about bravo", 0)]
+        assert manager.check().fixed == []
