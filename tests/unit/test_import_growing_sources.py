@@ -195,3 +195,38 @@ def test_a_last_message_edited_at_the_source_is_kept_not_overwritten(
     assert [m.content for m in session_manager.get(first.id).history] == ["other words"]
     kept = [s for s in session_manager.list() if s.parent_id == first.id]
     assert [m.content for m in session_manager.get(kept[0].id).history] == ["first words"]
+
+
+def _markdown_without_its_session_line(session_manager: SessionManager) -> bytes:
+    session = session_manager.create(
+        "po",
+        "Notes",
+        history=[Message(role="user", content="hi", created_at="2025-01-01T00:00:00Z")],
+    )
+    text = session_manager.export(session.id, "markdown")
+    session_manager.backend.delete(session.id)
+    lines = [line for line in str(text).splitlines(keepends=True) if "**Session:**" not in line]
+    assert len(lines) < len(str(text).splitlines())
+    return "".join(lines).encode()
+
+
+@pytest.mark.parametrize("fmt", ["open-webui", "markdown", "gemini-cli"])
+def test_a_conversation_without_an_id_is_found_again(
+    session_manager: SessionManager, fmt: str
+) -> None:
+    """A conversation whose file gives it no id (an Open WebUI chat without one, a Markdown
+    export whose Session line was taken out, a Gemini chat read without its file name) is
+    known again by what does not change as it grows: a second import is ``unchanged``, not a
+    second copy."""
+    if fmt == "open-webui":
+        chat = {"title": "T", "messages": [{"role": "user", "content": "hi", "timestamp": 1}]}
+        data = msgspec.json.encode([{"user_id": "u", "title": "T", "chat": chat}])
+    elif fmt == "markdown":
+        data = _markdown_without_its_session_line(session_manager)
+    else:
+        data = msgspec.json.encode([{"role": "user", "parts": [{"text": "hi"}]}])
+    first = ImportRun(session_manager).add(data, fmt)
+    again = ImportRun(session_manager).add(data, fmt)
+    assert [o.action for o in first.outcomes] == ["new"]
+    assert [o.action for o in again.outcomes] == ["unchanged"]
+    assert len(session_manager.list()) == 1

@@ -18,6 +18,7 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Session, Usage
 from .common import (
+    content_id,
     dict_of,
     fill_times,
     int_of,
@@ -68,7 +69,6 @@ def _chat(record: Any, where: str) -> list[Session]:
     chat = dict_of(record.get("chat"))
     if not chat:
         raise ImportFormatError("it has no 'chat' object")
-    chat_id = str_of(record.get("id")) or str_of(chat.get("id")) or str(uuid.uuid4())
     history = dict_of(chat.get("history"))
     nodes = {k: v for k, v in dict_of(history.get("messages")).items() if isinstance(v, dict)}
     if nodes:
@@ -81,6 +81,17 @@ def _chat(record: Any, where: str) -> list[Session]:
         main_path, others = list(nodes), []
     if not main_path:
         raise ImportFormatError("it has no messages")
+    first = nodes[main_path[0]]
+    chat_id = (
+        str_of(record.get("id"))
+        or str_of(chat.get("id"))
+        or content_id(
+            record.get("created_at"),
+            chat.get("title"),
+            first.get("content"),
+            first.get("timestamp"),
+        )
+    )
     start = when(record.get("created_at")) or when(chat.get("timestamp"))
     main = _session(record, chat, [nodes[n] for n in main_path], start, source(chat_id))
     found = [main]
