@@ -41,9 +41,9 @@ def source(source_id: object, **more: Any) -> dict[str, Any]:
 
 def content_id(*parts: object) -> str:
     """A source id for a conversation its tool gave none (no id in the file, no file name):
-    a fingerprint of what stays the same as the conversation grows (its start, title, first
-    message), so that importing it again finds the earlier copy (DESIGN section 16) where a
-    random id would make a new one each time."""
+    a fingerprint of what stays the same as the conversation grows (its start, its first
+    message; not a title, which a tool may give later), so that importing it again finds the
+    earlier copy (DESIGN section 16) where a random id would make a new one each time."""
     raw = msgspec.json.encode([str(p) if p is not None else None for p in parts])
     return "content-" + hashlib.sha256(raw).hexdigest()[:32]
 

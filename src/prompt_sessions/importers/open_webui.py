@@ -85,12 +85,7 @@ def _chat(record: Any, where: str) -> list[Session]:
     chat_id = (
         str_of(record.get("id"))
         or str_of(chat.get("id"))
-        or content_id(
-            record.get("created_at"),
-            chat.get("title"),
-            first.get("content"),
-            first.get("timestamp"),
-        )
+        or content_id(record.get("created_at"), first.get("content"), first.get("timestamp"))
     )
     start = when(record.get("created_at")) or when(chat.get("timestamp"))
     main = _session(record, chat, [nodes[n] for n in main_path], start, source(chat_id))
