@@ -60,4 +60,6 @@ def kept_path(copy: Session, loaded: Session, grown: Message | None) -> int | No
         at += 1
     if at == len(copy.history) or (grown is not None and at == len(copy.history) - 1):
         return None  # the source grew (its last message too, maybe)
+    if at == len(loaded.history):
+        return None  # an older state of the source (an earlier file): nothing to follow
     return at

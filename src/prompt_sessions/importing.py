@@ -184,7 +184,8 @@ class ImportRun:
     whose source keeps no message times sets ``metadata.import.timed`` to False.
 
     :param manager: the open ``SessionManager``.
-    :param po_name: the PO every session goes to, instead of the one the input names.
+    :param po_name: the PO every new copy goes to, instead of the one the input names (an
+        earlier copy keeps its PO); InvalidName when it is not a PO name.
     :param as_new: always make a fresh copy.
     :param dry_run: write nothing; the report says what would be done.
     """
@@ -198,7 +199,9 @@ class ImportRun:
         dry_run: bool = False,
     ) -> None:
         self.manager = manager
-        self.po_name = po_name
+        # Checked before anything is read, so a bad --po is refused even when every
+        # conversation only updates an earlier copy (which keeps its PO).
+        self.po_name = None if po_name is None else clean_po_name(po_name)
         self.as_new = as_new
         self.dry_run = dry_run
         self._copies: dict[tuple[str, str], str] | None = None
@@ -311,7 +314,7 @@ class ImportRun:
             loaded,
             id=new_id(),
             name=suffixed(loaded.name, " (imported)"),
-            po_name=clean_po_name(self.po_name) if self.po_name else loaded.po_name,
+            po_name=self.po_name or loaded.po_name,
             metadata={**loaded.metadata, "imported_from": origin, "import": stamp},
             source="import",
             format_version=FORMAT_VERSION,
@@ -371,7 +374,8 @@ class ImportRun:
                 new.append(message)
         taken = len(new) + (grown is not None)
         action = "updated" if taken else "unchanged"
-        if self.dry_run:
+        if self.dry_run or not taken:
+            # Nothing taken, nothing written: the stamp stays that of what the copy holds.
             return Outcome(copy, action, taken)
         if grown is not None:
             self._complete_last(copy, grown, new)

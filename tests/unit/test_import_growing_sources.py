@@ -230,3 +230,42 @@ def test_a_conversation_without_an_id_is_found_again(
     assert [o.action for o in first.outcomes] == ["new"]
     assert [o.action for o in again.outcomes] == ["unchanged"]
     assert len(session_manager.list()) == 1
+
+
+def test_an_older_file_of_the_same_conversation_changes_nothing(
+    session_manager: SessionManager,
+) -> None:
+    """Importing an earlier state of a file after a later one (an older backup, say) finds
+    nothing new: the copy is neither cut nor written, and no fork is made."""
+    path = TRANSCRIPTS[0][1]
+    lines = path.read_bytes().splitlines(keepends=True)
+    whole = ImportRun(session_manager).add(b"".join(lines), "claude-code", path.name)
+    copy = whole.outcomes[0].session
+    stored = session_manager.session_path(copy.id)
+    assert stored is not None
+    before = stored.read_bytes()
+    older = ImportRun(session_manager).add(b"".join(lines[:-2]), "claude-code", path.name)
+    assert [(o.action, o.added) for o in older.outcomes] == [("unchanged", 0), ("unchanged", 0)]
+    assert stored.read_bytes() == before
+    assert len(session_manager.list()) == len(whole.outcomes)
+
+
+@pytest.mark.parametrize(
+    ("po", "said"),
+    [
+        ("", "Error: PO name must not be empty\n"),
+        ("a/b", "Error: invalid PO name 'a/b': no slashes or control characters\n"),
+        ("p" * 201, f"Error: invalid PO name '{'p' * 40}…': at most 200 characters\n"),
+    ],
+)
+def test_a_bad_po_is_refused_even_when_every_conversation_updates_a_copy(
+    run, tmp_path: Path, po: str, said: str
+) -> None:
+    """``--po`` names a PO for new copies; a bad one is one ``Error:`` line before anything is
+    read, also when the file only updates copies imported before (which keep their PO)."""
+    path = TRANSCRIPTS[0][1]
+    assert run("import", str(path))[0] == 0
+    before = run.json("list", "--json")
+    code, out, err = run("import", "--po", po, str(path))
+    assert (code, out, err) == (1, "", said)
+    assert run.json("list", "--json") == before
