@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,6 +21,7 @@ from .copies import suffixed
 from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
 from .import_changes import digest_of, grown_last, kept_path, same_key
+from .import_lease import IMPORT_WAIT, import_lease
 from .models import (
     FORMAT_VERSION,
     Message,
@@ -206,6 +208,29 @@ class ImportRun:
         self.dry_run = dry_run
         self._copies: dict[tuple[str, str], str] | None = None
         self._given_ids: dict[str, str] = {}  # ids an importer gave -> ids stored
+        self._exclusive = False  # this run holds the import lease
+
+    @contextlib.contextmanager
+    def exclusive(self, wait: float = IMPORT_WAIT) -> Iterator[None]:
+        """Hold the store's import lease for the block, so that imports run by other processes
+        at the same time take turns: each finds the copies the one before made, and a
+        conversation is never copied twice (DESIGN sections 4 and 16). :meth:`add` takes it
+        for its own writes when no block holds it. A dry run or ``as_new`` run writes no copy
+        another run could miss, and takes none (a dry run writes nothing at all).
+
+        :param wait: seconds to wait for another import to finish.
+        :raises ImportBusy: another import held it all that time.
+        """
+        if self._exclusive or self.dry_run or self.as_new:
+            yield
+            return
+        with import_lease(self.manager.root, wait):
+            self._exclusive = True
+            self._copies = None  # read again under the lease: another run may have added some
+            try:
+                yield
+            finally:
+                self._exclusive = False
 
     def importer(self, raw: bytes, format: str | None, filename: str | None) -> Any:
         """The importer named ``format``, else the first whose ``sniff`` accepts ``raw``.
@@ -270,8 +295,9 @@ class ImportRun:
             raise ImportFormatError(f"{report.skipped[0]}{more}")
         written: list[str] = []
         try:
-            for session in prepared:
-                report.outcomes.append(self._store(session, importer.name, filename, written))
+            with self.exclusive():
+                for session in prepared:
+                    report.outcomes.append(self._store(session, importer.name, filename, written))
         except BaseException:
             # A failed write takes back the copies this file made before it is reported.
             for session_id in written:

@@ -106,9 +106,10 @@ def import_(
     failed = 0
     show_bar = len(paths) > 1 and sys.stderr.isatty() and not as_json
     with (
+        run.exclusive(),  # imports at the same time take turns: none copies a conversation twice
         click.progressbar(paths, label="Importing", file=sys.stderr)
         if show_bar
-        else _plain(paths) as items
+        else _plain(paths) as items,
     ):
         for path in items:
             name = str(path)
