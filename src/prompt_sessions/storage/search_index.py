@@ -260,8 +260,10 @@ def _phrase(term: Term) -> str:
 def match_expression(query: Query) -> str:
     """The FTS5 MATCH text for the query's words (the words are letters and digits only)."""
     expr = " AND ".join(_phrase(t) for t in query.include)
-    for term in query.exclude:
-        expr = f"({expr}) NOT {_phrase(term)}"
+    if query.exclude:
+        # One NOT of one OR group: FTS5's parser nests each NOT, and overflows its stack at
+        # about a hundred of them; an OR group is flat at any length.
+        expr = f"({expr}) NOT ({' OR '.join(_phrase(t) for t in query.exclude)})"
     return expr
 
 
