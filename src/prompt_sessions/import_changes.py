@@ -19,6 +19,28 @@ def digest_of(history: list[Any]) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+def taken_before(history: list[Message], digest: object) -> int | None:
+    """How many of the source's first messages the last import took, found as the first
+    ``history[:n]`` whose digest is the stamp's ``digest`` (the source only grew since); None
+    when none has it. Messages the source held then are not new, whatever became of them in
+    the copy since (a rewind here takes them out for good)."""
+    if not isinstance(digest, str):
+        return None
+    running = hashlib.sha256(b"[")  # digest_of's encoding, built one message at a time
+    for count in range(len(history) + 1):
+        if count:
+            running.update(b"," if count > 1 else b"")
+            running.update(_encode(taken(history[count - 1])))
+        closed = running.copy()
+        closed.update(b"]")
+        if closed.hexdigest()[:32] == digest:
+            return count
+    return None
+
+
+_encode = msgspec.json.Encoder().encode
+
+
 def taken(message: Message) -> Message:
     """What an import takes of a message: all but ``source``, which a store may stamp."""
     return msgspec.structs.replace(message, source=None)

@@ -20,7 +20,7 @@ from . import limits
 from .copies import suffixed
 from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
-from .import_changes import digest_of, grown_last, kept_path, same_key
+from .import_changes import digest_of, grown_last, kept_path, same_key, taken_before
 from .import_lease import IMPORT_WAIT, import_lease
 from .models import (
     FORMAT_VERSION,
@@ -388,16 +388,13 @@ class ImportRun:
         kept = kept_path(copy, loaded, grown) if timed else None
         if kept is not None:
             return self._follow(copy, loaded, stamp, kept)
-        have = Counter(same_key(m, timed) for m in copy.history)
-        new = []
-        for message in loaded.history:
-            key = same_key(message, timed)
-            if message is grown:
-                continue
-            if have[key]:
-                have[key] -= 1
-            else:
-                new.append(message)
+        before = (
+            None if grown else taken_before(loaded.history, copy.metadata["import"].get("digest"))
+        )
+        if before is not None:
+            new = list(loaded.history[before:])  # what the source gained since the last import
+        else:
+            new = self._lacking(copy, loaded, timed, grown)
         taken = len(new) + (grown is not None)
         action = "updated" if taken else "unchanged"
         if self.dry_run or not taken:
@@ -421,6 +418,23 @@ class ImportRun:
         rewind(self.manager, copy.id, at, kind="import", tail=tail)
         updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
         return Outcome(updated, "updated", len(tail))
+
+    @staticmethod
+    def _lacking(
+        copy: Session, loaded: Session, timed: bool, grown: Message | None
+    ) -> list[Message]:
+        """The messages of ``loaded`` the copy does not hold (``grown`` aside), counted."""
+        have = Counter(same_key(m, timed) for m in copy.history)
+        new = []
+        for message in loaded.history:
+            key = same_key(message, timed)
+            if message is grown:
+                continue
+            if have[key]:
+                have[key] -= 1
+            else:
+                new.append(message)
+        return new
 
     def _complete_last(self, copy: Session, grown: Message, new: list[Message]) -> None:
         """Put the source's fuller version ``grown`` in place of the copy's last message; a

@@ -269,3 +269,23 @@ def test_a_bad_po_is_refused_even_when_every_conversation_updates_a_copy(
     code, out, err = run("import", "--po", po, str(path))
     assert (code, out, err) == (1, "", said)
     assert run.json("list", "--json") == before
+
+
+def test_messages_taken_out_of_the_copy_here_do_not_come_back(
+    session_manager: SessionManager,
+) -> None:
+    """A copy rewound here (its later messages kept in a fork) gets only what the source
+    gained since the last import: the messages the rewind took out are not added again."""
+    path = TRANSCRIPTS[0][1]
+    lines = path.read_bytes().splitlines(keepends=True)
+    head = b"".join(lines[:-2])
+    first = ImportRun(session_manager).add(head, "claude-code", path.name).outcomes[0].session
+    session_manager.rewind(first.id, 2)
+    grown = ImportRun(session_manager).add(b"".join(lines), "claude-code", path.name)
+    fresh = ImportRun(session_manager, as_new=True, dry_run=True).add(
+        b"".join(lines), "claude-code", path.name
+    )
+    whole = fresh.outcomes[0].session.history
+    assert [(o.action, o.added) for o in grown.outcomes][0] == ("updated", 2)
+    history = session_manager.get(first.id).history
+    assert _view(history) == _view(first.history[:2] + whole[len(first.history) :])
