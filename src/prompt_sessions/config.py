@@ -43,9 +43,31 @@ def load_config(root: Path) -> dict[str, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        return _shallow(tomllib.loads(data.decode("utf-8")), str(path))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path} nests values deeper than {MAX_DEPTH} levels") from None
+
+
+MAX_DEPTH = 32  # tables and lists in config.toml; no key needs more than a few
+
+
+def _shallow(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` when it nests at most ``MAX_DEPTH`` levels: deeper values would exhaust the
+    recursion of every step that reads them (checks, error messages, tomli-w)."""
+    if _deeper_than(data, MAX_DEPTH):
+        raise ConfigError(f"{where} nests values deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _deeper_than(value: object, levels: int) -> bool:
+    if not isinstance(value, dict | list):
+        return False
+    if levels < 1:
+        return True
+    items = value.values() if isinstance(value, dict) else value
+    return any(_deeper_than(item, levels - 1) for item in items)
 
 
 def get_value(config: dict[str, Any], key: str) -> Any:
@@ -58,13 +80,16 @@ def get_value(config: dict[str, Any], key: str) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """Read a command-line value as TOML (numbers, booleans, quoted strings), else as a string."""
+    """Read a command-line value as TOML (numbers, booleans, quoted strings), else as a string.
+    Raises ConfigError when it nests lists or tables deeper than ``MAX_DEPTH``."""
     import tomllib
 
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return _shallow(tomllib.loads(f"v = {text}"), "the value")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ConfigError(f"the value nests deeper than {MAX_DEPTH} levels") from None
 
 
 def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) -> str | None:

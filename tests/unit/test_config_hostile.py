@@ -60,3 +60,23 @@ def test_line_breaks_and_escapes_in_keys_and_values_stay_on_one_line(
     assert (code, out) == (1, "")
     assert err.startswith(said)
     assert err.count("\n") == 1 and "\x1b" not in err
+
+
+def test_a_config_nested_too_deep_is_one_line(run: Run) -> None:
+    """A config.toml nesting lists thousands deep (or a few hundred: deep enough to exhaust
+    the steps that read it) is refused in one line by every command, not a RecursionError."""
+    for depth in (5000, 500):
+        (run.store / "config.toml").write_text("x = " + "[" * depth + "]" * depth + "\n")
+        code, out, err = run("list")
+        assert (code, out) == (1, "")
+        assert err == (f"Error: {run.store / 'config.toml'} nests values deeper than 32 levels\n")
+
+
+@pytest.mark.parametrize("depth", [5000, 500])
+def test_a_value_nested_too_deep_is_refused_by_config_set(run: Run, depth: int) -> None:
+    """``config set`` of a value nesting lists too deep says so in one line and writes
+    nothing."""
+    before = (run.store / "config.toml").read_bytes()
+    code, out, err = run("config", "set", "prices.m.input", "[" * depth + "]" * depth)
+    assert (code, out, err) == (1, "", "Error: the value nests deeper than 32 levels\n")
+    assert (run.store / "config.toml").read_bytes() == before
