@@ -333,6 +333,8 @@ class ImportRun:
             parent_id = copies.get((format, str(parent_source)), parent_id)
             if parent_id and at is None and loaded.thread_type == "delegation":
                 at = self._calling_message(parent_id, loaded)
+        if parent_id and at is not None:
+            at = self._branch_point(parent_id, at)
         origin: dict[str, Any] = {"id": loaded.id, "format": format, "imported_at": now_iso()}
         if filename:
             origin["file"] = Path(filename).name
@@ -354,6 +356,16 @@ class ImportRun:
             self.manager.host.session_created(session=copy, manager=self.manager)
             copies[(format, source_id)] = copy.id
         return Outcome(copy, "new", len(copy.history))
+
+    def _branch_point(self, parent_id: str, at: int) -> int | None:
+        """``at`` when it is a place in the parent's copy (0 to its message count), else None:
+        a file may say anything, and a branch point outside the parent means nothing."""
+        if at < 0:
+            return None
+        with contextlib.suppress(Exception):  # not written (a dry run): only the sign is known
+            if at > len(self.manager.get(parent_id).history):
+                return None
+        return at
 
     def _calling_message(self, parent_id: str, child: Session) -> int | None:
         """The index in the parent's copy of the assistant message whose tool call handed

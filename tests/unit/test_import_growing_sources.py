@@ -289,3 +289,32 @@ def test_messages_taken_out_of_the_copy_here_do_not_come_back(
     assert [(o.action, o.added) for o in grown.outcomes][0] == ("updated", 2)
     history = session_manager.get(first.id).history
     assert _view(history) == _view(first.history[:2] + whole[len(first.history) :])
+
+
+@pytest.mark.parametrize("at", [-5, 999])
+def test_a_branch_point_outside_the_parent_is_dropped(
+    session_manager: SessionManager, at: int
+) -> None:
+    """A fork in a JSON file whose ``parent_message_index`` is no place in its parent
+    (negative, or past the parent's last message) is stored under the parent's copy without
+    one, instead of with a number no reader can use."""
+    parent = {
+        "id": "6f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        "name": "parent",
+        "po_name": "p",
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+        "history": [{"role": "user", "content": "one", "created_at": "2025-01-01T00:00:00Z"}],
+    }
+    child = {
+        **parent,
+        "id": "7f1c0e9a-3b7d-4c52-9a55-1f0d2b8e4c11",
+        "name": "child",
+        "thread_type": "fork",
+        "parent_id": parent["id"],
+        "parent_message_index": at,
+    }
+    report = ImportRun(session_manager).add(msgspec.json.encode([parent, child]), "json")
+    stored = session_manager.get(report.outcomes[1].session.id)
+    assert stored.parent_id == report.outcomes[0].session.id
+    assert stored.parent_message_index is None
