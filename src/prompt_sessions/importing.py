@@ -7,7 +7,6 @@ the core turns a returned session that fails validation into one too.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 from collections import Counter
 from collections.abc import Iterator
@@ -21,14 +20,13 @@ from .copies import suffixed
 from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
 from .import_changes import digest_of, grown_last, kept_path, same_key, taken_before
+from .import_checks import checked_session, text_bytes
 from .import_lease import IMPORT_WAIT, import_lease
 from .models import (
     FORMAT_VERSION,
     Message,
     Session,
-    clean_name,
     clean_po_name,
-    validation_message,
 )
 from .timeutil import now_iso
 
@@ -57,30 +55,6 @@ class ImportReport(msgspec.Struct):
 
     sessions: list[Session]
     skipped: list[Skipped] = msgspec.field(default_factory=list)
-
-
-def text_bytes(raw: bytes) -> bytes:
-    """Input as importers expect it: UTF-8 without a byte order mark.
-
-    Editors on Windows save JSON with a UTF-8 BOM, and PowerShell's ``Out-File`` writes UTF-16
-    with one. A UTF-8 BOM is dropped; UTF-16 or UTF-32 text that starts with its BOM and decodes
-    is re-encoded as UTF-8. Anything else, binary formats included, is returned as it is.
-    """
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :]
-    # UTF-32 first: its little-endian BOM starts with UTF-16's.
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding).encode("utf-8")
-            except UnicodeError:
-                return raw
-    return raw
 
 
 # ---------------------------------------------------------------- the shared rules of an import
@@ -133,44 +107,6 @@ def import_stamp(session: Session, format: str) -> dict[str, str]:
         "source_id": str(source_id or session.id),
         "digest": digest_of(session.history),
     }
-
-
-_ENCODER = msgspec.json.Encoder()
-_SESSION = msgspec.json.Decoder(Session)
-
-
-def checked_session(session: Any, format: str, typed: bool = False) -> Session:
-    """``session`` as an importer returned it, checked as strictly as a session file is read.
-
-    :param session: what the ``format`` importer yielded.
-    :param typed: the importer builds sessions only from values its decoder checked as it read
-        them (its ``typed`` attribute is True): every field already has its stored type, so
-        the check through JSON and back is spared; the rest of the check still applies.
-    :returns: a validated copy (``session`` itself when ``typed``).
-    :raises ImportFormatError: not a Session, a field of the wrong shape, text that cannot be
-        written as UTF-8, a newer ``format_version`` or a name with control characters.
-    """
-    if not isinstance(session, Session):
-        raise ImportFormatError(
-            f"the {format} importer returned {type(session).__name__}, not a Session"
-        )
-    if typed:
-        clean_name(session.name)
-        return session
-    try:
-        # Through JSON and back: the strict check files get, and quicker than convert.
-        checked = _SESSION.decode(_ENCODER.encode(session))
-    except msgspec.ValidationError as exc:
-        raise ImportFormatError(validation_message(exc)) from exc
-    except (msgspec.EncodeError, UnicodeEncodeError, TypeError, ValueError) as exc:
-        raise ImportFormatError(f"the session cannot be stored as JSON ({exc})") from exc
-    if checked.format_version > FORMAT_VERSION:
-        raise ImportFormatError(
-            f"session '{checked.name}' has format_version {checked.format_version}, newer "
-            f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
-        )
-    clean_name(checked.name)
-    return checked
 
 
 class ImportRun:
