@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .config_schema import Config, StorageConfig
+from .config_schema import FINITE, Config, StorageConfig
 from .errors import PromptSessionsError, UsageError
+from .text import visible
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -43,9 +44,31 @@ def load_config(root: Path) -> dict[str, Any]:
 
     try:
         # utf-8-sig: a file saved by an editor that starts UTF-8 with a byte-order mark
-        return tomllib.loads(data.decode("utf-8-sig"))
+        return _shallow(tomllib.loads(data.decode("utf-8-sig")), str(path))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{path} nests values deeper than {MAX_DEPTH} levels") from None
+
+
+MAX_DEPTH = 32  # tables and lists in config.toml; no key needs more than a few
+
+
+def _shallow(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` when it nests at most ``MAX_DEPTH`` levels: deeper values would exhaust the
+    recursion of every step that reads them (checks, error messages, tomli-w)."""
+    if _deeper_than(data, MAX_DEPTH):
+        raise ConfigError(f"{where} nests values deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _deeper_than(value: object, levels: int) -> bool:
+    if not isinstance(value, dict | list):
+        return False
+    if levels < 1:
+        return True
+    items = value.values() if isinstance(value, dict) else value
+    return any(_deeper_than(item, levels - 1) for item in items)
 
 
 def get_value(config: dict[str, Any], key: str) -> Any:
@@ -58,13 +81,16 @@ def get_value(config: dict[str, Any], key: str) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """Read a command-line value as TOML (numbers, booleans, quoted strings), else as a string."""
+    """Read a command-line value as TOML (numbers, booleans, quoted strings), else as a string.
+    Raises ConfigError when it nests lists or tables deeper than ``MAX_DEPTH``."""
     import tomllib
 
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return _shallow(tomllib.loads(f"v = {text}"), "the value")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ConfigError(f"the value nests deeper than {MAX_DEPTH} levels") from None
 
 
 def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) -> str | None:
@@ -169,8 +195,8 @@ def _split(key: str) -> list[str]:
     import tomllib
 
     bad = UsageError(
-        f"invalid config key '{key}': use dotted names like storage.backend, and quote a name "
-        'that holds dots: prices."claude-3.5-sonnet".input'
+        f"invalid config key '{visible(key, one_line=True)}': use dotted names like "
+        'storage.backend, and quote a name that holds dots: prices."claude-3.5-sonnet".input'
     )
     if "\n" in key or "=" in key.replace('"', "").replace("'", ""):
         raise bad
@@ -358,6 +384,7 @@ def _translate(exc: msgspec.ValidationError, table: dict[str, Any], path: str) -
         return _error(".".join(p for p in (path, rel, key) if p), "unknown key")
     for name, words in _TYPES.items():
         text = text.replace(f"`{name}`", words)
+    text = text.replace(f"a number <= {FINITE!r}", "a finite number")
     text = text[:1].lower() + text[1:]
     value: Any = table
     for part in rel.split(".") if rel else ():
@@ -397,4 +424,7 @@ def _hint(key: str, known: Any) -> str:
 
 
 def _error(path: str, text: str) -> ConfigError:
-    return ConfigError(f"{CONFIG_NAME}: {path}: {text}" if path else f"{CONFIG_NAME}: {text}")
+    # Keys and values may hold line breaks or control characters (quoted TOML keys, values
+    # given to `config set`): the error stays one printable line.
+    said = f"{CONFIG_NAME}: {path}: {text}" if path else f"{CONFIG_NAME}: {text}"
+    return ConfigError(visible(said, one_line=True))

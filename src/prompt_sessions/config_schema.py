@@ -9,6 +9,7 @@ The rules come from DESIGN sections 3, 7, 11, 13 and 14.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import msgspec
@@ -18,7 +19,10 @@ MB = 1024 * 1024
 # Field types with their constraints; msgspec checks them when a table is converted.
 Count = Annotated[int, msgspec.Meta(ge=1)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
-NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+# A number of seconds, milliseconds or money is finite: TOML reads `inf` and `1e999` as
+# infinity, which would make a wait endless.
+FINITE = sys.float_info.max
+NonNegative = Annotated[float, msgspec.Meta(ge=0, le=FINITE)]
 Name = Annotated[str, msgspec.Meta(min_length=1)]
 
 

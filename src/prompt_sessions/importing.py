@@ -7,10 +7,9 @@ the core turns a returned session that fails validation into one too.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,15 +17,16 @@ import msgspec
 
 from . import limits
 from .copies import suffixed
-from .errors import ImportFormatError, InvalidName, UnknownFormat
+from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
+from .import_changes import digest_of, grown_last, kept_path, same_key, taken_before
+from .import_checks import checked_session, text_bytes
+from .import_lease import IMPORT_WAIT, import_lease
 from .models import (
     FORMAT_VERSION,
     Message,
     Session,
-    clean_name,
     clean_po_name,
-    validation_message,
 )
 from .timeutil import now_iso
 
@@ -55,30 +55,6 @@ class ImportReport(msgspec.Struct):
 
     sessions: list[Session]
     skipped: list[Skipped] = msgspec.field(default_factory=list)
-
-
-def text_bytes(raw: bytes) -> bytes:
-    """Input as importers expect it: UTF-8 without a byte order mark.
-
-    Editors on Windows save JSON with a UTF-8 BOM, and PowerShell's ``Out-File`` writes UTF-16
-    with one. A UTF-8 BOM is dropped; UTF-16 or UTF-32 text that starts with its BOM and decodes
-    is re-encoded as UTF-8. Anything else, binary formats included, is returned as it is.
-    """
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :]
-    # UTF-32 first: its little-endian BOM starts with UTF-16's.
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if raw.startswith(bom):
-            try:
-                return raw.decode(encoding).encode("utf-8")
-            except UnicodeError:
-                return raw
-    return raw
 
 
 # ---------------------------------------------------------------- the shared rules of an import
@@ -121,12 +97,6 @@ class LocatesFiles(Protocol):
         ...
 
 
-def digest_of(history: list[Any]) -> str:
-    """A short fingerprint of the imported messages: equal when nothing changed at the source."""
-    raw = msgspec.json.encode([(m.role, m.content, m.created_at) for m in history])
-    return hashlib.sha256(raw).hexdigest()[:32]
-
-
 def import_stamp(session: Session, format: str) -> dict[str, str]:
     """``metadata.import`` for a copy of ``session`` imported as ``format`` (DESIGN 16): the
     source id the importer named (else the session's own id) and the digest of its messages."""
@@ -137,48 +107,6 @@ def import_stamp(session: Session, format: str) -> dict[str, str]:
         "source_id": str(source_id or session.id),
         "digest": digest_of(session.history),
     }
-
-
-def _key(message: Message, timed: bool = True) -> tuple[str, str, str]:
-    return (message.role, message.content, message.created_at if timed else "")
-
-
-_ENCODER = msgspec.json.Encoder()
-_SESSION = msgspec.json.Decoder(Session)
-
-
-def checked_session(session: Any, format: str, typed: bool = False) -> Session:
-    """``session`` as an importer returned it, checked as strictly as a session file is read.
-
-    :param session: what the ``format`` importer yielded.
-    :param typed: the importer builds sessions only from values its decoder checked as it read
-        them (its ``typed`` attribute is True): every field already has its stored type, so
-        the check through JSON and back is spared; the rest of the check still applies.
-    :returns: a validated copy (``session`` itself when ``typed``).
-    :raises ImportFormatError: not a Session, a field of the wrong shape, text that cannot be
-        written as UTF-8, a newer ``format_version`` or a name with control characters.
-    """
-    if not isinstance(session, Session):
-        raise ImportFormatError(
-            f"the {format} importer returned {type(session).__name__}, not a Session"
-        )
-    if typed:
-        clean_name(session.name)
-        return session
-    try:
-        # Through JSON and back: the strict check files get, and quicker than convert.
-        checked = _SESSION.decode(_ENCODER.encode(session))
-    except msgspec.ValidationError as exc:
-        raise ImportFormatError(validation_message(exc)) from exc
-    except (msgspec.EncodeError, UnicodeEncodeError, TypeError, ValueError) as exc:
-        raise ImportFormatError(f"the session cannot be stored as JSON ({exc})") from exc
-    if checked.format_version > FORMAT_VERSION:
-        raise ImportFormatError(
-            f"session '{checked.name}' has format_version {checked.format_version}, newer "
-            f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
-        )
-    clean_name(checked.name)
-    return checked
 
 
 class ImportRun:
@@ -194,7 +122,8 @@ class ImportRun:
     whose source keeps no message times sets ``metadata.import.timed`` to False.
 
     :param manager: the open ``SessionManager``.
-    :param po_name: the PO every session goes to, instead of the one the input names.
+    :param po_name: the PO every new copy goes to, instead of the one the input names (an
+        earlier copy keeps its PO); InvalidName when it is not a PO name.
     :param as_new: always make a fresh copy.
     :param dry_run: write nothing; the report says what would be done.
     """
@@ -208,11 +137,36 @@ class ImportRun:
         dry_run: bool = False,
     ) -> None:
         self.manager = manager
-        self.po_name = po_name
+        # Checked before anything is read, so a bad --po is refused even when every
+        # conversation only updates an earlier copy (which keeps its PO).
+        self.po_name = None if po_name is None else clean_po_name(po_name)
         self.as_new = as_new
         self.dry_run = dry_run
         self._copies: dict[tuple[str, str], str] | None = None
         self._given_ids: dict[str, str] = {}  # ids an importer gave -> ids stored
+        self._exclusive = False  # this run holds the import lease
+
+    @contextlib.contextmanager
+    def exclusive(self, wait: float = IMPORT_WAIT) -> Iterator[None]:
+        """Hold the store's import lease for the block, so that imports run by other processes
+        at the same time take turns: each finds the copies the one before made, and a
+        conversation is never copied twice (DESIGN sections 4 and 16). :meth:`add` takes it
+        for its own writes when no block holds it. A dry run or ``as_new`` run writes no copy
+        another run could miss, and takes none (a dry run writes nothing at all).
+
+        :param wait: seconds to wait for another import to finish.
+        :raises ImportBusy: another import held it all that time.
+        """
+        if self._exclusive or self.dry_run or self.as_new:
+            yield
+            return
+        with import_lease(self.manager.root, wait):
+            self._exclusive = True
+            self._copies = None  # read again under the lease: another run may have added some
+            try:
+                yield
+            finally:
+                self._exclusive = False
 
     def importer(self, raw: bytes, format: str | None, filename: str | None) -> Any:
         """The importer named ``format``, else the first whose ``sniff`` accepts ``raw``.
@@ -277,8 +231,9 @@ class ImportRun:
             raise ImportFormatError(f"{report.skipped[0]}{more}")
         written: list[str] = []
         try:
-            for session in prepared:
-                report.outcomes.append(self._store(session, importer.name, filename, written))
+            with self.exclusive():
+                for session in prepared:
+                    report.outcomes.append(self._store(session, importer.name, filename, written))
         except BaseException:
             # A failed write takes back the copies this file made before it is reported.
             for session_id in written:
@@ -314,6 +269,8 @@ class ImportRun:
             parent_id = copies.get((format, str(parent_source)), parent_id)
             if parent_id and at is None and loaded.thread_type == "delegation":
                 at = self._calling_message(parent_id, loaded)
+        if parent_id and at is not None:
+            at = self._branch_point(parent_id, at)
         origin: dict[str, Any] = {"id": loaded.id, "format": format, "imported_at": now_iso()}
         if filename:
             origin["file"] = Path(filename).name
@@ -321,7 +278,7 @@ class ImportRun:
             loaded,
             id=new_id(),
             name=suffixed(loaded.name, " (imported)"),
-            po_name=clean_po_name(self.po_name) if self.po_name else loaded.po_name,
+            po_name=self.po_name or loaded.po_name,
             metadata={**loaded.metadata, "imported_from": origin, "import": stamp},
             source="import",
             format_version=FORMAT_VERSION,
@@ -335,6 +292,16 @@ class ImportRun:
             self.manager.host.session_created(session=copy, manager=self.manager)
             copies[(format, source_id)] = copy.id
         return Outcome(copy, "new", len(copy.history))
+
+    def _branch_point(self, parent_id: str, at: int) -> int | None:
+        """``at`` when it is a place in the parent's copy (0 to its message count), else None:
+        a file may say anything, and a branch point outside the parent means nothing."""
+        if at < 0:
+            return None
+        with contextlib.suppress(Exception):  # not written (a dry run): only the sign is known
+            if at > len(self.manager.get(parent_id).history):
+                return None
+        return at
 
     def _calling_message(self, parent_id: str, child: Session) -> int | None:
         """The index in the parent's copy of the assistant message whose tool call handed
@@ -365,34 +332,88 @@ class ImportRun:
             return None
         if copy.metadata.get("import", {}).get("digest") == stamp["digest"]:
             return Outcome(copy, "unchanged", 0)
-        have = Counter(_key(m, timed) for m in copy.history)
+        grown = grown_last(copy, loaded) if timed else None
+        kept = kept_path(copy, loaded, grown) if timed else None
+        if kept is not None:
+            return self._follow(copy, loaded, stamp, kept)
+        before = (
+            None if grown else taken_before(loaded.history, copy.metadata["import"].get("digest"))
+        )
+        if before is not None:
+            new = list(loaded.history[before:])  # what the source gained since the last import
+        else:
+            new = self._lacking(copy, loaded, timed, grown)
+        taken = len(new) + (grown is not None)
+        action = "updated" if taken else "unchanged"
+        if self.dry_run or not taken:
+            # Nothing taken, nothing written: the stamp stays that of what the copy holds.
+            return Outcome(copy, action, taken)
+        if grown is not None:
+            self._complete_last(copy, grown, new)
+        for message in new:
+            self.manager.append(copy.id, message)
+        updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
+        return Outcome(updated, action, taken)
+
+    def _follow(self, copy: Session, loaded: Session, stamp: dict[str, str], at: int) -> Outcome:
+        """Make the copy's history the source's again, which parted from it after message
+        ``at``: the copy's old path is kept in a fork first, as a rewind keeps it."""
+        tail = loaded.history[at:]
+        if self.dry_run:
+            return Outcome(copy, "updated", len(tail))
+        from .rewind import rewind
+
+        rewind(self.manager, copy.id, at, kind="import", tail=tail)
+        updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
+        return Outcome(updated, "updated", len(tail))
+
+    @staticmethod
+    def _lacking(
+        copy: Session, loaded: Session, timed: bool, grown: Message | None
+    ) -> list[Message]:
+        """The messages of ``loaded`` the copy does not hold (``grown`` aside), counted."""
+        have = Counter(same_key(m, timed) for m in copy.history)
         new = []
         for message in loaded.history:
-            key = _key(message, timed)
+            key = same_key(message, timed)
+            if message is grown:
+                continue
             if have[key]:
                 have[key] -= 1
             else:
                 new.append(message)
-        if self.dry_run:
-            return Outcome(copy, "updated" if new else "unchanged", len(new))
-        for message in new:
-            self.manager.append(copy.id, message)
-        updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
-        return Outcome(updated, "updated" if new else "unchanged", len(new))
+        return new
+
+    def _complete_last(self, copy: Session, grown: Message, new: list[Message]) -> None:
+        """Put the source's fuller version ``grown`` in place of the copy's last message; a
+        store that cannot replace in place gets it appended (with ``new``) instead."""
+        try:
+            self.manager.replace_last(copy.id, grown, index=len(copy.history) - 1)
+        except UsageError:
+            new.insert(0, grown)
 
     def _index(self) -> dict[tuple[str, str], str]:
         """(format, source id) -> the id of the copy, read once per run from imported sessions;
         with ``as_new`` only this run's copies (no earlier copy is looked for, so none is read)."""
         if self._copies is None:
             self._copies = {}
+            found: dict[tuple[str, str], tuple[str, str, str]] = {}
             for summary in [] if self.as_new else self.manager.list():
                 if summary.source != "import":
                     continue
                 with contextlib.suppress(Exception):
-                    stamp = self.manager.get(summary.id).metadata.get("import")
+                    metadata = self.manager.get(summary.id).metadata
+                    stamp = metadata.get("import")
                     if isinstance(stamp, dict) and "format" in stamp and "source_id" in stamp:
                         key = (str(stamp["format"]), str(stamp["source_id"]))
-                        # The oldest copy wins, so later --as-new copies do not take over.
-                        if key not in self._copies:
-                            self._copies[key] = summary.id
+                        # The oldest copy wins, however recently the others were used (lists
+                        # put those first): duplicates and the forks a rewind keeps carry the
+                        # same stamp but are made later; later --as-new copies share the
+                        # source's start but were imported later.
+                        origin = metadata.get("imported_from")
+                        when = origin.get("imported_at") if isinstance(origin, dict) else None
+                        made = (summary.created_at, str(when or ""), summary.id)
+                        if key not in found or made < found[key]:
+                            found[key] = made
+            self._copies = {key: made[2] for key, made in found.items()}
         return self._copies

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .errors import ImportFormatError
 
@@ -21,6 +22,26 @@ SEARCH_RESULTS = 200
 # parser reports it.
 _STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of the file at ``path`` for an import, held to ``MAX_IMPORT_BYTES``.
+
+    At most one byte past the limit is read, so a pipe, a device such as ``/dev/zero`` or a
+    file still growing (none has a size to check beforehand) cannot fill memory.
+
+    :raises ImportFormatError: it holds more than the limit (DESIGN section 16).
+    :raises OSError: it cannot be opened or read.
+    """
+    limit = MAX_IMPORT_BYTES
+    size = path.stat().st_size
+    if size > limit:
+        raise ImportFormatError(f"{size:,} bytes; the limit is {limit:,} bytes")
+    with path.open("rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ImportFormatError(f"more than {limit:,} bytes; the limit is {limit:,} bytes")
+    return data
 
 
 def check_size(data: bytes, limit: int | None = None) -> None:

@@ -285,8 +285,10 @@ def clean_po_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidName("PO name must not be empty")
     trimmed = name.strip()
-    if len(trimmed) > 200 or any(_is_control(c) or c in "/\\" for c in trimmed):
-        shown = visible(trimmed[:40], one_line=True)
+    shown = visible(trimmed[:40], one_line=True)
+    if len(trimmed) > 200:
+        raise InvalidName(f"invalid PO name '{shown}…': at most 200 characters")
+    if any(_is_control(c) or c in "/\\" for c in trimmed):
         raise InvalidName(f"invalid PO name '{shown}': no slashes or control characters")
     return trimmed
 

@@ -10,6 +10,10 @@ from .errors import InvalidName, PromptSessionsError
 from .models import clean_po_name
 
 MAX_PO_FILE = 1_000_000
+# Front matter holds a few settings: more values or deeper nesting than this is a file made to
+# hurt (YAML aliases repeat a list a billion times in a few lines), refused before any use.
+MAX_FRONT_VALUES = 10_000
+MAX_FRONT_DEPTH = 32
 
 
 class PromptObjectError(PromptSessionsError):
@@ -42,12 +46,20 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
             raise PromptObjectError(f"{path or fallback_name}: front matter is not closed with ---")
         import yaml
 
+        too_deep = False
         try:
             loaded = yaml.safe_load(text[3:end])
         except yaml.YAMLError as exc:
             raise PromptObjectError(
                 f"{path or fallback_name}: invalid YAML front matter: {exc}"
             ) from exc
+        except RecursionError:
+            loaded, too_deep = None, True
+        if too_deep or _oversized(loaded):
+            raise PromptObjectError(
+                f"{path or fallback_name}: front matter holds more than {MAX_FRONT_VALUES:,} "
+                f"values or nests deeper than {MAX_FRONT_DEPTH} levels"
+            )
         if loaded is not None and not isinstance(loaded, dict):
             raise PromptObjectError(f"{path or fallback_name}: front matter must be a mapping")
         front = loaded or {}
@@ -77,6 +89,25 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
         system_prompt=body,
         path=path,
     )
+
+
+def _oversized(value: object) -> bool:
+    """Whether ``value`` (loaded YAML) holds more than ``MAX_FRONT_VALUES`` values or nests
+    deeper than ``MAX_FRONT_DEPTH``, counted as a walk would meet them (a list an alias
+    repeats counts each time); the count stops at the limit, so a bomb costs no more."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_FRONT_VALUES or depth > MAX_FRONT_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+            stack.extend((k, depth + 1) for k in item)
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def po_text(path: Path) -> str:

@@ -29,13 +29,14 @@ from .timeutil import now_iso
 if TYPE_CHECKING:
     from .manager import SessionManager
 
-Kind = Literal["rewind", "edit", "regenerate", "undo"]
+Kind = Literal["rewind", "edit", "regenerate", "undo", "import"]
 RECORD = "rewind"  # the metadata key of a fork made by a rewind
 _LABELS = {
     "rewind": "before rewind",
     "edit": "before edit",
     "regenerate": "earlier reply",
     "undo": "undone",
+    "import": "before re-import",
 }
 
 
@@ -69,7 +70,8 @@ def rewind(
         session_id: the session to rewind.
         to: how many of its first messages stay (0 to the message count; equal to the count
             only when ``tail`` adds something).
-        kind: what the fork records it was for: ``rewind``, ``edit`` or ``regenerate``.
+        kind: what the fork records it was for: ``rewind``, ``edit``, ``regenerate`` or
+            ``import`` (a re-import whose source no longer holds the path, DESIGN section 16).
         tail: messages to add after the cut (``edit``: the changed user message).
 
     Returns:

@@ -123,10 +123,10 @@ def test_a_filter_made_by_a_program_spells_a_query_that_reads_back(value: str) -
 
 
 def test_match_expression_quotes_every_word() -> None:
-    """The FTS5 expression joins the terms with AND and each exclusion with NOT; prefixes
-    become FTS5 prefix queries."""
+    """The FTS5 expression joins the terms with AND and the exclusions with one NOT of an OR
+    group (flat, however many); prefixes become FTS5 prefix queries."""
     q = parse('alpha "b c" d* -e -"f g"')
-    assert match_expression(q) == '(("alpha" AND "b c" AND "d" *) NOT "e") NOT "f g"'
+    assert match_expression(q) == '("alpha" AND "b c" AND "d" *) NOT ("e" OR "f g")'
 
 
 def test_with_po_adds_a_filter() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from prompt_sessions import Message, Session
 from prompt_sessions.errors import ImportFormatError
+from prompt_sessions.importers.common import content_id
 from prompt_sessions.models import NAME_MAX, Role
 
 from .values import clean_text, get, kind, timestamp
@@ -72,7 +73,7 @@ def to_session(conversation: Any, number: int, po_name: str, imported_at: str) -
         po_name=po_name,
         created_at=created_at,
         updated_at=updated_at,
-        metadata=_origin(conversation),
+        metadata=_origin(conversation, created, messages),
         history=messages,
     )
 
@@ -214,17 +215,20 @@ def _name(title: str | None) -> str:
     return flat or UNTITLED
 
 
-def _origin(conversation: dict[str, Any]) -> dict[str, Any]:
+def _origin(
+    conversation: dict[str, Any], created: float | None, messages: list[Message]
+) -> dict[str, Any]:
     origin = {
         key: value
         for key in ("conversation_id", "id", "default_model_slug")
         if isinstance(value := conversation.get(key), str)
     }
     found: dict[str, Any] = {"chatgpt": origin} if origin else {}
-    source_id = origin.get("conversation_id") or origin.get("id")
-    if source_id:
-        # Re-importing the export finds this copy by it (DESIGN section 16).
-        found["import"] = {"source_id": source_id}
+    # Re-importing the export finds this copy by it (DESIGN section 16); a conversation saved
+    # without its id is known by its start and first message, which stay as it grows.
+    first = messages[0].content if messages else None
+    source_id = origin.get("conversation_id") or origin.get("id") or content_id(created, first)
+    found["import"] = {"source_id": source_id}
     return found
 
 

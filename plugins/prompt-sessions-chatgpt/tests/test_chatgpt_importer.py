@@ -14,7 +14,7 @@ from prompt_sessions_chatgpt import ChatGptImporter
 
 from prompt_sessions import Message
 from prompt_sessions.errors import ImportFormatError
-from prompt_sessions.importing import Skipped
+from prompt_sessions.importing import ImportRun, Skipped
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.timeutil import now_iso
 
@@ -377,3 +377,33 @@ def test_importing_the_export_again_adds_only_new_messages(
     stored = session_manager.get(first.outcomes[1].session.id)
     assert [m.content for m in stored.history][-1] == "One more thing."
     assert stored.metadata["import"]["digest"] != stamp["digest"]
+
+
+def test_a_conversation_saved_without_its_id_is_found_again(
+    session_manager, registered_plugin
+) -> None:
+    """A conversation without ``id`` or ``conversation_id`` is known again by its start and
+    first message: importing it a second time, grown by a reply, adds the reply to the
+    earlier copy instead of making a second one."""
+    grown = minimal()
+    grown["mapping"]["m1"]["children"] = ["m2"]
+    grown["mapping"]["m2"] = {
+        "message": {
+            "author": {"role": "assistant"},
+            "create_time": 1700000040,
+            "content": {"content_type": "text", "parts": ["hi there"]},
+        },
+        "parent": "m1",
+        "children": [],
+    }
+    grown["current_node"] = "m2"
+    with registered_plugin(prompt_sessions_chatgpt):
+        first = ImportRun(session_manager).add(json.dumps([minimal()]).encode(), "chatgpt")
+        second = ImportRun(session_manager).add(json.dumps([grown]).encode(), "chatgpt")
+    copy = first.outcomes[0].session
+    assert [(o.session.id, o.action) for o in second.outcomes] == [(copy.id, "updated")]
+    assert [m.content for m in session_manager.get(copy.id).history] == [
+        "hello",
+        "hi there",
+    ]
+    assert len(session_manager.list()) == 1

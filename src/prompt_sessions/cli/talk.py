@@ -132,7 +132,8 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
 
 def _message_from_stdin() -> str:
     """Standard input as one message, as ``-`` means for most command-line tools: UTF-8 text
-    of at most ``limits.MAX_IMPORT_BYTES``, without the line end that ends its last line.
+    (or UTF-16 with its byte order mark) of at most ``limits.MAX_IMPORT_BYTES``, without a
+    byte order mark or the line end that ends its last line.
 
     Raises:
         click.UsageError: more than the limit, or bytes that are not UTF-8 (nothing is sent).
@@ -146,8 +147,12 @@ def _message_from_stdin() -> str:
         raise click.UsageError(
             f"standard input holds more than {MAX_IMPORT_BYTES // 2**20} MiB; nothing was sent"
         )
+    from ..importing import text_bytes
+
     try:
-        text = data.decode("utf-8")
+        # As for an import: a byte order mark (an editor's UTF-8, PowerShell's UTF-16) is not
+        # part of the message.
+        text = text_bytes(data).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise click.UsageError(
             f"standard input is not UTF-8 text (byte {exc.start}); nothing was sent"

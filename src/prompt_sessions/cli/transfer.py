@@ -106,9 +106,10 @@ def import_(
     failed = 0
     show_bar = len(paths) > 1 and sys.stderr.isatty() and not as_json
     with (
+        run.exclusive(),  # imports at the same time take turns: none copies a conversation twice
         click.progressbar(paths, label="Importing", file=sys.stderr)
         if show_bar
-        else _plain(paths) as items
+        else _plain(paths) as items,
     ):
         for path in items:
             name = str(path)
@@ -231,12 +232,9 @@ class _plain:
 
 
 def _read(path: Path) -> bytes:
-    from ..limits import MAX_IMPORT_BYTES
+    from ..limits import read_input
 
     try:
-        size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise ImportFormatError(f"{size:,} bytes; the limit is {MAX_IMPORT_BYTES:,} bytes")
-        return path.read_bytes()
+        return read_input(path)
     except OSError as exc:
         raise ImportFormatError(f"cannot read it: {exc.strerror}") from exc

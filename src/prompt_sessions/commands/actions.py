@@ -129,9 +129,11 @@ def import_file(
     only gets the messages its earlier copy lacks. Raises UsageError when the file cannot be
     read, ImportFormatError when nothing in it can be imported.
     """
+    from ..limits import read_input
+
     source = Path(path).expanduser()
     try:
-        data = source.read_bytes()
+        data = read_input(source)
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
     return ImportRun(manager, po_name=po_name).add(data, filename=str(source))

@@ -7,6 +7,7 @@ that cannot be read is a :class:`Skipped` naming it, and nothing raises but
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -36,6 +37,15 @@ def source(source_id: object, **more: Any) -> dict[str, Any]:
     stamp: dict[str, Any] = {"source_id": str(source_id)}
     stamp.update({k: str(v) for k, v in more.items() if v is not None})
     return stamp
+
+
+def content_id(*parts: object) -> str:
+    """A source id for a conversation its tool gave none (no id in the file, no file name):
+    a fingerprint of what stays the same as the conversation grows (its start, its first
+    message; not a title, which a tool may give later), so that importing it again finds the
+    earlier copy (DESIGN section 16) where a random id would make a new one each time."""
+    raw = msgspec.json.encode([str(p) if p is not None else None for p in parts])
+    return "content-" + hashlib.sha256(raw).hexdigest()[:32]
 
 
 def json_lines(data: bytes, decoder: Any = None, fallback: Any = None) -> Iterator[tuple[int, Any]]:

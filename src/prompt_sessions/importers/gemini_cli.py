@@ -29,6 +29,7 @@ from ..importing import Skipped
 from ..models import Message, Session, Usage
 from ..timeutil import now_iso
 from .common import (
+    content_id,
     dict_of,
     files_under,
     fill_times,
@@ -100,9 +101,9 @@ def _saved(contents: list[Any], filename: str | None) -> Session | None:
     if not history:
         return None  # an empty saved chat holds no conversation
     path = Path(filename) if filename else None
-    source_id = f"{path.parent.name}/{path.stem}" if path else str(uuid.uuid4())
     tag = path.stem.removeprefix("checkpoint-") if path else None
     first_user = next((m.content for m in history if m.role == "user"), None)
+    source_id = f"{path.parent.name}/{path.stem}" if path else content_id(first_user)
     return Session(
         id=str(uuid.uuid4()),
         name=name_of(
@@ -183,7 +184,7 @@ def _recorded(doc: dict[str, Any], filename: str | None) -> Session:
         ),
         metadata={
             "gemini_cli": {"project_hash": str_of(doc.get("projectHash"))},
-            "import": source(session_id or uuid.uuid4()),
+            "import": source(session_id or content_id(doc.get("startTime"), first_user)),
         },
         history=history,
     )

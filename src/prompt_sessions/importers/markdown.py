@@ -25,7 +25,7 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Role, Session
 from ..timeutil import TIMESTAMP_PATTERN
-from .common import source, text
+from .common import content_id, source, text
 
 _TIME = TIMESTAMP_PATTERN.removeprefix("^").removesuffix("$")
 _SECTION = re.compile(
@@ -69,8 +69,10 @@ class MarkdownImporter:
             )
             for match, nxt in zip(sections, [*sections[1:], None][: len(sections)], strict=True)
         ]
-        original = fields.get("Session", "").strip("`") or str(uuid.uuid4())
         first = history[0].created_at if history else None
+        original = fields.get("Session", "").strip("`") or content_id(
+            po_name, fields.get("Created") or first, history[0].content if history else None
+        )
         session = Session(
             id=str(uuid.uuid4()),
             name=doc.split("\n", 1)[0][2:].strip() or "Imported session",

@@ -18,6 +18,7 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Session, Usage
 from .common import (
+    content_id,
     dict_of,
     fill_times,
     int_of,
@@ -68,7 +69,6 @@ def _chat(record: Any, where: str) -> list[Session]:
     chat = dict_of(record.get("chat"))
     if not chat:
         raise ImportFormatError("it has no 'chat' object")
-    chat_id = str_of(record.get("id")) or str_of(chat.get("id")) or str(uuid.uuid4())
     history = dict_of(chat.get("history"))
     nodes = {k: v for k, v in dict_of(history.get("messages")).items() if isinstance(v, dict)}
     if nodes:
@@ -81,16 +81,27 @@ def _chat(record: Any, where: str) -> list[Session]:
         main_path, others = list(nodes), []
     if not main_path:
         raise ImportFormatError("it has no messages")
+    first = nodes[main_path[0]]
+    chat_id = (
+        str_of(record.get("id"))
+        or str_of(chat.get("id"))
+        or content_id(record.get("created_at"), first.get("content"), first.get("timestamp"))
+    )
     start = when(record.get("created_at")) or when(chat.get("timestamp"))
     main = _session(record, chat, [nodes[n] for n in main_path], start, source(chat_id))
     found = [main]
+    covered = set(main_path)
     for leaf in others:
         path = _path(nodes, leaf)
         shared = next(
             (i for i, (a, b) in enumerate(zip(path, main_path, strict=False)) if a != b),
             min(len(path), len(main_path)),
         )
-        fork = _session(record, chat, [nodes[n] for n in path], start, source(f"{chat_id}#{leaf}"))
+        # A branch is known by its first message that no branch before it holds, not by its
+        # last: a branch continued in Open WebUI since the last import then updates its copy.
+        own = next((n for n in path if n not in covered), leaf)
+        covered.update(path)
+        fork = _session(record, chat, [nodes[n] for n in path], start, source(f"{chat_id}#{own}"))
         fork.name = name_of(f"{main.name} (branch)", fallback=main.name)
         fork.thread_type = "fork"
         fork.parent_id = main.id
@@ -111,8 +122,23 @@ def _path(nodes: dict[str, dict[str, Any]], leaf: str | None) -> list[str]:
 
 
 def _leaves(nodes: dict[str, dict[str, Any]]) -> list[str]:
+    """The messages no other answers, oldest first (by time, then as the file lists them), so
+    that the branches are taken in the order they were made."""
     parents = {str_of(n.get("parentId")) for n in nodes.values()}
-    return [k for k in nodes if k not in parents]
+    leaves = [k for k in nodes if k not in parents]
+    return sorted(leaves, key=lambda k: _branch_time(nodes, k))
+
+
+def _branch_time(nodes: dict[str, dict[str, Any]], leaf: str) -> str:
+    """When the branch ending at ``leaf`` parted from the others: the time of its first
+    message that is not the first child of its parent."""
+    path = _path(nodes, leaf)
+    for node_id in path:
+        parent = nodes.get(str_of(nodes[node_id].get("parentId")) or "")
+        children = list_of(parent.get("childrenIds")) if parent else []
+        if children and children[0] != node_id:
+            return when(nodes[node_id].get("timestamp")) or ""
+    return ""
 
 
 def _last_leaf(nodes: dict[str, dict[str, Any]]) -> str | None:

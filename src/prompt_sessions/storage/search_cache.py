@@ -112,7 +112,8 @@ class SearchCache:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = OFF")  # a cache: a lost write is re-indexed
             with self._transaction(conn):
-                if search_index.version(conn) != search_index.VERSION:
+                current = search_index.version(conn) == search_index.VERSION
+                if not current or not search_index.intact(conn):
                     search_index.create(conn)
         except sqlite3.OperationalError:
             conn.close()
@@ -309,6 +310,25 @@ class SearchCache:
         with self._lock:
             if cancelled is not None and cancelled():
                 raise SearchCancelled("the search was cancelled")
+            try:
+                return self._search(query, limit, progress, cancelled)
+            except sqlite3.DatabaseError:
+                if self._conn is None or (cancelled is not None and cancelled()):
+                    raise
+            # The cache file cannot be read (pages damaged, a table gone): being a cache, it
+            # is built again from the sessions, once.
+            self.close()
+            self._remove_files()
+            return self._search(query, limit, progress, cancelled)
+
+    def _search(
+        self,
+        query: Query,
+        limit: int,
+        progress: Progress | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> list[SearchHit]:
+        with self._lock:
             conn, summaries = self._ready(progress)
             by_id = {s.id: s for s in summaries}
             if cancelled is not None:

@@ -84,6 +84,13 @@ def version(conn: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
+def intact(conn: sqlite3.Connection) -> bool:
+    """Whether every table of the index is there: a database edited by hand, or by a tool
+    that dropped one, has an index to build again, not to query."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return names.issuperset(_TABLES)
+
+
 def create(conn: sqlite3.Connection) -> None:
     """Make the tables (dropping any of another version) and record this version.
     Raises StorageError when SQLite has no FTS5."""
@@ -92,8 +99,8 @@ def create(conn: sqlite3.Connection) -> None:
             f"search needs SQLite's FTS5, which this Python's SQLite {sqlite3.sqlite_version} "
             "lacks; use a Python whose sqlite3 module includes it"
         )
-    if version(conn) not in (None, VERSION):
-        drop(conn)
+    if version(conn) not in (None, VERSION) or not intact(conn):
+        drop(conn)  # of another version, or partly gone: built again whole
     conn.executescript(_SCHEMA) if not conn.in_transaction else _run_script(conn, _SCHEMA)
     conn.execute("INSERT OR REPLACE INTO search_meta VALUES ('version', ?)", (VERSION,))
 
@@ -253,8 +260,10 @@ def _phrase(term: Term) -> str:
 def match_expression(query: Query) -> str:
     """The FTS5 MATCH text for the query's words (the words are letters and digits only)."""
     expr = " AND ".join(_phrase(t) for t in query.include)
-    for term in query.exclude:
-        expr = f"({expr}) NOT {_phrase(term)}"
+    if query.exclude:
+        # One NOT of one OR group: FTS5's parser nests each NOT, and overflows its stack at
+        # about a hundred of them; an OR group is flat at any length.
+        expr = f"({expr}) NOT ({' OR '.join(_phrase(t) for t in query.exclude)})"
     return expr
 
 

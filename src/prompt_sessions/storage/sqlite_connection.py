@@ -197,6 +197,7 @@ class SqliteConnection:
         return (
             2 <= self._schema_version <= SCHEMA_VERSION
             and search_index.version(conn) == search_index.VERSION
+            and search_index.intact(conn)
         )
 
     def _upgrade(self, conn: sqlite3.Connection) -> None:

@@ -126,7 +126,24 @@ class SqliteHealth(SqliteConnection):
     def _fix_search_index(
         self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
     ) -> None:
-        """Index again every session the index holds differently, and forget the gone ones."""
+        """Index again every session the index holds differently, and forget the gone ones;
+        an index SQLite cannot read (a table gone, pages damaged) is built again whole, as the
+        cache it is (DESIGN section 12)."""
+        try:
+            self._refresh_search_index(conn, healthy, report)
+        except sqlite3.DatabaseError as exc:
+            search_index.drop(conn)
+            search_index.create(conn)
+            for session in healthy.values():
+                search_index.put_session(conn, session, summarize(session))
+            report.fixed.append(
+                f"search index built again ({len(healthy)} session(s)): it could not be read "
+                f"({exc})"
+            )
+
+    def _refresh_search_index(
+        self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
+    ) -> None:
         known = search_index.stamps(conn)
         redone = 0
         for sid, session in healthy.items():
