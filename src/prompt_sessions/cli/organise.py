@@ -9,6 +9,7 @@ import click
 import msgspec
 
 from ..cells import cell_len, pad
+from ..organise.labels import split_tags
 from ..storage.base import TrashedSession
 from ..text import counted, quoted, visible
 from .output import TEXT, print_json, when
@@ -150,10 +151,12 @@ def pin(state: CliState, ref: str, po: str | None, undo: bool, as_json: bool) ->
 def tag(
     state: CliState, ref: str, tags: tuple[str, ...], po: str | None, remove: bool, as_json: bool
 ) -> None:
-    """Add tags to a session (one word each), or take them off with --remove."""
+    """Add tags to a session (one word each; commas also separate them, and a leading # is
+    dropped), or take them off with --remove."""
     mgr = state.manager
+    words = split_tags(tags)  # every tag checked before the session is looked up or changed
     target = mgr.resolve(po, ref)
-    session = mgr.tag(target.id, remove=tags) if remove else mgr.tag(target.id, add=tags)
+    session = mgr.tag(target.id, remove=words) if remove else mgr.tag(target.id, add=words)
     if as_json:
         print_json(msgspec.to_builtins(session.summary()))
         return
