@@ -100,7 +100,8 @@ class SessionPicker(OrganisingScreen):
         self.clock = clock
         self.all_rows: list[SessionSummary] = []
         self.orphan_ids: set[str] = set()
-        self._position = (0, 0)  # cursor and row count shown in the title
+        self._position: tuple[int | None, int] = (0, 0)  # place and session count shown
+        self._headings: list[int] = []  # the rows that are group headings, not sessions
         self.filter_text = ""
         # the last delete: (id, monotonic time, whether it was the current session)
         self._deleted: tuple[str, float, bool] | None = None
@@ -140,16 +141,22 @@ class SessionPicker(OrganisingScreen):
             self.all_rows, self.orphan_ids = rows, lost
             self._apply(self.selected.id if self.selected else self.current_id)
 
-    def title_text(self, cursor: int = 0, count: int = 0) -> Text:
-        """The title, with where the cursor is: the list has no scrollbar."""
+    def title_text(self, cursor: int | None = 0, count: int = 0) -> Text:
+        """The title, with where the cursor is among the ``count`` sessions listed (the list has
+        no scrollbar); ``cursor`` None is a heading row, which has no place among them."""
         title = Text(f"Sessions of {visible(self.po_name, one_line=True)}")
-        if count:
+        if count and cursor is None:
+            title.append(f"  {counted(count, 'session')}", style="dim")
+        elif count:
             title.append(f"  {cursor + 1:,} of {count:,}", style="dim")
         return title
 
     def _show_position(self) -> None:
+        # headings are rows of the list but not sessions: neither counted nor a place
         rows = self.rows_widget
-        where = (rows.cursor, len(rows.rows))
+        at = rows.cursor
+        cursor = None if at in self._headings else at - sum(1 for h in self._headings if h < at)
+        where = (cursor, len(rows.rows) - len(self._headings))
         if where != self._position:  # an unchanged title is not drawn again
             self._position = where
             self.query_one("#title", Label).update(self.title_text(*where))
@@ -188,6 +195,7 @@ class SessionPicker(OrganisingScreen):
 
     def _apply(self, select: str | None = None) -> None:
         rows = grouped(self.all_rows, self.orphan_ids, self.filter_text)
+        self._headings = [i for i, row in enumerate(rows) if isinstance(row, Heading)]
         cursor = 0
         if select:
             cursor = next((i for i, s in enumerate(rows) if getattr(s, "id", None) == select), 0)
