@@ -226,12 +226,28 @@ async def test_x_exports_in_chosen_format(make_ctx, make_app, tmp_path):
         await open_explorer(pilot)
         await pilot.press("down", "x")
         assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("enter")  # first choice: json
+        await pilot.press("up", "enter")  # json, above markdown
         await pilot.pause()
         files = list((tmp_path / "exports").iterdir())
         assert [f.name for f in files] == [f"Plans-{a.id[:8]}.json"]
         assert a.id in files[0].read_text()
         assert isinstance(app.screen, ExplorerScreen)
+
+
+async def test_x_then_enter_exports_markdown_the_default(make_ctx, make_app, tmp_path):
+    """The format list opens on markdown, the default of /session export and the CLI's export,
+    though other formats sort before it: Enter alone writes a .md file."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("down", "x")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        files = list((tmp_path / "exports").iterdir())
+        assert [f.name for f in files] == [f"Plans-{a.id[:8]}.md"]
 
 
 async def test_rows_show_thread_type_and_parent(make_ctx, make_app):

@@ -26,11 +26,15 @@ class ChoiceScreen(ModalScreen[str | None]):
     ChoiceScreen OptionList { height: auto; max-height: 20; }
     """
 
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        """``choices`` are ``(value, label)`` pairs."""
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], default: str | None = None
+    ) -> None:
+        """``choices`` are ``(value, label)`` pairs; the one whose value is ``default`` (else
+        the first) is highlighted, so Enter alone takes it."""
         super().__init__()
         self.title_text = title
         self.choices = choices
+        self.default = default
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -43,7 +47,11 @@ class ChoiceScreen(ModalScreen[str | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        values = [value for value, _ in self.choices]
+        if self.default in values:
+            options.highlighted = values.index(self.default)
+        options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
