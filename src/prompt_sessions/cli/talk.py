@@ -12,6 +12,7 @@ import click
 from ..reply_lease import DEFAULT_WAIT, MAX_WAIT, reply_lease
 from ..text import visible
 from .output import TEXT, print_json, when
+from .po_note import note_unknown_po
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -112,6 +113,8 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     ctx = state.app_context()
     mgr = ctx.manager
     ResponderPool(ctx).for_po(po)  # a bad responder setup fails before anything is written
+    if ref is None:
+        note_unknown_po(mgr, po)  # a mistyped PO is about to get its first session
     # An empty --session is a bad ref, not "the current session".
     target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
     with reply_lease(mgr.root, target.id, target.name, wait=wait):
