@@ -9,6 +9,7 @@ import click
 import msgspec
 
 from ..cells import cell_len, pad
+from ..errors import AmbiguousSession, PromptSessionsError, SessionNotFound, UsageError
 from ..organise.labels import split_tags
 from ..storage.base import TrashedSession
 from ..text import counted, quoted, visible
@@ -112,11 +113,29 @@ def trash(state: CliState, empty: bool, days: float | None, yes: bool, as_json: 
 @pass_state
 def restore(state: CliState, ref: str, as_json: bool) -> None:
     """Bring a session back from the trash, exactly as it was deleted."""
-    entry = state.manager.restore(ref)
+    try:
+        entry = state.manager.restore(ref)
+    except SessionNotFound:
+        _not_in_trash(state, ref)
+        raise
     if as_json:
         print_json(msgspec.to_builtins(entry.summary))
     else:
         click.echo(f"Restored {quoted(entry.summary.name)} ({entry.summary.id})")
+
+
+def _not_in_trash(state: CliState, ref: str) -> None:
+    """Raise a UsageError saying so when ``ref``, not found in the trash, names a session in
+    use: "no session matches" would have the person look for one that is there."""
+    try:
+        live = state.manager.resolve(None, ref)
+    except AmbiguousSession:
+        said = f"{quoted(ref)} is not in the trash: it names sessions in use"
+    except PromptSessionsError:
+        return  # in neither place: the trash's own error says so
+    else:
+        said = f"{quoted(live.name)} ({live.id[:8]}) is not in the trash: it is in use"
+    raise UsageError(f"{said}; `prompt-sessions trash` lists deleted sessions")
 
 
 po_option = click.option("--po", help="Only look among this PO's sessions.")
