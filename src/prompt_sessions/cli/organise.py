@@ -8,7 +8,7 @@ from typing import Any
 import click
 import msgspec
 
-from ..cells import cell_len, pad
+from ..cells import cell_len, fit_name, pad
 from ..errors import AmbiguousSession, PromptSessionsError, SessionNotFound, UsageError
 from ..organise.labels import split_tags
 from ..storage.base import TrashedSession
@@ -36,7 +36,7 @@ def _print_trash(entries: list[TrashedSession]) -> None:
     for entry, name, po in zip(entries, names, pos, strict=True):
         s = entry.summary
         click.echo(
-            f"{s.id[:8]}  {pad(name, name_width)}  {pad(po, po_width)}  "
+            f"{s.id[:8]}  {pad(fit_name(name, name_width), name_width)}  {pad(po, po_width)}  "
             f"{s.message_count:>4}  {when(entry.deleted_at)}"
         )
 

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from ...cells import cell_len
+from ...cells import cell_len, fit_name
 from ...commands import actions
 from ...commands.display import when
 from ...context import AppContext
@@ -174,13 +174,19 @@ class SessionPicker(OrganisingScreen):
         mark = "*" if s.id == self.current_id else " "
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
-        name = Text(("📌 " if s.pinned else "") + visible(s.name, one_line=True))
+        room = max(4, width - cell_len(right) - 4)
+        lead = Text()
         if s.id in self.orphan_ids and s.po_name != self.po_name:
-            name = Text.assemble((f"{visible(s.po_name, one_line=True)}: ", "italic"), name)
+            lead.append(f"{visible(s.po_name, one_line=True)}: ", style="italic")
+        if s.pinned:
+            lead.append("📌 ")
+        # the name is fitted on its own so that a "(before rewind)" at its end stays in sight
+        shown = fit_name(visible(s.name, one_line=True), room - lead.cell_len)
+        name = Text.assemble(lead, shown)
         if s.tags:
             tags = " ".join(f"#{t}" for t in s.tags)
             name.append(" " + visible(tags, one_line=True), style="dim")
-        name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
+        name.truncate(room, overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
