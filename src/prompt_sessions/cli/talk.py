@@ -54,7 +54,7 @@ def search(
         mark = ", archived" if hit.session.archived else ""
         click.echo(
             f"{hit.session.id[:8]}  {visible(po, one_line=True)}: {visible(name, one_line=True)}"
-            f"  ({where}, {when(hit.session.updated_at)}{mark})"
+            f"  ({where}, session updated {when(hit.session.updated_at)}{mark})"
         )
         click.echo(f"    {visible(hit.snippet, one_line=True)}")
 
