@@ -156,8 +156,21 @@ def config_set(state: CliState, key: str, value: str) -> None:
     """Set a value (read as TOML: numbers, true/false, quoted text; otherwise text)."""
     from ..config import parse_value, set_value
     from ..envdir import find_env_dir
+    from . import backend_note as moving
 
-    note = set_value(find_env_dir(state.directory), key, parse_value(value), state.host)
+    root = find_env_dir(state.directory)
+    parsed = parse_value(value)
+    switching = key.strip() == "storage.backend" and parsed != moving.configured_backend(root)
+    if switching:
+        old = moving.configured_backend(root)
+        before = moving.sessions_of(root, state.host)
+    note = set_value(root, key, parsed, state.host)
     click.echo(f"{key} = {value}")
     if note:
         click.echo(f"Note: {note}", err=True)
+    if switching and before:
+        after = moving.sessions_of(root, state.host, str(parsed))
+        if after is not None and before - after:
+            click.echo(
+                f"Note: {moving.left_behind_note(old, parsed, len(before - after))}", err=True
+            )
