@@ -13,6 +13,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...text import visible
+from ..widgets.hint_line import HintLine
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -45,6 +46,8 @@ class ChoiceScreen(ModalScreen[str | None]):
                     for value, label in self.choices
                 ]
             )
+            # like every other dialog, it names its keys (DESIGN section 8)
+            yield HintLine(("↑↓ choose", "Enter accept", "Esc cancel"), classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
