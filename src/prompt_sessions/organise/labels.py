@@ -71,7 +71,9 @@ def changed_tags(
 
 
 def has_tag(summary: SessionSummary, tag: str) -> bool:
-    wanted = fold(tag)
+    """Whether ``summary`` carries ``tag`` (compared without case; ``#ops`` asks for ``ops``,
+    as tags are shown and typed)."""
+    wanted = fold(tag.strip().lstrip("#"))
     return any(fold(t) == wanted for t in summary.tags or ())
 
 
