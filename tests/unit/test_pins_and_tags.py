@@ -82,6 +82,7 @@ def test_tags_typed_with_commas_or_hashes_are_the_words(run: Run, backend: str) 
     )
     assert [s["id"] for s in run.json("list", "--tag", "release", "--json")] == [a]
     assert [s["id"] for s in run.json("list", "--tag", "#release", "--json")] == [a]
+    assert {h["id"] for h in run.json("search", "alpha tag:#release", "--json")} == {a}
     assert run("tag", "Alpha", "--remove", "#ops", "x,y") == (0, "'Alpha': #release #plan\n", "")
     run.json("tag", "Alpha", "--remove", "release,plan", "--json")
     with SessionManager.open(run.store) as mgr:
