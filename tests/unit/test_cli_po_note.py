@@ -44,3 +44,13 @@ def test_no_note_for_a_po_with_a_file_or_without_any_po_files(run: Run) -> None:
     _po_files(run, "coordinator")
     assert run("send", "coordinator", "hi") == (0, "You said: hi\n", "")
     assert run("new", "coordinator")[2] == ""
+
+
+def test_an_invalid_po_name_gets_its_error_and_no_note(run: Run) -> None:
+    """An empty PO name or one with a slash is the one-line error alone, without a note."""
+    _po_files(run, "coordinator")
+    for po in ("", " ", "bad/po"):
+        code, out, err = run("new", po)
+        assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err
+        code, out, err = run("send", po, "hi")
+        assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err

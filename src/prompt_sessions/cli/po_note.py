@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import click
 
+from ..errors import InvalidName
 from ..manager import SessionManager
+from ..models import clean_po_name
 from ..organise.between_pos import po_files
 from ..text import visible
 
@@ -15,6 +17,10 @@ from ..text import visible
 def note_unknown_po(manager: SessionManager, po: str) -> None:
     """Print one ``Note:`` line on stderr when ``po`` has neither a file in ``objects/`` nor a
     session while other POs have files; print nothing otherwise."""
+    try:
+        po = clean_po_name(po)  # " coordinator" is coordinator
+    except InvalidName:
+        return  # the command refuses such a name itself, in one line
     known = sorted(po_files(manager))
     if not known or po in known or manager.list(po, include_archived=True):
         return
