@@ -9,9 +9,10 @@ with) decide both, so what is measured here is what the TUI and the CLI show (DE
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["boundary", "cell_len", "fit", "pad"]
+__all__ = ["boundary", "cell_len", "fit", "fit_name", "pad"]
 
 ZWJ = "\u200d"
 ELLIPSIS = "…"
@@ -19,6 +20,8 @@ ELLIPSIS = "…"
 # emoji skin-tone modifiers.
 ATTACHED = {"Mn", "Me", "Cf"}
 SKIN_TONES = range(0x1F3FB, 0x1F400)
+# a short "(...)" at the end of a name: the marks that tell a copy from its original
+MARK = re.compile(r" \([^()]{1,24}\)$")
 
 
 def cell_len(text: str) -> int:
@@ -72,6 +75,18 @@ def fit(text: str, width: int, ellipsis: str = ELLIPSIS) -> str:
         used += cells
         end = stop
     return text[:end] + ellipsis if room >= 0 else ellipsis[:width]
+
+
+def fit_name(text: str, width: int) -> str:
+    """A session name fitted to ``width`` cells like :func:`fit`, except that a short ``(...)``
+    at its end (``(before rewind)``, ``(copy)``, ``(imported)``: what tells a fork or a copy
+    from its original, DESIGN section 14) is kept and the name is cut before it."""
+    if cell_len(text) <= width:
+        return text
+    mark = MARK.search(text)
+    if mark is None or cell_len(mark.group()) * 2 > width:
+        return fit(text, width)
+    return fit(text[: mark.start()], width - cell_len(mark.group())) + mark.group()
 
 
 def pad(text: str, width: int, *, right: bool = False) -> str:

@@ -183,6 +183,11 @@ class ImportRun:
             with contextlib.suppress(Exception):
                 if contribution.value.sniff(raw, filename):
                     return contribution.value
+        if raw.startswith(b"PK\x03\x04"):  # a zip: most likely a backup, which import never reads
+            raise ImportFormatError(
+                "no importer recognises this zip file; a backup made by `prompt-sessions "
+                "backup` is brought back with `prompt-sessions restore-backup FILE`"
+            )
         raise ImportFormatError(
             f"no importer recognises this input; known formats: {', '.join(sorted(importers))} "
             "(choose one with --format)"

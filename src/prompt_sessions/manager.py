@@ -17,7 +17,7 @@ from .ids import validate_id
 from .models import Message, Session, SessionSummary, clean_name
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
-from .resolve import by_id_lookup, resolve_ref
+from .resolve import by_id_lookup, other_po_hint, resolve_ref
 from .storage.base import (
     HealthReport,
     StorageBackend,
@@ -365,7 +365,9 @@ class SessionManager:
         try:
             return resolve_ref(ref, self.list(po_name), po_name)
         except SessionNotFound as exc:
-            if (hint := trash.in_trash_hint(self, ref, po_name)) is None:
+            hint = trash.in_trash_hint(self, ref, po_name)
+            hint = hint or (po_name and other_po_hint(ref, self.list(), po_name))
+            if not hint:
                 raise
             raise SessionNotFound(ref, po_name, hint) from exc
 

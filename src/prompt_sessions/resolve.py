@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from .errors import AmbiguousSession, SessionNotFound
 from .models import SessionSummary
 from .storage.base import SupportsIdLookup
-from .text import fold, same_text
+from .text import fold, same_text, visible
 
 MIN_ID_PREFIX = 4
 _HEX = set("0123456789abcdef-")
@@ -57,6 +57,21 @@ def resolve_ref(
             text, po_name, f"an id prefix needs at least {MIN_ID_PREFIX} characters"
         )
     raise SessionNotFound(text, po_name)
+
+
+def other_po_hint(ref: str, sessions: Sequence[SessionSummary], po_name: str | None) -> str | None:
+    """When ``ref`` found nothing among ``po_name``'s sessions but names exactly one session of
+    another PO among ``sessions`` (every PO's), the words that say whose it is; else None."""
+    if po_name is None:
+        return None
+    try:
+        found = resolve_ref(ref, sessions)
+    except (SessionNotFound, AmbiguousSession):
+        return None
+    if found.po_name == po_name:
+        return None
+    name, po = visible(found.name, one_line=True), visible(found.po_name, one_line=True)
+    return f"'{name}' ({found.id[:8]}) is a session of PO '{po}'"
 
 
 def by_id_lookup(backend: object, ref: str, po_name: str | None = None) -> SessionSummary | None:

@@ -179,6 +179,8 @@ def _filter(key: str, value: str, negated: bool) -> Filter:
     if key not in FILTER_VALUES:
         known = ", ".join(f"{k}:" for k in FILTER_VALUES)
         raise QueryError(f"unknown filter {key}: (known: {known}); put text with a colon in quotes")
+    if key == "tag":
+        value = value.lstrip("#")  # tag:#ops is tag:ops, as tags are shown
     if not value.strip():
         raise QueryError(f"{key}: needs a value")
     allowed = FILTER_VALUES[key]

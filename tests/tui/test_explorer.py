@@ -7,6 +7,7 @@ from textual.widgets import Input, Label, Select
 from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen, highlight
 from prompt_sessions.tui.screens.main import MainScreen
+from prompt_sessions.tui.widgets.hint_line import HintLine
 from prompt_sessions.tui.widgets.row_list import RowList
 
 from .conftest import at, fixed_session, settle
@@ -226,12 +227,42 @@ async def test_x_exports_in_chosen_format(make_ctx, make_app, tmp_path):
         await open_explorer(pilot)
         await pilot.press("down", "x")
         assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("enter")  # first choice: json
+        await pilot.press("up", "enter")  # json, above markdown
         await pilot.pause()
         files = list((tmp_path / "exports").iterdir())
         assert [f.name for f in files] == [f"Plans-{a.id[:8]}.json"]
         assert a.id in files[0].read_text()
         assert isinstance(app.screen, ExplorerScreen)
+
+
+async def test_x_then_enter_exports_markdown_the_default(make_ctx, make_app, tmp_path):
+    """The format list opens on markdown, the default of /session export and the CLI's export,
+    though other formats sort before it: Enter alone writes a .md file."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("down", "x")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        files = list((tmp_path / "exports").iterdir())
+        assert [f.name for f in files] == [f"Plans-{a.id[:8]}.md"]
+
+
+async def test_the_format_list_names_its_keys(make_ctx, make_app):
+    """The format list says how to choose, accept and cancel, as every other dialog does."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_explorer(pilot)
+        await pilot.press("down", "x")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.pause()
+        hints = str(app.screen.query_one(HintLine).render())
+        assert "Enter accept" in hints and "Esc cancel" in hints
 
 
 async def test_rows_show_thread_type_and_parent(make_ctx, make_app):

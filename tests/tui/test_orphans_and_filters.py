@@ -121,6 +121,28 @@ async def test_picker_groups_orphaned_sessions_under_a_heading(root, make_ctx, m
         assert (app.screen.po_name, app.screen.session_id) == ("ghost", ghost.id)
 
 
+async def test_picker_title_counts_sessions_not_the_heading(root, make_ctx, make_app):
+    """With three sessions of the PO and one orphaned, the title counts four sessions, not the
+    heading row: the orphaned session is "4 of 4", and the heading shows no position."""
+    ctx = make_ctx()
+    a, b, c, ghost = orphans(root, ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        picker = app.screen
+        await wait_until(
+            pilot, lambda: any(isinstance(r, Heading) for r in picker.rows_widget.rows)
+        )
+        title = picker.query_one("#title")
+        assert str(title.render()).endswith("2 of 4")  # Beta, the current session
+        picker.rows_widget.move_to(4)
+        await pilot.pause()
+        assert str(title.render()).endswith("4 of 4")  # the orphaned session
+        picker.rows_widget.move_to(3)
+        await pilot.pause()
+        assert str(title.render()).endswith("Sessions of coordinator  4 sessions")  # heading
+
+
 async def test_c_copies_an_orphaned_session_to_a_po(root, make_ctx, make_app):
     """c on the orphaned session offers the POs with a file; choosing coordinator stores a
     copy there (listed in the PO's group, selected) and the orphaned one stays."""

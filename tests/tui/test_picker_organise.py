@@ -69,6 +69,22 @@ async def test_t_edits_tags_in_a_dialog(make_ctx, make_app):
         assert ctx.manager.get(b.id).tags is None
 
 
+async def test_t_reads_commas_and_hashes_as_separators(make_ctx, make_app):
+    """Tags typed as "release, #plan ,ops" are the three words: a comma separates tags like a
+    space does and a leading # (how the row shows a tag) is not part of it."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, TagsPrompt)
+        await pilot.press(*"release, #plan ,ops", "enter")
+        assert isinstance(app.screen, SessionPicker)
+        assert ctx.manager.get(b.id).tags == ["release", "plan", "ops"]
+        assert "#release #plan #ops" in rows(app)[1]
+
+
 async def test_a_archives_and_the_row_leaves(make_ctx, make_app):
     """a archives the selected session: it is stored archived and no longer listed."""
     ctx = make_ctx()

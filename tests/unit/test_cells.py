@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import split_graphemes
 
-from prompt_sessions.cells import boundary, cell_len, fit, pad
+from prompt_sessions.cells import boundary, cell_len, fit, fit_name, pad
 
 FAMILY = "👨‍👩‍👧‍👦"  # four people joined by zero-width joiners: 7 code points, 2 cells
 THUMB = "👍🏽"  # an emoji with a skin-tone modifier
@@ -62,3 +62,21 @@ def test_fit_is_within_width_and_made_of_whole_graphemes(parts: list[str], width
     assert cell_len(cut) <= width
     kept = cut[:-1] if cut != text and cut.endswith("…") else cut
     assert graphemes(text)[: len(graphemes(kept))] == graphemes(kept)
+
+
+def test_fit_name_keeps_the_mark_that_tells_a_fork_from_its_original() -> None:
+    """A long name ending in "(before rewind)" is cut before the mark, which stays whole; a
+    name without one, or a mark taking more than half the width, is cut as fit cuts it."""
+    name = "Hello, plan the 1.0 release please (before rewind)"
+    assert fit_name(name, 40) == "Hello, plan the 1.0 rel… (before rewind)"
+    assert cell_len(fit_name("名前がとても長いセッションの名前です (copy)", 20)) <= 20
+    assert fit_name("名前がとても長いセッションの名前です (copy)", 20).endswith("… (copy)")
+    assert fit_name(name, 20) == fit(name, 20)
+    assert fit_name("A long name with no mark at its end", 20) == "A long name with no…"
+    assert fit_name("short (x)", 40) == "short (x)"
+
+
+@given(st.lists(st.sampled_from([*PIECES, " (copy)", "("]), max_size=12), st.integers(0, 30))
+def test_fit_name_is_within_width(parts: list[str], width: int) -> None:
+    """For any text and width, fit_name gives at most ``width`` cells."""
+    assert cell_len(fit_name("".join(parts), width)) <= width

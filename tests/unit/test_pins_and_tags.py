@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cli_runner import Run
+from prompt_sessions import SessionManager
 from prompt_sessions.errors import UsageError
 from prompt_sessions.organise.labels import changed_tags, clean_tag
 
@@ -63,6 +64,39 @@ def test_bad_tags_are_one_line_errors_and_change_nothing(run: Run, bad: str) -> 
     _new(run, "Alpha")
     run("tag", "Alpha", "keep")
     code, _, err = run("tag", "Alpha", "fine", bad)
+    assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1
+    assert run.json("show", "Alpha", "--json")["tags"] == ["keep"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tags_typed_with_commas_or_hashes_are_the_words(run: Run, backend: str) -> None:
+    """tag reads "release, plan" and "a,b" as separate tags and drops a leading # (the way tags
+    are shown), so list --tag finds each word; --remove takes them the same way, and also
+    removes a tag stored with a leading # by its word."""
+    _use(run, backend)
+    a = _new(run, "Alpha")
+    assert run("tag", "Alpha", "release,", "plan", "#ops", "x,y") == (
+        0,
+        "'Alpha': #release #plan #ops #x #y\n",
+        "",
+    )
+    assert [s["id"] for s in run.json("list", "--tag", "release", "--json")] == [a]
+    assert [s["id"] for s in run.json("list", "--tag", "#release", "--json")] == [a]
+    assert {h["id"] for h in run.json("search", "alpha tag:#release", "--json")} == {a}
+    assert run("tag", "Alpha", "--remove", "#ops", "x,y") == (0, "'Alpha': #release #plan\n", "")
+    run.json("tag", "Alpha", "--remove", "release,plan", "--json")
+    with SessionManager.open(run.store) as mgr:
+        mgr.update(a, tags=["#hash"])  # as an earlier version stored it
+    assert run("tag", "Alpha", "--remove", "hash") == (0, "'Alpha': no tags\n", "")
+
+
+@pytest.mark.parametrize("bad", [",", "#", "fine, two words"])
+def test_tag_arguments_without_a_word_are_refused(run: Run, bad: str) -> None:
+    """An argument holding only commas or #, or a comma-separated piece with a space, is a
+    one-line error that changes nothing."""
+    _new(run, "Alpha")
+    run("tag", "Alpha", "keep")
+    code, _, err = run("tag", "Alpha", bad)
     assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1
     assert run.json("show", "Alpha", "--json")["tags"] == ["keep"]
 

@@ -134,6 +134,36 @@ def test_cli_delete_trash_restore(run: Run, backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_restore_of_a_session_in_use_says_it_is_not_in_the_trash(run: Run, backend: str) -> None:
+    """restore REF where REF names a session in use (not deleted), by name, id prefix or a
+    name two sessions share, is one line saying it is not in the trash, instead of "no session
+    matches"; a ref that matches nothing anywhere keeps the trash's error; nothing changes."""
+    _use(run, backend)
+    sid = _new(run, "Walrus notes", "the walrus sings")
+    _new(run, "Twin", "one")
+    _new(run, "Twin", "two")
+    for ref in ("Walrus notes", sid[:8]):
+        assert run("restore", ref) == (
+            1,
+            "",
+            f"Error: 'Walrus notes' ({sid[:8]}) is not in the trash: it is in use; "
+            "`prompt-sessions trash` lists deleted sessions\n",
+        )
+    assert run("restore", "Twin") == (
+        1,
+        "",
+        "Error: 'Twin' is not in the trash: it names sessions in use; "
+        "`prompt-sessions trash` lists deleted sessions\n",
+    )
+    assert run("restore", "nothing like it") == (
+        1,
+        "",
+        "Error: no session matches 'nothing like it'\n",
+    )
+    assert len(run.json("list", "--json")) == 3 and run("trash")[1] == "The trash is empty.\n"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_ref_to_a_trashed_session_says_how_to_restore_it(run: Run, backend: str) -> None:
     """`show`, `rename` or `export` of a session in the trash, by name or id prefix, fails with
     one line that says it is in the trash and how to bring it back; other refs are unchanged."""

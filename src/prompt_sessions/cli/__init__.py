@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ..errors import PromptSessionsError
+from ..errors import PromptSessionsError, UsageError
 from .state import CliState
 
 BUILTIN_COMMANDS = {
@@ -96,12 +96,31 @@ def cli(ctx: click.Context, directory: str | None, debug: bool) -> None:
     With no command, opens the TUI on the environment folder.
     """
     state = ctx.ensure_object(CliState)
+    if directory is not None:
+        _refuse_project_folder(directory)
     state.directory, state.debug = directory, debug
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
         from .frontend import run_frontend
 
         run_frontend(state)
+
+
+def _refuse_project_folder(directory: str) -> None:
+    """Raise UsageError when ``--dir`` names a folder that holds none of an environment's files
+    (DESIGN section 3) but a ``.prompt_objects/`` that is one: a project folder given for its
+    environment, which would show no session and make new ones beside the real ones."""
+    from pathlib import Path
+
+    from ..envdir import STORE_DIR_NAME
+
+    folder = Path(directory).expanduser()
+    inner = folder / STORE_DIR_NAME
+    if not inner.is_dir() or any(
+        (folder / name).exists() for name in ("config.toml", "objects", "sessions", "trash")
+    ):
+        return
+    raise UsageError(f"{folder} holds no environment but {inner} does: use --dir {inner}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -113,15 +113,38 @@ def config() -> None:
 @click.argument("key")
 @pass_state
 def config_get(state: CliState, key: str) -> None:
-    """Print a value."""
+    """Print a value (one config.toml does not set: its default, noted on stderr)."""
     from ..config import get_value, load_config
     from ..envdir import find_env_dir
+    from ..errors import UsageError
 
-    value = get_value(load_config(find_env_dir(state.directory)), key)
+    try:
+        value = get_value(load_config(find_env_dir(state.directory)), key)
+    except UsageError:
+        value = _default(key)
+        if value is None:
+            raise
+        click.echo("Note: not set in config.toml; this is the default", err=True)
     if isinstance(value, str):
         click.echo(value)
     else:  # tables, numbers, booleans and lists print as JSON
         print_json(value)
+
+
+def _default(key: str) -> str | int | float | bool | None:
+    """The default of a core setting such as ``storage.backend`` (DESIGN section 3), or None
+    for a table, a plugin's setting or a key that is not one."""
+    import msgspec
+
+    from ..config import get_value
+    from ..config_schema import Config
+    from ..errors import UsageError
+
+    try:
+        value = get_value(msgspec.to_builtins(Config()), key)
+    except UsageError:
+        return None
+    return value if isinstance(value, str | int | float | bool) else None
 
 
 # A value may start with "-" (a negative number): it is the value, not an option.
@@ -133,8 +156,21 @@ def config_set(state: CliState, key: str, value: str) -> None:
     """Set a value (read as TOML: numbers, true/false, quoted text; otherwise text)."""
     from ..config import parse_value, set_value
     from ..envdir import find_env_dir
+    from . import backend_note as moving
 
-    note = set_value(find_env_dir(state.directory), key, parse_value(value), state.host)
+    root = find_env_dir(state.directory)
+    parsed = parse_value(value)
+    switching = key.strip() == "storage.backend" and parsed != moving.configured_backend(root)
+    if switching:
+        old = moving.configured_backend(root)
+        before = moving.sessions_of(root, state.host)
+    note = set_value(root, key, parsed, state.host)
     click.echo(f"{key} = {value}")
     if note:
         click.echo(f"Note: {note}", err=True)
+    if switching and before:
+        after = moving.sessions_of(root, state.host, str(parsed))
+        if after is not None and before - after:
+            click.echo(
+                f"Note: {moving.left_behind_note(old, parsed, len(before - after))}", err=True
+            )

@@ -8,7 +8,9 @@ from typing import Any
 import click
 import msgspec
 
-from ..cells import cell_len, pad
+from ..cells import cell_len, fit_name, pad
+from ..errors import AmbiguousSession, PromptSessionsError, SessionNotFound, UsageError
+from ..organise.labels import split_tags
 from ..storage.base import TrashedSession
 from ..text import counted, quoted, visible
 from .output import TEXT, print_json, when
@@ -34,7 +36,7 @@ def _print_trash(entries: list[TrashedSession]) -> None:
     for entry, name, po in zip(entries, names, pos, strict=True):
         s = entry.summary
         click.echo(
-            f"{s.id[:8]}  {pad(name, name_width)}  {pad(po, po_width)}  "
+            f"{s.id[:8]}  {pad(fit_name(name, name_width), name_width)}  {pad(po, po_width)}  "
             f"{s.message_count:>4}  {when(entry.deleted_at)}"
         )
 
@@ -111,11 +113,29 @@ def trash(state: CliState, empty: bool, days: float | None, yes: bool, as_json: 
 @pass_state
 def restore(state: CliState, ref: str, as_json: bool) -> None:
     """Bring a session back from the trash, exactly as it was deleted."""
-    entry = state.manager.restore(ref)
+    try:
+        entry = state.manager.restore(ref)
+    except SessionNotFound:
+        _not_in_trash(state, ref)
+        raise
     if as_json:
         print_json(msgspec.to_builtins(entry.summary))
     else:
         click.echo(f"Restored {quoted(entry.summary.name)} ({entry.summary.id})")
+
+
+def _not_in_trash(state: CliState, ref: str) -> None:
+    """Raise a UsageError saying so when ``ref``, not found in the trash, names a session in
+    use: "no session matches" would have the person look for one that is there."""
+    try:
+        live = state.manager.resolve(None, ref)
+    except AmbiguousSession:
+        said = f"{quoted(ref)} is not in the trash: it names sessions in use"
+    except PromptSessionsError:
+        return  # in neither place: the trash's own error says so
+    else:
+        said = f"{quoted(live.name)} ({live.id[:8]}) is not in the trash: it is in use"
+    raise UsageError(f"{said}; `prompt-sessions trash` lists deleted sessions")
 
 
 po_option = click.option("--po", help="Only look among this PO's sessions.")
@@ -150,10 +170,12 @@ def pin(state: CliState, ref: str, po: str | None, undo: bool, as_json: bool) ->
 def tag(
     state: CliState, ref: str, tags: tuple[str, ...], po: str | None, remove: bool, as_json: bool
 ) -> None:
-    """Add tags to a session (one word each), or take them off with --remove."""
+    """Add tags to a session (one word each; commas also separate them, and a leading # is
+    dropped), or take them off with --remove."""
     mgr = state.manager
+    words = split_tags(tags)  # every tag checked before the session is looked up or changed
     target = mgr.resolve(po, ref)
-    session = mgr.tag(target.id, remove=tags) if remove else mgr.tag(target.id, add=tags)
+    session = mgr.tag(target.id, remove=words) if remove else mgr.tag(target.id, add=words)
     if as_json:
         print_json(msgspec.to_builtins(session.summary()))
         return

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import msgspec
 
-from ..cells import cell_len, pad
+from ..cells import cell_len, fit_name, pad
 from ..errors import UsageError
 from ..models import SessionSummary
 from ..text import unencodable, visible
@@ -80,7 +80,7 @@ def print_table(
     click.echo(f"  {'ID':8}  {'NAME':{name_width}}  {'PO':{po_width}}  {'MSGS':>4}  UPDATED")
     for s, shown, po in zip(rows, names, pos, strict=True):
         mark = "*" if s.id in current else " "
-        name, po = pad(shown, name_width), pad(po, po_width)
+        name, po = pad(fit_name(shown, name_width), name_width), pad(po, po_width)
         flags = (" (pinned)" if s.pinned else "") + (" (archived)" if s.archived else "")
         flags += "".join(f" #{visible(t, one_line=True)}" for t in s.tags or ())
         flags += " (orphaned: its PO file is gone)" if orphaned and s.id in orphaned else ""

@@ -18,6 +18,7 @@ from .output import (
     warn_problems,
     when,
 )
+from .po_note import note_unknown_po
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -32,6 +33,7 @@ po_option = click.option("--po", help="Only look among this PO's sessions.")
 def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
     """Create a session for PO and make it the PO's current one."""
     mgr = state.manager
+    note_unknown_po(mgr, po)
     session = mgr.create(po, name, source="cli")
     mgr.switch(session.po_name, session.id)
     if as_json:

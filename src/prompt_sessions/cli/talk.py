@@ -12,6 +12,7 @@ import click
 from ..reply_lease import DEFAULT_WAIT, MAX_WAIT, reply_lease
 from ..text import quoted, visible
 from .output import TEXT, print_json, when
+from .po_note import note_unknown_po
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -53,7 +54,7 @@ def search(
         mark = ", archived" if hit.session.archived else ""
         click.echo(
             f"{hit.session.id[:8]}  {visible(po, one_line=True)}: {visible(name, one_line=True)}"
-            f"  ({where}, {when(hit.session.updated_at)}{mark})"
+            f"  ({where}, session updated {when(hit.session.updated_at)}{mark})"
         )
         click.echo(f"    {visible(hit.snippet, one_line=True)}")
 
@@ -116,6 +117,8 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
     # A bad responder setup (an unknown responder or model, a missing key) fails before
     # anything is written: a send run again after the fix does not repeat the message.
     check_ready(ResponderPool(ctx).for_po(po)[0])
+    if ref is None:
+        note_unknown_po(mgr, po)  # a mistyped PO is about to get its first session
     # An empty --session is a bad ref, not "the current session".
     target = mgr.get(mgr.resolve(po, ref).id) if ref is not None else mgr.current(po, source="cli")
     with reply_lease(mgr.root, target.id, target.name, wait=wait):

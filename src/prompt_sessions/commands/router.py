@@ -66,7 +66,10 @@ class CommandRouter:
         if group:  # "/session" alone, or with a word it does not know: say what it takes
             forms = ", ".join(getattr(c, "usage", "") or f"/{_typed(c)}" for c in group)
             raise UsageError(f"'/{shown}' is not a command; /{words[0]} takes: {forms}")
-        raise UsageError(f"unknown command '/{shown}'; type /help for the list")
+        raise UsageError(
+            f"unknown command '/{shown}'; type /help for the list, or start with // to send a "
+            "message that begins with /"
+        )
 
     def run(self, ctx: CommandContext, line: str) -> str | None:
         """Run one command line. Errors of the project propagate for the frontend to show."""

@@ -37,6 +37,24 @@ def clean_tag(text: str) -> str:
     return tag
 
 
+def split_tags(texts: Iterable[str]) -> list[str]:
+    """The tags in ``texts`` as a person types them: each text may hold several separated by
+    commas (``release, plan``), and a leading ``#`` (how tags are shown) is not part of a tag.
+
+    Raises:
+        UsageError: a text holds no tag at all (empty, or only commas and ``#``), or a tag
+            breaks the rules of :func:`clean_tag`.
+    """
+    tags: list[str] = []
+    for text in texts:
+        words = [w.strip().lstrip("#").strip() for w in text.split(",")]
+        words = [w for w in words if w]
+        if not words:
+            clean_tag(text.replace(",", "").replace("#", ""))  # raises: nothing to use
+        tags.extend(clean_tag(w) for w in words)
+    return tags
+
+
 def changed_tags(
     current: Sequence[str] | None, add: Iterable[str] = (), remove: Iterable[str] = ()
 ) -> list[str] | None:
@@ -44,7 +62,8 @@ def changed_tags(
     without regard to case; None when no tag is left (the field is then absent in the file)."""
     tags = list(current or ())
     dropped = {fold(clean_tag(t)) for t in remove}
-    tags = [t for t in tags if fold(t) not in dropped]
+    # a tag stored with a leading "#" before split_tags dropped it is removed by its word too
+    tags = [t for t in tags if fold(t) not in dropped and fold(t.lstrip("#")) not in dropped]
     for tag in (clean_tag(t) for t in add):
         if fold(tag) not in {fold(t) for t in tags}:
             tags.append(tag)
@@ -52,7 +71,9 @@ def changed_tags(
 
 
 def has_tag(summary: SessionSummary, tag: str) -> bool:
-    wanted = fold(tag)
+    """Whether ``summary`` carries ``tag`` (compared without case; ``#ops`` asks for ``ops``,
+    as tags are shown and typed)."""
+    wanted = fold(tag.strip().lstrip("#"))
     return any(fold(t) == wanted for t in summary.tags or ())
 
 

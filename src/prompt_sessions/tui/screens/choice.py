@@ -13,6 +13,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...text import visible
+from ..widgets.hint_line import HintLine
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -26,11 +27,15 @@ class ChoiceScreen(ModalScreen[str | None]):
     ChoiceScreen OptionList { height: auto; max-height: 20; }
     """
 
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        """``choices`` are ``(value, label)`` pairs."""
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], default: str | None = None
+    ) -> None:
+        """``choices`` are ``(value, label)`` pairs; the one whose value is ``default`` (else
+        the first) is highlighted, so Enter alone takes it."""
         super().__init__()
         self.title_text = title
         self.choices = choices
+        self.default = default
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -41,9 +46,15 @@ class ChoiceScreen(ModalScreen[str | None]):
                     for value, label in self.choices
                 ]
             )
+            # like every other dialog, it names its keys (DESIGN section 8)
+            yield HintLine(("↑↓ choose", "Enter accept", "Esc cancel"), classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        values = [value for value, _ in self.choices]
+        if self.default in values:
+            options.highlighted = values.index(self.default)
+        options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -351,7 +351,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
                 return
             self.notify(f"Exported to {path}", title="Exported")
 
-        self.app.push_screen(ChoiceScreen(f"Export '{row.summary.name}' as", choices), chosen)
+        # Enter alone exports as markdown, the default of /session export and export
+        title = f"Export '{row.summary.name}' as"
+        self.app.push_screen(ChoiceScreen(title, choices, default="markdown"), chosen)
 
     # -------------------------------------------------------------- rendering
 

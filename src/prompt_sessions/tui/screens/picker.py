@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from ...cells import cell_len
+from ...cells import cell_len, fit_name
 from ...commands import actions
 from ...commands.display import when
 from ...context import AppContext
@@ -100,7 +100,8 @@ class SessionPicker(OrganisingScreen):
         self.clock = clock
         self.all_rows: list[SessionSummary] = []
         self.orphan_ids: set[str] = set()
-        self._position = (0, 0)  # cursor and row count shown in the title
+        self._position: tuple[int | None, int] = (0, 0)  # place and session count shown
+        self._headings: list[int] = []  # the rows that are group headings, not sessions
         self.filter_text = ""
         # the last delete: (id, monotonic time, whether it was the current session)
         self._deleted: tuple[str, float, bool] | None = None
@@ -140,16 +141,22 @@ class SessionPicker(OrganisingScreen):
             self.all_rows, self.orphan_ids = rows, lost
             self._apply(self.selected.id if self.selected else self.current_id)
 
-    def title_text(self, cursor: int = 0, count: int = 0) -> Text:
-        """The title, with where the cursor is: the list has no scrollbar."""
+    def title_text(self, cursor: int | None = 0, count: int = 0) -> Text:
+        """The title, with where the cursor is among the ``count`` sessions listed (the list has
+        no scrollbar); ``cursor`` None is a heading row, which has no place among them."""
         title = Text(f"Sessions of {visible(self.po_name, one_line=True)}")
-        if count:
+        if count and cursor is None:
+            title.append(f"  {counted(count, 'session')}", style="dim")
+        elif count and cursor is not None:
             title.append(f"  {cursor + 1:,} of {count:,}", style="dim")
         return title
 
     def _show_position(self) -> None:
+        # headings are rows of the list but not sessions: neither counted nor a place
         rows = self.rows_widget
-        where = (rows.cursor, len(rows.rows))
+        at = rows.cursor
+        cursor = None if at in self._headings else at - sum(1 for h in self._headings if h < at)
+        where = (cursor, len(rows.rows) - len(self._headings))
         if where != self._position:  # an unchanged title is not drawn again
             self._position = where
             self.query_one("#title", Label).update(self.title_text(*where))
@@ -167,13 +174,19 @@ class SessionPicker(OrganisingScreen):
         mark = "*" if s.id == self.current_id else " "
         unit = "msg " if s.message_count == 1 else "msgs"
         right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
-        name = Text(("📌 " if s.pinned else "") + visible(s.name, one_line=True))
+        room = max(4, width - cell_len(right) - 4)
+        lead = Text()
         if s.id in self.orphan_ids and s.po_name != self.po_name:
-            name = Text.assemble((f"{visible(s.po_name, one_line=True)}: ", "italic"), name)
+            lead.append(f"{visible(s.po_name, one_line=True)}: ", style="italic")
+        if s.pinned:
+            lead.append("📌 ")
+        # the name is fitted on its own so that a "(before rewind)" at its end stays in sight
+        shown = fit_name(visible(s.name, one_line=True), room - lead.cell_len)
+        name = Text.assemble(lead, shown)
         if s.tags:
             tags = " ".join(f"#{t}" for t in s.tags)
             name.append(" " + visible(tags, one_line=True), style="dim")
-        name.truncate(max(4, width - cell_len(right) - 4), overflow="ellipsis", pad=True)
+        name.truncate(room, overflow="ellipsis", pad=True)
         return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
@@ -188,6 +201,7 @@ class SessionPicker(OrganisingScreen):
 
     def _apply(self, select: str | None = None) -> None:
         rows = grouped(self.all_rows, self.orphan_ids, self.filter_text)
+        self._headings = [i for i, row in enumerate(rows) if isinstance(row, Heading)]
         cursor = 0
         if select:
             cursor = next((i for i, s in enumerate(rows) if getattr(s, "id", None) == select), 0)

@@ -1,11 +1,14 @@
-"""Asks for a session's tags (DESIGN section 14, picker key ``t``): words separated by spaces;
-Enter or OK accepts the whole set, Esc or Cancel leaves the tags as they were."""
+"""Asks for a session's tags (DESIGN section 14, picker key ``t``): words separated by spaces
+or commas, a leading ``#`` dropped; Enter or OK accepts the whole set, Esc or Cancel leaves the
+tags as they were."""
 
 from __future__ import annotations
 
+import re
+
 from textual.widgets import Input
 
-from ...organise.labels import clean_tag
+from ...organise.labels import split_tags
 from .text_prompt import TextPrompt
 
 
@@ -16,9 +19,12 @@ class TagsPrompt(TextPrompt[list[str]]):
         super().__init__(title, " ".join(tags or ()), _checked_tags)
 
     def make_input(self) -> Input:
-        return Input(value=self.default, placeholder="tags, separated by spaces", id="tags")
+        return Input(
+            value=self.default, placeholder="tags, separated by spaces or commas", id="tags"
+        )
 
 
 def _checked_tags(value: str) -> list[str]:
-    """The words of ``value`` as tags; UsageError names the first that is not one."""
-    return [clean_tag(word) for word in value.split()]
+    """The words of ``value`` as tags (an empty value clears them); UsageError names the first
+    that is not one."""
+    return split_tags(w for w in re.split(r"[\s,]+", value) if w)

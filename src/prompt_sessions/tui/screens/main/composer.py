@@ -17,30 +17,42 @@ class Composer(ShownSession):
     async def submitted(self, event: MessageBox.Submitted) -> None:
         text = event.text
         if CommandRouter.is_command(text):
-            self.run_command(text.strip())
+            if not self.run_command(text.strip()):
+                # a refused line (a typo, or a message that starts with "/") is not lost: it
+                # comes back selected, so typing replaces it and an arrow key keeps it to edit
+                self.give_back(event.text, selected=True)
             return
         if text.lstrip().startswith("//"):
             text = text.replace("/", "", 1)  # //text sends /text
         if not await self.send(text):
-            box = self.message_box
-            if not box.text:  # nothing typed since: give the text back
-                box.text = event.text
-                box.move_cursor(box.document.end)
+            self.give_back(event.text)
 
-    def run_command(self, line: str) -> None:
+    def give_back(self, text: str, *, selected: bool = False) -> None:
+        """Put ``text`` back in the message box, unless something was typed since."""
+        box = self.message_box
+        if box.text:
+            return
+        box.text = text
+        if selected:
+            box.select_all()
+        else:
+            box.move_cursor(box.document.end)
+
+    def run_command(self, line: str) -> bool:
         """Run one slash command line (``/session rename x``) for the shown session; its answer
-        or its error becomes a note in the conversation."""
+        or its error becomes a note in the conversation. False when it was refused."""
         ctx = CommandContext(self.tui.ctx, self.po_name, self.session_id, self.frontend)
         try:
             result = self.router.run(ctx, line)
         except PromptSessionsError as exc:
             self.notify(str(exc), title=exc.title, severity="error")
             self.conversation.note(f"{line}: {exc}", error=True)
-            return
+            return False
         finally:
             self.reconcile()
         if result:
             self.conversation.note(result)
+        return True
 
     def run_command_args(self, words: list[str]) -> None:
         """``run_command`` for words that may hold spaces or quotes (quoted for the router)."""

@@ -39,6 +39,8 @@ class ReplyStream(ShownSession):
                 self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
             case rt.SessionRemoved() as event:
                 self.session_removed(event)
+            case rt.SessionsChanged():
+                self.list_new_pos()
 
     def action_retry(self) -> None:
         """ctrl+r: run the shown session's last reply again (unanswered or cut short)."""

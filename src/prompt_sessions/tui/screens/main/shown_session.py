@@ -60,6 +60,20 @@ class ShownSession(StatusHints):
         self.sidebar.rebuild(self.coord.open_sessions(), session_id)
         self.refresh_labels()
 
+    def list_new_pos(self) -> None:
+        """Add to the PO list the POs whose first session another process made (DESIGN section
+        8: POs that only have sessions are listed, and other processes' changes show), from the
+        catalog as the last sync read it; the highlighted PO stays."""
+        pos = self.query_one(PoList)
+        listed = pos.names
+        new = []
+        for summary in self.coord.known_sessions() or ():
+            if summary.po_name not in listed and summary.po_name not in new:
+                new.append(summary.po_name)
+        if new:
+            with pos.prevent(OptionList.OptionHighlighted):
+                pos.set_pos(listed + new, self.po_name)
+
     def switch_to(
         self, po_name: str, session_id: str, *, at: int | None = None, land: bool = False
     ) -> None:
