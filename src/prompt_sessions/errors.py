@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class PromptSessionsError(Exception):
@@ -34,14 +34,30 @@ class SessionNotFound(PromptSessionsError):
 
 class AmbiguousSession(PromptSessionsError):
     """What was typed (``ref``) matches several sessions; ``candidates`` holds ``(id, name)``
-    pairs to choose from (DESIGN section 6: names, then id prefixes, then name prefixes)."""
+    pairs to choose from (DESIGN section 6: names, then id prefixes, then name prefixes).
+    ``po_names`` (id -> PO), when given and the candidates belong to several POs, names each
+    one's PO in the message: two sessions of one name in two POs look alike otherwise."""
 
     title = "Ambiguous session"
 
-    def __init__(self, ref: str, candidates: Iterable[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        ref: str,
+        candidates: Iterable[tuple[str, str]],
+        po_names: Mapping[str, str] | None = None,
+    ) -> None:
         self.ref = ref
         self.candidates = list(candidates)
-        listed = ", ".join(f"'{_shorten(name)}' ({sid[:8]})" for sid, name in self.candidates[:10])
+        pos = po_names or {}
+        several = len({pos.get(sid) for sid, _ in self.candidates}) > 1
+
+        def where(sid: str) -> str:
+            po = pos.get(sid)
+            return f"{sid[:8]} of {_shorten(po)}" if several and po is not None else sid[:8]
+
+        listed = ", ".join(
+            f"'{_shorten(name)}' ({where(sid)})" for sid, name in self.candidates[:10]
+        )
         more = f" and {len(self.candidates) - 10} more" if len(self.candidates) > 10 else ""
         super().__init__(f"'{_shorten(ref)}' matches several sessions: {listed}{more}")
 

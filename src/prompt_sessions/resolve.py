@@ -37,11 +37,11 @@ def resolve_ref(
     if len(exact) == 1 and not shadowed:
         return exact[0]
     if exact:
-        raise AmbiguousSession(text, [(s.id, s.name) for s in exact + shadowed])
+        raise ambiguous(text, exact + shadowed)
     if len(by_id) == 1:
         return by_id[0]
     if len(by_id) > 1:
-        raise AmbiguousSession(text, [(s.id, s.name) for s in by_id])
+        raise ambiguous(text, by_id)
     wanted = fold(text)
     folded = [s for s in sessions if fold(s.name) == wanted]
     if len(folded) == 1:
@@ -50,7 +50,7 @@ def resolve_ref(
     if len(prefixed) == 1:
         return prefixed[0]
     if len(prefixed) > 1:
-        raise AmbiguousSession(text, [(s.id, s.name) for s in prefixed])
+        raise ambiguous(text, prefixed)
     short = not looks_like_id and set(lowered) <= _HEX
     if short and any(s.id.startswith(lowered) for s in sessions):
         raise SessionNotFound(
@@ -90,3 +90,9 @@ def by_id_lookup(backend: object, ref: str, po_name: str | None = None) -> Sessi
     found = backend.known_by_id_prefix(text)
     mine = [s for s in found or () if po_name is None or s.po_name == po_name]
     return mine[0] if len(mine) == 1 else None
+
+
+def ambiguous(ref: str, found: Sequence[SessionSummary]) -> AmbiguousSession:
+    """The error for a ``ref`` that ``found`` all match: each named with its id, and with its
+    PO when they belong to several."""
+    return AmbiguousSession(ref, [(s.id, s.name) for s in found], {s.id: s.po_name for s in found})

@@ -125,3 +125,23 @@ def test_empty_store() -> None:
     """Nothing resolves in an empty list."""
     with pytest.raises(SessionNotFound):
         resolve_ref("anything", [])
+
+
+def test_an_ambiguous_ref_names_each_sessions_po_when_they_differ() -> None:
+    """Two sessions of one name in two POs (a copy to another PO) look alike by name and id
+    alone: the error names each one's PO; sessions of one PO are not given it."""
+    import msgspec
+
+    copy = msgspec.structs.replace(
+        summary("bbbb0000-0000-4000-8000-000000000006", "Debug task"), po_name="reviewer"
+    )
+    with pytest.raises(AmbiguousSession) as info:
+        resolve_ref("Debug task", [A, copy])
+    assert str(info.value) == (
+        "'Debug task' matches several sessions: 'Debug task' (aaaa1111 of po), "
+        "'Debug task' (bbbb0000 of reviewer)"
+    )
+    assert info.value.candidates == [(A.id, A.name), (copy.id, copy.name)]
+    with pytest.raises(AmbiguousSession) as same_po:
+        resolve_ref("Debug", [A, B])
+    assert "of po" not in str(same_po.value)

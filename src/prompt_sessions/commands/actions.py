@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import AmbiguousSession, SessionNotFound, UsageError
+from ..errors import SessionNotFound, UsageError
 from ..importing import ImportRun, RunReport
 from ..manager import SessionManager
 from ..models import DEFAULT_SESSION_NAME, Session, SessionSummary
 from ..organise.stats import session_usage
 from ..outputs import write_output
-from ..resolve import MIN_ID_PREFIX
+from ..resolve import MIN_ID_PREFIX, ambiguous
 from ..text import counted, fold
 
 _HEX = set("0123456789abcdef-")
@@ -88,7 +88,7 @@ def find_session(manager: SessionManager, po_name: str, ref: str) -> SessionSumm
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise AmbiguousSession(text, [(s.id, s.name) for s in matches])
+            raise ambiguous(text, matches)
     raise SessionNotFound(text, po_name)
 
 
