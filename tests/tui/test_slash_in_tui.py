@@ -140,3 +140,24 @@ async def test_sessions_lists(make_ctx, make_app):
     async with app.run_test() as pilot:
         await type_line(pilot, "/sessions")
         assert any(f"* Listed [1] (0 msgs" in n and s.id[:8] in n for n in notes(app))
+
+
+async def test_f1_and_question_mark_show_the_help(make_ctx, make_app):
+    """F1 (even while typing, the draft kept) and ``?`` outside the message box show what
+    /help shows; ``?`` typed in the box is text."""
+    ctx = make_ctx()
+    ctx.manager.create("writer", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press(*"why?")
+        await settle(pilot)
+        assert app.screen.message_box.text == "why?"
+        assert not any("/session switch <name|id>" in n for n in notes(app))
+        await pilot.press("f1")
+        await settle(pilot)
+        assert sum("/session switch <name|id>" in n for n in notes(app)) == 1
+        assert app.screen.message_box.text == "why?"
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert sum("/session switch <name|id>" in n for n in notes(app)) == 2

@@ -45,6 +45,8 @@ class MainScreen(SessionActions, FindFilter, ReplyStream, Attention):
         Binding("escape", "leave_box", show=False, priority=True),
         Binding("escape", "nothing", show=False),
         Binding("q", "quit", "Quit"),
+        Binding("f1", "help", "Help", show=False, priority=True),
+        Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+c", "cancel_reply", "Cancel reply", priority=True, show=False),
         Binding("ctrl+r", "retry", "Retry reply", priority=True, show=False),
     ]

@@ -32,6 +32,11 @@ class SessionActions(Composer):
             raise SkipAction()
         self.set_focus(self.message_box)
 
+    def action_help(self) -> None:
+        """F1 anywhere, ``?`` outside a text field: the commands and keys, as ``/help`` shows
+        them in the conversation."""
+        self.run_command("/help")
+
     def action_leave_box(self) -> None:
         """Esc in the message box: leave it for the conversation, where single letters are
         key commands. Elsewhere Esc does what the focused widget makes of it."""
