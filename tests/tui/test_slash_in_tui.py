@@ -144,7 +144,7 @@ async def test_sessions_lists(make_ctx, make_app):
 
 async def test_f1_and_question_mark_show_the_help(make_ctx, make_app):
     """F1 (even while typing, the draft kept) and ``?`` outside the message box show what
-    /help shows; ``?`` typed in the box is text."""
+    /help shows, then the keys; ``?`` typed in the box is text."""
     ctx = make_ctx()
     ctx.manager.create("writer", "One")
     app = make_app(ctx)
@@ -157,6 +157,7 @@ async def test_f1_and_question_mark_show_the_help(make_ctx, make_app):
         await pilot.press("f1")
         await settle(pilot)
         assert sum("/session switch <name|id>" in n for n in notes(app)) == 1
+        assert sum(n.startswith("Keys: Enter sends") for n in notes(app)) == 1
         assert app.screen.message_box.text == "why?"
         await pilot.press("escape", "question_mark")
         await settle(pilot)

@@ -15,6 +15,17 @@ from ..name_prompt import NamePrompt
 from ..picker import SessionPicker
 from .composer import Composer
 
+# The keys of DESIGN section 8, for F1 (the status bar shows those that work where focus is).
+KEYS_HELP = "\n".join(
+    [
+        "Keys: Enter sends, shift+Enter (or ctrl+j) starts a new line",
+        "Esc leaves the message box, i or Enter returns to it",
+        "S sessions (picker), N new session, E explorer, [ ] previous / next session, w close it",
+        "f find, F filter, Tab the PO list, ctrl+c cancel the reply, ctrl+r run it again",
+        "ctrl+p command palette, F1 this help, q quit (outside the message box)",
+    ]
+)
+
 
 class SessionActions(Composer):
     def action_nothing(self) -> None:
@@ -33,9 +44,10 @@ class SessionActions(Composer):
         self.set_focus(self.message_box)
 
     def action_help(self) -> None:
-        """F1 anywhere, ``?`` outside a text field: the commands and keys, as ``/help`` shows
-        them in the conversation."""
-        self.run_command("/help")
+        """F1 anywhere, ``?`` outside a text field: the slash commands ``/help`` lists, then
+        the keys, as notes in the conversation."""
+        if self.run_command("/help"):
+            self.conversation.note(KEYS_HELP)
 
     def action_leave_box(self) -> None:
         """Esc in the message box: leave it for the conversation, where single letters are
