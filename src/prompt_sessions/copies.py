@@ -20,7 +20,7 @@ def duplicate(manager: SessionManager, session_id: str, new_name: str | None = N
     Raises SessionNotFound, or ReadOnlyStore for a session a newer version wrote.
     """
     source = not_newer(manager.get(session_id))
-    name = new_name if new_name is not None else suffixed(source.name, " (copy)")
+    name = new_name if new_name is not None else unused(manager, source, " (copy)")
     return derive(
         manager, source, name, history=list(source.history), thread_type=source.thread_type
     )
@@ -40,7 +40,7 @@ def fork(
     cut = len(source.history) if at is None else at
     if not isinstance(cut, int) or isinstance(cut, bool) or cut < 0 or cut > len(source.history):
         raise UsageError(f"fork point must be between 0 and {len(source.history)}, not {at!r}")
-    label = name if name is not None else suffixed(source.name, " (fork)")
+    label = name if name is not None else unused(manager, source, " (fork)")
     if isinstance(manager.backend, SupportsFork):
         session = manager.backend.fork(source.id, cut, clean_name(label))
         manager.host.session_created(session=session, manager=manager)
@@ -87,6 +87,19 @@ def not_newer(source: Session) -> Session:
             "not understand. Upgrade prompt-sessions."
         )
     return source
+
+
+def unused(manager: SessionManager, source: Session, mark: str) -> str:
+    """``source``'s name with ``mark`` (`` (copy)``), numbered from 2 (`` (copy 2)``) when a
+    session of its PO already bears that name: a second duplicate must not look like the
+    first in lists and the picker."""
+    taken = {s.name for s in manager.list(source.po_name)}
+    label = suffixed(source.name, mark)
+    number = 2
+    while label in taken:
+        label = suffixed(source.name, f"{mark[:-1]} {number})")
+        number += 1
+    return label
 
 
 def suffixed(name: str, suffix: str) -> str:

@@ -152,6 +152,21 @@ def test_duplicate_of_a_long_name_stays_within_the_limit(manager: SessionManager
     assert manager.fork(s.id).name.endswith(" (fork)")
 
 
+def test_a_second_duplicate_or_fork_is_numbered(manager: SessionManager) -> None:
+    """Duplicating (or forking) twice gives "X (copy)" then "X (copy 2)": copies never look
+    alike in lists and the picker. Another PO's names do not count; a long name stays within
+    the limit with its number."""
+    s = manager.create("po", "Tricky")
+    names = [manager.duplicate(s.id).name for _ in range(3)]
+    assert names == ["Tricky (copy)", "Tricky (copy 2)", "Tricky (copy 3)"]
+    assert [manager.fork(s.id).name for _ in range(2)] == ["Tricky (fork)", "Tricky (fork 2)"]
+    other = manager.create("other", "Tricky")
+    assert manager.duplicate(other.id).name == "Tricky (copy)"
+    long = manager.create("po", "a" * 80)
+    manager.duplicate(long.id)
+    assert manager.duplicate(long.id).name == "a" * 71 + " (copy 2)"
+
+
 def test_a_suffix_never_cuts_a_family_emoji_in_half(manager: SessionManager) -> None:
     """Where the suffix needs room inside a family emoji, the whole family gives way."""
     family = "👨‍👩‍👧‍👦"
