@@ -127,7 +127,15 @@ class TwoManagers(RuleBasedStateMachine):
         sid = self._pick(data)
         source = self.model[sid]
         d = self._mgr(which).duplicate(sid)
-        assert d.name == (source.name[:73].rstrip() or "Session") + " (copy)"
+        taken = {m.name for m in self.model.values() if m.po == source.po}
+        number = 1
+        while True:  # "X (copy)", then "X (copy 2)", ...: the first its PO does not hold
+            mark = " (copy)" if number == 1 else f" (copy {number})"
+            expected = (source.name[: 80 - len(mark)].rstrip() or "Session") + mark
+            if expected not in taken:
+                break
+            number += 1
+        assert d.name == expected
         self.model[d.id] = Model(
             name=d.name, po=source.po, history=list(source.history), touched=self._tick()
         )
