@@ -153,13 +153,8 @@ def reply_lease(
     :class:`ReplyLease.acquire` for errors)."""
     lease = ReplyLease(root, session_id, name, path=path)
     lease.acquire(wait)
-    try:
+    with _holding(lease):
         yield lease
-    except ReadOnlyStore:
-        lease.release(forget=True)
-        raise
-    finally:
-        lease.release()
 
 
 @asynccontextmanager
@@ -169,6 +164,14 @@ async def reply_lease_async(
     """:func:`reply_lease` for an event loop (:meth:`ReplyLease.acquire_async`)."""
     lease = ReplyLease(root, session_id, name)
     await lease.acquire_async(wait)
+    with _holding(lease):
+        yield lease
+
+
+@contextmanager
+def _holding(lease: ReplyLease) -> Iterator[ReplyLease]:
+    """Give a taken lease back when the block ends; a block the store refused as read-only
+    leaves no lease file behind (``release(forget=True)``)."""
     try:
         yield lease
     except ReadOnlyStore:
