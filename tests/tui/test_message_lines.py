@@ -1,7 +1,8 @@
 """A person's message is drawn with the lines they typed; a PO's reply is drawn as Markdown.
 
-Markdown joins single line breaks into one paragraph, so only replies (written by models, in
-Markdown) go through it; what a person typed, and tool output, are drawn as written.
+Markdown takes ``*`` or ``#`` as formatting, so only replies (written by models, in Markdown) go
+through it, keeping their single line breaks; what a person typed, and tool output, are drawn as
+written.
 """
 
 from __future__ import annotations
@@ -137,3 +138,25 @@ async def test_lines_stay_after_switching_away_and_back_and_after_a_rewind(make_
         await pilot.press("i", *"/regenerate", "enter")
         await settle(pilot)
         assert body_lines(views(app)[0]) == ["you", "one", "two"]
+
+
+async def test_a_reply_keeps_its_single_line_breaks(make_ctx, make_app):
+    """A reply's lines split by single line breaks (a poem, an address) stay on their own
+    lines, as chat tools draw them; Markdown alone would join them into one paragraph."""
+    ctx = make_ctx()
+    s = ctx.manager.create("coordinator", "Poem")
+    ctx.manager.append(s.id, Message(role="user", content="a haiku please"))
+    reply = "An old silent pond\nA frog jumps into the pond\nSplash! Silence again.\n\n*Basho*"
+    ctx.manager.append(s.id, Message(role="assistant", content=reply))
+    ctx.manager.switch("coordinator", s.id)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        _, answer = views(app)
+        lines = body_lines(answer)
+        assert lines[1:4] == [
+            "An old silent pond",
+            "A frog jumps into the pond",
+            "Splash! Silence again.",
+        ]
+        assert "Basho" in lines[-1] and "*" not in lines[-1]

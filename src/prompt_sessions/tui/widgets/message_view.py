@@ -1,8 +1,9 @@
 """One message of the conversation: the speaker, the text, tool calls folded.
 
-A PO's reply is drawn as Markdown (models write it). Everything else (what a person typed,
-a tool's output, a system text) is drawn as written, every line where it was typed: Markdown
-would join single line breaks into one paragraph and take ``*`` or ``#`` as formatting.
+A PO's reply is drawn as Markdown (models write it), with each single line break kept as chat
+tools keep it (a poem, an address). Everything else (what a person typed, a tool's output, a
+system text) is drawn as written, every line where it was typed: Markdown would take ``*`` or
+``#`` as formatting.
 """
 
 from __future__ import annotations
@@ -31,12 +32,26 @@ def speaker_of(message: Message, po_name: str) -> str:
     return message.role
 
 
+class ReplyMarkdown(Markdown):
+    """Markdown that keeps single line breaks: CommonMark joins them into one paragraph, which
+    loses the lines of a poem, an address or a list a model wrote without markers."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(markup)
+        stack = list(self.parsed)
+        while stack:
+            token = stack.pop()
+            if token.type == "softbreak":
+                token.type = "hardbreak"
+            stack.extend(token.children or ())
+
+
 def message_body(message: Message) -> Markdown | Text:
     """A message's text: Markdown for a PO's reply, the text as written for any other role.
     Stored text has its control characters made visible: it never drives the terminal."""
     shown = visible(message.content)
     if message.role == "assistant":
-        return Markdown(shown)
+        return ReplyMarkdown(shown)
     return Text(shown)
 
 
