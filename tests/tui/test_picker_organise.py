@@ -151,3 +151,45 @@ async def test_slash_session_delete_moves_to_the_trash_and_says_how_to_undo(make
         assert [e.summary.id for e in ctx.manager.trashed()] == [gone.id]
         said = [n.message for n in app._notifications] + notes(app)
         assert any(f"prompt-sessions restore {gone.id[:8]}" in m for m in said), said
+
+
+async def test_the_shown_session_is_listed_even_when_archived(make_ctx, make_app):
+    """The session on screen, archived elsewhere (the CLI), is still a row of the picker,
+    marked archived and under the cursor: the picker never hides where you are."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    ctx.manager.archive(b.id)  # Beta is the current, shown session
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        assert [r.id for r in app.screen.rows_widget.rows] == [a.id, b.id, c.id]
+        assert app.screen.selected.id == b.id
+        assert "Beta (archived)" in rows(app)[1]
+        assert "archived" not in rows(app)[0] + rows(app)[2]
+        await pilot.pause(0.3)  # the re-read after the first frames keeps it too
+        assert [r.id for r in app.screen.rows_widget.rows] == [a.id, b.id, c.id]
+
+
+async def test_a_on_the_shown_session_marks_it_archived(make_ctx, make_app):
+    """a on the session on screen archives it; its row stays, marked, while it is shown."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("a")  # Beta, the current session
+        assert ctx.manager.get(b.id).archived
+        assert [r.id for r in app.screen.rows_widget.rows] == [a.id, b.id, c.id]
+        assert "Beta (archived)" in rows(app)[1]
+
+
+async def test_a_long_archived_name_keeps_its_mark_in_sight(make_ctx, make_app):
+    """A shown archived session with a name wider than the row is cut before its mark."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    ctx.manager.rename(b.id, "B" + "e" * 78)
+    ctx.manager.archive(b.id)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        assert "… (archived)" in rows(app)[1]

@@ -271,8 +271,9 @@ async def test_live_sync_works_on_a_sqlite_store(root: Path) -> None:
 async def test_known_sessions_follow_the_catalog_as_each_sync_reads_it(
     root: Path, ctx: AppContext, coord: Coordinator
 ) -> None:
-    """None before the first reading; then the unarchived sessions of the PO asked for, brought
-    up to date by the watcher when another process creates one."""
+    """None before the first reading; then the unarchived sessions of the PO asked for (and the
+    one kept, archived or not), brought up to date by the watcher when another process creates
+    one."""
     kept = ctx.manager.create("po", "kept")
     archived = ctx.manager.create("po", "old")
     ctx.manager.archive(archived.id)
@@ -282,6 +283,11 @@ async def test_known_sessions_follow_the_catalog_as_each_sync_reads_it(
     await coord.start_watching()
     assert [s.id for s in coord.known_sessions("po") or []] == [kept.id]
     assert {s.name for s in coord.known_sessions() or []} == {"kept", "elsewhere"}
+    # the session on screen is kept, archived or not
+    assert {s.id for s in coord.known_sessions("po", keep=archived.id) or []} == {
+        kept.id,
+        archived.id,
+    }
     created = await other_process(root, "create", "po", "from the cli")
     await watch.until(lambda e: isinstance(e, SessionsChanged))
     assert {s.id for s in coord.known_sessions("po") or []} == {kept.id, created}

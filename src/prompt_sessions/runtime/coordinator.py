@@ -371,14 +371,19 @@ class Coordinator:
         """Whether other processes' changes are being followed."""
         return self._sync.watching
 
-    def known_sessions(self, po_name: str | None = None) -> list[SessionSummary] | None:
-        """The unarchived sessions as the last sync read them, without touching the disk; None
-        before the first sync. It can lag a change by one sync, so show it, then re-read."""
+    def known_sessions(
+        self, po_name: str | None = None, keep: str | None = None
+    ) -> list[SessionSummary] | None:
+        """The unarchived sessions (and session ``keep``, archived or not) as the last sync read
+        them, without touching the disk; None before the first sync. It can lag a change by one
+        sync, so show it, then re-read."""
         summaries = self._sync.summaries
         if summaries is None:
             return None
         return [
-            s for s in summaries if not s.archived and (po_name is None or s.po_name == po_name)
+            s
+            for s in summaries
+            if (not s.archived or s.id == keep) and (po_name is None or s.po_name == po_name)
         ]
 
     async def refresh(self) -> None:

@@ -128,8 +128,9 @@ class SessionPicker(OrganisingScreen):
         self.app.call_from_thread(self._take, self._read())
 
     def _read(self) -> tuple[list[SessionSummary], set[str]]:
-        """The PO's sessions and the orphaned ones of every PO, and the orphans' ids."""
-        found = self.ctx.manager.list(include_archived=False)
+        """The PO's sessions and the orphaned ones of every PO, and the orphans' ids. Archived
+        sessions are left out, but for the one on screen: the picker never hides where you are."""
+        found = [s for s in self.ctx.manager.list() if not s.archived or s.id == self.current_id]
         lost = orphaned(self.ctx.manager, found)
         return [s for s in found if s.po_name == self.po_name or s.id in lost], lost
 
@@ -181,8 +182,9 @@ class SessionPicker(OrganisingScreen):
         if s.pinned:
             lead.append("📌 ")
         # the name is fitted on its own so that a "(before rewind)" at its end stays in sight
-        shown = fit_name(visible(s.name, one_line=True), room - lead.cell_len)
-        name = Text.assemble(lead, shown)
+        mark_archived = " (archived)" if s.archived else ""
+        shown = fit_name(visible(s.name, one_line=True), room - lead.cell_len - len(mark_archived))
+        name = Text.assemble(lead, shown, (mark_archived, "dim italic"))
         if s.tags:
             tags = " ".join(f"#{t}" for t in s.tags)
             name.append(" " + visible(tags, one_line=True), style="dim")

@@ -99,7 +99,7 @@ class SessionActions(Composer):
             self.sidebar.rebuild(self.coord.open_sessions(), self.session_id)
 
     def action_picker(self) -> None:
-        known = self.coord.known_sessions(self.po_name)
+        known = self.coord.known_sessions(self.po_name, keep=self.session_id)
         picker = SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known)
 
         def chosen(session_id: str | None) -> None:
