@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .manager import SessionManager
-from .objects import PromptObject, bare, load_prompt_objects
+from .objects import ObjectsStamp, PromptObject, bare, load_prompt_objects, objects_stamp
 from .plugins import PluginHost
 
 
@@ -19,6 +19,7 @@ class AppContext:
     config: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _objects: dict[str, PromptObject] | None = None
+    _objects_stamp: ObjectsStamp | None = None
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, host: PluginHost | None = None) -> AppContext:
@@ -27,10 +28,18 @@ class AppContext:
 
     @property
     def objects(self) -> dict[str, PromptObject]:
-        """The environment's POs from ``objects/*.md`` (read once)."""
-        if self._objects is None:
-            self._objects = load_prompt_objects(self.root, warn=self.warnings.append)
+        """The environment's POs from ``objects/*.md``, read again when a file there was added,
+        removed or edited since (a frontend that runs for hours picks up an edited prompt at
+        the next reply). A file that cannot be read is warned about once."""
+        stamp = objects_stamp(self.root)
+        if self._objects is None or stamp != self._objects_stamp:
+            self._objects = load_prompt_objects(self.root, warn=self._warn_once)
+            self._objects_stamp = stamp
         return self._objects
+
+    def _warn_once(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
 
     def prompt_object(self, name: str) -> PromptObject:
         return self.objects.get(name) or bare(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,27 @@ def po_text(path: Path) -> str:
         UnicodeDecodeError: it is not UTF-8.
     """
     return path.read_text(encoding="utf-8-sig")
+
+
+ObjectsStamp = tuple[tuple[str, int, int, int], ...]
+
+
+def objects_stamp(root: Path) -> ObjectsStamp:
+    """What changes when a PO file of ``root/objects/`` is added, removed, replaced or edited:
+    (file name, inode, size, modification time in ns) per ``*.md``, sorted. One listing and a
+    stat per file; a folder that cannot be read has the empty stamp."""
+    found = []
+    try:
+        with os.scandir(root / "objects") as entries:
+            for entry in entries:
+                if not entry.name.endswith(".md"):
+                    continue
+                with suppress(OSError):  # gone between the listing and the stat
+                    st = entry.stat(follow_symlinks=False)
+                    found.append((entry.name, st.st_ino, st.st_size, st.st_mtime_ns))
+    except OSError:
+        return ()
+    return tuple(sorted(found))
 
 
 def load_prompt_objects(root: Path, warn: Any = None) -> dict[str, PromptObject]:
