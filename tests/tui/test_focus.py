@@ -222,3 +222,90 @@ async def test_keys_typed_right_after_escape_are_key_commands(make_ctx, make_app
         app.screen.dismiss(None)
         await settle(pilot)
         assert app.screen.query_one(MessageBox).text == ""
+
+
+async def test_keys_typed_right_after_choosing_in_the_picker_land_in_the_box(make_ctx, make_app):
+    """``S``, Enter on a session, then a message typed at once: the keys after Enter are text
+    in the box of the chosen session, none a key command (the ``N`` of "Now" does not open the
+    new-session prompt, the ``S`` of "So" does not open the picker again)."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    two = ctx.manager.create("coordinator", "Two")
+    ctx.manager.switch("coordinator", one.id)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPicker)
+        app.screen.rows_widget.cursor = next(
+            i for i, row in enumerate(app.screen.rows_widget.rows) if row.id == two.id
+        )
+        burst(app, "enter|N|o|w|space|S|o")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == two.id
+        assert app.screen.query_one(MessageBox).text == "Now So"
+
+
+async def test_keys_typed_right_after_naming_a_new_session_land_in_the_box(make_ctx, make_app):
+    """``N``, a name and Enter, then a message typed at once: the message is in the box of the
+    new session."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "N")
+        await settle(pilot)
+        app.screen.query_one("#name").value = "Fresh"
+        burst(app, "enter|S|e|e|space|N|o|w")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_name == "Fresh"
+        assert app.screen.query_one(MessageBox).text == "See Now"
+
+
+async def test_keys_typed_right_after_choosing_in_the_explorer_land_in_the_box(make_ctx, make_app):
+    """``E``, Enter on a session, then a message typed at once: the keys are text in the box of
+    the chosen session (the ``S`` of "So" does not open the picker)."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    ctx.manager.create("coordinator", "Two")
+    ctx.manager.switch("coordinator", one.id)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "E")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplorerScreen))
+        await settle(pilot)
+        chosen = app.screen.query_one("RowList").current.summary.id
+        app.screen.query_one("RowList").focus()
+        await settle(pilot)
+        burst(app, "enter|S|o|space|N|o|w")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == chosen
+        assert app.screen.query_one(MessageBox).text == "So Now"
+
+
+async def test_keys_typed_right_after_naming_in_the_picker_land_in_the_box(make_ctx, make_app):
+    """In the picker, ``n``, a name and Enter, then a message typed at once: the new session is
+    shown with the message in its box; no letter acts on the picker's rows (``a`` would archive,
+    ``d`` delete)."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#name").value = "Fresh"
+        burst(app, "enter|a|d|d|space|p|a")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_name == "Fresh"
+        assert app.screen.query_one(MessageBox).text == "add pa"
+        assert not ctx.manager.get(one.id).archived and not ctx.manager.get(one.id).pinned

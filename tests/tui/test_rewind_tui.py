@@ -186,3 +186,28 @@ async def test_rewind_and_undo_notes_follow_the_history_they_speak_of(make_ctx, 
         await type_line(pilot, "after")  # a new message follows the notes again
         await settle(pilot)
         assert conversation_order(app)[6:] == ["after", "You said: after"]
+
+
+async def test_keys_typed_right_after_enter_in_the_tree_land_in_the_box(make_ctx, make_app):
+    """/tree, Down, then Enter and a message typed at once: the fork is shown and the keys are
+    text in its box (the ``S`` of "So" does not open the picker)."""
+    from textual import events
+
+    from prompt_sessions.tui.widgets.message_box import MessageBox
+
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await two_turns(pilot)
+        sid = app.screen.session_id
+        await type_line(pilot, "/rewind")
+        await settle(pilot)
+        (fork,) = [s for s in ctx.manager.list() if s.parent_id == sid]
+        await type_line(pilot, "/tree")
+        await pilot.pause()
+        await pilot.press("down")
+        for key, char in [("enter", "\r"), ("S", "S"), ("o", "o")]:
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.screen.session_id == fork.id
+        assert app.screen.query_one(MessageBox).text == "So"

@@ -60,6 +60,7 @@ class TuiFrontend:
     def open_tree(self, session_id: str) -> bool:
         """Show the lineage in the tree modal; Enter there shows the chosen session."""
         from ..rewind import lineage
+        from .screens.landing import opened_to_land
         from .screens.tree import TreeScreen
 
         screen = self.screen
@@ -68,9 +69,8 @@ class TuiFrontend:
             if choice is not None:
                 screen.switch_to(*choice, land=True)
 
-        screen.app.push_screen(
-            TreeScreen(lineage(screen.tui.ctx.manager, session_id), session_id), chosen
-        )
+        tree = TreeScreen(lineage(screen.tui.ctx.manager, session_id), session_id)
+        screen.app.push_screen(opened_to_land(tree, screen.land_now), chosen)
         return True
 
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual import events
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input
+
+from .landing import LandingModal
 
 ResultType = TypeVar("ResultType")
 
 SMALL = (60, 20)  # terminal cells (width, height) below which a dialog goes compact
 
 
-class Dialog(ModalScreen[ResultType]):
+class Dialog(LandingModal[ResultType]):
     """A modal dialog that takes the class ``-small`` (and compact inputs and buttons, one line
     tall) while the terminal is narrower or shorter than ``SMALL``; its CSS may hide hints then."""
 

@@ -17,10 +17,10 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
@@ -40,6 +40,7 @@ from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 from .explorer_rows import Row, empty_text, highlight, layout, row_text
+from .landing import LandingModal
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -56,7 +57,7 @@ SHORT = 30  # screen height (lines) below which the search and filters are one l
 Choice = tuple[str, str, int | None]
 
 
-class ExplorerScreen(ModalScreen[Choice | None]):
+class ExplorerScreen(LandingModal[Choice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("down", "to_rows", "Rows", show=False),
@@ -65,6 +66,9 @@ class ExplorerScreen(ModalScreen[Choice | None]):
         Binding("a", "toggle_archived", "Archived"),
         Binding("p", "toggle_pinned", "Pinned"),
         Binding("t", "choose_tag", "Tag"),
+        # a priority key: the choice is made before the keys typed right after it are handled,
+        # so they reach the chosen conversation's message box (``LandingModal``)
+        Binding("enter", "choose", "Show", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     ExplorerScreen { align: center middle; }
@@ -304,6 +308,15 @@ class ExplorerScreen(ModalScreen[Choice | None]):
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         event.stop()
         row: Row = event.row_list.rows[event.index]
+        self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
+
+    def action_choose(self) -> None:
+        """Enter in the search box or on the rows: show the row under the cursor (the best
+        match after a search). Elsewhere (a select, a checkbox) Enter is the focused widget's."""
+        rows = self.query_one(RowList)
+        if self.focused not in (rows, self.query_one("#search", Input)) or not rows.rows:
+            raise SkipAction()
+        row: Row = rows.rows[rows.cursor]
         self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
 
     def action_close(self) -> None:

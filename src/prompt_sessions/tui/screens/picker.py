@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -26,6 +27,7 @@ from ...text import counted, quoted, visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
+from .landing import opened_to_land
 from .name_prompt import NamePrompt
 from .picker_organise import OrganisingScreen
 from .picker_rows import Heading, Row, grouped
@@ -69,6 +71,9 @@ class SessionPicker(OrganisingScreen):
         Binding("c", "copy", "Copy to PO"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Cancel"),
+        # a priority key: the choice is made before the keys typed right after it are handled,
+        # so they reach the chosen conversation's message box (``LandingModal``)
+        Binding("enter", "choose", "Show", show=False, priority=True),
         # from the filter box the arrows go on to the rows, where r, d and Enter act
         Binding("down", "to_rows(1)", "Rows", show=False),
         Binding("up", "to_rows(-1)", "Rows", show=False),
@@ -246,6 +251,16 @@ class SessionPicker(OrganisingScreen):
         if isinstance(row, SessionSummary):
             self.dismiss(row.id)
 
+    def action_choose(self) -> None:
+        """Enter on a session row, or in the filter box: show the selected session. In the
+        rename box, or on a heading, Enter is the focused widget's."""
+        focused = self.focused
+        if isinstance(focused, Input) and focused.id != "filter":
+            raise SkipAction()
+        if self.selected is None:
+            raise SkipAction()
+        self.dismiss(self.selected.id)
+
     def action_back(self) -> None:
         for box in self.query(Input).results():
             if box.has_class("-shown"):
@@ -304,6 +319,8 @@ class SessionPicker(OrganisingScreen):
         default = actions.auto_name(self.ctx.manager, self.po_name)
 
         def created(name: str | None) -> None:
+            # run as the name is accepted (a landing, not a result callback): keys typed right
+            # after it must not reach this list, where letters archive or delete
             if name is None:
                 return
             try:
@@ -313,7 +330,8 @@ class SessionPicker(OrganisingScreen):
                 return
             self.dismiss(session.id)
 
-        self.app.push_screen(NamePrompt(f"New session for {self.po_name}", default), created)
+        prompt = NamePrompt(f"New session for {self.po_name}", default)
+        self.app.push_screen(opened_to_land(prompt, created))
 
     async def action_rename(self) -> None:
         if self.selected is None:

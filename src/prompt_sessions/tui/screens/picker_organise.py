@@ -7,20 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual.screen import ModalScreen
-
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...organise.between_pos import copy_to_po, po_files
 from ...organise.labels import changed_tags
 from .choice import ChoiceScreen
+from .landing import LandingModal
 from .tags_prompt import TagsPrompt
 
 if TYPE_CHECKING:
     from ...context import AppContext
 
 
-class OrganisingScreen(ModalScreen[str | None]):
+class OrganisingScreen(LandingModal[str | None]):
     """The picker's ``p``, ``t``, ``a`` and ``c`` actions; the picker supplies what they act on."""
 
     if TYPE_CHECKING:

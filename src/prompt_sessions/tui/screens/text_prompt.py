@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -25,7 +26,12 @@ class TextPrompt(Dialog[T | None]):
     answer, raising a :class:`~prompt_sessions.errors.PromptSessionsError` that says why it
     cannot be accepted (shown in the dialog, which stays open)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        # a priority key: the answer is taken before the keys typed right after it are handled,
+        # so they reach what the answer opens (``LandingModal``), not this input
+        Binding("enter", "accept_typed", "Accept", show=False, priority=True),
+    ]
     DEFAULT_CSS = """
     TextPrompt { align: center middle; }
     TextPrompt > Vertical {
@@ -70,6 +76,14 @@ class TextPrompt(Dialog[T | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    def action_accept_typed(self) -> None:
+        """Enter in the input accepts what it holds; elsewhere (a button) Enter is the
+        focused widget's."""
+        box = self.query_one(Input)
+        if self.focused is not box:
+            raise SkipAction()
+        self.accept(box.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.geometry import Region
-from textual.screen import ModalScreen
 from textual.widgets import Label, Tree
 from textual.widgets.tree import TreeNode
 
@@ -19,6 +19,7 @@ from ...models import SessionSummary
 from ...rewind import Node
 from ...text import counted, visible
 from ..widgets.hint_line import HintLine
+from .landing import LandingModal
 
 Choice = tuple[str, str]  # (po_name, session_id)
 KINDS = {"fork": "fork", "delegation": "delegated", "continuation": "continued"}
@@ -36,10 +37,15 @@ def label(summary: SessionSummary, shown: str) -> Text:
     return text
 
 
-class TreeScreen(ModalScreen[Choice | None]):
+class TreeScreen(LandingModal[Choice | None]):
     """``root`` is the lineage (``rewind.lineage``); ``shown`` the session on screen."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Close"),
+        # a priority key: the choice is made before the keys typed right after it are handled,
+        # so they reach the chosen conversation's message box (``LandingModal``)
+        Binding("enter", "choose", "Show", show=False, priority=True),
+    ]
     DEFAULT_CSS = """
     TreeScreen { align: center middle; }
     TreeScreen > Vertical {
@@ -99,6 +105,13 @@ class TreeScreen(ModalScreen[Choice | None]):
         summary = event.node.data
         if summary is not None:
             self.dismiss((summary.po_name, summary.id))
+
+    def action_choose(self) -> None:
+        """Enter: show the session under the cursor."""
+        node = self.query_one(Tree).cursor_node
+        if node is None or node.data is None:
+            raise SkipAction()
+        self.dismiss((node.data.po_name, node.data.id))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -11,6 +11,7 @@ from ....commands import actions
 from ....errors import PromptSessionsError
 from ..confirm import ConfirmScreen
 from ..explorer import ExplorerScreen
+from ..landing import opened_to_land
 from ..name_prompt import NamePrompt
 from ..picker import SessionPicker
 from .composer import Composer
@@ -112,7 +113,7 @@ class SessionActions(Composer):
             else:
                 self.reload()  # the picker may have renamed or deleted sessions
 
-        self.app.push_screen(picker, chosen)
+        self.app.push_screen(opened_to_land(picker, self.land_now), chosen)
 
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager
@@ -128,10 +129,10 @@ class SessionActions(Composer):
             self.show(self.po_name, session.id)
             self.land()
 
-        self.app.push_screen(
-            NamePrompt(f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)),
-            named,
+        prompt = NamePrompt(
+            f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)
         )
+        self.app.push_screen(opened_to_land(prompt, self.land_now), named)
 
     def action_explorer(self) -> None:
         def chosen(choice: tuple[str, str, int | None] | None) -> None:
@@ -142,7 +143,11 @@ class SessionActions(Composer):
             self.switch_to(po_name, session_id, at=index, land=True)
 
         self.app.push_screen(
-            ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name), chosen
+            opened_to_land(
+                ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name),
+                self.land_now,
+            ),
+            chosen,
         )
 
     def action_rename(self) -> None:

@@ -93,8 +93,14 @@ class ShownSession(StatusHints):
 
     def land(self) -> None:
         """Put focus in the message box after an action that brought the person to a
-        conversation (DESIGN section 8: single-letter keys never fire while typing)."""
+        conversation (DESIGN section 8: single-letter keys never fire while typing). Done once
+        what is on screen now (the command palette, say) has closed."""
         self.message_box.focus()
+
+    def land_now(self, choice: object = None) -> None:
+        """Put focus in the message box at once, as a modal closes with ``choice``
+        (``LandingModal``): the keys queued behind the choosing key must find it there."""
+        self.set_focus(self.message_box)
 
     def draw(
         self, live: LiveSession | None, *, at: int | None = None, rebuild: bool = False
