@@ -20,6 +20,7 @@ class AppContext:
     warnings: list[str] = field(default_factory=list)
     _objects: dict[str, PromptObject] | None = None
     _objects_stamp: ObjectsStamp | None = None
+    _po_problems: dict[str, str] = field(default_factory=dict)  # file name -> why not read
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, host: PluginHost | None = None) -> AppContext:
@@ -33,9 +34,23 @@ class AppContext:
         the next reply). A file that cannot be read is warned about once."""
         stamp = objects_stamp(self.root)
         if self._objects is None or stamp != self._objects_stamp:
-            self._objects = load_prompt_objects(self.root, warn=self._warn_once)
-            self._objects_stamp = stamp
+            problems: dict[str, str] = {}
+            self._objects = load_prompt_objects(self.root, self._warn_once, problems)
+            self._objects_stamp, self._po_problems = stamp, problems
         return self._objects
+
+    def po_file_problem(self, name: str) -> str | None:
+        """Why ``objects/<name>.md`` is not read (a YAML mistake, a refused file), as one line
+        naming the file; None when it is read or there is no such file. Such a PO must not
+        answer as a bare PO: its prompt and settings would be silently ignored."""
+        if name in self.objects:
+            return None
+        return self._po_problems.get(f"{name}.md")
+
+    def po_file_problems(self) -> list[str]:
+        """One line per PO file that is not read, for ``doctor``."""
+        self.objects  # noqa: B018 - read again if a file changed
+        return [self._po_problems[key] for key in sorted(self._po_problems)]
 
     def _warn_once(self, text: str) -> None:
         if text not in self.warnings:

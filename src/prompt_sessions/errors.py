@@ -89,6 +89,7 @@ class UnknownFormat(PromptSessionsError):
     def __init__(self, name: str, known: Iterable[str], kind: str = "format") -> None:
         self.name = name
         self.known = sorted(known)
+        self.title = f"Unknown {kind}"
         super().__init__(
             f"unknown {kind} '{_shorten(name)}'; known: {', '.join(self.known) or '(none)'}"
         )

@@ -53,7 +53,7 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
             loaded = yaml.safe_load(text[3:end])
         except yaml.YAMLError as exc:
             raise PromptObjectError(
-                f"{path or fallback_name}: invalid YAML front matter: {exc}"
+                f"{path or fallback_name}: invalid YAML front matter{_yaml_problem(exc)}"
             ) from exc
         except RecursionError:
             loaded, too_deep = None, True
@@ -91,6 +91,16 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
         system_prompt=body,
         path=path,
     )
+
+
+def _yaml_problem(exc: Exception) -> str:
+    """PyYAML's multi-line message as one line: where in the file (the text PyYAML reads starts
+    at the end of the file's first line, ``---``) and what is wrong."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    what = " ".join(str(problem or exc).split())
+    return f"{where}: {what}"
 
 
 def _oversized(value: object) -> bool:
@@ -144,8 +154,11 @@ def objects_stamp(root: Path) -> ObjectsStamp:
     return tuple(sorted(found))
 
 
-def load_prompt_objects(root: Path, warn: Any = None) -> dict[str, PromptObject]:
-    """Every readable PO of the environment, by name. Bad files are reported, not fatal."""
+def load_prompt_objects(
+    root: Path, warn: Any = None, problems: dict[str, str] | None = None
+) -> dict[str, PromptObject]:
+    """Every readable PO of the environment, by name. Bad files are reported (``warn`` gets a
+    line naming the file, ``problems`` maps its file name to that line), not fatal."""
     folder = root / "objects"
     found: dict[str, PromptObject] = {}
     try:
@@ -158,15 +171,20 @@ def load_prompt_objects(root: Path, warn: Any = None) -> dict[str, PromptObject]
                 raise PromptObjectError(f"{path}: refused (symbolic link or larger than 1 MB)")
             po = parse_prompt_object(po_text(path), path.stem, path)
         except (OSError, UnicodeDecodeError) as exc:
-            if warn:
-                warn(f"cannot read {path}: {exc}")
+            _bad_file(path, f"cannot read {path}: {exc}", warn, problems)
             continue
         except PromptObjectError as exc:
-            if warn:
-                warn(str(exc))
+            _bad_file(path, str(exc), warn, problems)
             continue
         found[po.name] = po
     return found
+
+
+def _bad_file(path: Path, line: str, warn: Any, problems: dict[str, str] | None) -> None:
+    if warn:
+        warn(line)
+    if problems is not None:
+        problems[path.name] = line
 
 
 def bare(name: str) -> PromptObject:

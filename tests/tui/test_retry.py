@@ -115,3 +115,29 @@ async def test_retry_while_another_program_replies_says_so(make_ctx, make_app):
             assert turns(ctx, s.id) == [("user", "anyone?", False)]
     finally:
         other.release()
+
+
+async def test_a_broken_po_file_is_said_and_the_message_stays_in_the_box(make_ctx, make_app, root):
+    """A YAML mistake in the shown PO's file, made while the TUI runs: Enter says which file
+    and what is wrong, stores nothing and keeps the message in the box; once the file is
+    fixed, Enter sends it."""
+    from prompt_sessions.tui.widgets.message_box import MessageBox
+
+    ctx = make_ctx()
+    s = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    path = root / "objects" / "coordinator.md"
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("---\nname: [coordinator\n---\nYou coordinate.\n", encoding="utf-8")
+        await pilot.press(*"hello", "enter")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any(str(path) in m and "YAML" in m for m in said)
+        assert ctx.manager.get(s.id).history == []
+        assert app.screen.query_one(MessageBox).text == "hello"
+        path.write_text("---\nname: coordinator\n---\nYou coordinate.\n", encoding="utf-8")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [m.role for m in ctx.manager.get(s.id).history] == ["user", "assistant"]

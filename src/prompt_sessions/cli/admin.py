@@ -94,7 +94,11 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo("Run `prompt-sessions doctor --repair` to make them private (0600/0700).")
     from ..delegation import unknown_capabilities
 
-    for po_name, name in unknown_capabilities(state.app_context()):
+    ctx = state.app_context()
+    for line in ctx.po_file_problems():
+        # A setup problem, not damage: reported, and the exit status stays the store's.
+        click.echo(f"BAD PO FILE {visible(line, one_line=True)}")
+    for po_name, name in unknown_capabilities(ctx):
         # A setup problem, not damage: reported, and the exit status stays the store's.
         click.echo(
             f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: "

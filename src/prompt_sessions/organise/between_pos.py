@@ -108,8 +108,11 @@ def _move_po_file(old_file: Path, new_file: Path) -> str:
 
 
 def po_files(manager: SessionManager) -> set[str]:
-    """The names of the POs that have a readable file in ``objects/``."""
-    return set(load_prompt_objects(manager.root))
+    """The names of the POs that have a file in ``objects/``: a readable one's name, and the
+    file name of one that cannot be read (its sessions are not orphaned by a typo in it)."""
+    problems: dict[str, str] = {}
+    names = set(load_prompt_objects(manager.root, problems=problems))
+    return names | {file_name.removesuffix(".md") for file_name in problems}
 
 
 def orphaned(manager: SessionManager, summaries: list[SessionSummary]) -> set[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..config import section
 from ..context import AppContext
+from ..objects import PromptObjectError
 
 
 class ResponderPool:
@@ -24,9 +25,18 @@ class ResponderPool:
         self._pinned[po_name] = responder
 
     def for_po(self, po_name: str) -> tuple[Any, dict[str, Any]]:
-        """The responder for a PO and the options it was built with. UnknownFormat if none."""
+        """The responder for a PO and the options it was built with.
+
+        Raises:
+            UnknownFormat: no responder of the name the PO or the config gives.
+            PromptObjectError: the PO's file exists but cannot be read (it would otherwise
+                answer as a bare PO, its prompt silently ignored).
+        """
         if po_name in self._pinned:
             return self._pinned[po_name], {}
+        problem = self.ctx.po_file_problem(po_name)
+        if problem is not None:
+            raise PromptObjectError(f"{problem}; fix the file, then send again")
         po = self.ctx.prompt_object(po_name)
         name = self.ctx.responder_name(po)
         options = {**section(self.ctx.config, "responders", name), **po.options}
