@@ -6,7 +6,8 @@
 - A regular file is replaced atomically (a temporary file beside it, then a rename), through
   symbolic links to it, keeping an existing file's mode; a new file gets ``0666`` less the
   umask, like any file a person's tools write. Exports are the person's files, not the store's.
-- A missing parent folder is refused, not created.
+- A missing parent folder is refused, not created. A path ending in ``/`` names a folder: a
+  new file goes in it, and a missing one is refused, never taken as a file name.
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ def write_output(path: str | Path, data: bytes, *, stdout: BinaryIO | None = Non
     else:
         _replace(target, data, info)
     return str(target)
+
+
+def folder_asked(raw: str | Path) -> Path | None:
+    """The folder ``raw`` names, or None when it names a file: an existing folder, or a path
+    written with a trailing ``/`` (``Path`` drops it, so ``raw`` is what the person typed).
+
+    :raises UsageError: ``raw`` ends in ``/`` but names no folder.
+    """
+    text = str(raw)
+    target = Path(text).expanduser()
+    if target.is_dir():
+        return target
+    if text.endswith(("/", os.sep)):
+        raise UsageError(f"cannot write into {text}: no such folder")
+    return None
 
 
 def _names_descriptor(path: Path) -> bool:

@@ -325,10 +325,11 @@ def backup(state: CliState, output: str | None, as_json: bool) -> None:
     from pathlib import Path
 
     from ..organise import backup as rules
+    from ..outputs import folder_asked
 
     target = Path(output).expanduser() if output else Path(rules.default_name())
-    if target.is_dir():  # the dated name, in that folder
-        target = target / rules.default_name()
+    if output and (folder := folder_asked(output)) is not None:  # the dated name, in it
+        target = folder / rules.default_name()
     with _progress_bar("Backing up") as bar:
         counts = rules.write_backup(state.manager, target, _advance(bar))
     if as_json:

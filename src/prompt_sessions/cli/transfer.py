@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import ImportFormatError, UsageError
-from ..outputs import write_output
+from ..outputs import folder_asked, write_output
 from ..text import counted, quoted, visible
 from .output import print_json, summary_json
 from .state import CliState
@@ -43,11 +43,12 @@ def export(state: CliState, ref: str, fmt: str, output: str | None, po: str | No
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if output and output != "-":
         path = Path(output).expanduser()
-        if path.is_dir():  # a new file in it, named after the session, as the TUI's export does
+        if (folder := folder_asked(output)) is not None:
+            # a new file in it, named after the session, as the TUI's export does
             from ..commands.actions import free_path, slug
 
             stem = f"{slug(target.name)}-{target.id[:8]}"
-            path = free_path(path, stem, mgr.host.exporter(fmt).extension)
+            path = free_path(folder, stem, mgr.host.exporter(fmt).extension)
         where = write_output(path, raw)
         size = f"{len(raw):,} byte{'' if len(raw) == 1 else 's'}"
         click.echo(f"Wrote {visible(where, one_line=True)} ({size})", err=True)

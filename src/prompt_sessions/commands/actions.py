@@ -10,7 +10,7 @@ from ..importing import ImportRun, RunReport
 from ..manager import SessionManager
 from ..models import DEFAULT_SESSION_NAME, Session, SessionSummary
 from ..organise.stats import session_usage
-from ..outputs import write_output
+from ..outputs import folder_asked, write_output
 from ..resolve import MIN_ID_PREFIX, ambiguous
 from ..text import counted, fold
 
@@ -112,10 +112,10 @@ def export_to_file(
         target = free_path(
             directory or Path.cwd(), f"{slug(session.name)}-{session.id[:8]}", exporter.extension
         )
+    elif (folder := folder_asked(path)) is not None:
+        target = free_path(folder, f"{slug(session.name)}-{session.id[:8]}", exporter.extension)
     else:
         target = Path(path).expanduser()
-        if target.is_dir():
-            target = free_path(target, f"{slug(session.name)}-{session.id[:8]}", exporter.extension)
     write_output(target, data.encode("utf-8") if isinstance(data, str) else data)
     return target
 
