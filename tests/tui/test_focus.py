@@ -309,3 +309,57 @@ async def test_keys_typed_right_after_naming_in_the_picker_land_in_the_box(make_
         assert app.screen.session_name == "Fresh"
         assert app.screen.query_one(MessageBox).text == "add pa"
         assert not ctx.manager.get(one.id).archived and not ctx.manager.get(one.id).pinned
+
+
+async def test_keys_typed_right_after_r_in_the_picker_are_the_new_name(make_ctx, make_app):
+    """In the picker, ``r`` then a name and Enter typed at once: the session is renamed; no
+    letter of the name acts on the rows (the ``a`` of "Fast" would archive)."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        burst(app, "r|F|a|s|t|space|n|a|m|e|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPicker)
+        assert ctx.manager.get(one.id).name == "Fast name"
+        assert not ctx.manager.get(one.id).archived
+
+
+async def test_keys_typed_right_after_slash_in_the_picker_filter(make_ctx, make_app):
+    """In the picker, ``/`` then letters typed at once: they are the filter, not commands."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    two = ctx.manager.create("coordinator", "Other")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        burst(app, "slash|d|a|t")
+        await settle(pilot)
+        assert app.screen.filter_text == "dat"
+        assert not ctx.manager.get(one.id).archived and not ctx.manager.get(two.id).archived
+        assert ctx.manager.trashed() == []
+
+
+async def test_keys_typed_right_after_n_never_act_on_the_screen_behind(make_ctx, make_app):
+    """Esc, ``N`` and a name typed at once: the name is in the prompt, and no letter of it is
+    a key command of the screen behind (the ``q`` of "quick" would quit, the ``w`` close the
+    session)."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "escape|N|q|u|i|c|k|space|w|o|r|d|s")
+        await settle(pilot)
+        assert app.is_running
+        assert type(app.screen).__name__ == "NamePrompt"
+        assert app.screen.query_one("#name").value == "quick words"  # the name typed
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert [s.name for s in ctx.manager.list()] == ["One"]

@@ -62,14 +62,17 @@ class SessionPicker(OrganisingScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New"),
-        Binding("r", "rename", "Rename"),
+        # r and / are priority keys that open their box before the next key is handled:
+        # letters typed right after them (a fast typist) are the name or the filter, never
+        # commands on the rows (a would archive, d delete)
+        Binding("r", "rename", "Rename", priority=True),
         Binding("d", "delete", "Delete"),
         Binding("p", "pin", "Pin"),
         Binding("t", "tags", "Tags"),
         Binding("a", "archive", "Archive"),
         Binding("u", "undo_delete", "Undo delete"),
         Binding("c", "copy", "Copy to PO"),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("escape", "back", "Cancel"),
         # a priority key: the choice is made before the keys typed right after it are handled,
         # so they reach the chosen conversation's message box (``LandingModal``)
@@ -295,10 +298,16 @@ class SessionPicker(OrganisingScreen):
         rows.focus()
         rows.move_to(rows.cursor + step)
 
+    def _in_a_box(self) -> bool:
+        """Whether a text box has the focus: there r and / are letters like any other."""
+        return isinstance(self.focused, Input)
+
     async def action_filter(self) -> None:
+        if self._in_a_box():
+            raise SkipAction()
         box = await self._box("filter", placeholder="filter by name")
         box.add_class("-shown")
-        box.focus()
+        self.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -334,13 +343,15 @@ class SessionPicker(OrganisingScreen):
         self.app.push_screen(opened_to_land(prompt, created))
 
     async def action_rename(self) -> None:
+        if self._in_a_box():
+            raise SkipAction()
         if self.selected is None:
             return
         box = await self._box("rename")
         box.value = self.selected.name
         box.border_title = "Rename"
         box.add_class("-shown")
-        box.focus()
+        self.set_focus(box)
 
     def _finish_rename(self, box: Input, value: str) -> None:
         target = self.selected

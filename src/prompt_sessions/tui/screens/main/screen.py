@@ -30,9 +30,12 @@ class MainScreen(SessionActions, FindFilter, ReplyStream, Attention):
     """The layout, the keys (DESIGN section 8) and start-up; each responsibility is a base class."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("S", "picker", "Sessions"),
-        Binding("N", "new_session", "New"),
-        Binding("E", "explorer", "Explorer"),
+        # S, N and E are priority keys (letters in a text box): the modal they open is on
+        # screen before the next key is handled, so keys typed right after them go to it and
+        # never reach this screen's own keys (the q of "quick notes" would quit)
+        Binding("S", "key('picker')", "Sessions", priority=True),
+        Binding("N", "key('new_session')", "New", priority=True),
+        Binding("E", "key('explorer')", "Explorer", priority=True),
         Binding("i", "type", "Type", show=False, priority=True),
         Binding("enter", "type", "Type", show=False),
         Binding("left_square_bracket", "step(-1)", "Previous session", show=False),

@@ -37,11 +37,21 @@ class SessionActions(Composer):
     # text after ``i``, key commands after Esc (DESIGN section 8). A plain binding would act
     # only once the key had bubbled up, after the keys behind it went to the old focus.
 
+    def _letters_typed(self) -> None:
+        """A key command's letter typed in a text field is text: the binding steps aside."""
+        if isinstance(self.focused, Input | TextArea):
+            raise SkipAction()
+
+    def action_key(self, action: str) -> None:
+        """``S``, ``N`` or ``E`` outside a text field: the ``action`` they name (``picker``,
+        ``new_session``, ``explorer``)."""
+        self._letters_typed()
+        getattr(self, f"action_{action}")()
+
     def action_type(self) -> None:
         """``i`` (or Enter outside the box): type in the message box. Typed in a text field,
         ``i`` is a letter like any other."""
-        if isinstance(self.focused, Input | TextArea):
-            raise SkipAction()
+        self._letters_typed()
         self.set_focus(self.message_box)
 
     def action_help(self) -> None:
