@@ -248,22 +248,39 @@ async def test_keys_typed_right_after_choosing_in_the_picker_land_in_the_box(mak
         assert app.screen.query_one(MessageBox).text == "Now So"
 
 
-async def test_keys_typed_right_after_naming_a_new_session_land_in_the_box(make_ctx, make_app):
-    """``N``, a name and Enter, then a message typed at once: the message is in the box of the
-    new session."""
+async def test_a_name_typed_at_once_after_n_makes_that_session(make_ctx, make_app):
+    """Esc, ``N``, a name, Enter and more letters, all typed at once: the session is made
+    with the name typed (Enter comes after its letters), and no letter typed after Enter is a
+    key command of the screen (the ``q`` would quit, the ``w`` close the session)."""
     ctx = make_ctx()
     ctx.manager.create("coordinator", "One")
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await settle(pilot)
-        await pilot.press("escape", "N")
+        burst(app, "escape|N|F|r|e|s|h|enter|q|w")
         await settle(pilot)
-        app.screen.query_one("#name").value = "Fresh"
-        burst(app, "enter|S|e|e|space|N|o|w")
-        await settle(pilot)
+        assert app.is_running
         assert isinstance(app.screen, MainScreen)
         assert app.screen.session_name == "Fresh"
-        assert app.screen.query_one(MessageBox).text == "See Now"
+        assert sorted(s.name for s in ctx.manager.list()) == ["Fresh", "One"]
+
+
+async def test_a_filter_typed_at_once_with_enter_chooses_the_filtered_row(make_ctx, make_app):
+    """In the picker, ``/``, a filter and Enter typed at once: Enter shows the row the filter
+    leaves, not the row that was under the cursor before the letters arrived."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    other = ctx.manager.create("coordinator", "Zebra")
+    ctx.manager.switch("coordinator", one.id)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        burst(app, "slash|z|e|b|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == other.id
 
 
 async def test_keys_typed_right_after_choosing_in_the_explorer_land_in_the_box(make_ctx, make_app):
@@ -289,10 +306,10 @@ async def test_keys_typed_right_after_choosing_in_the_explorer_land_in_the_box(m
         assert app.screen.query_one(MessageBox).text == "So Now"
 
 
-async def test_keys_typed_right_after_naming_in_the_picker_land_in_the_box(make_ctx, make_app):
-    """In the picker, ``n``, a name and Enter, then a message typed at once: the new session is
-    shown with the message in its box; no letter acts on the picker's rows (``a`` would archive,
-    ``d`` delete)."""
+async def test_keys_typed_right_after_naming_in_the_picker_never_act_on_rows(make_ctx, make_app):
+    """In the picker, ``n``, a name and Enter, then letters typed at once: the new session is
+    shown, and no letter acts on the picker's rows (``a`` would archive, ``d`` delete,
+    ``p`` pin)."""
     ctx = make_ctx()
     one = ctx.manager.create("coordinator", "One")
     app = make_app(ctx)
@@ -307,8 +324,8 @@ async def test_keys_typed_right_after_naming_in_the_picker_land_in_the_box(make_
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert app.screen.session_name == "Fresh"
-        assert app.screen.query_one(MessageBox).text == "add pa"
         assert not ctx.manager.get(one.id).archived and not ctx.manager.get(one.id).pinned
+        assert ctx.manager.trashed() == []
 
 
 async def test_keys_typed_right_after_r_in_the_picker_are_the_new_name(make_ctx, make_app):
@@ -363,3 +380,20 @@ async def test_keys_typed_right_after_n_never_act_on_the_screen_behind(make_ctx,
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert [s.name for s in ctx.manager.list()] == ["One"]
+
+
+async def test_keys_typed_right_after_t_in_the_picker_are_the_tags(make_ctx, make_app):
+    """In the picker, ``t`` then tags and Enter typed at once: the tags are stored; no letter
+    acts on the rows (the ``a`` of "alpha" would archive, the ``d`` of "draft" delete)."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await settle(pilot)
+        burst(app, "t|a|l|p|h|a|space|d|r|a|f|t|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPicker)
+        assert ctx.manager.get(one.id).tags == ["alpha", "draft"]
+        assert not ctx.manager.get(one.id).archived and ctx.manager.trashed() == []

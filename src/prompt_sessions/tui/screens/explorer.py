@@ -311,10 +311,10 @@ class ExplorerScreen(LandingModal[Choice | None]):
         self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
 
     def action_choose(self) -> None:
-        """Enter in the search box or on the rows: show the row under the cursor (the best
-        match after a search). Elsewhere (a select, a checkbox) Enter is the focused widget's."""
+        """Enter on the rows: show the row under the cursor at once. Elsewhere Enter is the
+        focused widget's: the search box's comes after the letters typed before it."""
         rows = self.query_one(RowList)
-        if self.focused not in (rows, self.query_one("#search", Input)) or not rows.rows:
+        if self.focused is not rows or not rows.rows:
             raise SkipAction()
         row: Row = rows.rows[rows.cursor]
         self.dismiss((row.summary.po_name, row.summary.id, row.message_index))

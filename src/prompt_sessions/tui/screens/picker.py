@@ -61,21 +61,20 @@ class SessionPicker(OrganisingScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new", "New"),
-        # r and / are priority keys that open their box before the next key is handled:
-        # letters typed right after them (a fast typist) are the name or the filter, never
-        # commands on the rows (a would archive, d delete)
+        # keys that open a prompt, like r and / below, are priority keys: letters typed right
+        # after them go into what they open, never to the rows (a would archive, d delete)
+        Binding("n", "key('new')", "New", priority=True),
         Binding("r", "rename", "Rename", priority=True),
-        Binding("d", "delete", "Delete"),
+        Binding("d", "key('delete')", "Delete", priority=True),
         Binding("p", "pin", "Pin"),
-        Binding("t", "tags", "Tags"),
+        Binding("t", "key('tags')", "Tags", priority=True),
         Binding("a", "archive", "Archive"),
         Binding("u", "undo_delete", "Undo delete"),
-        Binding("c", "copy", "Copy to PO"),
+        Binding("c", "key('copy')", "Copy to PO", priority=True),
         Binding("slash", "filter", "Filter", priority=True),
         Binding("escape", "back", "Cancel"),
-        # a priority key: the choice is made before the keys typed right after it are handled,
-        # so they reach the chosen conversation's message box (``LandingModal``)
+        # on the rows, a priority key: the choice is made before the keys typed right after it
+        # are handled, so they reach the chosen conversation's message box (``LandingModal``)
         Binding("enter", "choose", "Show", show=False, priority=True),
         # from the filter box the arrows go on to the rows, where r, d and Enter act
         Binding("down", "to_rows(1)", "Rows", show=False),
@@ -255,12 +254,9 @@ class SessionPicker(OrganisingScreen):
             self.dismiss(row.id)
 
     def action_choose(self) -> None:
-        """Enter on a session row, or in the filter box: show the selected session. In the
-        rename box, or on a heading, Enter is the focused widget's."""
-        focused = self.focused
-        if isinstance(focused, Input) and focused.id != "filter":
-            raise SkipAction()
-        if self.selected is None:
+        """Enter on a session row: show it at once. In a text box (the filter, the rename
+        box) Enter is the box's, after the letters typed before it; on a heading, the rows'."""
+        if self.focused is not self.rows_widget or self.selected is None:
             raise SkipAction()
         self.dismiss(self.selected.id)
 
@@ -297,10 +293,6 @@ class SessionPicker(OrganisingScreen):
         rows = self.rows_widget
         rows.focus()
         rows.move_to(rows.cursor + step)
-
-    def _in_a_box(self) -> bool:
-        """Whether a text box has the focus: there r and / are letters like any other."""
-        return isinstance(self.focused, Input)
 
     async def action_filter(self) -> None:
         if self._in_a_box():

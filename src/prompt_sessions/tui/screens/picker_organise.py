@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from textual.actions import SkipAction
+from textual.widgets import Input
+
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...organise.between_pos import copy_to_po, po_files
@@ -32,6 +35,17 @@ class OrganisingScreen(LandingModal[str | None]):
         def reload(
             self, select: str | None = None, rows: list[SessionSummary] | None = None
         ) -> None: ...
+
+    def _in_a_box(self) -> bool:
+        """Whether a text box (the filter, the rename box) has the focus: there the picker's
+        priority keys are letters like any other."""
+        return isinstance(self.focused, Input)
+
+    def action_key(self, action: str) -> None:
+        """A priority key outside a text box: the ``action`` it names."""
+        if self._in_a_box():
+            raise SkipAction()
+        getattr(self, f"action_{action}")()
 
     def _change(self, target: SessionSummary, change: Callable[[], object], said: str) -> bool:
         """Run one change of ``target``, then show the rows again with it selected."""

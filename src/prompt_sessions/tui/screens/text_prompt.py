@@ -28,8 +28,8 @@ class TextPrompt(Dialog[T | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
-        # a priority key: the answer is taken before the keys typed right after it are handled,
-        # so they reach what the answer opens (``LandingModal``), not this input
+        # Enter in the input is taken in its place among the keys typed at once: after the
+        # letters before it, before those after it (which would otherwise join the answer)
         Binding("enter", "accept_typed", "Accept", show=False, priority=True),
     ]
     DEFAULT_CSS = """
@@ -78,12 +78,17 @@ class TextPrompt(Dialog[T | None]):
         self.query_one(Input).focus()
 
     def action_accept_typed(self) -> None:
-        """Enter in the input accepts what it holds; elsewhere (a button) Enter is the
-        focused widget's."""
+        """Enter in the input: accept once the keys typed before it are in (they wait in the
+        input's queue); the keys typed after it reach a closed prompt. Elsewhere (a button)
+        Enter is the focused widget's."""
         box = self.query_one(Input)
         if self.focused is not box:
             raise SkipAction()
-        self.accept(box.value)
+        box.call_later(self._accept_typed)
+
+    def _accept_typed(self) -> None:
+        if self.is_current:  # not cancelled or answered meanwhile
+            self.accept(self.query_one(Input).value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
