@@ -407,3 +407,18 @@ def test_a_conversation_saved_without_its_id_is_found_again(
         "hi there",
     ]
     assert len(session_manager.list()) == 1
+
+
+def test_a_lone_surrogate_escape_reads_as_replacement_character() -> None:
+    """A lone surrogate escape (legal JSON, no character) in a title, a text part or the
+    default model keeps its text with U+FFFD in its place, as every importer does."""
+    doc = minimal()
+    doc["title"] = "Plans \ud800"
+    doc["default_model_slug"] = "gpt-\udc00"
+    doc["mapping"]["m1"]["message"]["content"]["parts"] = ["bad \ud800 here"]
+    data = json.dumps(doc).encode()
+    assert b"\\ud800" in data and b"\\udc00" in data
+    (session,) = ChatGptImporter().load(data, None)
+    assert session.name == "Plans \ufffd"
+    assert [m.content for m in session.history] == ["bad \ufffd here"]
+    assert session.metadata["chatgpt"]["default_model_slug"] == "gpt-\ufffd"

@@ -26,6 +26,7 @@ from .common import (
     int_of,
     json_lines,
     list_of,
+    mended_json,
     name_of,
     source,
     str_of,
@@ -199,7 +200,7 @@ def _arguments(item: dict[str, Any]) -> Any:
     raw = item.get("arguments", item.get("input"))
     if isinstance(raw, str):
         try:
-            decoded = json.loads(raw)
+            decoded = json.loads(mended_json(raw))
         except ValueError:
             return {"input": text(raw)}
         return decoded if isinstance(decoded, dict) else {"input": decoded}
