@@ -285,7 +285,8 @@ def po_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the moved sessions' summaries.")
 @pass_state
 def po_rename(state: CliState, old: str, new: str, as_json: bool) -> None:
-    """Give every session of PO OLD the PO name NEW (and rename objects/OLD.md)."""
+    """Give every session of PO OLD the PO name NEW, and its PO file too (objects/OLD.md
+    becomes objects/NEW.md, a front matter `name: OLD` becomes `name: NEW`)."""
     report = state.manager.rename_po(old, new)
     if as_json:
         print_json({"sessions": report.sessions, "file": report.file or None})
