@@ -293,3 +293,57 @@ def test_llm_tool_call_arguments_column_mends(tmp_path: Path) -> None:
     sessions = [s for s in LlmImporter().load(db.read_bytes(), None) if isinstance(s, Session)]
     calls = [c for s in sessions for m in s.history for c in m.tool_calls or []]
     assert calls and calls[0]["arguments"] == {"minutes": MENDED}
+
+
+# ---------------------------------------------------------------- SQLite sources
+
+
+def _set_raw_text(db: Path, sql: str, raw: bytes) -> None:
+    """Store ``raw`` (bytes that are not UTF-8) as a text value, as a careless writer does."""
+    conn = sqlite3.connect(db)
+    conn.execute(sql, (raw,))
+    conn.commit()
+    conn.close()
+
+
+def test_an_llm_database_with_a_lone_surrogate_in_a_text_column_imports_whole(
+    run: Run, tmp_path: Path, open_manager: Callable[[], SessionManager]
+) -> None:
+    """A lone surrogate stored in UTF-8's form (ED A0 80) reads as one U+FFFD and a stray
+    byte as another, instead of the whole database being refused; the other rows and
+    conversations are imported, and --dry-run --json says what the import then does."""
+    from test_import_llm import current_db
+
+    db = current_db(tmp_path / "logs.db")
+    _set_raw_text(
+        db,
+        "UPDATE responses SET response = CAST(? AS TEXT) WHERE id = '01jx0r1'",
+        b"a\xed\xa0\x80b",
+    )
+    _set_raw_text(
+        db, "UPDATE responses SET prompt = CAST(? AS TEXT) WHERE id = '01jx0r4'", b"herb\xff?"
+    )
+    code, dry, err = run("import", "--format", "llm", str(db), "--dry-run", "--json")
+    assert (code, err) == (0, "")
+    code, out, err = run("import", "--format", "llm", str(db), "--json")
+    assert (code, err) == (0, "")
+    assert _summaries(dry) == _summaries(out)
+    texts = [m.content for s in _stored(open_manager) for m in s.history]
+    assert "a\ufffdb" in texts and "herb\ufffd?" in texts
+    assert len(json.loads(out)) == 2
+
+
+def test_a_prompt_objects_database_with_a_lone_surrogate_imports_whole(tmp_path: Path) -> None:
+    """The same for the Ruby Prompt Objects' sessions.db: the message keeps its text with
+    U+FFFD, every session is imported."""
+    from test_import_prompt_objects import v4_db
+
+    from prompt_sessions.importers.prompt_objects import PromptObjectsImporter
+
+    db = v4_db(tmp_path / "sessions.db")
+    _set_raw_text(
+        db, "UPDATE messages SET content = CAST(? AS TEXT) WHERE id = 1", b"Plan \xed\xb0\x80 trip"
+    )
+    found = list(PromptObjectsImporter().load(db.read_bytes(), None))
+    assert [type(s) for s in found] == [Session, Session]
+    assert found[0].history[0].content == "Plan \ufffd trip"
