@@ -347,3 +347,17 @@ def test_a_prompt_objects_database_with_a_lone_surrogate_imports_whole(tmp_path:
     found = list(PromptObjectsImporter().load(db.read_bytes(), None))
     assert [type(s) for s in found] == [Session, Session]
     assert found[0].history[0].content == "Plan \ufffd trip"
+
+
+def test_the_python_api_given_text_with_a_lone_surrogate_imports_it(
+    manager: SessionManager,
+) -> None:
+    """manager.import_session given text (not bytes) holding a lone surrogate character keeps
+    the message with U+FFFD in its place, as a file's escape reads, instead of raising
+    UnicodeEncodeError."""
+    doc = session_file()
+    doc["history"][0]["content"] = LONE
+    given = json.dumps(doc, ensure_ascii=False)
+    assert "\ud800" in given
+    session = manager.import_session(given)
+    assert [m.content for m in session.history] == [MENDED, "second"]
