@@ -229,7 +229,7 @@ def _session(
     if known and len(known) == len(messages):
         start, end = min(known), max(known)
     else:
-        start = fill_times(messages, None)
+        start = fill_times(messages, None, stamp)
         end = max([start, *(m.created_at for m in messages)])
     first = next((ln for ln in lines if ln.cwd or ln.version), _EMPTY_LINE)
     details = {

@@ -165,7 +165,8 @@ class _Reading:
     def session(self, fallback_id: str) -> Session:
         meta = self.meta
         session_id = str_of(meta.get("id")) or fallback_id
-        start = fill_times(self.messages, when(meta.get("timestamp")))
+        stamp = source(session_id)
+        start = fill_times(self.messages, when(meta.get("timestamp")), stamp)
         git = dict_of(meta.get("git"))
         details = {
             "session_id": session_id,
@@ -176,7 +177,7 @@ class _Reading:
         }
         metadata: dict[str, Any] = {
             "codex": {k: v for k, v in details.items() if v},
-            "import": source(session_id),
+            "import": stamp,
         }
         if cwd := str_of(meta.get("cwd")):
             metadata["cwd"] = cwd

@@ -240,10 +240,20 @@ def _iso(moment: datetime) -> str:
     return stamp + (f".{millis:03d}Z" if millis else "Z")
 
 
-def fill_times(messages: list[Message], start: str | None) -> str:
+def fill_times(
+    messages: list[Message], start: str | None, stamp: dict[str, Any] | None = None
+) -> str:
     """Give each message without a time the one before it (``start`` for the first); returns
-    the session's start: ``start``, else the earliest message time, else now."""
+    the session's start: ``start``, else the earliest message time, else now.
+
+    :param stamp: the session's ``metadata["import"]`` (see :func:`source`). When the source
+        gives no time at all, the messages take now, which the next import of the same file
+        would not give again: the stamp is then marked ``timed: False``, so that a re-import
+        matches messages by role and text (DESIGN section 16).
+    """
     known = [m.created_at for m in messages if m.created_at]
+    if stamp is not None and not known and not start:
+        stamp["timed"] = False
     begin = start or (min(known) if known else now_iso())
     previous = begin
     for message in messages:
