@@ -40,8 +40,9 @@ def _sessions_of(run: Run, po: str, count: int = 2) -> list[str]:
 @pytest.mark.parametrize("backend", ["json", "sqlite"])
 def test_the_demo_environment_po_renamed_is_whole(run: Run, backend: str) -> None:
     """In a copy of the demo environment, renaming the writer PO gives objects/author.md that
-    differs from writer.md only in its name line; the PO is called author, its sessions (and
-    its current one) follow and none is orphaned; the answer says what was done to the file."""
+    differs from writer.md only in its name line; the PO is called author, its sessions
+    follow and none is orphaned; the coordinator, which calls it, calls author (that list
+    item alone changed); the answer says what was done to each file."""
     shutil.rmtree(run.store)
     shutil.copytree(DEMO, run.store)
     if backend == "sqlite":
@@ -49,14 +50,23 @@ def test_the_demo_environment_po_renamed_is_whole(run: Run, backend: str) -> Non
         config.write_text(config.read_text().replace('backend = "json"', 'backend = "sqlite"'))
     before = (run.store / "objects" / "writer.md").read_bytes()
     assert b"\nname: writer\n" in before
+    caller = (run.store / "objects" / "coordinator.md").read_bytes()
+    assert b"\n  - writer\n" in caller
     ids = _sessions_of(run, "writer")
     _sessions_of(run, "reviewer", 1)
     code, out, err = run("po", "rename", "writer", "author")
     assert (code, err) == (0, "")
     assert out == (
         "Moved 2 sessions to author\n"
+        "changed 'writer' to 'author' in the capabilities of coordinator.md\n"
         "renamed writer.md to author.md and set its front matter to 'name: author'\n"
     )
+    assert (run.store / "objects" / "coordinator.md").read_bytes() == caller.replace(
+        b"\n  - writer\n", b"\n  - author\n"
+    )
+    objects = load_prompt_objects(run.store)
+    assert objects["coordinator"].capabilities == ["researcher", "author", "reviewer"]
+    assert all(c in objects for po in objects.values() for c in po.capabilities)
     assert not (run.store / "objects" / "writer.md").exists()
     after = (run.store / "objects" / "author.md").read_bytes()
     assert after == before.replace(b"\nname: writer\n", b"\nname: author\n")
@@ -187,10 +197,13 @@ def test_a_file_already_named_new_is_refused(run: Run) -> None:
 def test_a_rename_cut_short_before_the_file_is_finished_by_running_it_again(
     run: Run, monkeypatch: pytest.MonkeyPatch, file_name: str
 ) -> None:
-    """Cut short after the sessions moved but before the PO file was touched, running the
-    command again edits and renames the file; the sessions stay where they are."""
+    """Cut short after the callers' capabilities were changed and the sessions moved but
+    before the PO file was touched, running the command again edits and renames the file;
+    the sessions and the callers stay as they are."""
     path = _objects(run) / file_name
     path.write_bytes(b"---\nname: old\n---\nHi.\n")
+    caller = _objects(run) / "boss.md"
+    caller.write_bytes(b"---\ncapabilities: [old]\n---\nHi.\n")
     ids = _sessions_of(run, "old")
 
     def cut(*args: object) -> str:
@@ -206,6 +219,7 @@ def test_a_rename_cut_short_before_the_file_is_finished_by_running_it_again(
     assert out.startswith("Moved 0 sessions to new\n")
     kept = "new.md" if file_name == "old.md" else file_name
     assert (run.store / "objects" / kept).read_bytes() == b"---\nname: new\n---\nHi.\n"
+    assert caller.read_bytes() == b"---\ncapabilities: [new]\n---\nHi.\n"
     assert sorted(s["id"] for s in run.json("list", "--po", "new", "--json")) == sorted(ids)
     assert run.json("list", "--orphaned", "--json") == []
 
@@ -233,3 +247,59 @@ def test_the_json_answer_says_what_was_done_to_the_file(run: Run) -> None:
     assert report["file"] == "renamed old.md to new.md and set its front matter to 'name: new'"
     assert json.loads(json.dumps(report))  # plain JSON
     assert os.path.exists(run.store / "objects" / "new.md")
+
+
+CALLERS = {
+    "block list": (
+        b"---\nname: boss\ncapabilities:\n  - old  # the old one\n  - search\n---\nold\n",
+        b"---\nname: boss\ncapabilities:\n  - new  # the old one\n  - search\n---\nold\n",
+    ),
+    "unindented list, CRLF and a byte-order mark": (
+        b"\xef\xbb\xbf---\r\ncapabilities:\r\n- search\r\n- old\r\nname: boss\r\n---\r\nHi\r\n",
+        b"\xef\xbb\xbf---\r\ncapabilities:\r\n- search\r\n- new\r\nname: boss\r\n---\r\nHi\r\n",
+    ),
+    "flow list": (
+        b"---\nname: boss\ncapabilities: [search, old ,x]\n---\nHi\n",
+        b"---\nname: boss\ncapabilities: [search, new ,x]\n---\nHi\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CALLERS))
+def test_the_pos_that_call_it_call_it_by_its_new_name(run: Run, case: str) -> None:
+    """Another PO listing OLD in its capabilities lists NEW instead: that item alone changes,
+    in a block list (indented or not) or a one-line flow list, comments, a byte-order mark,
+    CRLF and the body (which may say the old name) kept."""
+    given, expected = CALLERS[case]
+    (_objects(run) / "old.md").write_bytes(b"---\nname: old\n---\nHi.\n")
+    (_objects(run) / "boss.md").write_bytes(given)
+    code, out, err = run("po", "rename", "old", "new")
+    assert (code, err) == (0, "")
+    assert "changed 'old' to 'new' in the capabilities of boss.md" in out.splitlines()
+    assert (run.store / "objects" / "boss.md").read_bytes() == expected
+    assert load_prompt_objects(run.store)["boss"].capabilities.count("new") == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "where"),
+    [
+        (b'---\nname: boss\ncapabilities:\n  - "old"\n---\nHi\n', "line 3"),
+        (b"---\nname: boss\ncapabilities: &c [old]\nmore: *c\n---\nHi\n", "line 3"),
+    ],
+    ids=["quoted item", "anchor"],
+)
+def test_a_caller_that_cannot_be_edited_safely_gets_a_note(
+    run: Run, given: bytes, where: str
+) -> None:
+    """A capabilities list whose item is not plainly written is left as it is, with one line
+    naming the line to change by hand; the rename itself goes on."""
+    (_objects(run) / "old.md").write_bytes(b"---\nname: old\n---\nHi.\n")
+    caller = _objects(run) / "boss.md"
+    caller.write_bytes(given)
+    code, out, err = run("po", "rename", "old", "new")
+    assert (code, err) == (0, "")
+    assert f"{caller} lists 'old' in its capabilities: change {where} to 'new' by hand" in (
+        out.splitlines()
+    )
+    assert caller.read_bytes() == given
+    assert (run.store / "objects" / "new.md").exists()

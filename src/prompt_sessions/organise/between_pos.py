@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
 from ..objects import load_prompt_objects
-from .po_file import files_of, rename_po_file
+from .po_file import files_of, rename_in_capabilities, rename_po_file
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -50,14 +50,17 @@ class PoRename:
 
     sessions: list[SessionSummary] = field(default_factory=list)
     file: str = ""  # a sentence about the PO file, empty when there is none
+    callers: list[str] = field(default_factory=list)  # one sentence per PO file that calls it
 
 
 def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     """Give every session of PO ``old`` the PO name ``new``, move its current-session choice,
     and give the PO's file the name ``new``: a front matter ``name: old`` becomes
     ``name: new`` (that line only) and ``objects/<old>.md`` becomes ``objects/<new>.md``
-    (DESIGN section 14). A front matter that cannot be edited safely is left as it is, and
-    ``PoRename.file`` names the line to edit by hand.
+    (DESIGN section 14). The other PO files whose ``capabilities`` call PO ``old`` name
+    ``new`` instead (those items only), so that they still call it. A front matter that
+    cannot be edited safely is left as it is, and ``PoRename.file`` (or ``callers``) names
+    the line to edit by hand.
 
     Raises:
         InvalidName: ``new`` is not a valid PO name.
@@ -72,13 +75,16 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     old_file, new_file = folder / f"{old}.md", folder / f"{new}.md"
     if old_file.exists() and new_file.exists():
         raise UsageError(f"{new_file} exists already; nothing was changed")
-    mine, theirs = files_of(manager.root, old, new)
+    files = files_of(manager.root, old, new)
     sessions = manager.list(old)
-    if not sessions and mine is None:
+    if not sessions and files.mine is None:
         raise UsageError(f"there is no PO '{old}': no session of it and no {old_file}")
-    if theirs is not None:
-        raise UsageError(f"{theirs} is PO '{new}' already; nothing was changed")
+    if files.theirs is not None:
+        raise UsageError(f"{files.theirs} is PO '{new}' already; nothing was changed")
     report = PoRename()
+    # The POs that call it first: until the PO's own file is renamed last, a run cut short
+    # still finds PO ``old`` and finishes the job.
+    report.callers = [rename_in_capabilities(path, old, new) for path in files.callers]
     current = manager.backend.get_current(old)
     for summary in sessions:
         try:
@@ -89,7 +95,7 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     if current is not None:
         manager.backend.set_current(new, current)
         manager.backend.set_current(old, None)
-    report.file = rename_po_file(mine, old, new) if mine is not None else ""
+    report.file = rename_po_file(files.mine, old, new) if files.mine is not None else ""
     return report
 
 

@@ -13,6 +13,7 @@ import codecs
 import contextlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,27 +34,58 @@ from ..storage.files import atomic_write
 _NAME_LINE = re.compile(r"(name[ \t]*:[ \t]*)(.*?)([ \t]+#.*|[ \t]*)")
 # A top-level line that sets ``name``, its key quoted or not: only to point at it.
 _ANY_NAME = re.compile(r"[\"']?name[\"']?[ \t]*:")
+_CAPABILITIES = re.compile(r"[\"']?capabilities[\"']?[ \t]*:")
 # What a plain scalar may not start with (YAML indicators).
 _INDICATORS = tuple("-?:,[]{}#&*!|>'\"%@`")
 
 
-def files_of(root: Path, old: str, new: str) -> tuple[Path | None, Path | None]:
-    """The file that defines PO ``old`` and another that defines PO ``new`` already.
+@dataclass
+class PoFiles:
+    """The PO files a rename of PO ``old`` to ``new`` touches or must not clash with.
 
-    The first is the file whose front matter or file name names ``old``, else
-    ``objects/<old>.md`` if present (unreadable, or already naming ``new`` after a run cut
-    short); the second is a readable PO file other than the first whose PO is ``new``. Each is
-    None when there is none.
-
-    :param root: the environment folder.
+    :param mine: the file that defines PO ``old``: the one whose front matter or file name
+        names it, else ``objects/<old>.md`` if present (unreadable, or already naming ``new``
+        after a run cut short); None when there is none.
+    :param theirs: a readable PO file other than ``mine`` whose PO is ``new`` already.
+    :param callers: the PO files whose ``capabilities`` name PO ``old`` (DESIGN section 11).
     """
+
+    mine: Path | None
+    theirs: Path | None
+    callers: list[Path]
+
+
+def files_of(root: Path, old: str, new: str) -> PoFiles:
+    """The PO files of the environment folder ``root`` that renaming PO ``old`` concerns."""
     found = load_prompt_objects(root)
     mine = found[old].path if old in found else None
     if mine is None:
         path = root / "objects" / f"{old}.md"
         mine = path if os.path.lexists(path) else None
     theirs = found[new].path if new in found else None
-    return mine, (theirs if theirs != mine else None)
+    callers = [
+        po.path
+        for po in found.values()
+        if old in found and po.path is not None and old in po.capabilities
+    ]
+    return PoFiles(mine, theirs if theirs != mine else None, callers)
+
+
+def rename_in_capabilities(path: Path, old: str, new: str) -> str:
+    """Change PO ``old`` to ``new`` in the ``capabilities`` of PO file ``path``, so that its PO
+    still calls the renamed one, and say what was done in one line. Only those items change,
+    every other byte is kept; a list that cannot be edited safely is left as it is and the
+    sentence names the line to edit by hand."""
+    try:
+        raw = path.read_bytes()
+        edited, line = _with_capability(raw, old, new)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return f"{path} was not changed: {exc}"
+    if edited is None:
+        where = f"line {line}" if line else "its front matter"
+        return f"{path} lists '{old}' in its capabilities: change {where} to '{new}' by hand"
+    failed = _write(path, edited)
+    return failed or f"changed '{old}' to '{new}' in the capabilities of {path.name}"
 
 
 def rename_po_file(path: Path, old: str, new: str) -> str:
@@ -80,13 +112,9 @@ def rename_po_file(path: Path, old: str, new: str) -> str:
         if edited is None:
             where = f"line {line}" if line else "its front matter"
             return f"{path} still names PO '{old}': change {where} to 'name: {new}' by hand"
-        mode = path.stat().st_mode & 0o7777
-        try:
-            atomic_write(path, edited)
-        except (OSError, StorageError) as exc:
-            return f"{path} was not changed: {exc}"
-        with contextlib.suppress(OSError):
-            os.chmod(path, mode)  # written private; the file keeps the mode it had
+        failed = _write(path, edited)
+        if failed:
+            return failed
         said = f"set 'name: {new}' in the front matter of {path.name}"
     elif po.name not in (old, new):
         return f"{path.name} names PO '{po.name}' in its front matter; left as it is"
@@ -105,6 +133,18 @@ def rename_po_file(path: Path, old: str, new: str) -> str:
     if said:
         return f"renamed {path.name} to {target.name} and set its front matter to 'name: {new}'"
     return f"renamed {path.name} to {target.name}"
+
+
+def _write(path: Path, data: bytes) -> str | None:
+    """Replace ``path`` with ``data`` atomically, keeping its mode; a sentence when it fails."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+        atomic_write(path, data)
+    except (OSError, StorageError) as exc:
+        return f"{path} was not changed: {exc}"
+    with contextlib.suppress(OSError):
+        os.chmod(path, mode)  # written private; the file keeps the mode it had
+    return None
 
 
 def _normal(raw: bytes) -> str:
@@ -132,18 +172,14 @@ def _with_name(raw: bytes, new: str) -> tuple[bytes | None, int | None]:
     """``raw`` with its front matter's ``name:`` line set to ``new``, and that line's number
     (1-based); None for the bytes when the line is not one plainly written ``name: value`` or
     the edit would change anything else."""
-    bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
-    text = raw[len(bom) :].decode("utf-8")
-    lines = text.splitlines(keepends=True)
-    close = next((i for i in range(1, len(lines)) if lines[i].startswith("---")), None)
+    bom, lines, close = _split(raw)
     if close is None:
         return None, None
     setting = [i for i in range(1, close) if _ANY_NAME.match(lines[i])]
     if len(setting) != 1:
         return None, (setting[0] + 1) if setting else None
     index = setting[0]
-    line = lines[index]
-    content = line.rstrip("\r\n")
+    content, end = _cut(lines[index])
     match = _NAME_LINE.fullmatch(content)
     before = _front(_normal(raw))
     value = before.get("name")
@@ -156,20 +192,78 @@ def _with_name(raw: bytes, new: str) -> tuple[bytes | None, int | None]:
         quote = written[0]
     else:
         return None, index + 1  # a tag, an anchor, a block or an escape: not edited blindly
-    lines[index] = match.group(1) + _scalar(new, quote) + match.group(3)
-    lines[index] += line[len(content) :]
+    lines[index] = match.group(1) + _scalar(new, quote) + match.group(3) + end
+    return _checked(raw, bom, lines, {**before, "name": new}), index + 1
+
+
+def _with_capability(raw: bytes, old: str, new: str) -> tuple[bytes | None, int | None]:
+    """``raw`` with ``old`` changed to ``new`` in its front matter's ``capabilities`` (items
+    of a block list, one a line, or of a flow list on the key's line), and the number of the
+    first line to edit; None for the bytes when an item is not written plainly or the edit
+    would change anything else."""
+    bom, lines, close = _split(raw)
+    if close is None:
+        return None, None
+    keys = [i for i in range(1, close) if _CAPABILITIES.match(lines[i])]
+    if len(keys) != 1:
+        return None, (keys[0] + 1) if keys else None
+    index = keys[0]
+    before = _front(_normal(raw))
+    listed = before.get("capabilities")
+    if not isinstance(listed, list):
+        return None, index + 1
+    plain = _scalar(new, "")
+    item = re.escape(old)
+    content, end = _cut(lines[index])
+    first = index + 1
+    if content.partition(":")[2].lstrip().startswith("["):
+        flow = re.compile(rf"(?<=[\[,])([ \t]*){item}([ \t]*)(?=[,\]])")
+        lines[index] = flow.sub(lambda m: m.group(1) + plain + m.group(2), content) + end
+    else:
+        entry = re.compile(rf"([ \t]*-[ \t]+){item}([ \t]+#.*|[ \t]*)")
+        edited: list[int] = []
+        for at in range(index + 1, close):
+            content, end = _cut(lines[at])
+            if content.strip() and content[0] not in " \t-#":
+                break  # the next key: the list has ended
+            if match := entry.fullmatch(content):
+                lines[at] = match.group(1) + plain + match.group(2) + end
+                edited.append(at)
+        first = edited[0] + 1 if edited else first
+    expected = {**before, "capabilities": [new if c == old else c for c in listed]}
+    return _checked(raw, bom, lines, expected), first
+
+
+def _split(raw: bytes) -> tuple[bytes, list[str], int | None]:
+    """A PO file's byte-order mark, its lines (ends kept) and the index of the line closing
+    its front matter (None when it has none)."""
+    bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
+    lines = raw[len(bom) :].decode("utf-8").splitlines(keepends=True)
+    if not lines or not lines[0].startswith("---"):
+        return bom, lines, None
+    close = next((i for i in range(1, len(lines)) if lines[i].startswith("---")), None)
+    return bom, lines, close
+
+
+def _cut(line: str) -> tuple[str, str]:
+    """A line and its end (``\n``, ``\r\n`` or nothing), apart."""
+    content = line.rstrip("\r\n")
+    return content, line[len(content) :]
+
+
+def _checked(raw: bytes, bom: bytes, lines: list[str], expected: dict[str, Any]) -> bytes | None:
+    """The edited file, when its front matter reads as ``expected``, its body is the one of
+    ``raw`` and it still loads as a PO; else None."""
     edited = bom + "".join(lines).encode("utf-8")
-    after_text = _normal(edited)
+    text = _normal(edited)
     try:
-        after = _front(after_text)
-        named = parse_prompt_object(after_text, "-").name
+        after = _front(text)
+        parse_prompt_object(text, "-")
     except (yaml.YAMLError, PromptObjectError):
-        return None, index + 1
-    if after != {**before, "name": new} or named != new:
-        return None, index + 1
-    if _body(after_text) != _body(_normal(raw)):
-        return None, index + 1
-    return edited, index + 1
+        return None
+    if after != expected or _body(text) != _body(_normal(raw)):
+        return None
+    return edited
 
 
 def _scalar(name: str, quote: str) -> str:
