@@ -206,11 +206,14 @@ def test_a_rename_cut_short_before_the_file_is_finished_by_running_it_again(
     caller.write_bytes(b"---\ncapabilities: [old]\n---\nHi.\n")
     ids = _sessions_of(run, "old")
 
+    class CutShort(Exception):
+        """The process stopping there (a crash, a kill)."""
+
     def cut(*args: object) -> str:
-        raise KeyboardInterrupt
+        raise CutShort
 
     monkeypatch.setattr(between_pos, "rename_po_file", cut)
-    with _manager(run) as manager, pytest.raises(KeyboardInterrupt):
+    with _manager(run) as manager, pytest.raises(CutShort):
         manager.rename_po("old", "new")
     monkeypatch.undo()
     assert path.read_bytes() == b"---\nname: old\n---\nHi.\n"
