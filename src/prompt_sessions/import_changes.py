@@ -44,8 +44,8 @@ _encode = msgspec.json.Encoder().encode
 
 
 def taken(message: Message, timed: bool = True) -> Message:
-    """What an import takes of a message: all but ``source``, which a store may stamp (and
-    but its time, for a source without times)."""
+    """What an import takes of a message: all but ``source``, which a store may stamp; for a
+    source without times (``timed`` False), all but its time too."""
     if not timed:
         return msgspec.structs.replace(message, source=None, created_at="")
     return msgspec.structs.replace(message, source=None)
