@@ -12,14 +12,16 @@ import msgspec
 from .models import Message, Session
 
 
-def digest_of(history: list[Any]) -> str:
+def digest_of(history: list[Any], timed: bool = True) -> str:
     """A short fingerprint of the imported messages, every field of them (a reply's tool calls
-    or usage may be written after its text): equal when nothing changed at the source."""
-    raw = msgspec.json.encode([taken(m) for m in history])
+    or usage may be written after its text): equal when nothing changed at the source. For a
+    source without times (``timed`` False) the times are left out: they are the file's, which
+    change each time it is saved."""
+    raw = msgspec.json.encode([taken(m, timed) for m in history])
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
-def taken_before(history: list[Message], digest: object) -> int | None:
+def taken_before(history: list[Message], digest: object, timed: bool = True) -> int | None:
     """How many of the source's first messages the last import took, found as the first
     ``history[:n]`` whose digest is the stamp's ``digest`` (the source only grew since); None
     when none has it. Messages the source held then are not new, whatever became of them in
@@ -30,7 +32,7 @@ def taken_before(history: list[Message], digest: object) -> int | None:
     for count in range(len(history) + 1):
         if count:
             running.update(b"," if count > 1 else b"")
-            running.update(_encode(taken(history[count - 1])))
+            running.update(_encode(taken(history[count - 1], timed)))
         closed = running.copy()
         closed.update(b"]")
         if closed.hexdigest()[:32] == digest:
@@ -41,8 +43,11 @@ def taken_before(history: list[Message], digest: object) -> int | None:
 _encode = msgspec.json.Encoder().encode
 
 
-def taken(message: Message) -> Message:
-    """What an import takes of a message: all but ``source``, which a store may stamp."""
+def taken(message: Message, timed: bool = True) -> Message:
+    """What an import takes of a message: all but ``source``, which a store may stamp; for a
+    source without times (``timed`` False), all but its time too."""
+    if not timed:
+        return msgspec.structs.replace(message, source=None, created_at="")
     return msgspec.structs.replace(message, source=None)
 
 
@@ -67,17 +72,20 @@ def grown_last(copy: Session, loaded: Session) -> Message | None:
     return same[0] if same[0].content.startswith(last.content) else None
 
 
-def kept_path(copy: Session, loaded: Session, grown: Message | None) -> int | None:
+def kept_path(
+    copy: Session, loaded: Session, grown: Message | None, timed: bool = True
+) -> int | None:
     """Where the source parted from the copy's history, when it no longer holds what the copy
     took from it (a branch switched, a message edited or taken back there) and the copy holds
     just that, nothing added here since the last import (its messages give the stamp's digest
-    again); None when the source only grew, or the copy has messages of its own."""
+    again); None when the source only grew, or the copy has messages of its own. For a source
+    without times (``timed`` False) messages are compared without them."""
     stamp = copy.metadata.get("import")
-    if not isinstance(stamp, dict) or digest_of(copy.history) != stamp.get("digest"):
+    if not isinstance(stamp, dict) or digest_of(copy.history, timed) != stamp.get("digest"):
         return None
     at = 0
     for mine, theirs in zip(copy.history, loaded.history, strict=False):
-        if same_key(mine) != same_key(theirs):
+        if same_key(mine, timed) != same_key(theirs, timed):
             break
         at += 1
     if at == len(copy.history) or (grown is not None and at == len(copy.history) - 1):

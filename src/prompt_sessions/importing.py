@@ -99,13 +99,14 @@ class LocatesFiles(Protocol):
 
 def import_stamp(session: Session, format: str) -> dict[str, str]:
     """``metadata.import`` for a copy of ``session`` imported as ``format`` (DESIGN 16): the
-    source id the importer named (else the session's own id) and the digest of its messages."""
+    source id the importer named (else the session's own id) and the digest of its messages
+    (without their times when the importer says ``timed: False``)."""
     given = session.metadata.get("import")
-    source_id = given.get("source_id") if isinstance(given, dict) else None
+    given = given if isinstance(given, dict) else {}
     return {
         "format": format,
-        "source_id": str(source_id or session.id),
-        "digest": digest_of(session.history),
+        "source_id": str(given.get("source_id") or session.id),
+        "digest": digest_of(session.history, given.get("timed", True) is not False),
     }
 
 
@@ -338,11 +339,13 @@ class ImportRun:
         if copy.metadata.get("import", {}).get("digest") == stamp["digest"]:
             return Outcome(copy, "unchanged", 0)
         grown = grown_last(copy, loaded) if timed else None
-        kept = kept_path(copy, loaded, grown) if timed else None
+        kept = kept_path(copy, loaded, grown, timed)
         if kept is not None:
             return self._follow(copy, loaded, stamp, kept)
         before = (
-            None if grown else taken_before(loaded.history, copy.metadata["import"].get("digest"))
+            None
+            if grown
+            else taken_before(loaded.history, copy.metadata["import"].get("digest"), timed)
         )
         if before is not None:
             new = list(loaded.history[before:])  # what the source gained since the last import

@@ -295,7 +295,8 @@ class SessionManager:
     ) -> ImportReport:
         """Import every conversation in ``data`` that can be read, and say what was skipped.
 
-        :param data: the file's bytes (a UTF-8, UTF-16 or UTF-32 byte order mark is allowed).
+        :param data: the file's bytes (a UTF-8, UTF-16 or UTF-32 byte order mark is allowed),
+            or its text (a lone surrogate in it reads as U+FFFD).
         :param format: an import format name; None picks the importer whose ``sniff`` accepts it.
         :param filename: recorded in each session's ``metadata.imported_from``.
         :param po_name: the PO the sessions go to, instead of the one the input names.
@@ -308,6 +309,10 @@ class SessionManager:
         """
         from .importing import ImportReport, ImportRun  # only imports need it (DESIGN section 10)
 
+        if isinstance(data, str):
+            from .importers.common import text
+
+            data = text(data)  # a lone surrogate reads as U+FFFD, as it does in a file's JSON
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if not isinstance(raw, bytes | bytearray):
             raise ImportFormatError("import data must be bytes or text")

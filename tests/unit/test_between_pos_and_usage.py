@@ -191,16 +191,16 @@ def test_without_po_files_nothing_is_orphaned(run: Run) -> None:
 
 
 @pytest.mark.parametrize("mark", [b"", b"\xef\xbb\xbf"], ids=["plain", "byte-order mark"])
-def test_po_rename_leaves_a_file_whose_front_matter_names_the_po(run: Run, mark: bytes) -> None:
-    """A PO file whose front matter says `name: old` is not renamed (the name would not
-    change), with or without a byte-order mark before it; the sessions move and the answer
-    says to edit the file."""
+def test_po_rename_edits_a_front_matter_that_names_the_po(run: Run, mark: bytes) -> None:
+    """A PO file whose front matter says `name: old` gets `name: new` and is renamed, with or
+    without a byte-order mark before it (kept); the sessions move and the answer says so."""
     (run.store / "objects").mkdir()
     (run.store / "objects" / "old.md").write_bytes(mark + b"---\nname: old\n---\nHi.\n")
     with _manager(run) as mgr:
         mgr.create("old", "A")
     code, out, _ = run("po", "rename", "old", "new")
-    assert code == 0 and "change its 'name:' there" in out
-    assert (run.store / "objects" / "old.md").exists()
-    assert not (run.store / "objects" / "new.md").exists()
+    assert code == 0 and "set its front matter to 'name: new'" in out
+    assert not (run.store / "objects" / "old.md").exists()
+    new_file = run.store / "objects" / "new.md"
+    assert new_file.read_bytes() == mark + b"---\nname: new\n---\nHi.\n"
     assert [s["po_name"] for s in run.json("list", "--json")] == ["new"]

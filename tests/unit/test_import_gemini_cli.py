@@ -118,3 +118,19 @@ def test_sniff() -> None:
         b' "content": {"content_type": "text", "parts": ["hi"]}}}}}]'
     )
     assert not importer.sniff(chatgpt, None)
+
+
+def test_a_recorded_session_on_one_line_is_recognised_as_gemini(run: Run, tmp_path: Path) -> None:
+    """A recorded session written on one line (copied through a tool that compacts JSON) is
+    still recognised as Gemini CLI's, not taken for a one-line Claude Code transcript (it has a
+    sessionId and message types too), and imports without --format."""
+    import json
+
+    from prompt_sessions.importers.claude_code import ClaudeCodeImporter
+
+    compact = tmp_path / "session.json"
+    compact.write_text(json.dumps(json.loads(RECORDED.read_text())))
+    assert compact.read_text().count("\n") == 0
+    assert not ClaudeCodeImporter().sniff(compact.read_bytes(), None)
+    code, out, err = run("import", str(compact))
+    assert (code, err) == (0, "") and "Imported 'What does make test do? (imported)'" in out

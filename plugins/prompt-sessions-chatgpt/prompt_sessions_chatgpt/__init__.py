@@ -8,6 +8,7 @@ from typing import Any
 
 import prompt_sessions
 from prompt_sessions.errors import ImportFormatError
+from prompt_sessions.importers.common import mended_json
 from prompt_sessions.importing import Skipped
 from prompt_sessions.timeutil import now_iso
 
@@ -35,7 +36,8 @@ class ChatGptImporter:
         self, data: bytes, filename: str | None
     ) -> Iterable[prompt_sessions.Session | Skipped]:
         try:
-            doc = json.loads(data, parse_constant=_refuse_constant)
+            # A lone surrogate escape reads as U+FFFD, as in every importer (DESIGN section 16).
+            doc = json.loads(mended_json(data), parse_constant=_refuse_constant)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ImportFormatError(f"not valid JSON: {exc}") from exc
         if isinstance(doc, dict) and "mapping" in doc:

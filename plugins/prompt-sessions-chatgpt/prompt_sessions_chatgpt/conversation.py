@@ -55,9 +55,11 @@ def to_session(conversation: Any, number: int, po_name: str, imported_at: str) -
     created_at = timestamp(created, where, "create_time") if created is not None else None
     updated_at = timestamp(updated, where, "update_time") if updated is not None else None
     message_times = [m.created_at for m in messages if m.created_at]
+    untimed = False
     if created_at is None:
         known = [*message_times, *([updated_at] if updated_at else [])]
         created_at = min(known) if known else imported_at
+        untimed = not known
     previous = created_at
     for message in messages:  # history stays in order: a missing time takes the one before
         if message.created_at:
@@ -67,13 +69,18 @@ def to_session(conversation: Any, number: int, po_name: str, imported_at: str) -
     if updated_at is None:
         updated_at = max([created_at, *(m.created_at for m in messages)])
 
+    metadata = _origin(conversation, created, messages)
+    if untimed:
+        # No time at all: the messages take the import's, which the next import does not
+        # give again; re-imports then match them by role and text (DESIGN section 16).
+        metadata["import"]["timed"] = False
     return Session(
         id=str(uuid.uuid4()),  # the store gives every import a fresh id anyway
         name=_name(title),
         po_name=po_name,
         created_at=created_at,
         updated_at=updated_at,
-        metadata=_origin(conversation, created, messages),
+        metadata=metadata,
         history=messages,
     )
 

@@ -407,3 +407,57 @@ def test_a_conversation_saved_without_its_id_is_found_again(
         "hi there",
     ]
     assert len(session_manager.list()) == 1
+
+
+def test_a_lone_surrogate_escape_reads_as_replacement_character() -> None:
+    """A lone surrogate escape (legal JSON, no character) in a title, a text part or the
+    default model keeps its text with U+FFFD in its place, as every importer does."""
+    doc = minimal()
+    doc["title"] = "Plans \ud800"
+    doc["default_model_slug"] = "gpt-\udc00"
+    doc["mapping"]["m1"]["message"]["content"]["parts"] = ["bad \ud800 here"]
+    data = json.dumps(doc).encode()
+    assert b"\\ud800" in data and b"\\udc00" in data
+    (session,) = ChatGptImporter().load(data, None)
+    assert session.name == "Plans \ufffd"
+    assert [m.content for m in session.history] == ["bad \ufffd here"]
+    assert session.metadata["chatgpt"]["default_model_slug"] == "gpt-\ufffd"
+
+
+def test_a_conversation_without_any_time_is_found_again_unchanged(
+    session_manager, registered_plugin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conversation with no time at all takes the import's; it is marked as keeping no
+    times, so importing it again (later, another time) is 'unchanged' instead of adding its
+    messages again or forking, and a grown one gains only its new message."""
+    from prompt_sessions.importing import ImportRun
+
+    minutes = iter(range(10, 60))  # each import a minute after the one before, in the past
+    monkeypatch.setattr(
+        prompt_sessions_chatgpt, "now_iso", lambda: f"2020-01-01T00:{next(minutes)}:00Z"
+    )
+
+    doc = minimal()
+    del doc["create_time"], doc["update_time"]
+    del doc["mapping"]["m1"]["message"]["create_time"]
+    (loaded,) = load([doc])
+    assert loaded.metadata["import"]["timed"] is False
+    with registered_plugin(prompt_sessions_chatgpt):
+        first = ImportRun(session_manager).add(json.dumps([doc]).encode(), "chatgpt")
+        copy = first.outcomes[0].session
+        again = ImportRun(session_manager).add(json.dumps([doc]).encode(), "chatgpt")
+        assert [(o.action, o.added) for o in again.outcomes] == [("unchanged", 0)]
+        doc["mapping"]["m1"]["children"] = ["m2"]
+        doc["mapping"]["m2"] = {
+            "message": {
+                "author": {"role": "assistant"},
+                "content": {"content_type": "text", "parts": ["hi there"]},
+            },
+            "parent": "m1",
+            "children": [],
+        }
+        doc["current_node"] = "m2"
+        grown = ImportRun(session_manager).add(json.dumps([doc]).encode(), "chatgpt")
+    assert [(o.action, o.added) for o in grown.outcomes] == [("updated", 1)]
+    assert [m.content for m in session_manager.get(copy.id).history] == ["hello", "hi there"]
+    assert len(session_manager.list()) == 1

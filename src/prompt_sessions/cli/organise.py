@@ -285,14 +285,19 @@ def po_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the moved sessions' summaries.")
 @pass_state
 def po_rename(state: CliState, old: str, new: str, as_json: bool) -> None:
-    """Give every session of PO OLD the PO name NEW (and rename objects/OLD.md)."""
+    """Give every session of PO OLD the PO name NEW, and its PO file too (objects/OLD.md
+    becomes objects/NEW.md, a front matter `name: OLD` becomes `name: NEW`); POs that list
+    OLD in their capabilities list NEW instead."""
     report = state.manager.rename_po(old, new)
     if as_json:
-        print_json({"sessions": report.sessions, "file": report.file or None})
+        print_json(
+            {"sessions": report.sessions, "file": report.file or None, "callers": report.callers}
+        )
         return
     click.echo(f"Moved {counted(len(report.sessions), 'session')} to {visible(new, one_line=True)}")
-    if report.file:
-        click.echo(visible(report.file, one_line=True))
+    for said in [*report.callers, report.file]:
+        if said:
+            click.echo(visible(said, one_line=True))
 
 
 def _progress_bar(label: str) -> Any:

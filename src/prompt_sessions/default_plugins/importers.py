@@ -28,10 +28,11 @@ class JsonImporter:
 
     def load(self, data: bytes, filename: str | None) -> Iterable[Session | Skipped]:
         # Loaded here, not with the plugin: commands that import nothing never pay for it.
+        from ..importers.common import mended_json
         from ..importing import Skipped, text_bytes
 
         try:
-            doc = msgspec.json.decode(text_bytes(data))
+            doc = msgspec.json.decode(mended_json(text_bytes(data)))
         except msgspec.DecodeError as exc:
             raise ImportFormatError(f"not valid JSON: {exc}") from exc
         if isinstance(doc, dict) and isinstance(doc.get("sessions"), list):

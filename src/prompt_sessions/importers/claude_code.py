@@ -59,8 +59,10 @@ class ClaudeCodeImporter:
         # The first lines can be summaries or file snapshots; one of a few names a session.
         lines = data.lstrip()[:262144].split(b"\n", 5)[:5]
         return all(ln.startswith(b"{") for ln in lines if ln.strip()) and any(
-            (b'"sessionId"' in ln and b'"type"' in ln) or b'"leafUuid"' in ln for ln in lines
-        )
+            (b'"sessionId"' in ln and b'"type"' in ln and b'"projectHash"' not in ln)
+            or b'"leafUuid"' in ln
+            for ln in lines
+        )  # (a Gemini CLI recording written on one line has a sessionId and types too)
 
     def locate(self, base: Path | None = None) -> list[Path]:
         """Every transcript under ``projects/`` of Claude Code's folder (or under ``base``);
@@ -229,7 +231,7 @@ def _session(
     if known and len(known) == len(messages):
         start, end = min(known), max(known)
     else:
-        start = fill_times(messages, None)
+        start = fill_times(messages, None, stamp)
         end = max([start, *(m.created_at for m in messages)])
     first = next((ln for ln in lines if ln.cwd or ln.version), _EMPTY_LINE)
     details = {

@@ -26,6 +26,7 @@ from .common import (
     int_of,
     json_lines,
     list_of,
+    mended_json,
     name_of,
     source,
     str_of,
@@ -164,7 +165,8 @@ class _Reading:
     def session(self, fallback_id: str) -> Session:
         meta = self.meta
         session_id = str_of(meta.get("id")) or fallback_id
-        start = fill_times(self.messages, when(meta.get("timestamp")))
+        stamp = source(session_id)
+        start = fill_times(self.messages, when(meta.get("timestamp")), stamp)
         git = dict_of(meta.get("git"))
         details = {
             "session_id": session_id,
@@ -175,7 +177,7 @@ class _Reading:
         }
         metadata: dict[str, Any] = {
             "codex": {k: v for k, v in details.items() if v},
-            "import": source(session_id),
+            "import": stamp,
         }
         if cwd := str_of(meta.get("cwd")):
             metadata["cwd"] = cwd
@@ -199,7 +201,7 @@ def _arguments(item: dict[str, Any]) -> Any:
     raw = item.get("arguments", item.get("input"))
     if isinstance(raw, str):
         try:
-            decoded = json.loads(raw)
+            decoded = json.loads(mended_json(raw))
         except ValueError:
             return {"input": text(raw)}
         return decoded if isinstance(decoded, dict) else {"input": decoded}

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, AnyStr
 
 import msgspec
 
@@ -29,6 +29,16 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _OURS = re.compile(TIMESTAMP_PATTERN.removesuffix("$") + r"\Z")
 _decoder = msgspec.json.Decoder()
+# A JSON escape of a UTF-16 surrogate: a high one with its low one is one character and kept; a
+# lone one is legal JSON but no character, and msgspec refuses the whole document over it. An
+# escaped backslash is matched too, so that the text "\\ud800" is passed over.
+_SURROGATE_ESCAPE = (
+    r"\\(?:\\"  # an escaped backslash
+    r"|u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?"  # high, then low or not
+    r"|u[dD][c-fC-F][0-9a-fA-F]{2})"  # a low one on its own
+)
+_ESCAPES = re.compile(_SURROGATE_ESCAPE.encode())
+_ESCAPES_TEXT = re.compile(_SURROGATE_ESCAPE)
 
 
 def source(source_id: object, **more: Any) -> dict[str, Any]:
@@ -60,6 +70,7 @@ def json_lines(data: bytes, decoder: Any = None, fallback: Any = None) -> Iterat
     line.
     """
     decoder = decoder or _decoder
+    data = mended_json(data)  # a lone surrogate escape reads as U+FFFD, not a skipped line
     limit = limits.MAX_NESTING  # read per call, so a deployment (or a test) can lower it
     # Each line's opening brackets, counted in one pass over the file: only a line with more
     # than the limit can be nested too deep, and only those get the exact check.
@@ -144,10 +155,38 @@ def deeper_than(value: Any, levels: int) -> bool:
     return False
 
 
+def mended_json(data: AnyStr) -> AnyStr:
+    """JSON text (bytes or str) with each lone surrogate escape (``\\ud800`` not paired with a
+    low surrogate, or a low one alone) replaced by ``\\ufffd``, so that it decodes: the text
+    around it is kept, as :func:`text` keeps text holding one (DESIGN section 16: one odd
+    character never sinks a conversation). Valid pairs and everything else are left as they
+    are, byte for byte; the length does not change. Every importer reading JSON decodes
+    through this (:func:`load_json`, :func:`json_lines`, :func:`decode_json`)."""
+    if isinstance(data, bytes):
+        if b"\\ud" not in data and b"\\uD" not in data:  # the usual case, and a quick one
+            return data
+        return _ESCAPES.sub(_mend_bytes, data)
+    if "\\ud" not in data and "\\uD" not in data:
+        return data
+    return _ESCAPES_TEXT.sub(_mend_text, data)
+
+
+def _mend_bytes(match: re.Match[bytes]) -> bytes:
+    found = match.group()
+    # Kept: an escaped backslash (2 bytes) or a pair (12); a lone one is replaced.
+    return found if len(found) in (2, 12) else b"\\ufffd"
+
+
+def _mend_text(match: re.Match[str]) -> str:
+    found = match.group()
+    return found if len(found) in (2, 12) else "\\ufffd"
+
+
 def load_json(data: bytes) -> Any:
-    """One JSON document; ImportFormatError when it is not JSON (bad UTF-8 included)."""
+    """One JSON document; ImportFormatError when it is not JSON (bad UTF-8 included). A lone
+    surrogate escape reads as U+FFFD (:func:`mended_json`)."""
     try:
-        return _decoder.decode(data)
+        return _decoder.decode(mended_json(data))
     except (msgspec.DecodeError, RecursionError) as exc:
         raise ImportFormatError(f"not valid JSON ({_first_line(exc)})") from exc
 
@@ -201,10 +240,20 @@ def _iso(moment: datetime) -> str:
     return stamp + (f".{millis:03d}Z" if millis else "Z")
 
 
-def fill_times(messages: list[Message], start: str | None) -> str:
+def fill_times(
+    messages: list[Message], start: str | None, stamp: dict[str, Any] | None = None
+) -> str:
     """Give each message without a time the one before it (``start`` for the first); returns
-    the session's start: ``start``, else the earliest message time, else now."""
+    the session's start: ``start``, else the earliest message time, else now.
+
+    :param stamp: the session's ``metadata["import"]`` (see :func:`source`). When the source
+        gives no time at all, the messages take now, which the next import of the same file
+        would not give again: the stamp is then marked ``timed: False``, so that a re-import
+        matches messages by role and text (DESIGN section 16).
+    """
     known = [m.created_at for m in messages if m.created_at]
+    if stamp is not None and not known and not start:
+        stamp["timed"] = False
     begin = start or (min(known) if known else now_iso())
     previous = begin
     for message in messages:
@@ -274,6 +323,6 @@ def decode_json(value: object) -> Any:
     if not isinstance(value, str | bytes) or not value:
         return None
     try:
-        return _decoder.decode(value.encode() if isinstance(value, str) else value)
+        return _decoder.decode(mended_json(value.encode() if isinstance(value, str) else value))
     except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
         return None

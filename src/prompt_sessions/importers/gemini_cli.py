@@ -172,8 +172,9 @@ def _recorded(doc: dict[str, Any], filename: str | None) -> Session:
         elif record.get("type") == "gemini":
             history.extend(_reply(record, said, at))
     session_id = str_of(doc.get("sessionId")) or (Path(filename).stem if filename else None)
-    start = fill_times(history, when(doc.get("startTime")))
     first_user = next((m.content for m in history if m.role == "user"), None)
+    stamp = source(session_id or content_id(doc.get("startTime"), first_user))
+    start = fill_times(history, when(doc.get("startTime")), stamp)
     return Session(
         id=str(uuid.uuid4()),
         name=name_of(first_user, fallback="Gemini session"),
@@ -184,7 +185,7 @@ def _recorded(doc: dict[str, Any], filename: str | None) -> Session:
         ),
         metadata={
             "gemini_cli": {"project_hash": str_of(doc.get("projectHash"))},
-            "import": source(session_id or content_id(doc.get("startTime"), first_user)),
+            "import": stamp,
         },
         history=history,
     )

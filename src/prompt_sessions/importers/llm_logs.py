@@ -158,9 +158,10 @@ def _session(
             history.append(reply)
             if reply.model and reply.model not in models:
                 models.append(reply.model)
-    start = fill_times(history, None)
+    stamp = source(key)
+    start = fill_times(history, None, stamp)
     first_prompt = next((m.content for m in history if m.role == "user"), None)
-    metadata: dict[str, Any] = {"import": source(key)}
+    metadata: dict[str, Any] = {"import": stamp}
     if models:
         metadata["llm"] = {"models": models}
     return Session(

@@ -25,7 +25,7 @@ from ..errors import ImportFormatError
 from ..importing import Skipped
 from ..models import Message, Role, Session
 from ..timeutil import TIMESTAMP_PATTERN
-from .common import content_id, source, text
+from .common import content_id, mended_json, source, text
 
 _TIME = TIMESTAMP_PATTERN.removeprefix("^").removesuffix("$")
 _SECTION = re.compile(
@@ -198,7 +198,7 @@ def _fenced(lines: list[str], i: int) -> tuple[Any, int] | None:
     except ValueError:
         return None
     try:
-        return json.loads("\n".join(lines[i + 1 : end])), end + 1
+        return json.loads(mended_json("\n".join(lines[i + 1 : end]))), end + 1
     except ValueError:
         return None
 

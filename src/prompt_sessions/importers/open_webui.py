@@ -154,7 +154,7 @@ def _session(
     stamp: dict[str, Any],
 ) -> Session:
     history = [m for m in (_message(r) for r in raw) if m is not None]
-    begin = fill_times(history, start)
+    begin = fill_times(history, start, stamp)
     tags = [t for t in _tags(record, chat) if t]
     models = [m for m in list_of(chat.get("models")) if isinstance(m, str)]
     metadata: dict[str, Any] = {"import": stamp}

@@ -130,7 +130,8 @@ def _session(
         if message is not None:
             history.append(message)
             message_ids.append(m["id"])
-    start = fill_times(history, when(row["created_at"]))
+    stamp = source(session_id)
+    start = fill_times(history, when(row["created_at"]), stamp)
     details: dict[str, object] = {
         key: row[key]
         for key in ("source", "source_client", "parent_po")
@@ -150,7 +151,7 @@ def _session(
         po_name=str_of(row["po_name"]) or "imported",
         created_at=start,
         updated_at=max([start, when(row["updated_at"]) or start, *(m.created_at for m in history)]),
-        metadata={"prompt_objects": details, "import": source(session_id)},
+        metadata={"prompt_objects": details, "import": stamp},
         history=history,
         thread_type=thread if thread in _THREADS and thread != "root" else None,
     )

@@ -6,6 +6,8 @@ Everything here reads untrusted input; nothing raises but ``ImportFormatError``.
 
 from __future__ import annotations
 
+import codecs
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,26 @@ from .. import limits
 from ..errors import ImportFormatError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+_LENIENT = "prompt_sessions.import_text"
+
+
+def _replaced(error: UnicodeError) -> tuple[str, int]:
+    """A text column's bytes that are not UTF-8 read as U+FFFD: a lone surrogate written in
+    UTF-8's form (``ED A0..BF 80..BF``, which some writers let through) as one, as a lone
+    surrogate escape in JSON reads (DESIGN section 16), any other bad byte as one each."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    at = error.start
+    bad = error.object[at : at + 3]
+    if len(bad) == 3 and bad[0] == 0xED and 0xA0 <= bad[1] <= 0xBF and 0x80 <= bad[2] <= 0xBF:
+        return "\ufffd", at + 3
+    return "\ufffd", error.end
+
+
+codecs.register_error(_LENIENT, _replaced)
+# Text columns decoded in C as usual; only a value that is not UTF-8 calls the handler, so one
+# odd row never makes the whole database unreadable.
+_TEXT = functools.partial(str, encoding="utf-8", errors=_LENIENT)
 
 
 def sqlite_wal(filename: str | None) -> Path | None:
@@ -62,6 +84,7 @@ def open_sqlite(data: bytes, filename: str | None = None) -> Any:
     except sqlite3.Error as exc:
         raise ImportFormatError(f"not a readable SQLite database ({exc})") from exc
     conn.row_factory = sqlite3.Row
+    conn.text_factory = _TEXT
     return conn
 
 

@@ -2,20 +2,20 @@
 every session of it, and find sessions whose PO file is gone ("orphaned").
 
 ``po rename`` changes each session's ``po_name`` one write at a time, then the PO's current
-session, then the PO file: a crash part-way leaves every session whole under one of the two
-names, and running the command again finishes it.
+session, then the PO file (its front matter's ``name:``, then its file name; see
+:mod:`.po_file`): a crash part-way leaves every session whole under one of the two names, and
+running the command again finishes it.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
-from ..objects import PromptObjectError, load_prompt_objects, parse_prompt_object, po_text
+from ..objects import load_prompt_objects
+from .po_file import files_of, rename_in_capabilities, rename_po_file
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -50,18 +50,23 @@ class PoRename:
 
     sessions: list[SessionSummary] = field(default_factory=list)
     file: str = ""  # a sentence about the PO file, empty when there is none
+    callers: list[str] = field(default_factory=list)  # one sentence per PO file that calls it
 
 
 def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     """Give every session of PO ``old`` the PO name ``new``, move its current-session choice,
-    and rename ``objects/<old>.md`` to ``objects/<new>.md`` when the file's name is the PO's
-    name (a front matter ``name:`` is the PO's name then, and is left for a person to edit).
+    and give the PO's file the name ``new``: a front matter ``name: old`` becomes
+    ``name: new`` (that line only) and ``objects/<old>.md`` becomes ``objects/<new>.md``
+    (DESIGN section 14). The other PO files whose ``capabilities`` call PO ``old`` name
+    ``new`` instead (those items only), so that they still call it. A front matter that
+    cannot be edited safely is left as it is, and ``PoRename.file`` (or ``callers``) names
+    the line to edit by hand.
 
     Raises:
         InvalidName: ``new`` is not a valid PO name.
-        UsageError: the names are the same, ``objects/<new>.md`` exists already, or no PO is
-            called ``old`` (no session of it and no ``objects/<old>.md``: a typo, say);
-            checked before anything is changed.
+        UsageError: the names are the same, ``objects/<new>.md`` exists already, another PO
+            file names ``new``, or no PO is called ``old`` (no session of it and no file:
+            a typo, say); checked before anything is changed.
     """
     old, new = clean_po_name(old), clean_po_name(new)
     if old == new:
@@ -70,10 +75,16 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     old_file, new_file = folder / f"{old}.md", folder / f"{new}.md"
     if old_file.exists() and new_file.exists():
         raise UsageError(f"{new_file} exists already; nothing was changed")
+    files = files_of(manager.root, old, new)
     sessions = manager.list(old)
-    if not sessions and not os.path.lexists(old_file):
+    if not sessions and files.mine is None:
         raise UsageError(f"there is no PO '{old}': no session of it and no {old_file}")
+    if files.theirs is not None:
+        raise UsageError(f"{files.theirs} is PO '{new}' already; nothing was changed")
     report = PoRename()
+    # The POs that call it first: until the PO's own file is renamed last, a run cut short
+    # still finds PO ``old`` and finishes the job.
+    report.callers = [rename_in_capabilities(path, old, new) for path in files.callers]
     current = manager.backend.get_current(old)
     for summary in sessions:
         try:
@@ -84,27 +95,8 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     if current is not None:
         manager.backend.set_current(new, current)
         manager.backend.set_current(old, None)
-    report.file = _move_po_file(old_file, new_file)
+    report.file = rename_po_file(files.mine, old, new) if files.mine is not None else ""
     return report
-
-
-def _move_po_file(old_file: Path, new_file: Path) -> str:
-    if not old_file.exists() or old_file.is_symlink():
-        return ""
-    try:
-        # Read as if it were already called NEW.md: a front matter ``name:`` would still win.
-        renamed = parse_prompt_object(po_text(old_file), new_file.stem)
-    except (OSError, UnicodeDecodeError, PromptObjectError) as exc:
-        return f"{old_file} was not renamed: {exc}"
-    if renamed.name != new_file.stem:
-        return f"{old_file} names its PO in its front matter: change its 'name:' there"
-    if os.path.lexists(new_file):
-        return f"{old_file} was not renamed: {new_file.name} exists"
-    try:
-        os.rename(old_file, new_file)
-    except OSError as exc:
-        return f"{old_file} was not renamed: {exc.strerror or exc}"
-    return f"renamed {old_file.name} to {new_file.name}"
 
 
 def po_files(manager: SessionManager) -> set[str]:
