@@ -92,3 +92,33 @@ def test_cli_send_whose_reply_fails_says_the_message_is_kept(run: Run) -> None:
     assert "the message is kept in 'Draft' without a reply (ctrl+r in the TUI answers it)" in err
     [session] = run.json("list", "--json")
     assert session["message_count"] == 1
+
+
+class Offline:
+    """Ready, but its every reply fails as a provider's client does with no network."""
+
+    name = "offline"
+
+    async def respond(self, request: Any) -> AsyncIterator[str | ReplyEnd]:
+        raise ResponderError("APIConnectionError: Connection error.")
+        yield "never"
+
+
+def test_a_failed_reply_error_reads_as_one_sentence(
+    run: Run, fake_entry_points: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider's message, ending in a full stop, joins what the program adds without a
+    stray ".;" between them."""
+    module = types.ModuleType("offline_responder_plugin")
+
+    @hookimpl
+    def register_responders(register):  # type: ignore[no-untyped-def]
+        register("offline", lambda options: Offline())
+
+    module.register_responders = register_responders  # type: ignore[attr-defined]
+    fake_entry_points(offline=module)
+    monkeypatch.delenv("PROMPT_SESSIONS_PLUGINS")
+    (run.store / "config.toml").write_text('responder = "offline"\n')
+    code, _, err = run("send", "writer", "hello")
+    assert code == 1 and err.count("\n") == 1, err
+    assert "Connection error; the message is kept in" in err

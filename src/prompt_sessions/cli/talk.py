@@ -128,7 +128,8 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
         except ResponderError as exc:
             # The message is stored already: say so, and how it gets its reply.
             raise ResponderError(
-                f"{exc}; the message is kept in {quoted(target.name)} without a reply "
+                f"{str(exc).rstrip('. ')}; the message is kept in {quoted(target.name)} "
+                "without a reply "
                 "(ctrl+r in the TUI answers it)"
             ) from exc
 
