@@ -93,11 +93,16 @@ def unused(manager: SessionManager, source: Session, mark: str) -> str:
     """``source``'s name with ``mark`` (`` (copy)``), numbered from 2 (`` (copy 2)``) when a
     session of its PO already bears that name: a second duplicate must not look like the
     first in lists and the picker."""
-    taken = {s.name for s in manager.list(source.po_name)}
-    label = suffixed(source.name, mark)
+    return numbered(source.name, mark, {s.name for s in manager.list(source.po_name)})
+
+
+def numbered(name: str, mark: str, taken: set[str]) -> str:
+    """``name`` with ``mark`` (`` (copy)``), numbered from 2 (`` (copy 2)``) until it is none
+    of the names in ``taken``."""
+    label = suffixed(name, mark)
     number = 2
     while label in taken:
-        label = suffixed(source.name, f"{mark[:-1]} {number})")
+        label = suffixed(name, f"{mark[:-1]} {number})")
         number += 1
     return label
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 
 from . import limits
-from .copies import suffixed
+from .copies import numbered
 from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
 from .ids import new_id
 from .import_changes import digest_of, grown_last, kept_path, same_key, taken_before
@@ -145,6 +145,7 @@ class ImportRun:
         self.dry_run = dry_run
         self._copies: dict[tuple[str, str], str] | None = None
         self._given_ids: dict[str, str] = {}  # ids an importer gave -> ids stored
+        self._names: dict[str, set[str]] = {}  # per PO, the session names taken (read once)
         self._exclusive = False  # this run holds the import lease
 
     @contextlib.contextmanager
@@ -283,7 +284,7 @@ class ImportRun:
         copy = msgspec.structs.replace(
             loaded,
             id=new_id(),
-            name=suffixed(loaded.name, " (imported)"),
+            name=self._fresh_name(self.po_name or loaded.po_name, loaded.name),
             po_name=self.po_name or loaded.po_name,
             metadata={**loaded.metadata, "imported_from": origin, "import": stamp},
             source="import",
@@ -298,6 +299,17 @@ class ImportRun:
             self.manager.host.session_created(session=copy, manager=self.manager)
             copies[(format, source_id)] = copy.id
         return Outcome(copy, "new", len(copy.history))
+
+    def _fresh_name(self, po_name: str, name: str) -> str:
+        """``name`` marked " (imported)", numbered from 2 when the PO has a session of that
+        name already (importing an export twice, or its JSON and its Markdown), so no two
+        copies look alike; names taken in this run count, in a dry run too."""
+        taken = self._names.get(po_name)
+        if taken is None:
+            taken = self._names[po_name] = {s.name for s in self.manager.list(po_name)}
+        label = numbered(name, " (imported)", taken)
+        taken.add(label)
+        return label
 
     def _branch_point(self, parent_id: str, at: int) -> int | None:
         """``at`` when it is a place in the parent's copy (0 to its message count), else None:

@@ -41,12 +41,13 @@ def test_imports_at_the_same_time_copy_each_conversation_once(tmp_path: Path, ba
         for worker in workers:
             _, err = worker.communicate(timeout=120)
             assert worker.returncode == 0, err.decode()
-    with SessionManager.open(root, backend=backend) as manager:
-        fresh = ImportRun(manager, dry_run=True, as_new=True).add(
+    with SessionManager.open(tmp_path / "empty", backend=backend) as empty:
+        fresh = ImportRun(empty, dry_run=True).add(
             TRANSCRIPT.read_bytes(), "claude-code", TRANSCRIPT.name
         )
-        stored = sorted((s.name, s.message_count) for s in manager.list())
         wanted = sorted((o.session.name, len(o.session.history)) for o in fresh.outcomes)
+    with SessionManager.open(root, backend=backend) as manager:
+        stored = sorted((s.name, s.message_count) for s in manager.list())
         assert stored == wanted
     if backend == "json":
         assert_at_rest(root)

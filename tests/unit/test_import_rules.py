@@ -23,7 +23,7 @@ def exported(run: Run, name: str = "Source", messages: int = 0) -> dict:
 
 
 def imported(run: Run) -> list[dict]:
-    return [s for s in run.json("list", "--json") if s["name"].endswith("(imported)")]
+    return [s for s in run.json("list", "--json") if "(imported" in s["name"]]
 
 
 def test_an_import_records_format_source_id_and_digest(run: Run, tmp_path: Path) -> None:
@@ -63,13 +63,16 @@ def test_importing_again_adds_only_new_messages(run: Run, tmp_path: Path) -> Non
 
 
 def test_as_new_makes_a_fresh_copy(run: Run, tmp_path: Path) -> None:
-    """--as-new imports a source seen before as a second, separate copy."""
+    """--as-new imports a source seen before as a second, separate copy, numbered so that the
+    two do not look alike in lists."""
     path = tmp_path / "s.json"
     path.write_text(json.dumps(exported(run, messages=1)))
     run("import", str(path))
     code, out, _ = run("import", str(path), "--as-new")
-    assert code == 0 and out.startswith("Imported 'Source (imported)'")
+    assert code == 0 and out.startswith("Imported 'Source (imported 2)'")
     assert len(imported(run)) == 2
+    code, out, _ = run("import", str(path), "--as-new", "--dry-run")
+    assert code == 0 and "'Source (imported 3)'" in out
 
 
 def test_dry_run_lists_and_writes_nothing(run: Run, tmp_path: Path) -> None:
@@ -201,3 +204,17 @@ def test_text_that_cannot_be_written_is_refused_before_the_write() -> None:
     )
     with pytest.raises(ImportFormatError, match="cannot be stored as JSON"):
         checked_session(bad, "test")
+
+
+def test_a_session_imported_from_its_two_exports_gets_two_names(run: Run, tmp_path: Path) -> None:
+    """The JSON and the Markdown export of one session, both imported: two copies, named
+    "(imported)" and "(imported 2)", so that they can be told apart and named in commands."""
+    code, out, _ = run("new", "po", "--name", "Notes", "--json")
+    run("send", "po", "hello")
+    run("export", "Notes", "--format", "json", "-o", str(tmp_path / "n.json"))
+    run("export", "Notes", "--format", "markdown", "-o", str(tmp_path / "n.md"))
+    assert run("import", str(tmp_path / "n.json"))[0] == 0
+    assert run("import", str(tmp_path / "n.md"))[0] == 0
+    names = sorted(s["name"] for s in imported(run))
+    assert names == ["Notes (imported 2)", "Notes (imported)"]
+    assert run("show", "Notes (imported 2)")[0] == 0
