@@ -117,3 +117,15 @@ def test_changed_tags_rules() -> None:
     assert clean_tag("  padded ") == "padded"
     with pytest.raises(UsageError):
         clean_tag("a b")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_list_tag_compares_as_search_does(run: Run, backend: str) -> None:
+    """``list --tag unicode`` finds a session tagged ``Ünïcode``, as ``tag:unicode`` does in a
+    search (without case or accents: one meaning for both)."""
+    _use(run, backend)
+    sid = _new(run, "Accents")
+    _new(run, "Plain")
+    assert run("tag", "Accents", "Ünïcode")[0] == 0
+    assert [s["id"] for s in run.json("list", "--tag", "unicode", "--json")] == [sid]
+    assert [s["id"] for s in run.json("list", "--tag", "#UNICODE", "--json")] == [sid]

@@ -71,10 +71,13 @@ def changed_tags(
 
 
 def has_tag(summary: SessionSummary, tag: str) -> bool:
-    """Whether ``summary`` carries ``tag`` (compared without case; ``#ops`` asks for ``ops``,
-    as tags are shown and typed)."""
-    wanted = fold(tag.strip().lstrip("#"))
-    return any(fold(t) == wanted for t in summary.tags or ())
+    """Whether ``summary`` carries ``tag``, compared as search's ``tag:`` compares (without case
+    or accents, DESIGN section 12: ``unicode`` finds ``Ünïcode``); ``#ops`` asks for ``ops``,
+    as tags are shown and typed."""
+    from ..search_text import fold as search_fold
+
+    wanted = search_fold(tag.strip().lstrip("#"))
+    return any(search_fold(t) == wanted for t in summary.tags or ())
 
 
 def pinned_first(summaries: Iterable[SessionSummary]) -> list[SessionSummary]:
