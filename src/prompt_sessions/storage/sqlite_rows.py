@@ -11,7 +11,7 @@ import msgspec
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..models import Message, Session, SessionSummary, summarize
-from . import search_index, session_codec
+from . import session_codec
 
 encoder = msgspec.json.Encoder()
 summary_decoder = msgspec.json.Decoder(SessionSummary)
@@ -99,7 +99,7 @@ def write_summary(conn: sqlite3.Connection, summary: SessionSummary) -> None:
 
 
 def insert(conn: sqlite3.Connection, session: Session, bodies: list[bytes]) -> SessionSummary:
-    """Add ``session`` with its encoded messages ``bodies`` and index it for search.
+    """Add ``session`` with its encoded messages ``bodies`` (the caller indexes it for search).
 
     Raises :class:`StorageError` when a session with its id exists.
     """
@@ -123,5 +123,41 @@ def insert(conn: sqlite3.Connection, session: Session, bodies: list[bytes]) -> S
         "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
         ((session.id, i, body) for i, body in enumerate(bodies)),
     )
-    search_index.put_session(conn, session, summary)
     return summary
+
+
+def _numbers(positions: list[int]) -> str:
+    """Message positions as a person counts them (from 1), the first few of them."""
+    shown = ", ".join(str(p + 1) for p in positions[:5])
+    return shown + (", …" if len(positions) > 5 else "")
+
+
+def mismatch(
+    conn: sqlite3.Connection, sid: str, summary: bytes, *, table: str = "messages"
+) -> str | None:
+    """How the message rows of ``sid`` (in ``table``) disagree with what the session recorded,
+    in one line: positions missing between them (rows deleted by hand), or more rows than its
+    summary counts; None when they agree. An unreadable ``summary`` only leaves gaps to find.
+    """
+    positions = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT idx FROM {table} WHERE session_id = ? ORDER BY idx",  # noqa: S608 - ours
+            (sid,),
+        )
+    ]
+    try:
+        recorded: int | None = summary_decoder.decode(summary).message_count
+    except UNREADABLE:
+        recorded = None
+    stored = len(positions)
+    expected = max(positions[-1] + 1 if positions else 0, recorded or 0, stored)
+    missing = sorted(set(range(expected)) - set(positions))
+    prefix = "its messages do not match what the session recorded: "
+    if missing:
+        noun = "message" if len(missing) == 1 else "messages"
+        verb = "is" if len(missing) == 1 else "are"
+        return f"{prefix}{noun} {_numbers(missing)} of {expected} {verb} missing"
+    if recorded is not None and recorded != stored:
+        return f"{prefix}{stored} messages are stored, its summary counts {recorded}"
+    return None
