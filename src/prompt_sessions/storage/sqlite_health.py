@@ -12,11 +12,15 @@ import sqlite3
 import time
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
+from ..ids import is_valid_id
 from ..models import FORMAT_VERSION, Session, summarize
 from . import files, search_health, search_index
 from . import sqlite_rows as rows
 from .base import HealthReport, check_private
 from .sqlite_connection import DB_NAME, SCHEMA_VERSION, SqliteConnection
+
+ORPHANED = "its messages are stored but the session's own row is gone"
+STRAY = "messages"  # doctor's name for message rows of something that is not a session id
 
 
 class SqliteHealth(SqliteConnection):
@@ -43,6 +47,13 @@ class SqliteHealth(SqliteConnection):
                 with self._translate("check"):
                     verdict = _quick_check(conn, "")
                     ids = [r[0] for r in conn.execute("SELECT id FROM sessions ORDER BY id")]
+                    orphans = [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT DISTINCT session_id FROM messages"
+                            " WHERE session_id NOT IN (SELECT id FROM sessions) ORDER BY 1"
+                        )
+                    ]
             except StorageError as exc:
                 # The file itself is unreadable: report it and leave it exactly as it is.
                 report.damaged[DB_NAME] = exc.message
@@ -54,6 +65,11 @@ class SqliteHealth(SqliteConnection):
             pages_ok = verdict == "ok" or self._store_pages_ok(conn)
             if not pages_ok:
                 report.damaged[DB_NAME] = f"SQLite reports: {verdict}"
+            for sid in orphans:
+                if is_valid_id(sid):
+                    report.damaged[sid] = ORPHANED
+                else:  # not an id (a hand edit): never part of a path, so never moved
+                    report.damaged[STRAY] = "message rows name a session id that is not one"
             healthy: dict[str, Session] = {}
             for sid in ids:
                 try:
@@ -114,7 +130,11 @@ class SqliteHealth(SqliteConnection):
                     if repair:
                         self._move_aside(
                             wconn,
-                            [s for s in report.damaged if s not in (DB_NAME, search_health.KEY)],
+                            [
+                                s
+                                for s in report.damaged
+                                if s not in (DB_NAME, STRAY, search_health.KEY)
+                            ],
                             report,
                         )
             finally:
@@ -233,10 +253,11 @@ class SqliteHealth(SqliteConnection):
         files.tighten([aside])
         stamp = time.strftime("%Y%m%dT%H%M%S")
         for sid in damaged:
+            row: tuple[bytes, bytes, bytes] | None
             try:
                 row = rows.head_row(conn, sid)  # as bytes, whatever their encoding
             except SessionNotFound:
-                continue
+                row = None  # messages whose session row is gone: kept all the same
             messages = [
                 {"idx": r[0], "body": rows.exact(r[1])}
                 for r in conn.execute(
@@ -245,12 +266,15 @@ class SqliteHealth(SqliteConnection):
                     (sid,),
                 )
             ]
+            if row is None and not messages:
+                continue  # deleted by another process since it was reported
+            head, updated_at, summary = (rows.exact(v) for v in row) if row else (None,) * 3
             salvage = {
                 "id": sid,
                 "values": "text, or {'base64': ...} for bytes that are not UTF-8",
-                "head": rows.exact(row[0]),
-                "updated_at": rows.exact(row[1]),
-                "summary": rows.exact(row[2]),
+                "head": head,
+                "updated_at": updated_at,
+                "summary": summary,
                 "messages": messages,
             }
             target = files.unused_path(aside, f"{sid}.{stamp}", ".json")
