@@ -107,12 +107,15 @@ def probe(conn: sqlite3.Connection, samples: int = 3) -> str | None:
     index must each be found by their first and last words, in a session the index knows.
     What is wrong, in a few words, or None. A few point lookups: cheap enough for every search.
     Raises sqlite3.DatabaseError when SQLite cannot read the index."""
-    ends = conn.execute("SELECT min(rowid), max(rowid) FROM search_doc").fetchone()
+    # Apart: SQLite reads only the b-tree's ends for a lone min() or max(), all rows for both.
+    ends = tuple(
+        conn.execute(f"SELECT {end}(rowid) FROM search_doc").fetchone()[0] for end in ("min", "max")
+    )
     fts = [
         conn.execute(f"SELECT rowid FROM search_fts ORDER BY rowid {way} LIMIT 1").fetchone()
         for way in ("ASC", "DESC")
     ]
-    if tuple(r[0] if r else None for r in fts) != tuple(ends):
+    if tuple(r[0] if r else None for r in fts) != ends:
         return "its words and its texts do not cover the same messages"
     if ends[0] is None:
         return None  # empty

@@ -46,8 +46,9 @@ from ..search_query import Query
 from . import rewrite, search_index, session_codec, sqlite_search, sqlite_trash
 from . import sqlite_rows as rows
 from .base import HealthReport, TrashedSession
-from .sqlite_connection import DB_NAME, SCHEMA_VERSION, lands_without_index
+from .sqlite_connection import DB_NAME, SCHEMA_VERSION
 from .sqlite_health import SqliteHealth
+from .sqlite_indexing import lands_without_index
 
 __all__ = ["DB_NAME", "SCHEMA_VERSION", "SqliteBackend"]
 

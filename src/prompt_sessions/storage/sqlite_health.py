@@ -17,13 +17,14 @@ from ..models import FORMAT_VERSION, Session, summarize
 from . import files, search_health, search_index
 from . import sqlite_rows as rows
 from .base import HealthReport, check_private
-from .sqlite_connection import DB_NAME, SCHEMA_VERSION, SqliteConnection
+from .sqlite_connection import DB_NAME, SCHEMA_VERSION
+from .sqlite_indexing import SqliteIndexing
 
 ORPHANED = "its messages are stored but the session's own row is gone"
 STRAY = "messages"  # doctor's name for message rows of something that is not a session id
 
 
-class SqliteHealth(SqliteConnection):
+class SqliteHealth(SqliteIndexing):
     """The store's health check and repair."""
 
     def check(self, repair: bool = False) -> HealthReport:

@@ -11,7 +11,7 @@ import msgspec
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..models import Message, Session, SessionSummary, summarize
-from . import session_codec
+from . import message_rows, session_codec
 
 encoder = msgspec.json.Encoder()
 summary_decoder = msgspec.json.Decoder(SessionSummary)
@@ -126,38 +126,16 @@ def insert(conn: sqlite3.Connection, session: Session, bodies: list[bytes]) -> S
     return summary
 
 
-def _numbers(positions: list[int]) -> str:
-    """Message positions as a person counts them (from 1), the first few of them."""
-    shown = ", ".join(str(p + 1) for p in positions[:5])
-    return shown + (", …" if len(positions) > 5 else "")
-
-
 def mismatch(
     conn: sqlite3.Connection, sid: str, summary: bytes, *, table: str = "messages"
 ) -> str | None:
-    """How the message rows of ``sid`` (in ``table``) disagree with what the session recorded,
-    in one line: positions missing between them (rows deleted by hand), or more rows than its
-    summary counts; None when they agree. An unreadable ``summary`` only leaves gaps to find.
-    """
+    """How the message rows of ``sid`` (in ``table``) disagree with what the session recorded
+    (``message_rows.mismatch``); None when they agree."""
     positions = [
         r[0]
         for r in conn.execute(
-            f"SELECT idx FROM {table} WHERE session_id = ? ORDER BY idx",  # noqa: S608 - ours
+            f"SELECT idx FROM {table} WHERE session_id = ? ORDER BY idx",
             (sid,),
         )
     ]
-    try:
-        recorded: int | None = summary_decoder.decode(summary).message_count
-    except UNREADABLE:
-        recorded = None
-    stored = len(positions)
-    expected = max(positions[-1] + 1 if positions else 0, recorded or 0, stored)
-    missing = sorted(set(range(expected)) - set(positions))
-    prefix = "its messages do not match what the session recorded: "
-    if missing:
-        noun = "message" if len(missing) == 1 else "messages"
-        verb = "is" if len(missing) == 1 else "are"
-        return f"{prefix}{noun} {_numbers(missing)} of {expected} {verb} missing"
-    if recorded is not None and recorded != stored:
-        return f"{prefix}{stored} messages are stored, its summary counts {recorded}"
-    return None
+    return message_rows.mismatch(positions, summary)

@@ -15,7 +15,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CorruptSession, ReadOnlyStore, StorageError
-from ..models import SessionSummary
+from ..models import SessionSummary, summarize
 from ..search import SearchHit, search_connection
 from ..search_query import Query
 from . import search_health, search_index
@@ -107,3 +107,28 @@ def _in_memory(store: SqliteBackend, query: Query, limit: int, progress: Any) ->
         return memory.search(query, limit, progress)
     finally:
         memory.close()
+
+
+def build_index(conn: sqlite3.Connection, *, fresh: bool) -> bool:
+    """Index every readable session again, inside the caller's write transaction (all of
+    the index's tables dropped first when ``fresh``). False, with the index left as it
+    was, when SQLite cannot rebuild it (its pages damaged beyond dropping)."""
+    conn.execute("SAVEPOINT search_build")
+    try:
+        search_index.create(conn, fresh=fresh)
+        for (sid,) in conn.execute("SELECT id FROM sessions").fetchall():
+            try:
+                session = rows.load(conn, sid)
+            except CorruptSession:
+                continue  # doctor reports it; it is indexed once repaired
+            search_index.put_session(conn, session, summarize(session))
+        conn.execute("SAVEPOINT search_flush")  # FTS5 writes out what it buffered
+        conn.execute("RELEASE search_flush")
+    except sqlite3.DatabaseError as exc:
+        if not (search_health.is_damage(exc) and conn.in_transaction):
+            raise
+        conn.execute("ROLLBACK TO search_build")
+        conn.execute("RELEASE search_build")
+        return False
+    conn.execute("RELEASE search_build")
+    return True
