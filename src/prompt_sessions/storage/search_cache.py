@@ -385,7 +385,11 @@ class SearchCache:
             if self.path is None:
                 return
             conn = self._open(create=False)
-            damage, done = self._damage(conn) if conn is not None else (self._unopened(), 0)
+            damage, done = (
+                self._damage(conn)
+                if conn is not None
+                else (search_health.file_damage_at(self.path), 0)
+            )
             if not repair:
                 if damage is not None:
                     report.damaged[search_health.KEY] = (
@@ -406,33 +410,12 @@ class SearchCache:
             else:
                 report.fixed.append(f"search index built again ({done} session(s)): {damage}")
 
-    def _unopened(self) -> str | None:
-        """Why a cache file that exists could not be opened, when SQLite finds it damaged;
-        None when there is none, or it is sound (a read-only folder, say)."""
-        assert self.path is not None
-        if not self.path.is_file():
-            return None
-        try:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        except sqlite3.Error:
-            return None
-        try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.Error as exc:
-            verdict = str(exc) if search_health.is_damage(exc) else "ok"
-        finally:
-            conn.close()
-        return None if verdict == "ok" else f"SQLite reports damaged pages: {verdict}"
-
     def _damage(self, conn: sqlite3.Connection) -> tuple[str | None, int]:
         """What is wrong with the cache after catching it up (None when it is sound), and how
         many sessions catching up indexed again."""
         try:
             done = self._catch_up(conn, self._list(), None)
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if verdict != "ok":
-                return f"SQLite reports damaged pages: {verdict.splitlines()[-1]}", done
-            return search_health.damage(conn, pages=False), done
+            return search_health.file_damage(conn) or search_health.damage(conn, pages=False), done
         except sqlite3.Error as exc:
             if not search_health.is_damage(exc):
                 return None, 0  # busy or read-only now: nothing to say about the cache

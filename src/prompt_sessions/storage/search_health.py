@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import suppress
+from pathlib import Path
 
 import msgspec
 
@@ -140,3 +141,32 @@ def probe(conn: sqlite3.Connection, samples: int = 3) -> str | None:
             if found is None:
                 return "it does not find the words of the texts it holds"
     return None
+
+
+def file_damage(conn: sqlite3.Connection) -> str | None:
+    """SQLite's page check of the whole file ``conn`` has open (the JSON store's cache, all
+    of it the index): what it found, in a line, or None when it is sound."""
+    try:
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        verdict = str(exc)
+    return None if verdict == "ok" else f"SQLite reports damaged pages: {verdict.splitlines()[-1]}"
+
+
+def file_damage_at(path: Path) -> str | None:
+    """:func:`file_damage` of the file at ``path``, opened only to read; None when there is no
+    file or SQLite cannot open it at all (a read-only folder's WAL, say)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return file_damage(conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()

@@ -46,7 +46,7 @@ def search(store: SqliteBackend, query: Query, limit: int, progress: Any) -> lis
         hits = None
         damage = str(cause)
     else:
-        damage = "it is marked to be built again"
+        damage = "a write could not update it, or a table of it is gone"
     if hits is not None:
         return hits
     try:
