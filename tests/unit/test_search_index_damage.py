@@ -291,3 +291,45 @@ def test_the_cli_doctor_exits_1_on_a_damaged_index_and_repair_mends_it(run: Run)
     assert run("doctor")[0] == 0
     code, out, _ = run("search", "pear")
     assert code == 0 and "hello pear" in out
+
+
+def test_doctor_reports_an_index_a_write_marked_stale(tmp_path: Path) -> None:
+    """A write that met a damaged index marks it stale and lands; doctor, run before any
+    search has built it again, reports that as the index's problem and --repair builds it."""
+    root = tmp_path / ".prompt_objects"
+    ids = _store(root, "sqlite")
+    with SessionManager.open(root, backend="sqlite") as manager:
+        assert len(manager.list()) == 2  # the store is open: the drop comes under it
+        _damage(_index_file(root, "sqlite"), "DROP TABLE search_fts_docsize")
+        manager.append(ids[0], Message(role="user", content="a later golf"))
+        assert _damage_rows(root, "SELECT value FROM search_meta") == [("stale",)]
+        report = manager.check()
+        assert report.damaged == {
+            "search index": "a write could not update it, so it is marked to be built again; "
+            "`prompt-sessions doctor --repair` builds it again from the sessions"
+        }
+        assert manager.check(repair=True).damaged == {}
+        assert _hits(manager, "golf") == [("about alpha", 3)]
+
+
+def _damage_rows(root: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(root / "sessions.sqlite3")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_doctor_reports_a_json_cache_that_is_not_a_database(tmp_path: Path) -> None:
+    """The JSON store's cache file overwritten with other bytes: doctor says SQLite finds it
+    is not a database (a problem of the search index), --repair builds it again."""
+    root = tmp_path / ".prompt_objects"
+    _store(root, "json")
+    _index_file(root, "json").write_bytes(b"not a database at all " * 400)
+    with SessionManager.open(root, backend="json") as manager:
+        report = manager.check()
+        assert list(report.damaged) == ["search index"]
+        assert report.damaged["search index"].startswith("SQLite reports damaged pages: ")
+        assert "not a database" in report.damaged["search index"]
+        assert manager.check(repair=True).damaged == {}
+        assert _hits(manager, "plan") == ALL_PLANS
