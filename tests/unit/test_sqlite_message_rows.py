@@ -87,8 +87,9 @@ def test_doctor_reports_message_rows_that_do_not_match_the_session(
 
 def test_the_cli_doctor_exits_1_and_repair_moves_the_session_aside(run: Run) -> None:
     """The hostile example: ``DELETE FROM messages`` lost a message silently and doctor only
-    said "summary rebuilt". Now doctor prints one DAMAGED line naming the session and exits 1;
-    ``doctor --repair`` moves the session aside with the rows that are left, and exits 0."""
+    said "summary rebuilt". Now doctor prints one DAMAGED line naming the session, exits 1
+    and leaves the session as it is (still searched); ``doctor --repair`` moves the session
+    aside with the rows that are left, and exits 0."""
     assert run("config", "set", "storage.backend", "sqlite")[0] == 0
     assert run("send", "coordinator", "first words")[0] == 0
     assert run("send", "coordinator", "second words")[0] == 0
@@ -97,7 +98,9 @@ def test_the_cli_doctor_exits_1_and_repair_moves_the_session_aside(run: Run) -> 
     code, out, _ = run("doctor")
     assert code == 1
     assert f"DAMAGED {sid}: {PREFIX}message 2 of 4 is missing" in out.splitlines()
-    assert "summary" not in out
+    assert "summary" not in out and "fixed" not in out
+    code, out, _ = run("search", "second")  # still found: doctor alone changes nothing
+    assert code == 0 and "second words" in out
     code, out, _ = run("doctor", "--repair")
     assert code == 0 and "moved aside: " in out
     (aside,) = (run.store / "damaged").iterdir()

@@ -230,7 +230,11 @@ class SqliteHealth(SqliteIndexing):
             if known.get(sid) != search_index.stamp_of(summary):
                 search_index.put_session(conn, session, summary)
                 redone += 1
-        for sid in known.keys() - healthy.keys():
+        # A session still stored (damaged, newer or unreadable now) stays indexed as it was.
+        kept = (
+            healthy.keys() | report.damaged.keys() | report.newer.keys() | report.unreadable.keys()
+        )
+        for sid in known.keys() - kept:
             search_index.drop_session(conn, sid)
             redone += 1
         if redone:
