@@ -51,9 +51,9 @@ class SqliteIndexing(SqliteConnection):
                 raise
             built = False
         if not built:
-            self._cut_out_index()
+            self._cut_out_index()  # reopening the store indexes it anew, as a missing index
             with self._writing() as conn:
-                built = sqlite_search.build_index(conn, fresh=True)
+                built = self._index_current(conn) or sqlite_search.build_index(conn, fresh=True)
         self._search_ready = built
         return built
 
@@ -146,17 +146,18 @@ def lands_without_index(method: Callable[P, R]) -> Callable[P, R]:
     def write(*args: P.args, **kwargs: P.kwargs) -> R:
         store = args[0]
         assert isinstance(store, SqliteIndexing)
-        try:
-            for off in (0, 1):
-                store._index_off, store._index_failed = off, False
-                try:
-                    return method(*args, **kwargs)
-                except StorageError as exc:
-                    if not (store._index_failed and damage_cause(exc)):
-                        raise
-            store._index_off = 2
-            return method(*args, **kwargs)
-        finally:
-            store._index_off, store._index_failed = 0, False
+        with store._mutex:  # the flags are the store's: one write at a time sets them
+            try:
+                for off in (0, 1):
+                    store._index_off, store._index_failed = off, False
+                    try:
+                        return method(*args, **kwargs)
+                    except StorageError as exc:
+                        if not (store._index_failed and damage_cause(exc)):
+                            raise
+                store._index_off = 2
+                return method(*args, **kwargs)
+            finally:
+                store._index_off, store._index_failed = 0, False
 
     return write
