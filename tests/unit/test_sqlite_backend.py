@@ -271,7 +271,8 @@ def test_a_version_1_database_gets_its_search_index(root: Path) -> None:
 def test_search_index_written_in_the_same_transaction(
     backend: SqliteBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When indexing fails, the write it belongs to is rolled back: the two never disagree."""
+    """When indexing fails because the store does (an I/O error, not a damaged index), the
+    write it belongs to is rolled back: the two never disagree."""
     session = make_session(messages=[make_message("one")])
     backend.create(session)
 

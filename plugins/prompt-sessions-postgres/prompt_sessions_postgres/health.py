@@ -14,6 +14,7 @@ import msgspec
 
 from prompt_sessions.errors import CorruptSession, NewerSession, SessionNotFound
 from prompt_sessions.models import FORMAT_VERSION, Session, SessionSummary, summarize
+from prompt_sessions.storage import message_rows
 from prompt_sessions.storage.base import HealthReport
 
 from . import search
@@ -38,6 +39,10 @@ def check(backend: PostgresBackend, repair: bool = False) -> HealthReport:
         for sid in ids:
             try:
                 session = backend._load(conn, sid)
+                gap = _rows_mismatch(backend, conn, sid)
+                if gap is not None:
+                    # Not rewritten to fit: the summary is the witness of what was lost.
+                    raise CorruptSession(sid, gap)
             except NewerSession as exc:
                 report.newer[sid] = exc.reason  # not damage: never moved aside
             except CorruptSession as exc:
@@ -76,6 +81,21 @@ def check(backend: PostgresBackend, repair: bool = False) -> HealthReport:
         if repair:
             _move_aside(backend, wconn, list(report.damaged), report)
     return report
+
+
+def _rows_mismatch(backend: PostgresBackend, conn: Any, sid: str) -> str | None:
+    """How the session's message rows disagree with its summary (a row deleted by hand);
+    see ``prompt_sessions.storage.message_rows``."""
+    positions = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT idx FROM {backend._q}.messages WHERE session_id = %s ORDER BY idx", (sid,)
+        )
+    ]
+    row = conn.execute(
+        f"SELECT summary::text FROM {backend._q}.sessions WHERE id = %s", (sid,)
+    ).fetchone()
+    return message_rows.mismatch(positions, row[0] if row else b"")
 
 
 def _move_aside(

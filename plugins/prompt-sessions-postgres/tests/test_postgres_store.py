@@ -313,3 +313,38 @@ def test_append_after_a_summary_edited_by_hand_goes_by_the_rows(
         mgr.append(s.id, Message(role="user", content="three"))
         assert [m.content for m in mgr.get(s.id).history] == ["one", "two", "three"]
         assert mgr.list()[0].message_count == 3
+
+
+def test_doctor_reports_a_message_row_deleted_by_hand(tmp_path: Path, pg_dsn: str) -> None:
+    """A message row deleted with SQL was lost silently: doctor reports the session as damaged
+    in one line (as the sqlite store does), leaves its summary as it was, and ``--repair``
+    moves it aside; the other session stays healthy."""
+    root = write_config(tmp_path / "env", pg_dsn)
+    with _open(root) as mgr:
+        kept = mgr.create("coordinator", "Kept")
+        hurt = mgr.create("coordinator", "Hurt")
+        for text in ("one", "two", "three"):
+            mgr.append(kept.id, Message(role="user", content=text))
+            mgr.append(hurt.id, Message(role="user", content=text))
+        schema = schema_for(root)
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute(
+                f'DELETE FROM "{schema}".messages WHERE session_id = %s AND idx = 1', (hurt.id,)
+            )
+            (before,) = conn.execute(
+                f'SELECT summary::text FROM "{schema}".sessions WHERE id = %s', (hurt.id,)
+            ).fetchone()
+        report = mgr.check()
+        assert report.damaged == {
+            hurt.id: "its messages do not match what the session recorded: "
+            "message 2 of 3 is missing"
+        }
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            (after,) = conn.execute(
+                f'SELECT summary::text FROM "{schema}".sessions WHERE id = %s', (hurt.id,)
+            ).fetchone()
+        assert after == before
+        report = mgr.check(repair=True)
+        assert len(report.moved) == 1
+        assert mgr.check().damaged == {}
+        assert [m.content for m in mgr.get(kept.id).history] == ["one", "two", "three"]

@@ -121,5 +121,5 @@ def rewrite_sqlite(
         )
         summary = summarize(session)
         rows.write_summary(conn, summary)
-        search_index.put_session(conn, session, summary)
+        backend._index(conn, lambda c: search_index.put_session(c, session, summary))
         return session

@@ -29,7 +29,7 @@ from ..models import Message, Session, SessionSummary
 from ..search import SearchHit, search_connection
 from ..search_live import SearchCancelled, read_first_page
 from ..search_query import Query
-from . import search_index
+from . import search_health, search_index
 from .base import HealthReport
 
 CACHE_DIR = "cache"
@@ -285,8 +285,10 @@ class SearchCache:
             try:
                 self._catch_up(conn, summaries, progress)
                 return conn, summaries
-            except sqlite3.Error:
-                pass  # e.g. the folder became read-only: answer from memory instead
+            except sqlite3.Error as exc:
+                if search_health.is_damage(exc):
+                    raise  # the file is damaged: ``search`` builds it again
+                # e.g. the folder became read-only: answer from memory instead
         if self._memory is None:
             self._memory = sqlite3.connect(":memory:", check_same_thread=False)
             self._memory.isolation_level = None
@@ -312,14 +314,25 @@ class SearchCache:
                 raise SearchCancelled("the search was cancelled")
             try:
                 return self._search(query, limit, progress, cancelled)
-            except sqlite3.DatabaseError:
-                if self._conn is None or (cancelled is not None and cancelled()):
+            except sqlite3.DatabaseError as exc:
+                if (
+                    self._conn is None
+                    or not search_health.is_damage(exc)
+                    or (cancelled is not None and cancelled())
+                ):
                     raise
+                damage = str(exc)
             # The cache file cannot be read (pages damaged, a table gone): being a cache, it
             # is built again from the sessions, once.
             self.close()
             self._remove_files()
-            return self._search(query, limit, progress, cancelled)
+            try:
+                return self._search(query, limit, progress, cancelled)
+            except sqlite3.DatabaseError as exc:
+                raise StorageError(
+                    f"the search index {self.path} is damaged ({damage}) and could not be "
+                    f"built again ({exc}); run `prompt-sessions doctor` to check the store"
+                ) from exc
 
     def _search(
         self,
@@ -330,6 +343,9 @@ class SearchCache:
     ) -> list[SearchHit]:
         with self._lock:
             conn, summaries = self._ready(progress)
+            damage = search_health.probe(conn)
+            if damage is not None:
+                raise search_health.IndexDamage(damage)  # built again, as SQLite's own errors are
             by_id = {s.id: s for s in summaries}
             if cancelled is not None:
                 # SQLite asks every few thousand steps; a true answer interrupts the query.
@@ -362,26 +378,48 @@ class SearchCache:
             return hits
 
     def check(self, report: HealthReport, repair: bool) -> None:
-        """For ``doctor``: bring an existing cache up to date; with ``repair``, build it afresh."""
+        """For ``doctor``: bring an existing cache up to date and check all of it (SQLite's
+        page check, then FTS5's ``integrity-check``); a damaged one is reported under
+        ``search_health.KEY``. With ``repair``, build it afresh (DESIGN section 12)."""
         with self._lock:
-            if repair and self.path is not None:
-                self.close()
-                self._remove_files()
-            conn = self._open(create=repair)
-            if conn is None or self.path is None:
-                return  # none yet (the first search builds it), or it cannot be written here
-            try:
-                done = self._catch_up(conn, self._list(), None)
-                with self._transaction(conn):
-                    conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
-            except sqlite3.Error as exc:
-                report.fixed.append(f"search index unusable ({exc}); rebuilt")
-                self.check(report, repair=True) if not repair else None
+            if self.path is None:
                 return
-            if repair:
+            conn = self._open(create=False)
+            damage, done = (
+                self._damage(conn)
+                if conn is not None
+                else (search_health.file_damage_at(self.path), 0)
+            )
+            if not repair:
+                if damage is not None:
+                    report.damaged[search_health.KEY] = (
+                        f"{damage}; `prompt-sessions doctor --repair` builds it again from the "
+                        "sessions"
+                    )
+                elif done:
+                    report.fixed.append(f"search index: {done} session(s) indexed again")
+                return
+            self.close()
+            self._remove_files()
+            conn = self._open(create=True)
+            if conn is None:
+                return  # it cannot be written here: searches index the sessions in memory
+            done = self._catch_up(conn, self._list(), None)
+            if damage is None:
                 report.fixed.append(f"search index rebuilt ({done} sessions)")
-            elif done:
-                report.fixed.append(f"search index: {done} session(s) indexed again")
+            else:
+                report.fixed.append(f"search index built again ({done} session(s)): {damage}")
+
+    def _damage(self, conn: sqlite3.Connection) -> tuple[str | None, int]:
+        """What is wrong with the cache after catching it up (None when it is sound), and how
+        many sessions catching up indexed again."""
+        try:
+            done = self._catch_up(conn, self._list(), None)
+            return search_health.file_damage(conn) or search_health.damage(conn, pages=False), done
+        except sqlite3.Error as exc:
+            if not search_health.is_damage(exc):
+                return None, 0  # busy or read-only now: nothing to say about the cache
+            return f"it cannot be read ({exc})", 0
 
 
 def _batches(summaries: Sequence[SessionSummary]) -> Iterator[list[str]]:

@@ -57,6 +57,9 @@ CREATE INDEX IF NOT EXISTS search_doc_by_session ON search_doc (session_id, mess
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body, tokenize="{_TOKENIZER}");
 """
 _TABLES = ("search_fts", "search_doc", "search_session", "search_meta")
+# The tables FTS5 keeps for ``search_fts``: with one gone, every statement naming it fails.
+_SHADOWS = tuple(f"search_fts_{s}" for s in ("data", "idx", "content", "docsize", "config"))
+STALE = "stale"  # the version recorded when a write could not update the index
 _encoder = msgspec.json.Encoder()
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 
@@ -77,29 +80,31 @@ def stamp_of(summary: SessionSummary) -> bytes:
 
 
 def version(conn: sqlite3.Connection) -> str | None:
+    """The index version recorded (:data:`STALE` when it is to be built again); None when the
+    tables are missing or cannot be read."""
     try:
         row = conn.execute("SELECT value FROM search_meta WHERE key = 'version'").fetchone()
-    except sqlite3.OperationalError:
-        return None  # no tables yet
+    except sqlite3.DatabaseError:
+        return None  # no tables yet, or pages damaged: built again either way
     return row[0] if row else None
 
 
 def intact(conn: sqlite3.Connection) -> bool:
-    """Whether every table of the index is there: a database edited by hand, or by a tool
-    that dropped one, has an index to build again, not to query."""
+    """Whether every table of the index is there, FTS5's own ones included: a database edited
+    by hand, or by a tool that dropped one, has an index to build again, not to query."""
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return names.issuperset(_TABLES)
+    return names.issuperset(_TABLES + _SHADOWS)
 
 
-def create(conn: sqlite3.Connection) -> None:
-    """Make the tables (dropping any of another version) and record this version.
-    Raises StorageError when SQLite has no FTS5."""
+def create(conn: sqlite3.Connection, *, fresh: bool = False) -> None:
+    """Make the tables (dropping any of another version, or partly gone, or all of them when
+    ``fresh``) and record this version. Raises StorageError when SQLite has no FTS5."""
     if not fts5_available():
         raise StorageError(
             f"search needs SQLite's FTS5, which this Python's SQLite {sqlite3.sqlite_version} "
             "lacks; use a Python whose sqlite3 module includes it"
         )
-    if version(conn) not in (None, VERSION) or not intact(conn):
+    if fresh or version(conn) not in (None, VERSION) or not intact(conn):
         drop(conn)  # of another version, or partly gone: built again whole
     conn.executescript(_SCHEMA) if not conn.in_transaction else _run_script(conn, _SCHEMA)
     conn.execute("INSERT OR REPLACE INTO search_meta VALUES ('version', ?)", (VERSION,))
@@ -113,8 +118,35 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 def drop(conn: sqlite3.Connection) -> None:
-    for table in _TABLES:
+    """Drop every table of the index, even one FTS5 can no longer open."""
+    try:
+        conn.execute("DROP TABLE IF EXISTS search_fts")
+    except sqlite3.DatabaseError:
+        # FTS5 opens its table to drop it, and cannot when one of its own tables is gone or
+        # unreadable: put fresh empty ones in their place, as FTS5 made them, then drop it.
+        _replace_shadows(conn)
+        conn.execute("DROP TABLE search_fts")
+    for table in (*_TABLES[1:], *_SHADOWS):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _replace_shadows(conn: sqlite3.Connection) -> None:
+    """Give ``search_fts`` the empty tables of a new FTS5 table of the same definition."""
+    (definition,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'search_fts'"
+    ).fetchone()
+    fresh = sqlite3.connect(":memory:")
+    try:
+        fresh.execute(definition)
+        for table in _SHADOWS:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            found = fresh.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,))
+            for (sql,) in found.fetchall():
+                conn.execute(sql)
+                for row in fresh.execute(f"SELECT * FROM {table}").fetchall():
+                    conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+    finally:
+        fresh.close()
 
 
 def _tags_key(tags: list[str] | None) -> str:

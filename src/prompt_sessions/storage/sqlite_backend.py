@@ -25,8 +25,8 @@ decodes them with the same strict decoder as the JSON store: damage is reported 
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from collections.abc import Sequence
-from contextlib import suppress
 from typing import Any
 
 from ..errors import CorruptSession, NotLastMessage, SessionNotFound
@@ -41,13 +41,14 @@ from ..models import (
     summary_after_replace,
     summary_with_head,
 )
-from ..search import SearchHit, search_connection
+from ..search import SearchHit
 from ..search_query import Query
-from . import rewrite, search_index, session_codec, sqlite_trash
+from . import rewrite, search_index, session_codec, sqlite_search, sqlite_trash
 from . import sqlite_rows as rows
 from .base import HealthReport, TrashedSession
 from .sqlite_connection import DB_NAME, SCHEMA_VERSION
 from .sqlite_health import SqliteHealth
+from .sqlite_indexing import lands_without_index
 
 __all__ = ["DB_NAME", "SCHEMA_VERSION", "SqliteBackend"]
 
@@ -63,11 +64,14 @@ class SqliteBackend(SqliteHealth):
         if version is not None and version > FORMAT_VERSION:
             raise session_codec.refuse_newer(f"session {sid} in {self.db_path}", version)
 
+    @lands_without_index
     def create(self, session: Session) -> SessionSummary:
         validate_id(session.id)
         bodies = [session_codec.encode_message(m) for m in session.history]
         with self._writing() as conn:
-            return rows.insert(conn, session, bodies)
+            summary = rows.insert(conn, session, bodies)
+            self._index(conn, lambda c: search_index.put_session(c, session, summary))
+            return summary
 
     def list(self) -> list[SessionSummary]:
         with self._reading() as conn:
@@ -103,6 +107,7 @@ class SqliteBackend(SqliteHealth):
                 raise SessionNotFound(sid)
             return rows.load(conn, sid)
 
+    @lands_without_index
     def append(self, session_id: str, message: Message) -> SessionSummary:
         """One row in, one summary updated: O(1) however long the session is."""
         sid = validate_id(session_id)
@@ -120,10 +125,15 @@ class SqliteBackend(SqliteHealth):
             )
             summary = summary_after_append(summary, message)
             rows.write_summary(conn, summary)
-            if not search_index.add_message(conn, summary, message):
-                search_index.put_session(conn, rows.load(conn, sid), summary)
+
+            def reindex(c: sqlite3.Connection) -> None:
+                if not search_index.add_message(c, summary, message):
+                    search_index.put_session(c, rows.load(c, sid), summary)
+
+            self._index(conn, reindex)
             return summary
 
+    @lands_without_index
     def replace_last(self, session_id: str, message: Message, *, index: int) -> SessionSummary:
         """The last message's row and the summary rewritten in one transaction
         (``storage.base.SupportsReplaceLast``): O(1) however long the session is.
@@ -151,10 +161,15 @@ class SqliteBackend(SqliteHealth):
             )
             summary = summary_after_replace(summary, old, message)
             rows.write_summary(conn, summary)
-            if not search_index.replace_last_message(conn, summary, message):
-                search_index.put_session(conn, rows.load(conn, sid), summary)
+
+            def reindex(c: sqlite3.Connection) -> None:
+                if not search_index.replace_last_message(c, summary, message):
+                    search_index.put_session(c, rows.load(c, sid), summary)
+
+            self._index(conn, reindex)
             return summary
 
+    @lands_without_index
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)
         session_codec.check_update(fields)
@@ -174,16 +189,22 @@ class SqliteBackend(SqliteHealth):
             summary = summary_with_head(summary, session)
             rows.write_summary(conn, summary)
             whole = rows.load(conn, sid)
-            if not search_index.put_head(conn, summary):
-                search_index.put_session(conn, whole, summary)
+
+            def reindex(c: sqlite3.Connection) -> None:
+                if not search_index.put_head(c, summary):
+                    search_index.put_session(c, whole, summary)
+
+            self._index(conn, reindex)
             return whole
 
+    @lands_without_index
     def rewrite_history(
         self, session_id: str, keep: int, tail: Sequence[Message], *, expect: int
     ) -> Session:
         """Rewind's atomic cut (``storage.rewrite``, DESIGN section 14)."""
         return rewrite.rewrite_sqlite(self, session_id, keep, tail, expect)
 
+    @lands_without_index
     def delete(self, session_id: str) -> None:
         sid = validate_id(session_id)
         with self._writing() as conn:
@@ -196,7 +217,7 @@ class SqliteBackend(SqliteHealth):
                 raise SessionNotFound(sid)
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
-            search_index.drop_session(conn, sid)
+            self._index(conn, lambda c: search_index.drop_session(c, sid))
 
     # The trash (DESIGN section 14), in ``sqlite_trash``: a row moves whole in one transaction.
 
@@ -207,12 +228,14 @@ class SqliteBackend(SqliteHealth):
             sqlite_trash.check(self, report)
         return report
 
+    @lands_without_index
     def trash(self, session_id: str) -> None:
         sqlite_trash.trash(self, session_id)
 
     def trashed(self) -> builtins.list[TrashedSession]:
         return sqlite_trash.trashed(self)
 
+    @lands_without_index
     def restore(self, session_id: str) -> TrashedSession:
         return sqlite_trash.restore(self, session_id)
 
@@ -248,12 +271,14 @@ class SqliteBackend(SqliteHealth):
                     (po_name, session_id),
                 )
 
+    @lands_without_index
     def fork(self, session_id: str, at: int, name: str) -> Session:
         """A new session with the first ``at`` messages, copied row for row inside SQLite."""
         sid = validate_id(session_id)
         with self._writing() as conn:
             fork = forked(rows.load(conn, sid), at, name)
-            rows.insert(conn, fork, [])
+            summary = rows.insert(conn, fork, [])
+            self._index(conn, lambda c: search_index.put_session(c, fork, summary))
             conn.execute(
                 "INSERT INTO messages (session_id, idx, body) "
                 "SELECT ?, idx, body FROM messages WHERE session_id = ? "
@@ -263,34 +288,9 @@ class SqliteBackend(SqliteHealth):
             return fork
 
     def search(self, query: Query, *, limit: int, progress: Any = None) -> builtins.list[SearchHit]:
-        """Ranked hits from the index inside the database (DESIGN section 12)."""
-        with self._mutex:
-            if self._connect(create=False) is None:
-                return []
-            if not self._search_ready:  # a file we may not upgrade: index it in memory
-                from .search_cache import SearchCache
-
-                memory = SearchCache(None, self.list, self.get)
-                try:
-                    return memory.search(query, limit, progress)
-                finally:
-                    memory.close()
-        with self._reading() as conn:
-            assert conn is not None
-
-            def summaries(ids: builtins.list[str]) -> dict[str, SessionSummary]:
-                found = {}
-                for sid, data in conn.execute(
-                    "SELECT id, summary FROM sessions WHERE id IN (SELECT value FROM json_each(?))",
-                    (rows.encoder.encode(ids),),
-                ):
-                    with suppress(CorruptSession):
-                        found[sid] = rows.decode_summary(sid, data)
-                return found
-
-            # Sessions deleted by another process since they were indexed have no summary here:
-            # search_connection skips them.
-            return search_connection(conn, query, summaries, limit)
+        """Ranked hits from the index inside the database (DESIGN section 12), built again
+        first when it is stale or damaged (``storage.sqlite_search``)."""
+        return sqlite_search.search(self, query, limit, progress)
 
     def first_page(
         self, query: Query, *, limit: int, within: float | None = None

@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ..errors import CorruptSession, LockTimeout, ReadOnlyStore, StorageError
-from ..models import summarize
-from . import files, search_index
-from . import sqlite_rows as rows
+from ..errors import LockTimeout, ReadOnlyStore, StorageError
+from . import files, search_health, search_index, sqlite_search
 
 DB_NAME = "sessions.sqlite3"
 # PRAGMA user_version; a newer one opens read-only. 2: the search index; 3: the trash.
@@ -84,6 +82,10 @@ class SqliteConnection:
         self._reading_only = False  # _conn is the full-disk fallback, which cannot write
         self._schema_version = 0
         self._search_ready = False
+        # While a write is made again after the index's damage failed its transaction
+        # (``lands_without_index``): 1, it skips the index and marks it stale; 2, it skips it.
+        self._index_off = 0
+        self._index_failed = False  # the current write met a damaged index
         self._problems: dict[str, str] = {}
         self._tightened = False
         open_backends.add(self)
@@ -146,7 +148,13 @@ class SqliteConnection:
                 and search_index.fts5_available()
                 and os.access(self.db_path, os.W_OK)
             ):
-                self._upgrade(conn)
+                try:
+                    self._upgrade(conn)
+                except sqlite3.DatabaseError as exc:
+                    if not search_health.is_damage(exc):
+                        raise
+                    # The index's pages are damaged: the store opens all the same, and the
+                    # next search builds the index again (``sqlite_search``).
         except BaseException:
             conn.close()
             raise
@@ -202,22 +210,17 @@ class SqliteConnection:
 
     def _upgrade(self, conn: sqlite3.Connection) -> None:
         """Bring an older schema up to date in one transaction, step by step: version 2 adds the
-        search index of every session already stored (an index of another version is built
-        again); version 3 adds the trash table."""
+        search index of every session already stored (an index of another version, partly gone
+        or marked stale is built again); version 3 adds the trash table. An index that cannot
+        be built (its pages damaged) never keeps the store from opening: searches then read
+        the sessions in memory, and ``doctor`` reports it."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._schema_version = conn.execute("PRAGMA user_version").fetchone()[0]
             if self._schema_version > SCHEMA_VERSION:
                 conn.execute("ROLLBACK")
                 return  # a newer program's file: read-only, searched in memory
-            if not self._index_current(conn):
-                search_index.create(conn)
-                for (sid,) in conn.execute("SELECT id FROM sessions").fetchall():
-                    try:
-                        session = rows.load(conn, sid)
-                    except CorruptSession:
-                        continue  # doctor reports it; it is indexed once repaired
-                    search_index.put_session(conn, session, summarize(session))
+            ready = self._index_current(conn) or sqlite_search.build_index(conn, fresh=False)
             for statement in TRASH_SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -228,7 +231,7 @@ class SqliteConnection:
                 conn.execute("ROLLBACK")
             raise
         self._schema_version = SCHEMA_VERSION
-        self._search_ready = True
+        self._search_ready = ready
 
     def _sweep_temp_files(self) -> None:
         """Remove temp databases left by a creator that crashed; the real one exists, so no

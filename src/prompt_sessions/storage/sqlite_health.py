@@ -6,19 +6,25 @@ sessions moved aside as JSON that keeps their exact bytes (DESIGN section 4, "Da
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 import sqlite3
 import time
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
+from ..ids import is_valid_id
 from ..models import FORMAT_VERSION, Session, summarize
-from . import files, search_index
+from . import files, search_health, search_index
 from . import sqlite_rows as rows
 from .base import HealthReport, check_private
-from .sqlite_connection import DB_NAME, SCHEMA_VERSION, SqliteConnection
+from .sqlite_connection import DB_NAME, SCHEMA_VERSION
+from .sqlite_indexing import SqliteIndexing
+
+ORPHANED = "its messages are stored but the session's own row is gone"
+STRAY = "messages"  # doctor's name for message rows of something that is not a session id
 
 
-class SqliteHealth(SqliteConnection):
+class SqliteHealth(SqliteIndexing):
     """The store's health check and repair."""
 
     def check(self, repair: bool = False) -> HealthReport:
@@ -40,22 +46,41 @@ class SqliteHealth(SqliteConnection):
                 if conn is None:
                     return report
                 with self._translate("check"):
-                    verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+                    verdict = _quick_check(conn, "")
                     ids = [r[0] for r in conn.execute("SELECT id FROM sessions ORDER BY id")]
+                    orphans = [
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT DISTINCT session_id FROM messages"
+                            " WHERE session_id NOT IN (SELECT id FROM sessions) ORDER BY 1"
+                        )
+                    ]
             except StorageError as exc:
                 # The file itself is unreadable: report it and leave it exactly as it is.
                 report.damaged[DB_NAME] = exc.message
                 self.close()
                 self._check_modes(report, repair)
                 return report
-            if verdict != "ok":
+            # Damaged pages in the search index alone are the index's damage, mended by
+            # building it again; anywhere else they are the file's.
+            pages_ok = verdict == "ok" or self._store_pages_ok(conn)
+            if not pages_ok:
                 report.damaged[DB_NAME] = f"SQLite reports: {verdict}"
+            for sid in orphans:
+                if is_valid_id(sid):
+                    report.damaged[sid] = ORPHANED
+                else:  # not an id (a hand edit): never part of a path, so never moved
+                    report.damaged[STRAY] = "message rows name a session id that is not one"
             healthy: dict[str, Session] = {}
             for sid in ids:
                 try:
                     with self._reading() as rconn:
                         assert rconn is not None
                         session = rows.load(rconn, sid)
+                        gap = rows.mismatch(rconn, sid, rows.head_row(rconn, sid)[2])
+                    if gap is not None:
+                        # Not rewritten to fit: the summary is the witness of what was lost.
+                        raise CorruptSession(sid, gap)
                 except NewerSession as exc:
                     report.newer[sid] = exc.reason  # not damage: never moved aside
                 except CorruptSession as exc:
@@ -84,18 +109,55 @@ class SqliteHealth(SqliteConnection):
             if not os.access(self.db_path, os.W_OK):
                 return report
             self._sweep_temp_files()
-            with self._writing() as wconn:
-                self._fix_summaries(wconn, healthy, report)
-                stale = wconn.execute(
-                    "DELETE FROM current WHERE session_id NOT IN (SELECT id FROM sessions)"
-                ).rowcount
-                if stale:
-                    report.fixed.append(
-                        f"forgot {stale} current-session choice(s) of deleted sessions"
-                    )
-                if repair:
-                    self._move_aside(wconn, [s for s in report.damaged if s != DB_NAME], report)
+            damage = None
+            if verdict != "ok":
+                # Read outside any transaction: SQLite meeting damaged pages fails its COMMIT.
+                damage = search_health.damage(conn, pages=True)
+                if damage is None:  # not in the index's tables: the file's own damage
+                    report.damaged.setdefault(DB_NAME, f"SQLite reports: {verdict}")
+            self._index_off = 2 if damage else 0  # nor is a damaged index written below
+            try:
+                with self._writing() as wconn:
+                    self._fix_summaries(wconn, healthy, report)
+                    if verdict == "ok":
+                        damage = self._search_index_damage(wconn, healthy, report)
+                    stale = wconn.execute(
+                        "DELETE FROM current WHERE session_id NOT IN (SELECT id FROM sessions)"
+                    ).rowcount
+                    if stale:
+                        report.fixed.append(
+                            f"forgot {stale} current-session choice(s) of deleted sessions"
+                        )
+                    if repair:
+                        self._move_aside(
+                            wconn,
+                            [
+                                s
+                                for s in report.damaged
+                                if s not in (DB_NAME, STRAY, search_health.KEY)
+                            ],
+                            report,
+                        )
+            finally:
+                self._index_off = 0
+        if damage is not None:
+            self._report_index_damage(damage, len(healthy), report, repair)
         return report
+
+    def _report_index_damage(
+        self, damage: str, sessions: int, report: HealthReport, repair: bool
+    ) -> None:
+        """A damaged index is a problem doctor reports under ``search_health.KEY``; with
+        ``repair`` it is built again whole from the sessions, as the cache it is (DESIGN
+        section 12), in transactions of its own."""
+        if not repair:
+            report.damaged[search_health.KEY] = (
+                f"{damage}; `prompt-sessions doctor --repair` builds it again from the sessions"
+            )
+        elif self._rebuild_index():
+            report.fixed.append(f"search index built again ({sessions} session(s)): {damage}")
+        else:
+            report.damaged[search_health.KEY] = f"{damage}; SQLite could not build it again"
 
     def _check_modes(self, report: HealthReport, repair: bool) -> None:
         aside = self.root / "damaged"
@@ -121,29 +183,46 @@ class SqliteHealth(SqliteConnection):
             if stored != expected:
                 rows.write_summary(conn, expected)
                 report.fixed.append(f"summary of {sid} rebuilt from its messages")
-        self._fix_search_index(conn, healthy, report)
 
-    def _fix_search_index(
-        self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
-    ) -> None:
-        """Index again every session the index holds differently, and forget the gone ones;
-        an index SQLite cannot read (a table gone, pages damaged) is built again whole, as the
-        cache it is (DESIGN section 12)."""
+    def _store_pages_ok(self, conn: sqlite3.Connection) -> bool:
+        """Whether SQLite finds every page of the sessions' own tables sound (the search
+        index's tables aside)."""
+        names = [
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("search_")
+        ]
+        return all(_quick_check(conn, n) == "ok" for n in names)
+
+    def _search_index_damage(
+        self,
+        conn: sqlite3.Connection,
+        healthy: dict[str, Session],
+        report: HealthReport,
+    ) -> str | None:
+        """Index again every session a sound index holds differently, and forget the gone
+        ones; what is wrong with the index instead, if it is damaged (a table gone, values
+        SQLite cannot read, a write that could not update it)."""
+        conn.execute("SAVEPOINT search_refresh")
         try:
-            self._refresh_search_index(conn, healthy, report)
+            damage = self._refresh_search_index(conn, healthy, report)
+            conn.execute("SAVEPOINT search_flush")  # FTS5 writes out what it buffered
+            conn.execute("RELEASE search_flush")
         except sqlite3.DatabaseError as exc:
-            search_index.drop(conn)
-            search_index.create(conn)
-            for session in healthy.values():
-                search_index.put_session(conn, session, summarize(session))
-            report.fixed.append(
-                f"search index built again ({len(healthy)} session(s)): it could not be read "
-                f"({exc})"
-            )
+            if not (search_health.is_damage(exc) and conn.in_transaction):
+                raise
+            conn.execute("ROLLBACK TO search_refresh")
+            damage = f"it cannot be read ({exc})"
+        conn.execute("RELEASE search_refresh")
+        return damage or search_health.damage(conn, pages=False)
 
     def _refresh_search_index(
         self, conn: sqlite3.Connection, healthy: dict[str, Session], report: HealthReport
-    ) -> None:
+    ) -> str | None:
+        """Bring a sound index's stamps up to date; what is wrong with it instead, if it is
+        stale or partly gone (it is not touched then)."""
+        if search_index.version(conn) != search_index.VERSION or not search_index.intact(conn):
+            return search_health.damage(conn, pages=False)
         known = search_index.stamps(conn)
         redone = 0
         for sid, session in healthy.items():
@@ -151,12 +230,16 @@ class SqliteHealth(SqliteConnection):
             if known.get(sid) != search_index.stamp_of(summary):
                 search_index.put_session(conn, session, summary)
                 redone += 1
-        for sid in known.keys() - healthy.keys():
+        # A session still stored (damaged, newer or unreadable now) stays indexed as it was.
+        kept = (
+            healthy.keys() | report.damaged.keys() | report.newer.keys() | report.unreadable.keys()
+        )
+        for sid in known.keys() - kept:
             search_index.drop_session(conn, sid)
             redone += 1
-        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
         if redone:
             report.fixed.append(f"search index: {redone} session(s) indexed again")
+        return None
 
     def _move_aside(
         self, conn: sqlite3.Connection, damaged: builtins.list[str], report: HealthReport
@@ -175,10 +258,11 @@ class SqliteHealth(SqliteConnection):
         files.tighten([aside])
         stamp = time.strftime("%Y%m%dT%H%M%S")
         for sid in damaged:
+            row: tuple[bytes, bytes, bytes] | None
             try:
                 row = rows.head_row(conn, sid)  # as bytes, whatever their encoding
             except SessionNotFound:
-                continue
+                row = None  # messages whose session row is gone: kept all the same
             messages = [
                 {"idx": r[0], "body": rows.exact(r[1])}
                 for r in conn.execute(
@@ -187,12 +271,15 @@ class SqliteHealth(SqliteConnection):
                     (sid,),
                 )
             ]
+            if row is None and not messages:
+                continue  # deleted by another process since it was reported
+            head, updated_at, summary = (rows.exact(v) for v in row) if row else (None,) * 3
             salvage = {
                 "id": sid,
                 "values": "text, or {'base64': ...} for bytes that are not UTF-8",
-                "head": rows.exact(row[0]),
-                "updated_at": rows.exact(row[1]),
-                "summary": rows.exact(row[2]),
+                "head": head,
+                "updated_at": updated_at,
+                "summary": summary,
                 "messages": messages,
             }
             target = files.unused_path(aside, f"{sid}.{stamp}", ".json")
@@ -200,5 +287,16 @@ class SqliteHealth(SqliteConnection):
             conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
             conn.execute("DELETE FROM messages WHERE session_id = ?", (sid,))
             conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
-            search_index.drop_session(conn, sid)
+            self._index(conn, functools.partial(search_index.drop_session, sid=sid))
             report.moved.append(str(target))
+
+
+def _quick_check(conn: sqlite3.Connection, table: str) -> str:
+    """SQLite's page check of the file (or of ``table`` alone): "ok", or what it found, also
+    when the damage is such that SQLite raises instead of listing it."""
+    try:
+        return conn.execute(f"PRAGMA quick_check{f'({table})' if table else ''}").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if not search_health.is_damage(exc):
+            raise
+        return str(exc)

@@ -11,7 +11,7 @@ import msgspec
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..models import Message, Session, SessionSummary, summarize
-from . import search_index, session_codec
+from . import message_rows, session_codec
 
 encoder = msgspec.json.Encoder()
 summary_decoder = msgspec.json.Decoder(SessionSummary)
@@ -99,7 +99,7 @@ def write_summary(conn: sqlite3.Connection, summary: SessionSummary) -> None:
 
 
 def insert(conn: sqlite3.Connection, session: Session, bodies: list[bytes]) -> SessionSummary:
-    """Add ``session`` with its encoded messages ``bodies`` and index it for search.
+    """Add ``session`` with its encoded messages ``bodies`` (the caller indexes it for search).
 
     Raises :class:`StorageError` when a session with its id exists.
     """
@@ -123,5 +123,19 @@ def insert(conn: sqlite3.Connection, session: Session, bodies: list[bytes]) -> S
         "INSERT INTO messages (session_id, idx, body) VALUES (?, ?, ?)",
         ((session.id, i, body) for i, body in enumerate(bodies)),
     )
-    search_index.put_session(conn, session, summary)
     return summary
+
+
+def mismatch(
+    conn: sqlite3.Connection, sid: str, summary: bytes, *, table: str = "messages"
+) -> str | None:
+    """How the message rows of ``sid`` (in ``table``) disagree with what the session recorded
+    (``message_rows.mismatch``); None when they agree."""
+    positions = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT idx FROM {table} WHERE session_id = ? ORDER BY idx",
+            (sid,),
+        )
+    ]
+    return message_rows.mismatch(positions, summary)

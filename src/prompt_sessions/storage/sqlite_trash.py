@@ -72,7 +72,7 @@ def trash(store: SqliteBackend, session_id: str) -> None:
         conn.execute("DELETE FROM sessions WHERE id = ?", (sid,))
         _move_messages(conn, sid, "messages", "trash_messages")
         conn.execute("DELETE FROM current WHERE session_id = ?", (sid,))
-        search_index.drop_session(conn, sid)
+        store._index(conn, lambda c: search_index.drop_session(c, sid))
 
 
 def trashed(store: SqliteBackend) -> list[TrashedSession]:
@@ -113,7 +113,8 @@ def restore(store: SqliteBackend, session_id: str) -> TrashedSession:
         )
         conn.execute("DELETE FROM trash WHERE id = ?", (sid,))
         _move_messages(conn, sid, "trash_messages", "messages")
-        search_index.put_session(conn, rows.load(conn, sid), entry.summary)
+        session = rows.load(conn, sid)
+        store._index(conn, lambda c: search_index.put_session(c, session, entry.summary))
         return entry
 
 
@@ -194,3 +195,10 @@ def check(store: SqliteBackend, report: HealthReport) -> None:
                 _load(conn, sid)
             except CorruptSession as exc:
                 report.damaged[f"trash/{sid}"] = exc.reason
+                continue
+            (summary,) = conn.execute(
+                "SELECT CAST(summary AS BLOB) FROM trash WHERE id = ?", (sid,)
+            ).fetchone()
+            gap = rows.mismatch(conn, sid, summary, table="trash_messages")
+            if gap is not None:
+                report.damaged[f"trash/{sid}"] = gap

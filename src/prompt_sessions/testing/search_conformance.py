@@ -237,3 +237,23 @@ class SearchConformance:
         assert manager.search("walrus -is:archived") == []
         manager.delete(session.id)
         assert manager.search("walrus") == []
+
+    def test_doctor_finds_a_sound_index_sound_and_repair_keeps_the_hits(
+        self, manager: Any, searchable: dict[str, Session]
+    ) -> None:
+        """The index is a cache (DESIGN section 12): on a store whose index is sound, with
+        accents, CJK and symbols in its texts, ``doctor``'s full check reports nothing about
+        it, and ``doctor --repair`` (which builds a store's own index again) leaves every hit
+        of the language as it was."""
+        from ..storage.search_health import KEY
+
+        queries = ("deploy", "brulee", "数据库", "config*", "creme po:chef")
+
+        def hits() -> list[list[tuple[str, int | None]]]:
+            return [[(h.session.id, h.message_index) for h in manager.search(q)] for q in queries]
+
+        before = hits()
+        assert KEY not in manager.check().damaged
+        assert KEY not in manager.check(repair=True).damaged
+        assert hits() == before
+        assert KEY not in manager.check().damaged

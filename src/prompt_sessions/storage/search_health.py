@@ -1,0 +1,172 @@
+"""How sound the search index is (DESIGN section 12, "The index is a cache"): telling damage
+from a busy or failing store, the quick look every search takes, and ``doctor``'s full check.
+
+A damaged index is never an error of the store: writes mark it stale and land
+(``SqliteConnection._index``), searches build it again, ``doctor`` reports it under :data:`KEY`
+and ``doctor --repair`` builds it again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import suppress
+from pathlib import Path
+
+import msgspec
+
+from ..search_text import index_text
+from .search_index import _SHADOWS, _TABLES, STALE, VERSION, intact, version
+
+# What SQLite says when the index itself is wrong (a table gone, pages or values damaged), as
+# against the store being busy, read-only, full or failing (the primary result codes).
+_DAMAGE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_ERROR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_MISMATCH,
+        sqlite3.SQLITE_CONSTRAINT,
+        sqlite3.SQLITE_FORMAT,
+        sqlite3.SQLITE_RANGE,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+KEY = "search index"  # how doctor names the index among its findings
+DOCTOR_SAMPLES = 200  # texts doctor looks up by their words (a search looks up three)
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether ``exc``, raised by a statement on the index, says the index is damaged (a
+    table gone, pages or values that do not read), so that building it again is the cure;
+    False for a busy, read-only, full or failing store, which a rebuild would not mend."""
+    if isinstance(exc, IndexDamage):
+        return True
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # not SQLite's: Python's own failure to read a value
+        return str(exc).startswith("Could not decode")
+    return code & 0xFF in _DAMAGE_CODES
+
+
+class IndexDamage(sqlite3.DatabaseError):
+    """The index answers wrong without SQLite noticing (found by :func:`probe`)."""
+
+
+def mark_stale(conn: sqlite3.Connection) -> None:
+    """Record, inside the caller's transaction, that the index is to be built again before it
+    answers (a write could not update it). When even that cannot be written, the next search
+    meets the damage itself and builds the index again then."""
+    with suppress(sqlite3.DatabaseError):
+        conn.execute("INSERT OR REPLACE INTO search_meta VALUES ('version', ?)", (STALE,))
+
+
+def damage(conn: sqlite3.Connection, *, pages: bool = True) -> str | None:
+    """The full check for ``doctor`` (slow on a big index: it reads all of it): what is wrong
+    with the index, in a few words, or None when it is sound. With ``pages``, SQLite's page
+    check of each of its tables first; then FTS5's own ``integrity-check``, which compares
+    the words indexed with the texts. Raises sqlite3.Error when the store fails otherwise."""
+    found = version(conn)
+    if found != VERSION or not intact(conn):
+        if found == STALE:
+            return "a write could not update it, so it is marked to be built again"
+        return "it is missing tables or cannot be read"
+    try:
+        for table in (*_TABLES[1:], *_SHADOWS) if pages else ():
+            verdict = conn.execute(f"PRAGMA quick_check({table})").fetchone()[0]
+            if verdict != "ok":
+                return f"SQLite reports damaged pages in {table}: {verdict.splitlines()[-1]}"
+        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        return _counts_differ(conn) or probe(conn, samples=DOCTOR_SAMPLES)
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        return f"it cannot be read ({exc})"
+
+
+def _counts_differ(conn: sqlite3.Connection) -> str | None:
+    """Whether the texts, the words and the sessions' message counts disagree (rows deleted
+    from one table of the index and not the others)."""
+    (texts,) = conn.execute("SELECT count(*) FROM search_doc").fetchone()
+    (words,) = conn.execute("SELECT count(*) FROM search_fts_docsize").fetchone()
+    if texts != words:
+        return f"it holds {texts} texts but the words of {words}"
+    expected = 0
+    for (stamp,) in conn.execute("SELECT stamp FROM search_session"):
+        try:
+            expected += 1 + msgspec.json.decode(stamp).get("message_count", 0)
+        except (msgspec.DecodeError, AttributeError, TypeError):
+            return "a session's record in it cannot be read"
+    if expected != texts:
+        return f"its sessions count {expected} texts but it holds {texts}"
+    return None
+
+
+def probe(conn: sqlite3.Connection, samples: int = 3) -> str | None:
+    """A quick look for an index that answers wrong without an error (pages or rows damaged
+    so that FTS5 finds nothing, or finds words whose texts are gone): the first and last
+    rowids of the words and of the texts must agree, and ``samples`` texts spread over the
+    index must each be found by their first and last words, in a session the index knows.
+    What is wrong, in a few words, or None. A few point lookups: cheap enough for every search.
+    Raises sqlite3.DatabaseError when SQLite cannot read the index."""
+    # Apart: SQLite reads only the b-tree's ends for a lone min() or max(), all rows for both.
+    ends = tuple(
+        conn.execute(f"SELECT {end}(rowid) FROM search_doc").fetchone()[0] for end in ("min", "max")
+    )
+    fts = [
+        conn.execute(f"SELECT rowid FROM search_fts ORDER BY rowid {way} LIMIT 1").fetchone()
+        for way in ("ASC", "DESC")
+    ]
+    if tuple(r[0] if r else None for r in fts) != ends:
+        return "its words and its texts do not cover the same messages"
+    if ends[0] is None:
+        return None  # empty
+    low, high = ends
+    for k in range(samples):
+        at = low + (high - low) * k // max(samples - 1, 1)
+        row = conn.execute(
+            "SELECT d.rowid, d.text, s.id FROM search_doc d "
+            "LEFT JOIN search_session s ON s.id = d.session_id "
+            "WHERE d.rowid >= ? ORDER BY d.rowid LIMIT 1",
+            (at,),
+        ).fetchone()
+        rowid, text, known = row
+        if known is None:
+            return "it holds texts of a session it does not list"
+        words = index_text(text).split()
+        for word in {words[0], words[-1]} if words else ():
+            found = conn.execute(
+                "SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = ?",
+                (f'"{word}"', rowid),
+            ).fetchone()
+            if found is None:
+                return "it does not find the words of the texts it holds"
+    return None
+
+
+def file_damage(conn: sqlite3.Connection) -> str | None:
+    """SQLite's page check of the whole file ``conn`` has open (the JSON store's cache, all
+    of it the index): what it found, in a line, or None when it is sound."""
+    try:
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        verdict = str(exc)
+    return None if verdict == "ok" else f"SQLite reports damaged pages: {verdict.splitlines()[-1]}"
+
+
+def file_damage_at(path: Path) -> str | None:
+    """:func:`file_damage` of the file at ``path``, opened only to read; None when there is no
+    file or SQLite cannot open it at all (a read-only folder's WAL, say)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return file_damage(conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
