@@ -397,3 +397,4 @@ async def test_keys_typed_right_after_t_in_the_picker_are_the_tags(make_ctx, mak
         assert isinstance(app.screen, SessionPicker)
         assert ctx.manager.get(one.id).tags == ["alpha", "draft"]
         assert not ctx.manager.get(one.id).archived and ctx.manager.trashed() == []
+

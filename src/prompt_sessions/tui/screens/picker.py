@@ -267,7 +267,7 @@ class SessionPicker(OrganisingScreen):
                 if box.id == "filter":
                     self.filter_text = ""
                     self._apply(self.selected.id if self.selected else None)
-                self.rows_widget.focus()
+                self.set_focus(self.rows_widget)
                 return
         self.dismiss(None)
 
@@ -356,7 +356,7 @@ class SessionPicker(OrganisingScreen):
             return
         box.remove_class("-shown")
         self.reload(select=target.id)
-        self.rows_widget.focus()
+        self.set_focus(self.rows_widget)
 
     def action_delete(self) -> None:
         target = self.selected
