@@ -190,6 +190,13 @@ def burst(app, keys: str) -> None:
         app.post_message(events.Key(key, character))
 
 
+async def picker_opened(pilot) -> None:
+    """Open the picker (Esc, S) once the screen has settled, and let it settle."""
+    await settle(pilot)
+    await pilot.press("escape", "S")
+    await settle(pilot)
+
+
 async def test_keys_typed_right_after_i_land_in_the_box(make_ctx, make_app):
     """``i`` then a message typed at once: every key after ``i`` is text in the box, none a
     key command (the ``S`` of "Send" does not open the picker)."""
@@ -234,9 +241,7 @@ async def test_keys_typed_right_after_choosing_in_the_picker_land_in_the_box(mak
     ctx.manager.switch("coordinator", one.id)
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "S")
-        await settle(pilot)
+        await picker_opened(pilot)
         assert isinstance(app.screen, SessionPicker)
         app.screen.rows_widget.cursor = next(
             i for i, row in enumerate(app.screen.rows_widget.rows) if row.id == two.id
@@ -274,9 +279,7 @@ async def test_a_filter_typed_at_once_with_enter_chooses_the_filtered_row(make_c
     ctx.manager.switch("coordinator", one.id)
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "S")
-        await settle(pilot)
+        await picker_opened(pilot)
         burst(app, "slash|z|e|b|enter")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
@@ -314,9 +317,7 @@ async def test_keys_typed_right_after_naming_in_the_picker_never_act_on_rows(mak
     one = ctx.manager.create("coordinator", "One")
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "S")
-        await settle(pilot)
+        await picker_opened(pilot)
         await pilot.press("n")
         await settle(pilot)
         app.screen.query_one("#name").value = "Fresh"
@@ -335,9 +336,7 @@ async def test_keys_typed_right_after_r_in_the_picker_are_the_new_name(make_ctx,
     one = ctx.manager.create("coordinator", "One")
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "S")
-        await settle(pilot)
+        await picker_opened(pilot)
         burst(app, "r|F|a|s|t|space|n|a|m|e|enter")
         await settle(pilot)
         assert isinstance(app.screen, SessionPicker)
@@ -352,9 +351,7 @@ async def test_keys_typed_right_after_slash_in_the_picker_filter(make_ctx, make_
     two = ctx.manager.create("coordinator", "Other")
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "S")
-        await settle(pilot)
+        await picker_opened(pilot)
         burst(app, "slash|d|a|t")
         await settle(pilot)
         assert app.screen.filter_text == "dat"
@@ -389,9 +386,7 @@ async def test_keys_typed_right_after_t_in_the_picker_are_the_tags(make_ctx, mak
     one = ctx.manager.create("coordinator", "One")
     app = make_app(ctx)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "S")
-        await settle(pilot)
+        await picker_opened(pilot)
         burst(app, "t|a|l|p|h|a|space|d|r|a|f|t|enter")
         await settle(pilot)
         assert isinstance(app.screen, SessionPicker)
