@@ -196,3 +196,23 @@ def _filter(key: str, value: str, negated: bool) -> Filter:
         except ValueError:
             raise QueryError(f"{key}:{value} is not a real date") from None
     return Filter(key, value, negated)
+
+
+OPERATOR_WORDS = ("OR", "AND", "NOT")  # other tools' operators; here plain words (section 12)
+
+
+def operator_hint(text: str) -> str:
+    """A note for a query that found nothing and holds ``OR``, ``AND`` or ``NOT`` (as other
+    search tools spell their operators) as a word: here every word must match, so such a word
+    narrows instead of widening. Empty when there is none (or the query cannot be read)."""
+    try:
+        query = parse(text)
+    except QueryError:
+        return ""
+    found = [w.text for w in query.words if not w.phrase and w.text in OPERATOR_WORDS]
+    if not found:
+        return ""
+    return (
+        f"{found[0]} is a word here, not an operator: every word must match "
+        "(-word leaves a word out)"
+    )

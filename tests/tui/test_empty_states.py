@@ -143,3 +143,14 @@ def test_the_explorer_text_lists_every_narrowing_and_escapes_names() -> None:
     assert empty_text(sessions=2, search="", lists={}, pinned=False, archived_hidden=2) == (
         "No sessions but 2 archived: Down, a shows them"
     )
+
+
+def test_the_explorer_text_says_or_is_a_word() -> None:
+    """A search holding OR that lists nothing says that OR is a word here, not an operator."""
+    said = empty_text(
+        sessions=5, search="sugar OR tides", lists={}, pinned=False, archived_hidden=0
+    )
+    assert said.endswith(
+        "/ then ctrl+u clears the search; OR is a word here, not an operator: every word "
+        "must match (-word leaves a word out)"
+    )

@@ -187,3 +187,27 @@ def test_parser_never_crashes_and_round_trips(text: str) -> None:
     assert str(again) == str(q)
     assert q.include  # a query that parses has something to find
     match_expression(q)
+
+
+def test_operator_words_get_a_hint() -> None:
+    """OR, AND and NOT as other tools spell their operators are words here: the hint says so;
+    lowercase, quoted or absent, no hint."""
+    from prompt_sessions.search_query import operator_hint
+
+    assert operator_hint("sugar OR tides").startswith("OR is a word here, not an operator")
+    assert operator_hint("tea AND NOT coffee").startswith("AND is a word here")
+    assert operator_hint("sugar or tides") == ""
+    assert operator_hint('"sugar OR tides"') == ""
+    assert operator_hint("sugar tides") == ""
+    assert operator_hint('unclosed "quote') == ""
+
+
+def test_cli_no_matches_with_or_says_how_words_combine(run) -> None:
+    """``search sugar OR tides`` finding nothing says that OR is a word here."""
+    run("new", "po", "--name", "Baking")
+    run("send", "po", "sugar and flour")
+    code, out, _ = run("search", "sugar", "OR", "tides")
+    assert code == 0
+    assert out.startswith("No matches. OR is a word here, not an operator")
+    code, out, _ = run("search", "nothing", "here")
+    assert out == "No matches.\n"

@@ -46,7 +46,10 @@ def search(
         print_json([hit.to_json() for hit in hits])
         return
     if not hits:
-        click.echo("No matches.")
+        from ..search_query import operator_hint
+
+        hint = operator_hint(" ".join(query))
+        click.echo(f"No matches. {hint}." if hint else "No matches.")
         return
     for hit in hits:
         where = "name" if hit.message_index is None else f"message {hit.message_index + 1}"

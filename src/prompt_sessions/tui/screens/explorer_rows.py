@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ...cells import boundary, cell_len
 from ...models import SessionSummary
+from ...search_query import operator_hint
 from ...text import quoted, visible
 
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
@@ -131,6 +132,8 @@ def empty_text(
     if search.strip():
         narrowing.append(f"the search {quoted(search)}")
         widen.append("/ then ctrl+u clears the search")
+        if hint := operator_hint(search):
+            widen.append(hint)
     chosen = [f"{label} {visible(v, one_line=True)}" for label, v in lists.items() if v]
     if chosen:
         narrowing.extend(chosen)
