@@ -81,6 +81,7 @@ def test_list_json_never_imports_textual(store: Path) -> None:
         "prompt_sessions.responders",
         "json",
         "difflib",
+        "yaml",
         "sqlite3",
         "asyncio",
     ],

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
 from ..objects import load_prompt_objects
-from .po_file import files_of, rename_in_capabilities, rename_po_file
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -75,6 +74,9 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     old_file, new_file = folder / f"{old}.md", folder / f"{new}.md"
     if old_file.exists() and new_file.exists():
         raise UsageError(f"{new_file} exists already; nothing was changed")
+    # here, not at the top: po_file reads YAML, which `list` and the other commands never need
+    from .po_file import files_of, rename_in_capabilities, rename_po_file
+
     files = files_of(manager.root, old, new)
     sessions = manager.list(old)
     if not sessions and files.mine is None:
