@@ -16,7 +16,7 @@ import pytest
 from cli_runner import Run
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.objects import load_prompt_objects
-from prompt_sessions.organise import between_pos
+from prompt_sessions.organise import po_file
 from prompt_sessions.plugins import PluginHost
 
 DEMO = Path(__file__).parents[2] / ".prompt_objects"
@@ -212,7 +212,7 @@ def test_a_rename_cut_short_before_the_file_is_finished_by_running_it_again(
     def cut(*args: object) -> str:
         raise CutShort
 
-    monkeypatch.setattr(between_pos, "rename_po_file", cut)
+    monkeypatch.setattr(po_file, "rename_po_file", cut)
     with _manager(run) as manager, pytest.raises(CutShort):
         manager.rename_po("old", "new")
     monkeypatch.undo()
