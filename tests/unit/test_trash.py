@@ -146,14 +146,14 @@ def test_restore_of_a_session_in_use_says_it_is_not_in_the_trash(run: Run, backe
         assert run("restore", ref) == (
             1,
             "",
-            f"Error: 'Walrus notes' ({sid[:8]}) is not in the trash: it is in use; "
-            "`prompt-sessions trash` lists deleted sessions\n",
+            f"Error: 'Walrus notes' ({sid[:8]}) is not in the trash: it is in the store "
+            "(restored, or never deleted); `prompt-sessions trash` lists deleted sessions\n",
         )
     assert run("restore", "Twin") == (
         1,
         "",
-        "Error: 'Twin' is not in the trash: it names sessions in use; "
-        "`prompt-sessions trash` lists deleted sessions\n",
+        "Error: 'Twin' is not in the trash: it names sessions in the store (restored, or never "
+        "deleted); `prompt-sessions trash` lists deleted sessions\n",
     )
     assert run("restore", "nothing like it") == (
         1,

@@ -130,11 +130,11 @@ def _not_in_trash(state: CliState, ref: str) -> None:
     try:
         live = state.manager.resolve(None, ref)
     except AmbiguousSession:
-        said = f"{quoted(ref)} is not in the trash: it names sessions in use"
+        said = f"{quoted(ref)} is not in the trash: it names sessions in the store (restored, or never deleted)"
     except PromptSessionsError:
         return  # in neither place: the trash's own error says so
     else:
-        said = f"{quoted(live.name)} ({live.id[:8]}) is not in the trash: it is in use"
+        said = f"{quoted(live.name)} ({live.id[:8]}) is not in the trash: it is in the store (restored, or never deleted)"
     raise UsageError(f"{said}; `prompt-sessions trash` lists deleted sessions")
 
 
