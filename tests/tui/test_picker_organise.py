@@ -193,3 +193,46 @@ async def test_a_long_archived_name_keeps_its_mark_in_sight(make_ctx, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot)
         assert "… (archived)" in rows(app)[1]
+
+
+async def test_u_undoes_an_archive_for_a_moment(make_ctx, make_app, monkeypatch):
+    """u right after a archives brings the row back unarchived, selected; after the moment
+    has passed u says where archived sessions are listed."""
+    from prompt_sessions.tui.screens import picker as picker_module
+
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "a")  # Alpha
+        said = [n.message for n in app._notifications]
+        assert any("u undoes it now" in m for m in said)
+        assert ctx.manager.get(a.id).archived
+        await pilot.press("u")
+        assert not ctx.manager.get(a.id).archived
+        assert app.screen.selected.id == a.id
+        await pilot.press("a")
+        monkeypatch.setattr(picker_module, "UNDO_SECONDS", -1.0)  # the moment has passed
+        await pilot.press("u")
+        assert ctx.manager.get(a.id).archived
+        said = [n.message for n in app._notifications]
+        assert any("list --all" in m for m in said)
+
+
+async def test_u_undoes_the_later_of_a_delete_and_an_archive(make_ctx, make_app):
+    """d then a: u undoes the archive first, then the delete."""
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up", "d", "y")  # Alpha to the trash
+        await pilot.press("down", "a")  # then archive another row
+        archived = [s.id for s in ctx.manager.list() if s.archived]
+        assert len(archived) == 1
+        await pilot.press("u")
+        assert not ctx.manager.get(archived[0]).archived
+        assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
+        await pilot.press("u")
+        assert ctx.manager.trashed() == []

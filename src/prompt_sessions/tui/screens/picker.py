@@ -33,14 +33,14 @@ from .picker_organise import OrganisingScreen
 from .picker_rows import Heading, Row, grouped
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
-UNDO_SECONDS = 10.0  # how long after a delete ``u`` brings the session back from the trash
+UNDO_SECONDS = 10.0  # how long after a delete (or an archive) ``u`` brings the session back
 NO_SESSIONS = "No sessions yet: press n for a new one"
 HINTS = (
     "Enter select",
     "n new",
     "r rename",
     "d delete",
-    "u undo delete",
+    "u undo",
     "p pin",
     "t tags",
     "a archive",
@@ -69,7 +69,7 @@ class SessionPicker(OrganisingScreen):
         Binding("p", "pin", "Pin"),
         Binding("t", "key('tags')", "Tags", priority=True),
         Binding("a", "archive", "Archive"),
-        Binding("u", "undo_delete", "Undo delete"),
+        Binding("u", "undo_delete", "Undo delete or archive"),
         Binding("c", "key('copy')", "Copy to PO", priority=True),
         Binding("slash", "filter", "Filter", priority=True),
         Binding("escape", "back", "Cancel"),
@@ -387,7 +387,12 @@ class SessionPicker(OrganisingScreen):
     def action_undo_delete(self) -> None:
         """Bring back the session deleted last, if that was less than UNDO_SECONDS ago; one
         that was current is made current again, and the note says so (DESIGN section 14: the
-        TUI's delete says how to undo it and offers it for a moment)."""
+        TUI's delete says how to undo it and offers it for a moment). An archive made after
+        the last delete is undone instead."""
+        archived = self._archived
+        if archived is not None and (self._deleted is None or archived[1] > self._deleted[1]):
+            self._undo_archive(*archived)
+            return
         if self._deleted is None:
             return
         sid, when_deleted, was_current = self._deleted
@@ -410,4 +415,17 @@ class SessionPicker(OrganisingScreen):
                 self.current_id = sid
                 said += "; it is the current session again"
         self.notify(said)
+        self.reload(select=sid)
+
+    def _undo_archive(self, sid: str, when_archived: float) -> None:
+        self._archived = None
+        if time.monotonic() - when_archived > UNDO_SECONDS:
+            self.notify("Too late to undo here: `prompt-sessions list --all` lists archived ones")
+            return
+        try:
+            session = self.ctx.manager.archive(sid, archived=False)
+        except PromptSessionsError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        self.notify(f"'{session.name}' is no longer archived")
         self.reload(select=sid)

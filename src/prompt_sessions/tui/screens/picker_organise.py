@@ -4,6 +4,7 @@ through the session API and shows the rows again with it selected."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -83,15 +84,21 @@ class OrganisingScreen(LandingModal[str | None]):
 
         self.app.push_screen(TagsPrompt(f"Tags of '{target.name}'", target.tags), answered)
 
+    # the last archive (id, monotonic time), which ``u`` undoes for a moment, as a delete
+    _archived: tuple[str, float] | None = None
+
     def action_archive(self) -> None:
-        """Archive the selected session: it leaves the picker (``list --all`` still shows it)."""
+        """Archive the selected session: it leaves the picker (``list --all`` still shows it);
+        ``u`` right after brings it back."""
         target = self.selected
         if target is None:
             return
         said = (
-            f"Archived '{target.name}' (undo with: prompt-sessions archive {target.id[:8]} --undo)"
+            f"Archived '{target.name}': u undoes it now, or later "
+            f"prompt-sessions archive {target.id[:8]} --undo"
         )
-        self._change(target, lambda: self.ctx.manager.archive(target.id), said)
+        if self._change(target, lambda: self.ctx.manager.archive(target.id), said):
+            self._archived = (target.id, time.monotonic())
 
     def action_copy(self) -> None:
         """Copy the selected session to a PO chosen from those with a file (an orphaned
