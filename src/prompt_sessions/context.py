@@ -47,10 +47,13 @@ class AppContext:
             return None
         return self._po_problems.get(f"{name}.md")
 
-    def po_file_problems(self) -> list[str]:
-        """One line per PO file that is not read, for ``doctor``."""
+    def po_file_problems(self) -> dict[str, str]:
+        """The PO files that are not read: the PO each would be (its file name) -> one line
+        naming the file and what is wrong, for ``doctor`` and the MCP server's PO list."""
         self.objects  # noqa: B018 - read again if a file changed
-        return [self._po_problems[key] for key in sorted(self._po_problems)]
+        return {
+            key.removesuffix(".md"): self._po_problems[key] for key in sorted(self._po_problems)
+        }
 
     def _warn_once(self, text: str) -> None:
         if text not in self.warnings:

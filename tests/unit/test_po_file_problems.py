@@ -46,6 +46,11 @@ def test_doctor_names_a_broken_po_file(run: Run) -> None:
     assert code == before
     bad = [line for line in out.splitlines() if line.startswith("BAD PO FILE")]
     assert len(bad) == 1 and str(path) in bad[0] and "YAML" in bad[0]
+    run.store.chmod(0o700)  # a healthy store: its word must not hide the file's
+    code, out, _ = run("doctor")
+    assert code == 0, out
+    assert "No problems found in the store." in out and "No problems found.\n" not in out
+    assert any(line.startswith("BAD PO FILE") for line in out.splitlines())
 
 
 def test_sessions_of_a_po_whose_file_is_broken_are_not_orphaned(run: Run) -> None:
@@ -67,5 +72,29 @@ def test_a_file_naming_another_po_is_no_problem(tmp_path: Path) -> None:
     ctx = AppContext.open(store)
     assert ctx.po_file_problem("writer") is None
     assert ctx.po_file_problem("author") is None
-    assert ctx.po_file_problems() == []
+    assert ctx.po_file_problems() == {}
     ctx.manager.close()
+
+
+async def test_the_mcp_server_names_a_broken_po_file(tmp_path: Path) -> None:
+    """Through the MCP server a PO whose file cannot be read is listed with its problem, and
+    sending to it fails with the file and the YAML mistake, not "unknown prompt object"."""
+    import pytest
+
+    from prompt_sessions.frontends.mcp_tools import SessionTools
+    from prompt_sessions.objects import PromptObjectError
+
+    store = tmp_path / ".prompt_objects"
+    write(store, "writer", "---\nname: writer\n---\nYou write.\n")
+    path = write(store, "researcher", BROKEN)
+    ctx = AppContext.open(store)
+    try:
+        tools = SessionTools(ctx)
+        listed = {entry["name"]: entry for entry in tools.list_prompt_objects()}
+        assert listed["researcher"]["has_file"] and str(path) in listed["researcher"]["problem"]
+        assert "problem" not in listed["writer"]
+        with pytest.raises(PromptObjectError, match="invalid YAML front matter"):
+            await tools.send_message("researcher", "hello")
+        assert ctx.manager.list() == []
+    finally:
+        ctx.manager.close()

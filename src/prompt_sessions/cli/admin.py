@@ -83,27 +83,29 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo(f"NOT PRIVATE {visible(line, one_line=True)}")
     for line in fixed:
         click.echo(f"fixed: {line}")
+    from ..delegation import unknown_capabilities
+
+    # Setup problems, not damage: reported, and the exit status stays the store's.
+    ctx = state.app_context()
+    setup = [
+        f"BAD PO FILE {visible(line, one_line=True)}" for line in ctx.po_file_problems().values()
+    ]
+    setup += [
+        f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: "
+        f"{quoted(name)} is neither a PO here nor a tool"
+        for po_name, name in unknown_capabilities(ctx)
+    ]
     problems = report.damaged or report.unreadable or report.newer or report.loose
     if not problems and not fixed and not report.moved:
-        click.echo("No problems found.")
+        click.echo("No problems found." if not setup else "No problems found in the store.")
     for path in report.moved:
         click.echo(f"moved aside: {path}")
     if report.damaged and not repair:
         click.echo("Run `prompt-sessions doctor --repair` to move damaged sessions aside.")
     if report.loose:
         click.echo("Run `prompt-sessions doctor --repair` to make them private (0600/0700).")
-    from ..delegation import unknown_capabilities
-
-    ctx = state.app_context()
-    for line in ctx.po_file_problems():
-        # A setup problem, not damage: reported, and the exit status stays the store's.
-        click.echo(f"BAD PO FILE {visible(line, one_line=True)}")
-    for po_name, name in unknown_capabilities(ctx):
-        # A setup problem, not damage: reported, and the exit status stays the store's.
-        click.echo(
-            f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: "
-            f"{quoted(name)} is neither a PO here nor a tool"
-        )
+    for line in setup:
+        click.echo(line)
     if len(report.moved) < len(report.damaged) or report.unreadable or report.loose:
         sys.exit(1)  # damage remains that repair could not (or was not asked to) fix
 

@@ -130,12 +130,14 @@ def _not_in_trash(state: CliState, ref: str) -> None:
     try:
         live = state.manager.resolve(None, ref)
     except AmbiguousSession:
-        said = f"{quoted(ref)} is not in the trash: it names sessions in the store (restored, or never deleted)"
+        said = f"{quoted(ref)} is not in the trash: it names sessions in the store"
     except PromptSessionsError:
         return  # in neither place: the trash's own error says so
     else:
-        said = f"{quoted(live.name)} ({live.id[:8]}) is not in the trash: it is in the store (restored, or never deleted)"
-    raise UsageError(f"{said}; `prompt-sessions trash` lists deleted sessions")
+        said = f"{quoted(live.name)} ({live.id[:8]}) is not in the trash: it is in the store"
+    raise UsageError(
+        f"{said} (restored, or never deleted); `prompt-sessions trash` lists deleted sessions"
+    )
 
 
 po_option = click.option("--po", help="Only look among this PO's sessions.")

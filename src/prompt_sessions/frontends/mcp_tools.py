@@ -15,6 +15,7 @@ import msgspec
 from ..context import AppContext
 from ..errors import UnknownFormat, UsageError
 from ..models import Message, Session, SessionSummary
+from ..objects import PromptObjectError
 from ..storage.session_codec import encode_session
 
 SOURCE = "mcp"
@@ -49,13 +50,19 @@ class SessionTools:
         return AppContext(manager=base.manager, host=base.host, root=base.root, config=base.config)
 
     def _known_po(self, po: str) -> str:
-        names = self.ctx.po_names()
+        ctx = self.ctx
+        names = ctx.po_names()
         if po not in names:
+            problem = ctx.po_file_problem(po)
+            if problem is not None:  # its file is there but cannot be read: say why
+                raise PromptObjectError(f"{problem}; fix the file, then try again")
             raise UnknownFormat(po, names, kind="prompt object")
         return po
 
     def list_prompt_objects(self) -> list[dict[str, Any]]:
-        """Every PO: those with an ``objects/`` file first, then those that only have sessions."""
+        """Every PO: those with an ``objects/`` file first, then those that only have sessions,
+        then the files that cannot be read (each with ``problem``: the file and what is
+        wrong; a PO of such a file that has sessions carries it too)."""
         ctx = self.ctx
         counts: dict[str, int] = {}
         for summary in ctx.manager.list():
@@ -73,6 +80,12 @@ class SessionTools:
                     "sessions": counts.get(name, 0),
                 }
             )
+        problems = ctx.po_file_problems()  # files there but unreadable: said, not hidden
+        for entry in found:
+            if entry["name"] in problems:
+                entry.update(has_file=True, problem=problems.pop(entry["name"]))
+        for name, problem in problems.items():
+            found.append({"name": name, "has_file": True, "problem": problem, "sessions": 0})
         return found
 
     def list_sessions(
