@@ -104,8 +104,8 @@ def send(state: CliState, po: str, message: str, ref: str | None, wait: float) -
 
     The reply runs through the same loop as the TUI's: transient errors are retried with
     backoff, and tools and delegations run (each delegation is noted on stderr). Sends to one
-    session take turns (``reply_lease``): each waits up to ``--wait`` seconds for the one
-    before it to store its reply, and stores nothing if it gives up.
+    session take turns: each waits up to --wait seconds for the one before it to store its
+    reply, and stores nothing if it gives up.
     """
     from ..errors import ResponderError
     from ..models import Message
