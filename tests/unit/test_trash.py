@@ -207,6 +207,12 @@ def test_empty_needs_yes_and_honours_older_than(run: Run, backend: str) -> None:
     code, out, _ = run("trash", "--empty", "--older-than", "7", "--yes")
     assert (code, out) == (0, "Deleted 1 session for good.\n")
     assert [e["id"] for e in run.json("trash", "--json")] == [recent]
+    # what is left is newer: said so, not called an empty trash
+    code, out, _ = run("trash", "--empty", "--older-than", "7")
+    assert (code, out) == (
+        0,
+        "Nothing in the trash was deleted more than 7 days ago (1 newer session).\n",
+    )
     code, _, err = run("restore", "Old one")
     assert code == 1 and err.startswith("Error: no session matches") and err.count("\n") == 1
     assert [e["id"] for e in run.json("trash", "--empty", "--yes", "--json")] == [recent]

@@ -92,9 +92,16 @@ def trash(state: CliState, empty: bool, days: float | None, yes: bool, as_json: 
         return
     if not yes:
         # Nothing leaves the trash without a person asking (DESIGN section 4, promise 5).
-        chosen = trash_rules.older_than(mgr.trashed(), days)
+        everything = mgr.trashed()
+        chosen = trash_rules.older_than(everything, days)
         if as_json:
             print_json([trashed_json(e) for e in chosen])
+            return
+        if not chosen and everything:  # not "empty": it holds newer ones
+            click.echo(
+                f"Nothing in the trash was deleted more than {days:g} days ago "
+                f"({counted(len(everything), 'newer session')})."
+            )
             return
         _print_trash(chosen)
         if chosen:
