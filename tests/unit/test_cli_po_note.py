@@ -1,5 +1,6 @@
-"""send and new name a PO that has no file while others have one (most often a typo): the
-command still works for that bare PO, and one note on stderr says so and names the closest PO."""
+"""send, new, copy --to-po and import --po name a PO that has no file while others have one
+(most often a typo): the command still works for that bare PO, and one note on stderr says so
+and names the closest PO."""
 
 from __future__ import annotations
 
@@ -54,3 +55,21 @@ def test_an_invalid_po_name_gets_its_error_and_no_note(run: Run) -> None:
         assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err
         code, out, err = run("send", po, "hi")
         assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1, err
+
+
+def test_copy_and_import_to_a_mistyped_po_note_it(run: Run, tmp_path) -> None:
+    """copy --to-po writter and import --po writter go on for that bare PO, with the note
+    naming writer (the copies would otherwise look orphaned with no word why)."""
+    _po_files(run, "coordinator", "writer")
+    run("new", "coordinator", "--name", "Draft")
+    code, out, err = run("copy", "Draft", "--to-po", "writter")
+    assert code == 0
+    assert err.startswith("Note: no PO file for 'writter' (did you mean 'writer'?")
+    run(
+        "export", "Draft", "--po", "coordinator", "--format", "json", "-o", str(tmp_path / "d.json")
+    )
+    code, out, err = run("import", str(tmp_path / "d.json"), "--po", "writtr")
+    assert code == 0
+    assert err.startswith("Note: no PO file for 'writtr' (did you mean 'writer'?")
+    code, out, err = run("import", str(tmp_path / "d.json"), "--po", "writer", "--as-new")
+    assert code == 0 and "Note:" not in err

@@ -274,8 +274,12 @@ def _usage_table(title: str, groups: dict[str, Any]) -> None:
 @pass_state
 def copy(state: CliState, ref: str, to_po: str, po: str | None, as_json: bool) -> None:
     """Copy a session (its whole history) to another PO."""
+    from .po_note import note_unknown_po
+
     mgr = state.manager
-    session = mgr.copy_to_po(mgr.resolve(po, ref).id, to_po)
+    source = mgr.resolve(po, ref)
+    note_unknown_po(mgr, to_po)  # a mistyped PO is about to get its first session
+    session = mgr.copy_to_po(source.id, to_po)
     if as_json:
         print_json(session.summary())
     else:

@@ -102,6 +102,10 @@ def import_(
         raise UsageError(f"--from {source} and --format {fmt} disagree; give one")
     fmt = fmt or source
     paths, found = _paths(mgr, files, source)
+    if po is not None:
+        from .po_note import note_unknown_po
+
+        note_unknown_po(mgr, po)  # a mistyped --po would give the copies a PO of their own
     run = ImportRun(mgr, po_name=po, as_new=as_new, dry_run=dry_run)
     outcomes = []
     failed = 0
