@@ -68,3 +68,15 @@ async def test_send_message_to_a_po_without_a_session_joins_the_one_being_made(
     result = await asyncio.wait_for(call, timeout=30)
     assert result["session"]["id"] == made.id
     assert [s.id for s in mgr.list("fresh")] == [made.id]
+
+
+async def test_send_message_returns_the_name_the_message_gave(ctx: AppContext) -> None:
+    """A session made unnamed is named after its first message (DESIGN section 14): the
+    answer carries that name, not the placeholder it had before."""
+    ctx.manager.create("coordinator", "Elsewhere")  # the PO is known
+    tools = SessionTools(ctx)
+    made = tools.create_session("coordinator")
+    result = await tools.send_message("coordinator", "Crème brûlée recipe for six")
+    [summary] = [s for s in ctx.manager.list("coordinator") if s.id == made["id"]]
+    assert result["session"]["name"] == summary.name
+    assert summary.name != "New Session"

@@ -162,9 +162,11 @@ class SessionTools:
         async with lock, reply_lease_async(ctx.manager.root, target.id, target.name):
             ctx.manager.append(target.id, Message(role="user", content=message, source=SOURCE))
             reply = await run_reply(ctx, target.id, source=SOURCE)
+        # the name as it is now: a new session is named after its first message (section 14)
+        name = next((s.name for s in ctx.manager.list(po) if s.id == target.id), target.name)
         return {
             "reply": reply.content,
-            "session": {"id": target.id, "name": target.name, "po_name": target.po_name},
+            "session": {"id": target.id, "name": name, "po_name": target.po_name},
             "model": reply.model,
             "usage": msgspec.to_builtins(reply.usage) if reply.usage else None,
         }
