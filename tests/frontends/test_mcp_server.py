@@ -87,7 +87,8 @@ async def test_list_prompt_objects(store: Path, child_env, transport: str) -> No
 
 
 async def test_list_sessions_by_po_and_query(store: Path, child_env, transport: str) -> None:
-    """list_sessions filters by PO and by a query over names and messages; archived ones hide."""
+    """list_sessions filters by PO and by a query over names and messages; archived ones hide;
+    limit keeps the newest."""
     ids = seed(store)
     async with connect(store, child_env, transport) as client:
         everything = await call(client, "list_sessions")
@@ -95,7 +96,9 @@ async def test_list_sessions_by_po_and_query(store: Path, child_env, transport: 
         with_archived = await call(client, "list_sessions", po="coordinator", include_archived=True)
         launch = await call(client, "list_sessions", query="launch")
         launch_researcher = await call(client, "list_sessions", po="researcher", query="launch")
+        newest = await call(client, "list_sessions", limit=1)
     assert {s["id"] for s in everything} == {ids["plan"], ids["notes"]}
+    assert [s["id"] for s in newest] == [everything[0]["id"]]  # at most limit, newest first
     assert [s["id"] for s in coordinator] == [ids["plan"]]
     assert {s["id"] for s in with_archived} == {ids["plan"], ids["old"]}
     assert {s["id"] for s in launch} == {ids["plan"], ids["notes"]}

@@ -85,11 +85,12 @@ def build_server(ctx: AppContext) -> MCPServer:
         include_archived: Annotated[
             bool, Field(description="Include archived sessions.", default=False)
         ] = False,
+        limit: Annotated[int, Field(description="At most this many sessions.", ge=1, le=1000)] = 50,
     ) -> list[dict[str, Any]]:
         """List session summaries (id, name, PO, message count, times, preview), most
-        recently updated first."""
+        recently updated first, at most ``limit`` (50 unless given)."""
         try:
-            return tools.list_sessions(po, query, include_archived)
+            return tools.list_sessions(po, query, include_archived, limit)
         except PromptSessionsError as exc:
             raise one_line(exc) from exc
 

@@ -89,10 +89,15 @@ class SessionTools:
         return found
 
     def list_sessions(
-        self, po: str | None = None, query: str | None = None, include_archived: bool = False
+        self,
+        po: str | None = None,
+        query: str | None = None,
+        include_archived: bool = False,
+        limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """Summaries, most recently updated first; ``query`` keeps sessions whose name or
-        messages match it (the manager's search)."""
+        """At most ``limit`` summaries, most recently updated first (a model's context is
+        small; a store may hold thousands); ``query`` keeps sessions whose name or messages
+        match it (the manager's search)."""
         mgr = self.ctx.manager
         if po is not None:
             self._known_po(po)
@@ -103,7 +108,7 @@ class SessionTools:
             for hit in mgr.search(query, po):
                 seen.setdefault(hit.session.id, hit.session)
             found = [s for s in seen.values() if include_archived or not s.archived]
-        return [summary_json(s) for s in found]
+        return [summary_json(s) for s in found[:limit]]
 
     def get_session(self, ref: str, po: str | None = None) -> dict[str, Any]:
         """One session with its whole history. ``ref``: an id, a unique id prefix or a name."""
