@@ -129,3 +129,18 @@ def test_list_tag_compares_as_search_does(run: Run, backend: str) -> None:
     assert run("tag", "Accents", "Ünïcode")[0] == 0
     assert [s["id"] for s in run.json("list", "--tag", "unicode", "--json")] == [sid]
     assert [s["id"] for s in run.json("list", "--tag", "#UNICODE", "--json")] == [sid]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_removing_a_tag_the_session_lacks_says_so(run: Run, backend: str) -> None:
+    """tag --remove of a tag the session does not carry (a typo) names it; the others are
+    taken off as asked."""
+    _use(run, backend)
+    _new(run, "Notes")
+    run("tag", "Notes", "ops", "draft")
+    assert run("tag", "Notes", "drft", "ops", "--remove") == (
+        0,
+        "'Notes': #draft (it had no #drft)\n",
+        "",
+    )
+    assert run("tag", "Notes", "draft", "--remove") == (0, "'Notes': no tags\n", "")

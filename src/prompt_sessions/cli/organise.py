@@ -181,15 +181,21 @@ def tag(
 ) -> None:
     """Add tags to a session (one word each; commas also separate them, and a leading # is
     dropped), or take them off with --remove."""
+    from ..organise.labels import changed_tags
+
     mgr = state.manager
     words = split_tags(tags)  # every tag checked before the session is looked up or changed
     target = mgr.resolve(po, ref)
+    before = list(target.tags or ()) or None
+    absent = [w for w in words if remove and changed_tags(before, remove=[w]) == before]
     session = mgr.tag(target.id, remove=words) if remove else mgr.tag(target.id, add=words)
     if as_json:
         print_json(msgspec.to_builtins(session.summary()))
         return
     shown = " ".join(f"#{visible(t, one_line=True)}" for t in session.tags or ()) or "no tags"
-    click.echo(f"{quoted(session.name)}: {shown}")
+    # a tag to take off that was not there is said, not silently passed over (a typo, say)
+    missing = f" (it had no {', '.join(f'#{visible(w, one_line=True)}' for w in absent)})"
+    click.echo(f"{quoted(session.name)}: {shown}" + (missing if absent else ""))
 
 
 @click.command()
