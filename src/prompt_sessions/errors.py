@@ -80,6 +80,16 @@ class InvalidSessionId(PromptSessionsError):
         self.value = value
 
 
+# The plugins this project ships beside the core (``plugins/``, DESIGN section 9), by what
+# each registers: a name a person asks for before installing it gets the way to install it.
+SHIPPED_PLUGINS = {
+    ("import format", "chatgpt"): "prompt-sessions-chatgpt",
+    ("export format", "html"): "prompt-sessions-html",
+    ("responder", "llm"): "prompt-sessions-llm",
+    ("storage backend", "postgres"): "prompt-sessions-postgres",
+}
+
+
 class UnknownFormat(PromptSessionsError):
     """No plugin registered this exporter, importer, backend or responder name (``kind``);
     ``known`` lists the names that are registered."""
@@ -90,8 +100,15 @@ class UnknownFormat(PromptSessionsError):
         self.name = name
         self.known = sorted(known)
         self.title = f"Unknown {kind}"
+        plugin = SHIPPED_PLUGINS.get((kind, name))
+        hint = (
+            f" (the {plugin} plugin adds it: pip install {plugin}, or plugins/{plugin} "
+            "in the source)"
+            if plugin
+            else ""
+        )
         super().__init__(
-            f"unknown {kind} '{_shorten(name)}'; known: {', '.join(self.known) or '(none)'}"
+            f"unknown {kind} '{_shorten(name)}'; known: {', '.join(self.known) or '(none)'}{hint}"
         )
 
 
