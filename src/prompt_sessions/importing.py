@@ -67,11 +67,16 @@ class Outcome(msgspec.Struct):
     :param action: ``"new"`` (a fresh copy), ``"updated"`` (messages added to the earlier copy)
         or ``"unchanged"`` (the earlier copy already holds everything).
     :param added: messages added (all of them for ``new``).
+    :param replaced: messages of the earlier copy that the source no longer holds, taken out
+        of it (kept in the fork ``kept``) when the source took another path (DESIGN section 16).
+    :param kept: the name of that fork (None when nothing was taken out, or in a dry run).
     """
 
     session: Session
     action: str
     added: int
+    replaced: int = 0
+    kept: str | None = None
 
 
 class RunReport(msgspec.Struct):
@@ -379,13 +384,15 @@ class ImportRun:
         """Make the copy's history the source's again, which parted from it after message
         ``at``: the copy's old path is kept in a fork first, as a rewind keeps it."""
         tail = loaded.history[at:]
+        replaced = len(copy.history) - at
         if self.dry_run:
-            return Outcome(copy, "updated", len(tail))
+            return Outcome(copy, "updated", len(tail), replaced)
         from .rewind import rewind
 
-        rewind(self.manager, copy.id, at, kind="import", tail=tail)
+        done = rewind(self.manager, copy.id, at, kind="import", tail=tail)
         updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
-        return Outcome(updated, "updated", len(tail))
+        kept = done.kept.name if done.kept is not None else None
+        return Outcome(updated, "updated", len(tail), replaced, kept)
 
     @staticmethod
     def _lacking(

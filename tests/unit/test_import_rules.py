@@ -218,3 +218,19 @@ def test_a_session_imported_from_its_two_exports_gets_two_names(run: Run, tmp_pa
     names = sorted(s["name"] for s in imported(run))
     assert names == ["Notes (imported 2)", "Notes (imported)"]
     assert run("show", "Notes (imported 2)")[0] == 0
+
+
+def test_a_reimport_that_replaces_messages_says_so(run: Run, tmp_path: Path) -> None:
+    """A source edited earlier than its end: the re-import says how many messages of the copy
+    were replaced and names the fork that keeps them, not "+N messages" (as if only added)."""
+    doc = exported(run, messages=3)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    run("import", str(path))
+    doc["history"][1]["content"] = "changed at the source"
+    path.write_text(json.dumps(doc))
+    code, out, _ = run("import", str(path))
+    assert code == 0, out
+    assert "2 messages replaced by 2; the old path is kept in 'Source (imported) (before" in out
+    code, out, _ = run("import", str(path), "--dry-run")
+    assert "nothing new" in out

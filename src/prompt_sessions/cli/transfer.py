@@ -160,6 +160,11 @@ def _said(outcome: Any, dry_run: bool) -> str:
     verb = _VERBS[dry_run][outcome.action]
     if outcome.action == "new":
         what = counted(len(session.history), "message")
+    elif outcome.action == "updated" and outcome.replaced:
+        # the source took another path: say what left the copy and where it is kept
+        what = f"{counted(outcome.replaced, 'message')} replaced by {outcome.added}"
+        if outcome.kept is not None:
+            what += f"; the old path is kept in {quoted(outcome.kept)}"
     elif outcome.action == "updated":
         what = f"+{counted(outcome.added, 'message')}"
     else:
