@@ -414,3 +414,22 @@ async def test_turns_in_one_session_do_not_interleave(
     assert [m.role for m in history] == ["user", "assistant", "user", "assistant"]
     for asked, answered in ((history[0], history[1]), (history[2], history[3])):
         assert answered.content == f"You said: {asked.content}"
+
+
+def test_a_server_on_a_missing_folder_says_so_on_stderr(tmp_path: Path, child_env) -> None:
+    """`serve --mcp` on a folder that does not exist (a mistyped path in a client's
+    configuration) notes it on stderr and still serves, writing nothing on stdout but the
+    protocol (here: nothing, as the client hangs up at once)."""
+    missing = tmp_path / "no-such-env"
+    result = subprocess.run(
+        [SCRIPT, "--dir", str(missing), "serve", "--mcp"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=child_env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Note: {missing} does not exist yet" in result.stderr
+    assert result.stdout == ""
+    assert not missing.exists()

@@ -41,7 +41,22 @@ def serve(state: CliState, use_mcp: bool) -> None:
         frontends = ctx.host.frontends()
     if "mcp" not in frontends:
         raise UnknownFormat("mcp", frontends, kind="frontend")
+    _note_missing_environment(ctx.root)
     frontends["mcp"].value(ctx)
+
+
+def _note_missing_environment(root: object) -> None:
+    """A server started on a folder that does not exist (a mistyped path in a client's
+    configuration) serves an empty environment: said once on stderr, which the protocol
+    leaves free, so the mistake shows in the client's log."""
+    from pathlib import Path
+
+    if not Path(str(root)).is_dir():
+        click.echo(
+            f"Note: {root} does not exist yet: no PO files, no sessions; "
+            "it is made on the first write",
+            err=True,
+        )
 
 
 @click.command()
@@ -55,4 +70,5 @@ def serve(state: CliState, use_mcp: bool) -> None:
 @pass_state
 def web(state: CliState, host: str, port: int, public: bool) -> None:
     """Open the TUI in a browser: serve it over HTTP (loopback only unless --public)."""
+    _note_missing_environment(state.app_context().root)
     run_frontend(state, "web", host=host, port=port, public=public)
