@@ -9,6 +9,7 @@ from .. import tool_calls
 from ..models import Session
 from ..organise.trash import undo_hint
 from ..text import counted, quoted, visible
+from .name_note import note_name_clash
 from .output import (
     TEXT,
     print_json,
@@ -36,6 +37,8 @@ def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
     note_unknown_po(mgr, po)
     session = mgr.create(po, name, source="cli")
     mgr.switch(session.po_name, session.id)
+    if name is not None:
+        note_name_clash(mgr, session)
     if as_json:
         print_json(summary_json(session.summary()))
     else:
@@ -149,6 +152,7 @@ def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
     target = mgr.resolve(po, ref)
     session = mgr.rename(target.id, new_name)
     click.echo(f"Renamed {quoted(target.name)} to {quoted(session.name)}")
+    note_name_clash(mgr, session)
 
 
 @click.command()
