@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,15 +123,59 @@ def _oversized(value: object) -> bool:
     return False
 
 
-def po_text(path: Path) -> str:
-    """A PO file's text. A UTF-8 byte-order mark (some editors write one) is dropped: it must
-    not hide the front matter.
+def po_bytes(path: Path) -> bytes:
+    """A PO file's bytes, read as a regular file only: a symbolic link, a folder, a FIFO or a
+    device named ``x.md`` is refused before a read that could block or never end, and the read
+    stops one byte past ``MAX_PO_FILE`` (a file that grows after it was looked at).
 
     Raises:
+        PromptObjectError: not a regular file, or larger than ``MAX_PO_FILE``.
+        OSError: the file cannot be opened or read.
+    """
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        raise PromptObjectError(f"{path}: refused (symbolic link or not a regular file)")
+    # O_NONBLOCK: a FIFO put in its place since the lstat opens at once (then is refused).
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    with os.fdopen(os.open(path, flags), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise PromptObjectError(f"{path}: refused (symbolic link or not a regular file)")
+        data = file.read(MAX_PO_FILE + 1)
+    if len(data) > MAX_PO_FILE:
+        raise PromptObjectError(f"{path}: refused (larger than 1 MB)")
+    return data
+
+
+def po_text(path: Path) -> str:
+    """A PO file's text (``po_bytes``). A UTF-8 byte-order mark (some editors write one) is
+    dropped: it must not hide the front matter.
+
+    Raises:
+        PromptObjectError: not a regular file, or larger than ``MAX_PO_FILE``.
         OSError: the file cannot be read.
         UnicodeDecodeError: it is not UTF-8.
     """
-    return path.read_text(encoding="utf-8-sig")
+    return po_bytes(path).decode("utf-8-sig")
+
+
+def read_po_file(path: Path) -> PromptObject | None:
+    """The PO of file ``path``; None when the file is gone (removed since it was listed).
+
+    Raises:
+        PromptObjectError: the file cannot be used, as one line naming it.
+    """
+    try:
+        return parse_prompt_object(po_text(path), path.stem, path)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromptObjectError(f"cannot read {path}: {_os_problem(exc)}") from exc
+
+
+def _os_problem(exc: Exception) -> str:
+    """An OSError without the file name it repeats (the line names the file already)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 ObjectsStamp = tuple[tuple[str, int, int, int], ...]
@@ -160,31 +205,57 @@ def load_prompt_objects(
     """Every readable PO of the environment, by name. Bad files are reported (``warn`` gets a
     line naming the file, ``problems`` maps its file name to that line), not fatal."""
     folder = root / "objects"
-    found: dict[str, PromptObject] = {}
     try:
         paths = sorted(folder.glob("*.md"))
     except OSError:
-        return found
+        return {}
+    read: dict[str, PromptObject | str] = {}
     for path in paths:
         try:
-            if path.is_symlink() or path.stat().st_size > MAX_PO_FILE:
-                raise PromptObjectError(f"{path}: refused (symbolic link or larger than 1 MB)")
-            po = parse_prompt_object(po_text(path), path.stem, path)
-        except (OSError, UnicodeDecodeError) as exc:
-            _bad_file(path, f"cannot read {path}: {exc}", warn, problems)
-            continue
+            po = read_po_file(path)
         except PromptObjectError as exc:
-            _bad_file(path, str(exc), warn, problems)
+            read[path.name] = str(exc)
             continue
-        found[po.name] = po
+        if po is not None:
+            read[path.name] = po
+    return gather(read, warn, problems)
+
+
+def gather(
+    read: dict[str, PromptObject | str], warn: Any = None, problems: dict[str, str] | None = None
+) -> dict[str, PromptObject]:
+    """The POs by name from ``read`` (file name -> its PO, or the line saying why it cannot be
+    used). Two files naming one PO are both refused: which prompt the PO answers with must
+    never depend on the order files are listed in. Each refused file's line goes to ``warn``
+    and to ``problems`` under its file name, and a PO named twice also under ``<po>.md``, so
+    that sending to it fails in that line instead of answering as a bare PO."""
+    found: dict[str, PromptObject] = {}
+    files_of: dict[str, list[str]] = {}
+    for file_name in sorted(read):
+        item = read[file_name]
+        if isinstance(item, str):
+            _bad_file(file_name, item, warn, problems)
+        else:
+            files_of.setdefault(item.name, []).append(file_name)
+            found[item.name] = item
+    for name, file_names in files_of.items():
+        if len(file_names) < 2:
+            continue
+        del found[name]
+        paths = [str(read[f].path or f) for f in file_names]  # type: ignore[union-attr]
+        line = f"{' and '.join(paths)} both name PO '{name}' in their front matter"
+        for file_name in file_names:
+            _bad_file(file_name, line, warn, problems)
+        if problems is not None:
+            problems.setdefault(f"{name}.md", line)
     return found
 
 
-def _bad_file(path: Path, line: str, warn: Any, problems: dict[str, str] | None) -> None:
+def _bad_file(file_name: str, line: str, warn: Any, problems: dict[str, str] | None) -> None:
     if warn:
         warn(line)
     if problems is not None:
-        problems[path.name] = line
+        problems[file_name] = line
 
 
 def bare(name: str) -> PromptObject:
