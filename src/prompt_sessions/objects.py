@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import InvalidName, PromptSessionsError
 from .models import clean_po_name
+from .text import visible
 
 MAX_PO_FILE = 1_000_000
 # Front matter holds a few settings: more values or deeper nesting than this is a file made to
@@ -41,12 +42,13 @@ class PromptObject:
 
 
 def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None) -> PromptObject:
+    where = _shown(path or fallback_name)  # one line even for a name holding a newline
     front: dict[str, Any] = {}
     body = text
     if text.startswith("---"):
         end = text.find("\n---", 3)
         if end < 0:
-            raise PromptObjectError(f"{path or fallback_name}: front matter is not closed with ---")
+            raise PromptObjectError(f"{where}: front matter is not closed with ---")
         import yaml
 
         too_deep = False
@@ -54,33 +56,33 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
             loaded = yaml.safe_load(text[3:end])
         except yaml.YAMLError as exc:
             raise PromptObjectError(
-                f"{path or fallback_name}: invalid YAML front matter{_yaml_problem(exc)}"
+                f"{where}: invalid YAML front matter{_yaml_problem(exc)}"
             ) from exc
         except RecursionError:
             loaded, too_deep = None, True
         if too_deep or _oversized(loaded):
             raise PromptObjectError(
-                f"{path or fallback_name}: front matter holds more than {MAX_FRONT_VALUES:,} "
+                f"{where}: front matter holds more than {MAX_FRONT_VALUES:,} "
                 f"values or nests deeper than {MAX_FRONT_DEPTH} levels"
             )
         if loaded is not None and not isinstance(loaded, dict):
-            raise PromptObjectError(f"{path or fallback_name}: front matter must be a mapping")
+            raise PromptObjectError(f"{where}: front matter must be a mapping")
         front = loaded or {}
         body = text[end + 4 :].lstrip("\n")
     name = front.get("name", fallback_name)
     if not isinstance(name, str) or not name.strip():
-        raise PromptObjectError(f"{path or fallback_name}: 'name' must be text")
+        raise PromptObjectError(f"{where}: 'name' must be text")
     try:
         # The same rule as sessions' po_name, so every PO that loads can hold sessions.
         name = clean_po_name(name)
     except InvalidName as exc:
-        raise PromptObjectError(f"{path or fallback_name}: {exc}") from exc
+        raise PromptObjectError(f"{where}: {exc}") from exc
     caps = front.get("capabilities") or []
     if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-        raise PromptObjectError(f"{path or fallback_name}: 'capabilities' must be a list of names")
+        raise PromptObjectError(f"{where}: 'capabilities' must be a list of names")
     responder = front.get("responder")
     if responder is not None and not isinstance(responder, str):
-        raise PromptObjectError(f"{path or fallback_name}: 'responder' must be a name")
+        raise PromptObjectError(f"{where}: 'responder' must be a name")
     known = {"name", "description", "capabilities", "responder"}
     options = {k: v for k, v in front.items() if k not in known}
     return PromptObject(
@@ -94,13 +96,18 @@ def parse_prompt_object(text: str, fallback_name: str, path: Path | None = None)
     )
 
 
+def _shown(path: Path | str) -> str:
+    """A file name in a one-line message: a newline or an escape in it shown as an escape."""
+    return visible(str(path), one_line=True)
+
+
 def _yaml_problem(exc: Exception) -> str:
     """PyYAML's multi-line message as one line: where in the file (the text PyYAML reads starts
     at the end of the file's first line, ``---``) and what is wrong."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None)
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    what = " ".join(str(problem or exc).split())
+    what = visible(" ".join(str(problem or exc).split()), one_line=True)
     return f"{where}: {what}"
 
 
@@ -133,15 +140,17 @@ def po_bytes(path: Path) -> bytes:
         OSError: the file cannot be opened or read.
     """
     if not stat.S_ISREG(os.lstat(path).st_mode):
-        raise PromptObjectError(f"{path}: refused (symbolic link or not a regular file)")
+        raise PromptObjectError(f"{_shown(path)}: refused (symbolic link or not a regular file)")
     # O_NONBLOCK: a FIFO put in its place since the lstat opens at once (then is refused).
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     with os.fdopen(os.open(path, flags), "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise PromptObjectError(f"{path}: refused (symbolic link or not a regular file)")
+            raise PromptObjectError(
+                f"{_shown(path)}: refused (symbolic link or not a regular file)"
+            )
         data = file.read(MAX_PO_FILE + 1)
     if len(data) > MAX_PO_FILE:
-        raise PromptObjectError(f"{path}: refused (larger than 1 MB)")
+        raise PromptObjectError(f"{_shown(path)}: refused (larger than 1 MB)")
     return data
 
 
@@ -168,7 +177,7 @@ def read_po_file(path: Path) -> PromptObject | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PromptObjectError(f"cannot read {path}: {_os_problem(exc)}") from exc
+        raise PromptObjectError(f"cannot read {_shown(path)}: {_os_problem(exc)}") from exc
 
 
 def _os_problem(exc: Exception) -> str:
@@ -242,7 +251,7 @@ def gather(
         if len(file_names) < 2:
             continue
         del found[name]
-        paths = [str(read[f].path or f) for f in file_names]  # type: ignore[union-attr]
+        paths = [_shown(read[f].path or f) for f in file_names]  # type: ignore[union-attr]
         line = f"{' and '.join(paths)} both name PO '{name}' in their front matter"
         for file_name in file_names:
             _bad_file(file_name, line, warn, problems)

@@ -176,3 +176,16 @@ def test_the_objects_folder_replaced_by_a_file_leaves_no_po(tmp_path: Path) -> N
     write_po(root, "writer", "---\nname: writer\n---\nYou write.\n")
     assert ctx.po_for_reply("writer").system_prompt == "You write.\n"
     ctx.manager.close()
+
+
+def test_a_file_name_with_a_newline_is_named_on_one_line(run: Run) -> None:
+    """objects/'a<newline>b<escape>[31m.md' (its name is no PO name): send to that PO fails in
+    one line, the newline and the escape shown as \\n and \\x1b; doctor's line shows them so."""
+    write_po(run.store, "writer", "---\nname: writer\n---\nYou write.\n")
+    write_po(run.store, "a\nb\x1b[31m", "You are odd.\n")
+    code, _, err = run("send", "a\nb\x1b[31m", "hello")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "a\\nb\\x1b[31m.md" in err
+    _, out, _ = run("doctor")
+    bad = [line for line in out.splitlines() if line.startswith("BAD PO FILE")]
+    assert len(bad) == 1 and "a\\nb\\x1b[31m.md" in bad[0]
