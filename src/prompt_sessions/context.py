@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ class AppContext:
     _po_files: dict[str, tuple[PoFileStamp, PromptObject | str | None]] = field(
         default_factory=dict
     )
+    # One refresh at a time: frontends look up POs from worker threads too.
+    _objects_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, host: PluginHost | None = None) -> AppContext:
@@ -53,11 +56,12 @@ class AppContext:
         removed or edited since (a frontend that runs for hours picks up an edited prompt at
         the next reply). Only the files that changed are read; a file that cannot be read is
         warned about once. Costs one listing and a stat per file while nothing changes."""
-        stamp = objects_stamp(self.root)
-        if self._objects is None or stamp != self._objects_stamp:
-            self._objects, racy = self._read_objects(stamp)
-            self._objects_stamp = None if racy else stamp
-        return self._objects
+        with self._objects_lock:
+            stamp = objects_stamp(self.root)
+            if self._objects is None or stamp != self._objects_stamp:
+                self._objects, racy = self._read_objects(stamp)
+                self._objects_stamp = None if racy else stamp
+            return self._objects
 
     def _read_objects(self, stamp: ObjectsStamp) -> tuple[dict[str, PromptObject], bool]:
         """The POs of the files in ``stamp``, reading those whose stamp changed, and whether
@@ -88,14 +92,17 @@ class AppContext:
         """Why ``objects/<name>.md`` is not read (a YAML mistake, a refused file), as one line
         naming the file; None when it is read or there is no such file. Such a PO must not
         answer as a bare PO: its prompt and settings would be silently ignored."""
-        if name in self.objects:
-            return None
-        return self._po_problems.get(f"{name}.md")
+        with self._objects_lock:
+            if name in self.objects:
+                return None
+            return self._po_problems.get(f"{name}.md")
 
     def po_file_problems(self) -> list[str]:
         """One line per PO file that is not read, for ``doctor``."""
-        self.objects  # noqa: B018 - read again if a file changed
-        return list(dict.fromkeys(self._po_problems[key] for key in sorted(self._po_problems)))
+        with self._objects_lock:
+            self.objects  # noqa: B018 - read again if a file changed
+            problems = self._po_problems
+        return list(dict.fromkeys(problems[key] for key in sorted(problems)))
 
     def po_for_reply(self, name: str) -> PromptObject:
         """PO ``name`` as a reply must use it: its file's PO, or a bare PO when it has no file.
@@ -106,10 +113,11 @@ class AppContext:
             PromptObjectError: ``objects/<name>.md`` (or two files naming ``name``) cannot be
                 used; the line names the file and says why.
         """
-        objects = self.objects
-        if name in objects:
-            return objects[name]
-        problem = self._po_problems.get(f"{name}.md")
+        with self._objects_lock:  # the POs and their problems from one reading
+            objects = self.objects
+            if name in objects:
+                return objects[name]
+            problem = self._po_problems.get(f"{name}.md")
         if problem is not None:
             raise PromptObjectError(problem)
         return bare(name)
