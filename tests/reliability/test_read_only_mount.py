@@ -108,6 +108,29 @@ if _can_mount_tmpfs():
         assert sent.stderr.startswith("Error:")
         assert _files(root) == before
 
+    def test_damaged_index_pages_on_a_read_only_mount_are_searched_in_memory(
+        mount: Path,
+    ) -> None:
+        """The sqlite store's index pages overwritten with junk, on a read-only mount: search
+        answers from memory (it used to fail: building the index again could not open the
+        file for writing, which was not taken for a read-only store); nothing is written."""
+        root = _store(mount, "sqlite")
+        db = root / "sessions.sqlite3"
+        conn = sqlite3.connect(db)
+        (root_page,) = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'search_fts_data'"
+        ).fetchone()
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+        conn.close()
+        data = bytearray(db.read_bytes())
+        data[(root_page - 1) * size : root_page * size] = b"\xee" * size
+        db.write_bytes(bytes(data))
+        before = _files(root)
+        _read_only(mount)
+        found = _run(root, "search", "zebra")
+        assert found.returncode == 0 and "hello zebra 1" in found.stdout, found.stderr
+        assert _files(root) == before
+
     def test_a_write_ahead_log_on_a_read_only_mount_is_named(mount: Path) -> None:
         """A sqlite store whose -wal file holds changes not yet in the database, on a
         read-only mount: reading the file alone would miss them, so list fails in one line

@@ -109,6 +109,12 @@ class SqliteConnection:
             try:
                 conn = self._open(reading_only=False)
             except sqlite3.OperationalError as exc:
+                if create and _folder_unwritable(self.root):
+                    # A read-only mount: a write is refused as on any read-only store, and a
+                    # search whose index is damaged answers from memory instead.
+                    raise ReadOnlyStore(
+                        f"cannot write {self.db_path}: its folder cannot be written"
+                    ) from exc
                 if create:
                     raise
                 if _out_of_space(exc):
