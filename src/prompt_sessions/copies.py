@@ -108,6 +108,11 @@ def numbered(name: str, mark: str, taken: set[str]) -> str:
 
 
 def suffixed(name: str, suffix: str) -> str:
-    """``name`` with ``suffix``, cut (never inside a character's cells) to fit NAME_MAX."""
+    """``name`` with ``suffix``, cut (never inside a character's cells, nor inside a mark in
+    parentheses such as an earlier "(imported 7)") to fit NAME_MAX."""
     room = boundary(name, NAME_MAX - len(suffix))  # never half an emoji
-    return (name[:room].rstrip() or "Session") + suffix
+    kept = name[:room]
+    opened = kept.rfind("(")
+    if room < len(name) and opened > kept.rfind(")"):
+        kept = kept[:opened]  # the cut fell inside a "(...)" mark: never half of one
+    return (kept.rstrip() or "Session") + suffix

@@ -56,15 +56,20 @@ class Toolset:
     unknown: list[str] = field(default_factory=list)
 
 
-def toolset_for(ctx: AppContext, po: PromptObject) -> Toolset:
-    """Resolve ``po.capabilities`` into tools (DESIGN section 11). Never raises for bad names."""
+def toolset_for(
+    ctx: AppContext, po: PromptObject, objects: dict[str, PromptObject] | None = None
+) -> Toolset:
+    """Resolve ``po.capabilities`` into tools (DESIGN section 11). Never raises for bad names.
+    ``objects``: the POs by name when the caller has read them already (else ``ctx.objects``,
+    read once for the whole list)."""
     found = Toolset()
     if not po.capabilities:
         return found  # most POs call nothing: do not load plugins for them
     registered = ctx.host.tools()
+    objects = ctx.objects if objects is None else objects
     for name in dict.fromkeys(po.capabilities):
-        if name in ctx.objects and name != po.name:
-            target = ctx.objects[name]
+        if name in objects and name != po.name:
+            target = objects[name]
             description = target.description or f"Ask the {name} prompt object."
             found.specs.append(ToolSpec(name, description, MESSAGE_SCHEMA))
             found.po_tools[name] = name
@@ -79,7 +84,10 @@ def toolset_for(ctx: AppContext, po: PromptObject) -> Toolset:
 
 def unknown_capabilities(ctx: AppContext) -> list[tuple[str, str]]:
     """Every ``(po, capability)`` of the environment that names neither a PO nor a tool."""
-    return [(po.name, name) for po in ctx.objects.values() for name in toolset_for(ctx, po).unknown]
+    objects = ctx.objects
+    return [
+        (po.name, name) for po in objects.values() for name in toolset_for(ctx, po, objects).unknown
+    ]
 
 
 def function_spec(name: str, function: Callable[..., Any]) -> ToolSpec:

@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from .errors import UsageError
 from .storage.files import fsync_dir, temp_path_for, write_all
+from .text import visible
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -47,7 +48,7 @@ def write_output(path: str | Path, data: bytes, *, stdout: BinaryIO | None = Non
     except OSError as exc:
         raise _cannot(target, exc) from exc
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"cannot write {target}: it is a folder")
+        raise UsageError(f"cannot write {shown(target)}: it is a folder")
     if (info is not None and not stat.S_ISREG(info.st_mode)) or _names_descriptor(target):
         _write_directly(target, data)
     else:
@@ -63,11 +64,21 @@ def folder_asked(raw: str | Path) -> Path | None:
     """
     text = str(raw)
     target = Path(text).expanduser()
-    if target.is_dir():
-        return target
+    try:
+        if stat.S_ISDIR(os.stat(target).st_mode):
+            return target
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        raise _cannot(target, exc) from exc
     if text.endswith(("/", os.sep)):
-        raise UsageError(f"cannot write into {text}: no such folder")
+        raise UsageError(f"cannot write into {shown(text)}: no such folder")
     return None
+
+
+def shown(path: str | Path) -> str:
+    """A path in a one-line message: control characters (a newline, an escape) as escapes."""
+    return visible(str(path), one_line=True)
 
 
 def _names_descriptor(path: Path) -> bool:
@@ -96,7 +107,9 @@ def _write_directly(target: Path, data: bytes) -> None:
 def _replace(target: Path, data: bytes, info: os.stat_result | None) -> None:
     real = Path(os.path.realpath(target))  # a symbolic link is kept; the file it names replaced
     if not real.parent.is_dir():
-        raise UsageError(f"cannot write {target}: the folder {real.parent} does not exist")
+        raise UsageError(
+            f"cannot write {shown(target)}: the folder {shown(real.parent)} does not exist"
+        )
     tmp = temp_path_for(real)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)  # less umask
@@ -118,4 +131,4 @@ def _replace(target: Path, data: bytes, info: os.stat_result | None) -> None:
 
 
 def _cannot(target: Path, exc: OSError) -> UsageError:
-    return UsageError(f"cannot write {target}: {exc.strerror or exc}")
+    return UsageError(f"cannot write {shown(target)}: {exc.strerror or exc}")

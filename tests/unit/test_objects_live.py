@@ -52,21 +52,33 @@ def test_a_po_added_or_removed_is_seen(tmp_path: Path) -> None:
     assert ctx.prompt_object("writer").bare
 
 
+def age(path: Path) -> None:
+    """Move the file's time a minute back, as a file edited a while ago."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 60_000_000_000))
+
+
 def test_unchanged_files_are_not_parsed_again(tmp_path: Path, monkeypatch) -> None:
-    """While no PO file changes, a lookup reads no file: the same objects are returned."""
+    """While no PO file changes, a lookup reads no file: the same objects are returned; an
+    edit of one file reads that file only."""
     from prompt_sessions import context as context_module
 
     root = tmp_path / ".prompt_objects"
-    write_po(root, "writer", "Be brief.")
+    age(write_po(root, "writer", "Be brief."))
+    age(write_po(root, "critic", "Find faults."))
     ctx = AppContext.open(root)
     first = ctx.objects
-    calls = []
-    real = context_module.load_prompt_objects
+    calls: list[str] = []
+    real = context_module.read_po_file
     monkeypatch.setattr(
-        context_module, "load_prompt_objects", lambda *a, **k: calls.append(1) or real(*a, **k)
+        context_module, "read_po_file", lambda path: calls.append(path.name) or real(path)
     )
     assert ctx.objects is first
     assert calls == []
+    path = write_po(root, "writer", "Be terse.")
+    age(path)
+    assert ctx.prompt_object("writer").system_prompt.strip() == "Be terse."
+    assert calls == ["writer.md"]
 
 
 def test_a_bad_edit_is_warned_once(tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ def doctor(state: CliState, repair: bool) -> None:
     # Setup problems, not damage: reported, and the exit status stays the store's.
     ctx = state.app_context()
     setup = [
-        f"BAD PO FILE {visible(line, one_line=True)}" for line in ctx.po_file_problems().values()
+        f"BAD PO FILE {visible(line, one_line=True)}"
+        for line in dict.fromkeys(ctx.po_file_problems().values())  # two files, one line
     ]
     setup += [
         f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: "

@@ -351,6 +351,8 @@ def backup(state: CliState, output: str | None, as_json: bool) -> None:
     from ..organise import backup as rules
     from ..outputs import folder_asked
 
+    if output == "-":
+        raise UsageError("backup writes a zip file, not standard output: give -o a file or folder")
     target = Path(output).expanduser() if output else Path(rules.default_name())
     if output and (folder := folder_asked(output)) is not None:  # the dated name, in it
         target = folder / rules.default_name()
@@ -360,7 +362,7 @@ def backup(state: CliState, output: str | None, as_json: bool) -> None:
         print_json({"file": str(target), **counts})
         return
     click.echo(
-        f"Wrote {target}: {counted(counts['sessions'], 'session')}, "
+        f"Wrote {visible(str(target), one_line=True)}: {counted(counts['sessions'], 'session')}, "
         f"{counts['trash']} in the trash, {counted(counts['objects'], 'PO file')}"
         + (", config.toml" if counts["config"] else "")
     )

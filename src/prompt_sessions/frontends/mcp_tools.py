@@ -15,7 +15,7 @@ import msgspec
 from ..context import AppContext
 from ..errors import UnknownFormat, UsageError
 from ..models import Message, Session, SessionSummary
-from ..objects import PromptObjectError
+from ..objects import PromptObjectError, bare
 from ..storage.session_codec import encode_session
 
 SOURCE = "mcp"
@@ -45,9 +45,9 @@ class SessionTools:
     @property
     def ctx(self) -> AppContext:
         """The environment as it is now: a server runs for long, and POs come and go in
-        ``objects/``, so each call reads them afresh (the manager and plugins stay)."""
-        base = self._base
-        return AppContext(manager=base.manager, host=base.host, root=base.root, config=base.config)
+        ``objects/``; the context reads again the PO files that changed at their next use
+        (a fresh context per call would parse every PO file on every call)."""
+        return self._base
 
     def _known_po(self, po: str) -> str:
         ctx = self.ctx
@@ -68,8 +68,9 @@ class SessionTools:
         for summary in ctx.manager.list():
             counts[summary.po_name] = counts.get(summary.po_name, 0) + 1
         found = []
+        objects = ctx.objects  # one reading of objects/ for the list, not one per PO
         for name in ctx.po_names():
-            po = ctx.prompt_object(name)
+            po = objects.get(name) or bare(name)
             found.append(
                 {
                     "name": name,

@@ -35,6 +35,7 @@ from ..limits import MAX_IMPORT_BYTES
 from ..models import Session
 from ..storage import files, session_codec
 from ..storage.base import SupportsPaths, SupportsRawRead, SupportsTrash, SupportsTrashCopy
+from ..text import visible
 from ..timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -89,7 +90,9 @@ def write_backup(
         StorageError: it cannot be written.
     """
     if os.path.lexists(target):
-        raise UsageError(f"{target} exists already; choose another name with -o")
+        raise UsageError(
+            f"{visible(str(target), one_line=True)} exists already; choose another name with -o"
+        )
     manager.flush()
     summaries = manager.list()
     trashed = manager.trashed() if isinstance(manager.backend, SupportsTrash) else []
@@ -124,10 +127,10 @@ def write_backup(
                 if progress:
                     progress(done, total)
             for path in objects:
-                if path.is_symlink() or not path.is_file():
-                    continue
-                zf.writestr(f"objects/{path.name}", path.read_bytes())
-                counts["objects"] += 1
+                data = _po_file_bytes(path)
+                if data is not None:
+                    zf.writestr(f"objects/{path.name}", data)
+                    counts["objects"] += 1
                 done += 1
                 if progress:
                     progress(done, total)
@@ -153,6 +156,19 @@ def write_backup(
             os.unlink(tmp)
         raise
     return counts
+
+
+def _po_file_bytes(path: Path) -> bytes | None:
+    """A PO file's bytes for the backup; None for a symbolic link or anything not a regular
+    file (a FIFO would block the read), and for a file removed since it was listed."""
+    from ..objects import PromptObjectError, po_bytes
+
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return po_bytes(path)
+    except (FileNotFoundError, PromptObjectError):
+        return None
 
 
 @dataclass

@@ -21,11 +21,10 @@ import yaml
 
 from ..errors import StorageError
 from ..objects import (
-    MAX_PO_FILE,
     PromptObjectError,
     load_prompt_objects,
     parse_prompt_object,
-    po_text,
+    po_bytes,
 )
 from ..storage.files import atomic_write
 
@@ -101,10 +100,8 @@ def rename_po_file(path: Path, old: str, new: str) -> str:
     if path.is_symlink() or not path.exists():
         return ""
     try:
-        if path.stat().st_size > MAX_PO_FILE:
-            return f"{path} was not changed: larger than 1 MB"
-        raw = path.read_bytes()
-        po = parse_prompt_object(po_text(path), path.stem)
+        raw = po_bytes(path)  # a FIFO or a device named OLD.md is refused, never read
+        po = parse_prompt_object(raw.decode("utf-8-sig"), path.stem)
     except (OSError, UnicodeDecodeError, PromptObjectError) as exc:
         return f"{path} was not changed: {exc}"
     if po.name == old and "name" in _front(_normal(raw)):

@@ -15,7 +15,7 @@ import msgspec
 from ..delegation import Toolset, toolset_for
 from ..errors import PromptSessionsError, ResponderError
 from ..models import Message
-from ..objects import PromptObject
+from ..objects import PromptObject, PromptObjectError
 from ..reply import reply_message
 from ..responders import ReplyEnd, ReplyRequest, ToolCalls
 from .checkpoint import Checkpoints
@@ -68,7 +68,13 @@ async def run_reply(
 async def _stream_with_retries(
     coord: Coordinator, live: LiveSession, responder: Any, options: dict[str, Any]
 ) -> Message | None:
-    po = coord.ctx.prompt_object(live.po_name)
+    try:
+        # Read again: the file may have broken since the send checked it, and a PO must never
+        # answer without the prompt it has on disk.
+        po = coord.ctx.po_for_reply(live.po_name)
+    except PromptObjectError as exc:
+        _fail(coord, live, f"{exc}; fix the file, then retry", None)
+        return None
     toolset = toolset_for(coord.ctx, po)
     for name in toolset.unknown:
         coord.warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")

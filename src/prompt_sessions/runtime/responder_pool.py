@@ -34,10 +34,10 @@ class ResponderPool:
         """
         if po_name in self._pinned:
             return self._pinned[po_name], {}
-        problem = self.ctx.po_file_problem(po_name)
-        if problem is not None:
-            raise PromptObjectError(f"{problem}; fix the file, then send again")
-        po = self.ctx.prompt_object(po_name)
+        try:
+            po = self.ctx.po_for_reply(po_name)
+        except PromptObjectError as exc:
+            raise PromptObjectError(f"{exc}; fix the file, then send again") from None
         name = self.ctx.responder_name(po)
         options = {**section(self.ctx.config, "responders", name), **po.options}
         key = (name, json.dumps(options, sort_keys=True, default=repr))

@@ -23,7 +23,11 @@ _CLOEXEC = CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def describe(exc: OSError, action: str, path: Path | str) -> StorageError:
-    """Turn an OSError into a one-line error of our family."""
+    """Turn an OSError into a one-line error of our family (a newline or an escape in the path
+    shown as an escape)."""
+    from ..text import visible
+
+    path = visible(str(path), one_line=True)
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ELOOP:
         reason = "it is a symbolic link, which is refused"

@@ -109,29 +109,48 @@ class SqliteConnection:
             try:
                 conn = self._open(reading_only=False)
             except sqlite3.OperationalError as exc:
-                if create or not _out_of_space(exc):
+                if create and _folder_unwritable(self.root):
+                    # A read-only mount: a write is refused as on any read-only store, and a
+                    # search whose index is damaged answers from memory instead.
+                    raise ReadOnlyStore(
+                        f"cannot write {self.db_path}: its folder cannot be written"
+                    ) from exc
+                if create:
                     raise
-                # On a full disk SQLite cannot grow the WAL index (the -shm file) that shared
-                # access needs. Reading never needs to write: read with the index in memory.
-                conn = self._open(reading_only=True)
+                if _out_of_space(exc):
+                    # On a full disk SQLite cannot grow the WAL index (the -shm file) that
+                    # shared access needs. Reading never needs to write: read with the index
+                    # in memory.
+                    conn = self._open(reading_only=True)
+                elif _folder_unwritable(self.root):
+                    # A read-only mount: SQLite cannot make its -shm file there, yet the file
+                    # reads as it is when no write-ahead log holds changes it lacks.
+                    self._check_no_log()
+                    conn = self._open(reading_only=True, immutable=True)
+                else:
+                    raise
                 reading_only = True
         self._conn = conn
         self._reading_only = reading_only
         open_backends.add(self)  # again, if it was closed and is being used once more
         return conn
 
-    def _open(self, *, reading_only: bool) -> sqlite3.Connection:
+    def _open(self, *, reading_only: bool, immutable: bool = False) -> sqlite3.Connection:
         """A configured connection. ``reading_only``: the full-disk fallback, which keeps the WAL
-        index in memory (exclusive locking, so no -shm is used) and refuses writes."""
+        index in memory (exclusive locking, so no -shm is used) and refuses writes; with
+        ``immutable``, the read-only-folder fallback, which reads the file without locks (no
+        program can write the folder either)."""
         conn = sqlite3.connect(
-            str(self.db_path),
+            f"{self.db_path.absolute().as_uri()}?immutable=1" if immutable else str(self.db_path),
             timeout=self.lock_timeout,
             isolation_level=None,  # we issue BEGIN/COMMIT ourselves
             check_same_thread=False,
+            uri=immutable,
         )
         try:
             if reading_only:
-                conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # before the file is touched
+                if not immutable:
+                    conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # before the file is touched
                 conn.execute("PRAGMA query_only = 1")
             conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
             conn.execute("PRAGMA synchronous = FULL")
@@ -159,6 +178,18 @@ class SqliteConnection:
             conn.close()
             raise
         return conn
+
+    def _check_no_log(self) -> None:
+        """Raise ReadOnlyStore when the database's write-ahead log holds changes: reading the
+        file without it would miss them, and SQLite needs to write in the folder to read it."""
+        log = self.db_path.with_name(f"{self.db_path.name}-wal")
+        with suppress(FileNotFoundError):
+            if log.stat().st_size > 0:
+                raise ReadOnlyStore(
+                    f"cannot read {self.db_path}: its folder cannot be written, and SQLite "
+                    f"must write there to read the changes in {log.name}; open it once where "
+                    "it can be written"
+                )
 
     def _create_database(self) -> None:
         """Build the schema in a temp file and link it into place, so the database file never
@@ -323,6 +354,15 @@ class SqliteConnection:
             open_backends.discard(self)
             if conn is not None:
                 conn.close()
+
+
+def _folder_unwritable(folder: Path) -> bool:
+    """Whether no file can be made in ``folder``: a read-only mount (whoever asks), or a folder
+    this process may not write."""
+    with suppress(OSError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    return not os.access(folder, os.W_OK)
 
 
 def _out_of_space(exc: sqlite3.OperationalError) -> bool:

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import time
 
-from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
+from ..errors import CorruptSession, NewerSession, ReadOnlyStore, SessionNotFound, StorageError
 from ..ids import is_valid_id
 from ..models import FORMAT_VERSION, Session, summarize
 from . import files, search_health, search_index
@@ -56,8 +56,11 @@ class SqliteHealth(SqliteIndexing):
                         )
                     ]
             except StorageError as exc:
-                # The file itself is unreadable: report it and leave it exactly as it is.
-                report.damaged[DB_NAME] = exc.message
+                # The file itself is unreadable: report it and leave it exactly as it is. A
+                # store that may not be written (a read-only mount) is not damaged: nothing
+                # is to be moved aside.
+                found = report.unreadable if isinstance(exc, ReadOnlyStore) else report.damaged
+                found[DB_NAME] = exc.message
                 self.close()
                 self._check_modes(report, repair)
                 return report
