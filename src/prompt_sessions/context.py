@@ -97,11 +97,14 @@ class AppContext:
                 return None
             return self._po_problems.get(f"{name}.md")
 
-    def po_file_problems(self) -> dict[str, str]:
+    def po_file_problems(self, read_again: bool = True) -> dict[str, str]:
         """The PO files that are not read: the PO each would be (its file name) -> one line
-        naming the file and what is wrong, for ``doctor`` and the MCP server's PO list."""
+        naming the file and what is wrong, for ``doctor`` and the MCP server's PO list.
+        ``read_again=False``: as the last reading of ``objects/`` found them (a caller that
+        has just read :attr:`objects` spares a second listing)."""
         with self._objects_lock:
-            self.objects  # noqa: B018 - read again if a file changed
+            if read_again:
+                self.objects  # noqa: B018 - read again if a file changed
             problems = self._po_problems
         return {key.removesuffix(".md"): problems[key] for key in sorted(problems)}
 

@@ -81,7 +81,8 @@ class SessionTools:
                     "sessions": counts.get(name, 0),
                 }
             )
-        problems = ctx.po_file_problems()  # files there but unreadable: said, not hidden
+        # files there but unreadable: said, not hidden (as the reading above found them)
+        problems = ctx.po_file_problems(read_again=False)
         for entry in found:
             if entry["name"] in problems:
                 entry.update(has_file=True, problem=problems.pop(entry["name"]))
