@@ -107,7 +107,19 @@ def probe(conn: sqlite3.Connection, samples: int = 3) -> str | None:
     rowids of the words and of the texts must agree, and ``samples`` texts spread over the
     index must each be found by their first and last words, in a session the index knows.
     What is wrong, in a few words, or None. A few point lookups: cheap enough for every search.
+    All of them read one snapshot (in a read transaction of their own when ``conn`` is in
+    none): another process writing the index meanwhile must not look like damage.
     Raises sqlite3.DatabaseError when SQLite cannot read the index."""
+    if conn.in_transaction:
+        return _probe(conn, samples)
+    conn.execute("BEGIN")
+    try:
+        return _probe(conn, samples)
+    finally:
+        conn.execute("COMMIT")  # it only read: nothing to keep or undo
+
+
+def _probe(conn: sqlite3.Connection, samples: int) -> str | None:
     # Apart: SQLite reads only the b-tree's ends for a lone min() or max(), all rows for both.
     ends = tuple(
         conn.execute(f"SELECT {end}(rowid) FROM search_doc").fetchone()[0] for end in ("min", "max")
@@ -129,7 +141,7 @@ def probe(conn: sqlite3.Connection, samples: int = 3) -> str | None:
             "WHERE d.rowid >= ? ORDER BY d.rowid LIMIT 1",
             (at,),
         ).fetchone()
-        rowid, text, known = row
+        rowid, text, known = row  # rows from low to high exist: one snapshot
         if known is None:
             return "it holds texts of a session it does not list"
         words = index_text(text).split()
