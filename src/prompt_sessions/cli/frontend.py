@@ -70,5 +70,5 @@ def _note_missing_environment(root: object) -> None:
 @pass_state
 def web(state: CliState, host: str, port: int, public: bool) -> None:
     """Open the TUI in a browser: serve it over HTTP (loopback only unless --public)."""
-    _note_missing_environment(state.app_context().root)
+    _note_missing_environment(state.manager.root)  # run_frontend builds the context
     run_frontend(state, "web", host=host, port=port, public=public)
