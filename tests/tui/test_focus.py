@@ -393,3 +393,42 @@ async def test_keys_typed_right_after_t_in_the_picker_are_the_tags(make_ctx, mak
         assert ctx.manager.get(one.id).tags == ["alpha", "draft"]
         assert not ctx.manager.get(one.id).archived and ctx.manager.trashed() == []
 
+
+
+async def test_a_message_typed_at_once_after_naming_a_new_session_is_in_its_box(
+    make_ctx, make_app
+):
+    """Esc, ``N``, a name, Enter, then a message, all typed at once: the message is in the new
+    session's box, and nothing typed lands in the draft of the session left."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "escape|N|F|r|e|s|h|enter|h|i|space|S|o")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_name == "Fresh"
+        assert app.screen.query_one(MessageBox).text == "hi So"
+        assert app.screen.coord.get(one.id).view.draft == ""
+
+
+async def test_a_message_and_enter_typed_at_once_after_naming_are_sent_to_the_new_session(
+    make_ctx, make_app
+):
+    """Esc, ``N``, a name, Enter, a message and Enter, all typed at once: the message is sent
+    to the new session (the second Enter is the box's), and the session left gets nothing."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "escape|N|F|r|e|s|h|enter|h|i|enter")
+        await wait_until(pilot, lambda: len(history(ctx, app.screen.session_id)) == 2)
+        assert app.screen.session_name == "Fresh"
+        assert history(ctx, app.screen.session_id) == [
+            ("user", "hi"),
+            ("assistant", "You said: hi"),
+        ]
+        assert ctx.manager.get(one.id).history == []
+        assert app.screen.query_one(MessageBox).text == ""

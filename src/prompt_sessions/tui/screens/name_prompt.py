@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
-
 from ...models import NAME_MAX, clean_name
-from .text_prompt import TextPrompt
+from .text_prompt import PromptInput, TextPrompt
 
 
 class NamePrompt(TextPrompt[str]):
@@ -14,5 +12,5 @@ class NamePrompt(TextPrompt[str]):
     def __init__(self, title: str, default: str = "") -> None:
         super().__init__(title, default, clean_name)
 
-    def make_input(self) -> Input:
-        return Input(value=self.default, max_length=NAME_MAX, id="name")
+    def make_input(self) -> PromptInput:
+        return PromptInput(value=self.default, max_length=NAME_MAX, id="name")

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import Input
-
 from ...organise.labels import split_tags
-from .text_prompt import TextPrompt
+from .text_prompt import PromptInput, TextPrompt
 
 
 class TagsPrompt(TextPrompt[list[str]]):
@@ -18,8 +16,8 @@ class TagsPrompt(TextPrompt[list[str]]):
     def __init__(self, title: str, tags: list[str] | None) -> None:
         super().__init__(title, " ".join(tags or ()), _checked_tags)
 
-    def make_input(self) -> Input:
-        return Input(
+    def make_input(self) -> PromptInput:
+        return PromptInput(
             value=self.default, placeholder="tags, separated by spaces or commas", id="tags"
         )
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
@@ -19,6 +21,22 @@ from ..widgets.hint_line import HintLine
 from .dialog import Dialog
 
 T = TypeVar("T")
+
+
+class PromptInput(Input):
+    """A prompt's input. Once its prompt has answered and taken the person elsewhere (a
+    landing), keys still queued here (typed at once after Enter) are handed to the app, so
+    they reach what has the focus now, in the order they were typed."""
+
+    hand_on = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.hand_on:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        self.app.post_message(events.Key(event.key, event.character))
 
 
 class TextPrompt(Dialog[T | None]):
@@ -51,9 +69,15 @@ class TextPrompt(Dialog[T | None]):
         self.default = default
         self.check = check
 
-    def make_input(self) -> Input:
+    def make_input(self) -> PromptInput:
         """The input, holding ``self.default``."""
-        return Input(value=self.default)
+        return PromptInput(value=self.default)
+
+    def dismiss(self, result: T | None = None) -> AwaitComplete:
+        if result is not None and self.landing is not None:
+            for box in self.query(PromptInput).results():
+                box.hand_on = True
+        return super().dismiss(result)
 
     def accept(self, value: str) -> None:
         """Dismiss with the answer for ``value``, or say in the dialog why it is refused."""
@@ -87,8 +111,12 @@ class TextPrompt(Dialog[T | None]):
         box.call_later(self._accept_typed)
 
     def _accept_typed(self) -> None:
+        box = self.query_one(Input)
         if self.is_current:  # not cancelled or answered meanwhile
-            self.accept(self.query_one(Input).value)
+            self.accept(box.value)
+        elif isinstance(box, PromptInput) and box.hand_on:
+            # a second Enter typed at once, after the answer: it is the new focus's Enter
+            self.app.post_message(events.Key("enter", "\r"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

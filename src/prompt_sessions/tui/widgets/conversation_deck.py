@@ -89,12 +89,15 @@ class ConversationDeck(Vertical):
         conversation.display = True
         if previous is conversation:
             return
-        had_focus = previous is not None and previous.has_focus
+        # the screen's focus now (``has_focus`` follows it only once the Blur is handled)
+        had_focus = previous is not None and self.screen.focused is previous
         if previous is not None:
             previous.display = False
         self._shown = conversation
         if had_focus:
-            conversation.focus(scroll_visible=False)
+            # at once, not deferred as ``focus()`` is: a focus given next (the message box's,
+            # as a prompt answered lands) must not be undone by this one arriving later
+            self.screen.set_focus(conversation, scroll_visible=False)
 
     def _trim(self) -> None:
         while len(self._kept) > self.keep:  # the shown one was moved to the end, never dropped

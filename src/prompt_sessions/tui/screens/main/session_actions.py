@@ -128,21 +128,22 @@ class SessionActions(Composer):
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager
 
-        def named(name: str | None) -> None:
-            if name is None:
-                return
+        def named(name: str) -> None:
+            # run as the name is accepted (a landing, not a result callback): the keys typed
+            # right after Enter are handed on to the new session's box, so it must be shown
+            # (its empty draft in the box) before they arrive
             try:
                 session = actions.new_session(manager, self.po_name, name)
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
-                return
-            self.show(self.po_name, session.id)
-            self.land()
+            else:
+                self.show(self.po_name, session.id)
+            self.land_now()
 
         prompt = NamePrompt(
             f"New session for {self.po_name}", actions.auto_name(manager, self.po_name)
         )
-        self.app.push_screen(opened_to_land(prompt, self.land_now), named)
+        self.app.push_screen(opened_to_land(prompt, named))
 
     def action_explorer(self) -> None:
         def chosen(choice: tuple[str, str, int | None] | None) -> None:
