@@ -394,10 +394,7 @@ async def test_keys_typed_right_after_t_in_the_picker_are_the_tags(make_ctx, mak
         assert not ctx.manager.get(one.id).archived and ctx.manager.trashed() == []
 
 
-
-async def test_a_message_typed_at_once_after_naming_a_new_session_is_in_its_box(
-    make_ctx, make_app
-):
+async def test_a_message_typed_at_once_after_naming_a_new_session_is_in_its_box(make_ctx, make_app):
     """Esc, ``N``, a name, Enter, then a message, all typed at once: the message is in the new
     session's box, and nothing typed lands in the draft of the session left."""
     ctx = make_ctx()
