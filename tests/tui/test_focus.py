@@ -327,6 +327,7 @@ async def test_keys_typed_right_after_naming_in_the_picker_never_act_on_rows(mak
         assert app.screen.session_name == "Fresh"
         assert not ctx.manager.get(one.id).archived and not ctx.manager.get(one.id).pinned
         assert ctx.manager.trashed() == []
+        assert app.screen.query_one(MessageBox).text == "add pa"
 
 
 async def test_keys_typed_right_after_r_in_the_picker_are_the_new_name(make_ctx, make_app):

@@ -65,12 +65,11 @@ class TuiFrontend:
 
         screen = self.screen
 
-        def chosen(choice: tuple[str, str] | None) -> None:
-            if choice is not None:
-                screen.switch_to(*choice, land=True)
+        def landed(choice: tuple[str, str]) -> None:
+            screen.land_on(*choice)
 
         tree = TreeScreen(lineage(screen.tui.ctx.manager, session_id), session_id)
-        screen.app.push_screen(opened_to_land(tree, screen.land_now), chosen)
+        screen.app.push_screen(opened_to_land(tree, landed))
         return True
 
     def confirm(self, question: str, action: Callable[[], str | None]) -> None:

@@ -113,17 +113,20 @@ class SessionActions(Composer):
         known = self.coord.known_sessions(self.po_name, keep=self.session_id)
         picker = SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known)
 
-        def chosen(session_id: str | None) -> None:
+        def landed(session_id: str) -> None:
+            # an orphaned session listed there may belong to another PO
+            self.land_on(picker.po_of(session_id), session_id)
+
+        def closed(session_id: str | None) -> None:
             if session_id is not None:
-                # an orphaned session listed there may belong to another PO
-                self.switch_to(picker.po_of(session_id), session_id, land=True)
-            elif (current := picker.current_id) is not None and current != self.session_id:
+                return  # shown as it was chosen (``landed``)
+            if (current := picker.current_id) is not None and current != self.session_id:
                 # a delete (or its undo) there changed the PO's current session: show it
                 self.switch_to(self.po_name, current)
             else:
                 self.reload()  # the picker may have renamed or deleted sessions
 
-        self.app.push_screen(opened_to_land(picker, self.land_now), chosen)
+        self.app.push_screen(opened_to_land(picker, landed), closed)
 
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager
@@ -146,19 +149,20 @@ class SessionActions(Composer):
         self.app.push_screen(opened_to_land(prompt, named))
 
     def action_explorer(self) -> None:
-        def chosen(choice: tuple[str, str, int | None] | None) -> None:
+        def landed(choice: tuple[str, str, int | None]) -> None:
+            po_name, session_id, index = choice
+            self.land_on(po_name, session_id, at=index)
+
+        def closed(choice: tuple[str, str, int | None] | None) -> None:
             if choice is None:
                 self.reload()
-                return
-            po_name, session_id, index = choice
-            self.switch_to(po_name, session_id, at=index, land=True)
 
         self.app.push_screen(
             opened_to_land(
                 ExplorerScreen(self.tui.ctx, self.tui.clock, self.tui.export_dir, self.po_name),
-                self.land_now,
+                landed,
             ),
-            chosen,
+            closed,
         )
 
     def action_rename(self) -> None:

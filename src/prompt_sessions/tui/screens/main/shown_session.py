@@ -102,6 +102,13 @@ class ShownSession(StatusHints):
         (``LandingModal``): the keys queued behind the choosing key must find it there."""
         self.set_focus(self.message_box)
 
+    def land_on(self, po_name: str, session_id: str, *, at: int | None = None) -> None:
+        """Show the chosen session and put focus in its message box at once, as a modal
+        closes with that choice (``LandingModal``): the keys queued behind the choosing key
+        are typed into that session's box, after its draft is back in it."""
+        self.switch_to(po_name, session_id, at=at, land=True)
+        self.land_now()
+
     def draw(
         self, live: LiveSession | None, *, at: int | None = None, rebuild: bool = False
     ) -> Conversation:
