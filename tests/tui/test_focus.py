@@ -430,3 +430,31 @@ async def test_a_message_and_enter_typed_at_once_after_naming_are_sent_to_the_ne
         ]
         assert ctx.manager.get(one.id).history == []
         assert app.screen.query_one(MessageBox).text == ""
+
+
+async def test_keys_typed_after_a_new_session_that_fails_never_act_on_rows(
+    make_ctx, make_app, monkeypatch
+):
+    """In the picker, ``n``, a name, Enter and letters typed at once, when making the session
+    fails (a full disk, say): the error is shown, and no letter or Enter typed after acts on
+    the picker's rows (``a`` would archive, ``p`` pin, Enter choose)."""
+    from prompt_sessions.commands import actions
+    from prompt_sessions.errors import StorageError
+
+    def fail(*args, **kwargs):
+        raise StorageError("cannot write: no space left on device")
+
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        monkeypatch.setattr(actions, "new_session", fail)
+        app.screen.query_one("#name").value = "Fresh"
+        burst(app, "enter|a|p|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPicker)
+        assert not ctx.manager.get(one.id).archived and not ctx.manager.get(one.id).pinned
+        assert [s.name for s in ctx.manager.list()] == ["One"]

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, TextArea
 
 from ...errors import PromptSessionsError
 from ...text import visible
@@ -26,7 +26,9 @@ T = TypeVar("T")
 class PromptInput(Input):
     """A prompt's input. Once its prompt has answered and taken the person elsewhere (a
     landing), keys still queued here (typed at once after Enter) are handed to the app, so
-    they reach what has the focus now, in the order they were typed."""
+    they reach the text box that has the focus now, in the order they were typed. Where the
+    focus is not in a text box (the landing failed), they are dropped: keys typed as text
+    never act as key commands (DESIGN section 8)."""
 
     hand_on = False
 
@@ -36,7 +38,8 @@ class PromptInput(Input):
             return
         event.stop()
         event.prevent_default()
-        self.app.post_message(events.Key(event.key, event.character))
+        if isinstance(self.app.focused, Input | TextArea):
+            self.app.post_message(events.Key(event.key, event.character))
 
 
 class TextPrompt(Dialog[T | None]):
@@ -116,7 +119,7 @@ class TextPrompt(Dialog[T | None]):
             self.accept(box.value)
         elif isinstance(box, PromptInput) and box.hand_on:
             # a second Enter typed at once, after the answer: it is the new focus's Enter
-            self.app.post_message(events.Key("enter", "\r"))
+            box.post_message(events.Key("enter", "\r"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
