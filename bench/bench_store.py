@@ -171,7 +171,12 @@ def bench_cli_list(tmp: Path) -> None:
         )
 
     def bare() -> None:
-        subprocess.run([sys.executable, "-c", "import click, pluggy, filelock"], check=True)
+        # DESIGN section 10's floor: importing the command's own dependencies, the four that
+        # `list --json` uses (click parses it, pluggy loads the backend, filelock guards the
+        # store, msgspec decodes the catalog and prints the JSON)
+        subprocess.run(
+            [sys.executable, "-c", "import click, pluggy, filelock, msgspec"], check=True
+        )
 
     # Installed packages carry compiled bytecode; give our sources the same footing.
     import compileall
