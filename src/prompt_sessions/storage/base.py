@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -263,6 +263,27 @@ class SupportsTrashCopy(Protocol):
         Raises:
             StorageError: the trash holds that id already (nothing written), or ``deleted_at``
                 is not such a time.
+        """
+
+
+@runtime_checkable
+class SupportsTrashUpdate(Protocol):
+    """Changing a trashed session's own fields where it lies, so that ``po rename`` takes the
+    trash along and ``restore`` brings a session back under the PO's new name (DESIGN section
+    14). Without it ``po rename`` restores, updates and trashes such a session again, which
+    resets its deletion time."""
+
+    def update_trashed(self, session_id: str, **fields: Any) -> TrashedSession:
+        """As ``update`` for a session in the trash, in one atomic step; its deletion time,
+        messages and ``updated_at`` are kept.
+
+        Returns:
+            The session's new summary and when it had been deleted.
+
+        Raises:
+            SessionNotFound: the trash holds no session with that id.
+            StorageError: a field sessions keep for life or do not have (nothing changed).
+            ReadOnlyStore: a newer version wrote the session.
         """
 
 
