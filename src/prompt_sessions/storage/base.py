@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
-from ..errors import StorageError
+from ..errors import ReadOnlyStore, StorageError
 from ..models import Message, Session, SessionSummary
 from ..timeutil import TIMESTAMP_PATTERN
 
@@ -129,13 +129,18 @@ class StorageBackend(Protocol):
         """Damaged sessions seen by the last ``list``: id -> reason."""
 
     def check(self, repair: bool = False) -> HealthReport:
-        """Read every session and rebuild the catalog.
+        """Read every session and rebuild the catalog (where the store can be written; one
+        that cannot is checked by reading only).
 
         Args:
             repair: move damaged files aside (never deleting their bytes).
 
         Returns:
             What was found and fixed.
+
+        Raises:
+            ReadOnlyStore: ``repair`` on a store this process cannot write (see
+                :func:`refuse_repair`); the built-in stores raise it before reading anything.
         """
 
     def flush(self) -> None:
@@ -159,6 +164,15 @@ def check_private(report: HealthReport, paths: list[Path], repair: bool) -> None
             report.fixed.append(f"made {path} private ({mode:04o} -> {wanted:04o})")
         else:
             report.loose.append(f"{path} is {mode:04o}, not {wanted:04o}")
+
+
+def refuse_repair(where: Path) -> ReadOnlyStore:
+    """The one-line error of ``doctor --repair`` on a store this process cannot write (a
+    read-only mount, a folder made read-only): repairing writes, checking does not."""
+    return ReadOnlyStore(
+        f"cannot repair {where}: it cannot be written here (a read-only folder or mount); "
+        "`prompt-sessions doctor` without --repair checks it by reading only"
+    )
 
 
 # ---------------------------------------------------------------- optional capabilities
