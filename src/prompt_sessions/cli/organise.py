@@ -291,6 +291,9 @@ def copy(state: CliState, ref: str, to_po: str, po: str | None, as_json: bool) -
     else:
         target = visible(session.po_name, one_line=True)
         click.echo(f"Copied {quoted(session.name)} to {target} ({session.id})")
+    from .name_note import note_name_clash
+
+    note_name_clash(mgr, session)  # the copy keeps its name: the name alone names two now
 
 
 @click.group("po")
