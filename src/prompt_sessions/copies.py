@@ -3,6 +3,7 @@ messages and its parent recorded (DESIGN section 5)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from .cells import boundary
@@ -98,12 +99,17 @@ def unused(manager: SessionManager, source: Session, mark: str) -> str:
 
 def numbered(name: str, mark: str, taken: set[str]) -> str:
     """``name`` with ``mark`` (`` (copy)``), numbered from 2 (`` (copy 2)``) until it is none
-    of the names in ``taken``."""
-    label = suffixed(name, mark)
-    number = 2
-    while label in taken:
-        label = suffixed(name, f"{mark[:-1]} {number})")
+    of the names in ``taken``. A name that ends in the mark already, bare or numbered (a copy
+    of a copy, an export of an import imported again), is numbered on from its own number
+    instead (``X (imported)`` gives ``X (imported 2)``, not ``X (imported) (imported)``)."""
+    base, number = name, 1
+    found = re.search(re.escape(mark[:-1]) + r"(?: ([0-9]+))?\)\Z", name)
+    if found is not None and found.start() > 0:
+        base, number = name[: found.start()], int(found[1] or 1)
+    label = suffixed(base, mark) if base is name else ""
+    while not label or label in taken:
         number += 1
+        label = suffixed(base, f"{mark[:-1]} {number})")
     return label
 
 

@@ -11,11 +11,19 @@ import pytest
 
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.plugins import PluginHost
-from prompt_sessions.storage.base import SupportsTrash
+from prompt_sessions.storage.base import SupportsTrash, SupportsTrashUpdate
 from prompt_sessions.storage.json_backend import JsonBackend
 from prompt_sessions.testing.trash_conformance import TrashConformance
 
-_TRASH_METHODS = {"trash", "trashed", "restore", "purge", "read_trashed", "put_trashed"}
+_TRASH_METHODS = {
+    "trash",
+    "trashed",
+    "restore",
+    "purge",
+    "read_trashed",
+    "put_trashed",
+    "update_trashed",
+}
 
 
 class _WithoutTrash:
@@ -26,10 +34,18 @@ class _WithoutTrash:
     def __init__(self, inner: JsonBackend) -> None:
         self._inner = inner
 
+    hidden = _TRASH_METHODS
+
     def __getattr__(self, attr: str) -> Any:
-        if attr in _TRASH_METHODS:
+        if attr in self.hidden:
             raise AttributeError(attr)
         return getattr(self._inner, attr)
+
+
+class _WithoutTrashUpdate(_WithoutTrash):
+    """The JSON store with a trash but no ``update_trashed``, as a backend written before it."""
+
+    hidden = {"update_trashed"}
 
 
 class TestBackendWithoutTrashConformance(TrashConformance):
@@ -69,3 +85,33 @@ class TestBackendWithoutTrashConformance(TrashConformance):
         manager.delete(s.id)
         assert not path.exists()
         assert not (tmp_path / ".prompt_objects" / "trash").exists()
+
+
+class TestBackendWithoutTrashUpdateConformance(TrashConformance):
+    """The trash cases on a backend whose trash cannot change a session where it lies:
+    ``po rename`` still takes the trash along (restoring, updating, trashing again)."""
+
+    @pytest.fixture
+    def open_backend(self, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+        opened: list[JsonBackend] = []
+
+        def open_(root: Path | None = None) -> Any:
+            inner = JsonBackend(root or tmp_path / ".prompt_objects")
+            opened.append(inner)
+            return _WithoutTrashUpdate(inner)
+
+        yield open_
+        for inner in opened:
+            inner.close()
+
+    @pytest.fixture
+    def backend(self, open_backend: Callable[..., Any]) -> Any:
+        return open_backend()
+
+    @pytest.fixture
+    def manager(self, backend: Any, tmp_path: Path) -> Iterator[SessionManager]:
+        mgr = SessionManager(tmp_path, backend, PluginHost.create(entry_points=False))
+        assert isinstance(mgr.backend, SupportsTrash)
+        assert not isinstance(mgr.backend, SupportsTrashUpdate)
+        yield mgr
+        mgr.close()

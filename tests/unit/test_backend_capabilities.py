@@ -24,6 +24,7 @@ CAPABILITIES = {
     "SingleFileStore": base.SingleFileStore,
     "SupportsChanges": base.SupportsChanges,
     "SupportsTrash": base.SupportsTrash,
+    "SupportsTrashUpdate": base.SupportsTrashUpdate,
 }
 
 
@@ -32,9 +33,25 @@ CAPABILITIES = {
     [
         (
             JsonBackend,
-            {"SupportsOpen", "SupportsRawRead", "SupportsPaths", "SupportsSearch", "SupportsTrash"},
+            {
+                "SupportsOpen",
+                "SupportsRawRead",
+                "SupportsPaths",
+                "SupportsSearch",
+                "SupportsTrash",
+                "SupportsTrashUpdate",
+            },
         ),
-        (SqliteBackend, {"SupportsFork", "SupportsSearch", "SingleFileStore", "SupportsTrash"}),
+        (
+            SqliteBackend,
+            {
+                "SupportsFork",
+                "SupportsSearch",
+                "SingleFileStore",
+                "SupportsTrash",
+                "SupportsTrashUpdate",
+            },
+        ),
     ],
     ids=["json", "sqlite"],
 )

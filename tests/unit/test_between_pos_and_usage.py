@@ -204,3 +204,35 @@ def test_po_rename_edits_a_front_matter_that_names_the_po(run: Run, mark: bytes)
     new_file = run.store / "objects" / "new.md"
     assert new_file.read_bytes() == mark + b"---\nname: new\n---\nHi.\n"
     assert [s["po_name"] for s in run.json("list", "--json")] == ["new"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_po_rename_takes_trashed_sessions_along(run: Run, backend: str) -> None:
+    """po rename gives the trashed sessions of OLD the name NEW too and counts them in its
+    line and its JSON; ``restore`` then brings one back under NEW (not under a PO that no
+    longer exists); another PO's trash is untouched; a PO found only in the trash can be
+    renamed too."""
+    _use(run, backend)
+    with _manager(run) as mgr:
+        live = mgr.create("old", "Live")
+        gone = mgr.create("old", "Gone")
+        mgr.append(gone.id, Message(role="user", content="kept"))
+        other = mgr.create("keep", "Other")
+        mgr.delete(gone.id)
+        mgr.delete(other.id)
+    before = {e["id"]: e for e in run.json("trash", "--json")}
+    code, out, _ = run("po", "rename", "old", "new")
+    assert (code, out) == (0, "Moved 1 session to new, and 1 in the trash\n")
+    after = {e["id"]: e for e in run.json("trash", "--json")}
+    assert after[gone.id]["po_name"] == "new" and after[other.id]["po_name"] == "keep"
+    assert after[gone.id]["deleted_at"] == before[gone.id]["deleted_at"]
+    assert run("restore", gone.id)[0] == 0
+    shown = run.json("show", gone.id, "--json")
+    assert shown["po_name"] == "new" and [m["content"] for m in shown["history"]] == ["kept"]
+    assert sorted(s["id"] for s in run.json("list", "--po", "new", "--json")) == sorted(
+        [live.id, gone.id]
+    )
+    assert run.json("list", "--po", "old", "--json") == []
+    report = run.json("po", "rename", "keep", "kept", "--json")
+    assert report["sessions"] == [] and [s["id"] for s in report["trashed"]] == [other.id]
+    assert report["trashed"][0]["po_name"] == "kept"

@@ -81,16 +81,36 @@ def test_index_agrees_with_the_reference(texts: list[str], text: str) -> None:
         assert [r.session_id for r in search_index.first_rows(conn, query, k)] == newest_first[:k]
 
 
-def test_equal_scores_at_the_cut_are_chosen_by_session_and_message() -> None:
+def test_equal_scores_at_the_cut_are_chosen_by_time_then_session_and_message() -> None:
     """Many docs with the same score: whatever order they were indexed in, the best ``n`` are
-    the first by (session id, message number), names first, with or without filters."""
+    the first by the session's ``updated_at`` (latest first), then session id, then message
+    number (latest first), with or without filters."""
+    from prompt_sessions.models import SessionSummary
+
     conn = sqlite3.connect(":memory:", isolation_level=None)
     search_index.create(conn)
+    # s3 and s5 updated last, at the same instant; the others in id order from s0.
+    updated = {
+        f"s{k}": f"2025-01-0{1 + k if k not in (3, 5) else 9}T00:00:00.000Z" for k in range(7)
+    }
+    for sid, at in updated.items():
+        search_index._put_head(
+            conn,
+            SessionSummary(
+                id=sid, name="n", po_name="po", message_count=10, created_at=at, updated_at=at
+            ),
+        )
     order = [(f"s{k % 7}", k // 7) for k in range(70)]
     for sid, index in reversed(order):
         search_index._add_doc(conn, sid, index, "user", "2025-01-01T00:00:00Z", "same words")
-    expected = sorted(order)[:10]
+    ranked = sorted(order, key=lambda p: (p[0], -p[1]))
+    ranked.sort(key=lambda p: updated[p[0]], reverse=True)
+    expected = ranked[:10]
+    assert expected == [("s3", i) for i in range(9, -1, -1)]
+    assert ranked[10:20] == [("s5", i) for i in range(9, -1, -1)]
     fast = [(r.session_id, r.message_index) for r in search_index.query(conn, parse("same"), 10)]
     assert fast == expected
     everything = [(r.session_id, r.message_index) for r in search_index.query(conn, parse("same"))]
     assert everything[:10] == expected and len(everything) == 70
+    filtered = search_index.query(conn, parse("same po:po"), 10)
+    assert [(r.session_id, r.message_index) for r in filtered] == expected

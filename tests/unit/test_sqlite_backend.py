@@ -86,14 +86,14 @@ def test_search_of_a_po_without_sessions_finds_nothing(backend: SqliteBackend) -
 
 def test_search_caps_the_hits_of_one_session_like_the_manager(backend: SqliteBackend) -> None:
     """A session matching by name and in many messages gives at most HITS_PER_SESSION hits,
-    the name first (the best match), then the earliest of the equally good messages."""
+    the name first (the best match), then the latest of the equally good messages."""
     session = make_session(
         name="needle list", messages=[make_message(f"needle {i}") for i in range(30)]
     )
     backend.create(session)
     hits = backend.search(parse("needle"), limit=100)
     assert len(hits) == HITS_PER_SESSION
-    assert [h.message_index for h in hits] == [None, *range(HITS_PER_SESSION - 1)]
+    assert [h.message_index for h in hits] == [None, *range(29, 29 - HITS_PER_SESSION + 1, -1)]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -128,10 +129,14 @@ class TwoManagers(RuleBasedStateMachine):
         source = self.model[sid]
         d = self._mgr(which).duplicate(sid)
         taken = {m.name for m in self.model.values() if m.po == source.po}
-        number = 1
+        base, number = source.name, 1
+        # A copy of "X (copy)" or "X (copy N)" is numbered on from it; the mark never stacks.
+        marked = re.search(r" \(copy(?: ([0-9]+))?\)\Z", base)
+        if marked is not None and marked.start() > 0:
+            base, number = base[: marked.start()], int(marked[1] or 1) + 1
         while True:  # "X (copy)", then "X (copy 2)", ...: the first its PO does not hold
             mark = " (copy)" if number == 1 else f" (copy {number})"
-            expected = (source.name[: 80 - len(mark)].rstrip() or "Session") + mark
+            expected = (base[: 80 - len(mark)].rstrip() or "Session") + mark
             if expected not in taken:
                 break
             number += 1

@@ -541,6 +541,9 @@ class PostgresBackend:
     def put_trashed(self, session: Session, deleted_at: str) -> None:
         trash_rows.put_trashed(self, session, deleted_at)
 
+    def update_trashed(self, session_id: str, **fields: Any) -> TrashedSession:
+        return trash_rows.update_trashed(self, session_id, **fields)
+
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
             if conn is None:

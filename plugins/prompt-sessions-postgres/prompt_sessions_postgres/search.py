@@ -11,7 +11,8 @@ name and tags for the filters. A query then becomes one SQL statement:
 - the filters are conditions on the row and its session;
 - the score is SQLite FTS5's BM25 (k1 = 1.2, b = 0.75) over the same words with the same
   statistics (rows, words per row, rows holding each phrase), so hits come in the same order,
-  ties in (session id, message number) order.
+  ties most recent first (the session's ``updated_at``, then its name, then its later
+  messages), then in session id order.
 
 The hits, their cap per session and their snippets come from the core's
 ``prompt_sessions.search.collect``, as on every store.
@@ -217,7 +218,8 @@ class _Branch:
             f", {count.format(text=self.folded)}::float8 AS f{k}" for k in range(len(terms))
         )
         inner = (
-            f"SELECT {self.sid} AS sid, {self.idx} AS idx, {self.words}::float8 AS d{counts} "
+            f"SELECT {self.sid} AS sid, {self.idx} AS idx, s.updated_at AS upd, "
+            f"{self.words}::float8 AS d{counts} "
             f"FROM {self.source} WHERE {' AND '.join(where)} OFFSET 0"
         )
         norm = f"{_K1!r}::float8 * ({1 - _B!r}::float8 + {_B!r}::float8 * d / {avgdl!r}::float8)"
@@ -228,7 +230,7 @@ class _Branch:
                 for k, weight in enumerate(idf)
             ]
         )
-        sql = f"SELECT sid, idx, {score} AS score FROM ({inner}) x"
+        sql = f"SELECT sid, idx, upd, {score} AS score FROM ({inner}) x"
         return sql, [count_pattern(t) for t in terms] + params
 
 
@@ -284,16 +286,19 @@ def search(
 
     def rows_for(n: int | None) -> Iterable[tuple[str, int | None, str]]:
         sql = (
-            f"SELECT d.sid, d.idx, d.score, CASE WHEN d.idx IS NULL "
+            f"SELECT d.sid, d.idx, d.score, d.upd, CASE WHEN d.idx IS NULL "
             f"THEN (SELECT coalesce(head->>'name', '') FROM {s}.sessions WHERE id = d.sid) "
             f"ELSE (SELECT coalesce(body->>'content', '') FROM {s}.messages "
             f"WHERE session_id = d.sid AND idx = d.idx) END "
-            f"FROM ({union} ORDER BY score DESC, sid, idx NULLS FIRST"
+            f"FROM ({union} ORDER BY score DESC, upd DESC, sid, idx DESC NULLS FIRST"
             + (" LIMIT %s" if n is not None else "")
             + ") d"
         )
         found = conn.execute(sql, params + ([n] if n is not None else [])).fetchall()
-        found.sort(key=lambda r: (-r[2], r[0], r[1] is not None, r[1] or 0))
-        return [(sid, idx, text) for sid, idx, _, text in found]
+        # The statement's order, one key at a time from the last (each sort keeps ties' order).
+        found.sort(key=lambda r: (r[0], r[1] is not None, -(r[1] or 0)))
+        found.sort(key=lambda r: r[3], reverse=True)
+        found.sort(key=lambda r: -r[2])
+        return [(sid, idx, text) for sid, idx, _, _, text in found]
 
     return collect(rows_for, query, summaries, limit)

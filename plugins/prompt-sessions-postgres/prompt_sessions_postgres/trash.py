@@ -19,7 +19,7 @@ import msgspec
 
 from prompt_sessions.errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from prompt_sessions.ids import validate_id
-from prompt_sessions.models import Session, summarize
+from prompt_sessions.models import Session, summarize, summary_with_head
 from prompt_sessions.storage import session_codec
 from prompt_sessions.storage.base import HealthReport, TrashedSession, check_deleted_at
 from prompt_sessions.timeutil import now_iso
@@ -206,6 +206,47 @@ def put_trashed(backend: PostgresBackend, session: Session, deleted_at: str) -> 
                         for i, (body, m) in enumerate(zip(bodies, session.history, strict=True))
                     ],
                 )
+
+
+def update_trashed(backend: PostgresBackend, session_id: str, **fields: Any) -> TrashedSession:
+    """Change a trashed session's row and its search columns in one transaction, its deletion
+    time and messages kept (``SupportsTrashUpdate.update_trashed``); unknown fields survive.
+
+    Raises:
+        SessionNotFound: the trash holds no session with that id.
+        StorageError: a field sessions keep for life or do not have (nothing changed).
+        ReadOnlyStore: a newer version wrote the session.
+    """
+    sid = validate_id(session_id)
+    session_codec.check_update(fields)
+    q = backend._q
+    with backend._writing() as conn:
+        if backend._version(conn) < TRASH_VERSION:
+            raise SessionNotFound(sid)
+        row = conn.execute(
+            f"SELECT deleted_at, head::text, summary::text FROM {q}.trash WHERE id = %s FOR UPDATE",
+            (sid,),
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(sid)
+        backend._check_not_newer(sid, row[1])
+        session = _load(backend, conn, sid)
+        for key, value in fields.items():
+            setattr(session, key, value)
+        summary = summary_with_head(backend._summary(sid, row[2]), session)
+        unknown = session_codec.unknown_fields(row[1].encode())
+        conn.execute(
+            f"UPDATE {q}.trash SET po_name = %s, head = %s, summary = %s, "
+            f"{search.SESSION_COLUMNS} WHERE id = %s",
+            (
+                session.po_name,
+                session_codec.encode_head(session, unknown).decode(),
+                _text(summary),
+                *search.session_columns(session.name, session.po_name, session.tags),
+                sid,
+            ),
+        )
+        return TrashedSession(summary=summary, deleted_at=row[0])
 
 
 def check(backend: PostgresBackend, report: HealthReport) -> None:

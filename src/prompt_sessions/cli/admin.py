@@ -101,7 +101,9 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo("No problems found." if not setup else "No problems found in the store.")
     for path in report.moved:
         click.echo(f"moved aside: {path}")
-    if report.damaged and not repair:
+    from ..storage.search_health import KEY
+
+    if set(report.damaged) - {KEY} and not repair:  # the index's line says how to mend it
         click.echo("Run `prompt-sessions doctor --repair` to move damaged sessions aside.")
     if report.loose:
         click.echo("Run `prompt-sessions doctor --repair` to make them private (0600/0700).")

@@ -291,6 +291,9 @@ def copy(state: CliState, ref: str, to_po: str, po: str | None, as_json: bool) -
     else:
         target = visible(session.po_name, one_line=True)
         click.echo(f"Copied {quoted(session.name)} to {target} ({session.id})")
+    from .name_note import note_name_clash
+
+    note_name_clash(mgr, session)  # the copy keeps its name: the name alone names two now
 
 
 @click.group("po")
@@ -301,19 +304,30 @@ def po_group() -> None:
 @po_group.command("rename")
 @click.argument("old", type=TEXT)
 @click.argument("new", type=TEXT)
-@click.option("--json", "as_json", is_flag=True, help="Print the moved sessions' summaries.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the moved sessions' summaries (and trashed)."
+)
 @pass_state
 def po_rename(state: CliState, old: str, new: str, as_json: bool) -> None:
-    """Give every session of PO OLD the PO name NEW, and its PO file too (objects/OLD.md
-    becomes objects/NEW.md, a front matter `name: OLD` becomes `name: NEW`); POs that list
-    OLD in their capabilities list NEW instead."""
+    """Give every session of PO OLD the PO name NEW (those in the trash too), and its PO
+    file too (objects/OLD.md becomes objects/NEW.md, a front matter `name: OLD` becomes
+    `name: NEW`); POs that list OLD in their capabilities list NEW instead."""
     report = state.manager.rename_po(old, new)
     if as_json:
         print_json(
-            {"sessions": report.sessions, "file": report.file or None, "callers": report.callers}
+            {
+                "sessions": report.sessions,
+                "trashed": report.trashed,
+                "file": report.file or None,
+                "callers": report.callers,
+            }
         )
         return
-    click.echo(f"Moved {counted(len(report.sessions), 'session')} to {visible(new, one_line=True)}")
+    trashed = f", and {len(report.trashed)} in the trash" if report.trashed else ""
+    click.echo(
+        f"Moved {counted(len(report.sessions), 'session')} to {visible(new, one_line=True)}"
+        f"{trashed}"
+    )
     for said in [*report.callers, report.file]:
         if said:
             click.echo(visible(said, one_line=True))

@@ -184,6 +184,7 @@ def duplicate(state: CliState, ref: str, name: str | None, po: str | None) -> No
     mgr = state.manager
     copy = mgr.duplicate(mgr.resolve(po, ref).id, new_name=name)
     click.echo(f"Created {quoted(copy.name)} ({copy.id})")
+    note_name_clash(mgr, copy)
 
 
 @click.command()
@@ -199,6 +200,7 @@ def fork(state: CliState, ref: str, at: int | None, name: str | None, po: str | 
     click.echo(
         f"Created {quoted(child.name)} ({child.id}) with {counted(len(child.history), 'message')}"
     )
+    note_name_clash(mgr, child)
 
 
 @click.command()

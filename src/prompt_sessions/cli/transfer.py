@@ -145,6 +145,11 @@ def import_(
     else:
         for outcome in outcomes:
             click.echo(_said(outcome, dry_run))
+    if not dry_run:
+        from .name_note import note_name_clashes
+
+        # Copies are named apart within their PO only: another PO's session may bear the name.
+        note_name_clashes(mgr, [o.session for o in outcomes if o.action == "new"])
     if failed:
         sys.exit(1)
 

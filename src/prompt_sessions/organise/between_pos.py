@@ -1,8 +1,9 @@
 """Moving work between POs (DESIGN section 14): copy a session to another PO, rename a PO in
 every session of it, and find sessions whose PO file is gone ("orphaned").
 
-``po rename`` changes each session's ``po_name`` one write at a time, then the PO's current
-session, then the PO file (its front matter's ``name:``, then its file name; see
+``po rename`` changes each session's ``po_name`` one write at a time, the trashed ones too (so
+``restore`` brings them back under the new name), then the PO's current session, then the PO
+file (its front matter's ``name:``, then its file name; see
 :mod:`.po_file`): a crash part-way leaves every session whole under one of the two names, and
 running the command again finishes it.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
 from ..objects import load_prompt_objects
+from ..storage.base import SupportsTrash, SupportsTrashUpdate
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -45,15 +47,18 @@ def copy_to_po(manager: SessionManager, session_id: str, po_name: str) -> Sessio
 
 @dataclass
 class PoRename:
-    """What ``po rename`` did: sessions moved, and what happened to the PO file."""
+    """What ``po rename`` did: sessions moved (live and archived, then trashed), and what
+    happened to the PO file."""
 
     sessions: list[SessionSummary] = field(default_factory=list)
+    trashed: list[SessionSummary] = field(default_factory=list)
     file: str = ""  # a sentence about the PO file, empty when there is none
     callers: list[str] = field(default_factory=list)  # one sentence per PO file that calls it
 
 
 def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
-    """Give every session of PO ``old`` the PO name ``new``, move its current-session choice,
+    """Give every session of PO ``old`` the PO name ``new`` (those in the trash too), move its
+    current-session choice,
     and give the PO's file the name ``new``: a front matter ``name: old`` becomes
     ``name: new`` (that line only) and ``objects/<old>.md`` becomes ``objects/<new>.md``
     (DESIGN section 14). The other PO files whose ``capabilities`` call PO ``old`` name
@@ -79,7 +84,13 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
 
     files = files_of(manager.root, old, new)
     sessions = manager.list(old)
-    if not sessions and files.mine is None:
+    store = manager.backend
+    in_trash = [
+        e.summary.id
+        for e in (store.trashed() if isinstance(store, SupportsTrash) else [])
+        if e.summary.po_name == old
+    ]
+    if not sessions and not in_trash and files.mine is None:
         raise UsageError(f"there is no PO '{old}': no session of it and no {old_file}")
     if files.theirs is not None:
         raise UsageError(f"{files.theirs} is PO '{new}' already; nothing was changed")
@@ -94,11 +105,32 @@ def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
         except SessionNotFound:
             continue  # deleted meanwhile
         report.sessions.append(session.summary())
+    for sid in in_trash:
+        try:
+            report.trashed.append(_move_trashed(manager, sid, new))
+        except SessionNotFound:
+            continue  # restored or purged meanwhile
     if current is not None:
         manager.backend.set_current(new, current)
         manager.backend.set_current(old, None)
     report.file = rename_po_file(files.mine, old, new) if files.mine is not None else ""
     return report
+
+
+def _move_trashed(manager: SessionManager, session_id: str, po_name: str) -> SessionSummary:
+    """Give a trashed session the PO name ``po_name``: where it lies when the store can
+    (``SupportsTrashUpdate``), else by restoring, updating and trashing it again, each step
+    whole (its deletion time then becomes now)."""
+    store = manager.backend
+    if isinstance(store, SupportsTrashUpdate):
+        return store.update_trashed(session_id, po_name=po_name).summary
+    assert isinstance(store, SupportsTrash)
+    store.restore(session_id)
+    try:
+        moved = store.update(session_id, po_name=po_name).summary()
+    finally:
+        store.trash(session_id)
+    return moved
 
 
 def po_files(manager: SessionManager) -> set[str]:

@@ -10,11 +10,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import msgspec
 
-from ..errors import StorageError
+from ..errors import ReadOnlyStore, StorageError
 from ..models import Message, Session, SessionSummary
 from ..timeutil import TIMESTAMP_PATTERN
 
@@ -129,13 +129,18 @@ class StorageBackend(Protocol):
         """Damaged sessions seen by the last ``list``: id -> reason."""
 
     def check(self, repair: bool = False) -> HealthReport:
-        """Read every session and rebuild the catalog.
+        """Read every session and rebuild the catalog (where the store can be written; one
+        that cannot is checked by reading only).
 
         Args:
             repair: move damaged files aside (never deleting their bytes).
 
         Returns:
             What was found and fixed.
+
+        Raises:
+            ReadOnlyStore: ``repair`` on a store this process cannot write (see
+                :func:`refuse_repair`); the built-in stores raise it before reading anything.
         """
 
     def flush(self) -> None:
@@ -159,6 +164,15 @@ def check_private(report: HealthReport, paths: list[Path], repair: bool) -> None
             report.fixed.append(f"made {path} private ({mode:04o} -> {wanted:04o})")
         else:
             report.loose.append(f"{path} is {mode:04o}, not {wanted:04o}")
+
+
+def refuse_repair(where: Path) -> ReadOnlyStore:
+    """The one-line error of ``doctor --repair`` on a store this process cannot write (a
+    read-only mount, a folder made read-only): repairing writes, checking does not."""
+    return ReadOnlyStore(
+        f"cannot repair {where}: it cannot be written here (a read-only folder or mount); "
+        "`prompt-sessions doctor` without --repair checks it by reading only"
+    )
 
 
 # ---------------------------------------------------------------- optional capabilities
@@ -263,6 +277,27 @@ class SupportsTrashCopy(Protocol):
         Raises:
             StorageError: the trash holds that id already (nothing written), or ``deleted_at``
                 is not such a time.
+        """
+
+
+@runtime_checkable
+class SupportsTrashUpdate(Protocol):
+    """Changing a trashed session's own fields where it lies, so that ``po rename`` takes the
+    trash along and ``restore`` brings a session back under the PO's new name (DESIGN section
+    14). Without it ``po rename`` restores, updates and trashes such a session again, which
+    resets its deletion time."""
+
+    def update_trashed(self, session_id: str, **fields: Any) -> TrashedSession:
+        """As ``update`` for a session in the trash, in one atomic step; its deletion time,
+        messages and ``updated_at`` are kept.
+
+        Returns:
+            The session's new summary and when it had been deleted.
+
+        Raises:
+            SessionNotFound: the trash holds no session with that id.
+            StorageError: a field sessions keep for life or do not have (nothing changed).
+            ReadOnlyStore: a newer version wrote the session.
         """
 
 

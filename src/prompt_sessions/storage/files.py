@@ -98,6 +98,15 @@ def temp_path_for(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
 
 
+def folder_unwritable(folder: Path) -> bool:
+    """Whether no file can be made in ``folder``: a read-only mount (whoever asks), or a folder
+    this process may not write."""
+    with contextlib.suppress(OSError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    return not os.access(folder, os.W_OK)
+
+
 def atomic_write(target: Path, data: bytes | Sequence[bytes | memoryview]) -> None:
     """Replace ``target`` with ``data`` (bytes, or pieces written in order) durably. On
     failure the old file is untouched."""

@@ -269,6 +269,9 @@ class JsonBackend(JsonReplaceLast):
     def put_trashed(self, session: Session, deleted_at: str) -> None:
         json_trash.put_trashed(self, session, deleted_at)
 
+    def update_trashed(self, session_id: str, **fields: Any) -> TrashedSession:
+        return json_trash.update_trashed(self, session_id, **fields)
+
     def get_current(self, po_name: str) -> str | None:
         with self._mutex:
             current = None if self._view.loaded else self._current_from_bytes()

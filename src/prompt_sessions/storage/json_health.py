@@ -10,7 +10,7 @@ from contextlib import suppress
 
 from ..models import FORMAT_VERSION
 from . import catalog, files
-from .base import HealthReport, check_private
+from .base import HealthReport, check_private, refuse_repair
 from .catalog import Drop, View
 from .json_catalog_view import JsonCatalogView
 
@@ -19,6 +19,8 @@ class JsonHealth(JsonCatalogView):
     """The store's health check and repair."""
 
     def check(self, repair: bool = False) -> HealthReport:
+        if repair and any(d.is_dir() and files.folder_unwritable(d) for d in (self.root, self.dir)):
+            raise refuse_repair(self.root)  # checking reads only; repairing writes
         report = HealthReport()
         with self._mutex:
             self._folding = True

@@ -14,7 +14,7 @@ import re
 import stat
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..ids import validate_id
@@ -174,6 +174,31 @@ def put_trashed(store: JsonBackend, session: Session, deleted_at: str) -> None:
             os.utime(target, ns=(ns, ns), follow_symlinks=False)
         except OSError as exc:
             raise files.describe(exc, "write", target) from exc
+
+
+def update_trashed(store: JsonBackend, session_id: str, **fields: Any) -> TrashedSession:
+    """Rewrite ``trash/<id>.json`` (atomically) with ``fields`` changed, its mtime (the time
+    of deletion) kept (``SupportsTrashUpdate.update_trashed``); fields this version does not
+    know survive, as in ``update``."""
+    sid = validate_id(session_id)
+    session_codec.check_update(fields)
+    path = trash_dir(store) / f"{sid}.json"
+    with store._writing():
+        st = _regular(path, sid)
+        data = files.read_bytes(path)
+        session = session_codec.decode_session(data, sid)
+        if session.format_version > FORMAT_VERSION:
+            raise session_codec.refuse_newer(path, session.format_version)
+        for key, value in fields.items():
+            setattr(session, key, value)
+        files.atomic_write(
+            path, session_codec.encode_session(session, session_codec.unknown_fields(data))
+        )
+        try:
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+        except OSError as exc:
+            raise files.describe(exc, "write", path) from exc
+        return TrashedSession(summary=summarize(session), deleted_at=iso_from_epoch(st.st_mtime))
 
 
 def check(store: JsonBackend, report: HealthReport, repair: bool) -> None:

@@ -380,7 +380,8 @@ class SearchCache:
     def check(self, report: HealthReport, repair: bool) -> None:
         """For ``doctor``: bring an existing cache up to date and check all of it (SQLite's
         page check, then FTS5's ``integrity-check``); a damaged one is reported under
-        ``search_health.KEY``. With ``repair``, build it afresh (DESIGN section 12)."""
+        ``search_health.KEY``. A cache this program cannot write is checked by reading it
+        only. With ``repair``, build it afresh (DESIGN section 12)."""
         with self._lock:
             if self.path is None:
                 return
@@ -392,9 +393,10 @@ class SearchCache:
             )
             if not repair:
                 if damage is not None:
-                    report.damaged[search_health.KEY] = (
-                        f"{damage}; `prompt-sessions doctor --repair` builds it again from the "
-                        "sessions"
+                    report.damaged[search_health.KEY] = f"{damage}; " + (
+                        search_health.UNWRITABLE
+                        if conn is None and search_health.unwritable(self.path)
+                        else "`prompt-sessions doctor --repair` builds it again from the sessions"
                     )
                 elif done:
                     report.fixed.append(f"search index: {done} session(s) indexed again")

@@ -8,6 +8,7 @@ and ``doctor --repair`` builds it again.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import suppress
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from ..search_text import index_text
+from . import files
 from .search_index import _SHADOWS, _TABLES, STALE, VERSION, intact, version
 
 # What SQLite says when the index itself is wrong (a table gone, pages or values damaged), as
@@ -31,6 +33,11 @@ _DAMAGE_CODES = frozenset(
     }
 )
 KEY = "search index"  # how doctor names the index among its findings
+# What doctor says after the index's damage on a store it cannot write (it checked by reading).
+UNWRITABLE = (
+    "the store cannot be written here; `prompt-sessions doctor --repair` builds it again from "
+    "the sessions where it can be written"
+)
 DOCTOR_SAMPLES = 200  # texts doctor looks up by their words (a search looks up three)
 
 
@@ -60,11 +67,13 @@ def mark_stale(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR REPLACE INTO search_meta VALUES ('version', ?)", (STALE,))
 
 
-def damage(conn: sqlite3.Connection, *, pages: bool = True) -> str | None:
+def damage(conn: sqlite3.Connection, *, pages: bool = True, fts: bool = True) -> str | None:
     """The full check for ``doctor`` (slow on a big index: it reads all of it): what is wrong
     with the index, in a few words, or None when it is sound. With ``pages``, SQLite's page
-    check of each of its tables first; then FTS5's own ``integrity-check``, which compares
-    the words indexed with the texts. Raises sqlite3.Error when the store fails otherwise."""
+    check of each of its tables first; then, with ``fts``, FTS5's own ``integrity-check``,
+    which compares the words indexed with the texts (an INSERT: a connection that only reads
+    goes without it); then the counts of texts, words and messages, and :func:`probe`.
+    Raises sqlite3.Error when the store fails otherwise."""
     found = version(conn)
     if found != VERSION or not intact(conn):
         if found == STALE:
@@ -75,7 +84,8 @@ def damage(conn: sqlite3.Connection, *, pages: bool = True) -> str | None:
             verdict = conn.execute(f"PRAGMA quick_check({table})").fetchone()[0]
             if verdict != "ok":
                 return f"SQLite reports damaged pages in {table}: {verdict.splitlines()[-1]}"
-        conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        if fts:
+            conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
         return _counts_differ(conn) or probe(conn, samples=DOCTOR_SAMPLES)
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
@@ -167,17 +177,64 @@ def file_damage(conn: sqlite3.Connection) -> str | None:
     return None if verdict == "ok" else f"SQLite reports damaged pages: {verdict.splitlines()[-1]}"
 
 
-def file_damage_at(path: Path) -> str | None:
-    """:func:`file_damage` of the file at ``path``, opened only to read; None when there is no
-    file or SQLite cannot open it at all (a read-only folder's WAL, say)."""
-    if not path.is_file():
+def unwritable(path: Path) -> bool:
+    """Whether the SQLite file at ``path`` cannot be written here: its folder is read-only
+    (SQLite makes its -wal and -shm files there) or the file itself is."""
+    return files.folder_unwritable(path.parent) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def open_read_only(path: Path) -> sqlite3.Connection | None:
+    """A connection that only reads the SQLite file at ``path`` (doctor on a store it cannot
+    write: reading never needs to write). In a folder that cannot be written SQLite cannot
+    make the -shm file shared reading needs, so the file is read as immutable, which is
+    exact only while no write-ahead log holds changes. None when there is no file, a log
+    holds changes there, or SQLite cannot open it."""
+    if not path.is_file() or path.is_symlink():
         return None
+    frozen = files.folder_unwritable(path.parent)
+    if frozen:
+        with suppress(FileNotFoundError):
+            if path.with_name(f"{path.name}-wal").stat().st_size > 0:
+                return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(
+            f"{path.absolute().as_uri()}?{'immutable=1' if frozen else 'mode=ro'}",
+            uri=True,
+            isolation_level=None,
+        )
     except sqlite3.Error:
         return None
     try:
-        return file_damage(conn)
+        conn.execute("PRAGMA query_only = 1")
+    except sqlite3.Error:
+        conn.close()
+        return None
+    return conn
+
+
+def read_only_damage(conn: sqlite3.Connection, *, pages: bool) -> str | None:
+    """:func:`damage` for a store this program cannot write, read only (without FTS5's
+    ``integrity-check``, which writes): what is wrong with the index, or None when it is
+    sound, of another version (built again where the store can be written, as any search
+    there does), absent, or cannot be read for another reason than damage (busy, say)."""
+    if version(conn) not in (VERSION, STALE):
+        return None
+    try:
+        return damage(conn, pages=pages, fts=False)
+    except sqlite3.Error:
+        return None
+
+
+def file_damage_at(path: Path) -> str | None:
+    """What is wrong with the index in the SQLite file at ``path`` (the JSON store's cache,
+    all of it the index), read only: SQLite's page check of the file, then
+    :func:`read_only_damage`. None when it is sound or cannot be opened (see
+    :func:`open_read_only`)."""
+    conn = open_read_only(path)
+    if conn is None:
+        return None
+    try:
+        return file_damage(conn) or read_only_damage(conn, pages=False)
     except sqlite3.Error:
         return None
     finally:

@@ -6,8 +6,9 @@ both ask them the same questions through :func:`query`, so a query gives the sam
 Tables (all prefixed ``search_``)::
 
     search_meta(key, value)          the index version: texts folded by another version are rebuilt
-    search_session(id, stamp, ...)   per session: the summary it was indexed from (JSON) and the
-                                     fields filters use (folded PO name, flags, folded tags)
+    search_session(id, stamp, ...)   per session: the summary it was indexed from (JSON), the
+                                     fields filters use (folded PO name, flags, folded tags) and
+                                     ``updated_at``, which orders hits of equal score
     search_doc(rowid, session_id, message_index, role, created_at, text)
                                      one row per message, and one for the name (message_index NULL)
     search_fts(body)                 the folded words of each doc, same rowid; unicode61 splitting
@@ -32,7 +33,7 @@ from ..search_query import Query
 from ..search_text import FOLD_VERSION, Term, fold, index_text
 from . import search_filters
 
-VERSION = f"3/{FOLD_VERSION}"
+VERSION = f"4/{FOLD_VERSION}"
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS search_session (
     archived INTEGER NOT NULL,
     pinned INTEGER NOT NULL,
     thread_type TEXT,
-    tags TEXT NOT NULL
+    tags TEXT NOT NULL,
+    updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS search_doc (
     rowid INTEGER PRIMARY KEY,
@@ -155,7 +157,7 @@ def _tags_key(tags: list[str] | None) -> str:
 
 def _put_head(conn: sqlite3.Connection, summary: SessionSummary) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO search_session VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO search_session VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             summary.id,
             stamp_of(summary),
@@ -164,6 +166,7 @@ def _put_head(conn: sqlite3.Connection, summary: SessionSummary) -> None:
             int(summary.pinned),
             summary.thread_type,
             _tags_key(summary.tags),
+            summary.updated_at,
         ),
     )
 
@@ -317,15 +320,22 @@ def _conditions(query: Query) -> tuple[list[str], list[object]]:
     return search_filters.conditions(query, _FILTERS)
 
 
+# Equal scores, most recent first: the session updated last, its name, then its later messages
+# first; sessions updated at the same instant in id order, so every store lists them alike.
+_RANKED = (
+    "f.rank, s.updated_at DESC, d.session_id, d.message_index IS NOT NULL, d.message_index DESC"
+)
+
+
 def query(conn: sqlite3.Connection, q: Query, limit: int | None = None) -> Iterator[Row]:
-    """Matching docs, best first (BM25); equal scores in (session id, message number) order,
-    so every store lists them alike. ``limit`` bounds the rows read (None: all)."""
+    """Matching docs, best first (BM25); equal scores most recent first (the session's
+    ``updated_at``, then the later message; DESIGN section 12), then in session id order, so
+    every store lists them alike. ``limit`` bounds the rows read (None: all)."""
     where, params = _conditions(q)
     if limit is not None and not where:
         yield from _best(conn, match_expression(q), limit)
         return
-    order = "f.rank, d.session_id, d.message_index IS NOT NULL, d.message_index"
-    sql, args = _matching(q, where, params, ", f.rank", order, limit)
+    sql, args = _matching(q, where, params, ", f.rank", _RANKED, limit, join="LEFT JOIN")
     for sid, index, text, rank in conn.execute(sql, args):
         yield Row(sid, index, text, rank)
 
@@ -336,7 +346,7 @@ def first_rows(conn: sqlite3.Connection, q: Query, limit: int | None) -> Iterato
     what a rare one does. The explorer's first page (DESIGN sections 10 and 12); the ranked
     :func:`query` replaces it."""
     where, params = _conditions(q)
-    sql, args = _matching(q, where, params, "", "f.rowid DESC", limit)
+    sql, args = _matching(q, where, params, "", "f.rowid DESC", limit, join="")
     for sid, index, text in conn.execute(sql, args):
         yield Row(sid, index, text, 0.0)
 
@@ -348,13 +358,18 @@ def _matching(
     extra: str,
     order: str,
     limit: int | None,
+    *,
+    join: str,
 ) -> tuple[str, list[object]]:
     """The statement (and its arguments) reading the docs that match ``q`` and its filters
-    ``where``: session id, message number, text and ``extra`` columns, in ``order``."""
+    ``where``: session id, message number, text and ``extra`` columns, in ``order``. ``join``:
+    how ``order`` reads the session's row ``s`` ("LEFT JOIN", or "" when it does not); the
+    filters always need it."""
+    join = "JOIN" if where else join
     sql = (
         f"SELECT d.session_id, d.message_index, d.text{extra} FROM search_fts f "
         "JOIN search_doc d ON d.rowid = f.rowid "
-        + ("JOIN search_session s ON s.id = d.session_id " if where else "")
+        + (f"{join} search_session s ON s.id = d.session_id " if join else "")
         + "WHERE search_fts MATCH ? "
         + "".join(f"AND {c} " for c in where)
         + f"ORDER BY {order}"
@@ -384,7 +399,7 @@ def summaries_of(conn: sqlite3.Connection, ids: list[str]) -> dict[str, SessionS
 def _best(conn: sqlite3.Connection, expr: str, limit: int) -> Iterator[Row]:
     """The best ``limit`` rows without filters: FTS5 ranks alone, as fast as a bare query, then
     only the winners are read. Rows tied with the last winner are all fetched, so the tie-break
-    by (session id, message number) picks the same rows on every store."""
+    (as in :data:`_RANKED`) picks the same rows on every store."""
     fetch = limit + 16
     while True:
         ranked = conn.execute(
@@ -399,18 +414,18 @@ def _best(conn: sqlite3.Connection, expr: str, limit: int) -> Iterator[Row]:
             break
         fetch *= 4
     rank_of = dict(ranked)
-    rows = [
-        Row(sid, index, text, rank_of[rowid])
-        for rowid, sid, index, text in conn.execute(
-            "SELECT rowid, session_id, message_index, text FROM search_doc "
-            "WHERE rowid IN (SELECT value FROM json_each(?))",
-            (_encoder.encode(list(rank_of)),),
-        )
-    ]
-    rows.sort(
-        key=lambda r: (r.rank, r.session_id, r.message_index is not None, r.message_index or 0)
-    )
-    yield from rows[:limit]
+    found = conn.execute(
+        "SELECT d.rowid, d.session_id, d.message_index, d.text, s.updated_at FROM search_doc d "
+        "LEFT JOIN search_session s ON s.id = d.session_id "
+        "WHERE d.rowid IN (SELECT value FROM json_each(?))",
+        (_encoder.encode(list(rank_of)),),
+    ).fetchall()
+    # _RANKED's order, one key at a time from the last (each sort keeps the order of ties).
+    found.sort(key=lambda r: (r[1], r[2] is not None, -(r[2] or 0)))
+    found.sort(key=lambda r: r[4] or "", reverse=True)  # no session row: as SQL's NULL, last
+    found.sort(key=lambda r: rank_of[r[0]])
+    for rowid, sid, index, text, _ in found[:limit]:
+        yield Row(sid, index, text, rank_of[rowid])
 
 
 def sessions_in(conn: sqlite3.Connection) -> Iterable[str]:

@@ -248,6 +248,9 @@ class SqliteBackend(SqliteHealth):
     def put_trashed(self, session: Session, deleted_at: str) -> None:
         sqlite_trash.put_trashed(self, session, deleted_at)
 
+    def update_trashed(self, session_id: str, **fields: Any) -> TrashedSession:
+        return sqlite_trash.update_trashed(self, session_id, **fields)
+
     def get_current(self, po_name: str) -> str | None:
         with self._reading() as conn:
             if conn is None:

@@ -357,12 +357,7 @@ class SqliteConnection:
 
 
 def _folder_unwritable(folder: Path) -> bool:
-    """Whether no file can be made in ``folder``: a read-only mount (whoever asks), or a folder
-    this process may not write."""
-    with suppress(OSError):
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return True
-    return not os.access(folder, os.W_OK)
+    return files.folder_unwritable(folder)
 
 
 def _out_of_space(exc: sqlite3.OperationalError) -> bool:

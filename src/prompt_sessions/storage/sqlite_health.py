@@ -16,7 +16,7 @@ from ..ids import is_valid_id
 from ..models import FORMAT_VERSION, Session, summarize
 from . import files, search_health, search_index
 from . import sqlite_rows as rows
-from .base import HealthReport, check_private
+from .base import HealthReport, check_private, refuse_repair
 from .sqlite_connection import DB_NAME, SCHEMA_VERSION
 from .sqlite_indexing import SqliteIndexing
 
@@ -29,7 +29,10 @@ class SqliteHealth(SqliteIndexing):
 
     def check(self, repair: bool = False) -> HealthReport:
         """Check SQLite's pages, decode every session, fix summaries that disagree with their
-        messages; with ``repair``, move damaged sessions to ``damaged/`` as JSON."""
+        messages; with ``repair``, move damaged sessions to ``damaged/`` as JSON. On a store
+        this program cannot write, check by reading only; ``repair`` raises ReadOnlyStore."""
+        if repair and self.db_path.is_file() and search_health.unwritable(self.db_path):
+            raise refuse_repair(self.root)  # checking reads only; repairing writes
         report = HealthReport()
         with self._mutex:
             # doctor reports loose modes as it finds them; only --repair changes them.
@@ -110,6 +113,11 @@ class SqliteHealth(SqliteIndexing):
                 )
                 return report
             if not os.access(self.db_path, os.W_OK):
+                with self._reading() as rconn:  # ``conn`` may have been closed since
+                    assert rconn is not None
+                    damage = self._read_only_index_damage(rconn, verdict, healthy)
+                if damage is not None:
+                    report.damaged[search_health.KEY] = f"{damage}; {search_health.UNWRITABLE}"
                 return report
             self._sweep_temp_files()
             damage = None
@@ -146,6 +154,23 @@ class SqliteHealth(SqliteIndexing):
         if damage is not None:
             self._report_index_damage(damage, len(healthy), report, repair)
         return report
+
+    def _read_only_index_damage(
+        self, conn: sqlite3.Connection, verdict: str, healthy: dict[str, Session]
+    ) -> str | None:
+        """What is wrong with the index, found by reading only (a store this program cannot
+        write): the full check, then whether it holds every session as it now is."""
+        damage = search_health.read_only_damage(conn, pages=verdict != "ok")
+        if damage is not None or search_index.version(conn) != search_index.VERSION:
+            return damage
+        try:
+            known = search_index.stamps(conn)
+        except sqlite3.Error:
+            return None
+        behind = sum(
+            known.get(sid) != search_index.stamp_of(summarize(s)) for sid, s in healthy.items()
+        )
+        return f"it holds {behind} session(s) as they were before a change" if behind else None
 
     def _report_index_damage(
         self, damage: str, sessions: int, report: HealthReport, repair: bool

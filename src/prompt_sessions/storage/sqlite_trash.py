@@ -11,11 +11,11 @@ leaves it in one place: SQLite commits the move whole or not at all.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CorruptSession, SessionNotFound, StorageError
 from ..ids import validate_id
-from ..models import Session, summarize
+from ..models import Session, summarize, summary_with_head
 from ..timeutil import now_iso
 from . import search_index, session_codec
 from . import sqlite_rows as rows
@@ -127,6 +127,37 @@ def purge(store: SqliteBackend, session_id: str) -> None:
         if conn.execute("DELETE FROM trash WHERE id = ?", (sid,)).rowcount == 0:
             raise SessionNotFound(sid)
         conn.execute("DELETE FROM trash_messages WHERE session_id = ?", (sid,))
+
+
+def update_trashed(store: SqliteBackend, session_id: str, **fields: Any) -> TrashedSession:
+    """Change the trashed session's row in one transaction, its deletion time and messages
+    kept (``SupportsTrashUpdate.update_trashed``); unknown fields survive, as in ``update``."""
+    sid = validate_id(session_id)
+    session_codec.check_update(fields)
+    with store._writing() as conn:
+        if not _has_table(conn):
+            raise SessionNotFound(sid)
+        row = conn.execute(
+            "SELECT deleted_at, CAST(head AS BLOB), CAST(summary AS BLOB) FROM trash WHERE id = ?",
+            (sid,),
+        ).fetchone()
+        if row is None:
+            raise SessionNotFound(sid)
+        store._check_not_newer(sid, row[1])
+        session = _load(conn, sid)
+        for key, value in fields.items():
+            setattr(session, key, value)
+        summary = summary_with_head(rows.decode_summary(sid, row[2]), session)
+        conn.execute(
+            "UPDATE trash SET po_name = ?, head = ?, summary = ? WHERE id = ?",
+            (
+                session.po_name,
+                session_codec.encode_head(session, session_codec.unknown_fields(row[1])),
+                rows.encoder.encode(summary),
+                sid,
+            ),
+        )
+        return TrashedSession(summary=summary, deleted_at=row[0])
 
 
 def _load(conn: sqlite3.Connection, sid: str) -> Session:

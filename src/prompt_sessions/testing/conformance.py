@@ -274,11 +274,12 @@ class BackendConformance(CrudConformance, SharingConformance, SearchConformance,
         assert manager.search("absent words") == []
 
     def test_search_caps_hits_per_session(self, manager: Any, backend: StorageBackend) -> None:
-        """A session contributes at most 20 hits, the first ones in message order."""
+        """A session contributes at most 20 hits; of equal scores, the 20 latest messages,
+        the latest first."""
         s = make_session(messages=[make_message(f"needle {i}", 1, i) for i in range(30)])
         backend.create(s)
         hits = manager.search("NEEDLE")
-        assert [h.message_index for h in hits] == list(range(20))
+        assert [h.message_index for h in hits] == list(range(29, 9, -1))
 
     # ------------------------------------------------------------------ replace_last
     # The optional SupportsReplaceLast capability, with which the runtime checkpoints a streaming

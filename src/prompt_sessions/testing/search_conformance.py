@@ -224,6 +224,35 @@ class SearchConformance:
         hits = manager.search(query)
         assert [(h.session.id, h.message_index) for h in hits] == [(high, 0), (low, 0)]
 
+    def test_equal_scores_come_most_recent_first(
+        self, manager: Any, backend: StorageBackend
+    ) -> None:
+        """Hits that rank equally (the same text in several places) come most recent first:
+        the session updated last first, whatever its id, then within a session the later
+        message first; ``limit`` keeps the most recent of them. Sessions updated at the same
+        instant fall back to id order, so every store lists them alike."""
+        from ..ids import new_id
+
+        low, high, same_a, same_b = sorted(new_id() for _ in range(4))
+        text = "walrus ahoy"
+
+        def put(sid: str, name: str, day: str, minute: int, count: int = 1) -> None:
+            messages = [_msg(text, day=day, minute=minute + k) for k in range(count)]
+            backend.create(msgspec.structs.replace(_session("po", name, day, *messages), id=sid))
+
+        put(high, "Newer", _DAY2, 1, count=2)  # the higher id, updated last
+        put(low, "Older", _DAY1, 1, count=2)
+        expected = [(high, 1), (high, 0), (low, 1), (low, 0)]
+        assert [(h.session.id, h.message_index) for h in manager.search("walrus")] == expected
+        filtered = manager.search("walrus po:po")  # the filtered path orders alike
+        assert [(h.session.id, h.message_index) for h in filtered] == expected
+        assert [(h.session.id, h.message_index) for h in manager.search("walrus", limit=1)] == [
+            (high, 1)
+        ]
+        put(same_b, "Tie b", "2025-01-05", 1)
+        put(same_a, "Tie a", "2025-01-05", 1)
+        assert [h.session.id for h in manager.search("walrus", limit=2)] == [same_a, same_b]
+
     def test_search_follows_writes(self, manager: Any, backend: StorageBackend) -> None:
         """Appends, renames, archiving and deletes show in the next search at once."""
         session = manager.create("po", "Plain")

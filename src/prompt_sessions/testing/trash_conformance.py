@@ -12,12 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from ..errors import SessionNotFound, StorageError
 from ..ids import new_id
 from ..models import Message, Session, summarize
-from ..storage.base import StorageBackend, SupportsTrash, SupportsTrashCopy
+from ..storage.base import StorageBackend, SupportsTrash, SupportsTrashCopy, SupportsTrashUpdate
 
 
 def _session(name: str, *texts: str) -> Session:
@@ -192,3 +193,56 @@ class TrashConformance:
         assert [e.summary.id for e in other.trashed()] == [s.id]
         other.purge(s.id)
         assert other.trashed() == []
+
+    def test_po_rename_takes_the_trash_along(self, manager: Any, backend: StorageBackend) -> None:
+        """``po rename`` gives the trashed sessions of the PO the new name too, their deletion
+        time and messages unchanged, so ``restore`` brings them back under the new name; the
+        trash of other POs is left alone (DESIGN section 14)."""
+        if not isinstance(backend, SupportsTrash):
+            return
+        live, gone, other = _session("Live", "a"), _session("Gone", "b", "c"), _session("O", "d")
+        other.po_name = "keep"
+        for s in (live, gone, other):
+            backend.create(s)
+        backend.trash(gone.id)
+        backend.trash(other.id)
+        when = {e.summary.id: e.deleted_at for e in backend.trashed()}
+        report = manager.rename_po("coordinator", "renamed")
+        assert [s.id for s in report.sessions] == [live.id]
+        assert [s.id for s in report.trashed] == [gone.id]
+        assert report.trashed[0].po_name == "renamed"
+        entries = {e.summary.id: e for e in backend.trashed()}
+        assert entries[gone.id].summary.po_name == "renamed"
+        assert entries[other.id].summary.po_name == "keep"
+        if isinstance(backend, SupportsTrashUpdate):  # moved where it lies
+            assert {i: e.deleted_at for i, e in entries.items()} == when
+        backend.restore(gone.id)
+        back = backend.get(gone.id)
+        assert back.po_name == "renamed" and back.history == gone.history
+        assert back.updated_at == gone.updated_at
+        assert {s.id for s in manager.list("renamed")} == {live.id, gone.id}
+        assert manager.list("coordinator") == []
+
+    def test_update_trashed_changes_fields_where_the_session_lies(
+        self, backend: StorageBackend
+    ) -> None:
+        """``update_trashed`` changes a trashed session's fields in place, its deletion time,
+        messages and ``updated_at`` kept; an id the trash does not hold and a field kept for
+        life are refused, with nothing changed."""
+        if not isinstance(backend, SupportsTrashUpdate):
+            return
+        assert isinstance(backend, SupportsTrash)
+        s = _session("Trashed", "x", "y")
+        backend.create(s)
+        backend.trash(s.id)
+        (before,) = backend.trashed()
+        entry = backend.update_trashed(s.id, po_name="elsewhere")
+        assert entry.summary.po_name == "elsewhere" and entry.deleted_at == before.deleted_at
+        assert backend.trashed() == [entry]
+        with pytest.raises(SessionNotFound):
+            backend.update_trashed(new_id(), po_name="x")
+        with pytest.raises(StorageError):
+            backend.update_trashed(s.id, id=new_id())
+        assert backend.trashed() == [entry]
+        backend.restore(s.id)
+        assert backend.get(s.id) == msgspec.structs.replace(s, po_name="elsewhere")
