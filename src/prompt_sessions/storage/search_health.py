@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import msgspec
@@ -53,6 +54,32 @@ def is_damage(exc: sqlite3.Error) -> bool:
     if code is None:  # not SQLite's: Python's own failure to read a value
         return str(exc).startswith("Could not decode")
     return code & 0xFF in _DAMAGE_CODES
+
+
+class Undone:
+    """What :func:`undone_on_damage` found: the damage that undid the block, or None."""
+
+    error: sqlite3.DatabaseError | None = None
+
+
+@contextmanager
+def undone_on_damage(conn: sqlite3.Connection, name: str) -> Iterator[Undone]:
+    """Run a block of index writes inside savepoint ``name`` of the caller's transaction,
+    with FTS5's buffered writes flushed at its end. When SQLite reports damage to the index
+    (:func:`is_damage`), the block's writes are rolled back to the savepoint and the error is
+    kept in the yielded :class:`Undone` instead of raised; any other error propagates."""
+    outcome = Undone()
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield outcome
+        conn.execute("SAVEPOINT search_flush")  # FTS5 writes out what it buffered
+        conn.execute("RELEASE search_flush")
+    except sqlite3.DatabaseError as exc:
+        if not (is_damage(exc) and conn.in_transaction):
+            raise
+        conn.execute(f"ROLLBACK TO {name}")
+        outcome.error = exc
+    conn.execute(f"RELEASE {name}")
 
 
 class IndexDamage(sqlite3.DatabaseError):

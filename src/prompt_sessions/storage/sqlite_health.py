@@ -231,17 +231,11 @@ class SqliteHealth(SqliteIndexing):
         """Index again every session a sound index holds differently, and forget the gone
         ones; what is wrong with the index instead, if it is damaged (a table gone, values
         SQLite cannot read, a write that could not update it)."""
-        conn.execute("SAVEPOINT search_refresh")
-        try:
+        damage = None
+        with search_health.undone_on_damage(conn, "search_refresh") as outcome:
             damage = self._refresh_search_index(conn, healthy, report)
-            conn.execute("SAVEPOINT search_flush")  # FTS5 writes out what it buffered
-            conn.execute("RELEASE search_flush")
-        except sqlite3.DatabaseError as exc:
-            if not (search_health.is_damage(exc) and conn.in_transaction):
-                raise
-            conn.execute("ROLLBACK TO search_refresh")
-            damage = f"it cannot be read ({exc})"
-        conn.execute("RELEASE search_refresh")
+        if outcome.error is not None:
+            damage = f"it cannot be read ({outcome.error})"
         return damage or search_health.damage(conn, pages=False)
 
     def _refresh_search_index(

@@ -113,8 +113,7 @@ def build_index(conn: sqlite3.Connection, *, fresh: bool) -> bool:
     """Index every readable session again, inside the caller's write transaction (all of
     the index's tables dropped first when ``fresh``). False, with the index left as it
     was, when SQLite cannot rebuild it (its pages damaged beyond dropping)."""
-    conn.execute("SAVEPOINT search_build")
-    try:
+    with search_health.undone_on_damage(conn, "search_build") as outcome:
         search_index.create(conn, fresh=fresh)
         for (sid,) in conn.execute("SELECT id FROM sessions").fetchall():
             try:
@@ -122,13 +121,4 @@ def build_index(conn: sqlite3.Connection, *, fresh: bool) -> bool:
             except CorruptSession:
                 continue  # doctor reports it; it is indexed once repaired
             search_index.put_session(conn, session, summarize(session))
-        conn.execute("SAVEPOINT search_flush")  # FTS5 writes out what it buffered
-        conn.execute("RELEASE search_flush")
-    except sqlite3.DatabaseError as exc:
-        if not (search_health.is_damage(exc) and conn.in_transaction):
-            raise
-        conn.execute("ROLLBACK TO search_build")
-        conn.execute("RELEASE search_build")
-        return False
-    conn.execute("RELEASE search_build")
-    return True
+    return outcome.error is None

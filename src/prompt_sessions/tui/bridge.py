@@ -65,8 +65,9 @@ class TuiFrontend:
 
         screen = self.screen
 
-        def landed(choice: tuple[str, str]) -> None:
-            screen.land_on(*choice)
+        def landed(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                screen.land_on(*choice)
 
         tree = TreeScreen(lineage(screen.tui.ctx.manager, session_id), session_id)
         screen.app.push_screen(opened_to_land(tree, landed))

@@ -113,9 +113,10 @@ class SessionActions(Composer):
         known = self.coord.known_sessions(self.po_name, keep=self.session_id)
         picker = SessionPicker(self.tui.ctx, self.po_name, self.session_id, self.tui.clock, known)
 
-        def landed(session_id: str) -> None:
+        def landed(session_id: str | None) -> None:
             # an orphaned session listed there may belong to another PO
-            self.land_on(picker.po_of(session_id), session_id)
+            if session_id is not None:
+                self.land_on(picker.po_of(session_id), session_id)
 
         def closed(session_id: str | None) -> None:
             if session_id is not None:
@@ -131,10 +132,12 @@ class SessionActions(Composer):
     def action_new_session(self) -> None:
         manager = self.tui.ctx.manager
 
-        def named(name: str) -> None:
+        def named(name: str | None) -> None:
             # run as the name is accepted (a landing, not a result callback): the keys typed
             # right after Enter are handed on to the new session's box, so it must be shown
             # (its empty draft in the box) before they arrive
+            if name is None:
+                return
             try:
                 session = actions.new_session(manager, self.po_name, name)
             except PromptSessionsError as exc:
@@ -149,9 +152,10 @@ class SessionActions(Composer):
         self.app.push_screen(opened_to_land(prompt, named))
 
     def action_explorer(self) -> None:
-        def landed(choice: tuple[str, str, int | None]) -> None:
-            po_name, session_id, index = choice
-            self.land_on(po_name, session_id, at=index)
+        def landed(choice: tuple[str, str, int | None] | None) -> None:
+            if choice is not None:
+                po_name, session_id, index = choice
+                self.land_on(po_name, session_id, at=index)
 
         def closed(choice: tuple[str, str, int | None] | None) -> None:
             if choice is None:
