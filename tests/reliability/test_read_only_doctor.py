@@ -1,75 +1,30 @@
 """``doctor`` on a store this process cannot write: a read-only mount, or a folder made
 read-only with ``chmod -R a-w`` and checked by its (non-root) owner. The search index is still
 checked, by reading only, and its damage reported; ``doctor --repair`` refuses in one line;
-no file changes (DESIGN sections 4 and 12: reading never needs to write). Collected where the
-process may mount a tmpfs and run a command as another user (root, with mount(8) and
-setpriv(1))."""
+no file changes (DESIGN sections 4 and 12: reading never needs to write). The mount cases are
+collected where the process may mount a tmpfs (root, with mount(8)), the chmod cases where it
+may run a command as another user (root, with setpriv(1))."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from read_only_support import can_mount_tmpfs, files, make_store, remount_read_only, run, tmpfs
 
-SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
 NOBODY = 65534
-
-
-def _can_mount_tmpfs() -> bool:
-    """Whether this process may mount a tmpfs and make it read-only."""
-    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    probe = tempfile.mkdtemp()
-    try:
-        if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", probe], capture_output=True).returncode:
-            return False
-        subprocess.run(["umount", probe], check=True)
-        return True
-    finally:
-        os.rmdir(probe)
-
-
-def _run(root: Path, *args: str, user: int | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
-    prefix = (
-        [] if user is None else ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
-    )
-    return subprocess.run(
-        [*prefix, SCRIPT, "--dir", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
-
-
-def _files(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _store(point: Path, backend: str) -> Path:
     """Two sessions, searched once so the index exists (the JSON store's cache file)."""
-    root = point / ".prompt_objects"
-    root.mkdir()
-    (root / "config.toml").write_text(
-        f'[storage]\nbackend = "{backend}"\n\n[responders.echo]\nchunk_delay_ms = 0\n'
-    )
-    for n in range(2):
-        sent = _run(root, "send", "po", f"hello zebra {n}")
-        assert sent.returncode == 0, sent.stderr
-    assert _run(root, "search", "zebra").returncode == 0
+    root = make_store(point, backend)
+    assert run(root, "search", "zebra").returncode == 0
     return root
 
 
@@ -101,8 +56,8 @@ DAMAGE: dict[str, Callable[[Path, str], None]] = {
 def _check_read_only_doctor(root: Path, damaged: bool, user: int | None = None) -> None:
     """doctor reports the index's damage (exit 1) or nothing (exit 0); doctor --repair refuses
     in one line; no file changes."""
-    before = _files(root)
-    doctor = _run(root, "doctor", user=user)
+    before = files(root)
+    doctor = run(root, "doctor", user=user)
     assert "Traceback" not in doctor.stderr, doctor.stderr
     if damaged:
         assert doctor.returncode == 1, (doctor.stdout, doctor.stderr)
@@ -113,25 +68,20 @@ def _check_read_only_doctor(root: Path, damaged: bool, user: int | None = None) 
     else:
         assert doctor.returncode == 0, (doctor.stdout, doctor.stderr)
         assert "No problems found." in doctor.stdout and "DAMAGED" not in doctor.stdout
-    repair = _run(root, "doctor", "--repair", user=user)
+    repair = run(root, "doctor", "--repair", user=user)
     assert repair.returncode == 1 and repair.stdout == "", (repair.stdout, repair.stderr)
     assert len(repair.stderr.splitlines()) == 1 and repair.stderr.startswith("Error: ")
     assert "cannot be written" in repair.stderr and "--repair" in repair.stderr
-    assert _files(root) == before
+    assert files(root) == before
 
 
-if _can_mount_tmpfs():
+if can_mount_tmpfs():
 
     @pytest.fixture
     def mount(tmp_path: Path) -> Iterator[Path]:
         """A tmpfs for the test, unmounted after it."""
-        point = tmp_path / "disk"
-        point.mkdir(mode=0o700)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(point)], check=True)
-        try:
+        with tmpfs(tmp_path) as point:
             yield point
-        finally:
-            subprocess.run(["umount", "-l", str(point)], check=True)
 
     @pytest.mark.parametrize("backend", ["json", "sqlite"])
     @pytest.mark.parametrize("damage", [None, *DAMAGE])
@@ -144,11 +94,11 @@ if _can_mount_tmpfs():
         root = _store(mount, backend)
         if damage is not None:
             DAMAGE[damage](root, backend)
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        remount_read_only(mount)
         _check_read_only_doctor(root, damaged=damage is not None)
 
 
-if _can_mount_tmpfs() and shutil.which("setpriv"):
+if os.geteuid() == 0 and shutil.which("setpriv"):
 
     @pytest.fixture
     def owned(tmp_path: Path) -> Iterator[Path]:

@@ -5,76 +5,20 @@ changes. Collected where the process may mount a tmpfs (root, with mount(8))."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
-
-
-def _can_mount_tmpfs() -> bool:
-    """Whether this process may mount a tmpfs and make it read-only."""
-    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    probe = tempfile.mkdtemp()
-    try:
-        if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", probe], capture_output=True).returncode:
-            return False
-        subprocess.run(["umount", probe], check=True)
-        return True
-    finally:
-        os.rmdir(probe)
-
-
-def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
-    return subprocess.run(
-        [SCRIPT, "--dir", str(root), *args], capture_output=True, text=True, timeout=60, env=env
-    )
-
-
-def _files(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from read_only_support import can_mount_tmpfs, files, make_store, remount_read_only, run, tmpfs
 
 
 @pytest.fixture
 def mount(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs for the test, unmounted after it."""
-    point = tmp_path / "disk"
-    point.mkdir(mode=0o700)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(point)], check=True)
-    try:
+    with tmpfs(tmp_path) as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=True)
-
-
-def _read_only(point: Path) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True)
-
-
-def _store(point: Path, backend: str) -> Path:
-    root = point / ".prompt_objects"
-    root.mkdir()
-    (root / "config.toml").write_text(
-        f'[storage]\nbackend = "{backend}"\n\n[responders.echo]\nchunk_delay_ms = 0\n'
-    )
-    for n in range(2):
-        sent = _run(root, "send", "po", f"hello zebra {n}")
-        assert sent.returncode == 0, sent.stderr
-    return root
 
 
 def _damage_index(root: Path, backend: str) -> None:
@@ -87,7 +31,7 @@ def _damage_index(root: Path, backend: str) -> None:
         shutil.rmtree(root / "cache", ignore_errors=True)
 
 
-if _can_mount_tmpfs():
+if can_mount_tmpfs():
 
     @pytest.mark.parametrize("backend", ["json", "sqlite"])
     def test_a_store_on_a_read_only_mount_reads_and_searches(mount: Path, backend: str) -> None:
@@ -95,18 +39,18 @@ if _can_mount_tmpfs():
         read-only mount lists its session and finds a word (searched in memory); send fails
         in one line; no file is changed or added. The sqlite store used not to open at all
         ("unable to open database file": SQLite could not make its -shm file)."""
-        root = _store(mount, backend)
+        root = make_store(mount, backend)
         _damage_index(root, backend)
-        before = _files(root)
-        _read_only(mount)
-        listed = _run(root, "list")
+        before = files(root)
+        remount_read_only(mount)
+        listed = run(root, "list")
         assert listed.returncode == 0 and "hello zebra" in listed.stdout, listed.stderr
-        found = _run(root, "search", "zebra")
+        found = run(root, "search", "zebra")
         assert found.returncode == 0 and "hello zebra 1" in found.stdout, found.stderr
-        sent = _run(root, "send", "po", "more")
+        sent = run(root, "send", "po", "more")
         assert sent.returncode == 1 and len(sent.stderr.splitlines()) == 1
         assert sent.stderr.startswith("Error:")
-        assert _files(root) == before
+        assert files(root) == before
 
     def test_damaged_index_pages_on_a_read_only_mount_are_searched_in_memory(
         mount: Path,
@@ -114,7 +58,7 @@ if _can_mount_tmpfs():
         """The sqlite store's index pages overwritten with junk, on a read-only mount: search
         answers from memory (it used to fail: building the index again could not open the
         file for writing, which was not taken for a read-only store); nothing is written."""
-        root = _store(mount, "sqlite")
+        root = make_store(mount, "sqlite")
         db = root / "sessions.sqlite3"
         conn = sqlite3.connect(db)
         (root_page,) = conn.execute(
@@ -125,18 +69,18 @@ if _can_mount_tmpfs():
         data = bytearray(db.read_bytes())
         data[(root_page - 1) * size : root_page * size] = b"\xee" * size
         db.write_bytes(bytes(data))
-        before = _files(root)
-        _read_only(mount)
-        found = _run(root, "search", "zebra")
+        before = files(root)
+        remount_read_only(mount)
+        found = run(root, "search", "zebra")
         assert found.returncode == 0 and "hello zebra 1" in found.stdout, found.stderr
-        assert _files(root) == before
+        assert files(root) == before
 
     def test_a_write_ahead_log_on_a_read_only_mount_is_named(mount: Path) -> None:
         """A sqlite store whose -wal file holds changes not yet in the database, on a
         read-only mount: reading the file alone would miss them, so list fails in one line
         naming the -wal file and saying what to do; doctor does not call the file damaged (nor
         offer to move it aside); nothing is written."""
-        root = _store(mount, "sqlite")
+        root = make_store(mount, "sqlite")
         db = root / "sessions.sqlite3"
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("PRAGMA wal_autocheckpoint = 0")
@@ -148,12 +92,12 @@ if _can_mount_tmpfs():
             (root / name).write_bytes(data)
         (root / "sessions.sqlite3-shm").unlink(missing_ok=True)
         assert (root / "sessions.sqlite3-wal").stat().st_size > 0
-        before = _files(root)
-        _read_only(mount)
-        listed = _run(root, "list")
+        before = files(root)
+        remount_read_only(mount)
+        listed = run(root, "list")
         assert listed.returncode == 1 and len(listed.stderr.splitlines()) == 1
         assert "sessions.sqlite3-wal" in listed.stderr and "Traceback" not in listed.stderr
-        doctor = _run(root, "doctor")
+        doctor = run(root, "doctor")
         assert doctor.returncode == 1 and "DAMAGED" not in doctor.stdout
         assert "move damaged sessions aside" not in doctor.stdout
-        assert _files(root) == before
+        assert files(root) == before
