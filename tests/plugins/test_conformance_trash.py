@@ -48,8 +48,14 @@ class _WithoutTrashUpdate(_WithoutTrash):
     hidden = {"update_trashed"}
 
 
-class TestBackendWithoutTrashConformance(TrashConformance):
-    """The trash cases on a backend without a trash: deletes still work, for good."""
+class _WrappedConformance(TrashConformance):
+    """The trash cases on the JSON store seen through ``wrapper`` (a backend lacking some of
+    the trash's methods); ``check`` says what the manager must find it to support."""
+
+    wrapper: type[_WithoutTrash]
+
+    def check(self, backend: object) -> None:
+        raise NotImplementedError
 
     @pytest.fixture
     def open_backend(self, tmp_path: Path) -> Iterator[Callable[..., Any]]:
@@ -58,7 +64,7 @@ class TestBackendWithoutTrashConformance(TrashConformance):
         def open_(root: Path | None = None) -> Any:
             inner = JsonBackend(root or tmp_path / ".prompt_objects")
             opened.append(inner)
-            return _WithoutTrash(inner)
+            return self.wrapper(inner)
 
         yield open_
         for inner in opened:
@@ -71,9 +77,18 @@ class TestBackendWithoutTrashConformance(TrashConformance):
     @pytest.fixture
     def manager(self, backend: Any, tmp_path: Path) -> Iterator[SessionManager]:
         mgr = SessionManager(tmp_path, backend, PluginHost.create(entry_points=False))
-        assert not isinstance(mgr.backend, SupportsTrash)
+        self.check(mgr.backend)
         yield mgr
         mgr.close()
+
+
+class TestBackendWithoutTrashConformance(_WrappedConformance):
+    """The trash cases on a backend without a trash: deletes still work, for good."""
+
+    wrapper = _WithoutTrash
+
+    def check(self, backend: object) -> None:
+        assert not isinstance(backend, SupportsTrash)
 
     def test_the_session_file_is_gone_for_good(
         self, manager: SessionManager, tmp_path: Path
@@ -87,31 +102,12 @@ class TestBackendWithoutTrashConformance(TrashConformance):
         assert not (tmp_path / ".prompt_objects" / "trash").exists()
 
 
-class TestBackendWithoutTrashUpdateConformance(TrashConformance):
+class TestBackendWithoutTrashUpdateConformance(_WrappedConformance):
     """The trash cases on a backend whose trash cannot change a session where it lies:
     ``po rename`` still takes the trash along (restoring, updating, trashing again)."""
 
-    @pytest.fixture
-    def open_backend(self, tmp_path: Path) -> Iterator[Callable[..., Any]]:
-        opened: list[JsonBackend] = []
+    wrapper = _WithoutTrashUpdate
 
-        def open_(root: Path | None = None) -> Any:
-            inner = JsonBackend(root or tmp_path / ".prompt_objects")
-            opened.append(inner)
-            return _WithoutTrashUpdate(inner)
-
-        yield open_
-        for inner in opened:
-            inner.close()
-
-    @pytest.fixture
-    def backend(self, open_backend: Callable[..., Any]) -> Any:
-        return open_backend()
-
-    @pytest.fixture
-    def manager(self, backend: Any, tmp_path: Path) -> Iterator[SessionManager]:
-        mgr = SessionManager(tmp_path, backend, PluginHost.create(entry_points=False))
-        assert isinstance(mgr.backend, SupportsTrash)
-        assert not isinstance(mgr.backend, SupportsTrashUpdate)
-        yield mgr
-        mgr.close()
+    def check(self, backend: object) -> None:
+        assert isinstance(backend, SupportsTrash)
+        assert not isinstance(backend, SupportsTrashUpdate)
