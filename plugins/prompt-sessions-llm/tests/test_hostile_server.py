@@ -1,0 +1,124 @@
+"""The llm responder against a model server that misbehaves: a real local OpenAI-compatible
+server (``fake_openai.py``) that cuts connections, sends broken data or odd tool calls, and
+``prompt-sessions send`` in its own process. Every case ends in one clear line or a stored
+reply, never a traceback, and leaves the session able to answer again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import prompt_sessions_llm
+from llm_support import write_po
+
+from prompt_sessions.context import AppContext
+from prompt_sessions.manager import SessionManager
+from prompt_sessions.plugins import PluginHost
+from prompt_sessions.reply import run_reply
+
+CLI = shutil.which("prompt-sessions", path=os.path.dirname(sys.executable)) or "prompt-sessions"
+FAST = "[runtime]\nretry_base_ms = 1\n"
+
+
+def send(store: Path, po: str, message: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, "--dir", str(store), "send", po, message],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def history(store: Path, po: str) -> list[tuple[str, str, bool]]:
+    """(role, content, incomplete) of each message of the PO's newest session."""
+    with SessionManager.open(store, host=PluginHost.create(entry_points=False)) as mgr:
+        summary = next(s for s in mgr.list() if s.po_name == po)
+        return [(m.role, m.content, bool(m.incomplete)) for m in mgr.get(summary.id).history]
+
+
+def reply_again(store: Path, po: str) -> str:
+    """Run the reply of the PO's newest session in-process, as ctrl+r in the TUI does."""
+    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_llm])
+    ctx = AppContext.open(store, host=host)
+    try:
+        sid = next(s for s in ctx.manager.list() if s.po_name == po).id
+        return asyncio.run(run_reply(ctx, sid)).content
+    finally:
+        ctx.manager.close()
+
+
+def delegating_pos(store: Path) -> None:
+    write_po(store, "coordinator", "responder: llm\nmodel: local\ncapabilities: [researcher]\n")
+    write_po(store, "researcher", "description: Finds\nresponder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(FAST)
+
+
+def test_a_failure_after_the_tool_results_can_be_answered_again(tmp_path, local_server):
+    """The model's request after a delegation fails for good: one line, the call and its
+    result stay stored, and replying again goes on from the tool results (as the error line
+    promises) instead of refusing the session as answered."""
+    server = local_server(
+        script=[
+            {"tool_calls": [{"name": "researcher", "arguments": {"message": "tides"}}]},
+            {"text": "high at noon"},
+            {"status": 400},
+        ]
+    )
+    store = tmp_path / ".prompt_objects"
+    delegating_pos(store)
+    done = send(store, "coordinator", "when is high tide")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("Error: model 'local': BadRequestError")
+    assert "without a reply" in done.stderr
+    assert [m[0] for m in history(store, "coordinator")] == ["user", "assistant", "tool"]
+    assert reply_again(store, "coordinator") == "Done: high at noon"
+    assert server.requests()[-1]["messages"][-1] == {
+        "role": "tool",
+        "content": "high at noon",
+        "tool_call_id": "call_1_0",
+    }
+    assert [m[0] for m in history(store, "coordinator")] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
+
+
+def test_ctrl_c_during_a_delegation_leaves_a_turn_that_answers_again(tmp_path, local_server):
+    """SIGINT to `send` while the delegate streams: exit 130, the delegate's text is kept as
+    incomplete, the store is sound, and replying again answers the person's message (the call
+    left without a result is not sent to the model)."""
+    server = local_server(delay_ms=300)
+    store = tmp_path / ".prompt_objects"
+    delegating_pos(store)
+    process = subprocess.Popen(
+        [CLI, "--dir", str(store), "send", "coordinator", "one two three four five six"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(server.requests()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # a few words of the delegate's reply arrive (one every 0.3 s)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert history(store, "coordinator")[-1][0] == "assistant"
+    researcher = history(store, "researcher")
+    assert researcher[-1][0] == "assistant" and researcher[-1][2] is True
+    doctor = subprocess.run(
+        [CLI, "--dir", str(store), "doctor"], capture_output=True, text=True, timeout=60
+    )
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    asked = len(server.requests())
+    reply_again(store, "coordinator")
+    retried = server.requests()[asked]["messages"]
+    assert retried[-1] == {"role": "user", "content": "one two three four five six"}
