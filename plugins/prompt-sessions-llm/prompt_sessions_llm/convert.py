@@ -156,6 +156,10 @@ def as_responder_error(exc: Exception, model_id: str) -> ResponderError:
             f"model '{model_id}': the provider refused the key (HTTP {status}); "
             "set a valid one with `llm keys set NAME`"
         )
+    if isinstance(exc, json.JSONDecodeError):  # a garbled stream, or a call's arguments
+        return ResponderError(
+            f"model '{model_id}': the server sent data that is not valid JSON ({first})"
+        )
     if type(exc).__name__ == "ValidationError":  # pydantic: an option the model does not take
         return ResponderError(f"model '{model_id}': invalid options: {_pydantic_summary(exc)}")
     transient = is_transient(exc)

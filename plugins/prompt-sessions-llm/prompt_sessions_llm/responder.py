@@ -222,10 +222,19 @@ async def _finish(response: Any, is_async: bool) -> tuple[list[ToolCall], Any]:
         raw_calls = response.tool_calls()
         usage = response.usage()
     calls = [
-        ToolCall(id=c.tool_call_id or f"call_{n}", name=c.name, arguments=dict(c.arguments or {}))
+        ToolCall(id=c.tool_call_id or f"call_{n}", name=c.name, arguments=_arguments(c.arguments))
         for n, c in enumerate(raw_calls, 1)
     ]
     return calls, usage_of(usage.input, usage.output, usage.details)
+
+
+def _arguments(given: Any) -> dict[str, Any]:
+    """A call's arguments as an object. A model may send any JSON (a list, a number): that is
+    kept as ``{"input": ...}``, the way stored calls of other shapes are read back, so the tool
+    refuses it to the model instead of the reply failing."""
+    if isinstance(given, dict):
+        return dict(given)
+    return {} if given is None else {"input": given}
 
 
 def _log(response: Any, is_async: bool) -> None:

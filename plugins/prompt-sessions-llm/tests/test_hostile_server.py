@@ -122,3 +122,43 @@ def test_ctrl_c_during_a_delegation_leaves_a_turn_that_answers_again(tmp_path, l
     reply_again(store, "coordinator")
     retried = server.requests()[asked]["messages"]
     assert retried[-1] == {"role": "user", "content": "one two three four five six"}
+
+
+def test_tool_arguments_that_are_not_an_object_go_back_to_the_model(tmp_path, local_server):
+    """A model that calls a tool with a JSON list for arguments: the tool refuses it to the
+    model as a tool error, and the reply goes on (it used to fail with a TypeError)."""
+    local_server(script=[{"tool_calls": [{"name": "researcher", "raw_arguments": "[1, 2]"}]}])
+    store = tmp_path / ".prompt_objects"
+    delegating_pos(store)
+    done = send(store, "coordinator", "go")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Done: Error: researcher needs a non-empty 'message'\n"
+    with SessionManager.open(store, host=PluginHost.create(entry_points=False)) as mgr:
+        sid = next(s for s in mgr.list() if s.po_name == "coordinator").id
+        (call,) = mgr.get(sid).history[1].tool_calls or []
+    assert call["arguments"] == {"input": [1, 2]}
+
+
+def test_data_that_is_not_json_is_one_line_naming_it(tmp_path, local_server):
+    """A stream event that is not JSON, and a tool call whose arguments are not JSON: each is
+    one line saying the server sent data that is not valid JSON; the message is kept and the
+    next send is answered."""
+    local_server(
+        script=[
+            {"raw": "data: {not json}\n\n"},
+            {"tool_calls": [{"name": "researcher", "raw_arguments": "{not json"}]},
+        ]
+    )
+    store = tmp_path / ".prompt_objects"
+    delegating_pos(store)
+    for _ in range(2):
+        done = send(store, "coordinator", "go")
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(
+            "Error: model 'local': the server sent data that is not valid JSON (Expecting"
+        )
+    assert send(store, "coordinator", "hello").returncode == 0
+    stored = history(store, "coordinator")
+    assert [m[1] for m in stored if m[0] == "user"] == ["go", "go", "hello"]
+    assert stored[-1][0] == "assistant" and not stored[-1][2]
