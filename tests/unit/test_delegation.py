@@ -305,3 +305,17 @@ def test_a_delegated_reply_is_checkpointed_in_its_own_session(ctx: AppContext) -
         ("user", "dig", None),
         ("assistant", "working ", True),
     ]
+
+
+def test_a_skipped_capability_says_why(ctx: AppContext) -> None:
+    """The warning for a capability that gives no tool names the reason a person can act on:
+    the PO itself, a PO whose file cannot be read (with the file's problem), or neither."""
+    write_po(ctx.root, "boss", "capabilities: [boss, scribe, nowhere]\n")
+    (ctx.root / "objects" / "scribe.md").write_text("---\nname: [unclosed\n---\n")
+    _, reply = ask(ctx, "boss", "go")
+    assert reply.content == "leaf: go"
+    warned = [w for w in ctx.warnings if w.startswith("boss: capability")]
+    assert warned[0] == "boss: capability 'boss' is boss itself (a PO cannot call itself); skipped"
+    assert warned[1].startswith("boss: capability 'scribe' names a PO whose file cannot be read: ")
+    assert "scribe.md" in warned[1] and warned[1].endswith("; skipped")
+    assert warned[2] == "boss: capability 'nowhere' is neither a PO nor a tool; skipped"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..delegation import Toolset, toolset_for
+from ..delegation import Toolset, skipped_because, toolset_for
 from ..errors import PromptSessionsError, ResponderError
 from ..models import Message
 from ..objects import PromptObject, PromptObjectError
@@ -85,7 +85,7 @@ async def _stream_with_retries(
         return None
     toolset = toolset_for(coord.ctx, po)
     for name in toolset.unknown:
-        coord.warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")
+        coord.warn(f"{po.name}: {skipped_because(coord.ctx, po, name)}; skipped")
     checkpoints = Checkpoints(coord, live, time.perf_counter())
     try:
         return await _attempts(coord, live, responder, options, toolset, po, checkpoints)
