@@ -179,13 +179,30 @@ def _reply(ctx: Any, session_id: str) -> None:
     import asyncio
 
     from ..reply import run_reply
-    from ..runtime.events import MessageAdded
+    from ..runtime.events import MessageAdded, StatusChanged
+    from ..runtime.status import Status
+
+    cut = [False]  # text of the current attempt is on stdout: a retry starts a new line
 
     def on_chunk(text: str) -> None:
+        cut[0] = True
         sys.stdout.write(visible(text))  # a reply is stored text too: it never drives the terminal
         sys.stdout.flush()
 
     def on_event(event: object) -> None:
+        if (
+            isinstance(event, StatusChanged)
+            and event.session_id == session_id
+            and event.status is Status.RETRYING
+        ):
+            # Printed text cannot be taken back: the retried reply starts on a line of its own
+            # and stderr says that what stands above it was cut short.
+            if cut[0]:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            note = "; the text above was cut short" if cut[0] else ""
+            click.echo(f"(retry {event.retry_attempt} after a transient error{note})", err=True)
+            cut[0] = False
         added = getattr(event, "message", None)
         if isinstance(event, MessageAdded) and added is not None and added.from_po:
             called = ctx.manager.get(event.session_id).po_name
