@@ -57,24 +57,35 @@ class LlmResponder:
             )
         model = options.get("model")
         if model is not None and (not isinstance(model, str) or not model.strip()):
-            raise ResponderError(f"[responders.llm] model must be a model id, not {model!r}")
+            raise ResponderError(f"llm 'model' must be a model id, not {model!r}")
         self.model_id: str | None = model.strip() if isinstance(model, str) else None
         model_options = options.get("options") or {}
         if not isinstance(model_options, dict):
             raise ResponderError("llm 'options' must be a table of option names and values")
         self.model_options: dict[str, Any] = dict(model_options)
-        self.log = bool(options.get("log", False))
-        self.chain_limit = int(options.get("chain_limit", DEFAULT_CHAIN_LIMIT))
+        log = options.get("log", False)
+        if not isinstance(log, bool):
+            raise ResponderError(f"llm 'log' must be true or false, not {log!r}")
+        self.log = log
+        limit = options.get("chain_limit", DEFAULT_CHAIN_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ResponderError(
+                "llm 'chain_limit' must be a whole number of tool rounds (0 or more), "
+                f"not {limit!r}"
+            )
+        self.chain_limit = limit
         self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
 
     def check(self) -> None:
         """Raise now, before a message is stored, for a setup that cannot answer: an unknown
-        model, or a model that needs a key llm does not have (``responders.check_ready``)."""
+        model, a model that needs a key llm does not have, or options the model does not take
+        (``responders.check_ready``)."""
         if self._resolved is None:
             self._resolved = self.resolve()
         model = self._resolved[0]
         try:
             model.get_key()
+            model.Options(**self.model_options)  # a wrong option or value: said now, not later
         except Exception as exc:
             raise as_responder_error(exc, model.model_id) from exc
 

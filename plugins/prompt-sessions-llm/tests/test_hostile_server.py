@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import prompt_sessions_llm
+import pytest
 from llm_support import write_po
 
 from prompt_sessions.context import AppContext
@@ -162,3 +163,67 @@ def test_data_that_is_not_json_is_one_line_naming_it(tmp_path, local_server):
     stored = history(store, "coordinator")
     assert [m[1] for m in stored if m[0] == "user"] == ["go", "go", "hello"]
     assert stored[-1][0] == "assistant" and not stored[-1][2]
+
+
+def _stored_sessions(store: Path) -> int:
+    if not (store / "sessions").exists():
+        return 0
+    with SessionManager.open(store, host=PluginHost.create(entry_points=False)) as mgr:
+        return len(mgr.list())
+
+
+@pytest.mark.parametrize(
+    ("front", "start"),
+    [
+        ("chain_limit: ten\n", "Error: llm 'chain_limit' must be a whole number of tool rounds"),
+        ("chain_limit: -1\n", "Error: llm 'chain_limit' must be a whole number of tool rounds"),
+        ("log: maybe\n", "Error: llm 'log' must be true or false, not 'maybe'"),
+        ("model: 5\n", "Error: llm 'model' must be a model id, not 5"),
+        (
+            "options:\n  temperature: hot\n",
+            "Error: model 'local': invalid options: temperature: Input should be a valid number",
+        ),
+        ("options:\n  colour: blue\n", "Error: model 'local': invalid options: colour"),
+    ],
+    ids=["limit-text", "limit-negative", "log-text", "model-number", "option-value", "option-name"],
+)
+def test_a_setting_of_the_wrong_type_is_one_line_before_anything_is_stored(
+    tmp_path, local_server, front, start
+):
+    """A PO's llm settings or model options of the wrong type or name: one line naming the
+    setting, exit 1, no traceback, no request sent and no message stored."""
+    server = local_server()
+    store = tmp_path / ".prompt_objects"
+    model = "" if front.startswith("model:") else "model: local\n"
+    write_po(store, "coordinator", f"responder: llm\n{model}{front}")
+    done = send(store, "coordinator", "hi")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(start), done.stderr
+    assert server.requests() == []
+    assert _stored_sessions(store) == 0
+
+
+def test_a_model_that_calls_tools_forever_stops_at_the_chain_limit(tmp_path, local_server):
+    """A model that answers every tool result with another call: the reply stops after
+    ``chain_limit`` rounds with one line, the rounds made are stored, and the next send works."""
+    server = local_server(
+        script=[{"tool_calls": [{"name": "researcher", "arguments": {"message": "again"}}]}] * 3
+    )
+    store = tmp_path / ".prompt_objects"
+    write_po(
+        store,
+        "coordinator",
+        "responder: llm\nmodel: local\ncapabilities: [researcher]\nchain_limit: 2\n",
+    )
+    write_po(store, "researcher", "description: Finds\n")  # echo answers, not the server
+    (store / "config.toml").write_text(FAST)
+    done = send(store, "coordinator", "loop")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(
+        "Error: more than 2 rounds of tool calls in one reply"
+    )
+    assert len(server.requests()) == 3
+    assert [m[0] for m in history(store, "coordinator")] == ["user"] + ["assistant", "tool"] * 3
+    again = send(store, "coordinator", "stop now")
+    assert again.returncode == 0, again.stderr
