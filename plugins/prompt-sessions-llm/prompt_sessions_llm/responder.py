@@ -7,6 +7,8 @@ Options (``[responders.llm]`` in config.toml, overridden by a PO's front matter)
 - ``log``: also record each reply in llm's own ``logs.db`` (default false; the session file is
   the truth either way).
 - ``chain_limit``: how many rounds of tool calls one reply may make (default 10).
+- ``timeout``: seconds to wait for the model's next piece of a reply (default 300); a model
+  silent that long counts as a dropped connection: transient, retried with the runtime's policy.
 - ``title_model``: a model that names auto-named sessions after their first reply (the
   ``session_title`` hook, in ``title.py``); none: they keep the first message's words.
 
@@ -28,6 +30,9 @@ from .convert import as_responder_error, llm_messages, usage_of
 
 KEY_OPTIONS = ("key", "api_key", "openai_api_key", "anthropic_api_key")
 DEFAULT_CHAIN_LIMIT = 10
+# A server that accepts the request and then says nothing would hold a reply for the HTTP
+# client's own limit (10 minutes, with its retries half an hour); a reply waits this long.
+DEFAULT_TIMEOUT = 300.0
 # llm loads its plugins on first use, process-wide and without a lock: replies starting at once
 # in several threads would each see a half-loaded registry and call a real model unknown.
 _RESOLVING = threading.Lock()
@@ -74,6 +79,12 @@ class LlmResponder:
                 f"not {limit!r}"
             )
         self.chain_limit = limit
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ResponderError(
+                f"llm 'timeout' must be a number of seconds above 0, not {timeout!r}"
+            )
+        self.timeout = float(timeout)
         self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
 
     def check(self) -> None:
@@ -127,7 +138,7 @@ class LlmResponder:
             text: list[str] = []
             stream = _stream_async(response) if is_async else _stream_sync(response)
             try:
-                async for chunk in stream:
+                async for chunk in _with_timeout(stream, self.timeout, model_id):
                     text.append(chunk)
                     yield chunk
             except Exception as exc:
@@ -172,6 +183,24 @@ def _tool_turn(text: str, calls: list[ToolCall], step: ToolCalls) -> list[Any]:
         for r in step.results or []
     ]
     return [Message(role="assistant", parts=parts), Message(role="tool", parts=results)]
+
+
+async def _with_timeout(
+    stream: AsyncGenerator[str, None], seconds: float, model_id: str
+) -> AsyncGenerator[str, None]:
+    """The stream's chunks; a transient ResponderError when none comes for ``seconds``."""
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(stream), seconds)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ResponderError(
+                f"model '{model_id}': nothing came from the model for {seconds:g} s "
+                "(`timeout` in the PO's front matter or [responders.llm] waits longer)",
+                transient=True,
+            ) from None
+        yield chunk
 
 
 async def _stream_async(response: Any) -> AsyncGenerator[str, None]:

@@ -179,13 +179,22 @@ def _stored_sessions(store: Path) -> int:
         ("chain_limit: -1\n", "Error: llm 'chain_limit' must be a whole number of tool rounds"),
         ("log: maybe\n", "Error: llm 'log' must be true or false, not 'maybe'"),
         ("model: 5\n", "Error: llm 'model' must be a model id, not 5"),
+        ("timeout: soon\n", "Error: llm 'timeout' must be a number of seconds above 0, not 'soon'"),
         (
             "options:\n  temperature: hot\n",
             "Error: model 'local': invalid options: temperature: Input should be a valid number",
         ),
         ("options:\n  colour: blue\n", "Error: model 'local': invalid options: colour"),
     ],
-    ids=["limit-text", "limit-negative", "log-text", "model-number", "option-value", "option-name"],
+    ids=[
+        "limit-text",
+        "limit-negative",
+        "log-text",
+        "model-number",
+        "timeout-text",
+        "option-value",
+        "option-name",
+    ],
 )
 def test_a_setting_of_the_wrong_type_is_one_line_before_anything_is_stored(
     tmp_path, local_server, front, start
@@ -227,3 +236,36 @@ def test_a_model_that_calls_tools_forever_stops_at_the_chain_limit(tmp_path, loc
     assert [m[0] for m in history(store, "coordinator")] == ["user"] + ["assistant", "tool"] * 3
     again = send(store, "coordinator", "stop now")
     assert again.returncode == 0, again.stderr
+
+
+def test_a_server_that_stalls_is_given_up_on_and_retried(tmp_path, local_server):
+    """A server that takes the request and then says nothing: after the PO's ``timeout`` the
+    attempt is dropped as transient and retried; the retry's reply is stored once."""
+    server = local_server(script=[{"stall": 8}])
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\ntimeout: 0.5\n")
+    (store / "config.toml").write_text(FAST)
+    done = send(store, "coordinator", "are you there")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "local-model heard: are you there\n"
+    assert done.stderr == "(retry 1 after a transient error)\n"
+    assert len(server.requests()) == 2
+    assert history(store, "coordinator") == [
+        ("user", "are you there", False),
+        ("assistant", "local-model heard: are you there", False),
+    ]
+
+
+def test_a_server_that_always_stalls_ends_in_one_line_naming_the_setting(tmp_path, local_server):
+    """Every attempt stalls: once the retries are used up, `send` ends with one line naming
+    the wait and the `timeout` setting; the message is kept for a later reply."""
+    local_server(script=[{"stall": 8}] * 3)
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\ntimeout: 0.5\n")
+    (store / "config.toml").write_text("[runtime]\nretry_base_ms = 1\nretry_attempts = 1\n")
+    done = send(store, "coordinator", "hello")
+    assert done.returncode == 1
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("Error: model 'local': nothing came from the model for 0.5 s")
+    assert "`timeout`" in last and "without a reply" in last
+    assert history(store, "coordinator") == [("user", "hello", False)]
