@@ -150,6 +150,10 @@ class LlmResponder:
             if self.log:
                 await asyncio.to_thread(_log, response, is_async)
             if not calls:
+                if not "".join(text).strip():  # a body that was no event stream reads the same
+                    raise ResponderError(
+                        f"model '{model_id}' sent an empty reply (no text and no tool calls)"
+                    )
                 yield ReplyEnd(model=resolved, usage=usage)
                 return
             step = ToolCalls(calls=calls, model=resolved, usage=usage)

@@ -269,3 +269,23 @@ def test_a_server_that_always_stalls_ends_in_one_line_naming_the_setting(tmp_pat
     assert last.startswith("Error: model 'local': nothing came from the model for 0.5 s")
     assert "`timeout`" in last and "without a reply" in last
     assert history(store, "coordinator") == [("user", "hello", False)]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"text": ""}, {"raw": "<html>502 Bad Gateway</html>\n"}],
+    ids=["empty-stream", "not-an-event-stream"],
+)
+def test_an_empty_reply_is_an_error_not_a_blank_message(tmp_path, local_server, answer):
+    """A stream with no text and no tool calls (or a body that is no event stream at all) is
+    one line saying the reply was empty; no blank reply is stored, the message waits for one."""
+    local_server(script=[answer])
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(FAST)
+    done = send(store, "coordinator", "hello")
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: model 'local' sent an empty reply"), done.stderr
+    assert done.stderr.count("\n") == 1
+    assert history(store, "coordinator") == [("user", "hello", False)]
+    assert reply_again(store, "coordinator") == "local-model heard: hello"
