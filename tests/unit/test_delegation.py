@@ -30,6 +30,11 @@ class Caller:
     def __init__(self, options: dict) -> None:
         self.options = options
 
+    def check(self) -> None:
+        """A setup that cannot answer (``unready`` in the options), as llm's unknown model."""
+        if self.options.get("unready"):
+            raise ResponderError(self.options["unready"])
+
     async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:
         last = request.last_user_message
         text = last.content if last else ""
@@ -185,6 +190,16 @@ def test_a_failing_delegate_is_a_tool_error(ctx: AppContext) -> None:
     write_po(ctx.root, "worker", "fail: no luck\n")
     _, reply = ask(ctx, "boss", "dig")
     assert reply.content == "Error: worker failed: no luck"
+
+
+def test_a_delegate_that_cannot_answer_stores_nothing(ctx: AppContext) -> None:
+    """A called PO whose setup cannot answer (an unknown model, a missing key) is a tool error
+    naming why, and no delegation session is left holding a message without its reply."""
+    write_po(ctx.root, "boss", "capabilities: [worker]\n")
+    write_po(ctx.root, "worker", "unready: unknown model 'nope'\n")
+    _, reply = ask(ctx, "boss", "dig")
+    assert reply.content == "Error: worker cannot answer: unknown model 'nope'"
+    assert ctx.manager.list("worker") == []
 
 
 def test_cancelling_the_caller_cancels_the_delegate(ctx: AppContext) -> None:
