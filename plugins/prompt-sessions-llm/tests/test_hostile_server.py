@@ -9,6 +9,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -289,3 +290,23 @@ def test_an_empty_reply_is_an_error_not_a_blank_message(tmp_path, local_server, 
     assert done.stderr.count("\n") == 1
     assert history(store, "coordinator") == [("user", "hello", False)]
     assert reply_again(store, "coordinator") == "local-model heard: hello"
+
+
+def test_an_unreachable_server_is_one_line_naming_its_address(tmp_path, llm_home):
+    """A model whose api_base nobody listens on: retried as transient, then one line that
+    names the address asked, so a wrong ``api_base`` is found; the message is kept."""
+    with socket.socket() as probe:  # a port free now, and closed: nobody listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (llm_home / "extra-openai-models.yaml").write_text(
+        f"- model_id: local\n  model_name: local-model\n  api_base: http://127.0.0.1:{port}/v1\n"
+    )
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text("[runtime]\nretry_base_ms = 1\nretry_attempts = 1\n")
+    done = send(store, "coordinator", "hello")
+    assert done.returncode == 1
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("Error: model 'local': APIConnectionError: Connection error"), last
+    assert f"(http://127.0.0.1:{port}/v1/chat/completions)" in last
+    assert history(store, "coordinator") == [("user", "hello", False)]
