@@ -61,7 +61,8 @@ def delegating_pos(store: Path) -> None:
     (store / "config.toml").write_text(FAST)
 
 
-def test_a_failure_after_the_tool_results_can_be_answered_again(tmp_path, local_server):
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_a_failure_after_the_tool_results_can_be_answered_again(tmp_path, local_server, backend):
     """The model's request after a delegation fails for good: one line, the call and its
     result stay stored, and replying again goes on from the tool results (as the error line
     promises) instead of refusing the session as answered."""
@@ -74,11 +75,13 @@ def test_a_failure_after_the_tool_results_can_be_answered_again(tmp_path, local_
     )
     store = tmp_path / ".prompt_objects"
     delegating_pos(store)
+    (store / "config.toml").write_text(f'[storage]\nbackend = "{backend}"\n{FAST}')
     done = send(store, "coordinator", "when is high tide")
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("Error: model 'local': BadRequestError")
     assert "without a reply" in done.stderr
     assert [m[0] for m in history(store, "coordinator")] == ["user", "assistant", "tool"]
+    assert (store / "sessions.sqlite3").exists() == (backend == "sqlite")
     assert reply_again(store, "coordinator") == "Done: high at noon"
     assert server.requests()[-1]["messages"][-1] == {
         "role": "tool",
@@ -93,13 +96,17 @@ def test_a_failure_after_the_tool_results_can_be_answered_again(tmp_path, local_
     ]
 
 
-def test_ctrl_c_during_a_delegation_leaves_a_turn_that_answers_again(tmp_path, local_server):
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_ctrl_c_during_a_delegation_leaves_a_turn_that_answers_again(
+    tmp_path, local_server, backend
+):
     """SIGINT to `send` while the delegate streams: exit 130, the delegate's text is kept as
     incomplete, the store is sound, and replying again answers the person's message (the call
     left without a result is not sent to the model)."""
     server = local_server(delay_ms=300)
     store = tmp_path / ".prompt_objects"
     delegating_pos(store)
+    (store / "config.toml").write_text(f'[storage]\nbackend = "{backend}"\n{FAST}')
     process = subprocess.Popen(
         [CLI, "--dir", str(store), "send", "coordinator", "one two three four five six"],
         stdout=subprocess.PIPE,
