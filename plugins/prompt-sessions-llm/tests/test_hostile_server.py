@@ -317,3 +317,33 @@ def test_an_unreachable_server_is_one_line_naming_its_address(tmp_path, llm_home
     assert last.startswith("Error: model 'local': APIConnectionError: Connection error"), last
     assert f"(http://127.0.0.1:{port}/v1/chat/completions)" in last
     assert history(store, "coordinator") == [("user", "hello", False)]
+
+
+def test_a_servers_or_models_control_characters_never_reach_the_terminal(
+    tmp_path, local_server
+):
+    """A model that delegates a message holding terminal escapes and line breaks, and a
+    server whose error message holds them: `send` shows them as visible escapes on one line
+    each, never as controls the terminal would obey."""
+    local_server(
+        script=[
+            {
+                "tool_calls": [
+                    {"name": "researcher", "arguments": {"message": "hi\x1b]0;pwned\x07\nnext"}}
+                ]
+            },
+            {"text": "done"},
+            {"status": 400, "body": '{"error": {"message": "bad\\u001b[2J\\u009b thing"}}'},
+        ]
+    )
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\ncapabilities: [researcher]\n")
+    write_po(store, "researcher", "description: Finds\n")  # echo answers
+    (store / "config.toml").write_text(FAST)
+    first = send(store, "coordinator", "go")
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == "-> researcher: hi\\x1b]0;pwned\\x07\\nnext\n"
+    second = send(store, "coordinator", "again")
+    assert second.returncode == 1
+    assert "\x1b" not in second.stderr and "\x9b" not in second.stderr
+    assert "400 - bad\\x1b[2J\\x9b thing" in second.stderr

@@ -206,7 +206,9 @@ def _reply(ctx: Any, session_id: str) -> None:
         added = getattr(event, "message", None)
         if isinstance(event, MessageAdded) and added is not None and added.from_po:
             called = ctx.manager.get(event.session_id).po_name
-            click.echo(f"-> {called}: {added.content}", err=True)
+            # What one PO asked another is a model's text: shown, never obeyed by the terminal.
+            line = f"-> {visible(called, one_line=True)}: {visible(added.content, one_line=True)}"
+            click.echo(line, err=True)
 
     asyncio.run(run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event))
     sys.stdout.write("\n")

@@ -216,4 +216,6 @@ def _as_responder_error(exc: Exception, responder: Any) -> ResponderError:
     if isinstance(exc, ResponderError):
         return exc
     name = getattr(responder, "name", type(responder).__name__)
-    return ResponderError(f"responder '{name}' failed: {type(exc).__name__}: {exc}")
+    # An error is one line: a responder's exception may carry a whole server reply.
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return ResponderError(f"responder '{name}' failed: {type(exc).__name__}: {first}")
