@@ -319,9 +319,7 @@ def test_an_unreachable_server_is_one_line_naming_its_address(tmp_path, llm_home
     assert history(store, "coordinator") == [("user", "hello", False)]
 
 
-def test_a_servers_or_models_control_characters_never_reach_the_terminal(
-    tmp_path, local_server
-):
+def test_a_servers_or_models_control_characters_never_reach_the_terminal(tmp_path, local_server):
     """A model that delegates a message holding terminal escapes and line breaks, and a
     server whose error message holds them: `send` shows them as visible escapes on one line
     each, never as controls the terminal would obey."""
@@ -347,3 +345,34 @@ def test_a_servers_or_models_control_characters_never_reach_the_terminal(
     assert second.returncode == 1
     assert "\x1b" not in second.stderr and "\x9b" not in second.stderr
     assert "400 - bad\\x1b[2J\\x9b thing" in second.stderr
+
+
+def test_a_connection_cut_mid_stream_is_retried_and_stored_once(tmp_path, local_server):
+    """The server closes the connection after two words (the body promised more): the cut is
+    transient, the retry's whole reply is stored once, and stdout shows the cut text apart."""
+    server = local_server(script=[{"text": "one two three four", "drop_after": 2}])
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(FAST)
+    done = send(store, "coordinator", "count")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "one two \nlocal-model heard: count\n"
+    assert done.stderr == "(retry 1 after a transient error; the text above was cut short)\n"
+    assert len(server.requests()) == 2
+    assert history(store, "coordinator") == [
+        ("user", "count", False),
+        ("assistant", "local-model heard: count", False),
+    ]
+
+
+@pytest.mark.parametrize("body", [None, "", "not json at all"], ids=["none", "empty", "text"])
+def test_a_rate_limit_without_a_json_body_is_retried(tmp_path, local_server, body):
+    """429 with no body, an empty one or plain text is still a rate limit: retried."""
+    server = local_server(script=[{"status": 429, "body": body}] * 3)
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(FAST)
+    done = send(store, "coordinator", "hello")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "local-model heard: hello\n"
+    assert len(server.requests()) == 4
