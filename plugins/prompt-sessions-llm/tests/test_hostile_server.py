@@ -376,3 +376,38 @@ def test_a_rate_limit_without_a_json_body_is_retried(tmp_path, local_server, bod
     assert done.returncode == 0, done.stderr
     assert done.stdout == "local-model heard: hello\n"
     assert len(server.requests()) == 4
+
+
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_sigterm_mid_reply_keeps_the_text_that_arrived(tmp_path, local_server, backend):
+    """SIGTERM to `send` while the reply streams (as `timeout` or a service manager sends it)
+    stops the reply as Ctrl-C does: exit 143, "Terminated." on stderr, the text that arrived
+    stored as incomplete, the store sound, and the next send answered."""
+    local_server(delay_ms=300)
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(f'[storage]\nbackend = "{backend}"\n{FAST}')
+    process = subprocess.Popen(
+        [CLI, "--dir", str(store), "send", "coordinator", "one two three four five six"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.read(len("local-model"))  # the reply has begun
+    assert first == "local-model"
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err == "Terminated.\n"
+    (user, reply) = history(store, "coordinator")
+    assert user == ("user", "one two three four five six", False)
+    assert reply[0] == "assistant" and reply[2] is True
+    assert reply[1].startswith("local-model") and len(reply[1]) < len(
+        "local-model heard: one two three four five six"
+    )
+    doctor = subprocess.run(
+        [CLI, "--dir", str(store), "doctor"], capture_output=True, text=True, timeout=60
+    )
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert send(store, "coordinator", "again").returncode == 0

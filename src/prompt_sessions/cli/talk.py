@@ -210,5 +210,22 @@ def _reply(ctx: Any, session_id: str) -> None:
             line = f"-> {visible(called, one_line=True)}: {visible(added.content, one_line=True)}"
             click.echo(line, err=True)
 
-    asyncio.run(run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event))
+    async def reply_until_stopped() -> None:
+        # SIGTERM (`timeout`, a service manager) stops the reply as Ctrl-C does: the text that
+        # arrived is kept as incomplete instead of lost with the process.
+        import signal
+
+        task = asyncio.current_task()
+        try:
+            if task is not None:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):  # no signal handlers here (Windows)
+            pass
+        await run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event)
+
+    try:
+        asyncio.run(reply_until_stopped())
+    except asyncio.CancelledError:
+        click.echo("Terminated.", err=True)
+        sys.exit(143)  # 128 + SIGTERM, as a shell reports a process it ended
     sys.stdout.write("\n")
