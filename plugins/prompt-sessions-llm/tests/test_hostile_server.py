@@ -411,3 +411,23 @@ def test_sigterm_mid_reply_keeps_the_text_that_arrived(tmp_path, local_server, b
     )
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     assert send(store, "coordinator", "again").returncode == 0
+
+
+def test_a_silent_title_model_does_not_hold_the_reply(tmp_path, local_server):
+    """``title_model`` on a server that stalls: the reply is stored and `send` ends (exit 0)
+    once the title's wait runs out, with one warning; the session keeps its first-message
+    name. It used to wait for the HTTP client's own ten minutes."""
+    server = local_server(script=[{"text": "the reply"}, {"stall": 20}])
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(
+        f'{FAST}[responders.llm]\ntitle_model = "local"\ntimeout = 0.5\n'
+    )
+    done = send(store, "coordinator", "plan the launch")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "the reply\n"
+    assert "title model 'local' gave no title within 0.5 s" in done.stderr
+    assert len(server.requests()) == 2
+    with SessionManager.open(store, host=PluginHost.create(entry_points=False)) as mgr:
+        (summary,) = mgr.list()
+    assert (summary.name, summary.message_count) == ("plan the launch", 2)
