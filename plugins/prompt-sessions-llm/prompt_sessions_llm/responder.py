@@ -19,6 +19,7 @@ config.toml or front matter is refused when the responder is built.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
@@ -28,6 +29,7 @@ from prompt_sessions.responders import ReplyEnd, ReplyRequest, ToolCall, ToolCal
 
 from .convert import as_responder_error, llm_messages, usage_of
 
+logger = logging.getLogger(__name__)
 KEY_OPTIONS = ("key", "api_key", "openai_api_key", "anthropic_api_key")
 DEFAULT_CHAIN_LIMIT = 10
 # A server that accepts the request and then says nothing would hold a reply for the HTTP
@@ -148,7 +150,14 @@ class LlmResponder:
             calls, usage = await _finish(response, is_async)
             resolved = getattr(response, "resolved_model", None) or model_id
             if self.log:
-                await asyncio.to_thread(_log, response, is_async)
+                try:
+                    await asyncio.to_thread(_log, response, is_async)
+                except Exception as exc:  # a copy for llm's tools: never a reason to lose a reply
+                    logger.warning(
+                        "llm's logs.db was not written (%s: %s); the reply is stored",
+                        type(exc).__name__,
+                        exc,
+                    )
             if not calls:
                 if not "".join(text).strip():  # a body that was no event stream reads the same
                     raise ResponderError(

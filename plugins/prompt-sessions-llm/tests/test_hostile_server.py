@@ -431,3 +431,23 @@ def test_a_silent_title_model_does_not_hold_the_reply(tmp_path, local_server):
     with SessionManager.open(store, host=PluginHost.create(entry_points=False)) as mgr:
         (summary,) = mgr.list()
     assert (summary.name, summary.message_count) == ("plan the launch", 2)
+
+
+def test_a_logs_db_that_cannot_be_written_does_not_fail_the_reply(tmp_path, local_server, llm_home):
+    """``log = true`` with llm's logs.db unwritable (a folder in its place): the reply is
+    stored whole and `send` succeeds, with one warning that the log was not written. It used
+    to fail the reply and keep its text as incomplete."""
+    local_server()
+    (llm_home / "logs.db").mkdir()
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\n")
+    (store / "config.toml").write_text(f"{FAST}[responders.llm]\nlog = true\n")
+    done = send(store, "coordinator", "hello")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "local-model heard: hello\n"
+    assert done.stderr.startswith("llm's logs.db was not written (OperationalError")
+    assert done.stderr.count("\n") == 1
+    assert history(store, "coordinator") == [
+        ("user", "hello", False),
+        ("assistant", "local-model heard: hello", False),
+    ]
