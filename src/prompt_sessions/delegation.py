@@ -90,6 +90,18 @@ def unknown_capabilities(ctx: AppContext) -> list[tuple[str, str]]:
     ]
 
 
+def skipped_because(ctx: AppContext, po: PromptObject, name: str) -> str:
+    """Why capability ``name`` of ``po`` gives no tool, in words that say what to fix: the PO
+    itself (a PO does not call itself), a PO whose file cannot be read, or neither a PO nor a
+    tool."""
+    if name == po.name:
+        return f"capability '{name}' is {po.name} itself (a PO cannot call itself)"
+    problem = ctx.po_file_problems(read_again=False).get(name)
+    if problem:
+        return f"capability '{name}' names a PO whose file cannot be read: {problem}"
+    return f"capability '{name}' is neither a PO nor a tool"
+
+
 def function_spec(name: str, function: Callable[..., Any]) -> ToolSpec:
     """A tool spec from a plain typed function: its docstring and its parameters' annotations."""
     try:

@@ -232,13 +232,16 @@ async def test_refusals_are_one_line_tool_errors(store: Path, child_env, transpo
 
 @BOTH
 async def test_a_failing_responder_is_a_tool_error(store: Path, child_env, transport: str) -> None:
-    """A responder that fails makes send_message an isError result; the user's message stays."""
+    """A responder that fails makes send_message an isError result saying the user's message
+    is kept (so a client does not send it twice); it stays, once."""
     (store / "config.toml").write_text(
         "[responders.echo]\nchunk_delay_ms = 0\nfail_always = true\n"
     )
     async with connect(store, child_env, transport) as client:
         text = await refusal(client, "send_message", po="coordinator", message="are you there")
     assert "echo" in text
+    # A client must not send it again: the error says the message is stored.
+    assert text.endswith("; the message is kept in 'New Session' without a reply")
     with SessionManager.open(store) as mgr:
         (summary,) = mgr.list("coordinator")
         history = mgr.get(summary.id).history

@@ -58,6 +58,20 @@ async def test_foreign_hosts_and_origins_are_refused(
     assert reason in text
 
 
+async def test_the_websocket_address_without_a_websocket_is_a_400(
+    store: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plain GET of /ws (no websocket upgrade) is answered 400 in one line; it used to drop
+    the connection unanswered and log two tracebacks. The server goes on serving."""
+    async with served(store) as client:
+        response = await client.get("/ws")
+        text = await response.text()
+        after = await client.get("/")
+    assert (response.status, text) == (400, "Bad Request: /ws takes a websocket\n")
+    assert after.status == 200
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+
+
 async def test_the_same_origin_is_welcome(store: Path) -> None:
     """A request from the server's own page (Origin equals the address) is served."""
     async with served(store) as client:

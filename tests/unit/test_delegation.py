@@ -30,6 +30,11 @@ class Caller:
     def __init__(self, options: dict) -> None:
         self.options = options
 
+    def check(self) -> None:
+        """A setup that cannot answer (``unready`` in the options), as llm's unknown model."""
+        if self.options.get("unready"):
+            raise ResponderError(self.options["unready"])
+
     async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd | ToolCalls]:
         last = request.last_user_message
         text = last.content if last else ""
@@ -187,6 +192,16 @@ def test_a_failing_delegate_is_a_tool_error(ctx: AppContext) -> None:
     assert reply.content == "Error: worker failed: no luck"
 
 
+def test_a_delegate_that_cannot_answer_stores_nothing(ctx: AppContext) -> None:
+    """A called PO whose setup cannot answer (an unknown model, a missing key) is a tool error
+    naming why, and no delegation session is left holding a message without its reply."""
+    write_po(ctx.root, "boss", "capabilities: [worker]\n")
+    write_po(ctx.root, "worker", "unready: unknown model 'nope'\n")
+    _, reply = ask(ctx, "boss", "dig")
+    assert reply.content == "Error: worker cannot answer: unknown model 'nope'"
+    assert ctx.manager.list("worker") == []
+
+
 def test_cancelling_the_caller_cancels_the_delegate(ctx: AppContext) -> None:
     """Cancelling a reply that waits on a delegation cancels the delegation too; the text each
     had streamed is kept as incomplete."""
@@ -305,3 +320,17 @@ def test_a_delegated_reply_is_checkpointed_in_its_own_session(ctx: AppContext) -
         ("user", "dig", None),
         ("assistant", "working ", True),
     ]
+
+
+def test_a_skipped_capability_says_why(ctx: AppContext) -> None:
+    """The warning for a capability that gives no tool names the reason a person can act on:
+    the PO itself, a PO whose file cannot be read (with the file's problem), or neither."""
+    write_po(ctx.root, "boss", "capabilities: [boss, scribe, nowhere]\n")
+    (ctx.root / "objects" / "scribe.md").write_text("---\nname: [unclosed\n---\n")
+    _, reply = ask(ctx, "boss", "go")
+    assert reply.content == "leaf: go"
+    warned = [w for w in ctx.warnings if w.startswith("boss: capability")]
+    assert warned[0] == "boss: capability 'boss' is boss itself (a PO cannot call itself); skipped"
+    assert warned[1].startswith("boss: capability 'scribe' names a PO whose file cannot be read: ")
+    assert "scribe.md" in warned[1] and warned[1].endswith("; skipped")
+    assert warned[2] == "boss: capability 'nowhere' is neither a PO nor a tool; skipped"

@@ -39,10 +39,21 @@ class BrokenResponder:
         raise ValueError("a bug in the responder")
 
 
+class WordyResponder:
+    """Fails with an exception whose text runs over many lines, as a server's reply may."""
+
+    name = "wordy"
+
+    async def respond(self, request: ReplyRequest) -> AsyncIterator[str | ReplyEnd]:
+        raise ValueError("the server said no\n<html>\n<body>502</body>\n</html>")
+        yield ""  # an async generator, as responders are
+
+
 class BrokenPlugin:
     @hookimpl
     def register_responders(self, register):  # type: ignore[no-untyped-def]
         register("broken", lambda options: BrokenResponder())
+        register("wordy", lambda options: WordyResponder())
 
 
 class RecordingPolicy(RetryPolicy):
@@ -229,6 +240,19 @@ async def test_a_responder_bug_is_reported_as_an_error_of_that_session(root: Pat
     assert live.status is Status.ERROR
     assert live.error == "responder 'broken' failed: ValueError: a bug in the responder"
     assert ctx.manager.get(s.id).history[-1].content == "about to "
+    await coord.shutdown()
+    ctx.manager.close()
+
+
+async def test_a_responder_bug_is_one_line_however_long_its_text(root: Path) -> None:
+    """An exception whose text has many lines is reported by its first line only: the error
+    is one line wherever it is shown (the CLI's error line, the status bar)."""
+    ctx = open_ctx(root, 'responder = "wordy"\n')
+    coord = Coordinator(ctx)
+    s = ctx.manager.create("po")
+    await coord.send(s.id, "hello")
+    await coord.wait_idle()
+    assert coord.get(s.id).error == "responder 'wordy' failed: ValueError: the server said no"
     await coord.shutdown()
     ctx.manager.close()
 

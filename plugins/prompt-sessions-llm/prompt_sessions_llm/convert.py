@@ -156,12 +156,29 @@ def as_responder_error(exc: Exception, model_id: str) -> ResponderError:
             f"model '{model_id}': the provider refused the key (HTTP {status}); "
             "set a valid one with `llm keys set NAME`"
         )
+    if isinstance(exc, json.JSONDecodeError):  # a garbled stream, or a call's arguments
+        return ResponderError(
+            f"model '{model_id}': the server sent data that is not valid JSON ({first})"
+        )
     if type(exc).__name__ == "ValidationError":  # pydantic: an option the model does not take
         return ResponderError(f"model '{model_id}': invalid options: {_pydantic_summary(exc)}")
     transient = is_transient(exc)
+    where = _url(exc) if status is None else None  # no answer at all: say where it was asked
     return ResponderError(
-        f"model '{model_id}': {type(exc).__name__}: {first or 'no message'}", transient=transient
+        f"model '{model_id}': {type(exc).__name__}: {first or 'no message'}"
+        + (f" ({where})" if where else ""),
+        transient=transient,
     )
+
+
+def _url(exc: Exception) -> str | None:
+    """The address an HTTP client error was about (the OpenAI SDK's and httpx's carry their
+    request), so that a wrong or unreachable ``api_base`` is named."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except Exception:  # not an HTTP error, or one without its request
+        return None
+    return str(url) if url else None
 
 
 def _pydantic_summary(exc: Exception) -> str:

@@ -7,6 +7,8 @@ Options (``[responders.llm]`` in config.toml, overridden by a PO's front matter)
 - ``log``: also record each reply in llm's own ``logs.db`` (default false; the session file is
   the truth either way).
 - ``chain_limit``: how many rounds of tool calls one reply may make (default 10).
+- ``timeout``: seconds to wait for the model's next piece of a reply (default 300); a model
+  silent that long counts as a dropped connection: transient, retried with the runtime's policy.
 - ``title_model``: a model that names auto-named sessions after their first reply (the
   ``session_title`` hook, in ``title.py``); none: they keep the first message's words.
 
@@ -17,6 +19,7 @@ config.toml or front matter is refused when the responder is built.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
@@ -26,8 +29,12 @@ from prompt_sessions.responders import ReplyEnd, ReplyRequest, ToolCall, ToolCal
 
 from .convert import as_responder_error, llm_messages, usage_of
 
+logger = logging.getLogger(__name__)
 KEY_OPTIONS = ("key", "api_key", "openai_api_key", "anthropic_api_key")
 DEFAULT_CHAIN_LIMIT = 10
+# A server that accepts the request and then says nothing would hold a reply for the HTTP
+# client's own limit (10 minutes, with its retries half an hour); a reply waits this long.
+DEFAULT_TIMEOUT = 300.0
 # llm loads its plugins on first use, process-wide and without a lock: replies starting at once
 # in several threads would each see a half-loaded registry and call a real model unknown.
 _RESOLVING = threading.Lock()
@@ -57,24 +64,41 @@ class LlmResponder:
             )
         model = options.get("model")
         if model is not None and (not isinstance(model, str) or not model.strip()):
-            raise ResponderError(f"[responders.llm] model must be a model id, not {model!r}")
+            raise ResponderError(f"llm 'model' must be a model id, not {model!r}")
         self.model_id: str | None = model.strip() if isinstance(model, str) else None
         model_options = options.get("options") or {}
         if not isinstance(model_options, dict):
             raise ResponderError("llm 'options' must be a table of option names and values")
         self.model_options: dict[str, Any] = dict(model_options)
-        self.log = bool(options.get("log", False))
-        self.chain_limit = int(options.get("chain_limit", DEFAULT_CHAIN_LIMIT))
+        log = options.get("log", False)
+        if not isinstance(log, bool):
+            raise ResponderError(f"llm 'log' must be true or false, not {log!r}")
+        self.log = log
+        limit = options.get("chain_limit", DEFAULT_CHAIN_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ResponderError(
+                "llm 'chain_limit' must be a whole number of tool rounds (0 or more), "
+                f"not {limit!r}"
+            )
+        self.chain_limit = limit
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ResponderError(
+                f"llm 'timeout' must be a number of seconds above 0, not {timeout!r}"
+            )
+        self.timeout = float(timeout)
         self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
 
     def check(self) -> None:
         """Raise now, before a message is stored, for a setup that cannot answer: an unknown
-        model, or a model that needs a key llm does not have (``responders.check_ready``)."""
+        model, a model that needs a key llm does not have, or options the model does not take
+        (``responders.check_ready``)."""
         if self._resolved is None:
             self._resolved = self.resolve()
         model = self._resolved[0]
         try:
             model.get_key()
+            model.Options(**self.model_options)  # a wrong option or value: said now, not later
         except Exception as exc:
             raise as_responder_error(exc, model.model_id) from exc
 
@@ -116,7 +140,7 @@ class LlmResponder:
             text: list[str] = []
             stream = _stream_async(response) if is_async else _stream_sync(response)
             try:
-                async for chunk in stream:
+                async for chunk in _with_timeout(stream, self.timeout, model_id):
                     text.append(chunk)
                     yield chunk
             except Exception as exc:
@@ -126,8 +150,19 @@ class LlmResponder:
             calls, usage = await _finish(response, is_async)
             resolved = getattr(response, "resolved_model", None) or model_id
             if self.log:
-                await asyncio.to_thread(_log, response, is_async)
+                try:
+                    await asyncio.to_thread(_log, response, is_async)
+                except Exception as exc:  # a copy for llm's tools: never a reason to lose a reply
+                    logger.warning(
+                        "llm's logs.db was not written (%s: %s); the reply is stored",
+                        type(exc).__name__,
+                        exc,
+                    )
             if not calls:
+                if not "".join(text).strip():  # a body that was no event stream reads the same
+                    raise ResponderError(
+                        f"model '{model_id}' sent an empty reply (no text and no tool calls)"
+                    )
                 yield ReplyEnd(model=resolved, usage=usage)
                 return
             step = ToolCalls(calls=calls, model=resolved, usage=usage)
@@ -161,6 +196,24 @@ def _tool_turn(text: str, calls: list[ToolCall], step: ToolCalls) -> list[Any]:
         for r in step.results or []
     ]
     return [Message(role="assistant", parts=parts), Message(role="tool", parts=results)]
+
+
+async def _with_timeout(
+    stream: AsyncGenerator[str, None], seconds: float, model_id: str
+) -> AsyncGenerator[str, None]:
+    """The stream's chunks; a transient ResponderError when none comes for ``seconds``."""
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(stream), seconds)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ResponderError(
+                f"model '{model_id}': nothing came from the model for {seconds:g} s "
+                "(`timeout` in the PO's front matter or [responders.llm] waits longer)",
+                transient=True,
+            ) from None
+        yield chunk
 
 
 async def _stream_async(response: Any) -> AsyncGenerator[str, None]:
@@ -222,10 +275,19 @@ async def _finish(response: Any, is_async: bool) -> tuple[list[ToolCall], Any]:
         raw_calls = response.tool_calls()
         usage = response.usage()
     calls = [
-        ToolCall(id=c.tool_call_id or f"call_{n}", name=c.name, arguments=dict(c.arguments or {}))
+        ToolCall(id=c.tool_call_id or f"call_{n}", name=c.name, arguments=_arguments(c.arguments))
         for n, c in enumerate(raw_calls, 1)
     ]
     return calls, usage_of(usage.input, usage.output, usage.details)
+
+
+def _arguments(given: Any) -> dict[str, Any]:
+    """A call's arguments as an object. A model may send any JSON (a list, a number): that is
+    kept as ``{"input": ...}``, the way stored calls of other shapes are read back, so the tool
+    refuses it to the model instead of the reply failing."""
+    if isinstance(given, dict):
+        return dict(given)
+    return {} if given is None else {"input": given}
 
 
 def _log(response: Any, is_async: bool) -> None:

@@ -8,6 +8,12 @@ in order: ``{"status": 429}``, ``{"text": "...", "usage": {...}}`` or
 rule: offered tools and a last message from the user -> call the first tool with that text;
 a last message that is a tool result -> "Done: <result>"; otherwise "<model> heard: <text>".
 Replies stream as server-sent events, word by word, and end with a usage chunk.
+
+Misbehaviour, for tests of failures: ``{"status": 500, "body": null}`` answers with no body
+(``"body": "text"`` with that text instead of the JSON error); ``{"stall": 5}`` waits that many
+seconds before answering; ``{"text": ..., "drop_after": 2}`` closes the connection after two
+words; ``{"raw": "..."}`` sends that text as the event stream as it is; a tool call with
+``"raw_arguments": "..."`` sends those arguments as they are instead of JSON.
 """
 
 from __future__ import annotations
@@ -79,9 +85,13 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             answer = state.next(body)
+            if answer.get("stall"):
+                time.sleep(float(answer["stall"]))
             status = int(answer.get("status", 200))
             if status != 200:
                 payload = json.dumps({"error": {"message": "slow down", "type": "rate"}}).encode()
+                if "body" in answer:
+                    payload = (answer["body"] or "").encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -93,16 +103,23 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Connection", "close")
+            if "drop_after" in answer:  # promise more than is sent: the client sees a cut
+                self.send_header("Content-Length", "1000000")
             self.end_headers()
             model = body.get("model", "fake")
             words = 0
+            if "raw" in answer:
+                self.wfile.write(answer["raw"].encode())
+                self.wfile.flush()
+                self.close_connection = True
+                return
             if "tool_calls" in answer:
                 for n, call in enumerate(answer["tool_calls"]):
                     call_id = call.get("id") or f"call_{state.calls}_{n}"
                     head = {"index": n, "id": call_id, "type": "function"}
                     head["function"] = {"name": call["name"], "arguments": ""}
                     self.event(model, {"tool_calls": [head]})
-                    args = json.dumps(call.get("arguments") or {})
+                    args = call.get("raw_arguments", json.dumps(call.get("arguments") or {}))
                     self.event(
                         model, {"tool_calls": [{"index": n, "function": {"arguments": args}}]}
                     )
@@ -111,6 +128,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 pieces = answer.get("text", "").split(" ")
                 words = len(pieces)
                 for i, word in enumerate(pieces):
+                    if i == answer.get("drop_after"):
+                        self.close_connection = True
+                        return  # the connection closes without the rest or [DONE]
                     if state.delay:
                         time.sleep(state.delay)
                     self.event(model, {"content": word + (" " if i < len(pieces) - 1 else "")})

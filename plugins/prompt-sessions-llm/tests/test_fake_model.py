@@ -233,3 +233,17 @@ def test_twenty_replies_starting_at_once_all_find_their_model(llm_home: Path) ->
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "0 []", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("model", ["fake", "fake-sync"])
+def test_a_silent_model_is_given_up_on_after_the_timeout(env: AppContext, model: str) -> None:
+    """A model (async, or sync-only in its thread) that is silent for longer than ``timeout``:
+    the attempt is dropped as transient, retried (here once), and the error names the wait."""
+    write_po(env.root, "helper", f"responder: llm\nmodel: {model}\ntimeout: 0.2\n")
+    env._objects = None
+    env.config["runtime"] = {"retry_base_ms": 1, "retry_attempts": 1}
+    fake_model.SCRIPT.extend([{"chunks": ["late"], "delay": 1.0}] * 2)
+    sid = ask(env, "go")
+    with pytest.raises(ResponderError, match=r"nothing came from the model for 0.2 s"):
+        asyncio.run(run_reply(env, sid))
+    assert len(fake_model.PROMPTS) == 2

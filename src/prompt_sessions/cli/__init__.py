@@ -140,15 +140,20 @@ def main(argv: list[str] | None = None) -> None:
     except PromptSessionsError as exc:
         if debug:
             raise
-        click.echo(f"Error: {exc}", err=True)
+        from ..text import visible  # errors quote what others wrote (a model server's text)
+
+        click.echo(f"Error: {visible(str(exc))}", err=True)
         sys.exit(1)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: still one line unless asked for the traceback
         if debug:
             raise
+        from ..text import visible
+
         click.echo(
-            f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"Error: unexpected {type(exc).__name__}: {visible(str(exc))} "
+            "(run with --debug for details)",
             err=True,
         )
         sys.exit(1)

@@ -179,17 +179,53 @@ def _reply(ctx: Any, session_id: str) -> None:
     import asyncio
 
     from ..reply import run_reply
-    from ..runtime.events import MessageAdded
+    from ..runtime.events import MessageAdded, StatusChanged
+    from ..runtime.status import Status
+
+    cut = [False]  # text of the current attempt is on stdout: a retry starts a new line
 
     def on_chunk(text: str) -> None:
+        cut[0] = True
         sys.stdout.write(visible(text))  # a reply is stored text too: it never drives the terminal
         sys.stdout.flush()
 
     def on_event(event: object) -> None:
+        if (
+            isinstance(event, StatusChanged)
+            and event.session_id == session_id
+            and event.status is Status.RETRYING
+        ):
+            # Printed text cannot be taken back: the retried reply starts on a line of its own
+            # and stderr says that what stands above it was cut short.
+            if cut[0]:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            note = "; the text above was cut short" if cut[0] else ""
+            click.echo(f"(retry {event.retry_attempt} after a transient error{note})", err=True)
+            cut[0] = False
         added = getattr(event, "message", None)
         if isinstance(event, MessageAdded) and added is not None and added.from_po:
             called = ctx.manager.get(event.session_id).po_name
-            click.echo(f"-> {called}: {added.content}", err=True)
+            # What one PO asked another is a model's text: shown, never obeyed by the terminal.
+            line = f"-> {visible(called, one_line=True)}: {visible(added.content, one_line=True)}"
+            click.echo(line, err=True)
 
-    asyncio.run(run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event))
+    async def reply_until_stopped() -> None:
+        # SIGTERM (`timeout`, a service manager) stops the reply as Ctrl-C does: the text that
+        # arrived is kept as incomplete instead of lost with the process.
+        import signal
+
+        task = asyncio.current_task()
+        try:
+            if task is not None:
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        except (NotImplementedError, RuntimeError):  # no signal handlers here (Windows)
+            pass
+        await run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event)
+
+    try:
+        asyncio.run(reply_until_stopped())
+    except asyncio.CancelledError:
+        click.echo("Terminated.", err=True)
+        sys.exit(143)  # 128 + SIGTERM, as a shell reports a process it ended
     sys.stdout.write("\n")

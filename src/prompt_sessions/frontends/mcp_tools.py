@@ -13,10 +13,11 @@ from typing import Any
 import msgspec
 
 from ..context import AppContext
-from ..errors import UnknownFormat, UsageError
+from ..errors import ResponderError, UnknownFormat, UsageError
 from ..models import Message, Session, SessionSummary
 from ..objects import PromptObjectError, bare
 from ..storage.session_codec import encode_session
+from ..text import quoted
 
 SOURCE = "mcp"
 
@@ -168,7 +169,14 @@ class SessionTools:
         # The lock orders this server's own calls; the lease, other processes' sends.
         async with lock, reply_lease_async(ctx.manager.root, target.id, target.name):
             ctx.manager.append(target.id, Message(role="user", content=message, source=SOURCE))
-            reply = await run_reply(ctx, target.id, source=SOURCE)
+            try:
+                reply = await run_reply(ctx, target.id, source=SOURCE)
+            except ResponderError as exc:
+                # Stored already: a client sending it again would ask twice (as `send` says).
+                raise ResponderError(
+                    f"{str(exc).rstrip('. ')}; the message is kept in {quoted(target.name)} "
+                    "without a reply"
+                ) from exc
         # the name as it is now: a new session is named after its first message (section 14)
         name = next((s.name for s in ctx.manager.list(po) if s.id == target.id), target.name)
         return {

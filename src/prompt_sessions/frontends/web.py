@@ -139,6 +139,9 @@ class SessionsWebServer(Server):
             given = from_query or request.cookies.get(COOKIE) or ""
             if not secrets.compare_digest(given.encode(), self.token.encode()):
                 return self._refuse("open the address with the access token printed at start")
+        if request.path == "/ws" and request.headers.get("Upgrade", "").lower() != "websocket":
+            # textual-serve would log a traceback and drop the connection without an answer.
+            return web.Response(status=400, text="Bad Request: /ws takes a websocket\n")
         response = await handler(request)
         if self.token is not None and from_query and not response.prepared:
             response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ..delegation import Toolset, toolset_for
+from ..delegation import Toolset, skipped_because, toolset_for
 from ..errors import PromptSessionsError, ResponderError
 from ..models import Message
 from ..objects import PromptObject, PromptObjectError
@@ -29,19 +29,27 @@ if TYPE_CHECKING:
 
 
 def retryable(history: list[Message]) -> bool:
-    """True when the last turn lacks its reply: the history ends with the user's message, or
-    with a reply cut short (``incomplete``), as after a crash, a cancel or an error."""
+    """True when the last turn lacks its reply: the history ends with the user's message, with
+    a reply cut short (``incomplete``), or inside a tool step (tool results without the reply
+    they lead to, or tool calls whose results never came), as after a crash, a cancel or an
+    error."""
     if not history:
         return False
     last = history[-1]
-    return last.role == "user" or (last.role == "assistant" and bool(last.incomplete))
+    if last.role in ("user", "tool"):
+        return True
+    return last.role == "assistant" and (bool(last.incomplete) or bool(last.tool_calls))
 
 
 def answered_up_to(history: list[Message]) -> list[Message]:
-    """The history a reply is asked for: a trailing reply cut short is left out, so running
-    the reply again answers the turn anew (the cut-short text stays stored, never deleted)."""
+    """The history a reply is asked for: a trailing reply cut short, or tool calls left without
+    results, are left out, so running the reply again answers the turn anew (what they hold
+    stays stored, never deleted). Tool results stay: the reply goes on from them."""
     end = len(history)
-    while end and history[end - 1].role == "assistant" and history[end - 1].incomplete:
+    while end and history[end - 1].role == "assistant":
+        last = history[end - 1]
+        if not (last.incomplete or last.tool_calls):
+            break
         end -= 1
     return list(history[:end])
 
@@ -77,7 +85,7 @@ async def _stream_with_retries(
         return None
     toolset = toolset_for(coord.ctx, po)
     for name in toolset.unknown:
-        coord.warn(f"{po.name}: capability '{name}' is neither a PO nor a tool; skipped")
+        coord.warn(f"{po.name}: {skipped_because(coord.ctx, po, name)}; skipped")
     checkpoints = Checkpoints(coord, live, time.perf_counter())
     try:
         return await _attempts(coord, live, responder, options, toolset, po, checkpoints)
@@ -208,4 +216,6 @@ def _as_responder_error(exc: Exception, responder: Any) -> ResponderError:
     if isinstance(exc, ResponderError):
         return exc
     name = getattr(responder, "name", type(responder).__name__)
-    return ResponderError(f"responder '{name}' failed: {type(exc).__name__}: {exc}")
+    # An error is one line: a responder's exception may carry a whole server reply.
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return ResponderError(f"responder '{name}' failed: {type(exc).__name__}: {first}")

@@ -13,10 +13,10 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ..delegation import Toolset, call_function, delegation_session, refusal
-from ..errors import PromptSessionsError
+from ..errors import PromptSessionsError, ResponderError
 from ..models import Message
 from ..reply import reply_message
-from ..responders import ReplyEnd, ToolCall, ToolCalls, ToolResult
+from ..responders import ReplyEnd, ToolCall, ToolCalls, ToolResult, check_ready
 
 if TYPE_CHECKING:
     from .coordinator import Coordinator
@@ -76,13 +76,17 @@ async def _delegate(
     refused = refusal(path, target)
     if refused:
         raise ToolError(refused)
+    responder, options = coord.responders.for_po(target)
+    try:  # a setup that cannot answer stores nothing, not even the session, as `send` does
+        await asyncio.to_thread(check_ready, responder)
+    except ResponderError as exc:
+        raise ToolError(f"{target} cannot answer: {exc}") from None
     sid = await asyncio.to_thread(
         delegation_session, coord.manager, live.session_id, index, target, live.po_name
     )
     child = coord.open(sid)
     if child.busy:
         raise ToolError(f"{target} is still busy with an earlier request")
-    responder, options = coord.responders.for_po(target)
     await coord.store_message(
         child, Message(role="user", content=message, from_po=live.po_name, source="delegation")
     )
