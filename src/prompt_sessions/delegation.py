@@ -83,10 +83,13 @@ def toolset_for(
 
 
 def unknown_capabilities(ctx: AppContext) -> list[tuple[str, str]]:
-    """Every ``(po, capability)`` of the environment that names neither a PO nor a tool."""
+    """Every ``(po, why)`` of the environment: a capability of ``po`` that gives no tool, and
+    why (:func:`skipped_because`), as ``doctor`` reports them."""
     objects = ctx.objects
     return [
-        (po.name, name) for po in objects.values() for name in toolset_for(ctx, po, objects).unknown
+        (po.name, skipped_because(ctx, po, name))
+        for po in objects.values()
+        for name in toolset_for(ctx, po, objects).unknown
     ]
 
 

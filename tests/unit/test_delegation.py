@@ -181,7 +181,9 @@ def test_unknown_capabilities_are_skipped_with_a_warning(ctx: AppContext) -> Non
     _, reply = ask(ctx, "boss", "go")
     assert reply.content == "HI"
     assert any("capability 'nowhere'" in w for w in ctx.warnings)
-    assert unknown_capabilities(ctx) == [("boss", "nowhere")]
+    assert unknown_capabilities(ctx) == [
+        ("boss", "capability 'nowhere' is neither a PO nor a tool")
+    ]
 
 
 def test_a_failing_delegate_is_a_tool_error(ctx: AppContext) -> None:
@@ -257,8 +259,26 @@ def test_doctor_reports_unknown_capabilities(run) -> None:  # type: ignore[no-un
     write_po(run.store, "worker")
     code, out, _ = run("doctor")
     assert code == 0, out
-    assert "UNKNOWN CAPABILITY boss: 'nowhere' is neither a PO here nor a tool" in out
+    assert "UNKNOWN CAPABILITY boss: capability 'nowhere' is neither a PO nor a tool" in out
     assert "'worker'" not in out
+
+
+def test_doctor_says_why_a_capability_gives_no_tool(run) -> None:  # type: ignore[no-untyped-def]
+    """doctor says what to fix for each capability that gives no tool: a PO naming itself,
+    a PO whose file cannot be read (its problem named), a name that is neither."""
+    write_po(run.store, "boss", "capabilities: [boss, broken, nowhere]\n")
+    (run.store / "objects" / "broken.md").write_text("---\nname: broken\nmodel: [\n---\nHi\n")
+    code, out, _ = run("doctor")
+    lines = [x for x in out.splitlines() if x.startswith("UNKNOWN CAPABILITY")]
+    assert lines[0] == (
+        "UNKNOWN CAPABILITY boss: capability 'boss' is boss itself (a PO cannot call itself)"
+    )
+    assert lines[1].startswith(
+        "UNKNOWN CAPABILITY boss: capability 'broken' names a PO whose file cannot be read: "
+    )
+    assert "broken.md" in lines[1]
+    assert lines[2] == "UNKNOWN CAPABILITY boss: capability 'nowhere' is neither a PO nor a tool"
+    assert len(lines) == 3
 
 
 def test_send_shows_a_delegation_and_show_json_has_the_parent(  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..text import counted, quoted, visible
+from ..text import counted, visible
 from .output import print_json
 from .state import CliState
 
@@ -92,9 +92,8 @@ def doctor(state: CliState, repair: bool) -> None:
         for line in dict.fromkeys(ctx.po_file_problems().values())  # two files, one line
     ]
     setup += [
-        f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: "
-        f"{quoted(name)} is neither a PO here nor a tool"
-        for po_name, name in unknown_capabilities(ctx)
+        f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: {visible(why, one_line=True)}"
+        for po_name, why in unknown_capabilities(ctx)
     ]
     problems = report.damaged or report.unreadable or report.newer or report.loose
     if not problems and not fixed and not report.moved:
