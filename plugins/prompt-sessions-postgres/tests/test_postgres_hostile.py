@@ -3,6 +3,8 @@ connections killed mid-write, schema names PostgreSQL cannot carry, unreadable d
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import subprocess
 import sys
 import textwrap
@@ -98,14 +100,49 @@ def test_the_pool_reconnects_after_the_server_restarts(tmp_path: Path) -> None:
         with _open(root) as mgr:
             sid = mgr.create("coordinator", "Survivor").id
             mgr.append(sid, Message(role="user", content="before restart"))
-            cluster._run(
-                "pg_ctl", "-D", str(cluster.data), "-l", str(cluster.data / "server.log"),
-                "-m", "fast", "-w", "restart",
-            )  # fmt: skip
+            cluster.stop_server()
+            cluster.start_server()
             mgr.append(sid, Message(role="user", content="after restart"))
             assert [s.id for s in mgr.list()] == [sid]
             assert {h.session.id for h in mgr.search("restart")} == {sid}
             assert [m.content for m in mgr.get(sid).history] == ["before restart", "after restart"]
+
+
+async def test_the_change_feed_survives_an_outage_and_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server is down for seconds under an open listener: one line when the feed drops,
+    no more while reconnecting fails (not one a second), in a single line; once the server is back
+    the listener refreshes and hears new commits again."""
+    calls: list[int] = []
+
+    async def on_change() -> None:
+        calls.append(1)
+
+    with ThrowawayCluster(port=5492) as cluster:
+        root = write_config(tmp_path / "env", cluster.dsn)
+        with _open(root) as mgr:
+            mgr.create("coordinator", "Before")
+            listener = mgr.backend.change_watcher(on_change, 20)
+            listener.start()
+            await asyncio.wait_for(listener.connected.wait(), 10)
+            with caplog.at_level(logging.INFO, logger="prompt_sessions_postgres.live"):
+                await asyncio.to_thread(cluster.stop_server)
+                await asyncio.sleep(3.5)
+                await asyncio.to_thread(cluster.start_server)
+                await asyncio.wait_for(listener.connected.wait(), 15)
+            loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            assert len(loud) == 1 and all("\n" not in line for line in loud), loud
+            await asyncio.sleep(0.3)
+            refreshed = len(calls)
+            assert refreshed >= 1
+            mgr.create("coordinator", "After")
+            for _ in range(100):
+                if len(calls) > refreshed:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(calls) > refreshed
+            await listener.stop()
 
 
 def test_a_connection_killed_in_use_prints_no_stray_log_lines(tmp_path: Path, pg_dsn: str) -> None:
