@@ -201,7 +201,12 @@ def best_window(text: str, terms: Sequence[Term], radius: int = SNIPPET_RADIUS) 
         return 0, min(len(text), 2 * radius)
     best, best_count = found[0], 0
     for k, (_, start, _) in enumerate(found):
-        near = {n for n, s, _ in found[k:] if s - start <= radius}
+        near = set()
+        for j in range(k, len(found)):
+            n, s, _ = found[j]
+            if s - start > radius:
+                break  # sorted by start: the rest is farther (a common word has millions)
+            near.add(n)
         if len(near) > best_count:
             best, best_count = found[k], len(near)
     _, start, end = best

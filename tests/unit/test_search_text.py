@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prompt_sessions.search_text import Term, fold, index_text, locate, tokens
+from prompt_sessions.search_text import Term, best_window, fold, index_text, locate, tokens
 
 
 def test_fold_normalises_case_and_accents() -> None:
@@ -44,6 +45,17 @@ def test_a_phrase_is_found_where_its_occurrences_overlap() -> None:
     terms = [Term(("ab", "ab"), False)]
     assert locate("ab ab ab", terms) == [(0, 0, 5), (0, 3, 8)]
     assert locate("ab ab ab é", terms) == [(0, 0, 5), (0, 3, 8)]
+
+
+@pytest.mark.timeout(60)
+def test_the_snippet_of_a_huge_message_with_a_common_word_is_found() -> None:
+    """A 10 MB message holding a searched word two million times gets its snippet (each match
+    once compared with every later one never finished); the window with the most different
+    terms still wins."""
+    text = "word " * 2_000_000 + "rare word"
+    lo, hi = best_window(text, [Term(("word",)), Term(("rare",))])
+    assert "rare" in text[lo:hi]
+    assert best_window("word " * 2_000_000, [Term(("word",))]) == (0, 44)
 
 
 @settings(max_examples=300, deadline=None)

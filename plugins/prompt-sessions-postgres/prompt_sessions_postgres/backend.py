@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -65,6 +66,10 @@ _BY_ID = attrgetter("id")
 _BY_RECENT = attrgetter("updated_at", "created_at")  # most recent first, ties by id
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 _summaries_decoder = msgspec.json.Decoder(builtins.list[SessionSummary])
+# psycopg's pool warns when it drops a connection the server closed; the failed call already
+# raised one StorageError, so the warning must not reach stderr through logging's last resort.
+# A program that configures logging still receives it.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 class PostgresBackend:
@@ -109,6 +114,9 @@ class PostgresBackend:
                 psycopg.connect(conninfo, autocommit=True).close()
             pool = ConnectionPool(
                 conninfo,
+                # A connection is checked as it is handed out, so one the server dropped (a
+                # restart, an idle timeout) is replaced instead of failing the next call.
+                check=ConnectionPool.check_connection,
                 min_size=1,
                 max_size=self.settings.pool_size,
                 kwargs={"autocommit": True},

@@ -86,6 +86,11 @@ class ThrowawayCluster:
             "UTF8",
             "--no-instructions",
         )
+        self.start_server()
+        return self
+
+    def start_server(self) -> None:
+        """Start the server on the existing data folder (after :meth:`stop_server`)."""
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
             f"-c port={self.port} -c fsync=on -c max_connections=200"
@@ -103,7 +108,11 @@ class ThrowawayCluster:
             "60",
             "start",
         )
-        return self
+
+    def stop_server(self) -> None:
+        """Stop the server as an administrator would (``-m fast``), keeping its data: an outage
+        that :meth:`start_server` ends."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         try:

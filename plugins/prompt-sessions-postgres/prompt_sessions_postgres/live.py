@@ -65,7 +65,10 @@ class ChangeListener:
                     self.backend.settings.conninfo(), autocommit=True
                 )
             except psycopg.Error as exc:
-                log.warning("listening for changes failed: %s", exc)
+                # Said once per outage, in one line, not once a second while the server is away.
+                (log.debug if missed else log.warning)(
+                    "listening for changes failed: %s", _first_line(exc)
+                )
                 missed = True
                 await asyncio.sleep(RETRY_DELAY)
                 continue
@@ -74,10 +77,12 @@ class ChangeListener:
                     await conn.execute(f'LISTEN "{self.backend.channel}"')
                     self.connected.set()
                     if missed:
+                        log.info("listening for changes again")
+                        missed = False
                         await self._notify()
                     await self._listen(conn)
             except psycopg.Error as exc:
-                log.warning("the change feed dropped: %s", exc)
+                log.warning("the change feed dropped: %s", _first_line(exc))
                 self.connected.clear()
                 missed = True
                 await asyncio.sleep(RETRY_DELAY)
@@ -108,3 +113,8 @@ class ChangeListener:
             await self.on_change()
         except Exception:
             log.exception("syncing with the store failed")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].strip()

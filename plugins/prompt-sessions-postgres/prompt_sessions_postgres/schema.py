@@ -27,6 +27,8 @@ from prompt_sessions.errors import StorageError
 from . import search
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_CHANNEL_SUFFIX = "_changes"
+MAX_SCHEMA = 63 - len(_CHANNEL_SUFFIX)  # 55: the channel name must fit too
 
 # Each step takes the schema from version i to i + 1. A step is SQL ("{s}" is the quoted schema
 # name) and functions ``f(conn, s)`` run in order, for what only Python can compute (the folding
@@ -144,14 +146,26 @@ SCHEMA_VERSION = len(STEPS)
 
 
 def checked_schema(name: object) -> str:
-    """The schema name if it is a plain lowercase SQL identifier; StorageError otherwise.
+    """The schema name if PostgreSQL can carry it; StorageError (one line) otherwise.
 
-    Only such names are accepted, so the name can be quoted into SQL without any escaping.
+    Only plain lowercase SQL identifiers are accepted, so the name can be quoted into SQL
+    without any escaping; at most :data:`MAX_SCHEMA` characters, so the change channel
+    ``<schema>_changes`` fits PostgreSQL's 63-byte names (``pg_notify`` refuses longer ones);
+    never a system schema (``pg_*``, ``information_schema``), which is not ours to write.
     """
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
         raise StorageError(
             f"[storage.postgres] schema must be a lowercase SQL name (letters, digits, _), "
             f"not {name!r}"
+        )
+    if len(name) > MAX_SCHEMA:
+        raise StorageError(
+            f"[storage.postgres] schema {name[:20]}... is {len(name)} characters long; "
+            f"at most {MAX_SCHEMA} fit PostgreSQL's names"
+        )
+    if name.startswith("pg_") or name == "information_schema":
+        raise StorageError(
+            f"[storage.postgres] schema {name} is a PostgreSQL system schema; choose another name"
         )
     return name
 
@@ -163,4 +177,4 @@ def lock_key(schema: str) -> int:
 
 def channel(schema: str) -> str:
     """The LISTEN/NOTIFY channel that carries the schema's changes."""
-    return f"{schema}_changes"
+    return f"{schema}{_CHANNEL_SUFFIX}"

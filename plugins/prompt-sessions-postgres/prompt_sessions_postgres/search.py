@@ -34,7 +34,8 @@ from prompt_sessions.storage import search_filters
 
 _K1, _B = 1.2, 0.75  # FTS5's bm25() constants
 _BATCH = 1000
-_tags_decoder = msgspec.json.Decoder(list[str] | None)
+_json_decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
 
 
 # ---------------------------------------------------------------------- what rows keep
@@ -58,14 +59,9 @@ SESSION_COLUMNS = "folded_name = %s, name_words = %s, po_key = %s, tag_keys = %s
 def backfill(conn: Any, s: str) -> None:
     """Fill the search columns of every row (the upgrade to schema version 2)."""
     with conn.cursor(name="search_backfill_sessions") as rows:
-        rows.execute(
-            f"SELECT id, coalesce(head->>'name', ''), po_name, (head->'tags')::text "
-            f"FROM {s}.sessions"
-        )
+        rows.execute(f"SELECT id, head::text, po_name FROM {s}.sessions")
         while batch := rows.fetchmany(_BATCH):
-            values = [
-                (sid, *session_columns(name, po, _tags(tags))) for sid, name, po, tags in batch
-            ]
+            values = [(sid, *session_columns(*_name_and_tags(head, po))) for sid, head, po in batch]
             conn.execute(
                 f"UPDATE {s}.sessions t SET folded_name = v.f, name_words = v.w, po_key = v.p, "
                 "tag_keys = v.k FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], "
@@ -73,9 +69,9 @@ def backfill(conn: Any, s: str) -> None:
                 [list(column) for column in zip(*values, strict=True)],
             )
     with conn.cursor(name="search_backfill_messages") as rows:
-        rows.execute(f"SELECT session_id, idx, coalesce(body->>'content', '') FROM {s}.messages")
+        rows.execute(f"SELECT session_id, idx, body::text FROM {s}.messages")
         while batch := rows.fetchmany(_BATCH):
-            texts = [(sid, idx, *text_columns(text)) for sid, idx, text in batch]
+            texts = [(sid, idx, *text_columns(field(body, "content"))) for sid, idx, body in batch]
             conn.execute(
                 f"UPDATE {s}.messages t SET folded = v.f, words = v.w "
                 "FROM unnest(%s::text[], %s::int[], %s::text[], %s::int[]) AS v(sid, idx, f, w) "
@@ -88,24 +84,23 @@ def repair(conn: Any, s: str, sid: str) -> bool:
     """Make the search columns of session ``sid`` agree with its texts again (after an edit by
     hand, say); True when any had to change. The caller holds the session's row lock."""
     row = conn.execute(
-        f"SELECT coalesce(head->>'name', ''), po_name, (head->'tags')::text, folded_name, "
-        f"name_words, po_key, tag_keys FROM {s}.sessions WHERE id = %s",
+        f"SELECT head::text, po_name, folded_name, name_words, po_key, tag_keys "
+        f"FROM {s}.sessions WHERE id = %s",
         (sid,),
     ).fetchone()
     if row is None:
         return False
     changed = False
-    want = session_columns(row[0], row[1], _tags(row[2]))
-    if tuple(row[3:]) != want:
+    want = session_columns(*_name_and_tags(row[0], row[1]))
+    if tuple(row[2:]) != want:
         conn.execute(f"UPDATE {s}.sessions SET {SESSION_COLUMNS} WHERE id = %s", (*want, sid))
         changed = True
     stale = []
-    for idx, text, folded, words in conn.execute(
-        f"SELECT idx, coalesce(body->>'content', ''), folded, words FROM {s}.messages "
-        "WHERE session_id = %s",
+    for idx, body, folded, words in conn.execute(
+        f"SELECT idx, body::text, folded, words FROM {s}.messages WHERE session_id = %s",
         (sid,),
     ):
-        if (folded, words) != (wanted := text_columns(text)):
+        if (folded, words) != (wanted := text_columns(field(body, "content"))):
             stale.append((*wanted, sid, idx))
     if stale:
         with conn.cursor() as cur:
@@ -117,11 +112,42 @@ def repair(conn: Any, s: str, sid: str) -> bool:
     return changed or bool(stale)
 
 
-def _tags(data: str | None) -> list[str] | None:
+def field(document: str, key: str) -> str:
+    """``document->>key`` read in Python: the text of one field of a stored JSON object (its
+    JSON when not a string), ``""`` when absent or null.
+
+    PostgreSQL's json operators refuse any document holding ``\\u0000`` (text cannot hold
+    NUL), so texts are never read with them: one message with a NUL would stop every search.
+    """
     try:
-        return _tags_decoder.decode(data) if data else None
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None  # damaged tags: the session is still found by its words
+        found = _json_decoder.decode(document)
+    except msgspec.DecodeError:
+        return ""
+    value = found.get(key) if isinstance(found, dict) else None
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else _encoder.encode(value).decode()
+
+
+def _name_and_tags(head: str, po_name: str) -> tuple[str, str, list[str] | None]:
+    """(name, PO name, tags) of a session row's head, as :func:`session_columns` takes them."""
+    found = _json_decoder.decode(head)
+    tags = found.get("tags") if isinstance(found, dict) else None
+    try:
+        tags = msgspec.convert(tags, list[str] | None)
+    except msgspec.ValidationError:
+        tags = None  # damaged tags: the session is still found by its words
+    return field(head, "name"), po_name, tags
+
+
+def readable(column: str) -> str:
+    """SQL for a json ``column`` that the json operators can read: a document holding
+    ``\\u0000`` has it turned into U+FFFD first (the fields read this way, roles, dates and
+    flags, never hold one; texts are read by :func:`field`)."""
+    return (
+        f"(CASE WHEN strpos({column}::text, '\\u0000') = 0 THEN {column} "
+        f"ELSE replace({column}::text, '\\u0000', '\\ufffd')::json END)"
+    )
 
 
 # ---------------------------------------------------------------------- asking
@@ -157,15 +183,15 @@ def _filters(*, role: str, created: str, is_name: str) -> search_filters.FilterS
         role=role,
         created=created,
         tags="s.tag_keys",
-        flag="coalesce(s.summary->>'{flag}', '') = 'true'",
-        thread_type="coalesce(s.summary->>'thread_type', '')",
+        flag=f"coalesce({readable('s.summary')}->>'{{flag}}', '') = 'true'",
+        thread_type=f"coalesce({readable('s.summary')}->>'thread_type', '')",
         is_name=is_name,
     )
 
 
 _MESSAGE_FILTERS = _filters(
-    role="coalesce(m.body->>'role', '')",
-    created="(m.body->>'created_at') COLLATE \"C\"",
+    role=f"coalesce({readable('m.body')}->>'role', '')",
+    created=f"({readable('m.body')}->>'created_at') COLLATE \"C\"",
     is_name="false",
 )
 _NAME_FILTERS = _filters(role="''", created="s.created_at", is_name="true")
@@ -287,8 +313,8 @@ def search(
     def rows_for(n: int | None) -> Iterable[tuple[str, int | None, str]]:
         sql = (
             f"SELECT d.sid, d.idx, d.score, d.upd, CASE WHEN d.idx IS NULL "
-            f"THEN (SELECT coalesce(head->>'name', '') FROM {s}.sessions WHERE id = d.sid) "
-            f"ELSE (SELECT coalesce(body->>'content', '') FROM {s}.messages "
+            f"THEN (SELECT head::text FROM {s}.sessions WHERE id = d.sid) "
+            f"ELSE (SELECT body::text FROM {s}.messages "
             f"WHERE session_id = d.sid AND idx = d.idx) END "
             f"FROM ({union} ORDER BY score DESC, upd DESC, sid, idx DESC NULLS FIRST"
             + (" LIMIT %s" if n is not None else "")
@@ -299,6 +325,7 @@ def search(
         found.sort(key=lambda r: (r[0], r[1] is not None, -(r[1] or 0)))
         found.sort(key=lambda r: r[3], reverse=True)
         found.sort(key=lambda r: -r[2])
-        return [(sid, idx, text) for sid, idx, _, _, text in found]
+        key = ("name", "content")
+        return [(sid, idx, field(doc, key[idx is not None])) for sid, idx, _, _, doc in found]
 
     return collect(rows_for, query, summaries, limit)

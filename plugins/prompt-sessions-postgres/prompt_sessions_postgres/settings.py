@@ -105,4 +105,5 @@ def _has_password(dsn: str) -> bool:
     try:
         return bool(conninfo_to_dict(dsn).get("password"))
     except Exception as exc:  # psycopg.ProgrammingError for a malformed string
-        raise ConfigRefused(f"[storage.postgres] dsn cannot be read: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigRefused(f"[storage.postgres] dsn cannot be read: {reason}") from exc
