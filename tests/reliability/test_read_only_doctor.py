@@ -98,6 +98,30 @@ if can_mount_tmpfs():
         _check_read_only_doctor(root, damaged=damage is not None)
 
 
+if can_mount_tmpfs():
+
+    def test_repair_of_a_json_store_on_a_read_only_mount_is_refused_before_reading(
+        mount: Path,
+    ) -> None:
+        """In-process: the folder on a read-only mount is unwritable whoever asks, and the JSON
+        store's ``check(repair=True)`` refuses at once with the one-line error, while
+        ``check()`` reads (DESIGN section 4: reading never needs to write)."""
+        from prompt_sessions.errors import ReadOnlyStore
+        from prompt_sessions.storage import files
+        from prompt_sessions.storage.json_backend import JsonBackend
+
+        root = make_store(mount, "json")
+        remount_read_only(mount)
+        assert files.folder_unwritable(root)
+        backend = JsonBackend(root)
+        try:
+            with pytest.raises(ReadOnlyStore, match="cannot be written here"):
+                backend.check(repair=True)
+            assert not backend.check().damaged
+        finally:
+            backend.close()
+
+
 if os.geteuid() == 0 and shutil.which("setpriv"):
 
     @pytest.fixture

@@ -294,3 +294,46 @@ def test_links_and_strangers_in_the_trash_folder_are_never_followed(
     assert code == 1 and f"trash/{planted}.json" in out
     assert outside.read_text() == "{}" and (folder / "notes.txt").read_text() == "mine"
     assert not (run.store / "sessions" / f"{planted}.json").exists()
+
+
+def _trashed_json(tmp_path: Path) -> tuple[SessionManager, str, Path]:
+    root = tmp_path / ".prompt_objects"
+    mgr = SessionManager.open(root, host=PluginHost.create(entry_points=False))
+    s = mgr.create("coordinator", "Old")
+    mgr.delete(s.id)
+    return mgr, s.id, root / "trash" / f"{s.id}.json"
+
+
+def test_json_update_trashed_refuses_a_newer_versions_file(tmp_path: Path) -> None:
+    """A trashed session file a newer version wrote is read-only here: ``update_trashed``
+    refuses it in one line naming the file and changes no byte (DESIGN section 4)."""
+    from prompt_sessions.errors import ReadOnlyStore
+
+    mgr, sid, path = _trashed_json(tmp_path)
+    with mgr:
+        path.write_bytes(path.read_bytes().replace(b'"format_version":1', b'"format_version":99'))
+        before = path.read_bytes()
+        with pytest.raises(ReadOnlyStore, match="format_version 99"):
+            mgr.backend.update_trashed(sid, po_name="writer")
+        assert path.read_bytes() == before
+
+
+def test_json_update_trashed_that_cannot_keep_the_deletion_time_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the deletion time (the file's mtime) cannot be set back after the rewrite (the
+    file system refuses ``utime``), ``update_trashed`` fails in one line naming the file,
+    and the session stays in the trash with its new fields."""
+    from prompt_sessions.errors import StorageError
+
+    mgr, sid, path = _trashed_json(tmp_path)
+    with mgr:
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "utime", refuse)
+        with pytest.raises(StorageError, match=str(path)):
+            mgr.backend.update_trashed(sid, po_name="writer")
+        monkeypatch.undo()
+        assert [t.summary.po_name for t in mgr.trashed()] == ["writer"]
