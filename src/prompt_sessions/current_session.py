@@ -3,6 +3,7 @@ session is named, remembered by the store per PO."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .errors import SessionNotFound, UsageError
@@ -16,13 +17,25 @@ if TYPE_CHECKING:
 def peek(manager: SessionManager, po_name: str) -> SessionSummary | None:
     """The PO's current session without creating one: the chosen one, else the most recently
     updated unarchived one; None when the PO has none."""
-    sid = manager.backend.get_current(po_name)
-    sessions = manager.list(po_name)
+    return _pick(manager.list(po_name), manager.backend.get_current(po_name))
+
+
+def current_ids(manager: SessionManager, sessions: Iterable[SessionSummary]) -> set[str]:
+    """The id of each PO's current session by :func:`peek`'s rule, for every PO among
+    ``sessions`` (every session of those POs, most recently updated first, as ``list`` gives
+    them): what ``send`` without ``--session`` would use, which ``list`` marks."""
+    by_po: dict[str, list[SessionSummary]] = {}
     for s in sessions:
-        if s.id == sid:
+        by_po.setdefault(s.po_name, []).append(s)
+    found = (_pick(group, manager.backend.get_current(po)) for po, group in by_po.items())
+    return {s.id for s in found if s is not None}
+
+
+def _pick(sessions: list[SessionSummary], chosen: str | None) -> SessionSummary | None:
+    for s in sessions:
+        if s.id == chosen:
             return s
-    live = [s for s in sessions if not s.archived]
-    return live[0] if live else None
+    return next((s for s in sessions if not s.archived), None)
 
 
 def current(manager: SessionManager, po_name: str, *, source: str | None) -> Session:

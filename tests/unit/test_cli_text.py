@@ -247,3 +247,22 @@ def test_list_columns_line_up_after_emoji_and_cjk_names(run: Run) -> None:
     longest = next(row for row in rows if "a日日" in row)
     assert "…" in longest and longest.count(family) == 1
     assert "\u200d" not in longest.replace(family, "")  # no family cut in half
+
+
+def test_list_marks_the_session_send_would_use_after_the_current_one_is_deleted(
+    run: Run,
+) -> None:
+    """With the current session deleted no choice is left, and ``send`` uses the PO's most
+    recent session: ``list`` stars that one, and ``prune --empty`` keeps it."""
+    run("new", "coordinator", "--name", "Older")
+    run("new", "coordinator", "--name", "Current one")
+    assert run("delete", "Current one", "--yes")[0] == 0
+    code, out, _ = run("list")
+    assert code == 0
+    (row,) = [r for r in out.splitlines() if "  Older  " in r]
+    assert row.startswith("*")
+    code, out, _ = run("prune", "--empty", "--yes")
+    assert code == 0
+    assert [s["name"] for s in run.json("list", "--json")] == ["Older"]
+    assert run("send", "coordinator", "hi")[0] == 0
+    assert [s["message_count"] for s in run.json("list", "--json")] == [2]

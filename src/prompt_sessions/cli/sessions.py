@@ -82,12 +82,11 @@ def list_(
         # An orphaned session (its PO file is gone) says so; the others are plain summaries.
         print_json([{**summary_json(s), "orphaned": True} if s.id in orphans else s for s in found])
         return
-    current = set()
-    for po_name in {s.po_name for s in found}:
-        chosen = mgr.backend.get_current(po_name)
-        if chosen:
-            current.add(chosen)
-    print_table(found, current, orphans)
+    from ..current_session import current_ids
+
+    # The session `send` would use: the chosen one, else the PO's most recent (a deleted
+    # current session leaves no choice behind).
+    print_table(found, current_ids(mgr, mgr.list(po)), orphans)
 
 
 def session_json(session: Session) -> dict:

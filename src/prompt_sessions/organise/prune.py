@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ..current_session import current_ids
 from ..errors import SessionNotFound, UsageError
 from ..models import SessionSummary
 from ..timeutil import now_iso, parse_iso
@@ -25,7 +26,7 @@ def empty_sessions(manager: SessionManager, days: float | None = None) -> list[S
         raise UsageError(f"--older-than must be zero or more days, not {days}")
     cutoff = parse_iso(now_iso()) - timedelta(days=days or 0)
     found = manager.list()
-    current = {manager.backend.get_current(po) for po in {s.po_name for s in found}}
+    current = current_ids(manager, found)  # what `send` would write to stays
     return [
         s
         for s in found
