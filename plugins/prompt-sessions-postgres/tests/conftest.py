@@ -15,6 +15,12 @@ def pg_cluster() -> Iterator[ThrowawayCluster]:
         yield cluster
 
 
+@pytest.fixture(autouse=True)
+def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dsn in the developer's environment would win over every test's own config."""
+    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
+
+
 @pytest.fixture
 def pg_dsn(pg_cluster: ThrowawayCluster) -> str:
     return pg_cluster.dsn

@@ -6,6 +6,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import prompt_sessions_postgres
+
+from prompt_sessions import SessionManager
+from prompt_sessions.plugins import PluginHost
+
 
 def schema_for(root: Path) -> str:
     """One schema per environment folder, so separate folders are separate stores."""
@@ -20,3 +25,9 @@ def write_config(root: Path, dsn: str, schema: str | None = None, **extra: Any) 
     lines += [f"{key} = {value!r}" for key, value in extra.items()]
     (root / "config.toml").write_text("\n".join(lines).replace("'", '"') + "\n")
     return root
+
+
+def open_manager(root: Path) -> SessionManager:
+    """A manager on ``root`` with the postgres backend's plugin loaded (no entry points)."""
+    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_postgres])
+    return SessionManager.open(root, host=host)

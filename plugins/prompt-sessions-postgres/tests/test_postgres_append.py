@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import prompt_sessions_postgres
 import psycopg
 import pytest
-from pg_support import schema_for, write_config
+from pg_support import open_manager, schema_for, write_config
 
-from prompt_sessions import Message, SessionManager
+from prompt_sessions import Message
 from prompt_sessions.errors import CorruptSession
 from prompt_sessions.models import Usage, summarize
-from prompt_sessions.plugins import PluginHost
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
-
-
-def _open(root: Path) -> SessionManager:
-    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_postgres])
-    return SessionManager.open(root, host=host)
 
 
 def test_summary_after_appends_equals_the_models(tmp_path: Path, pg_dsn: str) -> None:
@@ -41,7 +29,7 @@ def test_summary_after_appends_equals_the_models(tmp_path: Path, pg_dsn: str) ->
         Message(role="tool", content="nul \x00 inside", usage=Usage(output_tokens=5)),
         Message(role="assistant", content="after the nul", usage=Usage(input_tokens=3)),
     ]
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         sid = mgr.create("coordinator", "Counting").id
         for message in messages:
             returned = mgr.backend.append(sid, message)
@@ -59,7 +47,7 @@ def test_a_damaged_summary_refuses_the_append_and_writes_nothing(
     CorruptSession naming the session, and no message row is added."""
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         sid = mgr.create("coordinator", "Damaged").id
         mgr.append(sid, Message(role="user", content="one"))
         with psycopg.connect(pg_dsn, autocommit=True) as conn:

@@ -10,26 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-import prompt_sessions_postgres
 import psycopg
 import pytest
-from pg_support import schema_for, write_config
+from pg_support import open_manager, schema_for, write_config
 from prompt_sessions_postgres.cluster import ThrowawayCluster
 from prompt_sessions_postgres.settings import PostgresSettings
 
-from prompt_sessions import Message, SessionManager
+from prompt_sessions import Message
 from prompt_sessions.errors import StorageError
-from prompt_sessions.plugins import PluginHost
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
-
-
-def _open(root: Path) -> SessionManager:
-    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_postgres])
-    return SessionManager.open(root, host=host)
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -51,7 +39,7 @@ def test_a_message_holding_nul_leaves_search_and_doctor_working(
     preview) with a NUL must still be found, filtered by role and flag, shown in its snippet,
     and checked by doctor, as on the file store."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         sid = mgr.create("coordinator", "Plain").id
         mgr.append(sid, Message(role="user", content="deploy \x00 tonight"))
         mgr.pin(sid)
@@ -74,7 +62,7 @@ def test_the_search_upgrade_reads_texts_holding_nul(tmp_path: Path, pg_dsn: str)
 
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         sid = mgr.create("coordinator", "Old").id
         mgr.append(sid, Message(role="user", content="alpha \x00 beta"))
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
@@ -97,7 +85,7 @@ def test_the_pool_reconnects_after_the_server_restarts(tmp_path: Path) -> None:
     and search after it succeed on fresh connections; nothing acknowledged is lost."""
     with ThrowawayCluster(port=5491) as cluster:
         root = write_config(tmp_path / "env", cluster.dsn)
-        with _open(root) as mgr:
+        with open_manager(root) as mgr:
             sid = mgr.create("coordinator", "Survivor").id
             mgr.append(sid, Message(role="user", content="before restart"))
             cluster.stop_server()
@@ -121,7 +109,7 @@ async def test_the_change_feed_survives_an_outage_and_says_so_once(
 
     with ThrowawayCluster(port=5492) as cluster:
         root = write_config(tmp_path / "env", cluster.dsn)
-        with _open(root) as mgr:
+        with open_manager(root) as mgr:
             mgr.create("coordinator", "Before")
             listener = mgr.backend.change_watcher(on_change, 20)
             listener.start()

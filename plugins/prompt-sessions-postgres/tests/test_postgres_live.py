@@ -8,17 +8,11 @@ import sys
 from pathlib import Path
 
 import prompt_sessions_postgres
-import pytest
 from pg_support import write_config
 
 from prompt_sessions import Message, SessionManager
 from prompt_sessions.context import AppContext
 from prompt_sessions.plugins import PluginHost
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
 
 
 def _host() -> PluginHost:

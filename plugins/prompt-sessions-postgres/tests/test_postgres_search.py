@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import prompt_sessions_postgres
 import psycopg
 import pytest
-from pg_support import schema_for, write_config
+from pg_support import open_manager, schema_for, write_config
 from prompt_sessions_postgres.schema import SCHEMA_VERSION
 
 from prompt_sessions import Message, SessionManager
@@ -20,11 +19,6 @@ from prompt_sessions.plugins import PluginHost
 from prompt_sessions.storage import search_cache
 from prompt_sessions.storage.base import SupportsSearch
 from prompt_sessions.testing.search_conformance import SearchConformance, corpus
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
 
 
 def _refuse(*args: Any, **kwargs: Any) -> None:
@@ -37,17 +31,12 @@ def no_memory_index(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_cache, "SearchCache", _refuse)
 
 
-def _open(root: Path) -> SessionManager:
-    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_postgres])
-    return SessionManager.open(root, host=host)
-
-
 class TestPostgresSearchConformance(SearchConformance):
     """Every search case of the conformance suite, answered by the server itself."""
 
     @pytest.fixture
     def backend(self, tmp_path: Path, pg_dsn: str, no_memory_index: None) -> Iterator[Any]:
-        with _open(write_config(tmp_path / "env", pg_dsn)) as mgr:
+        with open_manager(write_config(tmp_path / "env", pg_dsn)) as mgr:
             assert isinstance(mgr.backend, SupportsSearch)
             yield mgr.backend
 
@@ -118,8 +107,8 @@ def test_hits_and_order_equal_the_sqlite_store(
     lite_root.mkdir()
     (lite_root / "config.toml").write_text('[storage]\nbackend = "sqlite"\n')
     with (
-        _open(write_config(tmp_path / "pg", pg_dsn)) as pg,
-        _open(lite_root) as lite,
+        open_manager(write_config(tmp_path / "pg", pg_dsn)) as pg,
+        open_manager(lite_root) as lite,
     ):
         for session in sessions:
             pg.backend.create(session)
@@ -198,8 +187,8 @@ def test_overlapping_phrases_rank_and_count_as_in_sqlite(
     lite_root.mkdir()
     (lite_root / "config.toml").write_text('[storage]\nbackend = "sqlite"\n')
     with (
-        _open(write_config(tmp_path / "pg", pg_dsn)) as pg,
-        _open(lite_root) as lite,
+        open_manager(write_config(tmp_path / "pg", pg_dsn)) as pg,
+        open_manager(lite_root) as lite,
     ):
         for session in sessions:
             pg.backend.create(session)
@@ -220,7 +209,7 @@ def test_fork_update_and_tags_are_searchable_at_once(
 ) -> None:
     """A fork's copied messages, a new PO name, new tags and a new name are found by the next
     search: every write fills the search columns in its own transaction."""
-    with _open(write_config(tmp_path / "env", pg_dsn)) as mgr:
+    with open_manager(write_config(tmp_path / "env", pg_dsn)) as mgr:
         s = mgr.create("coordinator", "Plain")
         mgr.append(s.id, Message(role="user", content="Über die Brücke"))
         mgr.append(s.id, Message(role="assistant", content="the bridge"))
@@ -239,7 +228,7 @@ def test_the_patterns_can_use_the_trigram_index(tmp_path: Path, pg_dsn: str) -> 
     """The store has pg_trgm GIN indexes on the folded words, and the server uses them for a
     word's pattern when scanning is made expensive."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         mgr.create("coordinator", "Indexed")
     schema = schema_for(root)
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
@@ -288,12 +277,12 @@ def test_upgrade_fills_the_search_columns_of_existing_rows(
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
     sessions = corpus()
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         for session in sessions.values():
             mgr.backend.create(session)
     _downgrade_to_version_1(pg_dsn, schema)
     queries = ["creme brulee", "数据库", "config*", "strasse", "creme tag:cooking", "deploy po:ops"]
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         before = {q: [(h.session.id, h.message_index) for h in mgr.search(q)] for q in queries}
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         (version,) = conn.execute(
@@ -301,7 +290,7 @@ def test_upgrade_fills_the_search_columns_of_existing_rows(
         ).fetchone()
     assert version == "1" and all(before.values())
     assert before["数据库"] == [(sessions["chef"].id, 2)]
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         mgr.create("coordinator", "After the upgrade")
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         (version,) = conn.execute(
@@ -311,7 +300,7 @@ def test_upgrade_fills_the_search_columns_of_existing_rows(
             f'SELECT count(*) FROM "{schema}".messages WHERE folded IS NULL OR words IS NULL'
         ).fetchone()
     assert version == str(SCHEMA_VERSION) and empty == 0
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         monkeypatch.setattr(search_cache, "SearchCache", _refuse)
         after = {q: [(h.session.id, h.message_index) for h in mgr.search(q)] for q in queries}
     assert after == before
@@ -322,7 +311,7 @@ def test_doctor_folds_texts_edited_by_hand_again(tmp_path: Path, pg_dsn: str) ->
     doctor runs) finds them, reports them, and the next search sees the new words only."""
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         sid = mgr.create("coordinator", "Old name").id
         mgr.append(sid, Message(role="user", content="the walrus speaks"))
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
@@ -351,7 +340,7 @@ def test_without_the_trigram_indexes_searches_scan_with_the_same_hits(
     """A server without pg_trgm has no trigram indexes: the same queries give the same hits in
     the same order, by scanning."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         for session in _ranking_corpus():
             mgr.backend.create(session)
         before = {

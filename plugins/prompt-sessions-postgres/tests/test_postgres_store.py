@@ -9,26 +9,14 @@ import threading
 import time
 from pathlib import Path
 
-import prompt_sessions_postgres
 import psycopg
 import pytest
-from pg_support import schema_for, write_config
+from pg_support import open_manager, schema_for, write_config
 from prompt_sessions_postgres.cluster import ThrowawayCluster
 from prompt_sessions_postgres.schema import SCHEMA_VERSION
 
-from prompt_sessions import Message, SessionManager
+from prompt_sessions import Message
 from prompt_sessions.errors import ReadOnlyStore, StorageError
-from prompt_sessions.plugins import PluginHost
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
-
-
-def _open(root: Path) -> SessionManager:
-    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_postgres])
-    return SessionManager.open(root, host=host)
 
 
 def _cli(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -44,7 +32,7 @@ def _cli(root: Path, *args: str, env: dict[str, str] | None = None) -> subproces
 def test_selected_by_config_toml(tmp_path: Path, pg_dsn: str) -> None:
     """``[storage] backend = "postgres"`` with a dsn stores sessions on the server, no files."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         assert mgr.backend.name == "postgres"
         s = mgr.create("coordinator", "Hello")
         mgr.append(s.id, Message(role="user", content="hi"))
@@ -174,13 +162,13 @@ def test_eight_processes_append_to_one_session(tmp_path: Path, pg_dsn: str) -> N
     """Eight processes append ten messages each to one session: every message present once,
     each process's in its order, the count in the summary right, each found by search."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         sid = mgr.create("coordinator", "Busy").id
     procs = [
         subprocess.Popen([sys.executable, "-c", APPENDER, str(root), sid, str(n)]) for n in range(8)
     ]
     assert [p.wait(timeout=120) for p in procs] == [0] * 8
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         contents = [m.content for m in mgr.get(sid).history]
         assert sorted(contents) == sorted(f"p{n}-{i}" for n in range(8) for i in range(10))
         for n in range(8):
@@ -198,7 +186,7 @@ def test_a_newer_schema_opens_read_only(tmp_path: Path, pg_dsn: str) -> None:
     """A schema version newer than this program: reads work, writes are refused in one line,
     and nothing rewrites the version."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         s = mgr.create("coordinator", "Old")
     schema = schema_for(root)
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
@@ -206,7 +194,7 @@ def test_a_newer_schema_opens_read_only(tmp_path: Path, pg_dsn: str) -> None:
             f"UPDATE \"{schema}\".meta SET value = %s WHERE key = 'schema_version'",
             (str(SCHEMA_VERSION + 1),),
         )
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         assert [x.name for x in mgr.list()] == ["Old"]
         with pytest.raises(ReadOnlyStore, match="newer than this program"):
             mgr.append(s.id, Message(role="user", content="refused"))
@@ -226,7 +214,7 @@ def test_a_connection_lost_mid_write_leaves_nothing_half_written(
     stored, and the next append works on a fresh connection."""
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
-    mgr = _open(root)
+    mgr = open_manager(root)
     sid = mgr.create("coordinator", "Fragile").id
     errors: list[BaseException] = []
     with psycopg.connect(pg_dsn) as blocker:
@@ -298,7 +286,7 @@ def test_append_after_a_summary_edited_by_hand_goes_by_the_rows(
     """A summary whose message count disagrees with the rows (edited with SQL): the append
     still lands after the last row, and the count follows the rows."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         s = mgr.create("coordinator", "Edited")
         mgr.append(s.id, Message(role="user", content="one"))
         mgr.append(s.id, Message(role="user", content="two"))
@@ -320,7 +308,7 @@ def test_doctor_reports_a_message_row_deleted_by_hand(tmp_path: Path, pg_dsn: st
     in one line (as the sqlite store does), leaves its summary as it was, and ``--repair``
     moves it aside; the other session stays healthy."""
     root = write_config(tmp_path / "env", pg_dsn)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         kept = mgr.create("coordinator", "Kept")
         hurt = mgr.create("coordinator", "Hurt")
         for text in ("one", "two", "three"):

@@ -12,26 +12,13 @@ import threading
 import time
 from pathlib import Path
 
-import prompt_sessions_postgres
 import psycopg
-import pytest
-from pg_support import schema_for, write_config
+from pg_support import open_manager, schema_for, write_config
 from prompt_sessions_postgres.schema import SCHEMA_VERSION
 
-from prompt_sessions import Message, SessionManager
+from prompt_sessions import Message
 from prompt_sessions.errors import StorageError
-from prompt_sessions.plugins import PluginHost
 from prompt_sessions.storage.base import SupportsTrash, SupportsTrashCopy
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PROMPT_SESSIONS_PG_DSN", raising=False)
-
-
-def _open(root: Path) -> SessionManager:
-    host = PluginHost.create(entry_points=False, plugins=[prompt_sessions_postgres])
-    return SessionManager.open(root, host=host)
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,7 +43,7 @@ def _version(dsn: str, schema: str) -> str:
 def test_the_backend_has_a_trash(tmp_path: Path, pg_dsn: str) -> None:
     """The postgres backend declares the trash and the trash copy, so delete keeps sessions
     restorable and the trash conformance cases run on it in full."""
-    with _open(write_config(tmp_path / "env", pg_dsn)) as mgr:
+    with open_manager(write_config(tmp_path / "env", pg_dsn)) as mgr:
         assert isinstance(mgr.backend, SupportsTrash)
         assert isinstance(mgr.backend, SupportsTrashCopy)
         s = mgr.create("coordinator", "Kept in the bin")
@@ -85,14 +72,14 @@ def test_an_older_schema_is_upgraded_in_place_by_the_first_write(
     the first delete upgrades it in place, keeping every session, and the trash then works."""
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         keep = mgr.create("coordinator", "Keep")
         mgr.append(keep.id, Message(role="user", content="stays"))
         drop = mgr.create("coordinator", "Drop")
         mgr.append(drop.id, Message(role="user", content="goes"))
         before = {s.id: mgr.get(s.id) for s in mgr.list()}
     _downgrade_to_version_2(pg_dsn, schema)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         assert mgr.trashed() == []
         assert {s.id: mgr.get(s.id) for s in mgr.list()} == before
         assert _version(pg_dsn, schema) == "2"  # reads never write
@@ -122,7 +109,7 @@ async def test_other_clients_hear_a_delete_and_a_restore(tmp_path: Path, pg_dsn:
             await asyncio.sleep(0.02)
         raise AssertionError("no change heard")
 
-    with _open(here_root) as here, _open(there_root) as there:
+    with open_manager(here_root) as here, open_manager(there_root) as there:
         s = here.create("coordinator", "Shared")
         listener = here.backend.change_watcher(on_change, debounce_ms=30)
         listener.start()
@@ -251,7 +238,7 @@ def test_a_connection_lost_mid_move_leaves_the_session_whole_in_one_place(
     leave the session whole where it was (live, then trashed); the next try works."""
     root = write_config(tmp_path / "env", pg_dsn)
     schema = schema_for(root)
-    with _open(root) as mgr:
+    with open_manager(root) as mgr:
         s = mgr.create("coordinator", "Fragile")
         mgr.append(s.id, Message(role="user", content="keep me"))
         before = mgr.get(s.id)
