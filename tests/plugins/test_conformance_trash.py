@@ -50,12 +50,12 @@ class _WithoutTrashUpdate(_WithoutTrash):
 
 class _WrappedConformance(TrashConformance):
     """The trash cases on the JSON store seen through ``wrapper`` (a backend lacking some of
-    the trash's methods); ``check`` says what the manager must find it to support."""
+    the trash's methods); ``trash`` and ``trash_update`` say which capabilities the manager
+    must find it to have."""
 
     wrapper: type[_WithoutTrash]
-
-    def check(self, backend: object) -> None:
-        raise NotImplementedError
+    trash = False
+    trash_update = False
 
     @pytest.fixture
     def open_backend(self, tmp_path: Path) -> Iterator[Callable[..., Any]]:
@@ -77,7 +77,8 @@ class _WrappedConformance(TrashConformance):
     @pytest.fixture
     def manager(self, backend: Any, tmp_path: Path) -> Iterator[SessionManager]:
         mgr = SessionManager(tmp_path, backend, PluginHost.create(entry_points=False))
-        self.check(mgr.backend)
+        assert isinstance(mgr.backend, SupportsTrash) is self.trash
+        assert isinstance(mgr.backend, SupportsTrashUpdate) is self.trash_update
         yield mgr
         mgr.close()
 
@@ -86,9 +87,6 @@ class TestBackendWithoutTrashConformance(_WrappedConformance):
     """The trash cases on a backend without a trash: deletes still work, for good."""
 
     wrapper = _WithoutTrash
-
-    def check(self, backend: object) -> None:
-        assert not isinstance(backend, SupportsTrash)
 
     def test_the_session_file_is_gone_for_good(
         self, manager: SessionManager, tmp_path: Path
@@ -107,7 +105,4 @@ class TestBackendWithoutTrashUpdateConformance(_WrappedConformance):
     ``po rename`` still takes the trash along (restoring, updating, trashing again)."""
 
     wrapper = _WithoutTrashUpdate
-
-    def check(self, backend: object) -> None:
-        assert isinstance(backend, SupportsTrash)
-        assert not isinstance(backend, SupportsTrashUpdate)
+    trash = True
