@@ -70,7 +70,8 @@ def list_(
     from ..organise.labels import has_tag, pinned_first
 
     mgr = state.manager
-    found = mgr.list(po, include_archived=show_all)
+    every = mgr.list(po)  # archived ones too: the current session is chosen among them
+    found = every if show_all else [s for s in every if not s.archived]
     warn_problems(mgr.problems())
     found = pinned_first(
         s for s in found if (s.pinned or not pinned) and all(has_tag(s, t) for t in tags)
@@ -86,7 +87,7 @@ def list_(
 
     # The session `send` would use: the chosen one, else the PO's most recent (a deleted
     # current session leaves no choice behind).
-    print_table(found, current_ids(mgr, mgr.list(po)), orphans)
+    print_table(found, current_ids(mgr, every), orphans)
 
 
 def session_json(session: Session) -> dict:

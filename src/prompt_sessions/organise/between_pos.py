@@ -58,13 +58,12 @@ class PoRename:
 
 def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
     """Give every session of PO ``old`` the PO name ``new`` (those in the trash too), move its
-    current-session choice,
-    and give the PO's file the name ``new``: a front matter ``name: old`` becomes
-    ``name: new`` (that line only) and ``objects/<old>.md`` becomes ``objects/<new>.md``
-    (DESIGN section 14). The other PO files whose ``capabilities`` call PO ``old`` name
-    ``new`` instead (those items only), so that they still call it. A front matter that
-    cannot be edited safely is left as it is, and ``PoRename.file`` (or ``callers``) names
-    the line to edit by hand.
+    current-session choice, and give the PO's file the name ``new``: a front matter
+    ``name: old`` becomes ``name: new`` (that line only) and ``objects/<old>.md`` becomes
+    ``objects/<new>.md`` (DESIGN section 14). The other PO files whose ``capabilities`` call
+    PO ``old`` name ``new`` instead (those items only), so that they still call it. A front
+    matter that cannot be edited safely is left as it is, and ``PoRename.file`` (or
+    ``callers``) names the line to edit by hand.
 
     Raises:
         InvalidName: ``new`` is not a valid PO name.

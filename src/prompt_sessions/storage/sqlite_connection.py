@@ -109,7 +109,7 @@ class SqliteConnection:
             try:
                 conn = self._open(reading_only=False)
             except sqlite3.OperationalError as exc:
-                if create and _folder_unwritable(self.root):
+                if create and files.folder_unwritable(self.root):
                     # A read-only mount: a write is refused as on any read-only store, and a
                     # search whose index is damaged answers from memory instead.
                     raise ReadOnlyStore(
@@ -122,7 +122,7 @@ class SqliteConnection:
                     # shared access needs. Reading never needs to write: read with the index
                     # in memory.
                     conn = self._open(reading_only=True)
-                elif _folder_unwritable(self.root):
+                elif files.folder_unwritable(self.root):
                     # A read-only mount: SQLite cannot make its -shm file there, yet the file
                     # reads as it is when no write-ahead log holds changes it lacks.
                     self._check_no_log()
@@ -354,10 +354,6 @@ class SqliteConnection:
             open_backends.discard(self)
             if conn is not None:
                 conn.close()
-
-
-def _folder_unwritable(folder: Path) -> bool:
-    return files.folder_unwritable(folder)
 
 
 def _out_of_space(exc: sqlite3.OperationalError) -> bool:
