@@ -17,6 +17,8 @@ import coverage
 
 CORE = (
     "storage/files.py",
+    "storage/kept_file.py",
+    "storage/json_write_hold.py",
     "storage/locking.py",
     "storage/catalog.py",
     "storage/catalog_layout.py",

@@ -295,6 +295,23 @@ def test_trace_env_writes_hook_calls_to_stderr(
     assert "session_deleted" in err and "listener" in err
 
 
+def test_message_appended_reaches_its_listeners_and_the_trace(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``message_appended`` is skipped only when no plugin listens and no trace is on: a
+    listener hears every message, and with the trace on the call is shown even unheard."""
+    heard: list[str] = []
+    host = make_host(
+        plugin_module("listener", message_appended=lambda session_id: heard.append(session_id))
+    )
+    host.message_appended(session_id="a", message=None, manager=None)  # type: ignore[arg-type]
+    assert heard == ["a"]
+    monkeypatch.setenv("PROMPT_SESSIONS_TRACE_PLUGINS", "1")
+    quiet = make_host()
+    quiet.message_appended(session_id="b", message=None, manager=None)  # type: ignore[arg-type]
+    assert "message_appended" in capsys.readouterr().err
+
+
 def test_no_trace_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     """Without the trace switch the host is silent."""
     host = make_host()

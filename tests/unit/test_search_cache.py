@@ -158,6 +158,28 @@ def test_another_process_sees_writes(open_manager: Callable[[], SessionManager])
     assert _found(a, "narwhal") == {(s.id, 1)}
 
 
+def test_a_cache_made_by_another_process_is_kept_in_step_within_a_second(
+    open_manager: Callable[[], SessionManager], root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that found no cache looks again at most once a second: its appends in that
+    second miss a cache another process has just made, that process's next search catches them
+    up, and once the second is over the appends update the cache as they write."""
+    from prompt_sessions.storage import json_backend
+
+    clock = [1000.0]
+    monkeypatch.setattr(json_backend.time, "monotonic", lambda: clock[0])
+    a, b = open_manager(), open_manager()
+    s = a.create("po", "Shared")
+    a.append(s.id, Message(role="user", content="walrus"))  # no cache: a stops looking for it
+    assert _found(b, "walrus") == {(s.id, 0)}  # b's search makes the cache
+    a.append(s.id, Message(role="user", content="narwhal"))
+    assert _rows(root, "SELECT count(*) FROM search_doc WHERE text = 'narwhal'") == [(0,)]
+    assert _found(b, "narwhal") == {(s.id, 1)}  # caught up before answering
+    clock[0] += json_backend.SEARCH_CACHE_LOOK_SECONDS
+    a.append(s.id, Message(role="user", content="beluga"))
+    assert _rows(root, "SELECT count(*) FROM search_doc WHERE text = 'beluga'") == [(1,)]
+
+
 def test_doctor_brings_the_cache_up_to_date_and_repair_rebuilds_it(
     manager: SessionManager, root: Path
 ) -> None:

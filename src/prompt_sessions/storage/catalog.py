@@ -292,14 +292,16 @@ def _read_journal(view: View, journal_path: Path) -> None:
     view.journal_offset += end
 
 
-def line_start(fd: int) -> bytes:
+def line_start(fd: int, size: int | None = None) -> bytes:
     """What to write before a new journal line so that it starts on a line of its own.
 
     A process killed mid-write leaves a last line without its newline; a line appended right
     after it would join it and be skipped with it, losing an acknowledged change. ``fd`` is the
-    journal, open for reading and appending, under the store lock.
+    journal, open for reading and appending, under the store lock; ``size`` its size in bytes
+    when known (else it is looked up).
     """
-    size = os.fstat(fd).st_size
+    if size is None:
+        size = os.fstat(fd).st_size
     if size and os.pread(fd, 1, size - 1) != b"\n":
         return b"\n"  # ends the torn line; the reader skips it as it skips any torn line
     return b""

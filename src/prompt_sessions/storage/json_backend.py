@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import builtins
 import os
+import time
 import warnings
 from collections.abc import Sequence
 from contextlib import suppress
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["FOLD_AFTER_LINES", "IDLE_FOLD_SECONDS", "JsonBackend"]
 
 _open_backends = open_backends  # the stores this process has not closed yet
+SEARCH_CACHE_LOOK_SECONDS = 1.0  # how long "no search cache" is believed (_has_search_cache)
 _HEX_TYPED = frozenset("0123456789abcdefABCDEF-")
 
 
@@ -66,9 +68,27 @@ class JsonBackend(JsonReplaceLast):
 
     def _indexed(self, hook: str, *args: Any) -> None:
         """Tell the search cache about a write, when there is a cache to keep in step."""
-        if self._search_cache is None and not os.path.exists(self._search_cache_file):
-            return  # no cache yet: the first search builds it
-        getattr(self.search_cache, hook)(*args)
+        if self._has_search_cache():
+            getattr(self.search_cache, hook)(*args)
+
+    def _has_search_cache(self) -> bool:
+        """Whether there is a search cache to keep in step (without one, the first search
+        builds it).
+
+        A process that has not searched looks for the file at most once a second, not on every
+        append (DESIGN section 10): a cache another process makes meanwhile misses at most that
+        second's writes, which its next search indexes, as it does any write it missed
+        (``search_cache``).
+        """
+        if self._search_cache is not None:
+            return True
+        now = time.monotonic()
+        if now < self._no_search_cache_until:
+            return False
+        if os.path.exists(self._search_cache_file):
+            return True
+        self._no_search_cache_until = now + SEARCH_CACHE_LOOK_SECONDS
+        return False
 
     def check(self, repair: bool = False) -> HealthReport:
         """The store's health (DESIGN section 4), the search cache's included."""
@@ -166,11 +186,17 @@ class JsonBackend(JsonReplaceLast):
     def append(self, session_id: str, message: Message) -> SessionSummary:
         sid = validate_id(session_id)
         body = session_codec.encode_message(message)  # fail on bad content before locking
-        with self._writing_session(sid) as fd:
-            return self._append_locked(sid, fd, message, body)
+        with self._writing(in_place=True):
+            fd, st = self._session_file(sid)
+            try:
+                return self._append_locked(sid, fd, st, message, body)
+            finally:
+                self._kept_session.done()
 
-    def _append_locked(self, sid: str, fd: int, message: Message, body: bytes) -> SessionSummary:
-        st, version, state = self._locked_state(sid, fd)
+    def _append_locked(
+        self, sid: str, fd: int, st: os.stat_result, message: Message, body: bytes
+    ) -> SessionSummary:
+        version, state = self._locked_state(sid, st, fd)
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
         found = session_codec.find_tail(end)
@@ -192,19 +218,13 @@ class JsonBackend(JsonReplaceLast):
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
         payload = session_codec.append_bytes(body, first=found.empty, updated_at=message.created_at)
-        try:
-            files.write_all(fd, payload, offset)
-            os.fsync(fd)
-        except OSError as exc:
-            self._files.pop(sid, None)
-            files.put_back(fd, old_tail, offset, st.st_size)
-            raise files.describe(exc, "append to", self.dir / f"{sid}.json") from exc
-        self._wrote = True
-        new_st = os.fstat(fd)
         summary = summary_after_append(state.summary, message)
-        self._files[sid] = FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
-        self._record(Put(s=summary, f=catalog.stamp_of(new_st)))
-        self._indexed("message_appended", summary, message)
+        indexing = self._has_search_cache()
+        self._commit_in_place(
+            sid, fd, st, offset, payload, old_tail, cut=False, before=state.summary, after=summary
+        )
+        if indexing:
+            self.search_cache.message_appended(summary, message)
         return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:
@@ -418,6 +438,7 @@ class JsonBackend(JsonReplaceLast):
         finally:
             if self._search_cache is not None:
                 self._search_cache.close()
+            self._close_kept_files()
             self.lock.close()
             _open_backends.discard(self)
 

@@ -18,10 +18,8 @@ import msgspec
 from ..errors import NotLastMessage
 from ..ids import validate_id
 from ..models import FORMAT_VERSION, Message, SessionSummary, summarize, summary_after_replace
-from . import catalog, files, session_codec
-from .catalog import Put
+from . import files, session_codec
 from .json_health import JsonHealth
-from .json_store_base import FileState
 
 _CHUNK = 64 * 1024  # read back this much at a time while looking for the last line's start
 
@@ -68,13 +66,17 @@ class JsonReplaceLast(JsonHealth):
         """
         sid = validate_id(session_id)
         body = session_codec.encode_message(message)  # fail on bad content before locking
-        with self._writing_session(sid) as fd:
-            return self._replace_locked(sid, fd, message, body, index)
+        with self._writing(in_place=True):
+            fd, st = self._session_file(sid)
+            try:
+                return self._replace_locked(sid, fd, st, message, body, index)
+            finally:
+                self._kept_session.done()
 
     def _replace_locked(
-        self, sid: str, fd: int, message: Message, body: bytes, index: int
+        self, sid: str, fd: int, st: os.stat_result, message: Message, body: bytes, index: int
     ) -> SessionSummary:
-        st, version, state = self._locked_state(sid, fd)
+        version, state = self._locked_state(sid, st, fd)
         count = state.summary.message_count
         if index < 0 or count != index + 1:
             raise NotLastMessage(sid, index, count)
@@ -90,19 +92,10 @@ class JsonReplaceLast(JsonHealth):
         if old is None or before not in (b"[\n", b",\n"):
             return self._replace_whole(sid, message, index)
         payload = body + session_codec.tail(message.created_at)
-        try:
-            os.ftruncate(fd, start)
-            files.write_all(fd, payload, start)
-            os.fsync(fd)
-        except OSError as exc:
-            self._files.pop(sid, None)
-            files.put_back(fd, old_rest, start, st.st_size)
-            raise files.describe(exc, "rewrite", self.dir / f"{sid}.json") from exc
-        self._wrote = True
-        new_st = os.fstat(fd)
         summary = summary_after_replace(state.summary, old, message)
-        self._files[sid] = FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, summary)
-        self._record(Put(s=summary, f=catalog.stamp_of(new_st)))
+        self._commit_in_place(
+            sid, fd, st, start, payload, old_rest, cut=True, before=state.summary, after=summary
+        )
         self._indexed("message_replaced", summary, message)
         return summary
 

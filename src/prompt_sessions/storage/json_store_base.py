@@ -12,8 +12,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,8 @@ from ..ids import validate_id
 from ..models import FORMAT_VERSION, SessionSummary
 from . import catalog, catalog_layout, files
 from .catalog import Change, Current, FileStamp, View
+from .json_write_hold import WriteHold
+from .kept_file import KeptFile
 from .locking import StoreLock
 
 if TYPE_CHECKING:
@@ -89,45 +90,33 @@ class JsonStoreBase:
         self._folder_ok = False
         self._folder_looked = False
         self._journal_fd: int | None = None  # the journal, open while a write holds the lock
+        self._journal_size = 0  # its size as this write knows it (a new line goes there)
+        # The journal and the last session file written in place stay open between writes
+        # (``kept_file``): an append then opens and closes nothing.
+        self._kept_journal = KeptFile()
+        self._kept_session = KeptFile()
+        self._journal_name = str(self.journal_path)
+        self._index_name = str(self.index_path)  # a str: no Path converted per write
         self._tightened = False
         # The search index is a cache beside the store (DESIGN section 12). Made on first use,
         # so commands that never search do not import sqlite3.
         self._search_cache: SearchCache | None = None
         self._search_cache_file = self.root / "cache" / "search.sqlite3"
+        self._no_search_cache_until = 0.0  # monotonic time until which no cache is assumed
         self._wrote = False  # this backend changed the store (so a failed fold is worth a word)
         open_backends.add(self)
 
     def path_for(self, session_id: str) -> Path:
         return self.dir / f"{validate_id(session_id)}.json"
 
-    @contextmanager
-    def _writing(self, *, in_place: bool = False) -> Iterator[None]:
-        """Hold the store lock for a write; create the folders; sweep leftovers once.
+    def _writing(self, *, in_place: bool = False) -> WriteHold:
+        """``with`` it: hold the store lock for a write; create the folders; sweep leftovers
+        once (:class:`WriteHold`).
 
         ``in_place``: the write changes existing session files only (an append); see
         :meth:`_begin_write`.
         """
-        with self._mutex:
-            self._check_writable()
-            self._lock_folders()
-            if self.lock.take_crashed() is not None:
-                self._after_crash()
-            outer = self._write_depth == 0
-            self._write_depth += 1
-            try:
-                if outer:
-                    self._begin_write(in_place)
-                yield
-                if outer and self._folder_ok:
-                    self._pin_folder()
-            finally:
-                self._write_depth -= 1
-                if outer:
-                    self._close_journal()
-                self.lock.release()
-            if not self._folding:
-                self._dirty = True
-                self._schedule_fold()
+        return WriteHold(self, in_place)
 
     def _after_crash(self) -> None:
         """Another process ended with the store open (``holder_mark``), perhaps between a
@@ -152,6 +141,10 @@ class JsonStoreBase:
             self._folder_ok = False  # nothing of this write's to pin, unless it renames a file
             self._folder_looked = False  # in after all (:meth:`_before_rename_in`)
             return
+        if not in_place:
+            # This write may replace, move or remove the session file kept open: let it go now
+            # rather than hold a removed file's data on disk until the next append.
+            self._kept_session.close()
         self._look_at_folder()
         if not self._tightened:
             self._tighten_store()
@@ -232,20 +225,38 @@ class JsonStoreBase:
         Made before the write starts, so that a write cut short (kill -9) before its change
         reached the journal, such as an append made in place, still leaves the journal behind,
         and the next open checks every session file against the catalog (a ``list`` checks
-        only the folder's listing; DESIGN section 10).
+        only the folder's listing; DESIGN section 10). The descriptor kept from the last write
+        is used again while the journal's path still names its file (``kept_file``).
         """
+        kept = self._kept_journal
         self._journal_fd = None
-        with suppress(OSError):  # the write itself reports a folder it cannot write
-            if create:
-                self._journal_fd = files.open_append(self.journal_path)
-            else:
-                self._journal_fd = files.open_existing_append(self.journal_path)
+        st = kept.reuse(self._journal_name)
+        if st is None:
+            with suppress(OSError):  # the write itself reports a folder it cannot write
+                if create:
+                    fd = files.open_append(self.journal_path)
+                else:
+                    fd = files.open_existing_append(self.journal_path)
+                try:
+                    st = os.fstat(fd)
+                except OSError:
+                    os.close(fd)
+                    raise
+                kept.keep(self._journal_name, fd, st)
+        if st is not None:
+            self._journal_fd = kept.fd
+            self._journal_size = st.st_size
         return self._journal_fd is not None
 
     def _close_journal(self) -> None:
-        fd, self._journal_fd = self._journal_fd, None
-        if fd is not None:
-            os.close(fd)
+        """The write is over: the journal is kept open for the next one (``kept_file``)."""
+        self._journal_fd = None
+        self._kept_journal.done()
+
+    def _close_kept_files(self) -> None:
+        self._journal_fd = None
+        self._kept_journal.close()
+        self._kept_session.close()
 
     def _wrote_catalog(self, folder: int) -> None:
         """Note the version and folder stamp of the index.json this process just wrote under
@@ -276,7 +287,7 @@ class JsonStoreBase:
         if self._view.loaded and self._view.version > FORMAT_VERSION:
             return self._view.version
         try:
-            st = os.stat(self.index_path, follow_symlinks=False)
+            st = os.stat(self._index_name, follow_symlinks=False)
             key: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
             key = None
@@ -315,7 +326,8 @@ class JsonStoreBase:
 
     def _drop_journal(self) -> None:
         """Remove the folded journal durably; a failure leaves it to be folded again (harmless)."""
-        self._close_journal()  # a change recorded after this starts a new journal
+        self._journal_fd = None  # a change recorded after this starts a new journal
+        self._kept_journal.close()
         try:
             os.unlink(self.journal_path)
         except FileNotFoundError:
@@ -330,7 +342,7 @@ class JsonStoreBase:
         try:
             fd = self._journal_fd
             if fd is not None:  # opened as the write began
-                files.write_all(fd, catalog.line_start(fd) + data)
+                self._write_journal_line(fd, data)
             else:
                 fd = files.open_append(self.journal_path)
                 try:
@@ -353,6 +365,26 @@ class JsonStoreBase:
         self._peeked.clear()  # the catalog changed since they were read
         if self._view.loaded:
             self._view.apply(change)
+
+    def _write_journal_line(self, fd: int, data: bytes) -> None:
+        """Append ``data`` (one encoded change) to the journal open as ``fd``.
+
+        A journal that ends where this process's last whole line ended needs no look at its
+        last byte (``catalog.line_start``): every writer holds the store lock.
+
+        Raises:
+            OSError: the write failed; the journal is closed, so the next write opens it again.
+        """
+        kept, size = self._kept_journal, self._journal_size
+        line = data if size == 0 or size == kept.end else catalog.line_start(fd, size) + data
+        kept.end = None  # not known while the line is not whole
+        try:
+            files.write_all(fd, line)
+        except OSError:
+            self._journal_fd = None
+            kept.close()
+            raise
+        self._journal_size = kept.end = size + len(line)
 
     def _schedule_fold(self) -> None:
         if self._journal_writes >= self.fold_after_lines:

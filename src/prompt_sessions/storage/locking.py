@@ -32,6 +32,18 @@ except ImportError:  # pragma: no cover - Windows: filelock alone
 
 POLL_INTERVAL = 0.001
 _BUSY = frozenset({errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK})
+# Forks of this process so far, as the child sees them: a lock compares it with the count it
+# last saw instead of asking for its pid on every hold (a system call each).
+_forks = 0
+
+
+def _count_fork() -> None:  # pragma: no cover - runs in forked children (test_store_lock)
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX, the only place a process forks
+    os.register_at_fork(after_in_child=_count_fork)
 
 
 class StoreLock:
@@ -52,8 +64,10 @@ class StoreLock:
         self._file_lock = self._new_file_lock()
         self._depth = 0
         self._pid = os.getpid()
+        self._forks = _forks
         self._inherited = 0
         self._fd: int | None = None  # the fast path's descriptor, kept open between holds
+        self._fd_key = (0, 0)  # its (device, inode): fixed while it is open
         self._fast = keep_open and fcntl is not None  # off once closed or flock is missing
         self._held_fast = False
         self._crashed: int | None = None  # see take_crashed
@@ -71,8 +85,9 @@ class StoreLock:
         parent. So the child gets a fresh lock of its own; the holds it inherited are the
         parent's, and releasing them in the child does nothing.
         """
-        if self._pid == os.getpid():
+        if self._forks == _forks:
             return
+        self._forks = _forks
         self._pid = os.getpid()
         self._inherited = self._depth
         self._depth = 0
@@ -171,11 +186,17 @@ class StoreLock:
             return False
         if self._fd is None:
             try:
-                self._fd = os.open(
+                fd = os.open(
                     self._name, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE
                 )
             except OSError:
                 return False  # filelock reports what is wrong with the path
+            try:
+                held = os.fstat(fd)
+            except OSError:
+                os.close(fd)
+                return False
+            self._fd, self._fd_key = fd, (held.st_dev, held.st_ino)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -192,13 +213,12 @@ class StoreLock:
         return False
 
     def _same_file(self) -> bool:
-        assert self._fd is not None
+        """Whether the lock file's path still names the file the kept descriptor holds."""
         try:
-            held = os.fstat(self._fd)
             named = os.stat(self._name, follow_symlinks=False)
         except OSError:
             return False
-        return (held.st_ino, held.st_dev) == (named.st_ino, named.st_dev)
+        return (named.st_dev, named.st_ino) == self._fd_key
 
     def _drop_fd(self) -> None:
         assert self._fd is not None
