@@ -323,6 +323,19 @@ def test_a_write_that_replaces_files_lets_the_kept_session_file_go(tmp_path: Pat
     mgr.close()
 
 
+def test_the_fold_after_writes_pause_lets_every_kept_file_go(tmp_path: Path) -> None:
+    """Once writes pause, the fold (here run at once) closes the kept session file and the
+    journal it removes: an idle program holds no session file open."""
+    mgr = open_manager(tmp_path)
+    sid = mgr.create(PO, "kept").id
+    mgr.append(sid, _say(1))
+    backend = _backend(mgr)
+    assert backend._kept_session.fd is not None and backend._kept_journal.fd is not None
+    mgr.flush()
+    assert backend._kept_session.fd is None and backend._kept_journal.fd is None
+    mgr.close()
+
+
 def test_a_dropped_store_gives_its_kept_descriptors_back(tmp_path: Path) -> None:
     """A KeptFile collected without close closes its descriptor (the hygiene check after each
     test sees every descriptor back)."""

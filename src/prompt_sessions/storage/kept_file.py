@@ -7,6 +7,9 @@ another process replaced, renamed or removed meanwhile is closed and opened afre
 ever lands in a file the store no longer names. While a descriptor is kept its inode cannot be
 reused, so the comparison cannot be fooled by a new file that got the old number.
 
+Kept only while writes go on: the fold that follows once they pause (a write that may replace
+or remove files) lets both go, so an idle program holds no session file open.
+
 Kept only on POSIX: Windows refuses to replace or remove a file another process holds open, which
 would turn this process's idle descriptor into other processes' errors.
 """
