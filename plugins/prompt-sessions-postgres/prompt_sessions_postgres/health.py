@@ -3,7 +3,9 @@
 Every session is decoded from its rows; summaries and search columns that disagree with the
 texts are rewritten under the session's row lock; with ``repair``, a damaged session's rows are
 saved whole to ``damaged/`` and dropped. Newer data (a newer session or schema) is never
-rewritten.
+rewritten. A role that may not write (SELECT only, a read-only standby) gets the same check by
+reading only, with what it would fix listed as stale; ``repair`` is refused for it in one line
+before anything is read (DESIGN section 4: reading never needs to write).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from prompt_sessions.errors import CorruptSession, NewerSession, SessionNotFound
+from prompt_sessions.errors import CorruptSession, NewerSession, ReadOnlyStore, SessionNotFound
 from prompt_sessions.models import FORMAT_VERSION, Session, SessionSummary, summarize
 from prompt_sessions.storage import message_rows
 from prompt_sessions.storage.base import HealthReport
@@ -34,6 +36,13 @@ def check(backend: PostgresBackend, repair: bool = False) -> HealthReport:
     with backend._reading(snapshot=True) as conn:
         if conn is None:
             return report
+        writable = _may_write(backend, conn)
+        if repair and not writable:
+            raise ReadOnlyStore(
+                f"cannot repair {backend.settings.where()} schema {backend.schema}: this role "
+                "may not write there; `prompt-sessions doctor` without --repair checks it by "
+                "reading only"
+            )
         ids = [r[0] for r in conn.execute(f"SELECT id FROM {backend._q}.sessions ORDER BY id")]
         healthy: dict[str, Session] = {}
         for sid in ids:
@@ -57,7 +66,11 @@ def check(backend: PostgresBackend, repair: bool = False) -> HealthReport:
                     )
                 else:
                     healthy[sid] = session
+        if not writable:
+            report.stale = [x for one in healthy.values() for x in _stale(backend, conn, one)]
     report.sessions = len(healthy) + len(report.newer)
+    if not writable:
+        return report
     if backend._schema_version is not None and backend._schema_version > SCHEMA_VERSION:
         return report  # newer data is never rewritten
     with backend._writing() as wconn:
@@ -69,11 +82,7 @@ def check(backend: PostgresBackend, repair: bool = False) -> HealthReport:
             if row is None:
                 continue
             expected = summarize(session)
-            try:
-                stored = _summary_decoder.decode(row[0])
-            except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
-                stored = None
-            if stored != expected:
+            if _decoded_summary(row[0]) != expected:
                 backend._write_summary(wconn, expected)
                 report.fixed.append(f"summary of {sid} rebuilt from its messages")
             if search.repair(wconn, backend._q, sid):
@@ -81,6 +90,41 @@ def check(backend: PostgresBackend, repair: bool = False) -> HealthReport:
         if repair:
             _move_aside(backend, wconn, list(report.damaged), report)
     return report
+
+
+def _may_write(backend: PostgresBackend, conn: Any) -> bool:
+    """Whether this role may make the check's writes: the server takes writes (not a standby,
+    not read-only by default) and the role may update and delete the store's rows."""
+    sessions, messages = f"{backend._q}.sessions", f"{backend._q}.messages"
+    row = conn.execute(
+        "SELECT NOT pg_is_in_recovery() "
+        "AND current_setting('default_transaction_read_only') = 'off' "
+        "AND has_table_privilege(%s, 'UPDATE') AND has_table_privilege(%s, 'DELETE') "
+        "AND has_table_privilege(%s, 'UPDATE')",
+        (sessions, sessions, messages),
+    ).fetchone()
+    return bool(row[0])
+
+
+def _stale(backend: PostgresBackend, conn: Any, session: Session) -> list[str]:
+    """What the check would fix in ``session``'s rows, read only."""
+    found = []
+    row = conn.execute(
+        f"SELECT summary::text FROM {backend._q}.sessions WHERE id = %s", (session.id,)
+    ).fetchone()
+    if row is not None and _decoded_summary(row[0]) != summarize(session):
+        found.append(f"summary of {session.id} disagrees with its messages")
+    want, rows = search.stale_columns(conn, backend._q, session.id)
+    if want is not None or rows:
+        found.append(f"search words of {session.id} disagree with its texts")
+    return found
+
+
+def _decoded_summary(text: str) -> SessionSummary | None:
+    try:
+        return _summary_decoder.decode(text)
+    except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+        return None
 
 
 def _rows_mismatch(backend: PostgresBackend, conn: Any, sid: str) -> str | None:

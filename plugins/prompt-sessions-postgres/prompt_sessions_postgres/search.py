@@ -80,21 +80,20 @@ def backfill(conn: Any, s: str) -> None:
             )
 
 
-def repair(conn: Any, s: str, sid: str) -> bool:
-    """Make the search columns of session ``sid`` agree with its texts again (after an edit by
-    hand, say); True when any had to change. The caller holds the session's row lock."""
+def stale_columns(
+    conn: Any, s: str, sid: str
+) -> tuple[tuple[str, int, str, str] | None, list[tuple[str, int, str, int]]]:
+    """The search columns of session ``sid`` that disagree with its texts (after an edit by
+    hand, say), read only: the session row's wanted columns (None when they agree) and one
+    ``(folded, words, sid, idx)`` per message row to update."""
     row = conn.execute(
         f"SELECT head::text, po_name, folded_name, name_words, po_key, tag_keys "
         f"FROM {s}.sessions WHERE id = %s",
         (sid,),
     ).fetchone()
     if row is None:
-        return False
-    changed = False
+        return None, []
     want = session_columns(*_name_and_tags(row[0], row[1]))
-    if tuple(row[2:]) != want:
-        conn.execute(f"UPDATE {s}.sessions SET {SESSION_COLUMNS} WHERE id = %s", (*want, sid))
-        changed = True
     stale = []
     for idx, body, folded, words in conn.execute(
         f"SELECT idx, body::text, folded, words FROM {s}.messages WHERE session_id = %s",
@@ -102,6 +101,15 @@ def repair(conn: Any, s: str, sid: str) -> bool:
     ):
         if (folded, words) != (wanted := text_columns(field(body, "content"))):
             stale.append((*wanted, sid, idx))
+    return (None if tuple(row[2:]) == want else want), stale
+
+
+def repair(conn: Any, s: str, sid: str) -> bool:
+    """Make the search columns of session ``sid`` agree with its texts again; True when any
+    had to change. The caller holds the session's row lock."""
+    want, stale = stale_columns(conn, s, sid)
+    if want is not None:
+        conn.execute(f"UPDATE {s}.sessions SET {SESSION_COLUMNS} WHERE id = %s", (*want, sid))
     if stale:
         with conn.cursor() as cur:
             cur.executemany(
@@ -109,7 +117,7 @@ def repair(conn: Any, s: str, sid: str) -> bool:
                 "WHERE session_id = %s AND idx = %s",
                 stale,
             )
-    return changed or bool(stale)
+    return want is not None or bool(stale)
 
 
 def field(document: str, key: str) -> str:

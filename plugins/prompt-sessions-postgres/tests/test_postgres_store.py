@@ -207,6 +207,47 @@ def test_a_newer_schema_opens_read_only(tmp_path: Path, pg_dsn: str) -> None:
     assert value == str(SCHEMA_VERSION + 1) and count == 0
 
 
+def test_a_role_that_may_only_read_gets_doctor_by_reading_only(tmp_path: Path, pg_dsn: str) -> None:
+    """A SELECT-only role: ``doctor`` checks by reading only and names what a writer would fix
+    (exit 0, nothing written); ``doctor --repair`` is refused in one line; the owner's
+    ``doctor`` then fixes it."""
+    root = write_config(tmp_path / "env", pg_dsn)
+    with open_manager(root) as mgr:
+        s = mgr.create("coordinator", "Kept")
+        mgr.append(s.id, Message(role="user", content="hello"))
+    schema = schema_for(root)
+    role = f"reader_{schema}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(
+            f'UPDATE "{schema}".sessions '
+            "SET summary = jsonb_set(summary::jsonb, '{preview}', '\"edited by hand\"')"
+        )
+        conn.execute(f"UPDATE \"{schema}\".messages SET folded = 'stale words'")
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+        conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}')
+    reader = {"PROMPT_SESSIONS_PG_DSN": pg_dsn.replace("user=postgres", f"user={role}")}
+
+    checked = _cli(root, "doctor", env=reader)
+    assert checked.returncode == 0, checked.stderr
+    assert f"STALE summary of {s.id} disagrees with its messages" in checked.stdout
+    assert f"STALE search words of {s.id} disagree with its texts" in checked.stdout
+    assert "where the store may be written" in checked.stdout
+    refused = _cli(root, "doctor", "--repair", env=reader)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "this role may not write there" in refused.stderr
+    with psycopg.connect(pg_dsn) as conn:
+        (preview,) = conn.execute(
+            f"SELECT summary->>'preview' FROM \"{schema}\".sessions"
+        ).fetchone()
+    assert preview == "edited by hand"
+
+    fixed = _cli(root, "doctor")
+    assert fixed.returncode == 0 and f"fixed: summary of {s.id}" in fixed.stdout
+    assert f"fixed: search words of {s.id}" in fixed.stdout
+    assert "STALE" not in _cli(root, "doctor", env=reader).stdout
+
+
 def test_a_connection_lost_mid_write_leaves_nothing_half_written(
     tmp_path: Path, pg_dsn: str
 ) -> None:

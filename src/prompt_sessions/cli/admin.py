@@ -83,6 +83,8 @@ def doctor(state: CliState, repair: bool) -> None:
         click.echo(f"NOT PRIVATE {visible(line, one_line=True)}")
     for line in fixed:
         click.echo(f"fixed: {line}")
+    for line in report.stale:
+        click.echo(f"STALE {visible(line, one_line=True)}")
     from ..delegation import unknown_capabilities
 
     # Setup problems, not damage: reported, and the exit status stays the store's.
@@ -96,7 +98,9 @@ def doctor(state: CliState, repair: bool) -> None:
         for po_name, why in unknown_capabilities(ctx)
     ]
     problems = report.damaged or report.unreadable or report.newer or report.loose
-    if not problems and not fixed and not report.moved:
+    if report.stale:
+        click.echo("Run `prompt-sessions doctor` where the store may be written to fix them.")
+    if not problems and not fixed and not report.moved and not report.stale:
         click.echo("No problems found." if not setup else "No problems found in the store.")
     for path in report.moved:
         click.echo(f"moved aside: {path}")

@@ -32,7 +32,9 @@ class HealthReport:
     content is unknown, so it is never moved aside. ``newer``: what a newer version wrote
     (DESIGN section 4, "Versioned"): read-only here, never rewritten or moved.
     ``loose``: files and folders more open than 0600 / 0700 (section 4, "Private");
-    ``repair`` tightens them and lists them in ``fixed``.
+    ``repair`` tightens them and lists them in ``fixed``. ``stale``: what a check that may
+    write would fix (a summary that disagrees with its messages), found by one that may not
+    (a read-only database role); not damage, and nothing was changed.
     """
 
     sessions: int = 0
@@ -42,6 +44,7 @@ class HealthReport:
     unreadable: dict[str, str] = field(default_factory=dict)
     newer: dict[str, str] = field(default_factory=dict)
     loose: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
