@@ -247,7 +247,9 @@ def check_config(
     prepared = dict(data)
     storage = data.get("storage", {})
     if isinstance(storage, dict):
-        prepared["storage"] = _storage(storage, tables)
+        checked = _storage(storage, tables)  # the backend is checked even when not named
+        if "storage" in data:
+            prepared["storage"] = checked
     config = _convert(prepared, Config, "")
     for name, table in config.responders.items():
         schema = (tables or {}).get("responders", {}).get(name)
@@ -295,7 +297,7 @@ def _plugin_tables(
 
 def _storage(table: dict[str, Any], tables: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     """Move ``[storage.<backend>]`` sub-tables into ``sections``, each checked by its backend."""
-    fields = set(_fields(StorageConfig))
+    fields = set(_fields(StorageConfig)) if table else set()
     plain = {k: v for k, v in table.items() if k in fields or not isinstance(v, dict)}
     known = (tables or {}).get("storage")
     sections: dict[str, Any] = {}
@@ -317,6 +319,8 @@ def _storage(table: dict[str, Any], tables: dict[str, dict[str, Any]] | None) ->
 
 def _check_keys(table: dict[str, Any], schema: type[Any], path: str) -> None:
     """Unknown keys name themselves, with the closest known key as a hint."""
+    if not table:
+        return  # nothing to check, nor to walk the schema for (no config.toml: every command)
     known = _fields(schema)
     for key, value in table.items():
         where = f"{path}.{key}" if path else key

@@ -7,8 +7,8 @@ declares as ``config_schema`` on its factory; a plugin that declares none gets i
 The rules come from DESIGN sections 3, 7, 11, 13 and 14.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: msgspec would then compile and evaluate every
+# field's annotation string when a command first reads the config (about 2 ms).
 import sys
 from typing import Annotated, Any
 

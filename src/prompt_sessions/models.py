@@ -4,7 +4,8 @@ Decoding from disk or an import validates strictly (types, roles, timestamps, na
 objects in code does not, so the manager validates what callers hand it before it is written.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: msgspec would compile and evaluate each field's
+# annotation string the first time a command decodes or encodes these types.
 
 from typing import Annotated, Any, Literal
 
@@ -107,7 +108,7 @@ class Session(msgspec.Struct, omit_defaults=True, kw_only=True):
         """How many messages the history holds."""
         return len(self.history)
 
-    def summary(self) -> SessionSummary:
+    def summary(self) -> "SessionSummary":
         """This session's catalog entry (:func:`summarize`)."""
         return summarize(self)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import stat
 from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .errors import InvalidName, PromptSessionsError
 from .models import clean_po_name
@@ -24,15 +25,14 @@ class PromptObjectError(PromptSessionsError):
     title = "Bad prompt object"
 
 
-@dataclass
-class PromptObject:
+class PromptObject(msgspec.Struct):
     """One PO. A bare PO (no file) has no system prompt and uses the default responder."""
 
     name: str
     description: str = ""
-    capabilities: list[str] = field(default_factory=list)
+    capabilities: list[str] = msgspec.field(default_factory=list)
     responder: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
     system_prompt: str = ""
     path: Path | None = None
 

@@ -10,9 +10,9 @@ built-ins win ties.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import msgspec
 import pluggy
 
 from .errors import PluginError
@@ -27,8 +27,7 @@ _REQUIRED = {
 }
 
 
-@dataclass
-class Contribution(Generic[T]):
+class Contribution(msgspec.Struct, Generic[T]):
     """One thing a plugin registered, and which plugin it came from."""
 
     name: str
@@ -36,8 +35,7 @@ class Contribution(Generic[T]):
     plugin: str
 
 
-@dataclass
-class PluginInfo:
+class PluginInfo(msgspec.Struct):
     """One loaded plugin as ``plugins`` lists it: its hooks and the package that installed it."""
 
     name: str
@@ -47,8 +45,7 @@ class PluginInfo:
     package: str | None = None
 
 
-@dataclass
-class Failure:
+class Failure(msgspec.Struct):
     """A plugin left out: its name and one line saying why (shown by ``plugins`` and ``doctor``)."""
 
     plugin: str

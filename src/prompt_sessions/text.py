@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 __all__ = [
     "counted",
@@ -85,10 +86,13 @@ def _clusters(text: str) -> list[tuple[int, str]]:
 # DEL, C1 controls, the bidirectional overrides and isolates, and lone surrogates (bytes that were
 # not UTF-8 in a command's arguments). Joiners and other invisible letters-in-words are kept:
 # emoji sequences and many scripts need them.
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_HIDDEN_ONE_LINE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# Compiled on first use: the classes take about a millisecond, which commands that print no
+# stored text (``list --json``) need not pay.
+@cache
+def _hidden(one_line: bool) -> re.Pattern[str]:
+    if one_line:
+        return re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+    return re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -113,10 +117,10 @@ def visible(text: str, *, one_line: bool = False) -> str:
     ``\\t`` too. Everything else, quotes and backslashes included, prints as it is.
     """
     if one_line:
-        return _HIDDEN_ONE_LINE.sub(_escape, text)
+        return _hidden(True).sub(_escape, text)
     if "\r" in text:
         text = text.replace("\r\n", "\n")
-    return _HIDDEN.sub(_escape, text)
+    return _hidden(False).sub(_escape, text)
 
 
 def quoted(name: str) -> str:

@@ -79,6 +79,12 @@ def test_list_json_never_imports_textual(store: Path) -> None:
         "prompt_sessions.search_query",
         "prompt_sessions.importing",
         "prompt_sessions.responders",
+        "prompt_sessions.default_plugins.markdown_export",
+        "prompt_sessions.default_plugins.markdown_text",
+        "prompt_sessions.default_plugins.markdown_blocks",
+        "prompt_sessions.tool_calls",
+        "prompt_sessions.cli.name_note",
+        "prompt_sessions.cli.po_note",
         "json",
         "difflib",
         "yaml",
@@ -87,8 +93,9 @@ def test_list_json_never_imports_textual(store: Path) -> None:
     ],
 )
 def test_list_json_loads_no_module_only_other_commands_use(store: Path, module: str) -> None:
-    """`list --json` loads neither search, imports, responders nor what only error messages
-    use: each costs every `list` milliseconds (DESIGN section 10)."""
+    """`list --json` loads neither search, imports, responders, the Markdown exporter's writing,
+    the notes and tool lines of other commands nor what only error messages use: each costs
+    every `list` milliseconds (DESIGN section 10)."""
     run(store, "new", "coordinator")
     code = (
         "import sys\n"

@@ -5,11 +5,8 @@ from __future__ import annotations
 import click
 import msgspec
 
-from .. import tool_calls
 from ..models import Session
-from ..organise.trash import undo_hint
 from ..text import counted, quoted, visible
-from .name_note import note_name_clash
 from .output import (
     TEXT,
     print_json,
@@ -19,7 +16,6 @@ from .output import (
     warn_problems,
     when,
 )
-from .po_note import note_unknown_po
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -33,6 +29,9 @@ po_option = click.option("--po", help="Only look among this PO's sessions.")
 @pass_state
 def new(state: CliState, po: str, name: str | None, as_json: bool) -> None:
     """Create a session for PO and make it the PO's current one."""
+    from .name_note import note_name_clash
+    from .po_note import note_unknown_po
+
     mgr = state.manager
     note_unknown_po(mgr, po)
     session = mgr.create(po, name, source="cli")
@@ -113,6 +112,8 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
 
         print_json_chunks(session_chunks(session))
         return
+    from .. import tool_calls
+
     # Stored text is shown with its control characters visible: it never drives the terminal.
     click.echo(f"{visible(session.po_name, one_line=True)}: {visible(session.name, one_line=True)}")
     click.echo(
@@ -148,6 +149,8 @@ def show(state: CliState, ref: str, po: str | None, as_json: bool) -> None:
 @pass_state
 def rename(state: CliState, ref: str, new_name: str, po: str | None) -> None:
     """Rename a session."""
+    from .name_note import note_name_clash
+
     mgr = state.manager
     target = mgr.resolve(po, ref)
     session = mgr.rename(target.id, new_name)
@@ -171,6 +174,8 @@ def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
             abort=True,
         )
     mgr.delete(target.id)
+    from ..organise.trash import undo_hint
+
     click.echo(f"Deleted {quoted(target.name)}{undo_hint(mgr, target.id)}")
 
 
@@ -181,6 +186,8 @@ def delete(state: CliState, ref: str, po: str | None, yes: bool) -> None:
 @pass_state
 def duplicate(state: CliState, ref: str, name: str | None, po: str | None) -> None:
     """Copy a session with its whole history."""
+    from .name_note import note_name_clash
+
     mgr = state.manager
     copy = mgr.duplicate(mgr.resolve(po, ref).id, new_name=name)
     click.echo(f"Created {quoted(copy.name)} ({copy.id})")
@@ -195,6 +202,8 @@ def duplicate(state: CliState, ref: str, name: str | None, po: str | None) -> No
 @pass_state
 def fork(state: CliState, ref: str, at: int | None, name: str | None, po: str | None) -> None:
     """Start a new session from the first N messages of another."""
+    from .name_note import note_name_clash
+
     mgr = state.manager
     child = mgr.fork(mgr.resolve(po, ref).id, at=at, name=name)
     click.echo(

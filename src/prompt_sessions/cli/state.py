@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,12 +10,13 @@ if TYPE_CHECKING:
     from ..plugins import PluginHost
 
 
-@dataclass
 class CliState:
-    directory: str | None = None
-    debug: bool = False
-    _host: PluginHost | None = field(default=None, repr=False)
-    _manager: SessionManager | None = field(default=None, repr=False)
+    # A plain class: building a dataclass costs every command about a millisecond.
+    def __init__(self, directory: str | None = None, debug: bool = False) -> None:
+        self.directory = directory
+        self.debug = debug
+        self._host: PluginHost | None = None
+        self._manager: SessionManager | None = None
 
     @property
     def host(self) -> PluginHost:

@@ -10,8 +10,9 @@ running the command again finishes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from ..errors import SessionNotFound, UsageError
 from ..models import Session, SessionSummary, clean_po_name
@@ -45,15 +46,16 @@ def copy_to_po(manager: SessionManager, session_id: str, po_name: str) -> Sessio
     )
 
 
-@dataclass
-class PoRename:
+class PoRename(msgspec.Struct):
     """What ``po rename`` did: sessions moved (live and archived, then trashed), and what
     happened to the PO file."""
 
-    sessions: list[SessionSummary] = field(default_factory=list)
-    trashed: list[SessionSummary] = field(default_factory=list)
+    sessions: list[SessionSummary] = msgspec.field(default_factory=list)
+    trashed: list[SessionSummary] = msgspec.field(default_factory=list)
     file: str = ""  # a sentence about the PO file, empty when there is none
-    callers: list[str] = field(default_factory=list)  # one sentence per PO file that calls it
+    callers: list[str] = msgspec.field(
+        default_factory=list
+    )  # one sentence per PO file that calls it
 
 
 def rename_po(manager: SessionManager, old: str, new: str) -> PoRename:
