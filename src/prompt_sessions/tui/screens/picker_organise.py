@@ -16,7 +16,7 @@ from ...models import SessionSummary
 from ...organise.between_pos import copy_to_po, po_files
 from ...organise.labels import changed_tags
 from .choice import ChoiceScreen
-from .landing import LandingModal
+from .landing import LandingModal, opened_to_land
 from .tags_prompt import TagsPrompt
 
 if TYPE_CHECKING:
@@ -82,7 +82,10 @@ class OrganisingScreen(LandingModal[str | None]):
                 f"'{target.name}': {shown}",
             )
 
-        self.app.push_screen(TagsPrompt(f"Tags of '{target.name}'", target.tags), answered)
+        # a landing, not a result callback: the rows are shown again before the keys typed
+        # right after Enter act on them
+        prompt = TagsPrompt(f"Tags of '{target.name}'", target.tags)
+        self.app.push_screen(opened_to_land(prompt, answered))
 
     # the last archive (id, monotonic time), which ``u`` undoes for a moment, as a delete
     _archived: tuple[str, float] | None = None
