@@ -25,6 +25,7 @@ from ...organise.between_pos import orphaned
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
 from ...text import counted, quoted, visible
+from ..name_notes import notify_name_clash
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -373,6 +374,7 @@ class SessionPicker(OrganisingScreen):
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
+            notify_name_clash(self, self.ctx.manager, [session])
             self.dismiss(session.id)
 
         prompt = NamePrompt(f"New session for {self.po_name}", default)
@@ -396,13 +398,14 @@ class SessionPicker(OrganisingScreen):
         if target is None:
             return
         try:
-            self.ctx.manager.rename(target.id, value)
+            session = self.ctx.manager.rename(target.id, value)
         except PromptSessionsError as exc:
             self.notify(str(exc), title=exc.title, severity="error")
             return
         self.query_one("#rename", Input).remove_class("-shown")
         self.reload(select=target.id)
         self.set_focus(self.rows_widget)
+        notify_name_clash(self, self.ctx.manager, [session])
 
     def action_delete(self) -> None:
         target = self.selected

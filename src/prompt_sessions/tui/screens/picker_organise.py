@@ -15,6 +15,7 @@ from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...organise.between_pos import copy_to_po, po_files
 from ...organise.labels import changed_tags
+from ..name_notes import notify_name_clash
 from .choice import ChoiceScreen
 from .landing import LandingModal, opened_to_land
 from .tags_prompt import TagsPrompt
@@ -127,6 +128,7 @@ class OrganisingScreen(LandingModal[str | None]):
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
             self.notify(f"Copied '{target.name}' to {po_name} as {copy.id[:8]}; the original stays")
+            notify_name_clash(self, self.ctx.manager, [copy])
             self.reload(select=copy.id if po_name == self.po_name else target.id)
 
         choices = [(name, name) for name in names]
