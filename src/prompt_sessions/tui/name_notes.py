@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual.dom import DOMNode
+from textual.widget import Widget
 
 from ..manager import SessionManager
 from ..models import Session, SessionSummary
@@ -14,10 +14,10 @@ from ..organise.name_clash import name_clash_notes
 
 
 def notify_name_clash(
-    node: DOMNode, manager: SessionManager, sessions: Iterable[Session | SessionSummary]
+    node: Widget, manager: SessionManager, sessions: Iterable[Session | SessionSummary]
 ) -> None:
-    """Notify through ``node``'s app of the notes for ``sessions``, one a line; nothing when
-    every name names its session."""
+    """Notify through ``node`` (a screen or widget) of the notes for ``sessions``, one a
+    line; nothing when every name names its session."""
     notes = name_clash_notes(manager, sessions)
     if notes:
         # names are text as typed: never markup
