@@ -193,6 +193,26 @@ class ResponderError(PromptSessionsError):
         self.transient = transient
 
 
+class SettingError(ResponderError):
+    """A responder setting (``setting``, a key of ``[responders.NAME]`` in config.toml or of a
+    PO's front matter) that cannot be used: ``problem`` says why, as the end of a sentence
+    ("must be true or false, not 'maybe'"). Responders raise it without ``where``; the core,
+    which read the settings, raises it again naming the file they came from
+    (:meth:`placed`), so the line says what to fix and where (DESIGN section 11)."""
+
+    def __init__(self, setting: str, problem: str, where: str | None = None) -> None:
+        place = f" in {where}" if where else ""
+        super().__init__(f"setting '{_shorten(setting)}'{place} {problem}")
+        self.setting = setting
+        self.problem = problem
+        self.where = where
+
+    def placed(self, where: str) -> SettingError:
+        """The same error, naming ``where`` the setting was read (``config.toml
+        [responders.llm]``, ``objects/coordinator.md front matter``)."""
+        return SettingError(self.setting, self.problem, where)
+
+
 class UsageError(PromptSessionsError):
     """Bad arguments to a command (slash or CLI)."""
 

@@ -458,3 +458,117 @@ async def test_keys_typed_after_a_new_session_that_fails_never_act_on_rows(
         assert isinstance(app.screen, SessionPicker)
         assert not ctx.manager.get(one.id).archived and not ctx.manager.get(one.id).pinned
         assert [s.name for s in ctx.manager.list()] == ["One"]
+
+
+async def test_keys_typed_right_after_a_rename_act_on_the_picker_rows(make_ctx, make_app):
+    """In the picker, ``r``, a name, Enter, then Down and Enter typed at once: the session is
+    renamed, and Down and Enter act on the rows as they would after a pause (the next session
+    is shown), none is lost in the rename box."""
+    ctx = make_ctx()
+    two = ctx.manager.create("coordinator", "Two")
+    one = ctx.manager.create("coordinator", "One")  # the latest: the first row
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        rows = app.screen.rows_widget
+        below = rows.rows[rows.cursor + 1].id
+        assert below == two.id
+        burst(app, "r|F|a|s|t|enter|down|enter")
+        await settle(pilot)
+        assert ctx.manager.get(one.id).name == "Fast"
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == two.id
+
+
+async def test_escape_typed_right_after_a_rename_closes_the_picker(make_ctx, make_app):
+    """In the picker, ``r``, a name, Enter and Esc typed at once: the session is renamed and
+    Esc closes the picker, as it does when typed after a pause."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        burst(app, "r|F|a|s|t|enter|escape")
+        await settle(pilot)
+        assert ctx.manager.get(one.id).name == "Fast"
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == one.id
+
+
+async def test_a_rename_typed_at_once_twice_renames_twice(make_ctx, make_app):
+    """In the picker, ``r``, a name, Enter, then ``r``, another name and Enter, all typed at
+    once: the second rename is of the same session and wins, the picker stays open."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        burst(app, "r|F|a|s|t|enter|r|S|l|o|w|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionPicker)
+        assert ctx.manager.get(one.id).name == "Slow"
+        assert not app.screen.query_one("#rename").has_class("-shown")
+
+
+async def test_down_and_enter_typed_at_once_show_the_session_below(make_ctx, make_app):
+    """In the picker, Down and Enter typed at once: Enter shows the session Down moved to,
+    not the one under the cursor before Down arrived."""
+    ctx = make_ctx()
+    two = ctx.manager.create("coordinator", "Two")
+    ctx.manager.create("coordinator", "One")  # the latest: the first row
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        burst(app, "down|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == two.id
+
+
+async def test_a_message_typed_at_once_after_a_filter_and_enter_is_in_the_box(make_ctx, make_app):
+    """In the picker, ``/``, a filter, Enter and a message typed at once: the filtered row is
+    shown and the message is in its box, not lost in the closed filter."""
+    ctx = make_ctx()
+    one = ctx.manager.create("coordinator", "One")
+    other = ctx.manager.create("coordinator", "Zebra")
+    ctx.manager.switch("coordinator", one.id)
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        burst(app, "slash|z|e|b|enter|h|i")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == other.id
+        assert app.screen.query_one(MessageBox).text == "hi"
+
+
+async def test_a_filter_then_down_and_enter_typed_at_once_show_the_second_match(make_ctx, make_app):
+    """In the picker, ``/``, a filter, Down and Enter typed at once: Down moves through the
+    filtered rows (not all of them) and Enter shows the second match."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "Other")
+    second = ctx.manager.create("coordinator", "Zebra two")
+    ctx.manager.create("coordinator", "Zebra one")  # the latest: the first match
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        burst(app, "slash|z|e|b|down|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == second.id
+
+
+async def test_keys_typed_right_after_tags_act_on_the_picker_rows(make_ctx, make_app):
+    """In the picker, ``t``, tags, Enter, then Down and Enter typed at once: the tags are
+    stored and Down and Enter act on the rows (the session below is shown)."""
+    ctx = make_ctx()
+    two = ctx.manager.create("coordinator", "Two")
+    one = ctx.manager.create("coordinator", "One")  # the latest: the first row
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await picker_opened(pilot)
+        burst(app, "t|x|enter|down|enter")
+        await settle(pilot)
+        assert ctx.manager.get(one.id).tags == ["x"]
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == two.id

@@ -13,7 +13,8 @@ Options (``[responders.llm]`` in config.toml, overridden by a PO's front matter)
   ``session_title`` hook, in ``title.py``); none: they keep the first message's words.
 
 Keys are llm's business: ``llm keys set NAME`` or the provider's environment variable. A key in
-config.toml or front matter is refused when the responder is built.
+config.toml or front matter is refused when the responder is built. A setting it cannot use
+raises ``SettingError``, which the core completes with the file the setting was read from.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from prompt_sessions.errors import ResponderError
+from prompt_sessions.errors import ResponderError, SettingError
 from prompt_sessions.responders import ReplyEnd, ReplyRequest, ToolCall, ToolCalls
 
 from .convert import as_responder_error, llm_messages, usage_of
@@ -58,34 +59,32 @@ class LlmResponder:
         options = options or {}
         found = [k for k in KEY_OPTIONS if k in options]
         if found:
-            raise ResponderError(
-                f"'{found[0]}' is not read from config.toml or a PO file: keys belong in llm's "
-                "key store (`llm keys set NAME`) or the provider's environment variable"
+            raise SettingError(
+                found[0],
+                "is never read there: keys belong in llm's key store (`llm keys set NAME`) "
+                "or the provider's environment variable",
             )
         model = options.get("model")
         if model is not None and (not isinstance(model, str) or not model.strip()):
-            raise ResponderError(f"llm 'model' must be a model id, not {model!r}")
+            raise SettingError("model", f"must be a model id, not {model!r}")
         self.model_id: str | None = model.strip() if isinstance(model, str) else None
         model_options = options.get("options") or {}
         if not isinstance(model_options, dict):
-            raise ResponderError("llm 'options' must be a table of option names and values")
+            raise SettingError("options", "must be a table of option names and values")
         self.model_options: dict[str, Any] = dict(model_options)
         log = options.get("log", False)
         if not isinstance(log, bool):
-            raise ResponderError(f"llm 'log' must be true or false, not {log!r}")
+            raise SettingError("log", f"must be true or false, not {log!r}")
         self.log = log
         limit = options.get("chain_limit", DEFAULT_CHAIN_LIMIT)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise ResponderError(
-                "llm 'chain_limit' must be a whole number of tool rounds (0 or more), "
-                f"not {limit!r}"
+            raise SettingError(
+                "chain_limit", f"must be a whole number of tool rounds (0 or more), not {limit!r}"
             )
         self.chain_limit = limit
         timeout = options.get("timeout", DEFAULT_TIMEOUT)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ResponderError(
-                f"llm 'timeout' must be a number of seconds above 0, not {timeout!r}"
-            )
+            raise SettingError("timeout", f"must be a number of seconds above 0, not {timeout!r}")
         self.timeout = float(timeout)
         self._resolved: tuple[Any, bool] | None = None  # llm's plugins are read once
 

@@ -26,6 +26,9 @@ from prompt_sessions.reply import run_reply
 
 CLI = shutil.which("prompt-sessions", path=os.path.dirname(sys.executable)) or "prompt-sessions"
 FAST = "[runtime]\nretry_base_ms = 1\n"
+# how the one-line error names a setting and where it was read
+IN_FRONT = "Error: setting '%s' in objects/coordinator.md front matter"
+IN_CONFIG = "Error: setting '%s' in config.toml [responders.llm]"
 
 
 def send(store: Path, po: str, message: str) -> subprocess.CompletedProcess[str]:
@@ -183,11 +186,15 @@ def _stored_sessions(store: Path) -> int:
 @pytest.mark.parametrize(
     ("front", "start"),
     [
-        ("chain_limit: ten\n", "Error: llm 'chain_limit' must be a whole number of tool rounds"),
-        ("chain_limit: -1\n", "Error: llm 'chain_limit' must be a whole number of tool rounds"),
-        ("log: maybe\n", "Error: llm 'log' must be true or false, not 'maybe'"),
-        ("model: 5\n", "Error: llm 'model' must be a model id, not 5"),
-        ("timeout: soon\n", "Error: llm 'timeout' must be a number of seconds above 0, not 'soon'"),
+        ("chain_limit: ten\n", f"{IN_FRONT % 'chain_limit'} must be a whole number of tool rounds"),
+        ("chain_limit: -1\n", f"{IN_FRONT % 'chain_limit'} must be a whole number of tool rounds"),
+        ("log: maybe\n", f"{IN_FRONT % 'log'} must be true or false, not 'maybe'"),
+        ("model: 5\n", f"{IN_FRONT % 'model'} must be a model id, not 5"),
+        (
+            "timeout: soon\n",
+            f"{IN_FRONT % 'timeout'} must be a number of seconds above 0, not 'soon'",
+        ),
+        ("options: loud\n", f"{IN_FRONT % 'options'} must be a table of option names and values"),
         (
             "options:\n  temperature: hot\n",
             "Error: model 'local': invalid options: temperature: Input should be a valid number",
@@ -200,6 +207,7 @@ def _stored_sessions(store: Path) -> int:
         "log-text",
         "model-number",
         "timeout-text",
+        "options-text",
         "option-value",
         "option-name",
     ],
@@ -208,7 +216,8 @@ def test_a_setting_of_the_wrong_type_is_one_line_before_anything_is_stored(
     tmp_path, local_server, front, start
 ):
     """A PO's llm settings or model options of the wrong type or name: one line naming the
-    setting, exit 1, no traceback, no request sent and no message stored."""
+    setting and the PO file whose front matter holds it, exit 1, no traceback, no request sent
+    and no message stored."""
     server = local_server()
     store = tmp_path / ".prompt_objects"
     model = "" if front.startswith("model:") else "model: local\n"
@@ -219,6 +228,48 @@ def test_a_setting_of_the_wrong_type_is_one_line_before_anything_is_stored(
     assert done.stderr.startswith(start), done.stderr
     assert server.requests() == []
     assert _stored_sessions(store) == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "start"),
+    [
+        ('chain_limit = "ten"\n', f"{IN_CONFIG % 'chain_limit'} must be a whole number of tool"),
+        ('log = "maybe"\n', f"{IN_CONFIG % 'log'} must be true or false, not 'maybe'"),
+        ("model = 5\n", f"{IN_CONFIG % 'model'} must be a model id, not 5"),
+        ('timeout = "soon"\n', f"{IN_CONFIG % 'timeout'} must be a number of seconds above 0"),
+        ('options = "loud"\n', f"{IN_CONFIG % 'options'} must be a table of option names"),
+    ],
+    ids=["limit-text", "log-text", "model-number", "timeout-text", "options-text"],
+)
+def test_a_bad_setting_in_config_is_named_with_its_place(tmp_path, local_server, table, start):
+    """The same settings of the wrong type in config.toml's ``[responders.llm]``: the one line
+    says the setting is there, not in the PO's file; nothing is sent or stored."""
+    server = local_server()
+    store = tmp_path / ".prompt_objects"
+    write_po(
+        store, "coordinator", "responder: llm\n" + ("" if "model" in table else "model: local\n")
+    )
+    (store / "config.toml").write_text(f"{FAST}\n[responders.llm]\n{table}")
+    done = send(store, "coordinator", "hi")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(start), done.stderr
+    assert server.requests() == []
+    assert _stored_sessions(store) == 0
+
+
+def test_a_setting_in_front_matter_is_named_there_even_when_config_has_it_too(
+    tmp_path, local_server
+):
+    """A bad ``timeout`` in the PO's front matter over a good one in config.toml: the error
+    names the front matter, where the value that counts came from."""
+    local_server()
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\ntimeout: soon\n")
+    (store / "config.toml").write_text(f"{FAST}\n[responders.llm]\ntimeout = 30\n")
+    done = send(store, "coordinator", "hi")
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"{IN_FRONT % 'timeout'} must be a number"), done.stderr
 
 
 def test_a_model_that_calls_tools_forever_stops_at_the_chain_limit(tmp_path, local_server):

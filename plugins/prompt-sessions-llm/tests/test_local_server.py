@@ -147,7 +147,25 @@ def test_a_key_in_config_is_refused_in_one_line(tmp_path, local_server):
     done = send(store, "coordinator", "hi")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert done.stderr.startswith("Error: 'key' is not read from config.toml")
+    assert done.stderr.startswith(
+        "Error: setting 'key' in config.toml [responders.llm] is never read there"
+    )
+    assert "llm keys set" in done.stderr and "sk-secret" not in done.stderr
+    assert not (store / "sessions").exists() or not open_store(store).list()
+
+
+def test_a_key_in_front_matter_is_refused_naming_the_file(tmp_path, local_server):
+    """A key in a PO's front matter is refused before anything is written; the line names the
+    PO's file and where keys belong, never the key."""
+    local_server()
+    store = tmp_path / ".prompt_objects"
+    write_po(store, "coordinator", "responder: llm\nmodel: local\napi_key: sk-secret\n")
+    done = send(store, "coordinator", "hi")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith(
+        "Error: setting 'api_key' in objects/coordinator.md front matter is never read there"
+    )
     assert "llm keys set" in done.stderr and "sk-secret" not in done.stderr
     assert not (store / "sessions").exists() or not open_store(store).list()
 

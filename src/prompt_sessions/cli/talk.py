@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -176,8 +176,6 @@ def _finite_wait(value: float) -> float:
 
 def _reply(ctx: Any, session_id: str) -> None:
     """Run the reply to the session's last message, streaming it to stdout."""
-    import asyncio
-
     from ..reply import run_reply
     from ..runtime.events import MessageAdded, StatusChanged
     from ..runtime.status import Status
@@ -210,22 +208,58 @@ def _reply(ctx: Any, session_id: str) -> None:
             line = f"-> {visible(called, one_line=True)}: {visible(added.content, one_line=True)}"
             click.echo(line, err=True)
 
-    async def reply_until_stopped() -> None:
-        # SIGTERM (`timeout`, a service manager) stops the reply as Ctrl-C does: the text that
-        # arrived is kept as incomplete instead of lost with the process.
-        import signal
-
-        task = asyncio.current_task()
-        try:
-            if task is not None:
-                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        except (NotImplementedError, RuntimeError):  # no signal handlers here (Windows)
-            pass
-        await run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event)
-
-    try:
-        asyncio.run(reply_until_stopped())
-    except asyncio.CancelledError:
-        click.echo("Terminated.", err=True)
-        sys.exit(143)  # 128 + SIGTERM, as a shell reports a process it ended
+    _run_until_stopped(run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event))
     sys.stdout.write("\n")
+
+
+def _run_until_stopped(reply: Coroutine[Any, Any, object]) -> None:
+    """Run ``reply`` in an event loop of its own until it ends or a signal stops it: Ctrl-C
+    (SIGINT) or SIGTERM (``timeout``, a service manager) cancels it, and the reply keeps the
+    text that arrived as incomplete instead of losing it with the process. Only the first
+    signal counts: more of them while that text is saved would break the save off and fill
+    stderr with asyncio's complaints.
+
+    Raises:
+        KeyboardInterrupt: after Ctrl-C (the CLI says "Interrupted." and exits 130).
+        SystemExit: 143 (128 + SIGTERM, as a shell reports a process it ended) after SIGTERM,
+            once "Terminated." is on stderr.
+    """
+    import asyncio
+    import contextlib
+    import signal
+    import threading
+
+    stopped_by: list[int] = []  # the signal that stopped the reply
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGINT)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def stop(signum: int) -> None:
+            if not stopped_by and task is not None:
+                stopped_by.append(signum)
+                loop.call_soon_threadsafe(task.cancel)
+
+        if main_thread:
+            signal.signal(signal.SIGINT, lambda signum, _frame: stop(signum))
+        # no loop signal handlers on Windows, nor outside the main thread
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
+        await reply
+
+    ending = False
+    try:
+        asyncio.run(run())
+    except asyncio.CancelledError:
+        ending = True
+        if stopped_by == [signal.SIGINT]:
+            raise KeyboardInterrupt from None
+        click.echo("Terminated.", err=True)
+        sys.exit(143)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, signal.SIG_IGN if ending else before)
+            if ending:  # a process ending on a signal ignores more: they would only add noise
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)

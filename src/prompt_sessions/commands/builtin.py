@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import UsageError
+from ..organise.name_clash import with_name_clash_notes
 from ..organise.trash import undo_hint
 from ..text import quoted
 from . import actions
@@ -37,9 +38,12 @@ def sessions(ctx: CommandContext, args: list[str]) -> str:
 
 
 def session_new(ctx: CommandContext, args: list[str]) -> str:
-    session = actions.new_session(ctx.manager, ctx.po_name, rest_of_line(args, required=False))
+    name = rest_of_line(args, required=False)
+    session = actions.new_session(ctx.manager, ctx.po_name, name)
     ctx.show(ctx.po_name, session.id)
-    return f"New session '{session.name}'"
+    said = f"New session '{session.name}'"
+    # as `new --name`: a name given may be another session's; a made-up one is the PO's own
+    return with_name_clash_notes(said, ctx.manager, [session]) if name else said
 
 
 def session_rename(ctx: CommandContext, args: list[str]) -> str:
@@ -48,7 +52,7 @@ def session_rename(ctx: CommandContext, args: list[str]) -> str:
     old = ctx.manager.get(sid).name
     session = ctx.manager.rename(sid, name or "")
     ctx.show(ctx.po_name, sid)
-    return f"Renamed '{old}' to '{session.name}'"
+    return with_name_clash_notes(f"Renamed '{old}' to '{session.name}'", ctx.manager, [session])
 
 
 def session_switch(ctx: CommandContext, args: list[str]) -> str:
@@ -111,7 +115,8 @@ def session_import(ctx: CommandContext, args: list[str]) -> str:
         said += f"; skipped {count(len(report.skipped), 'entry', 'entries')}: {report.skipped[0]}"
         if len(report.skipped) > 1:
             said += f" (and {len(report.skipped) - 1} more)"
-    return said
+    made = [o.session for o in outcomes if o.action == "new"]
+    return with_name_clash_notes(said, ctx.manager, made)
 
 
 def session_info(ctx: CommandContext, args: list[str]) -> str:
@@ -124,7 +129,7 @@ def session_fork(ctx: CommandContext, args: list[str]) -> str:
     fork = ctx.manager.fork(ctx.require_session(), name=name)
     ctx.manager.switch(fork.po_name, fork.id)
     ctx.show(fork.po_name, fork.id)
-    return f"Forked into '{fork.name}'"
+    return with_name_clash_notes(f"Forked into '{fork.name}'", ctx.manager, [fork])
 
 
 def cancel(ctx: CommandContext, args: list[str]) -> str:

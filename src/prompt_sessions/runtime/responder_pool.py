@@ -11,7 +11,8 @@ from typing import Any
 
 from ..config import section
 from ..context import AppContext
-from ..objects import PromptObjectError
+from ..errors import SettingError
+from ..objects import PromptObject, PromptObjectError
 
 
 class ResponderPool:
@@ -29,6 +30,7 @@ class ResponderPool:
 
         Raises:
             UnknownFormat: no responder of the name the PO or the config gives.
+            SettingError: a setting the responder refuses, naming the file it was read from.
             PromptObjectError: the PO's file exists but cannot be read (it would otherwise
                 answer as a bare PO, its prompt silently ignored).
         """
@@ -42,5 +44,18 @@ class ResponderPool:
         options = {**section(self.ctx.config, "responders", name), **po.options}
         key = (name, json.dumps(options, sort_keys=True, default=repr))
         if key not in self._instances:
-            self._instances[key] = self.ctx.host.responder_factory(name)(options)
+            try:
+                self._instances[key] = self.ctx.host.responder_factory(name)(options)
+            except SettingError as exc:
+                raise exc.placed(self._place_of(exc.setting, name, po)) from None
         return self._instances[key], options
+
+    def _place_of(self, setting: str, responder: str, po: PromptObject) -> str:
+        """Where a responder setting was read: the PO's front matter wins over config.toml."""
+        if setting in po.options and po.path is not None:
+            try:
+                shown = po.path.relative_to(self.ctx.root).as_posix()
+            except ValueError:  # a PO file outside the environment
+                shown = str(po.path)
+            return f"{shown} front matter"
+        return f"config.toml [responders.{responder}]"

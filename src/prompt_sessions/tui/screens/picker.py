@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,6 +25,7 @@ from ...organise.between_pos import orphaned
 from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
 from ...text import counted, quoted, visible
+from ..name_notes import notify_name_clash
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import RowList
 from .confirm import ConfirmScreen
@@ -31,6 +33,7 @@ from .landing import opened_to_land
 from .name_prompt import NamePrompt
 from .picker_organise import OrganisingScreen
 from .picker_rows import Heading, Row, grouped
+from .text_prompt import PromptInput
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete (or an archive) ``u`` brings the session back
@@ -66,19 +69,27 @@ class SessionPicker(OrganisingScreen):
         Binding("n", "key('new')", "New", priority=True),
         Binding("r", "rename", "Rename", priority=True),
         Binding("d", "key('delete')", "Delete", priority=True),
-        Binding("p", "pin", "Pin"),
+        Binding("p", "key('pin')", "Pin", priority=True),
         Binding("t", "key('tags')", "Tags", priority=True),
-        Binding("a", "archive", "Archive"),
-        Binding("u", "undo_delete", "Undo delete or archive"),
+        Binding("a", "key('archive')", "Archive", priority=True),
+        Binding("u", "key('undo_delete')", "Undo delete or archive", priority=True),
         Binding("c", "key('copy')", "Copy to PO", priority=True),
         Binding("slash", "filter", "Filter", priority=True),
         Binding("escape", "back", "Cancel"),
         # on the rows, a priority key: the choice is made before the keys typed right after it
         # are handled, so they reach the chosen conversation's message box (``LandingModal``)
         Binding("enter", "choose", "Show", show=False, priority=True),
-        # from the filter box the arrows go on to the rows, where r, d and Enter act
-        Binding("down", "to_rows(1)", "Rows", show=False),
-        Binding("up", "to_rows(-1)", "Rows", show=False),
+        # the moves on the rows are priority keys too, so that keys typed at once act in the
+        # order typed (Down then Enter shows the session below); from the filter box the
+        # arrows go on to the rows, where r, d and Enter act
+        Binding("down", "arrow(1)", "Rows", show=False, priority=True),
+        Binding("up", "arrow(-1)", "Rows", show=False, priority=True),
+        Binding("j", "rows('cursor', 1)", show=False, priority=True),
+        Binding("k", "rows('cursor', -1)", show=False, priority=True),
+        Binding("pagedown", "rows('page', 1)", show=False, priority=True),
+        Binding("pageup", "rows('page', -1)", show=False, priority=True),
+        Binding("home", "rows('jump', 0)", show=False, priority=True),
+        Binding("end", "rows('jump', -1)", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     SessionPicker { align: center middle; }
@@ -254,11 +265,28 @@ class SessionPicker(OrganisingScreen):
             self.dismiss(row.id)
 
     def action_choose(self) -> None:
-        """Enter on a session row: show it at once. In a text box (the filter, the rename
-        box) Enter is the box's, after the letters typed before it; on a heading, the rows'."""
-        if self.focused is not self.rows_widget or self.selected is None:
+        """Enter on a session row: show it at once. In the filter or rename box Enter is
+        taken in its place among the keys typed at once: after the letters before it, and
+        the keys after it go where they would have gone after a pause (``PromptInput``). On a
+        heading Enter is the rows'."""
+        focused = self.focused
+        if isinstance(focused, PromptInput):
+            focused.call_later(self._enter_typed, focused)
+            return
+        if focused is not self.rows_widget or self.selected is None:
             raise SkipAction()
         self.dismiss(self.selected.id)
+
+    def _enter_typed(self, box: PromptInput) -> None:
+        if box.handing_on:
+            # a second Enter typed at once, after the box answered: it is the new focus's
+            self.app.post_message(events.Key("enter", "\r"))
+        elif box.id == "filter":
+            self._filter_typed(box)
+            if self.selected is not None:
+                self.dismiss(self.selected.id)
+        else:
+            self._finish_rename(box.value)
 
     def action_back(self) -> None:
         for box in self.query(Input).results():
@@ -278,21 +306,46 @@ class SessionPicker(OrganisingScreen):
         found = self.query(f"#{box_id}").results(Input)
         box = next(found, None)
         if box is None:
-            box = Input(id=box_id, placeholder=placeholder)
+            box = PromptInput(id=box_id, placeholder=placeholder)
+            box.follows_focus = True
             where = (
                 {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
             )
             await self.query_one(Vertical).mount(box, **where)
         return box
 
-    def action_to_rows(self, step: int) -> None:
-        """Down or Up in the filter box moves the cursor through the filtered rows and the focus
-        to them (the rows handle the arrows themselves once focused)."""
-        if not isinstance(self.focused, Input) or self.focused.id != "filter":
+    def action_rows(self, action: str, argument: int) -> None:
+        """A move of the rows' cursor (``RowList.action_<action>(argument)``) while they have
+        the focus; in a text box the key is the box's."""
+        if self.focused is not self.rows_widget:
+            raise SkipAction()
+        getattr(self.rows_widget, f"action_{action}")(argument)
+
+    def action_arrow(self, step: int) -> None:
+        """Down or Up: on the rows, a move; in the filter box, once the letters typed before it
+        are in, a move through the filtered rows with the focus going to them."""
+        focused = self.focused
+        if focused is self.rows_widget:
+            self.rows_widget.action_cursor(step)
+        elif isinstance(focused, PromptInput) and focused.id == "filter":
+            focused.call_later(self._to_rows, focused, step)
+        else:
+            raise SkipAction()
+
+    def _to_rows(self, box: PromptInput, step: int) -> None:
+        if box.handing_on:  # typed at once after the box was left: the rows' move
+            self.app.post_message(events.Key("down" if step > 0 else "up", None))
             return
+        self._filter_typed(box)
         rows = self.rows_widget
         rows.focus()
         rows.move_to(rows.cursor + step)
+
+    def _filter_typed(self, box: Input) -> None:
+        """Apply the filter as typed so far: its change messages may still be on their way."""
+        if box.value != self.filter_text:
+            self.filter_text = box.value
+            self._apply()
 
     async def action_filter(self) -> None:
         if self._in_a_box():
@@ -305,14 +358,6 @@ class SessionPicker(OrganisingScreen):
         if event.input.id == "filter":
             self.filter_text = event.value
             self._apply()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "filter":
-            if self.selected is not None:
-                self.dismiss(self.selected.id)
-        elif event.input.id == "rename":
-            self._finish_rename(event.input, event.value)
 
     # -------------------------------------------------------------- new, rename, delete
 
@@ -329,6 +374,7 @@ class SessionPicker(OrganisingScreen):
             except PromptSessionsError as exc:
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
+            notify_name_clash(self, self.ctx.manager, [session])
             self.dismiss(session.id)
 
         prompt = NamePrompt(f"New session for {self.po_name}", default)
@@ -345,18 +391,21 @@ class SessionPicker(OrganisingScreen):
         box.add_class("-shown")
         self.set_focus(box)
 
-    def _finish_rename(self, box: Input, value: str) -> None:
+    def _finish_rename(self, value: str) -> None:
+        """Rename the selected session to ``value`` and close the rename box (the keys typed
+        after go to the rows); on a refused name say why and keep the box open."""
         target = self.selected
         if target is None:
             return
         try:
-            self.ctx.manager.rename(target.id, value)
+            session = self.ctx.manager.rename(target.id, value)
         except PromptSessionsError as exc:
             self.notify(str(exc), title=exc.title, severity="error")
             return
-        box.remove_class("-shown")
+        self.query_one("#rename", Input).remove_class("-shown")
         self.reload(select=target.id)
         self.set_focus(self.rows_widget)
+        notify_name_clash(self, self.ctx.manager, [session])
 
     def action_delete(self) -> None:
         target = self.selected

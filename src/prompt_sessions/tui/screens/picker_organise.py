@@ -15,8 +15,9 @@ from ...errors import PromptSessionsError
 from ...models import SessionSummary
 from ...organise.between_pos import copy_to_po, po_files
 from ...organise.labels import changed_tags
+from ..name_notes import notify_name_clash
 from .choice import ChoiceScreen
-from .landing import LandingModal
+from .landing import LandingModal, opened_to_land
 from .tags_prompt import TagsPrompt
 
 if TYPE_CHECKING:
@@ -82,7 +83,10 @@ class OrganisingScreen(LandingModal[str | None]):
                 f"'{target.name}': {shown}",
             )
 
-        self.app.push_screen(TagsPrompt(f"Tags of '{target.name}'", target.tags), answered)
+        # a landing, not a result callback: the rows are shown again before the keys typed
+        # right after Enter act on them
+        prompt = TagsPrompt(f"Tags of '{target.name}'", target.tags)
+        self.app.push_screen(opened_to_land(prompt, answered))
 
     # the last archive (id, monotonic time), which ``u`` undoes for a moment, as a delete
     _archived: tuple[str, float] | None = None
@@ -124,6 +128,7 @@ class OrganisingScreen(LandingModal[str | None]):
                 self.notify(str(exc), title=exc.title, severity="error")
                 return
             self.notify(f"Copied '{target.name}' to {po_name} as {copy.id[:8]}; the original stays")
+            notify_name_clash(self, self.ctx.manager, [copy])
             self.reload(select=copy.id if po_name == self.po_name else target.id)
 
         choices = [(name, name) for name in names]

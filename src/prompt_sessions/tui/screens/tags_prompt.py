@@ -17,9 +17,12 @@ class TagsPrompt(TextPrompt[list[str]]):
         super().__init__(title, " ".join(tags or ()), _checked_tags)
 
     def make_input(self) -> PromptInput:
-        return PromptInput(
+        box = PromptInput(
             value=self.default, placeholder="tags, separated by spaces or commas", id="tags"
         )
+        # the picker is under it: keys typed at once after Enter act on its rows
+        box.follows_focus = True
+        return box
 
 
 def _checked_tags(value: str) -> list[str]:

@@ -28,17 +28,28 @@ class PromptInput(Input):
     landing), keys still queued here (typed at once after Enter) are handed to the app, so
     they reach the text box that has the focus now, in the order they were typed. Where the
     focus is not in a text box (the landing failed), they are dropped: keys typed as text
-    never act as key commands (DESIGN section 8)."""
+    never act as key commands (DESIGN section 8).
+
+    A box that stays on its screen (the picker's filter and rename boxes) sets
+    ``follows_focus``: keys that reach it once it has lost the focus (typed at once after its
+    Enter) go wherever the focus is now, key commands included, as they would have had the
+    person paused after Enter."""
 
     hand_on = False
+    follows_focus = False
+
+    @property
+    def handing_on(self) -> bool:
+        """Whether a key reaching the box now is handed on rather than typed into it."""
+        return self.app.focused is not self if self.follows_focus else self.hand_on
 
     async def _on_key(self, event: events.Key) -> None:
-        if not self.hand_on:
+        if not self.handing_on:
             await super()._on_key(event)
             return
         event.stop()
         event.prevent_default()
-        if isinstance(self.app.focused, Input | TextArea):
+        if self.follows_focus or isinstance(self.app.focused, Input | TextArea):
             self.app.post_message(events.Key(event.key, event.character))
 
 
@@ -117,7 +128,7 @@ class TextPrompt(Dialog[T | None]):
         box = self.query_one(Input)
         if self.is_current:  # not cancelled or answered meanwhile
             self.accept(box.value)
-        elif isinstance(box, PromptInput) and box.hand_on:
+        elif isinstance(box, PromptInput) and box.handing_on:
             # a second Enter typed at once, after the answer: it is the new focus's Enter
             box.post_message(events.Key("enter", "\r"))
 

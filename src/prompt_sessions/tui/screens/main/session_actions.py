@@ -9,6 +9,7 @@ from textual.widgets import Input, TextArea
 
 from ....commands import actions
 from ....errors import PromptSessionsError
+from ...name_notes import notify_name_clash
 from ..confirm import ConfirmScreen
 from ..explorer import ExplorerScreen
 from ..landing import opened_to_land
@@ -144,6 +145,7 @@ class SessionActions(Composer):
                 self.notify(str(exc), title=exc.title, severity="error")
             else:
                 self.show(self.po_name, session.id)
+                notify_name_clash(self, manager, [session])
             self.land_now()
 
         prompt = NamePrompt(

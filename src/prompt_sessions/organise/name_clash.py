@@ -1,0 +1,78 @@
+"""A note when a session's new name cannot name it in later commands: another session bears
+the same name, or an id starting with it (``resolve.resolve_ref`` then asks which is meant).
+The name is kept (names are display text, DESIGN section 3); the note gives the id to use.
+
+One wording for every frontend: the CLI prints the notes on stderr (``new --name``,
+``rename``, ``duplicate``, ``fork``, ``copy --to-po``, ``import``), the slash commands and the
+TUI's picker show them with their answer.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..errors import AmbiguousSession, SessionNotFound
+from ..models import Session, SessionSummary
+from ..resolve import MIN_ID_PREFIX, resolve_ref
+from ..text import quoted
+
+if TYPE_CHECKING:
+    from ..manager import SessionManager
+
+MAX_NOTES = 3  # an import of many: this many notes with ids, then one line counting the rest
+_ID_CHARACTERS = frozenset("0123456789abcdef-")
+
+
+def name_clash_notes(
+    manager: SessionManager, sessions: Iterable[Session | SessionSummary]
+) -> list[str]:
+    """The ``Note:`` lines for new or renamed ``sessions`` whose name alone does not name them
+    among every PO's sessions (as a ref given without ``--po``): one with the id for each of
+    the first :data:`MAX_NOTES`, then one counting the others; none when every name is its
+    session's own. The store is listed once."""
+    clashing = _clashing(manager, list(sessions))
+    notes = [
+        f"Note: another session is also called {quoted(session.name)}, or has an id "
+        f"starting with it: name this one by its id, {session.id[:8]}"
+        for session in clashing[:MAX_NOTES]
+    ]
+    if len(clashing) > MAX_NOTES:
+        notes.append(
+            f"Note: {len(clashing) - MAX_NOTES} more sessions share their name the same way; "
+            "name them by their ids"
+        )
+    return notes
+
+
+def with_name_clash_notes(
+    said: str, manager: SessionManager, sessions: Iterable[Session | SessionSummary]
+) -> str:
+    """``said`` (a command's answer), followed by the notes for ``sessions``, one a line."""
+    return "\n".join([said, *name_clash_notes(manager, sessions)])
+
+
+def _clashing(
+    manager: SessionManager, sessions: list[Session | SessionSummary]
+) -> list[Session | SessionSummary]:
+    if not sessions:
+        return []
+    everyone = manager.list()
+    names = Counter(unicodedata.normalize("NFC", s.name) for s in everyone)
+    found = []
+    for session in sessions:
+        text = session.name.strip().lower()
+        may_be_id = len(text) >= MIN_ID_PREFIX and set(text) <= _ID_CHARACTERS
+        if names[unicodedata.normalize("NFC", session.name)] < 2 and not may_be_id:
+            continue  # its name is its own and no id starts with it: it names this one
+        try:
+            named = resolve_ref(session.name, everyone)
+        except AmbiguousSession:
+            named = None
+        except SessionNotFound:
+            continue  # deleted meanwhile
+        if named is None or named.id != session.id:
+            found.append(session)
+    return found

@@ -1,0 +1,127 @@
+"""Ctrl-C (or SIGTERM) during ``prompt-sessions send``: the reply stops, the text that
+arrived is kept (incomplete), and the process says one line and exits 130 (143), however many
+times the signal comes while that text is being saved. The real console script runs against
+an echo reply slowed to a few seconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from prompt_sessions.context import AppContext
+from prompt_sessions.models import Session
+from prompt_sessions.plugins import PluginHost
+
+SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
+WORDS = " ".join(f"word{i}" for i in range(60))  # 21 chunks of the echo reply: about 4 s
+ONE_LINE = "\nInterrupted.\n"  # the blank line ends the ^C a terminal echoes
+
+
+def make_store(tmp_path: Path, backend: str) -> Path:
+    root = tmp_path / ".prompt_objects"
+    (root / "objects").mkdir(mode=0o700, parents=True)
+    root.chmod(0o700)
+    (root / "objects" / "helper.md").write_text("---\nname: helper\n---\nYou help.\n")
+    (root / "config.toml").write_text(
+        f'[storage]\nbackend = "{backend}"\n\n[responders.echo]\nchunk_delay_ms = 200\n'
+    )
+    for path in (root / "objects" / "helper.md", root / "config.toml"):
+        path.chmod(0o600)
+    return root
+
+
+def stored_session(root: Path) -> Session:
+    ctx = AppContext.open(root, host=PluginHost.create(entry_points=False))
+    try:
+        (summary,) = ctx.manager.list("helper")
+        return ctx.manager.get(summary.id)
+    finally:
+        ctx.manager.close()
+
+
+def interrupted_send(
+    root: Path, gaps: list[float], signum: int = signal.SIGINT
+) -> tuple[int, str, str]:
+    """Run ``send``, and once reply text is on stdout send one ``signum``, then one more after
+    each of ``gaps`` (seconds). The exit code, stdout and stderr."""
+    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
+    proc = subprocess.Popen(
+        [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        printed = b""
+        for _ in range(300):  # a bounded number of looks, not a timing assertion
+            printed += proc.stdout.read() or b""
+            if b"word1" in printed:
+                break
+            time.sleep(0.05)
+        assert b"word1" in printed, "the reply never started"
+        proc.send_signal(signum)
+        for gap in gaps:
+            time.sleep(gap)
+            if proc.poll() is None:
+                proc.send_signal(signum)
+        os.set_blocking(proc.stdout.fileno(), True)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, (printed + out).decode(), err.decode()
+
+
+def assert_kept(root: Path, printed: str) -> None:
+    """The session holds the message and, incomplete, the reply text that was printed."""
+    session = stored_session(root)
+    assert [m.role for m in session.history] == ["user", "assistant"]
+    reply = session.history[-1]
+    assert reply.incomplete is True
+    assert reply.content and printed.startswith(reply.content)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+def test_one_ctrl_c_says_one_line_and_keeps_the_text(tmp_path: Path, backend: str) -> None:
+    """One Ctrl-C mid-reply: exit 130, 'Interrupted.' alone on stderr, the text kept."""
+    root = make_store(tmp_path, backend)
+    code, printed, err = interrupted_send(root, [])
+    assert (code, err) == (130, ONE_LINE)
+    assert_kept(root, printed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["json", "sqlite"])
+@pytest.mark.parametrize("gap", [0.005, 0.02, 0.05])
+def test_ctrl_c_twice_says_what_one_says(tmp_path: Path, backend: str, gap: float) -> None:
+    """Ctrl-C pressed twice ``gap`` seconds apart mid-reply, the second while the text that
+    arrived is being saved or the process is ending: the same exit code and the same one line
+    as a single Ctrl-C (no traceback, no asyncio task or event loop complaint), and the text
+    is kept."""
+    root = make_store(tmp_path, backend)
+    code, printed, err = interrupted_send(root, [gap])
+    assert "Traceback" not in err and "Task" not in err and "Event loop" not in err, err
+    assert (code, err) == (130, ONE_LINE)
+    assert_kept(root, printed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gaps", [[], [0.02]], ids=["once", "twice"])
+def test_sigterm_says_terminated_and_keeps_the_text(tmp_path: Path, gaps: list[float]) -> None:
+    """SIGTERM mid-reply, once or twice: exit 143, 'Terminated.' alone on stderr, the text
+    kept."""
+    root = make_store(tmp_path, "json")
+    code, printed, err = interrupted_send(root, gaps, signal.SIGTERM)
+    assert (code, err) == (143, "Terminated.\n")
+    assert_kept(root, printed)
