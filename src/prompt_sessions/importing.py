@@ -8,7 +8,6 @@ the core turns a returned session that fails validation into one too.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -17,14 +16,14 @@ import msgspec
 
 from . import limits
 from .copies import numbered
-from .errors import ImportFormatError, InvalidName, UnknownFormat, UsageError
+from .errors import ImportFormatError, InvalidName, UnknownFormat
 from .ids import new_id
-from .import_changes import digest_of, grown_last, kept_path, same_key, taken_before
+from .import_changes import digest_of
 from .import_checks import checked_session, text_bytes
 from .import_lease import IMPORT_WAIT, import_lease
+from .import_merge import Outcome, merge
 from .models import (
     FORMAT_VERSION,
-    Message,
     Session,
     clean_po_name,
 )
@@ -58,25 +57,6 @@ class ImportReport(msgspec.Struct):
 
 
 # ---------------------------------------------------------------- the shared rules of an import
-
-
-class Outcome(msgspec.Struct):
-    """What one import did (or, in a dry run, would do) with one conversation.
-
-    :param session: the stored copy (for ``new``, what would be written in a dry run).
-    :param action: ``"new"`` (a fresh copy), ``"updated"`` (messages added to the earlier copy)
-        or ``"unchanged"`` (the earlier copy already holds everything).
-    :param added: messages added (all of them for ``new``).
-    :param replaced: messages of the earlier copy that the source no longer holds, taken out
-        of it (kept in the fork ``kept``) when the source took another path (DESIGN section 16).
-    :param kept: the name of that fork (None when nothing was taken out, or in a dry run).
-    """
-
-    session: Session
-    action: str
-    added: int
-    replaced: int = 0
-    kept: str | None = None
 
 
 class RunReport(msgspec.Struct):
@@ -344,80 +324,8 @@ class ImportRun:
     def _merge(
         self, copy_id: str, loaded: Session, stamp: dict[str, str], timed: bool
     ) -> Outcome | None:
-        """Add the messages of ``loaded`` its earlier copy lacks; None if the copy is gone.
-
-        A message is the same when its role, text and time are; for a source without times
-        (the importer says ``timed: False``), when its role and text are, counted, so a "yes"
-        said twice is two messages."""
-        try:
-            copy = self.manager.get(copy_id)
-        except Exception:
-            return None
-        if copy.metadata.get("import", {}).get("digest") == stamp["digest"]:
-            return Outcome(copy, "unchanged", 0)
-        grown = grown_last(copy, loaded) if timed else None
-        kept = kept_path(copy, loaded, grown, timed)
-        if kept is not None:
-            return self._follow(copy, loaded, stamp, kept)
-        before = (
-            None
-            if grown
-            else taken_before(loaded.history, copy.metadata["import"].get("digest"), timed)
-        )
-        if before is not None:
-            new = list(loaded.history[before:])  # what the source gained since the last import
-        else:
-            new = self._lacking(copy, loaded, timed, grown)
-        taken = len(new) + (grown is not None)
-        action = "updated" if taken else "unchanged"
-        if self.dry_run or not taken:
-            # Nothing taken, nothing written: the stamp stays that of what the copy holds.
-            return Outcome(copy, action, taken)
-        if grown is not None:
-            self._complete_last(copy, grown, new)
-        for message in new:
-            self.manager.append(copy.id, message)
-        updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
-        return Outcome(updated, action, taken)
-
-    def _follow(self, copy: Session, loaded: Session, stamp: dict[str, str], at: int) -> Outcome:
-        """Make the copy's history the source's again, which parted from it after message
-        ``at``: the copy's old path is kept in a fork first, as a rewind keeps it."""
-        tail = loaded.history[at:]
-        replaced = len(copy.history) - at
-        if self.dry_run:
-            return Outcome(copy, "updated", len(tail), replaced)
-        from .rewind import rewind
-
-        done = rewind(self.manager, copy.id, at, kind="import", tail=tail)
-        updated = self.manager.update(copy.id, metadata={**copy.metadata, "import": stamp})
-        kept = done.kept.name if done.kept is not None else None
-        return Outcome(updated, "updated", len(tail), replaced, kept)
-
-    @staticmethod
-    def _lacking(
-        copy: Session, loaded: Session, timed: bool, grown: Message | None
-    ) -> list[Message]:
-        """The messages of ``loaded`` the copy does not hold (``grown`` aside), counted."""
-        have = Counter(same_key(m, timed) for m in copy.history)
-        new = []
-        for message in loaded.history:
-            key = same_key(message, timed)
-            if message is grown:
-                continue
-            if have[key]:
-                have[key] -= 1
-            else:
-                new.append(message)
-        return new
-
-    def _complete_last(self, copy: Session, grown: Message, new: list[Message]) -> None:
-        """Put the source's fuller version ``grown`` in place of the copy's last message; a
-        store that cannot replace in place gets it appended (with ``new``) instead."""
-        try:
-            self.manager.replace_last(copy.id, grown, index=len(copy.history) - 1)
-        except UsageError:
-            new.insert(0, grown)
+        """Add the messages of ``loaded`` its earlier copy lacks (``import_merge.merge``)."""
+        return merge(self.manager, copy_id, loaded, stamp, timed, dry_run=self.dry_run)
 
     def _index(self) -> dict[tuple[str, str], str]:
         """(format, source id) -> the id of the copy, read once per run from imported sessions;
