@@ -20,24 +20,22 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 
-from ..errors import SessionNotFound, StorageError
+from ..errors import StorageError
 from ..models import Message, Session, SessionSummary
 from ..search import SearchHit, search_connection
 from ..search_live import SearchCancelled, read_first_page
 from ..search_query import Query
 from . import search_health, search_index
 from .base import HealthReport
+from .search_catch_up import Progress, catch_up, transaction
 
 CACHE_DIR = "cache"
 CACHE_NAME = "search.sqlite3"
-BATCH_SESSIONS = 200  # at most this many sessions per transaction while catching up,
-BATCH_MESSAGES = 20_000  # and about this many messages, so progress moves and memory stays low
 CANCEL_STEPS = 4000  # SQLite virtual machine steps between two looks at ``cancelled()``
-Progress = Callable[[int, int], None]
 Seen = tuple[sqlite3.Connection, int, dict[str, bytes], dict[str, SessionSummary]]
 
 
@@ -111,7 +109,7 @@ class SearchCache:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = OFF")  # a cache: a lost write is re-indexed
-            with self._transaction(conn):
+            with transaction(conn):
                 current = search_index.version(conn) == search_index.VERSION
                 if not current or not search_index.intact(conn):
                     search_index.create(conn)
@@ -127,18 +125,6 @@ class SearchCache:
         for suffix in ("", "-wal", "-shm"):
             with suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
-
-    @staticmethod
-    @contextmanager
-    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         with self._lock, self._hook_lock, self._peek_lock:
@@ -157,7 +143,7 @@ class SearchCache:
             conn = self._open_for_hooks()
             if conn is None:
                 return
-            with suppress(sqlite3.Error), self._transaction(conn):
+            with suppress(sqlite3.Error), transaction(conn):
                 action(conn)
 
     def session_written(self, session: Session, summary: SessionSummary) -> None:
@@ -196,7 +182,7 @@ class SearchCache:
         Returns how many sessions were (re)indexed."""
         try:
             known, confirmed = self._known(conn)
-            return self._catch_up_known(conn, known, confirmed, summaries, progress)
+            return catch_up(conn, known, confirmed, summaries, self._load, progress)
         except BaseException:
             self._seen = None  # what was written is uncertain: read the stamps again next time
             raise
@@ -220,63 +206,6 @@ class SearchCache:
             seen = (conn, version, known, confirmed)
             self._seen = seen
         return seen[2], seen[3]
-
-    def _catch_up_known(
-        self,
-        conn: sqlite3.Connection,
-        known: dict[str, bytes],
-        confirmed: dict[str, SessionSummary],
-        summaries: Sequence[SessionSummary],
-        progress: Progress | None,
-    ) -> int:
-        wanted = {s.id: s for s in summaries}
-        stale = []
-        for s in summaries:
-            seen = confirmed.get(s.id)
-            if seen is s or (seen is not None and seen == s):
-                continue  # equal to its stamp when last compared, and the stamp is unchanged
-            if known.get(s.id) == search_index.stamp_of(s):
-                confirmed[s.id] = s
-            else:
-                confirmed.pop(s.id, None)
-                stale.append(s.id)
-        gone = [sid for sid in known if sid not in wanted]
-        if gone:
-            with self._transaction(conn):
-                for sid in gone:
-                    search_index.drop_session(conn, sid)
-            for sid in gone:
-                del known[sid]
-                confirmed.pop(sid, None)
-        total = len(stale)
-        if total and progress is not None:
-            progress(0, total)
-        done = 0
-        # Oldest first, so the newest sessions get the highest rowids: a first page (newest
-        # rowids first) then shows recent conversations.
-        stale.sort(key=lambda sid: wanted[sid].updated_at)
-        for batch in _batches([wanted[sid] for sid in stale]):
-            loaded: list[tuple[str, Session | None]] = []
-            for sid in batch:
-                try:
-                    loaded.append((sid, self._load(sid)))
-                except (StorageError, SessionNotFound):
-                    loaded.append((sid, None))  # damaged or deleted since the listing
-            with self._transaction(conn):
-                for sid, session in loaded:
-                    if session is None:
-                        search_index.drop_session(conn, sid)
-                    else:
-                        search_index.put_session(conn, session, session.summary())
-            for sid, session in loaded:
-                if session is None:
-                    known.pop(sid, None)
-                else:
-                    known[sid] = search_index.stamp_of(session.summary())
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
-        return total
 
     def _ready(self, progress: Progress | None) -> tuple[sqlite3.Connection, list[SessionSummary]]:
         summaries = self._list()
@@ -422,16 +351,3 @@ class SearchCache:
             if not search_health.is_damage(exc):
                 return None, 0  # busy or read-only now: nothing to say about the cache
             return f"it cannot be read ({exc})", 0
-
-
-def _batches(summaries: Sequence[SessionSummary]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    messages = 0
-    for summary in summaries:
-        batch.append(summary.id)
-        messages += summary.message_count
-        if len(batch) >= BATCH_SESSIONS or messages >= BATCH_MESSAGES:
-            yield batch
-            batch, messages = [], 0
-    if batch:
-        yield batch
