@@ -16,8 +16,10 @@ and highlighting.
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -180,14 +182,34 @@ def _term_pattern(term: Term) -> re.Pattern[str] | None:
 
 
 def _locate_ascii(text: str, terms: Sequence[Term]) -> list[tuple[int, int, int]]:
-    lowered = text.lower()
-    found: list[tuple[int, int, int]] = []
+    return list(_ascii_matches(text.lower(), _ascii_patterns(terms)))
+
+
+def _ascii_patterns(terms: Sequence[Term]) -> list[tuple[int, re.Pattern[str]]]:
+    """(term number, pattern) of the terms that can occur in ASCII text."""
+    found = []
     for number, term in enumerate(terms):
         pattern = _term_pattern(term) if term.words else None
         if pattern is not None:
-            found += [(number, m.start(1), m.end(1)) for m in pattern.finditer(lowered)]
-    found.sort(key=lambda f: (f[1], f[0]))
+            found.append((number, pattern))
     return found
+
+
+def _ascii_matches(
+    lowered: str, patterns: Sequence[tuple[int, re.Pattern[str]]]
+) -> Iterator[tuple[int, int, int]]:
+    """The matches of ``patterns`` in ``lowered``, in order (start, then term number), found
+    as they are consumed: a reader that stops early never scans the rest of a huge text."""
+    each = [_one_term(lowered, number, pattern) for number, pattern in patterns]
+    for start, number, end in heapq.merge(*each):
+        yield number, start, end
+
+
+def _one_term(
+    lowered: str, number: int, pattern: re.Pattern[str]
+) -> Iterator[tuple[int, int, int]]:
+    for m in pattern.finditer(lowered):
+        yield m.start(1), number, m.end(1)
 
 
 SNIPPET_RADIUS = 40
@@ -195,19 +217,42 @@ SNIPPET_RADIUS = 40
 
 def best_window(text: str, terms: Sequence[Term], radius: int = SNIPPET_RADIUS) -> tuple[int, int]:
     """(start, end) of the stretch of ``text`` around its best match: the one with the most
-    different terms within reach, the earliest of equals; the start when nothing is found."""
-    found = locate(text, terms)
-    if not found:
-        return 0, min(len(text), 2 * radius)
-    best, best_count = found[0], 0
-    for k, (_, start, _) in enumerate(found):
-        near = set()
-        for j in range(k, len(found)):
-            n, s, _ = found[j]
-            if s - start > radius:
-                break  # sorted by start: the rest is farther (a common word has millions)
-            near.add(n)
+    different terms within reach, the earliest of equals; the start when nothing is found.
+
+    Matches are read in order and the reading stops at the first match with every term
+    within reach, which no later one can beat: a word found two million times in a 10 MB
+    message is not located two million times to show its first occurrence."""
+    if text.isascii():
+        patterns = _ascii_patterns(terms)
+        matches = _ascii_matches(text.lower(), patterns)
+        possible = len(patterns)
+    else:
+        matches = iter(locate(text, terms))
+        possible = sum(1 for term in terms if term.words)
+    best: tuple[int, int, int] | None = None
+    best_count = 0
+    ahead: deque[tuple[int, int, int]] = deque()  # the matches from the current one on
+    exhausted = False
+    while True:
+        if not ahead:
+            first = next(matches, None)
+            if first is None:
+                break
+            ahead.append(first)
+        anchor = ahead[0][1]
+        while not exhausted and ahead[-1][1] - anchor <= radius:
+            following = next(matches, None)
+            if following is None:
+                exhausted = True
+            else:
+                ahead.append(following)
+        near = {n for n, s, _ in ahead if s - anchor <= radius}
         if len(near) > best_count:
-            best, best_count = found[k], len(near)
+            best, best_count = ahead[0], len(near)
+            if best_count >= possible:
+                break  # every term within reach: no later match does better
+        ahead.popleft()
+    if best is None:
+        return 0, min(len(text), 2 * radius)
     _, start, end = best
     return max(0, start - radius), min(len(text), end + radius)

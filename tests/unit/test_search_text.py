@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from prompt_sessions.search_text import Term, best_window, fold, index_text, locate, tokens
@@ -105,3 +105,38 @@ def test_ascii_locate_agrees_with_the_general_path(parts: list[str], raw_terms: 
     general = search_text.locate(text + " é", terms)  # non-ASCII: the general path
     general = [(n, a, b) for n, a, b in general if b <= len(text)]
     assert sorted(locate(text, terms)) == sorted(general)
+
+
+def _best_window_by_full_scan(text: str, terms: list[Term], radius: int) -> tuple[int, int]:
+    """The rule of ``best_window`` applied to every match: the most different terms within
+    reach of a match, the earliest of equals."""
+    found = locate(text, terms)
+    if not found:
+        return 0, min(len(text), 2 * radius)
+    best, best_count = found[0], 0
+    for k, (_, start, _) in enumerate(found):
+        near = {n for n, s, _ in found[k:] if s - start <= radius}
+        if len(near) > best_count:
+            best, best_count = found[k], len(near)
+    return max(0, best[1] - radius), min(len(text), best[2] + radius)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ab", "abc", "b", "cd", "x1", "1", " ", ".", " - . - ", "AB", "é"]),
+        max_size=40,
+    ),
+    st.lists(st.tuples(_ascii_words, st.booleans()), min_size=1, max_size=3),
+    st.integers(min_value=0, max_value=12),
+)
+@example(["cd", " - . - ", " - . - ", "ab", " ", "cd"], [(["ab"], False), (["cd"], False)], 4)
+@example(["cd", " - . - ", "é", " - . - ", "ab", " ", "cd"], [(["ab"], False), (["cd"], False)], 4)
+def test_best_window_stops_early_without_changing_its_choice(
+    parts: list[str], raw_terms: list, radius: int
+) -> None:
+    """The window read in order and stopped at the first match with every term within reach
+    is the window a scan of every match chooses, in ASCII and in folded text."""
+    text = "".join(parts)
+    terms = [Term(tuple(words), prefix) for words, prefix in raw_terms]
+    assert best_window(text, terms, radius) == _best_window_by_full_scan(text, terms, radius)
