@@ -140,3 +140,22 @@ def test_best_window_stops_early_without_changing_its_choice(
     text = "".join(parts)
     terms = [Term(tuple(words), prefix) for words, prefix in raw_terms]
     assert best_window(text, terms, radius) == _best_window_by_full_scan(text, terms, radius)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ab", " ", "Crème", "ß", "ﬁ", "e\u0301", "数据", "İ", "Ⅻ", ".", "Ω"]),
+        max_size=30,
+    )
+)
+def test_folding_runs_of_ascii_whole_is_folding_each_character(parts: list[str]) -> None:
+    """Folding with offsets lowers runs of ASCII whole and folds the rest one character at a
+    time: the same text and the same origins as folding every character on its own."""
+    from prompt_sessions.search_text import _folded_with_offsets
+
+    text = "".join(parts)
+    pieces = [ch.lower() if ch.isascii() else fold(ch) for ch in text]
+    origins = [i for i, piece in enumerate(pieces) for _ in piece]
+    folded, origin = _folded_with_offsets(text)
+    assert (folded, list(origin)) == ("".join(pieces), origins)
