@@ -131,6 +131,59 @@ async def test_another_process_appending_to_an_open_session_shows_up(
     assert live.preview == "cli reply"
 
 
+def _edit_in_place(path: Path, sid: str, text: str) -> None:
+    """Add a message to a session file as an editor saving in place does: the same file, no
+    rename, so the folder's time does not move."""
+    from prompt_sessions.storage.session_codec import decode_session, encode_session
+
+    edited = decode_session(path.read_bytes(), sid)
+    edited.history.append(Message(role="assistant", content=text))
+    with open(path, "r+b") as f:
+        f.write(encode_session(edited))
+        f.truncate()
+
+
+async def test_a_file_edited_in_place_by_another_program_shows_up(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
+    """Another program edits an open session's file in place while the watch runs: the
+    watcher's event makes the store look again at that file, and the added message arrives
+    and is listed, though lists otherwise trust the catalog while the folder keeps its time."""
+    s = ctx.manager.create("po", "shared")
+    ctx.manager.append(s.id, Message(role="user", content="mine"))
+    ctx.manager.flush()  # at rest: lists trust the catalog while the folder keeps its time
+    live = coord.open(s.id)
+    watch = Watch(coord)
+    await coord.start_watching()
+    await other_process(root, "append", s.id, "proof the watch runs")
+    await watch.until(lambda e: isinstance(e, MessageAdded) and e.external)
+    _edit_in_place(root / "sessions" / f"{s.id}.json", s.id, "typed in an editor")
+    await watch.until(
+        lambda e: isinstance(e, MessageAdded) and e.message.content == "typed in an editor"
+    )
+    assert [m.content for m in live.history][-1] == "typed in an editor"
+    assert [x.message_count for x in ctx.manager.list() if x.id == s.id] == [3]
+
+
+async def test_a_file_edited_in_place_before_the_watch_is_in_place_shows_up(
+    root: Path, ctx: AppContext, coord: Coordinator
+) -> None:
+    """An in-place edit made before the folder watch is in place: no event names the file, so
+    the catch-up after the watch's first report looks again at every session's file."""
+    s = ctx.manager.create("po", "shared")
+    ctx.manager.append(s.id, Message(role="user", content="mine"))
+    ctx.manager.flush()
+    live = coord.open(s.id)
+    watch = Watch(coord)
+    await coord.start_watching()
+    # No await between starting the watch and this edit: the watch task has not run yet.
+    _edit_in_place(root / "sessions" / f"{s.id}.json", s.id, "typed in an editor")
+    await watch.until(
+        lambda e: isinstance(e, MessageAdded) and e.message.content == "typed in an editor"
+    )
+    assert [m.content for m in live.history] == ["mine", "typed in an editor"]
+
+
 async def test_our_own_replies_are_not_reported_twice(
     root: Path, ctx: AppContext, coord: Coordinator
 ) -> None:

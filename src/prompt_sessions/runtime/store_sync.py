@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import PromptSessionsError, SessionNotFound
 from ..hookspecs import hookimpl
+from ..ids import is_valid_id
 from ..models import Session, SessionSummary
-from ..storage.base import ChangeWatcher, SupportsChanges
+from ..storage.base import ChangeWatcher, SupportsChanges, SupportsRecheck
 from .events import MessageAdded, SessionChanged, SessionsChanged
 from .live_session import LiveSession
 from .watcher import StoreWatcher, watch_target
@@ -118,6 +119,7 @@ class StoreSync:
     async def run(self) -> None:
         async with self._running:
             manager = self.coord.manager
+            await self._recheck_changed_files()
             summaries = await asyncio.to_thread(manager.list)
             self.summaries = summaries
             damaged = manager.problems()
@@ -141,6 +143,20 @@ class StoreSync:
                     await self._reload(live, summary)
             if catalog_changed:
                 self.coord.emit(SessionsChanged())
+
+    async def _recheck_changed_files(self) -> None:
+        """Session files the watcher saw change may have been edited in place by another
+        program, which the catalog does not notice by itself (``SupportsRecheck``)."""
+        backend = self.coord.manager.backend
+        if not isinstance(self._watcher, StoreWatcher) or not isinstance(backend, SupportsRecheck):
+            return
+        names = self._watcher.take_changed()
+        if names is None:  # any file may have changed unseen: look at every one (a stat each)
+            ids = set(self._known or ())
+        else:
+            ids = {sid for n in names if is_valid_id(sid := n.removesuffix(".json"))}
+        if ids:
+            await asyncio.to_thread(backend.recheck, ids)
 
     async def _gone(self, live: LiveSession) -> bool:
         try:

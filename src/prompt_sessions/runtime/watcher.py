@@ -57,6 +57,15 @@ class StoreWatcher:
         self.debounce_ms = max(debounce_ms, STEP_MS)
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        # Names of the relevant files changed since taken; None when any may have changed
+        # unseen (before the watch was in place, or while it was down).
+        self._changed: set[str] | None = set()
+
+    def take_changed(self) -> set[str] | None:
+        """The names of the relevant files changed since the last call (``on_change`` may
+        cover several batches), or None when any file may have changed unseen; forgotten."""
+        changed, self._changed = self._changed, set()
+        return changed
 
     @property
     def running(self) -> bool:
@@ -108,6 +117,7 @@ class StoreWatcher:
                         # A change made after the caller's last reading but before the watch
                         # was in place would otherwise wait for the next one.
                         caught_up = True
+                        self._changed = None
                         await self._notify()
                         continue
                     if not changes:
@@ -116,7 +126,10 @@ class StoreWatcher:
                         if self._target() != target:
                             break  # the store appeared (or vanished): watch the new target
                         continue
-                    if any(self.relevant(path) for _, path in changes):
+                    names = {Path(path).name for _, path in changes if self.relevant(path)}
+                    if names:
+                        if self._changed is not None:
+                            self._changed |= names
                         await self._notify()
             except Exception as exc:  # the watch itself failed; try again shortly
                 log.warning("watching %s failed: %s", target, exc)
@@ -124,6 +137,7 @@ class StoreWatcher:
                     await asyncio.wait_for(self._stop.wait(), RESTART_DELAY)
                 continue
             if not self._stop.is_set():
+                self._changed = None
                 await self._notify()  # the store appeared, vanished or was replaced: catch up
 
     async def _notify(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -430,6 +430,17 @@ class ChangeWatcher(Protocol):
 
     async def stop(self) -> None:
         """Stop following changes and release the feed's connection or thread."""
+
+
+@runtime_checkable
+class SupportsRecheck(Protocol):
+    """Look again at sessions another program may have changed without the store noticing: a
+    JSON session file edited in place moves no folder time (DESIGN section 3, "Stale")."""
+
+    def recheck(self, session_ids: Collection[str]) -> None:
+        """Correct the catalog entry of each of ``session_ids`` whose file changed since the
+        entry was made (a stat per session when none did). Ids that are not sessions, files
+        gone or damaged are left to the next ``list``; never raises for one of them."""
 
 
 @runtime_checkable

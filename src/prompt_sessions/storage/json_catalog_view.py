@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Collection
+from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
-from ..ids import SESSION_NAMES_RE
+from ..ids import SESSION_NAMES_RE, is_valid_id
 from ..models import FORMAT_VERSION, Session, SessionSummary, summarize
 from . import catalog, catalog_layout, catalog_lookup, files, session_codec
 from .catalog import Bad, Change, Drop, Put, View
@@ -20,6 +23,10 @@ from .json_store_base import FileState
 
 class JsonCatalogView(JsonReading):
     """Keep the in-memory catalog in agreement with the session files."""
+
+    if TYPE_CHECKING:  # defined by the public layer, JsonBackend
+
+        def get(self, session_id: str) -> Session: ...
 
     def _fresh_view(self) -> View:
         """The catalog as index.json + journal say, rebuilt from files if it cannot be read."""
@@ -135,7 +142,8 @@ class JsonCatalogView(JsonReading):
         time the catalog records (``JsonStoreBase._pin_folder``), so no file was added, removed
         or replaced by a rename since the catalog last explained the folder. Otherwise every
         entry is compared with its file. A file rewritten in place (the folder's time does not
-        move) is found by ``doctor`` and when it is read (:meth:`_notice_read`).
+        move) is found by ``doctor``, when it is read (:meth:`_notice_read`) and by a
+        :meth:`recheck` naming it (the TUI's file watcher).
         """
         seen = self._folder_mtime()  # before the catalog: a change after it is seen next time
         view = self._fresh_view()
@@ -196,6 +204,24 @@ class JsonCatalogView(JsonReading):
                 pass
         for change in changes:
             self._view.apply(change)
+
+    def recheck(self, session_ids: Collection[str]) -> None:
+        """Look again at sessions another program may have changed in place, which moves no
+        folder time (``SupportsRecheck``; DESIGN section 3, "Stale"): a file whose stamp
+        differs from its catalog entry is read whole, which corrects the entry
+        (:meth:`_notice_read`). A stat per session when nothing changed."""
+        with self._mutex:
+            view = self._fresh_view()
+            for sid in session_ids:
+                if not is_valid_id(sid) or sid not in view.sessions:
+                    continue  # a new file moves the folder's time: the next list finds it
+                try:
+                    stamp = catalog.stamp_of(self._stat_file(sid))
+                except StorageError:
+                    continue  # gone: the next list drops it
+                if view.stamps.get(sid) != stamp:
+                    with suppress(StorageError):  # damaged: the next list or doctor says so
+                        self.get(sid)
 
     def _notice_read(self, sid: str, session: Session, st: os.stat_result) -> None:
         """A session file just read whole that differs from its catalog entry (edited in place
