@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
+from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen
 from prompt_sessions.tui.screens.main import MainScreen
 from prompt_sessions.tui.screens.picker import SessionPicker
@@ -572,3 +573,45 @@ async def test_keys_typed_right_after_tags_act_on_the_picker_rows(make_ctx, make
         assert ctx.manager.get(one.id).tags == ["x"]
         assert isinstance(app.screen, MainScreen)
         assert app.screen.session_id == two.id
+
+
+async def explorer_opened(pilot) -> None:
+    """Open the explorer (Esc, E) once the screen has settled, and let its rows load."""
+    await settle(pilot)
+    await pilot.press("escape", "E")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExplorerScreen))
+    await settle(pilot)
+
+
+async def test_x_typed_at_once_after_down_in_the_explorer_exports(make_ctx, make_app):
+    """In the explorer's search box, Down and ``x`` typed at once: Down moves into the rows
+    and ``x`` offers to export the row, as after a pause; it is not typed into the search."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        explorer = app.screen
+        burst(app, "down|x")
+        await settle(pilot)
+        assert explorer.query_one("#search").value == ""
+        assert isinstance(app.screen, ChoiceScreen)
+
+
+async def test_down_down_enter_typed_at_once_in_the_explorer_opens_the_second_row(
+    make_ctx, make_app
+):
+    """In the explorer's search box, Down, Down and Enter typed at once: the second Down moves
+    the rows' cursor and Enter opens the second row, not the best match under the first."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "Two")
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        rows = app.screen.query_one("RowList")
+        second = rows.rows[rows.cursor + 1].summary.id
+        burst(app, "down|down|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == second

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
@@ -41,6 +42,7 @@ from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 from .explorer_rows import Row, empty_text, highlight, layout, row_text
 from .landing import LandingModal
+from .text_prompt import PromptInput
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -60,7 +62,17 @@ Choice = tuple[str, str, int | None]
 class ExplorerScreen(LandingModal[Choice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("down", "to_rows", "Rows", show=False),
+        # Down and the rows' moves are priority keys, so that keys typed at once act in the
+        # order typed: from the search box, Down then x exports the first row, and Down, Down,
+        # Enter opens the second (Enter, a priority key, would otherwise overtake the moves)
+        Binding("down", "to_rows", "Rows", show=False, priority=True),
+        Binding("up", "rows('cursor', -1)", show=False, priority=True),
+        Binding("j", "rows('cursor', 1)", show=False, priority=True),
+        Binding("k", "rows('cursor', -1)", show=False, priority=True),
+        Binding("pagedown", "rows('page', 1)", show=False, priority=True),
+        Binding("pageup", "rows('page', -1)", show=False, priority=True),
+        Binding("home", "rows('jump', 0)", show=False, priority=True),
+        Binding("end", "rows('jump', -1)", show=False, priority=True),
         Binding("x", "export", "Export"),
         Binding("slash", "search", "Search"),
         Binding("a", "toggle_archived", "Archived"),
@@ -117,7 +129,9 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             with Horizontal(id="filters"):
-                yield Input(placeholder="search names and messages", id="search")
+                search = PromptInput(placeholder="search names and messages", id="search")
+                search.follows_focus = True  # keys typed at once after Down go to the rows
+                yield search
                 yield Select([], prompt="All POs", id="po", allow_blank=True)
                 yield Select([], prompt="All sources", id="source", allow_blank=True)
                 yield Select([], prompt="Any tag", id="tag", allow_blank=True)
@@ -326,9 +340,38 @@ class ExplorerScreen(LandingModal[Choice | None]):
         self.query_one("#search", Input).focus()
 
     def action_to_rows(self) -> None:
-        """Down from the search or a filter moves into the rows, where x and a work (the rows
-        and an open drop-down handle Down themselves)."""
-        self.query_one(RowList).focus()
+        """Down from the search or a check box moves into the rows, where x and a work; from
+        the search, once the letters typed before it are in (they wait in the box's queue),
+        so the keys typed after it reach the rows. The rows and the drop-downs handle Down
+        themselves."""
+        focused = self.focused
+        search = self.query_one("#search", PromptInput)
+        if focused is search:
+            search.call_later(self._to_rows, search)
+        elif isinstance(focused, RowList):
+            focused.action_cursor(1)
+        elif focused is None or self._in_select(focused):
+            raise SkipAction()
+        else:
+            self.set_focus(self.query_one(RowList))
+
+    def action_rows(self, action: str, argument: int) -> None:
+        """A move of the rows' cursor (``RowList.action_<action>(argument)``) while they have
+        the focus; elsewhere the key is the focused widget's."""
+        rows = self.query_one(RowList)
+        if self.focused is not rows:
+            raise SkipAction()
+        getattr(rows, f"action_{action}")(argument)
+
+    def _to_rows(self, search: PromptInput) -> None:
+        if search.handing_on:  # a second Down typed at once: the rows' move
+            self.app.post_message(events.Key("down", None))
+            return
+        self.set_focus(self.query_one(RowList))
+
+    @staticmethod
+    def _in_select(widget: Widget) -> bool:
+        return any(isinstance(node, Select) for node in widget.ancestors_with_self)
 
     def action_toggle_archived(self) -> None:
         self.query_one("#archived", Checkbox).toggle()
