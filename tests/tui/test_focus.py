@@ -615,3 +615,37 @@ async def test_down_down_enter_typed_at_once_in_the_explorer_opens_the_second_ro
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
         assert app.screen.session_id == second
+
+
+async def test_a_search_and_enter_typed_at_once_in_the_explorer_open_its_best_match(
+    make_ctx, make_app
+):
+    """In the explorer, a search and Enter typed at once: Enter opens the search's best match
+    at its message, not the first row listed before the search had answered."""
+    from prompt_sessions.models import Message
+
+    ctx = make_ctx()
+    older = ctx.manager.create("coordinator", "Older")
+    ctx.manager.append(older.id, Message(role="user", content="the apple pie"))
+    ctx.manager.create("writer", "Newer")  # the latest: the first row before any search
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        burst(app, "a|p|p|l|e|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == older.id
+
+
+async def test_a_search_that_finds_nothing_and_enter_typed_at_once_open_nothing(make_ctx, make_app):
+    """In the explorer, a search no session matches and Enter typed at once: the explorer stays
+    open on its empty list, as it does when Enter is typed after a pause."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        burst(app, "z|q|x|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplorerScreen)
+        assert app.screen.query_one("#search").value == "zqx"

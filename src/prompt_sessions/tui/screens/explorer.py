@@ -123,6 +123,8 @@ class ExplorerScreen(LandingModal[Choice | None]):
         self.hits: list[Row] | None = None
         self.asks_archived = False  # the search has is:archived, whatever the checkbox says
         self.query_text = ""
+        self.shown_query = ""  # the query the rows listed answer, once ranked
+        self.choose_when_shown = False  # Enter came before the rows of the query typed
         self.initial_po = po_name
         self._tag_from_rows = False  # t was pressed in the rows: a chosen tag returns there
 
@@ -243,10 +245,10 @@ class ExplorerScreen(LandingModal[Choice | None]):
         except SearchCancelled:
             return  # a newer query took over
         except QueryError as exc:
-            self.app.call_from_thread(self._status, f"{exc}")
+            self.app.call_from_thread(self._search_failed, f"{exc}")
             return
         except PromptSessionsError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.app.call_from_thread(self._search_failed, str(exc), True)
             return
         rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in hits]
         if not worker.is_cancelled:
@@ -255,6 +257,15 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def _indexing(self, done: int, total: int) -> None:
         """Progress of a search index catching up (the first search of a large store)."""
         self.app.call_from_thread(self._status, f"Indexing sessions for search… {done}/{total}")
+
+    def _search_failed(self, text: str, error: bool = False) -> None:
+        """A query that cannot be read yet (in the status line) or a search that failed (a
+        notification): an Enter waiting for its rows is dropped."""
+        self.choose_when_shown = False
+        if error:
+            self.notify(text, severity="error")
+        else:
+            self._status(text)
 
     def _status(self, text: str) -> None:
         """The status line, as plain text: it may quote what was typed (``[`` is no markup)."""
@@ -277,6 +288,11 @@ class ExplorerScreen(LandingModal[Choice | None]):
         if first:
             shown = len(self.query_one(RowList).rows)
             self._status(f"{shown} row{'s' if shown != 1 else ''}, newest first; ranking…")
+            return
+        self.shown_query = query
+        if self.choose_when_shown:  # Enter typed before these rows: it opens the best match
+            self.choose_when_shown = False
+            self.query_one(RowList).action_choose()
 
     # -------------------------------------------------------------- events
 
@@ -298,12 +314,17 @@ class ExplorerScreen(LandingModal[Choice | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
+            self.choose_when_shown = False  # typed after Enter: that Enter was for other rows
             self.query_text = self.query_for(event.value)
             self.search(self.query_text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in the search opens the row under the cursor, the best match after a search."""
+        """Enter in the search opens the row under the cursor, the best match after a search;
+        typed before the search answered, once its ranked rows are shown."""
         event.stop()
+        if self.shown_query != self.query_text:
+            self.choose_when_shown = True
+            return
         self.query_one(RowList).action_choose()
 
     def on_select_changed(self, event: Select.Changed) -> None:
