@@ -12,6 +12,7 @@ from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen
 from prompt_sessions.tui.screens.main import MainScreen
 from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.widgets.find_bar import FindBar
 from prompt_sessions.tui.widgets.message_box import MessageBox
 
 from .conftest import settle, wait_until
@@ -649,3 +650,45 @@ async def test_a_search_that_finds_nothing_and_enter_typed_at_once_open_nothing(
         await settle(pilot)
         assert isinstance(app.screen, ExplorerScreen)
         assert app.screen.query_one("#search").value == "zqx"
+
+
+async def test_editing_keys_typed_at_once_in_the_message_box_act_in_order(make_ctx, make_app):
+    """In the message box, Backspace, Left and letters typed at once (a fast typist, a slow
+    link): each acts where it was typed, as after a pause. The editing keys used to reach the
+    box after the letters typed after them, deleting or moving past those letters."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "a|b|c|d|backspace|backspace|x|y|left|left|z")
+        await settle(pilot)
+        assert app.screen.query_one(MessageBox).text == "abzxy"
+
+
+async def test_editing_keys_typed_at_once_in_the_explorer_search_act_in_order(make_ctx, make_app):
+    """In the explorer's search box, ctrl+u (clear) and Backspace typed at once with letters:
+    the search is the letters typed after them, as after a pause."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        burst(app, "z|z|ctrl+u|o|n|e|e|backspace")
+        await settle(pilot)
+        assert app.screen.query_one("#search").value == "one"
+
+
+async def test_editing_keys_typed_at_once_in_the_find_bar_act_in_order(make_ctx, make_app):
+    """In the find bar (``f``), letters, Backspace and a letter typed at once: Backspace
+    deletes the letter typed before it, not the one typed after it."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "f")
+        await settle(pilot)
+        burst(app, "a|b|x|backspace|c")
+        await settle(pilot)
+        assert app.screen.query_one(FindBar).value == "abc"
