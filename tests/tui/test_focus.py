@@ -8,9 +8,11 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
+from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.explorer import ExplorerScreen
 from prompt_sessions.tui.screens.main import MainScreen
 from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.widgets.find_bar import FindBar
 from prompt_sessions.tui.widgets.message_box import MessageBox
 
 from .conftest import settle, wait_until
@@ -572,3 +574,121 @@ async def test_keys_typed_right_after_tags_act_on_the_picker_rows(make_ctx, make
         assert ctx.manager.get(one.id).tags == ["x"]
         assert isinstance(app.screen, MainScreen)
         assert app.screen.session_id == two.id
+
+
+async def explorer_opened(pilot) -> None:
+    """Open the explorer (Esc, E) once the screen has settled, and let its rows load."""
+    await settle(pilot)
+    await pilot.press("escape", "E")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExplorerScreen))
+    await settle(pilot)
+
+
+async def test_x_typed_at_once_after_down_in_the_explorer_exports(make_ctx, make_app):
+    """In the explorer's search box, Down and ``x`` typed at once: Down moves into the rows
+    and ``x`` offers to export the row, as after a pause; it is not typed into the search."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        explorer = app.screen
+        burst(app, "down|x")
+        await settle(pilot)
+        assert explorer.query_one("#search").value == ""
+        assert isinstance(app.screen, ChoiceScreen)
+
+
+async def test_down_down_enter_typed_at_once_in_the_explorer_opens_the_second_row(
+    make_ctx, make_app
+):
+    """In the explorer's search box, Down, Down and Enter typed at once: the second Down moves
+    the rows' cursor and Enter opens the second row, not the best match under the first."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "Two")
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        rows = app.screen.query_one("RowList")
+        second = rows.rows[rows.cursor + 1].summary.id
+        burst(app, "down|down|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == second
+
+
+async def test_a_search_and_enter_typed_at_once_in_the_explorer_open_its_best_match(
+    make_ctx, make_app
+):
+    """In the explorer, a search and Enter typed at once: Enter opens the search's best match
+    at its message, not the first row listed before the search had answered."""
+    from prompt_sessions.models import Message
+
+    ctx = make_ctx()
+    older = ctx.manager.create("coordinator", "Older")
+    ctx.manager.append(older.id, Message(role="user", content="the apple pie"))
+    ctx.manager.create("writer", "Newer")  # the latest: the first row before any search
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        burst(app, "a|p|p|l|e|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.screen.session_id == older.id
+
+
+async def test_a_search_that_finds_nothing_and_enter_typed_at_once_open_nothing(make_ctx, make_app):
+    """In the explorer, a search no session matches and Enter typed at once: the explorer stays
+    open on its empty list, as it does when Enter is typed after a pause."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        burst(app, "z|q|x|enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplorerScreen)
+        assert app.screen.query_one("#search").value == "zqx"
+
+
+async def test_editing_keys_typed_at_once_in_the_message_box_act_in_order(make_ctx, make_app):
+    """In the message box, Backspace, Left and letters typed at once (a fast typist, a slow
+    link): each acts where it was typed, as after a pause. The editing keys used to reach the
+    box after the letters typed after them, deleting or moving past those letters."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "a|b|c|d|backspace|backspace|x|y|left|left|z")
+        await settle(pilot)
+        assert app.screen.query_one(MessageBox).text == "abzxy"
+
+
+async def test_editing_keys_typed_at_once_in_the_explorer_search_act_in_order(make_ctx, make_app):
+    """In the explorer's search box, ctrl+u (clear) and Backspace typed at once with letters:
+    the search is the letters typed after them, as after a pause."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await explorer_opened(pilot)
+        burst(app, "z|z|ctrl+u|o|n|e|e|backspace")
+        await settle(pilot)
+        assert app.screen.query_one("#search").value == "one"
+
+
+async def test_editing_keys_typed_at_once_in_the_find_bar_act_in_order(make_ctx, make_app):
+    """In the find bar (``f``), letters, Backspace and a letter typed at once: Backspace
+    deletes the letter typed before it, not the one typed after it."""
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    app = make_app(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "f")
+        await settle(pilot)
+        burst(app, "a|b|x|backspace|c")
+        await settle(pilot)
+        assert app.screen.query_one(FindBar).value == "abc"

@@ -229,6 +229,15 @@ def test_formats_and_plugins_list_builtins(run: Run) -> None:
     assert exporters and all(i["builtin"] for i in exporters)
 
 
+def test_formats_columns_line_up_for_every_name(run: Run) -> None:
+    """formats pads each name to the longest one, so the plugin column of the import formats
+    (``prompt-objects`` is 14 characters) lines up under the others."""
+    code, out, _ = run("formats")
+    imports = out.split("Import formats:\n", 1)[1].splitlines()
+    assert code == 0 and any("prompt-objects" in line for line in imports)
+    assert len({line.index("(") for line in imports}) == 1
+
+
 def test_files_are_private(run: Run) -> None:
     """Session files are 0600 and the store folders 0700."""
     created = run.json("new", "coordinator", "--json")

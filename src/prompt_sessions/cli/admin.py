@@ -18,12 +18,15 @@ pass_state = click.make_pass_decorator(CliState)
 def formats(state: CliState) -> None:
     """List export and import formats from every plugin."""
     host = state.host
+    exporters, importers = host.exporters(), host.importers()
+    width = max([12, *map(len, exporters), *map(len, importers)])  # one column for both lists
     click.echo("Export formats:")
-    for name, c in sorted(host.exporters().items()):
-        click.echo(f"  {name:12} .{c.value.extension:6} {c.value.media_type:24} ({c.plugin})")
+    for name, c in sorted(exporters.items()):
+        ext, media = c.value.extension, c.value.media_type
+        click.echo(f"  {name:{width}} .{ext:6} {media:24} ({c.plugin})")
     click.echo("Import formats:")
-    for name, i in sorted(host.importers().items()):
-        click.echo(f"  {name:12} ({i.plugin})")
+    for name, i in sorted(importers.items()):
+        click.echo(f"  {name:{width}} ({i.plugin})")
 
 
 @click.command()

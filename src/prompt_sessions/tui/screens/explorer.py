@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
@@ -41,6 +42,7 @@ from ..widgets.row_list import RowList
 from .choice import ChoiceScreen
 from .explorer_rows import Row, empty_text, highlight, layout, row_text
 from .landing import LandingModal
+from .text_prompt import PromptInput
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -60,7 +62,17 @@ Choice = tuple[str, str, int | None]
 class ExplorerScreen(LandingModal[Choice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("down", "to_rows", "Rows", show=False),
+        # Down and the rows' moves are priority keys, so that keys typed at once act in the
+        # order typed: from the search box, Down then x exports the first row, and Down, Down,
+        # Enter opens the second (Enter, a priority key, would otherwise overtake the moves)
+        Binding("down", "to_rows", "Rows", show=False, priority=True),
+        Binding("up", "rows('cursor', -1)", show=False, priority=True),
+        Binding("j", "rows('cursor', 1)", show=False, priority=True),
+        Binding("k", "rows('cursor', -1)", show=False, priority=True),
+        Binding("pagedown", "rows('page', 1)", show=False, priority=True),
+        Binding("pageup", "rows('page', -1)", show=False, priority=True),
+        Binding("home", "rows('jump', 0)", show=False, priority=True),
+        Binding("end", "rows('jump', -1)", show=False, priority=True),
         Binding("x", "export", "Export"),
         Binding("slash", "search", "Search"),
         Binding("a", "toggle_archived", "Archived"),
@@ -111,13 +123,17 @@ class ExplorerScreen(LandingModal[Choice | None]):
         self.hits: list[Row] | None = None
         self.asks_archived = False  # the search has is:archived, whatever the checkbox says
         self.query_text = ""
+        self.shown_query = ""  # the query the rows listed answer, once ranked
+        self.choose_when_shown = False  # Enter came before the rows of the query typed
         self.initial_po = po_name
         self._tag_from_rows = False  # t was pressed in the rows: a chosen tag returns there
 
     def compose(self) -> ComposeResult:
         with Vertical():
             with Horizontal(id="filters"):
-                yield Input(placeholder="search names and messages", id="search")
+                search = PromptInput(placeholder="search names and messages", id="search")
+                search.follows_focus = True  # keys typed at once after Down go to the rows
+                yield search
                 yield Select([], prompt="All POs", id="po", allow_blank=True)
                 yield Select([], prompt="All sources", id="source", allow_blank=True)
                 yield Select([], prompt="Any tag", id="tag", allow_blank=True)
@@ -229,10 +245,10 @@ class ExplorerScreen(LandingModal[Choice | None]):
         except SearchCancelled:
             return  # a newer query took over
         except QueryError as exc:
-            self.app.call_from_thread(self._status, f"{exc}")
+            self.app.call_from_thread(self._search_failed, f"{exc}")
             return
         except PromptSessionsError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.app.call_from_thread(self._search_failed, str(exc), True)
             return
         rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in hits]
         if not worker.is_cancelled:
@@ -241,6 +257,15 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def _indexing(self, done: int, total: int) -> None:
         """Progress of a search index catching up (the first search of a large store)."""
         self.app.call_from_thread(self._status, f"Indexing sessions for search… {done}/{total}")
+
+    def _search_failed(self, text: str, error: bool = False) -> None:
+        """A query that cannot be read yet (in the status line) or a search that failed (a
+        notification): an Enter waiting for its rows is dropped."""
+        self.choose_when_shown = False
+        if error:
+            self.notify(text, severity="error")
+        else:
+            self._status(text)
 
     def _status(self, text: str) -> None:
         """The status line, as plain text: it may quote what was typed (``[`` is no markup)."""
@@ -263,6 +288,11 @@ class ExplorerScreen(LandingModal[Choice | None]):
         if first:
             shown = len(self.query_one(RowList).rows)
             self._status(f"{shown} row{'s' if shown != 1 else ''}, newest first; ranking…")
+            return
+        self.shown_query = query
+        if self.choose_when_shown:  # Enter typed before these rows: it opens the best match
+            self.choose_when_shown = False
+            self.query_one(RowList).action_choose()
 
     # -------------------------------------------------------------- events
 
@@ -284,12 +314,17 @@ class ExplorerScreen(LandingModal[Choice | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
+            self.choose_when_shown = False  # typed after Enter: that Enter was for other rows
             self.query_text = self.query_for(event.value)
             self.search(self.query_text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in the search opens the row under the cursor, the best match after a search."""
+        """Enter in the search opens the row under the cursor, the best match after a search;
+        typed before the search answered, once its ranked rows are shown."""
         event.stop()
+        if self.shown_query != self.query_text:
+            self.choose_when_shown = True
+            return
         self.query_one(RowList).action_choose()
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -326,9 +361,38 @@ class ExplorerScreen(LandingModal[Choice | None]):
         self.query_one("#search", Input).focus()
 
     def action_to_rows(self) -> None:
-        """Down from the search or a filter moves into the rows, where x and a work (the rows
-        and an open drop-down handle Down themselves)."""
-        self.query_one(RowList).focus()
+        """Down from the search or a check box moves into the rows, where x and a work; from
+        the search, once the letters typed before it are in (they wait in the box's queue),
+        so the keys typed after it reach the rows. The rows and the drop-downs handle Down
+        themselves."""
+        focused = self.focused
+        search = self.query_one("#search", PromptInput)
+        if focused is search:
+            search.call_later(self._to_rows, search)
+        elif isinstance(focused, RowList):
+            focused.action_cursor(1)
+        elif focused is None or self._in_select(focused):
+            raise SkipAction()
+        else:
+            self.set_focus(self.query_one(RowList))
+
+    def action_rows(self, action: str, argument: int) -> None:
+        """A move of the rows' cursor (``RowList.action_<action>(argument)``) while they have
+        the focus; elsewhere the key is the focused widget's."""
+        rows = self.query_one(RowList)
+        if self.focused is not rows:
+            raise SkipAction()
+        getattr(rows, f"action_{action}")(argument)
+
+    def _to_rows(self, search: PromptInput) -> None:
+        if search.handing_on:  # a second Down typed at once: the rows' move
+            self.app.post_message(events.Key("down", None))
+            return
+        self.set_focus(self.query_one(RowList))
+
+    @staticmethod
+    def _in_select(widget: Widget) -> bool:
+        return any(isinstance(node, Select) for node in widget.ancestors_with_self)
 
     def action_toggle_archived(self) -> None:
         self.query_one("#archived", Checkbox).toggle()

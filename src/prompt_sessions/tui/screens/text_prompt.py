@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, TextArea
 from ...errors import PromptSessionsError
 from ...text import visible
 from ..widgets.hint_line import HintLine
+from ..widgets.key_order import run_own_binding
 from .dialog import Dialog
 
 T = TypeVar("T")
@@ -45,7 +46,8 @@ class PromptInput(Input):
 
     async def _on_key(self, event: events.Key) -> None:
         if not self.handing_on:
-            await super()._on_key(event)
+            if not await run_own_binding(self, event):  # Backspace, arrows: in the order typed
+                await super()._on_key(event)
             return
         event.stop()
         event.prevent_default()

@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
+
+from .key_order import run_own_binding
 
 Mode = Literal["find", "filter"]
 
@@ -29,6 +32,10 @@ class FindBar(Input):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.mode: Mode = "find"
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await run_own_binding(self, event):  # Backspace, arrows: in the order typed
+            await super()._on_key(event)
 
     def open(self, mode: Mode, text: str) -> None:
         self.mode = mode

@@ -9,6 +9,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from .key_order import run_own_binding
+
 NEWLINE_KEYS = {"shift+enter", "ctrl+j"}
 
 
@@ -38,5 +40,7 @@ class MessageBox(TextArea):
             event.stop()
             event.prevent_default()
             self.insert("\n")
+            return
+        if await run_own_binding(self, event):  # Backspace, arrows: in the order typed
             return
         await super()._on_key(event)
