@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from prompt_sessions.errors import SessionNotFound, StorageError
+from prompt_sessions.errors import CorruptSession, SessionNotFound, StorageError
 from prompt_sessions.models import Message
 from prompt_sessions.storage import json_catalog_view, json_store_base, kept_file
 from prompt_sessions.storage import locking as locking_module
@@ -419,3 +420,32 @@ def test_a_lock_file_that_cannot_be_stated_after_opening_falls_back_to_filelock(
     assert lock._fd is None and lock.held
     lock.release()
     lock.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only: named pipes")
+@pytest.mark.parametrize("write", ["append", "replace_last"])
+def test_a_session_file_turned_into_a_pipe_between_two_writes_is_one_clear_error(
+    tmp_path: Path, write: str
+) -> None:
+    """A session file another program replaced by a named pipe between two writes of one
+    manager is reported as a damaged session (not a bare OSError) and the pipe is left as it
+    is; put back, the file takes the next message with every earlier one kept."""
+    mgr = open_manager(tmp_path)
+    sid = mgr.create(PO, "piped").id
+    mgr.append(sid, _say(0))
+    path = tmp_path / "sessions" / f"{sid}.json"
+    aside = path.with_name("aside")
+    path.rename(aside)
+    os.mkfifo(path)
+    with pytest.raises(CorruptSession, match="not a regular file"):
+        if write == "append":
+            mgr.append(sid, _say(1))
+        else:
+            _backend(mgr).replace_last(sid, _say(1), index=0)
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    path.unlink()
+    aside.rename(path)
+    mgr.append(sid, _say(2))
+    mgr.close()
+    assert _contents(path) == ["message 0", "message 2"]
+    assert_at_rest(tmp_path)
