@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,24 @@ def test_the_fold_after_writes_pause_lets_every_kept_file_go(tmp_path: Path) -> 
     mgr.flush()
     assert backend._kept_session.fd is None and backend._kept_journal.fd is None
     mgr.close()
+
+
+def test_closing_a_store_whose_folder_was_removed_makes_no_folder_again(
+    tmp_path: Path,
+) -> None:
+    """The whole store folder moved away and removed while a manager holds it open: closing
+    the manager does not make an empty store folder again (nor one open to others) just to
+    mark its lock file."""
+    root = tmp_path / ".prompt_objects"
+    mgr = open_manager(root)
+    sid = mgr.create(PO, "kept").id
+    mgr.append(sid, _say(1))
+    root.rename(tmp_path / "moved")
+    shutil.rmtree(tmp_path / "moved")
+
+    mgr.close()
+
+    assert not root.exists()
 
 
 def test_a_dropped_store_gives_its_kept_descriptors_back(tmp_path: Path) -> None:

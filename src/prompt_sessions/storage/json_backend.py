@@ -409,6 +409,8 @@ class JsonBackend(JsonReplaceLast):
         change the journal missed: then the next holder should check every file."""
         if self._journal_missed or not self.lock.marked:
             return
+        if not self.dir.is_dir():
+            return  # the folder was moved away or removed: taking the lock would make it again
         with suppress(StorageError):
             self.lock.acquire(timeout=min(self.lock.timeout, 1.0))
             try:
