@@ -356,6 +356,27 @@ def test_closing_a_store_whose_folder_was_removed_makes_no_folder_again(
     assert not root.exists()
 
 
+def test_a_fold_that_finds_the_folder_gone_still_lets_every_kept_file_go(
+    tmp_path: Path,
+) -> None:
+    """The whole store folder moved away and removed between an append and the fold that
+    follows: the fold has nothing to fold, and still closes the kept session file and journal,
+    so an idle program does not keep the removed messages on disk."""
+    root = tmp_path / ".prompt_objects"
+    mgr = open_manager(root)
+    sid = mgr.create(PO, "kept").id
+    mgr.append(sid, _say(1))
+    backend = _backend(mgr)
+    assert backend._kept_session.fd is not None and backend._kept_journal.fd is not None
+    root.rename(tmp_path / "moved")
+    shutil.rmtree(tmp_path / "moved")
+
+    mgr.flush()
+
+    assert backend._kept_session.fd is None and backend._kept_journal.fd is None
+    mgr.close()
+
+
 def test_a_dropped_store_gives_its_kept_descriptors_back(tmp_path: Path) -> None:
     """A KeptFile collected without close closes its descriptor (the hygiene check after each
     test sees every descriptor back)."""
