@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from prompt_sessions.errors import SessionNotFound, StorageError
+from prompt_sessions.errors import CorruptSession, SessionNotFound, StorageError
 from prompt_sessions.models import Message
 from prompt_sessions.storage import json_catalog_view, json_store_base, kept_file
 from prompt_sessions.storage import locking as locking_module
@@ -336,6 +338,45 @@ def test_the_fold_after_writes_pause_lets_every_kept_file_go(tmp_path: Path) -> 
     mgr.close()
 
 
+def test_closing_a_store_whose_folder_was_removed_makes_no_folder_again(
+    tmp_path: Path,
+) -> None:
+    """The whole store folder moved away and removed while a manager holds it open: closing
+    the manager does not make an empty store folder again (nor one open to others) just to
+    mark its lock file."""
+    root = tmp_path / ".prompt_objects"
+    mgr = open_manager(root)
+    sid = mgr.create(PO, "kept").id
+    mgr.append(sid, _say(1))
+    root.rename(tmp_path / "moved")
+    shutil.rmtree(tmp_path / "moved")
+
+    mgr.close()
+
+    assert not root.exists()
+
+
+def test_a_fold_that_finds_the_folder_gone_still_lets_every_kept_file_go(
+    tmp_path: Path,
+) -> None:
+    """The whole store folder moved away and removed between an append and the fold that
+    follows: the fold has nothing to fold, and still closes the kept session file and journal,
+    so an idle program does not keep the removed messages on disk."""
+    root = tmp_path / ".prompt_objects"
+    mgr = open_manager(root)
+    sid = mgr.create(PO, "kept").id
+    mgr.append(sid, _say(1))
+    backend = _backend(mgr)
+    assert backend._kept_session.fd is not None and backend._kept_journal.fd is not None
+    root.rename(tmp_path / "moved")
+    shutil.rmtree(tmp_path / "moved")
+
+    mgr.flush()
+
+    assert backend._kept_session.fd is None and backend._kept_journal.fd is None
+    mgr.close()
+
+
 def test_a_dropped_store_gives_its_kept_descriptors_back(tmp_path: Path) -> None:
     """A KeptFile collected without close closes its descriptor (the hygiene check after each
     test sees every descriptor back)."""
@@ -419,3 +460,32 @@ def test_a_lock_file_that_cannot_be_stated_after_opening_falls_back_to_filelock(
     assert lock._fd is None and lock.held
     lock.release()
     lock.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only: named pipes")
+@pytest.mark.parametrize("write", ["append", "replace_last"])
+def test_a_session_file_turned_into_a_pipe_between_two_writes_is_one_clear_error(
+    tmp_path: Path, write: str
+) -> None:
+    """A session file another program replaced by a named pipe between two writes of one
+    manager is reported as a damaged session (not a bare OSError) and the pipe is left as it
+    is; put back, the file takes the next message with every earlier one kept."""
+    mgr = open_manager(tmp_path)
+    sid = mgr.create(PO, "piped").id
+    mgr.append(sid, _say(0))
+    path = tmp_path / "sessions" / f"{sid}.json"
+    aside = path.with_name("aside")
+    path.rename(aside)
+    os.mkfifo(path)
+    with pytest.raises(CorruptSession, match="not a regular file"):
+        if write == "append":
+            mgr.append(sid, _say(1))
+        else:
+            _backend(mgr).replace_last(sid, _say(1), index=0)
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    path.unlink()
+    aside.rename(path)
+    mgr.append(sid, _say(2))
+    mgr.close()
+    assert _contents(path) == ["message 0", "message 2"]
+    assert_at_rest(tmp_path)

@@ -125,3 +125,46 @@ def test_sigterm_says_terminated_and_keeps_the_text(tmp_path: Path, gaps: list[f
     code, printed, err = interrupted_send(root, gaps, signal.SIGTERM)
     assert (code, err) == (143, "Terminated.\n")
     assert_kept(root, printed)
+
+
+def _send_with_stdout(root: Path, stdout: str) -> tuple[int, str]:
+    """Run ``send`` whose stdout is a pipe the reader closes after one byte (``| head -c1``),
+    or closed from the start (``>&-``). The exit code and stderr."""
+    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
+    if stdout == "closed":
+        done = subprocess.run(
+            [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
+            stderr=subprocess.PIPE,
+            env=env,
+            preexec_fn=lambda: os.close(1),  # the child starts with no stdout at all
+            timeout=60,
+        )
+        return done.returncode, done.stderr.decode()
+    proc = subprocess.Popen(
+        [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()  # the reader went away, as ``head -c1`` does
+    err = proc.stderr.read()
+    return proc.wait(timeout=60), err.decode()
+
+
+@pytest.mark.parametrize("stdout", ["reader gone", "closed"])
+def test_a_reply_nobody_reads_is_saved_whole_without_a_word(tmp_path: Path, stdout: str) -> None:
+    """``send`` whose stdout breaks after the first byte (``| head -c1``) or is closed from the
+    start stops printing but saves the whole reply, says nothing on stderr and exits 0, as
+    ``list`` does when its reader goes away."""
+    root = make_store(tmp_path, "json")
+    (root / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 5\n")
+
+    code, err = _send_with_stdout(root, stdout)
+
+    assert (code, err) == (0, "")
+    session = stored_session(root)
+    assert [m.role for m in session.history] == ["user", "assistant"]
+    assert session.history[-1].incomplete is not True
+    assert session.history[-1].content.endswith("word59")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import click
@@ -181,11 +182,20 @@ def _reply(ctx: Any, session_id: str) -> None:
     from ..runtime.status import Status
 
     cut = [False]  # text of the current attempt is on stdout: a retry starts a new line
+    unread = [sys.stdout is None]  # stdout closed, or its reader went away (``| head -c1``)
 
     def on_chunk(text: str) -> None:
         cut[0] = True
-        sys.stdout.write(visible(text))  # a reply is stored text too: it never drives the terminal
-        sys.stdout.flush()
+        if unread[0]:
+            return
+        try:
+            sys.stdout.write(visible(text))  # stored text too: it never drives the terminal
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            # Nobody reads the reply any more: it goes on and is saved whole, as it would be
+            # with a reader, and the process ends quietly as `list` does (``_reader_gone``).
+            unread[0] = True
+            _reader_gone()
 
     def on_event(event: object) -> None:
         if (
@@ -195,9 +205,8 @@ def _reply(ctx: Any, session_id: str) -> None:
         ):
             # Printed text cannot be taken back: the retried reply starts on a line of its own
             # and stderr says that what stands above it was cut short.
-            if cut[0]:
-                sys.stdout.write("\n")
-                sys.stdout.flush()
+            if cut[0] and not unread[0]:
+                on_chunk("\n")
             note = "; the text above was cut short" if cut[0] else ""
             click.echo(f"(retry {event.retry_attempt} after a transient error{note})", err=True)
             cut[0] = False
@@ -209,7 +218,21 @@ def _reply(ctx: Any, session_id: str) -> None:
             click.echo(line, err=True)
 
     _run_until_stopped(run_reply(ctx, session_id, on_chunk=on_chunk, on_event=on_event))
-    sys.stdout.write("\n")
+    if not unread[0]:
+        try:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError):
+            _reader_gone()
+
+
+def _reader_gone() -> None:
+    """Point stdout at the null device once its reader went away, so that the text still
+    buffered is not written again (and refused) as the interpreter ends."""
+    with suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _run_until_stopped(reply: Coroutine[Any, Any, object]) -> None:

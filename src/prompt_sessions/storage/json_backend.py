@@ -315,8 +315,15 @@ class JsonBackend(JsonReplaceLast):
         Costs one read and one write of the catalog, never a look at every session file: every
         change this program makes is in the journal, and a file changed behind its back is
         found by the next ``list`` or ``doctor`` (DESIGN section 3, "Stale").
+
+        Whatever the fold finds (the folder moved away, the lock held elsewhere), the files
+        kept open since the last write are let go (``kept_file``): the idle fold must not leave
+        a removed session's data held on disk.
         """
-        self._fold(reconcile=False)
+        try:
+            self._fold(reconcile=False)
+        finally:
+            self._let_kept_files_go()
 
     def _fold(self, *, reconcile: bool) -> None:
         """Write index.json from the catalog view; with ``reconcile``, check it against every
@@ -409,6 +416,8 @@ class JsonBackend(JsonReplaceLast):
         change the journal missed: then the next holder should check every file."""
         if self._journal_missed or not self.lock.marked:
             return
+        if not self.dir.is_dir():
+            return  # the folder was moved away or removed: taking the lock would make it again
         with suppress(StorageError):
             self.lock.acquire(timeout=min(self.lock.timeout, 1.0))
             try:

@@ -289,6 +289,7 @@ class JsonCatalogView(JsonReading):
 
         Raises:
             SessionNotFound: there is no such file.
+            CorruptSession: the name is not a regular file (a named pipe, say).
             StorageError: the file cannot be opened (named, with the reason).
         """
         path = f"{self.dir}/{sid}.json"  # a str: no Path built per append
@@ -308,6 +309,11 @@ class JsonCatalogView(JsonReading):
         except OSError as exc:
             os.close(fd)
             raise files.describe(exc, "open", self.dir / f"{sid}.json") from exc
+        if not stat.S_ISREG(st.st_mode):
+            # A named pipe put in its place opens for reading and writing but cannot be read
+            # at an offset: reported as damage, as a read reports it, and left where it is.
+            os.close(fd)
+            raise CorruptSession(sid, f"{self.dir / f'{sid}.json'} is not a regular file")
         kept.keep(path, fd, st)
         return fd, st
 

@@ -258,6 +258,13 @@ class JsonStoreBase:
         self._kept_journal.close()
         self._kept_session.close()
 
+    def _let_kept_files_go(self) -> None:
+        """Close the kept files unless a write of this thread is still using them (a fold
+        started from inside one)."""
+        with self._mutex:
+            if self._write_depth == 0:
+                self._close_kept_files()
+
     def _wrote_catalog(self, folder: int) -> None:
         """Note the version and folder stamp of the index.json this process just wrote under
         the lock, so that the checks after it need not open it again (two opens and reads of a
