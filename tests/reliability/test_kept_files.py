@@ -377,6 +377,25 @@ def test_a_fold_that_finds_the_folder_gone_still_lets_every_kept_file_go(
     mgr.close()
 
 
+def test_a_fold_from_inside_a_write_keeps_the_files_that_write_uses(tmp_path: Path) -> None:
+    """A fold started while this thread's write is still under way (a write that reached the
+    fold's line count) leaves the kept session file open for that write; the next fold after
+    it closes it."""
+    mgr = open_manager(tmp_path)
+    sid = mgr.create(PO, "kept").id
+    mgr.append(sid, _say(1))
+    backend = _backend(mgr)
+    with backend._writing(in_place=True):
+        mgr.flush()
+        assert backend._kept_session.fd is not None
+    mgr.flush()
+    assert backend._kept_session.fd is None
+    mgr.append(sid, _say(2))
+    mgr.close()
+    assert _count_seen_by_another_process(tmp_path, sid) == 2
+    assert_at_rest(tmp_path)
+
+
 def test_a_dropped_store_gives_its_kept_descriptors_back(tmp_path: Path) -> None:
     """A KeptFile collected without close closes its descriptor (the hygiene check after each
     test sees every descriptor back)."""
