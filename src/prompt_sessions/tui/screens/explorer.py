@@ -38,7 +38,7 @@ from ...search_query import parse as parse_query
 from ...search_text import fold
 from ...text import visible
 from ..widgets.hint_line import HintLine
-from ..widgets.row_list import RowList
+from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
 from .choice import ChoiceScreen
 from .explorer_rows import Row, empty_text, highlight, layout, row_text
 from .landing import LandingModal
@@ -67,12 +67,7 @@ class ExplorerScreen(LandingModal[Choice | None]):
         # Enter opens the second (Enter, a priority key, would otherwise overtake the moves)
         Binding("down", "to_rows", "Rows", show=False, priority=True),
         Binding("up", "rows('cursor', -1)", show=False, priority=True),
-        Binding("j", "rows('cursor', 1)", show=False, priority=True),
-        Binding("k", "rows('cursor', -1)", show=False, priority=True),
-        Binding("pagedown", "rows('page', 1)", show=False, priority=True),
-        Binding("pageup", "rows('page', -1)", show=False, priority=True),
-        Binding("home", "rows('jump', 0)", show=False, priority=True),
-        Binding("end", "rows('jump', -1)", show=False, priority=True),
+        *ROW_MOVE_KEYS,
         Binding("x", "export", "Export"),
         Binding("slash", "search", "Search"),
         Binding("a", "toggle_archived", "Archived"),
@@ -379,10 +374,7 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def action_rows(self, action: str, argument: int) -> None:
         """A move of the rows' cursor (``RowList.action_<action>(argument)``) while they have
         the focus; elsewhere the key is the focused widget's."""
-        rows = self.query_one(RowList)
-        if self.focused is not rows:
-            raise SkipAction()
-        getattr(rows, f"action_{action}")(argument)
+        move_rows(self.focused, self.query_one(RowList), action, argument)
 
     def _to_rows(self, search: PromptInput) -> None:
         if search.handing_on:  # a second Down typed at once: the rows' move

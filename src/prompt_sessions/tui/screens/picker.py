@@ -27,7 +27,7 @@ from ...storage.base import SupportsTrash
 from ...text import counted, quoted, visible
 from ..name_notes import notify_name_clash
 from ..widgets.hint_line import HintLine
-from ..widgets.row_list import RowList
+from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
 from .confirm import ConfirmScreen
 from .landing import opened_to_land
 from .name_prompt import NamePrompt
@@ -84,12 +84,7 @@ class SessionPicker(OrganisingScreen):
         # arrows go on to the rows, where r, d and Enter act
         Binding("down", "arrow(1)", "Rows", show=False, priority=True),
         Binding("up", "arrow(-1)", "Rows", show=False, priority=True),
-        Binding("j", "rows('cursor', 1)", show=False, priority=True),
-        Binding("k", "rows('cursor', -1)", show=False, priority=True),
-        Binding("pagedown", "rows('page', 1)", show=False, priority=True),
-        Binding("pageup", "rows('page', -1)", show=False, priority=True),
-        Binding("home", "rows('jump', 0)", show=False, priority=True),
-        Binding("end", "rows('jump', -1)", show=False, priority=True),
+        *ROW_MOVE_KEYS,
     ]
     DEFAULT_CSS = """
     SessionPicker { align: center middle; }
@@ -317,9 +312,7 @@ class SessionPicker(OrganisingScreen):
     def action_rows(self, action: str, argument: int) -> None:
         """A move of the rows' cursor (``RowList.action_<action>(argument)``) while they have
         the focus; in a text box the key is the box's."""
-        if self.focused is not self.rows_widget:
-            raise SkipAction()
-        getattr(self.rows_widget, f"action_{action}")(argument)
+        move_rows(self.focused, self.rows_widget, action, argument)
 
     def action_arrow(self, step: int) -> None:
         """Down or Up: on the rows, a move; in the filter box, once the letters typed before it

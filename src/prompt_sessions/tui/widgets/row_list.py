@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -21,6 +22,27 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 RenderRow = Callable[[Any, int], Text]
+
+
+# The rows' moves as a screen's priority keys, so that keys typed at once act in the order typed
+# (a priority Enter would otherwise overtake them); the screen's ``action_rows`` hands each to
+# the rows while they have the focus (:func:`move_rows`).
+ROW_MOVE_KEYS: list[BindingType] = [
+    Binding("j", "rows('cursor', 1)", show=False, priority=True),
+    Binding("k", "rows('cursor', -1)", show=False, priority=True),
+    Binding("pagedown", "rows('page', 1)", show=False, priority=True),
+    Binding("pageup", "rows('page', -1)", show=False, priority=True),
+    Binding("home", "rows('jump', 0)", show=False, priority=True),
+    Binding("end", "rows('jump', -1)", show=False, priority=True),
+]
+
+
+def move_rows(focused: object, rows: RowList, action: str, argument: int) -> None:
+    """Run ``rows.action_<action>(argument)`` when ``rows`` has the focus (``focused``, the
+    screen's focused widget); else SkipAction, so the key is the focused widget's."""
+    if focused is not rows:
+        raise SkipAction()
+    getattr(rows, f"action_{action}")(argument)
 
 
 class RowList(ScrollView, can_focus=True):
