@@ -205,8 +205,7 @@ class JsonBackend(JsonReplaceLast):
             # it canonically, then append.
             path = self.dir / f"{sid}.json"
             session, _, data = self._load_with_bytes(sid)
-            if session.format_version > FORMAT_VERSION:
-                raise session_codec.refuse_newer(path, session.format_version)
+            session_codec.check_writable(path, session)
             unknown = session_codec.unknown_fields(data) if data else None
             session.history.append(message)
             session.updated_at = message.created_at
@@ -233,13 +232,7 @@ class JsonBackend(JsonReplaceLast):
         path = self.dir / f"{sid}.json"
         with self._writing():
             session, _, data = self._load_with_bytes(sid)
-            if session.format_version > FORMAT_VERSION:
-                raise session_codec.refuse_newer(path, session.format_version)
-            for key, value in fields.items():
-                setattr(session, key, value)
-            # Fields this version does not know (a plugin's, a person's) survive the rewrite.
-            unknown = session_codec.unknown_fields(data) if data else None
-            files.atomic_write(path, session_codec.encode_session(session, unknown))
+            files.atomic_write(path, session_codec.updated_bytes(path, session, data, fields))
             summary = self._after_write(sid, summarize(session))
             self._indexed("head_written", session, summary)
             return session

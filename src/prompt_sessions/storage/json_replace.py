@@ -17,7 +17,7 @@ import msgspec
 
 from ..errors import NotLastMessage
 from ..ids import validate_id
-from ..models import FORMAT_VERSION, Message, SessionSummary, summarize, summary_after_replace
+from ..models import Message, SessionSummary, summarize, summary_after_replace
 from . import files, session_codec
 from .json_health import JsonHealth
 
@@ -103,8 +103,7 @@ class JsonReplaceLast(JsonHealth):
         """Rewrite the whole file (atomically) with its last message replaced."""
         path = self.dir / f"{sid}.json"
         session, _, data = self._load_with_bytes(sid)
-        if session.format_version > FORMAT_VERSION:
-            raise session_codec.refuse_newer(path, session.format_version)
+        session_codec.check_writable(path, session)
         if len(session.history) != index + 1:  # the file, read whole, is the judge
             raise NotLastMessage(sid, index, len(session.history))
         # Fields this version does not know survive, but not those of the message replaced.

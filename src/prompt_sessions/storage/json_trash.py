@@ -187,13 +187,7 @@ def update_trashed(store: JsonBackend, session_id: str, **fields: Any) -> Trashe
         st = _regular(path, sid)
         data = files.read_bytes(path)
         session = session_codec.decode_session(data, sid)
-        if session.format_version > FORMAT_VERSION:
-            raise session_codec.refuse_newer(path, session.format_version)
-        for key, value in fields.items():
-            setattr(session, key, value)
-        files.atomic_write(
-            path, session_codec.encode_session(session, session_codec.unknown_fields(data))
-        )
+        files.atomic_write(path, session_codec.updated_bytes(path, session, data, fields))
         try:
             os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
         except OSError as exc:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..errors import StorageError, UsageError
 from ..ids import validate_id
-from ..models import FORMAT_VERSION, Message, Session, summarize
+from ..models import Message, Session, summarize
 from ..timeutil import now_iso
 from . import files, session_codec
 
@@ -81,8 +81,7 @@ def rewrite_json(
     path = backend.dir / f"{sid}.json"
     with backend._writing():
         session, _, data = backend._load_with_bytes(sid)
-        if session.format_version > FORMAT_VERSION:
-            raise session_codec.refuse_newer(path, session.format_version)
+        session_codec.check_writable(path, session)
         session = _rewritten(session, keep, tail, expect)
         unknown = session_codec.unknown_fields(data) if data else None
         if unknown is not None:  # kept by position: only the kept messages still have theirs

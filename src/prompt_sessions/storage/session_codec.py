@@ -188,6 +188,26 @@ def refuse_newer(what: object, version: int) -> ReadOnlyStore:
     )
 
 
+def check_writable(what: object, session: Session) -> None:
+    """Raise :func:`refuse_newer`'s error when ``session`` (read from ``what``) was written by
+    a newer version; a rewrite would drop what this one does not know."""
+    if session.format_version > FORMAT_VERSION:
+        raise refuse_newer(what, session.format_version)
+
+
+def updated_bytes(
+    what: object, session: Session, data: bytes | None, fields: dict[str, Any]
+) -> bytes:
+    """The file bytes of ``session`` (decoded from ``data``, read from ``what``) with ``fields``
+    set on it, the fields this version does not know kept as they were read (``update``,
+    DESIGN section 5). ``session`` is changed in place. Raises :class:`ReadOnlyStore` when a
+    newer version wrote it."""
+    check_writable(what, session)
+    for key, value in fields.items():
+        setattr(session, key, value)
+    return encode_session(session, unknown_fields(data) if data else None)
+
+
 def append_bytes(body: bytes, *, first: bool, updated_at: str) -> bytes:
     """What an append writes over the file's tail: the encoded message ``body`` after a
     separator, then the tail with the new ``updated_at``."""
