@@ -24,6 +24,7 @@ from .storage.base import (
     SupportsKnownList,
     SupportsOpen,
     SupportsPaths,
+    SupportsRecheck,
     SupportsReplaceLast,
     SupportsSearch,
     SupportsTrash,
@@ -163,6 +164,19 @@ class SessionManager:
         if not include_archived:
             found = [s for s in found if not s.archived]
         return found
+
+    def recheck(self) -> None:
+        """Look again at every session's file for edits another program made in place, which
+        the JSON store's catalog does not notice by itself (DESIGN section 3, "Stale"): a stat
+        per session, and a read of each file that changed, whose catalog entry is corrected.
+
+        For programs about to show or act on summaries without a file watcher (the CLI's
+        ``list``, ``search`` and ``prune``, the MCP server); a running TUI's watcher names the
+        files that changed instead. Backends without files to edit do nothing. Never raises
+        for one session: a file gone or damaged is left to the next ``list``.
+        """
+        if isinstance(self.backend, SupportsRecheck):
+            self.backend.recheck([s.id for s in self.backend.list()])
 
     def problems(self) -> dict[str, str]:
         """Damaged sessions the last ``list`` skipped: id -> reason."""

@@ -52,6 +52,25 @@ if can_mount_tmpfs():
         assert sent.stderr.startswith("Error:")
         assert files(root) == before
 
+    def test_an_edit_in_place_on_a_read_only_mount_is_listed_and_searched(mount: Path) -> None:
+        """A session file rewritten in place (no folder time moves), then the mount made
+        read-only: `list` counts the added message and `search` finds its words, correcting
+        what they show in memory; no file is changed."""
+        root = make_store(mount, "json")
+        (path,) = (root / "sessions").glob("*-*.json")
+        text = path.read_text()
+        # Another program changes the last reply where it lies (the same file, same size).
+        with open(path, "r+") as f:
+            f.write(text.replace("hello zebra 1", "hello quokka 1"))
+        before = files(root)
+        remount_read_only(mount)
+        listed = run(root, "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert "hello quokka 1" in listed.stdout and "zebra 1" not in listed.stdout
+        found = run(root, "search", "--json", "quokka")
+        assert found.returncode == 0 and "quokka" in found.stdout, found.stderr
+        assert files(root) == before
+
     def test_damaged_index_pages_on_a_read_only_mount_are_searched_in_memory(
         mount: Path,
     ) -> None:

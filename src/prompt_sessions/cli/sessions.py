@@ -69,6 +69,7 @@ def list_(
     from ..organise.labels import has_tag, pinned_first
 
     mgr = state.manager
+    mgr.recheck()  # a file edited in place moves no folder time: what is shown must be true
     every = mgr.list(po)  # archived ones too: the current session is chosen among them
     found = every if show_all else [s for s in every if not s.archived]
     warn_problems(mgr.problems())

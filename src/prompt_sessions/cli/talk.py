@@ -41,6 +41,7 @@ def search(
     is:archived|pinned|fork|delegation, after:YYYY-MM-DD, before:YYYY-MM-DD, in:name.
     Put -word after -- (or quote the whole query) so it is not read as an option.
     """
+    state.manager.recheck()  # files edited in place by another program are searched as they are
     with _progress_bar() as progress:
         hits = state.manager.search(" ".join(query), po, limit=limit, progress=progress)
     if as_json:

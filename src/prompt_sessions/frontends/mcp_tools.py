@@ -104,6 +104,7 @@ class SessionTools:
         mgr = self.ctx.manager
         if po is not None:
             self._known_po(po)
+        mgr.recheck()  # no file watcher here: files edited in place are looked at again
         if query is None or not query.strip():
             found = mgr.list(po, include_archived=include_archived)
         else:
@@ -128,6 +129,7 @@ class SessionTools:
             self._known_po(po)
         if limit < 1:
             raise UsageError("limit must be at least 1")
+        self.ctx.manager.recheck()  # as list_sessions
         return [hit.to_json() for hit in self.ctx.manager.search(query, po, limit=limit)]
 
     def create_session(self, po: str, name: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..current_session import current_ids
-from ..errors import SessionNotFound, UsageError
+from ..errors import CorruptSession, SessionNotFound, UsageError
 from ..models import SessionSummary
 from ..timeutil import now_iso, parse_iso
 
@@ -25,6 +25,7 @@ def empty_sessions(manager: SessionManager, days: float | None = None) -> list[S
     if days is not None and days < 0:
         raise UsageError(f"--older-than must be zero or more days, not {days}")
     cutoff = parse_iso(now_iso()) - timedelta(days=days or 0)
+    manager.recheck()  # a message typed into a file in place must keep it from the trash
     found = manager.list()
     current = current_ids(manager, found)  # what `send` would write to stays
     return [
@@ -37,12 +38,15 @@ def empty_sessions(manager: SessionManager, days: float | None = None) -> list[S
 
 
 def prune(manager: SessionManager, sessions: list[SessionSummary]) -> list[SessionSummary]:
-    """Move ``sessions`` to the trash; returns those moved (one deleted meanwhile is skipped)."""
+    """Move ``sessions`` to the trash; returns those moved. One deleted meanwhile, or written
+    to since it was listed (another process's ``send``), is skipped."""
     moved = []
     for s in sessions:
         try:
+            if manager.get(s.id).history:
+                continue
             manager.delete(s.id)
-        except SessionNotFound:
+        except (SessionNotFound, CorruptSession):  # gone, or damaged: doctor says which
             continue
         moved.append(s)
     return moved
