@@ -172,11 +172,11 @@ class SessionManager:
 
         For programs about to show or act on summaries without a file watcher (the CLI's
         ``list``, ``search`` and ``prune``, the MCP server); a running TUI's watcher names the
-        files that changed instead. Backends without files to edit do nothing. Never raises
-        for one session: a file gone or damaged is left to the next ``list``.
+        files that changed instead. Backends without files to edit do nothing. A file
+        damaged or mended in place is listed as such (``problems``).
         """
         if isinstance(self.backend, SupportsRecheck):
-            self.backend.recheck([s.id for s in self.backend.list()])
+            self.backend.recheck(None)
 
     def problems(self) -> dict[str, str]:
         """Damaged sessions the last ``list`` skipped: id -> reason."""

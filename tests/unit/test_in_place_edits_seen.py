@@ -102,3 +102,23 @@ def test_prune_leaves_a_session_damaged_after_it_was_listed(root: Path) -> None:
         moved = rules.prune(mgr, found)
     assert {s.id for s in moved} == {empty}
     assert (root / "sessions" / f"{damaged}.json").read_bytes() == b"{ not json"
+
+
+def test_list_names_a_file_damaged_in_place_and_lists_it_again_once_mended(run: Run) -> None:
+    """A file overwritten in place with bytes that do not parse is named as damaged by the
+    next `list` (not shown with its old summary); once mended in place, it is listed again."""
+    sid = _store_at_rest(run.store, "first")
+    path = run.store / "sessions" / f"{sid}.json"
+    good = path.read_bytes()
+    run("list")
+    with open(path, "r+b") as f:  # in place: the folder's time does not move
+        f.write(b"{ not json")
+        f.truncate()
+    code, out, err = run("list")
+    assert code == 0 and "kept" not in out
+    assert f"skipped damaged session {sid}" in err
+    with open(path, "r+b") as f:
+        f.write(good)
+        f.truncate()
+    (listed,) = run.json("list", "--json")
+    assert (listed["id"], listed["message_count"]) == (sid, 1)

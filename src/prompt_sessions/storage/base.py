@@ -437,10 +437,12 @@ class SupportsRecheck(Protocol):
     """Look again at sessions another program may have changed without the store noticing: a
     JSON session file edited in place moves no folder time (DESIGN section 3, "Stale")."""
 
-    def recheck(self, session_ids: Collection[str]) -> None:
+    def recheck(self, session_ids: Collection[str] | None = None) -> None:
         """Correct the catalog entry of each of ``session_ids`` whose file changed since the
         entry was made (a stat per session when none did). Ids that are not sessions, files
-        gone or damaged are left to the next ``list``; never raises for one of them."""
+        gone or damaged are left to the next ``list``; never raises for one of them.
+        ``None``: every session, and files damaged, mended, added or removed are noted as
+        a ``list`` that checks every file would."""
 
 
 @runtime_checkable

@@ -205,13 +205,17 @@ class JsonCatalogView(JsonReading):
         for change in changes:
             self._view.apply(change)
 
-    def recheck(self, session_ids: Collection[str]) -> None:
+    def recheck(self, session_ids: Collection[str] | None = None) -> None:
         """Look again at sessions another program may have changed in place, which moves no
         folder time (``SupportsRecheck``; DESIGN section 3, "Stale"): a file whose stamp
         differs from its catalog entry is read whole, which corrects the entry
-        (:meth:`_notice_read`). A stat per session when nothing changed."""
+        (:meth:`_notice_read`). A stat per session when nothing changed. ``None``: every
+        file, damaged ones and ones added or removed too (:meth:`_full_check`)."""
         with self._mutex:
             view = self._fresh_view()
+            if session_ids is None:
+                self._full_check(view)
+                return
             folder = os.fspath(self.dir)  # a str: no Path built per session (10,000 of them)
             for sid in session_ids:
                 if sid not in view.sessions:  # catalog ids are valid ids: nothing else passes
