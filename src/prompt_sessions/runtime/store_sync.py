@@ -152,9 +152,9 @@ class StoreSync:
             return
         names = self._watcher.take_changed()
         if names is None:  # any file may have changed unseen: look at every one (a stat each)
-            ids = set(self._known or ())
-        else:
-            ids = {sid for n in names if is_valid_id(sid := n.removesuffix(".json"))}
+            await asyncio.to_thread(backend.recheck, None)
+            return
+        ids = {sid for n in names if is_valid_id(sid := n.removesuffix(".json"))}
         if ids:
             await asyncio.to_thread(backend.recheck, ids)
 
