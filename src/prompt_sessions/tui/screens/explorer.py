@@ -27,22 +27,22 @@ from textual.worker import get_current_worker
 
 from ... import search_live
 from ...commands import actions
-from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
-from ...search_controls import control_filters, session_matches, with_filters
+from ...search_controls import with_filters
 from ...search_live import SearchCancelled
-from ...search_query import Filter, QueryError
+from ...search_query import QueryError
 from ...search_query import parse as parse_query
-from ...search_text import fold
 from ...text import visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
 from .choice import ChoiceScreen
-from .explorer_rows import Row, empty_text, highlight, layout, row_text
-from .landing import LandingModal
+from .explorer_filters import Choice, ExplorerFilters
+from .explorer_rows import Row, header_text, highlight, lineage, session_line
 from .text_prompt import PromptInput
+
+__all__ = ["Choice", "ExplorerScreen", "highlight"]
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -56,10 +56,7 @@ TINY = 70  # screen width below which the check boxes hide (the `p` and `a` keys
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
 
 
-Choice = tuple[str, str, int | None]
-
-
-class ExplorerScreen(LandingModal[Choice | None]):
+class ExplorerScreen(ExplorerFilters):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         # Down and the rows' moves are priority keys, so that keys typed at once act in the
@@ -155,62 +152,8 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def _loaded(self, summaries: list[SessionSummary]) -> None:
         self.summaries = summaries
         self._by_id = {s.id: s for s in summaries}
-        pos = sorted({s.po_name for s in summaries})
-        sources = sorted({s.source or "unknown" for s in summaries})
-        self.query_one("#po", Select).set_options(
-            [(Text(visible(p, one_line=True)), p) for p in pos]
-        )
-        self.query_one("#source", Select).set_options(
-            [(Text(visible(s, one_line=True)), s) for s in sources]
-        )
-        tags: dict[str, str] = {}
-        for s in summaries:  # newest first: a tag is offered as most recently spelled
-            for t in s.tags or ():
-                tags.setdefault(fold(t), t)
-        self.query_one("#tag", Select).set_options(
-            [(Text(visible(f"#{t}", one_line=True)), t) for _, t in sorted(tags.items())]
-        )
+        self.offer_filters(summaries)
         self.apply()
-
-    def filters(self) -> tuple[str | None, str | None, bool]:
-        po = self.query_one("#po", Select).value
-        source = self.query_one("#source", Select).value
-        archived = self.query_one("#archived", Checkbox).value
-        return (
-            po if isinstance(po, str) else None,
-            source if isinstance(source, str) else None,
-            archived,
-        )
-
-    def apply(self) -> None:
-        po, source, archived = self.filters()
-        base = self.hits if self.hits is not None else [Row(s) for s in self.summaries]
-        rows = [
-            r
-            for r in base
-            if (po is None or r.summary.po_name == po)
-            and (source is None or (r.summary.source or "unknown") == source)
-            and (archived or self.asks_archived or not r.summary.archived)
-            and session_matches(r.summary, self.control_filters())
-        ]
-        listed = self.query_one(RowList)
-        listed.empty_text = self.empty_text() if not rows else listed.empty_text
-        listed.set_rows(rows)
-        self._status(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
-
-    def empty_text(self) -> str:
-        """Why no row is listed, and how to list some (``explorer_rows.empty_text``)."""
-        po, source, archived = self.filters()
-        tag = self.query_one("#tag", Select).value
-        return empty_text(
-            sessions=len(self.summaries),
-            search=self.query_one("#search", Input).value,
-            lists={"PO": po, "source": source, "tag": tag if isinstance(tag, str) else None},
-            pinned=self.query_one("#pinned", Checkbox).value,
-            archived_hidden=sum(1 for s in self.summaries if s.archived)
-            if not (archived or self.asks_archived)
-            else 0,
-        )
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
@@ -291,20 +234,16 @@ class ExplorerScreen(LandingModal[Choice | None]):
 
     # -------------------------------------------------------------- events
 
-    def control_filters(self) -> tuple[Filter, ...]:
-        """The PO, tag and pinned controls as the search language's filters: a search
-        carries them, a list without one is narrowed by them (``search_controls``)."""
-        po, _, _ = self.filters()
-        tag = self.query_one("#tag", Select).value
-        pinned = self.query_one("#pinned", Checkbox).value
-        return control_filters(po=po, tag=tag if isinstance(tag, str) else None, pinned=pinned)
+    def typed(self) -> str:
+        """What is typed in the search box."""
+        return self.query_one("#search", Input).value
 
     def query_for(self, typed: str) -> str:
         """The query a search runs: what was typed, with the controls' filters."""
         return with_filters(typed, self.control_filters())
 
     def _search_again(self) -> None:
-        self.query_text = self.query_for(self.query_one("#search", Input).value)
+        self.query_text = self.query_for(self.typed())
         self.search(self.query_text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -321,19 +260,6 @@ class ExplorerScreen(LandingModal[Choice | None]):
             self.choose_when_shown = True
             return
         self.query_one(RowList).action_choose()
-
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id != "source":
-            self._search_again()  # a search carries the PO and tag filters
-        self.apply()
-        if event.select.id == "tag" and self._tag_from_rows:
-            self._tag_from_rows = False
-            self.query_one(RowList).focus()  # back where t was pressed (Down would reopen it)
-
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id == "pinned":
-            self._search_again()
-        self.apply()
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         event.stop()
@@ -386,19 +312,6 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def _in_select(widget: Widget) -> bool:
         return any(isinstance(node, Select) for node in widget.ancestors_with_self)
 
-    def action_toggle_archived(self) -> None:
-        self.query_one("#archived", Checkbox).toggle()
-
-    def action_toggle_pinned(self) -> None:
-        self.query_one("#pinned", Checkbox).toggle()
-
-    def action_choose_tag(self) -> None:
-        """Open the tag list (Enter picks one; its blank entry, any tag)."""
-        tags = self.query_one("#tag", Select)
-        self._tag_from_rows = self.query_one(RowList).has_focus
-        tags.focus()
-        tags.expanded = True
-
     def action_export(self) -> None:
         row: Row | None = self.query_one(RowList).current
         if row is None:
@@ -427,11 +340,7 @@ class ExplorerScreen(LandingModal[Choice | None]):
     # -------------------------------------------------------------- rendering
 
     def header_text(self, width: int = 100) -> Text:
-        columns = layout(width, self.hits is not None)
-        line = row_text([Text(title) for _, title, _ in columns], columns)
-        if self.hits is not None:
-            line.append("Match")
-        return line
+        return header_text(width, self.hits is not None)
 
     def on_resize(self) -> None:
         # narrow: the filters move under the search box, which keeps the whole width; short:
@@ -450,29 +359,8 @@ class ExplorerScreen(LandingModal[Choice | None]):
         )
 
     def render_row(self, row: Row, width: int) -> Text:
-        s = row.summary
-        cells = {
-            "po": Text(visible(s.po_name, one_line=True)),
-            "name": Text(
-                visible(
-                    s.name + ("  (archived)" if s.archived else "") + self.lineage(s), one_line=True
-                )
-            ),
-            "msgs": Text(str(s.message_count)),
-            "source": Text(visible(s.source or "", one_line=True)),
-            "updated": Text(when(s.updated_at, self.now)),
-        }
-        columns = layout(width, self.hits is not None)
-        line = row_text([cells[key] for key, _, _ in columns], columns)
-        if row.snippet is not None:
-            room = width - line.cell_len
-            line.append_text(highlight(row.snippet, row.spans or [], room))
-        return line
+        return session_line(row, width, self.now, self.hits is not None, self._by_id)
 
     def lineage(self, s: SessionSummary) -> str:
         """`` ↳ delegation of coordinator: Plan`` for a session with a parent (DESIGN 11, 14)."""
-        if not s.thread_type or s.thread_type == "root":
-            return ""
-        parent = self._by_id.get(s.parent_id or "")
-        of = f" of {parent.po_name}: {parent.name}" if parent else ""
-        return f"  ↳ {s.thread_type}{of}"
+        return lineage(s, self._by_id)
