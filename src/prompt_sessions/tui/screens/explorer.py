@@ -65,11 +65,13 @@ class ExplorerScreen(ExplorerFilters):
         Binding("down", "to_rows", "Rows", show=False, priority=True),
         Binding("up", "rows('cursor', -1)", show=False, priority=True),
         *ROW_MOVE_KEYS,
-        Binding("x", "export", "Export"),
-        Binding("slash", "search", "Search"),
-        Binding("a", "toggle_archived", "Archived"),
-        Binding("p", "toggle_pinned", "Pinned"),
-        Binding("t", "choose_tag", "Tag"),
+        # the letters too, so that a letter and Enter typed at once act in that order (x then
+        # Enter exports); in the search box they are letters (``action_key``)
+        Binding("x", "key('export')", "Export", priority=True),
+        Binding("slash", "key('search')", "Search", priority=True),
+        Binding("a", "key('toggle_archived')", "Archived", priority=True),
+        Binding("p", "key('toggle_pinned')", "Pinned", priority=True),
+        Binding("t", "key('choose_tag')", "Tag", priority=True),
         # a priority key: the choice is made before the keys typed right after it are handled,
         # so they reach the chosen conversation's message box (``LandingModal``)
         Binding("enter", "choose", "Show", show=False, priority=True),
@@ -117,6 +119,7 @@ class ExplorerScreen(ExplorerFilters):
         self.query_text = ""
         self.shown_query = ""  # the query the rows listed answer, once ranked
         self.choose_when_shown = False  # Enter came before the rows of the query typed
+        self.loaded = False  # the sessions are listed (the first rows are on their way)
         self.initial_po = po_name
         self._tag_from_rows = False  # t was pressed in the rows: a chosen tag returns there
 
@@ -152,8 +155,10 @@ class ExplorerScreen(ExplorerFilters):
     def _loaded(self, summaries: list[SessionSummary]) -> None:
         self.summaries = summaries
         self._by_id = {s.id: s for s in summaries}
+        self.loaded = True
         self.offer_filters(summaries)
         self.apply()
+        self._answered()
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
@@ -200,6 +205,7 @@ class ExplorerScreen(ExplorerFilters):
         """A query that cannot be read yet (in the status line) or a search that failed (a
         notification): an Enter waiting for its rows is dropped."""
         self.choose_when_shown = False
+        self.query_one(RowList).release_keys()  # no answer is coming: they act on these rows
         if error:
             self.notify(text, severity="error")
         else:
@@ -231,6 +237,23 @@ class ExplorerScreen(ExplorerFilters):
         if self.choose_when_shown:  # Enter typed before these rows: it opens the best match
             self.choose_when_shown = False
             self.query_one(RowList).action_choose()
+        self._answered()
+
+    def waiting(self) -> bool:
+        """Whether the rows listed are not yet the answer to what was asked: the listing or
+        the ranked hits of the query typed are still on their way."""
+        return not self.loaded or self.shown_query != self.query_text
+
+    def _hold_if_waiting(self) -> None:
+        """Keys that reach the rows while they wait act on the answer, once shown: a person
+        typed the query, then moved to its results (``RowList.hold_keys``)."""
+        rows = self.query_one(RowList)
+        if self.focused is rows and self.waiting():
+            rows.hold_keys()
+
+    def _answered(self) -> None:
+        if not self.waiting():
+            self.query_one(RowList).release_keys()
 
     # -------------------------------------------------------------- events
 
@@ -245,17 +268,28 @@ class ExplorerScreen(ExplorerFilters):
     def _search_again(self) -> None:
         self.query_text = self.query_for(self.typed())
         self.search(self.query_text)
+        self._hold_if_waiting()  # a filter changed from the rows: their keys act on its answer
+
+    def _ask(self, typed: str) -> None:
+        """Search for ``typed`` (with the controls' filters) unless that search is the one
+        asked already."""
+        query = self.query_for(typed)
+        if query != self.query_text:
+            self.query_text = query
+            self.search(query)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
+        # a change older than the box's value is passed over: the box's later change, or Down
+        # or Enter typed after the letters (``_to_rows``, ``on_input_submitted``), asks for it
+        if event.input.id == "search" and event.value == event.input.value:
             self.choose_when_shown = False  # typed after Enter: that Enter was for other rows
-            self.query_text = self.query_for(event.value)
-            self.search(self.query_text)
+            self._ask(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the search opens the row under the cursor, the best match after a search;
         typed before the search answered, once its ranked rows are shown."""
         event.stop()
+        self._ask(event.value)
         if self.shown_query != self.query_text:
             self.choose_when_shown = True
             return
@@ -270,10 +304,17 @@ class ExplorerScreen(ExplorerFilters):
         """Enter on the rows: show the row under the cursor at once. Elsewhere Enter is the
         focused widget's: the search box's comes after the letters typed before it."""
         rows = self.query_one(RowList)
-        if self.focused is not rows or not rows.rows:
+        if self.focused is not rows or not rows.rows or rows.holding:
             raise SkipAction()
         row: Row = rows.rows[rows.cursor]
         self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
+
+    def action_key(self, action: str) -> None:
+        """A letter key's ``action``, outside the search box (there it is typed); while the
+        rows hold keys for an answer, the letter reaches them and waits too."""
+        if isinstance(self.focused, Input) or self.query_one(RowList).holding:
+            raise SkipAction()
+        getattr(self, f"action_{action}")()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -290,9 +331,9 @@ class ExplorerScreen(ExplorerFilters):
         search = self.query_one("#search", PromptInput)
         if focused is search:
             search.call_later(self._to_rows, search)
-        elif isinstance(focused, RowList):
+        elif isinstance(focused, RowList) and not focused.holding:
             focused.action_cursor(1)
-        elif focused is None or self._in_select(focused):
+        elif focused is None or self._in_select(focused) or isinstance(focused, RowList):
             raise SkipAction()
         else:
             self.set_focus(self.query_one(RowList))
@@ -306,7 +347,9 @@ class ExplorerScreen(ExplorerFilters):
         if search.handing_on:  # a second Down typed at once: the rows' move
             self.app.post_message(events.Key("down", None))
             return
+        self._ask(search.value)  # the letters are in; their change messages may be late
         self.set_focus(self.query_one(RowList))
+        self._hold_if_waiting()
 
     @staticmethod
     def _in_select(widget: Widget) -> bool:

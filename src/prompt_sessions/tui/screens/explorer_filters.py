@@ -41,6 +41,11 @@ class ExplorerFilters(LandingModal[Choice | None]):
 
         def typed(self) -> str: ...
 
+    def __init__(self) -> None:
+        super().__init__()
+        # the Pinned and Archived boxes' values the rows are shown for (both start unticked)
+        self._boxes_applied: dict[str | None, bool] = {"pinned": False, "archived": False}
+
     def offer_filters(self, summaries: list[SessionSummary]) -> None:
         """Fill the PO, source and tag lists with what ``summaries`` hold."""
         pos = sorted({s.po_name for s in summaries})
@@ -116,15 +121,30 @@ class ExplorerFilters(LandingModal[Choice | None]):
             self.query_one(RowList).focus()  # back where t was pressed (Down would reopen it)
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id == "pinned":
+        self._ticked(event.checkbox)
+
+    def _ticked(self, box: Checkbox) -> None:
+        """Show the rows for ``box`` as it stands now, unless they are shown already: its
+        key (``p``, ``a``) shows them at once, and its change message follows later."""
+        if self._boxes_applied.get(box.id) == box.value:
+            return
+        self._boxes_applied[box.id] = box.value
+        if box.id == "pinned":
             self._search_again()
         self.apply()
 
     def action_toggle_archived(self) -> None:
-        self.query_one("#archived", Checkbox).toggle()
+        """Toggle the Archived box and show its rows before the keys typed after ``a``."""
+        box = self.query_one("#archived", Checkbox)
+        box.toggle()
+        self._ticked(box)
 
     def action_toggle_pinned(self) -> None:
-        self.query_one("#pinned", Checkbox).toggle()
+        """Toggle the Pinned box and show its rows (or hold the keys typed after ``p`` for
+        its search's answer) before those keys act."""
+        box = self.query_one("#pinned", Checkbox)
+        box.toggle()
+        self._ticked(box)
 
     def action_choose_tag(self) -> None:
         """Open the tag list (Enter picks one; its blank entry, any tag)."""

@@ -104,7 +104,9 @@ class PickerBoxes(OrganisingScreen):
             return
         self._filter_typed(box)
         rows = self.rows_widget
-        rows.focus()
+        # at once, not later as ``focus()`` does: the keys queued behind Down in the box
+        # (d, r, Enter) must find the focus on the rows and go on there
+        self.set_focus(rows)
         rows.move_to(rows.cursor + step)
 
     def _filter_typed(self, box: Input) -> None:
@@ -121,9 +123,11 @@ class PickerBoxes(OrganisingScreen):
         self.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        """The filter as it stands now: a change message is late when the keys typed after
+        its letters (Down, Enter) already applied the box's value and moved in its rows, and
+        its own value is older still; applying either again would undo that move."""
         if event.input.id == "filter":
-            self.filter_text = event.value
-            self._apply()
+            self._filter_typed(event.input)
 
     # -------------------------------------------------------------- rename
 
