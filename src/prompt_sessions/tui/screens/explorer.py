@@ -26,7 +26,6 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from ... import search_live
-from ...commands import actions
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
@@ -37,9 +36,9 @@ from ...search_query import parse as parse_query
 from ...text import visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
-from .choice import ChoiceScreen
 from .explorer_filters import Choice, ExplorerFilters
 from .explorer_rows import Row, header_text, highlight, lineage, session_line
+from .export_choice import offer_export
 from .text_prompt import PromptInput
 
 __all__ = ["Choice", "ExplorerScreen", "highlight"]
@@ -359,26 +358,7 @@ class ExplorerScreen(ExplorerFilters):
         row: Row | None = self.query_one(RowList).current
         if row is None:
             return
-        exporters = self.ctx.host.exporters()
-        choices = [
-            (name, f"{name} (.{c.value.extension})") for name, c in sorted(exporters.items())
-        ]
-
-        def chosen(format: str | None) -> None:
-            if format is None:
-                return
-            try:
-                path = actions.export_to_file(
-                    self.ctx.manager, row.summary.id, format, directory=self.export_dir
-                )
-            except PromptSessionsError as exc:
-                self.notify(str(exc), title=exc.title, severity="error")
-                return
-            self.notify(f"Exported to {path}", title="Exported")
-
-        # Enter alone exports as markdown, the default of /session export and export
-        title = f"Export '{row.summary.name}' as"
-        self.app.push_screen(ChoiceScreen(title, choices, default="markdown"), chosen)
+        offer_export(self, self.ctx, row.summary, self.export_dir)
 
     # -------------------------------------------------------------- rendering
 
