@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from ... import search_live
@@ -36,6 +36,7 @@ from ...search_query import parse as parse_query
 from ...text import visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
+from ..widgets.tick_box import TickBox
 from .explorer_filters import Choice, ExplorerFilters
 from .explorer_rows import Row, header_text, highlight, lineage, session_line
 from .export_choice import offer_export
@@ -132,8 +133,8 @@ class ExplorerScreen(ExplorerFilters):
                 yield Select([], prompt="All sources", id="source", allow_blank=True)
                 yield Select([], prompt="Any tag", id="tag", allow_blank=True)
                 with Horizontal(id="toggles"):
-                    yield Checkbox("Pinned", id="pinned")
-                    yield Checkbox("Archived", id="archived")
+                    yield TickBox("Pinned", id="pinned")
+                    yield TickBox("Archived", id="archived")
             yield Static(self.header_text(), id="header")
             yield RowList(self.render_row, empty_text="Loading…", id="rows")
             with Horizontal(id="foot"):
