@@ -22,6 +22,7 @@ from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
 from ...text import counted, quoted, visible
 from ..name_notes import notify_name_clash
+from ..same_names import id_tags
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList
 from .confirm import ConfirmScreen
@@ -111,6 +112,7 @@ class SessionPicker(PickerBoxes):
         self._position: tuple[int | None, int] = (0, 0)  # place and session count shown
         self._headings: list[int] = []  # the rows that are group headings, not sessions
         self.filter_text = ""
+        self._id_tags: dict[str, str] = {}  # short ids of sessions sharing a name
         # the last delete: (id, monotonic time, whether it was the current session)
         self._deleted: tuple[str, float, bool] | None = None
 
@@ -180,7 +182,15 @@ class SessionPicker(PickerBoxes):
     def render_row(self, row: Row, width: int) -> Text:
         if isinstance(row, Heading):
             return row.render(width)
-        return session_line(row, width, self.now, self.current_id, self.po_name, self.orphan_ids)
+        return session_line(
+            row,
+            width,
+            self.now,
+            self.current_id,
+            self.po_name,
+            self.orphan_ids,
+            self._id_tags.get(row.id),
+        )
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
         """Show ``rows`` (the PO's, known beforehand), or the store's sessions of the PO and the
@@ -193,6 +203,9 @@ class SessionPicker(PickerBoxes):
         self._apply(select)
 
     def _apply(self, select: str | None = None) -> None:
+        # over every listed session, not only the filtered ones: a short id stays as typing
+        # in the filter narrows the list
+        self._id_tags = id_tags((s.id, s.name) for s in self.all_rows)
         rows = grouped(self.all_rows, self.orphan_ids, self.filter_text)
         self._headings = [i for i, row in enumerate(rows) if isinstance(row, Heading)]
         cursor = 0

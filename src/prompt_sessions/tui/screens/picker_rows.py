@@ -59,9 +59,11 @@ def session_line(
     current_id: str | None,
     po_name: str,
     orphan_ids: set[str],
+    id_tag: str | None = None,
 ) -> Text:
     """``s`` as one row ``width`` cells wide: ``*`` when it is ``current_id``, its PO when it
-    is an orphan of another PO than ``po_name``, a pin, its name, tags, message count and
+    is an orphan of another PO than ``po_name``, a pin, its name, its short id when another
+    listed session bears the same name (``id_tag``, ``same_names``), tags, message count and
     last activity (dated against ``now``) (DESIGN sections 8 and 14)."""
     mark = "*" if s.id == current_id else " "
     unit = "msg " if s.message_count == 1 else "msgs"
@@ -73,9 +75,14 @@ def session_line(
     if s.pinned:
         lead.append("📌 ")
     # the name is fitted on its own so that a "(before rewind)" at its end stays in sight
+    # the short id, too: it tells apart sessions that share the name
+    mark_id = f" ({id_tag})" if id_tag else ""
     mark_archived = " (archived)" if s.archived else ""
-    shown = fit_name(visible(s.name, one_line=True), room - lead.cell_len - len(mark_archived))
-    name = Text.assemble(lead, shown, (mark_archived, "dim italic"))
+    shown = fit_name(
+        visible(s.name, one_line=True),
+        room - lead.cell_len - len(mark_id) - len(mark_archived),
+    )
+    name = Text.assemble(lead, shown, (mark_id, "dim"), (mark_archived, "dim italic"))
     if s.tags:
         tags = " ".join(f"#{t}" for t in s.tags)
         name.append(" " + visible(tags, one_line=True), style="dim")
