@@ -82,52 +82,41 @@ async def explorer_with_keys(pilot, held_search, *keys: str) -> None:
     await settle(pilot)
 
 
-async def test_a_query_down_and_x_export_the_best_match(make_ctx, make_app, held_search):
-    """A query, Down and ``x`` typed at once: ``x`` offers to export the query's best match,
-    not the first row listed before the search answered."""
+@pytest.mark.parametrize(
+    ("keys", "offered"),
+    [(("down", "x"), "Zoo"), (("down", "j", "x"), "Beach"), (("down", "end", "k", "x"), "Zoo")],
+)
+async def test_a_query_moves_and_x_export_a_row_of_its_answer(
+    make_ctx, make_app, held_search, keys, offered
+):
+    """A query, Down (and moves) and ``x`` typed at once: ``x`` offers to export the row of
+    the query's answer the moves reached (the best match after Down alone), not a row listed
+    before the search answered."""
     ctx = make_ctx()
     seed(ctx)
     app = make_app(ctx)
     async with app.run_test(size=(120, 30)) as pilot:
-        await explorer_with_keys(pilot, held_search, "down", "x")
+        await explorer_with_keys(pilot, held_search, *keys)
         assert isinstance(app.screen, ChoiceScreen)
-        assert app.screen.title_text == "Export 'Zoo' as"
+        assert app.screen.title_text == f"Export '{offered}' as"
 
 
-async def test_a_query_down_and_enter_open_the_best_match(make_ctx, make_app, held_search):
-    """A query, Down and Enter typed at once: Enter opens the query's best match."""
+@pytest.mark.parametrize(
+    ("keys", "opened"), [(("down", "enter"), 0), (("down", "down", "enter"), 1)]
+)
+async def test_a_query_moves_and_enter_open_a_row_of_its_answer(
+    make_ctx, make_app, held_search, keys, opened
+):
+    """A query, Down (and Down) and Enter typed at once: Enter opens the answer's best match
+    (its second match after the second Down: the moves are not undone by the answer arriving
+    after them)."""
     ctx = make_ctx()
-    zoo, _, _ = seed(ctx)
+    zoo, beach, _ = seed(ctx)
     app = make_app(ctx)
     async with app.run_test(size=(120, 30)) as pilot:
-        await explorer_with_keys(pilot, held_search, "down", "enter")
+        await explorer_with_keys(pilot, held_search, *keys)
         assert isinstance(app.screen, MainScreen)
-        assert app.screen.session_id == zoo.id
-
-
-async def test_a_query_and_moves_then_enter_open_the_second_match(make_ctx, make_app, held_search):
-    """A query, Down, Down and Enter typed at once: the second Down moves through the
-    answer's rows and Enter opens its second match (the moves are not undone by the answer
-    arriving after them)."""
-    ctx = make_ctx()
-    _, beach, _ = seed(ctx)
-    app = make_app(ctx)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await explorer_with_keys(pilot, held_search, "down", "down", "enter")
-        assert isinstance(app.screen, MainScreen)
-        assert app.screen.session_id == beach.id
-
-
-async def test_a_query_down_j_and_x_export_the_second_match(make_ctx, make_app, held_search):
-    """A query, Down, ``j`` and ``x`` typed at once: ``x`` offers to export the answer's
-    second row, where ``j`` moved."""
-    ctx = make_ctx()
-    seed(ctx)
-    app = make_app(ctx)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await explorer_with_keys(pilot, held_search, "down", "j", "x")
-        assert isinstance(app.screen, ChoiceScreen)
-        assert app.screen.title_text == "Export 'Beach' as"
+        assert app.screen.session_id == (zoo.id, beach.id)[opened]
 
 
 async def test_a_query_down_and_x_then_enter_exports_the_best_match(

@@ -17,18 +17,27 @@ def drawn(widget) -> str:
     return "\n".join("".join(s.text for s in strip if not s.control) for strip in strips)
 
 
+def one_session(make_ctx):
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "One")
+    return ctx
+
+
+async def opened_explorer(pilot) -> ExplorerScreen:
+    await settle(pilot)
+    await pilot.press("escape", "E")
+    await settle(pilot)
+    explorer = pilot.app.screen
+    assert isinstance(explorer, ExplorerScreen)
+    return explorer
+
+
 async def test_ticked_and_unticked_boxes_differ_in_their_characters(make_ctx, make_app):
     """Unticked, the boxes draw no tick; ``p`` ticks Pinned and only Pinned draws ``✓``; ``a``
     ticks Archived too; ``p`` again clears Pinned's tick."""
-    ctx = make_ctx()
-    ctx.manager.create("coordinator", "One")
-    app = make_app(ctx)
+    app = make_app(one_session(make_ctx))
     async with app.run_test(size=(160, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "E")
-        await settle(pilot)
-        explorer = app.screen
-        assert isinstance(explorer, ExplorerScreen)
+        explorer = await opened_explorer(pilot)
         pinned, archived = explorer.query_one("#pinned"), explorer.query_one("#archived")
 
         def ticks() -> tuple[bool, bool]:
@@ -50,14 +59,9 @@ async def test_ticked_and_unticked_boxes_differ_in_their_characters(make_ctx, ma
 
 async def test_the_ticks_show_in_a_short_window_too(make_ctx, make_app):
     """In a short window the boxes lose their borders (one line each); the tick still shows."""
-    ctx = make_ctx()
-    ctx.manager.create("coordinator", "One")
-    app = make_app(ctx)
+    app = make_app(one_session(make_ctx))
     async with app.run_test(size=(160, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("escape", "E")
-        await settle(pilot)
-        explorer = app.screen
+        explorer = await opened_explorer(pilot)
         assert explorer.has_class("-short")
         await pilot.press("down", "a")
         await settle(pilot)
