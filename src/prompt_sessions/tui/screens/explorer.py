@@ -22,27 +22,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from ... import search_live
-from ...commands import actions
-from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
-from ...search_controls import control_filters, session_matches, with_filters
+from ...search_controls import with_filters
 from ...search_live import SearchCancelled
-from ...search_query import Filter, QueryError
+from ...search_query import QueryError
 from ...search_query import parse as parse_query
-from ...search_text import fold
 from ...text import visible
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
-from .choice import ChoiceScreen
-from .explorer_rows import Row, empty_text, highlight, layout, row_text
-from .landing import LandingModal
+from ..widgets.tick_box import TickBox
+from .explorer_filters import Choice, ExplorerFilters
+from .explorer_rows import Row, header_text, highlight, lineage, session_line
+from .export_choice import offer_export
 from .text_prompt import PromptInput
+
+__all__ = ["Choice", "ExplorerScreen", "highlight"]
 
 ALL = "__all__"
 SEARCH_LIMIT = 100  # ranked: the best hits come first, and a short list comes back fast
@@ -56,10 +56,7 @@ TINY = 70  # screen width below which the check boxes hide (the `p` and `a` keys
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
 
 
-Choice = tuple[str, str, int | None]
-
-
-class ExplorerScreen(LandingModal[Choice | None]):
+class ExplorerScreen(ExplorerFilters):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         # Down and the rows' moves are priority keys, so that keys typed at once act in the
@@ -68,11 +65,13 @@ class ExplorerScreen(LandingModal[Choice | None]):
         Binding("down", "to_rows", "Rows", show=False, priority=True),
         Binding("up", "rows('cursor', -1)", show=False, priority=True),
         *ROW_MOVE_KEYS,
-        Binding("x", "export", "Export"),
-        Binding("slash", "search", "Search"),
-        Binding("a", "toggle_archived", "Archived"),
-        Binding("p", "toggle_pinned", "Pinned"),
-        Binding("t", "choose_tag", "Tag"),
+        # the letters too, so that a letter and Enter typed at once act in that order (x then
+        # Enter exports); in the search box they are letters (``action_key``)
+        Binding("x", "key('export')", "Export", priority=True),
+        Binding("slash", "key('search')", "Search", priority=True),
+        Binding("a", "key('toggle_archived')", "Archived", priority=True),
+        Binding("p", "key('toggle_pinned')", "Pinned", priority=True),
+        Binding("t", "key('choose_tag')", "Tag", priority=True),
         # a priority key: the choice is made before the keys typed right after it are handled,
         # so they reach the chosen conversation's message box (``LandingModal``)
         Binding("enter", "choose", "Show", show=False, priority=True),
@@ -120,6 +119,7 @@ class ExplorerScreen(LandingModal[Choice | None]):
         self.query_text = ""
         self.shown_query = ""  # the query the rows listed answer, once ranked
         self.choose_when_shown = False  # Enter came before the rows of the query typed
+        self.loaded = False  # the sessions are listed (the first rows are on their way)
         self.initial_po = po_name
         self._tag_from_rows = False  # t was pressed in the rows: a chosen tag returns there
 
@@ -133,8 +133,8 @@ class ExplorerScreen(LandingModal[Choice | None]):
                 yield Select([], prompt="All sources", id="source", allow_blank=True)
                 yield Select([], prompt="Any tag", id="tag", allow_blank=True)
                 with Horizontal(id="toggles"):
-                    yield Checkbox("Pinned", id="pinned")
-                    yield Checkbox("Archived", id="archived")
+                    yield TickBox("Pinned", id="pinned")
+                    yield TickBox("Archived", id="archived")
             yield Static(self.header_text(), id="header")
             yield RowList(self.render_row, empty_text="Loading…", id="rows")
             with Horizontal(id="foot"):
@@ -155,62 +155,10 @@ class ExplorerScreen(LandingModal[Choice | None]):
     def _loaded(self, summaries: list[SessionSummary]) -> None:
         self.summaries = summaries
         self._by_id = {s.id: s for s in summaries}
-        pos = sorted({s.po_name for s in summaries})
-        sources = sorted({s.source or "unknown" for s in summaries})
-        self.query_one("#po", Select).set_options(
-            [(Text(visible(p, one_line=True)), p) for p in pos]
-        )
-        self.query_one("#source", Select).set_options(
-            [(Text(visible(s, one_line=True)), s) for s in sources]
-        )
-        tags: dict[str, str] = {}
-        for s in summaries:  # newest first: a tag is offered as most recently spelled
-            for t in s.tags or ():
-                tags.setdefault(fold(t), t)
-        self.query_one("#tag", Select).set_options(
-            [(Text(visible(f"#{t}", one_line=True)), t) for _, t in sorted(tags.items())]
-        )
+        self.loaded = True
+        self.offer_filters(summaries)
         self.apply()
-
-    def filters(self) -> tuple[str | None, str | None, bool]:
-        po = self.query_one("#po", Select).value
-        source = self.query_one("#source", Select).value
-        archived = self.query_one("#archived", Checkbox).value
-        return (
-            po if isinstance(po, str) else None,
-            source if isinstance(source, str) else None,
-            archived,
-        )
-
-    def apply(self) -> None:
-        po, source, archived = self.filters()
-        base = self.hits if self.hits is not None else [Row(s) for s in self.summaries]
-        rows = [
-            r
-            for r in base
-            if (po is None or r.summary.po_name == po)
-            and (source is None or (r.summary.source or "unknown") == source)
-            and (archived or self.asks_archived or not r.summary.archived)
-            and session_matches(r.summary, self.control_filters())
-        ]
-        listed = self.query_one(RowList)
-        listed.empty_text = self.empty_text() if not rows else listed.empty_text
-        listed.set_rows(rows)
-        self._status(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
-
-    def empty_text(self) -> str:
-        """Why no row is listed, and how to list some (``explorer_rows.empty_text``)."""
-        po, source, archived = self.filters()
-        tag = self.query_one("#tag", Select).value
-        return empty_text(
-            sessions=len(self.summaries),
-            search=self.query_one("#search", Input).value,
-            lists={"PO": po, "source": source, "tag": tag if isinstance(tag, str) else None},
-            pinned=self.query_one("#pinned", Checkbox).value,
-            archived_hidden=sum(1 for s in self.summaries if s.archived)
-            if not (archived or self.asks_archived)
-            else 0,
-        )
+        self._answered()
 
     @work(thread=True, exclusive=True, group="explorer-search")
     def search(self, query: str) -> None:
@@ -257,6 +205,7 @@ class ExplorerScreen(LandingModal[Choice | None]):
         """A query that cannot be read yet (in the status line) or a search that failed (a
         notification): an Enter waiting for its rows is dropped."""
         self.choose_when_shown = False
+        self.query_one(RowList).release_keys()  # no answer is coming: they act on these rows
         if error:
             self.notify(text, severity="error")
         else:
@@ -288,52 +237,63 @@ class ExplorerScreen(LandingModal[Choice | None]):
         if self.choose_when_shown:  # Enter typed before these rows: it opens the best match
             self.choose_when_shown = False
             self.query_one(RowList).action_choose()
+        self._answered()
+
+    def waiting(self) -> bool:
+        """Whether the rows listed are not yet the answer to what was asked: the listing or
+        the ranked hits of the query typed are still on their way."""
+        return not self.loaded or self.shown_query != self.query_text
+
+    def _hold_if_waiting(self) -> None:
+        """Keys that reach the rows while they wait act on the answer, once shown: a person
+        typed the query, then moved to its results (``RowList.hold_keys``)."""
+        rows = self.query_one(RowList)
+        if self.focused is rows and self.waiting():
+            rows.hold_keys()
+
+    def _answered(self) -> None:
+        if not self.waiting():
+            self.query_one(RowList).release_keys()
 
     # -------------------------------------------------------------- events
 
-    def control_filters(self) -> tuple[Filter, ...]:
-        """The PO, tag and pinned controls as the search language's filters: a search
-        carries them, a list without one is narrowed by them (``search_controls``)."""
-        po, _, _ = self.filters()
-        tag = self.query_one("#tag", Select).value
-        pinned = self.query_one("#pinned", Checkbox).value
-        return control_filters(po=po, tag=tag if isinstance(tag, str) else None, pinned=pinned)
+    def typed(self) -> str:
+        """What is typed in the search box."""
+        return self.query_one("#search", Input).value
 
     def query_for(self, typed: str) -> str:
         """The query a search runs: what was typed, with the controls' filters."""
         return with_filters(typed, self.control_filters())
 
     def _search_again(self) -> None:
-        self.query_text = self.query_for(self.query_one("#search", Input).value)
+        self.query_text = self.query_for(self.typed())
         self.search(self.query_text)
+        self._hold_if_waiting()  # a filter changed from the rows: their keys act on its answer
+
+    def _ask(self, typed: str) -> None:
+        """Search for ``typed`` (with the controls' filters) unless that search is the one
+        asked already."""
+        query = self.query_for(typed)
+        if query != self.query_text:
+            self.query_text = query
+            self.search(query)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
+        # a change older than the box's value is passed over: the box's later change, or Down
+        # or Enter typed after the letters (``_to_rows``, ``on_input_submitted``), asks for it
+        if event.input.id == "search" and event.value == event.input.value:
             self.choose_when_shown = False  # typed after Enter: that Enter was for other rows
-            self.query_text = self.query_for(event.value)
-            self.search(self.query_text)
+            self._ask(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the search opens the row under the cursor, the best match after a search;
         typed before the search answered, once its ranked rows are shown."""
         event.stop()
+        self._ask(event.value)
         if self.shown_query != self.query_text:
             self.choose_when_shown = True
             return
         self.query_one(RowList).action_choose()
-
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id != "source":
-            self._search_again()  # a search carries the PO and tag filters
-        self.apply()
-        if event.select.id == "tag" and self._tag_from_rows:
-            self._tag_from_rows = False
-            self.query_one(RowList).focus()  # back where t was pressed (Down would reopen it)
-
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id == "pinned":
-            self._search_again()
-        self.apply()
 
     def on_row_list_chosen(self, event: RowList.Chosen) -> None:
         event.stop()
@@ -344,10 +304,17 @@ class ExplorerScreen(LandingModal[Choice | None]):
         """Enter on the rows: show the row under the cursor at once. Elsewhere Enter is the
         focused widget's: the search box's comes after the letters typed before it."""
         rows = self.query_one(RowList)
-        if self.focused is not rows or not rows.rows:
+        if self.focused is not rows or not rows.rows or rows.holding:
             raise SkipAction()
         row: Row = rows.rows[rows.cursor]
         self.dismiss((row.summary.po_name, row.summary.id, row.message_index))
+
+    def action_key(self, action: str) -> None:
+        """A letter key's ``action``, outside the search box (there it is typed); while the
+        rows hold keys for an answer, the letter reaches them and waits too."""
+        if isinstance(self.focused, Input) or self.query_one(RowList).holding:
+            raise SkipAction()
+        getattr(self, f"action_{action}")()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -364,9 +331,9 @@ class ExplorerScreen(LandingModal[Choice | None]):
         search = self.query_one("#search", PromptInput)
         if focused is search:
             search.call_later(self._to_rows, search)
-        elif isinstance(focused, RowList):
+        elif isinstance(focused, RowList) and not focused.holding:
             focused.action_cursor(1)
-        elif focused is None or self._in_select(focused):
+        elif focused is None or self._in_select(focused) or isinstance(focused, RowList):
             raise SkipAction()
         else:
             self.set_focus(self.query_one(RowList))
@@ -380,58 +347,24 @@ class ExplorerScreen(LandingModal[Choice | None]):
         if search.handing_on:  # a second Down typed at once: the rows' move
             self.app.post_message(events.Key("down", None))
             return
+        self._ask(search.value)  # the letters are in; their change messages may be late
         self.set_focus(self.query_one(RowList))
+        self._hold_if_waiting()
 
     @staticmethod
     def _in_select(widget: Widget) -> bool:
         return any(isinstance(node, Select) for node in widget.ancestors_with_self)
 
-    def action_toggle_archived(self) -> None:
-        self.query_one("#archived", Checkbox).toggle()
-
-    def action_toggle_pinned(self) -> None:
-        self.query_one("#pinned", Checkbox).toggle()
-
-    def action_choose_tag(self) -> None:
-        """Open the tag list (Enter picks one; its blank entry, any tag)."""
-        tags = self.query_one("#tag", Select)
-        self._tag_from_rows = self.query_one(RowList).has_focus
-        tags.focus()
-        tags.expanded = True
-
     def action_export(self) -> None:
         row: Row | None = self.query_one(RowList).current
         if row is None:
             return
-        exporters = self.ctx.host.exporters()
-        choices = [
-            (name, f"{name} (.{c.value.extension})") for name, c in sorted(exporters.items())
-        ]
-
-        def chosen(format: str | None) -> None:
-            if format is None:
-                return
-            try:
-                path = actions.export_to_file(
-                    self.ctx.manager, row.summary.id, format, directory=self.export_dir
-                )
-            except PromptSessionsError as exc:
-                self.notify(str(exc), title=exc.title, severity="error")
-                return
-            self.notify(f"Exported to {path}", title="Exported")
-
-        # Enter alone exports as markdown, the default of /session export and export
-        title = f"Export '{row.summary.name}' as"
-        self.app.push_screen(ChoiceScreen(title, choices, default="markdown"), chosen)
+        offer_export(self, self.ctx, row.summary, self.export_dir)
 
     # -------------------------------------------------------------- rendering
 
     def header_text(self, width: int = 100) -> Text:
-        columns = layout(width, self.hits is not None)
-        line = row_text([Text(title) for _, title, _ in columns], columns)
-        if self.hits is not None:
-            line.append("Match")
-        return line
+        return header_text(width, self.hits is not None)
 
     def on_resize(self) -> None:
         # narrow: the filters move under the search box, which keeps the whole width; short:
@@ -450,29 +383,8 @@ class ExplorerScreen(LandingModal[Choice | None]):
         )
 
     def render_row(self, row: Row, width: int) -> Text:
-        s = row.summary
-        cells = {
-            "po": Text(visible(s.po_name, one_line=True)),
-            "name": Text(
-                visible(
-                    s.name + ("  (archived)" if s.archived else "") + self.lineage(s), one_line=True
-                )
-            ),
-            "msgs": Text(str(s.message_count)),
-            "source": Text(visible(s.source or "", one_line=True)),
-            "updated": Text(when(s.updated_at, self.now)),
-        }
-        columns = layout(width, self.hits is not None)
-        line = row_text([cells[key] for key, _, _ in columns], columns)
-        if row.snippet is not None:
-            room = width - line.cell_len
-            line.append_text(highlight(row.snippet, row.spans or [], room))
-        return line
+        return session_line(row, width, self.now, self.hits is not None, self._by_id)
 
     def lineage(self, s: SessionSummary) -> str:
         """`` ↳ delegation of coordinator: Plan`` for a session with a parent (DESIGN 11, 14)."""
-        if not s.thread_type or s.thread_type == "root":
-            return ""
-        parent = self._by_id.get(s.parent_id or "")
-        of = f" of {parent.po_name}: {parent.name}" if parent else ""
-        return f"  ↳ {s.thread_type}{of}"
+        return lineage(s, self._by_id)

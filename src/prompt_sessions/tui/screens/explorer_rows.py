@@ -6,11 +6,14 @@ line (DESIGN section 8).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
 
 from ...cells import boundary, cell_len
+from ...commands.display import when
 from ...models import SessionSummary
 from ...search_query import operator_hint
 from ...text import quoted, visible
@@ -68,6 +71,50 @@ def row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
         parts.append(cell)
         parts.append(Text(" " * GAP))
     return Text.assemble(*parts)
+
+
+def header_text(width: int, searching: bool) -> Text:
+    """The column titles for rows ``width`` cells wide (``Match`` over a search's snippets)."""
+    columns = layout(width, searching)
+    line = row_text([Text(title) for _, title, _ in columns], columns)
+    if searching:
+        line.append("Match")
+    return line
+
+
+def session_line(
+    row: Row, width: int, now: datetime, searching: bool, by_id: Mapping[str, SessionSummary]
+) -> Text:
+    """``row`` as one line ``width`` cells wide: its columns, then a search's snippet;
+    ``now`` dates the last update, ``by_id`` (the listed sessions) names a parent."""
+    s = row.summary
+    cells = {
+        "po": Text(visible(s.po_name, one_line=True)),
+        "name": Text(
+            visible(
+                s.name + ("  (archived)" if s.archived else "") + lineage(s, by_id), one_line=True
+            )
+        ),
+        "msgs": Text(str(s.message_count)),
+        "source": Text(visible(s.source or "", one_line=True)),
+        "updated": Text(when(s.updated_at, now)),
+    }
+    columns = layout(width, searching)
+    line = row_text([cells[key] for key, _, _ in columns], columns)
+    if row.snippet is not None:
+        room = width - line.cell_len
+        line.append_text(highlight(row.snippet, row.spans or [], room))
+    return line
+
+
+def lineage(s: SessionSummary, by_id: Mapping[str, SessionSummary]) -> str:
+    """`` ↳ delegation of coordinator: Plan`` for a session with a parent (DESIGN 11, 14);
+    the parent is named when ``by_id`` holds it."""
+    if not s.thread_type or s.thread_type == "root":
+        return ""
+    parent = by_id.get(s.parent_id or "")
+    of = f" of {parent.po_name}: {parent.name}" if parent else ""
+    return f"  ↳ {s.thread_type}{of}"
 
 
 def highlight(snippet: str, spans: list[tuple[int, int]], room: int | None = None) -> Text:

@@ -8,16 +8,12 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
-from ...cells import cell_len, fit_name
 from ...commands import actions
-from ...commands.display import when
 from ...context import AppContext
 from ...errors import PromptSessionsError
 from ...models import SessionSummary
@@ -26,14 +22,14 @@ from ...organise.trash import undo_hint
 from ...storage.base import SupportsTrash
 from ...text import counted, quoted, visible
 from ..name_notes import notify_name_clash
+from ..same_names import id_tags
 from ..widgets.hint_line import HintLine
-from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
+from ..widgets.row_list import ROW_MOVE_KEYS, RowList
 from .confirm import ConfirmScreen
 from .landing import opened_to_land
 from .name_prompt import NamePrompt
-from .picker_organise import OrganisingScreen
-from .picker_rows import Heading, Row, grouped
-from .text_prompt import PromptInput
+from .picker_boxes import PickerBoxes
+from .picker_rows import Heading, Row, grouped, session_line
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete (or an archive) ``u`` brings the session back
@@ -53,7 +49,7 @@ HINTS = (
 )
 
 
-class SessionPicker(OrganisingScreen):
+class SessionPicker(PickerBoxes):
     """``n`` new, ``r`` rename, ``d`` delete (``u`` undoes it for a moment), ``p`` pin, ``t``
     tags, ``a`` archive, ``c`` copy to a PO, ``/`` filter, Enter select, Esc cancel. Pinned
     sessions come first; orphaned sessions of every PO follow under their own heading (DESIGN
@@ -116,6 +112,7 @@ class SessionPicker(OrganisingScreen):
         self._position: tuple[int | None, int] = (0, 0)  # place and session count shown
         self._headings: list[int] = []  # the rows that are group headings, not sessions
         self.filter_text = ""
+        self._id_tags: dict[str, str] = {}  # short ids of sessions sharing a name
         # the last delete: (id, monotonic time, whether it was the current session)
         self._deleted: tuple[str, float, bool] | None = None
 
@@ -182,27 +179,18 @@ class SessionPicker(OrganisingScreen):
     def rows_widget(self) -> RowList:
         return self.query_one("#sessions", RowList)
 
-    def render_row(self, s: Row, width: int) -> Text:
-        if isinstance(s, Heading):
-            return s.render(width)
-        mark = "*" if s.id == self.current_id else " "
-        unit = "msg " if s.message_count == 1 else "msgs"
-        right = f"{s.message_count:>6} {unit} {when(s.updated_at, self.now):>10}"
-        room = max(4, width - cell_len(right) - 4)
-        lead = Text()
-        if s.id in self.orphan_ids and s.po_name != self.po_name:
-            lead.append(f"{visible(s.po_name, one_line=True)}: ", style="italic")
-        if s.pinned:
-            lead.append("📌 ")
-        # the name is fitted on its own so that a "(before rewind)" at its end stays in sight
-        mark_archived = " (archived)" if s.archived else ""
-        shown = fit_name(visible(s.name, one_line=True), room - lead.cell_len - len(mark_archived))
-        name = Text.assemble(lead, shown, (mark_archived, "dim italic"))
-        if s.tags:
-            tags = " ".join(f"#{t}" for t in s.tags)
-            name.append(" " + visible(tags, one_line=True), style="dim")
-        name.truncate(room, overflow="ellipsis", pad=True)
-        return Text.assemble((f"{mark} ", "bold"), name, "  ", (right, "dim"))
+    def render_row(self, row: Row, width: int) -> Text:
+        if isinstance(row, Heading):
+            return row.render(width)
+        return session_line(
+            row,
+            width,
+            self.now,
+            self.current_id,
+            self.po_name,
+            self.orphan_ids,
+            self._id_tags.get(row.id),
+        )
 
     def reload(self, select: str | None = None, rows: list[SessionSummary] | None = None) -> None:
         """Show ``rows`` (the PO's, known beforehand), or the store's sessions of the PO and the
@@ -215,6 +203,9 @@ class SessionPicker(OrganisingScreen):
         self._apply(select)
 
     def _apply(self, select: str | None = None) -> None:
+        # over every listed session, not only the filtered ones: a short id stays as typing
+        # in the filter narrows the list
+        self._id_tags = id_tags((s.id, s.name) for s in self.all_rows)
         rows = grouped(self.all_rows, self.orphan_ids, self.filter_text)
         self._headings = [i for i, row in enumerate(rows) if isinstance(row, Heading)]
         cursor = 0
@@ -259,100 +250,7 @@ class SessionPicker(OrganisingScreen):
         if isinstance(row, SessionSummary):
             self.dismiss(row.id)
 
-    def action_choose(self) -> None:
-        """Enter on a session row: show it at once. In the filter or rename box Enter is
-        taken in its place among the keys typed at once: after the letters before it, and
-        the keys after it go where they would have gone after a pause (``PromptInput``). On a
-        heading Enter is the rows'."""
-        focused = self.focused
-        if isinstance(focused, PromptInput):
-            focused.call_later(self._enter_typed, focused)
-            return
-        if focused is not self.rows_widget or self.selected is None:
-            raise SkipAction()
-        self.dismiss(self.selected.id)
-
-    def _enter_typed(self, box: PromptInput) -> None:
-        if box.handing_on:
-            # a second Enter typed at once, after the box answered: it is the new focus's
-            self.app.post_message(events.Key("enter", "\r"))
-        elif box.id == "filter":
-            self._filter_typed(box)
-            if self.selected is not None:
-                self.dismiss(self.selected.id)
-        else:
-            self._finish_rename(box.value)
-
-    def action_back(self) -> None:
-        for box in self.query(Input).results():
-            if box.has_class("-shown"):
-                box.remove_class("-shown")
-                if box.id == "filter":
-                    self.filter_text = ""
-                    self._apply(self.selected.id if self.selected else None)
-                self.set_focus(self.rows_widget)
-                return
-        self.dismiss(None)
-
-    # -------------------------------------------------------------- filter
-
-    async def _box(self, box_id: str, placeholder: str = "") -> Input:
-        """The filter (above the rows) or rename (below them) box, mounted on first use."""
-        found = self.query(f"#{box_id}").results(Input)
-        box = next(found, None)
-        if box is None:
-            box = PromptInput(id=box_id, placeholder=placeholder)
-            box.follows_focus = True
-            where = (
-                {"before": self.rows_widget} if box_id == "filter" else {"after": self.rows_widget}
-            )
-            await self.query_one(Vertical).mount(box, **where)
-        return box
-
-    def action_rows(self, action: str, argument: int) -> None:
-        """A move of the rows' cursor (``RowList.action_<action>(argument)``) while they have
-        the focus; in a text box the key is the box's."""
-        move_rows(self.focused, self.rows_widget, action, argument)
-
-    def action_arrow(self, step: int) -> None:
-        """Down or Up: on the rows, a move; in the filter box, once the letters typed before it
-        are in, a move through the filtered rows with the focus going to them."""
-        focused = self.focused
-        if focused is self.rows_widget:
-            self.rows_widget.action_cursor(step)
-        elif isinstance(focused, PromptInput) and focused.id == "filter":
-            focused.call_later(self._to_rows, focused, step)
-        else:
-            raise SkipAction()
-
-    def _to_rows(self, box: PromptInput, step: int) -> None:
-        if box.handing_on:  # typed at once after the box was left: the rows' move
-            self.app.post_message(events.Key("down" if step > 0 else "up", None))
-            return
-        self._filter_typed(box)
-        rows = self.rows_widget
-        rows.focus()
-        rows.move_to(rows.cursor + step)
-
-    def _filter_typed(self, box: Input) -> None:
-        """Apply the filter as typed so far: its change messages may still be on their way."""
-        if box.value != self.filter_text:
-            self.filter_text = box.value
-            self._apply()
-
-    async def action_filter(self) -> None:
-        if self._in_a_box():
-            raise SkipAction()
-        box = await self._box("filter", placeholder="filter by name")
-        box.add_class("-shown")
-        self.set_focus(box)
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.filter_text = event.value
-            self._apply()
-
-    # -------------------------------------------------------------- new, rename, delete
+    # -------------------------------------------------------------- new, delete
 
     def action_new(self) -> None:
         default = actions.auto_name(self.ctx.manager, self.po_name)
@@ -372,33 +270,6 @@ class SessionPicker(OrganisingScreen):
 
         prompt = NamePrompt(f"New session for {self.po_name}", default)
         self.app.push_screen(opened_to_land(prompt, created))
-
-    async def action_rename(self) -> None:
-        if self._in_a_box():
-            raise SkipAction()
-        if self.selected is None:
-            return
-        box = await self._box("rename")
-        box.value = self.selected.name
-        box.border_title = "Rename"
-        box.add_class("-shown")
-        self.set_focus(box)
-
-    def _finish_rename(self, value: str) -> None:
-        """Rename the selected session to ``value`` and close the rename box (the keys typed
-        after go to the rows); on a refused name say why and keep the box open."""
-        target = self.selected
-        if target is None:
-            return
-        try:
-            session = self.ctx.manager.rename(target.id, value)
-        except PromptSessionsError as exc:
-            self.notify(str(exc), title=exc.title, severity="error")
-            return
-        self.query_one("#rename", Input).remove_class("-shown")
-        self.reload(select=target.id)
-        self.set_focus(self.rows_widget)
-        notify_name_clash(self, self.ctx.manager, [session])
 
     def action_delete(self) -> None:
         target = self.selected

@@ -39,8 +39,9 @@ ROW_MOVE_KEYS: list[BindingType] = [
 
 def move_rows(focused: object, rows: RowList, action: str, argument: int) -> None:
     """Run ``rows.action_<action>(argument)`` when ``rows`` has the focus (``focused``, the
-    screen's focused widget); else SkipAction, so the key is the focused widget's."""
-    if focused is not rows:
+    screen's focused widget); else SkipAction, so the key is the focused widget's. Rows that
+    hold keys (:meth:`RowList.hold_keys`) take the key to hold it."""
+    if focused is not rows or rows.holding:
         raise SkipAction()
     getattr(rows, f"action_{action}")(argument)
 
@@ -85,6 +86,36 @@ class RowList(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.rows: Sequence[Any] = []
         self.cursor = 0
+        self._held: list[events.Key] | None = None
+
+    # -------------------------------------------------------------- keys ahead of their rows
+
+    @property
+    def holding(self) -> bool:
+        """Whether keys reaching the rows wait for :meth:`release_keys`; a screen's priority
+        keys on the rows skip meanwhile, so that they reach the rows and wait too."""
+        return self._held is not None
+
+    def hold_keys(self) -> None:
+        """Keep the keys that reach the rows from now on: they were typed for rows still on
+        their way (a search not answered yet) and act on those, once shown."""
+        if self._held is None:
+            self._held = []
+
+    def release_keys(self) -> None:
+        """Hand the kept keys back to the app, in the order typed, to act on the rows shown
+        now (or wherever the first of them takes the focus)."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self.app.post_message(events.Key(event.key, event.character))
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self._held is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        self._held.append(event)
 
     def set_rows(self, rows: Sequence[Any], cursor: int = 0) -> None:
         self.rows = rows

@@ -1,4 +1,5 @@
-"""The open sessions: a state glyph, the name, an unread badge and a one-line preview each.
+"""The open sessions: a state glyph, the name (with a short id where open sessions share it),
+an unread badge and a one-line preview each.
 
 Hidden while only one session is open. Sessions that need the person (a reply finished, failed or
 asks for input while another was shown, DESIGN section 15) come first until they are shown.
@@ -20,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from ...runtime import LiveSession, Status
 from ...text import visible
+from ..same_names import id_tags
 
 PREVIEW_EVERY = 0.1
 
@@ -43,8 +45,10 @@ def glyph(live: LiveSession) -> Text:
     return text
 
 
-def row(live: LiveSession, width: int = 0) -> Text:
-    """Two lines: glyph, name and unread badge; then the preview (or the error).
+def row(live: LiveSession, width: int = 0, id_tag: str | None = None) -> Text:
+    """Two lines: glyph, name, short id and unread badge; then the preview (or the error).
+    The short id (``id_tag``) is for a session whose name another open session bears
+    (``same_names``); it stays in sight when the name is cut.
 
     With a ``width`` each line is cut to it with an ellipsis, so the preview stays one line.
     """
@@ -53,12 +57,14 @@ def row(live: LiveSession, width: int = 0) -> Text:
     head.append(" ")
     badge = Text(f" {live.unread} ", style="reverse bold") if live.unread else Text()
     name = Text(visible(live.name, one_line=True), style="bold" if live.unread else "")
+    tag = Text(f" ({id_tag})", style="dim") if id_tag else Text()
     if width:
         name.truncate(
-            max(1, width - head.cell_len - (badge.cell_len + 1 if badge else 0)),
+            max(1, width - head.cell_len - tag.cell_len - (badge.cell_len + 1 if badge else 0)),
             overflow="ellipsis",
         )
     head.append_text(name)
+    head.append_text(tag)
     if badge:
         head.append(" ")
         head.append_text(badge)
@@ -87,6 +93,7 @@ class SessionBar(OptionList):
         self._ids: list[str] = []
         self._lives: dict[str, LiveSession] = {}
         self._stale: set[str] = set()
+        self._id_tags: dict[str, str] = {}  # short ids of open sessions sharing a name
         self._timer_pending = False
         self.shown: str | None = None
         self.needing: dict[str, str] = {}  # session id -> why it needs the person, oldest first
@@ -120,11 +127,12 @@ class SessionBar(OptionList):
         lives = self.ordered(lives)
         self._ids = [live.session_id for live in lives]
         self._lives = {live.session_id: live for live in lives}
+        self._id_tags = self._tags_now()
         self._stale.clear()
         with self.prevent(OptionList.OptionHighlighted):
             self.clear_options()
             width = self.row_width
-            self.add_options([Option(row(live, width), id=live.session_id) for live in lives])
+            self.add_options([Option(self._row(live, width), id=live.session_id) for live in lives])
             if shown in self._ids:
                 self.highlighted = self._ids.index(shown)
         self.display = len(lives) > 1
@@ -135,7 +143,16 @@ class SessionBar(OptionList):
         if live is None:
             return
         self._stale.discard(session_id)
-        self.replace_option_prompt(session_id, row(live, self.row_width))
+        if self._tags_now() != self._id_tags:  # a rename made or ended a shared name
+            self.rebuild(list(self._lives.values()), self.shown)
+            return
+        self.replace_option_prompt(session_id, self._row(live, self.row_width))
+
+    def _tags_now(self) -> dict[str, str]:
+        return id_tags((live.session_id, live.name) for live in self._lives.values())
+
+    def _row(self, live: LiveSession, width: int = 0) -> Text:
+        return row(live, width, self._id_tags.get(live.session_id))
 
     def preview_changed(self, session_id: str) -> None:
         """Redraw a row soon (a chunk arrived); many chunks make one redraw."""
@@ -153,7 +170,7 @@ class SessionBar(OptionList):
 
     def row_text(self, session_id: str) -> str:
         """The plain text of a row, uncut (for tests and tools)."""
-        return row(self._lives[session_id]).plain
+        return self._row(self._lives[session_id]).plain
 
     @property
     def row_width(self) -> int:
