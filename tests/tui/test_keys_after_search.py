@@ -275,3 +275,23 @@ async def test_down_and_x_typed_before_the_sessions_are_listed_export_the_first(
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         assert app.screen.title_text == "Export 'Newest' as"
+
+
+async def test_slash_and_a_query_typed_at_once_on_the_rows_search(make_ctx, make_app):
+    """On the explorer's rows, ``/`` and a query typed at once: every letter is in the search
+    box (the ``a`` and ``p`` of it toggle no filter) and the query's best match is listed."""
+    ctx = make_ctx()
+    seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "E")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExplorerScreen))
+        await settle(pilot)
+        await pilot.press("down")
+        explorer = app.screen
+        type_at_once(app, "slash", *"walrus pa")
+        await settle(pilot)
+        assert explorer.query_one("#search").value == "walrus pa"
+        assert not explorer.query_one("#pinned").value
+        assert not explorer.query_one("#archived").value

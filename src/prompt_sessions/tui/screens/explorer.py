@@ -320,7 +320,8 @@ class ExplorerScreen(ExplorerFilters):
         self.dismiss(None)
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # at once, not later as ``focus()`` does: the letters typed right after / are the query
+        self.set_focus(self.query_one("#search", Input))
 
     def action_to_rows(self) -> None:
         """Down from the search or a check box moves into the rows, where x and a work; from
