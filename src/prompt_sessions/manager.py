@@ -343,8 +343,7 @@ class SessionManager:
         if isinstance(query, str) and unencodable(query):
             raise UsageError("the search text is not valid UTF-8 text")
         parsed = query if isinstance(query, Query) else parse(query)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+        limit = limits.search_limit(limit)
         parsed = parsed.with_po(po_name)
         if isinstance(self.backend, SupportsSearch):
             return self.backend.search(parsed, limit=limit, progress=progress)
