@@ -11,87 +11,12 @@ themselves to a real ``prompt-sessions serve --mcp``.
 from __future__ import annotations
 
 import json
-import os
-import select
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
-
-
-class RawClient:
-    """A client writing JSON-RPC lines as given, so that they may hold what JSON allows and
-    Unicode does not."""
-
-    def __init__(self, store: Path) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PROMPT_SESSIONS_", "PROMPT_OBJECTS"))
-        }
-        env["PROMPT_SESSIONS_PLUGINS"] = ""
-        self.proc = subprocess.Popen(
-            [SCRIPT, "--dir", str(store), "serve", "--mcp"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self._buffer = b""
-        self._next = 0
-
-    def write(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode("ascii") + b"\n")
-        self.proc.stdin.flush()
-
-    def request(self, method: str, params_json: str) -> Any:
-        """Send a request whose params are the JSON text given; return its answer (the whole
-        response object) or fail when none comes."""
-        self._next += 1
-        number = self._next
-        self.write(f'{{"jsonrpc":"2.0","id":{number},"method":"{method}","params":{params_json}}}')
-        return self.answer(number)
-
-    def call(self, tool: str, arguments_json: str) -> Any:
-        return self.request("tools/call", f'{{"name":"{tool}","arguments":{arguments_json}}}')
-
-    def answer(self, number: int, timeout: float = 30) -> Any:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\n" in self._buffer:
-                line, self._buffer = self._buffer.split(b"\n", 1)
-                message = json.loads(line)
-                if message.get("id") == number:
-                    return message
-            left = deadline - time.monotonic()
-            assert left > 0, f"no answer to request {number}"
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 65536)
-                assert chunk, f"the server closed its output before answering request {number}"
-                self._buffer += chunk
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            assert self.proc.stdout is not None
-            self.proc.stdout.close()
+from mcp_raw_client import RawClient, initialized
 
 
 @pytest.fixture
@@ -108,14 +33,7 @@ def store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(store: Path) -> Iterator[RawClient]:
-    raw = RawClient(store)
-    first = raw.request(
-        "initialize",
-        '{"protocolVersion":"2025-06-18","capabilities":{},'
-        '"clientInfo":{"name":"raw","version":"1"}}',
-    )
-    assert "result" in first, first
-    raw.write('{"jsonrpc":"2.0","method":"notifications/initialized"}')
+    raw = initialized(store)
     yield raw
     raw.close()
 

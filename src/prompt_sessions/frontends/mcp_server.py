@@ -176,4 +176,9 @@ def run(ctx: AppContext) -> None:
 
     with stdout_to_stderr():
         server = build_server(ctx)
-    anyio.run(server.run_stdio_async)
+    try:
+        anyio.run(server.run_stdio_async)
+    except* (BrokenPipeError, ConnectionResetError):
+        # The client went away before its answer was written: what it asked for is stored as
+        # far as it got (a reply cut short is marked incomplete); nothing is left to tell.
+        pass
