@@ -49,7 +49,8 @@ def checked_session(session: Any, format: str, typed: bool = False) -> Session:
         the check through JSON and back is spared; the rest of the check still applies.
     :returns: a validated copy (``session`` itself when ``typed``).
     :raises ImportFormatError: not a Session, a field of the wrong shape, text that cannot be
-        written as UTF-8, a newer ``format_version`` or a name with control characters.
+        written as UTF-8, a newer ``format_version``, a name with control characters or a
+        negative token count.
     """
     if not isinstance(session, Session):
         raise ImportFormatError(
@@ -71,4 +72,18 @@ def checked_session(session: Any, format: str, typed: bool = False) -> Session:
             f"than this program ({FORMAT_VERSION}); upgrade prompt-sessions to import it"
         )
     clean_name(checked.name)
+    _check_counts(checked)
     return checked
+
+
+def _check_counts(session: Session) -> None:
+    """Refuse a negative token count: ``stats`` adds them up (DESIGN section 14, "Usage")."""
+    for index, message in enumerate(session.history):
+        usage = message.usage
+        if usage is None:
+            continue
+        for field in ("input_tokens", "output_tokens", "cached_tokens"):
+            if (count := getattr(usage, field)) < 0:
+                raise ImportFormatError(
+                    f"`$.history[{index}].usage.{field}` is {count}; a token count is zero or more"
+                )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ImportFormatError
+from .errors import ImportFormatError, UsageError
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_NESTING = 64
 # Search hits returned when no limit is given (DESIGN section 12); here rather than in
 # ``search`` so that the manager's signature does not load the search modules.
 SEARCH_RESULTS = 200
+# The most hits a search returns whatever limit is asked: more than any store holds, and within
+# the integers SQLite can bind (a LIMIT past 2**63 - 1 cannot be passed to the index).
+MAX_SEARCH_RESULTS = 2**31 - 1
 
 # One JSON string, or an unterminated one running to the end of the input. The unrolled form
 # and the \Z alternative keep the scan linear: a pattern that must find a closing quote retries
@@ -22,6 +25,18 @@ SEARCH_RESULTS = 200
 # parser reports it.
 _STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def search_limit(limit: object) -> int:
+    """``limit`` checked as a search's most hits (DESIGN section 12, ``--limit N``): a whole
+    number of at least 1, one past :data:`MAX_SEARCH_RESULTS` read as that (no store holds
+    more hits, and the index cannot bind a larger number).
+
+    :raises UsageError: it is not an int (a bool is not), or below 1.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+    return min(limit, MAX_SEARCH_RESULTS)
 
 
 def read_input(path: Path) -> bytes:

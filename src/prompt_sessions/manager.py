@@ -17,7 +17,7 @@ from .ids import validate_id
 from .models import Message, Session, SessionSummary, clean_name
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
-from .resolve import by_id_lookup, other_po_hint, resolve_ref
+from .resolve import by_id_lookup, damaged_match, other_po_hint, resolve_ref
 from .storage.base import (
     HealthReport,
     StorageBackend,
@@ -357,8 +357,7 @@ class SessionManager:
         if isinstance(query, str) and unencodable(query):
             raise UsageError("the search text is not valid UTF-8 text")
         parsed = query if isinstance(query, Query) else parse(query)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+        limit = limits.search_limit(limit)
         parsed = parsed.with_po(po_name)
         if isinstance(self.backend, SupportsSearch):
             return self.backend.search(parsed, limit=limit, progress=progress)
@@ -372,7 +371,8 @@ class SessionManager:
         """Exact name, then unique id prefix, then unique name prefix, among the PO's sessions.
 
         An id lookup, then what the store knows (``list_known``), then a list, which finds files
-        changed behind the program's back (DESIGN 10). Raises SessionNotFound, AmbiguousSession.
+        changed behind the program's back (DESIGN 10). Raises SessionNotFound, AmbiguousSession,
+        or CorruptSession for the id of a damaged session (``resolve.damaged_match``).
         """
         if (found := by_id_lookup(self.backend, ref, po_name)) is not None:
             return found
@@ -384,6 +384,8 @@ class SessionManager:
         try:
             return resolve_ref(ref, self.list(po_name), po_name)
         except SessionNotFound as exc:
+            if (damaged := damaged_match(ref, self.problems())) is not None:
+                raise damaged from exc
             hint = trash.in_trash_hint(self, ref, po_name)
             hint = hint or (po_name and other_po_hint(ref, self.list(), po_name))
             if not hint:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from .errors import AmbiguousSession, SessionNotFound
+from .errors import AmbiguousSession, CorruptSession, SessionNotFound
 from .models import SessionSummary
 from .storage.base import SupportsIdLookup
 from .text import fold, same_text, visible
@@ -57,6 +57,24 @@ def resolve_ref(
             text, po_name, f"an id prefix needs at least {MIN_ID_PREFIX} characters"
         )
     raise SessionNotFound(text, po_name)
+
+
+def damaged_match(ref: object, problems: Mapping[str, str]) -> CorruptSession | None:
+    """The error for a ``ref`` that matches no readable session but is the id, or an id prefix
+    of :data:`MIN_ID_PREFIX` or more hex digits, of exactly one damaged one (``problems``: id
+    -> what is wrong, as the last list found them); None otherwise. ``list`` names a damaged
+    session by its id, so that id typed back must say the session is damaged, not that nothing
+    matches (DESIGN section 4, "Damage stays local")."""
+    if not isinstance(ref, str):
+        return None
+    text = ref.strip().lower()
+    if len(text) < MIN_ID_PREFIX or not set(text) <= _HEX:
+        return None
+    found = [sid for sid in problems if sid.startswith(text)]
+    if len(found) != 1:
+        return None
+    (sid,) = found
+    return CorruptSession(sid, f"{problems[sid]} (see `prompt-sessions doctor`)")
 
 
 def other_po_hint(ref: str, sessions: Sequence[SessionSummary], po_name: str | None) -> str | None:

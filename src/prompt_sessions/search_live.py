@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from .errors import PromptSessionsError, UsageError
+from .limits import search_limit
 from .models import SessionSummary
 from .search import SearchHit, collect
 from .search_query import Query
@@ -127,8 +128,7 @@ def _parsed(query: str | Query, po_name: str | None, limit: int) -> Query:
     """The same checks as ``SessionManager.search``."""
     if isinstance(query, str) and unencodable(query):
         raise UsageError("the search text is not valid UTF-8 text")
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+    search_limit(limit)
     parsed = query if isinstance(query, Query) else parse_query(query)
     return parsed.with_po(po_name)
 
@@ -164,6 +164,7 @@ def first_page(
     :raises UsageError: a limit that is not a positive int.
     """
     parsed = _parsed(query, po_name, limit)
+    limit = search_limit(limit)
     index = _index_of(manager)
     if isinstance(index, SupportsFirstPage):
         return index.first_page(parsed, limit=limit, within=within)
@@ -196,5 +197,6 @@ def ranked(
 
     index = _index_of(manager)
     if cancelled is not None and isinstance(index, SearchCache):
-        return index.search(_parsed(query, po_name, limit), limit, progress, cancelled)
+        parsed = _parsed(query, po_name, limit)
+        return index.search(parsed, search_limit(limit), progress, cancelled)
     return manager.search(query, po_name, limit=limit, progress=progress)

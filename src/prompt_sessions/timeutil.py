@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # ASCII digits only: in a str pattern \d also matches the digits of other scripts ("٢٠٢٥"),
 # which are not ISO 8601 and sort after every real date.
@@ -37,3 +37,14 @@ def iso_from_epoch(seconds: float) -> str:
     ms = int(seconds * 1000)
     secs, millis = divmod(ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{millis:03d}Z"
+
+
+def days_before_now(days: float) -> datetime:
+    """The instant ``days`` days (zero or more, not NaN: the caller checks) before now, UTC. A
+    span reaching past the calendar's first day (``1e308``, ``inf``) gives that first day:
+    nothing stored is older, so an "older than" rule then matches nothing."""
+    now = parse_iso(now_iso())
+    try:
+        return now - timedelta(days=days)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)

@@ -53,6 +53,21 @@ class SessionServer(MCPServer):
                 f"Error executing tool {name}: invalid arguments: {problems}"
             ) from cause
 
+    async def run_stdio_async(self) -> None:
+        """Serve on stdin and stdout as the SDK does, answering the requests whose text the
+        SDK cannot read (``mcp_lines``) instead of leaving their clients waiting."""
+        from mcp.server.stdio import stdio_server
+
+        from .mcp_lines import AnsweringReadStream
+
+        lowlevel = self._lowlevel_server  # the SDK's own run_stdio_async uses it the same way
+        async with stdio_server() as (read_stream, write_stream):
+            await lowlevel.run(
+                AnsweringReadStream(read_stream, write_stream),
+                write_stream,
+                lowlevel.create_initialization_options(),
+            )
+
 
 def build_server(ctx: AppContext) -> MCPServer:
     """The MCP server with the session tools, ready to run on any transport.
@@ -161,4 +176,9 @@ def run(ctx: AppContext) -> None:
 
     with stdout_to_stderr():
         server = build_server(ctx)
-    anyio.run(server.run_stdio_async)
+    try:
+        anyio.run(server.run_stdio_async)
+    except* (BrokenPipeError, ConnectionResetError):
+        # The client went away before its answer was written: what it asked for is stored as
+        # far as it got (a reply cut short is marked incomplete); nothing is left to tell.
+        pass

@@ -112,10 +112,15 @@ def _sessions(lines: list[Line], filename: str | None, limit: int | None) -> lis
     parent: Session | None = None
     if any(ln.type in ("user", "assistant") for ln in main):
         parent = _session(main, session_id, summaries, {"source_id": session_id}, limit)
-        found.append(parent)
+        if parent.history:  # turns with no text in them are no conversation
+            found.append(parent)
+        else:
+            parent = None
     for key, branch in branches.items():
         stamp = source(f"{session_id}/agent-{key}", parent_source_id=None if parent else session_id)
         child = _session(branch, session_id, [], stamp, limit)
+        if not child.history:
+            continue
         child.thread_type = "delegation"
         if parent is not None:
             child.parent_id = parent.id
@@ -227,6 +232,11 @@ def _session(
             output_tokens=usage.output_tokens,
             cached_tokens=usage.cache_read_input_tokens,
         )
+    # A reply that brought nothing (no text, call or thought) is no turn: left out, not stored
+    # as an empty message.
+    messages = [
+        m for m in messages if m.role != "assistant" or m.content or m.tool_calls or m.metadata
+    ]
     known = [m.created_at for m in messages if m.created_at]
     if known and len(known) == len(messages):
         start, end = min(known), max(known)

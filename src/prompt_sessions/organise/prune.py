@@ -3,13 +3,12 @@ trash (restorable), never deleted for good."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..current_session import current_ids
 from ..errors import CorruptSession, SessionNotFound, UsageError
 from ..models import SessionSummary
-from ..timeutil import now_iso, parse_iso
+from ..timeutil import days_before_now, parse_iso
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -20,11 +19,11 @@ def empty_sessions(manager: SessionManager, days: float | None = None) -> list[S
     archived ones included. A PO's current session is left out: it is the one in use.
 
     Raises:
-        UsageError: ``days`` is negative.
+        UsageError: ``days`` is negative or NaN.
     """
-    if days is not None and days < 0:
+    if days is not None and not days >= 0:  # NaN too
         raise UsageError(f"--older-than must be zero or more days, not {days}")
-    cutoff = parse_iso(now_iso()) - timedelta(days=days or 0)
+    cutoff = days_before_now(days or 0)
     manager.recheck()  # a message typed into a file in place must keep it from the trash
     found = manager.list()
     current = current_ids(manager, found)  # what `send` would write to stays

@@ -5,13 +5,12 @@ and emptying the trash, only ever when asked."""
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..errors import PromptSessionsError, SessionNotFound, UsageError
 from ..resolve import resolve_ref
 from ..storage.base import SupportsTrash, TrashedSession
-from ..timeutil import now_iso, parse_iso
+from ..timeutil import days_before_now, parse_iso
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -85,13 +84,13 @@ def older_than(entries: list[TrashedSession], days: float | None) -> list[Trashe
     """The entries deleted more than ``days`` days ago (all of them when ``days`` is None).
 
     Raises:
-        UsageError: ``days`` is negative.
+        UsageError: ``days`` is negative or NaN.
     """
     if days is None:
         return list(entries)
-    if days < 0:
+    if not days >= 0:  # NaN too
         raise UsageError(f"--older-than must be zero or more days, not {days}")
-    cutoff = parse_iso(now_iso()) - timedelta(days=days)
+    cutoff = days_before_now(days)
     return [e for e in entries if parse_iso(e.deleted_at) < cutoff]
 
 

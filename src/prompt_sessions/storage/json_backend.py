@@ -71,6 +71,11 @@ class JsonBackend(JsonReplaceLast):
         if self._has_search_cache():
             getattr(self.search_cache, hook)(*args)
 
+    def _changed_behind(self, session_id: str) -> None:
+        # The search cache stamps a session by its summary, which a hand edit of a message in
+        # the middle leaves as it was: forget the session, the next search indexes it again.
+        self._indexed("session_dropped", session_id)
+
     def _has_search_cache(self) -> bool:
         """Whether there is a search cache to keep in step (without one, the first search
         builds it).

@@ -90,6 +90,11 @@ class JsonCatalogView(JsonReading):
             self._scan_into(view, sid)
         return view
 
+    def _changed_behind(self, session_id: str) -> None:
+        """A session file was changed by someone else (a hand edit, a crashed writer): its
+        summary may read the same while its messages do not. Stores with caches over the
+        messages forget theirs here."""
+
     def _scan_into(self, view: View, sid: str) -> None:
         """Judge one session file into ``view``. Whatever is wrong with it stays with it: a
         file we may not open is noted in ``_unreadable`` (its content is unknown, so it is
@@ -184,6 +189,9 @@ class JsonCatalogView(JsonReading):
         }
         changes: list[Change] = [Drop(id=sid) for sid in sorted(gone | vanished)]
         changes += [Put(s=s, f=scratch.stamps.get(s.id)) for s in scratch.sessions.values()]
+        for sid in changed:
+            if sid in scratch.sessions:
+                self._changed_behind(sid)
         changes += [Bad(id=sid, error=d.error, f=d.stamp) for sid, d in scratch.damaged.items()]
         self._persist_or_apply(changes, None if self._unreadable else seen)
         return self._view
