@@ -79,3 +79,26 @@ def test_a_recheck_reads_only_files_that_changed(tmp_path: Path) -> None:
     assert gone not in listed and damaged not in listed
     assert damaged in mgr.problems()
     mgr.close()
+
+
+def test_a_recheck_of_a_middle_message_edited_in_place_reaches_search(tmp_path: Path) -> None:
+    """An in-place edit of a message in the middle leaves the summary as it was (count, times,
+    the last message's preview): the recheck that names the file (the TUI's watcher) still has
+    the search cache index it again, so the new words are found and the old ones are not."""
+    mgr, sid = _at_rest_with_one_message(tmp_path)
+    mgr.append(sid, Message(role="assistant", content="closing remark"))
+    assert [h.session.id for h in mgr.search("first")] == [sid]  # the cache is made
+    path = tmp_path / "sessions" / f"{sid}.json"
+    edited = decode_session(path.read_bytes(), sid)
+    edited.history[0] = Message(
+        role="user", content="zebrafish", created_at=edited.history[0].created_at
+    )
+    with open(path, "r+b") as f:  # the same file: the folder's time does not move
+        f.write(encode_session(edited))
+        f.truncate()
+    backend = mgr.backend
+    assert isinstance(backend, SupportsRecheck)
+    backend.recheck({sid})
+    assert [h.session.id for h in mgr.search("zebrafish")] == [sid]
+    assert mgr.search("first") == []
+    mgr.close()

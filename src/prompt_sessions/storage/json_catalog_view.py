@@ -233,6 +233,7 @@ class JsonCatalogView(JsonReading):
                 except OSError:
                     continue  # gone: the next list drops it
                 if view.stamps.get(sid) != stamp:
+                    self._changed_behind(sid)  # its summary may read the same, its words not
                     with suppress(StorageError):  # damaged: the next list or doctor says so
                         self.get(sid)
 
