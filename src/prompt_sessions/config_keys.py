@@ -181,3 +181,24 @@ def _join(parts: list[str]) -> str:
     import re
 
     return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else f'"{p}"' for p in parts)
+
+
+def unknown_keys(data: dict[str, Any], host: PluginHost | None) -> list[str]:
+    """One line per key of ``config.toml``'s data that nothing knows, as :func:`check_key`
+    words it: a hand-written table of a responder that is not installed is taken as it is by
+    every command (``check_config``), so ``doctor`` reports it."""
+    lines: list[str] = []
+
+    def walk(node: dict[str, Any], path: list[str]) -> None:
+        for name, value in node.items():
+            parts = [*path, str(name)]
+            try:
+                known = check_key(_join(parts), host)
+            except UsageError as exc:
+                lines.append(str(exc))
+                continue
+            if isinstance(value, dict) and known.default is None:
+                walk(value, parts)
+
+    walk(data, [])
+    return lines

@@ -129,3 +129,21 @@ def test_check_key_without_a_host_judges_the_core_keys_only() -> None:
     assert check_key("storage.backend", None).default == "json"
     with pytest.raises(UsageError, match="did you mean 'storage.lock_timeout'"):
         check_key("storage.lock_timout", None)
+
+
+def test_doctor_reports_a_hand_written_table_nothing_knows(run: Run) -> None:
+    """A `[responders.ech]` table written by hand is taken as it is by every command; `doctor`
+    names it with the nearest known key, as a setup line that leaves the exit status the
+    store's; a known table gets no such line."""
+    (run.store / "config.toml").write_text(
+        "[responders.echo]\nchunk_delay_ms = 0\n\n[responders.ech]\nfail_times = 1\n"
+        "\n[prices.gpt-4o]\ninput = 2.5\n"
+    )
+    run.store.chmod(0o700)  # private, as the store makes its folder (doctor says so otherwise)
+    (run.store / "config.toml").chmod(0o600)
+    code, out, _ = run("doctor")
+    lines = [line for line in out.splitlines() if line.startswith("UNKNOWN CONFIG KEY")]
+    assert lines == ["UNKNOWN CONFIG KEY 'responders.ech'; did you mean 'responders.echo'?"]
+    assert code == 0
+    (run.store / "config.toml").write_text("[responders.echo]\nchunk_delay_ms = 0\n")
+    assert "UNKNOWN CONFIG KEY" not in run("doctor")[1]

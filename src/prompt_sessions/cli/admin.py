@@ -100,6 +100,13 @@ def doctor(state: CliState, repair: bool) -> None:
         f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: {visible(why, one_line=True)}"
         for po_name, why in unknown_capabilities(ctx)
     ]
+    from ..config import load_config
+    from ..config_keys import unknown_keys
+
+    setup += [
+        f"UNKNOWN CONFIG KEY {line.removeprefix('unknown config key ')}"
+        for line in unknown_keys(load_config(mgr.root), state.host)
+    ]
     problems = report.damaged or report.unreadable or report.newer or report.loose
     if report.stale:
         click.echo("Run `prompt-sessions doctor` where the store may be written to fix them.")
