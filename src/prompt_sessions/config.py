@@ -102,14 +102,15 @@ def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) 
         root: the environment folder.
         key: a dotted key such as ``storage.backend``.
         value: the new value (TOML data).
-        host: when given, plugin tables and backend names are checked too.
+        host: when given, plugin tables and backend names are checked too, and a key that
+            neither the core nor an installed plugin knows is refused (``config_keys``).
 
     Returns:
         A one-line note when the file could not be edited in place and was written anew,
         its comments lost, the old one kept as ``config.toml.bak``; otherwise None.
 
     Raises:
-        UsageError: the key is malformed or goes through a value.
+        UsageError: the key is malformed, goes through a value or is unknown.
         ConfigError: the new file would not pass ``check_config``; nothing is written.
     """
     from .storage.files import atomic_write, ensure_dir
@@ -131,6 +132,10 @@ def set_value(root: Path, key: str, value: Any, host: PluginHost | None = None) 
             quoted = f'prices."{".".join(parts[1:-1])}".{parts[-1]}'
             raise ConfigError(f"{exc}; quote a model id that holds dots: {quoted}") from None
         raise
+    if host is not None:  # e.g. a table of a responder that is not installed
+        from .config_keys import check_key
+
+        check_key(key, host)
     try:
         old = path.read_bytes()
     except FileNotFoundError:

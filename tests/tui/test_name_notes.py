@@ -17,8 +17,7 @@ from .test_slash_in_tui import notes, type_line
 def note_for(session_id: str, name: str) -> str:
     """The note, as the CLI prints it (tests/unit/test_cli_name_note.py)."""
     return (
-        f"Note: another session is also called '{name}', or has an id starting with it: "
-        f"name this one by its id, {session_id[:8]}"
+        f"Note: another session is also called '{name}': name this one by its id, {session_id[:8]}"
     )
 
 

@@ -217,7 +217,7 @@ def test_config_set_and_get(run: Run) -> None:
     code, out, _ = run("config", "get", "responders.echo.chunk_delay_ms")
     assert code == 0 and out.strip() == "7"
     code, _, err = run("config", "get", "no.such.key")
-    assert code == 1 and "not set" in err
+    assert code == 1 and "unknown config key 'no.such.key'" in err
 
 
 def test_formats_and_plugins_list_builtins(run: Run) -> None:

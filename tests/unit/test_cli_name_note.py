@@ -19,8 +19,7 @@ def test_a_second_session_of_one_name_is_noted(run: Run) -> None:
     assert code == 0
     sid = run.json("list", "--po", "other", "--json")[0]["id"]
     assert err == (
-        "Note: another session is also called 'Plan', or has an id starting with it: "
-        f"name this one by its id, {sid[:8]}\n"
+        f"Note: another session is also called 'Plan': name this one by its id, {sid[:8]}\n"
     )
 
 
@@ -30,7 +29,7 @@ def test_a_rename_to_an_id_prefix_of_another_session_is_noted(run: Run) -> None:
     run("new", "po", "--name", "Two")
     code, out, err = run("rename", "Two", first[:4])
     assert (code, out) == (0, f"Renamed 'Two' to '{first[:4]}'\n")
-    assert err.startswith(f"Note: another session is also called '{first[:4]}'")
+    assert err.startswith(f"Note: another session's id starts with '{first[:4]}'")
     assert run("rename", first[:8], "Uno")[2] == ""
 
 
@@ -51,10 +50,7 @@ def _made(out: str) -> str:
 
 
 def _note(name: str, sid: str) -> str:
-    return (
-        f"Note: another session is also called '{name}', or has an id starting with it: "
-        f"name this one by its id, {sid[:8]}\n"
-    )
+    return f"Note: another session is also called '{name}': name this one by its id, {sid[:8]}\n"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

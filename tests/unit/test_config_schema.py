@@ -4,6 +4,8 @@ naming the key, `config set` writes nothing it would refuse to read, and comment
 from __future__ import annotations
 
 import tomllib
+import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +320,27 @@ def test_config_set_refuses_and_writes_nothing(run: Run, key: str, value: str, w
     assert run("list")[0] == 0, "every command still works"
 
 
+@pytest.fixture
+def llm_installed(
+    run: Run, monkeypatch: pytest.MonkeyPatch, fake_entry_points: Callable[..., None]
+) -> None:
+    """An installed plugin (after ``run``, which loads none) with a responder ``llm`` that,
+    like the llm plugin, declares no settings: its ``[responders.llm]`` table takes any key."""
+    module = types.ModuleType("config_schema_llm_plugin")
+
+    class Unchecked(EchoResponder):
+        config_schema = None
+
+    @hookimpl
+    def register_responders(register: Callable[..., None]) -> None:
+        register("llm", Unchecked)
+
+    module.register_responders = register_responders  # type: ignore[attr-defined]
+    fake_entry_points(llm=module)
+    monkeypatch.setenv("PROMPT_SESSIONS_PLUGINS", "llm")
+
+
+@pytest.mark.usefixtures("llm_installed")
 def test_config_set_accepts_good_values_and_get_reads_them(run: Run) -> None:
     """Good values of each kind are written and read back by `config get`."""
     for key, value in [
@@ -333,6 +356,7 @@ def test_config_set_accepts_good_values_and_get_reads_them(run: Run) -> None:
     assert run("config", "get", "responders.llm.model")[1] == "gpt-4o-mini\n"
 
 
+@pytest.mark.usefixtures("llm_installed")
 def test_config_set_keeps_comments_order_and_spacing(run: Run) -> None:
     """`config set` edits the file in place: its comments, order and blank lines stay, a new
     key joins its table, a new table joins its parent's or goes at the end, and no backup or

@@ -95,6 +95,9 @@ def cli(ctx: click.Context, directory: str | None, debug: bool) -> None:
 
     With no command, opens the TUI on the environment folder.
     """
+    from .. import interrupts
+
+    interrupts.release()  # the command is found: Ctrl-C from here is the command's to handle
     state = ctx.ensure_object(CliState)
     if directory is not None:
         _refuse_project_folder(directory)
@@ -125,6 +128,14 @@ def _refuse_project_folder(directory: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    try:
+        _main(args)
+    except KeyboardInterrupt:  # outside a command: as loading ended, or as an error was shown
+        click.echo("\nInterrupted.", err=True)
+        sys.exit(130)
+
+
+def _main(args: list[str]) -> None:
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="prompt-sessions", standalone_mode=False)

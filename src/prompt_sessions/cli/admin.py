@@ -100,6 +100,13 @@ def doctor(state: CliState, repair: bool) -> None:
         f"UNKNOWN CAPABILITY {visible(po_name, one_line=True)}: {visible(why, one_line=True)}"
         for po_name, why in unknown_capabilities(ctx)
     ]
+    from ..config import load_config
+    from ..config_keys import unknown_keys
+
+    setup += [
+        f"UNKNOWN CONFIG KEY {line.removeprefix('unknown config key ')}"
+        for line in unknown_keys(load_config(mgr.root), state.host)
+    ]
     problems = report.damaged or report.unreadable or report.newer or report.loose
     if report.stale:
         click.echo("Run `prompt-sessions doctor` where the store may be written to fix them.")
@@ -130,13 +137,14 @@ def config() -> None:
 def config_get(state: CliState, key: str) -> None:
     """Print a value (one config.toml does not set: its default, noted on stderr)."""
     from ..config import get_value, load_config
+    from ..config_keys import check_key
     from ..envdir import find_env_dir
     from ..errors import UsageError
 
     try:
         value = get_value(load_config(find_env_dir(state.directory)), key)
     except UsageError:
-        value = _default(key)
+        value = check_key(key, state.host).default  # an unknown key is an error of its own
         if value is None:
             raise
         click.echo("Note: not set in config.toml; this is the default", err=True)
@@ -144,22 +152,6 @@ def config_get(state: CliState, key: str) -> None:
         click.echo(value)
     else:  # tables, numbers, booleans and lists print as JSON
         print_json(value)
-
-
-def _default(key: str) -> str | int | float | bool | None:
-    """The default of a core setting such as ``storage.backend`` (DESIGN section 3), or None
-    for a table, a plugin's setting or a key that is not one."""
-    import msgspec
-
-    from ..config import get_value
-    from ..config_schema import Config
-    from ..errors import UsageError
-
-    try:
-        value = get_value(msgspec.to_builtins(Config()), key)
-    except UsageError:
-        return None
-    return value if isinstance(value, str | int | float | bool) else None
 
 
 # A value may start with "-" (a negative number): it is the value, not an option.

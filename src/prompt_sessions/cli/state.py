@@ -21,17 +21,21 @@ class CliState:
     @property
     def host(self) -> PluginHost:
         if self._host is None:
+            from ..interrupts import held
             from ..plugins import PluginHost
 
-            self._host = PluginHost.create()
+            with held():  # loading plugins: Ctrl-C waits for the end (see interrupts)
+                self._host = PluginHost.create()
         return self._host
 
     @property
     def manager(self) -> SessionManager:
         if self._manager is None:
+            from ..interrupts import held
             from ..manager import SessionManager
 
-            self._manager = SessionManager.open(self.directory, host=self.host)
+            with held():  # opening the store compiles config types: see interrupts
+                self._manager = SessionManager.open(self.directory, host=self.host)
         return self._manager
 
     def app_context(self) -> AppContext:

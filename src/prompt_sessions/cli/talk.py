@@ -271,7 +271,14 @@ def _run_until_stopped(reply: Coroutine[Any, Any, object]) -> None:
         # no loop signal handlers on Windows, nor outside the main thread
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
-        await reply
+        try:
+            await reply
+        finally:
+            # The loop closes its wake-up pipe before it forgets it: a signal in between (a
+            # second Ctrl-C) is written to a closed pipe, which Python reports on stderr.
+            if main_thread:
+                with contextlib.suppress(ValueError):
+                    signal.set_wakeup_fd(-1)
 
     ending = False
     try:

@@ -1,6 +1,7 @@
 """A note when a session's new name cannot name it in later commands: another session bears
-the same name, or an id starting with it (``resolve.resolve_ref`` then asks which is meant).
-The name is kept (names are display text, DESIGN section 3); the note gives the id to use.
+the same name, or another session's id starts with it (``resolve.resolve_ref`` then asks which
+is meant), or both; the note says which, and gives the id to use. The name is kept (names are
+display text, DESIGN section 3).
 
 One wording for every frontend: the CLI prints the notes on stderr (``new --name``,
 ``rename``, ``duplicate``, ``fork``, ``copy --to-po``, ``import``), the slash commands and the
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import AmbiguousSession, SessionNotFound
 from ..models import Session, SessionSummary
 from ..resolve import MIN_ID_PREFIX, resolve_ref
-from ..text import quoted
+from ..text import quoted, same_text
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
@@ -30,14 +31,14 @@ def name_clash_notes(
     manager: SessionManager, sessions: Iterable[Session | SessionSummary]
 ) -> list[str]:
     """The ``Note:`` lines for new or renamed ``sessions`` whose name alone does not name them
-    among every PO's sessions (as a ref given without ``--po``): one with the id for each of
-    the first :data:`MAX_NOTES`, then one counting the others; none when every name is its
-    session's own. The store is listed once."""
+    among every PO's sessions (as a ref given without ``--po``): one for each of the first
+    :data:`MAX_NOTES`, saying whether another session bears the name, another's id starts with
+    it, or both, and giving the id to use; then one counting the others; none when every name
+    is its session's own. The store is listed once."""
     clashing = _clashing(manager, list(sessions))
     notes = [
-        f"Note: another session is also called {quoted(session.name)}, or has an id "
-        f"starting with it: name this one by its id, {session.id[:8]}"
-        for session in clashing[:MAX_NOTES]
+        f"Note: {cause}: name this one by its id, {session.id[:8]}"
+        for session, cause in clashing[:MAX_NOTES]
     ]
     if len(clashing) > MAX_NOTES:
         notes.append(
@@ -54,17 +55,36 @@ def with_name_clash_notes(
     return "\n".join([said, *name_clash_notes(manager, sessions)])
 
 
+def _cause(session: Session | SessionSummary, everyone: list[SessionSummary]) -> str:
+    """Why the name of ``session`` does not name it: the words after ``Note:``."""
+    name = quoted(session.name)
+    wanted = session.name.strip().lower()
+    others = [s for s in everyone if s.id != session.id]
+    same_name = any(same_text(s.name, session.name.strip()) for s in others)
+    id_start = _may_be_id(wanted) and any(s.id.startswith(wanted) for s in others)
+    if id_start and same_name:
+        return f"another session is also called {name}, and another's id starts with it"
+    if id_start:
+        return f"another session's id starts with {name}"
+    return f"another session is also called {name}"
+
+
+def _may_be_id(text: str) -> bool:
+    """Whether ``text`` (stripped, lower case) may be read as an id prefix by ``resolve_ref``."""
+    return len(text) >= MIN_ID_PREFIX and set(text) <= _ID_CHARACTERS
+
+
 def _clashing(
     manager: SessionManager, sessions: list[Session | SessionSummary]
-) -> list[Session | SessionSummary]:
+) -> list[tuple[Session | SessionSummary, str]]:
+    """The sessions whose name does not name them, each with the reason (``_cause``)."""
     if not sessions:
         return []
     everyone = manager.list()
     names = Counter(unicodedata.normalize("NFC", s.name) for s in everyone)
     found = []
     for session in sessions:
-        text = session.name.strip().lower()
-        may_be_id = len(text) >= MIN_ID_PREFIX and set(text) <= _ID_CHARACTERS
+        may_be_id = _may_be_id(session.name.strip().lower())
         if names[unicodedata.normalize("NFC", session.name)] < 2 and not may_be_id:
             continue  # its name is its own and no id starts with it: it names this one
         try:
@@ -74,5 +94,5 @@ def _clashing(
         except SessionNotFound:
             continue  # deleted meanwhile
         if named is None or named.id != session.id:
-            found.append(session)
+            found.append((session, _cause(session, everyone)))
     return found
