@@ -11,13 +11,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from send_process import SCRIPT, WORDS, make_store, send_process
 
 from prompt_sessions.context import AppContext
 from prompt_sessions.default_plugins.echo import echo_text
@@ -25,22 +25,7 @@ from prompt_sessions.models import Message, Session
 from prompt_sessions.plugins import PluginHost
 from prompt_sessions.runtime import Coordinator
 
-SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
-WORDS = " ".join(f"word{i}" for i in range(60))  # 21 chunks of the echo reply: about 4 s
 FULL = echo_text(WORDS, "helper")
-
-
-def make_store(tmp_path: Path, backend: str) -> Path:
-    root = tmp_path / ".prompt_objects"
-    (root / "objects").mkdir(mode=0o700, parents=True)
-    root.chmod(0o700)
-    (root / "objects" / "helper.md").write_text("---\nname: helper\n---\nYou help.\n")
-    (root / "config.toml").write_text(
-        f'[storage]\nbackend = "{backend}"\n\n[responders.echo]\nchunk_delay_ms = 200\n'
-    )
-    for path in (root / "objects" / "helper.md", root / "config.toml"):
-        path.chmod(0o600)  # the store is private (DESIGN section 4); the hygiene check says so
-    return root
 
 
 def open_ctx(root: Path) -> AppContext:
@@ -108,14 +93,7 @@ def test_kill_during_send_keeps_the_text_shown(tmp_path: Path, backend: str) -> 
     """``prompt-sessions send`` killed with SIGKILL mid-reply: what it printed up to the last
     checkpoint is stored, incomplete, once; the reply then runs again in full."""
     root = make_store(tmp_path, backend)
-    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
-    proc = subprocess.Popen(
-        [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
+    with send_process(root) as proc:
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)
         wait_for(lambda: checkpointed(root), "a checkpoint of the reply")
@@ -123,10 +101,6 @@ def test_kill_during_send_keeps_the_text_shown(tmp_path: Path, backend: str) -> 
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         printed = (proc.stdout.read() or b"").decode()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the reply ended before the kill"
     (session,) = stored_sessions(root)
     assert printed.startswith(session.history[-1].content)

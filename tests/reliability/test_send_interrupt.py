@@ -6,35 +6,18 @@ an echo reply slowed to a few seconds."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from send_process import make_store, send_process
 
 from prompt_sessions.context import AppContext
 from prompt_sessions.models import Session
 from prompt_sessions.plugins import PluginHost
 
-SCRIPT = shutil.which("prompt-sessions") or str(Path(sys.executable).with_name("prompt-sessions"))
-WORDS = " ".join(f"word{i}" for i in range(60))  # 21 chunks of the echo reply: about 4 s
 ONE_LINE = "\nInterrupted.\n"  # the blank line ends the ^C a terminal echoes
-
-
-def make_store(tmp_path: Path, backend: str) -> Path:
-    root = tmp_path / ".prompt_objects"
-    (root / "objects").mkdir(mode=0o700, parents=True)
-    root.chmod(0o700)
-    (root / "objects" / "helper.md").write_text("---\nname: helper\n---\nYou help.\n")
-    (root / "config.toml").write_text(
-        f'[storage]\nbackend = "{backend}"\n\n[responders.echo]\nchunk_delay_ms = 200\n'
-    )
-    for path in (root / "objects" / "helper.md", root / "config.toml"):
-        path.chmod(0o600)
-    return root
 
 
 def stored_session(root: Path) -> Session:
@@ -51,14 +34,7 @@ def interrupted_send(
 ) -> tuple[int, str, str]:
     """Run ``send``, and once reply text is on stdout send one ``signum``, then one more after
     each of ``gaps`` (seconds). The exit code, stdout and stderr."""
-    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
-    proc = subprocess.Popen(
-        [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
+    with send_process(root) as proc:
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)
         printed = b""
@@ -75,10 +51,6 @@ def interrupted_send(
                 proc.send_signal(signum)
         os.set_blocking(proc.stdout.fileno(), True)
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     return proc.returncode, (printed + out).decode(), err.decode()
 
 
@@ -130,27 +102,17 @@ def test_sigterm_says_terminated_and_keeps_the_text(tmp_path: Path, gaps: list[f
 def _send_with_stdout(root: Path, stdout: str) -> tuple[int, str]:
     """Run ``send`` whose stdout is a pipe the reader closes after one byte (``| head -c1``),
     or closed from the start (``>&-``). The exit code and stderr."""
-    env = {**os.environ, "PROMPT_SESSIONS_PLUGINS": ""}
     if stdout == "closed":
-        done = subprocess.run(
-            [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
-            stderr=subprocess.PIPE,
-            env=env,
-            preexec_fn=lambda: os.close(1),  # the child starts with no stdout at all
-            timeout=60,
-        )
-        return done.returncode, done.stderr.decode()
-    proc = subprocess.Popen(
-        [SCRIPT, "--dir", str(root), "send", "helper", WORDS],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.read(1)
-    proc.stdout.close()  # the reader went away, as ``head -c1`` does
-    err = proc.stderr.read()
-    return proc.wait(timeout=60), err.decode()
+        # the child starts with no stdout at all
+        with send_process(root, stdout=None, preexec_fn=lambda: os.close(1)) as proc:
+            _, err = proc.communicate(timeout=60)
+        return proc.returncode, err.decode()
+    with send_process(root) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(1)
+        proc.stdout.close()  # the reader went away, as ``head -c1`` does
+        err = proc.stderr.read()
+        return proc.wait(timeout=60), err.decode()
 
 
 @pytest.mark.parametrize("stdout", ["reader gone", "closed"])
