@@ -160,7 +160,9 @@ async def test_c_copies_an_orphaned_session_to_a_po(root, make_ctx, make_app):
         assert isinstance(app.screen, ChoiceScreen)
         assert [v for v, _ in app.screen.choices] == ["coordinator", "writer"]
         await pilot.press("enter")  # coordinator, the first
-        await pilot.pause()
+        await wait_until(  # the copy is made off the screen's loop: wait for its word
+            pilot, lambda: any("Copied" in n.message for n in app._notifications)
+        )
         assert app.screen is picker
         copies = [s for s in ctx.manager.list("coordinator") if s.name == "Left behind"]
         assert len(copies) == 1
