@@ -61,3 +61,22 @@ def test_a_long_running_manager_follows_the_edit(tmp_path: Path) -> None:
         assert mgr.search("alpha") == []
     finally:
         mgr.close()
+
+
+def test_doctor_after_an_edit_in_place_leaves_search_finding_the_new_words(run: Run) -> None:
+    """A middle message rewritten in place (the folder's time does not move), then `doctor`
+    rebuilding the catalog: the rebuilt catalog must not make the edit look as if it had
+    always been so, or the search cache, stamped by the unchanged summary, would keep the old
+    words for good."""
+    sid = run.json("new", "coordinator", "--name", "Notes", "--json")["id"]
+    assert run("send", "coordinator", "alpha original words", "--session", sid)[0] == 0
+    assert run("send", "coordinator", "closing remark", "--session", sid)[0] == 0
+    assert _names(run.json("search", "alpha", "--json"))  # the cache is made and filled
+    path = run.store / "sessions" / f"{sid}.json"
+    text = path.read_text(encoding="utf-8").replace("alpha original words", "zebrafish", 1)
+    with open(path, "r+", encoding="utf-8") as f:  # in place: same file, same folder time
+        f.write(text)
+        f.truncate()
+    assert run("doctor")[0] == 0
+    assert [h["message_index"] for h in run.json("search", "zebrafish", "--json")] == [0]
+    assert [h["message_index"] for h in run.json("search", "alpha", "--json")] == [1]

@@ -41,7 +41,9 @@ class JsonHealth(JsonCatalogView):
                 "the store is read-only and was left as it is"
             )
         if not self._may_write():
+            self._current_or_empty()  # the catalog as it was, to compare the files with
             view = self._rebuild_view()
+            self._forget_changed(view)
             self._report(report, view)
             if newer is not None:
                 view.version = newer  # still read-only after this check
@@ -53,6 +55,7 @@ class JsonHealth(JsonCatalogView):
             # Scan under the lock, so what is moved aside is damaged now, not a moment ago.
             current = self._current_or_empty()
             view = self._rebuild_view()
+            self._forget_changed(view)
             self._report(report, view)
             if repair and view.damaged:
                 self._move_aside(view, report)
@@ -78,6 +81,17 @@ class JsonHealth(JsonCatalogView):
         self._dirty = False
         self._check_modes(report, repair)
         return report
+
+    def _forget_changed(self, view: View) -> None:
+        """Sessions whose files changed since their catalog entries (an edit in place, which
+        a rebuilt catalog would make look as if it had always been so) are forgotten by the
+        caches over their messages: a middle message edited leaves the summary the search
+        cache stamps a session by as it was."""
+        known = self._view.stamps
+        for sid, stamp in view.stamps.items():
+            before = known.get(sid)
+            if sid in view.sessions and before is not None and before != stamp:
+                self._changed_behind(sid)
 
     def _report(self, report: HealthReport, view: View) -> None:
         report.sessions = len(view.sessions)
