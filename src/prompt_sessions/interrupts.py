@@ -14,7 +14,7 @@ This module imports only the C modules ``_signal`` and ``_thread`` (``signal`` i
 anything else.
 """
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # the C module, typeshed has no stub
 import _thread
 
 _SIGINT = {_signal.SIGINT}

@@ -139,6 +139,7 @@ def _main(args: list[str]) -> None:
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="prompt-sessions", standalone_mode=False)
+        sys.stdout.flush()  # here, not at exit: a full disk is then said in one line
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into an Abort
             click.echo("Interrupted.", err=True)
@@ -162,6 +163,10 @@ def _main(args: list[str]) -> None:
             raise
         from ..text import visible
 
+        failed = _output_failure(exc)
+        if failed is not None:
+            click.echo(f"Error: cannot write to standard output: {failed.strerror}", err=True)
+            sys.exit(1)
         click.echo(
             f"Error: unexpected {type(exc).__name__}: {visible(str(exc))} "
             "(run with --debug for details)",
@@ -169,3 +174,15 @@ def _main(args: list[str]) -> None:
         )
         sys.exit(1)
     sys.exit(0)
+
+
+def _output_failure(exc: Exception) -> OSError | None:
+    """``exc`` when it is standard output failing (a full disk behind ``> file``, an I/O
+    error), else None: the store's and the output files' errors are StorageErrors naming
+    their file."""
+    import errno
+
+    failing = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
+    if isinstance(exc, OSError) and exc.filename is None and exc.errno in failing:
+        return exc
+    return None
