@@ -139,7 +139,9 @@ def _main(args: list[str]) -> None:
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="prompt-sessions", standalone_mode=False)
-        sys.stdout.flush()  # here, not at exit: a full disk is then said in one line
+        out = sys.stdout  # None when started with stdout closed (`>&-`)
+        if out is not None and not out.closed:
+            out.flush()  # here, not at exit: a full disk is then said in one line
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into an Abort
             click.echo("Interrupted.", err=True)
