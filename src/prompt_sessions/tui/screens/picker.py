@@ -131,6 +131,12 @@ class SessionPicker(PickerBoxes):
             self.set_timer(RECHECK_AFTER, self._check_rows)
         self.rows_widget.focus()
 
+    def store_changed(self) -> None:
+        """Another process changed the store (DESIGN section 8: its changes show up within
+        about a second): read the rows again, off the screen's loop, keeping the filter and
+        the session under the cursor."""
+        self._check_rows()
+
     def _check_rows(self) -> None:
         self.run_worker(self._read_again, thread=True, group="list", exclusive=True)
 

@@ -10,6 +10,7 @@ from ....runtime import SessionBusy
 from ....runtime import events as rt
 from ....runtime.reply_task import retryable
 from ...messages import ChunksArrived, RuntimeUpdate
+from ..picker import SessionPicker
 from .shown_session import ShownSession
 
 STREAM_EVERY = 0.05  # seconds between redraws of the shown reply in progress
@@ -41,6 +42,9 @@ class ReplyStream(ShownSession):
                 self.session_removed(event)
             case rt.SessionsChanged():
                 self.list_new_pos()
+                for screen in self.app.screen_stack:
+                    if isinstance(screen, SessionPicker):  # open over this screen
+                        screen.store_changed()
 
     def action_retry(self) -> None:
         """ctrl+r: run the shown session's last reply again (unanswered or cut short)."""

@@ -1,0 +1,44 @@
+"""An open session picker follows the store (DESIGN section 8: another process's changes show
+up in an open TUI within about a second): a session made elsewhere is listed, a count changed
+elsewhere is redrawn, and the filter and the session under the cursor stay."""
+
+from __future__ import annotations
+
+from prompt_sessions.manager import SessionManager
+from prompt_sessions.models import Message
+from prompt_sessions.plugins import PluginHost
+from prompt_sessions.tui.screens.picker import SessionPicker
+
+from .conftest import settle, wait_until, write_po
+
+
+def _names(picker: SessionPicker) -> list[str]:
+    return [getattr(r, "name", "") for r in picker.rows_widget.rows]
+
+
+async def test_the_open_picker_lists_what_another_process_changed(root, make_ctx, make_app):
+    """With the picker open and filtered to "plan", another manager on the folder (as another
+    process) makes "Plan B" and adds a message to "Plan A": after the runtime's sync both show,
+    the filter still applies and the cursor stays on "Plan A"."""
+    write_po(root, "coordinator")
+    ctx = make_ctx()
+    first = ctx.manager.create("coordinator", "Plan A")
+    ctx.manager.create("coordinator", "Notes")
+    ctx.manager.flush()
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
+        picker = app.screen
+        await pilot.press("slash", *"plan")
+        await wait_until(pilot, lambda: _names(picker) == ["Plan A"])
+        assert picker.selected is not None and picker.selected.id == first.id
+        with SessionManager.open(root, host=PluginHost.create(entry_points=False)) as other:
+            other.create("coordinator", "Plan B")
+            other.append(first.id, Message(role="user", content="written elsewhere"))
+        await app.coord.refresh()  # the watcher's sync
+        await wait_until(pilot, lambda: sorted(_names(picker)) == ["Plan A", "Plan B"])
+        await wait_until(pilot, lambda: picker.selected.message_count == 1)
+        assert picker.selected.id == first.id
+        assert app.screen is picker
