@@ -4,6 +4,7 @@ place, which moves no folder time, so a list that trusts the catalog would not n
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from prompt_sessions.models import Message
 from prompt_sessions.storage.base import SupportsRecheck
 from prompt_sessions.storage.json_backend import JsonBackend
 from prompt_sessions.storage.session_codec import decode_session, encode_session
-from reliability_support import assert_at_rest, by_id, open_manager
+from reliability_support import assert_at_rest, by_id, catalog_on_disk, open_manager
 
 PO = "coordinator"
 OTHER_ID = "00000000-0000-4000-8000-000000000042"
@@ -102,3 +103,19 @@ def test_a_recheck_of_a_middle_message_edited_in_place_reaches_search(tmp_path: 
     assert [h.session.id for h in mgr.search("zebrafish")] == [sid]
     assert mgr.search("first") == []
     mgr.close()
+
+
+def test_a_recheck_of_every_file_pins_the_folder_again(tmp_path: Path) -> None:
+    """The folder's time moved by another program (a file made and removed), then the recheck
+    of every session the commands make: it finds nothing changed and sets the folder back to
+    its stamp, so the list after it trusts the catalog instead of checking every file again."""
+    mgr, _sid = _at_rest_with_one_message(tmp_path)
+    folder = tmp_path / "sessions"
+    (folder / "notes.txt").write_text("x")
+    (folder / "notes.txt").unlink()
+    os.utime(folder, ns=(1, 10**18))  # a time no stamp has
+    assert os.stat(folder).st_mtime_ns != catalog_on_disk(tmp_path).folder_mtime_ns
+    mgr.recheck()
+    assert os.stat(folder).st_mtime_ns == catalog_on_disk(tmp_path).folder_mtime_ns
+    mgr.close()
+    assert_at_rest(tmp_path)

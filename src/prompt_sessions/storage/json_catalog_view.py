@@ -220,10 +220,13 @@ class JsonCatalogView(JsonReading):
         (:meth:`_notice_read`). A stat per session when nothing changed. ``None``: every
         file, damaged ones and ones added or removed too (:meth:`_full_check`)."""
         with self._mutex:
-            view = self._fresh_view()
             if session_ids is None:
-                self._full_check(view)
+                # As a list whose folder moved: the folder's time read before the catalog, so
+                # a check that finds the folder unchanged pins it, and the next list is cheap.
+                seen = self._folder_mtime()
+                self._full_check(self._fresh_view(), seen)
                 return
+            view = self._fresh_view()
             folder = os.fspath(self.dir)  # a str: no Path built per session (10,000 of them)
             for sid in session_ids:
                 if sid not in view.sessions:  # catalog ids are valid ids: nothing else passes
