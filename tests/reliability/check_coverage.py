@@ -18,6 +18,7 @@ import coverage
 CORE = (
     "storage/files.py",
     "storage/kept_file.py",
+    "storage/in_step.py",
     "storage/json_write_hold.py",
     "storage/locking.py",
     "storage/catalog.py",

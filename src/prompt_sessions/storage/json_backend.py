@@ -31,7 +31,7 @@ from ..models import (
     summarize,
     summary_after_append,
 )
-from . import catalog, catalog_lookup, files, json_trash, rewrite, session_codec
+from . import catalog, catalog_lookup, files, in_step, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
 from .json_replace import JsonReplaceLast
@@ -191,16 +191,27 @@ class JsonBackend(JsonReplaceLast):
     def append(self, session_id: str, message: Message) -> SessionSummary:
         sid = validate_id(session_id)
         body = session_codec.encode_message(message)  # fail on bad content before locking
+        step = self._in_step
+        if step is not None and step.sid == sid:
+            summary = self._append_in_step(sid, message, body)
+            if summary is not None:
+                return summary
         with self._writing(in_place=True):
+            folder = in_step.folder_key(self._dir_name)
+            clock = self._write_clock_ns  # from a write before the folder was read
             fd, st = self._session_file(sid)
             try:
-                return self._append_locked(sid, fd, st, message, body)
+                summary, new_st = self._append_locked(sid, fd, st, message, body)
             finally:
                 self._kept_session.done()
+            if new_st is not None and self.lock.held_kept and self._journal_fd is not None:
+                self._in_step = in_step.after_append(sid, folder, clock, new_st)
+            return summary
 
     def _append_locked(
         self, sid: str, fd: int, st: os.stat_result, message: Message, body: bytes
-    ) -> SessionSummary:
+    ) -> tuple[SessionSummary, os.stat_result | None]:
+        """The append under the lock; with the file's stat after it when it was made in place."""
         version, state = self._locked_state(sid, st, fd)
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
@@ -218,17 +229,81 @@ class JsonBackend(JsonReplaceLast):
             files.atomic_write(path, session_codec.encode_session(session, unknown))
             summary = self._after_write(sid, summarize(session))
             self._indexed("session_written", session, summary)
-            return summary
+            return summary, None
+        return self._append_at_tail(sid, fd, st, end, found, state.summary, message, body)
+
+    def _append_at_tail(
+        self,
+        sid: str,
+        fd: int,
+        st: os.stat_result,
+        end: bytes,
+        found: session_codec.Tail,
+        before: SessionSummary,
+        message: Message,
+        body: bytes,
+    ) -> tuple[SessionSummary, os.stat_result]:
+        """Write ``message`` (encoded as ``body``) over the tail ``found`` in ``end``, the last
+        bytes of session ``sid``'s file (open as ``fd``, stat ``st``, summary ``before``)."""
         offset = st.st_size - found.length
         old_tail = end[len(end) - found.length :]
         payload = session_codec.append_bytes(body, first=found.empty, updated_at=message.created_at)
-        summary = summary_after_append(state.summary, message)
+        summary = summary_after_append(before, message)
         indexing = self._has_search_cache()
-        self._commit_in_place(
-            sid, fd, st, offset, payload, old_tail, cut=False, before=state.summary, after=summary
+        new_st = self._commit_in_place(
+            sid, fd, st, offset, payload, old_tail, cut=False, before=before, after=summary
         )
         if indexing:
             self.search_cache.message_appended(summary, message)
+        return summary, new_st
+
+    def _append_in_step(self, sid: str, message: Message, body: bytes) -> SessionSummary | None:
+        """``append`` to the session this process last appended to, when the store is as that
+        append left it (``in_step``); None, having done nothing, when it is not (or when
+        another thread or process holds the lock), and the append looks everything up."""
+        with self._mutex:
+            if not self.lock.acquire_unchanged():
+                return None
+            try:
+                summary = self._append_unchanged(sid, message, body)
+            finally:
+                self.lock.release()
+            if summary is not None and not self._folding:
+                self._dirty = True
+                self._schedule_fold()
+            return summary
+
+    def _append_unchanged(self, sid: str, message: Message, body: bytes) -> SessionSummary | None:
+        step, self._in_step = self._in_step, None  # set again once this append is made
+        journal, kept = self._kept_journal, self._kept_session
+        if step is None or step.sid != sid or journal.fd is None or kept.fd is None:
+            return None  # another thread's write came first, or the fold let the files go
+        try:
+            unchanged = in_step.folder_key(self._dir_name) == step.folder
+            journal_st, st = os.fstat(journal.fd), os.fstat(kept.fd)
+            state = self._files.get(sid)
+            if (
+                not unchanged
+                or journal_st.st_size != journal.end
+                or in_step.file_key(st) != step.file
+                or state is None
+            ):
+                return None
+            probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
+            end = os.pread(kept.fd, st.st_size - probe_at, probe_at)
+        except OSError:
+            return None  # the append that looks everything up says what is wrong
+        found = session_codec.find_tail(end)
+        if found is None:
+            return None
+        self._journal_fd, self._journal_size = journal.fd, journal_st.st_size
+        try:
+            summary, new_st = self._append_at_tail(
+                sid, kept.fd, st, end, found, state.summary, message, body
+            )
+        finally:
+            self._journal_fd = None
+        self._in_step = step._replace(file=in_step.file_key(new_st))
         return summary
 
     def update(self, session_id: str, **fields: Any) -> Session:

@@ -346,10 +346,11 @@ class JsonCatalogView(JsonReading):
         cut: bool,
         before: SessionSummary,
         after: SessionSummary,
-    ) -> None:
+    ) -> os.stat_result:
         """Write ``payload`` at byte ``at`` of session ``sid``'s file (open as ``fd``, ``st`` its
         stat before; with ``cut``, the file is cut there first), record the session's new
-        summary ``after`` in the journal, then fsync (DESIGN section 4, promise 2).
+        summary ``after`` in the journal, then fsync (DESIGN section 4, promise 2). Returns the
+        file's stat after the write.
 
         The journal line goes before the fsync, while system calls are cheap (right after a wait
         on the disk each costs about twice as much; DESIGN section 10), with the file's stamp as
@@ -377,7 +378,9 @@ class JsonCatalogView(JsonReading):
             action = "rewrite" if cut else "append to"
             raise files.describe(exc, action, self.dir / f"{sid}.json") from exc
         self._wrote = True
+        self._write_clock_ns = new_st.st_mtime_ns
         self._files[sid] = FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, after)
+        return new_st
 
     def _unrecord(self, fd: int, summary: SessionSummary) -> None:
         """Take back the journal line of an in-place write that failed after it: the session is

@@ -28,6 +28,7 @@ from .kept_file import KeptFile
 from .locking import StoreLock
 
 if TYPE_CHECKING:
+    from .in_step import InStep
     from .search_cache import SearchCache
 
 FOLD_AFTER_LINES = 2000
@@ -96,6 +97,11 @@ class JsonStoreBase:
         self._kept_journal = KeptFile()
         self._kept_session = KeptFile()
         self._journal_name = str(self.journal_path)
+        self._dir_name = str(self.dir)
+        # What the last append left, for the next one to the same session (``in_step``), and
+        # the modification time of the last file this process wrote in place there.
+        self._in_step: InStep | None = None
+        self._write_clock_ns: int | None = None
         self._index_name = str(self.index_path)  # a str: no Path converted per write
         self._tightened = False
         # The search index is a cache beside the store (DESIGN section 12). Made on first use,
@@ -137,6 +143,7 @@ class JsonStoreBase:
         ``sessions/``, so the folder's time, pinned or not, stays as it is and is not looked
         at: three stats fewer per append.
         """
+        self._in_step = None  # this write may change what it vouches for
         if in_place and self._swept and self._tightened and self._open_journal(create=False):
             self._folder_ok = False  # nothing of this write's to pin, unless it renames a file
             self._folder_looked = False  # in after all (:meth:`_before_rename_in`)

@@ -117,6 +117,47 @@ class StoreLock:
         """
         return self._acquire(None, wait=False)
 
+    def acquire_unchanged(self) -> bool:
+        """Take the lock through the kept descriptor without looking its path up again, when
+        no other thread or process holds it and the lock file still carries this process's own
+        mark: no other process took the lock since this one last held it.
+
+        Only for a caller that knows the path still names the kept file (an append that finds
+        the store's folder unchanged, ``in_step``). Returns False, holding nothing, otherwise;
+        the caller then takes the lock the usual way.
+        """
+        self._after_fork()
+        fd = self._fd
+        if fd is None or not self._fast or not self.marked:
+            return False
+        if not self._thread_lock.acquire(blocking=False):
+            return False  # another thread holds it
+        if self._depth:  # this thread holds it already: the caller is inside a write
+            self._thread_lock.release()
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._thread_lock.release()
+            return False
+        try:
+            mark = os.pread(fd, holder_mark.MAX_BYTES, 0)
+        except OSError:
+            mark = b""
+        if mark != holder_mark.live(self._pid):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._thread_lock.release()
+            return False
+        self._held_fast = True
+        self._depth = 1
+        return True
+
+    @property
+    def held_kept(self) -> bool:
+        """Whether the lock is held through the kept descriptor, whose path was looked up as
+        it was taken (or by a caller of :meth:`acquire_unchanged`)."""
+        return self._held_fast
+
     def _acquire(self, timeout: float | None, *, wait: bool) -> bool:
         self._after_fork()
         limit = self.timeout if timeout is None else timeout
