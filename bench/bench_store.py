@@ -54,6 +54,18 @@ def bench_append(tmp: Path) -> None:
         message = Message(role="user", content=PAYLOAD)
         floor, value = interleaved(tmp, lambda: mgr.append(sid, message), repeat)
         report(f"append one message, history {size:,}", value, floor, APPEND_TARGET)
+        if size == 10:
+            # Appends that alternate between two sessions never find the store as their last
+            # append left it, so each looks every name up again (``storage.in_step``).
+            other = fill_session(mgr, "po", size)
+            turn = [sid, other]
+
+            def alternate() -> None:
+                turn.reverse()
+                mgr.append(turn[0], message)
+
+            floor, value = interleaved(tmp, alternate, repeat)
+            report("append, alternating two sessions (all looked up)", value, floor, APPEND_TARGET)
         mgr.close()
     # A store of 10,000 sessions, built directly as files (the format is the public contract).
     root = tmp / "append-big-store"

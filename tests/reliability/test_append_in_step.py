@@ -320,7 +320,7 @@ def test_an_append_from_inside_a_write_takes_the_long_way(
 ) -> None:
     mgr, sid, quick = _armed(tmp_path, monkeypatch)
     backend = _backend(mgr)
-    with backend._writing():
+    with backend._writing(in_place=True):  # as a plugin's write around appends might
         backend.append(sid, _say(3))  # this write began after the last append: it looks up
         backend.append(sid, _say(4))  # inside a write the lock is held already
     assert quick.taken == [False]
@@ -453,3 +453,22 @@ def test_no_record_is_left_while_the_folder_changed_within_the_clocks_last_tick(
         in_step.file_key(st),
     )
     assert in_step.folder_key(str(tmp_path / "missing")) is None
+
+
+def test_a_reply_stored_over_its_checkpoint_leaves_the_next_append_the_quick_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How a conversation writes: the user's message, the reply's checkpoint, the reply put in
+    its place (``replace_last``), the next message. The replace vouches for the session as an
+    append does, so the appends of a conversation take the quick way."""
+    mgr, sid, quick = _armed(tmp_path, monkeypatch)
+    mgr.append(sid, Message(role="assistant", content="draft", incomplete=True))
+    mgr.replace_last(sid, Message(role="assistant", content="final"), index=2)
+    mgr.append(sid, _say(4))
+    assert quick.taken == [True, True]
+    assert _contents(_path(tmp_path, sid)) == ["message 1", "message 2", "final", "message 4"]
+    other = open_manager(tmp_path)
+    assert by_id(other.list())[sid].message_count == 4
+    other.close()
+    mgr.close()
+    assert_at_rest(tmp_path)

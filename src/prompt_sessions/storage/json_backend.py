@@ -197,21 +197,15 @@ class JsonBackend(JsonReplaceLast):
             if summary is not None:
                 return summary
         with self._writing(in_place=True):
-            folder = in_step.folder_key(self._dir_name)
-            clock = self._write_clock_ns  # from a write before the folder was read
             fd, st = self._session_file(sid)
             try:
-                summary, new_st = self._append_locked(sid, fd, st, message, body)
+                return self._append_locked(sid, fd, st, message, body)
             finally:
                 self._kept_session.done()
-            if new_st is not None and self.lock.held_kept and self._journal_fd is not None:
-                self._in_step = in_step.after_append(sid, folder, clock, new_st)
-            return summary
 
     def _append_locked(
         self, sid: str, fd: int, st: os.stat_result, message: Message, body: bytes
-    ) -> tuple[SessionSummary, os.stat_result | None]:
-        """The append under the lock; with the file's stat after it when it was made in place."""
+    ) -> SessionSummary:
         version, state = self._locked_state(sid, st, fd)
         probe_at = max(0, st.st_size - session_codec.TAIL_PROBE)
         end = os.pread(fd, st.st_size - probe_at, probe_at)
@@ -229,7 +223,7 @@ class JsonBackend(JsonReplaceLast):
             files.atomic_write(path, session_codec.encode_session(session, unknown))
             summary = self._after_write(sid, summarize(session))
             self._indexed("session_written", session, summary)
-            return summary, None
+            return summary
         return self._append_at_tail(sid, fd, st, end, found, state.summary, message, body)
 
     def _append_at_tail(
@@ -242,7 +236,7 @@ class JsonBackend(JsonReplaceLast):
         before: SessionSummary,
         message: Message,
         body: bytes,
-    ) -> tuple[SessionSummary, os.stat_result]:
+    ) -> SessionSummary:
         """Write ``message`` (encoded as ``body``) over the tail ``found`` in ``end``, the last
         bytes of session ``sid``'s file (open as ``fd``, stat ``st``, summary ``before``)."""
         offset = st.st_size - found.length
@@ -250,12 +244,12 @@ class JsonBackend(JsonReplaceLast):
         payload = session_codec.append_bytes(body, first=found.empty, updated_at=message.created_at)
         summary = summary_after_append(before, message)
         indexing = self._has_search_cache()
-        new_st = self._commit_in_place(
+        self._commit_in_place(
             sid, fd, st, offset, payload, old_tail, cut=False, before=before, after=summary
         )
         if indexing:
             self.search_cache.message_appended(summary, message)
-        return summary, new_st
+        return summary
 
     def _append_in_step(self, sid: str, message: Message, body: bytes) -> SessionSummary | None:
         """``append`` to the session this process last appended to, when the store is as that
@@ -297,14 +291,11 @@ class JsonBackend(JsonReplaceLast):
         if found is None:
             return None
         self._journal_fd, self._journal_size = journal.fd, journal_st.st_size
+        self._step_start = (step.folder, self._write_clock_ns)  # still vouched for
         try:
-            summary, new_st = self._append_at_tail(
-                sid, kept.fd, st, end, found, state.summary, message, body
-            )
+            return self._append_at_tail(sid, kept.fd, st, end, found, state.summary, message, body)
         finally:
-            self._journal_fd = None
-        self._in_step = step._replace(file=in_step.file_key(new_st))
-        return summary
+            self._journal_fd = self._step_start = None
 
     def update(self, session_id: str, **fields: Any) -> Session:
         sid = validate_id(session_id)

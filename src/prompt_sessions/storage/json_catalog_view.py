@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
 from ..ids import SESSION_NAMES_RE
 from ..models import FORMAT_VERSION, Session, SessionSummary, summarize
-from . import catalog, catalog_layout, catalog_lookup, files, session_codec
+from . import catalog, catalog_layout, catalog_lookup, files, in_step, session_codec
 from .catalog import Bad, Change, Drop, Put, View
 from .json_reading import JsonReading, lost_more_than_a_write
 from .json_store_base import FileState
@@ -346,11 +346,10 @@ class JsonCatalogView(JsonReading):
         cut: bool,
         before: SessionSummary,
         after: SessionSummary,
-    ) -> os.stat_result:
+    ) -> None:
         """Write ``payload`` at byte ``at`` of session ``sid``'s file (open as ``fd``, ``st`` its
         stat before; with ``cut``, the file is cut there first), record the session's new
-        summary ``after`` in the journal, then fsync (DESIGN section 4, promise 2). Returns the
-        file's stat after the write.
+        summary ``after`` in the journal, then fsync (DESIGN section 4, promise 2).
 
         The journal line goes before the fsync, while system calls are cheap (right after a wait
         on the disk each costs about twice as much; DESIGN section 10), with the file's stamp as
@@ -378,9 +377,13 @@ class JsonCatalogView(JsonReading):
             action = "rewrite" if cut else "append to"
             raise files.describe(exc, action, self.dir / f"{sid}.json") from exc
         self._wrote = True
-        self._write_clock_ns = new_st.st_mtime_ns
         self._files[sid] = FileState(new_st.st_ino, new_st.st_size, new_st.st_mtime_ns, after)
-        return new_st
+        start = self._step_start
+        if start is not None and self.lock.held_kept and self._journal_fd is not None:
+            # The lock's path and the journal's were looked up as this write began (or vouched
+            # for): the next append to this session may skip the lookups (``in_step``).
+            self._in_step = in_step.after_append(sid, start[0], start[1], new_st)
+        self._write_clock_ns = new_st.st_mtime_ns
 
     def _unrecord(self, fd: int, summary: SessionSummary) -> None:
         """Take back the journal line of an in-place write that failed after it: the session is

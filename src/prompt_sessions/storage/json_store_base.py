@@ -21,14 +21,14 @@ import msgspec
 from ..errors import ReadOnlyStore, StorageError
 from ..ids import validate_id
 from ..models import FORMAT_VERSION, SessionSummary
-from . import catalog, catalog_layout, files
+from . import catalog, catalog_layout, files, in_step
 from .catalog import Change, Current, FileStamp, View
 from .json_write_hold import WriteHold
 from .kept_file import KeptFile
 from .locking import StoreLock
 
 if TYPE_CHECKING:
-    from .in_step import InStep
+    from .in_step import FolderKey, InStep
     from .search_cache import SearchCache
 
 FOLD_AFTER_LINES = 2000
@@ -102,6 +102,7 @@ class JsonStoreBase:
         # the modification time of the last file this process wrote in place there.
         self._in_step: InStep | None = None
         self._write_clock_ns: int | None = None
+        self._step_start: tuple[FolderKey | None, int | None] | None = None
         self._index_name = str(self.index_path)  # a str: no Path converted per write
         self._tightened = False
         # The search index is a cache beside the store (DESIGN section 12). Made on first use,
@@ -144,6 +145,11 @@ class JsonStoreBase:
         at: three stats fewer per append.
         """
         self._in_step = None  # this write may change what it vouches for
+        # An in-place write reads the folder's key first, and the time of this process's last
+        # write before it: its commit may leave an ``in_step`` record (``_commit_in_place``).
+        self._step_start = (
+            (in_step.folder_key(self._dir_name), self._write_clock_ns) if in_place else None
+        )
         if in_place and self._swept and self._tightened and self._open_journal(create=False):
             self._folder_ok = False  # nothing of this write's to pin, unless it renames a file
             self._folder_looked = False  # in after all (:meth:`_before_rename_in`)
