@@ -282,6 +282,8 @@ class SessionPicker(PickerBoxes, FollowsStore[tuple[list[SessionSummary], set[st
             return
 
         def answered(yes: bool | None) -> None:
+            # run as the question is answered (a landing, not a result callback, which would
+            # come after the keys typed behind y): u typed right after it undoes this delete
             if not yes:
                 return
             try:
@@ -300,7 +302,8 @@ class SessionPicker(PickerBoxes, FollowsStore[tuple[list[SessionSummary], set[st
             self.reload(select=self.current_id)
 
         count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
-        self.app.push_screen(ConfirmScreen(f"Delete session '{target.name}' ({count})?"), answered)
+        question = ConfirmScreen(f"Delete session '{target.name}' ({count})?")
+        self.app.push_screen(opened_to_land(question, answered))
 
     def action_undo_delete(self) -> None:
         """Bring back the session deleted last, if that was less than UNDO_SECONDS ago; one
