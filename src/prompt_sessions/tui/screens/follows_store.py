@@ -9,6 +9,8 @@ set up (filter, query, the row under the cursor, the scroll: ``RowList.keep_rows
 
 from __future__ import annotations
 
+from contextlib import suppress
+from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from textual.worker import get_current_worker
@@ -42,7 +44,12 @@ class FollowsStore(Generic[Read]):
     def store_changed(self) -> None:
         """The store changed (another process, or the runtime's sync): read it again, off the
         screen's loop."""
-        self.run_worker(self._read_again, thread=True, group="follows-store", exclusive=True)
+        # The app is looked up here, on the loop: from the thread it is found through the
+        # screen's parents, which a screen closed meanwhile no longer has.
+        app = self.app
+        self.run_worker(
+            partial(self._read_again, app), thread=True, group="follows-store", exclusive=True
+        )
 
     def read_store(self) -> Read:
         """What the screen lists, as read from the store now; runs in a thread."""
@@ -52,10 +59,13 @@ class FollowsStore(Generic[Read]):
         """Show ``read`` (``read_store``'s result); runs on the screen's loop, while attached."""
         raise NotImplementedError
 
-    def _read_again(self) -> None:
+    def _read_again(self, app: App[object]) -> None:
         worker = get_current_worker()
         read = self.read_store()
-        self.app.call_from_thread(self._take_read, read, worker)
+        if worker.is_cancelled:
+            return  # the screen was taken down, or a newer reading started, meanwhile
+        with suppress(RuntimeError):  # the app ended meanwhile: nothing to show it on
+            app.call_from_thread(self._take_read, read, worker)
 
     def _take_read(self, read: Read, worker: Worker[None]) -> None:
         # checked on the loop, where a newer reading is started (and this one cancelled): an
