@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from contextlib import suppress
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import UsageError
+from .path_links import link_problem
 from .storage.files import fsync_dir, temp_path_for, write_all
 from .text import visible
 
@@ -131,4 +133,6 @@ def _replace(target: Path, data: bytes, info: os.stat_result | None) -> None:
 
 
 def _cannot(target: Path, exc: OSError) -> UsageError:
+    if exc.errno == errno.ELOOP and (problem := link_problem(target, dangling_ok=True)):
+        return UsageError(problem)  # "Too many levels of symbolic links" names no link
     return UsageError(f"cannot write {shown(target)}: {exc.strerror or exc}")

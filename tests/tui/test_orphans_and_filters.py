@@ -203,8 +203,14 @@ async def test_u_makes_the_restored_session_current_again(make_ctx, make_app):
         assert ctx.manager.backend.get_current("coordinator") == b.id
         assert picker.current_id == b.id
         assert any(line.startswith("* Beta") for line in rows(app))
-        said = [n.message for n in app._notifications]
-        assert any("Restored 'Beta'; it is the current session again" in m for m in said), said
+        # the note is a message to the app: it may be handled after the pilot's last key
+        await wait_until(
+            pilot,
+            lambda: any(
+                "Restored 'Beta'; it is the current session again" in n.message
+                for n in app._notifications
+            ),
+        )
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.session_id == b.id
@@ -218,6 +224,9 @@ async def test_u_after_deleting_another_session_leaves_the_current_one(make_ctx,
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot)
         await pilot.press("up", "d", "y", "u")
+        # the note is a message to the app: it may be handled after the pilot's last key
+        await wait_until(
+            pilot, lambda: "Restored 'Alpha [draft]'" in [n.message for n in app._notifications]
+        )
         assert ctx.manager.backend.get_current("coordinator") == b.id
-        said = [n.message for n in app._notifications]
-        assert "Restored 'Alpha [draft]'" in said
+        assert ctx.manager.trashed() == []

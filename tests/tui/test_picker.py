@@ -35,7 +35,14 @@ def seed(ctx):
 
 
 async def open_picker(pilot):
+    """Open the picker and wait until it is shown with its rows focused, so that the keys
+    pressed next are its own (on a loaded machine the pilot's keys may run ahead of S)."""
     await pilot.press("escape", "S")
+    app = pilot.app
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, SessionPicker) and isinstance(app.focused, RowList),
+    )
     await pilot.pause()
 
 

@@ -42,3 +42,41 @@ async def test_the_open_picker_lists_what_another_process_changed(root, make_ctx
         await wait_until(pilot, lambda: picker.selected.message_count == 1)
         assert picker.selected.id == first.id
         assert app.screen is picker
+
+
+async def test_a_picker_closed_while_it_reads_the_store_again_leaves_the_app_working(
+    root, make_ctx, make_app
+):
+    """The reading runs in a thread; the picker is closed (Esc) and taken down before it comes
+    back. The reading is dropped, and the app goes on working."""
+    import threading
+
+    write_po(root, "coordinator")
+    ctx = make_ctx()
+    ctx.manager.create("coordinator", "Plan A")
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape", "S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
+        picker = app.screen
+        reading, go_on = threading.Event(), threading.Event()
+        real_list = ctx.manager.list
+
+        def slow_list(*args, **kwargs):
+            reading.set()
+            go_on.wait(5)
+            return real_list(*args, **kwargs)
+
+        ctx.manager.list = slow_list
+        picker.store_changed()
+        await wait_until(pilot, reading.is_set)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not picker.is_attached)  # closed and taken down
+        go_on.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        ctx.manager.list = real_list
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
+        assert _names(app.screen) == ["Plan A"]

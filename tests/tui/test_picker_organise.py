@@ -6,7 +6,7 @@ from __future__ import annotations
 from prompt_sessions.tui.screens.picker import SessionPicker
 from prompt_sessions.tui.screens.tags_prompt import TagsPrompt
 
-from .conftest import at, fixed_session
+from .conftest import at, fixed_session, settle, wait_until
 from .test_picker import open_picker, rows, seed
 
 
@@ -105,8 +105,13 @@ async def test_d_says_how_to_undo(make_ctx, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot)
         await pilot.press("up", "d", "y")
-        said = [n.message for n in app._notifications]
-        assert any(f"prompt-sessions restore {a.id[:8]}" in m for m in said)
+        # the note is a message to the app: it may be handled after the pilot's last key
+        await wait_until(
+            pilot,
+            lambda: any(
+                f"prompt-sessions restore {a.id[:8]}" in n.message for n in app._notifications
+            ),
+        )
         assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
 
 
@@ -236,3 +241,23 @@ async def test_u_undoes_the_later_of_a_delete_and_an_archive(make_ctx, make_app)
         assert [e.summary.id for e in ctx.manager.trashed()] == [a.id]
         await pilot.press("u")
         assert ctx.manager.trashed() == []
+
+
+async def test_d_y_u_typed_at_once_undo_the_delete(make_ctx, make_app):
+    """d, y and u typed at once (a fast typist, a paste, a slow link) act in the order typed:
+    y answers the question and u, reaching the picker after it, brings the session back."""
+    from .test_keys_after_search import type_at_once
+
+    ctx = make_ctx()
+    a, b, c = seed(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_picker(pilot)
+        await pilot.press("up")
+        assert app.screen.selected.id == a.id
+        type_at_once(app, "d", "y", "u")
+        await settle(pilot)
+        await wait_until(pilot, lambda: any("Restored" in n.message for n in app._notifications))
+        assert ctx.manager.trashed() == []
+        assert isinstance(app.screen, SessionPicker)
+        assert app.screen.selected.id == a.id

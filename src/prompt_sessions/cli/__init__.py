@@ -11,6 +11,7 @@ import sys
 import click
 
 from ..errors import PromptSessionsError, UsageError
+from .path_type import LinkedPath
 from .state import CliState
 
 BUILTIN_COMMANDS = {
@@ -84,7 +85,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(file_okay=False),
+    type=LinkedPath(file_okay=False),
     help="Environment folder (default: nearest .prompt_objects/).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")

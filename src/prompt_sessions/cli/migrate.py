@@ -11,6 +11,7 @@ import click
 
 from ..errors import UsageError
 from .output import print_json
+from .path_type import LinkedPath
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -22,7 +23,7 @@ DSN_VARIABLE = "PROMPT_SESSIONS_PG_DSN"
 @click.option("--dsn", help="Target server's connection string (server backends).")
 @click.option(
     "--to-dir",
-    type=click.Path(file_okay=False),
+    type=LinkedPath(file_okay=False),
     help="Target environment folder (default: this one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -14,6 +14,7 @@ from ..organise.labels import split_tags
 from ..storage.base import TrashedSession
 from ..text import counted, quoted, visible
 from .output import TEXT, print_json, when
+from .path_type import LinkedPath
 from .state import CliState
 
 pass_state = click.make_pass_decorator(CliState)
@@ -383,7 +384,7 @@ def backup(state: CliState, output: str | None, as_json: bool) -> None:
 
 
 @click.command("restore-backup")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.argument("file", type=LinkedPath(dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print what was added and the conflicts.")
 @pass_state
 def restore_backup(state: CliState, file: str, as_json: bool) -> None:

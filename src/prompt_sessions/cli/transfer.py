@@ -10,6 +10,7 @@ import click
 
 from ..errors import ImportFormatError, UsageError
 from ..outputs import folder_asked, write_output
+from ..path_links import link_problem
 from ..text import counted, quoted, visible
 from .output import print_json, summary_json
 from .state import CliState
@@ -206,6 +207,8 @@ def _paths(mgr: Any, files: tuple[str, ...], source: str | None) -> tuple[list[P
     paths: list[Path] = []
     located: set[Path] = set()
     for name in files:
+        if problem := link_problem(name):  # the system would say "No such file" or worse
+            raise UsageError(problem)
         path = Path(name)
         if path.is_dir():
             if locator is None:

@@ -130,12 +130,15 @@ def import_file(
     read, ImportFormatError when nothing in it can be imported.
     """
     from ..limits import read_input
+    from ..path_links import link_problem
 
     source = Path(path).expanduser()
     try:
         data = read_input(source)
     except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        # a link loop or a link to nothing is named as such ("No such file" would mislead)
+        problem = link_problem(source)
+        raise UsageError(problem or f"cannot read {source}: {exc.strerror or exc}") from exc
     return ImportRun(manager, po_name=po_name).add(data, filename=str(source))
 
 

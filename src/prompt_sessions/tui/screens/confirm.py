@@ -22,8 +22,10 @@ class ConfirmScreen(Dialog[bool]):
     first, so Enter answers no) return False. Tab or the arrow keys move between the buttons."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        # priority keys: the answer is given as the key is dispatched, so the keys typed right
+        # after it (``u`` after ``d y`` undoes the delete) reach the screen below, not this one
+        Binding("y", "answer(True)", "Yes", priority=True),
+        Binding("n,escape", "answer(False)", "No", priority=True),
         Binding("left,right", "app.focus_previous", "Other button", show=False),
     ]
     DEFAULT_CSS = """

@@ -5,7 +5,9 @@ ranked best first with their matches highlighted; a query still being typed that
 yet (an open quote) is named in the status line and the last results stay.
 
 Returns ``(po, session id, message index or None)`` for the chosen row, None on Esc.
-Listing and searching run in thread workers, so a large store never blocks the screen.
+Listing and searching run in thread workers, so a large store never blocks the screen. When
+the store changes while the explorer is open, its rows are read again (``FollowsStore``): the
+query, the filters, the session under the cursor and the scroll stay.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from ..widgets.tick_box import TickBox
 from .explorer_filters import Choice, ExplorerFilters
 from .explorer_rows import Row, header_text, highlight, lineage, session_line
 from .export_choice import offer_export
+from .follows_store import FollowsStore
 from .text_prompt import PromptInput
 
 __all__ = ["Choice", "ExplorerScreen", "highlight"]
@@ -56,7 +59,7 @@ TINY = 70  # screen width below which the check boxes hide (the `p` and `a` keys
 SHORT = 30  # screen height (lines) below which the search and filters are one line tall
 
 
-class ExplorerScreen(ExplorerFilters):
+class ExplorerScreen(ExplorerFilters, FollowsStore[list[SessionSummary]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         # Down and the rows' moves are priority keys, so that keys typed at once act in the
@@ -143,27 +146,40 @@ class ExplorerScreen(ExplorerFilters):
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).focus()  # type to search at once
-        self.load()
+        self.store_changed()  # the first listing: the store as it is now
 
     # -------------------------------------------------------------- data
 
-    @work(thread=True, exclusive=True, group="explorer-load")
-    def load(self) -> None:
-        summaries = self.ctx.manager.list()
-        self.app.call_from_thread(self._loaded, summaries)
+    def read_store(self) -> list[SessionSummary]:
+        return self.ctx.manager.list()
 
-    def _loaded(self, summaries: list[SessionSummary]) -> None:
+    def show_read(self, summaries: list[SessionSummary]) -> None:
+        """Every session, listed first as the explorer opens, then each time the store changes
+        (``FollowsStore``): the rows are read again, and a search shown is run again, keeping
+        what the person chose and where the cursor is."""
+        again = self.loaded
+        if again and summaries == self.summaries:
+            return
         self.summaries = summaries
         self._by_id = {s.id: s for s in summaries}
         self.loaded = True
+        self.now = self.clock()
         self.offer_filters(summaries)
-        self.apply()
-        self._answered()
+        if not again:
+            self.apply()
+            self._answered()
+        elif self.query_text.strip():
+            # the hits are the search's: run it again, its newest first page skipped when its
+            # ranked rows are shown (they would be reordered twice)
+            self.search(self.query_text, again=self.shown_query == self.query_text)
+        else:
+            self.apply(keep=True)
 
     @work(thread=True, exclusive=True, group="explorer-search")
-    def search(self, query: str) -> None:
+    def search(self, query: str, again: bool = False) -> None:
         """Show the newest hits at once, then the ranked ones in their place (``search_live``,
-        DESIGN sections 10 and 12); a newer keystroke's search cancels this one."""
+        DESIGN sections 10 and 12); a newer keystroke's search cancels this one. ``again``:
+        the same query over a changed store, its ranked rows replacing the shown ones in place."""
         if not query.strip():
             self.app.call_from_thread(self._searched, query, None, False)
             return
@@ -175,7 +191,7 @@ class ExplorerScreen(ExplorerFilters):
             first = search_live.first_page(
                 manager, parsed, limit=SEARCH_LIMIT, within=FIRST_PAGE_SECONDS
             )
-            if first is not None and not worker.is_cancelled:
+            if first is not None and not worker.is_cancelled and not again:
                 rows = [Row(h.session, h.snippet, h.message_index, h.spans) for h in first]
                 self.app.call_from_thread(self._searched, query, rows, asks, True)
             hits = search_live.ranked(
@@ -219,16 +235,18 @@ class ExplorerScreen(ExplorerFilters):
         self, query: str, rows: list[Row] | None, asks_archived: bool, first: bool = False
     ) -> None:
         """Show a search's rows (None: no search, every session); ``first``: the newest hits,
-        shown until the ranked ones replace them."""
+        shown until the ranked ones replace them. Ranked rows of the query shown already are
+        the store read again: the session under the cursor and the scroll stay."""
         if query != self.query_text:
             return  # a newer search is on its way
         searching = rows is not None
         if searching != (self.hits is not None):
             self.hits = rows
             self._draw_header()  # the columns give the snippet room while searching
+        again = not first and query == self.shown_query
         self.hits = rows
         self.asks_archived = asks_archived
-        self.apply()
+        self.apply(keep=again)
         if first:
             shown = len(self.query_one(RowList).rows)
             self._status(f"{shown} row{'s' if shown != 1 else ''}, newest first; ranking…")

@@ -19,7 +19,7 @@ from ...search_query import Filter
 from ...search_text import fold
 from ...text import visible
 from ..widgets.row_list import RowList
-from .explorer_rows import Row, empty_text
+from .explorer_rows import Row, empty_text, row_key
 from .landing import LandingModal
 
 Choice = tuple[str, str, int | None]
@@ -45,24 +45,33 @@ class ExplorerFilters(LandingModal[Choice | None]):
         super().__init__()
         # the Pinned and Archived boxes' values the rows are shown for (both start unticked)
         self._boxes_applied: dict[str | None, bool] = {"pinned": False, "archived": False}
+        self._offered: dict[str, list[str]] = {}  # the values each list offers, by its id
 
     def offer_filters(self, summaries: list[SessionSummary]) -> None:
-        """Fill the PO, source and tag lists with what ``summaries`` hold."""
-        pos = sorted({s.po_name for s in summaries})
-        sources = sorted({s.source or "unknown" for s in summaries})
-        self.query_one("#po", Select).set_options(
-            [(Text(visible(p, one_line=True)), p) for p in pos]
-        )
-        self.query_one("#source", Select).set_options(
-            [(Text(visible(s, one_line=True)), s) for s in sources]
-        )
+        """Fill the PO, source and tag lists with what ``summaries`` hold, keeping each list's
+        choice (offered still when no session holds it any more: the store changed under
+        the explorer, and the rows it keeps are none rather than all)."""
         tags: dict[str, str] = {}
         for s in summaries:  # newest first: a tag is offered as most recently spelled
             for t in s.tags or ():
                 tags.setdefault(fold(t), t)
-        self.query_one("#tag", Select).set_options(
-            [(Text(visible(f"#{t}", one_line=True)), t) for _, t in sorted(tags.items())]
-        )
+        self._offer("po", sorted({s.po_name for s in summaries}))
+        self._offer("source", sorted({s.source or "unknown" for s in summaries}))
+        self._offer("tag", [t for _, t in sorted(tags.items())], "#")
+
+    def _offer(self, list_id: str, values: list[str], mark: str = "") -> None:
+        box = self.query_one(f"#{list_id}", Select)
+        chosen = box.value
+        if isinstance(chosen, str) and chosen not in values:
+            values = [*values, chosen]
+        if values == self._offered.get(list_id) or box.expanded:
+            return  # unchanged, or open before the person: left as they see it
+        self._offered[list_id] = values
+        # the choice is set back without a change message: nothing changed for the rows
+        with box.prevent(Select.Changed):
+            box.set_options([(Text(visible(mark + v, one_line=True)), v) for v in values])
+            if isinstance(chosen, str):
+                box.value = chosen
 
     def filters(self) -> tuple[str | None, str | None, bool]:
         po = self.query_one("#po", Select).value
@@ -74,7 +83,9 @@ class ExplorerFilters(LandingModal[Choice | None]):
             archived,
         )
 
-    def apply(self) -> None:
+    def apply(self, keep: bool = False) -> None:
+        """Show the rows the filters keep, the cursor on the first; with ``keep`` (rows read
+        again), the session under the cursor stays there, and the scroll too."""
         po, source, archived = self.filters()
         base = self.hits if self.hits is not None else [Row(s) for s in self.summaries]
         rows = [
@@ -87,7 +98,10 @@ class ExplorerFilters(LandingModal[Choice | None]):
         ]
         listed = self.query_one(RowList)
         listed.empty_text = self.empty_text() if not rows else listed.empty_text
-        listed.set_rows(rows)
+        if keep:
+            listed.keep_rows(rows, key=row_key)
+        else:
+            listed.set_rows(rows)
         self._status(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
 
     def empty_text(self) -> str:

@@ -62,6 +62,11 @@ class Row:
     spans: list[tuple[int, int]] | None = None
 
 
+def row_key(row: Row) -> str:
+    """What a row is across readings of the store: its session's id."""
+    return row.summary.id
+
+
 def row_text(cells: list[Text], columns: list[tuple[str, str, int]]) -> Text:
     """``cells`` side by side, each cut or padded to its column's width."""
     parts: list[Text] = []

@@ -26,10 +26,11 @@ from ..same_names import id_tags
 from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList
 from .confirm import ConfirmScreen
+from .follows_store import FollowsStore
 from .landing import opened_to_land
 from .name_prompt import NamePrompt
 from .picker_boxes import PickerBoxes
-from .picker_rows import Heading, Row, grouped, session_line
+from .picker_rows import Heading, Row, grouped, row_key, session_line
 
 RECHECK_AFTER = 0.1  # seconds before the store is read again behind rows known beforehand
 UNDO_SECONDS = 10.0  # how long after a delete (or an archive) ``u`` brings the session back
@@ -49,14 +50,15 @@ HINTS = (
 )
 
 
-class SessionPicker(PickerBoxes):
+class SessionPicker(PickerBoxes, FollowsStore[tuple[list[SessionSummary], set[str]]]):
     """``n`` new, ``r`` rename, ``d`` delete (``u`` undoes it for a moment), ``p`` pin, ``t``
     tags, ``a`` archive, ``c`` copy to a PO, ``/`` filter, Enter select, Esc cancel. Pinned
     sessions come first; orphaned sessions of every PO follow under their own heading (DESIGN
     section 14). The hint line names every key, on two lines when narrow.
 
     ``known`` rows (the runtime's last reading of the catalog) are shown at once and the store
-    is read again in a thread; the rows are replaced only if that reading differs.
+    is read again in a thread; the rows are replaced only if that reading differs. The store
+    is read again so whenever it changes while the picker is open (``FollowsStore``).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -128,20 +130,11 @@ class SessionPicker(PickerBoxes):
         if self.known is not None:
             # re-read once the screen has settled: reading 10,000 entries in a thread competes for
             # the interpreter with the first frames, and no one acts on a list within 0.1 s
-            self.set_timer(RECHECK_AFTER, self._check_rows)
+            self.set_timer(RECHECK_AFTER, self.store_changed)
         self.rows_widget.focus()
 
-    def store_changed(self) -> None:
-        """Another process changed the store (DESIGN section 8: its changes show up within
-        about a second): read the rows again, off the screen's loop, keeping the filter and
-        the session under the cursor."""
-        self._check_rows()
-
-    def _check_rows(self) -> None:
-        self.run_worker(self._read_again, thread=True, group="list", exclusive=True)
-
-    def _read_again(self) -> None:
-        self.app.call_from_thread(self._take, self._read())
+    def read_store(self) -> tuple[list[SessionSummary], set[str]]:
+        return self._read()
 
     def _read(self) -> tuple[list[SessionSummary], set[str]]:
         """The PO's sessions and the orphaned ones of every PO, and the orphans' ids. Archived
@@ -150,13 +143,14 @@ class SessionPicker(PickerBoxes):
         lost = orphaned(self.ctx.manager, found)
         return [s for s in found if s.po_name == self.po_name or s.id in lost], lost
 
-    def _take(self, read: tuple[list[SessionSummary], set[str]]) -> None:
-        if not self.is_attached:
-            return  # closed before the reading came back
+    def show_read(self, read: tuple[list[SessionSummary], set[str]]) -> None:
+        """The rows read again (``FollowsStore``), shown if they differ, with the filter, the
+        session under the cursor and the scroll kept."""
         rows, lost = read
         if rows != self.all_rows or lost != self.orphan_ids:
+            self.now = self.clock()
             self.all_rows, self.orphan_ids = rows, lost
-            self._apply(self.selected.id if self.selected else self.current_id)
+            self._apply(keep=True)
 
     def title_text(self, cursor: int | None = 0, count: int = 0) -> Text:
         """The title, with where the cursor is among the ``count`` sessions listed (the list has
@@ -208,7 +202,9 @@ class SessionPicker(PickerBoxes):
             self.all_rows = rows
         self._apply(select)
 
-    def _apply(self, select: str | None = None) -> None:
+    def _apply(self, select: str | None = None, keep: bool = False) -> None:
+        """Show the rows the filter keeps, ``select`` under the cursor; with ``keep``, the
+        session under the cursor stays there, and the scroll too (rows read again)."""
         # over every listed session, not only the filtered ones: a short id stays as typing
         # in the filter narrows the list
         self._id_tags = id_tags((s.id, s.name) for s in self.all_rows)
@@ -218,7 +214,10 @@ class SessionPicker(PickerBoxes):
         if select:
             cursor = next((i for i, s in enumerate(rows) if getattr(s, "id", None) == select), 0)
         self.rows_widget.empty_text = self.empty_text()
-        self.rows_widget.set_rows(rows, cursor)
+        if keep:
+            self.rows_widget.keep_rows(rows, key=row_key)
+        else:
+            self.rows_widget.set_rows(rows, cursor)
         self._show_position()
 
     def empty_text(self) -> str:
@@ -283,6 +282,8 @@ class SessionPicker(PickerBoxes):
             return
 
         def answered(yes: bool | None) -> None:
+            # run as the question is answered (a landing, not a result callback, which would
+            # come after the keys typed behind y): u typed right after it undoes this delete
             if not yes:
                 return
             try:
@@ -301,7 +302,8 @@ class SessionPicker(PickerBoxes):
             self.reload(select=self.current_id)
 
         count = f"{target.message_count} msg{'' if target.message_count == 1 else 's'}"
-        self.app.push_screen(ConfirmScreen(f"Delete session '{target.name}' ({count})?"), answered)
+        question = ConfirmScreen(f"Delete session '{target.name}' ({count})?")
+        self.app.push_screen(opened_to_land(question, answered))
 
     def action_undo_delete(self) -> None:
         """Bring back the session deleted last, if that was less than UNDO_SECONDS ago; one

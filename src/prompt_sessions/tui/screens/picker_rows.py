@@ -36,6 +36,11 @@ class Heading:
 Row = SessionSummary | Heading
 
 
+def row_key(row: Row) -> str | None:
+    """What a row is across readings of the store: a session's id (None for the heading)."""
+    return row.id if isinstance(row, SessionSummary) else None
+
+
 def grouped(rows: Sequence[SessionSummary], orphan_ids: set[str], needle: str = "") -> list[Row]:
     """The PO's sessions (pinned first), then, when any, the heading and the orphaned
     sessions (pinned first); ``needle`` keeps only names holding it (compared folded)."""

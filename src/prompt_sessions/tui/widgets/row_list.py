@@ -128,6 +128,26 @@ class RowList(ScrollView, can_focus=True):
         if rows:
             self.post_message(self.Highlighted(self, self.cursor))
 
+    def keep_rows(self, rows: Sequence[Any], key: Callable[[Any], object]) -> None:
+        """Show ``rows`` read again in place of these, the same row (by ``key``) under the
+        cursor on the same line of the view; a row gone leaves the cursor at its place. For
+        lists that follow the store: a change elsewhere moves neither the cursor nor the view
+        under the person's eyes (DESIGN section 8)."""
+        old = self.current
+        line = self.cursor - int(self.scroll_offset.y)
+        cursor = self.cursor
+        if old is not None:
+            wanted = key(old)
+            cursor = next((i for i, row in enumerate(rows) if key(row) == wanted), cursor)
+        self.rows = rows
+        self.cursor = max(0, min(cursor, len(rows) - 1))
+        self.virtual_size = Size(0, len(rows))
+        self.scroll_to(y=max(0, self.cursor - line), animate=False, immediate=True)
+        self._bring_cursor_into_view()
+        self.refresh()
+        if rows:
+            self.post_message(self.Highlighted(self, self.cursor))
+
     @property
     def current(self) -> Any | None:
         return self.rows[self.cursor] if self.rows else None

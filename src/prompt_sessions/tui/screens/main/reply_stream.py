@@ -10,7 +10,7 @@ from ....runtime import SessionBusy
 from ....runtime import events as rt
 from ....runtime.reply_task import retryable
 from ...messages import ChunksArrived, RuntimeUpdate
-from ..picker import SessionPicker
+from ..follows_store import FollowsStore
 from .shown_session import ShownSession
 
 STREAM_EVERY = 0.05  # seconds between redraws of the shown reply in progress
@@ -43,7 +43,7 @@ class ReplyStream(ShownSession):
             case rt.SessionsChanged():
                 self.list_new_pos()
                 for screen in self.app.screen_stack:
-                    if isinstance(screen, SessionPicker):  # open over this screen
+                    if isinstance(screen, FollowsStore):  # the picker, the explorer
                         screen.store_changed()
 
     def action_retry(self) -> None:
