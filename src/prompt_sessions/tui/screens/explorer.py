@@ -40,7 +40,7 @@ from ..widgets.hint_line import HintLine
 from ..widgets.row_list import ROW_MOVE_KEYS, RowList, move_rows
 from ..widgets.tick_box import TickBox
 from .explorer_filters import Choice, ExplorerFilters
-from .explorer_rows import Row, header_text, highlight, lineage, session_line
+from .explorer_rows import Row, header_text, highlight, lineage, row_key, session_line
 from .export_choice import offer_export
 from .follows_store import FollowsStore
 from .text_prompt import PromptInput
@@ -402,7 +402,9 @@ class ExplorerScreen(ExplorerFilters, FollowsStore[list[SessionSummary]]):
         )
 
     def render_row(self, row: Row, width: int) -> Text:
-        return session_line(row, width, self.now, self.hits is not None, self._by_id)
+        return session_line(
+            row, width, self.now, self.hits is not None, self._by_id, self.id_tags.get(row_key(row))
+        )
 
     def lineage(self, s: SessionSummary) -> str:
         """`` ↳ delegation of coordinator: Plan`` for a session with a parent (DESIGN 11, 14)."""

@@ -18,6 +18,7 @@ from ...search_controls import control_filters, session_matches
 from ...search_query import Filter
 from ...search_text import fold
 from ...text import visible
+from ..same_names import id_tags
 from ..widgets.row_list import RowList
 from .explorer_rows import Row, empty_text, row_key
 from .landing import LandingModal
@@ -46,6 +47,7 @@ class ExplorerFilters(LandingModal[Choice | None]):
         # the Pinned and Archived boxes' values the rows are shown for (both start unticked)
         self._boxes_applied: dict[str | None, bool] = {"pinned": False, "archived": False}
         self._offered: dict[str, list[str]] = {}  # the values each list offers, by its id
+        self.id_tags: dict[str, str] = {}  # short ids of sessions sharing a name, by id
 
     def offer_filters(self, summaries: list[SessionSummary]) -> None:
         """Fill the PO, source and tag lists with what ``summaries`` hold, keeping each list's
@@ -96,6 +98,12 @@ class ExplorerFilters(LandingModal[Choice | None]):
             and (archived or self.asks_archived or not r.summary.archived)
             and session_matches(r.summary, self.control_filters())
         ]
+        # over every session listed before the search and the filters narrow the list (the
+        # archived ones once shown), as the picker does: a short id stays as a search narrows
+        with_archived = archived or self.asks_archived
+        self.id_tags = id_tags(
+            (s.id, s.name) for s in self.summaries if with_archived or not s.archived
+        )
         listed = self.query_one(RowList)
         listed.empty_text = self.empty_text() if not rows else listed.empty_text
         if keep:

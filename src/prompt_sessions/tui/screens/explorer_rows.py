@@ -12,11 +12,12 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ...cells import boundary, cell_len
+from ...cells import boundary, cell_len, fit
 from ...commands.display import when
 from ...models import SessionSummary
 from ...search_query import operator_hint
 from ...text import quoted, visible
+from ..same_names import name_with_id
 
 # (key, title, width in cells; 0: the name, which takes what is left within NAME_WIDTH)
 COLUMNS = (
@@ -88,28 +89,44 @@ def header_text(width: int, searching: bool) -> Text:
 
 
 def session_line(
-    row: Row, width: int, now: datetime, searching: bool, by_id: Mapping[str, SessionSummary]
+    row: Row,
+    width: int,
+    now: datetime,
+    searching: bool,
+    by_id: Mapping[str, SessionSummary],
+    id_tag: str | None = None,
 ) -> Text:
     """``row`` as one line ``width`` cells wide: its columns, then a search's snippet;
-    ``now`` dates the last update, ``by_id`` (the listed sessions) names a parent."""
+    ``now`` dates the last update, ``by_id`` (the listed sessions) names a parent, ``id_tag``
+    is the short id shown after a name that another session bears (``same_names``)."""
     s = row.summary
+    columns = layout(width, searching)
+    name_width = next(w for key, _, w in columns if key == "name")
     cells = {
         "po": Text(visible(s.po_name, one_line=True)),
-        "name": Text(
-            visible(
-                s.name + ("  (archived)" if s.archived else "") + lineage(s, by_id), one_line=True
-            )
-        ),
+        "name": name_cell(s, by_id, id_tag, name_width),
         "msgs": Text(str(s.message_count)),
         "source": Text(visible(s.source or "", one_line=True)),
         "updated": Text(when(s.updated_at, now)),
     }
-    columns = layout(width, searching)
     line = row_text([cells[key] for key, _, _ in columns], columns)
     if row.snippet is not None:
         room = width - line.cell_len
         line.append_text(highlight(row.snippet, row.spans or [], room))
     return line
+
+
+def name_cell(
+    s: SessionSummary, by_id: Mapping[str, SessionSummary], id_tag: str | None, width: int
+) -> Text:
+    """The name column, ``width`` cells at most: the name and its short id, then whether it
+    is archived and its lineage in what room is left. The name is cut before its short id,
+    which tells it from another session of that name."""
+    cell = name_with_id(s.name, id_tag, width)
+    rest = visible(("  (archived)" if s.archived else "") + lineage(s, by_id), one_line=True)
+    if rest and cell.cell_len < width:
+        cell.append(fit(rest, width - cell.cell_len))
+    return cell
 
 
 def lineage(s: SessionSummary, by_id: Mapping[str, SessionSummary]) -> str:

@@ -14,11 +14,12 @@ from datetime import datetime
 
 from rich.text import Text
 
-from ...cells import cell_len, fit_name
+from ...cells import cell_len
 from ...commands.display import when
 from ...models import SessionSummary
 from ...organise.labels import pinned_first
 from ...text import fold, visible
+from ..same_names import name_with_id
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,9 @@ def session_line(
         lead.append("📌 ")
     # the name is fitted on its own so that a "(before rewind)" at its end stays in sight
     # the short id, too: it tells apart sessions that share the name
-    mark_id = f" ({id_tag})" if id_tag else ""
     mark_archived = " (archived)" if s.archived else ""
-    shown = fit_name(
-        visible(s.name, one_line=True),
-        room - lead.cell_len - len(mark_id) - len(mark_archived),
-    )
-    name = Text.assemble(lead, shown, (mark_id, "dim"), (mark_archived, "dim italic"))
+    shown = name_with_id(s.name, id_tag, room - lead.cell_len - len(mark_archived))
+    name = Text.assemble(lead, shown, (mark_archived, "dim italic"))
     if s.tags:
         tags = " ".join(f"#{t}" for t in s.tags)
         name.append(" " + visible(tags, one_line=True), style="dim")
