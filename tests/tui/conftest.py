@@ -100,9 +100,13 @@ def make_app(
     def make(ctx: AppContext | None = None, **kwargs: Any) -> PromptSessionsApp:
         exports = tmp_path / "exports"
         exports.mkdir(exist_ok=True)
-        return PromptSessionsApp(
+        app = PromptSessionsApp(
             ctx or make_ctx(), clock=frozen_clock, export_dir=exports, cursor_blink=False, **kwargs
         )
+        # a note is dropped 5 s after it is raised: on a loaded machine that can pass before
+        # the test reads it
+        app.NOTIFICATION_TIMEOUT = 3600
+        return app
 
     return make
 
