@@ -100,9 +100,13 @@ def make_app(
     def make(ctx: AppContext | None = None, **kwargs: Any) -> PromptSessionsApp:
         exports = tmp_path / "exports"
         exports.mkdir(exist_ok=True)
-        return PromptSessionsApp(
+        app = PromptSessionsApp(
             ctx or make_ctx(), clock=frozen_clock, export_dir=exports, cursor_blink=False, **kwargs
         )
+        # a note is dropped 5 s after it is raised: on a loaded machine that can pass before
+        # the test reads it
+        app.NOTIFICATION_TIMEOUT = 3600
+        return app
 
     return make
 
@@ -151,3 +155,41 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], steps: int = 2
             return
         await pilot.pause(0.01)
     raise AssertionError("condition never became true")
+
+
+def notes_shown(app: Any) -> list[str]:
+    """The message of every notification shown so far, oldest first."""
+    return [str(n.message) for n in app._notifications]
+
+
+async def wait_for_note(pilot: Pilot, text: str) -> None:
+    """Wait until a notification holding ``text`` is shown.
+
+    ``notify`` posts a message to the app, handled in a later turn: on a loaded machine the
+    pilot's last key may return before it (the pilot takes a busy machine for an idle app)."""
+    try:
+        await wait_until(pilot, lambda: any(text in m for m in notes_shown(pilot.app)))
+    except AssertionError:
+        raise AssertionError(f"no note holds {text!r}: {notes_shown(pilot.app)}") from None
+
+
+async def all_notes(pilot: Pilot) -> list[str]:
+    """Every note's message, once the notes already on their way are shown: for asserting
+    that something was not said. A mark passed from the app through each screen (where the
+    runtime's events and the keys go) and back to the app arrives after them, as each keeps
+    its messages in order; the mark itself is then taken away."""
+    app = pilot.app
+    mark = f"all notes are in ({id(pilot)})"
+    hops = [app, *app.screen_stack]
+
+    def forward(i: int) -> None:
+        if i < len(hops):
+            hops[i].call_later(forward, i + 1)
+        else:
+            app.notify(mark)
+
+    forward(0)
+    await wait_for_note(pilot, mark)
+    for note in [n for n in app._notifications if n.message == mark]:
+        app._unnotify(note)
+    return notes_shown(app)

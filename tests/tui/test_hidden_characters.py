@@ -17,7 +17,7 @@ from prompt_sessions.tui.screens.picker import SessionPicker
 from prompt_sessions.tui.screens.tree import TreeScreen
 from prompt_sessions.tui.widgets.row_list import RowList
 
-from .conftest import settle, wait_until, write_po
+from .conftest import settle, wait_for_note, wait_until, write_po
 
 RTL = "rtl\u202eevil"  # reads as "rtllive" once the override flips what follows
 NAMES = [RTL, "iso\u2066late\u2069d", "two\u2028lines", "para\u2029graph", "lr\u202d\u202aem"]
@@ -84,9 +84,8 @@ async def test_picker_rows_confirm_and_notification_show_names_escaped(make_ctx,
         assert "Delete session 'rtl\\u202eevil' (0 msgs)?" in question and no_hidden(question)
         await pilot.press("y")
         await wait_until(pilot, lambda: app.screen is picker)
-        said = notifications(app)
-        assert any("Deleted 'rtl\\u202eevil'" in n for n in said)
-        assert all(no_hidden(n) for n in said)
+        await wait_for_note(pilot, "Deleted 'rtl\\u202eevil'")
+        assert all(no_hidden(n) for n in notifications(app))
 
 
 async def test_the_sidebar_explorer_and_tree_show_names_escaped(make_ctx, make_app):
@@ -151,10 +150,14 @@ async def test_a_name_with_brackets_is_not_markup_in_notifications(make_ctx, mak
         await pilot.press("y")
         await wait_until(pilot, lambda: app.screen is picker)
         await settle(pilot)
-        assert any("Deleted 'a[/b] [bold]c'" in n for n in notifications(app))
-        await pilot.pause()
-        toasts = [str(t.render()) for t in app.screen.query(Toast)]
-        assert any("Deleted 'a[/b] [bold]c'" in t for t in toasts)
+        await wait_for_note(pilot, "Deleted 'a[/b] [bold]c'")
+        # its toast is drawn a turn after the note is handled
+        await wait_until(
+            pilot,
+            lambda: any(
+                "Deleted 'a[/b] [bold]c'" in str(t.render()) for t in app.screen.query(Toast)
+            ),
+        )
 
 
 async def test_an_unreadable_search_with_brackets_is_named_as_typed(make_ctx, make_app):

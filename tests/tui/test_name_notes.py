@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prompt_sessions.tui.screens.choice import ChoiceScreen
 from prompt_sessions.tui.screens.main import MainScreen
+from prompt_sessions.tui.screens.name_prompt import NamePrompt
 from prompt_sessions.tui.screens.picker import SessionPicker
 
-from .conftest import at, fixed_session, settle, wait_until, write_po
+from .conftest import at, fixed_session, notes_shown, settle, wait_until, write_po
 from .test_slash_in_tui import notes, type_line
 
 
@@ -23,10 +25,19 @@ def note_for(session_id: str, name: str) -> str:
 
 def said(app) -> list[str]:
     """Every notification shown and every note line in the conversation."""
-    lines = [n.message for n in app._notifications]
+    lines = notes_shown(app)
     if isinstance(app.screen, MainScreen):
         lines += [line for note in notes(app) for line in note.splitlines()]
     return lines
+
+
+async def wait_to_say(pilot, line: str) -> None:
+    """Wait until ``line`` is said: a notification or a note is shown in a later turn than the
+    key that causes it."""
+    try:
+        await wait_until(pilot, lambda: line in said(pilot.app))
+    except AssertionError:
+        raise AssertionError(f"{line!r} is not said: {said(pilot.app)}") from None
 
 
 async def test_slash_rename_to_a_name_in_use_is_noted(make_ctx, make_app):
@@ -40,10 +51,11 @@ async def test_slash_rename_to_a_name_in_use_is_noted(make_ctx, make_app):
     async with app.run_test() as pilot:
         await settle(pilot)
         await type_line(pilot, "/session rename Plan")
+        await wait_to_say(pilot, note_for(mine.id, "Plan"))
         assert ctx.manager.get(mine.id).name == "Plan"
-        assert note_for(mine.id, "Plan") in said(app)
         assert "Renamed 'Mine' to 'Plan'" in said(app)
         await type_line(pilot, "/session rename Unique")
+        await wait_to_say(pilot, "Renamed 'Plan' to 'Unique'")  # answered, without a note
         assert [line for line in said(app) if line.startswith("Note:")] == [
             note_for(mine.id, "Plan")
         ]
@@ -58,12 +70,13 @@ async def test_slash_new_and_fork_with_a_name_in_use_are_noted(make_ctx, make_ap
     async with app.run_test() as pilot:
         await settle(pilot)
         await type_line(pilot, "/session new Plan")
+        await wait_until(pilot, lambda: app.screen.session_id is not None)
         made = app.screen.session_id
-        assert note_for(made, "Plan") in said(app)
+        await wait_to_say(pilot, note_for(made, "Plan"))
         await type_line(pilot, "/session fork Plan")
+        await wait_until(pilot, lambda: app.screen.session_id != made)
         forked = app.screen.session_id
-        assert forked != made
-        assert note_for(forked, "Plan") in said(app)
+        await wait_to_say(pilot, note_for(forked, "Plan"))
 
 
 async def test_slash_import_of_a_name_in_use_is_noted(make_ctx, make_app, tmp_path):
@@ -73,13 +86,14 @@ async def test_slash_import_of_a_name_in_use_is_noted(make_ctx, make_app, tmp_pa
     source = ctx.manager.create("writer", "Shared")
     path = Path(tmp_path / "in.json")
     path.write_text(ctx.manager.export(source.id, "json"))
-    ctx.manager.create("coordinator", "Shared (imported)")
+    bearer = ctx.manager.create("coordinator", "Shared (imported)")
     app = make_app(ctx)
     async with app.run_test() as pilot:
         await settle(pilot)
         await type_line(pilot, f"/session import {path}")
+        await wait_until(pilot, lambda: app.screen.session_id not in (None, bearer.id))
         assert app.screen.session_name == "Shared (imported)"
-        assert note_for(app.screen.session_id, "Shared (imported)") in said(app)
+        await wait_to_say(pilot, note_for(app.screen.session_id, "Shared (imported)"))
 
 
 async def test_picker_rename_to_a_name_in_use_is_noted(make_ctx, make_app):
@@ -94,8 +108,8 @@ async def test_picker_rename_to_a_name_in_use_is_noted(make_ctx, make_app):
         await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
         await pilot.press("r", *"Plan", "enter")
         await settle(pilot)
+        await wait_to_say(pilot, note_for(one.id, "Plan"))
         assert ctx.manager.get(one.id).name == "Plan"
-        assert note_for(one.id, "Plan") in said(app)
 
 
 async def test_picker_new_and_main_new_with_a_name_in_use_are_noted(make_ctx, make_app):
@@ -109,21 +123,25 @@ async def test_picker_new_and_main_new_with_a_name_in_use_are_noted(make_ctx, ma
         await pilot.press("escape", "S")
         await wait_until(pilot, lambda: isinstance(app.screen, SessionPicker))
         await pilot.press("n")
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt))
         app.screen.query_one("#name").value = "Plan"
         await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, MainScreen)
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, MainScreen) and app.screen.session_id is not None,
+        )
         first = app.screen.session_id
-        assert note_for(first, "Plan") in said(app)
+        await wait_to_say(pilot, note_for(first, "Plan"))
         await pilot.press("escape", "N")
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, NamePrompt))
         app.screen.query_one("#name").value = "Plan"
         await pilot.press("enter")
-        await settle(pilot)
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, MainScreen) and app.screen.session_id != first,
+        )
         second = app.screen.session_id
-        assert second != first
-        assert note_for(second, "Plan") in said(app)
+        await wait_to_say(pilot, note_for(second, "Plan"))
 
 
 async def test_picker_copy_to_a_po_is_noted(root, make_ctx, make_app):
@@ -147,8 +165,13 @@ async def test_picker_copy_to_a_po_is_noted(root, make_ctx, make_app):
             )
         )
         await pilot.press("c")
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("enter")  # coordinator, the only one
         await settle(pilot)
-        (copy,) = [s for s in ctx.manager.list("coordinator") if s.name == "Left behind"]
-        assert note_for(copy.id, "Left behind") in said(app)
+
+        def copies() -> list:
+            return [s for s in ctx.manager.list("coordinator") if s.name == "Left behind"]
+
+        await wait_until(pilot, lambda: copies() != [])  # the copy is made off the screen's loop
+        (copy,) = copies()
+        await wait_to_say(pilot, note_for(copy.id, "Left behind"))

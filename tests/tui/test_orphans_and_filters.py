@@ -12,7 +12,7 @@ from prompt_sessions.tui.screens.picker import SessionPicker
 from prompt_sessions.tui.screens.picker_rows import Heading
 from prompt_sessions.tui.widgets.row_list import RowList
 
-from .conftest import at, fixed_session, settle, wait_until, write_po
+from .conftest import at, fixed_session, notes_shown, settle, wait_for_note, wait_until, write_po
 from .test_explorer import open_explorer, shown
 from .test_picker import open_picker, rows, seed
 
@@ -157,20 +157,17 @@ async def test_c_copies_an_orphaned_session_to_a_po(root, make_ctx, make_app):
         )
         picker.rows_widget.move_to(4)
         await pilot.press("c")
-        assert isinstance(app.screen, ChoiceScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert [v for v, _ in app.screen.choices] == ["coordinator", "writer"]
         await pilot.press("enter")  # coordinator, the first
-        await wait_until(  # the copy is made off the screen's loop: wait for its word
-            pilot, lambda: any("Copied" in n.message for n in app._notifications)
-        )
+        # the copy is made off the screen's loop: wait for its word
+        await wait_for_note(pilot, "Copied 'Left behind' to coordinator")
         assert app.screen is picker
         copies = [s for s in ctx.manager.list("coordinator") if s.name == "Left behind"]
         assert len(copies) == 1
         assert ctx.manager.get(copies[0].id).history[0].content == "hello"
         assert picker.selected.id == copies[0].id
         assert ctx.manager.get(ghost.id).po_name == "ghost"
-        said = [n.message for n in app._notifications]
-        assert any("Copied 'Left behind' to coordinator" in m for m in said), said
 
 
 async def test_c_says_when_no_po_has_a_file(make_ctx, make_app):
@@ -181,8 +178,8 @@ async def test_c_says_when_no_po_has_a_file(make_ctx, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot)
         await pilot.press("c")
+        await wait_for_note(pilot, "No other PO has a file")
         assert isinstance(app.screen, SessionPicker)
-        assert any("No other PO has a file" in n.message for n in app._notifications)
         assert len(ctx.manager.list()) == 4
 
 
@@ -198,19 +195,13 @@ async def test_u_makes_the_restored_session_current_again(make_ctx, make_app):
         picker = app.screen
         assert picker.selected.id == b.id
         await pilot.press("d", "y")
+        await wait_for_note(pilot, "Deleted 'Beta'")
         assert ctx.manager.backend.get_current("coordinator") != b.id
         await pilot.press("u")
+        await wait_for_note(pilot, "Restored 'Beta'; it is the current session again")
         assert ctx.manager.backend.get_current("coordinator") == b.id
         assert picker.current_id == b.id
         assert any(line.startswith("* Beta") for line in rows(app))
-        # the note is a message to the app: it may be handled after the pilot's last key
-        await wait_until(
-            pilot,
-            lambda: any(
-                "Restored 'Beta'; it is the current session again" in n.message
-                for n in app._notifications
-            ),
-        )
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.session_id == b.id
@@ -224,9 +215,6 @@ async def test_u_after_deleting_another_session_leaves_the_current_one(make_ctx,
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot)
         await pilot.press("up", "d", "y", "u")
-        # the note is a message to the app: it may be handled after the pilot's last key
-        await wait_until(
-            pilot, lambda: "Restored 'Alpha [draft]'" in [n.message for n in app._notifications]
-        )
+        await wait_until(pilot, lambda: "Restored 'Alpha [draft]'" in notes_shown(app))
         assert ctx.manager.backend.get_current("coordinator") == b.id
         assert ctx.manager.trashed() == []

@@ -7,22 +7,30 @@ does) at the worst moment: right after the change, before the screen catches up.
 
 from __future__ import annotations
 
-from prompt_sessions.tui.screens.picker import SessionPicker
+from prompt_sessions.tui.screens.confirm import ConfirmScreen
+from prompt_sessions.tui.screens.main import MainScreen
 
-from .conftest import settle, wait_until
-
-
-def toasts(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+from .conftest import all_notes, settle, wait_for_note, wait_until
+from .test_picker import open_picker  # waits for the picker's rows to take the keys
 
 
-def alarms(app) -> list[str]:
-    return [t for t in toasts(app) if "another program" in t or "elsewhere" in t]
+def alarms(notes: list[str]) -> list[str]:
+    return [t for t in notes if "another program" in t or "elsewhere" in t]
 
 
-async def open_picker(pilot) -> None:
-    await pilot.press("escape", "S")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SessionPicker))
+async def open_both(pilot, first, second) -> None:
+    """Open ``first`` then ``second`` with /switch, and wait until both are open, the second
+    shown (each line is handled in a later turn than its Enter)."""
+    app = pilot.app
+    await pilot.press(*f"/switch {first.name}", "enter", *f"/switch {second.name}", "enter")
+    await settle(pilot)
+    await wait_until(
+        pilot,
+        lambda: (
+            app.screen.session_id == second.id
+            and {first.id, second.id} <= {live.session_id for live in app.coord.open_sessions()}
+        ),
+    )
 
 
 async def test_picker_delete_of_the_shown_session_is_no_alarm(make_ctx, make_app):
@@ -34,16 +42,20 @@ async def test_picker_delete_of_the_shown_session_is_no_alarm(make_ctx, make_app
     async with app.run_test(notifications=True) as pilot:
         await wait_until(pilot, lambda: app.coord.watching)
         assert app.screen.session_id == shown.id
-        await pilot.press(*"/switch Other", "enter", *"/switch Shown", "enter")
-        await settle(pilot)
+        await open_both(pilot, other, shown)
         await open_picker(pilot)
         await pilot.press("d", "y")
+        await wait_for_note(pilot, "Deleted 'Shown'")
         await app.coord.refresh()  # the watcher's sync, before the picker closes
         await pilot.press("escape")
         await settle(pilot)
-        assert app.screen.session_id == other.id
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, MainScreen) and app.screen.session_id == other.id,
+        )
         assert [s.id for s in ctx.manager.list()] == [other.id]
-        assert alarms(app) == [], toasts(app)
+        said = await all_notes(pilot)
+        assert alarms(said) == [], said
 
 
 async def test_picker_delete_of_an_open_background_session_is_no_alarm(make_ctx, make_app):
@@ -54,18 +66,22 @@ async def test_picker_delete_of_an_open_background_session_is_no_alarm(make_ctx,
     app = make_app(ctx)
     async with app.run_test(notifications=True) as pilot:
         await wait_until(pilot, lambda: app.coord.watching)
-        await pilot.press(*"/switch Background", "enter", *"/switch Shown", "enter")
-        await settle(pilot)
+        await open_both(pilot, background, shown)
         await open_picker(pilot)
-        await pilot.press("down", "d", "y")
+        await pilot.press("down")
+        await wait_until(pilot, lambda: app.screen.selected.id == background.id)
+        await pilot.press("d", "y")
+        await wait_for_note(pilot, "Deleted 'Background'")
         await app.coord.refresh()
         await pilot.press("escape")
         await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        said = await all_notes(pilot)  # also: the screen has taken the runtime's events
         assert app.screen.session_id == shown.id
         assert app.screen.sidebar.session_ids == [shown.id]
         assert [s.id for s in ctx.manager.list()] == [shown.id]
         assert background.id not in {live.session_id for live in app.coord.open_sessions()}
-        assert alarms(app) == [], toasts(app)
+        assert alarms(said) == [], said
 
 
 async def test_picker_rename_is_no_alarm(make_ctx, make_app):
@@ -77,26 +93,33 @@ async def test_picker_rename_is_no_alarm(make_ctx, make_app):
         await wait_until(pilot, lambda: app.coord.watching)
         await open_picker(pilot)
         await pilot.press("r", "ctrl+u", *"Renamed", "enter")
+        await wait_until(pilot, lambda: ctx.manager.get(shown.id).name == "Renamed")
         await app.coord.refresh()
         await pilot.press("escape")
         await settle(pilot)
-        assert ctx.manager.get(shown.id).name == "Renamed"
-        assert app.screen.session_name == "Renamed"
-        assert alarms(app) == [], toasts(app)
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, MainScreen) and app.screen.session_name == "Renamed",
+        )
+        said = await all_notes(pilot)
+        assert alarms(said) == [], said
 
 
 async def test_slash_delete_is_no_alarm(make_ctx, make_app):
     """/session delete, y: the shown session goes, with no alarm."""
     ctx = make_ctx()
     other = ctx.manager.create("coordinator", "Other")
-    ctx.manager.create("coordinator", "Shown")
+    shown = ctx.manager.create("coordinator", "Shown")
     app = make_app(ctx)
     async with app.run_test(notifications=True) as pilot:
         await wait_until(pilot, lambda: app.coord.watching)
-        await pilot.press(*"/switch Other", "enter", *"/switch Shown", "enter")
-        await settle(pilot)
-        await pilot.press(*"/session delete", "enter", "y")
+        await open_both(pilot, other, shown)
+        await pilot.press(*"/session delete", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: [s.id for s in ctx.manager.list()] == [other.id])
         await app.coord.refresh()
         await settle(pilot)
-        assert [s.id for s in ctx.manager.list()] == [other.id]
-        assert alarms(app) == [], toasts(app)
+        await wait_until(pilot, lambda: app.screen.session_id == other.id)
+        said = await all_notes(pilot)
+        assert alarms(said) == [], said

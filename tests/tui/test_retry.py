@@ -6,7 +6,8 @@ from __future__ import annotations
 from prompt_sessions.models import Message
 from prompt_sessions.tui.widgets.status_bar import StatusBar
 
-from .conftest import settle, wait_until
+from .conftest import notes_shown, settle, wait_for_note, wait_until
+from .test_slash_in_tui import notes
 
 
 def status(app) -> str:
@@ -67,9 +68,11 @@ async def test_retry_with_a_complete_last_turn_says_there_is_nothing_to_do(make_
         await pilot.press(*"/retry", "enter")
         await pilot.press("ctrl+r")
         await settle(pilot)
+        # /retry answers in the conversation, ctrl+r in a notification; each is shown in a
+        # later turn than its key
+        await wait_until(pilot, lambda: any("Nothing to retry" in n for n in notes(app)))
+        await wait_for_note(pilot, "Nothing to retry")
         assert len(ctx.manager.get(summary.id).history) == 2
-        notes = [str(n.message) for n in app._notifications]
-        assert any("Nothing to retry" in n for n in notes)
 
 
 async def test_cancelled_reply_then_ctrl_r(make_ctx, make_app, gate):
@@ -110,8 +113,14 @@ async def test_retry_while_another_program_replies_says_so(make_ctx, make_app):
             await settle(pilot)
             await pilot.press("ctrl+r")
             await settle(pilot)  # the retry waits out the lease's grace, then gives up
-            toasts = [str(t.render()) for t in app.screen.query(Toast)]
-            assert any("'Shared' is replying to another message" in t for t in toasts), toasts
+            # the toast is drawn a turn after its note is handled, itself a turn after the key
+            await wait_until(
+                pilot,
+                lambda: any(
+                    "'Shared' is replying to another message" in str(t.render())
+                    for t in app.screen.query(Toast)
+                ),
+            )
             assert turns(ctx, s.id) == [("user", "anyone?", False)]
     finally:
         other.release()
@@ -133,8 +142,9 @@ async def test_a_broken_po_file_is_said_and_the_message_stays_in_the_box(make_ct
         path.write_text("---\nname: [coordinator\n---\nYou coordinate.\n", encoding="utf-8")
         await pilot.press(*"hello", "enter")
         await settle(pilot)
-        said = [n.message for n in app._notifications]
-        assert any(str(path) in m and "YAML" in m for m in said)
+        await wait_until(
+            pilot, lambda: any(str(path) in m and "YAML" in m for m in notes_shown(app))
+        )
         assert ctx.manager.get(s.id).history == []
         assert app.screen.query_one(MessageBox).text == "hello"
         path.write_text("---\nname: coordinator\n---\nYou coordinate.\n", encoding="utf-8")

@@ -51,6 +51,12 @@ class FollowsStore(Generic[Read]):
             partial(self._read_again, app), thread=True, group="follows-store", exclusive=True
         )
 
+    def drop_readings_under_way(self) -> None:
+        """The screen has just read the store itself, on its loop (its own change): a reading
+        still under way may have read it before that change, so its result is dropped."""
+        # the mixin is a Screen, which is the node its workers belong to
+        self.app.workers.cancel_group(self, "follows-store")  # type: ignore[arg-type]
+
     def read_store(self) -> Read:
         """What the screen lists, as read from the store now; runs in a thread."""
         raise NotImplementedError

@@ -196,6 +196,7 @@ class SessionPicker(PickerBoxes, FollowsStore[tuple[list[SessionSummary], set[st
         """Show ``rows`` (the PO's, known beforehand), or the store's sessions of the PO and the
         orphaned ones, keeping ``select`` under the cursor."""
         self.now = self.clock()
+        self.drop_readings_under_way()  # what is shown now is newer than what they read
         if rows is None:
             self.all_rows, self.orphan_ids = self._read()
         else:
