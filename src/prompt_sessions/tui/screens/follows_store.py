@@ -41,6 +41,13 @@ class FollowsStore(Generic[Read]):
             self, work: Callable[[], None], *, thread: bool, group: str, exclusive: bool
         ) -> Worker[None]: ...
 
+        # What the screen mixing this in defines:
+        def read_store(self) -> Read:
+            """What the screen lists, as read from the store now; runs in a thread."""
+
+        def show_read(self, read: Read) -> None:
+            """Show ``read`` (``read_store``'s result); on the screen's loop, while attached."""
+
     def store_changed(self) -> None:
         """The store changed (another process, or the runtime's sync): read it again, off the
         screen's loop."""
@@ -56,14 +63,6 @@ class FollowsStore(Generic[Read]):
         still under way may have read it before that change, so its result is dropped."""
         # the mixin is a Screen, which is the node its workers belong to
         self.app.workers.cancel_group(self, "follows-store")  # type: ignore[arg-type]
-
-    def read_store(self) -> Read:
-        """What the screen lists, as read from the store now; runs in a thread."""
-        raise NotImplementedError
-
-    def show_read(self, read: Read) -> None:
-        """Show ``read`` (``read_store``'s result); runs on the screen's loop, while attached."""
-        raise NotImplementedError
 
     def _read_again(self, app: App[object]) -> None:
         worker = get_current_worker()
