@@ -17,7 +17,7 @@ from .ids import validate_id
 from .models import Message, Session, SessionSummary, clean_name
 from .organise import between_pos, labels, names, trash
 from .plugins import PluginHost
-from .resolve import by_id_lookup, damaged_match, other_po_hint, resolve_ref
+from .resolve import by_id_lookup, by_name_lookup, damaged_match, other_po_hint, resolve_ref
 from .storage.base import (
     HealthReport,
     StorageBackend,
@@ -370,11 +370,14 @@ class SessionManager:
     def resolve(self, po_name: str | None, ref: str) -> SessionSummary:
         """Exact name, then unique id prefix, then unique name prefix, among the PO's sessions.
 
-        An id lookup, then what the store knows (``list_known``), then a list, which finds files
-        changed behind the program's back (DESIGN 10). Raises SessionNotFound, AmbiguousSession,
-        or CorruptSession for the id of a damaged session (``resolve.damaged_match``).
+        An id or name lookup, then what the store knows (``list_known``), then a list, which
+        finds files changed behind the program's back (DESIGN 10). Raises SessionNotFound,
+        AmbiguousSession, or CorruptSession for the id of a damaged session
+        (``resolve.damaged_match``).
         """
         if (found := by_id_lookup(self.backend, ref, po_name)) is not None:
+            return found
+        if (found := by_name_lookup(self.backend, ref, po_name)) is not None:
             return found
         backend = self.backend
         if isinstance(backend, SupportsKnownList):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from .errors import AmbiguousSession, CorruptSession, SessionNotFound
 from .models import SessionSummary
-from .storage.base import SupportsIdLookup
+from .storage.base import SupportsIdLookup, SupportsNameLookup
 from .text import fold, same_text, visible
 
 MIN_ID_PREFIX = 4
@@ -106,6 +106,23 @@ def by_id_lookup(backend: object, ref: str, po_name: str | None = None) -> Sessi
     if len(text) < MIN_ID_PREFIX or not set(text.lower()) <= _HEX:
         return None
     found = backend.known_by_id_prefix(text)
+    mine = [s for s in found or () if po_name is None or s.po_name == po_name]
+    return mine[0] if len(mine) == 1 else None
+
+
+def by_name_lookup(backend: object, ref: str, po_name: str | None = None) -> SessionSummary | None:
+    """The session ``ref`` names when it cannot be read as an id and a backend with
+    :class:`~prompt_sessions.storage.base.SupportsNameLookup` finds exactly one of ``po_name``'s
+    sessions (any PO's when None) bearing it as its name: what :func:`resolve_ref`'s exact-name
+    rule returns over every session, found without listing them (DESIGN section 10). None
+    otherwise; the caller then resolves by listing, which also raises the errors."""
+    if not isinstance(backend, SupportsNameLookup) or not isinstance(ref, str):
+        return None
+    text = ref.strip()
+    lowered = text.lower()
+    if not text or (len(lowered) >= MIN_ID_PREFIX and set(lowered) <= _HEX):
+        return None
+    found = backend.known_by_name(text)
     mine = [s for s in found or () if po_name is None or s.po_name == po_name]
     return mine[0] if len(mine) == 1 else None
 

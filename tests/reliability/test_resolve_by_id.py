@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lookup_support import catalog_of
+from lookup_support import fail as _fail
+from lookup_support import make_session as _session
+from lookup_support import store_of as _store
 from reliability_support import assert_at_rest, host, open_manager
 
 from prompt_sessions.errors import AmbiguousSession, SessionNotFound
@@ -26,25 +30,6 @@ A = "abcd1111-0000-4000-8000-000000000001"
 B = "abcd2222-0000-4000-8000-000000000002"
 C = "cafe0000-0000-4000-8000-000000000003"
 D = "beef0000-0000-4000-8000-000000000004"
-
-
-def _session(sid: str, name: str, po: str = "po", **fields: Any) -> Session:
-    return Session(
-        id=sid,
-        name=name,
-        po_name=po,
-        **fields,
-        created_at="2025-01-01T09:00:00.000Z",
-        updated_at="2025-01-01T10:00:00.000Z",
-    )
-
-
-def _store(root: Path, *sessions: Session) -> None:
-    """A store holding ``sessions``, its catalog folded into index.json."""
-    mgr = open_manager(root)
-    for session in sessions:
-        mgr.backend.create(session)
-    mgr.close()
 
 
 def _default_store(root: Path) -> None:
@@ -112,10 +97,6 @@ def test_an_id_or_id_prefix_resolves_without_reading_the_whole_catalog(
         patch.setattr(JsonBackend, "list_known", _fail)
         patch.setattr(JsonBackend, "list", _fail)
         assert _resolve(tmp_path, po, ref) == expected
-
-
-def _fail(self: Any, *args: Any) -> Any:
-    raise AssertionError("the whole catalog was read")
 
 
 def test_a_session_named_like_an_id_prefix_is_ambiguous_and_a_whole_id_wins(
@@ -267,10 +248,7 @@ def test_a_fork_naming_its_parent_does_not_stop_the_look_up(
 
 
 def _catalog(*sessions: Session) -> bytes:
-    from prompt_sessions.models import summarize
-
-    stamps = {s.id: (1, 2, 3) for s in sessions if s.id != C}  # C's entry has no stamp
-    return catalog_layout.encode([summarize(s) for s in sessions], {}, stamps, {})
+    return catalog_of(*sessions, unstamped=C)  # C's entry has no stamp
 
 
 def test_escapes_of_control_characters_and_backslashes_are_no_doubt() -> None:

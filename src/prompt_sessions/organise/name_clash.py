@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING
 from ..errors import AmbiguousSession, SessionNotFound
 from ..models import Session, SessionSummary
 from ..resolve import MIN_ID_PREFIX, resolve_ref
+from ..storage.base import SupportsNameLookup
 from ..text import quoted, same_text
 
 if TYPE_CHECKING:
     from ..manager import SessionManager
 
 MAX_NOTES = 3  # an import of many: this many notes with ids, then one line counting the rest
+# More sessions than this at once (an import): one listing costs less than a lookup for each.
+MAX_LOOKUPS = 8
 _ID_CHARACTERS = frozenset("0123456789abcdef-")
 
 
@@ -74,11 +77,25 @@ def _may_be_id(text: str) -> bool:
     return len(text) >= MIN_ID_PREFIX and set(text) <= _ID_CHARACTERS
 
 
+def _alone(manager: SessionManager, session: Session | SessionSummary) -> bool:
+    """Whether the store's catalog tells, without listing every session, that no other session
+    bears the name of ``session`` and that the name cannot be read as an id: then it names this
+    one. A session file another program added since the catalog last looked is not seen here;
+    the note is advice, and ``list`` still finds that file (DESIGN section 3, "Stale")."""
+    backend = manager.backend
+    if _may_be_id(session.name.strip().lower()) or not isinstance(backend, SupportsNameLookup):
+        return False
+    same = backend.known_by_name(session.name)
+    return same is not None and all(s.id == session.id for s in same)
+
+
 def _clashing(
     manager: SessionManager, sessions: list[Session | SessionSummary]
 ) -> list[tuple[Session | SessionSummary, str]]:
     """The sessions whose name does not name them, each with the reason (``_cause``)."""
     if not sessions:
+        return []
+    if len(sessions) <= MAX_LOOKUPS and all(_alone(manager, s) for s in sessions):
         return []
     everyone = manager.list()
     names = Counter(unicodedata.normalize("NFC", s.name) for s in everyone)

@@ -346,6 +346,20 @@ class SupportsIdLookup(Protocol):
 
 
 @runtime_checkable
+class SupportsNameLookup(Protocol):
+    """Finding sessions by name without reading the whole catalog, so that naming a session
+    costs the same in a store of 20,000 sessions as in one of 100 (DESIGN section 10)."""
+
+    def known_by_name(self, name: str) -> builtins.list[SessionSummary] | None:
+        """The sessions the catalog holds whose name is the same text as ``name`` (equal in
+        Unicode normal form NFC, as ``resolve.resolve_ref``'s exact-name rule compares), of
+        every PO, as :meth:`SupportsKnownList.list_known` would list them.
+
+        None when the store cannot tell cheaply and for sure; the caller then lists.
+        """
+
+
+@runtime_checkable
 class SupportsReplaceLast(Protocol):
     """Rewriting a session's last message in place, at a cost that does not grow with the
     history: the runtime checkpoints a streaming reply with it (DESIGN section 8), so a crash

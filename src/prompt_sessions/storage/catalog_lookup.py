@@ -5,18 +5,22 @@ and the per-PO current sessions, not the 6 MB catalog decoded (DESIGN section 10
 (:mod:`.catalog_layout`) puts each entry on a line of its own, so these are found by a search of
 the bytes and only their lines are decoded. Whatever the bytes cannot tell for sure makes these
 functions return None, and the caller decodes the catalog the ordinary way.
+
+A session's name is found the same way (:func:`entries_named`): naming a session with ``send
+--session NAME``, or the note that a new name is taken (``organise.name_clash``), then costs a
+search of the bytes too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
 from ..ids import all_valid_ids, is_valid_id
 from ..models import SessionSummary
-from .catalog import Change, FileStamp, apply_current
-from .catalog_layout import _cut
+from .catalog import Change, FileStamp, Put, apply_current
+from .catalog_layout import _cut, last_changes
 
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 _current_decoder = msgspec.json.Decoder(dict[str, str])
@@ -25,11 +29,20 @@ _stamp_decoder = msgspec.json.Decoder(tuple[int, int, int])
 
 # Where a string equal to an id may stand in an entry without being a name.
 _ID_KEYS = (b'\n{"id":', b'"parent_id":')
+# The characters beyond ASCII whose canonical decomposition is ASCII (KELVIN SIGN is "K"): a
+# name holding one is the same text (NFC) as an ASCII name whose bytes differ from it. The
+# tests check this list against the whole Unicode database of the running Python.
+ASCII_ALIKE = ("\u037e", "\u1fef", "\u212a")
+_ALIKE_BYTES = tuple(c.encode() for c in ASCII_ALIKE)
+# Characters a JSON writer may write in more than one way (``\/`` is a valid escape).
+_WRITTEN_MANY_WAYS = frozenset('"\\/')
+# An entry's first bytes before its name: a newline, ``{"id":"``, the 36-character id, ``",``.
+_BEFORE_NAME = 1 + 7 + 36 + 2
+
+Entry = tuple[SessionSummary, FileStamp | None]
 
 
-def entries_by_id(
-    data: bytes, prefix: str, name: str
-) -> list[tuple[SessionSummary, FileStamp | None]] | None:
+def entries_by_id(data: bytes, prefix: str, name: str) -> list[Entry] | None:
     """The session entries of ``data`` (a catalog in the canonical layout) whose id starts with
     ``prefix`` (lowercase hex digits and dashes), each decoded alone with its file's stamp: a
     look-up that costs a search of the catalog's bytes, not a decode of every entry (DESIGN
@@ -49,22 +62,89 @@ def entries_by_id(
     start, end = sessions.start - 1, sessions.end  # each entry starts after a newline
     if _escapes_printable(data, start, end) or _named(data, start, end, name):
         return None
-    found: dict[str, tuple[SessionSummary, FileStamp | None]] = {}
+    found: dict[str, Entry] = {}
     key = b'"id":"' + prefix.encode()
     at = data.find(key, start, end)
     while at >= 0:
         if data[at - 2 : at] != b"\n{":
             return None
-        nl = data.find(b"\n", at, end)
-        try:
-            entry = _summary_decoder.decode(data[at - 1 : end if nl < 0 else nl].removesuffix(b","))
-            if entry.id in found or not entry.id.startswith(prefix) or not is_valid_id(entry.id):
-                return None
-            found[entry.id] = (entry, _stamp(data, entry.id, stamps.start - 1, stamps.end))
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        got = _entry_at(data, at - 1, end, (stamps.start - 1, stamps.end))
+        if got is None or got[0].id in found or not got[0].id.startswith(prefix):
             return None
+        found[got[0].id] = got
         at = data.find(key, at + 1, end)
     return list(found.values())
+
+
+def entries_named(data: bytes, name: str) -> list[Entry] | None:
+    """The session entries of ``data`` (a catalog in the canonical layout) whose name is the
+    same text as ``name``, each decoded alone with its file's stamp: the sessions
+    ``resolve.resolve_ref``'s exact-name rule would match (names equal in NFC, DESIGN section
+    3), found by a search of the catalog's bytes (DESIGN section 10).
+
+    None when the bytes cannot tell for sure, and the caller then decodes the catalog:
+    ``data`` is in another layout; ``name`` is not printable ASCII or holds a character JSON
+    may write in more than one way; a string escapes a printable character; a character that
+    decomposes into ASCII (:data:`ASCII_ALIKE`) stands anywhere in the list; a name key stands
+    anywhere but second in its entry; or an entry found does not decode or is listed twice.
+    """
+    if not (name.isascii() and name.isprintable()) or not _WRITTEN_MANY_WAYS.isdisjoint(name):
+        return None
+    cut = _cut(data)
+    if cut is None:
+        return None
+    sessions, _, stamps, _ = cut
+    start, end = sessions.start - 1, sessions.end  # each entry starts after a newline
+    if _escapes_printable(data, start, end):
+        return None
+    if not data.isascii() and any(data.find(c, start, end) >= 0 for c in _ALIKE_BYTES):
+        return None  # (one look at the whole catalog first: a search for each costs ten)
+    found: dict[str, Entry] = {}
+    key = b'"name":"%s"' % name.encode()
+    at = data.find(key, start, end)
+    while at >= 0:
+        line = at - _BEFORE_NAME
+        if data[line : line + 8] != b'\n{"id":"' or data[at - 2 : at] != b'",':
+            return None
+        got = _entry_at(data, line + 1, end, (stamps.start - 1, stamps.end))
+        if got is None or got[0].id in found or got[0].name != name:
+            return None
+        found[got[0].id] = got
+        at = data.find(key, at + 1, end)
+    return list(found.values())
+
+
+def with_changes(
+    found: Iterable[Entry], changes: Iterable[Change], wanted: Callable[[SessionSummary], bool]
+) -> dict[str, Entry]:
+    """``found`` (entries read from index.json, each with its stamp) as the journal's
+    ``changes`` leave them, by id: an entry the journal changed is taken from its last change,
+    kept only if still ``wanted``, or dropped if that change removes it or judges it damaged;
+    an entry the journal puts is added when ``wanted``."""
+    entries = {s.id: (s, stamp) for s, stamp in found}
+    for change in last_changes(changes):
+        if isinstance(change, Put):
+            if wanted(change.s):
+                entries[change.s.id] = (change.s, change.f)
+            else:
+                entries.pop(change.s.id, None)
+        else:
+            entries.pop(change.id, None)
+    return entries
+
+
+def _entry_at(data: bytes, at: int, end: int, stamps: tuple[int, int]) -> Entry | None:
+    """The entry whose line starts at ``at`` (its ``{``; the list ends at ``end``), decoded
+    alone, with its stamp from the ``files`` section (``stamps``: its start and end); None when
+    either does not decode or the id is not a session id."""
+    nl = data.find(b"\n", at, end)
+    try:
+        entry = _summary_decoder.decode(data[at : end if nl < 0 else nl].removesuffix(b","))
+        if not is_valid_id(entry.id):
+            return None
+        return entry, _stamp(data, entry.id, *stamps)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return None
 
 
 def _stamp(data: bytes, sid: str, start: int, end: int) -> FileStamp | None:

@@ -31,6 +31,7 @@ from ..models import (
     summarize,
     summary_after_append,
 )
+from ..text import same_text
 from . import catalog, catalog_lookup, files, in_step, json_trash, rewrite, session_codec
 from .base import HealthReport, TrashedSession
 from .catalog import Current, Drop, Put
@@ -145,6 +146,41 @@ class JsonBackend(JsonReplaceLast):
             # Kept, so that reading or writing the session found need not load the catalog.
             self._peeked.update((s.id, (s, stamp)) for s, stamp in found)
             return [s for s, _ in found if s.id not in self._unreadable]
+
+    def known_by_name(self, name: str) -> builtins.list[SessionSummary] | None:
+        """Sessions named ``name`` (the same text, NFC) from index.json's bytes
+        (``catalog_lookup.entries_named``) with the journal's changes applied; None while this
+        process holds the catalog (``list_known`` is cheap then), when index.json cannot tell,
+        or when a fold replaced it while it was read. The entries found and their stamps are
+        kept in ``_peeked`` until this process writes."""
+        with self._mutex:
+            if self._view.loaded:
+                return None
+            read = self._catalog_and_changes()
+            found = None if read is None else catalog_lookup.entries_named(read[0], name)
+            if read is None or found is None:
+                return None
+            entries = catalog_lookup.with_changes(found, read[1], lambda s: same_text(s.name, name))
+            self._peeked.update(entries)
+            return [s for s, _ in entries.values() if s.id not in self._unreadable]
+
+    def _catalog_and_changes(self) -> tuple[bytes, builtins.list[catalog.Change]] | None:
+        """index.json's bytes and the journal's changes as of one moment; None when either
+        cannot be read, or a fold replaced index.json meanwhile (its changes then are in it,
+        and replaying the journal read before over it would undo later ones)."""
+        try:
+            before = os.stat(self.index_path, follow_symlinks=False)
+            data = files.read_bytes(self.index_path)
+            try:
+                journal = files.read_bytes(self.journal_path)
+            except FileNotFoundError:
+                journal = b""
+            after = os.stat(self.index_path, follow_symlinks=False)
+        except OSError:
+            return None
+        if catalog.stamp_of(before) != catalog.stamp_of(after):
+            return None
+        return data, catalog.decode_changes(journal)
 
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
