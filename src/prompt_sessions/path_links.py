@@ -33,22 +33,29 @@ def link_problem(path: str | os.PathLike[str], *, dangling_ok: bool = False) -> 
     whole = Path(path).expanduser()
     parts = [*reversed(whole.parents[: len(whole.parents) - 1]), whole] if whole.parts else []
     for part in parts:
-        try:
-            if not part.is_symlink():
-                continue
-            os.stat(part)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return f"{_shown(part)} is a symbolic link loop"
-            if exc.errno == errno.ENOENT and not (dangling_ok and part == whole):
-                try:
-                    target = os.readlink(part)
-                except OSError:
-                    return None
-                return (
-                    f"{_shown(part)} is a symbolic link to {_shown(target)}, which does not exist"
-                )
+        fault = link_fault(part, dangling_ok=dangling_ok and part == whole)
+        if fault is not None:
+            return f"{_shown(part)} is {fault}"
+    return None
+
+
+def link_fault(path: Path, *, dangling_ok: bool = False) -> str | None:
+    """What is wrong with ``path`` itself as a symbolic link, without its name: ``"a symbolic
+    link loop"`` or ``"a symbolic link to <target>, which does not exist"`` (unless
+    ``dangling_ok``); None when it is no link, it resolves, or it cannot be looked at."""
+    try:
+        if not path.is_symlink():
             return None
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if exc.errno == errno.ENOENT and not dangling_ok:
+            try:
+                target = os.readlink(path)
+            except OSError:
+                return None
+            return f"a symbolic link to {_shown(target)}, which does not exist"
     return None
 
 

@@ -158,3 +158,49 @@ def test_slash_import_of_a_bad_link_says_what_it_is(
     with pytest.raises(UsageError) as raised:
         import_file(session_manager, links[name])
     assert str(raised.value) == said.format(links[name])
+
+
+TRANSCRIPT = (
+    '{"type":"user","uuid":"u1","sessionId":"s1","timestamp":"2025-06-02T09:00:00.000Z",'
+    '"cwd":"/x","message":{"role":"user","content":"hello"}}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("claude-code", "{}.jsonl"),
+        ("codex", "rollout-{}.jsonl"),
+        ("gemini-cli", "chats/session-{}.json"),
+    ],
+)
+def test_bad_links_in_a_folder_read_by_from_are_named(
+    run: Run, tmp_path: Path, fmt: str, name: str
+) -> None:
+    """``import --from FORMAT folder`` where links in the folder bear the tool's file names but
+    lead nowhere (a loop, a link to nothing): each is named with what is wrong with it, in one
+    line, instead of being passed over as if it were not there; exit 1."""
+    folder = tmp_path / "tool"
+    (folder / "chats").mkdir(parents=True)
+    loop, gone = folder / name.format("loop"), folder / name.format("gone")
+    loop.symlink_to(loop.name)
+    gone.symlink_to("nowhere")
+    code, out, err = run("import", "--from", fmt, str(folder))
+    assert (code, out) == (1, "")
+    assert sorted(err.splitlines()) == [
+        f"Error: {gone}: it is a symbolic link to nowhere, which does not exist",
+        f"Error: {loop}: it is a symbolic link loop",
+    ]
+
+
+def test_bad_links_beside_a_transcript_do_not_stop_its_import(run: Run, tmp_path: Path) -> None:
+    """The transcripts that can be read are imported; the bad links beside them are named."""
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    (folder / "real.jsonl").write_text(TRANSCRIPT)
+    (folder / "loop.jsonl").symlink_to("loop.jsonl")
+    code, out, err = run("import", "--from", "claude-code", str(folder))
+    assert code == 1
+    assert out.startswith("Imported 'hello (imported)' (")
+    assert err == f"Error: {folder / 'loop.jsonl'}: it is a symbolic link loop\n"
+    assert [s["name"] for s in json.loads(run("list", "--json")[1])] == ["hello (imported)"]

@@ -255,4 +255,9 @@ def _read(path: Path) -> bytes:
     try:
         return read_input(path)
     except OSError as exc:
-        raise ImportFormatError(f"cannot read it: {exc.strerror}") from exc
+        from ..path_links import link_fault
+
+        # A loop or a link to nothing found in a folder: said so, not "No such file".
+        fault = link_fault(path)
+        said = f"it is {fault}" if fault else f"cannot read it: {exc.strerror}"
+        raise ImportFormatError(said) from exc

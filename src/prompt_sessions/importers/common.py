@@ -296,10 +296,20 @@ def nothing_found(format: str, folder: Path, env_var: str | None) -> str:
 
 def files_under(folder: Path, pattern: str) -> list[Path]:
     """Files matching ``pattern`` (a glob, ``**`` allowed) under ``folder``, by path; a missing
-    folder is none."""
+    folder is none. A symbolic link that matches but leads to no file (a loop, a link to
+    nothing) is kept, so that the import names it with the reason instead of passing over it
+    (DESIGN section 16: what cannot be read is named)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob(pattern) if p.is_file())
+    return sorted(p for p in folder.glob(pattern) if p.is_file() or _leads_nowhere(p))
+
+
+def _leads_nowhere(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link that resolves to nothing (a loop, a missing target)."""
+    try:
+        return path.is_symlink() and not path.exists()
+    except OSError:  # a loop, on Pythons whose exists() raises for one
+        return True
 
 
 def dict_of(value: object) -> dict[str, Any]:
