@@ -148,6 +148,13 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def type_line(pilot: Pilot, line: str) -> None:
+    """Type ``line`` in the message box and press Enter, as a person does, then wait for what
+    it started (a slash command's store work, a reply) and the screen to catch up."""
+    await pilot.press(*line, "enter")
+    await settle(pilot)
+
+
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], steps: int = 200) -> None:
     """Let the app run until a condition holds (no wall-clock assertion: it fails after N turns)."""
     for _ in range(steps):

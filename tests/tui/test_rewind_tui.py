@@ -9,12 +9,7 @@ from prompt_sessions.tui.screens.main import MainScreen
 from prompt_sessions.tui.screens.tree import TreeScreen
 from prompt_sessions.tui.widgets.message_view import NoteView
 
-from .conftest import settle, wait_until
-
-
-async def type_line(pilot, line: str) -> None:
-    await pilot.press(*line, "enter")
-    await pilot.pause()
+from .conftest import settle, type_line, wait_until
 
 
 def shown_texts(app) -> list[str]:
@@ -88,11 +83,17 @@ async def test_rewind_refused_while_the_reply_streams(make_ctx, make_app, gate):
     ctx = make_ctx(responder="gate")
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
-        await type_line(pilot, "question")
+        # Typed without waiting for the reply to end: it is held open until the gate opens.
+        await pilot.press(*"question", "enter")
         await wait_until(pilot, lambda: gate.started == 1)
-        await type_line(pilot, "/rewind 0")
-        notes = [str(n.render()) for n in app.screen.conversation.query(NoteView)]
-        assert any("/cancel it first" in n for n in notes)
+        await pilot.press(*"/rewind 0", "enter")
+        await wait_until(
+            pilot,
+            lambda: any(
+                "/cancel it first" in str(n.render())
+                for n in app.screen.conversation.query(NoteView)
+            ),
+        )
         gate.opened.set()
         await settle(pilot)
         assert len(ctx.manager.list()) == 1

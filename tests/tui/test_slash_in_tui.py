@@ -10,12 +10,7 @@ from prompt_sessions.tui.screens.confirm import ConfirmScreen
 from prompt_sessions.tui.screens.main import MainScreen
 from prompt_sessions.tui.widgets.message_view import NoteView
 
-from .conftest import settle
-
-
-async def type_line(pilot, line: str) -> None:
-    await pilot.press(*line, "enter")
-    await pilot.pause()
+from .conftest import settle, type_line
 
 
 def notes(app) -> list[str]:
