@@ -55,6 +55,10 @@ def _assert_the_rest_works(run: Run, bad: str) -> None:
     code, out, err = run("search", "needle")
     assert code == 0 and "needle in the good one" in out, err
     assert "unexpected" not in err
+    # The commands that look at every session say which one they could not (not a silence).
+    for args in (["search", "needle"], ["stats"], ["prune", "--empty"]):
+        code, out, err = run(*args)
+        assert code == 0 and f"skipped damaged session {bad}" in err, (args, err)
 
 
 JSON_SHAPES = {

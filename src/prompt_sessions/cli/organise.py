@@ -13,7 +13,7 @@ from ..errors import AmbiguousSession, PromptSessionsError, SessionNotFound, Usa
 from ..organise.labels import split_tags
 from ..storage.base import TrashedSession
 from ..text import counted, quoted, visible
-from .output import TEXT, print_json, when
+from .output import TEXT, print_json, warn_problems, when
 from .path_type import LinkedPath
 from .state import CliState
 
@@ -216,6 +216,7 @@ def prune(state: CliState, empty: bool, days: float | None, yes: bool, as_json: 
         raise click.UsageError("say what to prune: --empty")
     mgr = state.manager
     found = rules.empty_sessions(mgr, days)
+    warn_problems(mgr.problems())  # a damaged session was not judged: say so
     if yes:
         found = rules.prune(mgr, found)
     if as_json:
@@ -241,6 +242,7 @@ def stats(state: CliState, po: str | None, as_json: bool) -> None:
     from ..organise import stats as rules
 
     result = rules.usage(state.manager, po)
+    warn_problems(state.manager.problems())  # a damaged session is not counted: say so
     if as_json:
         print_json(result.as_json())
         return

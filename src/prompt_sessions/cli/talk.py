@@ -12,7 +12,7 @@ import click
 
 from ..reply_lease import DEFAULT_WAIT, MAX_WAIT, reply_lease
 from ..text import quoted, visible
-from .output import TEXT, print_json, when
+from .output import TEXT, print_json, warn_problems, when
 from .po_note import note_unknown_po
 from .state import CliState
 
@@ -44,6 +44,7 @@ def search(
     state.manager.recheck()  # files edited in place by another program are searched as they are
     with _progress_bar() as progress:
         hits = state.manager.search(" ".join(query), po, limit=limit, progress=progress)
+    warn_problems(state.manager.problems())  # a damaged session was not searched: say so
     if as_json:
         print_json([hit.to_json() for hit in hits])
         return
