@@ -140,6 +140,21 @@ def test_switch_errors_are_clear(app_ctx, router):
         router.run(ctx, "/switch Test")
 
 
+def test_switch_to_another_pos_name_says_whose_it_is(app_ctx, router):
+    """/switch NAME where NAME is another PO's session: the error says whose it is and its id
+    (which /switch takes across POs), as the CLI's ``--session`` does."""
+    mgr = app_ctx.manager
+    mgr.create("coordinator", "Here")
+    other = mgr.create("writer", "Crème brûlée")
+    ctx = make_ctx(app_ctx)
+    with pytest.raises(SessionNotFound) as info:
+        router.run(ctx, "/switch Crème brûlée")
+    assert str(info.value) == (
+        f"no session matches 'Crème brûlée' for PO 'coordinator'; 'Crème brûlée' "
+        f"({other.id[:8]}) is a session of PO 'writer'"
+    )
+
+
 def test_delete_asks_and_moves_to_another(app_ctx, router):
     """/session delete asks first; yes deletes and shows the PO's next session."""
     mgr = app_ctx.manager

@@ -80,8 +80,8 @@ def find_session(manager: SessionManager, po_name: str, ref: str) -> SessionSumm
     text = ref.strip()
     try:
         return manager.resolve(po_name, text)
-    except SessionNotFound:
-        pass
+    except SessionNotFound as exc:
+        missing = exc  # it says whose session the name is, when another PO's
     lowered = text.lower()
     if len(lowered) >= MIN_ID_PREFIX and set(lowered) <= _HEX:
         matches = [s for s in manager.list() if s.id.startswith(lowered)]
@@ -89,7 +89,7 @@ def find_session(manager: SessionManager, po_name: str, ref: str) -> SessionSumm
             return matches[0]
         if len(matches) > 1:
             raise ambiguous(text, matches)
-    raise SessionNotFound(text, po_name)
+    raise missing
 
 
 def export_to_file(
