@@ -87,7 +87,23 @@ def test_debug_raises_the_projects_own_errors_too(
 def test_an_unknown_command_is_a_usage_error(run: Run) -> None:
     """A command name neither built in nor from a plugin: exit 2 naming it."""
     code, _, err = run("frobnicate")
-    assert code == 2 and "frobnicate" in err
+    assert code == 2 and err.endswith("Error: No such command 'frobnicate'.\n")
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("lst", "Did you mean 'list'?"),
+        ("serch", "Did you mean 'search' or 'serve'?"),
+        ("docter", "Did you mean 'doctor'?"),
+    ],
+)
+def test_a_mistyped_command_names_the_commands_it_may_be(run: Run, typed: str, said: str) -> None:
+    """A near miss of a command's name is refused (exit 2) with the commands it is closest to,
+    and nothing runs."""
+    code, out, err = run(typed, "anything")
+    assert (code, out) == (2, "")
+    assert err.endswith(f"Error: No such command '{typed}'. {said}\n")
 
 
 # ---------------------------------------------------------------- plugin commands and frontends

@@ -68,6 +68,20 @@ class LazyGroup(click.Group):
             self._add_plugin_commands(ctx)
         return self.commands.get(name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click resolves it; a name that is no command is refused with the commands it
+        may be a typo of (``lst``: "Did you mean 'list'?")."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            hint = " or ".join(repr(c) for c in close)
+            ctx.fail(f"No such command {name!r}." + (f" Did you mean {hint}?" if hint else ""))
+        return super().resolve_command(ctx, args)
+
     def _add_plugin_commands(self, ctx: click.Context) -> None:
         if self._plugins_added:
             return
