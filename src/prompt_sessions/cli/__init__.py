@@ -7,6 +7,7 @@ commands are added only when a name is not a built-in one.
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import click
 
@@ -143,11 +144,43 @@ def _refuse_project_folder(directory: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    _storage_warnings_as_lines()
     try:
         _main(args)
     except KeyboardInterrupt:  # outside a command: as loading ended, or as an error was shown
         click.echo("\nInterrupted.", err=True)
         sys.exit(130)
+
+
+def _storage_warnings_as_lines() -> None:
+    """Show a :class:`~prompt_sessions.errors.StorageWarning` raised while a command runs as one
+    ``Warning: ...`` line on stderr, as the command line's other warnings are (DESIGN section
+    6); any other warning as Python shows it."""
+    import warnings
+
+    from ..errors import StorageWarning
+
+    shown = warnings.showwarning
+    if getattr(shown, "storage_lines", False):
+        return
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, StorageWarning):
+            from .output import warn
+
+            warn(str(message))
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show.storage_lines = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def _main(args: list[str]) -> None:

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections.abc import Collection
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from ..errors import CorruptSession, NewerSession, SessionNotFound, StorageError
+from ..errors import (
+    CorruptSession,
+    NewerSession,
+    SessionNotFound,
+    StorageError,
+    StorageWarning,
+)
 from ..ids import SESSION_NAMES_RE
 from ..models import FORMAT_VERSION, Session, SessionSummary, summarize
 from . import catalog, catalog_layout, catalog_lookup, files, in_step, session_codec
@@ -33,9 +40,10 @@ class JsonCatalogView(JsonReading):
         try:
             catalog.refresh(self._view, self.index_path, self.journal_path)
         except catalog.CatalogUnreadable as exc:
-            current = self._view.current
+            # The per-PO current session lives only in the catalog: keep what we knew of it,
+            # else what the unreadable catalog still says of it.
+            current = self._view.current or self._current_left(exc)
             self._view = self._rebuild_view()
-            # The per-PO current session lives only in the catalog: keep what we knew of it.
             self._view.current = {
                 po: sid for po, sid in current.items() if sid in self._view.sessions
             }
@@ -47,6 +55,27 @@ class JsonCatalogView(JsonReading):
                 self._dirty = True  # so the next flush writes the rebuilt catalog over the bad one
                 self._rebuilt = True
         return self._view
+
+    def _current_left(self, exc: catalog.CatalogUnreadable) -> dict[str, str]:
+        """The per-PO current sessions an unreadable index.json still holds in its canonical
+        place (one damaged entry leaves them readable). When none can be read, a
+        :class:`StorageWarning` says that the choices are lost: the rebuilt catalog makes each
+        PO's most recent session its current one (DESIGN section 5)."""
+        with suppress(OSError):
+            found = catalog_lookup.current_of(files.read_bytes(self.index_path), [])
+            if found is not None:
+                return found
+        if not self._choices_lost_told and (exc.version is None or exc.version <= FORMAT_VERSION):
+            self._choices_lost_told = True  # each look at the catalog until the fold finds it so
+            warnings.warn(
+                StorageWarning(
+                    f"the catalog {self.index_path} could not be read ({exc}); it is rebuilt "
+                    "from the session files, and each PO's current session is now its most "
+                    "recent one"
+                ),
+                stacklevel=2,
+            )
+        return {}
 
     def _spliced_catalog(self, folder: int) -> list[bytes | memoryview] | None:
         """index.json with the journal's changes spliced in (``catalog_layout``), read and
