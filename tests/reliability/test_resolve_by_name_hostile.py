@@ -172,3 +172,23 @@ def test_an_index_that_cannot_tell_is_left_to_listing(tmp_path: Path, state: str
         assert mgr.resolve("po", "Plan").id == A
     finally:
         mgr.close()
+
+
+@pytest.mark.parametrize("planted", ["index.journal", "index.json"])
+def test_a_named_pipe_in_the_catalogs_place_does_not_block(tmp_path: Path, planted: str) -> None:
+    """A named pipe put where the journal or index.json stands, the folder's time set back to
+    the catalog's stamp: the look-up steps aside rather than wait for a writer that never
+    comes, and the name still resolves, from the session files."""
+    store_of(tmp_path, make_session(A, "Plan"), make_session(C, "Notes"))
+    folder = tmp_path / "sessions"
+    stamp = catalog_lookup.folder_of((folder / "index.json").read_bytes())
+    assert stamp is not None
+    (folder / planted).unlink(missing_ok=True)
+    os.mkfifo(folder / planted)
+    os.utime(folder, ns=(os.stat(folder).st_atime_ns, stamp))
+    mgr = _reader(tmp_path)
+    try:
+        assert mgr.backend.known_by_name("Plan") is None
+        assert mgr.resolve("po", "Plan").id == A
+    finally:
+        mgr.close()
