@@ -8,17 +8,22 @@ name-clash note, ``resolve``) is compared with what listing every session says.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from lookup_support import catalog_of, make_session, store_of
 from reliability_support import host
 
 from prompt_sessions.errors import AmbiguousSession
+from prompt_sessions.ids import is_valid_id
 from prompt_sessions.manager import SessionManager
 from prompt_sessions.organise.name_clash import name_clash_notes
-from prompt_sessions.storage import catalog_lookup
+from prompt_sessions.storage import catalog, catalog_lookup
 from prompt_sessions.storage.json_backend import JsonBackend
 from prompt_sessions.text import same_text
 
@@ -192,3 +197,78 @@ def test_a_named_pipe_in_the_catalogs_place_does_not_block(tmp_path: Path, plant
         assert mgr.resolve("po", "Plan").id == A
     finally:
         mgr.close()
+
+
+# Whatever a hand edit leaves decodable, the look-up agrees with the decoded catalog.
+
+_SPELLINGS = [b"Plan", b"\\u0050lan", b"Pl\\/an", b"Plan ", b"\xe2\x84\xaalan", b"Notes"]
+
+
+def _edit_line(line: bytes, edit: int, value: bytes, other: bytes) -> bytes:
+    """One hand edit of an entry's line (no comma at its end): spaces after colons or before the
+    name's, a name set in some spelling, the name key moved last, a name key or value added
+    elsewhere, another entry's id added as a parent."""
+    body = line
+    key = re.search(rb',"name" ?: ?"[^"]*"', body)
+    if key is None:  # edited already past recognition: left as it is
+        return line
+    name_at, name_end = key.span()
+    if edit == 0:
+        body = body.replace(b":", b": ", 1 + value.count(b"l"))
+    elif edit == 1:
+        body = body.replace(b'"name":', b'"name" :', 1)
+    elif edit == 2:
+        body = body[:name_at] + b',"name":"' + value + b'"' + body[name_end:]
+    elif edit == 3:
+        body = body[:name_at] + body[name_end:-1] + body[name_at:name_end] + b"}"
+    elif edit == 4:
+        body = body[:-1] + b',"x":{"name":"' + value + b'"},"tags":["name"]}'
+    elif edit == 5:
+        body = body[:-1] + b',"name":"' + value + b'"}'
+    else:
+        body = body[:-1] + b',"parent_id":"' + other + b'"}'
+    return body
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(["Plan", "Notes", "Plan B", "name"]), min_size=3, max_size=3),
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.sampled_from([0, 1, 2, 2, 2, 3, 4, 5, 6, 6]),
+            st.sampled_from(_SPELLINGS),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_a_hand_edited_catalog_that_decodes_agrees_with_the_look_up(
+    names: list[str], edits: list[tuple[int, int, bytes, bool]]
+) -> None:
+    """index.json edited line by line (an entry's line edited, or listed again edited, last):
+    when it still decodes, the look-up steps aside or finds exactly the entries the decoded
+    catalog names "Plan" (the last of an id listed twice counts, as when the catalog loads)."""
+    ids = [A, B, C]
+    data = catalog_of(*(make_session(sid, n) for sid, n in zip(ids, names, strict=True)))
+    lines = data.split(b"\n")
+    entries = [line.rstrip(b",") for line in lines[1 : 1 + len(ids)]]
+    for which, edit, value, again in edits:
+        line = _edit_line(entries[which], edit, value, ids[which - 1].encode())
+        if again:
+            entries.append(line)
+        else:
+            entries[which] = line
+    edited = b"\n".join([lines[0], b",\n".join(entries), *lines[1 + len(ids) :]])
+    try:
+        decoded = msgspec.json.decode(edited, type=catalog.CatalogFile)
+    except msgspec.DecodeError:
+        assume(False)
+    assume(all(is_valid_id(s.id) for s in decoded.sessions))
+    found = catalog_lookup.entries_named(edited, "Plan")
+    if found is not None:
+        last = {s.id: s for s in decoded.sessions}
+        assert sorted(s.id for s, _ in found) == sorted(
+            sid for sid, s in last.items() if same_text(s.name, "Plan")
+        )
