@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 import msgspec
@@ -100,7 +101,7 @@ def peek_version(index_path: Path) -> int | None:
     """The catalog's ``format_version`` without decoding the whole catalog; None if it has none
     or cannot be read (a writer then rebuilds it as usual)."""
     try:
-        fd = os.open(index_path, os.O_RDONLY | files.NOFOLLOW | files.CLOEXEC)
+        fd = os.open(index_path, os.O_RDONLY | os.O_NONBLOCK | files.NOFOLLOW | files.CLOEXEC)
     except OSError:
         return None
     try:
@@ -256,9 +257,7 @@ def decode_changes(data: bytes) -> list[Change]:
 
 def _read_journal(view: View, journal_path: Path) -> None:
     try:
-        fd = os.open(
-            journal_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        )
+        fd = os.open(journal_path, os.O_RDONLY | os.O_NONBLOCK | files.NOFOLLOW | files.CLOEXEC)
     except FileNotFoundError:
         view.journal_ino = None
         view.journal_offset = 0
@@ -269,6 +268,8 @@ def _read_journal(view: View, journal_path: Path) -> None:
         raise CatalogUnreadable(str(exc)) from exc
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # a named pipe would block every reader: no journal
+            raise CatalogUnreadable(f"{journal_path} is not a regular file")
         if st.st_ino != view.journal_ino or st.st_size < view.journal_offset:
             view.journal_ino = st.st_ino
             view.journal_offset = 0

@@ -69,7 +69,7 @@ def peek_folder(index_path: Path) -> int | None:
     """The ``folder_mtime_ns`` at the head of a catalog in the canonical layout, read without
     decoding the rest; None when it has none or is in another layout."""
     try:
-        fd = os.open(index_path, os.O_RDONLY | files.NOFOLLOW | files.CLOEXEC)
+        fd = os.open(index_path, os.O_RDONLY | os.O_NONBLOCK | files.NOFOLLOW | files.CLOEXEC)
     except OSError:
         return None
     try:

@@ -13,6 +13,7 @@ search of the bytes too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 import msgspec
@@ -20,7 +21,7 @@ import msgspec
 from ..ids import all_valid_ids, is_valid_id
 from ..models import SessionSummary
 from .catalog import Change, FileStamp, Put, apply_current
-from .catalog_layout import _cut, last_changes
+from .catalog_layout import _HEAD_RE, _cut, last_changes
 
 _summary_decoder = msgspec.json.Decoder(SessionSummary)
 _current_decoder = msgspec.json.Decoder(dict[str, str])
@@ -34,6 +35,10 @@ _ID_KEYS = (b'\n{"id":', b'"parent_id":')
 # tests check this list against the whole Unicode database of the running Python.
 ASCII_ALIKE = ("\u037e", "\u1fef", "\u212a")
 _ALIKE_BYTES = tuple(c.encode() for c in ASCII_ALIKE)
+# A name or id key not followed by a string with no space between: one search of the list,
+# half the cost of counting the keys written each way.
+_LOOSE_NAME = re.compile(rb'"name"(?!:")')
+_LOOSE_ID = re.compile(rb'"id"(?!:")')
 # Characters a JSON writer may write in more than one way (``\/`` is a valid escape).
 _WRITTEN_MANY_WAYS = frozenset('"\\/')
 # An entry's first bytes before its name: a newline, ``{"id":"``, the 36-character id, ``",``.
@@ -52,15 +57,18 @@ def entries_by_id(data: bytes, prefix: str, name: str) -> list[Entry] | None:
     no other text has its NFC form). None when the bytes cannot tell for sure: ``data`` is in
     another layout, an entry found does not decode or is listed twice, an id key stands
     anywhere but first in its entry, a string escapes a printable character (a name so written
-    could equal ``name``), or ``name`` stands as a string anywhere but as an id (a session so
-    named would win by the exact-name rule); the caller then decodes the catalog.
+    could equal ``name``), an id key is written with a space or a value that is not a string
+    (such an entry would not be found), or ``name`` stands as a string anywhere but as an id (a
+    session so named would win by the exact-name rule); the caller then decodes the catalog.
     """
     cut = _cut(data)
     if cut is None:
         return None
     sessions, _, stamps, _ = cut
     start, end = sessions.start - 1, sessions.end  # each entry starts after a newline
-    if _escapes_printable(data, start, end) or _named(data, start, end, name):
+    if _escapes_printable(data, start, end) or not _keys_compact(data, start, end, _LOOSE_ID):
+        return None
+    if _named(data, start, end, name):
         return None
     found: dict[str, Entry] = {}
     key = b'"id":"' + prefix.encode()
@@ -85,8 +93,10 @@ def entries_named(data: bytes, name: str) -> list[Entry] | None:
     None when the bytes cannot tell for sure, and the caller then decodes the catalog:
     ``data`` is in another layout; ``name`` is not printable ASCII or holds a character JSON
     may write in more than one way; a string escapes a printable character; a character that
-    decomposes into ASCII (:data:`ASCII_ALIKE`) stands anywhere in the list; a name key stands
-    anywhere but second in its entry; or an entry found does not decode or is listed twice.
+    decomposes into ASCII (:data:`ASCII_ALIKE`) stands anywhere in the list; a name key is
+    written with a space or a value that is not a string, or stands anywhere but second in its
+    entry; or an entry found does not decode, or its id stands anywhere else in the list but as
+    a ``parent_id`` (the entry listed again, whatever its name there: the last one counts).
     """
     if not (name.isascii() and name.isprintable()) or not _WRITTEN_MANY_WAYS.isdisjoint(name):
         return None
@@ -95,7 +105,7 @@ def entries_named(data: bytes, name: str) -> list[Entry] | None:
         return None
     sessions, _, stamps, _ = cut
     start, end = sessions.start - 1, sessions.end  # each entry starts after a newline
-    if _escapes_printable(data, start, end):
+    if _escapes_printable(data, start, end) or not _keys_compact(data, start, end, _LOOSE_NAME):
         return None
     if not data.isascii() and any(data.find(c, start, end) >= 0 for c in _ALIKE_BYTES):
         return None  # (one look at the whole catalog first: a search for each costs ten)
@@ -107,7 +117,7 @@ def entries_named(data: bytes, name: str) -> list[Entry] | None:
         if data[line : line + 8] != b'\n{"id":"' or data[at - 2 : at] != b'",':
             return None
         got = _entry_at(data, line + 1, end, (stamps.start - 1, stamps.end))
-        if got is None or got[0].id in found or got[0].name != name:
+        if got is None or got[0].name != name or not _listed_once(data, got[0].id, line + 7, end):
             return None
         found[got[0].id] = got
         at = data.find(key, at + 1, end)
@@ -167,6 +177,33 @@ def _escapes_printable(data: bytes, start: int, end: int) -> bool:
             return True
         at = data.find(b"\\", at + 2, end)  # past it: "\\\\" is one escape, not two
     return False
+
+
+def _keys_compact(data: bytes, start: int, end: int, key: re.Pattern[bytes]) -> bool:
+    """Whether every quoted key that ``key`` (:data:`_LOOSE_NAME` or :data:`_LOOSE_ID`) finds
+    not followed by ``:"`` is absent between ``start`` and ``end``: written as this program
+    writes it, with no space (a search for ``"name":"Plan"`` misses ``"name": "Plan"``). A
+    string value equal to the key's text (a tag ``name``) makes the answer no as well."""
+    return key.search(data, start, end) is None
+
+
+def _listed_once(data: bytes, sid: str, at: int, end: int) -> bool:
+    """Whether session ``sid``'s id, quoted, stands in the list (up to ``end``) only at ``at``
+    (its entry's) or as another entry's ``parent_id``."""
+    quoted = b'"%s"' % sid.encode()
+    pos = data.find(quoted, 0, end)
+    while pos >= 0:
+        if pos != at and not data.endswith(b'"parent_id":', 0, pos):
+            return False
+        pos = data.find(quoted, pos + 1, end)
+    return True
+
+
+def folder_of(data: bytes) -> int | None:
+    """The ``folder_mtime_ns`` at the head of ``data`` (a catalog in the canonical layout);
+    None when it has none or is in another layout."""
+    m = _HEAD_RE.match(data)
+    return int(m.group(1)) if m and m.group(1) else None
 
 
 def _named(data: bytes, start: int, end: int, name: str) -> bool:

@@ -140,10 +140,16 @@ def _discard(path: Path) -> None:
 
 
 def read_bytes(path: Path) -> bytes:
-    """Read a whole file without following a symlink. FileNotFoundError passes through."""
-    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    """Read a whole file without following a symlink. FileNotFoundError passes through; a named
+    pipe or a device put at ``path`` raises OSError (EINVAL) rather than block the reader, a
+    folder IsADirectoryError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC)
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            code = errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL
+            raise OSError(code, os.strerror(code), os.fspath(path))
+        size = st.st_size
         chunks = []
         while True:
             chunk = os.read(fd, max(size, 65536))

@@ -166,8 +166,11 @@ class JsonBackend(JsonReplaceLast):
 
     def _catalog_and_changes(self) -> tuple[bytes, builtins.list[catalog.Change]] | None:
         """index.json's bytes and the journal's changes as of one moment; None when either
-        cannot be read, or a fold replaced index.json meanwhile (its changes then are in it,
-        and replaying the journal read before over it would undo later ones)."""
+        cannot be read, when a fold replaced index.json meanwhile (its changes then are in it,
+        and replaying the journal read before over it would undo later ones), or when
+        ``sessions/`` is not as the catalog left it: a file another program added, removed or
+        replaced there is found by a ``list`` only (``_reconcile``)."""
+        seen = self._folder_mtime()  # before the catalog, as ``_reconcile`` looks
         try:
             before = os.stat(self.index_path, follow_symlinks=False)
             data = files.read_bytes(self.index_path)
@@ -179,6 +182,8 @@ class JsonBackend(JsonReplaceLast):
         except OSError:
             return None
         if catalog.stamp_of(before) != catalog.stamp_of(after):
+            return None
+        if seen is None or catalog_lookup.folder_of(data) != seen:
             return None
         return data, catalog.decode_changes(journal)
 
