@@ -322,3 +322,56 @@ def test_the_look_up_agrees_with_listing(
     finally:
         mgr.close()
         writer.close()
+
+
+# One read of index.json for the look-ups of one command (``rename`` resolves an id, then
+# notes its new name).
+
+
+def test_an_id_then_a_name_are_looked_up_in_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-up by id and the look-up by name that follows it read index.json once and cut
+    it into its sections once; both answer as each would alone."""
+    from prompt_sessions.storage import catalog_layout
+
+    store_of(tmp_path, make_session(A, "Plan"), make_session(C, "Notes"))
+    reads: list[str] = []
+    cuts: list[int] = []
+    read_bytes, cut = files.read_bytes, catalog_layout._cut
+
+    def counted_read(path: Path) -> bytes:
+        reads.append(Path(path).name)
+        return read_bytes(path)
+
+    def counted_cut(data: bytes) -> Any:
+        cuts.append(len(data))
+        return cut(data)
+
+    monkeypatch.setattr(files, "read_bytes", counted_read)
+    monkeypatch.setattr(catalog_lookup, "_cut", counted_cut)
+    mgr = _reader(tmp_path)
+    try:
+        assert [s.id for s in mgr.backend.known_by_id_prefix("cafe")] == [C]
+        assert _known(mgr, "Plan") == [A]
+        assert _known(mgr, "Notes") == [C]
+    finally:
+        mgr.close()
+    assert reads.count("index.json") == 1
+    assert len(cuts) == 1
+
+
+def test_a_catalog_replaced_between_two_look_ups_is_read_again(tmp_path: Path) -> None:
+    """Another process folding a change into index.json between two look-ups of this one: the
+    second reads the new catalog, not the bytes kept from the first."""
+    store_of(tmp_path, make_session(A, "Plan"), make_session(C, "Notes"))
+    reader = _reader(tmp_path)
+    writer = _reader(tmp_path)
+    try:
+        assert _known(reader, "Plan") == [A]
+        writer.rename(A, "Draft")
+        writer.backend.flush()
+        assert (_known(reader, "Plan"), _known(reader, "Draft")) == ([], [A])
+    finally:
+        reader.close()
+        writer.close()

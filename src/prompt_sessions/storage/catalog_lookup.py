@@ -35,10 +35,9 @@ _ID_KEYS = (b'\n{"id":', b'"parent_id":')
 # tests check this list against the whole Unicode database of the running Python.
 ASCII_ALIKE = ("\u037e", "\u1fef", "\u212a")
 _ALIKE_BYTES = tuple(c.encode() for c in ASCII_ALIKE)
-# A name or id key not followed by a string with no space between: one search of the list,
-# half the cost of counting the keys written each way.
-_LOOSE_NAME = re.compile(rb'"name"(?!:")')
-_LOOSE_ID = re.compile(rb'"id"(?!:")')
+# A name or id key not followed by a string with no space between: one pass over the list
+# for both keys, half the cost of counting the keys written each way.
+_LOOSE_KEY = re.compile(rb'"(name|id)"(?!:")')
 # Characters a JSON writer may write in more than one way (``\/`` is a valid escape).
 _WRITTEN_MANY_WAYS = frozenset('"\\/')
 # An entry's first bytes before its name: a newline, ``{"id":"``, the 36-character id, ``",``.
@@ -61,13 +60,10 @@ def entries_by_id(data: bytes, prefix: str, name: str) -> list[Entry] | None:
     (such an entry would not be found), or ``name`` stands as a string anywhere but as an id (a
     session so named would win by the exact-name rule); the caller then decodes the catalog.
     """
-    cut = _cut(data)
-    if cut is None:
+    facts = _facts(data)
+    if facts is None or facts.escapes or b"id" in facts.loose:
         return None
-    sessions, _, stamps, _ = cut
-    start, end = sessions.start - 1, sessions.end  # each entry starts after a newline
-    if _escapes_printable(data, start, end) or not _keys_compact(data, start, end, _LOOSE_ID):
-        return None
+    start, end = facts.start, facts.end
     if _named(data, start, end, name):
         return None
     found: dict[str, Entry] = {}
@@ -76,7 +72,7 @@ def entries_by_id(data: bytes, prefix: str, name: str) -> list[Entry] | None:
     while at >= 0:
         if data[at - 2 : at] != b"\n{":
             return None
-        got = _entry_at(data, at - 1, end, (stamps.start - 1, stamps.end))
+        got = _entry_at(data, at - 1, end, facts.stamps)
         if got is None or got[0].id in found or not got[0].id.startswith(prefix):
             return None
         found[got[0].id] = got
@@ -100,15 +96,10 @@ def entries_named(data: bytes, name: str) -> list[Entry] | None:
     """
     if not (name.isascii() and name.isprintable()) or not _WRITTEN_MANY_WAYS.isdisjoint(name):
         return None
-    cut = _cut(data)
-    if cut is None:
+    facts = _facts(data)
+    if facts is None or facts.escapes or b"name" in facts.loose or facts.ascii_alike(data):
         return None
-    sessions, _, stamps, _ = cut
-    start, end = sessions.start - 1, sessions.end  # each entry starts after a newline
-    if _escapes_printable(data, start, end) or not _keys_compact(data, start, end, _LOOSE_NAME):
-        return None
-    if not data.isascii() and any(data.find(c, start, end) >= 0 for c in _ALIKE_BYTES):
-        return None  # (one look at the whole catalog first: a search for each costs ten)
+    start, end = facts.start, facts.end
     found: dict[str, Entry] = {}
     key = b'"name":"%s"' % name.encode()
     at = data.find(key, start, end)
@@ -116,7 +107,7 @@ def entries_named(data: bytes, name: str) -> list[Entry] | None:
         line = at - _BEFORE_NAME
         if data[line : line + 8] != b'\n{"id":"' or data[at - 2 : at] != b'",':
             return None
-        got = _entry_at(data, line + 1, end, (stamps.start - 1, stamps.end))
+        got = _entry_at(data, line + 1, end, facts.stamps)
         if got is None or got[0].name != name or not _listed_once(data, got[0].id, line + 7, end):
             return None
         found[got[0].id] = got
@@ -179,12 +170,48 @@ def _escapes_printable(data: bytes, start: int, end: int) -> bool:
     return False
 
 
-def _keys_compact(data: bytes, start: int, end: int, key: re.Pattern[bytes]) -> bool:
-    """Whether every quoted key that ``key`` (:data:`_LOOSE_NAME` or :data:`_LOOSE_ID`) finds
-    not followed by ``:"`` is absent between ``start`` and ``end``: written as this program
-    writes it, with no space (a search for ``"name":"Plan"`` misses ``"name": "Plan"``). A
-    string value equal to the key's text (a tag ``name``) makes the answer no as well."""
-    return key.search(data, start, end) is None
+class _ListFacts:
+    """What the look-ups ask of one catalog's list of sessions as a whole, worked out once per
+    bytes object: ``rename`` resolves an id and then looks its new name up in the same bytes,
+    and pays for one pass of each kind."""
+
+    def __init__(self, data: bytes, start: int, end: int, stamps: tuple[int, int]) -> None:
+        self.start, self.end = start, end  # the list: each entry starts after a newline
+        self.stamps = stamps  # the ``files`` section
+        self.escapes = _escapes_printable(data, start, end)
+        # The keys written other than as this program writes them (``"name": "Plan"``, which
+        # a search for ``"name":"Plan"`` misses); a string value ``"name"`` (a tag) counts too.
+        self.loose = frozenset(m[1] for m in _LOOSE_KEY.finditer(data, start, end))
+        self._alike: bool | None = None
+
+    def ascii_alike(self, data: bytes) -> bool:
+        """Whether a character of :data:`ASCII_ALIKE` stands in the list."""
+        if self._alike is None:
+            # One look at the whole catalog first: a search for each character costs ten.
+            self._alike = not data.isascii() and any(
+                data.find(c, self.start, self.end) >= 0 for c in _ALIKE_BYTES
+            )
+        return self._alike
+
+
+# The last catalog's bytes and their facts (None: not in the canonical layout). One tuple,
+# read once, so threads looking up at once never pair one catalog with another's facts.
+_last: tuple[bytes, _ListFacts | None] | None = None
+
+
+def _facts(data: bytes) -> _ListFacts | None:
+    """The facts of ``data`` (a catalog); None when it is not in the canonical layout."""
+    global _last
+    last = _last
+    if last is not None and last[0] is data:
+        return last[1]
+    cut = _cut(data)
+    facts = None
+    if cut is not None:
+        sessions, _, stamps, _ = cut
+        facts = _ListFacts(data, sessions.start - 1, sessions.end, (stamps.start - 1, stamps.end))
+    _last = (data, facts)
+    return facts
 
 
 def _listed_once(data: bytes, sid: str, at: int, end: int) -> bool:

@@ -137,7 +137,7 @@ class JsonBackend(JsonReplaceLast):
             if journal:
                 return None
             try:
-                data = files.read_bytes(self.index_path)
+                data = self._index_bytes(os.stat(self.index_path, follow_symlinks=False))
             except OSError:
                 return None
             found = catalog_lookup.entries_by_id(data, prefix.lower(), prefix)
@@ -173,7 +173,7 @@ class JsonBackend(JsonReplaceLast):
         seen = self._folder_mtime()  # before the catalog, as ``_reconcile`` looks
         try:
             before = os.stat(self.index_path, follow_symlinks=False)
-            data = files.read_bytes(self.index_path)
+            data = self._index_bytes(before)
             try:
                 journal = files.read_bytes(self.journal_path)
             except FileNotFoundError:
@@ -186,6 +186,19 @@ class JsonBackend(JsonReplaceLast):
         if seen is None or catalog_lookup.folder_of(data) != seen:
             return None
         return data, catalog.decode_changes(journal)
+
+    def _index_bytes(self, st: os.stat_result) -> bytes:
+        """index.json's bytes (``st``: its stat, taken just before), or those read for an
+        earlier look-up while its stamp is still theirs: ``rename`` looks up an id and then its
+        new name in one read, and ``catalog_lookup`` works out its facts of them once. Raises
+        OSError."""
+        stamp = catalog.stamp_of(st)
+        kept = self._index_read
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        data = files.read_bytes(self.index_path)
+        self._index_read = (stamp, data)
+        return data
 
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
