@@ -187,19 +187,6 @@ class JsonBackend(JsonReplaceLast):
             return None
         return data, catalog.decode_changes(journal)
 
-    def _index_bytes(self, st: os.stat_result) -> bytes:
-        """index.json's bytes (``st``: its stat, taken just before), or those read for an
-        earlier look-up while its stamp is still theirs: ``rename`` looks up an id and then its
-        new name in one read, and ``catalog_lookup`` works out its facts of them once. Raises
-        OSError."""
-        stamp = catalog.stamp_of(st)
-        kept = self._index_read
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
-        data = files.read_bytes(self.index_path)
-        self._index_read = (stamp, data)
-        return data
-
     def problems(self) -> dict[str, str]:
         return dict(self._problems)
 

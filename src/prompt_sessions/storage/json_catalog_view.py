@@ -86,7 +86,7 @@ class JsonCatalogView(JsonReading):
         if self._rebuilt:
             return None
         try:
-            data = files.read_bytes(self.index_path)
+            data = self._index_bytes(os.stat(self.index_path, follow_symlinks=False))
             journal = files.read_bytes(self.journal_path)
         except OSError:
             return None
@@ -102,7 +102,7 @@ class JsonCatalogView(JsonReading):
                 journal = files.read_bytes(self.journal_path)
             except FileNotFoundError:
                 journal = b""
-            data = files.read_bytes(self.index_path)
+            data = self._index_bytes(before)
             after = os.stat(self.index_path, follow_symlinks=False)
         except OSError:
             return None

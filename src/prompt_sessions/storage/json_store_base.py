@@ -195,6 +195,19 @@ class JsonStoreBase:
         files.ensure_dir(self.dir)
         self.lock.acquire()
 
+    def _index_bytes(self, st: os.stat_result) -> bytes:
+        """index.json's bytes (``st``: its stat, taken just before), or those read before in
+        this process while its stamp is still theirs: a write command's look-ups and its fold
+        read the catalog once (``rename`` looks up an id, then its new name, then folds), and
+        ``catalog_lookup`` works out its facts of them once. Raises OSError."""
+        stamp = catalog.stamp_of(st)
+        kept = self._index_read
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        data = files.read_bytes(self.index_path)
+        self._index_read = (stamp, data)
+        return data
+
     def _folder_mtime(self) -> int | None:
         try:
             return os.stat(self.dir).st_mtime_ns
