@@ -66,7 +66,7 @@ class JsonCatalogView(JsonReading):
             if found is not None:
                 return found
         if not self._choices_lost_told and (exc.version is None or exc.version <= FORMAT_VERSION):
-            self._choices_lost_told = True  # each look at the catalog until the fold finds it so
+            self._choices_lost_told = True  # every look finds it so until the fold rewrites it
             warnings.warn(
                 StorageWarning(
                     f"the catalog {self.index_path} could not be read ({exc}); it is rebuilt "

@@ -73,7 +73,7 @@ class JsonStoreBase:
         self._dirty = False
         self._rebuilt = False  # the catalog was unreadable: the next fold writes it whole
         self._choices_lost_told = False  # the warning that current choices are lost, once
-        self._index_read: tuple[FileStamp, bytes] | None = None  # for look-ups
+        self._index_read: tuple[FileStamp, bytes] | None = None  # see _index_bytes
         self._journal_missed = False  # a change did not reach the journal
         self._folder_thread: threading.Thread | None = None
         self._wake = threading.Event()
