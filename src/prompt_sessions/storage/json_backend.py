@@ -156,36 +156,18 @@ class JsonBackend(JsonReplaceLast):
         with self._mutex:
             if self._view.loaded:
                 return None
+            # Before the catalog, as ``_reconcile`` looks: a file another program added,
+            # removed or replaced in ``sessions/`` is found by a ``list`` only.
+            seen = self._folder_mtime()
             read = self._catalog_and_changes()
+            if read is not None and (seen is None or catalog_lookup.folder_of(read[0]) != seen):
+                read = None
             found = None if read is None else catalog_lookup.entries_named(read[0], name)
             if read is None or found is None:
                 return None
             entries = catalog_lookup.with_changes(found, read[1], lambda s: same_text(s.name, name))
             self._peeked.update(entries)
             return [s for s, _ in entries.values() if s.id not in self._unreadable]
-
-    def _catalog_and_changes(self) -> tuple[bytes, builtins.list[catalog.Change]] | None:
-        """index.json's bytes and the journal's changes as of one moment; None when either
-        cannot be read, when a fold replaced index.json meanwhile (its changes then are in it,
-        and replaying the journal read before over it would undo later ones), or when
-        ``sessions/`` is not as the catalog left it: a file another program added, removed or
-        replaced there is found by a ``list`` only (``_reconcile``)."""
-        seen = self._folder_mtime()  # before the catalog, as ``_reconcile`` looks
-        try:
-            before = os.stat(self.index_path, follow_symlinks=False)
-            data = self._index_bytes(before)
-            try:
-                journal = files.read_bytes(self.journal_path)
-            except FileNotFoundError:
-                journal = b""
-            after = os.stat(self.index_path, follow_symlinks=False)
-        except OSError:
-            return None
-        if catalog.stamp_of(before) != catalog.stamp_of(after):
-            return None
-        if seen is None or catalog_lookup.folder_of(data) != seen:
-            return None
-        return data, catalog.decode_changes(journal)
 
     def problems(self) -> dict[str, str]:
         return dict(self._problems)

@@ -96,19 +96,26 @@ class JsonCatalogView(JsonReading):
         """The per-PO current sessions as index.json and the journal say, read without loading
         the catalog (``catalog_lookup.current_of``; DESIGN section 10). None when they cannot
         tell: index.json missing or in another layout, or folded while it was read."""
+        read = self._catalog_and_changes()
+        return None if read is None else catalog_lookup.current_of(*read)
+
+    def _catalog_and_changes(self) -> tuple[bytes, list[Change]] | None:
+        """index.json's bytes and the journal's changes as of one moment; None when either
+        cannot be read, or when a fold replaced index.json meanwhile (its changes then are in
+        it, and replaying the journal read before over it would undo later ones)."""
         try:
             before = os.stat(self.index_path, follow_symlinks=False)
+            data = self._index_bytes(before)
             try:
                 journal = files.read_bytes(self.journal_path)
             except FileNotFoundError:
                 journal = b""
-            data = self._index_bytes(before)
             after = os.stat(self.index_path, follow_symlinks=False)
         except OSError:
             return None
         if catalog.stamp_of(before) != catalog.stamp_of(after):
-            return None  # a fold in between: the journal read may hold changes older than it
-        return catalog_lookup.current_of(data, catalog.decode_changes(journal))
+            return None
+        return data, catalog.decode_changes(journal)
 
     def _rebuild_view(self) -> View:
         view = View()
